@@ -1,0 +1,53 @@
+# Two commands matter: `make run` (the panel with demo data) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PANEL_WEB_PORT ?= 8000
+SANDBOX_PORT ?= 9100
+TEST_ENV := DJANGO_SETTINGS_MODULE=panel.settings_test
+
+.PHONY: install run test lint format services bench check-ledger clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+## Run the panel: web, worker, beat and the sandbox provider, with demo data. Ctrl-C stops all.
+## (honcho reads no .env of its own: the processes read it through django-environ, which keeps
+## JSON values intact.)
+run: install
+	@$(BIN)/python scripts/write_env.py
+	@mkdir -p var/broker/queue var/broker/processed var/broker/control var/cache var/staticfiles
+	$(BIN)/python manage.py migrate --noinput
+	PANEL_WEB_PORT=$(PANEL_WEB_PORT) SANDBOX_PORT=$(SANDBOX_PORT) exec $(BIN)/honcho start --env /dev/null -f Procfile
+
+## The whole test suite against PostgreSQL and Redis on 127.0.0.1, with lint and migration checks.
+test: install services lint
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/pytest
+
+services:
+	@scripts/ensure_services.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Benchmarks print `bench: <name> <value> <unit>` lines.
+bench: install services
+	$(TEST_ENV) $(BIN)/python -m bench
+
+check-ledger: install
+	$(BIN)/python manage.py check_ledger
+
+clean:
+	rm -rf $(VENV) var .env

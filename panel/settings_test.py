@@ -1,0 +1,23 @@
+"""Test settings: the machine's PostgreSQL and Redis, unless the environment names others.
+
+Tests always run against PostgreSQL; the values below are this machine's services and are
+the only defaults in the settings, because a test run needs no secrets.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smm_panel")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("PANEL_ENCRYPTION_KEYS", "5Zq1mD4wXxWq8xqvJtXx0jVY4GfWm8c9mN0dQhYQyW8=")
+
+from panel.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A short read timeout keeps fault-injection tests quick; the sandbox answers in milliseconds.
+PANEL_PROVIDER_READ_TIMEOUT = 2.0
+PANEL_PROVIDER_CONNECT_TIMEOUT = 2.0
+# Tests serve static files from the finders; there is no collectstatic output to look for.
+STATIC_ROOT = None

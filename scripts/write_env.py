@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Write `.env` for the embedded setup (SQLite, a broker on the file system, a file cache) with
+fresh secrets. Standard library only: it runs before anything is installed. Never overwrites."""
+
+import base64
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    target = ROOT / ".env"
+    if target.exists():
+        print(".env exists; leaving it as it is")
+        return 0
+    var = ROOT / "var"
+    for folder in ("broker/queue", "broker/processed", "broker/control", "cache"):
+        (var / folder).mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PANEL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "DATABASE_URL": f"sqlite:///{var / 'panel.sqlite3'}",
+        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(
+            {
+                "data_folder_in": str(var / "broker/queue"),
+                "data_folder_out": str(var / "broker/queue"),
+                "processed_folder": str(var / "broker/processed"),
+            "control_folder": str(var / "broker/control"),
+                "store_processed": False,
+                "polling_interval": 0.2,
+            }
+        ),
+        "CACHE_URL": f"filecache://{var / 'cache'}",
+    }
+    lines = []
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        name, sep, _ = line.partition("=")
+        if sep and not line.lstrip().startswith("#") and name.strip() in values:
+            line = f"{name.strip()}={values[name.strip()]}"
+        lines.append(line)
+    target.write_text("\n".join(lines) + "\n")
+    target.chmod(0o600)
+    print(f"wrote {target} (embedded defaults, fresh secrets)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
