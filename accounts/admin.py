@@ -1,0 +1,149 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from accounts.errors import PanelError
+from accounts.forms import BalanceAdjustmentForm
+from accounts.models import ApiKey, BalanceTransaction, User
+from accounts.services import api_key_create, api_key_revoke, balance_adjust, balance_credit
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = (
+        "username",
+        "email",
+        "balance",
+        "currency",
+        "discount_percent",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser")
+    readonly_fields = ("balance", "currency", "balance_actions", "last_login", "date_joined")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Money", {"fields": ("balance", "currency", "discount_percent", "balance_actions")}),
+    )
+    actions = ["generate_api_key", "revoke_api_keys"]
+
+    def get_urls(self) -> list:
+        urls = [
+            path(
+                "<int:user_id>/adjust-balance/",
+                self.admin_site.admin_view(self.adjust_balance_view),
+                name="accounts_user_adjust_balance",
+            )
+        ]
+        return urls + super().get_urls()
+
+    @admin.display(description="Balance")
+    def balance_actions(self, obj: User) -> str:
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:accounts_user_adjust_balance", args=[obj.pk])
+        ledger = (
+            reverse("admin:accounts_balancetransaction_changelist") + f"?user__id__exact={obj.pk}"
+        )
+        return format_html(
+            '<a class="button" href="{}">Add funds / adjust</a> &nbsp; <a href="{}">Ledger</a>',
+            url,
+            ledger,
+        )
+
+    def adjust_balance_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        user = get_object_or_404(User, pk=user_id)
+        if not self.has_change_permission(request, user):
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = BalanceAdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            amount, kind, memo = (
+                form.cleaned_data["amount"],
+                form.cleaned_data["kind"],
+                form.cleaned_data["memo"],
+            )
+            try:
+                with transaction.atomic():
+                    if kind == BalanceTransaction.Kind.DEPOSIT:
+                        balance_credit(
+                            user_id=user.pk, amount=amount, memo=memo, created_by=request.user
+                        )
+                    else:
+                        balance_adjust(
+                            user_id=user.pk, amount=amount, memo=memo, created_by=request.user
+                        )
+            except PanelError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request, f"Balance of {user.username} changed by {amount}.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Adjust the balance of {user.username}",
+            "form": form,
+            "target_user": user,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/user/adjust_balance.html", context)
+
+    @admin.action(description="Generate a new API key (revokes the old one)")
+    def generate_api_key(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
+        for user in queryset:
+            key = api_key_create(user=user)
+            self.message_user(
+                request, f"New API key for {user.username} (shown once): {key}", messages.WARNING
+            )
+
+    @admin.action(description="Revoke API keys")
+    def revoke_api_keys(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
+        revoked = sum(api_key_revoke(user=user) for user in queryset)
+        self.message_user(request, f"Revoked {revoked} key(s).")
+
+
+@admin.register(BalanceTransaction)
+class BalanceTransactionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "user",
+        "kind",
+        "amount",
+        "balance_after",
+        "order_id",
+        "product_order_id",
+        "memo",
+        "created_by",
+    )
+    list_filter = ("kind", "created_at")
+    search_fields = ("user__username", "memo", "=order_id", "=product_order_id")
+    list_select_related = ("user", "created_by")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("user__username", "prefix")
+    readonly_fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("digest",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,38 @@
+"""API key format and hashing. A key is `smm_` + 40 random characters; the first 12 characters
+are stored in clear for lookup, the whole key only as an HMAC keyed by SECRET_KEY."""
+
+import hmac
+import secrets
+import string
+
+from django.utils.crypto import salted_hmac
+
+KEY_PREFIX = "smm_"
+LOOKUP_LENGTH = 12
+_ALPHABET = string.ascii_letters + string.digits
+_SECRET_LENGTH = 40
+_HMAC_SALT = "accounts.api_key"
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(_SECRET_LENGTH))
+
+
+def lookup_prefix(key: str) -> str:
+    return key[:LOOKUP_LENGTH]
+
+
+def is_well_formed(key: str) -> bool:
+    return (
+        len(key) == len(KEY_PREFIX) + _SECRET_LENGTH
+        and key.startswith(KEY_PREFIX)
+        and all(ch in _ALPHABET for ch in key[len(KEY_PREFIX) :])
+    )
+
+
+def key_digest(key: str) -> str:
+    return salted_hmac(_HMAC_SALT, key, algorithm="sha256").hexdigest()
+
+
+def digest_matches(key: str, digest: str) -> bool:
+    return hmac.compare_digest(key_digest(key), digest)

@@ -1,0 +1,43 @@
+"""Reads over users and the ledger that are more than a simple fetch."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import BalanceTransaction, User
+from accounts.money import MONEY_DIGITS, MONEY_PLACES, ZERO
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    user_id: int
+    username: str
+    balance: Decimal
+    ledger_sum: Decimal
+
+
+def ledger_mismatches() -> list[LedgerMismatch]:
+    """Users whose cached balance differs from the sum of their ledger rows (should be none)."""
+    money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    ledger_sum = (
+        BalanceTransaction.objects.filter(user=OuterRef("pk"))
+        .values("user")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    rows = (
+        User.objects.annotate(
+            ledger_sum=Coalesce(
+                Subquery(ledger_sum, output_field=money), Value(ZERO), output_field=money
+            )
+        )
+        .values_list("pk", "username", "balance", "ledger_sum")
+        .order_by("pk")
+    )
+    return [LedgerMismatch(*row) for row in rows if row[2] != row[3]]
+
+
+def ledger_for_user(*, user: User) -> QuerySet[BalanceTransaction]:
+    return BalanceTransaction.objects.filter(user=user).order_by("-id")

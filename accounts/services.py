@@ -1,0 +1,256 @@
+"""Every write to users, balances and API keys."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from accounts import keys
+from accounts.errors import InsufficientFunds, InvalidRequest
+from accounts.models import ApiKey, BalanceTransaction, User
+from accounts.money import MONEY_QUANTUM, ZERO, money_field
+
+Kind = BalanceTransaction.Kind
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One credit of a batch (see balance_credit_many)."""
+
+    user_id: int
+    amount: Decimal
+    kind: str
+    memo: str = ""
+    order_id: int | None = None
+    product_order_id: int | None = None
+
+
+def _check_amount(amount: Decimal) -> None:
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= ZERO:
+        raise InvalidRequest("Amount must be a positive number")
+    if amount != amount.quantize(MONEY_QUANTUM):
+        raise InvalidRequest(
+            f"Amount has more than {abs(MONEY_QUANTUM.as_tuple().exponent)} decimal places"
+        )
+
+
+def _move(
+    *,
+    user_id: int,
+    delta: Decimal,
+    kind: str,
+    memo: str,
+    order_id: int | None,
+    product_order_id: int | None,
+    created_by: User | None,
+) -> BalanceTransaction:
+    with transaction.atomic():
+        balance = User.objects.select_for_update().values_list("balance", flat=True).get(pk=user_id)
+        new_balance = balance + delta
+        if new_balance < ZERO:
+            raise InsufficientFunds()
+        User.objects.filter(pk=user_id).update(balance=new_balance)
+        return BalanceTransaction.objects.create(
+            user_id=user_id,
+            amount=delta,
+            kind=kind,
+            balance_after=new_balance,
+            memo=memo[:255],
+            order_id=order_id,
+            product_order_id=product_order_id,
+            created_by=created_by,
+        )
+
+
+def balance_credit(
+    *,
+    user_id: int,
+    amount: Decimal,
+    kind: str = Kind.DEPOSIT,
+    memo: str = "",
+    order_id: int | None = None,
+    product_order_id: int | None = None,
+    created_by: User | None = None,
+) -> BalanceTransaction:
+    """Add `amount` (> 0) to the balance and the ledger, under a lock on the user row."""
+    _check_amount(amount)
+    return _move(
+        user_id=user_id,
+        delta=amount,
+        kind=kind,
+        memo=memo,
+        order_id=order_id,
+        product_order_id=product_order_id,
+        created_by=created_by,
+    )
+
+
+def balance_debit(
+    *,
+    user_id: int,
+    amount: Decimal,
+    kind: str = Kind.CHARGE,
+    memo: str = "",
+    order_id: int | None = None,
+    product_order_id: int | None = None,
+    created_by: User | None = None,
+) -> BalanceTransaction:
+    """Take `amount` (> 0) from the balance, under a lock on the user row.
+
+    Raises InsufficientFunds, and changes nothing, when the balance is lower than the amount.
+    """
+    _check_amount(amount)
+    return _move(
+        user_id=user_id,
+        delta=-amount,
+        kind=kind,
+        memo=memo,
+        order_id=order_id,
+        product_order_id=product_order_id,
+        created_by=created_by,
+    )
+
+
+def balance_adjust(
+    *, user_id: int, amount: Decimal, memo: str, created_by: User | None
+) -> BalanceTransaction:
+    """An admin correction, either sign; a reason is required so the ledger explains itself."""
+    if not memo.strip():
+        raise InvalidRequest("A reason is required for a balance adjustment")
+    if amount < ZERO:
+        return balance_debit(
+            user_id=user_id, amount=-amount, kind=Kind.ADJUSTMENT, memo=memo, created_by=created_by
+        )
+    return balance_credit(
+        user_id=user_id, amount=amount, kind=Kind.ADJUSTMENT, memo=memo, created_by=created_by
+    )
+
+
+def balance_credit_many(*, credits: list[Credit]) -> list[BalanceTransaction]:
+    """Apply many credits (refunds from one poll) in a few queries instead of one lock per row.
+
+    Runs inside the caller's transaction. Users are locked in primary-key order, so two batches
+    that touch the same users cannot deadlock. A repeated (order, kind) violates the ledger's
+    unique constraint and rolls the whole batch back.
+    """
+    if not credits:
+        return []
+    for credit in credits:
+        _check_amount(credit.amount)
+    by_user: dict[int, list[Credit]] = defaultdict(list)
+    for credit in credits:
+        by_user[credit.user_id].append(credit)
+    with transaction.atomic():
+        balances = dict(
+            User.objects.select_for_update()
+            .filter(pk__in=by_user)
+            .order_by("pk")
+            .values_list("pk", "balance")
+        )
+        rows = []
+        for user_id in sorted(by_user):
+            balance = balances[user_id]
+            for credit in by_user[user_id]:
+                balance += credit.amount
+                rows.append(
+                    BalanceTransaction(
+                        user_id=user_id,
+                        amount=credit.amount,
+                        kind=credit.kind,
+                        balance_after=balance,
+                        memo=credit.memo[:255],
+                        order_id=credit.order_id,
+                        product_order_id=credit.product_order_id,
+                    )
+                )
+            balances[user_id] = balance
+        User.objects.filter(pk__in=by_user).update(
+            balance=Case(
+                *(When(pk=user_id, then=Value(balances[user_id])) for user_id in by_user),
+                output_field=money_field(),
+            )
+        )
+        return BalanceTransaction.objects.bulk_create(rows)
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_create(*, user: User) -> str:
+    """Revoke the user's active keys and return a new one. The key is not stored: show it once."""
+    key = keys.generate_key()
+    with transaction.atomic():
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        ApiKey.objects.create(
+            user=user, prefix=keys.lookup_prefix(key), digest=keys.key_digest(key)
+        )
+    return key
+
+
+def api_key_revoke(*, user: User) -> int:
+    return ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def api_key_authenticate(*, key: str) -> User | None:
+    """The active user owning `key`, or None. Constant-time on the secret part."""
+    key = key.strip()
+    if not keys.is_well_formed(key):
+        return None
+    api_key = (
+        ApiKey.objects.select_related("user")
+        .filter(prefix=keys.lookup_prefix(key), revoked_at__isnull=True)
+        .first()
+    )
+    if (
+        api_key is None
+        or not keys.digest_matches(key, api_key.digest)
+        or not api_key.user.is_active
+    ):
+        return None
+    now = timezone.now()
+    # One write a minute per key is enough for "last used", and keeps hot keys off the row lock.
+    if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key.user
+
+
+# --- Users ---------------------------------------------------------------------------------
+
+
+def user_create_customer(
+    *,
+    username: str,
+    password: str | None = None,
+    email: str = "",
+    balance: Decimal = ZERO,
+    created_by: User | None = None,
+) -> User:
+    """An active customer with `balance` deposited through the ledger. No password: no web login."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise InvalidRequest(f"A user named {username!r} already exists")
+    with transaction.atomic():
+        user = User(username=username, email=email)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        if balance > ZERO:
+            balance_credit(
+                user_id=user.pk,
+                amount=balance,
+                kind=Kind.DEPOSIT,
+                memo="Opening balance",
+                created_by=created_by,
+            )
+            user.refresh_from_db(fields=["balance"])
+    return user

@@ -1,0 +1,183 @@
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from accounts.errors import InsufficientFunds, InvalidRequest
+from accounts.models import BalanceTransaction, User
+from accounts.selectors import ledger_mismatches
+from accounts.services import (
+    Credit,
+    api_key_authenticate,
+    api_key_create,
+    api_key_revoke,
+    balance_adjust,
+    balance_credit,
+    balance_credit_many,
+    balance_debit,
+    user_create_customer,
+)
+from tests.factories import UserFactory
+
+Kind = BalanceTransaction.Kind
+
+
+def test_balance_credit_writes_ledger_row_and_updates_cache(customer: User) -> None:
+    row = balance_credit(user_id=customer.pk, amount=Decimal("12.345"), memo="top-up")
+
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("112.345")
+    assert (row.amount, row.kind, row.balance_after, row.memo) == (
+        Decimal("12.345"),
+        Kind.DEPOSIT,
+        Decimal("112.345"),
+        "top-up",
+    )
+    assert ledger_mismatches() == []
+
+
+def test_balance_debit_rejects_insufficient_funds_and_changes_nothing(customer: User) -> None:
+    rows_before = BalanceTransaction.objects.count()
+
+    with pytest.raises(InsufficientFunds) as error:
+        balance_debit(user_id=customer.pk, amount=Decimal("100.000001"))
+
+    assert error.value.message == "Not enough funds on balance"
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("100")
+    assert BalanceTransaction.objects.count() == rows_before
+
+
+def test_balance_debit_may_empty_the_balance_exactly(customer: User) -> None:
+    row = balance_debit(user_id=customer.pk, amount=Decimal("100"))
+
+    assert row.amount == Decimal("-100")
+    assert row.balance_after == Decimal("0")
+
+
+@pytest.mark.parametrize(
+    "amount", [Decimal("0"), Decimal("-1"), Decimal("0.0000001"), Decimal("NaN")]
+)
+def test_balance_moves_reject_bad_amounts(customer: User, amount: Decimal) -> None:
+    with pytest.raises(InvalidRequest):
+        balance_credit(user_id=customer.pk, amount=amount)
+    with pytest.raises(InvalidRequest):
+        balance_debit(user_id=customer.pk, amount=amount)
+
+
+def test_balance_cannot_go_negative_even_bypassing_the_service(customer: User) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(pk=customer.pk).update(balance=Decimal("-1"))
+
+
+def test_ledger_refuses_a_second_refund_of_one_order(customer: User) -> None:
+    balance_credit(user_id=customer.pk, amount=Decimal("1"), kind=Kind.REFUND, order_id=42)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        balance_credit(user_id=customer.pk, amount=Decimal("1"), kind=Kind.REFUND, order_id=42)
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("101")
+
+
+def test_balance_adjust_requires_a_reason_and_moves_either_way(customer: User, staff: User) -> None:
+    with pytest.raises(InvalidRequest):
+        balance_adjust(user_id=customer.pk, amount=Decimal("5"), memo=" ", created_by=staff)
+
+    balance_adjust(user_id=customer.pk, amount=Decimal("-30"), memo="chargeback", created_by=staff)
+    balance_adjust(user_id=customer.pk, amount=Decimal("5"), memo="goodwill", created_by=staff)
+
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("75")
+    assert (
+        BalanceTransaction.objects.filter(
+            user=customer, kind=Kind.ADJUSTMENT, created_by=staff
+        ).count()
+        == 2
+    )
+
+
+def test_balance_credit_many_chains_balance_after_per_user(customer: User, reseller: User) -> None:
+    rows = balance_credit_many(
+        credits=[
+            Credit(user_id=reseller.pk, amount=Decimal("1.5"), kind=Kind.REFUND, order_id=1),
+            Credit(user_id=customer.pk, amount=Decimal("2"), kind=Kind.REFUND, order_id=2),
+            Credit(user_id=reseller.pk, amount=Decimal("0.25"), kind=Kind.REFUND, order_id=3),
+        ]
+    )
+
+    by_order = {row.order_id: row.balance_after for row in rows}
+    assert by_order == {1: Decimal("101.5"), 3: Decimal("101.75"), 2: Decimal("102")}
+    assert ledger_mismatches() == []
+
+
+def test_user_create_customer_credits_opening_balance_through_ledger(db: None) -> None:
+    user = user_create_customer(username="newbie", balance=Decimal("25.00"))
+
+    assert user.balance == Decimal("25")
+    assert not user.has_usable_password()
+    assert list(user.ledger.values_list("kind", "amount")) == [(Kind.DEPOSIT, Decimal("25"))]
+    with pytest.raises(InvalidRequest):
+        user_create_customer(username="NEWBIE")
+
+
+def test_api_key_is_shown_once_and_stored_as_hmac(reseller: User) -> None:
+    key = api_key_create(user=reseller)
+
+    stored = reseller.api_keys.get()
+    assert key.startswith("smm_") and len(key) == 44
+    assert key not in (stored.prefix, stored.digest)
+    assert api_key_authenticate(key=key) == reseller
+
+
+def test_api_key_regeneration_revokes_the_old_key(reseller: User) -> None:
+    old = api_key_create(user=reseller)
+    new = api_key_create(user=reseller)
+
+    assert api_key_authenticate(key=old) is None
+    assert api_key_authenticate(key=new) == reseller
+
+
+def test_api_key_stops_working_when_revoked_or_user_disabled(reseller: User) -> None:
+    key = api_key_create(user=reseller)
+    User.objects.filter(pk=reseller.pk).update(is_active=False)
+    assert api_key_authenticate(key=key) is None
+
+    User.objects.filter(pk=reseller.pk).update(is_active=True)
+    api_key_revoke(user=reseller)
+    assert api_key_authenticate(key=key) is None
+
+
+@pytest.mark.parametrize("key", ["", "smm_", "nonsense", "smm_" + "A" * 40, "x" * 500])
+def test_api_key_authenticate_rejects_unknown_keys(reseller: User, key: str) -> None:
+    api_key_create(user=reseller)
+    assert api_key_authenticate(key=key) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_debits_never_overdraw_and_ledger_sums_to_balance() -> None:
+    # given a user with 10.00 and 40 threads each debiting 0.50 at once
+    user = UserFactory(funds=Decimal("10"))
+
+    def debit(_: int) -> bool:
+        try:
+            balance_debit(user_id=user.pk, amount=Decimal("0.50"), memo="race")
+        except InsufficientFunds:
+            return False
+        finally:
+            connection.close()
+        return True
+
+    # when
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(debit, range(40)))
+
+    # then exactly 20 debits went through and the balance is zero, never below
+    user.refresh_from_db()
+    assert outcomes.count(True) == 20
+    assert user.balance == Decimal("0")
+    assert ledger_mismatches() == []
+    assert BalanceTransaction.objects.filter(user=user, kind=Kind.CHARGE).count() == 20
+    assert min(
+        BalanceTransaction.objects.filter(user=user).values_list("balance_after", flat=True)
+    ) == Decimal("0")

@@ -1,0 +1,117 @@
+"""Shared fixtures: named personas, a live sandbox provider, and a synced catalog.
+
+Sockets are limited to loopback: nothing in the suite can reach a real provider.
+"""
+
+import socket
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import User
+from accounts.services import api_key_create
+from providers.models import Provider
+from providers.sandbox import SandboxConfig, SandboxServer
+from tests.factories import UserFactory
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else address
+    if self.family in (socket.AF_INET, socket.AF_INET6) and host not in (
+        "127.0.0.1",
+        "::1",
+        "localhost",
+    ):
+        raise RuntimeError(f"tests may only connect to loopback, not {host!r}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sockets_on_loopback() -> Iterator[None]:
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _ledger_stays_balanced(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that touches the database, every balance equals the sum of its ledger."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    uses_db = marker is not None or transactional or "db" in request.fixturenames
+    if not uses_db or request.node.get_closest_marker("ledger_unbalanced"):
+        yield
+        return
+    # Requested here so the check runs before the database fixture rolls back or flushes.
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from accounts.selectors import ledger_mismatches
+
+    assert ledger_mismatches() == [], "a balance no longer equals the sum of its ledger rows"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def customer(db: None) -> User:
+    return UserFactory(username="alice", funds=Decimal("100"))
+
+
+@pytest.fixture
+def reseller(db: None) -> User:
+    return UserFactory(username="bob", funds=Decimal("100"))
+
+
+@pytest.fixture
+def other_reseller(db: None) -> User:
+    return UserFactory(username="charlie", funds=Decimal("100"))
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def reseller_key(reseller: User) -> str:
+    return api_key_create(user=reseller)
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """Override in a test module to change the sandbox (faults, latency, catalog size)."""
+    return SandboxConfig(key="sandbox-key", services=40, products=6, seed=7)
+
+
+@pytest.fixture
+def sandbox(sandbox_config: SandboxConfig) -> Iterator[SandboxServer]:
+    with SandboxServer(sandbox_config, host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def provider(db: None, sandbox: SandboxServer) -> Provider:
+    from providers.services import provider_create
+
+    return provider_create(
+        name="Sandbox", api_url=sandbox.url, api_key="sandbox-key", markup_percent=Decimal(25)
+    )
+
+
+@pytest.fixture
+def catalog(provider: Provider) -> Provider:
+    from providers.services import catalog_sync
+
+    catalog_sync(provider=provider)
+    return provider

@@ -1,0 +1,33 @@
+"""Small helpers shared by test modules."""
+
+from typing import Any
+
+import httpx
+
+from providers.sandbox import SandboxServer
+
+
+def sandbox_control(server: SandboxServer, name: str, **body: Any) -> Any:
+    """Steer the sandbox through its /_sandbox/ endpoints (reprice, remove, force, stats, …)."""
+    response = httpx.post(
+        server.control_url(name), json={"key": server.config.key, **body}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def sandbox_stats(server: SandboxServer) -> dict[str, Any]:
+    return sandbox_control(server, "stats")
+
+
+class FakeClock:
+    """A clock for SandboxConfig(clock=...): upstream orders move only when a test moves it."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
