@@ -1,0 +1,401 @@
+from urllib.parse import urlsplit
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from providers.errors import ProviderError
+from providers.forms import ProviderAdminForm
+from providers.models import CatalogChange, Category, Product, Provider, Service
+from providers.services import catalog_reprice, catalog_set_on_sale, catalog_sync, provider_check
+
+_PRICING_FIELDS = {"markup_percent", "markup_fixed", "exchange_rate"}
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderAdminForm
+    list_display = (
+        "name",
+        "host",
+        "currency",
+        "balance_display",
+        "health",
+        "is_enabled",
+        "markup_percent",
+        "last_synced_at",
+    )
+    list_filter = ("is_enabled", "currency")
+    search_fields = ("name", "api_url")
+    readonly_fields = (
+        "balance_display",
+        "balance_checked_at",
+        "health",
+        "last_error",
+        "last_error_at",
+        "last_synced_at",
+        "changes_link",
+    )
+    actions = ["sync_catalog", "check_balance", "resume_dispatch"]
+    fieldsets = (
+        (None, {"fields": ("name", "api_url", "api_key", "is_enabled")}),
+        (
+            "Money",
+            {
+                "fields": (
+                    "currency",
+                    "exchange_rate",
+                    "markup_percent",
+                    "markup_fixed",
+                    "low_balance_threshold",
+                    "balance_display",
+                    "balance_checked_at",
+                )
+            },
+        ),
+        ("Catalog", {"fields": ("new_items_on_sale", "last_synced_at", "changes_link")}),
+        ("Health", {"fields": ("health", "last_error", "last_error_at")}),
+    )
+
+    @admin.display(description="API host")
+    def host(self, obj: Provider) -> str:
+        return urlsplit(obj.api_url).netloc
+
+    @admin.display(description="Balance")
+    def balance_display(self, obj: Provider) -> str:
+        if obj.balance is None:
+            return "not checked"
+        text = f"{obj.balance} {obj.balance_currency}"
+        if obj.is_low_balance:
+            return format_html('<strong style="color:#c01048">{} — low</strong>', text)
+        return text
+
+    @admin.display(description="Dispatch")
+    def health(self, obj: Provider) -> str:
+        if not obj.is_enabled:
+            return "disabled"
+        if obj.credentials_failed_at:
+            return format_html(
+                '<strong style="color:#c01048">key refused since {}</strong>',
+                obj.credentials_failed_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        if obj.dispatch_paused_until and obj.dispatch_paused_until > timezone.now():
+            return format_html(
+                '<span style="color:#b54708">paused until {}</span>',
+                obj.dispatch_paused_until.strftime("%H:%M:%S"),
+            )
+        return "ok"
+
+    @admin.display(description="Change log")
+    def changes_link(self, obj: Provider) -> str:
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:providers_catalogchange_changelist") + f"?provider__id__exact={obj.pk}"
+        return format_html('<a href="{}">Catalog changes of {}</a>', url, obj.name)
+
+    def save_model(
+        self, request: HttpRequest, obj: Provider, form: ProviderAdminForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change and _PRICING_FIELDS & set(form.changed_data):
+            repriced = catalog_reprice(provider=obj)
+            self.message_user(request, f"Selling prices recomputed: {repriced} changed.")
+        self._check(request, obj)
+
+    def _check(self, request: HttpRequest, provider: Provider) -> None:
+        try:
+            balance = provider_check(provider=provider)
+        except ProviderError as exc:
+            self.message_user(
+                request, f"{provider.name}: check failed: {exc.message}", messages.ERROR
+            )
+        else:
+            level = messages.WARNING if provider.is_low_balance else messages.SUCCESS
+            self.message_user(
+                request,
+                f"{provider.name} answers: balance {balance.balance} {balance.currency}.",
+                level,
+            )
+            if balance.currency and balance.currency.upper() != provider.currency.upper():
+                self.message_user(
+                    request,
+                    f"{provider.name} bills in {balance.currency}, but its currency is set to {provider.currency}.",
+                    messages.WARNING,
+                )
+
+    @admin.action(description="Sync catalog now")
+    def sync_catalog(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        for provider in queryset:
+            try:
+                summary = catalog_sync(provider=provider)
+            except ProviderError as exc:
+                self.message_user(
+                    request, f"{provider.name}: sync failed: {exc.message}", messages.ERROR
+                )
+            else:
+                self.message_user(request, str(summary), messages.SUCCESS)
+
+    @admin.action(description="Check balance and credentials")
+    def check_balance(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        for provider in queryset:
+            self._check(request, provider)
+
+    @admin.action(description="Resume sending orders (clears a pause)")
+    def resume_dispatch(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        resumed = queryset.update(dispatch_paused_until=None)
+        self.message_user(
+            request, f"{resumed} provider(s) resumed; a refused key clears when a check passes."
+        )
+        for provider in queryset.filter(credentials_failed_at__isnull=False):
+            self._check(request, provider)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "sort_order", "markup_percent", "markup_fixed", "service_count")
+    list_editable = ("sort_order",)
+    search_fields = ("name",)
+    actions = ["put_on_sale", "take_off_sale"]
+
+    @admin.display(description="Services")
+    def service_count(self, obj: Category) -> int:
+        return obj.service_set.count()
+
+    def save_model(self, request: HttpRequest, obj: Category, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"markup_percent", "markup_fixed"} & set(form.changed_data):  # type: ignore[attr-defined]
+            self.message_user(
+                request, f"Selling prices recomputed: {catalog_reprice(category=obj)} changed."
+            )
+
+    @admin.action(description="Put every service of these categories on sale")
+    def put_on_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        changed = catalog_set_on_sale(
+            items=Service.objects.filter(category__in=queryset), on_sale=True
+        )
+        self.message_user(request, f"{changed} service(s) put on sale.")
+
+    @admin.action(description="Take every service of these categories off sale")
+    def take_off_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        changed = catalog_set_on_sale(
+            items=Service.objects.filter(category__in=queryset), on_sale=False
+        )
+        self.message_user(request, f"{changed} service(s) taken off sale.")
+
+
+class CatalogItemAdmin(admin.ModelAdmin):
+    list_filter = ("provider", "is_enabled", "is_available", "is_rate_pinned", "category")
+    search_fields = ("name", "name_override", "upstream_id", "=id")
+    list_select_related = ("provider", "category")
+    list_editable = ("is_enabled",)
+    list_per_page = 100
+    actions = ["put_on_sale", "take_off_sale"]
+    _pricing = {"markup_percent", "markup_fixed", "is_rate_pinned", "rate", "category"}
+
+    def save_model(
+        self, request: HttpRequest, obj: Service | Product, form: object, change: bool
+    ) -> None:
+        if "rate" in form.changed_data and not obj.is_rate_pinned:  # type: ignore[attr-defined]
+            obj.is_rate_pinned = True  # a price typed by hand is meant to stay
+            self.message_user(
+                request, f"The price of {obj} is now pinned; unpin it to follow the markup again."
+            )
+        super().save_model(request, obj, form, change)
+        if change and self._pricing & set(form.changed_data) and not obj.is_rate_pinned:  # type: ignore[attr-defined]
+            ids = (
+                {"service_ids": [obj.pk]} if isinstance(obj, Service) else {"product_ids": [obj.pk]}
+            )
+            catalog_reprice(**ids)
+
+    @admin.action(description="Put on sale")
+    def put_on_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.message_user(
+            request, f"{catalog_set_on_sale(items=queryset, on_sale=True)} put on sale."
+        )
+
+    @admin.action(description="Take off sale")
+    def take_off_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.message_user(
+            request, f"{catalog_set_on_sale(items=queryset, on_sale=False)} taken off sale."
+        )
+
+
+@admin.register(Service)
+class ServiceAdmin(CatalogItemAdmin):
+    list_display = (
+        "id",
+        "display_name",
+        "provider",
+        "upstream_id",
+        "category",
+        "type",
+        "upstream_rate",
+        "rate",
+        "is_rate_pinned",
+        "min",
+        "max",
+        "is_enabled",
+        "is_available",
+    )
+    list_filter = (*CatalogItemAdmin.list_filter, "type", "has_refill", "has_cancel")
+    readonly_fields = (
+        "provider",
+        "upstream_id",
+        "name",
+        "type",
+        "upstream_rate",
+        "min",
+        "max",
+        "has_refill",
+        "has_cancel",
+        "has_dripfeed",
+        "is_available",
+        "removed_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (
+            "Upstream (as last imported)",
+            {
+                "fields": (
+                    "provider",
+                    "upstream_id",
+                    "name",
+                    "type",
+                    "upstream_rate",
+                    "min",
+                    "max",
+                    "has_refill",
+                    "has_cancel",
+                    "has_dripfeed",
+                    "is_available",
+                    "removed_at",
+                )
+            },
+        ),
+        (
+            "Selling",
+            {
+                "fields": (
+                    "name_override",
+                    "category",
+                    "description",
+                    "rate",
+                    "is_rate_pinned",
+                    "markup_percent",
+                    "markup_fixed",
+                    "quantity_step",
+                    "is_enabled",
+                    "sort_order",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(Product)
+class ProductAdmin(CatalogItemAdmin):
+    list_display = (
+        "id",
+        "display_name",
+        "provider",
+        "upstream_id",
+        "category",
+        "type",
+        "upstream_rate",
+        "rate",
+        "is_rate_pinned",
+        "min",
+        "max",
+        "is_in_stock",
+        "inventory",
+        "is_enabled",
+        "is_available",
+    )
+    readonly_fields = (
+        "provider",
+        "upstream_id",
+        "name",
+        "type",
+        "upstream_rate",
+        "min",
+        "max",
+        "require",
+        "stock_status",
+        "is_in_stock",
+        "inventory",
+        "is_available",
+        "removed_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (
+            "Upstream (as last imported)",
+            {
+                "fields": (
+                    "provider",
+                    "upstream_id",
+                    "name",
+                    "type",
+                    "upstream_rate",
+                    "min",
+                    "max",
+                    "require",
+                    "stock_status",
+                    "is_in_stock",
+                    "inventory",
+                    "is_available",
+                    "removed_at",
+                )
+            },
+        ),
+        (
+            "Selling",
+            {
+                "fields": (
+                    "name_override",
+                    "category",
+                    "description",
+                    "rate",
+                    "is_rate_pinned",
+                    "markup_percent",
+                    "markup_fixed",
+                    "is_enabled",
+                    "sort_order",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(CatalogChange)
+class CatalogChangeAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "provider",
+        "kind",
+        "item",
+        "field",
+        "old_value",
+        "new_value",
+        "is_public",
+    )
+    list_filter = ("provider", "kind", "field", "is_public")
+    search_fields = ("service__name", "product__name", "=service__id", "=product__id")
+    list_select_related = ("provider", "service", "product")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Item")
+    def item(self, obj: CatalogChange) -> str:
+        return str(obj.service or obj.product)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

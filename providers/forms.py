@@ -1,0 +1,48 @@
+from django import forms
+
+from providers.models import Provider
+
+
+class ProviderAdminForm(forms.ModelForm):
+    """The key is write-only: never rendered back, kept when left blank."""
+
+    api_url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        help_text="The provider's v2 endpoint, e.g. https://example.com/api/v2",
+    )
+    api_key = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted and never shown again. Leave blank to keep the current key.",
+    )
+
+    class Meta:
+        model = Provider
+        fields = [
+            "name",
+            "api_url",
+            "api_key",
+            "currency",
+            "exchange_rate",
+            "is_enabled",
+            "markup_percent",
+            "markup_fixed",
+            "new_items_on_sale",
+            "low_balance_threshold",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.instance.pk and not data.get("api_key"):
+            self.add_error("api_key", "A new provider needs its API key.")
+        return data
+
+    def save(self, commit: bool = True) -> Provider:
+        provider = super().save(commit=False)
+        if self.cleaned_data.get("api_key"):
+            provider.api_key = self.cleaned_data["api_key"]
+        if commit:
+            provider.save()
+        return provider

@@ -1,0 +1,46 @@
+"""Selling prices from upstream rates: currency conversion, then the most specific markup rule."""
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from accounts.money import ZERO, quantize_money
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Markup:
+    percent: Decimal
+    fixed: Decimal
+
+
+def rule_at(percent: Decimal | None, fixed: Decimal | None) -> Markup | None:
+    """A level (service, category, provider) has a rule when it sets a percent, a fixed part, or both."""
+    if percent is None and fixed is None:
+        return None
+    return Markup(percent=percent or ZERO, fixed=fixed or ZERO)
+
+
+def effective_markup(*levels: Markup | None) -> Markup:
+    """The first rule among levels ordered from most to least specific; no rule means no markup."""
+    for level in levels:
+        if level is not None:
+            return level
+    return Markup(percent=ZERO, fixed=ZERO)
+
+
+def selling_rate(*, upstream_rate: Decimal, exchange_rate: Decimal, markup: Markup) -> Decimal:
+    """Upstream rate in the provider currency → selling rate in the panel currency.
+
+    Rounded up, so the panel never sells below the markup it was told to take.
+    """
+    in_panel_currency = upstream_rate * exchange_rate
+    marked_up = in_panel_currency * (HUNDRED + markup.percent) / HUNDRED + markup.fixed
+    return max(quantize_money(marked_up, rounding=ROUND_CEILING), ZERO)
+
+
+def customer_rate(*, rate: Decimal, discount_percent: Decimal) -> Decimal:
+    """The price a customer sees per 1000 (per package, per product unit) after their discount."""
+    if not discount_percent:
+        return rate
+    return quantize_money(rate * (HUNDRED - discount_percent) / HUNDRED, rounding=ROUND_HALF_UP)

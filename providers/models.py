@@ -1,0 +1,266 @@
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.money import ZERO, money_field
+from providers.secrets import decrypt_secret, encrypt_secret
+
+
+class ServiceType(models.TextChoices):
+    DEFAULT = "Default"
+    PACKAGE = "Package"
+    CUSTOM_COMMENTS = "Custom Comments"
+    CUSTOM_COMMENTS_PACKAGE = "Custom Comments Package"
+    MENTIONS = "Mentions"
+    MENTIONS_WITH_HASHTAGS = "Mentions with Hashtags"
+    MENTIONS_CUSTOM_LIST = "Mentions Custom List"
+    MENTIONS_HASHTAG = "Mentions Hashtag"
+    MENTIONS_USER_FOLLOWERS = "Mentions User Followers"
+    MENTIONS_MEDIA_LIKERS = "Mentions Media Likers"
+    COMMENT_LIKES = "Comment Likes"
+    POLL = "Poll"
+    INVITES_FROM_GROUPS = "Invites from Groups"
+    SEO = "SEO"
+    SUBSCRIPTIONS = "Subscriptions"
+
+
+# Types priced per package (flat), not per 1000.
+PACKAGE_TYPES = frozenset({ServiceType.PACKAGE, ServiceType.CUSTOM_COMMENTS_PACKAGE})
+
+
+def percent_field(**kwargs: object) -> models.DecimalField:
+    return models.DecimalField(max_digits=9, decimal_places=2, **kwargs)
+
+
+class Provider(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    api_url = models.URLField(
+        max_length=500, help_text="The provider's v2 endpoint, e.g. https://example.com/api/v2"
+    )
+    api_key_encrypted = models.TextField(editable=False)
+    currency = models.CharField(
+        max_length=3, default="USD", help_text="The currency the provider charges in."
+    )
+    exchange_rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        default=Decimal(1),
+        help_text="How much of the panel currency one unit of the provider currency is worth.",
+    )
+    is_enabled = models.BooleanField(
+        default=True, help_text="Off: no orders are sent, no syncs run."
+    )
+    markup_percent = percent_field(
+        default=Decimal(25), help_text="Default markup on upstream rates, in percent."
+    )
+    markup_fixed = money_field(
+        default=ZERO, help_text="Added to every rate per 1000 (panel currency), after the percent."
+    )
+    new_items_on_sale = models.BooleanField(
+        default=True,
+        help_text="New services and products go on sale at once; off: they wait for an admin.",
+    )
+    low_balance_threshold = money_field(
+        default=Decimal(10), help_text="Flag the provider when its balance falls below this."
+    )
+    balance = money_field(null=True, blank=True, editable=False)
+    balance_currency = models.CharField(max_length=3, blank=True, editable=False)
+    balance_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Dispatch health: set by the forwarding service, cleared by an admin check or by time.
+    dispatch_paused_until = models.DateTimeField(null=True, blank=True, editable=False)
+    credentials_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(exchange_rate__gt=0), name="provider_exchange_rate_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(markup_percent__gt=-100), name="provider_markup_above_minus_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def api_key(self) -> str:
+        return decrypt_secret(self.api_key_encrypted) if self.api_key_encrypted else ""
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self.api_key_encrypted = encrypt_secret(value)
+
+    @property
+    def is_low_balance(self) -> bool:
+        return self.balance is not None and self.balance < self.low_balance_threshold
+
+    def can_dispatch_at(self, now: datetime) -> bool:
+        return (
+            self.is_enabled
+            and self.credentials_failed_at is None
+            and (self.dispatch_paused_until is None or self.dispatch_paused_until <= now)
+        )
+
+    @property
+    def can_dispatch(self) -> bool:
+        return self.can_dispatch_at(timezone.now())
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+    sort_order = models.IntegerField(default=0)
+    markup_percent = percent_field(
+        null=True, blank=True, help_text="Overrides the provider markup for this category."
+    )
+    markup_fixed = money_field(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CatalogItem(models.Model):
+    """What services and products share: upstream identity, selling price and sale flags."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT)
+    upstream_id = models.CharField(max_length=64)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT)
+    name = models.CharField(max_length=500, help_text="As last imported.")
+    name_override = models.CharField(
+        max_length=500, blank=True, help_text="Shown to customers instead of the upstream name."
+    )
+    description = models.TextField(blank=True)
+    upstream_rate = money_field(help_text="As last imported, in the provider currency.")
+    rate = money_field(help_text="The selling price in the panel currency.")
+    is_rate_pinned = models.BooleanField(
+        default=False, help_text="Keep this price whatever upstream or the markup rules say."
+    )
+    markup_percent = percent_field(
+        null=True, blank=True, help_text="Overrides category and provider markup."
+    )
+    markup_fixed = money_field(null=True, blank=True)
+    min = models.PositiveBigIntegerField()
+    max = models.PositiveBigIntegerField()
+    is_enabled = models.BooleanField(default=True, help_text="On sale (an admin's choice).")
+    is_available = models.BooleanField(
+        default=True, editable=False, help_text="Still offered upstream."
+    )
+    sort_order = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name_override or self.name
+
+    @property
+    def is_on_sale(self) -> bool:
+        return self.is_enabled and self.is_available and self.provider.is_enabled
+
+
+class Service(CatalogItem):
+    type = models.CharField(max_length=32, choices=ServiceType.choices, default=ServiceType.DEFAULT)
+    has_refill = models.BooleanField(default=False)
+    has_cancel = models.BooleanField(default=False)
+    has_dripfeed = models.BooleanField(default=False)
+    quantity_step = models.PositiveIntegerField(
+        default=1, help_text="Quantities must be a multiple of this."
+    )
+
+    class Meta:
+        ordering = ["category__sort_order", "category__name", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "upstream_id"], name="service_unique_upstream_id"
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="service_rate_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity_step__gte=1), name="service_quantity_step_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_enabled", "is_available", "category"], name="service_on_sale")
+        ]
+
+
+class Product(CatalogItem):
+    class Kind(models.TextChoices):
+        AUTO = "Auto"
+        SERVICE = "Service"
+
+    type = models.CharField(max_length=16, choices=Kind.choices, default=Kind.AUTO)
+    require = models.CharField(
+        max_length=500, blank=True, help_text="What the customer must give, e.g. an account."
+    )
+    stock_status = models.CharField(max_length=64, blank=True)
+    is_in_stock = models.BooleanField(default=True)
+    inventory = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["category__sort_order", "category__name", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "upstream_id"], name="product_unique_upstream_id"
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="product_rate_not_negative"),
+        ]
+
+
+class CatalogChange(models.Model):
+    """One detected change of the catalog: the admin's audit trail and the public Updates page."""
+
+    class Kind(models.TextChoices):
+        ADDED = "added", "Added"
+        REMOVED = "removed", "Removed"
+        RESTORED = "restored", "Back"
+        CHANGED = "changed", "Changed"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="changes")
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    field = models.CharField(max_length=32, blank=True)
+    old_value = models.CharField(max_length=500, blank=True)
+    new_value = models.CharField(max_length=500, blank=True)
+    is_public = models.BooleanField(default=True, help_text="Shown on the customers' Updates page.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["is_public", "-created_at"], name="catalog_change_public")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__isnull=False, product__isnull=True)
+                | Q(service__isnull=True, product__isnull=False),
+                name="catalog_change_one_item",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.field}".strip()

@@ -1,0 +1,101 @@
+"""Reads of the catalog: what is on sale, and what changed."""
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from providers.models import CatalogChange, Category, Product, Provider, Service
+
+
+def services_on_sale() -> QuerySet[Service]:
+    return Service.objects.filter(is_enabled=True, is_available=True, provider__is_enabled=True)
+
+
+def products_on_sale() -> QuerySet[Product]:
+    return Product.objects.filter(is_enabled=True, is_available=True, provider__is_enabled=True)
+
+
+def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySet:
+    """On-sale services as plain rows, in catalog order, for the API and the services page."""
+    services = services_on_sale()
+    if category_id:
+        services = services.filter(category_id=category_id)
+    if search:
+        condition = (
+            Q(name__icontains=search)
+            | Q(name_override__icontains=search)
+            | Q(category__name__icontains=search)
+        )
+        if search.isdigit():
+            condition |= Q(pk=int(search))
+        services = services.filter(condition)
+    return services.order_by("category__sort_order", "category__name", "sort_order", "id").values(
+        "id",
+        "name",
+        "name_override",
+        "type",
+        "category_id",
+        "category__name",
+        "rate",
+        "min",
+        "max",
+        "has_refill",
+        "has_cancel",
+        "has_dripfeed",
+        "description",
+        "quantity_step",
+    )
+
+
+def service_category_rows() -> list[dict]:
+    """Categories with services on sale, in catalog order, with how many each holds."""
+    return list(
+        services_on_sale()
+        .values("category_id", "category__name")
+        .annotate(count=Count("id"))
+        .order_by("category__sort_order", "category__name")
+    )
+
+
+def product_rows() -> QuerySet:
+    return (
+        products_on_sale()
+        .order_by("category__sort_order", "category__name", "sort_order", "id")
+        .values(
+            "id",
+            "name",
+            "name_override",
+            "category__name",
+            "rate",
+            "min",
+            "max",
+            "require",
+            "is_in_stock",
+            "stock_status",
+            "inventory",
+            "type",
+            "description",
+        )
+    )
+
+
+def public_changes(*, kind: str = "") -> QuerySet[CatalogChange]:
+    """Changes customers may see: public ones of items that are (or were, when removed) on sale."""
+    changes = CatalogChange.objects.filter(is_public=True).filter(
+        Q(service__is_enabled=True, service__provider__is_enabled=True)
+        | Q(product__is_enabled=True, product__provider__is_enabled=True)
+    )
+    if kind:
+        changes = changes.filter(kind=kind)
+    return changes.select_related("service__category", "product__category").order_by(
+        "-created_at", "-id"
+    )
+
+
+def catalog_version() -> tuple:
+    """Changes whenever anything a price list shows changes: a service or product, a category,
+    a provider (saves and the catalog services all move `updated_at`). Three small aggregates,
+    so answers built from the catalog can be kept until it moves."""
+    services = Service.objects.aggregate(last=Max("updated_at"), count=Count("id"))
+    products = Product.objects.aggregate(last=Max("updated_at"), count=Count("id"))
+    categories = Category.objects.aggregate(last=Max("updated_at"), count=Count("id"))
+    providers = Provider.objects.aggregate(last=Max("updated_at"))
+    return (*services.values(), *products.values(), *categories.values(), providers["last"])

@@ -1,0 +1,31 @@
+"""Every write to providers and the catalog."""
+
+from providers.services.catalog import (
+    SyncSummary,
+    catalog_reprice,
+    catalog_set_on_sale,
+    catalog_sync,
+)
+from providers.services.provider import (
+    provider_check,
+    provider_client,
+    provider_create,
+    provider_mark_credentials_failed,
+    provider_pause_dispatch,
+    provider_record_error,
+    provider_refresh_balances,
+)
+
+__all__ = [
+    "SyncSummary",
+    "catalog_reprice",
+    "catalog_set_on_sale",
+    "catalog_sync",
+    "provider_check",
+    "provider_client",
+    "provider_create",
+    "provider_mark_credentials_failed",
+    "provider_pause_dispatch",
+    "provider_record_error",
+    "provider_refresh_balances",
+]
