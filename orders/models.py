@@ -1,0 +1,338 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.money import ZERO, money_field
+from providers.models import Product, Provider, Service
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "Pending"
+    PROCESSING = "Processing"
+    IN_PROGRESS = "In progress"
+    COMPLETED = "Completed"
+    PARTIAL = "Partial"
+    CANCELED = "Canceled"
+
+
+FINAL_ORDER_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED)
+
+
+class RefillStatus(models.TextChoices):
+    PENDING = "Pending"
+    IN_PROGRESS = "In progress"
+    COMPLETED = "Completed"
+    REJECTED = "Rejected"
+
+
+FINAL_REFILL_STATUSES = (RefillStatus.COMPLETED, RefillStatus.REJECTED)
+
+
+class ProductOrderStatus(models.TextChoices):
+    PENDING = "Pending"
+    IN_PROGRESS = "In progress"
+    COMPLETED = "Completed"
+    PARTIAL = "Partial"
+    CANCELED = "Canceled"
+
+
+FINAL_PRODUCT_ORDER_STATUSES = (
+    ProductOrderStatus.COMPLETED,
+    ProductOrderStatus.PARTIAL,
+    ProductOrderStatus.CANCELED,
+)
+
+
+class DispatchState(models.TextChoices):
+    """Where a request stands with the upstream provider, apart from what the customer sees."""
+
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+class Source(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    MASS = "mass", "Mass order"
+    ADMIN = "admin", "Admin"
+
+
+class Dispatched(models.Model):
+    """Fields of anything forwarded upstream exactly once and then polled."""
+
+    upstream_id = models.CharField(max_length=64, null=True, blank=True)
+    dispatch_state = models.CharField(
+        max_length=16, choices=DispatchState.choices, default=DispatchState.QUEUED
+    )
+    dispatch_attempts = models.PositiveSmallIntegerField(default=0)
+    dispatch_error = models.CharField(max_length=500, blank=True)
+    next_dispatch_at = models.DateTimeField(default=timezone.now, null=True, blank=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_idle_count = models.PositiveSmallIntegerField(default=0)
+    poll_miss_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Charged(models.Model):
+    """Money fields of a paid order. `refunded` caches the ledger's refund row for listings."""
+
+    charge = money_field(help_text="What the customer paid, panel currency.")
+    refunded = money_field(default=ZERO)
+    upstream_rate = money_field(help_text="The provider's rate when placed, provider currency.")
+    exchange_rate = models.DecimalField(max_digits=20, decimal_places=8, default=Decimal(1))
+    cost = money_field(
+        help_text="What upstream charges, panel currency (estimate until upstream reports)."
+    )
+    client_ref = models.CharField(max_length=64, null=True, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def net_charge(self) -> Decimal:
+        return self.charge - self.refunded
+
+    @property
+    def profit(self) -> Decimal:
+        return self.charge - self.refunded - self.cost
+
+
+class Order(Dispatched, Charged):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders")
+    link = models.CharField(max_length=1000, blank=True)
+    quantity = models.PositiveBigIntegerField(help_text="As sent upstream (per run for drip-feed).")
+    total_quantity = models.PositiveBigIntegerField(
+        help_text="What is charged for: quantity × runs, or posts × max."
+    )
+    runs = models.PositiveIntegerField(null=True, blank=True)
+    interval = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minutes between drip-feed runs."
+    )
+    details = models.JSONField(
+        default=dict, blank=True, help_text="The type's own fields, as sent upstream."
+    )
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    start_count = models.BigIntegerField(null=True, blank=True)
+    remains = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "client_ref"],
+                condition=Q(client_ref__isnull=False),
+                name="order_unique_client_ref",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "upstream_id"],
+                condition=Q(upstream_id__isnull=False),
+                name="order_unique_upstream_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("charge")),
+                name="order_refund_within_charge",
+            ),
+            models.CheckConstraint(condition=Q(charge__gte=0), name="order_charge_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="order_user_recent"),
+            models.Index(fields=["user", "status", "-id"], name="order_user_status"),
+            models.Index(
+                fields=["provider", "next_poll_at"],
+                condition=Q(dispatch_state="sent")
+                & ~Q(status__in=["Completed", "Partial", "Canceled"]),
+                name="order_due_for_poll",
+            ),
+            models.Index(
+                fields=["dispatch_state", "next_dispatch_at"],
+                condition=Q(dispatch_state__in=["queued", "sending"]),
+                name="order_due_for_dispatch",
+            ),
+            models.Index(
+                fields=["dispatch_state"],
+                condition=Q(dispatch_state="needs_review"),
+                name="order_needs_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_ORDER_STATUSES
+
+
+class Refill(Dispatched):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="refills"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="refills")
+    status = models.CharField(
+        max_length=16, choices=RefillStatus.choices, default=RefillStatus.PENDING
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One refill at a time per order: a second request while one runs is refused.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=["Pending", "In progress"]),
+                name="refill_one_active_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "upstream_id"],
+                condition=Q(upstream_id__isnull=False),
+                name="refill_unique_upstream_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="refill_user_recent"),
+            models.Index(
+                fields=["provider", "next_poll_at"],
+                condition=Q(dispatch_state="sent") & Q(status__in=["Pending", "In progress"]),
+                name="refill_due_for_poll",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refill {self.pk} of order {self.order_id}"
+
+
+class CancelRequest(Dispatched):
+    class Outcome(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ACCEPTED = "accepted", "Accepted by the provider"
+        REJECTED = "rejected", "Rejected"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="cancel_requests")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cancel_requests"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="cancel_requests")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.WAITING)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(outcome="waiting"),
+                name="cancel_one_waiting_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cancel request {self.pk} of order {self.order_id}"
+
+
+class ProductOrder(Dispatched, Charged):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="product_orders"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="product_orders")
+    quantity = models.PositiveIntegerField()
+    require = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=ProductOrderStatus.choices, default=ProductOrderStatus.PENDING
+    )
+    result = models.TextField(blank=True, help_text="What was delivered: shown to its owner only.")
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "client_ref"],
+                condition=Q(client_ref__isnull=False),
+                name="product_order_unique_client_ref",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "upstream_id"],
+                condition=Q(upstream_id__isnull=False),
+                name="product_order_unique_upstream_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("charge")),
+                name="product_order_refund_within_charge",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="product_order_user_recent"),
+            models.Index(
+                fields=["provider", "next_poll_at"],
+                condition=Q(dispatch_state="sent") & Q(status__in=["Pending", "In progress"]),
+                name="product_order_due_for_poll",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Product order {self.pk}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_PRODUCT_ORDER_STATUSES
+
+
+class OrderEvent(models.Model):
+    """Every status or dispatch change, and who or what made it: what admins debug from."""
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        WORKER = "worker", "Worker"
+        POLLER = "poller", "Poller"
+        SWEEPER = "sweeper", "Sweeper"
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    product_order = models.ForeignKey(
+        ProductOrder, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    refill = models.ForeignKey(
+        Refill, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    field = models.CharField(
+        max_length=32, help_text="status, dispatch, refund, cancel, refill, note"
+    )
+    old_value = models.CharField(max_length=64, blank=True)
+    new_value = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    actor = models.CharField(max_length=16, choices=Actor.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"

@@ -1,0 +1,233 @@
+"""Placing orders and product orders: one service each, for the web forms, the v2 API and admin."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import BalanceTransaction, User
+from accounts.money import ZERO
+from accounts.services import balance_debit
+from orders import pricing
+from orders.errors import (
+    IncorrectProduct,
+    IncorrectService,
+    InvalidOrderField,
+    OutOfStock,
+    PanelError,
+)
+from orders.models import Order, ProductOrder, Source
+from orders.services.events import Actor, event_record
+from orders.tasks import order_forward_task, product_order_forward_task
+from orders.type_rules import check_limits, parse_order_fields
+from providers.models import Product, Service
+
+MAX_CLIENT_REF_LENGTH = 64
+_ACTOR_BY_SOURCE = {
+    Source.WEB: Actor.CUSTOMER,
+    Source.MASS: Actor.CUSTOMER,
+    Source.API: Actor.API,
+    Source.ADMIN: Actor.ADMIN,
+}
+
+
+def _on_sale(queryset, pk: object, error: type[PanelError]):  # noqa: ANN001, ANN202
+    try:
+        item = queryset.select_related("provider").get(
+            pk=int(str(pk).strip()), is_enabled=True, is_available=True, provider__is_enabled=True
+        )
+    except (ValueError, TypeError, queryset.model.DoesNotExist):
+        raise error() from None
+    return item
+
+
+def _clean_client_ref(client_ref: str | None) -> str | None:
+    if client_ref is None or not client_ref.strip():
+        return None
+    client_ref = client_ref.strip()
+    if len(client_ref) > MAX_CLIENT_REF_LENGTH:
+        raise InvalidOrderField("client_ref", f"At most {MAX_CLIENT_REF_LENGTH} characters.")
+    return client_ref
+
+
+def order_place(
+    *,
+    user: User,
+    service_id: object,
+    fields: Mapping[str, object],
+    client_ref: str | None = None,
+    source: str = Source.WEB,
+    actor_user: User | None = None,
+) -> Order:
+    """Validate, charge and create an order in one transaction; forwarding is queued on commit.
+
+    With a `client_ref` already used by this user, returns that order and charges nothing.
+    Raises IncorrectService, an InvalidRequest kind (fields, link, quantity) or InsufficientFunds.
+    """
+    client_ref = _clean_client_ref(client_ref)
+    if client_ref and (existing := Order.objects.filter(user=user, client_ref=client_ref).first()):
+        return existing
+    service: Service = _on_sale(Service.objects.all(), service_id, IncorrectService)
+    request = parse_order_fields(service, fields)
+    rate = pricing.customer_rate(rate=service.rate, discount_percent=user.discount_percent)
+    charge = pricing.order_charge(
+        rate=rate, units=request.total_quantity, is_package=request.is_package
+    )
+    exchange_rate = service.provider.exchange_rate
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                user=user,
+                service=service,
+                provider=service.provider,
+                link=request.link,
+                quantity=request.quantity,
+                total_quantity=request.total_quantity,
+                runs=request.runs,
+                interval=request.interval,
+                details=request.details,
+                charge=charge,
+                upstream_rate=service.upstream_rate,
+                exchange_rate=exchange_rate,
+                cost=pricing.upstream_cost(
+                    upstream_rate=service.upstream_rate,
+                    units=request.total_quantity,
+                    is_package=request.is_package,
+                    exchange_rate=exchange_rate,
+                ),
+                remains=request.total_quantity,
+                client_ref=client_ref,
+                source=source,
+            )
+            if charge > ZERO:
+                balance_debit(
+                    user_id=user.pk,
+                    amount=charge,
+                    kind=BalanceTransaction.Kind.CHARGE,
+                    order_id=order.pk,
+                    memo=f"Order {order.pk}: {service.display_name}"[:255],
+                )
+            event_record(
+                order,
+                field="status",
+                new=order.status,
+                message="Placed",
+                actor=_ACTOR_BY_SOURCE[source],
+                actor_user=actor_user,
+            )
+            transaction.on_commit(lambda: order_forward_task.delay(order.pk))
+    except IntegrityError:
+        # A concurrent request with the same client_ref won the insert; answer with its order.
+        if client_ref and (
+            existing := Order.objects.filter(user=user, client_ref=client_ref).first()
+        ):
+            return existing
+        raise
+    return order
+
+
+@dataclass(frozen=True)
+class MassOrderLine:
+    line_number: int
+    text: str
+    order: Order | None = None
+    error: str = ""
+
+
+def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> list[MassOrderLine]:
+    """One order per line, `service_id | link | quantity`; each line stands or fails alone."""
+    results: list[MassOrderLine] = []
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) != 3:
+            results.append(MassOrderLine(number, line, error="Write service ID | link | quantity"))
+            continue
+        service_id, link, quantity = parts
+        try:
+            with transaction.atomic():
+                order = order_place(
+                    user=user,
+                    service_id=service_id,
+                    fields={"link": link, "quantity": quantity},
+                    source=source,
+                )
+        except PanelError as exc:
+            results.append(MassOrderLine(number, line, error=exc.message))
+        else:
+            results.append(MassOrderLine(number, line, order=order))
+    return results
+
+
+def product_order_place(
+    *,
+    user: User,
+    product_id: object,
+    quantity: object,
+    require: str | None,
+    client_ref: str | None = None,
+    source: str = Source.WEB,
+) -> ProductOrder:
+    """Validate, charge and create a product order; forwarding is queued on commit."""
+    client_ref = _clean_client_ref(client_ref)
+    if client_ref and (
+        existing := ProductOrder.objects.filter(user=user, client_ref=client_ref).first()
+    ):
+        return existing
+    product: Product = _on_sale(Product.objects.all(), product_id, IncorrectProduct)
+    if not product.is_in_stock or product.inventory == 0:
+        raise OutOfStock()
+    try:
+        count = int(str(quantity).strip())
+    except (TypeError, ValueError):
+        raise InvalidOrderField("quantity", "Enter a whole number.") from None
+    check_limits(quantity=count, minimum=product.min, maximum=product.max)
+    if product.inventory is not None and count > product.inventory:
+        raise OutOfStock()
+    require = (require or "").strip()
+    if product.require and not require:
+        raise InvalidOrderField("require", f"Required: {product.require}")
+    rate = pricing.customer_rate(rate=product.rate, discount_percent=user.discount_percent)
+    charge = pricing.product_charge(rate=rate, quantity=count)
+    exchange_rate = product.provider.exchange_rate
+    try:
+        with transaction.atomic():
+            order = ProductOrder.objects.create(
+                user=user,
+                product=product,
+                provider=product.provider,
+                quantity=count,
+                require=require[:5000],
+                charge=charge,
+                upstream_rate=product.upstream_rate,
+                exchange_rate=exchange_rate,
+                cost=pricing.converted(
+                    amount=product.upstream_rate * count, exchange_rate=exchange_rate
+                ),
+                client_ref=client_ref,
+                source=source,
+            )
+            if charge > ZERO:
+                balance_debit(
+                    user_id=user.pk,
+                    amount=charge,
+                    kind=BalanceTransaction.Kind.CHARGE,
+                    product_order_id=order.pk,
+                    memo=f"Product order {order.pk}: {product.display_name}"[:255],
+                )
+            event_record(
+                order,
+                field="status",
+                new=order.status,
+                message="Placed",
+                actor=_ACTOR_BY_SOURCE[source],
+            )
+            transaction.on_commit(lambda: product_order_forward_task.delay(order.pk))
+    except IntegrityError:
+        if client_ref and (
+            existing := ProductOrder.objects.filter(user=user, client_ref=client_ref).first()
+        ):
+            return existing
+        raise
+    return order

@@ -1,0 +1,540 @@
+"""Polling: statuses of everything sent upstream, 100 ids per call, several calls in flight, only
+changed rows written, and refunds applied through the ledger exactly once."""
+
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+
+from accounts.models import BalanceTransaction
+from accounts.money import ZERO
+from accounts.services import Credit, balance_credit_many
+from orders import pricing
+from orders.bulk import bulk_insert_values, bulk_update_values
+from orders.models import (
+    FINAL_ORDER_STATUSES,
+    FINAL_PRODUCT_ORDER_STATUSES,
+    FINAL_REFILL_STATUSES,
+    DispatchState,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    ProductOrder,
+    ProductOrderStatus,
+    Refill,
+    RefillStatus,
+)
+from orders.services.events import Actor, event_for
+from orders.services.finalize import order_refund_due, product_refund_due
+from providers.client import (
+    ItemError,
+    ProviderClient,
+    UpstreamOrderStatus,
+    UpstreamProductOrderStatus,
+)
+from providers.errors import ProviderAuthError, ProviderError
+from providers.models import Provider
+from providers.services import (
+    provider_client,
+    provider_mark_credentials_failed,
+    provider_record_error,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100  # the protocol's limit per status call
+CHUNK_SIZE = 1000  # rows claimed and written together
+PIPELINE_DEPTH = 2  # chunks in flight while one is written
+LEASE = timedelta(
+    minutes=5
+)  # a claimed row is not claimed again before this, even if its poller died
+MISS_LIMIT = (
+    5  # "Incorrect order ID" this many times in a row: the provider lost it, a person looks
+)
+MAX_IDLE = 10
+
+
+def poll_delay(idle_count: int) -> timedelta:
+    seconds = settings.PANEL_POLL_INTERVAL_SECONDS * 2 ** min(idle_count, MAX_IDLE)
+    return timedelta(seconds=min(seconds, settings.PANEL_POLL_MAX_INTERVAL_SECONDS))
+
+
+@dataclass
+class PollCounts:
+    polled: int = 0
+    changed: int = 0
+    finalized: int = 0
+    refunded: Decimal = ZERO
+    missing: int = 0
+    unreachable: int = 0
+    calls: int = 0
+
+    def add(self, other: "PollCounts") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class _BatchFailure:
+    error: ProviderError
+
+
+@dataclass
+class _Changes:
+    """The new values of the rows one chunk moves, written in one statement."""
+
+    rows: dict[int, dict[str, object]] = field(default_factory=lambda: defaultdict(dict))
+
+    def set(self, pk: int, name: str, value: object) -> None:
+        self.rows[pk][name] = value
+
+    def write(self, model: type[Model]) -> None:
+        bulk_update_values(model, self.rows)
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    model: type[Order] | type[Refill] | type[ProductOrder]
+    due: Q  # the same condition as the model's partial "due for poll" index, so the claim uses it
+    final_statuses: tuple[str, ...]
+    fields: tuple[str, ...]
+    fetch: Callable[[ProviderClient, Sequence[str]], dict[str, Any]]
+    compare: Callable[[dict, Any], dict[str, object]]  # row, upstream answer -> changed fields
+    finish: Callable[
+        [list[dict], dict[int, dict[str, object]], _Changes, datetime],
+        tuple[list[Credit], list[Model]],
+    ]
+
+
+def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> list[dict]:
+    with transaction.atomic():
+        rows = list(
+            spec.model.objects.select_for_update(skip_locked=True)
+            .filter(
+                spec.due,
+                provider_id=provider_id,
+                dispatch_state=DispatchState.SENT,
+                next_poll_at__lte=now,
+            )
+            .order_by("next_poll_at")
+            .values("id", "upstream_id", "poll_idle_count", "poll_miss_count", *spec.fields)[:limit]
+        )
+        if rows:
+            spec.model.objects.filter(pk__in=[row["id"] for row in rows]).update(
+                next_poll_at=now + LEASE
+            )
+    return rows
+
+
+def _fetch(spec: PollSpec, client: ProviderClient, rows: list[dict]) -> dict[str, Any]:
+    ids = [row["upstream_id"] for row in rows]
+    try:
+        return spec.fetch(client, ids)
+    except ProviderError as exc:
+        return dict.fromkeys(ids, _BatchFailure(exc))
+
+
+def _apply(
+    spec: PollSpec, provider: Provider, rows: list[dict], answers: dict[str, Any]
+) -> PollCounts:
+    now = timezone.now()
+    counts = PollCounts(polled=len(rows), calls=(len(rows) + BATCH_SIZE - 1) // BATCH_SIZE)
+    changed: dict[int, dict[str, object]] = {}
+    idle: dict[int, list[int]] = defaultdict(list)
+    missing: list[dict] = []
+    failure: ProviderError | None = None
+    for row in rows:
+        answer = answers.get(row["upstream_id"])
+        if answer is None or isinstance(answer, _BatchFailure):
+            failure = answer.error if answer else failure
+            counts.unreachable += 1
+            idle[row["poll_idle_count"]].append(row["id"])
+        elif isinstance(answer, ItemError):
+            missing.append(row)
+        elif new_values := spec.compare(row, answer):
+            changed[row["id"]] = new_values
+        else:
+            idle[min(row["poll_idle_count"] + 1, MAX_IDLE)].append(row["id"])
+    with transaction.atomic():
+        if changed:
+            moved, finalized, refunded = _write_changes(spec, changed, now)
+            counts.changed, counts.finalized, counts.refunded = moved, finalized, refunded
+        for idle_count, pks in idle.items():
+            spec.model.objects.filter(pk__in=pks).update(
+                next_poll_at=now + poll_delay(idle_count),
+                poll_idle_count=idle_count,
+                poll_miss_count=0,
+            )
+        counts.missing = _record_missing(spec, missing, answers, now)
+    if failure is not None:
+        _record_failure(provider, failure)
+    return counts
+
+
+def _write_changes(
+    spec: PollSpec, changed: dict[int, dict[str, object]], now: datetime
+) -> tuple[int, int, Decimal]:
+    # Lock and re-read: a row finalised since the claim (a racing poll, an admin) is left alone,
+    # which is what makes each refund happen once.
+    locked = list(
+        spec.model.objects.select_for_update()
+        .filter(pk__in=list(changed))
+        .exclude(status__in=spec.final_statuses)
+        .values("id", "status", "user_id", *spec.fields)
+    )
+    changes = _Changes()
+    for row in locked:
+        for name, value in changed[row["id"]].items():
+            if not name.startswith("_"):  # "_" marks context for `finish`, not a column
+                changes.set(row["id"], name, value)
+        changes.set(row["id"], "next_poll_at", now + poll_delay(0))
+    for name, value in (("poll_idle_count", 0), ("poll_miss_count", 0), ("updated_at", now)):
+        for row in locked:
+            changes.set(row["id"], name, value)
+    credits, events = spec.finish(locked, changed, changes, now)
+    changes.write(spec.model)
+    balance_credit_many(credits=credits)
+    bulk_insert_values(OrderEvent, [_event_values(event, now) for event in events])
+    finalized = sum(1 for row in locked if changed[row["id"]].get("status") in spec.final_statuses)
+    return len(locked), finalized, sum((credit.amount for credit in credits), ZERO)
+
+
+_EVENT_FIELDS = (
+    "order_id",
+    "product_order_id",
+    "refill_id",
+    "field",
+    "old_value",
+    "new_value",
+    "message",
+    "actor",
+    "actor_user_id",
+)
+
+
+def _event_values(event: OrderEvent, now: datetime) -> dict[str, object]:
+    return {**{name: getattr(event, name) for name in _EVENT_FIELDS}, "created_at": now}
+
+
+def _record_missing(
+    spec: PollSpec, rows: list[dict], answers: dict[str, Any], now: datetime
+) -> int:
+    for row in rows:
+        misses = row["poll_miss_count"] + 1
+        if misses < MISS_LIMIT:
+            spec.model.objects.filter(pk=row["id"]).update(
+                poll_miss_count=misses, next_poll_at=now + poll_delay(row["poll_idle_count"])
+            )
+            continue
+        message = f"The provider keeps answering '{answers[row['upstream_id']].message}' for upstream id {row['upstream_id']}"
+        if spec.model.objects.filter(pk=row["id"], dispatch_state=DispatchState.SENT).update(
+            dispatch_state=DispatchState.NEEDS_REVIEW,
+            poll_miss_count=misses,
+            dispatch_error=message[:500],
+            updated_at=now,
+        ):
+            event_for(
+                row["id"],
+                target_model=spec.model,
+                field="dispatch",
+                old=DispatchState.SENT,
+                new=DispatchState.NEEDS_REVIEW,
+                message=message,
+                actor=Actor.POLLER,
+            ).save()
+    return len(rows)
+
+
+def _record_failure(provider: Provider, error: ProviderError) -> None:
+    if isinstance(error, ProviderAuthError):
+        provider_mark_credentials_failed(provider=provider, message=error.message)
+    else:
+        provider_record_error(provider=provider, message=error.message)
+
+
+def poll(
+    spec: PollSpec, provider: Provider, *, max_seconds: float = 90.0, concurrency: int | None = None
+) -> PollCounts:
+    """Poll every due row of one kind at one provider, keeping `concurrency` calls in flight
+    while earlier chunks are written. Stops claiming after `max_seconds` (the rest waits for
+    the next round) and when the provider refuses the panel's key."""
+    client = provider_client(provider)
+    concurrency = concurrency or settings.PANEL_POLL_CONCURRENCY
+    deadline = time.monotonic() + max_seconds
+    total = PollCounts()
+    in_flight: deque[tuple[list[dict], list[Future]]] = deque()
+    claiming = True
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
+        while True:
+            if claiming and time.monotonic() < deadline:
+                rows = _claim_due(spec, provider.pk, timezone.now(), CHUNK_SIZE)
+                if rows:
+                    batches = [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
+                    in_flight.append(
+                        (rows, [pool.submit(_fetch, spec, client, batch) for batch in batches])
+                    )
+                claiming = bool(rows)
+            else:
+                claiming = False
+            if not in_flight:
+                break
+            if claiming and len(in_flight) < PIPELINE_DEPTH:
+                continue
+            rows, futures = in_flight.popleft()
+            answers: dict[str, Any] = {}
+            for future in futures:
+                answers.update(future.result())
+            if any(
+                isinstance(a, _BatchFailure) and isinstance(a.error, ProviderAuthError)
+                for a in answers.values()
+            ):
+                claiming = False
+            total.add(_apply(spec, provider, rows, answers))
+    return total
+
+
+# --- Orders ----------------------------------------------------------------------------------
+
+
+def _int_or_keep(value: int | None, current: object) -> object:
+    return current if value is None else value
+
+
+def _compare_order(row: dict, answer: UpstreamOrderStatus) -> dict[str, object]:
+    new: dict[str, object] = {}
+    if answer.status in OrderStatus.values and answer.status != row["status"]:
+        new["status"] = answer.status
+    for name in ("remains", "start_count"):
+        value = _int_or_keep(getattr(answer, name), row[name])
+        if value != row[name]:
+            new[name] = value
+    if answer.charge is not None:
+        cost = pricing.converted(amount=answer.charge, exchange_rate=row["exchange_rate"])
+        if cost != row["cost"]:
+            new["cost"] = cost
+    return new
+
+
+def _finish_orders(
+    locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
+) -> tuple[list[Credit], list[Model]]:
+    credits, events = [], []
+    for row in locked:
+        new = changed[row["id"]]
+        status = new.get("status")
+        if status is None:
+            continue
+        events.append(
+            event_for(
+                row["id"],
+                target_model=Order,
+                field="status",
+                old=row["status"],
+                new=status,
+                actor=Actor.POLLER,
+            )
+        )
+        if status not in FINAL_ORDER_STATUSES:
+            continue
+        changes.set(row["id"], "finished_at", now)
+        remains = new.get("remains", row["remains"])
+        if status == OrderStatus.CANCELED and remains is None:
+            remains = row["total_quantity"]
+        refund = order_refund_due(
+            charge=row["charge"],
+            refunded=row["refunded"],
+            status=status,
+            remains=remains,
+            total_quantity=row["total_quantity"],
+        )
+        if refund > ZERO:
+            changes.set(row["id"], "refunded", row["refunded"] + refund)
+            credits.append(
+                Credit(
+                    user_id=row["user_id"],
+                    amount=refund,
+                    kind=BalanceTransaction.Kind.REFUND,
+                    order_id=row["id"],
+                    memo=f"Refund for order {row['id']} ({status.lower()})",
+                )
+            )
+    return credits, events
+
+
+ORDERS = PollSpec(
+    model=Order,
+    due=~Q(status__in=FINAL_ORDER_STATUSES),
+    final_statuses=FINAL_ORDER_STATUSES,
+    fields=(
+        "status",
+        "remains",
+        "start_count",
+        "cost",
+        "charge",
+        "refunded",
+        "total_quantity",
+        "exchange_rate",
+    ),
+    fetch=lambda client, ids: client.statuses(ids),
+    compare=_compare_order,
+    finish=_finish_orders,
+)
+
+
+# --- Refills ---------------------------------------------------------------------------------
+
+
+def _compare_refill(row: dict, answer: str) -> dict[str, object]:
+    return {"status": answer} if answer in RefillStatus.values and answer != row["status"] else {}
+
+
+def _finish_refills(
+    locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
+) -> tuple[list[Credit], list[Model]]:
+    events = [
+        event_for(
+            row["id"],
+            target_model=Refill,
+            field="status",
+            old=row["status"],
+            new=changed[row["id"]]["status"],
+            actor=Actor.POLLER,
+        )
+        for row in locked
+    ]
+    return [], events
+
+
+REFILLS = PollSpec(
+    model=Refill,
+    due=Q(status__in=[RefillStatus.PENDING, RefillStatus.IN_PROGRESS]),
+    final_statuses=FINAL_REFILL_STATUSES,
+    fields=("status",),
+    fetch=lambda client, ids: client.refill_statuses(ids),
+    compare=_compare_refill,
+    finish=_finish_refills,
+)
+
+
+# --- Product orders --------------------------------------------------------------------------
+
+
+def _compare_product_order(row: dict, answer: UpstreamProductOrderStatus) -> dict[str, object]:
+    new: dict[str, object] = {}
+    if answer.status in ProductOrderStatus.values and answer.status != row["status"]:
+        new["status"] = answer.status
+    if answer.result and answer.result != row["result"]:
+        new["result"] = answer.result
+    if answer.note and answer.note[:500] != row["note"]:
+        new["note"] = answer.note[:500]
+    if answer.charge is not None:
+        cost = pricing.converted(amount=answer.charge, exchange_rate=row["exchange_rate"])
+        if cost != row["cost"]:
+            new["cost"] = cost
+    if new and answer.charge is not None:
+        new["_upstream_charge"] = answer.charge
+    return new
+
+
+def _finish_product_orders(
+    locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
+) -> tuple[list[Credit], list[Model]]:
+    credits, events = [], []
+    for row in locked:
+        new = changed[row["id"]]
+        status = new.get("status")
+        if status is None:
+            continue
+        events.append(
+            event_for(
+                row["id"],
+                target_model=ProductOrder,
+                field="status",
+                old=row["status"],
+                new=status,
+                actor=Actor.POLLER,
+            )
+        )
+        if status not in FINAL_PRODUCT_ORDER_STATUSES:
+            continue
+        changes.set(row["id"], "finished_at", now)
+        refund = product_refund_due(
+            charge=row["charge"],
+            refunded=row["refunded"],
+            upstream_rate=row["upstream_rate"],
+            quantity=row["quantity"],
+            status=status,
+            upstream_charge=new.get("_upstream_charge"),
+        )
+        if refund is None:
+            # Partial without an upstream charge: nothing tells how much was delivered.
+            message = "Partial without a charge from the provider: refund by hand"
+            changes.set(row["id"], "dispatch_state", DispatchState.NEEDS_REVIEW)
+            changes.set(row["id"], "dispatch_error", message)
+            events.append(
+                event_for(
+                    row["id"],
+                    target_model=ProductOrder,
+                    field="dispatch",
+                    old=DispatchState.SENT,
+                    new=DispatchState.NEEDS_REVIEW,
+                    message=message,
+                    actor=Actor.POLLER,
+                )
+            )
+            continue
+        if refund > ZERO:
+            changes.set(row["id"], "refunded", row["refunded"] + refund)
+            credits.append(
+                Credit(
+                    user_id=row["user_id"],
+                    amount=refund,
+                    kind=BalanceTransaction.Kind.REFUND,
+                    product_order_id=row["id"],
+                    memo=f"Refund for product order {row['id']} ({status.lower()})",
+                )
+            )
+    return credits, events
+
+
+PRODUCT_ORDERS = PollSpec(
+    model=ProductOrder,
+    due=Q(status__in=[ProductOrderStatus.PENDING, ProductOrderStatus.IN_PROGRESS]),
+    final_statuses=FINAL_PRODUCT_ORDER_STATUSES,
+    fields=(
+        "status",
+        "result",
+        "note",
+        "cost",
+        "charge",
+        "refunded",
+        "upstream_rate",
+        "quantity",
+        "exchange_rate",
+    ),
+    fetch=lambda client, ids: client.product_order_statuses(ids),
+    compare=_compare_product_order,
+    finish=_finish_product_orders,
+)
+
+
+def provider_poll(*, provider: Provider, max_seconds: float = 90.0) -> dict[str, PollCounts]:
+    """One poll round at one provider: orders, then refills, then product orders."""
+    results = {}
+    for name, spec in (
+        ("orders", ORDERS),
+        ("refills", REFILLS),
+        ("product_orders", PRODUCT_ORDERS),
+    ):
+        results[name] = poll(spec, provider, max_seconds=max_seconds)
+    return results

@@ -1,0 +1,77 @@
+"""Thin Celery wrappers: each takes primary keys, imports its service inside, and calls it.
+
+Forwarding tasks are NOT acks_late: a redelivered forward after a worker crash could buy the
+service twice; the sweeper flags rows stuck in `sending` instead. Polling is idempotent.
+"""
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def order_forward_task(order_id: int) -> str:
+    from orders.services import order_forward
+
+    return order_forward(order_id=order_id)
+
+
+@shared_task(ignore_result=True)
+def product_order_forward_task(product_order_id: int) -> str:
+    from orders.services import product_order_forward
+
+    return product_order_forward(product_order_id=product_order_id)
+
+
+@shared_task(ignore_result=True)
+def refill_forward_task(refill_id: int) -> str:
+    from orders.services import refill_forward
+
+    return refill_forward(refill_id=refill_id)
+
+
+@shared_task(ignore_result=True)
+def cancel_forward_task(cancel_request_id: int) -> str:
+    from orders.services import cancel_forward
+
+    return cancel_forward(cancel_request_id=cancel_request_id)
+
+
+@shared_task(ignore_result=True)
+def orders_dispatch_sweep_task() -> dict[str, int]:
+    from orders.services import dispatch_sweep
+
+    return dispatch_sweep()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def provider_poll_task(provider_id: int) -> None:
+    from orders.services import provider_poll
+    from providers.models import Provider
+
+    # One round per provider at a time: a slow round is not joined by the next beat's.
+    lock = f"poll-lock:{provider_id}"
+    if not cache.add(lock, 1, timeout=300):
+        return
+    try:
+        provider = Provider.objects.filter(
+            pk=provider_id, is_enabled=True, credentials_failed_at__isnull=True
+        ).first()
+        if provider is not None:
+            results = provider_poll(provider=provider)
+            logger.info("poll %s: %s", provider.name, results)
+    finally:
+        cache.delete(lock)
+
+
+@shared_task(ignore_result=True)
+def orders_poll_all_task() -> None:
+    from providers.models import Provider
+
+    for provider_id in Provider.objects.filter(
+        is_enabled=True, credentials_failed_at__isnull=True
+    ).values_list("pk", flat=True):
+        provider_poll_task.delay(provider_id)
