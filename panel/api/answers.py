@@ -1,0 +1,84 @@
+"""Output shapes of the v2 answers (PROTOCOL.md "Actions"): field names and types exactly.
+
+Plain functions rather than DRF serializers: `services` renders 10,000 rows per call and a
+serializer per row would be most of the request's time.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+
+from accounts.money import balance_str, money_json_number, money_str
+from orders import pricing
+from orders.models import ProductOrderStatus
+
+INCORRECT_ORDER = {"error": "Incorrect order ID"}
+INCORRECT_REFILL = {"error": "Incorrect refill ID"}
+
+
+def service_answer(row: dict, discount_percent: Decimal) -> dict:
+    answer = {
+        "service": row["id"],
+        "name": row["name_override"] or row["name"],
+        "type": row["type"],
+        "category": row["category__name"],
+        "rate": money_str(
+            pricing.customer_rate(rate=row["rate"], discount_percent=discount_percent)
+        ),
+        "min": str(row["min"]),
+        "max": str(row["max"]),
+        "refill": row["has_refill"],
+        "cancel": row["has_cancel"],
+        "dripfeed": row["has_dripfeed"],
+    }
+    if row["description"]:
+        answer["desc"] = row["description"]
+    return answer
+
+
+def order_status_answer(row: dict) -> dict:
+    return {
+        "charge": money_str(row["charge"] - row["refunded"]),
+        "start_count": str(row["start_count"] or 0),
+        "status": row["status"],
+        "remains": str(row["remains"] if row["remains"] is not None else 0),
+        "currency": settings.PANEL_CURRENCY,
+    }
+
+
+def balance_answer(balance: Decimal) -> dict:
+    return {"balance": balance_str(balance), "currency": settings.PANEL_CURRENCY}
+
+
+def product_answer(row: dict, discount_percent: Decimal) -> dict:
+    answer: dict[str, object] = {
+        "product": row["id"],
+        "name": row["name_override"] or row["name"],
+    }
+    if row["require"]:
+        answer["require"] = row["require"]
+    answer.update(
+        rate=money_json_number(
+            pricing.customer_rate(rate=row["rate"], discount_percent=discount_percent)
+        ),
+        min=row["min"],
+        max=row["max"],
+        category=row["category__name"],
+        status="In stock" if row["is_in_stock"] and row["inventory"] != 0 else "Out of stock",
+    )
+    if row["inventory"] is not None:
+        answer["inventory"] = row["inventory"]
+    answer["type"] = row["type"]
+    return answer
+
+
+def product_order_status_answer(row: dict) -> dict:
+    answer: dict[str, object] = {
+        "charge": money_json_number(row["charge"] - row["refunded"]),
+        "status": row["status"],
+    }
+    if row["status"] == ProductOrderStatus.CANCELED:
+        answer["note"] = row["note"]
+    else:
+        answer["result"] = row["result"]
+    return answer

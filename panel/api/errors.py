@@ -1,0 +1,44 @@
+"""One error shape for the v2 endpoint: HTTP 200 with {"error": message}, 429 when throttled."""
+
+import logging
+
+from django.db import transaction
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from accounts.errors import PanelError
+
+logger = logging.getLogger(__name__)
+
+INCORRECT_REQUEST = "Incorrect request"
+TOO_MANY_REQUESTS = "Too many requests"
+
+
+class Throttled(exceptions.APIException):
+    status_code = 429
+    default_detail = TOO_MANY_REQUESTS
+
+    def __init__(self, wait: int | None = None) -> None:
+        super().__init__()
+        self.wait = wait
+
+
+def error_response(message: str, status: int = 200) -> Response:
+    # Bad input changes nothing: whatever the request wrote before failing is rolled back.
+    transaction.set_rollback(True)
+    return Response({"error": message}, status=status)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, PanelError):
+        return error_response(exc.message)
+    if isinstance(exc, Throttled):
+        response = error_response(TOO_MANY_REQUESTS, status=429)
+        if exc.wait:
+            response["Retry-After"] = str(int(exc.wait))
+        return response
+    if isinstance(exc, exceptions.APIException):
+        # Parse errors, unsupported media types, bad methods: the client sent something off.
+        return error_response(INCORRECT_REQUEST)
+    logger.exception("v2 API fault", exc_info=exc)
+    return error_response("Internal server error", status=500)

@@ -1,0 +1,206 @@
+"""One small handler per v2 action. Each parses its parameters, calls one service or selector
+of the apps, and shapes the answer; none holds a business rule."""
+
+from collections.abc import Callable, Mapping
+
+from accounts.models import User
+from orders.errors import IncorrectOrder, IncorrectRefill, InvalidRequest, PanelError
+from orders.models import Source
+from orders.selectors import order_rows_by_id, product_order_rows_by_id, refill_rows_by_id
+from orders.services import order_cancel, order_place, product_order_place, refill_request
+from orders.type_rules import clean_value
+from panel.api import answers
+from panel.api.catalog_cache import RawJson, catalog_answer
+from providers.selectors import product_rows, service_rows
+
+MAX_IDS = 100
+Params = Mapping[str, str]
+
+
+class TooManyIds(InvalidRequest):
+    default_message = f"Too many IDs (limit {MAX_IDS})"
+
+
+def _ids(params: Params, name: str) -> list[str] | None:
+    """The comma-separated ids of a batch parameter, or None when it is absent."""
+    raw = clean_value(params, name)
+    if raw is None:
+        return None
+    ids = [part.strip() for part in raw.split(",") if part.strip()]
+    if not ids:
+        return None
+    if len(ids) > MAX_IDS:
+        raise TooManyIds()
+    return ids
+
+
+def _as_int(text: str) -> int | None:
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def _echo_id(text: str) -> int | str:
+    """Ids go back as numbers, as given; something that is not a number goes back as it came."""
+    number = _as_int(text)
+    return number if number is not None else text
+
+
+def _rows(
+    ids: list[str], fetch: Callable[..., dict[int, dict]], user: User
+) -> dict[str, dict | None]:
+    numbers = {text: _as_int(text) for text in ids}
+    found = fetch(user=user, ids={n for n in numbers.values() if n is not None})
+    return {
+        text: found.get(number) if number is not None else None for text, number in numbers.items()
+    }
+
+
+def _single(params: Params, name: str) -> str:
+    value = clean_value(params, name)
+    if value is None:
+        raise InvalidRequest()
+    return value
+
+
+# --- Actions -----------------------------------------------------------------------------------
+
+
+def services(user: User, params: Params) -> RawJson:
+    discount = user.discount_percent
+    return catalog_answer(
+        "services",
+        discount,
+        lambda: [answers.service_answer(row, discount) for row in service_rows()],
+    )
+
+
+def add(user: User, params: Params) -> dict:
+    service_id = _single(params, "service")
+    order = order_place(
+        user=user,
+        service_id=service_id,
+        fields=params,
+        client_ref=clean_value(params, "client_ref"),
+        source=Source.API,
+    )
+    return {"order": order.pk}
+
+
+def status(user: User, params: Params) -> dict:
+    ids = _ids(params, "orders")
+    if ids is None:
+        order_id = _single(params, "order")
+        row = _rows([order_id], order_rows_by_id, user)[order_id]
+        if row is None:
+            raise IncorrectOrder()
+        return answers.order_status_answer(row)
+    return {
+        text: answers.order_status_answer(row) if row else answers.INCORRECT_ORDER
+        for text, row in _rows(ids, order_rows_by_id, user).items()
+    }
+
+
+def balance(user: User, params: Params) -> dict:
+    user.refresh_from_db(fields=["balance"])
+    return answers.balance_answer(user.balance)
+
+
+def _batch(ids: list[str], action: Callable[[str], object], key: str) -> list[dict]:
+    """Each id on its own: one failure does not undo the others."""
+    from django.db import transaction
+
+    results = []
+    for text in ids:
+        try:
+            with transaction.atomic():
+                value = action(text)
+        except PanelError as exc:
+            value = {"error": exc.message}
+        results.append({"order": _echo_id(text), key: value})
+    return results
+
+
+def refill(user: User, params: Params) -> dict | list[dict]:
+    ids = _ids(params, "orders")
+    if ids is None:
+        return {
+            "refill": str(
+                refill_request(user=user, order_id=_single(params, "order"), source=Source.API).pk
+            )
+        }
+    return _batch(
+        ids, lambda text: refill_request(user=user, order_id=text, source=Source.API).pk, "refill"
+    )
+
+
+def refill_status(user: User, params: Params) -> dict | list[dict]:
+    ids = _ids(params, "refills")
+    if ids is None:
+        refill_id = _single(params, "refill")
+        row = _rows([refill_id], refill_rows_by_id, user)[refill_id]
+        if row is None:
+            raise IncorrectRefill()
+        return {"status": row["status"]}
+    return [
+        {"refill": _echo_id(text), "status": row["status"] if row else answers.INCORRECT_REFILL}
+        for text, row in _rows(ids, refill_rows_by_id, user).items()
+    ]
+
+
+def cancel(user: User, params: Params) -> list[dict]:
+    ids = _ids(params, "orders") or [_single(params, "order")]
+    return _batch(
+        ids, lambda text: order_cancel(user=user, order_id=text, source=Source.API) and 1, "cancel"
+    )
+
+
+def products(user: User, params: Params) -> RawJson:
+    discount = user.discount_percent
+    return catalog_answer(
+        "products",
+        discount,
+        lambda: [answers.product_answer(row, discount) for row in product_rows()],
+    )
+
+
+def add_product_order(user: User, params: Params) -> dict:
+    order = product_order_place(
+        user=user,
+        product_id=_single(params, "product"),
+        quantity=_single(params, "quantity"),
+        require=clean_value(params, "require"),
+        client_ref=clean_value(params, "client_ref"),
+        source=Source.API,
+    )
+    return {"order": order.pk}
+
+
+def product_order_status(user: User, params: Params) -> dict:
+    ids = _ids(params, "orders")
+    if ids is None:
+        order_id = _single(params, "order")
+        row = _rows([order_id], product_order_rows_by_id, user)[order_id]
+        if row is None:
+            raise IncorrectOrder()
+        return answers.product_order_status_answer(row)
+    return {
+        text: answers.product_order_status_answer(row) if row else answers.INCORRECT_ORDER
+        for text, row in _rows(ids, product_order_rows_by_id, user).items()
+    }
+
+
+HANDLERS: dict[str, Callable[[User, Params], object]] = {
+    "services": services,
+    "add": add,
+    "status": status,
+    "balance": balance,
+    "refill": refill,
+    "refill_status": refill_status,
+    "cancel": cancel,
+    "products": products,
+    "add_product_order": add_product_order,
+    "product_order_status": product_order_status,
+}

@@ -1,0 +1,128 @@
+"""The reseller API: one endpoint, `/api/v2`, answering the v2 protocol of PROTOCOL.md."""
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from rest_framework import exceptions
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.services import api_key_authenticate
+from panel.api import throttle
+from panel.api.catalog_cache import RawJson
+from panel.api.errors import INCORRECT_REQUEST, Throttled, error_response, exception_handler
+from panel.api.handlers import HANDLERS
+
+logger = logging.getLogger(__name__)
+INVALID_KEY = "Invalid API key"
+
+
+def _params(request: Request) -> dict[str, str]:
+    """Query string and body merged (the body wins), every value as text, last one of a repeat."""
+    params = {key: values[-1] for key, values in request.query_params.lists() if values}
+    data = request.data
+    if hasattr(data, "lists"):
+        params.update({key: values[-1] for key, values in data.lists() if values})
+    elif isinstance(data, dict):
+        params.update({key: _text(value) for key, value in data.items() if value is not None})
+    elif data:
+        raise exceptions.ParseError()
+    return {
+        str(key): value if isinstance(value, str) else _text(value) for key, value in params.items()
+    }
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def _key(request: Request, params: dict[str, str]) -> str:
+    key = params.get("key", "").strip()
+    if not key:
+        authorization = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            key = credentials.strip()
+    return key
+
+
+class TolerantJSONParser(JSONParser):
+    """A body nested deep enough to exhaust the decoder is a bad request, not a server fault."""
+
+    def parse(
+        self, stream: object, media_type: str | None = None, parser_context: dict | None = None
+    ) -> object:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError() from None
+
+
+class AlwaysJson(BaseContentNegotiation):
+    """Every answer is JSON, whatever the client's Accept header says (some send text/html)."""
+
+    def select_parser(self, request: Request, parsers: list) -> object:
+        content_type = request.content_type.split(";")[0].strip().lower()
+        return next((parser for parser in parsers if parser.media_type == content_type), None)
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple:
+        return JSONRenderer(), JSONRenderer.media_type
+
+
+class ApiV2View(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+    content_negotiation_class = AlwaysJson
+    parser_classes = [FormParser, MultiPartParser, TolerantJSONParser]
+
+    def get_exception_handler(self):  # noqa: ANN201
+        return exception_handler
+
+    def get(self, request: Request) -> Response:
+        return self.answer(request)
+
+    def post(self, request: Request) -> Response:
+        return self.answer(request)
+
+    def answer(self, request: Request) -> Response | HttpResponse:
+        address = throttle.client_address(request)
+        if wait := throttle.is_over("badkey", address, settings.PANEL_API_BAD_KEY_RATE):
+            raise Throttled(wait=wait)
+        params = _params(request)
+        user = api_key_authenticate(key=_key(request, params))
+        if user is None:
+            throttle.hit("badkey", address, settings.PANEL_API_BAD_KEY_RATE)
+            return error_response(INVALID_KEY)
+        if wait := throttle.hit("key", str(user.pk), settings.PANEL_API_RATE):
+            raise Throttled(wait=wait)
+        handler = HANDLERS.get(params.get("action", "").strip().lower())
+        if handler is None:
+            return error_response(INCORRECT_REQUEST)
+        answer = handler(user, params)
+        if isinstance(answer, RawJson):
+            return HttpResponse(answer.body, content_type="application/json")
+        return Response(answer)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            return error_response(INCORRECT_REQUEST)
+        return super().handle_exception(exc)
+
+    def finalize_response(
+        self, request: HttpRequest, response: Response, *args: object, **kwargs: object
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
