@@ -1,0 +1,81 @@
+"""The customer's account: profile, API key (shown once), balance history."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.models import BalanceTransaction
+from accounts.money import ZERO, money_str
+from accounts.selectors import ledger_for_user
+
+LEDGER_PER_PAGE = 50
+
+
+def _account_page(
+    request: HttpRequest, *, new_key: str = "", replaced: bool = False
+) -> HttpResponse:
+    user = request.user
+    context = {
+        "balance": money_str(user.balance),
+        "discount": money_str(user.discount_percent),
+        "active_key": user.api_keys.filter(revoked_at__isnull=True).first(),
+        "new_key": new_key,
+        "replaced": replaced,
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@never_cache
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    return _account_page(request)
+
+
+@never_cache
+@login_required
+@require_POST
+def api_key_generate(request: HttpRequest) -> HttpResponse:
+    # The key is not stored anywhere: it goes out in this answer only, never through a redirect.
+    replaced = request.user.api_keys.filter(revoked_at__isnull=True).exists()
+    key = services.api_key_create(user=request.user)
+    return _account_page(request, new_key=key, replaced=replaced)
+
+
+@login_required
+@require_POST
+def api_key_revoke(request: HttpRequest) -> HttpResponse:
+    if services.api_key_revoke(user=request.user):
+        messages.success(
+            request, "Your API key was revoked: requests with it are refused from now on."
+        )
+    else:
+        messages.info(request, "You have no active API key.")
+    return redirect("account")
+
+
+def _ledger_row(entry: BalanceTransaction) -> dict:
+    return {
+        "entry": entry,
+        "amount": f"−{money_str(-entry.amount)}"
+        if entry.amount < ZERO
+        else f"+{money_str(entry.amount)}",
+        "is_credit": entry.amount > ZERO,
+        "balance_after": money_str(entry.balance_after),
+    }
+
+
+@login_required
+def balance_history(request: HttpRequest) -> HttpResponse:
+    page = Paginator(ledger_for_user(user=request.user), LEDGER_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "accounts/balance_history.html",
+        {"page": page, "rows": [_ledger_row(entry) for entry in page.object_list]},
+    )

@@ -1,0 +1,301 @@
+"""Customer order pages: place (one, mass, product), list, refill and cancel.
+
+Each view parses input, calls one order service or selector and renders; the services raise
+PanelError kinds whose `.message` (or `.detail` beside a field) is what the customer reads.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.money import ZERO, money_str
+from orders import services
+from orders.errors import IncorrectOrder, InvalidOrderField, PanelError
+from orders.forms import MassOrderForm, OrderForm, type_layouts
+from orders.models import Order, OrderStatus, Source
+from orders.selectors import (
+    orders_for_user,
+    product_orders_for_user,
+    refills_for_user,
+    waiting_cancel_order_ids,
+)
+from providers.selectors import service_category_rows, service_rows
+from providers.views import discount_of, positive_int, service_row_display
+
+PER_PAGE = 50
+MAX_SEARCH_OPTIONS = 100
+ORDER_TABS = (
+    ("", "All"),
+    (OrderStatus.PENDING, "Pending"),
+    (OrderStatus.IN_PROGRESS, "In progress"),
+    (OrderStatus.COMPLETED, "Completed"),
+    (OrderStatus.PARTIAL, "Partial"),
+    (OrderStatus.PROCESSING, "Processing"),
+    (OrderStatus.CANCELED, "Canceled"),
+)
+CUSTOMER_EVENT_FIELDS = ("status", "refill", "cancel", "refund")
+
+
+def _page(request: HttpRequest, items: QuerySet, per_page: int = PER_PAGE) -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def _charged(amount: object) -> str:
+    return f"{money_str(amount)} {settings.PANEL_CURRENCY}"
+
+
+def _back(request: HttpRequest, default: str = "order_list") -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(default)
+
+
+# --- Placing -------------------------------------------------------------------------------------
+
+
+def _service_options(
+    request: HttpRequest, selected: dict | None, categories: list[dict]
+) -> tuple[list[dict], int | None, str]:
+    """The services offered in the select: the chosen service's category, a search, or a category."""
+    search = request.GET.get("q", "").strip()[:100]
+    category_id = selected["category_id"] if selected else positive_int(request.GET.get("category"))
+    if search and not selected:
+        rows = service_rows(search=search)[:MAX_SEARCH_OPTIONS]
+        category_id = None
+    else:
+        if category_id is None and categories:
+            category_id = categories[0]["category_id"]
+        rows = service_rows(category_id=category_id) if category_id else []
+    discount = discount_of(request)
+    return [service_row_display(row, discount) for row in rows], category_id, search
+
+
+@login_required
+def order_new(request: HttpRequest) -> HttpResponse:
+    form = OrderForm(request.POST or None)
+    error = ""
+    source = request.POST if request.method == "POST" else request.GET
+    selected_id = positive_int(source.get("service"))
+    selected = service_rows().filter(id=selected_id).first() if selected_id else None
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                order = services.order_place(
+                    user=request.user,
+                    service_id=request.POST.get("service", ""),
+                    fields=request.POST,
+                    source=Source.WEB,
+                )
+        except InvalidOrderField as exc:
+            if not form.show_error(
+                field=exc.field, detail=exc.detail, service_type=selected and selected["type"]
+            ):
+                error = exc.detail
+        except PanelError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Order #{order.pk} placed: charged {_charged(order.charge)}")
+            return redirect("order_list")
+    elif selected_id and selected is None:
+        error = "This service is not on sale."
+    categories = service_category_rows()
+    options, category_id, search = _service_options(request, selected, categories)
+    selected_id = selected["id"] if selected else (options[0]["id"] if options else None)
+    context = {
+        "form": form,
+        "error": error,
+        "categories": categories,
+        "category_id": category_id,
+        "search": search,
+        "options": options,
+        "selected_id": selected_id,
+        "selected_option": next(
+            (option for option in options if option["id"] == selected_id), None
+        ),
+        "layouts": type_layouts(),
+        "options_url": reverse("order_service_options"),
+    }
+    return render(request, "orders/order_new.html", context)
+
+
+@login_required
+def order_service_options(request: HttpRequest) -> JsonResponse:
+    """Services of one category (`category`) or matching a search (`q`), for the order form."""
+    category_id = positive_int(request.GET.get("category"))
+    search = request.GET.get("q", "").strip()[:100]
+    if category_id:
+        rows = service_rows(category_id=category_id)
+    elif search:
+        rows = service_rows(search=search)[:MAX_SEARCH_OPTIONS]
+    else:
+        rows = []
+    discount = discount_of(request)
+    return JsonResponse({"services": [service_row_display(row, discount) for row in rows]})
+
+
+@login_required
+def order_mass(request: HttpRequest) -> HttpResponse:
+    form = MassOrderForm(request.POST or None)
+    results = None
+    if request.method == "POST":
+        results = services.orders_place_mass(user=request.user, text=request.POST.get("orders", ""))
+        placed = [line for line in results if line.order is not None]
+        failed = [line for line in results if line.order is None]
+        if placed:
+            total = sum((line.order.charge for line in placed), start=ZERO)
+            messages.success(request, f"{len(placed)} order(s) placed: charged {_charged(total)}")
+        if failed:
+            messages.error(
+                request,
+                f"{len(failed)} line(s) failed: they are left in the box to fix and send again.",
+            )
+            form = MassOrderForm(initial={"orders": "\n".join(line.text for line in failed)})
+        elif not results:
+            messages.error(request, "Write one order per line: service ID | link | quantity")
+        else:
+            form = MassOrderForm()
+    return render(request, "orders/order_mass.html", {"form": form, "results": results})
+
+
+# --- Orders --------------------------------------------------------------------------------------
+
+
+def _order_row(order: Order, waiting: set[int]) -> dict:
+    return {
+        "order": order,
+        "charge": money_str(order.net_charge),
+        "refunded": money_str(order.refunded) if order.refunded else "",
+        "can_refill": services.can_refill(order),
+        "can_cancel": services.can_cancel(order) and order.pk not in waiting,
+        "cancel_waiting": order.pk in waiting,
+    }
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in OrderStatus.values:
+        status = ""
+    search = request.GET.get("q", "").strip()[:200]
+    page = _page(request, orders_for_user(user=request.user, status=status, search=search))
+    orders = list(page.object_list)
+    waiting = waiting_cancel_order_ids(user=request.user, order_ids=[order.pk for order in orders])
+    context = {
+        "page": page,
+        "rows": [_order_row(order, waiting) for order in orders],
+        "tabs": ORDER_TABS,
+        "status": status,
+        "search": search,
+    }
+    return render(request, "orders/order_list.html", context)
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        order = services.own_order(user=request.user, order_id=pk)
+    except IncorrectOrder:
+        raise Http404("No such order") from None
+    waiting = waiting_cancel_order_ids(user=request.user, order_ids=[order.pk])
+    context = {
+        "row": _order_row(order, waiting),
+        "order": order,
+        "details": sorted(order.details.items()),
+        "charge": money_str(order.charge),
+        "events": order.events.filter(field__in=CUSTOMER_EVENT_FIELDS).order_by("id"),
+        "refills": order.refills.order_by("-id"),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_refill(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        with transaction.atomic():
+            refill = services.refill_request(user=request.user, order_id=pk, source=Source.WEB)
+    except PanelError as exc:
+        messages.error(request, f"Order #{pk}: {exc.message}")
+    else:
+        messages.success(request, f"Refill #{refill.pk} requested for order #{pk}.")
+    return redirect(_back(request))
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        with transaction.atomic():
+            order = services.order_cancel(user=request.user, order_id=pk, source=Source.WEB)
+    except PanelError as exc:
+        messages.error(request, f"Order #{pk}: {exc.message}")
+    else:
+        if order.status == OrderStatus.CANCELED:
+            messages.success(request, f"Order #{pk} canceled: {_charged(order.refunded)} refunded.")
+        else:
+            messages.success(
+                request,
+                f"Cancel of order #{pk} requested: the refund follows when the provider confirms it.",
+            )
+    return redirect(_back(request))
+
+
+@login_required
+def refill_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "orders/refill_list.html",
+        {"page": _page(request, refills_for_user(user=request.user))},
+    )
+
+
+# --- Product orders ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def product_order_new(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        with transaction.atomic():
+            order = services.product_order_place(
+                user=request.user,
+                product_id=pk,
+                quantity=request.POST.get("quantity", ""),
+                require=request.POST.get("require"),
+                source=Source.WEB,
+            )
+    except InvalidOrderField as exc:
+        messages.error(request, f"Product #{pk}: {exc.detail}")
+    except PanelError as exc:
+        messages.error(request, f"Product #{pk}: {exc.message}")
+    else:
+        messages.success(
+            request, f"Product order #{order.pk} placed: charged {_charged(order.charge)}"
+        )
+        return redirect("product_order_list")
+    return redirect(f"{reverse('product_list')}#product-{pk}")
+
+
+@login_required
+def product_order_list(request: HttpRequest) -> HttpResponse:
+    page = _page(request, product_orders_for_user(user=request.user))
+    rows = [
+        {
+            "order": order,
+            "charge": money_str(order.net_charge),
+            "refunded": money_str(order.refunded) if order.refunded else "",
+        }
+        for order in page.object_list
+    ]
+    return render(request, "orders/product_order_list.html", {"page": page, "rows": rows})

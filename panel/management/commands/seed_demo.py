@@ -1,0 +1,162 @@
+"""Seed the demo once: an admin, a customer and a reseller with balances (through the ledger),
+the sandbox registered as a provider with its catalog imported, and a few orders of several
+types so a newcomer sees a living panel. Later runs only print the URLs and logins."""
+
+import time
+from decimal import Decimal
+
+import httpx
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts.errors import PanelError
+from accounts.models import User
+from accounts.services import api_key_create, user_create_customer
+from orders.models import Source
+from orders.services import order_place, product_order_place
+from providers.errors import ProviderError
+from providers.models import Product, Provider, Service, ServiceType
+from providers.services import catalog_sync, provider_create
+
+ADMIN = ("admin", "admin12345")
+CUSTOMER = ("demo", "demo12345")
+RESELLER = ("reseller", "reseller12345")
+DEMO_ORDERS = [
+    (ServiceType.DEFAULT, {"link": "https://www.instagram.com/p/demo-post/", "quantity": "1000"}),
+    (ServiceType.DEFAULT, {"link": "https://www.youtube.com/watch?v=demo", "quantity": "2500"}),
+    (ServiceType.DEFAULT, {"link": "https://www.tiktok.com/@demo/video/1", "quantity": "5000"}),
+    (ServiceType.PACKAGE, {"link": "https://t.me/demo_channel"}),
+    (
+        ServiceType.CUSTOM_COMMENTS,
+        {
+            "link": "https://www.instagram.com/p/demo-post/",
+            "comments": "Great post!\nLove it\nAmazing 🔥",
+        },
+    ),
+    (
+        ServiceType.POLL,
+        {"link": "https://t.me/demo_channel/42", "quantity": "500", "answer_number": "2"},
+    ),
+]
+
+
+def _fit_to_limits(service: Service, fields: dict[str, str]) -> dict[str, str]:
+    """Demo quantities and comment counts brought inside the service's min and max."""
+    fields = dict(fields)
+    if "quantity" in fields:
+        fields["quantity"] = str(min(max(int(fields["quantity"]), service.min), service.max))
+    if "comments" in fields:
+        lines = fields["comments"].split("\n")
+        count = min(max(len(lines), service.min), service.max)
+        fields["comments"] = "\n".join((lines * count)[:count])
+    return fields
+
+
+class Command(BaseCommand):
+    help = "Seed demo data once (users, the sandbox provider and its catalog, a few orders) and print how to log in."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--sandbox-url", default="http://127.0.0.1:9100/api/v2")
+        parser.add_argument("--sandbox-key", default="sandbox-key")
+        parser.add_argument("--web-url", default="http://127.0.0.1:8000/")
+        parser.add_argument(
+            "--wait", type=float, default=30.0, help="Seconds to wait for the sandbox to answer"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        keys: dict[str, str] = {}
+        if not User.objects.filter(username=ADMIN[0]).exists():
+            keys = self._seed_users()
+        if not Provider.objects.exists():
+            self._wait_for(str(options["sandbox_url"]), float(options["wait"]))
+            self._seed_catalog(str(options["sandbox_url"]), str(options["sandbox_key"]))
+            self._seed_orders()
+        self._print_welcome(str(options["web_url"]), keys)
+
+    def _seed_users(self) -> dict[str, str]:
+        with transaction.atomic():
+            User.objects.create_superuser(
+                username=ADMIN[0], password=ADMIN[1], email="admin@example.com"
+            )
+            user_create_customer(
+                username=CUSTOMER[0],
+                password=CUSTOMER[1],
+                email="demo@example.com",
+                balance=Decimal("50.00"),
+            )
+            reseller = user_create_customer(
+                username=RESELLER[0],
+                password=RESELLER[1],
+                email="reseller@example.com",
+                balance=Decimal("250.00"),
+            )
+            return {RESELLER[0]: api_key_create(user=reseller)}
+
+    def _wait_for(self, url: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                httpx.post(url, data={"action": "balance"}, timeout=2)  # noqa: S113 - a local demo sandbox
+                return
+            except httpx.HTTPError as exc:
+                if time.monotonic() > deadline:
+                    raise CommandError(
+                        f"The sandbox provider at {url} does not answer: {exc}"
+                    ) from exc
+                time.sleep(0.5)
+
+    def _seed_catalog(self, url: str, key: str) -> None:
+        try:
+            provider = provider_create(
+                name="Sandbox", api_url=url, api_key=key, markup_percent=Decimal(25)
+            )
+            summary = catalog_sync(provider=provider)
+        except ProviderError as exc:
+            raise CommandError(f"Could not import the sandbox catalog: {exc.message}") from exc
+        self.stdout.write(f"imported the sandbox catalog: {summary}")
+
+    def _seed_orders(self) -> None:
+        customer = User.objects.get(username=CUSTOMER[0])
+        placed = 0
+        for service_type, fields in DEMO_ORDERS:
+            service = (
+                Service.objects.filter(type=service_type, is_enabled=True, is_available=True)
+                .order_by("pk")
+                .first()
+            )
+            if service is None:
+                continue
+            fields = _fit_to_limits(service, fields)
+            try:
+                with transaction.atomic():
+                    order_place(
+                        user=customer, service_id=service.pk, fields=fields, source=Source.WEB
+                    )
+                placed += 1
+            except PanelError as exc:
+                self.stderr.write(f"demo order for {service}: {exc.message}")
+        product = Product.objects.filter(is_enabled=True, is_in_stock=True).order_by("pk").first()
+        if product is not None:
+            with transaction.atomic():
+                product_order_place(
+                    user=customer,
+                    product_id=product.pk,
+                    quantity=product.min,
+                    require="demo@example.com",
+                )
+        self.stdout.write(f"placed {placed} demo orders and a product order for the customer")
+
+    def _print_welcome(self, web_url: str, keys: dict[str, str]) -> None:
+        base = web_url.rstrip("/")
+        lines = [
+            "",
+            "=" * 64,
+            f"  Panel     {base}/",
+            f"  Admin     {base}/admin/       login {ADMIN[0]} / {ADMIN[1]}",
+            f"  Customer  {base}/login/       login {CUSTOMER[0]} / {CUSTOMER[1]}",
+            f"  Reseller  {base}/login/       login {RESELLER[0]} / {RESELLER[1]}",
+            f"  API       {base}/api/v2",
+        ]
+        lines += [f"  API key of {name} (shown once): {key}" for name, key in keys.items()]
+        lines += ["=" * 64, ""]
+        self.stdout.write("\n".join(lines))

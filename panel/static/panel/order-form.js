@@ -1,0 +1,284 @@
+/* The new-order form: services per category (loaded as JSON), the inputs each service type
+ * uses, line counts and a charge estimate. Without this script every input stays visible and
+ * the order service ignores the ones the chosen type does not use.
+ *
+ * The estimate is display only, computed in integer micro-units (6 decimal places, as the
+ * panel stores money) so it never shows float noise; the server computes the real charge. */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("order-form");
+  if (!form) return;
+  var layouts = JSON.parse(document.getElementById("type-layouts").textContent);
+  var select = document.getElementById("id_service");
+  var category = document.getElementById("category");
+  var search = document.getElementById("service-search");
+  var filterForm = document.getElementById("service-filter");
+  var drip = document.getElementById("dripfeed");
+  var dripGroup = form.querySelector("[data-group=dripfeed]");
+  var info = document.getElementById("service-info");
+  var estimateCard = document.getElementById("estimate-card");
+  var estimate = document.getElementById("estimate");
+  var estimateDetail = document.getElementById("estimate-detail");
+  var estimateInline = document.getElementById("estimate-inline");
+  var currency = form.getAttribute("data-currency");
+  var optionsUrl = form.getAttribute("data-options-url");
+  var MICRO = 1000000n;
+
+  var usernameHelp = {
+    "Subscriptions": "The account whose new posts get the delivery.",
+    "Mentions User Followers": "The account whose followers are mentioned.",
+    "Comment Likes": "The author of the comment to like."
+  };
+
+  function field(name) {
+    return form.elements.namedItem(name);
+  }
+
+  function current() {
+    return select.selectedIndex >= 0 ? select.options[select.selectedIndex] : null;
+  }
+
+  function layoutOf(option) {
+    return option && option.value ? layouts[option.getAttribute("data-type")] || null : null;
+  }
+
+  function setVisible(wrapper, visible) {
+    if (!wrapper) return;
+    wrapper.hidden = !visible;
+    // Hidden inputs are disabled so they are not sent: drip-feed runs left from another
+    // service would otherwise be refused by a service without drip-feed.
+    wrapper.querySelectorAll("input, textarea, select").forEach(function (input) {
+      if (input.id !== "dripfeed") input.disabled = !visible;
+    });
+  }
+
+  function countLines(text) {
+    return text.split(/\r?\n/).filter(function (line) { return line.trim() !== ""; }).length;
+  }
+
+  function wholeNumber(name) {
+    var input = field(name);
+    var text = input && !input.disabled ? input.value.trim() : "";
+    return /^\d+$/.test(text) ? BigInt(text) : null;
+  }
+
+  function micro(text) {
+    var match = /^(\d+)(?:\.(\d{1,6}))?$/.exec(text || "");
+    if (!match) return null;
+    return BigInt(match[1]) * MICRO + BigInt((match[2] || "").padEnd(6, "0"));
+  }
+
+  function money(units) {
+    var fraction = (units % MICRO).toString().padStart(6, "0").replace(/0+$/, "");
+    return (units / MICRO).toString() + (fraction ? "." + fraction : "");
+  }
+
+  function dripfeedAvailable(option, layout) {
+    return !!(layout && layout.dripfeed && option.getAttribute("data-dripfeed") === "1");
+  }
+
+  function applyLayout() {
+    var option = current();
+    var layout = layoutOf(option);
+    var fields = layout ? layout.fields : [];
+    form.querySelectorAll("[data-field]").forEach(function (wrapper) {
+      var name = wrapper.getAttribute("data-field");
+      if (name === "dripfeed") {
+        setVisible(wrapper, dripfeedAvailable(option, layout));
+      } else if (name !== "runs" && name !== "interval") {
+        setVisible(wrapper, fields.indexOf(name) !== -1);
+      }
+    });
+    setVisible(dripGroup, dripfeedAvailable(option, layout) && drip.checked);
+    var help = form.querySelector("[data-help-for=username]");
+    if (help && layout) help.textContent = usernameHelp[option.getAttribute("data-type")] || "";
+    var quantityHelp = form.querySelector("[data-help-for=quantity]") || addHelp("quantity");
+    if (quantityHelp && option && option.value) {
+      var step = option.getAttribute("data-step");
+      quantityHelp.textContent = "Min " + option.getAttribute("data-min") + " · max " + option.getAttribute("data-max") +
+        (step && step !== "1" ? " · a multiple of " + step : "");
+    }
+    renderInfo(option);
+    updateEstimate();
+  }
+
+  function addHelp(name) {
+    var wrapper = form.querySelector("[data-field=" + name + "]");
+    if (!wrapper) return null;
+    var help = document.createElement("span");
+    help.className = "help";
+    help.setAttribute("data-help-for", name);
+    wrapper.appendChild(help);
+    return help;
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function renderInfo(option) {
+    info.textContent = "";
+    var title = element("h3", "", "Service");
+    title.style.marginTop = "0";
+    info.appendChild(title);
+    if (!option || !option.value) {
+      info.appendChild(element("p", "muted", "Choose a service."));
+      return;
+    }
+    var name = element("div");
+    name.appendChild(element("strong", "", option.getAttribute("data-name")));
+    name.appendChild(document.createTextNode(" "));
+    name.appendChild(element("span", "muted", "#" + option.value));
+    info.appendChild(name);
+    var badges = element("div", "badges");
+    var type = option.getAttribute("data-type");
+    if (type !== "Default") badges.appendChild(element("span", "badge info", type));
+    if (option.getAttribute("data-refill")) badges.appendChild(element("span", "badge ok", "Refill"));
+    if (option.getAttribute("data-cancel")) badges.appendChild(element("span", "badge warn", "Cancel"));
+    if (option.getAttribute("data-dripfeed")) badges.appendChild(element("span", "badge", "Drip-feed"));
+    info.appendChild(badges);
+    var facts = element("dl", "facts");
+    facts.style.marginTop = "8px";
+    var per = option.getAttribute("data-package") ? "per package" : "per 1000";
+    [["Rate", option.getAttribute("data-rate") + " " + currency + " " + per],
+     ["Min / max", option.getAttribute("data-min") + " / " + option.getAttribute("data-max")]].forEach(function (pair) {
+      facts.appendChild(element("dt", "", pair[0]));
+      facts.appendChild(element("dd", "", pair[1]));
+    });
+    info.appendChild(facts);
+    var desc = option.getAttribute("data-desc");
+    if (desc) info.appendChild(element("div", "desc", desc));
+  }
+
+  function chargedUnits(option, layout) {
+    if (layout.package) return { units: 1n, text: "1 package", flat: true };
+    if (layout.subscription) {
+      var max = wholeNumber("max"), posts = wholeNumber("posts");
+      if (max === null || posts === null) return null;
+      return { units: max * posts, text: max + " max × " + posts + " posts" };
+    }
+    if (layout.counted) {
+      var lines = BigInt(countLines(field(layout.counted).value));
+      return lines > 0n ? { units: lines, text: lines + " lines" } : null;
+    }
+    var quantity = wholeNumber("quantity");
+    if (quantity === null) return null;
+    var runs = dripfeedAvailable(option, layout) && drip.checked ? wholeNumber("runs") : null;
+    if (runs !== null && runs > 1n) return { units: quantity * runs, text: quantity + " × " + runs + " runs" };
+    return { units: quantity, text: quantity.toString() };
+  }
+
+  function updateEstimate() {
+    var option = current();
+    var layout = layoutOf(option);
+    var rate = option ? micro(option.getAttribute("data-rate")) : null;
+    estimateCard.hidden = false;
+    var charged = layout && rate !== null ? chargedUnits(option, layout) : null;
+    estimateInline.hidden = !charged;
+    if (!charged) {
+      estimate.textContent = "—";
+      estimateDetail.textContent = !layout ? ""
+        : layout.subscription ? "Fill in max and posts to see the charge."
+        : layout.counted ? "Write one entry per line to see the charge."
+        : "Fill in the quantity to see the charge.";
+      return;
+    }
+    // rate × units / 1000, rounded half up at 6 places, as orders/pricing.py does.
+    var total = charged.flat ? rate : (rate * charged.units + 500n) / 1000n;
+    estimate.textContent = money(total) + " " + currency;
+    estimateInline.textContent = "Estimated charge: " + estimate.textContent;
+    estimateDetail.textContent = charged.flat
+      ? option.getAttribute("data-rate") + " " + currency + " per package"
+      : charged.text + " × " + option.getAttribute("data-rate") + " / 1000";
+  }
+
+  function updateLineCounts() {
+    form.querySelectorAll("textarea[data-count-lines]").forEach(function (area) {
+      var counter = area.parentNode.querySelector(".line-count");
+      if (!counter) {
+        counter = element("div", "line-count");
+        area.insertAdjacentElement("afterend", counter);
+      }
+      var n = countLines(area.value);
+      counter.textContent = n === 1 ? "1 line" : n + " lines";
+    });
+  }
+
+  function optionFor(service) {
+    var option = document.createElement("option");
+    option.value = service.id;
+    option.textContent = service.id + " · " + service.name + " · " + service.rate + " " + currency;
+    var data = {
+      type: service.type, rate: service.rate, min: service.min, max: service.max, step: service.step,
+      dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? "1" : "", cancel: service.cancel ? "1" : "",
+      "package": service.is_package ? "1" : "", name: service.name, desc: service.description || ""
+    };
+    Object.keys(data).forEach(function (key) { option.setAttribute("data-" + key, data[key]); });
+    return option;
+  }
+
+  var pending = null;
+  function loadServices(params) {
+    if (pending) pending.abort();
+    pending = new AbortController();
+    select.disabled = true;
+    return fetch(optionsUrl + "?" + new URLSearchParams(params).toString(), {
+      headers: { "Accept": "application/json" }, credentials: "same-origin", signal: pending.signal
+    })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        select.textContent = "";
+        data.services.forEach(function (service) { select.appendChild(optionFor(service)); });
+        if (!data.services.length) select.appendChild(element("option", "", "No services found"));
+        select.selectedIndex = 0;
+        select.disabled = false;
+        applyLayout();
+      })
+      .catch(function (error) {
+        if (error.name === "AbortError") return;
+        select.disabled = false;
+        filterForm.submit();  // fall back to the server-rendered page
+      });
+  }
+
+  category.addEventListener("change", function () {
+    search.value = "";
+    if (category.value) loadServices({ category: category.value });
+  });
+
+  var searchTimer = null;
+  function runSearch() {
+    clearTimeout(searchTimer);
+    var text = search.value.trim();
+    if (text) {
+      loadServices({ q: text });
+    } else if (category.value) {
+      loadServices({ category: category.value });
+    }
+  }
+  search.addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, 300);
+  });
+  filterForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    runSearch();
+  });
+
+  select.addEventListener("change", applyLayout);
+  drip.addEventListener("change", applyLayout);
+  form.addEventListener("input", function (event) {
+    if (event.target.matches("textarea[data-count-lines]")) updateLineCounts();
+    updateEstimate();
+  });
+
+  updateLineCounts();
+  applyLayout();
+})();

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+
+from accounts import views as account_views
+from panel import views
+from panel.api.views import ApiV2View
+
+urlpatterns = [
+    # Both spellings answer directly: a redirect turns many clients' POST into a body-less GET.
+    re_path(r"^api/v2/?$", ApiV2View.as_view(), name="api_v2"),
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", account_views.account, name="account"),
+    path("account/api-key/", account_views.api_key_generate, name="api_key_generate"),
+    path("account/history/", account_views.balance_history, name="balance_history"),
+    path("account/api-key/revoke/", account_views.api_key_revoke, name="api_key_revoke"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="accounts/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
+    path("api/", views.api_docs, name="api_docs"),
+    path("", include("providers.urls")),
+    path("", include("orders.urls")),
+    path("health/", views.health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "panel.error_pages.bad_request"
+handler403 = "panel.error_pages.permission_denied"
+handler404 = "panel.error_pages.page_not_found"
+handler500 = "panel.error_pages.server_error"

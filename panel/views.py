@@ -1,0 +1,130 @@
+"""Site-wide pages: the landing page, the dashboard, the API documentation and the health check."""
+
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from accounts.money import money_str
+from orders.forms import type_layout
+from orders.selectors import dashboard_figures, orders_for_user
+from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
+from providers.models import ServiceType
+
+logger = logging.getLogger(__name__)
+
+LATEST_ORDERS = 5
+DOC_LANGUAGES = ("en", "vi")
+# Sample values for the per-type `add` examples of the API page.
+_EXAMPLE_VALUES = {
+    "link": "https://instagram.com/p/abc123",
+    "quantity": "1000",
+    "comments": "Great post!\nLove this",
+    "usernames": "alice\nbob",
+    "hashtags": "#summer\n#beach",
+    "hashtag": "#summer",
+    "username": "alice",
+    "media": "https://instagram.com/p/xyz789",
+    "answer_number": "2",
+    "groups": "https://t.me/group_one\nhttps://t.me/group_two",
+    "keywords": "best pizza\npizza near me",
+    "min": "100",
+    "max": "200",
+    "posts": "10",
+    "old_posts": "2",
+    "delay": "30",
+    "expiry": "31/12/2030",
+    "runs": "5",
+    "interval": "30",
+}
+_OPTIONAL_SUBSCRIPTION_FIELDS = ("old_posts", "delay", "expiry")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "panel/home.html")
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    figures = dashboard_figures(user=request.user)
+    latest = [
+        {"order": order, "charge": money_str(order.net_charge)}
+        for order in orders_for_user(user=request.user)[:LATEST_ORDERS]
+    ]
+    context = {
+        "figures": figures,
+        "spent": money_str(figures["spent"]),
+        "balance": money_str(request.user.balance),
+        "discount": money_str(request.user.discount_percent),
+        "latest": latest,
+    }
+    return render(request, "panel/dashboard.html", context)
+
+
+def _add_example(service_type: str) -> dict:
+    """The `add` parameters of one service type (from the same rules the service applies)."""
+    layout = type_layout(service_type)
+    optional = [name for name in layout["fields"] if name in _OPTIONAL_SUBSCRIPTION_FIELDS]
+    required = [name for name in layout["fields"] if name not in optional]
+    if layout["dripfeed"]:
+        optional += ["runs", "interval"]
+    params = {"key": "YOUR_API_KEY", "action": "add", "service": "1"}
+    params.update((name, _EXAMPLE_VALUES[name]) for name in required)
+    return {
+        "type": service_type,
+        "required": required,
+        "optional": optional,
+        "counted": layout["counted"],
+        "package": layout["package"],
+        "subscription": layout["subscription"],
+        "dripfeed": layout["dripfeed"],
+        "body": urlencode(params),
+    }
+
+
+def _doc_language(request: HttpRequest) -> str:
+    lang = request.GET.get("lang", "")
+    if lang in DOC_LANGUAGES:
+        return lang
+    return "vi" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("vi") else "en"
+
+
+def api_docs(request: HttpRequest) -> HttpResponse:
+    lang = _doc_language(request)
+    user = request.user
+    active_key = (
+        user.api_keys.filter(revoked_at__isnull=True).first() if user.is_authenticated else None
+    )
+    context = {
+        "lang": lang,
+        "LANGUAGE_CODE": lang,
+        "endpoint": request.build_absolute_uri("/api/v2"),
+        "active_key": active_key,
+        "add_examples": [
+            _add_example(service_type)
+            for service_type in ServiceType.values
+            if service_type in RULES
+        ],
+        "delays": ", ".join(str(minutes) for minutes in SUBSCRIPTION_DELAYS),
+        "api_rate": settings.PANEL_API_RATE,
+    }
+    return render(request, f"panel/api_docs_{lang}.html", context)
+
+
+@never_cache
+@transaction.non_atomic_requests
+def health(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.exception("health check: database unreachable")
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok"})

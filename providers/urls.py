@@ -1,0 +1,9 @@
+from django.urls import path
+
+from providers import views
+
+urlpatterns = [
+    path("services/", views.services, name="services"),
+    path("updates/", views.updates, name="updates"),
+    path("products/", views.product_list, name="product_list"),
+]

@@ -1,0 +1,168 @@
+"""Public catalog pages: services, the change log, and products (ordered through orders.views).
+
+The catalog is read as plain value rows (`service_rows`, `product_rows`), never as model
+instances: the services page must stay fast with 10,000 services on sale.
+"""
+
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.money import ZERO, money_str, parse_money
+from providers.markup import customer_rate
+from providers.models import PACKAGE_TYPES, CatalogChange
+from providers.selectors import product_rows, public_changes, service_category_rows, service_rows
+
+SERVICES_PER_PAGE = 500
+UPDATES_PER_PAGE = 50
+UPDATE_TABS = (
+    ("", "All"),
+    (CatalogChange.Kind.ADDED, "Added"),
+    (CatalogChange.Kind.REMOVED, "Removed"),
+    (CatalogChange.Kind.CHANGED, "Changed"),
+)
+
+
+def discount_of(request: HttpRequest) -> Decimal:
+    """The visitor's discount in percent: prices shown are what they would pay."""
+    return request.user.discount_percent if request.user.is_authenticated else ZERO
+
+
+def positive_int(text: str | None) -> int | None:
+    try:
+        number = int(str(text).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def service_row_display(row: dict, discount: Decimal) -> dict:
+    """One service row as a page shows it: the visitor's rate as money text, flags spelled out."""
+    return {
+        "id": row["id"],
+        "name": row["name_override"] or row["name"],
+        "type": row["type"],
+        "category_id": row["category_id"],
+        "category": row["category__name"],
+        "rate": money_str(customer_rate(rate=row["rate"], discount_percent=discount)),
+        "min": row["min"],
+        "max": row["max"],
+        "step": row["quantity_step"],
+        "refill": row["has_refill"],
+        "cancel": row["has_cancel"],
+        "dripfeed": row["has_dripfeed"],
+        "description": row["description"],
+        "is_package": row["type"] in PACKAGE_TYPES,
+    }
+
+
+def _grouped(rows: list[dict], discount: Decimal) -> list[dict]:
+    groups: list[dict] = []
+    for row in rows:
+        if not groups or groups[-1]["id"] != row["category_id"]:
+            groups.append({"id": row["category_id"], "name": row["category__name"], "services": []})
+        groups[-1]["services"].append(service_row_display(row, discount))
+    return groups
+
+
+def services(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()[:100]
+    category_id = positive_int(request.GET.get("category"))
+    page = Paginator(
+        service_rows(search=search, category_id=category_id), SERVICES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "groups": _grouped(list(page.object_list), discount_of(request)),
+        "categories": service_category_rows(),
+        "search": search,
+        "category_id": category_id,
+    }
+    return render(request, "providers/services.html", context)
+
+
+def _rate_direction(old: str, new: str) -> str:
+    try:
+        old_rate, new_rate = parse_money(old), parse_money(new)
+    except ValueError:
+        return ""
+    if new_rate < old_rate:
+        return "cheaper"
+    return "dearer" if new_rate > old_rate else ""
+
+
+def _shown_rate(text: str, discount: Decimal) -> str:
+    try:
+        return money_str(customer_rate(rate=parse_money(text), discount_percent=discount))
+    except ValueError:
+        return text
+
+
+def _change_display(change: CatalogChange, discount: Decimal) -> dict:
+    item = change.service or change.product
+    row = {
+        "created_at": change.created_at,
+        "kind": change.kind,
+        "kind_label": change.get_kind_display(),
+        "is_product": change.service_id is None,
+        "item_id": item.pk,
+        "name": item.display_name,
+        "category": item.category.name,
+        "field": change.field,
+        "old": change.old_value,
+        "new": change.new_value,
+        "direction": "",
+        "is_orderable": change.service_id is not None and change.kind != CatalogChange.Kind.REMOVED,
+    }
+    if change.kind == CatalogChange.Kind.CHANGED and change.field == "rate":
+        row["direction"] = _rate_direction(change.old_value, change.new_value)
+        row["old"], row["new"] = (
+            _shown_rate(change.old_value, discount),
+            _shown_rate(change.new_value, discount),
+        )
+    return row
+
+
+def updates(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "")
+    if kind not in dict(UPDATE_TABS):
+        kind = ""
+    page: Page = Paginator(public_changes(kind=kind), UPDATES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    discount = discount_of(request)
+    context = {
+        "page": page,
+        "rows": [_change_display(change, discount) for change in page.object_list],
+        "tabs": UPDATE_TABS,
+        "kind": kind,
+    }
+    return render(request, "providers/updates.html", context)
+
+
+def _product_display(row: dict, discount: Decimal) -> dict:
+    in_stock = row["is_in_stock"] and row["inventory"] != 0
+    return {
+        "id": row["id"],
+        "name": row["name_override"] or row["name"],
+        "category": row["category__name"],
+        "rate": money_str(customer_rate(rate=row["rate"], discount_percent=discount)),
+        "min": row["min"],
+        "max": row["max"],
+        # The most the quantity input offers; the order service checks stock again.
+        "input_max": row["max"] if row["inventory"] is None else min(row["max"], row["inventory"]),
+        "require": row["require"],
+        "in_stock": in_stock,
+        "stock_status": (row["stock_status"] or "In stock") if in_stock else "Out of stock",
+        "inventory": row["inventory"],
+        "type": row["type"],
+        "description": row["description"],
+    }
+
+
+def product_list(request: HttpRequest) -> HttpResponse:
+    discount = discount_of(request)
+    products = [_product_display(row, discount) for row in product_rows()]
+    return render(request, "providers/product_list.html", {"products": products})
