@@ -1,0 +1,53 @@
+"""Run the benchmarks: `python -m bench [--smoke] [names…]`. Every figure is printed on a line
+of its own as `bench: <name> <value> <unit>`. --smoke runs tiny sizes to prove the benchmarks
+still work (CI); the targets are for the full sizes on this machine."""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+FULL = {
+    "catalog": {"services": 10_000},
+    "polling": {"orders": 100_000},
+    "forwarding": {"orders": 50},
+    "api": {"services": 10_000, "add_seconds": 10.0},
+}
+SMOKE = {
+    "catalog": {"services": 300},
+    "polling": {"orders": 1_000, "latency_ms": 5},
+    "forwarding": {"orders": 5},
+    "api": {"services": 300, "add_seconds": 1.0},
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: proves the benchmarks run"
+    )
+    parser.add_argument(
+        "names", nargs="*", help=f"which benchmarks, of {', '.join(FULL)} (default: all)"
+    )
+    args = parser.parse_args()
+    if unknown := set(args.names) - FULL.keys():
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    from bench.common import setup_django
+
+    setup_django()
+    from bench import api, catalog, forwarding, polling
+
+    modules = {"catalog": catalog, "polling": polling, "forwarding": forwarding, "api": api}
+    sizes = SMOKE if args.smoke else FULL
+    for name in args.names or list(modules):
+        print(f"== {name} {sizes[name]}", flush=True)
+        start = time.perf_counter()
+        modules[name].run(**sizes[name])
+        print(f"== {name} took {time.perf_counter() - start:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""What every benchmark shares: a fresh database, timing, and the `bench:` output lines."""
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+BENCH_DB = "smm_panel_bench"
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def report(name: str, value: float, unit: str) -> None:
+    text = f"{value:.3f}" if isinstance(value, float) else str(value)
+    print(f"bench: {name} {text} {unit}", flush=True)
+
+
+def note(text: str) -> None:
+    print(f"  {text}", flush=True)
+
+
+def setup_django() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["DATABASE_URL"] = f"{PG}/{BENCH_DB}"
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def reset_tables() -> None:
+    from django.db import connection
+
+    tables = [
+        t
+        for t in connection.introspection.table_names()
+        if t.split("_")[0] in ("accounts", "providers", "orders")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    box: list[float] = []
+    start = time.perf_counter()
+    yield box
+    box.append(time.perf_counter() - start)
+
+
+@contextmanager
+def count_queries() -> Iterator[list[int]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    box: list[int] = []
+    with CaptureQueriesContext(connection) as ctx:
+        yield box
+    box.append(len(ctx.captured_queries))
+
+
+def median_ms(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median and p95 of `repeat` runs, in milliseconds (after one warm-up run)."""
+    run()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]

@@ -1,0 +1,118 @@
+"""Polling: every live order polled once with the sandbox answering in 50 ms, the panel's way
+(100 ids a call, calls in flight, bulk writes) beside the one-order-per-request way that common
+panels use, measured in the same run on a sample and scaled to the same count."""
+
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import httpx
+
+from bench.common import note, report, reset_tables, timed
+
+BASELINE_SAMPLE = 100
+
+
+def _seed(provider_id: int, service_id: int, first_upstream: int, count: int) -> None:
+    from django.utils import timezone
+
+    from accounts.services import balance_credit
+    from orders.models import DispatchState, Order
+    from tests.factories import UserFactory
+
+    users = [UserFactory(username=f"poll{i}") for i in range(100)]
+    for user in users:
+        balance_credit(user_id=user.pk, amount=Decimal(1000), memo="bench")
+    past = timezone.now() - timedelta(seconds=1)
+    batch = []
+    for number in range(count):
+        batch.append(
+            Order(
+                user=users[number % len(users)],
+                service_id=service_id,
+                provider_id=provider_id,
+                link=f"https://instagram.com/p/seed{first_upstream + number}",
+                quantity=1000,
+                total_quantity=1000,
+                charge=Decimal("2.5"),
+                upstream_rate=Decimal("2"),
+                cost=Decimal("2"),
+                remains=1000,
+                upstream_id=str(first_upstream + number),
+                dispatch_state=DispatchState.SENT,
+                sent_at=past,
+                next_poll_at=past,
+            )
+        )
+        if len(batch) == 10_000:
+            Order.objects.bulk_create(batch)
+            batch = []
+    Order.objects.bulk_create(batch)
+
+
+def _one_per_request(provider: object, upstream_ids: list[str]) -> float:
+    """The common way: one `status` call per order, one after the other (a cron loop)."""
+    from providers.services import provider_client
+
+    client = provider_client(provider)
+    start = time.perf_counter()
+    for upstream_id in upstream_ids:
+        client.status(upstream_id)
+    return time.perf_counter() - start
+
+
+def run(*, orders: int, latency_ms: float = 50) -> None:
+    from django.db.models import Count
+
+    from accounts.selectors import ledger_mismatches
+    from orders.models import Order
+    from orders.services.polling import ORDERS, poll
+    from providers.models import Service
+    from providers.sandbox import SandboxConfig, SandboxServer
+    from providers.services import catalog_sync, provider_create
+
+    reset_tables()
+    config = SandboxConfig(
+        services=40, seed=2, latency_ms=latency_ms, pending_seconds=1, run_seconds=60
+    )
+    with SandboxServer(config, port=0) as sandbox:
+        sandbox.config.latency_ms = 0
+        provider = provider_create(name="Bench", api_url=sandbox.url, api_key="sandbox-key")
+        catalog_sync(provider=provider)
+        service = Service.objects.filter(provider=provider, type="Default").order_by("pk").first()
+        # orders created up to two minutes ago: some still running upstream, about half finished
+        seeded = httpx.post(
+            sandbox.control_url("seed_orders"),
+            timeout=60,
+            json={
+                "key": "sandbox-key",
+                "count": orders,
+                "service": int(service.upstream_id),
+                "quantity": 1000,
+                "age_seconds": 120,
+            },
+        ).json()
+        _seed(provider.pk, service.pk, seeded["first"], orders)
+        sandbox.config.latency_ms = latency_ms
+
+        with timed() as batched:
+            counts = poll(ORDERS, provider, max_seconds=600)
+        sample = [str(seeded["first"] + n) for n in range(BASELINE_SAMPLE)]
+        baseline_sample = _one_per_request(provider, sample)
+
+    per_order = baseline_sample / BASELINE_SAMPLE
+    baseline_total = per_order * orders
+    statuses = dict(Order.objects.values_list("status").annotate(n=Count("id")))
+    note(
+        f"{orders} orders at {latency_ms:.0f} ms per request: {counts.calls} status calls, {counts.changed} changed, "
+        f"{counts.finalized} finished, refunds {counts.refunded}; statuses now {statuses}"
+    )
+    note(
+        f"one-per-request baseline measured on {BASELINE_SAMPLE} orders ({baseline_sample:.2f} s) and scaled to {orders}"
+    )
+    assert counts.polled == orders, f"polled {counts.polled} of {orders}"
+    assert ledger_mismatches() == []
+    report("poll_all_orders_batched", batched[0], "s")
+    report("poll_orders_per_second_batched", orders / batched[0], "orders/s")
+    report("poll_all_orders_one_per_request_estimate", baseline_total, "s")
+    report("poll_speedup_vs_one_per_request", baseline_total / batched[0], "x")

@@ -1,0 +1,14 @@
+"""Benchmark settings: the test settings, a database of their own, and a URL conf with a
+minimal DRF endpoint to measure the framework's own ceiling in the same run."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smm_panel_bench")
+
+from panel.settings_test import *  # noqa: E402,F403
+
+ROOT_URLCONF = "bench.urls"
+PANEL_API_RATE = "100000000/min"
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
