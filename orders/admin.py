@@ -167,6 +167,52 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
     list_per_page = 100
     show_full_result_count = False  # COUNT(*) over 100,000s of orders on every page is wasted time
     readonly_fields = [f.name for f in Order._meta.fields] + ["profit", "review_link"]
+    fieldsets = (
+        (
+            "Order",
+            {
+                "fields": (
+                    "id",
+                    "user",
+                    "service",
+                    "provider",
+                    "link",
+                    "quantity",
+                    "total_quantity",
+                    "runs",
+                    "interval",
+                    "details",
+                    "source",
+                    "client_ref",
+                    "created_at",
+                )
+            },
+        ),
+        ("Status", {"fields": ("status", "start_count", "remains", "finished_at")}),
+        (
+            "Money",
+            {"fields": ("charge", "refunded", "cost", "profit", "upstream_rate", "exchange_rate")},
+        ),
+        (
+            "Upstream",
+            {
+                "fields": (
+                    "upstream_id",
+                    "dispatch_state",
+                    "review_link",
+                    "dispatch_attempts",
+                    "dispatch_error",
+                    "next_dispatch_at",
+                    "sending_started_at",
+                    "sent_at",
+                    "next_poll_at",
+                    "poll_idle_count",
+                    "poll_miss_count",
+                    "updated_at",
+                )
+            },
+        ),
+    )
 
     @admin.display(description="Link")
     def link_short(self, obj: Order) -> str:
@@ -189,7 +235,7 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
                     order = order_place(
                         user=form.cleaned_data["user"],
                         service_id=form.cleaned_data["service"].pk,
-                        fields=form.order_fields(),
+                        fields=form.as_order_fields(),
                         source=Source.ADMIN,
                         actor_user=request.user,
                     )
@@ -239,6 +285,45 @@ class ProductOrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
     inlines = [EventInline]
     actions = ["resend", "cancel_and_refund"]
     readonly_fields = [f.name for f in ProductOrder._meta.fields] + ["review_link"]
+    fieldsets = (
+        (
+            "Order",
+            {
+                "fields": (
+                    "id",
+                    "user",
+                    "product",
+                    "provider",
+                    "quantity",
+                    "require",
+                    "source",
+                    "client_ref",
+                    "created_at",
+                )
+            },
+        ),
+        ("Status", {"fields": ("status", "result", "note", "finished_at")}),
+        ("Money", {"fields": ("charge", "refunded", "cost", "upstream_rate", "exchange_rate")}),
+        (
+            "Upstream",
+            {
+                "fields": (
+                    "upstream_id",
+                    "dispatch_state",
+                    "review_link",
+                    "dispatch_attempts",
+                    "dispatch_error",
+                    "next_dispatch_at",
+                    "sending_started_at",
+                    "sent_at",
+                    "next_poll_at",
+                    "poll_idle_count",
+                    "poll_miss_count",
+                    "updated_at",
+                )
+            },
+        ),
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

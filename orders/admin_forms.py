@@ -25,7 +25,7 @@ class AdminOrderForm(forms.Form):
         "for multi-line fields repeat the name on each line.",
     )
 
-    def order_fields(self) -> dict[str, str]:
+    def as_order_fields(self) -> dict[str, str]:
         data = self.cleaned_data
         fields = {
             name: data[name] for name in ("link", "quantity", "runs", "interval") if data.get(name)

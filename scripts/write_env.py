@@ -30,7 +30,7 @@ def main() -> int:
                 "data_folder_in": str(var / "broker/queue"),
                 "data_folder_out": str(var / "broker/queue"),
                 "processed_folder": str(var / "broker/processed"),
-            "control_folder": str(var / "broker/control"),
+                "control_folder": str(var / "broker/control"),
                 "store_processed": False,
                 "polling_interval": 0.2,
             }

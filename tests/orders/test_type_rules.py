@@ -228,8 +228,12 @@ def test_package_rules_agree_with_the_catalogs_package_types() -> None:
 
 def test_subscription_limit_errors_name_the_field_that_is_off() -> None:
     with pytest.raises(QuantityOutOfRange) as low:
-        parse_order_fields(_service(T.SUBSCRIPTIONS), {"username": "u", "min": "5", "max": "200", "posts": "1"})
+        parse_order_fields(
+            _service(T.SUBSCRIPTIONS), {"username": "u", "min": "5", "max": "200", "posts": "1"}
+        )
     with pytest.raises(QuantityOutOfRange) as high:
-        parse_order_fields(_service(T.SUBSCRIPTIONS), {"username": "u", "min": "100", "max": "20000", "posts": "1"})
+        parse_order_fields(
+            _service(T.SUBSCRIPTIONS), {"username": "u", "min": "100", "max": "20000", "posts": "1"}
+        )
     assert (low.value.field, low.value.message) == ("min", "Quantity less than minimal 100")
     assert (high.value.field, high.value.message) == ("max", "Quantity more than maximal 10000")
