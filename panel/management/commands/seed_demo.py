@@ -5,7 +5,6 @@ types so a newcomer sees a living panel. Later runs only print the URLs and logi
 import time
 from decimal import Decimal
 
-import httpx
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -14,7 +13,8 @@ from accounts.models import User
 from accounts.services import api_key_create, user_create_customer
 from orders.models import Source
 from orders.services import order_place, product_order_place
-from providers.errors import ProviderError
+from providers.client import ProviderClient
+from providers.errors import ProviderError, ProviderUnavailable
 from providers.models import Product, Provider, Service, ServiceType
 from providers.services import catalog_sync, provider_create
 
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         if not User.objects.filter(username=ADMIN[0]).exists():
             keys = self._seed_users()
         if not Provider.objects.exists():
-            self._wait_for(str(options["sandbox_url"]), float(options["wait"]))
+            self._wait_for(str(options["sandbox_url"]), str(options["sandbox_key"]), float(options["wait"]))
             self._seed_catalog(str(options["sandbox_url"]), str(options["sandbox_key"]))
             self._seed_orders()
         self._print_welcome(str(options["web_url"]), keys)
@@ -92,17 +92,16 @@ class Command(BaseCommand):
             )
             return {RESELLER[0]: api_key_create(user=reseller)}
 
-    def _wait_for(self, url: str, seconds: float) -> None:
+    def _wait_for(self, url: str, key: str, seconds: float) -> None:
+        client = ProviderClient(api_url=url, api_key=key, connect_timeout=2, read_timeout=5)
         deadline = time.monotonic() + seconds
         while True:
             try:
-                httpx.post(url, data={"action": "balance"}, timeout=2)  # noqa: S113 - a local demo sandbox
+                client.balance()
                 return
-            except httpx.HTTPError as exc:
+            except ProviderUnavailable as exc:
                 if time.monotonic() > deadline:
-                    raise CommandError(
-                        f"The sandbox provider at {url} does not answer: {exc}"
-                    ) from exc
+                    raise CommandError(f"The sandbox provider at {url} does not answer: {exc.message}") from exc
                 time.sleep(0.5)
 
     def _seed_catalog(self, url: str, key: str) -> None:

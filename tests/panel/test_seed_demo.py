@@ -1,0 +1,49 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from accounts.services import api_key_authenticate
+from orders.models import Order, ProductOrder
+from providers.models import Provider, Service
+from providers.sandbox import SandboxServer
+
+
+def test_seed_demo_builds_a_living_panel_once(db: None, sandbox: SandboxServer) -> None:
+    out = StringIO()
+    call_command(
+        "seed_demo",
+        sandbox_url=sandbox.url,
+        web_url="http://127.0.0.1:8000/",
+        stdout=out,
+        stderr=StringIO(),
+    )
+
+    key = next(
+        line.split(": ")[-1]
+        for line in out.getvalue().splitlines()
+        if "API key of reseller" in line
+    )
+    assert api_key_authenticate(key=key) == User.objects.get(username="reseller")
+    assert User.objects.get(username="admin").is_superuser
+    assert Provider.objects.get().name == "Sandbox" and Service.objects.count() == 40
+    assert (
+        Order.objects.filter(user__username="demo").count() >= 5 and ProductOrder.objects.exists()
+    )
+
+    again = StringIO()
+    call_command("seed_demo", sandbox_url=sandbox.url, stdout=again, stderr=StringIO())
+    assert "API key" not in again.getvalue() and "login demo / demo12345" in again.getvalue()
+    assert Provider.objects.count() == 1
+
+
+def test_seed_demo_says_clearly_when_the_sandbox_is_not_there(db: None) -> None:
+    with pytest.raises(CommandError, match="does not answer"):
+        call_command(
+            "seed_demo",
+            sandbox_url="http://127.0.0.1:9/api/v2",
+            wait=0.5,
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
