@@ -50,6 +50,50 @@ def _clean_client_ref(client_ref: str | None) -> str | None:
     return client_ref
 
 
+def _create_charged(
+    model: type[Order] | type[ProductOrder],
+    *,
+    user: User,
+    client_ref: str | None,
+    values: dict[str, object],
+    memo_label: str,
+    memo_detail: str,
+    actor: str,
+    actor_user: User | None = None,
+) -> Order | ProductOrder:
+    """Create the row, debit its charge and record it in one transaction; queue its forward on
+    commit. A concurrent insert of the same client_ref wins: its row is returned instead."""
+    ledger_ref = "order_id" if model is Order else "product_order_id"
+    forward_task = order_forward_task if model is Order else product_order_forward_task
+    try:
+        with transaction.atomic():
+            row = model.objects.create(user=user, client_ref=client_ref, **values)
+            if row.charge > ZERO:
+                balance_debit(
+                    user_id=user.pk,
+                    amount=row.charge,
+                    kind=BalanceTransaction.Kind.CHARGE,
+                    memo=f"{memo_label} {row.pk}: {memo_detail}"[:255],
+                    **{ledger_ref: row.pk},
+                )
+            event_record(
+                row,
+                field="status",
+                new=row.status,
+                message="Placed",
+                actor=actor,
+                actor_user=actor_user,
+            )
+            transaction.on_commit(lambda: forward_task.delay(row.pk))
+    except IntegrityError:
+        if client_ref and (
+            existing := model.objects.filter(user=user, client_ref=client_ref).first()
+        ):
+            return existing
+        raise
+    return row
+
+
 def order_place(
     *,
     user: User,
@@ -74,56 +118,36 @@ def order_place(
         rate=rate, units=request.total_quantity, is_package=request.is_package
     )
     exchange_rate = service.provider.exchange_rate
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                user=user,
-                service=service,
-                provider=service.provider,
-                link=request.link,
-                quantity=request.quantity,
-                total_quantity=request.total_quantity,
-                runs=request.runs,
-                interval=request.interval,
-                details=request.details,
-                charge=charge,
+    return _create_charged(
+        Order,
+        user=user,
+        client_ref=client_ref,
+        values={
+            "service": service,
+            "provider": service.provider,
+            "link": request.link,
+            "quantity": request.quantity,
+            "total_quantity": request.total_quantity,
+            "runs": request.runs,
+            "interval": request.interval,
+            "details": request.details,
+            "charge": charge,
+            "upstream_rate": service.upstream_rate,
+            "exchange_rate": exchange_rate,
+            "cost": pricing.upstream_cost(
                 upstream_rate=service.upstream_rate,
+                units=request.total_quantity,
+                is_package=request.is_package,
                 exchange_rate=exchange_rate,
-                cost=pricing.upstream_cost(
-                    upstream_rate=service.upstream_rate,
-                    units=request.total_quantity,
-                    is_package=request.is_package,
-                    exchange_rate=exchange_rate,
-                ),
-                remains=request.total_quantity,
-                client_ref=client_ref,
-                source=source,
-            )
-            if charge > ZERO:
-                balance_debit(
-                    user_id=user.pk,
-                    amount=charge,
-                    kind=BalanceTransaction.Kind.CHARGE,
-                    order_id=order.pk,
-                    memo=f"Order {order.pk}: {service.display_name}"[:255],
-                )
-            event_record(
-                order,
-                field="status",
-                new=order.status,
-                message="Placed",
-                actor=_ACTOR_BY_SOURCE[source],
-                actor_user=actor_user,
-            )
-            transaction.on_commit(lambda: order_forward_task.delay(order.pk))
-    except IntegrityError:
-        # A concurrent request with the same client_ref won the insert; answer with its order.
-        if client_ref and (
-            existing := Order.objects.filter(user=user, client_ref=client_ref).first()
-        ):
-            return existing
-        raise
-    return order
+            ),
+            "remains": request.total_quantity,
+            "source": source,
+        },
+        memo_label="Order",
+        memo_detail=service.display_name,
+        actor=_ACTOR_BY_SOURCE[source],
+        actor_user=actor_user,
+    )
 
 
 @dataclass(frozen=True)
@@ -191,43 +215,24 @@ def product_order_place(
     rate = pricing.customer_rate(rate=product.rate, discount_percent=user.discount_percent)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate
-    try:
-        with transaction.atomic():
-            order = ProductOrder.objects.create(
-                user=user,
-                product=product,
-                provider=product.provider,
-                quantity=count,
-                require=require[:5000],
-                charge=charge,
-                upstream_rate=product.upstream_rate,
-                exchange_rate=exchange_rate,
-                cost=pricing.converted(
-                    amount=product.upstream_rate * count, exchange_rate=exchange_rate
-                ),
-                client_ref=client_ref,
-                source=source,
-            )
-            if charge > ZERO:
-                balance_debit(
-                    user_id=user.pk,
-                    amount=charge,
-                    kind=BalanceTransaction.Kind.CHARGE,
-                    product_order_id=order.pk,
-                    memo=f"Product order {order.pk}: {product.display_name}"[:255],
-                )
-            event_record(
-                order,
-                field="status",
-                new=order.status,
-                message="Placed",
-                actor=_ACTOR_BY_SOURCE[source],
-            )
-            transaction.on_commit(lambda: product_order_forward_task.delay(order.pk))
-    except IntegrityError:
-        if client_ref and (
-            existing := ProductOrder.objects.filter(user=user, client_ref=client_ref).first()
-        ):
-            return existing
-        raise
-    return order
+    return _create_charged(
+        ProductOrder,
+        user=user,
+        client_ref=client_ref,
+        values={
+            "product": product,
+            "provider": product.provider,
+            "quantity": count,
+            "require": require[:5000],
+            "charge": charge,
+            "upstream_rate": product.upstream_rate,
+            "exchange_rate": exchange_rate,
+            "cost": pricing.converted(
+                amount=product.upstream_rate * count, exchange_rate=exchange_rate
+            ),
+            "source": source,
+        },
+        memo_label="Product order",
+        memo_detail=product.display_name,
+        actor=_ACTOR_BY_SOURCE[source],
+    )

@@ -89,18 +89,25 @@ def add(user: User, params: Params) -> dict:
     return {"order": order.pk}
 
 
-def status(user: User, params: Params) -> dict:
+def _statuses(
+    user: User, params: Params, fetch: Callable[..., dict[int, dict]], shape: Callable[[dict], dict]
+) -> dict:
+    """`order` answers one status; `orders` answers an object keyed by each id as given."""
     ids = _ids(params, "orders")
     if ids is None:
         order_id = _single(params, "order")
-        row = _rows([order_id], order_rows_by_id, user)[order_id]
+        row = _rows([order_id], fetch, user)[order_id]
         if row is None:
             raise IncorrectOrder()
-        return answers.order_status_answer(row)
+        return shape(row)
     return {
-        text: answers.order_status_answer(row) if row else answers.INCORRECT_ORDER
-        for text, row in _rows(ids, order_rows_by_id, user).items()
+        text: shape(row) if row else answers.INCORRECT_ORDER
+        for text, row in _rows(ids, fetch, user).items()
     }
+
+
+def status(user: User, params: Params) -> dict:
+    return _statuses(user, params, order_rows_by_id, answers.order_status_answer)
 
 
 def balance(user: User, params: Params) -> dict:
@@ -179,17 +186,7 @@ def add_product_order(user: User, params: Params) -> dict:
 
 
 def product_order_status(user: User, params: Params) -> dict:
-    ids = _ids(params, "orders")
-    if ids is None:
-        order_id = _single(params, "order")
-        row = _rows([order_id], product_order_rows_by_id, user)[order_id]
-        if row is None:
-            raise IncorrectOrder()
-        return answers.product_order_status_answer(row)
-    return {
-        text: answers.product_order_status_answer(row) if row else answers.INCORRECT_ORDER
-        for text, row in _rows(ids, product_order_rows_by_id, user).items()
-    }
+    return _statuses(user, params, product_order_rows_by_id, answers.product_order_status_answer)
 
 
 HANDLERS: dict[str, Callable[[User, Params], object]] = {

@@ -68,7 +68,9 @@ class Command(BaseCommand):
         if not User.objects.filter(username=ADMIN[0]).exists():
             keys = self._seed_users()
         if not Provider.objects.exists():
-            self._wait_for(str(options["sandbox_url"]), str(options["sandbox_key"]), float(options["wait"]))
+            self._wait_for(
+                str(options["sandbox_url"]), str(options["sandbox_key"]), float(options["wait"])
+            )
             self._seed_catalog(str(options["sandbox_url"]), str(options["sandbox_key"]))
             self._seed_orders()
         self._print_welcome(str(options["web_url"]), keys)
@@ -101,7 +103,9 @@ class Command(BaseCommand):
                 return
             except ProviderUnavailable as exc:
                 if time.monotonic() > deadline:
-                    raise CommandError(f"The sandbox provider at {url} does not answer: {exc.message}") from exc
+                    raise CommandError(
+                        f"The sandbox provider at {url} does not answer: {exc.message}"
+                    ) from exc
                 time.sleep(0.5)
 
     def _seed_catalog(self, url: str, key: str) -> None:
