@@ -49,7 +49,11 @@ def _move(
     created_by: User | None,
 ) -> BalanceTransaction:
     with transaction.atomic():
-        balance = User.objects.select_for_update().values_list("balance", flat=True).get(pk=user_id)
+        balance = (
+            User.objects.select_for_update(no_key=True)
+            .values_list("balance", flat=True)
+            .get(pk=user_id)
+        )
         new_balance = balance + delta
         if new_balance < ZERO:
             raise InsufficientFunds()
@@ -146,7 +150,7 @@ def balance_credit_many(*, credits: list[Credit]) -> list[BalanceTransaction]:
         by_user[credit.user_id].append(credit)
     with transaction.atomic():
         balances = dict(
-            User.objects.select_for_update()
+            User.objects.select_for_update(no_key=True)
             .filter(pk__in=by_user)
             .order_by("pk")
             .values_list("pk", "balance")

@@ -20,6 +20,7 @@ from orders.models import (
 )
 from orders.services import (
     dispatch_resolve_cancel,
+    dispatch_resolve_cancel_request,
     dispatch_resolve_placed,
     dispatch_resolve_resend,
     order_place,
@@ -376,6 +377,28 @@ class CancelRequestAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "dispatch_state", "provider")
     search_fields = ("=id", "=order__id", "user__username")
     readonly_fields = [f.name for f in CancelRequest._meta.fields]
+    actions = ["mark_accepted", "mark_rejected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.action(
+        description="Needs review → the provider accepted the cancel (poll the order now)"
+    )
+    def mark_accepted(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._settle(request, queryset, CancelRequest.Outcome.ACCEPTED)
+
+    @admin.action(description="Needs review → the provider did not cancel it")
+    def mark_rejected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._settle(request, queryset, CancelRequest.Outcome.REJECTED)
+
+    def _settle(self, request: HttpRequest, queryset: QuerySet, outcome: str) -> None:
+        settled = 0
+        for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
+            "pk", flat=True
+        ):
+            dispatch_resolve_cancel_request(pk=pk, outcome=outcome, admin=request.user)
+            settled += 1
+        self.message_user(
+            request, f"{settled} cancel request(s) settled; only those needing review can be."
+        )

@@ -16,7 +16,9 @@ def bulk_update_values(model: type[Model], rows: dict[int, dict[str, object]]) -
         return
     if connection.vendor != "postgresql":
         for pk, values in rows.items():
-            model.objects.filter(pk=pk).update(**values)
+            given = {name: value for name, value in values.items() if value is not None}
+            if given:  # None keeps the value, as COALESCE does on PostgreSQL
+                model.objects.filter(pk=pk).update(**given)
         return
     names = sorted({name for values in rows.values() for name in values})  # field names or attnames
     fields = [model._meta.get_field(name) for name in names]

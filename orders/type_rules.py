@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from orders.errors import IncorrectLink, InvalidOrderField, QuantityOutOfRange
@@ -123,6 +124,18 @@ class OrderRequest:
     details: dict[str, str] = field(default_factory=dict)
 
 
+MAX_ID = 2**63 - 1  # the largest primary key a database column holds
+
+
+def parse_id(value: object) -> int | None:
+    """A positive id from text, or None for anything else (words, zero, negatives, 10**30)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
 def clean_value(raw: Mapping[str, object], name: str) -> str | None:
     value = raw.get(name)
     if value is None:
@@ -214,10 +227,11 @@ def _subscription(service: Service, raw: Mapping[str, object]) -> OrderRequest:
         raise QuantityOutOfRange(
             exc.message, field="max" if "maximal" in exc.message else "min"
         ) from None
-    # The charge is max × posts: without a post count the panel could not know what it sells.
+    # The charge is max × posts. Without a post count (an open-ended subscription) the panel
+    # buys a set number of posts, so it always knows what it sells and what it charges.
     posts = _integer(raw, "posts", minimum=1)
     if posts is None:
-        raise InvalidOrderField("posts", "Give the number of posts: the charge is max × posts.")
+        posts = settings.PANEL_SUBSCRIPTION_DEFAULT_POSTS
     details = {"username": username, "min": str(low), "max": str(high), "posts": str(posts)}
     old_posts = _integer(raw, "old_posts", minimum=0)
     if old_posts is not None:

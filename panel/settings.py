@@ -201,3 +201,5 @@ PANEL_REAL_IP_HEADER = env.str("PANEL_REAL_IP_HEADER", default="")
 PANEL_PROVIDER_CONNECT_TIMEOUT = env.float("PANEL_PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PANEL_PROVIDER_READ_TIMEOUT = env.float("PANEL_PROVIDER_READ_TIMEOUT", default=30.0)
 PANEL_POLL_CONCURRENCY = env.int("PANEL_POLL_CONCURRENCY", default=8)
+# Posts bought for a subscription ordered without `posts` (charged as max × this many).
+PANEL_SUBSCRIPTION_DEFAULT_POSTS = env.int("PANEL_SUBSCRIPTION_DEFAULT_POSTS", default=10)

@@ -42,7 +42,7 @@ _EXAMPLE_VALUES = {
     "runs": "5",
     "interval": "30",
 }
-_OPTIONAL_SUBSCRIPTION_FIELDS = ("old_posts", "delay", "expiry")
+_OPTIONAL_SUBSCRIPTION_FIELDS = ("posts", "old_posts", "delay", "expiry")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -113,6 +113,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
             if service_type in RULES
         ],
         "delays": ", ".join(str(minutes) for minutes in SUBSCRIPTION_DELAYS),
+        "default_posts": settings.PANEL_SUBSCRIPTION_DEFAULT_POSTS,
         "api_rate": settings.PANEL_API_RATE,
     }
     return render(request, f"panel/api_docs_{lang}.html", context)

@@ -3,6 +3,7 @@
 from orders.services.dispatch import (
     cancel_forward,
     dispatch_resolve_cancel,
+    dispatch_resolve_cancel_request,
     dispatch_resolve_placed,
     dispatch_resolve_resend,
     dispatch_sweep,
@@ -27,6 +28,7 @@ __all__ = [
     "can_refill",
     "cancel_forward",
     "dispatch_resolve_cancel",
+    "dispatch_resolve_cancel_request",
     "dispatch_resolve_placed",
     "dispatch_resolve_resend",
     "dispatch_sweep",

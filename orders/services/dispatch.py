@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from accounts.models import User
 from orders.errors import InvalidTransition
 from orders.models import (
+    FINAL_ORDER_STATUSES,
+    FINAL_PRODUCT_ORDER_STATUSES,
+    FINAL_REFILL_STATUSES,
     CancelRequest,
     DispatchState,
     Order,
@@ -33,6 +36,7 @@ from orders.services.events import Actor, event_for, event_record
 from orders.services.finalize import order_finalize, product_order_finalize
 from orders.type_rules import upstream_fields
 from providers.client import ItemError, ProviderClient
+from providers.client.messages import LINK_DUPLICATE
 from providers.errors import (
     ProviderAmbiguous,
     ProviderAuthError,
@@ -53,7 +57,15 @@ logger = logging.getLogger(__name__)
 RETRY_BASE_SECONDS = 15
 RETRY_CAP_SECONDS = 900
 BUSY_PAUSE_SECONDS = 120
+LINK_BUSY_DELAY = timedelta(minutes=10)
 SWEEP_GRACE = timedelta(seconds=10)  # a fresh row's own task gets there first
+
+
+_FINAL_STATUSES = {
+    Order: FINAL_ORDER_STATUSES,
+    ProductOrder: FINAL_PRODUCT_ORDER_STATUSES,
+    Refill: FINAL_REFILL_STATUSES,
+}
 
 
 def first_poll_delay() -> timedelta:
@@ -113,11 +125,14 @@ def _forward(forward: _Forward) -> str:
     provider: Provider = forward.row.provider
     if not provider.can_dispatch_at(now):
         return "waiting"
-    claimed = forward.model.objects.filter(
+    claimable = forward.model.objects.filter(
         Q(next_dispatch_at__isnull=True) | Q(next_dispatch_at__lte=now),
         pk=forward.row.pk,
         dispatch_state=DispatchState.QUEUED,
-    ).update(
+    )
+    if final := _FINAL_STATUSES.get(forward.model):
+        claimable = claimable.exclude(status__in=final)  # a finished row is never bought again
+    claimed = claimable.update(
         dispatch_state=DispatchState.SENDING,
         sending_started_at=now,
         updated_at=now,
@@ -151,6 +166,19 @@ def _forward(forward: _Forward) -> str:
         )
         return "retry"
     except ProviderBusy as exc:
+        if exc.message == LINK_DUPLICATE:
+            # Busy for this link only: this row waits, the provider's other orders go on.
+            _transition(
+                forward,
+                from_state=sending,
+                to_state=DispatchState.QUEUED,
+                actor=Actor.WORKER,
+                message=f"Waiting for the link's running order upstream: {exc.message}",
+                dispatch_error=exc.message[:500],
+                next_dispatch_at=now + LINK_BUSY_DELAY * random.uniform(1.0, 1.2),
+                sending_started_at=None,
+            )
+            return "waiting"
         provider_pause_dispatch(provider=provider, seconds=BUSY_PAUSE_SECONDS, message=exc.message)
         _transition(
             forward,
@@ -208,20 +236,57 @@ def _forward(forward: _Forward) -> str:
             dispatch_error=repr(exc)[:500],
         )
         raise
-    with transaction.atomic():
-        if _transition(
+    return _record_sent(forward, upstream_id)
+
+
+def _record_sent(forward: _Forward, upstream_id: str) -> str:
+    """Store what the provider answered. The upstream id is what later proves the purchase, so
+    it is written down even when the row cannot move to `sent`."""
+    sending = DispatchState.SENDING
+    try:
+        with transaction.atomic():
+            if _transition(
+                forward,
+                from_state=sending,
+                to_state=DispatchState.SENT,
+                actor=Actor.WORKER,
+                message=f"Upstream id {upstream_id}" if upstream_id else "Accepted",
+                upstream_id=upstream_id or None,
+                sent_at=timezone.now(),
+                next_poll_at=timezone.now() + first_poll_delay(),
+                dispatch_error="",
+            ):
+                forward.on_sent(upstream_id)
+                return "sent"
+    except IntegrityError:
+        message = (
+            f"The provider answered with upstream id {upstream_id}, which another row already has"
+        )
+        _transition(
             forward,
             from_state=sending,
-            to_state=DispatchState.SENT,
+            to_state=DispatchState.NEEDS_REVIEW,
             actor=Actor.WORKER,
-            message=f"Upstream id {upstream_id}" if upstream_id else "Accepted",
-            upstream_id=upstream_id or None,
-            sent_at=timezone.now(),
-            next_poll_at=timezone.now() + first_poll_delay(),
-            dispatch_error="",
-        ):
-            forward.on_sent(upstream_id)
-    return "sent"
+            message=message,
+            dispatch_error=message,
+        )
+        return "needs_review"
+    # The sweeper flagged the row while the provider was answering: keep its answer for the admin.
+    message = (
+        f"The provider answered late with upstream id {upstream_id or '(none)'}: it was bought"
+    )
+    event_record(
+        forward.history,
+        field="dispatch",
+        old=sending,
+        new=DispatchState.NEEDS_REVIEW,
+        message=message,
+        actor=Actor.WORKER,
+    )
+    forward.model.objects.filter(
+        pk=forward.row.pk, dispatch_state=DispatchState.NEEDS_REVIEW
+    ).update(dispatch_error=message[:500])
+    return "needs_review"
 
 
 # --- The four kinds -----------------------------------------------------------------------------
@@ -324,10 +389,12 @@ def cancel_forward(*, cancel_request_id: int) -> str:
             raise ProviderAmbiguous(answer.message, action="cancel")
         if isinstance(answer, ItemError):
             raise ProviderRejected(answer.message, action="cancel")
-        if not answer:
+        if answer is None:
             raise ProviderAmbiguous(
                 "The provider's cancel answer did not mention the order", action="cancel"
             )
+        if answer is False:
+            raise ProviderRejected("Cancel is not available for this order", action="cancel")
         return ""
 
     def accepted(_: str) -> None:
@@ -445,6 +512,8 @@ def dispatch_resolve_resend(
     from orders import tasks
 
     row = _reviewable(model, pk)
+    if row.status in _FINAL_STATUSES[model]:
+        raise InvalidTransition(f"{row} is already {row.status}: it is not sent again")
     task = {
         Order: tasks.order_forward_task,
         ProductOrder: tasks.product_order_forward_task,
@@ -494,7 +563,7 @@ def dispatch_resolve_cancel(
             actor_user=admin,
         ).save()
         if model is Order:
-            order_finalize(
+            finished = order_finalize(
                 order_id=pk,
                 status=OrderStatus.CANCELED,
                 actor=Actor.ADMIN,
@@ -502,7 +571,7 @@ def dispatch_resolve_cancel(
                 message=message,
             )
         else:
-            product_order_finalize(
+            finished = product_order_finalize(
                 product_order_id=pk,
                 status=ProductOrderStatus.CANCELED,
                 actor=Actor.ADMIN,
@@ -510,3 +579,40 @@ def dispatch_resolve_cancel(
                 note=message,
                 message=message,
             )
+        if finished is None:
+            # Already final: nothing to refund here, and saying "refunded" would be a lie.
+            raise InvalidTransition(
+                f"{row} is already {row.status}: it cannot be canceled and refunded"
+            )
+
+
+def dispatch_resolve_cancel_request(*, pk: int, outcome: str, admin: User) -> None:
+    """An admin settled a cancel request whose answer was lost, after looking at the provider."""
+    request = (
+        CancelRequest.objects.select_related("order")
+        .filter(pk=pk, dispatch_state=DispatchState.NEEDS_REVIEW)
+        .first()
+    )
+    if request is None:
+        raise InvalidTransition("Only a cancel request that needs review can be settled")
+    accepted = outcome == CancelRequest.Outcome.ACCEPTED
+    now = timezone.now()
+    with transaction.atomic():
+        CancelRequest.objects.filter(pk=pk).update(
+            outcome=outcome,
+            dispatch_state=DispatchState.SENT if accepted else DispatchState.FAILED,
+            updated_at=now,
+        )
+        if accepted:
+            Order.objects.filter(pk=request.order_id, dispatch_state=DispatchState.SENT).update(
+                next_poll_at=now, poll_idle_count=0
+            )
+        event_for(
+            request.order,
+            field="cancel",
+            old="needs review",
+            new=outcome,
+            message="Settled by an admin after looking at the provider",
+            actor=Actor.ADMIN,
+            actor_user=admin,
+        ).save()

@@ -79,7 +79,7 @@ def order_finalize(
         raise ValueError(f"{status} is not a final status")
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(no_key=True)
             .filter(pk=order_id)
             .exclude(status__in=FINAL_ORDER_STATUSES)
             .first()
@@ -148,7 +148,7 @@ def product_order_finalize(
         raise ValueError(f"{status} is not a final status")
     with transaction.atomic():
         order = (
-            ProductOrder.objects.select_for_update()
+            ProductOrder.objects.select_for_update(no_key=True)
             .filter(pk=product_order_id)
             .exclude(status__in=FINAL_PRODUCT_ORDER_STATUSES)
             .first()

@@ -19,7 +19,7 @@ from orders.errors import (
 from orders.models import Order, ProductOrder, Source
 from orders.services.events import Actor, event_record
 from orders.tasks import order_forward_task, product_order_forward_task
-from orders.type_rules import check_limits, parse_order_fields
+from orders.type_rules import check_limits, parse_id, parse_order_fields
 from providers.models import Product, Service
 
 MAX_CLIENT_REF_LENGTH = 64
@@ -32,12 +32,16 @@ _ACTOR_BY_SOURCE = {
 
 
 def _on_sale(queryset, pk: object, error: type[PanelError]):  # noqa: ANN001, ANN202
-    try:
-        item = queryset.select_related("provider").get(
-            pk=int(str(pk).strip()), is_enabled=True, is_available=True, provider__is_enabled=True
-        )
-    except (ValueError, TypeError, queryset.model.DoesNotExist):
-        raise error() from None
+    item_id = parse_id(pk)
+    item = (
+        queryset.select_related("provider")
+        .filter(pk=item_id, is_enabled=True, is_available=True, provider__is_enabled=True)
+        .first()
+        if item_id is not None
+        else None
+    )
+    if item is None:
+        raise error()
     return item
 
 

@@ -43,7 +43,7 @@ from providers.client import (
     UpstreamProductOrderStatus,
 )
 from providers.errors import ProviderAuthError, ProviderError
-from providers.models import Provider
+from providers.models import PACKAGE_TYPES, Provider
 from providers.services import (
     provider_client,
     provider_mark_credentials_failed,
@@ -119,7 +119,7 @@ class PollSpec:
 def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> list[dict]:
     with transaction.atomic():
         rows = list(
-            spec.model.objects.select_for_update(skip_locked=True)
+            spec.model.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
             .filter(
                 spec.due,
                 provider_id=provider_id,
@@ -151,7 +151,7 @@ def _apply(
     counts = PollCounts(polled=len(rows), calls=(len(rows) + BATCH_SIZE - 1) // BATCH_SIZE)
     changed: dict[int, dict[str, object]] = {}
     idle: dict[int, list[int]] = defaultdict(list)
-    missing: list[dict] = []
+    missing: list[tuple[dict, str]] = []
     failure: ProviderError | None = None
     for row in rows:
         answer = answers.get(row["upstream_id"])
@@ -160,8 +160,10 @@ def _apply(
             counts.unreachable += 1
             idle[row["poll_idle_count"]].append(row["id"])
         elif isinstance(answer, ItemError):
-            missing.append(row)
-        elif new_values := spec.compare(row, answer):
+            missing.append((row, answer.message))
+        elif (new_values := spec.compare(row, answer)).get("_unknown_status"):
+            missing.append((row, f"an unknown status {new_values['_unknown_status']!r}"))
+        elif new_values:
             changed[row["id"]] = new_values
         else:
             idle[min(row["poll_idle_count"] + 1, MAX_IDLE)].append(row["id"])
@@ -175,7 +177,7 @@ def _apply(
                 poll_idle_count=idle_count,
                 poll_miss_count=0,
             )
-        counts.missing = _record_missing(spec, missing, answers, now)
+        counts.missing = _record_missing(spec, missing, now)
     if failure is not None:
         _record_failure(provider, failure)
     return counts
@@ -186,10 +188,13 @@ def _write_changes(
 ) -> tuple[int, int, Decimal]:
     # Lock and re-read: a row finalised since the claim (a racing poll, an admin) is left alone,
     # which is what makes each refund happen once.
+    # NO KEY UPDATE: foreign-key checks of concurrent inserts (their KEY SHARE locks) do not
+    # wait on it. Primary-key order: two pollers meeting on the same rows cannot deadlock.
     locked = list(
-        spec.model.objects.select_for_update()
+        spec.model.objects.select_for_update(no_key=True, of=("self",))
         .filter(pk__in=list(changed))
         .exclude(status__in=spec.final_statuses)
+        .order_by("pk")
         .values("id", "status", "user_id", *spec.fields)
     )
     changes = _Changes()
@@ -205,7 +210,9 @@ def _write_changes(
     changes.write(spec.model)
     balance_credit_many(credits=credits)
     bulk_insert_values(OrderEvent, [_event_values(event, now) for event in events])
-    finalized = sum(1 for row in locked if changed[row["id"]].get("status") in spec.final_statuses)
+    finalized = sum(
+        1 for values in changes.rows.values() if values.get("status") in spec.final_statuses
+    )
     return len(locked), finalized, sum((credit.amount for credit in credits), ZERO)
 
 
@@ -226,17 +233,17 @@ def _event_values(event: OrderEvent, now: datetime) -> dict[str, object]:
     return {**{name: getattr(event, name) for name in _EVENT_FIELDS}, "created_at": now}
 
 
-def _record_missing(
-    spec: PollSpec, rows: list[dict], answers: dict[str, Any], now: datetime
-) -> int:
-    for row in rows:
+def _record_missing(spec: PollSpec, rows: list[tuple[dict, str]], now: datetime) -> int:
+    """Rows the provider answers with an error or a status nobody knows: polled again a few
+    times (a glitch passes), then handed to a person instead of being polled forever."""
+    for row, answer in rows:
         misses = row["poll_miss_count"] + 1
         if misses < MISS_LIMIT:
             spec.model.objects.filter(pk=row["id"]).update(
                 poll_miss_count=misses, next_poll_at=now + poll_delay(row["poll_idle_count"])
             )
             continue
-        message = f"The provider keeps answering '{answers[row['upstream_id']].message}' for upstream id {row['upstream_id']}"
+        message = f"The provider keeps answering {answer} for upstream id {row['upstream_id']}"
         if spec.model.objects.filter(pk=row["id"], dispatch_state=DispatchState.SENT).update(
             dispatch_state=DispatchState.NEEDS_REVIEW,
             poll_miss_count=misses,
@@ -310,10 +317,24 @@ def _int_or_keep(value: int | None, current: object) -> object:
     return current if value is None else value
 
 
+# Statuses some providers send beyond the protocol's six (subscriptions, refunds), read as the
+# nearest protocol status. Anything else unknown is handed to a person after a few polls.
+_ORDER_STATUS_ALIASES = {
+    "active": OrderStatus.IN_PROGRESS,
+    "paused": OrderStatus.IN_PROGRESS,
+    "expired": OrderStatus.COMPLETED,
+    "refunded": OrderStatus.CANCELED,
+    "refund": OrderStatus.CANCELED,
+}
+
+
 def _compare_order(row: dict, answer: UpstreamOrderStatus) -> dict[str, object]:
+    status = _ORDER_STATUS_ALIASES.get(answer.status.strip().lower(), answer.status)
+    if status not in OrderStatus.values:
+        return {"_unknown_status": answer.status}
     new: dict[str, object] = {}
-    if answer.status in OrderStatus.values and answer.status != row["status"]:
-        new["status"] = answer.status
+    if status != row["status"]:
+        new["status"] = status
     for name in ("remains", "start_count"):
         value = _int_or_keep(getattr(answer, name), row[name])
         if value != row[name]:
@@ -322,7 +343,49 @@ def _compare_order(row: dict, answer: UpstreamOrderStatus) -> dict[str, object]:
         cost = pricing.converted(amount=answer.charge, exchange_rate=row["exchange_rate"])
         if cost != row["cost"]:
             new["cost"] = cost
+    if new:
+        # What this very answer said, for the refund of a Partial: a remembered remains is stale.
+        new["_remains_reported"] = answer.remains is not None
+        new["_upstream_charge"] = answer.charge
     return new
+
+
+def _partial_refund_without_remains(row: dict, upstream_charge: Decimal | None) -> Decimal | None:
+    """A Partial whose answer gave no remains: refund the share upstream did not charge for,
+    or None when there is no charge either (nothing tells what was delivered)."""
+    expected = pricing.upstream_cost(
+        upstream_rate=row["upstream_rate"],
+        units=row["total_quantity"],
+        is_package=row["service__type"] in PACKAGE_TYPES,
+        exchange_rate=row["exchange_rate"],
+    )
+    if upstream_charge is None or expected <= ZERO:
+        return None
+    charged = pricing.converted(amount=upstream_charge, exchange_rate=row["exchange_rate"])
+    refund = pricing.undelivered_share_refund(
+        charge=row["charge"], upstream_charge=charged, upstream_expected=expected
+    )
+    return max(refund - row["refunded"], ZERO)
+
+
+def _hand_over(
+    changes: _Changes, events: list[Model], row: dict, model: type[Model], message: str
+) -> None:
+    """Keep the row's status, stop polling it, and leave the decision to a person."""
+    changes.set(row["id"], "status", row["status"])
+    changes.set(row["id"], "dispatch_state", DispatchState.NEEDS_REVIEW)
+    changes.set(row["id"], "dispatch_error", message[:500])
+    events.append(
+        event_for(
+            row["id"],
+            target_model=model,
+            field="dispatch",
+            old=DispatchState.SENT,
+            new=DispatchState.NEEDS_REVIEW,
+            message=message,
+            actor=Actor.POLLER,
+        )
+    )
 
 
 def _finish_orders(
@@ -334,6 +397,41 @@ def _finish_orders(
         status = new.get("status")
         if status is None:
             continue
+        if status in FINAL_ORDER_STATUSES:
+            if status == OrderStatus.PARTIAL and not new["_remains_reported"]:
+                refund = _partial_refund_without_remains(row, new["_upstream_charge"])
+                if refund is None:
+                    _hand_over(
+                        changes,
+                        events,
+                        row,
+                        Order,
+                        "Partial without remains or charge from the provider: set the refund by hand",
+                    )
+                    continue
+            else:
+                remains = new.get("remains", row["remains"])
+                if status == OrderStatus.CANCELED and remains is None:
+                    remains = row["total_quantity"]
+                refund = order_refund_due(
+                    charge=row["charge"],
+                    refunded=row["refunded"],
+                    status=status,
+                    remains=remains,
+                    total_quantity=row["total_quantity"],
+                )
+            changes.set(row["id"], "finished_at", now)
+            if refund > ZERO:
+                changes.set(row["id"], "refunded", row["refunded"] + refund)
+                credits.append(
+                    Credit(
+                        user_id=row["user_id"],
+                        amount=refund,
+                        kind=BalanceTransaction.Kind.REFUND,
+                        order_id=row["id"],
+                        memo=f"Refund for order {row['id']} ({status.lower()})",
+                    )
+                )
         events.append(
             event_for(
                 row["id"],
@@ -344,30 +442,6 @@ def _finish_orders(
                 actor=Actor.POLLER,
             )
         )
-        if status not in FINAL_ORDER_STATUSES:
-            continue
-        changes.set(row["id"], "finished_at", now)
-        remains = new.get("remains", row["remains"])
-        if status == OrderStatus.CANCELED and remains is None:
-            remains = row["total_quantity"]
-        refund = order_refund_due(
-            charge=row["charge"],
-            refunded=row["refunded"],
-            status=status,
-            remains=remains,
-            total_quantity=row["total_quantity"],
-        )
-        if refund > ZERO:
-            changes.set(row["id"], "refunded", row["refunded"] + refund)
-            credits.append(
-                Credit(
-                    user_id=row["user_id"],
-                    amount=refund,
-                    kind=BalanceTransaction.Kind.REFUND,
-                    order_id=row["id"],
-                    memo=f"Refund for order {row['id']} ({status.lower()})",
-                )
-            )
     return credits, events
 
 
@@ -384,6 +458,8 @@ ORDERS = PollSpec(
         "refunded",
         "total_quantity",
         "exchange_rate",
+        "upstream_rate",
+        "service__type",
     ),
     fetch=lambda client, ids: client.statuses(ids),
     compare=_compare_order,
@@ -455,6 +531,36 @@ def _finish_product_orders(
         status = new.get("status")
         if status is None:
             continue
+        if status in FINAL_PRODUCT_ORDER_STATUSES:
+            refund = product_refund_due(
+                charge=row["charge"],
+                refunded=row["refunded"],
+                upstream_rate=row["upstream_rate"],
+                quantity=row["quantity"],
+                status=status,
+                upstream_charge=new.get("_upstream_charge"),
+            )
+            if refund is None:
+                _hand_over(
+                    changes,
+                    events,
+                    row,
+                    ProductOrder,
+                    "Partial without a charge from the provider: set the refund by hand",
+                )
+                continue
+            changes.set(row["id"], "finished_at", now)
+            if refund > ZERO:
+                changes.set(row["id"], "refunded", row["refunded"] + refund)
+                credits.append(
+                    Credit(
+                        user_id=row["user_id"],
+                        amount=refund,
+                        kind=BalanceTransaction.Kind.REFUND,
+                        product_order_id=row["id"],
+                        memo=f"Refund for product order {row['id']} ({status.lower()})",
+                    )
+                )
         events.append(
             event_for(
                 row["id"],
@@ -465,45 +571,6 @@ def _finish_product_orders(
                 actor=Actor.POLLER,
             )
         )
-        if status not in FINAL_PRODUCT_ORDER_STATUSES:
-            continue
-        changes.set(row["id"], "finished_at", now)
-        refund = product_refund_due(
-            charge=row["charge"],
-            refunded=row["refunded"],
-            upstream_rate=row["upstream_rate"],
-            quantity=row["quantity"],
-            status=status,
-            upstream_charge=new.get("_upstream_charge"),
-        )
-        if refund is None:
-            # Partial without an upstream charge: nothing tells how much was delivered.
-            message = "Partial without a charge from the provider: refund by hand"
-            changes.set(row["id"], "dispatch_state", DispatchState.NEEDS_REVIEW)
-            changes.set(row["id"], "dispatch_error", message)
-            events.append(
-                event_for(
-                    row["id"],
-                    target_model=ProductOrder,
-                    field="dispatch",
-                    old=DispatchState.SENT,
-                    new=DispatchState.NEEDS_REVIEW,
-                    message=message,
-                    actor=Actor.POLLER,
-                )
-            )
-            continue
-        if refund > ZERO:
-            changes.set(row["id"], "refunded", row["refunded"] + refund)
-            credits.append(
-                Credit(
-                    user_id=row["user_id"],
-                    amount=refund,
-                    kind=BalanceTransaction.Kind.REFUND,
-                    product_order_id=row["id"],
-                    memo=f"Refund for product order {row['id']} ({status.lower()})",
-                )
-            )
     return credits, events
 
 
@@ -529,12 +596,14 @@ PRODUCT_ORDERS = PollSpec(
 
 
 def provider_poll(*, provider: Provider, max_seconds: float = 90.0) -> dict[str, PollCounts]:
-    """One poll round at one provider: orders, then refills, then product orders."""
+    """One poll round at one provider: orders, then refills, then product orders, within one
+    time budget (under the task's soft time limit); what is left waits for the next round."""
+    deadline = time.monotonic() + max_seconds
     results = {}
     for name, spec in (
         ("orders", ORDERS),
         ("refills", REFILLS),
         ("product_orders", PRODUCT_ORDERS),
     ):
-        results[name] = poll(spec, provider, max_seconds=max_seconds)
+        results[name] = poll(spec, provider, max_seconds=max(deadline - time.monotonic(), 0.0))
     return results

@@ -9,6 +9,7 @@ from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refi
 from orders.services.events import Actor, event_record
 from orders.services.finalize import order_finalize
 from orders.tasks import cancel_forward_task, refill_forward_task
+from orders.type_rules import parse_id
 
 _ACTOR_BY_SOURCE = {
     Source.WEB: Actor.CUSTOMER,
@@ -21,10 +22,9 @@ REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
 
 def own_order(*, user: User, order_id: object) -> Order:
     """The user's order with this id; anyone else's is "Incorrect order ID", never "forbidden"."""
-    try:
-        pk = int(str(order_id).strip())
-    except (TypeError, ValueError):
-        raise IncorrectOrder() from None
+    pk = parse_id(order_id)
+    if pk is None:
+        raise IncorrectOrder()
     order = Order.objects.select_related("service", "provider").filter(pk=pk, user=user).first()
     if order is None:
         raise IncorrectOrder()
@@ -123,5 +123,14 @@ def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> O
             )
             transaction.on_commit(lambda: cancel_forward_task.delay(request.pk))
     except IntegrityError:
-        pass  # a cancel of this order is already on its way: asking twice is the same request
+        # A cancel of this order is already waiting: asking twice is the same request, unless
+        # that one is stuck with an unknown outcome, which an admin has to settle first.
+        waiting = CancelRequest.objects.filter(
+            order=order, outcome=CancelRequest.Outcome.WAITING
+        ).first()
+        if waiting is None or waiting.dispatch_state in (
+            DispatchState.NEEDS_REVIEW,
+            DispatchState.FAILED,
+        ):
+            raise CancelNotAvailable() from None
     return order

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -37,6 +38,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         if exc.wait:
             response["Retry-After"] = str(int(exc.wait))
         return response
+    if isinstance(exc, SuspiciousOperation):
+        # Too many fields, a body over the size limit, a malformed multipart: the client's doing.
+        return error_response(INCORRECT_REQUEST)
     if isinstance(exc, exceptions.APIException):
         # Parse errors, unsupported media types, bad methods: the client sent something off.
         return error_response(INCORRECT_REQUEST)

@@ -8,7 +8,7 @@ from orders.errors import IncorrectOrder, IncorrectRefill, InvalidRequest, Panel
 from orders.models import Source
 from orders.selectors import order_rows_by_id, product_order_rows_by_id, refill_rows_by_id
 from orders.services import order_cancel, order_place, product_order_place, refill_request
-from orders.type_rules import clean_value
+from orders.type_rules import clean_value, parse_id
 from panel.api import answers
 from panel.api.catalog_cache import RawJson, catalog_answer
 from providers.selectors import product_rows, service_rows
@@ -34,24 +34,16 @@ def _ids(params: Params, name: str) -> list[str] | None:
     return ids
 
 
-def _as_int(text: str) -> int | None:
-    try:
-        number = int(text)
-    except ValueError:
-        return None
-    return number if number > 0 else None
-
-
 def _echo_id(text: str) -> int | str:
     """Ids go back as numbers, as given; something that is not a number goes back as it came."""
-    number = _as_int(text)
+    number = parse_id(text)
     return number if number is not None else text
 
 
 def _rows(
     ids: list[str], fetch: Callable[..., dict[int, dict]], user: User
 ) -> dict[str, dict | None]:
-    numbers = {text: _as_int(text) for text in ids}
+    numbers = {text: parse_id(text) for text in ids}
     found = fetch(user=user, ids={n for n in numbers.values() if n is not None})
     return {
         text: found.get(number) if number is not None else None for text, number in numbers.items()

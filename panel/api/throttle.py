@@ -37,16 +37,10 @@ def hit(scope: str, ident: str, rate: str) -> int | None:
     return remaining if count > limit else None
 
 
-def is_over(scope: str, ident: str, rate: str) -> int | None:
-    """The wait when this window's count already exceeds the limit, without counting."""
-    limit, period = parse_rate(rate)
-    key, remaining = _window_key(scope, ident, period)
-    count = cache.get(key) or 0
-    return remaining if count >= limit else None
-
-
 def client_address(request: HttpRequest) -> str:
+    """The client's address. Behind a proxy, the last entry of the configured header: the one
+    the proxy itself appended (entries before it are whatever the client chose to send)."""
     header = settings.PANEL_REAL_IP_HEADER
     if header and (value := request.META.get(header)):
-        return value.split(",")[0].strip()
+        return value.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "")

@@ -97,13 +97,14 @@ class ApiV2View(APIView):
         return self.answer(request)
 
     def answer(self, request: Request) -> Response | HttpResponse:
-        address = throttle.client_address(request)
-        if wait := throttle.is_over("badkey", address, settings.PANEL_API_BAD_KEY_RATE):
-            raise Throttled(wait=wait)
         params = _params(request)
         user = api_key_authenticate(key=_key(request, params))
         if user is None:
-            throttle.hit("badkey", address, settings.PANEL_API_BAD_KEY_RATE)
+            # Only failed attempts count against an address: resellers behind one proxy keep
+            # working while someone next to them guesses keys.
+            address = throttle.client_address(request)
+            if wait := throttle.hit("badkey", address, settings.PANEL_API_BAD_KEY_RATE):
+                raise Throttled(wait=wait)
             return error_response(INVALID_KEY)
         if wait := throttle.hit("key", str(user.pk), settings.PANEL_API_RATE):
             raise Throttled(wait=wait)

@@ -40,6 +40,7 @@ _TAG = re.compile(r"<[^>]+>")
 # admins, who need to know which provider failed.
 _ADMIN_ONLY = (ProviderUnavailable, ProviderAmbiguous, ProviderAuthError)
 _NOT_JSON = object()
+_REFUSED_BEFORE_WORK = frozenset({400, 404, 405, 411, 413, 414, 431})
 
 
 class AnswerReader:
@@ -94,8 +95,7 @@ class AnswerReader:
                 self.fail(action, is_write, f"an error beside an id: {snippet(raw)}")
             self.raise_for_text(action, upstream)
         if code >= 400:
-            # A 4xx without an error text still says the provider did not act on the request.
-            raise self.error(ProviderUnavailable, action, f"HTTP {code}: {snippet(raw)}")
+            self._client_error(action, code, snippet(raw), is_write=is_write)
         return data
 
     def raise_for_text(self, action: str, upstream: str) -> NoReturn:
@@ -137,8 +137,15 @@ class AnswerReader:
             message = f"credentials refused (HTTP {code}): {text}"
             raise self.error(ProviderAuthError, action, message, text)
         if 400 <= code < 500:
-            raise self.error(ProviderUnavailable, action, f"HTTP {code}: {text}")
+            self._client_error(action, code, text, is_write=is_write)
         self.fail(action, is_write, f"not a JSON answer (HTTP {code}): {text}")
+
+    def _client_error(self, action: str, code: int, text: str, *, is_write: bool) -> NoReturn:
+        """A 4xx without an error text. These codes prove the request was refused before any
+        work; others (408, 409, 422, 499 from a proxy…) may follow a request that was processed."""
+        if code in _REFUSED_BEFORE_WORK or not is_write:
+            raise self.error(ProviderUnavailable, action, f"HTTP {code}: {text}")
+        self.fail(action, is_write, f"HTTP {code}: {text}")
 
     def _throttled(self, action: str, raw: wire.RawAnswer) -> NoReturn:
         try:

@@ -44,6 +44,7 @@ from providers.client.types import (
     UpstreamProductOrderStatus,
     UpstreamService,
 )
+from providers.errors import ProviderRejected
 
 logger = logging.getLogger("providers.client")
 
@@ -168,16 +169,14 @@ class ProviderClient:
         ids = _batch_ids(order_ids)
         if not ids:
             return {}
-        data = self._call("status", {"orders": ",".join(ids)}, is_write=READ)
-        return self._batch("status", ids, data, ("order", "id"), read_order_status, READ)
+        return self._batch_call("status", "orders", ids, ("order", "id"), read_order_status, READ)
 
     def cancel(self, order_ids: Sequence[str]) -> dict[str, bool | ItemError]:
         """True where the provider accepted the cancel request (it may still finish the order)."""
         ids = _batch_ids(order_ids)
         if not ids:
             return {}
-        data = self._call("cancel", {"orders": ",".join(ids)}, is_write=WRITE)
-        return self._batch("cancel", ids, data, ("order", "id"), read_cancel, WRITE)
+        return self._batch_call("cancel", "orders", ids, ("order", "id"), read_cancel, WRITE)
 
     # --- refills ---------------------------------------------------------------------------
 
@@ -191,8 +190,7 @@ class ProviderClient:
         ids = _batch_ids(order_ids)
         if not ids:
             return {}
-        data = self._call("refill", {"orders": ",".join(ids)}, is_write=WRITE)
-        return self._batch("refill", ids, data, ("order", "id"), read_refill, WRITE)
+        return self._batch_call("refill", "orders", ids, ("order", "id"), read_refill, WRITE)
 
     def refill_status(self, refill_id: str) -> str:
         data = self._call("refill_status", {"refill": _one_id(refill_id)}, is_write=READ)
@@ -203,8 +201,9 @@ class ProviderClient:
         ids = _batch_ids(refill_ids)
         if not ids:
             return {}
-        data = self._call("refill_status", {"refills": ",".join(ids)}, is_write=READ)
-        return self._batch("refill_status", ids, data, ("refill", "id"), read_refill_status, READ)
+        return self._batch_call(
+            "refill_status", "refills", ids, ("refill", "id"), read_refill_status, READ
+        )
 
     # --- products --------------------------------------------------------------------------
 
@@ -226,9 +225,8 @@ class ProviderClient:
         ids = _batch_ids(order_ids)
         if not ids:
             return {}
-        data = self._call("product_order_status", {"orders": ",".join(ids)}, is_write=READ)
-        return self._batch(
-            "product_order_status", ids, data, ("order", "id"), read_product_status, READ
+        return self._batch_call(
+            "product_order_status", "orders", ids, ("order", "id"), read_product_status, READ
         )
 
     # --- plumbing --------------------------------------------------------------------------
@@ -293,6 +291,25 @@ class ProviderClient:
         if found.is_outcome_unknown:
             self._answers.fail(action, is_write, found.message)
         self._answers.raise_for_text(action, found.message)
+
+    def _batch_call(
+        self,
+        action: str,
+        param: str,
+        ids: list[str],
+        id_fields: tuple[str, ...],
+        read: Callable[[Any], T | ItemError],
+        is_write: bool,
+    ) -> dict[str, T | ItemError]:
+        try:
+            data = self._call(action, {param: ",".join(ids)}, is_write=is_write)
+        except ProviderRejected as exc:
+            if len(ids) != 1:
+                raise
+            # A one-id batch answered in the single shape, {"error": "Incorrect order ID"}:
+            # that id's error, not a failure of the call.
+            return {ids[0]: ItemError(exc.upstream_message or exc.message)}
+        return self._batch(action, ids, data, id_fields, read, is_write)
 
     def _batch(
         self,

@@ -302,3 +302,73 @@ def test_canceling_a_queued_order_refunds_at_once_and_it_is_never_sent(
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
     return SandboxConfig(key="sandbox-key", services=40, products=6, seed=7)
+
+
+def test_a_busy_link_waits_alone_and_does_not_pause_the_provider(
+    place: Callable[..., Order], sandbox: SandboxServer
+) -> None:
+    from unittest import mock
+
+    from providers.client.messages import LINK_DUPLICATE
+    from providers.errors import ProviderBusy
+
+    order = place()
+    with mock.patch(
+        "providers.client.ProviderClient.add",
+        side_effect=ProviderBusy(LINK_DUPLICATE, action="add"),
+    ):
+        assert order_forward(order_id=order.pk) == "waiting"
+
+    order.refresh_from_db()
+    assert order.dispatch_state == QUEUED and order.next_dispatch_at > timezone.now() + timedelta(
+        minutes=9
+    )
+    assert Provider.objects.get().dispatch_paused_until is None
+
+
+def test_an_upstream_id_already_taken_is_kept_for_review(
+    place: Callable[..., Order], sandbox: SandboxServer
+) -> None:
+    from unittest import mock
+
+    first, second = place(), place()
+    assert order_forward(order_id=first.pk) == "sent"
+    first.refresh_from_db()
+    with mock.patch("providers.client.ProviderClient.add", return_value=first.upstream_id):
+        assert order_forward(order_id=second.pk) == "needs_review"
+
+    second.refresh_from_db()
+    assert second.dispatch_state == REVIEW and first.upstream_id in second.dispatch_error
+
+
+def test_cancel_and_refund_refuses_an_order_that_is_already_final(
+    place: Callable[..., Order], staff: User
+) -> None:
+    from orders.errors import InvalidTransition
+
+    order = place()
+    Order.objects.filter(pk=order.pk).update(dispatch_state=REVIEW, status=OrderStatus.COMPLETED)
+
+    with pytest.raises(InvalidTransition):
+        dispatch_resolve_cancel(model=Order, pk=order.pk, admin=staff)
+    with pytest.raises(InvalidTransition):
+        dispatch_resolve_resend(model=Order, pk=order.pk, admin=staff)
+    assert _refunded(order) == 0
+
+
+def test_a_cancel_the_provider_answers_with_zero_is_rejected(
+    sent: Callable[..., Order], customer: User
+) -> None:
+    from unittest import mock
+
+    from orders.services import cancel_forward
+
+    order = sent(has_cancel=True)
+    order_cancel(user=customer, order_id=order.pk)
+    request = order.cancel_requests.get()
+    with mock.patch(
+        "providers.client.ProviderClient.cancel", return_value={order.upstream_id: False}
+    ):
+        assert cancel_forward(cancel_request_id=request.pk) == "failed"
+    request.refresh_from_db()
+    assert request.outcome == "rejected"

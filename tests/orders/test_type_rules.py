@@ -188,7 +188,6 @@ def test_subscriptions_take_username_min_max_posts_and_charge_max_times_posts() 
     [
         ({"min": "100", "max": "200", "posts": "5"}, "username"),
         ({"username": "u", "min": "300", "max": "200", "posts": "5"}, "min"),
-        ({"username": "u", "min": "100", "max": "200"}, "posts"),
         ({"username": "u", "min": "100", "max": "200", "posts": "5", "delay": "7"}, "delay"),
         (
             {"username": "u", "min": "100", "max": "200", "posts": "5", "expiry": "2020-01-01"},
@@ -237,3 +236,11 @@ def test_subscription_limit_errors_name_the_field_that_is_off() -> None:
         )
     assert (low.value.field, low.value.message) == ("min", "Quantity less than minimal 100")
     assert (high.value.field, high.value.message) == ("max", "Quantity more than maximal 10000")
+
+
+def test_subscription_without_posts_buys_the_default_number(settings: object) -> None:
+    settings.PANEL_SUBSCRIPTION_DEFAULT_POSTS = 7  # type: ignore[attr-defined]
+    request = parse_order_fields(
+        _service(T.SUBSCRIPTIONS), {"username": "u", "min": "100", "max": "200"}
+    )
+    assert request.details["posts"] == "7" and request.total_quantity == 1400

@@ -569,19 +569,33 @@ def test_requests_over_the_per_key_rate_get_429(
     )
 
 
-def test_bad_keys_are_throttled_per_address(
+def test_bad_keys_are_throttled_per_address_but_good_keys_still_work(
     client: Client, reseller_key: str, settings: Any
 ) -> None:
     settings.PANEL_API_BAD_KEY_RATE = "2/min"
-    for _ in range(2):
-        client.post(URL, {"key": "guess", "action": "balance"})
+    codes = [client.post(URL, {"key": "guess", "action": "balance"}).status_code for _ in range(3)]
 
+    assert codes == [200, 200, 429]
     response = client.post(
         URL, {"key": reseller_key, "action": "balance"}
-    )  # even the right key waits
-    assert response.status_code == 429 and json.loads(response.content) == {
-        "error": "Too many requests"
-    }
+    )  # a reseller on the same address
+    assert response.status_code == 200 and "balance" in json.loads(response.content)
+
+
+def test_the_client_address_behind_a_proxy_is_the_entry_the_proxy_added(
+    client: Client, settings: Any, db: None
+) -> None:
+    settings.PANEL_API_BAD_KEY_RATE = "1/min"
+    settings.PANEL_REAL_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    client.post(
+        URL, {"key": "guess", "action": "balance"}, HTTP_X_FORWARDED_FOR="1.1.1.1, 10.0.0.5"
+    )
+
+    spoofed = client.post(
+        URL, {"key": "guess", "action": "balance"}, HTTP_X_FORWARDED_FOR="9.9.9.9, 10.0.0.5"
+    )
+    other = client.post(URL, {"key": "guess", "action": "balance"}, HTTP_X_FORWARDED_FOR="10.0.0.6")
+    assert spoofed.status_code == 429 and other.status_code == 200
 
 
 def test_a_rejected_host_header_still_gets_json(client: Client, reseller_key: str) -> None:
@@ -620,3 +634,23 @@ def test_services_answer_follows_catalog_changes_at_once(
 
     catalog_sync(provider=catalog)
     assert len(call("services")) == len(first) - 2
+
+
+@pytest.mark.parametrize("huge", ["100000000000000000000", "9223372036854775808", "-1", "0"])
+def test_ids_beyond_the_database_range_are_just_incorrect(
+    call: Callable[..., Any], catalog: Provider, huge: str
+) -> None:
+    assert call("status", order=huge) == {"error": "Incorrect order ID"}
+    assert call("status", orders=huge) == {huge: {"error": "Incorrect order ID"}}
+    assert call("add", service=huge, link="@a", quantity="100") == {"error": "Incorrect service ID"}
+    assert call("refill", order=huge) == {"error": "Incorrect order ID"}
+
+
+def test_too_many_fields_is_an_incorrect_request_not_a_fault(
+    client: Client, reseller_key: str
+) -> None:
+    body = "&".join(f"f{n}=1" for n in range(1200)) + f"&key={reseller_key}&action=balance"
+    response = client.post(URL, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200 and json.loads(response.content) == {
+        "error": "Incorrect request"
+    }

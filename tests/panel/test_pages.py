@@ -161,8 +161,8 @@ def test_api_docs_give_a_per_type_add_example_from_the_order_rules(
 
     examples = {example["type"]: example for example in response.context["add_examples"]}
     assert examples["Default"]["optional"] == ["runs", "interval"]
-    assert examples["Subscriptions"]["required"] == ["username", "min", "max", "posts"]
-    assert examples["Subscriptions"]["optional"] == ["old_posts", "delay", "expiry"]
+    assert examples["Subscriptions"]["required"] == ["username", "min", "max"]
+    assert examples["Subscriptions"]["optional"] == ["posts", "old_posts", "delay", "expiry"]
     assert examples["Custom Comments"]["counted"] == "comments"
     assert "comments=Great+post%21%0ALove+this" in examples["Custom Comments"]["body"]
     assert "quantity" not in examples["Package"]["required"]

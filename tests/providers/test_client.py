@@ -1004,7 +1004,34 @@ def test_cancel_for_one_id_accepts_the_single_shape() -> None:
 
 def test_cancel_top_level_error_is_a_rejection() -> None:
     with pytest.raises(ProviderRejected):
-        client_for(answering({"error": "Incorrect request"})).cancel(["2"])
+        client_for(answering({"error": "Incorrect request"})).cancel(["2", "3"])
+
+
+def test_one_id_batch_answered_with_a_single_error_is_that_ids_error() -> None:
+    client = client_for(answering({"error": "Incorrect order ID"}))
+
+    assert client.statuses(["7"]) == {"7": ItemError("Incorrect order ID")}
+    assert client.cancel(["7"]) == {"7": ItemError("Incorrect order ID")}
+
+
+@pytest.mark.parametrize("code", [408, 409, 422, 499])
+def test_a_4xx_that_may_follow_processing_makes_add_ambiguous(code: int) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(code, text="")
+
+    with pytest.raises(ProviderAmbiguous):
+        client_for(handler).add(service="1", fields={"link": "x", "quantity": "100"})
+    with pytest.raises(ProviderUnavailable):
+        client_for(handler).statuses(["1"])
+
+
+@pytest.mark.parametrize("code", [400, 404, 405])
+def test_a_4xx_that_proves_refusal_leaves_add_retryable(code: int) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(code, text="<html>nope</html>")
+
+    with pytest.raises(ProviderUnavailable):
+        client_for(handler).add(service="1", fields={"link": "x", "quantity": "100"})
 
 
 # --- product orders --------------------------------------------------------------------------
