@@ -4,6 +4,7 @@ Required values (SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, PANEL_E
 have no default here: `make run` writes them to `.env`, and real environment variables win over it.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,10 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# The file `make run` writes; PANEL_ENV_FILE names another, or none when empty (the tests).
+ENV_FILE = os.environ.get("PANEL_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE)
 
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)

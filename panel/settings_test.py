@@ -6,6 +6,8 @@ the only defaults in the settings, because a test run needs no secrets.
 
 import os
 
+# Tests never read a developer's .env: what they run against is fixed here or in the environment.
+os.environ["PANEL_ENV_FILE"] = ""
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smm_panel")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
