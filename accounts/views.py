@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.models import BalanceTransaction
-from accounts.money import ZERO, money_str
+from accounts.money import ZERO, balance_str, money_str
 from accounts.selectors import ledger_for_user
 
 LEDGER_PER_PAGE = 50
@@ -21,7 +21,7 @@ def _account_page(
 ) -> HttpResponse:
     user = request.user
     context = {
-        "balance": money_str(user.balance),
+        "balance": balance_str(user.balance),
         "discount": money_str(user.discount_percent),
         "active_key": user.api_keys.filter(revoked_at__isnull=True).first(),
         "new_key": new_key,

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from accounts.money import money_str
+from accounts.money import balance_str, money_str
 from orders.forms import type_layout
 from orders.selectors import dashboard_figures, orders_for_user
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
@@ -61,7 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "figures": figures,
         "spent": money_str(figures["spent"]),
-        "balance": money_str(request.user.balance),
+        "balance": balance_str(request.user.balance),
         "discount": money_str(request.user.discount_percent),
         "latest": latest,
     }

@@ -36,7 +36,7 @@ def test_account_page_shows_the_profile_and_offers_a_key(logged_in: Client, cust
     html = response.content.decode()
     assert response.status_code == 200
     assert "alice" in html and "alice@example.com" in html
-    assert "100 USD" in html
+    assert "100.00 USD" in html
     assert "12.5%" in html
     assert "Generate a new key" in html
     assert "You have no API key yet" in html
