@@ -62,7 +62,13 @@ def provider_poll_task(provider_id: int) -> None:
         ).first()
         if provider is not None:
             results = provider_poll(provider=provider)
-            logger.info("poll %s: %s", provider.name, results)
+            busy = {name: counts for name, counts in results.items() if counts.polled}
+            if busy:
+                logger.info(
+                    "poll %s: %s",
+                    provider.name,
+                    "; ".join(f"{name} {counts}" for name, counts in busy.items()),
+                )
     finally:
         cache.delete(lock)
 

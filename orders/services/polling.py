@@ -79,6 +79,14 @@ class PollCounts:
     unreachable: int = 0
     calls: int = 0
 
+    def __str__(self) -> str:
+        text = f"{self.polled} polled, {self.changed} changed, {self.finalized} finished"
+        if self.refunded:
+            text += f", {self.refunded.normalize():f} refunded"
+        if self.missing or self.unreachable:
+            text += f", {self.missing} unknown upstream, {self.unreachable} unreachable"
+        return text
+
     def add(self, other: "PollCounts") -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
