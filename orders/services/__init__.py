@@ -2,11 +2,6 @@
 
 from orders.services.dispatch import (
     cancel_forward,
-    dispatch_resolve_cancel,
-    dispatch_resolve_cancel_request,
-    dispatch_resolve_placed,
-    dispatch_resolve_resend,
-    dispatch_sweep,
     order_forward,
     product_order_forward,
     refill_forward,
@@ -20,6 +15,13 @@ from orders.services.placing import (
 )
 from orders.services.polling import PollCounts, provider_poll
 from orders.services.requests import can_cancel, can_refill, order_cancel, own_order, refill_request
+from orders.services.review import (
+    dispatch_resolve_cancel,
+    dispatch_resolve_cancel_request,
+    dispatch_resolve_placed,
+    dispatch_resolve_resend,
+    dispatch_sweep,
+)
 
 __all__ = [
     "MassOrderLine",

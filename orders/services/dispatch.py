@@ -17,8 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from accounts.models import User
-from orders.errors import InvalidTransition
 from orders.models import (
     FINAL_ORDER_STATUSES,
     FINAL_PRODUCT_ORDER_STATUSES,
@@ -32,7 +30,7 @@ from orders.models import (
     Refill,
     RefillStatus,
 )
-from orders.services.events import Actor, event_for, event_record
+from orders.services.events import Actor, event_record
 from orders.services.finalize import order_finalize, product_order_finalize
 from orders.type_rules import upstream_fields
 from providers.client import ItemError, ProviderClient
@@ -41,6 +39,7 @@ from providers.errors import (
     ProviderAmbiguous,
     ProviderAuthError,
     ProviderBusy,
+    ProviderError,
     ProviderRejected,
     ProviderUnavailable,
 )
@@ -61,7 +60,7 @@ LINK_BUSY_DELAY = timedelta(minutes=10)
 SWEEP_GRACE = timedelta(seconds=10)  # a fresh row's own task gets there first
 
 
-_FINAL_STATUSES = {
+FINAL_STATUSES_BY_MODEL = {
     Order: FINAL_ORDER_STATUSES,
     ProductOrder: FINAL_PRODUCT_ORDER_STATUSES,
     Refill: FINAL_REFILL_STATUSES,
@@ -78,7 +77,7 @@ def _retry_delay(attempts: int) -> timedelta:
 
 
 @dataclass
-class _Forward:
+class Forwarding:
     """One row to forward and what its kind does on each outcome."""
 
     row: Order | ProductOrder | Refill | CancelRequest
@@ -96,8 +95,8 @@ class _Forward:
         return self.row.order if isinstance(self.row, CancelRequest) else self.row
 
 
-def _transition(
-    forward: _Forward,
+def transition(
+    forward: Forwarding,
     *,
     from_state: str,
     to_state: str,
@@ -120,7 +119,23 @@ def _transition(
     return bool(updated)
 
 
-def _forward(forward: _Forward) -> str:
+def _requeue(
+    forward: Forwarding, message: str, error: ProviderError, next_at: datetime | None
+) -> None:
+    """Back to `queued`: the request provably did not land (or must wait), so it may go again."""
+    transition(
+        forward,
+        from_state=DispatchState.SENDING,
+        to_state=DispatchState.QUEUED,
+        actor=Actor.WORKER,
+        message=message,
+        dispatch_error=error.message[:500],
+        next_dispatch_at=next_at,
+        sending_started_at=None,
+    )
+
+
+def _forward(forward: Forwarding) -> str:
     now = timezone.now()
     provider: Provider = forward.row.provider
     if not provider.can_dispatch_at(now):
@@ -130,7 +145,7 @@ def _forward(forward: _Forward) -> str:
         pk=forward.row.pk,
         dispatch_state=DispatchState.QUEUED,
     )
-    if final := _FINAL_STATUSES.get(forward.model):
+    if final := FINAL_STATUSES_BY_MODEL.get(forward.model):
         claimable = claimable.exclude(status__in=final)  # a finished row is never bought again
     claimed = claimable.update(
         dispatch_state=DispatchState.SENDING,
@@ -154,58 +169,31 @@ def _forward(forward: _Forward) -> str:
         upstream_id = forward.send(provider_client(provider))
     except ProviderUnavailable as exc:
         provider_record_error(provider=provider, message=exc.message)
-        _transition(
-            forward,
-            from_state=sending,
-            to_state=DispatchState.QUEUED,
-            actor=Actor.WORKER,
-            message=f"Not sent, will retry: {exc.message}",
-            dispatch_error=exc.message[:500],
-            next_dispatch_at=now + _retry_delay(attempts),
-            sending_started_at=None,
-        )
+        _requeue(forward, f"Not sent, will retry: {exc.message}", exc, now + _retry_delay(attempts))
         return "retry"
     except ProviderBusy as exc:
         if exc.message == LINK_DUPLICATE:
             # Busy for this link only: this row waits, the provider's other orders go on.
-            _transition(
+            delay = LINK_BUSY_DELAY * random.uniform(1.0, 1.2)
+            _requeue(
                 forward,
-                from_state=sending,
-                to_state=DispatchState.QUEUED,
-                actor=Actor.WORKER,
-                message=f"Waiting for the link's running order upstream: {exc.message}",
-                dispatch_error=exc.message[:500],
-                next_dispatch_at=now + LINK_BUSY_DELAY * random.uniform(1.0, 1.2),
-                sending_started_at=None,
+                f"Waiting for the link's running order upstream: {exc.message}",
+                exc,
+                now + delay,
             )
             return "waiting"
         provider_pause_dispatch(provider=provider, seconds=BUSY_PAUSE_SECONDS, message=exc.message)
-        _transition(
-            forward,
-            from_state=sending,
-            to_state=DispatchState.QUEUED,
-            actor=Actor.WORKER,
-            message=f"Provider busy, waiting: {exc.message}",
-            dispatch_error=exc.message[:500],
-            next_dispatch_at=provider.dispatch_paused_until,
-            sending_started_at=None,
+        _requeue(
+            forward, f"Provider busy, waiting: {exc.message}", exc, provider.dispatch_paused_until
         )
         return "waiting"
     except ProviderAuthError as exc:
         provider_mark_credentials_failed(provider=provider, message=exc.message)
-        _transition(
-            forward,
-            from_state=sending,
-            to_state=DispatchState.QUEUED,
-            actor=Actor.WORKER,
-            message=f"Provider refused the panel's key: {exc.message}",
-            dispatch_error=exc.message[:500],
-            sending_started_at=None,
-        )
+        _requeue(forward, f"Provider refused the panel's key: {exc.message}", exc, now)
         return "waiting"
     except ProviderRejected as exc:
         with transaction.atomic():
-            if _transition(
+            if transition(
                 forward,
                 from_state=sending,
                 to_state=DispatchState.FAILED,
@@ -216,7 +204,7 @@ def _forward(forward: _Forward) -> str:
                 forward.on_rejected(exc.message)
         return "failed"
     except ProviderAmbiguous as exc:
-        _transition(
+        transition(
             forward,
             from_state=sending,
             to_state=DispatchState.NEEDS_REVIEW,
@@ -227,7 +215,7 @@ def _forward(forward: _Forward) -> str:
         return "needs_review"
     except Exception as exc:
         # A bug between claim and answer: whether the request left is unknown, so never resend.
-        _transition(
+        transition(
             forward,
             from_state=sending,
             to_state=DispatchState.NEEDS_REVIEW,
@@ -239,13 +227,13 @@ def _forward(forward: _Forward) -> str:
     return _record_sent(forward, upstream_id)
 
 
-def _record_sent(forward: _Forward, upstream_id: str) -> str:
+def _record_sent(forward: Forwarding, upstream_id: str) -> str:
     """Store what the provider answered. The upstream id is what later proves the purchase, so
     it is written down even when the row cannot move to `sent`."""
     sending = DispatchState.SENDING
     try:
         with transaction.atomic():
-            if _transition(
+            if transition(
                 forward,
                 from_state=sending,
                 to_state=DispatchState.SENT,
@@ -262,7 +250,7 @@ def _record_sent(forward: _Forward, upstream_id: str) -> str:
         message = (
             f"The provider answered with upstream id {upstream_id}, which another row already has"
         )
-        _transition(
+        transition(
             forward,
             from_state=sending,
             to_state=DispatchState.NEEDS_REVIEW,
@@ -306,7 +294,7 @@ def order_forward(*, order_id: int) -> str:
         details=order.details,
     )
     return _forward(
-        _Forward(
+        Forwarding(
             row=order,
             send=lambda client: client.add(service=order.service.upstream_id, fields=fields),
             on_sent=lambda upstream_id: None,
@@ -329,7 +317,7 @@ def product_order_forward(*, product_order_id: int) -> str:
     if order is None:
         return "missing"
     return _forward(
-        _Forward(
+        Forwarding(
             row=order,
             send=lambda client: client.add_product_order(
                 product=order.product.upstream_id, quantity=order.quantity, require=order.require
@@ -365,7 +353,7 @@ def refill_forward(*, refill_id: int) -> str:
         )
 
     return _forward(
-        _Forward(
+        Forwarding(
             row=refill,
             send=lambda client: client.refill(refill.order.upstream_id),
             on_sent=lambda upstream_id: None,
@@ -407,212 +395,4 @@ def cancel_forward(*, cancel_request_id: int) -> str:
     def rejected(message: str) -> None:
         CancelRequest.objects.filter(pk=request.pk).update(outcome=CancelRequest.Outcome.REJECTED)
 
-    return _forward(_Forward(row=request, send=send, on_sent=accepted, on_rejected=rejected))
-
-
-# --- Sweeping and human resolution -----------------------------------------------------------------
-
-
-def _stuck_after() -> timedelta:
-    # Past the task's hard time limit the worker that claimed the row is gone.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-
-
-def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Flag rows stuck in `sending` and re-queue the forward tasks of rows whose task was lost
-    or whose retry time has come. Returns counts per kind for the log."""
-    from orders import tasks
-
-    now = now or timezone.now()
-    counts: dict[str, int] = {}
-    kinds = (
-        (Order, tasks.order_forward_task),
-        (ProductOrder, tasks.product_order_forward_task),
-        (Refill, tasks.refill_forward_task),
-        (CancelRequest, tasks.cancel_forward_task),
-    )
-    for model, task in kinds:
-        stuck = model.objects.filter(
-            dispatch_state=DispatchState.SENDING, sending_started_at__lt=now - _stuck_after()
-        )
-        for row in stuck.select_related("order") if model is CancelRequest else stuck:
-            forward = _Forward(
-                row=row, send=lambda client: "", on_sent=lambda _: None, on_rejected=lambda _: None
-            )
-            _transition(
-                forward,
-                from_state=DispatchState.SENDING,
-                to_state=DispatchState.NEEDS_REVIEW,
-                actor=Actor.SWEEPER,
-                message="No answer was recorded: the worker stopped during the upstream call. Not resent.",
-                dispatch_error="worker lost during the upstream call",
-            )
-        due = list(
-            model.objects.filter(
-                dispatch_state=DispatchState.QUEUED,
-                next_dispatch_at__lte=now - SWEEP_GRACE,
-                provider__is_enabled=True,
-                provider__credentials_failed_at__isnull=True,
-            )
-            .exclude(provider__dispatch_paused_until__gt=now)
-            .order_by("next_dispatch_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        for pk in due:
-            task.delay(pk)
-        counts[model.__name__] = len(due)
-    return counts
-
-
-def _reviewable(model: type[Model], pk: int) -> Model:
-    row = model.objects.select_related("provider").filter(pk=pk).first()
-    if row is None or row.dispatch_state != DispatchState.NEEDS_REVIEW:
-        raise InvalidTransition("Only an order that needs review can be resolved this way")
-    return row
-
-
-def dispatch_resolve_placed(
-    *,
-    model: type[Order] | type[ProductOrder] | type[Refill],
-    pk: int,
-    upstream_id: str,
-    admin: User,
-) -> None:
-    """An admin found the request at the provider: record its id and start polling it."""
-    upstream_id = upstream_id.strip()
-    if not upstream_id:
-        raise InvalidTransition("Give the provider's id for it")
-    row = _reviewable(model, pk)
-    now = timezone.now()
-    with transaction.atomic():
-        updated = model.objects.filter(pk=pk, dispatch_state=DispatchState.NEEDS_REVIEW).update(
-            dispatch_state=DispatchState.SENT,
-            upstream_id=upstream_id,
-            sent_at=now,
-            next_poll_at=now,
-            dispatch_error="",
-            updated_at=now,
-        )
-        if updated:
-            event_for(
-                row,
-                field="dispatch",
-                old=DispatchState.NEEDS_REVIEW,
-                new=DispatchState.SENT,
-                message=f"Found at the provider as {upstream_id}",
-                actor=Actor.ADMIN,
-                actor_user=admin,
-            ).save()
-
-
-def dispatch_resolve_resend(
-    *, model: type[Order] | type[ProductOrder] | type[Refill], pk: int, admin: User
-) -> None:
-    """An admin confirmed the provider never got it: queue it again (a person's decision, never automatic)."""
-    from orders import tasks
-
-    row = _reviewable(model, pk)
-    if row.status in _FINAL_STATUSES[model]:
-        raise InvalidTransition(f"{row} is already {row.status}: it is not sent again")
-    task = {
-        Order: tasks.order_forward_task,
-        ProductOrder: tasks.product_order_forward_task,
-        Refill: tasks.refill_forward_task,
-    }[model]
-    now = timezone.now()
-    with transaction.atomic():
-        updated = model.objects.filter(pk=pk, dispatch_state=DispatchState.NEEDS_REVIEW).update(
-            dispatch_state=DispatchState.QUEUED,
-            next_dispatch_at=now,
-            sending_started_at=None,
-            updated_at=now,
-        )
-        if updated:
-            event_for(
-                row,
-                field="dispatch",
-                old=DispatchState.NEEDS_REVIEW,
-                new=DispatchState.QUEUED,
-                message="Not at the provider: sent again by an admin",
-                actor=Actor.ADMIN,
-                actor_user=admin,
-            ).save()
-            transaction.on_commit(lambda: task.delay(pk))
-
-
-def dispatch_resolve_cancel(
-    *, model: type[Order] | type[ProductOrder], pk: int, admin: User, reason: str = ""
-) -> None:
-    """Give up on it: fail the dispatch and refund the customer in full."""
-    row = _reviewable(model, pk)
-    now = timezone.now()
-    message = reason or "Canceled by an admin after review"
-    with transaction.atomic():
-        updated = model.objects.filter(pk=pk, dispatch_state=DispatchState.NEEDS_REVIEW).update(
-            dispatch_state=DispatchState.FAILED, updated_at=now
-        )
-        if not updated:
-            return
-        event_for(
-            row,
-            field="dispatch",
-            old=DispatchState.NEEDS_REVIEW,
-            new=DispatchState.FAILED,
-            message=message,
-            actor=Actor.ADMIN,
-            actor_user=admin,
-        ).save()
-        if model is Order:
-            finished = order_finalize(
-                order_id=pk,
-                status=OrderStatus.CANCELED,
-                actor=Actor.ADMIN,
-                actor_user=admin,
-                message=message,
-            )
-        else:
-            finished = product_order_finalize(
-                product_order_id=pk,
-                status=ProductOrderStatus.CANCELED,
-                actor=Actor.ADMIN,
-                actor_user=admin,
-                note=message,
-                message=message,
-            )
-        if finished is None:
-            # Already final: nothing to refund here, and saying "refunded" would be a lie.
-            raise InvalidTransition(
-                f"{row} is already {row.status}: it cannot be canceled and refunded"
-            )
-
-
-def dispatch_resolve_cancel_request(*, pk: int, outcome: str, admin: User) -> None:
-    """An admin settled a cancel request whose answer was lost, after looking at the provider."""
-    request = (
-        CancelRequest.objects.select_related("order")
-        .filter(pk=pk, dispatch_state=DispatchState.NEEDS_REVIEW)
-        .first()
-    )
-    if request is None:
-        raise InvalidTransition("Only a cancel request that needs review can be settled")
-    accepted = outcome == CancelRequest.Outcome.ACCEPTED
-    now = timezone.now()
-    with transaction.atomic():
-        CancelRequest.objects.filter(pk=pk).update(
-            outcome=outcome,
-            dispatch_state=DispatchState.SENT if accepted else DispatchState.FAILED,
-            updated_at=now,
-        )
-        if accepted:
-            Order.objects.filter(pk=request.order_id, dispatch_state=DispatchState.SENT).update(
-                next_poll_at=now, poll_idle_count=0
-            )
-        event_for(
-            request.order,
-            field="cancel",
-            old="needs review",
-            new=outcome,
-            message="Settled by an admin after looking at the provider",
-            actor=Actor.ADMIN,
-            actor_user=admin,
-        ).save()
+    return _forward(Forwarding(row=request, send=send, on_sent=accepted, on_rejected=rejected))

@@ -1,5 +1,6 @@
 """Final statuses and the refunds they carry: exactly once per order, whatever replays or races."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -60,6 +61,58 @@ def product_refund_due(
     return ZERO
 
 
+def _finalize(
+    model: type[Order] | type[ProductOrder],
+    *,
+    pk: int,
+    status: str,
+    final_statuses: tuple[str, ...],
+    settle: Callable[[Order | ProductOrder], Decimal],
+    fields: tuple[str, ...],
+    label: str,
+    actor: str,
+    message: str,
+    actor_user: User | None,
+) -> Order | ProductOrder | None:
+    """Lock the open row, let `settle` set its own fields and say the refund, then write the
+    status, the refund and its ledger row and the event together. None when already final."""
+    if status not in final_statuses:
+        raise ValueError(f"{status} is not a final status")
+    with transaction.atomic():
+        row = (
+            model.objects.select_for_update(no_key=True)
+            .filter(pk=pk)
+            .exclude(status__in=final_statuses)
+            .first()
+        )
+        if row is None:
+            return None
+        old_status = row.status
+        refund = min(settle(row), row.charge - row.refunded)
+        row.status, row.finished_at = status, timezone.now()
+        row.refunded += refund
+        row.save(update_fields=["status", "refunded", "finished_at", "updated_at", *fields])
+        if refund > ZERO:
+            ledger_ref = "order_id" if model is Order else "product_order_id"
+            balance_credit(
+                user_id=row.user_id,
+                amount=refund,
+                kind=BalanceTransaction.Kind.REFUND,
+                memo=f"Refund for {label} {row.pk} ({status.lower()})",
+                **{ledger_ref: row.pk},
+            )
+        event_record(
+            row,
+            field="status",
+            old=old_status,
+            new=status,
+            message=message,
+            actor=actor,
+            actor_user=actor_user,
+        )
+    return row
+
+
 def order_finalize(
     *,
     order_id: int,
@@ -75,61 +128,34 @@ def order_finalize(
     Locks the order row; returns None and changes nothing when the order is already final,
     so a replay or a racing poll cannot refund twice.
     """
-    if status not in FINAL_ORDER_STATUSES:
-        raise ValueError(f"{status} is not a final status")
-    with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(no_key=True)
-            .filter(pk=order_id)
-            .exclude(status__in=FINAL_ORDER_STATUSES)
-            .first()
-        )
-        if order is None:
-            return None
-        old_status = order.status
+
+    def settle(order: Order) -> Decimal:
         if remains is not None:
             order.remains = remains
         elif status == OrderStatus.CANCELED:
             order.remains = order.total_quantity
         if start_count is not None:
             order.start_count = start_count
-        refund = order_refund_due(
+        return order_refund_due(
             charge=order.charge,
             refunded=order.refunded,
             status=status,
             remains=order.remains,
             total_quantity=order.total_quantity,
         )
-        order.status, order.finished_at = status, timezone.now()
-        order.refunded += refund
-        order.save(
-            update_fields=[
-                "status",
-                "remains",
-                "start_count",
-                "refunded",
-                "finished_at",
-                "updated_at",
-            ]
-        )
-        if refund > ZERO:
-            balance_credit(
-                user_id=order.user_id,
-                amount=refund,
-                kind=BalanceTransaction.Kind.REFUND,
-                order_id=order.pk,
-                memo=f"Refund for order {order.pk} ({status.lower()})",
-            )
-        event_record(
-            order,
-            field="status",
-            old=old_status,
-            new=status,
-            message=message,
-            actor=actor,
-            actor_user=actor_user,
-        )
-    return order
+
+    return _finalize(
+        Order,
+        pk=order_id,
+        status=status,
+        final_statuses=FINAL_ORDER_STATUSES,
+        settle=settle,
+        fields=("remains", "start_count"),
+        label="order",
+        actor=actor,
+        message=message,
+        actor_user=actor_user,
+    )
 
 
 def product_order_finalize(
@@ -144,47 +170,25 @@ def product_order_finalize(
     actor_user: User | None = None,
 ) -> ProductOrder | None:
     """The product-order twin of order_finalize; `refund` defaults to the full charge when canceled."""
-    if status not in FINAL_PRODUCT_ORDER_STATUSES:
-        raise ValueError(f"{status} is not a final status")
-    with transaction.atomic():
-        order = (
-            ProductOrder.objects.select_for_update(no_key=True)
-            .filter(pk=product_order_id)
-            .exclude(status__in=FINAL_PRODUCT_ORDER_STATUSES)
-            .first()
-        )
-        if order is None:
-            return None
-        old_status = order.status
-        if refund is None:
-            refund = (
-                order.charge - order.refunded if status == ProductOrderStatus.CANCELED else ZERO
-            )
-        refund = min(refund, order.charge - order.refunded)
-        order.status, order.finished_at = status, timezone.now()
-        order.refunded += refund
+
+    def settle(order: ProductOrder) -> Decimal:
         if result is not None:
             order.result = result
         if note is not None:
             order.note = note[:500]
-        order.save(
-            update_fields=["status", "refunded", "result", "note", "finished_at", "updated_at"]
-        )
-        if refund > ZERO:
-            balance_credit(
-                user_id=order.user_id,
-                amount=refund,
-                kind=BalanceTransaction.Kind.REFUND,
-                product_order_id=order.pk,
-                memo=f"Refund for product order {order.pk} ({status.lower()})",
-            )
-        event_record(
-            order,
-            field="status",
-            old=old_status,
-            new=status,
-            message=message,
-            actor=actor,
-            actor_user=actor_user,
-        )
-    return order
+        if refund is not None:
+            return refund
+        return order.charge - order.refunded if status == ProductOrderStatus.CANCELED else ZERO
+
+    return _finalize(
+        ProductOrder,
+        pk=product_order_id,
+        status=status,
+        final_statuses=FINAL_PRODUCT_ORDER_STATUSES,
+        settle=settle,
+        fields=("result", "note"),
+        label="product order",
+        actor=actor,
+        message=message,
+        actor_user=actor_user,
+    )

@@ -1,0 +1,48 @@
+"""Polling: statuses of everything sent upstream, 100 ids per call, several calls in flight, only
+changed rows written, and refunds applied through the ledger exactly once."""
+
+import time
+
+from orders.services.polling.engine import (
+    BATCH_SIZE,
+    CHUNK_SIZE,
+    MISS_LIMIT,
+    PollCounts,
+    PollSpec,
+    _apply,
+    _fetch,
+    poll,
+    poll_delay,
+)
+from orders.services.polling.kinds import ORDERS, PRODUCT_ORDERS, REFILLS
+from providers.models import Provider
+
+__all__ = [
+    "BATCH_SIZE",
+    "CHUNK_SIZE",
+    "MISS_LIMIT",
+    "ORDERS",
+    "PRODUCT_ORDERS",
+    "REFILLS",
+    "PollCounts",
+    "PollSpec",
+    "_apply",
+    "_fetch",
+    "poll",
+    "poll_delay",
+    "provider_poll",
+]
+
+
+def provider_poll(*, provider: Provider, max_seconds: float = 90.0) -> dict[str, PollCounts]:
+    """One poll round at one provider: orders, then refills, then product orders, within one
+    time budget (under the task's soft time limit); what is left waits for the next round."""
+    deadline = time.monotonic() + max_seconds
+    results = {}
+    for name, spec in (
+        ("orders", ORDERS),
+        ("refills", REFILLS),
+        ("product_orders", PRODUCT_ORDERS),
+    ):
+        results[name] = poll(spec, provider, max_seconds=max(deadline - time.monotonic(), 0.0))
+    return results
