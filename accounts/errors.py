@@ -20,7 +20,3 @@ class InsufficientFunds(PanelError):
 
 class InvalidTransition(PanelError):
     default_message = "This change is not possible in the current state"
-
-
-class AccountDisabled(PanelError):
-    default_message = "Invalid API key"

@@ -26,6 +26,27 @@ from orders.services import (
     order_place,
 )
 
+# Where an order or product order stands with its provider, shown the same on both.
+UPSTREAM_FIELDSET = (
+    "Upstream",
+    {
+        "fields": (
+            "upstream_id",
+            "dispatch_state",
+            "review_link",
+            "dispatch_attempts",
+            "dispatch_error",
+            "next_dispatch_at",
+            "sending_started_at",
+            "sent_at",
+            "next_poll_at",
+            "poll_idle_count",
+            "poll_miss_count",
+            "updated_at",
+        )
+    },
+)
+
 
 class EventInline(admin.TabularInline):
     model = OrderEvent
@@ -194,25 +215,7 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
             "Money",
             {"fields": ("charge", "refunded", "cost", "profit", "upstream_rate", "exchange_rate")},
         ),
-        (
-            "Upstream",
-            {
-                "fields": (
-                    "upstream_id",
-                    "dispatch_state",
-                    "review_link",
-                    "dispatch_attempts",
-                    "dispatch_error",
-                    "next_dispatch_at",
-                    "sending_started_at",
-                    "sent_at",
-                    "next_poll_at",
-                    "poll_idle_count",
-                    "poll_miss_count",
-                    "updated_at",
-                )
-            },
-        ),
+        UPSTREAM_FIELDSET,
     )
 
     @admin.display(description="Link")
@@ -305,25 +308,7 @@ class ProductOrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
         ),
         ("Status", {"fields": ("status", "result", "note", "finished_at")}),
         ("Money", {"fields": ("charge", "refunded", "cost", "upstream_rate", "exchange_rate")}),
-        (
-            "Upstream",
-            {
-                "fields": (
-                    "upstream_id",
-                    "dispatch_state",
-                    "review_link",
-                    "dispatch_attempts",
-                    "dispatch_error",
-                    "next_dispatch_at",
-                    "sending_started_at",
-                    "sent_at",
-                    "next_poll_at",
-                    "poll_idle_count",
-                    "poll_miss_count",
-                    "updated_at",
-                )
-            },
-        ),
+        UPSTREAM_FIELDSET,
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

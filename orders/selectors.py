@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.money import ZERO
-from orders.models import CancelRequest, DispatchState, Order, OrderStatus, ProductOrder, Refill
+from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill
 
 
 def orders_for_user(*, user: User, status: str = "", search: str = "") -> QuerySet[Order]:
@@ -83,7 +83,3 @@ def dashboard_figures(*, user: User) -> dict[str, object]:
         "completed": totals["completed"],
         "spent": spent,
     }
-
-
-def orders_needing_review() -> QuerySet[Order]:
-    return Order.objects.filter(dispatch_state=DispatchState.NEEDS_REVIEW)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.ids import parse_id
 from accounts.money import ZERO, money_str
 from orders import services
 from orders.errors import IncorrectOrder, InvalidOrderField, PanelError
@@ -28,7 +29,7 @@ from orders.selectors import (
     waiting_cancel_order_ids,
 )
 from providers.selectors import service_category_rows, service_rows
-from providers.views import discount_of, positive_int, service_row_display
+from providers.views import discount_of, service_row_display
 
 PER_PAGE = 50
 MAX_SEARCH_OPTIONS = 100
@@ -69,7 +70,7 @@ def _service_options(
 ) -> tuple[list[dict], int | None, str]:
     """The services offered in the select: the chosen service's category, a search, or a category."""
     search = request.GET.get("q", "").strip()[:100]
-    category_id = selected["category_id"] if selected else positive_int(request.GET.get("category"))
+    category_id = selected["category_id"] if selected else parse_id(request.GET.get("category"))
     if search and not selected:
         rows = service_rows(search=search)[:MAX_SEARCH_OPTIONS]
         category_id = None
@@ -86,7 +87,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST or None)
     error = ""
     source = request.POST if request.method == "POST" else request.GET
-    selected_id = positive_int(source.get("service"))
+    selected_id = parse_id(source.get("service"))
     selected = service_rows().filter(id=selected_id).first() if selected_id else None
     if request.method == "POST":
         try:
@@ -132,7 +133,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def order_service_options(request: HttpRequest) -> JsonResponse:
     """Services of one category (`category`) or matching a search (`q`), for the order form."""
-    category_id = positive_int(request.GET.get("category"))
+    category_id = parse_id(request.GET.get("category"))
     search = request.GET.get("q", "").strip()[:100]
     if category_id:
         rows = service_rows(category_id=category_id)

@@ -195,7 +195,7 @@ CELERY_BEAT_SCHEDULE = {
 PANEL_NAME = env.str("PANEL_NAME", default="SMM Panel")
 PANEL_CURRENCY = env.str("PANEL_CURRENCY", default="USD")
 # Fernet keys for secrets at rest (provider API keys). The first encrypts; all decrypt, so a
-# new key can be put in front and the old ones retired after `rotate_secrets`.
+# new key can be put in front, `manage.py rotate_secrets` run, and the old ones retired.
 PANEL_ENCRYPTION_KEYS = env.list("PANEL_ENCRYPTION_KEYS")
 PANEL_API_RATE = env.str("PANEL_API_RATE", default="1200/min")
 PANEL_API_BAD_KEY_RATE = env.str("PANEL_API_BAD_KEY_RATE", default="30/min")

@@ -194,6 +194,33 @@ class CatalogItemAdmin(admin.ModelAdmin):
     list_per_page = 100
     actions = ["put_on_sale", "take_off_sale"]
     _pricing = {"markup_percent", "markup_fixed", "is_rate_pinned", "rate", "category"}
+    upstream_fields: tuple[str, ...] = ()  # what the kind imports besides the shared fields
+    selling_extra: tuple[str, ...] = ()  # what an admin sets besides the shared fields
+
+    def _imported(self) -> tuple[str, ...]:
+        shared = ("provider", "upstream_id", "name", "type", "upstream_rate", "min", "max")
+        return (*shared, *self.upstream_fields, "is_available", "removed_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        return (*self._imported(), "created_at", "updated_at")
+
+    def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
+        selling = (
+            "name_override",
+            "category",
+            "description",
+            "rate",
+            "is_rate_pinned",
+            "markup_percent",
+            "markup_fixed",
+            *self.selling_extra,
+            "is_enabled",
+            "sort_order",
+        )
+        return (
+            ("Upstream (as last imported)", {"fields": self._imported()}),
+            ("Selling", {"fields": selling}),
+        )
 
     def save_model(
         self, request: HttpRequest, obj: Service | Product, form: object, change: bool
@@ -225,6 +252,8 @@ class CatalogItemAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(CatalogItemAdmin):
+    upstream_fields = ("has_refill", "has_cancel", "has_dripfeed")
+    selling_extra = ("quantity_step",)
     list_display = (
         "id",
         "display_name",
@@ -241,64 +270,11 @@ class ServiceAdmin(CatalogItemAdmin):
         "is_available",
     )
     list_filter = (*CatalogItemAdmin.list_filter, "type", "has_refill", "has_cancel")
-    readonly_fields = (
-        "provider",
-        "upstream_id",
-        "name",
-        "type",
-        "upstream_rate",
-        "min",
-        "max",
-        "has_refill",
-        "has_cancel",
-        "has_dripfeed",
-        "is_available",
-        "removed_at",
-        "created_at",
-        "updated_at",
-    )
-    fieldsets = (
-        (
-            "Upstream (as last imported)",
-            {
-                "fields": (
-                    "provider",
-                    "upstream_id",
-                    "name",
-                    "type",
-                    "upstream_rate",
-                    "min",
-                    "max",
-                    "has_refill",
-                    "has_cancel",
-                    "has_dripfeed",
-                    "is_available",
-                    "removed_at",
-                )
-            },
-        ),
-        (
-            "Selling",
-            {
-                "fields": (
-                    "name_override",
-                    "category",
-                    "description",
-                    "rate",
-                    "is_rate_pinned",
-                    "markup_percent",
-                    "markup_fixed",
-                    "quantity_step",
-                    "is_enabled",
-                    "sort_order",
-                )
-            },
-        ),
-    )
 
 
 @admin.register(Product)
 class ProductAdmin(CatalogItemAdmin):
+    upstream_fields = ("require", "stock_status", "is_in_stock", "inventory")
     list_display = (
         "id",
         "display_name",
@@ -315,61 +291,6 @@ class ProductAdmin(CatalogItemAdmin):
         "inventory",
         "is_enabled",
         "is_available",
-    )
-    readonly_fields = (
-        "provider",
-        "upstream_id",
-        "name",
-        "type",
-        "upstream_rate",
-        "min",
-        "max",
-        "require",
-        "stock_status",
-        "is_in_stock",
-        "inventory",
-        "is_available",
-        "removed_at",
-        "created_at",
-        "updated_at",
-    )
-    fieldsets = (
-        (
-            "Upstream (as last imported)",
-            {
-                "fields": (
-                    "provider",
-                    "upstream_id",
-                    "name",
-                    "type",
-                    "upstream_rate",
-                    "min",
-                    "max",
-                    "require",
-                    "stock_status",
-                    "is_in_stock",
-                    "inventory",
-                    "is_available",
-                    "removed_at",
-                )
-            },
-        ),
-        (
-            "Selling",
-            {
-                "fields": (
-                    "name_override",
-                    "category",
-                    "description",
-                    "rate",
-                    "is_rate_pinned",
-                    "markup_percent",
-                    "markup_fixed",
-                    "is_enabled",
-                    "sort_order",
-                )
-            },
-        ),
     )
 
 

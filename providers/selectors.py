@@ -1,6 +1,7 @@
 """Reads of the catalog: what is on sale, and what changed."""
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 
 from providers.models import CatalogChange, Category, Product, Provider, Service
 
@@ -92,10 +93,13 @@ def public_changes(*, kind: str = "") -> QuerySet[CatalogChange]:
 
 def catalog_version() -> tuple:
     """Changes whenever anything a price list shows changes: a service or product, a category,
-    a provider (saves and the catalog services all move `updated_at`). Three small aggregates,
-    so answers built from the catalog can be kept until it moves."""
-    services = Service.objects.aggregate(last=Max("updated_at"), count=Count("id"))
-    products = Product.objects.aggregate(last=Max("updated_at"), count=Count("id"))
-    categories = Category.objects.aggregate(last=Max("updated_at"), count=Count("id"))
-    providers = Provider.objects.aggregate(last=Max("updated_at"))
-    return (*services.values(), *products.values(), *categories.values(), providers["last"])
+    a provider (saves and the catalog services all move `updated_at`). One small query, so
+    answers built from the catalog can be kept until it moves."""
+    parts = []
+    for model in (Service, Product, Category, Provider):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT MAX(updated_at) FROM {table})")  # noqa: S608 - table names from the models
+        parts.append(f"(SELECT COUNT(*) FROM {table})")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone())

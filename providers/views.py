@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.ids import parse_id
 from accounts.money import ZERO, money_str, parse_money
 from providers.markup import customer_rate
 from providers.models import PACKAGE_TYPES, CatalogChange
@@ -28,14 +29,6 @@ UPDATE_TABS = (
 def discount_of(request: HttpRequest) -> Decimal:
     """The visitor's discount in percent: prices shown are what they would pay."""
     return request.user.discount_percent if request.user.is_authenticated else ZERO
-
-
-def positive_int(text: str | None) -> int | None:
-    try:
-        number = int(str(text).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
 
 
 def service_row_display(row: dict, discount: Decimal) -> dict:
@@ -69,7 +62,7 @@ def _grouped(rows: list[dict], discount: Decimal) -> list[dict]:
 
 def services(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
-    category_id = positive_int(request.GET.get("category"))
+    category_id = parse_id(request.GET.get("category"))
     page = Paginator(
         service_rows(search=search, category_id=category_id), SERVICES_PER_PAGE
     ).get_page(request.GET.get("page"))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from accounts.ids import parse_id
 from accounts.models import BalanceTransaction, User
 from accounts.money import ZERO
 from accounts.services import balance_debit
@@ -19,7 +20,7 @@ from orders.errors import (
 from orders.models import Order, ProductOrder, Source
 from orders.services.events import Actor, event_record
 from orders.tasks import order_forward_task, product_order_forward_task
-from orders.type_rules import check_limits, parse_id, parse_order_fields
+from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
 
 MAX_CLIENT_REF_LENGTH = 64

@@ -3,13 +3,13 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.ids import parse_id
 from accounts.models import User
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, Source
 from orders.services.events import Actor, event_record
 from orders.services.finalize import order_finalize
 from orders.tasks import cancel_forward_task, refill_forward_task
-from orders.type_rules import parse_id
 
 _ACTOR_BY_SOURCE = {
     Source.WEB: Actor.CUSTOMER,

@@ -3,12 +3,13 @@ of the apps, and shapes the answer; none holds a business rule."""
 
 from collections.abc import Callable, Mapping
 
+from accounts.ids import parse_id
 from accounts.models import User
 from orders.errors import IncorrectOrder, IncorrectRefill, InvalidRequest, PanelError
 from orders.models import Source
 from orders.selectors import order_rows_by_id, product_order_rows_by_id, refill_rows_by_id
 from orders.services import order_cancel, order_place, product_order_place, refill_request
-from orders.type_rules import clean_value, parse_id
+from orders.type_rules import clean_value
 from panel.api import answers
 from panel.api.catalog_cache import RawJson, catalog_answer
 from providers.selectors import product_rows, service_rows
@@ -103,7 +104,7 @@ def status(user: User, params: Params) -> dict:
 
 
 def balance(user: User, params: Params) -> dict:
-    user.refresh_from_db(fields=["balance"])
+    # `user` was read by the key lookup of this very request: no second query.
     return answers.balance_answer(user.balance)
 
 

@@ -22,10 +22,6 @@ def decimal_str(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def parse_decimal(value: Any) -> Decimal:
-    return Decimal(str(value))
-
-
 def quantize_charge(value: Decimal) -> Decimal:
     return value.quantize(CHARGE_PLACES, rounding=ROUND_HALF_UP)
 

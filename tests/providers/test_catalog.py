@@ -220,3 +220,24 @@ def test_add_provider_command_registers_a_checked_provider(
     assert "balance 100000" in out.getvalue()
     with pytest.raises(CommandError, match="did not accept"):
         call_command("add_provider", "Bad", sandbox.url, "wrong-key", stdout=StringIO())
+
+
+def test_rotate_secrets_moves_provider_keys_to_the_new_first_key(
+    provider: Provider, settings: object
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from providers.secrets import _fernet
+
+    new_key = Fernet.generate_key().decode()
+    old_keys = list(settings.PANEL_ENCRYPTION_KEYS)  # type: ignore[attr-defined]
+    settings.PANEL_ENCRYPTION_KEYS = [new_key, *old_keys]  # type: ignore[attr-defined]
+    _fernet.cache_clear()
+    try:
+        call_command("rotate_secrets", stdout=StringIO())
+        settings.PANEL_ENCRYPTION_KEYS = [new_key]  # type: ignore[attr-defined]  # the old key is retired
+        _fernet.cache_clear()
+        assert Provider.objects.get(pk=provider.pk).api_key == "sandbox-key"
+    finally:
+        settings.PANEL_ENCRYPTION_KEYS = old_keys  # type: ignore[attr-defined]
+        _fernet.cache_clear()
