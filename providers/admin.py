@@ -197,6 +197,9 @@ class CatalogItemAdmin(admin.ModelAdmin):
     upstream_fields: tuple[str, ...] = ()  # what the kind imports besides the shared fields
     selling_extra: tuple[str, ...] = ()  # what an admin sets besides the shared fields
 
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # orders point at catalog items: they are taken off sale, never deleted
+
     def _imported(self) -> tuple[str, ...]:
         shared = ("provider", "upstream_id", "name", "type", "upstream_rate", "min", "max")
         return (*shared, *self.upstream_fields, "is_available", "removed_at")

@@ -121,3 +121,8 @@ def test_sync_action_reports_the_summary(admin_client: Client, catalog: Provider
         follow=True,
     )
     assert "services 0 added, 0 changed" in response.content.decode()
+
+
+def test_catalog_items_cannot_be_deleted_from_admin(admin_client: Client, order: Order) -> None:
+    response = admin_client.get(reverse("admin:providers_service_delete", args=[order.service_id]))
+    assert response.status_code == 403
