@@ -7,10 +7,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.errors import PanelError
 from accounts.forms import BalanceAdjustmentForm
 from accounts.models import ApiKey, BalanceTransaction, User
 from accounts.services import api_key_create, api_key_revoke, balance_adjust, balance_credit
+from core.errors import PanelError
 
 
 @admin.register(User)

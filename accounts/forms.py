@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from accounts.money import MONEY_DIGITS, MONEY_PLACES
+from core.money import MONEY_DIGITS, MONEY_PLACES
 
 
 class BalanceAdjustmentForm(forms.Form):

@@ -3,7 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
-from accounts.money import ZERO, money_field
+from core.money import ZERO, money_field
 
 
 class User(AbstractUser):

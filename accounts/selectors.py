@@ -7,7 +7,7 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 
 from accounts.models import BalanceTransaction, User
-from accounts.money import MONEY_DIGITS, MONEY_PLACES, ZERO
+from core.money import MONEY_DIGITS, MONEY_PLACES, ZERO
 
 
 @dataclass(frozen=True)

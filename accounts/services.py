@@ -10,9 +10,9 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from accounts import keys
-from accounts.errors import InsufficientFunds, InvalidRequest
 from accounts.models import ApiKey, BalanceTransaction, User
-from accounts.money import MONEY_QUANTUM, ZERO, money_field
+from core.errors import InsufficientFunds, InvalidRequest
+from core.money import MONEY_QUANTUM, ZERO, money_field
 
 Kind = BalanceTransaction.Kind
 

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.models import BalanceTransaction
-from accounts.money import ZERO, balance_str, money_str
 from accounts.selectors import ledger_for_user
+from core.money import ZERO, balance_str, money_str
 
 LEDGER_PER_PAGE = 50
 

@@ -43,8 +43,8 @@ def run(*, services: int, add_seconds: float) -> None:
     from orders.models import Order
     from orders.services import order_place
     from providers.models import Service
-    from providers.sandbox import SandboxConfig, SandboxServer
     from providers.services import catalog_sync, provider_create
+    from sandbox import SandboxConfig, SandboxServer
     from tests.e2e.processes import VENV_BIN, Process, flush_redis, free_port, wait_until
     from tests.factories import UserFactory
 

@@ -7,8 +7,8 @@ from bench.common import count_queries, note, report, reset_tables, timed
 def run(*, services: int) -> None:
     import httpx
 
-    from providers.sandbox import SandboxConfig, SandboxServer
     from providers.services import catalog_sync, provider_client, provider_create
+    from sandbox import SandboxConfig, SandboxServer
 
     reset_tables()
     with SandboxServer(SandboxConfig(services=services, products=20, seed=1), port=0) as sandbox:

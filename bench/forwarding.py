@@ -15,8 +15,8 @@ def run(*, orders: int) -> None:
     from orders.models import DispatchState, Order
     from orders.services import order_place
     from providers.models import Service
-    from providers.sandbox import SandboxConfig, SandboxServer
     from providers.services import catalog_sync, provider_create
+    from sandbox import SandboxConfig, SandboxServer
     from tests.e2e.processes import celery_worker, flush_redis, wait_until
     from tests.factories import UserFactory
 

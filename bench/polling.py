@@ -68,8 +68,8 @@ def run(*, orders: int, latency_ms: float = 50) -> None:
     from orders.models import Order
     from orders.services.polling import ORDERS, poll
     from providers.models import Service
-    from providers.sandbox import SandboxConfig, SandboxServer
     from providers.services import catalog_sync, provider_create
+    from sandbox import SandboxConfig, SandboxServer
 
     reset_tables()
     config = SandboxConfig(

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.errors import PanelError
+from core.errors import PanelError
 from orders.admin_forms import AdminOrderForm, UpstreamIdForm
 from orders.models import (
     CancelRequest,

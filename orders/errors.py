@@ -1,7 +1,7 @@
-"""Order errors. Messages are the v2 protocol's exact strings (PROTOCOL.md); `field` names the
+"""Order errors. Messages are the v2 protocol's exact strings (docs/protocol.md); `field` names the
 form field a browser form should show the error beside."""
 
-from accounts.errors import InsufficientFunds, InvalidRequest, InvalidTransition, PanelError
+from core.errors import InsufficientFunds, InvalidRequest, InvalidTransition, PanelError
 
 __all__ = [
     "CancelNotAvailable",

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.money import ZERO, money_field
+from core.money import ZERO, money_field
 from providers.models import Product, Provider, Service
 
 

@@ -1,9 +1,9 @@
 """Order prices and refunds. Per-1000 pricing is computed here and nowhere else; all rounding
-goes through accounts.money.quantize_money with the mode named here."""
+goes through core.money.quantize_money with the mode named here."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from accounts.money import ZERO, quantize_money
+from core.money import ZERO, quantize_money
 from providers.markup import customer_rate
 
 __all__ = ["customer_rate", "order_charge", "partial_refund", "product_charge", "upstream_cost"]

@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from accounts.money import ZERO
+from core.money import ZERO
 from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill
 
 

@@ -1,4 +1,4 @@
-"""What each service type asks for (PROTOCOL.md, "add parameters by service type"), and the
+"""What each service type asks for (docs/protocol.md, "add parameters by service type"), and the
 normalisation of raw order fields into what is charged and what is sent upstream."""
 
 import re

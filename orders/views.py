@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.ids import parse_id
-from accounts.money import ZERO, money_str
+from core.ids import parse_id
+from core.money import ZERO, money_str
 from orders import services
 from orders.errors import IncorrectOrder, InvalidOrderField, PanelError
 from orders.forms import MassOrderForm, OrderForm, type_layouts

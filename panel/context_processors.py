@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from accounts.money import balance_str
+from core.money import balance_str
 
 
 def panel(request: HttpRequest) -> dict[str, str]:

@@ -4,6 +4,7 @@ Required values (SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, PANEL_E
 have no default here: `make run` writes them to `.env`, and real environment variables win over it.
 """
 
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,10 @@ INSTALLED_APPS = [
     "orders",
     "panel",
 ]
+# The provider simulator lives beside the product in a checkout (development, tests, the demo)
+# and is left out of the installed package, so it is an app only where it can be imported.
+if importlib.util.find_spec("sandbox") is not None:
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

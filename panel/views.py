@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from accounts.money import balance_str, money_str
+from core.money import balance_str, money_str
 from orders.forms import type_layout
 from orders.selectors import dashboard_figures, orders_for_user
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS

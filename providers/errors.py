@@ -1,11 +1,11 @@
 """What can go wrong when the panel talks to an upstream provider.
 
-Each class asks the caller for a different reaction (PROTOCOL.md, "Upstream (client)"), so the
+Each class asks the caller for a different reaction (docs/protocol.md, "Upstream (client)"), so the
 forwarding and polling code branches on the class, never on the message. Every `.message` is safe
 to show an admin: the client redacts the API key before it builds one.
 """
 
-from accounts.errors import PanelError
+from core.errors import PanelError
 
 
 class ProviderError(PanelError):

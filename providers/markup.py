@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from accounts.money import ZERO, quantize_money
+from core.money import ZERO, quantize_money
 
 HUNDRED = Decimal(100)
 

@@ -10,8 +10,8 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.ids import parse_id
-from accounts.money import ZERO, money_str, parse_money
+from core.ids import parse_id
+from core.money import ZERO, money_str, parse_money
 from providers.markup import customer_rate
 from providers.models import PACKAGE_TYPES, CatalogChange
 from providers.selectors import product_rows, public_changes, service_category_rows, service_rows

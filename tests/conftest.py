@@ -12,7 +12,7 @@ import pytest
 from accounts.models import User
 from accounts.services import api_key_create
 from providers.models import Provider
-from providers.sandbox import SandboxConfig, SandboxServer
+from sandbox import SandboxConfig, SandboxServer
 from tests.factories import UserFactory
 
 _real_connect = socket.socket.connect

@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from providers.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 
 def sandbox_control(server: SandboxServer, name: str, **body: Any) -> Any:

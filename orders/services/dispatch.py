@@ -2,7 +2,7 @@
 
 Each forward claims its row (queued → sending) with a conditional update that commits before
 the upstream call, so two workers can never both send it. What happens next depends on the
-error class (PROTOCOL.md): only a request that provably never landed is retried; an unknown
+error class (docs/protocol.md): only a request that provably never landed is retried; an unknown
 outcome waits for a person and is never resent automatically.
 """
 

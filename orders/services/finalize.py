@@ -7,8 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import BalanceTransaction, User
-from accounts.money import ZERO
 from accounts.services import balance_credit
+from core.money import ZERO
 from orders import pricing
 from orders.models import (
     FINAL_ORDER_STATUSES,

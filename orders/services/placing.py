@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from accounts.ids import parse_id
 from accounts.models import BalanceTransaction, User
-from accounts.money import ZERO
 from accounts.services import balance_debit
+from core.ids import parse_id
+from core.money import ZERO
 from orders import pricing
 from orders.errors import (
     IncorrectProduct,

@@ -3,8 +3,8 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.ids import parse_id
 from accounts.models import User
+from core.ids import parse_id
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, Source
 from orders.services.events import Actor, event_record

@@ -1,4 +1,4 @@
-"""Output shapes of the v2 answers (PROTOCOL.md "Actions"): field names and types exactly.
+"""Output shapes of the v2 answers (docs/protocol.md "Actions"): field names and types exactly.
 
 Plain functions rather than DRF serializers: `services` renders 10,000 rows per call and a
 serializer per row would be most of the request's time.
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from accounts.money import balance_str, money_json_number, money_str
+from core.money import balance_str, money_json_number, money_str
 from orders import pricing
 from orders.models import ProductOrderStatus
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from accounts.errors import PanelError
+from core.errors import PanelError
 
 logger = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ of the apps, and shapes the answer; none holds a business rule."""
 
 from collections.abc import Callable, Mapping
 
-from accounts.ids import parse_id
 from accounts.models import User
+from core.ids import parse_id
 from orders.errors import IncorrectOrder, IncorrectRefill, InvalidRequest, PanelError
 from orders.models import Source
 from orders.selectors import order_rows_by_id, product_order_rows_by_id, refill_rows_by_id

@@ -1,4 +1,4 @@
-"""The reseller API: one endpoint, `/api/v2`, answering the v2 protocol of PROTOCOL.md."""
+"""The reseller API: one endpoint, `/api/v2`, answering the v2 protocol of docs/protocol.md."""
 
 import json
 import logging

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from accounts.money import money_str
+from core.money import money_str
 from providers.client import UpstreamProduct, UpstreamService
 from providers.errors import ProviderRejected
 from providers.markup import Markup, effective_markup, rule_at, selling_rate

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.errors import InvalidRequest
+from core.errors import InvalidRequest
 from providers.client import ProviderClient, UpstreamBalance
 from providers.errors import ProviderAuthError, ProviderError
 from providers.models import Provider

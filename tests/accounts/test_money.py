@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.money import balance_str, money_json_number, money_str, parse_money, quantize_money
+from core.money import balance_str, money_json_number, money_str, parse_money, quantize_money
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from accounts.errors import InsufficientFunds, InvalidRequest
 from accounts.models import BalanceTransaction, User
 from accounts.selectors import ledger_mismatches
 from accounts.services import (
@@ -18,6 +17,7 @@ from accounts.services import (
     balance_debit,
     user_create_customer,
 )
+from core.errors import InsufficientFunds, InvalidRequest
 from tests.factories import UserFactory
 
 Kind = BalanceTransaction.Kind

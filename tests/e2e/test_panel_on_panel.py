@@ -16,8 +16,8 @@ from orders.models import DispatchState, Order, OrderStatus
 from orders.pricing import partial_refund
 from orders.services import order_forward, order_place, provider_poll
 from providers.models import Provider, Service, ServiceType
-from providers.sandbox import SandboxConfig, SandboxServer
 from providers.services import catalog_sync, provider_create
+from sandbox import SandboxConfig, SandboxServer
 from tests.e2e.processes import (
     FAST_PANEL,
     VENV_BIN,

@@ -20,8 +20,8 @@ from orders.models import (
 from orders.pricing import partial_refund
 from orders.services import order_cancel, order_place, product_order_place, refill_request
 from providers.models import Product, Service, ServiceType
-from providers.sandbox import SandboxConfig, SandboxServer
 from providers.services import catalog_sync, provider_create
+from sandbox import SandboxConfig, SandboxServer
 from tests.e2e.processes import FAST_PANEL, Process, celery_worker, flush_redis, wait_until
 from tests.factories import UserFactory
 from tests.support import sandbox_control, sandbox_stats

@@ -18,7 +18,7 @@ from orders.services import (
     order_forward,
 )
 from providers.models import Provider, Service, ServiceType
-from providers.sandbox import SandboxConfig, SandboxServer
+from sandbox import SandboxConfig, SandboxServer
 from tests.support import sandbox_control, sandbox_stats
 
 QUEUED, SENDING, SENT, FAILED, REVIEW = (

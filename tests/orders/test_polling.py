@@ -37,8 +37,8 @@ from orders.services.polling import (
     poll_delay,
 )
 from providers.models import Product, Provider
-from providers.sandbox import SandboxConfig, SandboxServer
 from providers.services import provider_client
+from sandbox import SandboxConfig, SandboxServer
 from tests.support import FakeClock, sandbox_control, sandbox_stats
 
 

@@ -1,4 +1,4 @@
-"""The panel's own /api/v2, driven as real reseller clients drive it (PROTOCOL.md "Actions")."""
+"""The panel's own /api/v2, driven as real reseller clients drive it (docs/protocol.md "Actions")."""
 
 import json
 import logging
@@ -14,7 +14,7 @@ from accounts.services import api_key_create
 from orders.models import Order, OrderStatus, ProductOrder, Refill
 from orders.services import order_forward, order_place, product_order_place
 from providers.models import Product, Provider, Service, ServiceType
-from providers.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.support import sandbox_control
 
 URL = "/api/v2"

@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.services import api_key_authenticate
 from orders.models import Order, ProductOrder
 from providers.models import Provider, Service
-from providers.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 
 def test_seed_demo_builds_a_living_panel_once(db: None, sandbox: SandboxServer) -> None:

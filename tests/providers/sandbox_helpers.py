@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from providers.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 SANDBOX_KEY = "sandbox-key"
 

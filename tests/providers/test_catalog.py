@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from providers.errors import ProviderAuthError, ProviderUnavailable
 from providers.models import CatalogChange, Category, Product, Provider, Service, ServiceType
-from providers.sandbox import SandboxConfig, SandboxServer
 from providers.services import catalog_reprice, catalog_sync, provider_create
+from sandbox import SandboxConfig, SandboxServer
 from tests.support import sandbox_control
 
 Kind = CatalogChange.Kind

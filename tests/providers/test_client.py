@@ -1,4 +1,4 @@
-"""The upstream client against every provider quirk PROTOCOL.md lists, and every error class.
+"""The upstream client against every provider quirk docs/protocol.md lists, and every error class.
 
 Stubbed answers (httpx.MockTransport) cover the odd cases; a real HTTP server on 127.0.0.1 proves
 that real timeouts, refused connections and dropped connections classify the same way.

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.sandbox import SandboxConfig, SandboxServer, SandboxState
-from providers.sandbox.catalog import Service
-from providers.sandbox.faults import LEAKED_KEYS
+from sandbox import SandboxConfig, SandboxServer, SandboxState
+from sandbox.catalog import Service
+from sandbox.faults import LEAKED_KEYS
 from tests.providers.sandbox_helpers import (
     SANDBOX_KEY,
     FakeClock,
@@ -1285,7 +1285,7 @@ def test_state_file_is_saved_periodically_while_running(
 
 
 def test_sandbox_package_does_not_import_django() -> None:
-    code = "import sys, providers.sandbox; print(any(m.startswith('django') for m in sys.modules))"
+    code = "import sys, sandbox; print(any(m.startswith('django') for m in sys.modules))"
 
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
@@ -1295,7 +1295,7 @@ def test_sandbox_package_does_not_import_django() -> None:
 
 
 def test_management_command_options_build_the_config() -> None:
-    from providers.management.commands.sandbox_provider import Command, build_config
+    from sandbox.management.commands.sandbox_provider import Command, build_config
 
     parser = Command().create_parser("manage.py", "sandbox_provider")
     options = vars(

@@ -3,9 +3,9 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts.errors import PanelError
-from accounts.money import parse_money
 from accounts.services import api_key_create, user_create_customer
+from core.errors import PanelError
+from core.money import parse_money
 
 
 class Command(BaseCommand):

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from accounts.money import ZERO
 from accounts.services import Credit, balance_credit_many
+from core.money import ZERO
 from orders.bulk import bulk_insert_values, bulk_update_values
 from orders.models import (
     DispatchState,

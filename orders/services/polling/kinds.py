@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.db.models import Model, Q
 
 from accounts.models import BalanceTransaction
-from accounts.money import ZERO
 from accounts.services import Credit
+from core.money import ZERO
 from orders import pricing
 from orders.models import (
     FINAL_ORDER_STATUSES,

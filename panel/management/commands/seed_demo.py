@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts.errors import PanelError
 from accounts.models import User
 from accounts.services import api_key_create, user_create_customer
+from core.errors import PanelError
 from orders.models import Source
 from orders.services import order_place, product_order_place
 from providers.client import ProviderClient

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.errors import PanelError
-from accounts.money import parse_money
+from core.errors import PanelError
+from core.money import parse_money
 from providers.errors import ProviderError
 from providers.services import provider_create
 

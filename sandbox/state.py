@@ -10,9 +10,9 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from providers.sandbox.catalog import Product, Service, build_products, build_services
-from providers.sandbox.config import SandboxConfig
-from providers.sandbox.errors import (
+from sandbox.catalog import Product, Service, build_products, build_services
+from sandbox.config import SandboxConfig
+from sandbox.errors import (
     CANCEL_UNAVAILABLE,
     INCORRECT_ORDER,
     INCORRECT_PRODUCT,
@@ -23,8 +23,8 @@ from providers.sandbox.errors import (
     quantity_too_high,
     quantity_too_low,
 )
-from providers.sandbox.money import decimal_str, dumps
-from providers.sandbox.records import (
+from sandbox.money import decimal_str, dumps
+from sandbox.records import (
     CANCELED,
     COMPLETED,
     FINAL_STATUSES,

@@ -6,8 +6,8 @@ Standard library only, so tests start it in a thread in milliseconds:
         httpx.post(server.url, data={"key": "sandbox-key", "action": "services"})
 """
 
-from providers.sandbox.config import SandboxConfig
-from providers.sandbox.server import SandboxServer
-from providers.sandbox.state import SandboxState
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
+from sandbox.state import SandboxState
 
 __all__ = ["SandboxConfig", "SandboxServer", "SandboxState"]

@@ -16,7 +16,7 @@ ProductRow = tuple[str, str, str, int, int, str, str | None, int | None]
 
 # fmt: off
 # (name, type, category, rate, min, max, refill, cancel, dripfeed): one per row of
-# PROTOCOL.md's "add parameters by service type" table, then a few common ones.
+# docs/protocol.md's "add parameters by service type" table, then a few common ones.
 CURATED_SERVICES: tuple[ServiceRow, ...] = (
     ("Instagram Followers [Real] [Refill 30D]", DEFAULT, "Instagram Followers", "2.5", 50, 100000, True, True, False),
     ("Instagram Likes [Drip-feed]", DEFAULT, "Instagram Likes", "0.45", 20, 50000, False, True, True),

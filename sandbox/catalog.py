@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from providers.sandbox.curated import (
+from sandbox.curated import (
     BRANDS,
     CURATED_PRODUCTS,
     CURATED_SERVICES,
@@ -20,7 +20,7 @@ from providers.sandbox.curated import (
     STARTS,
     TAGS,
 )
-from providers.sandbox.money import decimal_str
+from sandbox.money import decimal_str
 
 
 @dataclass(slots=True)

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from providers.sandbox.catalog import Service
-from providers.sandbox.curated import (
+from sandbox.catalog import Service
+from sandbox.curated import (
     CUSTOM_COMMENTS,
     CUSTOM_COMMENTS_PACKAGE,
     DEFAULT,
     PACKAGE_TYPES,
     SUBSCRIPTIONS,
 )
-from providers.sandbox.errors import (
+from sandbox.errors import (
     INCORRECT_LINK,
     INCORRECT_REQUEST,
     ApiError,

@@ -7,8 +7,8 @@ import threading
 from enum import Enum
 from typing import Any
 
-from providers.sandbox.config import SandboxConfig
-from providers.sandbox.errors import NO_FUNDS
+from sandbox.config import SandboxConfig
+from sandbox.errors import NO_FUNDS
 
 # Raw translation keys some provider panels leak instead of their messages.
 LEAKED_KEYS = (

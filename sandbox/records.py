@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from providers.sandbox.money import decimal_str, quantize_charge
+from sandbox.money import decimal_str, quantize_charge
 
 PENDING = "Pending"
 IN_PROGRESS = "In progress"

@@ -1,5 +1,5 @@
 """The panel's error hierarchy. Each message is what a customer or reseller is shown; where the
-v2 protocol names an exact string (PROTOCOL.md), the message is that string."""
+v2 protocol names an exact string (docs/protocol.md), the message is that string."""
 
 
 class PanelError(Exception):

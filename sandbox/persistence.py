@@ -12,9 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from providers.sandbox.catalog import service_from_protocol
-from providers.sandbox.records import Order, ProductOrder, Refill
-from providers.sandbox.state import SandboxState
+from sandbox.catalog import service_from_protocol
+from sandbox.records import Order, ProductOrder, Refill
+from sandbox.state import SandboxState
 
 FORMAT_VERSION = 1
 _ORDER_FIELDS = tuple(item.name for item in fields(Order))

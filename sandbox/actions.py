@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from providers.sandbox.errors import (
+from sandbox.errors import (
     INCORRECT_ORDER,
     INCORRECT_PRODUCT,
     INCORRECT_REFILL,
@@ -14,8 +14,8 @@ from providers.sandbox.errors import (
     TOO_MANY_IDS,
     ApiError,
 )
-from providers.sandbox.state import SandboxState
-from providers.sandbox.validation import Params, optional, parse_add
+from sandbox.state import SandboxState
+from sandbox.validation import Params, optional, parse_add
 
 MAX_IDS = 100
 

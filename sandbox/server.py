@@ -13,24 +13,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from providers.sandbox import faults
-from providers.sandbox.actions import HANDLERS, handle_action
-from providers.sandbox.config import SandboxConfig
-from providers.sandbox.control import handle_control
-from providers.sandbox.errors import INCORRECT_REQUEST, INVALID_KEY, ApiError, ControlError
-from providers.sandbox.http_input import (
+from sandbox import faults
+from sandbox.actions import HANDLERS, handle_action
+from sandbox.config import SandboxConfig
+from sandbox.control import handle_control
+from sandbox.errors import INCORRECT_REQUEST, INVALID_KEY, ApiError, ControlError
+from sandbox.http_input import (
     MAX_BODY_BYTES,
     BadInput,
     bearer_token,
     parse_fields,
     text_fields,
 )
-from providers.sandbox.money import dumps
-from providers.sandbox.persistence import StateSaver, load_file
-from providers.sandbox.state import SandboxState
-from providers.sandbox.validation import link_for_count
+from sandbox.money import dumps
+from sandbox.persistence import StateSaver, load_file
+from sandbox.state import SandboxState
+from sandbox.validation import link_for_count
 
-logger = logging.getLogger("providers.sandbox")
+logger = logging.getLogger("sandbox")
 
 API_PATHS = frozenset(("/api/v2", "/api/v2/"))
 CONTROL_PREFIX = "/_sandbox/"

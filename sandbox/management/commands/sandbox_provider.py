@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from providers.sandbox import SandboxConfig, SandboxServer
+from sandbox import SandboxConfig, SandboxServer
 
 # (option, help) for the config fields that take a number from the command line.
 _FLOAT_OPTIONS: tuple[tuple[str, str], ...] = (

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from providers.sandbox.catalog import generate_services
-from providers.sandbox.config import config_as_dict, config_patch
-from providers.sandbox.curated import PACKAGE_TYPES
-from providers.sandbox.errors import ControlError
-from providers.sandbox.money import CHARGE_PLACES, decimal_str
-from providers.sandbox.records import (
+from sandbox.catalog import generate_services
+from sandbox.config import config_as_dict, config_patch
+from sandbox.curated import PACKAGE_TYPES
+from sandbox.errors import ControlError
+from sandbox.money import CHARGE_PLACES, decimal_str
+from sandbox.records import (
     CANCELED,
     COMPLETED,
     ORDER_STATUSES,
@@ -23,7 +23,7 @@ from providers.sandbox.records import (
     order_progress,
     product_order_answer,
 )
-from providers.sandbox.state import SandboxState
+from sandbox.state import SandboxState
 
 MAX_SEEDED_ORDERS = 1_000_000
 Body = dict[str, Any]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
-from providers.sandbox.errors import ControlError
-from providers.sandbox.money import decimal_str
+from sandbox.errors import ControlError
+from sandbox.money import decimal_str
 
 # Fields a running sandbox may change through /_sandbox/config. Catalog size,
 # seed and key are fixed at start because orders and ids derive from them.
