@@ -25,6 +25,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def redis_db(url: str) -> int:
+    """The database number of a redis:// URL (the path), 0 when it names none."""
+    return int(url.rsplit("/", 1)[-1] or 0) if url.count("/") >= 3 else 0
+
+
 def flush_redis(db: int) -> None:
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
 

@@ -4,6 +4,7 @@ forwards to A's /api/v2, A forwards to the sandbox, and the status flows back, w
 ledgers right."""
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,7 @@ from tests.e2e.processes import (
     free_port,
     manage,
     recreate_database,
+    redis_db,
     wait_until,
 )
 from tests.factories import UserFactory
@@ -63,14 +65,17 @@ def sandbox() -> Iterator[SandboxServer]:
 @pytest.fixture
 def panel_a(sandbox: SandboxServer) -> Iterator[PanelA]:
     port = free_port()
-    flush_redis(11), flush_redis(10)
+    # The peer's own Redis databases; parallel checkouts give each run its own through the env.
+    broker_url = os.environ.get("PANEL_TEST_PEER_BROKER_URL", "redis://127.0.0.1:6379/11")
+    cache_url = os.environ.get("PANEL_TEST_PEER_CACHE_URL", "redis://127.0.0.1:6379/10")
+    flush_redis(redis_db(broker_url)), flush_redis(redis_db(cache_url))
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings",
         "SECRET_KEY": "panel-a-secret-key-for-the-panel-on-panel-test-0123456789",
         "PANEL_ENCRYPTION_KEYS": "wVQ8H0w2oB9bJ8K4kq2mZ3T2pYV7nS6c1dF5gH8jK0E=",
-        "DATABASE_URL": recreate_database("smm_panel_peer_a"),
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/11",
-        "CACHE_URL": "redis://127.0.0.1:6379/10",
+        "DATABASE_URL": recreate_database(os.environ.get("PANEL_TEST_PEER_DB", "smm_panel_peer_a")),
+        "CELERY_BROKER_URL": broker_url,
+        "CACHE_URL": cache_url,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PANEL_NAME": "Panel A",
         **FAST_PANEL,

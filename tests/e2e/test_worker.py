@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from accounts.selectors import ledger_mismatches
@@ -22,12 +23,18 @@ from orders.services import order_cancel, order_place, product_order_place, refi
 from providers.models import Product, Service, ServiceType
 from providers.services import catalog_sync, provider_create
 from sandbox import SandboxConfig, SandboxServer
-from tests.e2e.processes import FAST_PANEL, Process, celery_worker, flush_redis, wait_until
+from tests.e2e.processes import (
+    FAST_PANEL,
+    Process,
+    celery_worker,
+    flush_redis,
+    redis_db,
+    wait_until,
+)
 from tests.factories import UserFactory
 from tests.support import sandbox_control, sandbox_stats
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-BROKER_DB = 14  # the broker panel.settings_test names
 
 
 @pytest.fixture
@@ -48,7 +55,9 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def worker(transactional_db: None) -> Iterator[Process]:
-    flush_redis(BROKER_DB)  # tasks other tests enqueued are not this test's business
+    flush_redis(
+        redis_db(settings.CELERY_BROKER_URL)
+    )  # tasks other tests enqueued are not this test's business
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
         "DATABASE_URL": _database_url(),
