@@ -51,6 +51,26 @@ def _stats(state: SandboxState, body: Body) -> Any:
         }
 
 
+def _orders(state: SandboxState, body: Body) -> Any:
+    """Every order the sandbox took (what it bought), with what it charges for it now: the
+    record a test holds the panel's refunds against. `links` narrows it to those links."""
+    links = set(_str_list(body, "links")) if "links" in body else None
+    with state.lock:
+        now = state.now()
+        return [
+            {
+                "order": order.id,
+                "service": order.service_id,
+                "link": order.link,
+                "quantity": order.quantity,
+                "full_charge": decimal_str(order.charge),
+                **order_answer(order, now, state.config.currency),
+            }
+            for order in state.orders.values()
+            if not order.is_seeded and (links is None or order.link in links)
+        ]
+
+
 def _config(state: SandboxState, body: Body) -> Any:
     with state.lock:
         config_patch(state.config, body)
@@ -235,6 +255,15 @@ def _int_list(body: Body, name: str) -> list[int]:
     return [_to_int(item, name) for item in value]
 
 
+def _str_list(body: Body, name: str) -> list[str]:
+    value = body.get(name)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ControlError(f"{name} must be a list")
+    return [str(item) for item in value]
+
+
 def _number(body: Body, name: str, default: float) -> float:
     value = body.get(name, default)
     try:
@@ -258,6 +287,7 @@ def _decimal_or_none(body: Body, name: str) -> Decimal | None:
 
 CONTROLS: dict[str, Callable[[SandboxState, Body], Any]] = {
     "stats": _stats,
+    "orders": _orders,
     "config": _config,
     "reprice": _reprice,
     "remove": _remove,

@@ -35,7 +35,7 @@ logger = logging.getLogger("sandbox")
 API_PATHS = frozenset(("/api/v2", "/api/v2/"))
 CONTROL_PREFIX = "/_sandbox/"
 # Endpoints that only read, so a GET may reach them.
-READ_ONLY_CONTROLS = frozenset(("stats", "config"))
+READ_ONLY_CONTROLS = frozenset(("stats", "config", "orders"))
 _KEY_IN_TEXT = re.compile(r"(key=)[^&\s'\"]*", re.IGNORECASE)
 
 

@@ -1155,6 +1155,37 @@ def test_force_sets_an_order_state_outright(sandbox: SandboxServer, client: http
     }
 
 
+def test_orders_lists_what_was_bought_with_its_current_charge(
+    sandbox: SandboxServer, client: httpx.Client
+) -> None:
+    service = find_service(sandbox, "Default", dripfeed=False, rate=Decimal("2.5"))
+    first = place(client, sandbox, service, link=LINK, quantity="1000")["order"]
+    place(client, sandbox, service, link=LINK + "x", quantity="1000")
+    sandbox_control(client, sandbox, "seed_orders", count=3, service=service.service)
+    sandbox_control(
+        client, sandbox, "force", order=first, status="Partial", remains=10, start_count=7
+    )
+
+    everything = sandbox_control(client, sandbox, "orders")
+    narrowed = sandbox_control(client, sandbox, "orders", links=[LINK])
+
+    assert len(everything) == 2  # seeded orders were never bought, so they are not listed
+    assert narrowed == [
+        {
+            "order": first,
+            "service": service.service,
+            "link": LINK,
+            "quantity": 1000,
+            "full_charge": "2.5",
+            "charge": "2.475",
+            "start_count": "7",
+            "status": "Partial",
+            "remains": "10",
+            "currency": "USD",
+        }
+    ]
+
+
 def test_force_sets_a_refill_status(
     sandbox: SandboxServer, client: httpx.Client, clock: FakeClock
 ) -> None:
