@@ -7,7 +7,7 @@ PANEL_WEB_PORT ?= 8000
 SANDBOX_PORT ?= 9100
 TEST_ENV := DJANGO_SETTINGS_MODULE=panel.settings_test
 
-.PHONY: install run test lint format services bench check-ledger clean
+.PHONY: install run test lint format services bench check-ledger clean typecheck chaos
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ run: install
 	PANEL_WEB_PORT=$(PANEL_WEB_PORT) SANDBOX_PORT=$(SANDBOX_PORT) exec $(BIN)/honcho start --env /dev/null -f Procfile
 
 ## The whole test suite against PostgreSQL and Redis on 127.0.0.1, with lint and migration checks.
-test: install services lint
+test: install services lint typecheck
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest
 
@@ -51,3 +51,12 @@ check-ledger: install
 
 clean:
 	rm -rf $(VENV) var .env
+
+## Static types: mypy with the Django and DRF plugins over the app code (config in pyproject.toml).
+typecheck: install
+	$(TEST_ENV) $(BIN)/mypy
+
+## Worker crashes and provider faults under load, then the invariants checked (docs/reliability.md).
+## `make chaos CHAOS_ARGS=--short` is the two-minute version the tests run.
+chaos: install services
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
