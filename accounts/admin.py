@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -8,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.forms import BalanceAdjustmentForm
+from accounts.http import AuthenticatedRequest
 from accounts.models import ApiKey, BalanceTransaction, User
 from accounts.services import api_key_create, api_key_revoke, balance_adjust, balance_credit
 from core.errors import PanelError
@@ -28,7 +30,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser")
     readonly_fields = ("balance", "currency", "balance_actions", "last_login", "date_joined")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Money", {"fields": ("balance", "currency", "discount_percent", "balance_actions")}),
     )
     actions = ["generate_api_key", "revoke_api_keys"]
@@ -57,7 +59,7 @@ class UserAdmin(DjangoUserAdmin):
             ledger,
         )
 
-    def adjust_balance_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+    def adjust_balance_view(self, request: AuthenticatedRequest, user_id: int) -> HttpResponse:
         user = get_object_or_404(User, pk=user_id)
         if not self.has_change_permission(request, user):
             return HttpResponseRedirect(reverse("admin:index"))
@@ -95,7 +97,7 @@ class UserAdmin(DjangoUserAdmin):
         return TemplateResponse(request, "admin/accounts/user/adjust_balance.html", context)
 
     @admin.action(description="Generate a new API key (revokes the old one)")
-    def generate_api_key(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
+    def generate_api_key(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             key = api_key_create(user=user)
             self.message_user(
@@ -103,7 +105,7 @@ class UserAdmin(DjangoUserAdmin):
             )
 
     @admin.action(description="Revoke API keys")
-    def revoke_api_keys(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
+    def revoke_api_keys(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         revoked = sum(api_key_revoke(user=user) for user in queryset)
         self.message_user(request, f"Revoked {revoked} key(s).")
 

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
@@ -19,8 +20,9 @@ class BalanceAdjustmentForm(forms.Form):
         max_length=255, help_text="Why: shown in the customer's balance history."
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         amount = data.get("amount")
         if amount is not None and amount == Decimal(0):
             self.add_error("amount", "The amount must not be zero.")

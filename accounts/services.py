@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import keys
 from accounts.models import ApiKey, BalanceTransaction, User
 from core.errors import InsufficientFunds, InvalidRequest
-from core.money import MONEY_QUANTUM, ZERO, money_field
+from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO, money_field
 
 Kind = BalanceTransaction.Kind
 
@@ -34,7 +34,7 @@ def _check_amount(amount: Decimal) -> None:
         raise InvalidRequest("Amount must be a positive number")
     if amount != amount.quantize(MONEY_QUANTUM):
         raise InvalidRequest(
-            f"Amount has more than {abs(MONEY_QUANTUM.as_tuple().exponent)} decimal places"
+            f"Amount has more than {MONEY_PLACES} decimal places"
         )
 
 

@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import services
+from accounts.http import AuthenticatedRequest
 from accounts.models import BalanceTransaction
 from accounts.selectors import ledger_for_user
 from core.money import ZERO, balance_str, money_str
@@ -17,7 +18,7 @@ LEDGER_PER_PAGE = 50
 
 
 def _account_page(
-    request: HttpRequest, *, new_key: str = "", replaced: bool = False
+    request: AuthenticatedRequest, *, new_key: str = "", replaced: bool = False
 ) -> HttpResponse:
     user = request.user
     context = {
@@ -32,14 +33,14 @@ def _account_page(
 
 @never_cache
 @login_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedRequest) -> HttpResponse:
     return _account_page(request)
 
 
 @never_cache
 @login_required
 @require_POST
-def api_key_generate(request: HttpRequest) -> HttpResponse:
+def api_key_generate(request: AuthenticatedRequest) -> HttpResponse:
     # The key is not stored anywhere: it goes out in this answer only, never through a redirect.
     replaced = request.user.api_keys.filter(revoked_at__isnull=True).exists()
     key = services.api_key_create(user=request.user)
@@ -48,7 +49,7 @@ def api_key_generate(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def api_key_revoke(request: HttpRequest) -> HttpResponse:
+def api_key_revoke(request: AuthenticatedRequest) -> HttpResponse:
     if services.api_key_revoke(user=request.user):
         messages.success(
             request, "Your API key was revoked: requests with it are refused from now on."
@@ -70,7 +71,7 @@ def _ledger_row(entry: BalanceTransaction) -> dict:
 
 
 @login_required
-def balance_history(request: HttpRequest) -> HttpResponse:
+def balance_history(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(ledger_for_user(user=request.user), LEDGER_PER_PAGE).get_page(
         request.GET.get("page")
     )

@@ -5,6 +5,7 @@ through `quantize_money`; the rounding mode is always named by the caller's inte
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.db import models
 
@@ -14,7 +15,7 @@ MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
 ZERO = Decimal(0)
 
 
-def money_field(**kwargs: object) -> models.DecimalField:
+def money_field(**kwargs: Any) -> models.DecimalField:
     return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kwargs)
 
 

@@ -63,7 +63,14 @@ def waiting_cancel_order_ids(*, user: User, order_ids: Iterable[int]) -> set[int
     )
 
 
-def dashboard_figures(*, user: User) -> dict[str, object]:
+class DashboardFigures(TypedDict):
+    orders: int
+    active: int
+    completed: int
+    spent: Decimal
+
+
+def dashboard_figures(*, user: User) -> DashboardFigures:
     totals = Order.objects.filter(user=user).aggregate(
         count=Count("id"),
         active=Count(

@@ -28,7 +28,7 @@ from orders.selectors import (
     refills_for_user,
     waiting_cancel_order_ids,
 )
-from providers.selectors import service_category_rows, service_rows
+from providers.selectors import CategoryRow, service_category_rows, service_rows
 from providers.views import discount_of, service_row_display
 
 PER_PAGE = 50
@@ -66,7 +66,7 @@ def _back(request: HttpRequest, default: str = "order_list") -> str:
 
 
 def _service_options(
-    request: HttpRequest, selected: dict | None, categories: list[dict]
+    request: HttpRequest, selected: dict | None, categories: list[CategoryRow]
 ) -> tuple[list[dict], int | None, str]:
     """The services offered in the select: the chosen service's category, a search, or a category."""
     search = request.GET.get("q", "").strip()[:100]

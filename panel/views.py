@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
+from accounts.http import AuthenticatedRequest
 from core.money import balance_str, money_str
 from orders.forms import type_layout
 from orders.selectors import dashboard_figures, orders_for_user
@@ -52,7 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     figures = dashboard_figures(user=request.user)
     latest = [
         {"order": order, "charge": money_str(order.net_charge)}

@@ -1,3 +1,4 @@
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from django.contrib import admin, messages
@@ -187,7 +188,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 class CatalogItemAdmin(admin.ModelAdmin):
-    list_filter = ("provider", "is_enabled", "is_available", "is_rate_pinned", "category")
+    list_filter: ClassVar[tuple[str, ...]] = ("provider", "is_enabled", "is_available", "is_rate_pinned", "category")
     search_fields = ("name", "name_override", "upstream_id", "=id")
     list_select_related = ("provider", "category")
     list_editable = ("is_enabled",)
@@ -235,10 +236,10 @@ class CatalogItemAdmin(admin.ModelAdmin):
             )
         super().save_model(request, obj, form, change)
         if change and self._pricing & set(form.changed_data) and not obj.is_rate_pinned:  # type: ignore[attr-defined]
-            ids = (
-                {"service_ids": [obj.pk]} if isinstance(obj, Service) else {"product_ids": [obj.pk]}
-            )
-            catalog_reprice(**ids)
+            if isinstance(obj, Service):
+                catalog_reprice(service_ids=[obj.pk])
+            else:
+                catalog_reprice(product_ids=[obj.pk])
 
     @admin.action(description="Put on sale")
     def put_on_sale(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from providers.models import Provider
@@ -33,8 +35,9 @@ class ProviderAdminForm(forms.ModelForm):
             "low_balance_threshold",
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not self.instance.pk and not data.get("api_key"):
             self.add_error("api_key", "A new provider needs its API key.")
         return data

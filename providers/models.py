@@ -1,5 +1,6 @@
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -31,7 +32,7 @@ class ServiceType(models.TextChoices):
 PACKAGE_TYPES = frozenset({ServiceType.PACKAGE, ServiceType.CUSTOM_COMMENTS_PACKAGE})
 
 
-def percent_field(**kwargs: object) -> models.DecimalField:
+def percent_field(**kwargs: Any) -> models.DecimalField:
     return models.DecimalField(max_digits=9, decimal_places=2, **kwargs)
 
 

@@ -1,5 +1,7 @@
 """Reads of the catalog: what is on sale, and what changed."""
 
+from typing import TypedDict
+
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
@@ -46,7 +48,13 @@ def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySe
     )
 
 
-def service_category_rows() -> list[dict]:
+class CategoryRow(TypedDict):
+    category_id: int
+    category__name: str
+    count: int
+
+
+def service_category_rows() -> list[CategoryRow]:
     """Categories with services on sale, in catalog order, with how many each holds."""
     return list(
         services_on_sale()

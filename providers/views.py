@@ -95,6 +95,7 @@ def _shown_rate(text: str, discount: Decimal) -> str:
 
 def _change_display(change: CatalogChange, discount: Decimal) -> dict:
     item = change.service or change.product
+    assert item is not None  # a check constraint gives every change exactly one of the two
     row = {
         "created_at": change.created_at,
         "kind": change.kind,

@@ -2,12 +2,14 @@
 
 import json
 import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import IO, Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,8 +62,11 @@ class TolerantJSONParser(JSONParser):
     """A body nested deep enough to exhaust the decoder is a bad request, not a server fault."""
 
     def parse(
-        self, stream: object, media_type: str | None = None, parser_context: dict | None = None
-    ) -> object:
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
@@ -71,13 +76,13 @@ class TolerantJSONParser(JSONParser):
 class AlwaysJson(BaseContentNegotiation):
     """Every answer is JSON, whatever the client's Accept header says (some send text/html)."""
 
-    def select_parser(self, request: Request, parsers: list) -> object:
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
         content_type = request.content_type.split(";")[0].strip().lower()
         return next((parser for parser in parsers if parser.media_type == content_type), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple:
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
         return JSONRenderer(), JSONRenderer.media_type
 
 
@@ -87,13 +92,13 @@ class ApiV2View(APIView):
     content_negotiation_class = AlwaysJson
     parser_classes = [FormParser, MultiPartParser, TolerantJSONParser]
 
-    def get_exception_handler(self):  # noqa: ANN201
+    def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
         return exception_handler
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response | HttpResponse:
         return self.answer(request)
 
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response | HttpResponse:
         return self.answer(request)
 
     def answer(self, request: Request) -> Response | HttpResponse:
@@ -122,7 +127,7 @@ class ApiV2View(APIView):
         return super().handle_exception(exc)
 
     def finalize_response(
-        self, request: HttpRequest, response: Response, *args: object, **kwargs: object
+        self, request: Request, response: Response, *args: object, **kwargs: object
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "no-store"

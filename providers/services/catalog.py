@@ -6,16 +6,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.money import money_str
 from providers.client import UpstreamProduct, UpstreamService
 from providers.errors import ProviderRejected
 from providers.markup import Markup, effective_markup, rule_at, selling_rate
-from providers.models import CatalogChange, Category, Product, Provider, Service, ServiceType
+from providers.models import (
+    CatalogChange,
+    CatalogItem,
+    Category,
+    Product,
+    Provider,
+    Service,
+    ServiceType,
+)
 from providers.services.provider import provider_client
 
 logger = logging.getLogger(__name__)
@@ -149,7 +158,7 @@ def _text(value: object) -> str:
 
 def _change(
     spec: ItemSpec,
-    item: Model,
+    item: CatalogItem,
     kind: str,
     now: datetime,
     name: str = "",
@@ -189,7 +198,7 @@ def _upstream_values(
 
 
 def _log_diffs(
-    spec: ItemSpec, item: Model, diffs: list[tuple[str, object, object]], now: datetime
+    spec: ItemSpec, item: CatalogItem, diffs: list[tuple[str, object, object]], now: datetime
 ) -> list[CatalogChange]:
     return [
         _change(
@@ -218,8 +227,9 @@ def _sync_items(
     counts = ItemCounts()
     existing = {item.upstream_id: item for item in spec.model.objects.filter(provider=provider)}
     seen: set[str] = set()
-    creates: list[Model] = []
-    updates: list[Model] = []
+    # Services or Products, as spec.model says; the managers of the union take either.
+    creates: list[Any] = []
+    updates: list[Any] = []
     updated_fields: set[str] = set()
     changes: list[CatalogChange] = []
 

@@ -4,6 +4,7 @@ types so a newcomer sees a living panel. Later runs only print the URLs and logi
 
 import time
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -63,7 +64,7 @@ class Command(BaseCommand):
             "--wait", type=float, default=30.0, help="Seconds to wait for the sandbox to answer"
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         keys: dict[str, str] = {}
         if not User.objects.filter(username=ADMIN[0]).exists():
             keys = self._seed_users()
