@@ -33,9 +33,7 @@ def _check_amount(amount: Decimal) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= ZERO:
         raise InvalidRequest("Amount must be a positive number")
     if amount != amount.quantize(MONEY_QUANTUM):
-        raise InvalidRequest(
-            f"Amount has more than {MONEY_PLACES} decimal places"
-        )
+        raise InvalidRequest(f"Amount has more than {MONEY_PLACES} decimal places")
 
 
 def _move(

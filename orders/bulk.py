@@ -6,8 +6,15 @@ unnested into rows instead (one parameter per column, whatever the row count), w
 linear. Elsewhere (the embedded SQLite setup) it updates row by row.
 """
 
+from typing import Any, cast
+
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
+
+
+def _columns(model: type[Model], names: list[str]) -> "list[Field[Any, Any]]":
+    # The names are the rows' keys: the model's own columns, never a reverse relation.
+    return [cast("Field[Any, Any]", model._meta.get_field(name)) for name in names]
 
 
 def bulk_update_values(model: type[Model], rows: dict[int, dict[str, object]]) -> None:
@@ -15,13 +22,13 @@ def bulk_update_values(model: type[Model], rows: dict[int, dict[str, object]]) -
     if not rows:
         return
     if connection.vendor != "postgresql":
-        for pk, values in rows.items():
+        for row_id, values in rows.items():
             given = {name: value for name, value in values.items() if value is not None}
             if given:  # None keeps the value, as COALESCE does on PostgreSQL
-                model.objects.filter(pk=pk).update(**given)
+                model._default_manager.filter(pk=row_id).update(**given)
         return
     names = sorted({name for values in rows.values() for name in values})  # field names or attnames
-    fields = [model._meta.get_field(name) for name in names]
+    fields = _columns(model, names)
     pk = model._meta.pk
     arrays = [f"%s::{pk.cast_db_type(connection)}[]"]
     arrays += [f"%s::{field.cast_db_type(connection)}[]" for field in fields]
@@ -48,12 +55,12 @@ def bulk_insert_values(model: type[Model], rows: list[dict[str, object]]) -> Non
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**values) for values in rows])
+        model._default_manager.bulk_create([model(**values) for values in rows])
         return
     names = sorted(
         {name for values in rows for name in values}
     )  # field names or attnames (order_id)
-    fields = [model._meta.get_field(name) for name in names]
+    fields = _columns(model, names)
     arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in fields)
     columns = ", ".join(f'"{field.column}"' for field in fields)
     params = [[values.get(name) for values in rows] for name in names]

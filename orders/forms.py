@@ -52,7 +52,9 @@ class OrderForm(forms.Form):
     hashtags = _field("Hashtags", _lines("One hashtag per line"), "One hashtag per line.")
     hashtag = _field("Hashtag", _text("#hashtag"))
     username = _field("Username", _text("username", autocapitalize="off"))
-    media = _field("Media link", _text("https://…", inputmode="url", autocapitalize="off"))
+    # The metaclass moves declared fields out of the class attributes, so this does not replace
+    # the form's `media` property; the stubs see a plain class attribute.
+    media = _field("Media link", _text("https://…", inputmode="url", autocapitalize="off"))  # type: ignore[assignment]
     answer_number = _field(
         "Answer number", _number("1", min=1), "The number of the poll answer to vote for."
     )

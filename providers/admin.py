@@ -188,7 +188,13 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 class CatalogItemAdmin(admin.ModelAdmin):
-    list_filter: ClassVar[tuple[str, ...]] = ("provider", "is_enabled", "is_available", "is_rate_pinned", "category")
+    list_filter: ClassVar[tuple[str, ...]] = (
+        "provider",
+        "is_enabled",
+        "is_available",
+        "is_rate_pinned",
+        "category",
+    )
     search_fields = ("name", "name_override", "upstream_id", "=id")
     list_select_related = ("provider", "category")
     list_editable = ("is_enabled",)

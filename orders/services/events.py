@@ -1,5 +1,7 @@
 """The history of every order, product order and refill: one row per status or dispatch change."""
 
+from typing import Any
+
 from django.db.models import Model
 
 from accounts.models import User
@@ -22,7 +24,12 @@ def event_for(
     """An unsaved event about `target` (an instance, or an id with `target_model`)."""
     model = target_model or type(target)
     target_id = target if isinstance(target, int) else target.pk
-    link = {Order: "order_id", ProductOrder: "product_order_id", Refill: "refill_id"}[model]
+    links: dict[type[Any], str] = {
+        Order: "order_id",
+        ProductOrder: "product_order_id",
+        Refill: "refill_id",
+    }
+    link = links[model]
     return OrderEvent(
         **{link: target_id},
         field=field,

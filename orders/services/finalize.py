@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,8 @@ from orders.models import (
     ProductOrderStatus,
 )
 from orders.services.events import event_record
+
+_Row = TypeVar("_Row", Order, ProductOrder)
 
 
 def order_refund_due(
@@ -62,18 +65,18 @@ def product_refund_due(
 
 
 def _finalize(
-    model: type[Order] | type[ProductOrder],
+    model: type[_Row],
     *,
     pk: int,
     status: str,
     final_statuses: tuple[str, ...],
-    settle: Callable[[Order | ProductOrder], Decimal],
+    settle: Callable[[_Row], Decimal],
     fields: tuple[str, ...],
     label: str,
     actor: str,
     message: str,
     actor_user: User | None,
-) -> Order | ProductOrder | None:
+) -> _Row | None:
     """Lock the open row, let `settle` set its own fields and say the refund, then write the
     status, the refund and its ledger row and the event together. None when already final."""
     if status not in final_statuses:
@@ -93,13 +96,13 @@ def _finalize(
         row.refunded += refund
         row.save(update_fields=["status", "refunded", "finished_at", "updated_at", *fields])
         if refund > ZERO:
-            ledger_ref = "order_id" if model is Order else "product_order_id"
             balance_credit(
                 user_id=row.user_id,
                 amount=refund,
                 kind=BalanceTransaction.Kind.REFUND,
                 memo=f"Refund for {label} {row.pk} ({status.lower()})",
-                **{ledger_ref: row.pk},
+                order_id=row.pk if model is Order else None,
+                product_order_id=None if model is Order else row.pk,
             )
         event_record(
             row,

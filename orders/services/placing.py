@@ -2,8 +2,10 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit
@@ -24,7 +26,9 @@ from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
 
 MAX_CLIENT_REF_LENGTH = 64
-_ACTOR_BY_SOURCE = {
+_Row = TypeVar("_Row", Order, ProductOrder)
+_Item = TypeVar("_Item", Service, Product)
+_ACTOR_BY_SOURCE: dict[str, str] = {
     Source.WEB: Actor.CUSTOMER,
     Source.MASS: Actor.CUSTOMER,
     Source.API: Actor.API,
@@ -32,7 +36,7 @@ _ACTOR_BY_SOURCE = {
 }
 
 
-def _on_sale(queryset, pk: object, error: type[PanelError]):  # noqa: ANN001, ANN202
+def _on_sale(queryset: QuerySet[_Item], pk: object, error: type[PanelError]) -> _Item:
     item_id = parse_id(pk)
     item = (
         queryset.select_related("provider")
@@ -56,7 +60,7 @@ def _clean_client_ref(client_ref: str | None) -> str | None:
 
 
 def _create_charged(
-    model: type[Order] | type[ProductOrder],
+    model: type[_Row],
     *,
     user: User,
     client_ref: str | None,
@@ -65,10 +69,9 @@ def _create_charged(
     memo_detail: str,
     actor: str,
     actor_user: User | None = None,
-) -> Order | ProductOrder:
+) -> _Row:
     """Create the row, debit its charge and record it in one transaction; queue its forward on
     commit. A concurrent insert of the same client_ref wins: its row is returned instead."""
-    ledger_ref = "order_id" if model is Order else "product_order_id"
     forward_task = order_forward_task if model is Order else product_order_forward_task
     try:
         with transaction.atomic():
@@ -79,7 +82,8 @@ def _create_charged(
                     amount=row.charge,
                     kind=BalanceTransaction.Kind.CHARGE,
                     memo=f"{memo_label} {row.pk}: {memo_detail}"[:255],
-                    **{ledger_ref: row.pk},
+                    order_id=row.pk if model is Order else None,
+                    product_order_id=None if model is Order else row.pk,
                 )
             event_record(
                 row,

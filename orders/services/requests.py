@@ -11,7 +11,7 @@ from orders.services.events import Actor, event_record
 from orders.services.finalize import order_finalize
 from orders.tasks import cancel_forward_task, refill_forward_task
 
-_ACTOR_BY_SOURCE = {
+_ACTOR_BY_SOURCE: dict[str, str] = {
     Source.WEB: Actor.CUSTOMER,
     Source.MASS: Actor.CUSTOMER,
     Source.API: Actor.API,
