@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
@@ -7,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from core.errors import PanelError
 from orders.admin_forms import AdminOrderForm, UpstreamIdForm
 from orders.models import (
@@ -27,7 +32,15 @@ from orders.services import (
 )
 
 # Where an order or product order stands with its provider, shown the same on both.
-UPSTREAM_FIELDSET = (
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts
+
+    # The mixin's methods run on a ModelAdmin; at run time it stays a plain mixin.
+    _ModelAdminBase = admin.ModelAdmin
+else:
+    _ModelAdminBase = object
+
+UPSTREAM_FIELDSET: tuple[str, "_FieldOpts"] = (
     "Upstream",
     {
         "fields": (
@@ -70,23 +83,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReviewActionsMixin:
+class ReviewActionsMixin(_ModelAdminBase):
     """Resolving requests whose upstream outcome is unknown: a person decides, never a retry."""
 
     review_model: type[Order] | type[ProductOrder]
 
     def get_urls(self) -> list:
-        info = self.model._meta.app_label, self.model._meta.model_name  # type: ignore[attr-defined]
+        info = self.model._meta.app_label, self.model._meta.model_name
         return [
             path(
                 "<int:pk>/found-upstream/",
                 self.admin_site.admin_view(self.found_upstream_view),
                 name="{}_{}_found_upstream".format(*info),
-            ),  # type: ignore[attr-defined]
-            *super().get_urls(),  # type: ignore[misc]
+            ),
+            *super().get_urls(),
         ]
 
-    def found_upstream_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def found_upstream_view(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         row = get_object_or_404(self.review_model, pk=pk)
         form = UpstreamIdForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -102,7 +115,7 @@ class ReviewActionsMixin:
             else:
                 self.message_user(
                     request, f"{row} is marked as placed upstream; polling starts now."
-                )  # type: ignore[attr-defined]
+                )
                 return HttpResponseRedirect(
                     reverse(f"admin:orders_{self.review_model._meta.model_name}_change", args=[pk])
                 )
@@ -110,13 +123,13 @@ class ReviewActionsMixin:
             **self.admin_site.each_context(request),
             "title": f"{row}: found at the provider",
             "form": form,
-            "row": row,  # type: ignore[attr-defined]
+            "row": row,
             "opts": self.review_model._meta,
         }
         return TemplateResponse(request, "admin/orders/found_upstream.html", context)
 
     @admin.action(description="Needs review → not at the provider: send again")
-    def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def resend(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         self._resolve(
             request,
             queryset,
@@ -125,7 +138,7 @@ class ReviewActionsMixin:
         )
 
     @admin.action(description="Needs review → cancel and refund in full")
-    def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def cancel_and_refund(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         self._resolve(
             request,
             queryset,
@@ -133,7 +146,13 @@ class ReviewActionsMixin:
             "canceled and refunded",
         )
 
-    def _resolve(self, request: HttpRequest, queryset: QuerySet, resolve, verb: str) -> None:  # noqa: ANN001
+    def _resolve(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        resolve: Callable[[int], object],
+        verb: str,
+    ) -> None:
         done = 0
         for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
             "pk", flat=True
@@ -143,13 +162,13 @@ class ReviewActionsMixin:
                     resolve(pk)
                 done += 1
             except PanelError as exc:
-                self.message_user(request, f"{pk}: {exc.message}", messages.ERROR)  # type: ignore[attr-defined]
+                self.message_user(request, f"{pk}: {exc.message}", messages.ERROR)
         skipped = queryset.count() - done
         self.message_user(
             request,
             f"{done} {verb}."
             + (f" {skipped} skipped: only rows needing review can be resolved." if skipped else ""),
-        )  # type: ignore[attr-defined]
+        )
 
     @admin.display(description="Resolve")
     def review_link(self, obj: Order | ProductOrder) -> str:
@@ -241,7 +260,8 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
                         service_id=form.cleaned_data["service"].pk,
                         fields=form.as_order_fields(),
                         source=Source.ADMIN,
-                        actor_user=request.user,
+                        # The admin site lets only signed-in staff this far.
+                        actor_user=cast(User, request.user),
                     )
             except PanelError as exc:
                 form.add_error(
@@ -338,7 +358,7 @@ class RefillAdmin(ReadOnlyAdmin):
         return False
 
     @admin.action(description="Needs review → not at the provider: send again")
-    def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def resend(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         done = 0
         for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
             "pk", flat=True
@@ -370,14 +390,14 @@ class CancelRequestAdmin(ReadOnlyAdmin):
     @admin.action(
         description="Needs review → the provider accepted the cancel (poll the order now)"
     )
-    def mark_accepted(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def mark_accepted(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         self._settle(request, queryset, CancelRequest.Outcome.ACCEPTED)
 
     @admin.action(description="Needs review → the provider did not cancel it")
-    def mark_rejected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def mark_rejected(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         self._settle(request, queryset, CancelRequest.Outcome.REJECTED)
 
-    def _settle(self, request: HttpRequest, queryset: QuerySet, outcome: str) -> None:
+    def _settle(self, request: AuthenticatedRequest, queryset: QuerySet, outcome: str) -> None:
         settled = 0
         for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
             "pk", flat=True

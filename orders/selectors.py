@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -24,21 +24,21 @@ def orders_for_user(*, user: User, status: str = "", search: str = "") -> QueryS
     return orders.order_by("-id")
 
 
-def order_rows_by_id(*, user: User, ids: Iterable[int]) -> dict[int, dict]:
+def order_rows_by_id(*, user: User, ids: Iterable[int]) -> dict[int, Any]:
     rows = Order.objects.filter(user=user, pk__in=list(ids)).values(
         "id", "charge", "refunded", "start_count", "status", "remains"
     )
     return {row["id"]: row for row in rows}
 
 
-def refill_rows_by_id(*, user: User, ids: Iterable[int]) -> dict[int, dict]:
+def refill_rows_by_id(*, user: User, ids: Iterable[int]) -> dict[int, Any]:
     return {
         row["id"]: row
         for row in Refill.objects.filter(user=user, pk__in=list(ids)).values("id", "status")
     }
 
 
-def product_order_rows_by_id(*, user: User, ids: Iterable[int]) -> dict[int, dict]:
+def product_order_rows_by_id(*, user: User, ids: Iterable[int]) -> dict[int, Any]:
     rows = ProductOrder.objects.filter(user=user, pk__in=list(ids)).values(
         "id", "charge", "refunded", "status", "result", "note"
     )

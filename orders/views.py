@@ -4,6 +4,10 @@ Each view parses input, calls one order service or selector and renders; the ser
 PanelError kinds whose `.message` (or `.detail` beside a field) is what the customer reads.
 """
 
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +20,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedRequest
 from core.ids import parse_id
 from core.money import ZERO, money_str
 from orders import services
@@ -49,7 +54,7 @@ def _page(request: HttpRequest, items: QuerySet, per_page: int = PER_PAGE) -> Pa
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
-def _charged(amount: object) -> str:
+def _charged(amount: Decimal) -> str:
     return f"{money_str(amount)} {settings.PANEL_CURRENCY}"
 
 
@@ -72,7 +77,7 @@ def _service_options(
     search = request.GET.get("q", "").strip()[:100]
     category_id = selected["category_id"] if selected else parse_id(request.GET.get("category"))
     if search and not selected:
-        rows = service_rows(search=search)[:MAX_SEARCH_OPTIONS]
+        rows: Iterable[Any] = service_rows(search=search)[:MAX_SEARCH_OPTIONS]
         category_id = None
     else:
         if category_id is None and categories:
@@ -83,7 +88,7 @@ def _service_options(
 
 
 @login_required
-def order_new(request: HttpRequest) -> HttpResponse:
+def order_new(request: AuthenticatedRequest) -> HttpResponse:
     form = OrderForm(request.POST or None)
     error = ""
     source = request.POST if request.method == "POST" else request.GET
@@ -135,6 +140,7 @@ def order_service_options(request: HttpRequest) -> JsonResponse:
     """Services of one category (`category`) or matching a search (`q`), for the order form."""
     category_id = parse_id(request.GET.get("category"))
     search = request.GET.get("q", "").strip()[:100]
+    rows: Iterable[Any]
     if category_id:
         rows = service_rows(category_id=category_id)
     elif search:
@@ -146,7 +152,7 @@ def order_service_options(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def order_mass(request: HttpRequest) -> HttpResponse:
+def order_mass(request: AuthenticatedRequest) -> HttpResponse:
     form = MassOrderForm(request.POST or None)
     results = None
     if request.method == "POST":
@@ -154,7 +160,7 @@ def order_mass(request: HttpRequest) -> HttpResponse:
         placed = [line for line in results if line.order is not None]
         failed = [line for line in results if line.order is None]
         if placed:
-            total = sum((line.order.charge for line in placed), start=ZERO)
+            total = sum((line.order.charge for line in placed if line.order), start=ZERO)
             messages.success(request, f"{len(placed)} order(s) placed: charged {_charged(total)}")
         if failed:
             messages.error(
@@ -184,7 +190,7 @@ def _order_row(order: Order, waiting: set[int]) -> dict:
 
 
 @login_required
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in OrderStatus.values:
         status = ""
@@ -203,7 +209,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         order = services.own_order(user=request.user, order_id=pk)
     except IncorrectOrder:
@@ -222,7 +228,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def order_refill(request: HttpRequest, pk: int) -> HttpResponse:
+def order_refill(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         with transaction.atomic():
             refill = services.refill_request(user=request.user, order_id=pk, source=Source.WEB)
@@ -235,7 +241,7 @@ def order_refill(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def order_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         with transaction.atomic():
             order = services.order_cancel(user=request.user, order_id=pk, source=Source.WEB)
@@ -253,7 +259,7 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def refill_list(request: HttpRequest) -> HttpResponse:
+def refill_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "orders/refill_list.html",
@@ -266,7 +272,7 @@ def refill_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def product_order_new(request: HttpRequest, pk: int) -> HttpResponse:
+def product_order_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         with transaction.atomic():
             order = services.product_order_place(
@@ -289,7 +295,7 @@ def product_order_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def product_order_list(request: HttpRequest) -> HttpResponse:
+def product_order_list(request: AuthenticatedRequest) -> HttpResponse:
     page = _page(request, product_orders_for_user(user=request.user))
     rows = [
         {

@@ -126,6 +126,7 @@ def panel_env() -> dict[str, str]:
         "CELERY_BROKER_URL": broker_url,
         "CACHE_URL": cache_url,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PANEL_HTTPS": "off",  # plain HTTP on loopback: no TLS proxy in front
         "PANEL_API_RATE": "100000/min",
         "CELERY_TASK_SOFT_TIME_LIMIT": str(TASK_SOFT_LIMIT_SECONDS),
         "CELERY_TASK_TIME_LIMIT": str(TASK_HARD_LIMIT_SECONDS),

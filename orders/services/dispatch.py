@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -60,7 +61,7 @@ LINK_BUSY_DELAY = timedelta(minutes=10)
 SWEEP_GRACE = timedelta(seconds=10)  # a fresh row's own task gets there first
 
 
-FINAL_STATUSES_BY_MODEL = {
+FINAL_STATUSES_BY_MODEL: dict[type[Model], tuple[str, ...]] = {
     Order: FINAL_ORDER_STATUSES,
     ProductOrder: FINAL_PRODUCT_ORDER_STATUSES,
     Refill: FINAL_REFILL_STATUSES,
@@ -82,15 +83,15 @@ class Forwarding:
 
     row: Order | ProductOrder | Refill | CancelRequest
     send: Callable[[ProviderClient], str]
-    on_sent: Callable[[str], None]
-    on_rejected: Callable[[str], None]
+    on_sent: Callable[[str], object]
+    on_rejected: Callable[[str], object]
 
     @property
-    def model(self) -> type[Model]:
+    def model(self) -> type[Order] | type[ProductOrder] | type[Refill] | type[CancelRequest]:
         return type(self.row)
 
     @property
-    def history(self) -> Model:
+    def history(self) -> Order | ProductOrder | Refill:
         """Where the events go: cancel requests write into their order's history."""
         return self.row.order if isinstance(self.row, CancelRequest) else self.row
 
@@ -146,7 +147,9 @@ def _forward(forward: Forwarding) -> str:
         dispatch_state=DispatchState.QUEUED,
     )
     if final := FINAL_STATUSES_BY_MODEL.get(forward.model):
-        claimable = claimable.exclude(status__in=final)  # a finished row is never bought again
+        # A finished row is never bought again. (The plugin checks `status` against every model
+        # of the union, CancelRequest included, which has no entry in the table.)
+        claimable = claimable.exclude(status__in=final)  # type: ignore[misc]
     claimed = claimable.update(
         dispatch_state=DispatchState.SENDING,
         sending_started_at=now,
@@ -280,6 +283,11 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
 # --- The four kinds -----------------------------------------------------------------------------
 
 
+def _upstream_id_of(order: Order) -> str:
+    # Refills and cancels are only requested for sent orders, which have their upstream id.
+    return cast(str, order.upstream_id)
+
+
 def order_forward(*, order_id: int) -> str:
     """Send one order upstream (`add`). Returns what happened: sent, retry, waiting, failed, needs_review, skipped."""
     order = Order.objects.select_related("provider", "service").filter(pk=order_id).first()
@@ -355,7 +363,7 @@ def refill_forward(*, refill_id: int) -> str:
     return _forward(
         Forwarding(
             row=refill,
-            send=lambda client: client.refill(refill.order.upstream_id),
+            send=lambda client: client.refill(_upstream_id_of(refill.order)),
             on_sent=lambda upstream_id: None,
             on_rejected=reject,
         )
@@ -372,7 +380,8 @@ def cancel_forward(*, cancel_request_id: int) -> str:
         return "missing"
 
     def send(client: ProviderClient) -> str:
-        answer = client.cancel([request.order.upstream_id]).get(request.order.upstream_id)
+        upstream_id = _upstream_id_of(request.order)
+        answer = client.cancel([upstream_id]).get(upstream_id)
         if isinstance(answer, ItemError) and answer.is_outcome_unknown:
             raise ProviderAmbiguous(answer.message, action="cancel")
         if isinstance(answer, ItemError):

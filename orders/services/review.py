@@ -3,9 +3,9 @@ and the resolutions a person makes for rows whose upstream outcome is unknown.""
 
 from datetime import datetime, timedelta
 
+from celery import Task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import User
@@ -46,7 +46,8 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
         stuck = model.objects.filter(
             dispatch_state=DispatchState.SENDING, sending_started_at__lt=now - _stuck_after()
         )
-        for row in stuck.select_related("order") if model is CancelRequest else stuck:
+        # The plugin checks "order" against every model of the loop; only CancelRequest has it.
+        for row in stuck.select_related("order") if model is CancelRequest else stuck:  # type: ignore[misc]
             forward = Forwarding(
                 row=row, send=lambda client: "", on_sent=lambda _: None, on_rejected=lambda _: None
             )
@@ -75,7 +76,9 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
     return counts
 
 
-def _reviewable(model: type[Model], pk: int) -> Model:
+def _reviewable(
+    model: type[Order] | type[ProductOrder] | type[Refill], pk: int
+) -> Order | ProductOrder | Refill:
     row = model.objects.select_related("provider").filter(pk=pk).first()
     if row is None or row.dispatch_state != DispatchState.NEEDS_REVIEW:
         raise InvalidTransition("Only an order that needs review can be resolved this way")
@@ -125,11 +128,12 @@ def dispatch_resolve_resend(
     row = _reviewable(model, pk)
     if row.status in FINAL_STATUSES_BY_MODEL[model]:
         raise InvalidTransition(f"{row} is already {row.status}: it is not sent again")
-    task = {
+    forward_tasks: dict[type, Task[..., str]] = {
         Order: tasks.order_forward_task,
         ProductOrder: tasks.product_order_forward_task,
         Refill: tasks.refill_forward_task,
-    }[model]
+    }
+    task = forward_tasks[model]
     now = timezone.now()
     with transaction.atomic():
         updated = model.objects.filter(pk=pk, dispatch_state=DispatchState.NEEDS_REVIEW).update(
@@ -173,6 +177,7 @@ def dispatch_resolve_cancel(
             actor=Actor.ADMIN,
             actor_user=admin,
         ).save()
+        finished: Order | ProductOrder | None
         if model is Order:
             finished = order_finalize(
                 order_id=pk,

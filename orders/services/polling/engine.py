@@ -108,8 +108,8 @@ class PollSpec:
     fetch: Callable[[ProviderClient, Sequence[str]], dict[str, Any]]
     compare: Callable[[dict, Any], dict[str, object]]  # row, upstream answer -> changed fields
     finish: Callable[
-        [list[dict], dict[int, dict[str, object]], _Changes, datetime],
-        tuple[list[Credit], list[Model]],
+        [list[dict], dict[int, dict[str, Any]], _Changes, datetime],
+        tuple[list[Credit], list[OrderEvent]],
     ]
 
 
@@ -146,7 +146,7 @@ def _apply(
 ) -> PollCounts:
     now = timezone.now()
     counts = PollCounts(polled=len(rows), calls=(len(rows) + BATCH_SIZE - 1) // BATCH_SIZE)
-    changed: dict[int, dict[str, object]] = {}
+    changed: dict[int, dict[str, Any]] = {}
     idle: dict[int, list[int]] = defaultdict(list)
     missing: list[tuple[dict, str]] = []
     failure: ProviderError | None = None
@@ -181,7 +181,7 @@ def _apply(
 
 
 def _write_changes(
-    spec: PollSpec, changed: dict[int, dict[str, object]], now: datetime
+    spec: PollSpec, changed: dict[int, dict[str, Any]], now: datetime
 ) -> tuple[int, int, Decimal]:
     # Lock and re-read: a row finalised since the claim (a racing poll, an admin) is left alone,
     # which is what makes each refund happen once.

@@ -4,6 +4,7 @@
 import logging
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Model, Q
 
@@ -17,6 +18,7 @@ from orders.models import (
     FINAL_REFILL_STATUSES,
     DispatchState,
     Order,
+    OrderEvent,
     OrderStatus,
     ProductOrder,
     ProductOrderStatus,
@@ -93,7 +95,7 @@ def _partial_refund_without_remains(row: dict, upstream_charge: Decimal | None) 
 
 
 def _hand_over(
-    changes: _Changes, events: list[Model], row: dict, model: type[Model], message: str
+    changes: _Changes, events: list[OrderEvent], row: dict, model: type[Model], message: str
 ) -> None:
     """Keep the row's status, stop polling it, and leave the decision to a person."""
     changes.set(row["id"], "status", row["status"])
@@ -139,9 +141,10 @@ def _finish_row(
 
 
 def _finish_orders(
-    locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
-) -> tuple[list[Credit], list[Model]]:
-    credits, events = [], []
+    locked: list[dict], changed: dict[int, dict[str, Any]], changes: _Changes, now: datetime
+) -> tuple[list[Credit], list[OrderEvent]]:
+    credits: list[Credit] = []
+    events: list[OrderEvent] = []
     for row in locked:
         new = changed[row["id"]]
         status = new.get("status")
@@ -216,8 +219,8 @@ def _compare_refill(row: dict, answer: str) -> dict[str, object]:
 
 
 def _finish_refills(
-    locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
-) -> tuple[list[Credit], list[Model]]:
+    locked: list[dict], changed: dict[int, dict[str, Any]], changes: _Changes, now: datetime
+) -> tuple[list[Credit], list[OrderEvent]]:
     events = [
         event_for(
             row["id"],
@@ -264,9 +267,10 @@ def _compare_product_order(row: dict, answer: UpstreamProductOrderStatus) -> dic
 
 
 def _finish_product_orders(
-    locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
-) -> tuple[list[Credit], list[Model]]:
-    credits, events = [], []
+    locked: list[dict], changed: dict[int, dict[str, Any]], changes: _Changes, now: datetime
+) -> tuple[list[Credit], list[OrderEvent]]:
+    credits: list[Credit] = []
+    events: list[OrderEvent] = []
     for row in locked:
         new = changed[row["id"]]
         status = new.get("status")
