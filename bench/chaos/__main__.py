@@ -44,7 +44,7 @@ def main() -> int:
     mode = SHORT if args.short else FULL
     started = time.monotonic()
     say(f"chaos {mode.name}: {mode.orders} orders, {mode.kills} kills, faults at {FAULT_RATE:.0%}")
-    stack = stack_start(seed=args.seed, busy_faults=mode.busy_faults)
+    stack = stack_start(seed=args.seed, busy_faults=mode.busy_seconds > 0)
     try:
         os.environ.update(stack.env)
         import django
@@ -80,12 +80,15 @@ def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, 
         for number, key in enumerate(keys)
     ]
     killer = threading.Thread(target=kill_loop, args=(stack, mode, rng), name="killer")
-    for thread in [*placers, killer]:
+    threads = [*placers, killer]
+    if mode.busy_seconds:
+        threads.append(threading.Timer(mode.busy_seconds, _recover, args=(stack,)))
+    for thread in threads:
         thread.start()
-    for thread in placers:
-        thread.join()
-    say(f"placed {len(placed.order_by_link)} orders; the provider stops refusing adds, settling")
-    stack.control("config", **dict.fromkeys(BUSY_FAULTS, 0))
+    for thread in threads:
+        if thread is not killer:
+            thread.join()
+    say(f"placed {len(placed.order_by_link)} orders; settling")
     started = time.monotonic()
     killer.join()
     settle(mode, started)
@@ -105,6 +108,12 @@ def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, 
         "answers": dict(placed.answers),
     }
     return findings, figures
+
+
+def _recover(stack: Stack) -> None:
+    """The provider stops refusing adds for lack of funds or with leaked message keys."""
+    stack.control("config", **dict.fromkeys(BUSY_FAULTS, 0))
+    say("the provider no longer refuses adds (busy faults off)")
 
 
 def kill_loop(stack: Stack, mode: Mode, rng: random.Random) -> None:

@@ -26,8 +26,9 @@ class Mode:
     place_seconds: float  # the orders are spread over this long
     kill_gap: tuple[float, float]  # seconds between a worker's ready and its kill
     settle_seconds: float  # at most this long for the stack to finish what it can
-    # The busy faults pause forwarding for two minutes each: the short run leaves them out.
-    busy_faults: bool = True
+    # The busy faults (no funds, leaked message keys) pause all forwarding to the provider for
+    # two minutes each, so they run only this long from the start; 0 leaves them out.
+    busy_seconds: float = 40
 
 
 FULL = Mode(
@@ -35,9 +36,9 @@ FULL = Mode(
     orders=300,
     resellers=4,
     kills=12,
-    place_seconds=150,
-    kill_gap=(3, 12),
-    settle_seconds=420,
+    place_seconds=240,
+    kill_gap=(8, 22),
+    settle_seconds=300,
 )
 SHORT = Mode(
     "short",
@@ -47,7 +48,7 @@ SHORT = Mode(
     place_seconds=20,
     kill_gap=(2, 5),
     settle_seconds=110,
-    busy_faults=False,
+    busy_seconds=0,
 )
 
 
