@@ -155,7 +155,6 @@ def settle(mode: Mode, started: float) -> None:
 
 
 def check(stack: Stack, placed: Placed) -> checks.Findings:
-    from django.conf import settings
 
     from orders.models import Order
 
@@ -173,12 +172,7 @@ def check(stack: Stack, placed: Placed) -> checks.Findings:
     checks.check_purchases(orders, upstream, adds, findings)
     checks.check_money(orders, upstream, findings)
     checks.check_ledger(stack.env, findings)
-    checks.check_polling(
-        stack.restarts,
-        settings.PANEL_POLL_SECONDS,
-        settings.PANEL_PROVIDER_READ_TIMEOUT,
-        findings,
-    )
+    checks.check_polling(stack.restarts, findings)
     findings.figures["final_orders"] = sum(order.is_final for order in orders)
     findings.figures["by_status"] = dict(sorted(_count(o.status for o in orders).items()))
     return findings
@@ -204,6 +198,7 @@ def report(
             "back_after": round(r.ready_at - r.killed_at, 1),
             "due": r.due_at_kill,
             "leased": r.leased_at_kill,
+            "leased_still_waiting": r.leased_still_waiting,
             "poll_resumed_after": None if r.resumed_after is None else round(r.resumed_after, 1),
         }
         for r in stack.restarts

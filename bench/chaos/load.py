@@ -6,14 +6,20 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
+from django.utils.timezone import now as timezone_now
 
+from bench.chaos.checks import poll_limit
 from bench.chaos.stack import Restart, Stack
 from tests.e2e.processes import manage
 
 RESELLER_BALANCE = "100000.00"
+# A row whose next poll is this far off was claimed by a round (its lease), not backed off:
+# FAST_PANEL backs off at most 2 s.
+LEASED_AFTER_SECONDS = 60
 POLL_WATCH_INTERVAL = 0.25
 
 
@@ -187,30 +193,42 @@ class PollWatch(threading.Thread):
 def kill_and_restart(stack: Stack, due_counts: "DueCounter") -> Restart:
     restart = stack.kill_worker()
     # Counted while no worker runs: a lease seen now was taken by the round that was killed.
-    restart.due_at_kill, restart.leased_at_kill = due_counts()
+    restart.due_at_kill, restart.leased_at_kill = due_counts.count()
+    leases = due_counts.leases()
     stack.start_worker()
     restart.ready_at = time.monotonic()
+    if leases:
+        time.sleep(poll_limit())
+        restart.leased_still_waiting = due_counts.still_leased(leases)
     return restart
 
 
 class DueCounter:
-    """How many sent, unfinished orders a poll round should pick up right now."""
+    """Sent, unfinished orders that a poll round should pick up right now, and the rows a
+    killed round had claimed (their `next_poll_at` pushed out by the claim's lease)."""
 
-    def __call__(self) -> tuple[int, int]:
-        from datetime import timedelta
-
-        from django.utils import timezone
-
+    def _unfinished(self) -> Any:
         from orders.models import FINAL_ORDER_STATUSES, DispatchState, Order
 
-        now = timezone.now()
-        unfinished = Order.objects.filter(dispatch_state=DispatchState.SENT).exclude(
+        return Order.objects.filter(dispatch_state=DispatchState.SENT).exclude(
             status__in=FINAL_ORDER_STATUSES
         )
-        due = unfinished.filter(next_poll_at__lte=now + timedelta(seconds=1)).count()
-        leased = unfinished.filter(next_poll_at__gt=now + timedelta(seconds=60)).count()
+
+    def count(self) -> tuple[int, int]:
+        now = timezone_now()
+        due = self._unfinished().filter(next_poll_at__lte=now + timedelta(seconds=1)).count()
+        leased = len(self.leases())
         return due + leased, leased
 
+    def leases(self) -> dict[int, datetime]:
+        later = timezone_now() + timedelta(seconds=LEASED_AFTER_SECONDS)
+        return dict(
+            self._unfinished().filter(next_poll_at__gt=later).values_list("pk", "next_poll_at")
+        )
 
-def money(value: object) -> Decimal:
-    return Decimal(str(value))
+    def still_leased(self, leases: dict[int, datetime]) -> int:
+        """How many of the claimed rows nobody has polled since: same lease, still unfinished."""
+        now_leases = dict(
+            self._unfinished().filter(pk__in=list(leases)).values_list("pk", "next_poll_at")
+        )
+        return sum(1 for pk, until in now_leases.items() if until == leases[pk])

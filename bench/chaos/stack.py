@@ -61,6 +61,7 @@ class Restart:
     ready_at: float = 0.0
     due_at_kill: int = 0  # sent, unfinished orders whose poll was due (or leased) at the kill
     leased_at_kill: int = 0  # of those, rows the killed round had claimed for its lease
+    leased_still_waiting: int = 0  # of those, still unpolled two poll periods after ready
     resumed_after: float | None = None  # seconds from ready to the first status call upstream
 
 
