@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from orders.delivery_times import service_delivery_times_refresh
 from orders.models import Order, OrderStatus
