@@ -28,7 +28,7 @@ class UnreadFilter(admin.SimpleListFilter):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ("id", "updated_at", "user", "kind", "request", "subject", "status", "unread")
+    list_display = ("id", "unread", "subject", "user", "kind", "request", "status", "updated_at")
     list_filter = (UnreadFilter, "status", "kind", "request")
     search_fields = ("=id", "subject", "user__username", "payment_reference")
     list_select_related = ("user",)

@@ -20,7 +20,12 @@ class TicketForm(forms.Form):
     payment_reference = forms.CharField(
         label=_("Transaction reference"), required=False, max_length=120
     )
-    subject = forms.CharField(label=_("Title"), required=False, max_length=120)
+    subject = forms.CharField(
+        label=_("Title"),
+        required=False,
+        max_length=120,
+        help_text=_("Optional for order tickets: the request and the order IDs are used."),
+    )
     message = forms.CharField(
         label=_("Message"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6})
     )

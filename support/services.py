@@ -2,7 +2,7 @@
 admin's one-click refill and cancel of a ticket's orders (the same order services as the API)."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -187,9 +187,9 @@ def ticket_mark_read(*, ticket: Ticket, by_staff: bool) -> None:
 # --- The admin's one-click actions on a ticket's orders --------------------------------------
 
 
-def _refill_line(ticket: Ticket, order_id: int, now: object) -> str:
+def _refill_line(ticket: Ticket, order_id: int, now: datetime) -> str:
     recent = (
-        Refill.objects.filter(order_id=order_id, created_at__gte=now - REFILL_COOLDOWN)  # type: ignore[operator]
+        Refill.objects.filter(order_id=order_id, created_at__gte=now - REFILL_COOLDOWN)
         .order_by("-created_at")
         .first()
     )

@@ -179,3 +179,14 @@ def test_admin_ticket_views_need_their_permissions(client: Client, customer: Use
     assert page.status_code == 200 and "Send reply" not in page.content.decode()
     assert (reply.status_code, action.status_code, get_reply.status_code) == (403, 403, 403)
     assert ticket.messages.count() == 1
+
+
+def test_staff_see_tickets_waiting_for_an_answer_in_their_navigation(
+    client: Client, staff: User, customer: User
+) -> None:
+    ticket_open(user=customer, kind="other", subject="Q", message="Question")
+    client.force_login(staff)
+
+    page = client.get(reverse("dashboard")).content.decode()
+
+    assert "Tickets to answer" in page and reverse("admin:support_ticket_changelist") in page
