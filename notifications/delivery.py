@@ -173,7 +173,9 @@ def _send_one(row: Notification, connection: object, token: str, counts: Deliver
         _move([row.pk], token, Status.CLAIMED, status=Status.FAILED, error=repr(exc)[:500])
         counts.failed += 1
         return
-    if not _move([row.pk], token, Status.CLAIMED, status=Status.SENDING):
+    if not _move(
+        [row.pk], token, Status.CLAIMED, status=Status.SENDING, lease_until=timezone.now() + LEASE
+    ):
         return  # the lease ran out and another run took it
     try:
         connection.send_messages([message])  # type: ignore[attr-defined]
@@ -228,7 +230,8 @@ def telegram_deliver(*, token: str, counts: DeliveryCounts) -> int:
     if not rows:
         return 0
     pks = [row.pk for row in rows]
-    if _move(pks, token, Status.CLAIMED, status=Status.SENDING) != len(pks):
+    sending = {"status": Status.SENDING, "lease_until": timezone.now() + LEASE}
+    if _move(pks, token, Status.CLAIMED, **sending) != len(pks):
         held = Notification.objects.filter(pk__in=pks, claim_token=token, status=Status.SENDING)
         rows = list(held.order_by("id"))
         pks = [row.pk for row in rows]

@@ -14,7 +14,8 @@ from decimal import Decimal
 from django.conf import settings
 
 from accounts.models import User
-from notifications.models import Channel, Kind, Notification, Preferences
+from core.money import money_str
+from notifications.models import EMAIL_KINDS, Channel, Kind, Notification, Preferences
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def order_final_event(*, order_id: int, user_id: int, status: str, refund: Decim
         kind=Kind.ORDER_FINAL,
         channel=Channel.EMAIL,
         user_id=user_id,
-        payload={"order_id": order_id, "status": status, "refund": str(refund)},
+        payload={"order_id": order_id, "status": status, "refund": money_str(refund)},
         ref=order_id,
     )
 
@@ -132,7 +133,7 @@ def notify_ticket_answered(*, ticket_id: int, message_id: int, user_id: int, sub
 def notify_deposit_credited(*, deposit_id: int, user_id: int, amount: Decimal) -> None:
     """For the payments app: call in the transaction that credits the deposit. Safe to call
     again for the same deposit (webhook replays): the keys make it once."""
-    payload = {"deposit_id": deposit_id, "amount": str(amount), "user_id": user_id}
+    payload = {"deposit_id": deposit_id, "amount": money_str(amount), "user_id": user_id}
     notifications_add(
         events=[
             Event(
@@ -163,7 +164,11 @@ def notify_deposit_unmatched(*, reference: str, amount: Decimal, gateway: str) -
                 key=f"deposit-unmatched:{gateway}:{reference}",
                 kind=Kind.OPS_DEPOSIT_UNMATCHED,
                 channel=Channel.TELEGRAM,
-                payload={"reference": reference[:120], "amount": str(amount), "gateway": gateway},
+                payload={
+                    "reference": reference[:120],
+                    "amount": money_str(amount),
+                    "gateway": gateway,
+                },
             )
         ]
     )
@@ -178,7 +183,11 @@ def notify_provider_low_balance(
                 key=f"provider-low-balance:{provider_id}:{checked_at.isoformat()}",
                 kind=Kind.OPS_LOW_BALANCE,
                 channel=Channel.TELEGRAM,
-                payload={"name": name, "balance": str(balance), "threshold": str(threshold)},
+                payload={
+                    "name": name,
+                    "balance": money_str(balance),
+                    "threshold": money_str(threshold),
+                },
                 ref=provider_id,
             )
         ]
@@ -212,15 +221,7 @@ def preferences_for(*, user: User) -> Preferences:
 def preferences_update(*, user: User, email_kinds: Iterable[str]) -> Preferences:
     """Turn on exactly the email kinds given, the others off."""
     wanted = set(email_kinds)
-    values = {
-        f"email_{kind}": kind in wanted
-        for kind in (
-            Kind.ORDER_FINAL,
-            Kind.REFILL_FINAL,
-            Kind.TICKET_ANSWERED,
-            Kind.DEPOSIT_CREDITED,
-        )
-    }
+    values = {f"email_{kind}": kind in wanted for kind in EMAIL_KINDS}
     preferences, _ = Preferences.objects.update_or_create(user=user, defaults=values)
     return preferences
 

@@ -191,3 +191,17 @@ def test_operator_alerts_are_not_written_while_telegram_is_off(
     needs_review_alerts_collect()
 
     assert not Notification.objects.exists()
+
+
+def test_a_refill_the_provider_rejects_at_once_gets_its_row(
+    sent: Callable[..., Order],
+) -> None:
+    # given a completed order whose provider refuses refills (upstream it is still running)
+    order = sent(quantity=1000, has_refill=True)
+    order_finalize(order_id=order.pk, status=OrderStatus.COMPLETED, actor="poller")
+    refill = refill_request(user=order.user, order_id=order.pk, source=Source.API)
+
+    assert refill_forward(refill_id=refill.pk) == "failed"
+
+    row = Notification.objects.get(kind=Kind.REFILL_FINAL)
+    assert row.payload == {"refill_id": refill.pk, "order_id": order.pk, "status": "Rejected"}
