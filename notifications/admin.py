@@ -22,12 +22,18 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("notifications.change_notification")
+
     @admin.action(
         description="Outcome unknown or failed → did not arrive: send again",
-        permissions=["change"],
+        permissions=["resend"],
     )
     def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         done = sum(

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -207,7 +208,7 @@ def test_emails_are_rendered_in_the_customers_language(
 
     [row] = order_emails(1)
     assert user_language(customer) == "en"
-    customer.language = "vi"  # type: ignore[attr-defined]
+    customer.language = "vi"
     seen: list[str | None] = []
 
     def spy(*args: object, **kwargs: object) -> str:
@@ -227,3 +228,28 @@ def test_customer_text_in_emails_is_not_html_escaped(customer: User) -> None:
     notify_ticket_answered(ticket_id=3, message_id=9, user_id=customer.pk, subject='Tom & "Jerry"')
     notifications_deliver()
     assert 'Tom & "Jerry"' in mail.outbox[0].body
+
+
+def test_the_admin_sends_an_unknown_row_again_only_with_the_permission(
+    order_emails: Callable[..., list[Notification]], client: Client, staff: User
+) -> None:
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    [row] = order_emails(1)
+    Notification.objects.update(status=Status.UNKNOWN)
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_notification"))
+    url = reverse("admin:notifications_notification_changelist")
+    data = {"action": "send_again", "_selected_action": [row.pk]}
+
+    client.force_login(viewer)
+    client.post(url, data)
+    assert Notification.objects.get().status == Status.UNKNOWN
+    client.force_login(staff)
+    assert (
+        client.get(reverse("admin:notifications_notification_change", args=[row.pk])).status_code
+        == 200
+    )
+    client.post(url, data)
+    assert Notification.objects.get().status == Status.PENDING
