@@ -212,3 +212,12 @@ PANEL_PROVIDER_READ_TIMEOUT = env.float("PANEL_PROVIDER_READ_TIMEOUT", default=3
 PANEL_POLL_CONCURRENCY = env.int("PANEL_POLL_CONCURRENCY", default=8)
 # Posts bought for a subscription ordered without `posts` (charged as max × this many).
 PANEL_SUBSCRIPTION_DEFAULT_POSTS = env.int("PANEL_SUBSCRIPTION_DEFAULT_POSTS", default=10)
+
+# --- Input limits (hardening) -------------------------------------------------------------------
+# The largest request body /api/v2 reads: 100 ids or a long comment list fit many times over.
+PANEL_API_MAX_BODY_BYTES = env.int("PANEL_API_MAX_BODY_BYTES", default=256 * 1024)
+# Pages refuse text PostgreSQL cannot store (NUL) with a 400, before a view queries with it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "panel.middleware.StorableInputMiddleware",
+)
