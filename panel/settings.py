@@ -221,3 +221,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
     "panel.middleware.StorableInputMiddleware",
 )
+# Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
+CELERY_BEAT_SCHEDULE["form-submissions-purge"] = {
+    "task": "accounts.tasks.form_submissions_purge_task",
+    "schedule": timedelta(hours=6),
+}
