@@ -248,3 +248,26 @@ def test_api_multipart_fields_still_work(
         quantity=service.min,
     )
     assert Order.objects.get(pk=answer["order"]).user == reseller
+
+
+def test_api_query_string_with_invalid_utf8_is_an_incorrect_request(
+    client: Client, reseller_key: str, service: Service
+) -> None:
+    response = client.get(
+        f"{URL}?key={reseller_key}&action=add&service={service.pk}&quantity=100&link=%C3%28"
+    )
+    assert json.loads(response.content) == {"error": "Incorrect request"}
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/orders/99999999999999999999/",
+        "/admin/orders/order/99999999999999999999/change/",
+        "/admin/orders/order/99999999999999999999/found-upstream/",
+    ],
+)
+def test_ids_past_the_largest_key_are_not_found(client: Client, staff: User, url: str) -> None:
+    client.force_login(staff)
+    assert client.get(url, follow=True).status_code in (200, 404)
