@@ -21,3 +21,9 @@ def is_storable(text: str) -> bool:
 def is_intact(text: str) -> bool:
     """Storable, and not carrying the mark of undecodable bytes."""
     return is_storable(text) and REPLACEMENT_CHARACTER not in text
+
+
+def strip_unstorable(text: str) -> str:
+    """`text` without what the database cannot store; for what other systems send us, where
+    refusing the whole answer would be worse than dropping an invisible character."""
+    return _UNSTORABLE.sub("", text)

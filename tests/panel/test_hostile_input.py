@@ -271,3 +271,27 @@ def test_api_query_string_with_invalid_utf8_is_an_incorrect_request(
 def test_ids_past_the_largest_key_are_not_found(client: Client, staff: User, url: str) -> None:
     client.force_login(staff)
     assert client.get(url, follow=True).status_code in (200, 404)
+
+
+# --- What providers send -------------------------------------------------------------------------
+
+
+def test_provider_text_loses_what_the_database_cannot_store() -> None:
+    from providers.client.parsing import decode_json
+
+    body = rb'[{"name": "Likes\u0000 \ud800HQ", "desc": "fast \ud83d\ude00", "1\u0000": 2}]'
+    assert decode_json(body) == [{"name": "Likes HQ", "desc": "fast \U0001f600", "1": 2}]
+
+
+def test_a_catalog_with_a_nul_in_a_name_still_syncs(catalog: Provider, sandbox: Any) -> None:
+    from providers.services import catalog_sync
+
+    service = Service.objects.filter(provider=catalog).order_by("pk").first()
+    with sandbox.state.lock:
+        sandbox.state.services[int(service.upstream_id)].name = "Bad\x00name"
+        sandbox.state.catalog_changed()
+
+    catalog_sync(provider=catalog)
+
+    service.refresh_from_db()
+    assert service.name == "Badname"
