@@ -134,3 +134,12 @@ def test_poll_round_skips_while_a_live_worker_polls_and_resumes_after_it_is_kill
 
     # then: the next round polls within moments, not minutes later
     assert order.next_poll_at.year > 2000
+
+
+def test_the_embedded_setup_locks_with_a_file_that_dies_with_the_process() -> None:
+    from core.locks import _file_lock
+
+    with _file_lock("test-file-lock") as first, _file_lock("test-file-lock") as second:
+        assert (first, second) == (True, False)
+    with _file_lock("test-file-lock") as again:
+        assert again
