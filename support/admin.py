@@ -10,9 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
 from core.errors import PanelError
+from core.permissions import requires_permission
 from support import services
 from support.models import OrderRequest, Ticket, TicketKind
 from support.selectors import UNREAD_BY_STAFF, tickets_for_staff
+
+REPLY = "support.reply_ticket"
+ORDER_ACTIONS = "support.run_ticket_order_actions"
 
 
 class UnreadFilter(admin.SimpleListFilter):
@@ -69,10 +73,10 @@ class TicketAdmin(admin.ModelAdmin):
         return False
 
     def has_reply_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("support.reply_ticket")
+        return request.user.has_perm(REPLY)
 
     def has_order_actions_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("support.run_ticket_order_actions")
+        return request.user.has_perm(ORDER_ACTIONS)
 
     @admin.action(description="Close the selected tickets", permissions=["reply"])
     def close(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
@@ -131,10 +135,9 @@ class TicketAdmin(admin.ModelAdmin):
         if request.method != "POST":
             raise PermissionDenied
 
+    @requires_permission(REPLY)
     def reply_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._post_only(request)
-        if not self.has_reply_permission(request):
-            raise PermissionDenied
         ticket = get_object_or_404(Ticket, pk=pk)
         try:
             services.ticket_answer(
@@ -146,10 +149,9 @@ class TicketAdmin(admin.ModelAdmin):
             self.message_user(request, "Reply sent; the customer gets an email.")
         return self._back(pk)
 
+    @requires_permission(ORDER_ACTIONS)
     def order_action_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         self._post_only(request)
-        if not self.has_order_actions_permission(request):
-            raise PermissionDenied
         ticket = get_object_or_404(Ticket, pk=pk)
         try:
             message = services.ticket_order_action(

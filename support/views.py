@@ -3,11 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import form_tokens
 from core.errors import PanelError
 from support import services
 from support.forms import ReplyForm, TicketForm
@@ -25,15 +28,30 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     return render(request, "support/ticket_list.html", {"page": page})
 
 
+def _open_once(request: HttpRequest, form: TicketForm) -> Ticket:
+    """Open the ticket under the form's one-time token: a double submit opens one ticket."""
+    token = request.POST.get(form_tokens.FIELD)
+    with transaction.atomic():
+        form_tokens.form_submission_claim(user=request.user, token=token)
+        ticket = services.ticket_open(user=request.user, **form.cleaned_data)
+        url = reverse("ticket_detail", args=[ticket.pk])
+        form_tokens.form_submission_record(user=request.user, token=token, result_url=url)
+    return ticket
+
+
 @login_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
     initial = {"kind": request.GET.get("kind", ""), "order_ids": request.GET.get("order", "")[:20]}
     form = TicketForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.ticket_open(user=request.user, **form.cleaned_data)
+            ticket = _open_once(request, form)
+        except form_tokens.AlreadySubmitted as done:
+            return redirect(done.result_url or reverse("ticket_list"))
         except services.TicketFieldError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except PanelError as exc:  # an expired form token
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("Your ticket was sent. We answer here and by email."))
             return redirect("ticket_detail", pk=ticket.pk)

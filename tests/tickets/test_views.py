@@ -14,6 +14,8 @@ from support.models import Ticket, TicketStatus
 from support.services import ticket_answer, ticket_open
 from tests.factories import UserFactory
 
+TOKEN = "t" * 32
+
 
 @pytest.fixture
 def customer_client(client: Client, customer: User) -> Client:
@@ -28,15 +30,15 @@ def test_a_customer_opens_a_ticket_and_reads_the_thread(
     page = customer_client.get(reverse("ticket_new"))
     assert page.status_code == 200 and 'name="order_ids"' in page.content.decode()
 
-    response = customer_client.post(
-        reverse("ticket_new"),
-        {"kind": "order", "request": "refill", "order_ids": str(order.pk), "message": "Drop"},
-    )
+    fields = {"kind": "order", "request": "refill", "order_ids": str(order.pk), "message": "Drop"}
+    response = customer_client.post(reverse("ticket_new"), {**fields, "form_token": TOKEN})
+    again = customer_client.post(reverse("ticket_new"), {**fields, "form_token": TOKEN})
 
-    ticket = Ticket.objects.get()
+    ticket = Ticket.objects.get()  # the double submit opened one ticket
     assert response.status_code == 302 and response.url == reverse(
         "ticket_detail", args=[ticket.pk]
     )
+    assert again.status_code == 302 and again.url == response.url
     thread = customer_client.get(response.url).content.decode()
     assert "Drop" in thread and f"#{order.pk}" in thread
 
@@ -47,7 +49,13 @@ def test_the_form_shows_an_unknown_order_beside_its_field(
     theirs = completed(user=other_reseller)
     response = customer_client.post(
         reverse("ticket_new"),
-        {"kind": "order", "request": "cancel", "order_ids": str(theirs.pk), "message": "x"},
+        {
+            "kind": "order",
+            "request": "cancel",
+            "order_ids": str(theirs.pk),
+            "message": "x",
+            "form_token": TOKEN,
+        },
     )
     assert response.status_code == 200
     assert f"Unknown order ID: {theirs.pk}" in response.content.decode()
@@ -190,3 +198,11 @@ def test_staff_see_tickets_waiting_for_an_answer_in_their_navigation(
     page = client.get(reverse("dashboard")).content.decode()
 
     assert "Tickets to answer" in page and reverse("admin:support_ticket_changelist") in page
+
+
+def test_a_ticket_form_without_its_token_opens_nothing(customer_client: Client) -> None:
+    response = customer_client.post(
+        reverse("ticket_new"), {"kind": "other", "subject": "Q", "message": "Question"}
+    )
+    assert response.status_code == 200 and "expired" in response.content.decode()
+    assert not Ticket.objects.exists()
