@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from core.errors import PanelError
+from core.permissions import permission_for, requires_permission
 from orders.admin_forms import AdminOrderForm, UpstreamIdForm
 from orders.models import (
     CancelRequest,
@@ -30,6 +31,8 @@ from orders.services import (
     dispatch_resolve_resend,
     order_place,
 )
+
+RESOLVE = "{app_label}.change_{model_name}"
 
 # Where an order or product order stands with its provider, shown the same on both.
 if TYPE_CHECKING:
@@ -82,6 +85,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        """Resolving a review moves status and money through the services: the model's change
+        permission, though this admin edits no field by hand."""
+        return request.user.has_perm(permission_for(self, RESOLVE))
+
 
 class ReviewActionsMixin(_ModelAdminBase):
     """Resolving requests whose upstream outcome is unknown: a person decides, never a retry."""
@@ -99,6 +107,7 @@ class ReviewActionsMixin(_ModelAdminBase):
             *super().get_urls(),
         ]
 
+    @requires_permission(RESOLVE)
     def found_upstream_view(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         row = get_object_or_404(self.review_model, pk=pk)
         form = UpstreamIdForm(request.POST or None)
@@ -128,7 +137,9 @@ class ReviewActionsMixin(_ModelAdminBase):
         }
         return TemplateResponse(request, "admin/orders/found_upstream.html", context)
 
-    @admin.action(description="Needs review → not at the provider: send again")
+    @admin.action(
+        description="Needs review → not at the provider: send again", permissions=["resolve"]
+    )
     def resend(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         self._resolve(
             request,
@@ -137,7 +148,7 @@ class ReviewActionsMixin(_ModelAdminBase):
             "queued again",
         )
 
-    @admin.action(description="Needs review → cancel and refund in full")
+    @admin.action(description="Needs review → cancel and refund in full", permissions=["resolve"])
     def cancel_and_refund(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         self._resolve(
             request,
@@ -248,6 +259,7 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.add_order")
 
+    @requires_permission("orders.add_order")
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
@@ -357,7 +369,9 @@ class RefillAdmin(ReadOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Needs review → not at the provider: send again")
+    @admin.action(
+        description="Needs review → not at the provider: send again", permissions=["resolve"]
+    )
     def resend(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         done = 0
         for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
@@ -388,12 +402,15 @@ class CancelRequestAdmin(ReadOnlyAdmin):
         return False
 
     @admin.action(
-        description="Needs review → the provider accepted the cancel (poll the order now)"
+        description="Needs review → the provider accepted the cancel (poll the order now)",
+        permissions=["resolve"],
     )
     def mark_accepted(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         self._settle(request, queryset, CancelRequest.Outcome.ACCEPTED)
 
-    @admin.action(description="Needs review → the provider did not cancel it")
+    @admin.action(
+        description="Needs review → the provider did not cancel it", permissions=["resolve"]
+    )
     def mark_rejected(self, request: AuthenticatedRequest, queryset: QuerySet) -> None:
         self._settle(request, queryset, CancelRequest.Outcome.REJECTED)
 

@@ -19,6 +19,7 @@ from orders.models import (
     ProductOrder,
     ProductOrderStatus,
 )
+from orders.notify import Finished, notify_finished_rows
 from orders.services.events import event_record
 
 _Row = TypeVar("_Row", Order, ProductOrder)
@@ -113,6 +114,7 @@ def _finalize(
             actor=actor,
             actor_user=actor_user,
         )
+        notify_finished_rows(model, [Finished(row.pk, row.user_id, status, refund)])
     return row
 
 
