@@ -29,6 +29,8 @@ from bench.chaos.load import (  # noqa: E402
 from bench.chaos.stack import BUSY_FAULTS, FAULT_RATE, Stack, stack_start  # noqa: E402
 
 SETTLE_CHECK_SECONDS = 2
+# A kill waits this long at most for something in flight (a send, a poll) to interrupt.
+WORK_WAIT_SECONDS = 150
 
 
 def say(text: str) -> None:
@@ -124,6 +126,7 @@ def kill_loop(stack: Stack, mode: Mode, rng: random.Random) -> None:
     try:
         while len(stack.restarts) < mode.kills:
             time.sleep(rng.uniform(*mode.kill_gap))
+            due_counts.wait_for_work(timeout=WORK_WAIT_SECONDS)
             restart = kill_and_restart(stack, due_counts)
             say(
                 f"kill {len(stack.restarts)}: worker back after "

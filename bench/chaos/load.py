@@ -43,8 +43,8 @@ FULL = Mode(
     resellers=4,
     kills=12,
     place_seconds=240,
-    kill_gap=(8, 22),
-    settle_seconds=300,
+    kill_gap=(6, 18),
+    settle_seconds=360,
 )
 SHORT = Mode(
     "short",
@@ -225,6 +225,20 @@ class DueCounter:
         return dict(
             self._unfinished().filter(next_poll_at__gt=later).values_list("pk", "next_poll_at")
         )
+
+    def wait_for_work(self, *, timeout: float) -> None:
+        """Until an order is being sent or followed: a kill then interrupts real work (while
+        the provider pauses forwarding, for instance, nothing is in flight)."""
+        from orders.models import DispatchState, Order
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if (
+                Order.objects.filter(dispatch_state=DispatchState.SENDING).exists()
+                or self._unfinished().exists()
+            ):
+                return
+            time.sleep(0.5)
 
     def still_leased(self, leases: dict[int, datetime]) -> int:
         """How many of the claimed rows nobody has polled since: same lease, still unfinished."""
