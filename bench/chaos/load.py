@@ -115,6 +115,7 @@ def place_orders(
     """One reseller's script: adds spread over the placing time, each with a client_ref so a
     retry after a lost answer cannot buy twice."""
     count = mode.orders // mode.resellers
+    own: list[int] = []
     start = time.monotonic()
     with httpx.Client(timeout=30) as client:
         for index in range(count):
@@ -130,12 +131,13 @@ def place_orders(
                 "quantity": str(int(service["min"]) * rng.randint(1, 3)),
                 "client_ref": f"chaos-{number}-{index}",
             }
-            _add(client, api_url, fields, link, placed)
+            if (order_id := _add(client, api_url, fields, link, placed)) is not None:
+                own.append(order_id)
             if index % 10 == 9:  # a reseller also reads what it placed
-                _read_statuses(client, api_url, key, placed)
+                _read_statuses(client, api_url, key, own[-100:], placed)
 
 
-def _add(client: httpx.Client, api_url: str, fields: dict, link: str, placed: Placed) -> None:
+def _add(client: httpx.Client, api_url: str, fields: dict, link: str, placed: Placed) -> int | None:
     for _ in range(3):
         try:
             response = client.post(api_url, data=fields)
@@ -148,14 +150,15 @@ def _add(client: httpx.Client, api_url: str, fields: dict, link: str, placed: Pl
         answer = response.json()
         if "order" in answer:
             placed.record(link, "order", int(answer["order"]))
-        else:
-            placed.record(link, f"error: {answer.get('error')}")
-        return
+            return int(answer["order"])
+        placed.record(link, f"error: {answer.get('error')}")
+        return None
+    return None
 
 
-def _read_statuses(client: httpx.Client, api_url: str, key: str, placed: Placed) -> None:
-    with placed.lock:
-        ids = list(placed.order_by_link.values())[-100:]
+def _read_statuses(
+    client: httpx.Client, api_url: str, key: str, ids: list[int], placed: Placed
+) -> None:
     if ids:
         answer = client.post(
             api_url, data={"key": key, "action": "status", "orders": ",".join(map(str, ids))}
