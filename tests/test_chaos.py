@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from orders.services.polling.engine import LEASE
+from orders.services.polling import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 # Defect 8 of issue 8, still open where this holds: a poll round SIGKILLed half-way leaves the
 # rows it claimed unpolled for the claim's whole lease (5 minutes), so a kill that lands in a
 # round fails the run. The marker lifts itself once the lease is short.
-POLL_STALL_AFTER_A_KILL = LEASE > timedelta(seconds=30)
+POLL_STALL_AFTER_A_KILL = getattr(engine, "LEASE", timedelta(0)) > timedelta(seconds=30)
 
 
 @pytest.mark.slow
