@@ -35,6 +35,7 @@ class BalanceTransaction(models.Model):
         CHARGE = "charge", "Charge"
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
+        BONUS = "bonus", "Bonus"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger"
@@ -45,6 +46,7 @@ class BalanceTransaction(models.Model):
     # Plain ids, not foreign keys: the ledger sits below the orders app and outlives any row.
     order_id = models.BigIntegerField(null=True, blank=True)
     product_order_id = models.BigIntegerField(null=True, blank=True)
+    deposit_id = models.BigIntegerField(null=True, blank=True)
     memo = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -70,6 +72,12 @@ class BalanceTransaction(models.Model):
                 fields=["product_order_id", "kind"],
                 condition=Q(product_order_id__isnull=False),
                 name="ledger_once_per_product_order_and_kind",
+            ),
+            # A deposit credits once and pays its bonus once, however often its webhook comes.
+            models.UniqueConstraint(
+                fields=["deposit_id", "kind"],
+                condition=Q(deposit_id__isnull=False),
+                name="ledger_once_per_deposit_and_kind",
             ),
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
             models.CheckConstraint(

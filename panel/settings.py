@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "accounts",
+    "payments",
     "providers",
     "orders",
     "panel",
@@ -212,3 +213,29 @@ PANEL_PROVIDER_READ_TIMEOUT = env.float("PANEL_PROVIDER_READ_TIMEOUT", default=3
 PANEL_POLL_CONCURRENCY = env.int("PANEL_POLL_CONCURRENCY", default=8)
 # Posts bought for a subscription ordered without `posts` (charged as max × this many).
 PANEL_SUBSCRIPTION_DEFAULT_POSTS = env.int("PANEL_SUBSCRIPTION_DEFAULT_POSTS", default=10)
+
+# --- Sign-up, email and payments (issue 9) -------------------------------------------------
+# consolemail:// prints mail (make run), smtp+tls://user:password@host:587 sends it.
+EMAIL_CONFIG = env.email_url("EMAIL_URL")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+# A new account stays inactive until the emailed link is opened. On unless said otherwise:
+# a production panel must not hand out accounts for addresses nobody owns.
+PANEL_REQUIRE_EMAIL_CONFIRMATION = env.bool("PANEL_REQUIRE_EMAIL_CONFIRMATION", default=True)
+# Staff must enrol a TOTP device before they reach the admin.
+PANEL_STAFF_2FA = env.bool("PANEL_STAFF_2FA", default=True)
+# Failed logins allowed per window, per client address and per username, before a lockout.
+PANEL_LOGIN_FAILURES = env.int("PANEL_LOGIN_FAILURES", default=10)
+PANEL_LOGIN_LOCKOUT_MINUTES = env.int("PANEL_LOGIN_LOCKOUT_MINUTES", default=15)
+# The bank account customers transfer to (VietQR) and the keys of the services that report the
+# transfers. Empty means not configured: the admin's gateway settings may supply or override them.
+PANEL_BANK_BIN = env.str("PANEL_BANK_BIN", default="")
+PANEL_BANK_ACCOUNT = env.str("PANEL_BANK_ACCOUNT", default="")
+PANEL_BANK_ACCOUNT_NAME = env.str("PANEL_BANK_ACCOUNT_NAME", default="")
+PANEL_TRANSFER_PREFIX = env.str("PANEL_TRANSFER_PREFIX", default="NAP")
+PANEL_SEPAY_API_KEY = env.str("PANEL_SEPAY_API_KEY", default="")
+PANEL_CASSO_CHECKSUM_KEY = env.str("PANEL_CASSO_CHECKSUM_KEY", default="")
+# VND per one unit of the panel currency; empty means bank transfers are not offered.
+PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
+# How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
+PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)

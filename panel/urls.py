@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/", views.api_docs, name="api_docs"),
     path("", include("providers.urls")),
     path("", include("orders.urls")),
+    path("", include("payments.urls")),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

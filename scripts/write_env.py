@@ -36,6 +36,11 @@ def main() -> int:
             }
         ),
         "CACHE_URL": f"filecache://{var / 'cache'}",
+        # The demo stays two commands: mail goes to the console, sign-ups are active at once,
+        # and the demo admin reaches the admin without enrolling a second factor.
+        "EMAIL_URL": "consolemail://",
+        "PANEL_REQUIRE_EMAIL_CONFIRMATION": "False",
+        "PANEL_STAFF_2FA": "False",
     }
     lines = []
     for line in (ROOT / ".env.example").read_text().splitlines():
