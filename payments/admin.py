@@ -157,7 +157,43 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
 class GatewaySettingsForm(forms.ModelForm):
     """Credentials are write-only: blank keeps the stored value, they are never shown again."""
 
-    secret_names = sorted({name for names in SECRET_FIELDS.values() for name in names})
+    secret_names = (
+        "sepay_api_key",
+        "casso_checksum_key",
+        "secret_key",
+        "webhook_secret",
+        "merchant_id",
+        "payment_key",
+    )
+
+    sepay_api_key = forms.CharField(
+        required=False, widget=forms.PasswordInput, label=gettext_lazy("SePay API key")
+    )
+    casso_checksum_key = forms.CharField(
+        required=False, widget=forms.PasswordInput, label=gettext_lazy("Casso checksum key")
+    )
+    secret_key = forms.CharField(
+        required=False, widget=forms.PasswordInput, label=gettext_lazy("Stripe secret key")
+    )
+    webhook_secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput,
+        label=gettext_lazy("Stripe webhook signing secret"),
+    )
+    merchant_id = forms.CharField(
+        required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus merchant id")
+    )
+    payment_key = forms.CharField(
+        required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus payment key")
+    )
+    api_base = forms.URLField(
+        assume_scheme="https",
+        required=False,
+        label=gettext_lazy("API base URL"),
+        help_text=gettext_lazy(
+            "Only to point Stripe or Cryptomus at a test server; empty is the real API."
+        ),
+    )
 
     class Meta:
         model = GatewaySettings
@@ -178,20 +214,10 @@ class GatewaySettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         stored = self.instance.secrets if self.instance.pk else {}
         for name in self.secret_names:
-            is_set = bool(stored.get(name))
-            self.fields[name] = forms.CharField(
-                required=False,
-                widget=forms.PasswordInput(render_value=False),
-                label=name.replace("_", " ").capitalize(),
-                help_text=_("Set; leave empty to keep it.") if is_set else _("Not set."),
+            self.fields[name].help_text = (
+                _("Set; leave empty to keep it.") if stored.get(name) else _("Not set.")
             )
-        self.fields["api_base"] = forms.URLField(
-            required=False,
-            label=_("API base URL"),
-            help_text=_(
-                "Only to point Stripe or Cryptomus at a test server; empty is the real API."
-            ),
-        )
+        self.fields["api_base"].initial = stored.get("api_base", "")
 
     def clean_transfer_prefix(self) -> str:
         prefix = self.cleaned_data["transfer_prefix"].strip().upper()

@@ -39,5 +39,3 @@ def cryptomus_gateway(db: None) -> GatewaySettings:
     row.secrets = {"merchant_id": "merchant-uuid", "payment_key": CRYPTOMUS_KEY}
     row.save()
     return row
-
-

@@ -82,7 +82,9 @@ def post_casso(client: Client, body: dict, *, signature: str | None = None) -> o
     )
 
 
-def post_stripe(client: Client, event: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, stamp: int | None = None) -> object:
+def post_stripe(
+    client: Client, event: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, stamp: int | None = None
+) -> object:
     payload = json.dumps(event)
     stamp = stamp if stamp is not None else int(time.time())
     v1 = hmac.new(secret.encode(), f"{stamp}.{payload}".encode(), hashlib.sha256).hexdigest()
@@ -97,7 +99,7 @@ def post_stripe(client: Client, event: dict, *, secret: str = STRIPE_WEBHOOK_SEC
 def cryptomus_signed(data: dict, *, key: str = CRYPTOMUS_KEY) -> dict:
     # The documented PHP: md5(base64_encode(json_encode($data, JSON_UNESCAPED_UNICODE)) . $key)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/")
-    digest = hashlib.md5(base64.b64encode(text.encode()) + key.encode()).hexdigest()
+    digest = hashlib.md5(base64.b64encode(text.encode()) + key.encode()).hexdigest()  # noqa: S324
     return {**data, "sign": digest}
 
 

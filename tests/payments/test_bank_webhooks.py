@@ -36,7 +36,9 @@ def test_sepay_transfer_with_the_memo_credits_the_customer(client: Client, custo
     # when
     response = post_sepay(
         client,
-        sepay_body(transfer_id=92704, amount=250000, content=f"MBVCB.123 nap{customer.pk} chuyen tien"),
+        sepay_body(
+            transfer_id=92704, amount=250000, content=f"MBVCB.123 nap{customer.pk} chuyen tien"
+        ),
     )
     # then
     assert response.status_code == 200
@@ -133,7 +135,9 @@ def test_admin_rejects_an_unmatched_transfer(client: Client, staff: User) -> Non
     assert "returned" in deposit.reason
 
 
-def test_transfer_above_the_gateway_maximum_waits_for_review(client: Client, customer: User) -> None:
+def test_transfer_above_the_gateway_maximum_waits_for_review(
+    client: Client, customer: User
+) -> None:
     GatewaySettings.objects.create(method=Method.BANK, max_amount=Decimal("1000000"))
     post_sepay(client, sepay_body(transfer_id=11, amount=2000000, content=f"NAP{customer.pk}"))
     deposit = Deposit.objects.get(external_id="11")
@@ -181,8 +185,12 @@ def test_sepay_malformed_body_is_refused(client: Client) -> None:
     assert not Deposit.objects.exists()
 
 
-def test_sepay_outgoing_transfer_is_acknowledged_and_ignored(client: Client, customer: User) -> None:
-    body = sepay_body(transfer_id=14, amount=100000, content=f"NAP{customer.pk}", transferType="out")
+def test_sepay_outgoing_transfer_is_acknowledged_and_ignored(
+    client: Client, customer: User
+) -> None:
+    body = sepay_body(
+        transfer_id=14, amount=100000, content=f"NAP{customer.pk}", transferType="out"
+    )
     assert post_sepay(client, body).status_code == 200
     assert not Deposit.objects.exists()
 
