@@ -239,3 +239,4 @@ PANEL_CASSO_CHECKSUM_KEY = env.str("PANEL_CASSO_CHECKSUM_KEY", default="")
 PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
 # How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
 PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
+MIDDLEWARE += ["accounts.middleware.StaffTwoFactorMiddleware"]
