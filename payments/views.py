@@ -56,7 +56,12 @@ def add_funds(request: HttpRequest) -> HttpResponse:
     context = {
         "bank": _bank_context(request, bank) if bank else None,
         "others": [
-            {"config": config, "label": Method(config.method).label, "form": AmountForm()}
+            {
+                "config": config,
+                "label": Method(config.method).label,
+                "low": money_str(config.min_amount) if config.min_amount else "",
+                "high": money_str(config.max_amount) if config.max_amount else "",
+            }
             for config in configs.values()
         ],
         "last_deposit_id": last_credited_deposit_id(user=request.user),

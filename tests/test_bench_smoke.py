@@ -36,4 +36,6 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "api_services_median",
         "api_add_rate_gunicorn",
         "api_minimal_drf_rate_gunicorn",
+        "webhooks_rate_gunicorn",
+        "webhook_latency_p95",
     } <= figures

@@ -31,11 +31,14 @@ from payments.models import Deposit, Gateway, Method
 from payments.services import (
     DepositOutcome,
     deposit_attach_external,
+    deposit_close_unpaid,
     deposit_confirm_paid,
     deposit_mark_review,
 )
 
 PAID_STATUSES = ("paid", "paid_over")
+# Final without payment: the pending deposit is closed.
+CLOSED_STATUSES = ("cancel", "fail", "system_fail")
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
@@ -118,8 +121,13 @@ class CryptomusGateway(PaymentGateway):
                 reason="Cryptomus: wrong amount paid",
                 payload=stored_payload(data),
             )
+        if status in CLOSED_STATUSES:
+            deposit_close_unpaid(
+                gateway=self.gateway, external_id=invoice, reason=f"Cryptomus: {status}"
+            )
+            return None
         if status not in PAID_STATUSES:
-            return None  # check, process, cancel…: nothing to credit yet
+            return None  # check, confirm_check, refund_*: nothing to credit
         currency = text_field(data, "currency").upper()
         if currency != config.currency:
             raise WebhookRejected("unknown currency")

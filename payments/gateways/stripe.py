@@ -19,13 +19,20 @@ from payments.gateways.base import (
     stored_payload,
 )
 from payments.models import Deposit, Gateway, Method
-from payments.services import DepositOutcome, deposit_attach_external, deposit_confirm_paid
+from payments.services import (
+    DepositOutcome,
+    deposit_attach_external,
+    deposit_close_unpaid,
+    deposit_confirm_paid,
+)
 
 # Stripe counts these currencies in whole units, every other one in hundredths.
 ZERO_DECIMAL_CURRENCIES = frozenset(
     "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
 )
 FULFIL_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+# The session can no longer be paid: its pending deposit is closed.
+CLOSE_EVENTS = ("checkout.session.expired", "checkout.session.async_payment_failed")
 
 
 def minor_units(amount: Decimal, currency: str) -> int:
@@ -103,11 +110,16 @@ class StripeGateway(PaymentGateway):
         return json_object(webhook.body)
 
     def apply(self, *, data: dict, config: GatewayConfig) -> DepositOutcome | None:
-        if data.get("type") not in FULFIL_EVENTS:
+        if data.get("type") not in (*FULFIL_EVENTS, *CLOSE_EVENTS):
             return None
         session = (data.get("data") or {}).get("object")
         if not isinstance(session, dict) or not isinstance(session.get("id"), str):
             raise WebhookRejected("malformed body")
+        if data["type"] in CLOSE_EVENTS:
+            deposit_close_unpaid(
+                gateway=self.gateway, external_id=session["id"], reason=f"Stripe: {data['type']}"
+            )
+            return None
         if session.get("payment_status") != "paid":
             return None  # a delayed method: async_payment_succeeded follows
         currency, total = session.get("currency"), session.get("amount_total")

@@ -10,6 +10,7 @@ from payments.services.crediting import (
 from payments.services.started import (
     deposit_abandon,
     deposit_attach_external,
+    deposit_close_unpaid,
     deposit_confirm_paid,
     deposit_mark_review,
     deposit_start,
@@ -21,6 +22,7 @@ __all__ = [
     "deposit_abandon",
     "deposit_assign",
     "deposit_attach_external",
+    "deposit_close_unpaid",
     "deposit_confirm_paid",
     "deposit_create_manual",
     "deposit_mark_review",

@@ -109,3 +109,10 @@ def deposit_abandon(*, deposit_id: int, reason: str) -> None:
     Deposit.objects.filter(pk=deposit_id, status=Status.PENDING).update(
         status=Status.REJECTED, reason=reason[:255]
     )
+
+
+def deposit_close_unpaid(*, gateway: str, external_id: str, reason: str) -> None:
+    """The gateway says this payment will never complete (expired session, cancelled invoice)."""
+    Deposit.objects.filter(gateway=gateway, external_id=external_id, status=Status.PENDING).update(
+        status=Status.REJECTED, reason=reason[:255]
+    )

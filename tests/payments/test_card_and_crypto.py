@@ -240,3 +240,64 @@ def test_cryptomus_bad_sign_credits_nothing(
     assert post_cryptomus(Client(), forged).status_code == 401
     deposit.refresh_from_db()
     assert deposit.status == "pending"
+
+
+def test_expired_stripe_session_closes_its_deposit(
+    client: Client, customer: User, stub: str, stripe_gateway: GatewaySettings
+) -> None:
+    deposit = _start_stripe(client, customer, stub, stripe_gateway)
+    event = _session_event(deposit, kind="checkout.session.expired", payment_status="unpaid")
+    assert post_stripe(Client(), event).status_code == 200
+    deposit.refresh_from_db()
+    assert deposit.status == "rejected"
+    # a late "paid" for the closed session credits nothing
+    post_stripe(Client(), _session_event(deposit))
+    assert not BalanceTransaction.objects.filter(deposit_id=deposit.pk).exists()
+
+
+def test_cancelled_cryptomus_invoice_closes_its_deposit(
+    client: Client, customer: User, stub: str, cryptomus_gateway: GatewaySettings
+) -> None:
+    deposit = _start_cryptomus(client, customer, stub, cryptomus_gateway)
+    assert (
+        post_cryptomus(Client(), cryptomus_signed(_invoice(deposit, "cancel"))).status_code == 200
+    )
+    deposit.refresh_from_db()
+    assert deposit.status == "rejected"
+
+
+def test_admin_can_reject_an_abandoned_pending_deposit(
+    client: Client, customer: User, staff: User, stub: str, stripe_gateway: GatewaySettings
+) -> None:
+    from payments.services import deposit_reject
+
+    deposit = _start_stripe(client, customer, stub, stripe_gateway)
+    deposit_reject(deposit_id=deposit.pk, admin=staff, reason="never paid")
+    deposit.refresh_from_db()
+    assert deposit.status == "rejected"
+
+
+def test_rotate_secrets_moves_gateway_credentials_to_the_new_first_key(
+    stripe_gateway: GatewaySettings, settings: object
+) -> None:
+    from io import StringIO
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from core.secrets import _fernet
+
+    old_keys = list(settings.PANEL_ENCRYPTION_KEYS)
+    new_key = Fernet.generate_key().decode()
+    settings.PANEL_ENCRYPTION_KEYS = [new_key, *old_keys]
+    _fernet.cache_clear()
+    try:
+        call_command("rotate_secrets", stdout=StringIO())
+        settings.PANEL_ENCRYPTION_KEYS = [new_key]
+        _fernet.cache_clear()
+        assert (
+            GatewaySettings.objects.get(pk=stripe_gateway.pk).secrets["secret_key"] == "sk_test_123"
+        )
+    finally:
+        settings.PANEL_ENCRYPTION_KEYS = old_keys
+        _fernet.cache_clear()

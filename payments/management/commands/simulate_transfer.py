@@ -12,6 +12,7 @@ import httpx
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
+from core.money import balance_str
 from payments.config import gateway_config
 from payments.memo import memo_for
 from payments.models import Method
@@ -59,7 +60,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"POST {url} ({text!r}, {amount} VND) -> {response.status_code} {response.text}"
         )
-        self.stdout.write(f"balance of {user.username}: {user.balance} {user.currency}")
+        self.stdout.write(
+            f"balance of {user.username}: {balance_str(user.balance)} {user.currency}"
+        )
 
     def _sepay(
         self, key: str, transfer_id: int, amount: int, text: str, account: str
