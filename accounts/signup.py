@@ -7,6 +7,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import InvalidRequest
@@ -27,9 +28,9 @@ confirmation_tokens = ConfirmationTokenGenerator()
 def user_sign_up(*, username: str, email: str, password: str) -> User:
     """A customer account; inactive until confirmed when PANEL_REQUIRE_EMAIL_CONFIRMATION is on."""
     if User.objects.filter(username__iexact=username).exists():
-        raise InvalidRequest("This username is taken.")
+        raise InvalidRequest(_("This username is taken."))
     if User.objects.filter(email__iexact=email).exists():
-        raise InvalidRequest("An account with this email exists. Log in or reset your password.")
+        raise InvalidRequest(_("An account with this email exists. Log in or reset your password."))
     with transaction.atomic():
         user = User(
             username=username,
@@ -61,9 +62,9 @@ def user_confirm_email(*, uidb64: str, token: str) -> User:
     try:
         user = User.objects.get(pk=int(urlsafe_base64_decode(uidb64).decode()))
     except (ValueError, User.DoesNotExist, UnicodeDecodeError) as exc:
-        raise InvalidRequest("This confirmation link is not valid.") from exc
+        raise InvalidRequest(_("This confirmation link is not valid.")) from exc
     if user.is_active or not confirmation_tokens.check_token(user, token):
-        raise InvalidRequest("This confirmation link is not valid or was already used.")
+        raise InvalidRequest(_("This confirmation link is not valid or was already used."))
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
     return user

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from accounts.models import RecoveryCode, TwoFactorDevice, User
 from core.errors import InvalidRequest
@@ -32,7 +33,7 @@ def has_two_factor(user: User) -> bool:
 def two_factor_begin(*, user: User) -> str:
     """A fresh unconfirmed secret (replacing an unconfirmed one); returns the secret."""
     if has_two_factor(user):
-        raise InvalidRequest("Two-factor authentication is already on")
+        raise InvalidRequest(_("Two-factor authentication is already on"))
     secret = pyotp.random_base32()
     TwoFactorDevice.objects.update_or_create(
         user=user, defaults={"secret_encrypted": encrypt_secret(secret), "last_used_step": 0}
@@ -70,7 +71,7 @@ def two_factor_confirm(*, user: User, code: str) -> list[str]:
     """Turn two-factor on with a first code; returns the recovery codes (shown once)."""
     device = TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=True).first()
     if device is None or not _accept_totp(device, code):
-        raise InvalidRequest("That code is not valid. Check your phone's clock and try again.")
+        raise InvalidRequest(_("That code is not valid. Check your phone's clock and try again."))
     codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
     with transaction.atomic():
         TwoFactorDevice.objects.filter(pk=device.pk).update(confirmed_at=timezone.now())
@@ -98,7 +99,7 @@ def two_factor_verify(*, user: User, code: str) -> bool:
 
 def two_factor_disable(*, user: User, code: str) -> None:
     if not two_factor_verify(user=user, code=code):
-        raise InvalidRequest("That code is not valid.")
+        raise InvalidRequest(_("That code is not valid."))
     with transaction.atomic():
         TwoFactorDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()

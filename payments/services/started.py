@@ -8,9 +8,11 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import InvalidRequest
+from core.money import money_str
 from payments.config import GatewayConfig
 from payments.models import Deposit
 from payments.services.crediting import DepositOutcome, credit_locked, credited_amount_for
@@ -22,15 +24,21 @@ Status = Deposit.Status
 def deposit_start(*, user: User, gateway: str, config: GatewayConfig, amount: Decimal) -> Deposit:
     """A pending deposit of `amount` in the gateway's currency, inside its limits."""
     if not config.is_offered or config.rate is None:
-        raise InvalidRequest("This payment method is not available")
+        raise InvalidRequest(_("This payment method is not available"))
     if not amount.is_finite() or amount <= 0:
-        raise InvalidRequest("The amount must be positive")
+        raise InvalidRequest(_("The amount must be positive"))
     if config.min_amount is not None and amount < config.min_amount:
-        raise InvalidRequest(f"The minimum is {config.min_amount} {config.currency}")
+        raise InvalidRequest(
+            _("The minimum is %(amount)s %(currency)s")
+            % {"amount": money_str(config.min_amount), "currency": config.currency}
+        )
     if config.max_amount is not None and amount > config.max_amount:
-        raise InvalidRequest(f"The maximum is {config.max_amount} {config.currency}")
+        raise InvalidRequest(
+            _("The maximum is %(amount)s %(currency)s")
+            % {"amount": money_str(config.max_amount), "currency": config.currency}
+        )
     if credited_amount_for(amount=amount, rate=config.rate) <= 0:
-        raise InvalidRequest("The amount is too small")
+        raise InvalidRequest(_("The amount is too small"))
     return Deposit.objects.create(
         user=user,
         gateway=gateway,
@@ -69,7 +77,7 @@ def deposit_confirm_paid(
     with transaction.atomic():
         deposit = _find_locked(gateway=gateway, external_id=external_id, reference=reference)
         if deposit is None:
-            raise InvalidRequest("Unknown payment")
+            raise InvalidRequest(_("Unknown payment"))
         if deposit.status != Status.PENDING:
             return DepositOutcome(deposit=deposit, is_new=False)
         Deposit.objects.filter(pk=deposit.pk).update(
@@ -97,7 +105,7 @@ def deposit_mark_review(
     with transaction.atomic():
         deposit = _find_locked(gateway=gateway, external_id=external_id, reference=reference)
         if deposit is None:
-            raise InvalidRequest("Unknown payment")
+            raise InvalidRequest(_("Unknown payment"))
         if deposit.status != Status.PENDING:
             return DepositOutcome(deposit=deposit, is_new=False)
         Deposit.objects.filter(pk=deposit.pk).update(payload=payload)
