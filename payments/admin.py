@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from accounts.admin import UserAdmin
 from accounts.models import User
 from core.errors import PanelError
+from core.money import money_str
 from payments.config import SECRET_FIELDS
 from payments.forms import AssignForm, RejectForm
 from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
@@ -59,8 +60,9 @@ class DepositAdmin(ReadOnlyAdmin):
 
 @admin.register(UnmatchedDeposit)
 class UnmatchedDepositAdmin(ReadOnlyAdmin):
-    list_display = (*DEPOSIT_COLUMNS, "reason", "decide")
-    list_filter = ("status", "gateway")
+    # Narrow on purpose: the decision links stay visible beside the admin's side navigation.
+    list_display = ("id", "decide", "created_at", "gateway", "status", "paid", "memo")
+    list_filter = ("gateway",)
     search_fields = ("memo", "=external_id", "user__username")
     list_select_related = ("user",)
 
@@ -71,10 +73,14 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("payments.change_unmatcheddeposit")
 
+    @admin.display(description=gettext_lazy("Paid"))
+    def paid(self, obj: Deposit) -> str:
+        return f"{money_str(obj.amount)} {obj.currency}"
+
     @admin.display(description=gettext_lazy("Decide"))
     def decide(self, obj: Deposit) -> str:
         return format_html(
-            '<a class="button" href="{}">{}</a> <a href="{}">{}</a>',
+            '<a class="button" style="white-space:nowrap" href="{}">{}</a> <a href="{}">{}</a>',
             reverse("admin:payments_deposit_assign", args=[obj.pk]),
             _("Assign to user"),
             reverse("admin:payments_deposit_reject", args=[obj.pk]),
@@ -253,8 +259,28 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
         "updated_at",
     )
 
-    def get_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return [*GatewaySettingsForm.Meta.fields, *GatewaySettingsForm.secret_names, "api_base"]
+    fieldsets = (
+        (
+            None,
+            {"fields": ("method", "is_enabled", "currency", "rate", "min_amount", "max_amount")},
+        ),
+        (
+            gettext_lazy("Bank transfer (VietQR)"),
+            {
+                "fields": (
+                    "bank_bin",
+                    "bank_account",
+                    "bank_account_name",
+                    "transfer_prefix",
+                    "sepay_api_key",
+                    "casso_checksum_key",
+                )
+            },
+        ),
+        (gettext_lazy("Card (Stripe)"), {"fields": ("secret_key", "webhook_secret")}),
+        (gettext_lazy("Crypto (Cryptomus)"), {"fields": ("merchant_id", "payment_key")}),
+        (gettext_lazy("Testing"), {"classes": ("collapse",), "fields": ("api_base",)}),
+    )
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
