@@ -9,4 +9,4 @@ from payments.services.transfers import Transfer
 def receive(*, transfer: Transfer, account: str, config: GatewayConfig) -> DepositOutcome:
     if account.strip() != config.bank_account:
         raise WebhookRejected("not our account")
-    return deposit_receive_transfer(transfer=transfer)
+    return deposit_receive_transfer(transfer=transfer, config=config)

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from core.errors import InvalidRequest
-from payments.config import gateway_config
+from payments.config import GatewayConfig, gateway_config
 from payments.memo import user_id_in
 from payments.models import Deposit, Method
 from payments.services.crediting import DepositOutcome, credit_locked, credited_amount_for
@@ -69,14 +69,16 @@ def _park(deposit: Deposit, status: str, reason: str, *, user_id: int | None = N
     return deposit
 
 
-def deposit_receive_transfer(*, transfer: Transfer) -> DepositOutcome:
+def deposit_receive_transfer(
+    *, transfer: Transfer, config: GatewayConfig | None = None
+) -> DepositOutcome:
     """Record an incoming transfer once and credit it to the customer its memo names.
 
     A memo that names nobody leaves the deposit unmatched (the admin's queue); an amount
     outside the gateway's limits leaves it for review. Raises InvalidRequest when bank
     transfers are not configured (no rate) or the amount is not positive.
     """
-    config = gateway_config(method=Method.BANK)
+    config = config or gateway_config(method=Method.BANK)  # the webhook passes the one it checked
     if config.rate is None:
         raise InvalidRequest("Bank transfers are not configured")
     if transfer.amount <= 0 or credited_amount_for(amount=transfer.amount, rate=config.rate) <= 0:
