@@ -60,6 +60,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("health/", views.health, name="health"),
+    path("health/worker/", views.health_worker, name="health_worker"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin logs in through the panel's throttled, two-step login.
     path("admin/login/", PanelLoginView.as_view(), name="admin_login"),
