@@ -56,6 +56,21 @@ class DepositAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in Deposit._meta.fields]
+    actions = ["reject_abandoned"]
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.change_unmatcheddeposit")
+
+    @admin.action(
+        description=gettext_lazy("Reject selected pending deposits (never paid)"),
+        permissions=["decide"],
+    )
+    def reject_abandoned(self, request: HttpRequest, queryset: QuerySet[Deposit]) -> None:
+        closed = 0
+        for deposit in queryset.filter(status=Deposit.Status.PENDING):
+            deposit_reject(deposit_id=deposit.pk, admin=request.user, reason="never paid")
+            closed += 1
+        self.message_user(request, _("Rejected %(count)s pending deposit(s).") % {"count": closed})
 
 
 @admin.register(UnmatchedDeposit)

@@ -118,3 +118,23 @@ def test_gateway_settings_keep_credentials_encrypted_and_write_only(
 def test_admin_payment_pages_render(client: Client, staff: User, url: str) -> None:
     client.force_login(staff)
     assert client.get(url).status_code == 200
+
+
+def test_admin_rejects_abandoned_pending_deposits(
+    client: Client, customer: User, staff: User
+) -> None:
+    pending = Deposit.objects.create(
+        user=customer,
+        gateway="stripe",
+        amount=Decimal(5),
+        currency="USD",
+        rate=Decimal(1),
+        status="pending",
+    )
+    client.force_login(staff)
+    client.post(
+        "/admin/payments/deposit/",
+        {"action": "reject_abandoned", "_selected_action": [pending.pk]},
+    )
+    pending.refresh_from_db()
+    assert pending.status == "rejected" and "never paid" in pending.reason
