@@ -276,6 +276,20 @@ PANEL_POLL_CONCURRENCY = env.int("PANEL_POLL_CONCURRENCY", default=8)
 # Posts bought for a subscription ordered without `posts` (charged as max × this many).
 PANEL_SUBSCRIPTION_DEFAULT_POSTS = env.int("PANEL_SUBSCRIPTION_DEFAULT_POSTS", default=10)
 
+# --- Input limits (hardening) -------------------------------------------------------------------
+# The largest request body /api/v2 reads: 100 ids or a long comment list fit many times over.
+PANEL_API_MAX_BODY_BYTES = env.int("PANEL_API_MAX_BODY_BYTES", default=256 * 1024)
+# Pages refuse text PostgreSQL cannot store (NUL) with a 400, before a view queries with it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "panel.middleware.StorableInputMiddleware",
+)
+# Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
+CELERY_BEAT_SCHEDULE["form-submissions-purge"] = {
+    "task": "accounts.tasks.form_submissions_purge_task",
+    "schedule": timedelta(hours=6),
+}
+
 # --- Sign-up, email and payments (issue 9) -------------------------------------------------
 # consolemail:// prints mail (make run), smtp+tls://user:password@host:587 sends it.
 EMAIL_CONFIG = env.email_url("EMAIL_URL")

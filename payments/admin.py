@@ -18,11 +18,14 @@ from accounts.admin import UserAdmin
 from accounts.models import User
 from core.errors import PanelError
 from core.money import money_str
+from core.permissions import requires_permission
 from payments.config import SECRET_FIELDS
 from payments.forms import AssignForm, RejectForm
 from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
 from payments.services import deposit_assign, deposit_create_manual, deposit_reject
 
+# Crediting or rejecting a deposit someone has to decide on.
+DECIDE = "payments.change_unmatcheddeposit"
 DEPOSIT_COLUMNS = (
     "id",
     "created_at",
@@ -59,7 +62,7 @@ class DepositAdmin(ReadOnlyAdmin):
     actions = ["reject_abandoned"]
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.change_unmatcheddeposit")
+        return request.user.has_perm(DECIDE)
 
     @admin.action(
         description=gettext_lazy("Reject selected pending deposits (never paid)"),
@@ -86,7 +89,7 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).filter(status__in=statuses)
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.change_unmatcheddeposit")
+        return request.user.has_perm(DECIDE)
 
     @admin.display(description=gettext_lazy("Paid"))
     def paid(self, obj: Deposit) -> str:
@@ -128,9 +131,8 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/payments/deposit_decide.html", context)
 
+    @requires_permission(DECIDE)
     def assign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if not self.has_decide_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
         deposit, form = self._decision(request, pk, AssignForm)
         if request.method == "POST" and form.is_valid():
             user = User.objects.filter(username__iexact=form.cleaned_data["username"]).first()
@@ -155,9 +157,8 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
             request, deposit, form, _("Assign deposit #%(id)s to a customer") % {"id": deposit.pk}
         )
 
+    @requires_permission(DECIDE)
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if not self.has_decide_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
         deposit, form = self._decision(request, pk, RejectForm)
         if request.method == "POST" and form.is_valid():
             try:

@@ -138,3 +138,22 @@ def test_admin_rejects_abandoned_pending_deposits(
     )
     pending.refresh_from_db()
     assert pending.status == "rejected" and "never paid" in pending.reason
+
+
+@pytest.mark.usefixtures("bank")
+def test_staff_who_may_only_view_cannot_assign_a_deposit(client: Client, customer: User) -> None:
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    post_sepay(client, sepay_body(transfer_id=3, amount=100000, content="no memo"))
+    deposit = Deposit.objects.get()
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    client.force_login(viewer)
+    response = client.post(
+        f"/admin/payments/unmatcheddeposit/{deposit.pk}/assign/", {"username": customer.username}
+    )
+    assert response.status_code == 403
+    deposit.refresh_from_db()
+    assert deposit.status == "unmatched"

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_ledger_deposits'),
+        ('accounts', '0003_ledger_deposits'),
     ]
 
     operations = [
