@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from accounts import auth_views as auth_pages
 from accounts import views as account_views
 from accounts.auth_views import PanelLoginView
+from notifications import views as notification_views
 from panel import views
 from panel.api.views import ApiV2View
 
@@ -56,8 +57,14 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("api/", views.api_docs, name="api_docs"),
+    path(
+        "account/notifications/",
+        notification_views.preferences_save,
+        name="notification_preferences",
+    ),
     path("", include("providers.urls")),
     path("", include("orders.urls")),
+    path("", include("support.urls")),
     path("", include("payments.urls")),
     path("health/", views.health, name="health"),
     path("health/worker/", views.health_worker, name="health_worker"),

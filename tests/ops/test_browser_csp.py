@@ -32,6 +32,7 @@ CUSTOMER = (
     "deposit_list",
     "two_factor",
 )
+CUSTOMER += ("ticket_list", "ticket_new")
 ADMIN = (
     "admin:index",
     "admin:orders_order_changelist",
@@ -39,6 +40,7 @@ ADMIN = (
     "admin:payments_unmatcheddeposit_changelist",
     "admin:payments_gatewaysettings_add",
 )
+ADMIN += ("admin:support_ticket_changelist", "admin:notifications_notification_changelist")
 
 
 @pytest.fixture
