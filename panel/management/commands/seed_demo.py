@@ -181,7 +181,7 @@ class Command(BaseCommand):
         lines += [f"  API key of {name} (shown once): {key}" for name, key in keys.items()]
         lines += [
             f"  Add funds {base}/add-funds/   (bank transfer with VietQR, as {CUSTOMER[0]})",
-            f"  Pay it    .venv/bin/python manage.py simulate_transfer {CUSTOMER[0]} 100000",
+            f"  Pay it    .venv/bin/python manage.py simulate_transfer {CUSTOMER[0]} 100000 --url {base}",
         ]
         lines += ["=" * 64, ""]
         self.stdout.write("\n".join(lines))
