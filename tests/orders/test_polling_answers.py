@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import BalanceTransaction, User
-from orders.models import DispatchState, Order, OrderStatus, ProductOrder, ProductOrderStatus
-from orders.services import dispatch_resolve_cancel, product_order_forward, product_order_place
+from orders.errors import InvalidTransition
+from orders.lifecycle import Kind, Resolution
+from orders.models import DispatchState, Order, OrderStatus, ProductOrderStatus
+from orders.services import Answer, product_order_forward, product_order_place, review_resolve
 from orders.services.polling import MISS_LIMIT, ORDERS, PRODUCT_ORDERS, _apply
 from providers.client import ItemError, UpstreamOrderStatus, UpstreamProductOrderStatus
 from providers.models import Product, Provider
@@ -66,7 +68,7 @@ def test_partial_without_remains_or_charge_waits_for_a_person(sent: Callable[...
     assert (
         order.status == OrderStatus.PENDING and order.dispatch_state == DispatchState.NEEDS_REVIEW
     )
-    assert _refunds(order) == [] and "set the refund by hand" in order.dispatch_error
+    assert _refunds(order) == [] and order.review_reason == "partial_no_figures"
 
 
 @pytest.mark.parametrize(
@@ -120,6 +122,16 @@ def test_partial_product_order_without_charge_stays_open_and_admin_can_refund_it
         order.status == ProductOrderStatus.PENDING
         and order.dispatch_state == DispatchState.NEEDS_REVIEW
     )
-    dispatch_resolve_cancel(model=ProductOrder, pk=order.pk, admin=staff)
+    with pytest.raises(InvalidTransition):  # it delivered something: no full refund
+        review_resolve(
+            kind=Kind.PRODUCT_ORDER, pk=order.pk, resolution=Resolution.CANCEL_REFUND, admin=staff
+        )
+    review_resolve(
+        kind=Kind.PRODUCT_ORDER,
+        pk=order.pk,
+        resolution=Resolution.FINISH_PARTIAL,
+        admin=staff,
+        answer=Answer(delivered=0),
+    )
     order.refresh_from_db()
-    assert (order.status, order.refunded) == (ProductOrderStatus.CANCELED, order.charge)
+    assert (order.status, order.refunded) == (ProductOrderStatus.PARTIAL, order.charge)
