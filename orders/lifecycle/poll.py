@@ -19,6 +19,7 @@ from orders.lifecycle.refunds import (
 from orders.lifecycle.table import DISPATCH_MOVES, FINAL_BY_KIND, Kind, Reason
 from orders.models import DispatchState, Order, OrderEvent, ProductOrder, Refill
 
+IN_PROGRESS = "In progress"  # the same word for orders and product orders
 _MODELS = {Kind.ORDER: Order, Kind.PRODUCT_ORDER: ProductOrder, Kind.REFILL: Refill}
 assert (DispatchState.SENT, DispatchState.NEEDS_REVIEW) in DISPATCH_MOVES
 
@@ -93,7 +94,10 @@ def poll_step(kind: Kind, row: dict, seen: Seen, now: datetime) -> PollStep:
             message = (
                 "Partial without remains or charge from the provider: give the delivered quantity"
             )
+            # The customer sees In progress (something was delivered) until the admin settles
+            # it: not Partial, which promises a refund that does not exist yet.
             step.columns.update(
+                status=IN_PROGRESS,
                 dispatch_state=DispatchState.NEEDS_REVIEW,
                 review_reason=Reason.PARTIAL_NO_FIGURES,
                 dispatch_error=message,
