@@ -1,7 +1,7 @@
 """The order lifecycle: one place that owns every state a row can be in and how it leaves it.
 
 - `table.py`: states, allowed moves, review reasons and the resolutions each allows
-  (docs/lifecycle.md draws the same table);
+  (docs/lifecycle.md draws the same table and explains the refund base);
 - `refunds.py`: the one refund rule every path uses;
 - `moves.py`: the only writes of `status` and `dispatch_state`;
 - `poll.py`: what a status answer does to a polled row.

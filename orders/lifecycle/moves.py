@@ -93,18 +93,22 @@ def dispatch_move(
         dispatch_state=to_state, review_reason=reason, updated_at=timezone.now(), **values
     )
     if moved:
-        target, model = history_of(kind, pk)
-        event_for(
-            target,
-            target_model=model,
-            field="dispatch",
-            old=from_state,
-            new=to_state,
-            message=message or reason,
-            actor=actor.name,
-            actor_user=actor.user,
-        ).save()
+        _dispatch_event(kind, pk, from_state, to_state, message or reason, actor)
     return bool(moved)
+
+
+def _dispatch_event(kind: Kind, pk: int, old: str, new: str, message: str, actor: By) -> None:
+    target, model = history_of(kind, pk)
+    event_for(
+        target,
+        target_model=model,
+        field="dispatch",
+        old=old,
+        new=new,
+        message=message,
+        actor=actor.name,
+        actor_user=actor.user,
+    ).save()
 
 
 def figures_of(kind: Kind, row: Model) -> Figures:
@@ -237,15 +241,6 @@ def review_restate(
     except IntegrityError:
         moved = rows.update(**fields)
     if moved:
-        target, model = history_of(kind, pk)
-        event_for(
-            target,
-            target_model=model,
-            field="dispatch",
-            old=DispatchState.NEEDS_REVIEW,
-            new=DispatchState.NEEDS_REVIEW,
-            message=message,
-            actor=actor.name,
-            actor_user=actor.user,
-        ).save()
+        review = DispatchState.NEEDS_REVIEW
+        _dispatch_event(kind, pk, review, review, message, actor)
     return bool(moved)

@@ -24,7 +24,6 @@ from orders.services.requests import (
 )
 from orders.services.review import (
     Answer,
-    AttachLine,
     dispatch_sweep,
     review_attach_many,
     review_resolve,
@@ -32,7 +31,6 @@ from orders.services.review import (
 
 __all__ = [
     "Answer",
-    "AttachLine",
     "MassOrderLine",
     "PollCounts",
     "can_cancel",

@@ -34,6 +34,7 @@ from orders.lifecycle import (
 from orders.lifecycle.events import Actor
 from orders.models import CancelRequest, DispatchState, Order
 from orders.services.dispatch import SWEEP_GRACE
+from orders.services.placing import MassOrderLine
 from orders.services.requests import held_cancel_apply
 
 FORWARD_TASKS: dict[Kind, TaskName] = {
@@ -138,15 +139,23 @@ def review_resolve(
         held_cancel_apply(order_id=pk)
 
 
+def _leave_review(
+    kind: Kind, pk: int, to_state: str, by: By, message: str, **values: object
+) -> None:
+    from_state = DispatchState.NEEDS_REVIEW
+    dispatch_move(
+        kind, pk, from_state=from_state, to_state=to_state, actor=by, message=message, **values
+    )
+
+
 def _back_to_polling(kind: Kind, row: Model, by: By, message: str, **values: object) -> None:
     now = timezone.now()
-    dispatch_move(
+    _leave_review(
         kind,
         row.pk,
-        from_state=DispatchState.NEEDS_REVIEW,
-        to_state=DispatchState.SENT,
-        actor=by,
-        message=message,
+        DispatchState.SENT,
+        by,
+        message,
         next_poll_at=now,
         poll_idle_count=0,
         poll_miss_count=0,
@@ -195,16 +204,9 @@ def _send_again(kind: Kind, row: Model, by: By, answer: Answer) -> None:
         raise InvalidTransition("Confirm that you checked it is not at the provider")
     if row.status in FINAL_BY_KIND[kind]:
         raise InvalidTransition(f"{row} is already {row.status}: it is not sent again")
-    dispatch_move(
-        kind,
-        row.pk,
-        from_state=DispatchState.NEEDS_REVIEW,
-        to_state=DispatchState.QUEUED,
-        actor=by,
-        message="Not at the provider (checked by an admin): sent again",
-        next_dispatch_at=timezone.now(),
-        sending_started_at=None,
-    )
+    message = "Not at the provider (checked by an admin): sent again"
+    now = timezone.now()
+    _leave_review(kind, row.pk, DispatchState.QUEUED, by, message, next_dispatch_at=now)
     enqueue(FORWARD_TASKS[kind], row.pk)
 
 
@@ -219,14 +221,7 @@ def _cancel_refund(kind: Kind, row: Model, by: By, answer: Answer) -> None:
     message = "Canceled by an admin after review"
     if not row.upstream_id:
         # Never at the provider (as far as anyone knows): the dispatch failed.
-        dispatch_move(
-            kind,
-            row.pk,
-            from_state=DispatchState.NEEDS_REVIEW,
-            to_state=DispatchState.FAILED,
-            actor=by,
-            message=message,
-        )
+        _leave_review(kind, row.pk, DispatchState.FAILED, by, message)
     note = message if kind is Kind.PRODUCT_ORDER else None
     _finish(kind, row, by, Finish(status=status, note=note), message)
 
@@ -258,15 +253,10 @@ def _finish_partial(kind: Kind, row: Model, by: By, answer: Answer) -> None:
 
 def _settle_cancel(kind: Kind, row: Model, by: By, answer: Answer, *, accepted: bool) -> None:
     assert isinstance(row, CancelRequest)
-    dispatch_move(
-        Kind.CANCEL,
-        row.pk,
-        from_state=DispatchState.NEEDS_REVIEW,
-        to_state=DispatchState.SENT if accepted else DispatchState.FAILED,
-        actor=by,
-        message="Settled by an admin after looking at the provider",
-        outcome=CancelRequest.Outcome.ACCEPTED if accepted else CancelRequest.Outcome.REJECTED,
-    )
+    outcome = CancelRequest.Outcome.ACCEPTED if accepted else CancelRequest.Outcome.REJECTED
+    to_state = DispatchState.SENT if accepted else DispatchState.FAILED
+    message = "Settled by an admin after looking at the provider"
+    _leave_review(Kind.CANCEL, row.pk, to_state, by, message, outcome=outcome)
     if accepted:  # the provider's cancel shows up as the order's status: look soon
         Order.objects.filter(pk=row.order_id, dispatch_state=DispatchState.SENT).update(
             next_poll_at=timezone.now(), poll_idle_count=0
@@ -288,20 +278,13 @@ _RESOLVERS = {
 # --- Resolving in bulk -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AttachLine:
-    line_number: int
-    text: str
-    order_id: int | None = None
-    error: str = ""
-
-
 _SEPARATORS = re.compile(r"[\s,;|]+")
 
 
-def review_attach_many(*, text: str, admin: User) -> list[AttachLine]:
+def review_attach_many(*, text: str, admin: User) -> list[MassOrderLine]:
     """Lines of "panel order id, upstream order id": each order in review gets its upstream id
-    and is polled again; each line stands or fails alone (not in review, id already used...)."""
+    and is polled again; each line stands or fails alone (not in review, id already used...).
+    The per-line results have the mass order's shape: line number, text, order or error."""
     results = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -309,7 +292,7 @@ def review_attach_many(*, text: str, admin: User) -> list[AttachLine]:
         parts = [part for part in _SEPARATORS.split(line.strip()) if part]
         order_id = parse_id(parts[0]) if len(parts) == 2 else None
         if order_id is None:
-            results.append(AttachLine(number, line, error="Write: panel order id, upstream id"))
+            results.append(MassOrderLine(number, line, error="Write: panel order id, upstream id"))
             continue
         try:
             review_resolve(
@@ -320,15 +303,14 @@ def review_attach_many(*, text: str, admin: User) -> list[AttachLine]:
                 answer=Answer(upstream_id=parts[1]),
             )
         except InvalidTransition as exc:
-            results.append(AttachLine(number, line, order_id=order_id, error=exc.message))
+            results.append(MassOrderLine(number, line, error=exc.message))
         else:
-            results.append(AttachLine(number, line, order_id=order_id))
+            results.append(MassOrderLine(number, line, order=Order.objects.get(pk=order_id)))
     return results
 
 
 __all__ = [
     "Answer",
-    "AttachLine",
     "dispatch_sweep",
     "review_attach_many",
     "review_resolve",

@@ -16,6 +16,7 @@ from orders.models import CancelRequest, DispatchState, Order, OrderStatus
 from orders.services import (
     Answer,
     cancel_forward,
+    dispatch_sweep,
     order_cancel,
     order_forward,
     provider_poll,
@@ -140,3 +141,22 @@ def test_the_api_answers_that_a_cancel_while_sending_was_accepted(
 
     assert answer == [{"order": order.pk, "cancel": 1}]
     assert CancelRequest.objects.get(order=order).outcome == "waiting"
+
+
+def test_the_sweeper_applies_a_held_cancel_whose_order_moved_on(
+    place: Callable[..., Order],
+    sandbox: SandboxServer,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    # given a held cancel whose order was sent without anyone applying it (a lost race)
+    order = place(has_cancel=True)
+    Order.objects.filter(pk=order.pk).update(dispatch_state=DispatchState.SENDING)
+    order_cancel(user=order.user, order_id=order.pk)
+    Order.objects.filter(pk=order.pk).update(dispatch_state=DispatchState.SENT, upstream_id="1")
+
+    # when the sweeper runs, the cancel is released to go upstream
+    with django_capture_on_commit_callbacks() as queued:
+        dispatch_sweep()
+
+    request = CancelRequest.objects.get(order=order)
+    assert request.next_dispatch_at is not None and len(queued) == 1

@@ -2,6 +2,8 @@
 (`engine.py`) claims, fetches and writes; these read an answer into a `Seen`, and the lifecycle
 (orders/lifecycle/poll.py) says what it changes and what a final status refunds."""
 
+from dataclasses import replace
+
 from django.db.models import Q
 
 from orders.lifecycle import FINAL_BY_KIND, Kind, Seen
@@ -33,39 +35,27 @@ _PRODUCT_STATUS_ALIASES = {
 }
 
 
-def _status(raw: str, known: list[str], aliases: dict[str, str]) -> tuple[str | None, str | None]:
-    """(protocol status, None), or (None, the raw status) when it is none of them."""
-    text = raw.strip()
-    by_lower = {value.lower(): value for value in known}
-    status = aliases.get(text.lower()) or by_lower.get(text.lower())
-    return (status, None) if status else (None, raw)
+def _status(raw: str, known: list[str], aliases: dict[str, str]) -> Seen:
+    """The protocol status (aliases mapped), or the raw one as `unknown_status`."""
+    text = raw.strip().lower()
+    status = aliases.get(text) or {value.lower(): value for value in known}.get(text)
+    return Seen(status=status, unknown_status=None if status else raw)
 
 
 def _observe_order(answer: UpstreamOrderStatus) -> Seen:
-    status, unknown = _status(answer.status, OrderStatus.values, _ORDER_STATUS_ALIASES)
-    return Seen(
-        status=status,
-        unknown_status=unknown,
-        remains=answer.remains,
-        start_count=answer.start_count,
-        upstream_charge=answer.charge,
-    )
+    seen = _status(answer.status, OrderStatus.values, _ORDER_STATUS_ALIASES)
+    counts = {"remains": answer.remains, "start_count": answer.start_count}
+    return replace(seen, **counts, upstream_charge=answer.charge)
 
 
 def _observe_refill(answer: str) -> Seen:
-    status, unknown = _status(answer, RefillStatus.values, {})
-    return Seen(status=status, unknown_status=unknown)
+    return _status(answer, RefillStatus.values, {})
 
 
 def _observe_product_order(answer: UpstreamProductOrderStatus) -> Seen:
-    status, unknown = _status(answer.status, ProductOrderStatus.values, _PRODUCT_STATUS_ALIASES)
-    return Seen(
-        status=status,
-        unknown_status=unknown,
-        upstream_charge=answer.charge,
-        result=answer.result or None,
-        note=answer.note or None,
-    )
+    seen = _status(answer.status, ProductOrderStatus.values, _PRODUCT_STATUS_ALIASES)
+    result, note = answer.result or None, answer.note or None
+    return replace(seen, upstream_charge=answer.charge, result=result, note=note)
 
 
 ORDERS = PollSpec(
