@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -61,8 +63,8 @@ class ResolveForm(forms.Form):
         required=False, label=_("I checked the provider's panel: it is not there (to send again)")
     )
 
-    def __init__(self, *args: object, choices: list[tuple[str, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, choices: list[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["resolution"].choices = choices  # type: ignore[attr-defined]
 
 

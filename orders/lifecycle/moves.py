@@ -7,6 +7,7 @@ or a racing poll finds it final and cannot refund twice.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
@@ -36,16 +37,18 @@ from orders.lifecycle.table import (
 )
 from orders.models import CancelRequest, DispatchState, Order, ProductOrder, Refill
 
-MODELS: dict[Kind, type[Model]] = {
+Row = Order | ProductOrder | Refill | CancelRequest
+RowModel = type[Order] | type[ProductOrder] | type[Refill] | type[CancelRequest]
+MODELS: dict[Kind, RowModel] = {
     Kind.ORDER: Order,
     Kind.PRODUCT_ORDER: ProductOrder,
     Kind.REFILL: Refill,
     Kind.CANCEL: CancelRequest,
 }
-KINDS: dict[type[Model], Kind] = {model: kind for kind, model in MODELS.items()}
+KINDS: dict[RowModel, Kind] = {model: kind for kind, model in MODELS.items()}
 
 
-def kind_of(model: type[Model]) -> Kind:
+def kind_of(model: RowModel) -> Kind:
     return KINDS[model]
 
 
@@ -74,7 +77,7 @@ def dispatch_move(
     message: str = "",
     reason: str = "",
     only: Q | None = None,
-    **values: object,
+    **values: Any,
 ) -> bool:
     """Move one row's dispatch state if it is still `from_state` (and matches `only`).
 
@@ -111,7 +114,7 @@ def _dispatch_event(kind: Kind, pk: int, old: str, new: str, message: str, actor
     ).save()
 
 
-def figures_of(kind: Kind, row: Model) -> Figures:
+def figures_of(kind: Kind, row: Row) -> Figures:
     if kind is Kind.ORDER:
         assert isinstance(row, Order)
         values = {
@@ -145,7 +148,7 @@ class Finish:
     note: str | None = None
 
 
-def _settle(kind: Kind, row: Model, finish: Finish) -> tuple[list[str], Decimal]:
+def _settle(kind: Kind, row: Row, finish: Finish) -> tuple[list[str], Decimal]:
     """Set the row's delivery fields; return the fields written and the refund owed."""
     fields: list[str] = []
     if kind is Kind.ORDER:
@@ -177,32 +180,44 @@ def _settle(kind: Kind, row: Model, finish: Finish) -> tuple[list[str], Decimal]
     return fields, ZERO
 
 
-def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: str = "") -> Model | None:
+Finishable = Order | ProductOrder | Refill
+
+
+def _locked_open(kind: Kind, pk: int) -> Finishable | None:
+    """The row under a NO KEY UPDATE lock, or None when it is already final."""
+    finals = FINAL_BY_KIND[kind]
+    if kind is Kind.ORDER:
+        orders = Order.objects.select_for_update(no_key=True, of=("self",))
+        return orders.select_related("service").filter(pk=pk).exclude(status__in=finals).first()
+    if kind is Kind.PRODUCT_ORDER:
+        products = ProductOrder.objects.select_for_update(no_key=True, of=("self",))
+        return products.filter(pk=pk).exclude(status__in=finals).first()
+    refills = Refill.objects.select_for_update(no_key=True, of=("self",))
+    return refills.filter(pk=pk).exclude(status__in=finals).first()
+
+
+def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: str = "") -> Finishable | None:
     """Write a final status, its refund (ledger row included) and its event, under a row lock.
 
     Returns None, changing nothing, when the row is already final. Raises InvalidTransition
     from a dispatch state no final status is written in, or for a Partial nothing measures.
     """
-    finals = FINAL_BY_KIND[kind]
-    if end.status not in finals or kind is Kind.CANCEL:
+    if kind is Kind.CANCEL or end.status not in FINAL_BY_KIND[kind]:
         raise ValueError(f"{end.status} is not a final status of a {kind}")
-    model = MODELS[kind]
     with transaction.atomic():
-        rows = model.objects.select_for_update(no_key=True, of=("self",)).filter(pk=pk)
-        if kind is Kind.ORDER:
-            rows = rows.select_related("service")
-        row = rows.exclude(status__in=finals).first()
+        row = _locked_open(kind, pk)
         if row is None:
             return None
         if row.dispatch_state not in FINISH_FROM:
             raise InvalidTransition(f"{row} is {row.dispatch_state}: it cannot finish now")
         fields, refund = _settle(kind, row, end)
         old_status = row.status
-        row.status, row.finished_at = end.status, timezone.now()
+        row.status = end.status
         row.dispatch_state, row.review_reason = FINISH_FROM[row.dispatch_state], ""
         fields += ["status", "dispatch_state", "review_reason", "updated_at"]
-        if kind is not Kind.REFILL:
+        if not isinstance(row, Refill):
             row.refunded += refund
+            row.finished_at = timezone.now()
             fields += ["refunded", "finished_at"]
         row.save(update_fields=fields)
         if refund > ZERO:
@@ -223,7 +238,7 @@ def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: str = "") ->
 
 
 def review_restate(
-    kind: Kind, pk: int, *, reason: str, message: str, actor: By, **values: object
+    kind: Kind, pk: int, *, reason: str, message: str, actor: By, **values: Any
 ) -> bool:
     """Give a row already in review a new reason (and values: an upstream id that came late).
     Values that break a unique key (an id another row has) are dropped, the reason is kept."""

@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -96,7 +97,7 @@ WORKER = By(Actor.WORKER)
 
 
 def _move(
-    forward: Forwarding, to_state: str, message: str, reason: str = "", **values: object
+    forward: Forwarding, to_state: str, message: str, reason: str = "", **values: Any
 ) -> bool:
     """Move the row on from `sending` (the only state a forward leaves)."""
     return dispatch_move(

@@ -10,7 +10,7 @@ from accounts.services import balance_debit
 from core.ids import parse_id
 from core.money import ZERO
 from orders import pricing
-from orders.enqueue import enqueue
+from orders.enqueue import TaskName, enqueue
 from orders.errors import (
     IncorrectProduct,
     IncorrectService,
@@ -69,7 +69,7 @@ def _create_charged(
     """Create the row, debit its charge and record it in one transaction; queue its forward on
     commit. A concurrent insert of the same client_ref wins: its row is returned instead."""
     ledger_ref = "order_id" if model is Order else "product_order_id"
-    task = "order_forward_task" if model is Order else "product_order_forward_task"
+    task: TaskName = "order_forward_task" if model is Order else "product_order_forward_task"
     try:
         with transaction.atomic():
             row = model.objects.create(user=user, client_ref=client_ref, **values)

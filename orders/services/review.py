@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import User
@@ -32,6 +32,7 @@ from orders.lifecycle import (
     resolutions_for,
 )
 from orders.lifecycle.events import Actor
+from orders.lifecycle.moves import Row
 from orders.models import CancelRequest, DispatchState, Order
 from orders.services.dispatch import SWEEP_GRACE
 from orders.services.placing import MassOrderLine
@@ -112,7 +113,7 @@ class Answer:
     confirmed_absent: bool = False  # SEND_AGAIN: the admin checked it is not at the provider
 
 
-def _reviewable(kind: Kind, pk: int) -> Model:
+def _reviewable(kind: Kind, pk: int) -> Row:
     row = MODELS[kind].objects.select_related("provider").filter(pk=pk).first()
     if row is None or row.dispatch_state != DispatchState.NEEDS_REVIEW:
         raise InvalidTransition("Only a row that needs review can be resolved this way")
@@ -139,16 +140,14 @@ def review_resolve(
         held_cancel_apply(order_id=pk)
 
 
-def _leave_review(
-    kind: Kind, pk: int, to_state: str, by: By, message: str, **values: object
-) -> None:
+def _leave_review(kind: Kind, pk: int, to_state: str, by: By, message: str, **values: Any) -> None:
     from_state = DispatchState.NEEDS_REVIEW
     dispatch_move(
         kind, pk, from_state=from_state, to_state=to_state, actor=by, message=message, **values
     )
 
 
-def _back_to_polling(kind: Kind, row: Model, by: By, message: str, **values: object) -> None:
+def _back_to_polling(kind: Kind, row: Row, by: By, message: str, **values: Any) -> None:
     now = timezone.now()
     _leave_review(
         kind,
@@ -164,7 +163,7 @@ def _back_to_polling(kind: Kind, row: Model, by: By, message: str, **values: obj
     )
 
 
-def _attach(kind: Kind, row: Model, by: By, answer: Answer) -> None:
+def _attach(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     upstream_id = answer.upstream_id.strip()
     if not upstream_id or len(upstream_id) > 64:
         raise InvalidTransition("Give the provider's id for it")
@@ -191,32 +190,33 @@ def _attach(kind: Kind, row: Model, by: By, answer: Answer) -> None:
         raise InvalidTransition(f"Upstream id {upstream_id} is already used") from None
 
 
-def _resume(kind: Kind, row: Model, by: By, answer: Answer) -> None:
+def _resume(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     if not row.upstream_id:
         raise InvalidTransition(f"{row} has no upstream id to poll: attach one")
     _back_to_polling(kind, row, by, "Polling resumed by an admin")
 
 
-def _send_again(kind: Kind, row: Model, by: By, answer: Answer) -> None:
+def _send_again(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     if row.upstream_id:
         raise InvalidTransition(f"{row} is at the provider as {row.upstream_id}: never sent again")
     if not answer.confirmed_absent:
         raise InvalidTransition("Confirm that you checked it is not at the provider")
-    if row.status in FINAL_BY_KIND[kind]:
-        raise InvalidTransition(f"{row} is already {row.status}: it is not sent again")
+    status = getattr(row, "status", "")  # a cancel request has an outcome, not a status
+    if status in FINAL_BY_KIND[kind]:
+        raise InvalidTransition(f"{row} is already {status}: it is not sent again")
     message = "Not at the provider (checked by an admin): sent again"
     now = timezone.now()
     _leave_review(kind, row.pk, DispatchState.QUEUED, by, message, next_dispatch_at=now)
     enqueue(FORWARD_TASKS[kind], row.pk)
 
 
-def _finish(kind: Kind, row: Model, by: By, end: Finish, message: str) -> None:
+def _finish(kind: Kind, row: Row, by: By, end: Finish, message: str) -> None:
     if finish(kind, row.pk, end, actor=by, message=message) is None:
         # Already final: nothing to refund here, and saying "refunded" would be a lie.
-        raise InvalidTransition(f"{row} is already {row.status}")
+        raise InvalidTransition(f"{row} is already {getattr(row, 'status', 'settled')}")
 
 
-def _cancel_refund(kind: Kind, row: Model, by: By, answer: Answer) -> None:
+def _cancel_refund(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     status = "Rejected" if kind is Kind.REFILL else "Canceled"
     message = "Canceled by an admin after review"
     if not row.upstream_id:
@@ -226,12 +226,12 @@ def _cancel_refund(kind: Kind, row: Model, by: By, answer: Answer) -> None:
     _finish(kind, row, by, Finish(status=status, note=note), message)
 
 
-def _finish_completed(kind: Kind, row: Model, by: By, answer: Answer) -> None:
+def _finish_completed(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     delivery = Delivery(remains=0) if kind is Kind.ORDER else Delivery()
     _finish(kind, row, by, Finish(status="Completed", delivery=delivery), "Completed (admin)")
 
 
-def _finish_partial(kind: Kind, row: Model, by: By, answer: Answer) -> None:
+def _finish_partial(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     if (answer.delivered is None) == (answer.upstream_charge is None):
         raise InvalidTransition("Give either the delivered quantity or the provider's charge")
     if answer.upstream_charge is not None:
@@ -251,7 +251,7 @@ def _finish_partial(kind: Kind, row: Model, by: By, answer: Answer) -> None:
     _finish(kind, row, by, Finish(status="Partial", delivery=delivery), f"Partial (admin): {said}")
 
 
-def _settle_cancel(kind: Kind, row: Model, by: By, answer: Answer, *, accepted: bool) -> None:
+def _settle_cancel(kind: Kind, row: Row, by: By, answer: Answer, *, accepted: bool) -> None:
     assert isinstance(row, CancelRequest)
     outcome = CancelRequest.Outcome.ACCEPTED if accepted else CancelRequest.Outcome.REJECTED
     to_state = DispatchState.SENT if accepted else DispatchState.FAILED

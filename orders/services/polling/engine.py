@@ -203,7 +203,7 @@ def _write_changes(
     )
     changes = _Changes()
     credits: list[Credit] = []
-    events: list[Model] = []
+    events: list[OrderEvent] = []
     finalized = 0
     for row in locked:
         step = poll_step(spec.kind, row, changed[row["id"]], now)

@@ -2,6 +2,7 @@
 (`engine.py`) claims, fetches and writes; these read an answer into a `Seen`, and the lifecycle
 (orders/lifecycle/poll.py) says what it changes and what a final status refunds."""
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from django.db.models import Q
@@ -35,7 +36,7 @@ _PRODUCT_STATUS_ALIASES = {
 }
 
 
-def _status(raw: str, known: list[str], aliases: dict[str, str]) -> Seen:
+def _status(raw: str, known: list[str], aliases: Mapping[str, str]) -> Seen:
     """The protocol status (aliases mapped), or the raw one as `unknown_status`."""
     text = raw.strip().lower()
     status = aliases.get(text) or {value.lower(): value for value in known}.get(text)
@@ -44,8 +45,8 @@ def _status(raw: str, known: list[str], aliases: dict[str, str]) -> Seen:
 
 def _observe_order(answer: UpstreamOrderStatus) -> Seen:
     seen = _status(answer.status, OrderStatus.values, _ORDER_STATUS_ALIASES)
-    counts = {"remains": answer.remains, "start_count": answer.start_count}
-    return replace(seen, **counts, upstream_charge=answer.charge)
+    charge, remains, start_count = answer.charge, answer.remains, answer.start_count
+    return replace(seen, remains=remains, start_count=start_count, upstream_charge=charge)
 
 
 def _observe_refill(answer: str) -> Seen:
