@@ -63,9 +63,25 @@ class ResolveForm(forms.Form):
         required=False, label=_("I checked the provider's panel: it is not there (to send again)")
     )
 
+    # The fields each resolution reads; the others are not shown.
+    NEEDS = {
+        "attach": ("upstream_id",),
+        "partial": ("delivered", "upstream_charge"),
+        "send_again": ("confirmed_absent",),
+    }
+
     def __init__(self, *args: Any, choices: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["resolution"].choices = choices  # type: ignore[attr-defined]
+        if len(choices) == 1:
+            self.fields["resolution"].initial = choices[0][0]
+        offered = {value for value, _label in choices}
+        needed = {name for value in offered for name in self.NEEDS.get(value, ())}
+        for name in {name for names in self.NEEDS.values() for name in names} - needed:
+            del self.fields[name]
+
+    def answer_value(self, name: str) -> Any:
+        return self.cleaned_data.get(name)
 
 
 class BulkAttachForm(forms.Form):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import PanelError
 from orders.admin_forms import BulkAttachForm, ConfirmAbsentForm, ResolveForm
-from orders.lifecycle import Kind, Reason, Resolution, resolutions_for
+from orders.lifecycle import Kind, Reason, Resolution, figures_of, resolutions_for
 from orders.models import DispatchState
 from orders.services import Answer, review_attach_many, review_resolve
 
@@ -53,18 +53,17 @@ class ReviewAdminMixin:
         choices = [(choice.value, choice.label) for choice in Resolution if choice in allowed]
         form = ResolveForm(request.POST or None, choices=choices)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
             answer = Answer(
-                upstream_id=data["upstream_id"] or "",
-                delivered=data["delivered"],
-                upstream_charge=data["upstream_charge"],
-                confirmed_absent=data["confirmed_absent"],
+                upstream_id=form.answer_value("upstream_id") or "",
+                delivered=form.answer_value("delivered"),
+                upstream_charge=form.answer_value("upstream_charge"),
+                confirmed_absent=bool(form.answer_value("confirmed_absent")),
             )
             try:
                 review_resolve(
                     kind=self.review_kind,
                     pk=pk,
-                    resolution=data["resolution"],
+                    resolution=form.cleaned_data["resolution"],
                     admin=request.user,  # type: ignore[arg-type]
                     answer=answer,
                 )
@@ -82,9 +81,17 @@ class ReviewAdminMixin:
             "row": row,
             "in_review": in_review,
             "reason": Reason(reason).label if reason else "",
+            "base": self._refund_base(row),
+            "has_money": self.review_kind in (Kind.ORDER, Kind.PRODUCT_ORDER),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/orders/resolve.html", context)
+
+    def _refund_base(self, row: Model) -> int | None:
+        """What a delivered quantity counts against (docs/lifecycle.md, "Refund base")."""
+        if self.review_kind not in (Kind.ORDER, Kind.PRODUCT_ORDER):
+            return None
+        return figures_of(self.review_kind, row).base  # type: ignore[arg-type]
 
     @admin.display(description=_("Review"))
     def review_link(self, obj: Model) -> str:

@@ -116,7 +116,8 @@ class Answer:
 def _reviewable(kind: Kind, pk: int) -> Row:
     row = MODELS[kind].objects.select_related("provider").filter(pk=pk).first()
     if row is None or row.dispatch_state != DispatchState.NEEDS_REVIEW:
-        raise InvalidTransition("Only a row that needs review can be resolved this way")
+        label = MODELS[kind]._meta.verbose_name.capitalize()
+        raise InvalidTransition(f"{label} {pk} is not in review: nothing to resolve")
     return row
 
 

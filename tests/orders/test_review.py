@@ -301,6 +301,24 @@ def test_bulk_attach_page_shows_a_result_per_line(
         {"lines": f"{order.pk}, {upstream_id}\n12345678, 1"},
     ).content.decode()
 
-    assert "attached, polling resumed" in page and "needs review" in page
+    assert "attached, polling resumed" in page and "Order 12345678 is not in review" in page
     order.refresh_from_db()
     assert order.dispatch_state == DispatchState.SENT
+
+
+def test_the_resolve_page_offers_only_what_the_reason_allows_and_finishes_a_partial(
+    admin_client: Client, sent: Callable[..., Order]
+) -> None:
+    order = sent(quantity=1000)
+    _answer(order, _status("Partial"))
+    url = reverse("admin:orders_order_resolve", args=[order.pk])
+
+    page = admin_client.get(url)
+    assert [value for value, _ in page.context["form"].fields["resolution"].choices] == ["partial"]
+    assert "confirmed_absent" not in page.context["form"].fields
+    assert "counts against 1000" in page.content.decode()
+
+    admin_client.post(url, {"resolution": "partial", "delivered": "500"})
+    order.refresh_from_db()
+    assert (order.status, order.refunded) == (OrderStatus.PARTIAL, order.charge / 2)
+    assert order.events.filter(actor="admin", new_value="Partial").exists()
