@@ -9,7 +9,7 @@ outcome waits for a person and is never resent automatically.
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,6 +87,9 @@ class Forwarding:
     on_sent: Callable[[str], None]
     on_rejected: Callable[[str], None]
     unknown_reason: str = Reason.ADD_UNKNOWN  # why it waits for a person when the answer is lost
+    # Written with the move to `sent` / `failed` (a cancel request's outcome), in one update.
+    sent_values: dict[str, Any] = field(default_factory=dict)
+    rejected_values: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> Kind:
@@ -170,6 +173,7 @@ def _forward(forward: Forwarding) -> str:
                 DispatchState.FAILED,
                 f"Rejected by the provider: {exc.message}",
                 dispatch_error=exc.message[:500],
+                **forward.rejected_values,
             ):
                 forward.on_rejected(exc.message)
         return "failed"
@@ -221,6 +225,7 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
                 sent_at=timezone.now(),
                 next_poll_at=timezone.now() + first_poll_delay(),
                 dispatch_error="",
+                **forward.sent_values,
             ):
                 forward.on_sent(upstream_id)
                 return "sent"
@@ -349,21 +354,19 @@ def cancel_forward(*, cancel_request_id: int) -> str:
         return ""
 
     def accepted(_: str) -> None:
-        CancelRequest.objects.filter(pk=request.pk).update(outcome=CancelRequest.Outcome.ACCEPTED)
         # Look at the order soon: the provider's cancel shows up as its status.
         Order.objects.filter(pk=request.order_id, dispatch_state=DispatchState.SENT).update(
             next_poll_at=timezone.now(), poll_idle_count=0
         )
-
-    def rejected(message: str) -> None:
-        CancelRequest.objects.filter(pk=request.pk).update(outcome=CancelRequest.Outcome.REJECTED)
 
     return _forward(
         Forwarding(
             row=request,
             send=send,
             on_sent=accepted,
-            on_rejected=rejected,
+            on_rejected=lambda message: None,
             unknown_reason=Reason.CANCEL_UNKNOWN,
+            sent_values={"outcome": CancelRequest.Outcome.ACCEPTED},
+            rejected_values={"outcome": CancelRequest.Outcome.REJECTED},
         )
     )
