@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import PanelError
+from core.permissions import permission_for, requires_permission
 from orders.admin_forms import AdminOrderForm
-from orders.admin_review import BulkAttachMixin, ReviewAdminMixin
+from orders.admin_review import RESOLVE, BulkAttachMixin, ReviewAdminMixin
 from orders.lifecycle import Kind, Resolution
 from orders.models import (
     CancelRequest,
@@ -63,6 +64,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        """Resolving a review moves status and money through the services: the model's change
+        permission, though this admin edits no field by hand."""
+        return request.user.has_perm(permission_for(self, RESOLVE))
 
 
 @admin.register(Order)
@@ -133,6 +139,7 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.add_order")
 
+    @requires_permission("orders.add_order")
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:

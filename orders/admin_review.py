@@ -2,12 +2,13 @@
 
 What each row may get is the lifecycle's answer (orders/lifecycle/table.py): the resolve page
 offers only the resolutions its reason allows, and the service refuses the others anyway.
-Every action and view here needs the `resolve` permission: the model's change permission.
+Every action and view here needs the `resolve` permission: the model's change permission
+(`has_resolve_permission` on orders.admin.ReadOnlyAdmin; views declare it with
+core.permissions.requires_permission).
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -17,10 +18,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import PanelError
+from core.permissions import requires_permission
 from orders.admin_forms import BulkAttachForm, ConfirmAbsentForm, ResolveForm
 from orders.lifecycle import Kind, Reason, Resolution, figures_of, resolutions_for
 from orders.models import DispatchState
 from orders.services import Answer, review_attach_many, review_resolve
+
+RESOLVE = "{app_label}.change_{model_name}"  # what resolving a review needs
 
 
 class ReviewAdminMixin:
@@ -29,10 +33,6 @@ class ReviewAdminMixin:
     review_kind: Kind
     model: type[Model]
     admin_site: admin.AdminSite
-
-    def has_resolve_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        opts = self.model._meta
-        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
     def _url_name(self, name: str) -> str:
         return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{name}"
@@ -44,9 +44,8 @@ class ReviewAdminMixin:
             *super().get_urls(),  # type: ignore[misc]
         ]
 
+    @requires_permission(RESOLVE)
     def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if not self.has_resolve_permission(request):
-            raise PermissionDenied
         row = get_object_or_404(self.model, pk=pk)
         in_review = row.dispatch_state == DispatchState.NEEDS_REVIEW  # type: ignore[attr-defined]
         allowed = resolutions_for(self.review_kind, row.review_reason) if in_review else frozenset()  # type: ignore[attr-defined]
@@ -180,9 +179,8 @@ class BulkAttachMixin:
         extra = {**(extra_context or {}), "can_bulk_attach": self.has_resolve_permission(request)}  # type: ignore[attr-defined]
         return super().changelist_view(request, extra_context=extra)  # type: ignore[misc]
 
+    @requires_permission(RESOLVE)
     def bulk_attach_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_resolve_permission(request):  # type: ignore[attr-defined]
-            raise PermissionDenied
         form = BulkAttachForm(request.POST or None)
         results = None
         if request.method == "POST" and form.is_valid():

@@ -13,6 +13,7 @@ from accounts.models import User
 from orders.models import DispatchState, Order
 from orders.services import dispatch_sweep
 from providers.models import Provider, Service, ServiceType
+from tests.support import with_form_token
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
 
@@ -76,7 +77,9 @@ def test_the_order_form_does_not_error_when_the_broker_is_down(
 
     response = client.post(
         reverse("order_new"),
-        {"service": service.pk, "link": "https://instagram.com/p/form", "quantity": service.min},
+        with_form_token(
+            {"service": service.pk, "link": "https://instagram.com/p/form", "quantity": service.min}
+        ),
     )
 
     assert response.status_code == 302
@@ -91,7 +94,13 @@ def test_the_sweeper_forwards_what_the_outage_left_queued(
     client.force_login(customer)
     client.post(
         reverse("order_new"),
-        {"service": service.pk, "link": "https://instagram.com/p/swept", "quantity": service.min},
+        with_form_token(
+            {
+                "service": service.pk,
+                "link": "https://instagram.com/p/swept",
+                "quantity": service.min,
+            }
+        ),
     )
     order = Order.objects.get(user=customer)
 
