@@ -36,6 +36,7 @@ from orders.lifecycle.table import (
     Reason,
 )
 from orders.models import CancelRequest, DispatchState, Order, ProductOrder, Refill
+from orders.notify import Finished, notify_finished_rows
 
 Row = Order | ProductOrder | Refill | CancelRequest
 RowModel = type[Order] | type[ProductOrder] | type[Refill] | type[CancelRequest]
@@ -225,6 +226,9 @@ def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: str = "") ->
                 kind=kind, row_id=row.pk, user_id=row.user_id, amount=refund, status=end.status
             )
             balance_credit(**vars(credit))
+        order_id = row.order_id if isinstance(row, Refill) else None
+        finished = Finished(row.pk, row.user_id, end.status, refund, order_id=order_id)
+        notify_finished_rows(type(row), [finished])
         event_for(
             row,
             field="status",

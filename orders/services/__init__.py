@@ -19,6 +19,7 @@ from orders.services.requests import (
     can_refill,
     held_cancel_apply,
     order_cancel,
+    order_finalize,
     own_order,
     refill_request,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "dispatch_sweep",
     "held_cancel_apply",
     "order_cancel",
+    "order_finalize",
     "order_forward",
     "order_place",
     "orders_place_mass",

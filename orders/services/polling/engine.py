@@ -28,6 +28,7 @@ from orders.models import (
     ProductOrder,
     Refill,
 )
+from orders.notify import notify_finished
 from providers.client import (
     ItemError,
     ProviderClient,
@@ -220,6 +221,7 @@ def _write_changes(
         events += step.events
         finalized += step.is_finished
     changes.write(spec.model)
+    notify_finished(spec.model, locked, changes.rows)
     balance_credit_many(credits=credits)
     bulk_insert_values(OrderEvent, [_event_values(event, now) for event in events])
     return len(locked), finalized, sum((credit.amount for credit in credits), ZERO)

@@ -85,7 +85,7 @@ REFILLS = PollSpec(
     kind=Kind.REFILL,
     model=Refill,
     due=Q(status__in=[RefillStatus.PENDING, RefillStatus.IN_PROGRESS]),
-    fields=("user_id", "status"),
+    fields=("user_id", "status", "order_id"),
     fetch=lambda client, ids: client.refill_statuses(ids),
     observe=_observe_refill,
 )
