@@ -116,7 +116,7 @@ class Answer:
 def _reviewable(kind: Kind, pk: int) -> Row:
     row = MODELS[kind].objects.select_related("provider").filter(pk=pk).first()
     if row is None or row.dispatch_state != DispatchState.NEEDS_REVIEW:
-        label = MODELS[kind]._meta.verbose_name.capitalize()
+        label = str(MODELS[kind]._meta.verbose_name).capitalize()
         raise InvalidTransition(f"{label} {pk} is not in review: nothing to resolve")
     return row
 
@@ -142,10 +142,12 @@ def review_resolve(
 
 
 def _leave_review(kind: Kind, pk: int, to_state: str, by: By, message: str, **values: Any) -> None:
+    """Move out of review; raises when someone else resolved it first (nothing changed)."""
     from_state = DispatchState.NEEDS_REVIEW
-    dispatch_move(
+    if not dispatch_move(
         kind, pk, from_state=from_state, to_state=to_state, actor=by, message=message, **values
-    )
+    ):
+        raise InvalidTransition(f"{kind} {pk} was resolved meanwhile: look at it again")
 
 
 def _back_to_polling(kind: Kind, row: Row, by: By, message: str, **values: Any) -> None:

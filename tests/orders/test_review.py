@@ -322,3 +322,22 @@ def test_the_resolve_page_offers_only_what_the_reason_allows_and_finishes_a_part
     order.refresh_from_db()
     assert (order.status, order.refunded) == (OrderStatus.PARTIAL, order.charge / 2)
     assert order.events.filter(actor="admin", new_value="Partial").exists()
+
+
+def test_two_admins_resolving_at_once_resolve_once(
+    place: Callable[..., Order], staff: User, django_capture_on_commit_callbacks: Callable
+) -> None:
+    from orders.services import review as review_service
+
+    order = place()
+    Order.objects.filter(pk=order.pk).update(dispatch_state=REVIEW, review_reason="add_unknown")
+    row = review_service._reviewable(Kind.ORDER, order.pk)  # read by the first admin
+    _resolve(order, Resolution.CANCEL_REFUND, staff)  # the second admin is quicker
+
+    with django_capture_on_commit_callbacks() as queued, pytest.raises(InvalidTransition):
+        review_service._send_again(
+            Kind.ORDER, row, review_service.By("admin", staff), Answer(confirmed_absent=True)
+        )
+    assert queued == []  # nothing sent
+    order.refresh_from_db()
+    assert (order.status, order.refunded) == (OrderStatus.CANCELED, order.charge)
