@@ -15,6 +15,7 @@ from orders.forms import type_layout
 from orders.selectors import dashboard_figures, orders_for_user
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
 from providers.models import ServiceType
+from providers.pricing import customer_percent_off
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "figures": figures,
         "spent": money_str(figures["spent"]),
         "balance": balance_str(request.user.balance),
-        "discount": money_str(request.user.discount_percent),
+        "discount": money_str(customer_percent_off(request.user)),
         "latest": latest,
     }
     return render(request, "panel/dashboard.html", context)

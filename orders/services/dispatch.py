@@ -24,14 +24,14 @@ from orders.models import (
     CancelRequest,
     DispatchState,
     Order,
-    OrderStatus,
     ProductOrder,
     ProductOrderStatus,
     Refill,
     RefillStatus,
 )
 from orders.services.events import Actor, event_record
-from orders.services.finalize import order_finalize, product_order_finalize
+from orders.services.finalize import product_order_finalize
+from orders.services.routing import order_after_rejection
 from orders.type_rules import upstream_fields
 from providers.client import ItemError, ProviderClient
 from providers.client.messages import LINK_DUPLICATE
@@ -296,14 +296,13 @@ def order_forward(*, order_id: int) -> str:
     return _forward(
         Forwarding(
             row=order,
-            send=lambda client: client.add(service=order.service.upstream_id, fields=fields),
-            on_sent=lambda upstream_id: None,
-            on_rejected=lambda message: order_finalize(
-                order_id=order.pk,
-                status=OrderStatus.CANCELED,
-                actor=Actor.WORKER,
-                message=f"Rejected by the provider: {message}",
+            # The route chosen at placing (orders.routing) says which provider's service id.
+            send=lambda client: client.add(
+                service=order.upstream_service_id or order.service.upstream_id, fields=fields
             ),
+            on_sent=lambda upstream_id: None,
+            # An explicit rejection may fail over to the next route; nothing else ever does.
+            on_rejected=lambda message: order_after_rejection(order_id=order.pk, message=message),
         )
     )
 
