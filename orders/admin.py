@@ -198,6 +198,8 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
                     "user",
                     "service",
                     "provider",
+                    "route",
+                    "upstream_service_id",
                     "link",
                     "quantity",
                     "total_quantity",

@@ -22,6 +22,17 @@ def _cost_rate(target: Service) -> Decimal:
     return quantize_money(target.upstream_rate * target.provider.exchange_rate)
 
 
+def route_check(*, service: Service, target: Service) -> None:
+    """Raises InvalidRequest when `target` cannot serve `service`."""
+    if target.type != service.type:
+        raise InvalidRequest(
+            f"The target is a {target.type} service; {service} is {service.type}: "
+            "orders would carry the wrong fields"
+        )
+    if ServiceRoute.objects.filter(service=service, target=target).exists():
+        raise InvalidRequest("This service already has a route to that target")
+
+
 def route_add(
     *, service: Service, target: Service, priority: int = 10, is_enabled: bool = True
 ) -> ServiceRoute:
@@ -30,13 +41,7 @@ def route_add(
     The first route of a service also gets a route to the service's own provider (priority 0),
     so adding a backup never takes orders away from the provider that had them.
     """
-    if target.type != service.type:
-        raise InvalidRequest(
-            f"The target is a {target.type} service; {service} is {service.type}: "
-            "orders would carry the wrong fields"
-        )
-    if ServiceRoute.objects.filter(service=service, target=target).exists():
-        raise InvalidRequest("This service already has a route to that target")
+    route_check(service=service, target=target)
     with transaction.atomic():
         Service.objects.select_for_update().filter(pk=service.pk).first()  # serialises adds
         if target != service and not ServiceRoute.objects.filter(service=service).exists():

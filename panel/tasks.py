@@ -1,0 +1,41 @@
+"""Thin Celery wrappers for the dashboard rollup and the daily report."""
+
+import logging
+import random
+
+from celery import Task, shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def dashboard_rollup_task() -> None:
+    # Idempotent: a run redoes whole days from the orders, so a late or double run is harmless.
+    from panel.dashboard.rollup import dashboard_rollup
+
+    logger.info("dashboard rollup: %s", dashboard_rollup())
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    bind=True,
+    max_retries=6,
+)
+def daily_report_task(self: Task) -> None:
+    # Exactly once per day: DailyReport's unique day is the claim.
+    from panel.dashboard.report import ReportNotSent, daily_report_send
+
+    try:
+        daily_report_send()
+    except ReportNotSent as exc:
+        # 5, 10, 20 … minutes with jitter: a mail server back within a few hours still gets it.
+        delay = 300 * 2**self.request.retries + random.randint(0, 60)  # noqa: S311
+        raise self.retry(exc=exc, countdown=delay) from exc
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def pricing_tiers_assign_task() -> None:
+    from accounts.services import pricing_tiers_assign
+
+    logger.info("pricing tiers: %s customer(s) moved", pricing_tiers_assign())
