@@ -10,7 +10,14 @@ from core.errors import InvalidRequest
 from orders.errors import IncorrectService
 from orders.models import DispatchState, Order, OrderStatus
 from orders.services import order_forward, order_place, refill_request
-from providers.models import CatalogChange, Provider, Service, ServiceRoute, ServiceType
+from providers.models import (
+    CatalogChange,
+    Provider,
+    ProviderCall,
+    Service,
+    ServiceRoute,
+    ServiceType,
+)
 from providers.selectors import route_suggestions
 from providers.services import catalog_sync, provider_create, route_add, route_update
 from sandbox import SandboxConfig, SandboxServer
@@ -94,6 +101,8 @@ def test_rejected_add_fails_over_to_the_next_route_and_is_bought_once(
         Decimal("0.000001")
     )
     assert not BalanceTransaction.objects.filter(order_id=order.pk, kind="refund").exists()
+    calls = ProviderCall.objects.order_by("id").values_list("provider__name", "action", "outcome")
+    assert list(calls) == [("Sandbox", "add", "rejected"), ("Backup", "add", "ok")]
     messages = list(order.events.filter(field="dispatch").values_list("new_value", "message"))
     assert ("queued", "Rejected by Sandbox: Incorrect service ID; next route: Backup") in messages
 
