@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 import psycopg
 
-BENCH_DB = "smm_panel_bench"
+# A database of its own per checkout (PANEL_BENCH_DB) so parallel worktrees do not collide.
+BENCH_DB = os.environ.get("PANEL_BENCH_DB", "smm_panel_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
 
 
@@ -41,7 +42,7 @@ def reset_tables() -> None:
     tables = [
         t
         for t in connection.introspection.table_names()
-        if t.split("_")[0] in ("accounts", "providers", "orders")
+        if t.split("_")[0] in ("accounts", "providers", "orders", "panel")
     ]
     with connection.cursor() as cursor:
         cursor.execute(

@@ -36,4 +36,7 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "api_services_median",
         "api_add_rate_gunicorn",
         "api_minimal_drf_rate_gunicorn",
+        "dashboard_rollup_full",
+        "dashboard_figures_30d_median",
+        "dashboard_page_30d_median",
     } <= figures

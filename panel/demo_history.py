@@ -1,0 +1,135 @@
+"""Thirty days of finished orders and deposits for the demo, so the dashboard has a past.
+
+The orders are history, as if imported from an older panel: created finished (Completed,
+Partial or Canceled), never sent to the sandbox. Their money still goes through the ledger
+services (deposit, charge, refund), so every balance equals its ledger; only the timestamps
+are moved back afterwards.
+"""
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import BalanceTransaction, User
+from accounts.services import balance_credit, balance_debit, user_create_customer
+from core.errors import InsufficientFunds
+from orders import pricing
+from orders.models import DispatchState, Order, OrderStatus, Source
+from providers.models import PACKAGE_TYPES, Service, ServiceType
+from providers.pricing import customer_pricing
+
+EXTRA_CUSTOMERS = ("linh", "minh", "trang", "quang", "hoa", "tuan")
+Kind = BalanceTransaction.Kind
+
+
+def _backdate(moment: datetime, order: Order, entries: list[BalanceTransaction]) -> None:
+    Order.objects.filter(pk=order.pk).update(
+        created_at=moment,
+        updated_at=moment,
+        sent_at=moment,
+        finished_at=moment + timedelta(hours=3),
+    )
+    BalanceTransaction.objects.filter(pk__in=[e.pk for e in entries]).update(created_at=moment)
+
+
+def _history_order(user: User, service: Service, moment: datetime, rng: random.Random) -> None:
+    quantity = min(max(service.min, rng.choice((500, 1000, 2000, 5000))), service.max)
+    is_package = service.type in PACKAGE_TYPES
+    rate = customer_pricing(user, service_ids=[service.pk]).service_rate(
+        service_id=service.pk, rate=service.rate
+    )
+    charge = pricing.order_charge(rate=rate, units=quantity, is_package=is_package)
+    roll = rng.random()
+    status = (
+        OrderStatus.COMPLETED
+        if roll < 0.8
+        else OrderStatus.PARTIAL
+        if roll < 0.92
+        else OrderStatus.CANCELED
+    )
+    remains = {OrderStatus.PARTIAL: quantity // 3, OrderStatus.CANCELED: quantity}.get(status, 0)
+    with transaction.atomic():
+        order = Order.objects.create(
+            user=user,
+            service=service,
+            provider=service.provider,
+            upstream_service_id=service.upstream_id,
+            link=f"https://www.instagram.com/p/demo{rng.randrange(10**6)}/",
+            quantity=quantity,
+            total_quantity=quantity,
+            charge=charge,
+            upstream_rate=service.upstream_rate,
+            exchange_rate=service.provider.exchange_rate,
+            cost=pricing.upstream_cost(
+                upstream_rate=service.upstream_rate,
+                units=quantity,
+                is_package=is_package,
+                exchange_rate=service.provider.exchange_rate,
+            ),
+            status=status,
+            remains=remains,
+            start_count=rng.randrange(100, 5000),
+            dispatch_state=DispatchState.SENT,
+            source=rng.choice((Source.WEB, Source.API)),
+        )
+        entries = [
+            balance_debit(
+                user_id=user.pk, amount=charge, order_id=order.pk, memo=f"Order {order.pk}"
+            )
+        ]
+        refund = pricing.partial_refund(charge=charge, remains=remains, total_quantity=quantity)
+        if refund > 0:
+            entries.append(
+                balance_credit(user_id=user.pk, amount=refund, kind=Kind.REFUND, order_id=order.pk)
+            )
+            Order.objects.filter(pk=order.pk).update(refunded=refund)
+        _backdate(moment, order, entries)
+
+
+def _customers(days: int, rng: random.Random) -> list[User]:
+    customers = list(User.objects.filter(username__in=("demo", "reseller")))
+    for name in EXTRA_CUSTOMERS:
+        if User.objects.filter(username=name).exists():
+            continue
+        user = user_create_customer(username=name, email=f"{name}@example.com")
+        joined = timezone.now() - timedelta(days=rng.randrange(days), hours=rng.randrange(24))
+        User.objects.filter(pk=user.pk).update(date_joined=joined)
+        customers.append(user)
+    return customers
+
+
+def seed_demo_history(*, days: int = 30, seed: int = 30) -> int:
+    """Deposits and finished orders for each of the last `days` days; returns the orders made."""
+    rng = random.Random(seed)
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    customers = _customers(days, rng)
+    services = list(
+        Service.objects.filter(type=ServiceType.DEFAULT, is_enabled=True, is_available=True)
+        .select_related("provider")
+        .order_by("pk")[:10]
+    )
+    if not services:
+        return 0
+    made = 0
+    now = timezone.now()
+    for age in range(days, 0, -1):
+        day_start = now - timedelta(days=age)
+        for user in rng.sample(customers, k=rng.randint(2, len(customers))):
+            deposit = balance_credit(
+                user_id=user.pk,
+                amount=Decimal(rng.choice((50, 100, 200, 300))),
+                memo="Demo deposit",
+                created_by=admin if rng.random() < 0.3 else None,
+            )
+            BalanceTransaction.objects.filter(pk=deposit.pk).update(created_at=day_start)
+            for _ in range(rng.randint(1, 5) + age % 3):
+                moment = day_start + timedelta(minutes=rng.randrange(1, 1400))
+                try:
+                    _history_order(user, rng.choice(services), moment, rng)
+                except InsufficientFunds:
+                    continue  # this customer spent the day's deposit: history goes on
+                made += 1
+    return made
