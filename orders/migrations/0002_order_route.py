@@ -40,6 +40,14 @@ class Migration(migrations.Migration):
             model_name='productorder',
             index=models.Index(fields=['updated_at'], name='product_order_updated'),
         ),
+        migrations.AddIndex(
+            model_name="order",
+            index=models.Index(
+                condition=models.Q(("dispatch_state", "needs_review")),
+                fields=["dispatch_error"],
+                name="order_review_reason",
+            ),
+        ),
         # Orders placed before routes were sent as their service's own upstream id.
     migrations.RunSQL(
         "UPDATE orders_order SET upstream_service_id = (SELECT upstream_id FROM providers_service"

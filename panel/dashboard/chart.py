@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from core.money import ZERO, money_str
 
-WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 28
+WIDTH, HEIGHT = 960, 260
+LEFT, RIGHT, TOP, BOTTOM = 84, 16, 16, 40
 TICKS = 4
 
 

@@ -4,6 +4,7 @@ Every count here runs on a partial or small index (needs review, in flight, the 
 `add` calls, providers, services on sale), so it stays fast however many orders exist.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -62,7 +63,7 @@ def _needs_review() -> list[HandsItem]:
         rows = (
             model.objects.filter(dispatch_state=DispatchState.NEEDS_REVIEW)
             .values("dispatch_error")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
         )
         for row in rows:
             reason = _review_reason(row["dispatch_error"])
@@ -137,13 +138,19 @@ def provider_cards(now: datetime | None = None) -> list[ProviderCard]:
             latency=Avg("duration_ms"),
         )
     }
-    in_flight = dict(
-        Order.objects.filter(dispatch_state__in=[DispatchState.SENDING, DispatchState.SENT])
-        .exclude(status__in=FINAL_ORDER_STATUSES)
-        .values("provider_id")
-        .annotate(n=Count("id"))
-        .values_list("provider_id", "n")
-    )
+    # Two counts, each matching a partial index's condition exactly (order_due_for_poll,
+    # order_due_for_dispatch), instead of one OR that would read every order.
+    in_flight: dict[int, int] = defaultdict(int)
+    for orders in (
+        Order.objects.filter(dispatch_state=DispatchState.SENT).exclude(
+            status__in=FINAL_ORDER_STATUSES
+        ),
+        Order.objects.filter(dispatch_state__in=[DispatchState.SENDING]),
+    ):
+        for provider_id, n in (
+            orders.values("provider_id").annotate(n=Count("*")).values_list("provider_id", "n")
+        ):
+            in_flight[provider_id] += n
     cards = []
     for provider in Provider.objects.order_by("-is_enabled", "name"):
         row = calls.get(provider.pk, {"n": 0, "errors": 0, "latency": None})
