@@ -22,7 +22,7 @@ class Chart:
     right_edge: int
     lines: list[tuple[str, str, str]]  # (css class, label, "x,y x,y …")
     y_ticks: list[tuple[float, str]]
-    x_labels: list[tuple[float, str]]
+    x_labels: list[tuple[float, str, str]]  # (x, label, text-anchor)
     zero_y: float
     dots: list[tuple[str, float, float, str]]  # (css class, x, y, title) for hover titles
 
@@ -68,8 +68,12 @@ def build_chart(per_day: list[tuple[date, object]]) -> Chart:
         ticks.append((y(tick), money_str(tick)))
         tick += step
     every = max(len(per_day) // 7, 1)
+    last = len(per_day) - 1
     x_labels = [
-        (x(i), day.strftime("%d %b")) for i, (day, _) in enumerate(per_day) if i % every == 0
+        # The last label ends at the plot's edge instead of running past it.
+        (x(i), day.strftime("%d %b"), "end" if i == last and i else "middle")
+        for i, (day, _) in enumerate(per_day)
+        if i % every == 0
     ]
     dots = (
         [
