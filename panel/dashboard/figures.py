@@ -7,11 +7,12 @@ Definitions (the tests compute the same sums from the orders themselves):
 - profit = revenue − cost; margin = profit / revenue.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, User
@@ -55,6 +56,7 @@ class Ranked:
 class RangeFigures:
     start: date
     end: date
+
     totals: Money
     orders: int
     by_status: list[tuple[str, int]]
@@ -64,7 +66,16 @@ class RangeFigures:
     top_customers: list[Ranked]
     by_route: list[Ranked]
     new_customers: int
-    deposits: list[tuple[str, Decimal]] = field(default_factory=list)
+
+    @property
+    def created_query(self) -> str:
+        """The admin order list's date filter for this range (its created_at list filter)."""
+        return urlencode(
+            {
+                "created_at__gte": day_start(self.start).isoformat(),
+                "created_at__lt": day_start(self.end + timedelta(days=1)).isoformat(),
+            }
+        )
 
 
 def _money(row: dict) -> Money:
@@ -75,14 +86,14 @@ _SUMS = {"n": Sum("orders"), "revenue": Sum("revenue"), "cost": Sum("cost")}
 _PROFIT = F("revenue") - F("cost")
 
 
-def _by_status(days: object, kind: str, statuses: list[str]) -> list[tuple[str, int]]:
+def _by_status(days: QuerySet[DayFigures], kind: str, statuses: list[str]) -> list[tuple[str, int]]:
     counts = dict(
         days.filter(kind=kind).values("status").annotate(**_SUMS).values_list("status", "n")
     )
     return [(status, counts.get(status, 0)) for status in statuses]
 
 
-def _per_day(days: object, start: date, end: date) -> list[tuple[date, Money]]:
+def _per_day(days: QuerySet[DayFigures], start: date, end: date) -> list[tuple[date, Money]]:
     rows = {row["day"]: _money(row) for row in days.values("day").annotate(**_SUMS)}
     count = (end - start).days + 1
     return [

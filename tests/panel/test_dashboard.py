@@ -317,6 +317,22 @@ def test_admin_index_shows_the_dashboard_to_staff_with_the_permission(
     assert "What needs hands" in html and "<svg" in html and "Top customers by profit" in html
 
 
+@override_settings(TIME_ZONE=TZ)
+def test_status_counts_link_to_the_same_orders_in_the_admin_list(
+    shop: dict, client: Client, staff: User
+) -> None:
+    dashboard_rollup()
+    client.force_login(staff)
+    figures = client.get(reverse("admin:index"), {"range": "7d"}).context["dashboard"].figures
+
+    for status, count in figures.by_status:
+        listed = client.get(
+            reverse("admin:orders_order_changelist") + f"?status__exact={status}&"
+            f"{figures.created_query}"
+        )
+        assert listed.context["cl"].result_count == count, status
+
+
 def test_staff_without_the_permission_get_the_plain_index(db: None, client: Client) -> None:
     clerk = UserFactory(is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_order"))
