@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import BalanceTransaction, User
 from core.money import ZERO
 from orders.models import OrderStatus, ProductOrderStatus
+from panel.dashboard.hooks import app_hooks
 from panel.dashboard.rollup import day_start
 from panel.models import DayCustomerFigures, DayFigures, DayServiceFigures
 from providers.models import Provider, Service, ServiceRoute
@@ -183,6 +184,16 @@ def ledger_deposits(start: date, end: date) -> list[tuple[str, Decimal]]:
         (str(_("Added by an admin")), totals["admin"]),
         (str(_("Other deposits")), totals["other"]),
     ]
+
+
+def deposits_by_gateway(start: date, end: date) -> list[tuple[str, Decimal]]:
+    """Deposits credited in the range per gateway, from the apps that report them
+    (panel.dashboard.hooks); the ledger's view until one does."""
+    hooks = app_hooks("deposits_by_gateway")
+    if not hooks:
+        return ledger_deposits(start, end)
+    window = (day_start(start), day_start(end + timedelta(days=1)))
+    return [row for hook in hooks for row in hook(*window)]
 
 
 def range_figures(*, start: date, end: date) -> RangeFigures:

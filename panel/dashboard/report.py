@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.money import money_str
 from orders.models import FINAL_ORDER_STATUSES, DispatchState, Order, ProductOrder
-from panel.dashboard.figures import ledger_deposits, range_figures
+from panel.dashboard.figures import deposits_by_gateway, range_figures
 from panel.dashboard.rollup import dashboard_rollup
 from panel.models import DailyReport
 from providers.alerts import staff_alert
@@ -48,7 +48,9 @@ def daily_report_text(day: date) -> str:
         f"Orders      {figures.orders}",
         f"Customers   {figures.new_customers} new",
         "Deposits    "
-        + ", ".join(f"{label} {money_str(amount)}" for label, amount in ledger_deposits(day, day)),
+        + ", ".join(
+            f"{label} {money_str(amount)}" for label, amount in deposits_by_gateway(day, day)
+        ),
         "",
         f"Needs review now: {needs_review()}",
         f"Stuck orders now (not final after {settings.PANEL_STUCK_ORDER_HOURS} h): {stuck_orders()}",

@@ -6,6 +6,7 @@ it). Staff without it get Django's plain index. The page only reads.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.http import HttpRequest, QueryDict
@@ -13,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from panel.dashboard.chart import Chart, build_chart
-from panel.dashboard.figures import RangeFigures, ledger_deposits, range_figures
-from panel.dashboard.hooks import app_hooks
+from panel.dashboard.figures import RangeFigures, deposits_by_gateway, range_figures
 from panel.dashboard.live import HandsItem, ProviderCard, hands, provider_cards
-from panel.dashboard.rollup import day_start, rolled_until
+from panel.dashboard.rollup import rolled_until
 
 DASHBOARD_PERMISSION = "panel.view_dashboard"
 MAX_DAYS = 366
@@ -65,18 +65,10 @@ class Dashboard:
     preset: str
     figures: RangeFigures
     chart: Chart
-    deposits: list[tuple[str, object]]
+    deposits: list[tuple[str, Decimal]]
     hands: list[HandsItem]
     providers: list[ProviderCard]
     rolled_until: object
-
-
-def _deposits(start: date, end: date) -> list[tuple[str, object]]:
-    hooks = app_hooks("deposits_by_gateway")
-    if not hooks:
-        return ledger_deposits(start, end)
-    window = (day_start(start), day_start(end + timedelta(days=1)))
-    return [row for hook in hooks for row in hook(*window)]
 
 
 def dashboard_context(request: HttpRequest) -> Dashboard:
@@ -88,7 +80,7 @@ def dashboard_context(request: HttpRequest) -> Dashboard:
         preset=preset,
         figures=figures,
         chart=build_chart(figures.per_day),
-        deposits=_deposits(start, end),
+        deposits=deposits_by_gateway(start, end),
         hands=hands(),
         providers=provider_cards(),
         rolled_until=rolled_until(),
