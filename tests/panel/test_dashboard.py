@@ -420,3 +420,19 @@ def test_daily_report_that_reached_nobody_is_not_marked_sent(db: None) -> None:
     with pytest.raises(ReportNotSent):
         daily_report_send(day=date(2026, 1, 1))
     assert not DailyReport.objects.exists()
+
+
+def test_beat_tasks_call_their_services(staff: User, customer: User) -> None:
+    from accounts.models import PricingTier
+    from panel.tasks import daily_report_task, dashboard_rollup_task, pricing_tiers_assign_task
+
+    tier = PricingTier.objects.create(
+        name="All", basis="deposits", threshold=Decimal(1), percent_off=Decimal(2)
+    )
+    dashboard_rollup_task()
+    pricing_tiers_assign_task()
+    daily_report_task()
+
+    assert User.objects.get(pk=customer.pk).pricing_tier == tier
+    assert DailyReport.objects.get().day == timezone.localdate() - timedelta(days=1)
+    assert len(mail.outbox) == 1
