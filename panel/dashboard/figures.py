@@ -160,11 +160,13 @@ def _by_route(start: date, end: date) -> list[Ranked]:
     for row in rows:
         route = routes.get(row["route_id"])
         label = providers.get(row["provider_id"], "?")
-        label += (
-            f" · route {route.service_id} → #{route.target.upstream_id}"
-            if route
-            else " · own catalog"
-        )
+        if route:
+            label += " · " + _("route %(service)s → #%(upstream)s") % {
+                "service": route.service_id,
+                "upstream": route.target.upstream_id,
+            }
+        else:
+            label += " · " + _("own catalog")
         ranked.append(Ranked(label, row["n"], _money(row), row["route_id"] or None))
     return ranked
 
