@@ -12,6 +12,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
 from core.errors import PanelError
+from core.money import money_str
 from core.permissions import requires_permission
 from providers.errors import ProviderError
 from providers.forms import ProviderAdminForm, ServiceRouteForm
@@ -422,6 +423,7 @@ class ServiceAdmin(CatalogItemAdmin):
             **self.admin_site.each_context(request),
             "title": f"Routes for {service}",
             "service": service,
+            "rate": money_str(service.rate),
             "routes": service.routes.select_related("target__provider").order_by("priority", "id"),
             "suggestions": route_suggestions(service=service),
             "opts": self.model._meta,
