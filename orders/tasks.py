@@ -84,3 +84,29 @@ def orders_poll_all_task() -> None:
         is_enabled=True, credentials_failed_at__isnull=True
     ).values_list("pk", flat=True):
         provider_poll_task.delay(provider_id)
+
+
+@shared_task(ignore_result=True)
+def needs_review_alerts_task() -> None:
+    from orders.alerts import needs_review_alerts_collect
+
+    needs_review_alerts_collect()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def service_delivery_times_task(full: bool = False) -> None:
+    """Recomputes the services with orders completed in the last three intervals (a missed
+    run or two loses nothing); `full` recomputes every service."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from orders.delivery_times import service_delivery_times_refresh
+
+    since = None
+    if not full:
+        since = timezone.now() - timedelta(minutes=3 * settings.PANEL_DELIVERY_TIMES_MINUTES)
+    changed = service_delivery_times_refresh(since=since)
+    if changed:
+        logger.info("delivery times: %d services changed", changed)

@@ -290,6 +290,41 @@ CELERY_BEAT_SCHEDULE["form-submissions-purge"] = {
     "schedule": timedelta(hours=6),
 }
 
+# --- Support tickets and notifications ------------------------------------------------------
+INSTALLED_APPS += ["notifications", "support"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("support.context_processors.support")
+# Customer emails: smtp://user:password@host:587/?tls=True, or consolemail:// to print them.
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# Operator alerts through a Telegram bot; both empty (the default) turns them off.
+PANEL_TELEGRAM_BOT_TOKEN = env.str("PANEL_TELEGRAM_BOT_TOKEN", default="")
+PANEL_TELEGRAM_CHAT_ID = env.str("PANEL_TELEGRAM_CHAT_ID", default="")
+PANEL_TELEGRAM_API_URL = env.str("PANEL_TELEGRAM_API_URL", default="https://api.telegram.org")
+PANEL_NOTIFICATIONS_SECONDS = env.int("PANEL_NOTIFICATIONS_SECONDS", default=30)
+PANEL_DELIVERY_TIMES_MINUTES = env.int("PANEL_DELIVERY_TIMES_MINUTES", default=10)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-deliver": {
+            "task": "notifications.tasks.notifications_deliver_task",
+            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+        },
+        "orders-needs-review-alerts": {
+            "task": "orders.tasks.needs_review_alerts_task",
+            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+        },
+        "services-delivery-times": {
+            "task": "orders.tasks.service_delivery_times_task",
+            "schedule": timedelta(minutes=PANEL_DELIVERY_TIMES_MINUTES),
+        },
+        "services-delivery-times-full": {
+            "task": "orders.tasks.service_delivery_times_task",
+            "schedule": timedelta(days=1),
+            "kwargs": {"full": True},
+        },
+    }
+)
+
 # --- The operator's cockpit (dashboard rollup, daily report, tiers) ------------------------
 PANEL_DASHBOARD_ROLLUP_SECONDS = env.int("PANEL_DASHBOARD_ROLLUP_SECONDS", default=60)
 PANEL_PRICING_TIERS_MINUTES = env.int("PANEL_PRICING_TIERS_MINUTES", default=60)

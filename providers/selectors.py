@@ -48,6 +48,7 @@ def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySe
         "has_dripfeed",
         "description",
         "quantity_step",
+        "average_time_seconds",
     )
 
 

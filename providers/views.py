@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from core.ids import parse_id
 from core.money import money_str, parse_money
+from providers.delivery_time import duration_text
 from providers.models import PACKAGE_TYPES, CatalogChange
 from providers.pricing import CustomerPricing, customer_pricing
 from providers.selectors import product_rows, public_changes, service_category_rows, service_rows
@@ -46,6 +47,7 @@ def service_row_display(row: dict, pricing: CustomerPricing) -> dict:
         "dripfeed": row["has_dripfeed"],
         "description": row["description"],
         "is_package": row["type"] in PACKAGE_TYPES,
+        "average_time": duration_text(row["average_time_seconds"]),
     }
 
 

@@ -39,4 +39,6 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "dashboard_rollup_full",
         "dashboard_figures_30d_median",
         "dashboard_page_30d_median",
+        "services_page_10k_with_times_median",
+        "delivery_times_full_refresh",
     } <= figures
