@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('orders', '0001_initial'),
-        ('providers', '0002_routes_price_overrides_calls'),
+        ('providers', '0003_routes_price_overrides_calls'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -436,3 +436,18 @@ def test_beat_tasks_call_their_services(staff: User, customer: User) -> None:
     assert User.objects.get(pk=customer.pk).pricing_tier == tier
     assert DailyReport.objects.get().day == timezone.localdate() - timedelta(days=1)
     assert len(mail.outbox) == 1
+
+
+@override_settings(PANEL_TELEGRAM_BOT_TOKEN="123:abc", PANEL_TELEGRAM_CHAT_ID="42")
+def test_daily_report_goes_to_telegram_through_the_outbox_once(db: None) -> None:
+    from notifications.digest import digest_text
+    from notifications.models import Kind, Notification
+
+    day = date(2026, 1, 1)
+
+    assert daily_report_send(day=day) is not None  # no staff email, but Telegram is configured
+    assert daily_report_send(day=day) is None
+
+    row = Notification.objects.get(kind=Kind.OPS_DAILY_REPORT)
+    assert row.key == "daily-report:2026-01-01" and row.channel == "telegram"
+    assert "📊 Daily report: 1\n• 2026-01-01: revenue 0, cost 0, profit 0" in digest_text([row])

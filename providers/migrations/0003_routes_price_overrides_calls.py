@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('providers', '0001_initial'),
+        ('providers', '0002_service_average_time_seconds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
