@@ -22,7 +22,7 @@ WITH g AS (
 INSERT INTO orders_order (
   user_id, service_id, provider_id, route_id, upstream_service_id, link, quantity,
   total_quantity, details, status, upstream_id, dispatch_state, dispatch_attempts,
-  dispatch_error, poll_idle_count, poll_miss_count, created_at, updated_at, charge, refunded,
+  dispatch_error, review_reason, poll_idle_count, poll_miss_count, created_at, updated_at, charge, refunded,
   upstream_rate, exchange_rate, cost, source
 )
 SELECT %(user_base)s + u, %(service_base)s + s, %(provider_base)s + s / (%(services)s / 2), NULL,
@@ -31,7 +31,8 @@ SELECT %(user_base)s + u, %(service_base)s + s, %(provider_base)s + s / (%(servi
        WHEN r < 92 THEN 'In progress' WHEN r < 96 THEN 'Processing' ELSE 'Pending' END,
   CASE WHEN r < 96 THEN n::text END,
   CASE WHEN r < 96 THEN 'sent' WHEN r < 98 THEN 'queued' ELSE 'needs_review' END,
-  1, CASE WHEN r >= 98 THEN 'Outcome unknown, not resent: timeout' ELSE '' END, 0, 0, at, at,
+  1, CASE WHEN r >= 98 THEN 'Outcome unknown, not resent: timeout' ELSE '' END,
+  CASE WHEN r >= 98 THEN 'add_unknown' ELSE '' END, 0, 0, at, at,
   charge,
   CASE WHEN r >= 80 AND r < 85 THEN charge WHEN r >= 70 AND r < 80 THEN round(charge / 3, 6)
        ELSE 0 END,
@@ -48,7 +49,7 @@ FROM generate_series(1, %(customers)s) AS n
 """
 
 CALLS_SQL = """
-INSERT INTO providers_providercall (provider_id, action, outcome, duration_ms, created_at)
+INSERT INTO providers_providercall (provider_id, action, result, duration_ms, created_at)
 SELECT %(provider_base)s + n %% 2, 'add', CASE WHEN n %% 50 = 0 THEN 'rejected' ELSE 'ok' END,
   80 + n %% 400, now() - make_interval(secs => n %% 7200)
 FROM generate_series(1, 6000) AS n

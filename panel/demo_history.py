@@ -1,9 +1,9 @@
 """Thirty days of finished orders and deposits for the demo, so the dashboard has a past.
 
-The orders are history, as if imported from an older panel: created finished (Completed,
-Partial or Canceled), never sent to the sandbox. Their money still goes through the ledger
-services (deposit, charge, refund), so every balance equals its ledger; only the timestamps
-are moved back afterwards.
+The orders go through the same steps as live ones without reaching the sandbox: created and
+charged through the ledger, moved to `sent` and finished (Completed, Partial or Canceled, with
+its refund) by the order lifecycle, so every balance equals its ledger and every state has its
+event. Only the timestamps are moved back afterwards.
 """
 
 import random
@@ -16,41 +16,48 @@ from django.utils import timezone
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_credit, balance_debit, user_create_customer
 from core.errors import InsufficientFunds
+from notifications.services import preferences_update
 from orders import pricing
-from orders.models import DispatchState, Order, OrderStatus, Source
+from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish
+from orders.lifecycle.events import Actor
+from orders.models import DispatchState, Order, OrderEvent, OrderStatus, Source
 from providers.models import PACKAGE_TYPES, Service, ServiceType
 from providers.pricing import customer_pricing
 
 EXTRA_CUSTOMERS = ("linh", "minh", "trang", "quang", "hoa", "tuan")
-Kind = BalanceTransaction.Kind
 
 
-def _backdate(moment: datetime, order: Order, entries: list[BalanceTransaction]) -> None:
-    Order.objects.filter(pk=order.pk).update(
+def _backdate(moment: datetime, order_id: int) -> None:
+    Order.objects.filter(pk=order_id).update(
         created_at=moment,
         updated_at=moment,
+        sending_started_at=moment,
         sent_at=moment,
         finished_at=moment + timedelta(hours=3),
     )
-    BalanceTransaction.objects.filter(pk__in=[e.pk for e in entries]).update(created_at=moment)
+    BalanceTransaction.objects.filter(order_id=order_id).update(created_at=moment)
+    OrderEvent.objects.filter(order_id=order_id).update(created_at=moment)
+
+
+def _final_status(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.8:
+        return OrderStatus.COMPLETED
+    return OrderStatus.PARTIAL if roll < 0.92 else OrderStatus.CANCELED
 
 
 def _history_order(user: User, service: Service, moment: datetime, rng: random.Random) -> None:
+    """Placed, charged, sent and finished through the same services as a live order (the
+    lifecycle writes every state and the refund), then moved back to `moment`."""
     quantity = min(max(service.min, rng.choice((500, 1000, 2000, 5000))), service.max)
     is_package = service.type in PACKAGE_TYPES
     rate = customer_pricing(user, service_ids=[service.pk]).service_rate(
         service_id=service.pk, rate=service.rate
     )
     charge = pricing.order_charge(rate=rate, units=quantity, is_package=is_package)
-    roll = rng.random()
-    status = (
-        OrderStatus.COMPLETED
-        if roll < 0.8
-        else OrderStatus.PARTIAL
-        if roll < 0.92
-        else OrderStatus.CANCELED
-    )
+    status = _final_status(rng)
     remains = {OrderStatus.PARTIAL: quantity // 3, OrderStatus.CANCELED: quantity}.get(status, 0)
+    worker = By(Actor.WORKER)
     with transaction.atomic():
         order = Order.objects.create(
             user=user,
@@ -69,24 +76,31 @@ def _history_order(user: User, service: Service, moment: datetime, rng: random.R
                 is_package=is_package,
                 exchange_rate=service.provider.exchange_rate,
             ),
-            status=status,
-            remains=remains,
-            start_count=rng.randrange(100, 5000),
-            dispatch_state=DispatchState.SENT,
+            remains=quantity,
             source=rng.choice((Source.WEB, Source.API)),
         )
-        entries = [
-            balance_debit(
-                user_id=user.pk, amount=charge, order_id=order.pk, memo=f"Order {order.pk}"
+        balance_debit(user_id=user.pk, amount=charge, order_id=order.pk, memo=f"Order {order.pk}")
+        for old, new, values in (
+            (DispatchState.QUEUED, DispatchState.SENDING, {}),
+            (DispatchState.SENDING, DispatchState.SENT, {"upstream_id": f"demo-{order.pk}"}),
+        ):
+            dispatch_move(
+                Kind.ORDER,
+                order.pk,
+                from_state=old,
+                to_state=new,
+                actor=worker,
+                message="Demo history",
+                **values,
             )
-        ]
-        refund = pricing.partial_refund(charge=charge, remains=remains, total_quantity=quantity)
-        if refund > 0:
-            entries.append(
-                balance_credit(user_id=user.pk, amount=refund, kind=Kind.REFUND, order_id=order.pk)
-            )
-            Order.objects.filter(pk=order.pk).update(refunded=refund)
-        _backdate(moment, order, entries)
+        finish(
+            Kind.ORDER,
+            order.pk,
+            Finish(status=status, delivery=Delivery(remains=remains)),
+            actor=worker,
+            message="Demo history",
+        )
+        _backdate(moment, order.pk)
 
 
 def _customers(days: int, rng: random.Random) -> list[User]:
@@ -98,6 +112,9 @@ def _customers(days: int, rng: random.Random) -> list[User]:
         joined = timezone.now() - timedelta(days=rng.randrange(days), hours=rng.randrange(24))
         User.objects.filter(pk=user.pk).update(date_joined=joined)
         customers.append(user)
+    for user in customers:
+        # Demo addresses are example.com: the order emails their history would queue go nowhere.
+        preferences_update(user=user, email_kinds=[])
     return customers
 
 

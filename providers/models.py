@@ -357,7 +357,7 @@ class ProviderCall(models.Model):
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="calls")
     action = models.CharField(max_length=32)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    result = models.CharField(max_length=16, choices=Outcome.choices)
     duration_ms = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -365,4 +365,4 @@ class ProviderCall(models.Model):
         indexes = [models.Index(fields=["provider", "created_at"], name="provider_call_recent")]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.outcome} {self.duration_ms} ms"
+        return f"{self.action} {self.result} {self.duration_ms} ms"

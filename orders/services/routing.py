@@ -13,14 +13,13 @@ bought it, and a second would buy it twice; it waits for review as before.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from orders import pricing
-from orders.models import DispatchState, Order, OrderStatus
-from orders.services.events import Actor, event_record
-from orders.services.finalize import order_finalize
-from orders.tasks import order_forward_task
+from orders.enqueue import enqueue
+from orders.lifecycle import By, Kind, dispatch_move
+from orders.lifecycle.events import Actor
+from orders.models import DispatchState, Order
 from providers.models import PACKAGE_TYPES, Provider, Service, ServiceRoute
 
 
@@ -97,25 +96,28 @@ def route_for(service: Service, *, after: ServiceRoute | None = None) -> RouteCh
     return None
 
 
-def order_after_rejection(*, order_id: int, message: str) -> str:
-    """The provider rejected the order's `add` (it is `failed` now): send it by the next usable
-    route, or cancel and refund it when there is none. Runs inside the dispatch transaction.
-    Returns "rerouted" or "canceled"."""
+def order_reroute_after_rejection(*, order_id: int, message: str) -> bool:
+    """The provider explicitly rejected the order's `add` (it is still `sending`): move it back
+    to `queued` on the next usable route and queue its forward. False when the order took no
+    route or no later route is usable: the caller fails and refunds it as before.
+
+    Rejected means nothing was bought, which is what makes a second provider safe; that is
+    why this is called for ProviderRejected and for nothing else.
+    """
     order = Order.objects.select_related("service__provider", "provider", "route").get(pk=order_id)
     choice = route_for(order.service, after=order.route) if order.route_id else None
     if choice is None:
-        order_finalize(
-            order_id=order.pk,
-            status=OrderStatus.CANCELED,
-            actor=Actor.WORKER,
-            message=f"Rejected by the provider: {message}",
-        )
-        return "canceled"
-    now = timezone.now()
-    moved = Order.objects.filter(
-        pk=order.pk, dispatch_state=DispatchState.FAILED, status=OrderStatus.PENDING
-    ).update(
-        dispatch_state=DispatchState.QUEUED,
+        return False
+    moved = dispatch_move(
+        Kind.ORDER,
+        order.pk,
+        from_state=DispatchState.SENDING,
+        to_state=DispatchState.QUEUED,
+        actor=By(Actor.WORKER),
+        message=f"Rejected by {order.provider}: {message}; next route: {choice.provider}",
+        dispatch_error=message[:500],
+        next_dispatch_at=timezone.now(),
+        sending_started_at=None,
         provider=choice.provider,
         route=choice.route,
         upstream_service_id=choice.upstream_service_id,
@@ -124,19 +126,7 @@ def order_after_rejection(*, order_id: int, message: str) -> str:
         cost=choice.cost(
             units=order.total_quantity, is_package=order.service.type in PACKAGE_TYPES
         ),
-        next_dispatch_at=now,
-        sending_started_at=None,
-        updated_at=now,
     )
-    if not moved:
-        return "canceled" if Order.objects.get(pk=order.pk).is_final else "skipped"
-    event_record(
-        order,
-        field="dispatch",
-        old=DispatchState.FAILED,
-        new=DispatchState.QUEUED,
-        message=f"Rejected by {order.provider}: {message}; next route: {choice.provider}",
-        actor=Actor.WORKER,
-    )
-    transaction.on_commit(lambda: order_forward_task.delay(order.pk))
-    return "rerouted"
+    if moved:
+        enqueue("order_forward_task", order.pk)
+    return moved

@@ -19,20 +19,13 @@ from orders.models import (
     DispatchState,
     Order,
     ProductOrder,
+    Refill,
+    ReviewReason,
 )
 from panel.dashboard.hooks import app_hooks
 from providers.models import Provider, ProviderCall, Service, ServiceRoute
 
 LAST_HOUR = timedelta(hours=1)
-
-# What an order's dispatch_error starts with, by why it waits for a person (orders.services).
-REVIEW_REASONS = (
-    ("Outcome unknown", _("Outcome unknown upstream")),
-    ("Unexpected error", _("Unexpected error while sending")),
-    ("The provider answered", _("Upstream id clash or late answer")),
-    ("The provider keeps answering", _("Provider lost the order")),
-    ("Partial without", _("Partial without remains")),
-)
 
 
 @dataclass(frozen=True)
@@ -46,35 +39,32 @@ def _changelist(name: str, query: str = "") -> str:
     return reverse(f"admin:{name}_changelist") + (f"?{query}" if query else "")
 
 
-def _review_reason(error: str) -> str:
-    for prefix, label in REVIEW_REASONS:
-        if error.startswith(prefix):
-            return str(label)
-    return str(_("Other reason"))
-
-
 def _needs_review() -> list[HandsItem]:
+    """Rows waiting for a person, per kind and review reason (orders.models.ReviewReason)."""
     items: list[HandsItem] = []
     for model, name, label in (
         (Order, "orders_order", _("Orders needing review")),
         (ProductOrder, "orders_productorder", _("Product orders needing review")),
+        (Refill, "orders_refill", _("Refills needing review")),
     ):
-        by_reason: dict[str, int] = {}
         rows = (
             model.objects.filter(dispatch_state=DispatchState.NEEDS_REVIEW)
-            .values("dispatch_error")
+            .values_list("review_reason")
             .annotate(n=Count("*"))
+            .order_by("review_reason")
         )
-        for row in rows:
-            reason = _review_reason(row["dispatch_error"])
-            by_reason[reason] = by_reason.get(reason, 0) + row["n"]
-        url = _changelist(name, "dispatch_state__exact=needs_review")
-        items.extend(
-            HandsItem(f"{label}: {reason}", count, url)
-            for reason, count in sorted(by_reason.items())
-        )
-        if not by_reason:
-            items.append(HandsItem(str(label), 0, url))
+        query = "dispatch_state__exact=needs_review"
+        for reason, count in rows:
+            reason_label = ReviewReason(reason).label if reason else _("no reason recorded")
+            items.append(
+                HandsItem(
+                    f"{label}: {reason_label}",
+                    count,
+                    _changelist(name, f"{query}&review_reason__exact={reason}"),
+                )
+            )
+        if not rows:
+            items.append(HandsItem(str(label), 0, _changelist(name, query)))
     return items
 
 
@@ -134,7 +124,7 @@ def provider_cards(now: datetime | None = None) -> list[ProviderCard]:
         .values("provider_id")
         .annotate(
             n=Count("id"),
-            errors=Count("id", filter=~Q(outcome=ProviderCall.Outcome.OK)),
+            errors=Count("id", filter=~Q(result=ProviderCall.Outcome.OK)),
             latency=Avg("duration_ms"),
         )
     }

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('action', models.CharField(max_length=32)),
-                ('outcome', models.CharField(choices=[('ok', 'Accepted'), ('rejected', 'Rejected'), ('busy', 'Busy'), ('unavailable', 'Not sent'), ('unknown', 'Outcome unknown'), ('auth', 'Key refused'), ('error', 'Unexpected error')], max_length=16)),
+                ('result', models.CharField(choices=[('ok', 'Accepted'), ('rejected', 'Rejected'), ('busy', 'Busy'), ('unavailable', 'Not sent'), ('unknown', 'Outcome unknown'), ('auth', 'Key refused'), ('error', 'Unexpected error')], max_length=16)),
                 ('duration_ms', models.PositiveIntegerField()),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='calls', to='providers.provider')),

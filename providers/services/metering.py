@@ -42,13 +42,13 @@ def _outcome_of(exc: Exception) -> str:
     return Outcome.ERROR
 
 
-def provider_call_record(*, provider_id: int, action: str, outcome: str, duration_ms: int) -> None:
+def provider_call_record(*, provider_id: int, action: str, result: str, duration_ms: int) -> None:
     try:
         with transaction.atomic():
             ProviderCall.objects.create(
                 provider_id=provider_id,
                 action=action,
-                outcome=outcome,
+                result=result,
                 duration_ms=max(duration_ms, 0),
                 created_at=timezone.now(),
             )
@@ -76,7 +76,7 @@ class MeteredClient(ProviderClient):
                 provider_call_record(
                     provider_id=self._provider_id,
                     action=action,
-                    outcome=outcome,
+                    result=outcome,
                     duration_ms=round((time.perf_counter() - start) * 1000),
                 )
 

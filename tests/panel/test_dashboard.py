@@ -15,7 +15,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import balance_credit
-from orders.models import DispatchState, Order, OrderStatus, ProductOrder, ProductOrderStatus
+from orders.models import (
+    DispatchState,
+    Order,
+    OrderStatus,
+    ProductOrder,
+    ProductOrderStatus,
+    ReviewReason,
+)
 from panel.dashboard.figures import range_figures
 from panel.dashboard.live import hands, provider_cards
 from panel.dashboard.report import daily_report_send
@@ -224,7 +231,7 @@ def test_provider_cards_show_error_rate_latency_and_orders_in_flight(db: None) -
         ProviderCall.objects.create(
             provider=provider,
             action="add",
-            outcome=outcome,
+            result=outcome,
             duration_ms=ms,
             created_at=now - timedelta(minutes=minutes_ago),
         )
@@ -268,11 +275,7 @@ def test_hands_count_what_waits_for_an_admin_and_link_to_filtered_lists(
     ServiceFactory(provider=low, upstream_rate=Decimal(3), rate=Decimal("2.5"))  # sells at a loss
     service = ServiceFactory(provider=low)
     user = UserFactory()
-    for error in (
-        "Outcome unknown, not resent: timeout",
-        "Outcome unknown, not resent: 502",
-        "Unexpected error",
-    ):
+    for reason in ("add_unknown", "add_unknown", "worker_lost"):
         Order.objects.create(
             user=user,
             service=service,
@@ -283,13 +286,14 @@ def test_hands_count_what_waits_for_an_admin_and_link_to_filtered_lists(
             upstream_rate=Decimal(1),
             cost=Decimal(1),
             dispatch_state=DispatchState.NEEDS_REVIEW,
-            dispatch_error=error,
+            review_reason=reason,
         )
 
     items = {item.label: item for item in hands()}
 
-    assert items["Orders needing review: Outcome unknown upstream"].count == 2
-    assert items["Orders needing review: Unexpected error while sending"].count == 1
+    unknown = items[f"Orders needing review: {ReviewReason.ADD_UNKNOWN.label}"]
+    assert unknown.count == 2
+    assert items[f"Orders needing review: {ReviewReason.WORKER_LOST.label}"].count == 1
     assert items["Providers with a low balance"].count == 1
     assert items["Services whose cost is not below their price"].count == 1
     client.force_login(staff)
@@ -298,6 +302,7 @@ def test_hands_count_what_waits_for_an_admin_and_link_to_filtered_lists(
         assert response.status_code == 200, item.url
     losing = client.get(items["Services whose cost is not below their price"].url)
     assert losing.context["cl"].result_count == 1
+    assert client.get(unknown.url).context["cl"].result_count == 2
     low_list = client.get(items["Providers with a low balance"].url)
     assert low_list.context["cl"].result_count == 1
 

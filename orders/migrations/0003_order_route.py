@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0001_initial'),
+        ('orders', '0002_review_reason'),
         ('providers', '0003_routes_price_overrides_calls'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
             model_name="order",
             index=models.Index(
                 condition=models.Q(("dispatch_state", "needs_review")),
-                fields=["dispatch_error"],
+                fields=["review_reason"],
                 name="order_review_reason",
             ),
         ),
