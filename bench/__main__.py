@@ -16,6 +16,7 @@ FULL = {
     "api": {"services": 10_000, "add_seconds": 10.0},
     "dashboard": {"orders": 1_000_000},
     "services_page": {"services": 10_000, "per_service": 3},
+    "webhooks": {"webhooks": 2_000},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -24,6 +25,7 @@ SMOKE = {
     "api": {"services": 300, "add_seconds": 1.0},
     "dashboard": {"orders": 5_000},
     "services_page": {"services": 300, "per_service": 3},
+    "webhooks": {"webhooks": 150},
 }
 
 
@@ -41,7 +43,7 @@ def main() -> int:
     from bench.common import setup_django
 
     setup_django()
-    from bench import api, catalog, dashboard, forwarding, polling, services_page
+    from bench import api, catalog, dashboard, forwarding, polling, services_page, webhooks
 
     modules = {
         "catalog": catalog,
@@ -50,6 +52,7 @@ def main() -> int:
         "api": api,
         "dashboard": dashboard,
         "services_page": services_page,
+        "webhooks": webhooks,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

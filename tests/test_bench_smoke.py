@@ -41,4 +41,6 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "dashboard_page_30d_median",
         "services_page_10k_with_times_median",
         "delivery_times_full_refresh",
+        "webhooks_rate_gunicorn",
+        "webhook_latency_p95",
     } <= figures

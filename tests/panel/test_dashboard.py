@@ -456,3 +456,35 @@ def test_daily_report_goes_to_telegram_through_the_outbox_once(db: None) -> None
     row = Notification.objects.get(kind=Kind.OPS_DAILY_REPORT)
     assert row.key == "daily-report:2026-01-01" and row.channel == "telegram"
     assert "📊 Daily report: 1\n• 2026-01-01: revenue 0, cost 0, profit 0" in digest_text([row])
+
+
+def test_payments_and_support_plug_deposits_and_their_queues_in(
+    staff: User, customer: User, client: Client
+) -> None:
+    # given: a credited manual deposit, a transfer that matched nobody, an open ticket
+    from payments.models import Deposit
+    from payments.services import deposit_create_manual
+    from support.services import ticket_open
+
+    deposit_create_manual(user_id=customer.pk, amount=Decimal(40), memo="cash", admin=staff)
+    Deposit.objects.create(
+        gateway="sepay",
+        external_id="tx-1",
+        amount=Decimal(100000),
+        currency="VND",
+        rate=Decimal(25000),
+        status=Deposit.Status.UNMATCHED,
+    )
+    ticket_open(user=customer, kind="other", subject="Hello", message="A question")
+    today = timezone.localdate()
+    # when
+    from panel.dashboard.figures import deposits_by_gateway
+
+    deposits = deposits_by_gateway(today, today)
+    items = {item.label: item for item in hands()}
+    # then
+    assert deposits == [("Manual (admin)", Decimal(40))]
+    assert items["Unmatched deposits"].count == 1 and items["Open tickets"].count == 1
+    client.force_login(staff)
+    for label in ("Unmatched deposits", "Open tickets"):
+        assert client.get(items[label].url).context["cl"].result_count == 1, label

@@ -9,15 +9,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_form_submission'),
+        ('accounts', '0004_two_factor'),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='balancetransaction',
-            name='kind',
-            field=models.CharField(choices=[('deposit', 'Deposit'), ('charge', 'Charge'), ('refund', 'Refund'), ('adjustment', 'Adjustment'), ('bonus', 'Bonus')], max_length=16),
-        ),
         migrations.CreateModel(
             name='Coupon',
             fields=[
