@@ -14,13 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import BalanceTransaction, User
-from accounts.services import balance_credit, balance_debit, user_create_customer
+from accounts.services import balance_debit, user_create_customer
 from core.errors import InsufficientFunds
 from notifications.services import preferences_update
 from orders import pricing
 from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish
 from orders.lifecycle.events import Actor
 from orders.models import DispatchState, Order, OrderEvent, OrderStatus, Source
+from payments.models import Deposit
+from payments.services import deposit_create_manual
 from providers.models import PACKAGE_TYPES, Service, ServiceType
 from providers.pricing import customer_pricing
 
@@ -103,6 +105,17 @@ def _history_order(user: User, service: Service, moment: datetime, rng: random.R
         _backdate(moment, order.pk)
 
 
+def _history_deposit(user: User, admin: User, amount: Decimal, moment: datetime) -> None:
+    """A credited deposit (the admin's manual gateway: the demo has no real payments)."""
+    deposit = deposit_create_manual(
+        user_id=user.pk, amount=amount, memo="Demo deposit", admin=admin
+    )
+    Deposit.objects.filter(pk=deposit.pk).update(
+        created_at=moment, credited_at=moment, updated_at=moment
+    )
+    BalanceTransaction.objects.filter(deposit_id=deposit.pk).update(created_at=moment)
+
+
 def _customers(days: int, rng: random.Random) -> list[User]:
     customers = list(User.objects.filter(username__in=("demo", "reseller")))
     for name in EXTRA_CUSTOMERS:
@@ -135,13 +148,7 @@ def seed_demo_history(*, days: int = 30, seed: int = 30) -> int:
     for age in range(days, 0, -1):
         day_start = now - timedelta(days=age)
         for user in rng.sample(customers, k=rng.randint(2, len(customers))):
-            deposit = balance_credit(
-                user_id=user.pk,
-                amount=Decimal(rng.choice((50, 100, 200, 300))),
-                memo="Demo deposit",
-                created_by=admin if rng.random() < 0.3 else None,
-            )
-            BalanceTransaction.objects.filter(pk=deposit.pk).update(created_at=day_start)
+            _history_deposit(user, admin, Decimal(rng.choice((50, 100, 200, 300))), day_start)
             for _ in range(rng.randint(1, 5) + age % 3):
                 moment = day_start + timedelta(minutes=rng.randrange(1, 1400))
                 try:
