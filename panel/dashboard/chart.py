@@ -36,6 +36,10 @@ def _nice_step(span: Decimal) -> Decimal:
     return magnitude * 10
 
 
+def high_of(values: list[Decimal]) -> Decimal:
+    return max(max(values), ZERO)
+
+
 def build_chart(per_day: list[tuple[date, object]]) -> Chart:
     series = {
         "revenue": [m.revenue for _, m in per_day],
@@ -44,8 +48,10 @@ def build_chart(per_day: list[tuple[date, object]]) -> Chart:
     }
     values = [v for points in series.values() for v in points] or [ZERO]
     step = _nice_step(max(values) - min(min(values), ZERO))
+    # The axis reaches just below the lowest value: a small loss on one day must not add a
+    # whole empty band of gridlines under the zero line.
     low = min(min(values), ZERO)
-    low = (low / step).to_integral_value(rounding="ROUND_FLOOR") * step
+    low -= (high_of(values) - low) / 40 if low < ZERO else ZERO
     high = max(max(values), step)
     high = (high / step).to_integral_value(rounding="ROUND_CEILING") * step
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -63,7 +69,7 @@ def build_chart(per_day: list[tuple[date, object]]) -> Chart:
         for name, points in series.items()
     ]
     ticks = []
-    tick = low
+    tick = (low / step).to_integral_value(rounding="ROUND_CEILING") * step
     while tick <= high:
         ticks.append((y(tick), money_str(tick)))
         tick += step
