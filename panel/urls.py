@@ -33,7 +33,7 @@ urlpatterns = [
     path("", include("providers.urls")),
     path("", include("orders.urls")),
     path("health/", views.health, name="health"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
 

@@ -30,7 +30,7 @@ from orders.models import (
     Refill,
     RefillStatus,
 )
-from orders.services.events import Actor, event_record
+from orders.services.events import REJECTED_NOTE_PREFIX, Actor, event_record
 from orders.services.finalize import order_finalize, product_order_finalize
 from orders.type_rules import upstream_fields
 from providers.client import ItemError, ProviderClient
@@ -198,7 +198,7 @@ def _forward(forward: Forwarding) -> str:
                 from_state=sending,
                 to_state=DispatchState.FAILED,
                 actor=Actor.WORKER,
-                message=f"Rejected by the provider: {exc.message}",
+                message=f"{REJECTED_NOTE_PREFIX}{exc.message}",
                 dispatch_error=exc.message[:500],
             ):
                 forward.on_rejected(exc.message)
@@ -302,7 +302,7 @@ def order_forward(*, order_id: int) -> str:
                 order_id=order.pk,
                 status=OrderStatus.CANCELED,
                 actor=Actor.WORKER,
-                message=f"Rejected by the provider: {message}",
+                message=f"{REJECTED_NOTE_PREFIX}{message}",
             ),
         )
     )
@@ -328,7 +328,7 @@ def product_order_forward(*, product_order_id: int) -> str:
                 status=ProductOrderStatus.CANCELED,
                 actor=Actor.WORKER,
                 note=message,
-                message=f"Rejected by the provider: {message}",
+                message=f"{REJECTED_NOTE_PREFIX}{message}",
             ),
         )
     )

@@ -4,9 +4,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit
+from core.errors import error_display
 from core.ids import parse_id
 from core.money import ZERO
 from orders import pricing
@@ -18,12 +22,13 @@ from orders.errors import (
     PanelError,
 )
 from orders.models import Order, ProductOrder, Source
-from orders.services.events import Actor, event_record
+from orders.services.events import NOTE_PLACED, Actor, event_record
 from orders.tasks import order_forward_task, product_order_forward_task
 from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
 
 MAX_CLIENT_REF_LENGTH = 64
+MASS_LINE_FORMAT = gettext_noop("Write service ID | link | quantity")
 _ACTOR_BY_SOURCE = {
     Source.WEB: Actor.CUSTOMER,
     Source.MASS: Actor.CUSTOMER,
@@ -51,7 +56,10 @@ def _clean_client_ref(client_ref: str | None) -> str | None:
         return None
     client_ref = client_ref.strip()
     if len(client_ref) > MAX_CLIENT_REF_LENGTH:
-        raise InvalidOrderField("client_ref", f"At most {MAX_CLIENT_REF_LENGTH} characters.")
+        raise InvalidOrderField(
+            "client_ref",
+            format_lazy(_("At most {count} characters."), count=MAX_CLIENT_REF_LENGTH),
+        )
     return client_ref
 
 
@@ -85,7 +93,7 @@ def _create_charged(
                 row,
                 field="status",
                 new=row.status,
-                message="Placed",
+                message=NOTE_PLACED,
                 actor=actor,
                 actor_user=actor_user,
             )
@@ -160,7 +168,13 @@ class MassOrderLine:
     line_number: int
     text: str
     order: Order | None = None
-    error: str = ""
+    error: str = ""  # the protocol's text
+    failure: PanelError | None = None
+
+    @property
+    def shown_error(self) -> str:
+        """The error in the reader's language."""
+        return error_display(self.failure) if self.failure else gettext(self.error)
 
 
 def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> list[MassOrderLine]:
@@ -171,7 +185,7 @@ def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> li
             continue
         parts = [part.strip() for part in line.split("|")]
         if len(parts) != 3:
-            results.append(MassOrderLine(number, line, error="Write service ID | link | quantity"))
+            results.append(MassOrderLine(number, line, error=MASS_LINE_FORMAT))
             continue
         service_id, link, quantity = parts
         try:
@@ -183,7 +197,7 @@ def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> li
                     source=source,
                 )
         except PanelError as exc:
-            results.append(MassOrderLine(number, line, error=exc.message))
+            results.append(MassOrderLine(number, line, error=exc.message, failure=exc))
         else:
             results.append(MassOrderLine(number, line, order=order))
     return results
@@ -210,13 +224,13 @@ def product_order_place(
     try:
         count = int(str(quantity).strip())
     except (TypeError, ValueError):
-        raise InvalidOrderField("quantity", "Enter a whole number.") from None
+        raise InvalidOrderField("quantity", _("Enter a whole number.")) from None
     check_limits(quantity=count, minimum=product.min, maximum=product.max)
     if product.inventory is not None and count > product.inventory:
         raise OutOfStock()
     require = (require or "").strip()
     if product.require and not require:
-        raise InvalidOrderField("require", f"Required: {product.require}")
+        raise InvalidOrderField("require", format_lazy(_("Required: {what}"), what=product.require))
     rate = pricing.customer_rate(rate=product.rate, discount_percent=user.discount_percent)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate

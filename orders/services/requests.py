@@ -7,7 +7,13 @@ from accounts.models import User
 from core.ids import parse_id
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, Source
-from orders.services.events import Actor, event_record
+from orders.services.events import (
+    NOTE_CANCEL_REQUESTED,
+    NOTE_CANCELED_BEFORE_SENT,
+    NOTE_REFILL_REQUESTED,
+    Actor,
+    event_record,
+)
 from orders.services.finalize import order_finalize
 from orders.tasks import cancel_forward_task, refill_forward_task
 
@@ -64,7 +70,7 @@ def refill_request(*, user: User, order_id: object, source: str = Source.WEB) ->
                 order,
                 field="refill",
                 new=str(refill.pk),
-                message="Refill requested",
+                message=NOTE_REFILL_REQUESTED,
                 actor=_ACTOR_BY_SOURCE[source],
             )
             transaction.on_commit(lambda: refill_forward_task.delay(refill.pk))
@@ -96,14 +102,14 @@ def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> O
                     field="dispatch",
                     old=DispatchState.QUEUED,
                     new=DispatchState.FAILED,
-                    message="Canceled before it was sent",
+                    message=NOTE_CANCELED_BEFORE_SENT,
                     actor=actor,
                 )
                 order_finalize(
                     order_id=order.pk,
                     status=OrderStatus.CANCELED,
                     actor=actor,
-                    message="Canceled before it was sent",
+                    message=NOTE_CANCELED_BEFORE_SENT,
                 )
                 return own_order(user=user, order_id=order.pk)
         order = own_order(user=user, order_id=order.pk)
@@ -118,7 +124,7 @@ def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> O
                 order,
                 field="cancel",
                 new="requested",
-                message="Cancel requested from the provider",
+                message=NOTE_CANCEL_REQUESTED,
                 actor=actor,
             )
             transaction.on_commit(lambda: cancel_forward_task.delay(request.pk))
