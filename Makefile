@@ -7,7 +7,7 @@ PANEL_WEB_PORT ?= 8000
 SANDBOX_PORT ?= 9100
 TEST_ENV := DJANGO_SETTINGS_MODULE=panel.settings_test
 
-.PHONY: install run test lint format services bench check-ledger clean
+.PHONY: install run test lint format services bench check-ledger clean messages messages-todo browser
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,3 +51,21 @@ check-ledger: install
 
 clean:
 	rm -rf $(VENV) var .env
+
+## Languages (README, "Languages"): re-read every marked string into locale/*/django.po (needs
+## GNU gettext's xgettext), list what is left to translate, and compile the .mo files (Python only).
+messages: install
+	$(BIN)/python scripts/messages.py extract
+	$(BIN)/python scripts/messages.py compile
+	-@$(BIN)/python scripts/messages.py todo
+
+messages-todo: install
+	$(BIN)/python scripts/messages.py todo
+
+## The browser tests' Chromium (Debian's package). CI runs this as root before `make test`;
+## without it the browser tests are skipped with a message, nothing else is.
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "no /usr/bin/chromium: install Debian's chromium (apt-get install chromium) to run the browser tests"; fi

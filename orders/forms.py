@@ -2,8 +2,9 @@
 (limits, links, per-type fields) lives in orders.type_rules, applied by the order services."""
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext
 
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
 from providers.models import ServiceType
@@ -33,13 +34,19 @@ def _field(label: object, widget: forms.Widget, help_text: object = "") -> forms
     )
 
 
+def _minutes_text(minutes: int) -> str:
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+# Choices are built once, at import: the label is translated when a page shows it.
+_minutes = lazy(_minutes_text, str)
+
+
 def _delay_choices() -> list[tuple[str, object]]:
     return [
         (
             str(minutes),
-            _("No delay")
-            if minutes == 0
-            else ngettext_lazy("%(n)d minute", "%(n)d minutes", "n") % {"n": minutes},
+            _("No delay") if minutes == 0 else _minutes(minutes),
         )
         for minutes in SUBSCRIPTION_DELAYS
     ]
