@@ -12,6 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from accounts.models import User
+from accounts.services import user_set_language
+
 # The anonymous visitor chose a language in this session: logging in keeps that choice.
 SESSION_CHOICE_KEY = "panel_language_choice"
 
@@ -44,12 +47,10 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
 
 
 def keep_visitor_language(
-    sender: object, request: HttpRequest, user: object, **kwargs: object
+    sender: object, request: HttpRequest | None, user: User, **kwargs: object
 ) -> None:
     """On login, a language chosen before logging in (this session) becomes the user's; without
     one, the user's saved language applies (the middleware reads it on every request)."""
-    from accounts.services import user_set_language
-
     chosen = request.session.pop(SESSION_CHOICE_KEY, None) if request is not None else None
     if is_supported(chosen):
         user_set_language(user=user, language=chosen)

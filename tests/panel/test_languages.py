@@ -246,8 +246,11 @@ def test_visitor_pages_in_vietnamese_show_no_english_from_the_catalog(
         response = client.get(reverse(name))
         if found := _english_on(visible_text(response.content.decode()), fragments):
             english[name] = found
+    missing = client.get("/no-such-page/")
 
     assert english == {}
+    assert missing.status_code == 404
+    assert "Không tìm thấy trang" in missing.content.decode()
 
 
 def test_the_check_finds_english_left_on_a_page() -> None:
@@ -341,6 +344,7 @@ def test_a_visitor_choice_lives_in_the_cookie_and_session_and_becomes_the_user_c
     response = client.post(reverse("set_language"), {"language": "vi", "next": reverse("login")})
     assert response.status_code == 302 and response["Location"] == reverse("login")
     assert client.cookies[COOKIE].value == "vi"
+    assert client.cookies[COOKIE]["max-age"] == 365 * 24 * 3600  # outlives the browser session
     assert "Đăng nhập" in client.get(reverse("login")).content.decode()
 
     # when they log in
