@@ -93,6 +93,8 @@ def number_text(value: Decimal | int, *, language: str, min_places: int = 0) -> 
     """Digits grouped by thousands as `language` writes them ("1.234.567,5" in Vietnamese,
     "1,234,567.5" in English), with at least `min_places` decimals and every significant one."""
     group, point = _separators(language)
+    if isinstance(value, int) and not min_places:  # counts and quantities: the common case
+        return format(value, ",").replace(",", group)
     amount = Decimal(value)
     sign = "-" if amount < 0 else ""
     whole, _, fraction = money_str(abs(amount)).partition(".")

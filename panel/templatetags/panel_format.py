@@ -62,6 +62,8 @@ def amount(value: object, options: str = "") -> str:
 @register.filter
 def number(value: object) -> str:
     """`{{ count|number }}`: a count or quantity grouped by thousands ("10.000" / "10,000")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_text(value, language=_language())
     figure = _decimal(value)
     if figure is None:
         return "" if value is None else str(value)

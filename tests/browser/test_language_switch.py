@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import User
-from tests.factories import UserFactory
+from tests.factories import ServiceFactory, UserFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -26,6 +26,7 @@ def test_switching_language_in_the_browser_follows_the_user(
 ) -> None:
     # given a customer who never chose a language, on a phone-sized screen
     UserFactory(username="lan", funds=Decimal("1234.5"))
+    ServiceFactory(name="Lượt xem video", rate=Decimal("2.5"), min=100, max=100000)
     base = live_server.url
     context = chromium.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
@@ -48,11 +49,18 @@ def test_switching_language_in_the_browser_follows_the_user(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.locator(".lang-switch").is_visible()
 
-    # when they switch back to English on another page
+    # the order form's script speaks Vietnamese too, and writes money the Vietnamese way
     page.goto(f"{base}/orders/new/")
+    page.fill("#id_quantity", "12000")
+    assert page.locator("#estimate").inner_text() == "30,00 USD"
+    assert page.locator("[data-help-for=quantity]").inner_text() == "Tối thiểu 100 · tối đa 100.000"
+
+    # when they switch back to English on another page
     page.click(".lang-switch button[value=en]")
     page.wait_for_url(f"{base}/orders/new/")
     assert page.locator("main h1").inner_text() == "New order"
+    page.fill("#id_quantity", "12000")
+    assert page.locator("#estimate").inner_text() == "30.00 USD"
     assert page.locator(".topbar .balance").inner_text() == "1,234.50 USD"
     assert User.objects.get(username="lan").language == "en"
     context.close()
