@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "csp",
     "accounts",
     "providers",
     "orders",
@@ -45,6 +46,8 @@ if importlib.util.find_spec("sandbox") is not None:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,15 +124,63 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Files served at the site's root: /favicon.ico, which browsers ask for on every page.
+WHITENOISE_ROOT = BASE_DIR / "panel" / "root"
 # Serve straight from the finders when collectstatic has not run (make run skips it).
 WHITENOISE_USE_FINDERS = True
 
+# --- HTTPS and security headers (docs/operations.md) -----------------------------------------
+# One switch: a panel holds customers' money, so HTTPS is on unless the environment says off
+# (`make run` and the tests do; docker-compose keeps it on).
+PANEL_HTTPS = env.bool("PANEL_HTTPS", default=True)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SESSION_COOKIE_SECURE = PANEL_HTTPS
+CSRF_COOKIE_SECURE = PANEL_HTTPS
+SECURE_SSL_REDIRECT = PANEL_HTTPS
+# A load balancer probes over plain HTTP; the health answer carries no secrets.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SECURE_HSTS_SECONDS = env.int("PANEL_HSTS_SECONDS", default=31536000) if PANEL_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("PANEL_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("PANEL_HSTS_PRELOAD", default=True)
+# Behind a reverse proxy that terminates TLS: the header it sets, e.g. HTTP_X_FORWARDED_PROTO.
+# Empty means no proxy; trusting the header without a proxy that overwrites it would let any
+# client claim HTTPS.
+PANEL_PROXY_SSL_HEADER = env.str("PANEL_PROXY_SSL_HEADER", default="")
+if PANEL_PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (PANEL_PROXY_SSL_HEADER, "https")
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The pages load their own scripts and styles only: no inline code, no outside hosts.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -183,6 +234,13 @@ PANEL_DISPATCH_SWEEP_SECONDS = env.int("PANEL_DISPATCH_SWEEP_SECONDS", default=3
 PANEL_CATALOG_SYNC_MINUTES = env.int("PANEL_CATALOG_SYNC_MINUTES", default=60)
 PANEL_BALANCE_REFRESH_MINUTES = env.int("PANEL_BALANCE_REFRESH_MINUTES", default=10)
 
+# Beat sends a heartbeat this often; `/health/worker/` fails when none was consumed for longer
+# than the maximum age (a dead or wedged worker).
+PANEL_WORKER_HEARTBEAT_SECONDS = env.int("PANEL_WORKER_HEARTBEAT_SECONDS", default=60)
+PANEL_WORKER_HEARTBEAT_MAX_AGE = env.int("PANEL_WORKER_HEARTBEAT_MAX_AGE", default=300)
+# How long `/health/` waits for the broker before calling it down.
+PANEL_HEALTH_TIMEOUT = env.float("PANEL_HEALTH_TIMEOUT", default=3.0)
+
 CELERY_BEAT_SCHEDULE = {
     "orders-poll": {
         "task": "orders.tasks.orders_poll_all_task",
@@ -195,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-sync": {
         "task": "providers.tasks.catalog_sync_all_task",
         "schedule": timedelta(minutes=PANEL_CATALOG_SYNC_MINUTES),
+    },
+    "worker-heartbeat": {
+        "task": "panel.tasks.worker_heartbeat_task",
+        "schedule": timedelta(seconds=PANEL_WORKER_HEARTBEAT_SECONDS),
     },
     "provider-balances": {
         "task": "providers.tasks.provider_refresh_balances_task",

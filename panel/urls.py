@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("providers.urls")),
     path("", include("orders.urls")),
     path("health/", views.health, name="health"),
+    path("health/worker/", views.health_worker, name="health_worker"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
