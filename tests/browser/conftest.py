@@ -21,13 +21,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Playwright's sync API runs an event loop in the test's thread; the ORM calls a test makes
-# between two browser steps are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
+@pytest.fixture
+def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A browser for one test. Never longer: Playwright's sync API runs an event loop in the
+    test's thread, and while it runs Django takes every ORM call for an async one."""
     if not CHROMIUM.exists():
         pytest.skip(
             f"browser tests skipped: no Chromium at {CHROMIUM} "
@@ -37,6 +35,8 @@ def chromium() -> Iterator[object]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("browser tests skipped: Playwright is not installed (`make install`)")
+    # The ORM calls a test makes between two browser steps are plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser

@@ -11,9 +11,10 @@ import polib
 import pytest
 from django.conf import settings
 from django.template import Context, Template
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import translation
+from django.views.defaults import server_error
 
 from accounts.models import User
 from accounts.services import api_key_create
@@ -455,3 +456,11 @@ def test_a_vnd_panel_shows_the_balance_without_decimals(client: Client, db: None
 
     assert "1.234.567 ₫" in html  # the top bar
     assert '<div class="value">1.234.567 <small class="muted">₫</small></div>' in html
+
+
+def test_the_server_error_page_speaks_the_language_without_a_request_context(db: None) -> None:
+    with translation.override("vi"):
+        response = server_error(RequestFactory().get("/orders/"))
+
+    assert response.status_code == 500
+    assert "Đã xảy ra lỗi" in response.content.decode()
