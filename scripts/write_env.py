@@ -31,6 +31,8 @@ def embedded_values(var: Path) -> dict[str, str]:
         "CACHE_URL": f"filecache://{var / 'cache'}",
         # The demo is served over plain HTTP on localhost.
         "PANEL_HTTPS": "off",
+        # Visitors who have not picked a language get this one (vi or en).
+        "PANEL_LANGUAGE": "vi",
     }
 
 

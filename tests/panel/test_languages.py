@@ -1,6 +1,7 @@
 """Vietnamese and English: the catalog, the switcher and where the choice is kept, pages that
 speak the reader's language, and the API that never does (docs/protocol.md)."""
 
+import importlib.util
 import json
 import re
 from decimal import Decimal
@@ -464,3 +465,18 @@ def test_the_server_error_page_speaks_the_language_without_a_request_context(db:
 
     assert response.status_code == 500
     assert "Đã xảy ra lỗi" in response.content.decode()
+
+
+def test_make_run_writes_the_panel_language_and_adds_it_to_an_older_env(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "write_env", Path(settings.BASE_DIR) / "scripts" / "write_env.py"
+    )
+    write_env = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(write_env)
+    older = tmp_path / ".env"
+    older.write_text("SECRET_KEY=kept\n")
+
+    added = write_env.add_missing(older, write_env.embedded_values(tmp_path))
+
+    assert "PANEL_LANGUAGE" in added
+    assert "PANEL_LANGUAGE=vi\n" in older.read_text()
