@@ -480,3 +480,14 @@ def test_make_run_writes_the_panel_language_and_adds_it_to_an_older_env(tmp_path
 
     assert "PANEL_LANGUAGE" in added
     assert "PANEL_LANGUAGE=vi\n" in older.read_text()
+
+
+def test_switching_on_a_page_answering_a_form_goes_back_to_the_page_that_sent_it(
+    client: Client, customer: User
+) -> None:
+    client.force_login(customer)
+    account = "http://testserver" + reverse("account")
+
+    answer = client.post(reverse("api_key_generate"), HTTP_REFERER=account)
+
+    assert f'name="next" value="{account}"' in answer.content.decode()
