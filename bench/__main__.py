@@ -14,12 +14,14 @@ FULL = {
     "polling": {"orders": 100_000},
     "forwarding": {"orders": 50},
     "api": {"services": 10_000, "add_seconds": 10.0},
+    "services_page": {"services": 10_000, "per_service": 3},
 }
 SMOKE = {
     "catalog": {"services": 300},
     "polling": {"orders": 1_000, "latency_ms": 5},
     "forwarding": {"orders": 5},
     "api": {"services": 300, "add_seconds": 1.0},
+    "services_page": {"services": 300, "per_service": 3},
 }
 
 
@@ -37,9 +39,15 @@ def main() -> int:
     from bench.common import setup_django
 
     setup_django()
-    from bench import api, catalog, forwarding, polling
+    from bench import api, catalog, forwarding, polling, services_page
 
-    modules = {"catalog": catalog, "polling": polling, "forwarding": forwarding, "api": api}
+    modules = {
+        "catalog": catalog,
+        "polling": polling,
+        "forwarding": forwarding,
+        "api": api,
+        "services_page": services_page,
+    }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):
         print(f"== {name} {sizes[name]}", flush=True)

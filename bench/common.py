@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 import psycopg
 
-BENCH_DB = "smm_panel_bench"
+# A database of its own per checkout when several run benchmarks at once.
+BENCH_DB = os.environ.get("PANEL_BENCH_DB", "smm_panel_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
 
 

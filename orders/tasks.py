@@ -7,7 +7,8 @@ service twice; the sweeper flags rows stuck in `sending` instead. Polling is ide
 import logging
 
 from celery import shared_task
-from django.core.cache import cache
+
+from core.locks import held_lock
 
 logger = logging.getLogger(__name__)
 
@@ -49,28 +50,30 @@ def orders_dispatch_sweep_task() -> dict[str, int]:
 
 @shared_task(ignore_result=True, acks_late=True)
 def provider_poll_task(provider_id: int) -> None:
+    # One round per provider at a time: a slow round is not joined by the next beat's. The lock
+    # dies with its holder, so a worker killed mid-round does not stop polling (core.locks).
+    with held_lock(f"poll:{provider_id}") as held:
+        if held:
+            _provider_poll_round(provider_id)
+
+
+def _provider_poll_round(provider_id: int) -> None:
     from orders.services import provider_poll
     from providers.models import Provider
 
-    # One round per provider at a time: a slow round is not joined by the next beat's.
-    lock = f"poll-lock:{provider_id}"
-    if not cache.add(lock, 1, timeout=300):
+    provider = Provider.objects.filter(
+        pk=provider_id, is_enabled=True, credentials_failed_at__isnull=True
+    ).first()
+    if provider is None:
         return
-    try:
-        provider = Provider.objects.filter(
-            pk=provider_id, is_enabled=True, credentials_failed_at__isnull=True
-        ).first()
-        if provider is not None:
-            results = provider_poll(provider=provider)
-            busy = {name: counts for name, counts in results.items() if counts.polled}
-            if busy:
-                logger.info(
-                    "poll %s: %s",
-                    provider.name,
-                    "; ".join(f"{name} {counts}" for name, counts in busy.items()),
-                )
-    finally:
-        cache.delete(lock)
+    results = provider_poll(provider=provider)
+    busy = {name: counts for name, counts in results.items() if counts.polled}
+    if busy:
+        logger.info(
+            "poll %s: %s",
+            provider.name,
+            "; ".join(f"{name} {counts}" for name, counts in busy.items()),
+        )
 
 
 @shared_task(ignore_result=True)
@@ -81,3 +84,29 @@ def orders_poll_all_task() -> None:
         is_enabled=True, credentials_failed_at__isnull=True
     ).values_list("pk", flat=True):
         provider_poll_task.delay(provider_id)
+
+
+@shared_task(ignore_result=True)
+def needs_review_alerts_task() -> None:
+    from orders.alerts import needs_review_alerts_collect
+
+    needs_review_alerts_collect()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def service_delivery_times_task(full: bool = False) -> None:
+    """Recomputes the services with orders completed in the last three intervals (a missed
+    run or two loses nothing); `full` recomputes every service."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from orders.delivery_times import service_delivery_times_refresh
+
+    since = None
+    if not full:
+        since = timezone.now() - timedelta(minutes=3 * settings.PANEL_DELIVERY_TIMES_MINUTES)
+    changed = service_delivery_times_refresh(since=since)
+    if changed:
+        logger.info("delivery times: %d services changed", changed)

@@ -12,7 +12,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.ids import parse_id, parse_whole
 from core.money import number_text
+from core.text import is_intact, is_storable
 from orders.errors import IncorrectLink, InvalidOrderField, QuantityOutOfRange
 from providers.models import Service
 from providers.models import ServiceType as T
@@ -129,10 +131,14 @@ class OrderRequest:
 
 
 def clean_value(raw: Mapping[str, object], name: str) -> str | None:
+    """The trimmed text of a field, None when absent; text the database cannot store (NUL)
+    is refused here, so no caller sends it into a query."""
     value = raw.get(name)
     if value is None:
         return None
     text = str(value).strip()
+    if not is_storable(text):
+        raise InvalidOrderField(name, _("Remove the control characters from this field."))
     return None if text.lower() in _ABSENT else text
 
 
@@ -140,10 +146,9 @@ def _integer(raw: Mapping[str, object], name: str, *, minimum: int | None = 0) -
     text = clean_value(raw, name)
     if text is None:
         return None
-    try:
-        number = int(text)
-    except ValueError:
-        raise InvalidOrderField(name, _("Enter a whole number.")) from None
+    number = parse_whole(text)
+    if number is None:
+        raise InvalidOrderField(name, _("Enter a whole number."))
     if minimum is not None and number < minimum:
         raise InvalidOrderField(
             name, format_lazy(_("Must be at least {minimum}."), minimum=minimum)
@@ -159,7 +164,7 @@ def clean_link(raw: Mapping[str, object]) -> str:
     link = clean_value(raw, "link")
     if link is None:
         raise IncorrectLink(_("Enter the link to promote."))
-    if len(link) > MAX_LINK_LENGTH or any(ch.isspace() for ch in link):
+    if len(link) > MAX_LINK_LENGTH or any(ch.isspace() for ch in link) or not is_intact(link):
         raise IncorrectLink()
     if not (_URL.match(link) or _HANDLE.match(link)):
         raise IncorrectLink()
@@ -283,7 +288,7 @@ def parse_order_fields(service: Service, raw: Mapping[str, object]) -> OrderRequ
                 raise InvalidOrderField(name, _("Write one entry per line."))
             value = "\n".join(lines)
         details[name] = value
-    if service.type == T.POLL and not details["answer_number"].isdigit():
+    if service.type == T.POLL and parse_id(details["answer_number"]) is None:
         raise InvalidOrderField("answer_number", _("Enter the number of the answer."))
 
     if rule.is_package:

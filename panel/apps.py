@@ -8,6 +8,6 @@ class PanelConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from panel.middleware import keep_visitor_language
+        from panel.language import keep_visitor_language
 
         user_logged_in.connect(keep_visitor_language, dispatch_uid="panel_keep_visitor_language")

@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "panel.middleware.LanguageMiddleware",
+    "panel.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -106,7 +106,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# The language of a visitor who has not chosen one (PANEL_LANGUAGE); see panel/middleware.py.
+# The language of a visitor who has not chosen one (PANEL_LANGUAGE); see panel/language.py.
 LANGUAGE_CODE = env.str("PANEL_LANGUAGE", default="vi")
 LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -280,3 +280,52 @@ PANEL_PROVIDER_READ_TIMEOUT = env.float("PANEL_PROVIDER_READ_TIMEOUT", default=3
 PANEL_POLL_CONCURRENCY = env.int("PANEL_POLL_CONCURRENCY", default=8)
 # Posts bought for a subscription ordered without `posts` (charged as max × this many).
 PANEL_SUBSCRIPTION_DEFAULT_POSTS = env.int("PANEL_SUBSCRIPTION_DEFAULT_POSTS", default=10)
+
+# --- Input limits (hardening) -------------------------------------------------------------------
+# The largest request body /api/v2 reads: 100 ids or a long comment list fit many times over.
+PANEL_API_MAX_BODY_BYTES = env.int("PANEL_API_MAX_BODY_BYTES", default=256 * 1024)
+# Pages refuse text PostgreSQL cannot store (NUL) with a 400, before a view queries with it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "panel.middleware.StorableInputMiddleware",
+)
+# Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
+CELERY_BEAT_SCHEDULE["form-submissions-purge"] = {
+    "task": "accounts.tasks.form_submissions_purge_task",
+    "schedule": timedelta(hours=6),
+}
+
+# --- Support tickets and notifications ------------------------------------------------------
+INSTALLED_APPS += ["notifications", "support"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("support.context_processors.support")
+# Customer emails: smtp://user:password@host:587/?tls=True, or consolemail:// to print them.
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# Operator alerts through a Telegram bot; both empty (the default) turns them off.
+PANEL_TELEGRAM_BOT_TOKEN = env.str("PANEL_TELEGRAM_BOT_TOKEN", default="")
+PANEL_TELEGRAM_CHAT_ID = env.str("PANEL_TELEGRAM_CHAT_ID", default="")
+PANEL_TELEGRAM_API_URL = env.str("PANEL_TELEGRAM_API_URL", default="https://api.telegram.org")
+PANEL_NOTIFICATIONS_SECONDS = env.int("PANEL_NOTIFICATIONS_SECONDS", default=30)
+PANEL_DELIVERY_TIMES_MINUTES = env.int("PANEL_DELIVERY_TIMES_MINUTES", default=10)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-deliver": {
+            "task": "notifications.tasks.notifications_deliver_task",
+            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+        },
+        "orders-needs-review-alerts": {
+            "task": "orders.tasks.needs_review_alerts_task",
+            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+        },
+        "services-delivery-times": {
+            "task": "orders.tasks.service_delivery_times_task",
+            "schedule": timedelta(minutes=PANEL_DELIVERY_TIMES_MINUTES),
+        },
+        "services-delivery-times-full": {
+            "task": "orders.tasks.service_delivery_times_task",
+            "schedule": timedelta(days=1),
+            "kwargs": {"full": True},
+        },
+    }
+)

@@ -17,7 +17,7 @@ from orders.forms import type_layout
 from orders.selectors import dashboard_figures, orders_for_user
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
 from panel import health as health_checks
-from panel.middleware import SESSION_CHOICE_KEY, is_supported
+from panel.language import SESSION_CHOICE_KEY, is_supported
 from providers.models import ServiceType
 
 logger = logging.getLogger(__name__)

@@ -36,4 +36,6 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "api_services_median",
         "api_add_rate_gunicorn",
         "api_minimal_drf_rate_gunicorn",
+        "services_page_10k_with_times_median",
+        "delivery_times_full_refresh",
     } <= figures

@@ -23,7 +23,9 @@ document.addEventListener("securitypolicyviolation", (e) => window.__violations.
     e.violatedDirective + " " + (e.blockedURI || "inline") + " " + e.sourceFile + ":" + e.lineNumber));"""
 PUBLIC = ("home", "login", "services", "updates", "api_docs")
 CUSTOMER = ("dashboard", "order_new", "order_mass", "order_list", "account", "balance_history")
+CUSTOMER += ("ticket_list", "ticket_new")
 ADMIN = ("admin:index", "admin:orders_order_changelist", "admin:accounts_user_changelist")
+ADMIN += ("admin:support_ticket_changelist", "admin:notifications_notification_changelist")
 
 
 @pytest.fixture

@@ -25,7 +25,10 @@ from orders.services import order_place, product_order_place, refill_request
 from orders.services.events import Actor
 from orders.services.finalize import order_finalize, product_order_finalize
 from providers.models import CatalogChange, ServiceType
+from support.models import OrderRequest, Ticket, TicketKind
+from support.services import ticket_answer, ticket_open
 from tests.factories import CategoryFactory, ProductFactory, ServiceFactory, UserFactory
+from tests.support import with_form_token
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOG.with_suffix(".mo")
@@ -193,10 +196,22 @@ def vietnamese_customer(db: None) -> User:
         new_value="yes",
     )
     api_key_create(user=user)
+    ticket = ticket_open(
+        user=user,
+        kind=TicketKind.ORDER,
+        request=OrderRequest.REFILL,
+        order_ids=str(placed[0].pk),
+        subject="Đơn bị tụt",
+        message="Đơn của tôi bị tụt follow.",
+    )
+    staff = UserFactory(username="hotro", is_staff=True)
+    ticket_answer(ticket_id=ticket.pk, admin=staff, body="Chúng tôi đã gửi bảo hành.")
     return user
 
 
 CUSTOMER_PAGES = (
+    "ticket_list",
+    "ticket_new",
     "dashboard",
     "order_new",
     "order_mass",
@@ -224,6 +239,7 @@ def test_every_customer_page_in_vietnamese_shows_no_english_from_the_catalog(
     urls += [
         reverse("order_detail", args=[first_order.pk]),
         reverse("order_list") + "?status=Partial",
+        reverse("ticket_detail", args=[Ticket.objects.get(user=vietnamese_customer).pk]),
     ]
 
     english = {}
@@ -267,7 +283,8 @@ def test_order_form_errors_speak_vietnamese(client: Client, vietnamese_customer:
     client.force_login(vietnamese_customer)
 
     response = client.post(
-        reverse("order_new"), {"service": service.pk, "link": "https://x.com/a", "quantity": "5"}
+        reverse("order_new"),
+        with_form_token({"service": service.pk, "link": "https://x.com/a", "quantity": "5"}),
     )
 
     assert response.context["form"].errors == {"quantity": ["Số lượng tối thiểu là 1.000."]}
@@ -281,7 +298,7 @@ def test_messages_after_an_order_speak_vietnamese_with_vietnamese_money(
 
     response = client.post(
         reverse("order_new"),
-        {"service": service.pk, "link": "https://x.com/a", "quantity": "100"},
+        with_form_token({"service": service.pk, "link": "https://x.com/a", "quantity": "100"}),
         follow=True,
     )
 

@@ -26,6 +26,7 @@ from orders.models import (
     ProductOrder,
     Refill,
 )
+from orders.notify import notify_finished
 from orders.services.events import Actor, event_for
 from providers.client import (
     ItemError,
@@ -205,6 +206,7 @@ def _write_changes(
             changes.set(row["id"], name, value)
     credits, events = spec.finish(locked, changed, changes, now)
     changes.write(spec.model)
+    notify_finished(spec.model, locked, changes.rows)
     balance_credit_many(credits=credits)
     bulk_insert_values(OrderEvent, [_event_values(event, now) for event in events])
     finalized = sum(

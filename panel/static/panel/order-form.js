@@ -167,7 +167,8 @@
     facts.style.marginTop = "8px";
     var per = option.getAttribute("data-package") ? words.perPackage : words.per1000;
     [[words.rate, shownMoney(option.getAttribute("data-rate")) + " " + per],
-     [words.limits, grouped(option.getAttribute("data-min")) + " / " + grouped(option.getAttribute("data-max"))]].forEach(function (pair) {
+     [words.limits, grouped(option.getAttribute("data-min")) + " / " + grouped(option.getAttribute("data-max"))],
+     [info.getAttribute("data-label-avg-time") || "Average time", option.getAttribute("data-avg-time")]].forEach(function (pair) {
       facts.appendChild(element("dt", "", pair[0]));
       facts.appendChild(element("dd", "", pair[1]));
     });
@@ -237,7 +238,8 @@
     var data = {
       type: service.type, rate: service.rate, min: service.min, max: service.max, step: service.step,
       dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? "1" : "", cancel: service.cancel ? "1" : "",
-      "package": service.is_package ? "1" : "", name: service.name, desc: service.description || ""
+      "package": service.is_package ? "1" : "", name: service.name, desc: service.description || "",
+      "avg-time": service.average_time || ""
     };
     Object.keys(data).forEach(function (key) { option.setAttribute("data-" + key, data[key]); });
     return option;
