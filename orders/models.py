@@ -69,6 +69,18 @@ class DispatchState(models.TextChoices):
     NEEDS_REVIEW = "needs_review", "Needs review"
 
 
+class ReviewReason(models.TextChoices):
+    """Why a row waits for a person; orders/lifecycle/table.py says what each one allows."""
+
+    ADD_UNKNOWN = "add_unknown", "The add's outcome is unknown (timeout, 5xx, unreadable answer)"
+    WORKER_LOST = "worker_lost", "The worker stopped during the upstream call"
+    ANSWER_NOT_KEPT = "answer_not_kept", "The provider's id could not be kept (late or in use)"
+    UNKNOWN_STATUS = "unknown_status", "The provider keeps answering a status nobody knows"
+    MISSING_UPSTREAM = "missing_upstream", "The provider keeps answering Incorrect ID"
+    PARTIAL_NO_FIGURES = "partial_no_figures", "Partial without remains or charge"
+    CANCEL_UNKNOWN = "cancel_unknown", "The cancel's outcome at the provider is unknown"
+
+
 class Source(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"
@@ -85,6 +97,7 @@ class Dispatched(models.Model):
     )
     dispatch_attempts = models.PositiveSmallIntegerField(default=0)
     dispatch_error = models.CharField(max_length=500, blank=True)
+    review_reason = models.CharField(max_length=32, choices=ReviewReason.choices, blank=True)
     next_dispatch_at = models.DateTimeField(default=timezone.now, null=True, blank=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -15,6 +15,7 @@ from core.ids import parse_id, parse_whole
 from core.money import ZERO
 from core.text import is_storable
 from orders import pricing
+from orders.enqueue import TaskName, enqueue
 from orders.errors import (
     IncorrectProduct,
     IncorrectService,
@@ -22,9 +23,8 @@ from orders.errors import (
     OutOfStock,
     PanelError,
 )
+from orders.lifecycle.events import NOTE_PLACED, Actor, event_record
 from orders.models import Order, ProductOrder, Source
-from orders.services.events import NOTE_PLACED, Actor, event_record
-from orders.tasks import order_forward_task, product_order_forward_task
 from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
 
@@ -80,7 +80,7 @@ def _create_charged(
     """Create the row, debit its charge and record it in one transaction; queue its forward on
     commit. A concurrent insert of the same client_ref wins: its row is returned instead."""
     ledger_ref = "order_id" if model is Order else "product_order_id"
-    forward_task = order_forward_task if model is Order else product_order_forward_task
+    task: TaskName = "order_forward_task" if model is Order else "product_order_forward_task"
     try:
         with transaction.atomic():
             row = model.objects.create(user=user, client_ref=client_ref, **values)
@@ -100,7 +100,7 @@ def _create_charged(
                 actor=actor,
                 actor_user=actor_user,
             )
-            transaction.on_commit(lambda: forward_task.delay(row.pk))
+            enqueue(task, row.pk)  # a broker outage leaves it queued for the sweeper
     except IntegrityError:
         if client_ref and (
             existing := model.objects.filter(user=user, client_ref=client_ref).first()

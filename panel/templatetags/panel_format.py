@@ -16,8 +16,8 @@ from core.money import (
     parse_money,
 )
 from orders.forms import OrderForm
+from orders.lifecycle.events import REJECTED_NOTE_PREFIX
 from orders.models import STATUS_NAMES
-from orders.services.events import REJECTED_NOTE_PREFIX
 
 register = template.Library()
 

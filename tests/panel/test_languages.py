@@ -20,10 +20,10 @@ from django.views.defaults import server_error
 from accounts.models import User
 from accounts.services import api_key_create
 from core.money import amount_text, money_text, number_text
+from orders.lifecycle import By, Finish, Kind, finish
+from orders.lifecycle.events import Actor
 from orders.models import DispatchState, Order, OrderStatus, ProductOrderStatus
-from orders.services import order_place, product_order_place, refill_request
-from orders.services.events import Actor
-from orders.services.finalize import order_finalize, product_order_finalize
+from orders.services import order_finalize, order_place, product_order_place, refill_request
 from providers.models import CatalogChange, ServiceType
 from support.models import OrderRequest, Ticket, TicketKind
 from support.services import ticket_answer, ticket_open
@@ -169,11 +169,11 @@ def vietnamese_customer(db: None) -> User:
     bought = product_order_place(
         user=user, product_id=product.pk, quantity="2", require="lan@example.com"
     )
-    product_order_finalize(
-        product_order_id=bought.pk,
-        status=ProductOrderStatus.CANCELED,
-        actor=Actor.POLLER,
-        note="Out of stock",
+    finish(
+        Kind.PRODUCT_ORDER,
+        bought.pk,
+        Finish(status=ProductOrderStatus.CANCELED, note="Out of stock"),
+        actor=By(Actor.POLLER),
     )
     product_order_place(user=user, product_id=product.pk, quantity="1", require="lan@example.com")
     CatalogChange.objects.create(

@@ -19,6 +19,8 @@ from django.utils import timezone
 from accounts.services import Credit, balance_credit_many
 from core.money import ZERO
 from orders.bulk import bulk_insert_values, bulk_update_values
+from orders.lifecycle import FINAL_BY_KIND, By, Kind, Reason, Seen, dispatch_move, poll_step
+from orders.lifecycle.events import Actor
 from orders.models import (
     DispatchState,
     Order,
@@ -27,7 +29,6 @@ from orders.models import (
     Refill,
 )
 from orders.notify import notify_finished
-from orders.services.events import Actor, event_for
 from providers.client import (
     ItemError,
     ProviderClient,
@@ -102,16 +103,16 @@ class _Changes:
 
 @dataclass(frozen=True)
 class PollSpec:
+    kind: Kind
     model: type[Order] | type[Refill] | type[ProductOrder]
     due: Q  # the same condition as the model's partial "due for poll" index, so the claim uses it
-    final_statuses: tuple[str, ...]
     fields: tuple[str, ...]
     fetch: Callable[[ProviderClient, Sequence[str]], dict[str, Any]]
-    compare: Callable[[dict, Any], dict[str, object]]  # row, upstream answer -> changed fields
-    finish: Callable[
-        [list[dict], dict[int, dict[str, object]], _Changes, datetime],
-        tuple[list[Credit], list[Model]],
-    ]
+    observe: Callable[[Any], Seen]  # an upstream answer -> what it says
+
+    @property
+    def final_statuses(self) -> frozenset[str]:
+        return FINAL_BY_KIND[self.kind]
 
 
 def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> list[dict]:
@@ -125,7 +126,9 @@ def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> l
                 next_poll_at__lte=now,
             )
             .order_by("next_poll_at")
-            .values("id", "upstream_id", "poll_idle_count", "poll_miss_count", *spec.fields)[:limit]
+            .values(
+                "id", "user_id", "upstream_id", "poll_idle_count", "poll_miss_count", *spec.fields
+            )[:limit]
         )
         if rows:
             spec.model.objects.filter(pk__in=[row["id"] for row in rows]).update(
@@ -147,9 +150,9 @@ def _apply(
 ) -> PollCounts:
     now = timezone.now()
     counts = PollCounts(polled=len(rows), calls=(len(rows) + BATCH_SIZE - 1) // BATCH_SIZE)
-    changed: dict[int, dict[str, object]] = {}
+    changed: dict[int, Seen] = {}
     idle: dict[int, list[int]] = defaultdict(list)
-    missing: list[tuple[dict, str]] = []
+    missing: list[tuple[dict, str, str]] = []
     failure: ProviderError | None = None
     for row in rows:
         answer = answers.get(row["upstream_id"])
@@ -157,12 +160,16 @@ def _apply(
             failure = answer.error if answer else failure
             counts.unreachable += 1
             idle[row["poll_idle_count"]].append(row["id"])
-        elif isinstance(answer, ItemError):
-            missing.append((row, answer.message))
-        elif (new_values := spec.compare(row, answer)).get("_unknown_status"):
-            missing.append((row, f"an unknown status {new_values['_unknown_status']!r}"))
-        elif new_values:
-            changed[row["id"]] = new_values
+            continue
+        if isinstance(answer, ItemError):
+            missing.append((row, Reason.MISSING_UPSTREAM, answer.message))
+            continue
+        seen = spec.observe(answer)
+        if seen.unknown_status is not None:
+            message = f"an unknown status {seen.unknown_status!r}"
+            missing.append((row, Reason.UNKNOWN_STATUS, message))
+        elif poll_step(spec.kind, row, seen, now).columns:
+            changed[row["id"]] = seen
         else:
             idle[min(row["poll_idle_count"] + 1, MAX_IDLE)].append(row["id"])
     with transaction.atomic():
@@ -182,7 +189,7 @@ def _apply(
 
 
 def _write_changes(
-    spec: PollSpec, changed: dict[int, dict[str, object]], now: datetime
+    spec: PollSpec, changed: dict[int, Seen], now: datetime
 ) -> tuple[int, int, Decimal]:
     # Lock and re-read: a row finalised since the claim (a racing poll, an admin) is left alone,
     # which is what makes each refund happen once.
@@ -190,28 +197,33 @@ def _write_changes(
     # wait on it. Primary-key order: two pollers meeting on the same rows cannot deadlock.
     locked = list(
         spec.model.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__in=list(changed))
+        .filter(pk__in=list(changed), dispatch_state=DispatchState.SENT)
         .exclude(status__in=spec.final_statuses)
         .order_by("pk")
-        .values("id", "status", "user_id", *spec.fields)
+        .values("id", *spec.fields)
     )
     changes = _Changes()
+    credits: list[Credit] = []
+    events: list[OrderEvent] = []
+    finalized = 0
     for row in locked:
-        for name, value in changed[row["id"]].items():
-            if not name.startswith("_"):  # "_" marks context for `finish`, not a column
-                changes.set(row["id"], name, value)
-        changes.set(row["id"], "next_poll_at", now + poll_delay(0))
-    for name, value in (("poll_idle_count", 0), ("poll_miss_count", 0), ("updated_at", now)):
-        for row in locked:
+        step = poll_step(spec.kind, row, changed[row["id"]], now)
+        for name, value in step.columns.items():
             changes.set(row["id"], name, value)
-    credits, events = spec.finish(locked, changed, changes, now)
+        for name, value in (
+            ("next_poll_at", now + poll_delay(0)),
+            ("poll_idle_count", 0),
+            ("poll_miss_count", 0),
+            ("updated_at", now),
+        ):
+            changes.set(row["id"], name, value)
+        credits += step.credits
+        events += step.events
+        finalized += step.is_finished
     changes.write(spec.model)
     notify_finished(spec.model, locked, changes.rows)
     balance_credit_many(credits=credits)
     bulk_insert_values(OrderEvent, [_event_values(event, now) for event in events])
-    finalized = sum(
-        1 for values in changes.rows.values() if values.get("status") in spec.final_statuses
-    )
     return len(locked), finalized, sum((credit.amount for credit in credits), ZERO)
 
 
@@ -232,32 +244,28 @@ def _event_values(event: OrderEvent, now: datetime) -> dict[str, object]:
     return {**{name: getattr(event, name) for name in _EVENT_FIELDS}, "created_at": now}
 
 
-def _record_missing(spec: PollSpec, rows: list[tuple[dict, str]], now: datetime) -> int:
+def _record_missing(spec: PollSpec, rows: list[tuple[dict, str, str]], now: datetime) -> int:
     """Rows the provider answers with an error or a status nobody knows: polled again a few
-    times (a glitch passes), then handed to a person instead of being polled forever."""
-    for row, answer in rows:
+    times (a glitch passes), then handed to a person instead of being polled forever. The
+    same MISS_LIMIT for every kind: orders, refills and product orders."""
+    for row, reason, answer in rows:
         misses = row["poll_miss_count"] + 1
         if misses < MISS_LIMIT:
             spec.model.objects.filter(pk=row["id"]).update(
                 poll_miss_count=misses, next_poll_at=now + poll_delay(row["poll_idle_count"])
             )
             continue
-        message = f"The provider keeps answering {answer} for upstream id {row['upstream_id']}"
-        if spec.model.objects.filter(pk=row["id"], dispatch_state=DispatchState.SENT).update(
-            dispatch_state=DispatchState.NEEDS_REVIEW,
+        dispatch_move(
+            spec.kind,
+            row["id"],
+            from_state=DispatchState.SENT,
+            to_state=DispatchState.NEEDS_REVIEW,
+            actor=By(Actor.POLLER),
+            reason=reason,
+            message=f"The provider keeps answering {answer} for upstream id {row['upstream_id']}",
             poll_miss_count=misses,
-            dispatch_error=message[:500],
-            updated_at=now,
-        ):
-            event_for(
-                row["id"],
-                target_model=spec.model,
-                field="dispatch",
-                old=DispatchState.SENT,
-                new=DispatchState.NEEDS_REVIEW,
-                message=message,
-                actor=Actor.POLLER,
-            ).save()
+            dispatch_error=f"{answer} ({misses} polls)"[:500],
+        )
     return len(rows)
 
 

@@ -15,6 +15,9 @@ NOTE_PLACED = gettext_noop("Placed")
 NOTE_REFILL_REQUESTED = gettext_noop("Refill requested")
 NOTE_CANCELED_BEFORE_SENT = gettext_noop("Canceled before it was sent")
 NOTE_CANCEL_REQUESTED = gettext_noop("Cancel requested from the provider")
+NOTE_CANCEL_HELD = gettext_noop(
+    "Cancel recorded: applied once the provider's answer to the add is known"
+)
 
 
 def event_for(
