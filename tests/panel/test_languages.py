@@ -22,7 +22,7 @@ from accounts.services import api_key_create
 from core.money import amount_text, money_text, number_text
 from orders.lifecycle import By, Finish, Kind, finish
 from orders.lifecycle.events import Actor
-from orders.models import DispatchState, Order, OrderStatus, ProductOrderStatus
+from orders.models import DispatchState, Order, OrderStatus, ProductOrder, ProductOrderStatus
 from orders.services import order_finalize, order_place, product_order_place, refill_request
 from providers.models import CatalogChange, ServiceType
 from support.models import OrderRequest, Ticket, TicketKind
@@ -168,6 +168,9 @@ def vietnamese_customer(db: None) -> User:
     refill_request(user=user, order_id=placed[0].pk)
     bought = product_order_place(
         user=user, product_id=product.pk, quantity="2", require="lan@example.com"
+    )
+    ProductOrder.objects.filter(pk=bought.pk).update(
+        dispatch_state=DispatchState.SENT, upstream_id=str(bought.pk)
     )
     finish(
         Kind.PRODUCT_ORDER,
