@@ -49,6 +49,7 @@ def _move(
     order_id: int | None,
     product_order_id: int | None,
     created_by: User | None,
+    deposit_id: int | None = None,
 ) -> BalanceTransaction:
     with transaction.atomic():
         balance = (
@@ -68,6 +69,7 @@ def _move(
             memo=memo[:255],
             order_id=order_id,
             product_order_id=product_order_id,
+            deposit_id=deposit_id,
             created_by=created_by,
         )
 
@@ -81,8 +83,12 @@ def balance_credit(
     order_id: int | None = None,
     product_order_id: int | None = None,
     created_by: User | None = None,
+    deposit_id: int | None = None,
 ) -> BalanceTransaction:
-    """Add `amount` (> 0) to the balance and the ledger, under a lock on the user row."""
+    """Add `amount` (> 0) to the balance and the ledger, under a lock on the user row.
+
+    A repeated (deposit_id, kind) or (order_id, kind) violates the ledger's unique constraints.
+    """
     _check_amount(amount)
     return _move(
         user_id=user_id,
@@ -92,6 +98,7 @@ def balance_credit(
         order_id=order_id,
         product_order_id=product_order_id,
         created_by=created_by,
+        deposit_id=deposit_id,
     )
 
 

@@ -15,6 +15,7 @@ FULL = {
     "forwarding": {"orders": 50},
     "api": {"services": 10_000, "add_seconds": 10.0},
     "services_page": {"services": 10_000, "per_service": 3},
+    "webhooks": {"webhooks": 2_000},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -22,6 +23,7 @@ SMOKE = {
     "forwarding": {"orders": 5},
     "api": {"services": 300, "add_seconds": 1.0},
     "services_page": {"services": 300, "per_service": 3},
+    "webhooks": {"webhooks": 150},
 }
 
 
@@ -39,7 +41,7 @@ def main() -> int:
     from bench.common import setup_django
 
     setup_django()
-    from bench import api, catalog, forwarding, polling, services_page
+    from bench import api, catalog, forwarding, polling, services_page, webhooks
 
     modules = {
         "catalog": catalog,
@@ -47,6 +49,7 @@ def main() -> int:
         "forwarding": forwarding,
         "api": api,
         "services_page": services_page,
+        "webhooks": webhooks,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

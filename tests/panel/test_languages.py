@@ -213,6 +213,9 @@ def vietnamese_customer(db: None) -> User:
 
 
 CUSTOMER_PAGES = (
+    "add_funds",
+    "deposit_list",
+    "two_factor",
     "ticket_list",
     "ticket_new",
     "dashboard",
@@ -263,7 +266,16 @@ def test_visitor_pages_in_vietnamese_show_no_english_from_the_catalog(
     client.cookies[COOKIE] = "vi"
 
     english = {}
-    for name in ("home", "login", "services", "updates", "product_list", "api_docs"):
+    for name in (
+        "home",
+        "login",
+        "signup",
+        "password_reset",
+        "services",
+        "updates",
+        "product_list",
+        "api_docs",
+    ):
         response = client.get(reverse(name))
         if found := _english_on(visible_text(response.content.decode()), fragments):
             english[name] = found

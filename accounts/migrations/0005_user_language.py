@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_form_submission'),
+        ('accounts', '0004_two_factor'),
     ]
 
     operations = [
