@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 
@@ -25,6 +26,8 @@ class User(AbstractUser):
         editable=False,
         related_name="users",
     )
+    # The language the user chose with the switcher; empty until they choose (PANEL_LANGUAGE).
+    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
 
     class Meta:
         constraints = [
@@ -35,16 +38,21 @@ class User(AbstractUser):
             ),
         ]
 
+    @property
+    def preferred_language(self) -> str:
+        """The language pages and emails to this user are written in."""
+        return self.language or settings.LANGUAGE_CODE
+
 
 class BalanceTransaction(models.Model):
     """One money movement. The sum of a user's rows is their balance, always."""
 
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        CHARGE = "charge", "Charge"
-        REFUND = "refund", "Refund"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        BONUS = "bonus", "Bonus"
+        DEPOSIT = "deposit", _("Deposit")
+        CHARGE = "charge", _("Charge")
+        REFUND = "refund", _("Refund")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        BONUS = "bonus", _("Bonus")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger"

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Q, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts import keys
 from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
@@ -260,11 +262,20 @@ def user_create_customer(
                 user_id=user.pk,
                 amount=balance,
                 kind=Kind.DEPOSIT,
-                memo="Opening balance",
+                memo=gettext_noop("Opening balance"),
                 created_by=created_by,
             )
             user.refresh_from_db(fields=["balance"])
     return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Keep the user's language choice; an unknown code is refused."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidRequest(f"Unknown language {language!r}")
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
 
 
 # --- Pricing tiers -------------------------------------------------------------------------

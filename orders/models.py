@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from core.money import ZERO, money_field
 from providers.models import Product, Provider, Service, ServiceRoute
@@ -44,6 +45,18 @@ FINAL_PRODUCT_ORDER_STATUSES = (
     ProductOrderStatus.PARTIAL,
     ProductOrderStatus.CANCELED,
 )
+
+# The statuses as pages name them in the reader's language; stored values and the API keep the
+# protocol's English (docs/protocol.md).
+STATUS_NAMES = {
+    "Pending": pgettext_lazy("status", "Pending"),
+    "Processing": pgettext_lazy("status", "Processing"),
+    "In progress": pgettext_lazy("status", "In progress"),
+    "Completed": pgettext_lazy("status", "Completed"),
+    "Partial": pgettext_lazy("status", "Partial"),
+    "Canceled": pgettext_lazy("status", "Canceled"),
+    "Rejected": pgettext_lazy("status", "Rejected"),
+}
 
 
 class DispatchState(models.TextChoices):

@@ -52,10 +52,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "panel.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -108,8 +108,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# The language of a visitor who has not chosen one (PANEL_LANGUAGE); see panel/language.py.
+LANGUAGE_CODE = env.str("PANEL_LANGUAGE", default="vi")
 LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# A visitor's choice outlives the browser session (Django's default cookie ends with it).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -145,6 +150,7 @@ SECURE_HSTS_PRELOAD = env.bool("PANEL_HSTS_PRELOAD", default=True)
 PANEL_PROXY_SSL_HEADER = env.str("PANEL_PROXY_SSL_HEADER", default="")
 if PANEL_PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = (PANEL_PROXY_SSL_HEADER, "https")
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

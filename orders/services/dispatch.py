@@ -28,7 +28,7 @@ from orders.lifecycle import (
     finish,
     kind_of,
 )
-from orders.lifecycle.events import Actor
+from orders.lifecycle.events import REJECTED_NOTE_PREFIX, Actor
 from orders.lifecycle.moves import review_restate
 from orders.models import (
     CancelRequest,
@@ -177,7 +177,7 @@ def _forward(forward: Forwarding) -> str:
             if _move(
                 forward,
                 DispatchState.FAILED,
-                f"Rejected by the provider: {exc.message}",
+                f"{REJECTED_NOTE_PREFIX}{exc.message}",
                 dispatch_error=exc.message[:500],
                 **forward.rejected_values,
             ):
@@ -266,7 +266,7 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
 def _rejected(kind: Kind, pk: int, status: str, note: bool = False) -> Callable[[str], None]:
     def reject(message: str) -> None:
         end = Finish(status=status, note=message if note else None)
-        finish(kind, pk, end, actor=WORKER, message=f"Rejected by the provider: {message}")
+        finish(kind, pk, end, actor=WORKER, message=f"{REJECTED_NOTE_PREFIX}{message}")
 
     return reject
 

@@ -4,9 +4,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit
+from core.errors import error_display
 from core.ids import parse_id, parse_whole
 from core.money import ZERO
 from core.text import is_storable
@@ -19,7 +23,7 @@ from orders.errors import (
     OutOfStock,
     PanelError,
 )
-from orders.lifecycle.events import Actor, event_record
+from orders.lifecycle.events import NOTE_PLACED, Actor, event_record
 from orders.models import Order, ProductOrder, Source
 from orders.services.routing import route_for
 from orders.type_rules import check_limits, parse_order_fields
@@ -27,6 +31,7 @@ from providers.models import Product, Service
 from providers.pricing import customer_pricing
 
 MAX_CLIENT_REF_LENGTH = 64
+MASS_LINE_FORMAT = gettext_noop("Write service ID | link | quantity")
 _ACTOR_BY_SOURCE = {
     Source.WEB: Actor.CUSTOMER,
     Source.MASS: Actor.CUSTOMER,
@@ -54,9 +59,12 @@ def _clean_client_ref(client_ref: str | None) -> str | None:
         return None
     client_ref = client_ref.strip()
     if not is_storable(client_ref):
-        raise InvalidOrderField("client_ref", "Remove the control characters.")
+        raise InvalidOrderField("client_ref", _("Remove the control characters."))
     if len(client_ref) > MAX_CLIENT_REF_LENGTH:
-        raise InvalidOrderField("client_ref", f"At most {MAX_CLIENT_REF_LENGTH} characters.")
+        raise InvalidOrderField(
+            "client_ref",
+            format_lazy(_("At most {count} characters."), count=MAX_CLIENT_REF_LENGTH),
+        )
     return client_ref
 
 
@@ -90,7 +98,7 @@ def _create_charged(
                 row,
                 field="status",
                 new=row.status,
-                message="Placed",
+                message=NOTE_PLACED,
                 actor=actor,
                 actor_user=actor_user,
             )
@@ -166,7 +174,13 @@ class MassOrderLine:
     line_number: int
     text: str
     order: Order | None = None
-    error: str = ""
+    error: str = ""  # the protocol's text
+    failure: PanelError | None = None
+
+    @property
+    def shown_error(self) -> str:
+        """The error in the reader's language."""
+        return error_display(self.failure) if self.failure else gettext(self.error)
 
 
 def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> list[MassOrderLine]:
@@ -177,7 +191,7 @@ def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> li
             continue
         parts = [part.strip() for part in line.split("|")]
         if len(parts) != 3:
-            results.append(MassOrderLine(number, line, error="Write service ID | link | quantity"))
+            results.append(MassOrderLine(number, line, error=MASS_LINE_FORMAT))
             continue
         service_id, link, quantity = parts
         try:
@@ -189,7 +203,7 @@ def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> li
                     source=source,
                 )
         except PanelError as exc:
-            results.append(MassOrderLine(number, line, error=exc.message))
+            results.append(MassOrderLine(number, line, error=exc.message, failure=exc))
         else:
             results.append(MassOrderLine(number, line, order=order))
     return results
@@ -215,15 +229,15 @@ def product_order_place(
         raise OutOfStock()
     count = parse_whole(quantity)
     if count is None:
-        raise InvalidOrderField("quantity", "Enter a whole number.")
+        raise InvalidOrderField("quantity", _("Enter a whole number."))
     check_limits(quantity=count, minimum=product.min, maximum=product.max)
     if product.inventory is not None and count > product.inventory:
         raise OutOfStock()
     require = (require or "").strip()
     if not is_storable(require):
-        raise InvalidOrderField("require", "Remove the control characters.")
+        raise InvalidOrderField("require", _("Remove the control characters."))
     if product.require and not require:
-        raise InvalidOrderField("require", f"Required: {product.require}")
+        raise InvalidOrderField("require", format_lazy(_("Required: {what}"), what=product.require))
     rate = customer_pricing(user, service_ids=[]).product_rate(rate=product.rate)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate
