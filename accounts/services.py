@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts import keys
-from accounts.models import ApiKey, BalanceTransaction, User
+from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO, money_field
 
@@ -258,8 +260,62 @@ def user_create_customer(
                 user_id=user.pk,
                 amount=balance,
                 kind=Kind.DEPOSIT,
-                memo="Opening balance",
+                memo=gettext_noop("Opening balance"),
                 created_by=created_by,
             )
             user.refresh_from_db(fields=["balance"])
     return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Keep the user's language choice; an unknown code is refused."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidRequest(f"Unknown language {language!r}")
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+
+
+# --- Pricing tiers -------------------------------------------------------------------------
+
+
+def _best_tier(tiers: list[PricingTier], totals: dict[str, Decimal]) -> PricingTier | None:
+    qualifying = [tier for tier in tiers if totals.get(tier.basis, ZERO) >= tier.threshold]
+    return max(qualifying, key=lambda tier: (tier.percent_off, -tier.pk), default=None)
+
+
+def pricing_tiers_assign(*, user_ids: list[int] | None = None) -> int:
+    """Give each user (or only `user_ids`) the best active tier their ledger totals reach.
+
+    Deposits are the deposit rows (bonuses and adjustments excluded); spend is charges less
+    refunds. Runs on beat and may be called after a deposit. Returns how many users moved.
+    """
+    tiers = list(PricingTier.objects.filter(is_active=True))
+    ledger = BalanceTransaction.objects.all()
+    users = User.objects.all()
+    if user_ids is not None:
+        ledger, users = ledger.filter(user_id__in=user_ids), users.filter(pk__in=user_ids)
+    rows = ledger.values("user_id").annotate(
+        deposits=Sum("amount", filter=Q(kind=Kind.DEPOSIT), default=ZERO),
+        charges=Sum("amount", filter=Q(kind=Kind.CHARGE), default=ZERO),
+        refunds=Sum("amount", filter=Q(kind=Kind.REFUND), default=ZERO),
+    )
+    desired: dict[int, int | None] = {}
+    for row in rows:
+        totals: dict[str, Decimal] = {
+            PricingTier.Basis.DEPOSITS: row["deposits"],
+            PricingTier.Basis.SPEND: -row["charges"] - row["refunds"],
+        }
+        tier = _best_tier(tiers, totals)
+        desired[row["user_id"]] = tier.pk if tier else None
+    without_ledger = _best_tier(tiers, {})
+    moved = 0
+    current = dict(users.values_list("pk", "pricing_tier_id"))
+    by_tier: dict[int | None, list[int]] = defaultdict(list)
+    for user_id, tier_id in current.items():
+        wanted = desired.get(user_id, without_ledger.pk if without_ledger else None)
+        if wanted != tier_id:
+            by_tier[wanted].append(user_id)
+    for target_tier_id, ids in by_tier.items():
+        moved += User.objects.filter(pk__in=ids).update(pricing_tier_id=target_tier_id)
+    return moved

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "panel.admin_apps.PanelAdminConfig",  # django.contrib.admin, the dashboard as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,10 +53,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "panel.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -108,8 +109,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# The language of a visitor who has not chosen one (PANEL_LANGUAGE); see panel/language.py.
+LANGUAGE_CODE = env.str("PANEL_LANGUAGE", default="vi")
 LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# A visitor's choice outlives the browser session (Django's default cookie ends with it).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -145,6 +151,7 @@ SECURE_HSTS_PRELOAD = env.bool("PANEL_HSTS_PRELOAD", default=True)
 PANEL_PROXY_SSL_HEADER = env.str("PANEL_PROXY_SSL_HEADER", default="")
 if PANEL_PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = (PANEL_PROXY_SSL_HEADER, "https")
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -348,3 +355,24 @@ PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
 # How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
 PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
 MIDDLEWARE += ["accounts.middleware.StaffTwoFactorMiddleware"]
+
+# --- The operator's cockpit (dashboard rollup, daily report, tiers) ------------------------
+PANEL_DASHBOARD_ROLLUP_SECONDS = env.int("PANEL_DASHBOARD_ROLLUP_SECONDS", default=60)
+PANEL_PRICING_TIERS_MINUTES = env.int("PANEL_PRICING_TIERS_MINUTES", default=60)
+# The daily report counts orders still not final this long after they were placed as stuck.
+PANEL_STUCK_ORDER_HOURS = env.int("PANEL_STUCK_ORDER_HOURS", default=48)
+CELERY_BEAT_SCHEDULE |= {
+    "dashboard-rollup": {
+        "task": "panel.tasks.dashboard_rollup_task",
+        "schedule": timedelta(seconds=PANEL_DASHBOARD_ROLLUP_SECONDS),
+    },
+    # Midnight in TIME_ZONE (CELERY_TIMEZONE follows it): the report of the day that ended.
+    "daily-report": {
+        "task": "panel.tasks.daily_report_task",
+        "schedule": crontab(minute=0, hour=0),
+    },
+    "pricing-tiers": {
+        "task": "panel.tasks.pricing_tiers_assign_task",
+        "schedule": timedelta(minutes=PANEL_PRICING_TIERS_MINUTES),
+    },
+}

@@ -15,6 +15,8 @@ os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("PANEL_HTTPS", "off")
 os.environ.setdefault("PANEL_ENCRYPTION_KEYS", "5Zq1mD4wXxWq8xqvJtXx0jVY4GfWm8c9mN0dQhYQyW8=")
+# Tests read English pages unless they choose Vietnamese (the product default is vi).
+os.environ.setdefault("PANEL_LANGUAGE", "en")
 
 from panel.settings import *  # noqa: E402,F403
 

@@ -68,7 +68,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("health/", views.health, name="health"),
     path("health/worker/", views.health_worker, name="health_worker"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     # The admin logs in through the panel's throttled, two-step login.
     path("admin/login/", PanelLoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),

@@ -36,6 +36,8 @@ def embedded_values(var: Path) -> dict[str, str]:
         "EMAIL_URL": "consolemail://",
         "PANEL_REQUIRE_EMAIL_CONFIRMATION": "False",
         "PANEL_STAFF_2FA": "False",
+        # Visitors who have not picked a language get this one (vi or en).
+        "PANEL_LANGUAGE": "vi",
     }
 
 

@@ -28,7 +28,7 @@ from orders.lifecycle import (
     finish,
     kind_of,
 )
-from orders.lifecycle.events import Actor
+from orders.lifecycle.events import REJECTED_NOTE_PREFIX, Actor
 from orders.lifecycle.moves import review_restate
 from orders.models import (
     CancelRequest,
@@ -41,6 +41,7 @@ from orders.models import (
     RefillStatus,
 )
 from orders.services.requests import held_cancel_apply
+from orders.services.routing import order_reroute_after_rejection
 from orders.type_rules import upstream_fields
 from providers.client import ItemError, ProviderClient
 from providers.client.messages import LINK_DUPLICATE
@@ -90,6 +91,9 @@ class Forwarding:
     # Written with the move to `sent` / `failed` (a cancel request's outcome), in one update.
     sent_values: dict[str, Any] = field(default_factory=dict)
     rejected_values: dict[str, Any] = field(default_factory=dict)
+    # Tried first when the provider rejects the request outright: True when another route took
+    # the row (orders.services.routing), which then is not failed.
+    reroute: Callable[[str], bool] | None = None
 
     @property
     def kind(self) -> Kind:
@@ -167,11 +171,13 @@ def _forward(forward: Forwarding) -> str:
         _requeue(forward, f"Provider refused the panel's key: {exc.message}", exc, now)
         return "waiting"
     except ProviderRejected as exc:
+        if forward.reroute is not None and forward.reroute(exc.message):
+            return "rerouted"
         with transaction.atomic():
             if _move(
                 forward,
                 DispatchState.FAILED,
-                f"Rejected by the provider: {exc.message}",
+                f"{REJECTED_NOTE_PREFIX}{exc.message}",
                 dispatch_error=exc.message[:500],
                 **forward.rejected_values,
             ):
@@ -260,7 +266,7 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
 def _rejected(kind: Kind, pk: int, status: str, note: bool = False) -> Callable[[str], None]:
     def reject(message: str) -> None:
         end = Finish(status=status, note=message if note else None)
-        finish(kind, pk, end, actor=WORKER, message=f"Rejected by the provider: {message}")
+        finish(kind, pk, end, actor=WORKER, message=f"{REJECTED_NOTE_PREFIX}{message}")
 
     return reject
 
@@ -287,9 +293,16 @@ def order_forward(*, order_id: int) -> str:
     outcome = _forward(
         Forwarding(
             row=order,
-            send=lambda client: client.add(service=order.service.upstream_id, fields=fields),
+            # The route chosen at placing (orders.services.routing) says which service id.
+            send=lambda client: client.add(
+                service=order.upstream_service_id or order.service.upstream_id, fields=fields
+            ),
             on_sent=lambda upstream_id: None,
             on_rejected=_rejected(Kind.ORDER, order.pk, OrderStatus.CANCELED),
+            # An explicit rejection may fail over to the next route; nothing else ever does.
+            reroute=lambda message: order_reroute_after_rejection(
+                order_id=order.pk, message=message
+            ),
         )
     )
     if outcome != "skipped":

@@ -6,9 +6,13 @@ from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit
+from core.errors import error_display
 from core.ids import parse_id, parse_whole
 from core.money import ZERO
 from core.text import is_storable
@@ -21,12 +25,15 @@ from orders.errors import (
     OutOfStock,
     PanelError,
 )
-from orders.lifecycle.events import Actor, event_record
+from orders.lifecycle.events import NOTE_PLACED, Actor, event_record
 from orders.models import Order, ProductOrder, Source
+from orders.services.routing import route_for
 from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
+from providers.pricing import customer_pricing
 
 MAX_CLIENT_REF_LENGTH = 64
+MASS_LINE_FORMAT = gettext_noop("Write service ID | link | quantity")
 _Row = TypeVar("_Row", Order, ProductOrder)
 _Item = TypeVar("_Item", Service, Product)
 _ACTOR_BY_SOURCE: dict[str, str] = {
@@ -56,9 +63,12 @@ def _clean_client_ref(client_ref: str | None) -> str | None:
         return None
     client_ref = client_ref.strip()
     if not is_storable(client_ref):
-        raise InvalidOrderField("client_ref", "Remove the control characters.")
+        raise InvalidOrderField("client_ref", _("Remove the control characters."))
     if len(client_ref) > MAX_CLIENT_REF_LENGTH:
-        raise InvalidOrderField("client_ref", f"At most {MAX_CLIENT_REF_LENGTH} characters.")
+        raise InvalidOrderField(
+            "client_ref",
+            format_lazy(_("At most {count} characters."), count=MAX_CLIENT_REF_LENGTH),
+        )
     return client_ref
 
 
@@ -92,7 +102,7 @@ def _create_charged(
                 row,
                 field="status",
                 new=row.status,
-                message="Placed",
+                message=NOTE_PLACED,
                 actor=actor,
                 actor_user=actor_user,
             )
@@ -125,18 +135,24 @@ def order_place(
         return existing
     service: Service = _on_sale(Service.objects.all(), service_id, IncorrectService)
     request = parse_order_fields(service, fields)
-    rate = pricing.customer_rate(rate=service.rate, discount_percent=user.discount_percent)
+    rate = customer_pricing(user, service_ids=[service.pk]).service_rate(
+        service_id=service.pk, rate=service.rate
+    )
     charge = pricing.order_charge(
         rate=rate, units=request.total_quantity, is_package=request.is_package
     )
-    exchange_rate = service.provider.exchange_rate
+    choice = route_for(service)
+    if choice is None:
+        raise IncorrectService()  # routes exist, none usable: the service cannot be bought now
     return _create_charged(
         Order,
         user=user,
         client_ref=client_ref,
         values={
             "service": service,
-            "provider": service.provider,
+            "provider": choice.provider,
+            "route": choice.route,
+            "upstream_service_id": choice.upstream_service_id,
             "link": request.link,
             "quantity": request.quantity,
             "total_quantity": request.total_quantity,
@@ -144,14 +160,9 @@ def order_place(
             "interval": request.interval,
             "details": request.details,
             "charge": charge,
-            "upstream_rate": service.upstream_rate,
-            "exchange_rate": exchange_rate,
-            "cost": pricing.upstream_cost(
-                upstream_rate=service.upstream_rate,
-                units=request.total_quantity,
-                is_package=request.is_package,
-                exchange_rate=exchange_rate,
-            ),
+            "upstream_rate": choice.upstream_rate,
+            "exchange_rate": choice.exchange_rate,
+            "cost": choice.cost(units=request.total_quantity, is_package=request.is_package),
             "remains": request.total_quantity,
             "source": source,
         },
@@ -167,7 +178,13 @@ class MassOrderLine:
     line_number: int
     text: str
     order: Order | None = None
-    error: str = ""
+    error: str = ""  # the protocol's text
+    failure: PanelError | None = None
+
+    @property
+    def shown_error(self) -> str:
+        """The error in the reader's language."""
+        return error_display(self.failure) if self.failure else gettext(self.error)
 
 
 def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> list[MassOrderLine]:
@@ -178,7 +195,7 @@ def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> li
             continue
         parts = [part.strip() for part in line.split("|")]
         if len(parts) != 3:
-            results.append(MassOrderLine(number, line, error="Write service ID | link | quantity"))
+            results.append(MassOrderLine(number, line, error=MASS_LINE_FORMAT))
             continue
         service_id, link, quantity = parts
         try:
@@ -190,7 +207,7 @@ def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> li
                     source=source,
                 )
         except PanelError as exc:
-            results.append(MassOrderLine(number, line, error=exc.message))
+            results.append(MassOrderLine(number, line, error=exc.message, failure=exc))
         else:
             results.append(MassOrderLine(number, line, order=order))
     return results
@@ -216,16 +233,16 @@ def product_order_place(
         raise OutOfStock()
     count = parse_whole(quantity)
     if count is None:
-        raise InvalidOrderField("quantity", "Enter a whole number.")
+        raise InvalidOrderField("quantity", _("Enter a whole number."))
     check_limits(quantity=count, minimum=product.min, maximum=product.max)
     if product.inventory is not None and count > product.inventory:
         raise OutOfStock()
     require = (require or "").strip()
     if not is_storable(require):
-        raise InvalidOrderField("require", "Remove the control characters.")
+        raise InvalidOrderField("require", _("Remove the control characters."))
     if product.require and not require:
-        raise InvalidOrderField("require", f"Required: {product.require}")
-    rate = pricing.customer_rate(rate=product.rate, discount_percent=user.discount_percent)
+        raise InvalidOrderField("require", format_lazy(_("Required: {what}"), what=product.require))
+    rate = customer_pricing(user, service_ids=[]).product_rate(rate=product.rate)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate
     return _create_charged(

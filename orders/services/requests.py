@@ -8,7 +8,14 @@ from core.ids import parse_id
 from orders.enqueue import enqueue
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
 from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish
-from orders.lifecycle.events import Actor, event_record
+from orders.lifecycle.events import (
+    NOTE_CANCEL_HELD,
+    NOTE_CANCEL_REQUESTED,
+    NOTE_CANCELED_BEFORE_SENT,
+    NOTE_REFILL_REQUESTED,
+    Actor,
+    event_record,
+)
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, Source
 
 _ACTOR_BY_SOURCE: dict[str, str] = {
@@ -87,7 +94,7 @@ def refill_request(*, user: User, order_id: object, source: str = Source.WEB) ->
                 order,
                 field="refill",
                 new=str(refill.pk),
-                message="Refill requested",
+                message=NOTE_REFILL_REQUESTED,
                 actor=_ACTOR_BY_SOURCE[source],
             )
             enqueue("refill_forward_task", refill.pk)
@@ -128,7 +135,7 @@ def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> O
         raise CancelNotAvailable()
     actor = By(_ACTOR_BY_SOURCE[source])
     if order.dispatch_state == DispatchState.QUEUED:
-        if _cancel_unsent(order.pk, actor, "Canceled before it was sent"):
+        if _cancel_unsent(order.pk, actor, NOTE_CANCELED_BEFORE_SENT):
             return own_order(user=user, order_id=order.pk)
         order = own_order(user=user, order_id=order.pk)
         if not can_cancel(order) or order.dispatch_state == DispatchState.QUEUED:
@@ -155,9 +162,7 @@ def _cancel_request(order: Order, *, user: User, source: str) -> None:
                 order,
                 field="cancel",
                 new="held" if is_held else "requested",
-                message="Cancel recorded: applied once the provider's answer to the add is known"
-                if is_held
-                else "Cancel requested from the provider",
+                message=NOTE_CANCEL_HELD if is_held else NOTE_CANCEL_REQUESTED,
                 actor=_ACTOR_BY_SOURCE[source],
             )
             if not is_held:

@@ -26,6 +26,7 @@ from providers.models import (
     ServiceType,
 )
 from providers.services.provider import provider_client
+from providers.services.routes import routes_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -342,6 +343,7 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
             summary.products = _sync_items(
                 PRODUCTS, provider, upstream_products, categories, pricing, now
             )
+        routes_refresh(provider=provider, now=now)
         Provider.objects.filter(pk=provider.pk).update(last_synced_at=now, last_error="")
     logger.info("catalog sync %s", summary)
     return summary
@@ -391,6 +393,7 @@ def catalog_reprice(
             if category is not None:
                 items = items.filter(category=category)
             changed += _reprice_queryset(spec, items, pricing, now)
+        routes_refresh(provider=provider, now=now)  # selling prices moved: so did margins
     return changed
 
 

@@ -17,7 +17,7 @@ def test_add_funds_shows_the_qr_and_the_customers_memo(client: Client, customer:
     client.force_login(customer)
     page = client.get("/add-funds/?amount=250000").content.decode()
     assert f"NAP{customer.pk}" in page
-    assert "<svg" in page and "0011001800879" in page and "250000 VND" in page
+    assert "<svg" in page and "0011001800879" in page and "250,000 ₫" in page
     assert "payments/add-funds.js" in page
 
 
@@ -49,7 +49,7 @@ def test_deposits_page_lists_only_the_customers_deposits(
     post_sepay(client, sepay_body(transfer_id=2, amount=200000, content=f"NAP{reseller.pk}"))
     client.force_login(customer)
     page = client.get("/deposits/").content.decode()
-    assert "100000 VND" in page and "200000 VND" not in page
+    assert "100,000 ₫" in page and "200,000 ₫" not in page
 
 
 def test_pages_need_a_login(client: Client) -> None:
