@@ -8,7 +8,9 @@ from contextlib import contextmanager
 
 import psycopg
 
-BENCH_DB = "smm_panel_bench"
+# A database of its own (dropped and created on every run); PANEL_BENCH_DB names another, so
+# two checkouts on one machine do not drop each other's.
+BENCH_DB = os.environ.get("PANEL_BENCH_DB", "smm_panel_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
 
 
@@ -33,6 +35,27 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def broker_db() -> int:
+    """The Redis database of the configured broker: the one a benchmark may flush."""
+    from django.conf import settings
+
+    from tests.e2e.processes import redis_db
+
+    return redis_db(settings.CELERY_BROKER_URL)
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """The environment of a process (worker, gunicorn) that serves this benchmark's database."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        **extra,
+    }
 
 
 def reset_tables() -> None:

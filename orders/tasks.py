@@ -7,6 +7,7 @@ service twice; the sweeper flags rows stuck in `sending` instead. Polling is ide
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -48,12 +49,15 @@ def orders_dispatch_sweep_task() -> dict[str, int]:
 
 
 @shared_task(ignore_result=True, acks_late=True)
-def provider_poll_task(provider_id: int) -> None:
+def provider_poll_task(provider_id: int, share: int = 0, shares: int = 1) -> None:
+    """One of `shares` pollers of one provider's round; any worker may take each, and they
+    split the due rows between them by claiming chunks (see orders.services.polling)."""
     from orders.services import provider_poll
     from providers.models import Provider
 
-    # One round per provider at a time: a slow round is not joined by the next beat's.
-    lock = f"poll-lock:{provider_id}"
+    # One round per provider and share at a time: a slow round is not joined by the next
+    # beat's, so the provider never has more than its setting's calls in flight.
+    lock = f"poll-lock:{provider_id}:{share}"
     if not cache.add(lock, 1, timeout=300):
         return
     try:
@@ -61,7 +65,7 @@ def provider_poll_task(provider_id: int) -> None:
             pk=provider_id, is_enabled=True, credentials_failed_at__isnull=True
         ).first()
         if provider is not None:
-            results = provider_poll(provider=provider)
+            results = provider_poll(provider=provider, shares=shares)
             busy = {name: counts for name, counts in results.items() if counts.polled}
             if busy:
                 logger.info(
@@ -77,7 +81,9 @@ def provider_poll_task(provider_id: int) -> None:
 def orders_poll_all_task() -> None:
     from providers.models import Provider
 
+    shares = max(settings.PANEL_POLL_TASKS_PER_PROVIDER, 1)
     for provider_id in Provider.objects.filter(
         is_enabled=True, credentials_failed_at__isnull=True
     ).values_list("pk", flat=True):
-        provider_poll_task.delay(provider_id)
+        for share in range(shares):
+            provider_poll_task.delay(provider_id, share, shares)

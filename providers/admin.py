@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from providers.errors import ProviderError
 from providers.forms import ProviderAdminForm
@@ -58,6 +59,7 @@ class ProviderAdmin(admin.ModelAdmin):
         ),
         ("Catalog", {"fields": ("new_items_on_sale", "last_synced_at", "changes_link")}),
         ("Health", {"fields": ("health", "last_error", "last_error_at")}),
+        (_("Polling"), {"fields": ("poll_concurrency",)}),
     )
 
     @admin.display(description="API host")

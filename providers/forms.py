@@ -31,6 +31,7 @@ class ProviderAdminForm(forms.ModelForm):
             "markup_fixed",
             "new_items_on_sale",
             "low_balance_threshold",
+            "poll_concurrency",
         ]
 
     def clean(self) -> dict:

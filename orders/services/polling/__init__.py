@@ -12,6 +12,7 @@ from orders.services.polling.engine import (
     _apply,
     _fetch,
     poll,
+    poll_concurrency,
     poll_delay,
 )
 from orders.services.polling.kinds import ORDERS, PRODUCT_ORDERS, REFILLS
@@ -29,20 +30,30 @@ __all__ = [
     "_apply",
     "_fetch",
     "poll",
+    "poll_concurrency",
     "poll_delay",
     "provider_poll",
 ]
 
 
-def provider_poll(*, provider: Provider, max_seconds: float = 90.0) -> dict[str, PollCounts]:
+def provider_poll(
+    *, provider: Provider, max_seconds: float = 90.0, shares: int = 1
+) -> dict[str, PollCounts]:
     """One poll round at one provider: orders, then refills, then product orders, within one
-    time budget (under the task's soft time limit); what is left waits for the next round."""
+    time budget (under the task's soft time limit); what is left waits for the next round.
+    `shares` pollers may run this together, each with its share of the provider's calls."""
     deadline = time.monotonic() + max_seconds
+    concurrency = poll_concurrency(provider, shares=shares)
     results = {}
     for name, spec in (
         ("orders", ORDERS),
         ("refills", REFILLS),
         ("product_orders", PRODUCT_ORDERS),
     ):
-        results[name] = poll(spec, provider, max_seconds=max(deadline - time.monotonic(), 0.0))
+        results[name] = poll(
+            spec,
+            provider,
+            max_seconds=max(deadline - time.monotonic(), 0.0),
+            concurrency=concurrency,
+        )
     return results

@@ -2,6 +2,7 @@
 changed rows written, and refunds applied through the ledger exactly once."""
 
 import logging
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
@@ -9,16 +10,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.services import Credit, balance_credit_many
 from core.money import ZERO
-from orders.bulk import bulk_insert_values, bulk_update_values
+from orders.bulk import bulk_insert_values, bulk_set, bulk_update_values
 from orders.models import (
     DispatchState,
     Order,
@@ -43,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # the protocol's limit per status call
 CHUNK_SIZE = 1000  # rows claimed and written together
-PIPELINE_DEPTH = 2  # chunks in flight while one is written
+PIPELINE_DEPTH = 2  # at least this many chunks in flight while one is written
 LEASE = timedelta(
     minutes=5
 )  # a claimed row is not claimed again before this, even if its poller died
@@ -59,6 +61,28 @@ def poll_delay(idle_count: int) -> timedelta:
 
 
 @dataclass
+class PollTimings:
+    """Where a poll's time went, in seconds. `http_wait` and `client_cpu` are summed over the
+    fetching threads, which overlap one another and the polling thread; the rest is the
+    polling thread's own: claiming rows, comparing answers, writing changes, crediting refunds."""
+
+    claim: float = 0.0
+    http_wait: float = 0.0
+    client_cpu: float = 0.0
+    compare: float = 0.0
+    write: float = 0.0
+    refunds: float = 0.0
+
+    def __add__(self, other: "PollTimings") -> "PollTimings":
+        return PollTimings(
+            **{
+                name: getattr(self, name) + getattr(other, name)
+                for name in self.__dataclass_fields__
+            }
+        )
+
+
+@dataclass
 class PollCounts:
     polled: int = 0
     changed: int = 0
@@ -67,6 +91,7 @@ class PollCounts:
     missing: int = 0
     unreachable: int = 0
     calls: int = 0
+    timings: PollTimings = field(default_factory=PollTimings)
 
     def __str__(self) -> str:
         text = f"{self.polled} polled, {self.changed} changed, {self.finalized} finished"
@@ -95,6 +120,14 @@ class _Changes:
     def set(self, pk: int, name: str, value: object) -> None:
         self.rows[pk][name] = value
 
+    def idle(self, pk: int, idle_count: int, now: datetime) -> None:
+        """A row that did not move: polled again later, the longer it stays still."""
+        self.rows[pk].update(
+            next_poll_at=now + poll_delay(idle_count),
+            poll_idle_count=idle_count,
+            poll_miss_count=0,
+        )
+
     def write(self, model: type[Model]) -> None:
         bulk_update_values(model, self.rows)
 
@@ -109,7 +142,7 @@ class PollSpec:
     compare: Callable[[dict, Any], dict[str, object]]  # row, upstream answer -> changed fields
     finish: Callable[
         [list[dict], dict[int, dict[str, object]], _Changes, datetime],
-        tuple[list[Credit], list[Model]],
+        tuple[list[Credit], list[dict[str, object]]],
     ]
 
 
@@ -126,10 +159,7 @@ def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> l
             .order_by("next_poll_at")
             .values("id", "upstream_id", "poll_idle_count", "poll_miss_count", *spec.fields)[:limit]
         )
-        if rows:
-            spec.model.objects.filter(pk__in=[row["id"] for row in rows]).update(
-                next_poll_at=now + LEASE
-            )
+        bulk_set(spec.model, [row["id"] for row in rows], {"next_poll_at": now + LEASE})
     return rows
 
 
@@ -141,13 +171,27 @@ def _fetch(spec: PollSpec, client: ProviderClient, rows: list[dict]) -> dict[str
         return dict.fromkeys(ids, _BatchFailure(exc))
 
 
+def _timed_fetch(
+    spec: PollSpec, client: ProviderClient, rows: list[dict]
+) -> tuple[dict[str, Any], PollTimings]:
+    """`_fetch` in a pool thread, split into the thread's own CPU (building the request,
+    reading, decoding and parsing the answer) and the rest (waiting on the provider)."""
+    started, cpu_started = time.perf_counter(), time.thread_time()
+    answers = _fetch(spec, client, rows)
+    cpu = time.thread_time() - cpu_started
+    return answers, PollTimings(http_wait=time.perf_counter() - started - cpu, client_cpu=cpu)
+
+
 def _apply(
     spec: PollSpec, provider: Provider, rows: list[dict], answers: dict[str, Any]
 ) -> PollCounts:
+    started = time.perf_counter()
     now = timezone.now()
     counts = PollCounts(polled=len(rows), calls=(len(rows) + BATCH_SIZE - 1) // BATCH_SIZE)
+    timings = counts.timings
     changed: dict[int, dict[str, object]] = {}
-    idle: dict[int, list[int]] = defaultdict(list)
+    # Rows that did not move get their next poll time in the same statement as the moved ones.
+    changes = _Changes()
     missing: list[tuple[dict, str]] = []
     failure: ProviderError | None = None
     for row in rows:
@@ -155,7 +199,7 @@ def _apply(
         if answer is None or isinstance(answer, _BatchFailure):
             failure = answer.error if answer else failure
             counts.unreachable += 1
-            idle[row["poll_idle_count"]].append(row["id"])
+            changes.idle(row["id"], row["poll_idle_count"], now)
         elif isinstance(answer, ItemError):
             missing.append((row, answer.message))
         elif (new_values := spec.compare(row, answer)).get("_unknown_status"):
@@ -163,25 +207,27 @@ def _apply(
         elif new_values:
             changed[row["id"]] = new_values
         else:
-            idle[min(row["poll_idle_count"] + 1, MAX_IDLE)].append(row["id"])
+            changes.idle(row["id"], min(row["poll_idle_count"] + 1, MAX_IDLE), now)
+    timings.compare = time.perf_counter() - started
     with transaction.atomic():
         if changed:
-            moved, finalized, refunded = _write_changes(spec, changed, now)
+            moved, finalized, refunded = _write_changes(spec, changed, changes, now, timings)
             counts.changed, counts.finalized, counts.refunded = moved, finalized, refunded
-        for idle_count, pks in idle.items():
-            spec.model.objects.filter(pk__in=pks).update(
-                next_poll_at=now + poll_delay(idle_count),
-                poll_idle_count=idle_count,
-                poll_miss_count=0,
-            )
+        else:
+            changes.write(spec.model)
         counts.missing = _record_missing(spec, missing, now)
     if failure is not None:
         _record_failure(provider, failure)
+    timings.write = time.perf_counter() - started - timings.compare - timings.refunds
     return counts
 
 
 def _write_changes(
-    spec: PollSpec, changed: dict[int, dict[str, object]], now: datetime
+    spec: PollSpec,
+    changed: dict[int, dict[str, object]],
+    changes: "_Changes",
+    now: datetime,
+    timings: PollTimings,
 ) -> tuple[int, int, Decimal]:
     # Lock and re-read: a row finalised since the claim (a racing poll, an admin) is left alone,
     # which is what makes each refund happen once.
@@ -194,7 +240,6 @@ def _write_changes(
         .order_by("pk")
         .values("id", "status", "user_id", *spec.fields)
     )
-    changes = _Changes()
     for row in locked:
         for name, value in changed[row["id"]].items():
             if not name.startswith("_"):  # "_" marks context for `finish`, not a column
@@ -205,29 +250,16 @@ def _write_changes(
             changes.set(row["id"], name, value)
     credits, events = spec.finish(locked, changed, changes, now)
     changes.write(spec.model)
+    bulk_insert_values(OrderEvent, [{**event, "created_at": now} for event in events])
+    # Last before the commit: the users' rows stay locked for as short a time as possible, as
+    # other lanes and pollers credit the same users.
+    started = time.perf_counter()
     balance_credit_many(credits=credits)
-    bulk_insert_values(OrderEvent, [_event_values(event, now) for event in events])
+    timings.refunds = time.perf_counter() - started
     finalized = sum(
-        1 for values in changes.rows.values() if values.get("status") in spec.final_statuses
+        1 for row in locked if changes.rows[row["id"]].get("status") in spec.final_statuses
     )
     return len(locked), finalized, sum((credit.amount for credit in credits), ZERO)
-
-
-_EVENT_FIELDS = (
-    "order_id",
-    "product_order_id",
-    "refill_id",
-    "field",
-    "old_value",
-    "new_value",
-    "message",
-    "actor",
-    "actor_user_id",
-)
-
-
-def _event_values(event: OrderEvent, now: datetime) -> dict[str, object]:
-    return {**{name: getattr(event, name) for name in _EVENT_FIELDS}, "created_at": now}
 
 
 def _record_missing(spec: PollSpec, rows: list[tuple[dict, str]], now: datetime) -> int:
@@ -266,42 +298,96 @@ def _record_failure(provider: Provider, error: ProviderError) -> None:
         provider_record_error(provider=provider, message=error.message)
 
 
+def poll_concurrency(provider: Provider, *, shares: int = 1) -> int:
+    """Status calls one poller keeps in flight: the provider's limit (or the panel's default),
+    split evenly between the `shares` pollers that work on the provider's round together."""
+    limit = provider.poll_concurrency or settings.PANEL_POLL_CONCURRENCY
+    return max(limit // max(shares, 1), 1)
+
+
 def poll(
-    spec: PollSpec, provider: Provider, *, max_seconds: float = 90.0, concurrency: int | None = None
+    spec: PollSpec,
+    provider: Provider,
+    *,
+    max_seconds: float = 90.0,
+    concurrency: int | None = None,
+    lanes: int | None = None,
 ) -> PollCounts:
     """Poll every due row of one kind at one provider, keeping `concurrency` calls in flight
     while earlier chunks are written. Stops claiming after `max_seconds` (the rest waits for
-    the next round) and when the provider refuses the panel's key."""
+    the next round) and when the provider refuses the panel's key.
+
+    Any number of pollers may run this for one provider at once (in other workers, on other
+    machines): each claims its own chunks (SKIP LOCKED, under a lease), so a row is polled by
+    one of them only. Within one poller, `lanes` threads do the same side by side, each on its
+    own database connection, so that the database works on one lane's statements while Python
+    works on another's."""
     client = provider_client(provider)
-    concurrency = concurrency or settings.PANEL_POLL_CONCURRENCY
+    concurrency = concurrency or poll_concurrency(provider)
+    # Other connections cannot see the rows of a transaction the caller holds open.
+    lanes = 1 if connection.in_atomic_block else (lanes or settings.PANEL_POLL_LANES)
+    # Enough chunks in flight to keep every call slot busy while the oldest chunk is written.
+    depth = max(PIPELINE_DEPTH, -(-concurrency * BATCH_SIZE // (CHUNK_SIZE * lanes)) + 1)
     deadline = time.monotonic() + max_seconds
+    refused = threading.Event()  # the provider refused the panel's key: no lane claims more
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
+        lane = partial(_poll_lane, spec, provider, client, pool, depth, deadline, refused)
+        if lanes == 1:
+            return lane()
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="poll-lane") as lane_pool:
+            results = [lane_pool.submit(_in_own_connection, lane) for _ in range(lanes)]
+            total = PollCounts()
+            for result in results:
+                total.add(result.result())
+    return total
+
+
+def _in_own_connection(lane: Callable[[], PollCounts]) -> PollCounts:
+    try:
+        return lane()
+    finally:
+        connections.close_all()  # this thread's connections only: the lane thread ends here
+
+
+def _poll_lane(
+    spec: PollSpec,
+    provider: Provider,
+    client: ProviderClient,
+    pool: ThreadPoolExecutor,
+    depth: int,
+    deadline: float,
+    refused: threading.Event,
+) -> PollCounts:
+    """Claim chunks, fetch them in `pool` (`depth` chunks ahead), write each as it is answered."""
     total = PollCounts()
     in_flight: deque[tuple[list[dict], list[Future]]] = deque()
     claiming = True
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
-        while True:
-            if claiming and time.monotonic() < deadline:
-                rows = _claim_due(spec, provider.pk, timezone.now(), CHUNK_SIZE)
-                if rows:
-                    batches = [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
-                    in_flight.append(
-                        (rows, [pool.submit(_fetch, spec, client, batch) for batch in batches])
-                    )
-                claiming = bool(rows)
-            else:
-                claiming = False
-            if not in_flight:
-                break
-            if claiming and len(in_flight) < PIPELINE_DEPTH:
-                continue
-            rows, futures = in_flight.popleft()
-            answers: dict[str, Any] = {}
-            for future in futures:
-                answers.update(future.result())
-            if any(
-                isinstance(a, _BatchFailure) and isinstance(a.error, ProviderAuthError)
-                for a in answers.values()
-            ):
-                claiming = False
-            total.add(_apply(spec, provider, rows, answers))
-    return total
+    while True:
+        if claiming and time.monotonic() < deadline and not refused.is_set():
+            started = time.perf_counter()
+            rows = _claim_due(spec, provider.pk, timezone.now(), CHUNK_SIZE)
+            total.timings.claim += time.perf_counter() - started
+            if rows:
+                batches = [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
+                in_flight.append(
+                    (rows, [pool.submit(_timed_fetch, spec, client, batch) for batch in batches])
+                )
+            claiming = bool(rows)
+        else:
+            claiming = False
+        if not in_flight:
+            return total
+        if claiming and len(in_flight) < depth:
+            continue
+        rows, futures = in_flight.popleft()
+        answers: dict[str, Any] = {}
+        for future in futures:
+            batch_answers, fetch_timings = future.result()
+            answers.update(batch_answers)
+            total.timings += fetch_timings
+        if any(
+            isinstance(a, _BatchFailure) and isinstance(a.error, ProviderAuthError)
+            for a in answers.values()
+        ):
+            refused.set()
+        total.add(_apply(spec, provider, rows, answers))

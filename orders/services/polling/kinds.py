@@ -23,7 +23,7 @@ from orders.models import (
     Refill,
     RefillStatus,
 )
-from orders.services.events import Actor, event_for
+from orders.services.events import Actor, event_values
 from orders.services.finalize import order_refund_due, product_refund_due
 from orders.services.polling.engine import PollSpec, _Changes
 from providers.client import (
@@ -41,6 +41,11 @@ def _int_or_keep(value: int | None, current: object) -> object:
     return current if value is None else value
 
 
+# Enum `.values` builds a new list on every read; compare answers against these sets instead.
+_ORDER_STATUSES = frozenset(OrderStatus.values)
+_REFILL_STATUSES = frozenset(RefillStatus.values)
+_PRODUCT_ORDER_STATUSES = frozenset(ProductOrderStatus.values)
+
 # Statuses some providers send beyond the protocol's six (subscriptions, refunds), read as the
 # nearest protocol status. Anything else unknown is handed to a person after a few polls.
 _ORDER_STATUS_ALIASES = {
@@ -54,7 +59,7 @@ _ORDER_STATUS_ALIASES = {
 
 def _compare_order(row: dict, answer: UpstreamOrderStatus) -> dict[str, object]:
     status = _ORDER_STATUS_ALIASES.get(answer.status.strip().lower(), answer.status)
-    if status not in OrderStatus.values:
+    if status not in _ORDER_STATUSES:
         return {"_unknown_status": answer.status}
     new: dict[str, object] = {}
     if status != row["status"]:
@@ -93,14 +98,14 @@ def _partial_refund_without_remains(row: dict, upstream_charge: Decimal | None) 
 
 
 def _hand_over(
-    changes: _Changes, events: list[Model], row: dict, model: type[Model], message: str
+    changes: _Changes, events: list[dict[str, object]], row: dict, model: type[Model], message: str
 ) -> None:
     """Keep the row's status, stop polling it, and leave the decision to a person."""
     changes.set(row["id"], "status", row["status"])
     changes.set(row["id"], "dispatch_state", DispatchState.NEEDS_REVIEW)
     changes.set(row["id"], "dispatch_error", message[:500])
     events.append(
-        event_for(
+        event_values(
             row["id"],
             target_model=model,
             field="dispatch",
@@ -140,7 +145,7 @@ def _finish_row(
 
 def _finish_orders(
     locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
-) -> tuple[list[Credit], list[Model]]:
+) -> tuple[list[Credit], list[dict[str, object]]]:
     credits, events = [], []
     for row in locked:
         new = changed[row["id"]]
@@ -174,7 +179,7 @@ def _finish_orders(
                 changes, credits, row, status, refund, now, ledger_ref="order_id", label="order"
             )
         events.append(
-            event_for(
+            event_values(
                 row["id"],
                 target_model=Order,
                 field="status",
@@ -212,14 +217,14 @@ ORDERS = PollSpec(
 
 
 def _compare_refill(row: dict, answer: str) -> dict[str, object]:
-    return {"status": answer} if answer in RefillStatus.values and answer != row["status"] else {}
+    return {"status": answer} if answer in _REFILL_STATUSES and answer != row["status"] else {}
 
 
 def _finish_refills(
     locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
-) -> tuple[list[Credit], list[Model]]:
+) -> tuple[list[Credit], list[dict[str, object]]]:
     events = [
-        event_for(
+        event_values(
             row["id"],
             target_model=Refill,
             field="status",
@@ -248,7 +253,7 @@ REFILLS = PollSpec(
 
 def _compare_product_order(row: dict, answer: UpstreamProductOrderStatus) -> dict[str, object]:
     new: dict[str, object] = {}
-    if answer.status in ProductOrderStatus.values and answer.status != row["status"]:
+    if answer.status in _PRODUCT_ORDER_STATUSES and answer.status != row["status"]:
         new["status"] = answer.status
     if answer.result and answer.result != row["result"]:
         new["result"] = answer.result
@@ -265,7 +270,7 @@ def _compare_product_order(row: dict, answer: UpstreamProductOrderStatus) -> dic
 
 def _finish_product_orders(
     locked: list[dict], changed: dict[int, dict[str, object]], changes: _Changes, now: datetime
-) -> tuple[list[Credit], list[Model]]:
+) -> tuple[list[Credit], list[dict[str, object]]]:
     credits, events = [], []
     for row in locked:
         new = changed[row["id"]]
@@ -301,7 +306,7 @@ def _finish_product_orders(
                 label="product order",
             )
         events.append(
-            event_for(
+            event_values(
                 row["id"],
                 target_model=ProductOrder,
                 field="status",
