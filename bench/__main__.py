@@ -14,12 +14,19 @@ FULL = {
     "polling": {"orders": 100_000},
     "forwarding": {"orders": 50},
     "api": {"services": 10_000, "add_seconds": 10.0},
+    "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
 }
 SMOKE = {
     "catalog": {"services": 300},
     "polling": {"orders": 1_000, "latency_ms": 5},
     "forwarding": {"orders": 5},
     "api": {"services": 300, "add_seconds": 1.0},
+    "scaleout": {
+        "poll_orders": 2_000,
+        "forward_orders": 20,
+        "forward_latency_ms": 0,
+        "worker_counts": (1, 2),
+    },
 }
 
 
@@ -37,9 +44,15 @@ def main() -> int:
     from bench.common import setup_django
 
     setup_django()
-    from bench import api, catalog, forwarding, polling
+    from bench import api, catalog, forwarding, polling, scaleout
 
-    modules = {"catalog": catalog, "polling": polling, "forwarding": forwarding, "api": api}
+    modules = {
+        "catalog": catalog,
+        "polling": polling,
+        "forwarding": forwarding,
+        "api": api,
+        "scaleout": scaleout,
+    }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):
         print(f"== {name} {sizes[name]}", flush=True)

@@ -73,14 +73,6 @@ def _create_charged(
     try:
         with transaction.atomic():
             row = model.objects.create(user=user, client_ref=client_ref, **values)
-            if row.charge > ZERO:
-                balance_debit(
-                    user_id=user.pk,
-                    amount=row.charge,
-                    kind=BalanceTransaction.Kind.CHARGE,
-                    memo=f"{memo_label} {row.pk}: {memo_detail}"[:255],
-                    **{ledger_ref: row.pk},
-                )
             event_record(
                 row,
                 field="status",
@@ -89,6 +81,16 @@ def _create_charged(
                 actor=actor,
                 actor_user=actor_user,
             )
+            # The debit last: it locks the user's row until the commit, and a reseller's
+            # concurrent orders queue on that lock, so it is held for as few statements as can be.
+            if row.charge > ZERO:
+                balance_debit(
+                    user_id=user.pk,
+                    amount=row.charge,
+                    kind=BalanceTransaction.Kind.CHARGE,
+                    memo=f"{memo_label} {row.pk}: {memo_detail}"[:255],
+                    **{ledger_ref: row.pk},
+                )
             transaction.on_commit(lambda: forward_task.delay(row.pk))
     except IntegrityError:
         if client_ref and (
