@@ -38,36 +38,62 @@ def _element(value: object) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def bulk_update_values(model: type[Model], rows: dict[int, dict[str, object]]) -> None:
-    """Set each row's given fields; a field a row does not give (or gives as None) keeps its value."""
+def bulk_update_values(
+    model: type[Model],
+    rows: dict[int, dict[str, object]],
+    *,
+    guard: dict[int, dict[str, object]] | None = None,
+) -> set[int]:
+    """Set each row's given fields; a field a row does not give (or gives as None) keeps its
+    value. With `guard`, a row is written only while its guarded fields still hold the given
+    values (someone else may have moved it since it was read). Returns the ids written."""
     if not rows:
-        return
+        return set()
+    guard = guard or {}
     if connection.vendor != "postgresql":
-        for pk, values in rows.items():
-            given = {name: value for name, value in values.items() if value is not None}
-            if given:  # None keeps the value, as COALESCE does on PostgreSQL
-                model.objects.filter(pk=pk).update(**given)
-        return
+        return _update_row_by_row(model, rows, guard)
     names = sorted({name for values in rows.values() for name in values})  # field names or attnames
+    guarded = sorted({name for values in guard.values() for name in values})
     fields = [model._meta.get_field(name) for name in names]
+    guard_fields = [model._meta.get_field(name) for name in guarded]
     pk = model._meta.pk
     arrays = [f"%s::{pk.cast_db_type(connection)}[]"]
-    arrays += [f"%s::{field.cast_db_type(connection)}[]" for field in fields]
-    columns = ", ".join(f'"{field.column}"' for field in [pk, *fields])
+    arrays += [f"%s::{field.cast_db_type(connection)}[]" for field in [*fields, *guard_fields]]
+    columns = [f'"{field.column}"' for field in [pk, *fields]]
+    columns += [f'"guard_{field.column}"' for field in guard_fields]
     assignments = ", ".join(
         f'"{field.column}" = COALESCE(v."{field.column}", t."{field.column}")' for field in fields
+    )
+    conditions = "".join(
+        f' AND t."{field.column}" IS NOT DISTINCT FROM v."guard_{field.column}"'
+        for field in guard_fields
     )
     # Plain Python values (str, int, Decimal, aware datetime) are written as array literals; the
     # casts above turn them into the column types, so Django's per-value preparation is skipped.
     params = [array_literal(rows)]
     params += [array_literal([values.get(name) for values in rows.values()]) for name in names]
+    params += [array_literal([guard.get(pk, {}).get(name) for pk in rows]) for name in guarded]
     sql = (
         f'UPDATE "{model._meta.db_table}" AS t SET {assignments} '  # noqa: S608 - names come from the model, values are parameters
-        f"FROM unnest({', '.join(arrays)}) AS v({columns}) "
-        f'WHERE t."{pk.column}" = v."{pk.column}"'
+        f"FROM unnest({', '.join(arrays)}) AS v({', '.join(columns)}) "
+        f'WHERE t."{pk.column}" = v."{pk.column}"{conditions} RETURNING t."{pk.column}"'
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _update_row_by_row(
+    model: type[Model], rows: dict[int, dict[str, object]], guard: dict[int, dict[str, object]]
+) -> set[int]:
+    written = set()
+    for pk, values in rows.items():
+        # None keeps the value, as COALESCE does on PostgreSQL
+        given = {name: value for name, value in values.items() if value is not None}
+        matching = model.objects.filter(pk=pk, **guard.get(pk, {}))
+        if matching.update(**given) if given else matching.exists():
+            written.add(pk)
+    return written
 
 
 def bulk_insert_values(model: type[Model], rows: list[dict[str, object]]) -> None:

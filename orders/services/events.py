@@ -35,6 +35,11 @@ _LINKS: dict[type[Model], str] = {
 }
 
 
+def event_link(model: type[Model]) -> str:
+    """The event column that names a row of `model` (order_id, product_order_id, refill_id)."""
+    return _LINKS[model]
+
+
 def event_values(
     target_id: int,
     *,

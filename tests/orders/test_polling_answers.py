@@ -9,18 +9,14 @@ import pytest
 from accounts.models import BalanceTransaction, User
 from orders.models import DispatchState, Order, OrderStatus, ProductOrder, ProductOrderStatus
 from orders.services import dispatch_resolve_cancel, product_order_forward, product_order_place
-from orders.services.polling import MISS_LIMIT, ORDERS, PRODUCT_ORDERS, _apply
+from orders.services.polling import CLAIMED_FIELDS, MISS_LIMIT, ORDERS, PRODUCT_ORDERS, _apply
 from providers.client import ItemError, UpstreamOrderStatus, UpstreamProductOrderStatus
 from providers.models import Product, Provider
 
 
 def _answer(order: Order, answer: object, spec: object = ORDERS) -> None:
     model = spec.model
-    rows = list(
-        model.objects.filter(pk=order.pk).values(
-            "id", "upstream_id", "poll_idle_count", "poll_miss_count", *spec.fields
-        )
-    )
+    rows = list(model.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *spec.fields))
     _apply(spec, Provider.objects.get(), rows, {order.upstream_id: answer})
     order.refresh_from_db()
 

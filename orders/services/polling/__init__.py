@@ -6,6 +6,7 @@ import time
 from orders.services.polling.engine import (
     BATCH_SIZE,
     CHUNK_SIZE,
+    CLAIMED_FIELDS,
     MISS_LIMIT,
     PollCounts,
     PollSpec,
@@ -21,6 +22,7 @@ from providers.models import Provider
 __all__ = [
     "BATCH_SIZE",
     "CHUNK_SIZE",
+    "CLAIMED_FIELDS",
     "MISS_LIMIT",
     "ORDERS",
     "PRODUCT_ORDERS",

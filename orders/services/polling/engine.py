@@ -28,7 +28,7 @@ from orders.models import (
     ProductOrder,
     Refill,
 )
-from orders.services.events import Actor, event_for
+from orders.services.events import Actor, event_for, event_link
 from providers.client import (
     ItemError,
     ProviderClient,
@@ -53,6 +53,8 @@ MISS_LIMIT = (
     5  # "Incorrect order ID" this many times in a row: the provider lost it, a person looks
 )
 MAX_IDLE = 10
+# What every claimed row carries besides its kind's own fields.
+CLAIMED_FIELDS = ("id", "upstream_id", "user_id", "poll_idle_count", "poll_miss_count")
 
 
 def poll_delay(idle_count: int) -> timedelta:
@@ -111,6 +113,11 @@ class _BatchFailure:
     error: ProviderError
 
 
+_Ids = set[int]
+# What a row must still hold for a chunk's write to apply to it: what the poll read at the claim.
+_GUARDED = ("status", "refunded")
+
+
 @dataclass
 class _Changes:
     """The new values of the rows one chunk moves, written in one statement."""
@@ -128,8 +135,17 @@ class _Changes:
             poll_miss_count=0,
         )
 
-    def write(self, model: type[Model]) -> None:
-        bulk_update_values(model, self.rows)
+    def write(
+        self, model: type[Model], claimed: list[dict], final_statuses: tuple[str, ...]
+    ) -> "_Ids":
+        """Write the rows still as they were claimed (see _write_changes); their ids."""
+        guarded = [name for name in _GUARDED if name in claimed[0]] if claimed else []
+        guard = {
+            row["id"]: {name: row[name] for name in guarded}
+            for row in claimed
+            if row["id"] in self.rows and row["status"] not in final_statuses
+        }
+        return bulk_update_values(model, {pk: self.rows[pk] for pk in guard}, guard=guard)
 
 
 @dataclass(frozen=True)
@@ -157,7 +173,7 @@ def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> l
                 next_poll_at__lte=now,
             )
             .order_by("next_poll_at")
-            .values("id", "upstream_id", "poll_idle_count", "poll_miss_count", *spec.fields)[:limit]
+            .values(*CLAIMED_FIELDS, *spec.fields)[:limit]
         )
         bulk_set(spec.model, [row["id"] for row in rows], {"next_poll_at": now + LEASE})
     return rows
@@ -211,10 +227,10 @@ def _apply(
     timings.compare = time.perf_counter() - started
     with transaction.atomic():
         if changed:
-            moved, finalized, refunded = _write_changes(spec, changed, changes, now, timings)
+            moved, finalized, refunded = _write_changes(spec, rows, changed, changes, now, timings)
             counts.changed, counts.finalized, counts.refunded = moved, finalized, refunded
         else:
-            changes.write(spec.model)
+            changes.write(spec.model, rows, spec.final_statuses)
         counts.missing = _record_missing(spec, missing, now)
     if failure is not None:
         _record_failure(provider, failure)
@@ -224,42 +240,44 @@ def _apply(
 
 def _write_changes(
     spec: PollSpec,
+    rows: list[dict],
     changed: dict[int, dict[str, object]],
     changes: "_Changes",
     now: datetime,
     timings: PollTimings,
 ) -> tuple[int, int, Decimal]:
-    # Lock and re-read: a row finalised since the claim (a racing poll, an admin) is left alone,
-    # which is what makes each refund happen once.
-    # NO KEY UPDATE: foreign-key checks of concurrent inserts (their KEY SHARE locks) do not
-    # wait on it. Primary-key order: two pollers meeting on the same rows cannot deadlock.
-    locked = list(
-        spec.model.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__in=list(changed))
-        .exclude(status__in=spec.final_statuses)
-        .order_by("pk")
-        .values("id", "status", "user_id", *spec.fields)
-    )
-    for row in locked:
+    """Write a chunk's moves, refunds and events. A row finalised since the claim (by an admin,
+    a cancel, a late duplicate of this very answer) is left alone, which is what makes each
+    refund happen once: the update is guarded by the status and refund the row was claimed
+    with, and only the rows it wrote get their refunds and events."""
+    moving = [row for row in rows if row["id"] in changed]
+    for row in moving:
         for name, value in changed[row["id"]].items():
             if not name.startswith("_"):  # "_" marks context for `finish`, not a column
                 changes.set(row["id"], name, value)
         changes.set(row["id"], "next_poll_at", now + poll_delay(0))
     for name, value in (("poll_idle_count", 0), ("poll_miss_count", 0), ("updated_at", now)):
-        for row in locked:
+        for row in moving:
             changes.set(row["id"], name, value)
-    credits, events = spec.finish(locked, changed, changes, now)
-    changes.write(spec.model)
-    bulk_insert_values(OrderEvent, [{**event, "created_at": now} for event in events])
+    credits, events = spec.finish(moving, changed, changes, now)
+    written = changes.write(spec.model, rows, spec.final_statuses)
+    link = event_link(spec.model)
+    bulk_insert_values(
+        OrderEvent, [{**event, "created_at": now} for event in events if event[link] in written]
+    )
+    credits = [
+        credit for credit in credits if (credit.order_id or credit.product_order_id) in written
+    ]
     # Last before the commit: the users' rows stay locked for as short a time as possible, as
     # other lanes and pollers credit the same users.
     started = time.perf_counter()
     balance_credit_many(credits=credits)
     timings.refunds = time.perf_counter() - started
+    moved = [row for row in moving if row["id"] in written]
     finalized = sum(
-        1 for row in locked if changes.rows[row["id"]].get("status") in spec.final_statuses
+        1 for row in moved if changes.rows[row["id"]].get("status") in spec.final_statuses
     )
-    return len(locked), finalized, sum((credit.amount for credit in credits), ZERO)
+    return len(moved), finalized, sum((credit.amount for credit in credits), ZERO)
 
 
 def _record_missing(spec: PollSpec, rows: list[tuple[dict, str]], now: datetime) -> int:
