@@ -162,8 +162,21 @@ class PollSpec:
     ]
 
 
+def _without_waiting_for_disk() -> None:
+    """Let this transaction's commit return before its WAL reaches the disk.
+
+    Safe for polling alone: what a poll writes is re-derived from the provider, and a crash of
+    the database loses its last few hundred milliseconds of commits whole (leases, moves and
+    their refunds together, never a part), so those rows are simply polled again. It spares
+    each chunk two flushes, and the users' rows are unlocked that much sooner."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> list[dict]:
     with transaction.atomic():
+        _without_waiting_for_disk()
         rows = list(
             spec.model.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
             .filter(
@@ -226,6 +239,7 @@ def _apply(
             changes.idle(row["id"], min(row["poll_idle_count"] + 1, MAX_IDLE), now)
     timings.compare = time.perf_counter() - started
     with transaction.atomic():
+        _without_waiting_for_disk()
         if changed:
             moved, finalized, refunded = _write_changes(spec, rows, changed, changes, now, timings)
             counts.changed, counts.finalized, counts.refunded = moved, finalized, refunded
