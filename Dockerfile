@@ -5,6 +5,7 @@ WORKDIR /app
 
 RUN useradd --create-home --uid 1000 panel
 COPY pyproject.toml README.md ./
+COPY core ./core
 COPY panel ./panel
 COPY accounts ./accounts
 COPY providers ./providers

@@ -7,7 +7,7 @@ PANEL_WEB_PORT ?= 8000
 SANDBOX_PORT ?= 9100
 TEST_ENV := DJANGO_SETTINGS_MODULE=panel.settings_test
 
-.PHONY: install run test lint format services bench check-ledger clean
+.PHONY: install run test lint format services bench check-ledger backup restore clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ bench: install services
 
 check-ledger: install
 	$(BIN)/python manage.py check_ledger
+
+## Backups of the database the settings name (docs/operations.md): pg_dump or SQLite's online
+## backup into var/backups/; a restore asks first and verifies the ledger afterwards.
+backup: install
+	$(BIN)/python manage.py backup_db
+
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/panel-<time>.dump" >&2; exit 2; }
+	$(BIN)/python manage.py restore_db "$(FILE)"
 
 clean:
 	rm -rf $(VENV) var .env

@@ -1,16 +1,25 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
 from accounts.forms import BalanceAdjustmentForm
 from accounts.models import ApiKey, BalanceTransaction, User
 from accounts.services import api_key_create, api_key_revoke, balance_adjust, balance_credit
 from core.errors import PanelError
+from core.permissions import requires_permission
+
+# What each admin power needs. Minting a key is adding an ApiKey; a balance change is adding a
+# ledger row (BalanceTransaction admin itself stays read-only: rows come only from services).
+MINT_API_KEY = "accounts.add_apikey"
+REVOKE_API_KEY = "accounts.change_apikey"
+ADJUST_BALANCE = "accounts.add_balancetransaction"
 
 
 @admin.register(User)
@@ -57,10 +66,9 @@ class UserAdmin(DjangoUserAdmin):
             ledger,
         )
 
+    @requires_permission(ADJUST_BALANCE)
     def adjust_balance_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
         user = get_object_or_404(User, pk=user_id)
-        if not self.has_change_permission(request, user):
-            return HttpResponseRedirect(reverse("admin:index"))
         form = BalanceAdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             amount, kind, memo = (
@@ -94,16 +102,31 @@ class UserAdmin(DjangoUserAdmin):
         }
         return TemplateResponse(request, "admin/accounts/user/adjust_balance.html", context)
 
-    @admin.action(description="Generate a new API key (revokes the old one)")
-    def generate_api_key(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
-        for user in queryset:
-            key = api_key_create(user=user)
-            self.message_user(
-                request, f"New API key for {user.username} (shown once): {key}", messages.WARNING
-            )
+    def has_mint_api_key_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(MINT_API_KEY)
 
-    @admin.action(description="Revoke API keys")
-    def revoke_api_keys(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
+    def has_revoke_api_key_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REVOKE_API_KEY)
+
+    @admin.action(
+        description="Generate a new API key (revokes the old one)", permissions=["mint_api_key"]
+    )
+    def generate_api_key(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse:
+        # The keys go out in this one page and are stored nowhere: never in `messages`, whose
+        # cookie storage is only signed, so anyone holding the cookie could read a key there.
+        minted = [(user, api_key_create(user=user)) for user in queryset.order_by("username")]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "New API keys",
+            "minted": minted,
+            "opts": self.model._meta,
+        }
+        response = TemplateResponse(request, "admin/accounts/user/api_keys_minted.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    @admin.action(description="Revoke API keys", permissions=["revoke_api_key"])
+    def revoke_api_keys(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         revoked = sum(api_key_revoke(user=user) for user in queryset)
         self.message_user(request, f"Revoked {revoked} key(s).")
 

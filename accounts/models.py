@@ -102,3 +102,24 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class FormSubmission(models.Model):
+    """A one-time form token, used: a second POST of the same form finds this row and acts no
+    more (see accounts.form_tokens). The row is written in the same transaction as what the
+    form did, so a failed submit leaves the token free to send again."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="form_submissions"
+    )
+    token = models.CharField(max_length=64)
+    result_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token"], name="form_submission_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"form {self.token[:8]}… of {self.user_id}"

@@ -14,6 +14,7 @@ FULL = {
     "polling": {"orders": 100_000},
     "forwarding": {"orders": 50},
     "api": {"services": 10_000, "add_seconds": 10.0},
+    "services_page": {"services": 10_000, "per_service": 3},
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
 }
 SMOKE = {
@@ -21,6 +22,7 @@ SMOKE = {
     "polling": {"orders": 1_000, "latency_ms": 5},
     "forwarding": {"orders": 5},
     "api": {"services": 300, "add_seconds": 1.0},
+    "services_page": {"services": 300, "per_service": 3},
     "scaleout": {
         "poll_orders": 2_000,
         "forward_orders": 20,
@@ -44,13 +46,14 @@ def main() -> int:
     from bench.common import setup_django
 
     setup_django()
-    from bench import api, catalog, forwarding, polling, scaleout
+    from bench import api, catalog, forwarding, polling, scaleout, services_page
 
     modules = {
         "catalog": catalog,
         "polling": polling,
         "forwarding": forwarding,
         "api": api,
+        "services_page": services_page,
         "scaleout": scaleout,
     }
     sizes = SMOKE if args.smoke else FULL

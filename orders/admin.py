@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.errors import PanelError
+from core.permissions import permission_for, requires_permission
 from orders.admin_forms import AdminOrderForm, UpstreamIdForm
 from orders.models import (
     CancelRequest,
@@ -25,6 +26,8 @@ from orders.services import (
     dispatch_resolve_resend,
     order_place,
 )
+
+RESOLVE = "{app_label}.change_{model_name}"
 
 # Where an order or product order stands with its provider, shown the same on both.
 UPSTREAM_FIELDSET = (
@@ -69,6 +72,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        """Resolving a review moves status and money through the services: the model's change
+        permission, though this admin edits no field by hand."""
+        return request.user.has_perm(permission_for(self, RESOLVE))
+
 
 class ReviewActionsMixin:
     """Resolving requests whose upstream outcome is unknown: a person decides, never a retry."""
@@ -86,6 +94,7 @@ class ReviewActionsMixin:
             *super().get_urls(),  # type: ignore[misc]
         ]
 
+    @requires_permission(RESOLVE)
     def found_upstream_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         row = get_object_or_404(self.review_model, pk=pk)
         form = UpstreamIdForm(request.POST or None)
@@ -115,7 +124,9 @@ class ReviewActionsMixin:
         }
         return TemplateResponse(request, "admin/orders/found_upstream.html", context)
 
-    @admin.action(description="Needs review → not at the provider: send again")
+    @admin.action(
+        description="Needs review → not at the provider: send again", permissions=["resolve"]
+    )
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._resolve(
             request,
@@ -124,7 +135,7 @@ class ReviewActionsMixin:
             "queued again",
         )
 
-    @admin.action(description="Needs review → cancel and refund in full")
+    @admin.action(description="Needs review → cancel and refund in full", permissions=["resolve"])
     def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._resolve(
             request,
@@ -229,6 +240,7 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.add_order")
 
+    @requires_permission("orders.add_order")
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
@@ -337,7 +349,9 @@ class RefillAdmin(ReadOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Needs review → not at the provider: send again")
+    @admin.action(
+        description="Needs review → not at the provider: send again", permissions=["resolve"]
+    )
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
         done = 0
         for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
@@ -368,12 +382,15 @@ class CancelRequestAdmin(ReadOnlyAdmin):
         return False
 
     @admin.action(
-        description="Needs review → the provider accepted the cancel (poll the order now)"
+        description="Needs review → the provider accepted the cancel (poll the order now)",
+        permissions=["resolve"],
     )
     def mark_accepted(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._settle(request, queryset, CancelRequest.Outcome.ACCEPTED)
 
-    @admin.action(description="Needs review → the provider did not cancel it")
+    @admin.action(
+        description="Needs review → the provider did not cancel it", permissions=["resolve"]
+    )
     def mark_rejected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._settle(request, queryset, CancelRequest.Outcome.REJECTED)
 

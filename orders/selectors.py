@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from core.ids import parse_id
 from core.money import ZERO
 from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill
 
@@ -17,8 +18,8 @@ def orders_for_user(*, user: User, status: str = "", search: str = "") -> QueryS
         orders = orders.filter(status=status)
     if search:
         condition = Q(link__icontains=search)
-        if search.isdigit():
-            condition |= Q(pk=int(search)) | Q(service_id=int(search))
+        if (number := parse_id(search)) is not None:
+            condition |= Q(pk=number) | Q(service_id=number)
         orders = orders.filter(condition)
     return orders.order_by("-id")
 

@@ -8,7 +8,8 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
+
+from core.locks import held_lock
 
 logger = logging.getLogger(__name__)
 
@@ -52,29 +53,32 @@ def orders_dispatch_sweep_task() -> dict[str, int]:
 def provider_poll_task(provider_id: int, share: int = 0, shares: int = 1) -> None:
     """One of `shares` pollers of one provider's round; any worker may take each, and they
     split the due rows between them by claiming chunks (see orders.services.polling)."""
+    # One round per provider and share at a time: a slow round is not joined by the next beat's,
+    # so the provider never has more than its setting's calls in flight. The lock dies with its
+    # holder, so a worker killed mid-round does not stop polling (core.locks).
+    name = f"poll:{provider_id}" if share == 0 else f"poll:{provider_id}:{share}"
+    with held_lock(name) as held:
+        if held:
+            _provider_poll_round(provider_id, shares)
+
+
+def _provider_poll_round(provider_id: int, shares: int) -> None:
     from orders.services import provider_poll
     from providers.models import Provider
 
-    # One round per provider and share at a time: a slow round is not joined by the next
-    # beat's, so the provider never has more than its setting's calls in flight.
-    lock = f"poll-lock:{provider_id}:{share}"
-    if not cache.add(lock, 1, timeout=300):
+    provider = Provider.objects.filter(
+        pk=provider_id, is_enabled=True, credentials_failed_at__isnull=True
+    ).first()
+    if provider is None:
         return
-    try:
-        provider = Provider.objects.filter(
-            pk=provider_id, is_enabled=True, credentials_failed_at__isnull=True
-        ).first()
-        if provider is not None:
-            results = provider_poll(provider=provider, shares=shares)
-            busy = {name: counts for name, counts in results.items() if counts.polled}
-            if busy:
-                logger.info(
-                    "poll %s: %s",
-                    provider.name,
-                    "; ".join(f"{name} {counts}" for name, counts in busy.items()),
-                )
-    finally:
-        cache.delete(lock)
+    results = provider_poll(provider=provider, shares=shares)
+    busy = {name: counts for name, counts in results.items() if counts.polled}
+    if busy:
+        logger.info(
+            "poll %s: %s",
+            provider.name,
+            "; ".join(f"{name} {counts}" for name, counts in busy.items()),
+        )
 
 
 @shared_task(ignore_result=True)
@@ -87,3 +91,29 @@ def orders_poll_all_task() -> None:
     ).values_list("pk", flat=True):
         for share in range(shares):
             provider_poll_task.delay(provider_id, share, shares)
+
+
+@shared_task(ignore_result=True)
+def needs_review_alerts_task() -> None:
+    from orders.alerts import needs_review_alerts_collect
+
+    needs_review_alerts_collect()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def service_delivery_times_task(full: bool = False) -> None:
+    """Recomputes the services with orders completed in the last three intervals (a missed
+    run or two loses nothing); `full` recomputes every service."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from orders.delivery_times import service_delivery_times_refresh
+
+    since = None
+    if not full:
+        since = timezone.now() - timedelta(minutes=3 * settings.PANEL_DELIVERY_TIMES_MINUTES)
+    changed = service_delivery_times_refresh(since=since)
+    if changed:
+        logger.info("delivery times: %d services changed", changed)

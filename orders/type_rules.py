@@ -9,6 +9,8 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from core.ids import parse_id, parse_whole
+from core.text import is_intact, is_storable
 from orders.errors import IncorrectLink, InvalidOrderField, QuantityOutOfRange
 from providers.models import Service
 from providers.models import ServiceType as T
@@ -125,10 +127,14 @@ class OrderRequest:
 
 
 def clean_value(raw: Mapping[str, object], name: str) -> str | None:
+    """The trimmed text of a field, None when absent; text the database cannot store (NUL)
+    is refused here, so no caller sends it into a query."""
     value = raw.get(name)
     if value is None:
         return None
     text = str(value).strip()
+    if not is_storable(text):
+        raise InvalidOrderField(name, "Remove the control characters from this field.")
     return None if text.lower() in _ABSENT else text
 
 
@@ -136,10 +142,9 @@ def _integer(raw: Mapping[str, object], name: str, *, minimum: int | None = 0) -
     text = clean_value(raw, name)
     if text is None:
         return None
-    try:
-        number = int(text)
-    except ValueError:
-        raise InvalidOrderField(name, "Enter a whole number.") from None
+    number = parse_whole(text)
+    if number is None:
+        raise InvalidOrderField(name, "Enter a whole number.")
     if minimum is not None and number < minimum:
         raise InvalidOrderField(name, f"Must be at least {minimum}.")
     return number
@@ -153,7 +158,7 @@ def clean_link(raw: Mapping[str, object]) -> str:
     link = clean_value(raw, "link")
     if link is None:
         raise IncorrectLink("Enter the link to promote.")
-    if len(link) > MAX_LINK_LENGTH or any(ch.isspace() for ch in link):
+    if len(link) > MAX_LINK_LENGTH or any(ch.isspace() for ch in link) or not is_intact(link):
         raise IncorrectLink()
     if not (_URL.match(link) or _HANDLE.match(link)):
         raise IncorrectLink()
@@ -264,7 +269,7 @@ def parse_order_fields(service: Service, raw: Mapping[str, object]) -> OrderRequ
                 raise InvalidOrderField(name, "Write one entry per line.")
             value = "\n".join(lines)
         details[name] = value
-    if service.type == T.POLL and not details["answer_number"].isdigit():
+    if service.type == T.POLL and parse_id(details["answer_number"]) is None:
         raise InvalidOrderField("answer_number", "Enter the number of the answer.")
 
     if rule.is_package:

@@ -14,8 +14,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import form_tokens
 from core.ids import parse_id
 from core.money import ZERO, money_str
 from orders import services
@@ -82,6 +84,12 @@ def _service_options(
     return [service_row_display(row, discount) for row in rows], category_id, search
 
 
+def _already_placed(request: HttpRequest, done: form_tokens.AlreadySubmitted) -> HttpResponse:
+    """The answer to a form sent twice: where the first submit led, nothing placed again."""
+    messages.info(request, _("This form was already sent: nothing was placed or charged twice."))
+    return redirect(done.result_url or reverse("order_list"))
+
+
 @login_required
 def order_new(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST or None)
@@ -90,14 +98,23 @@ def order_new(request: HttpRequest) -> HttpResponse:
     selected_id = parse_id(source.get("service"))
     selected = service_rows().filter(id=selected_id).first() if selected_id else None
     if request.method == "POST":
+        token = request.POST.get(form_tokens.FIELD)
         try:
             with transaction.atomic():
+                form_tokens.form_submission_claim(user=request.user, token=token)
                 order = services.order_place(
                     user=request.user,
                     service_id=request.POST.get("service", ""),
                     fields=request.POST,
                     source=Source.WEB,
                 )
+                form_tokens.form_submission_record(
+                    user=request.user,
+                    token=token,
+                    result_url=reverse("order_detail", args=[order.pk]),
+                )
+        except form_tokens.AlreadySubmitted as done:
+            return _already_placed(request, done)
         except InvalidOrderField as exc:
             if not form.show_error(
                 field=exc.field, detail=exc.detail, service_type=selected and selected["type"]
@@ -150,7 +167,13 @@ def order_mass(request: HttpRequest) -> HttpResponse:
     form = MassOrderForm(request.POST or None)
     results = None
     if request.method == "POST":
-        results = services.orders_place_mass(user=request.user, text=request.POST.get("orders", ""))
+        try:
+            results = _place_mass_once(request)
+        except form_tokens.AlreadySubmitted as done:
+            return _already_placed(request, done)
+        except PanelError as exc:
+            messages.error(request, exc.message)
+            return render(request, "orders/order_mass.html", {"form": form, "results": None})
         placed = [line for line in results if line.order is not None]
         failed = [line for line in results if line.order is None]
         if placed:
@@ -167,6 +190,22 @@ def order_mass(request: HttpRequest) -> HttpResponse:
         else:
             form = MassOrderForm()
     return render(request, "orders/order_mass.html", {"form": form, "results": results})
+
+
+def _place_mass_once(request: HttpRequest) -> list[services.MassOrderLine]:
+    """The lines of a mass order form, placed once per form token; a form that placed nothing
+    leaves its token free, so sending it again after a fix is not mistaken for a repeat."""
+    token = request.POST.get(form_tokens.FIELD)
+    with transaction.atomic():
+        form_tokens.form_submission_claim(user=request.user, token=token)
+        results = services.orders_place_mass(user=request.user, text=request.POST.get("orders", ""))
+        if any(line.order is not None for line in results):
+            form_tokens.form_submission_record(
+                user=request.user, token=token, result_url=reverse("order_list")
+            )
+        else:
+            transaction.set_rollback(True)
+    return results
 
 
 # --- Orders --------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "csp",
     "accounts",
     "providers",
     "orders",
@@ -45,6 +46,8 @@ if importlib.util.find_spec("sandbox") is not None:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -116,14 +119,62 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Files served at the site's root: /favicon.ico, which browsers ask for on every page.
+WHITENOISE_ROOT = BASE_DIR / "panel" / "root"
 # Serve straight from the finders when collectstatic has not run (make run skips it).
 WHITENOISE_USE_FINDERS = True
 
+# --- HTTPS and security headers (docs/operations.md) -----------------------------------------
+# One switch: a panel holds customers' money, so HTTPS is on unless the environment says off
+# (`make run` and the tests do; docker-compose keeps it on).
+PANEL_HTTPS = env.bool("PANEL_HTTPS", default=True)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = PANEL_HTTPS
+CSRF_COOKIE_SECURE = PANEL_HTTPS
+SECURE_SSL_REDIRECT = PANEL_HTTPS
+# A load balancer probes over plain HTTP; the health answer carries no secrets.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SECURE_HSTS_SECONDS = env.int("PANEL_HSTS_SECONDS", default=31536000) if PANEL_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("PANEL_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("PANEL_HSTS_PRELOAD", default=True)
+# Behind a reverse proxy that terminates TLS: the header it sets, e.g. HTTP_X_FORWARDED_PROTO.
+# Empty means no proxy; trusting the header without a proxy that overwrites it would let any
+# client claim HTTPS.
+PANEL_PROXY_SSL_HEADER = env.str("PANEL_PROXY_SSL_HEADER", default="")
+if PANEL_PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (PANEL_PROXY_SSL_HEADER, "https")
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The pages load their own scripts and styles only: no inline code, no outside hosts.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -177,6 +228,13 @@ PANEL_DISPATCH_SWEEP_SECONDS = env.int("PANEL_DISPATCH_SWEEP_SECONDS", default=3
 PANEL_CATALOG_SYNC_MINUTES = env.int("PANEL_CATALOG_SYNC_MINUTES", default=60)
 PANEL_BALANCE_REFRESH_MINUTES = env.int("PANEL_BALANCE_REFRESH_MINUTES", default=10)
 
+# Beat sends a heartbeat this often; `/health/worker/` fails when none was consumed for longer
+# than the maximum age (a dead or wedged worker).
+PANEL_WORKER_HEARTBEAT_SECONDS = env.int("PANEL_WORKER_HEARTBEAT_SECONDS", default=60)
+PANEL_WORKER_HEARTBEAT_MAX_AGE = env.int("PANEL_WORKER_HEARTBEAT_MAX_AGE", default=300)
+# How long `/health/` waits for the broker before calling it down.
+PANEL_HEALTH_TIMEOUT = env.float("PANEL_HEALTH_TIMEOUT", default=3.0)
+
 CELERY_BEAT_SCHEDULE = {
     "orders-poll": {
         "task": "orders.tasks.orders_poll_all_task",
@@ -189,6 +247,10 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-sync": {
         "task": "providers.tasks.catalog_sync_all_task",
         "schedule": timedelta(minutes=PANEL_CATALOG_SYNC_MINUTES),
+    },
+    "worker-heartbeat": {
+        "task": "panel.tasks.worker_heartbeat_task",
+        "schedule": timedelta(seconds=PANEL_WORKER_HEARTBEAT_SECONDS),
     },
     "provider-balances": {
         "task": "providers.tasks.provider_refresh_balances_task",
@@ -217,3 +279,52 @@ PANEL_POLL_LANES = env.int("PANEL_POLL_LANES", default=2)
 PANEL_POLL_TASKS_PER_PROVIDER = env.int("PANEL_POLL_TASKS_PER_PROVIDER", default=1)
 # Posts bought for a subscription ordered without `posts` (charged as max × this many).
 PANEL_SUBSCRIPTION_DEFAULT_POSTS = env.int("PANEL_SUBSCRIPTION_DEFAULT_POSTS", default=10)
+
+# --- Input limits (hardening) -------------------------------------------------------------------
+# The largest request body /api/v2 reads: 100 ids or a long comment list fit many times over.
+PANEL_API_MAX_BODY_BYTES = env.int("PANEL_API_MAX_BODY_BYTES", default=256 * 1024)
+# Pages refuse text PostgreSQL cannot store (NUL) with a 400, before a view queries with it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "panel.middleware.StorableInputMiddleware",
+)
+# Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
+CELERY_BEAT_SCHEDULE["form-submissions-purge"] = {
+    "task": "accounts.tasks.form_submissions_purge_task",
+    "schedule": timedelta(hours=6),
+}
+
+# --- Support tickets and notifications ------------------------------------------------------
+INSTALLED_APPS += ["notifications", "support"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("support.context_processors.support")
+# Customer emails: smtp://user:password@host:587/?tls=True, or consolemail:// to print them.
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# Operator alerts through a Telegram bot; both empty (the default) turns them off.
+PANEL_TELEGRAM_BOT_TOKEN = env.str("PANEL_TELEGRAM_BOT_TOKEN", default="")
+PANEL_TELEGRAM_CHAT_ID = env.str("PANEL_TELEGRAM_CHAT_ID", default="")
+PANEL_TELEGRAM_API_URL = env.str("PANEL_TELEGRAM_API_URL", default="https://api.telegram.org")
+PANEL_NOTIFICATIONS_SECONDS = env.int("PANEL_NOTIFICATIONS_SECONDS", default=30)
+PANEL_DELIVERY_TIMES_MINUTES = env.int("PANEL_DELIVERY_TIMES_MINUTES", default=10)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "notifications-deliver": {
+            "task": "notifications.tasks.notifications_deliver_task",
+            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+        },
+        "orders-needs-review-alerts": {
+            "task": "orders.tasks.needs_review_alerts_task",
+            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+        },
+        "services-delivery-times": {
+            "task": "orders.tasks.service_delivery_times_task",
+            "schedule": timedelta(minutes=PANEL_DELIVERY_TIMES_MINUTES),
+        },
+        "services-delivery-times-full": {
+            "task": "orders.tasks.service_delivery_times_task",
+            "schedule": timedelta(days=1),
+            "kwargs": {"full": True},
+        },
+    }
+)

@@ -12,6 +12,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-01234567
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smm_panel")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("PANEL_HTTPS", "off")
 os.environ.setdefault("PANEL_ENCRYPTION_KEYS", "5Zq1mD4wXxWq8xqvJtXx0jVY4GfWm8c9mN0dQhYQyW8=")
 
 from panel.settings import *  # noqa: E402,F403

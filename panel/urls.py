@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from accounts import views as account_views
+from notifications import views as notification_views
 from panel import views
 from panel.api.views import ApiV2View
 
@@ -30,9 +31,16 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("api/", views.api_docs, name="api_docs"),
+    path(
+        "account/notifications/",
+        notification_views.preferences_save,
+        name="notification_preferences",
+    ),
     path("", include("providers.urls")),
     path("", include("orders.urls")),
+    path("", include("support.urls")),
     path("health/", views.health, name="health"),
+    path("health/worker/", views.health_worker, name="health_worker"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -14,6 +14,7 @@ from core.money import balance_str, money_str
 from orders.forms import type_layout
 from orders.selectors import dashboard_figures, orders_for_user
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
+from panel import health as health_checks
 from providers.models import ServiceType
 
 logger = logging.getLogger(__name__)
@@ -122,10 +123,22 @@ def api_docs(request: HttpRequest) -> HttpResponse:
 @never_cache
 @transaction.non_atomic_requests
 def health(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        logger.exception("health check: database unreachable")
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok"})
+    """The web process's own dependencies: 503 when any is down, so a load balancer stops
+    sending traffic here. A dead worker is reported but does not fail this check."""
+    checks = health_checks.dependency_checks()
+    is_ok = all(check.is_ok for check in checks.values())
+    body = {
+        "status": "ok" if is_ok else "error",
+        **{name: check.as_dict() for name, check in checks.items()},
+        "worker": health_checks.worker_status().as_dict(),
+    }
+    return JsonResponse(body, status=200 if is_ok else 503)
+
+
+@never_cache
+@transaction.non_atomic_requests
+def health_worker(request: HttpRequest) -> JsonResponse:
+    """503 when no worker consumed beat's heartbeat lately: alert on this for a dead worker."""
+    status = health_checks.worker_status()
+    body = {"status": "ok" if status.is_alive else "error", "worker": status.as_dict()}
+    return JsonResponse(body, status=200 if status.is_alive else 503)

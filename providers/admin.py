@@ -1,10 +1,12 @@
 from urllib.parse import urlsplit
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +32,7 @@ class ProviderAdmin(admin.ModelAdmin):
         "last_synced_at",
     )
     list_filter = ("is_enabled", "currency")
-    search_fields = ("name", "api_url")
+    search_fields = ("name",)  # not the URL: searching it would reveal credentials in it
     readonly_fields = (
         "balance_display",
         "balance_checked_at",
@@ -64,7 +66,42 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.display(description="API host")
     def host(self, obj: Provider) -> str:
-        return urlsplit(obj.api_url).netloc
+        # hostname and port only: an API URL may carry `user:password@`, and the list is seen
+        # by every staff user who may view providers.
+        parts = urlsplit(obj.api_url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        return f"{host}:{port}" if port else host
+
+    # Calls to the provider run with no database transaction open (ATOMIC_REQUESTS would hold
+    # one for the whole request, across an upstream call of up to the read timeout): these views
+    # manage their own transactions, and the check after a save waits for its commit.
+    @method_decorator(transaction.non_atomic_requests)
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(request, extra_context)
+
+    @method_decorator(transaction.non_atomic_requests)
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        return super().add_view(request, form_url, extra_context)
+
+    @method_decorator(transaction.non_atomic_requests)
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Balance")
     def balance_display(self, obj: Provider) -> str:
@@ -105,7 +142,8 @@ class ProviderAdmin(admin.ModelAdmin):
         if change and _PRICING_FIELDS & set(form.changed_data):
             repriced = catalog_reprice(provider=obj)
             self.message_user(request, f"Selling prices recomputed: {repriced} changed.")
-        self._check(request, obj)
+        # The admin saves inside its own transaction; the provider is asked once it committed.
+        transaction.on_commit(lambda: self._check(request, obj))
 
     def _check(self, request: HttpRequest, provider: Provider) -> None:
         try:
@@ -128,7 +166,7 @@ class ProviderAdmin(admin.ModelAdmin):
                     messages.WARNING,
                 )
 
-    @admin.action(description="Sync catalog now")
+    @admin.action(description="Sync catalog now", permissions=["change"])
     def sync_catalog(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for provider in queryset:
             try:
@@ -140,12 +178,12 @@ class ProviderAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, str(summary), messages.SUCCESS)
 
-    @admin.action(description="Check balance and credentials")
+    @admin.action(description="Check balance and credentials", permissions=["change"])
     def check_balance(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for provider in queryset:
             self._check(request, provider)
 
-    @admin.action(description="Resume sending orders (clears a pause)")
+    @admin.action(description="Resume sending orders (clears a pause)", permissions=["change"])
     def resume_dispatch(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         resumed = queryset.update(dispatch_paused_until=None)
         self.message_user(
@@ -173,14 +211,18 @@ class CategoryAdmin(admin.ModelAdmin):
                 request, f"Selling prices recomputed: {catalog_reprice(category=obj)} changed."
             )
 
-    @admin.action(description="Put every service of these categories on sale")
+    @admin.action(
+        description="Put every service of these categories on sale", permissions=["change"]
+    )
     def put_on_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         changed = catalog_set_on_sale(
             items=Service.objects.filter(category__in=queryset), on_sale=True
         )
         self.message_user(request, f"{changed} service(s) put on sale.")
 
-    @admin.action(description="Take every service of these categories off sale")
+    @admin.action(
+        description="Take every service of these categories off sale", permissions=["change"]
+    )
     def take_off_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         changed = catalog_set_on_sale(
             items=Service.objects.filter(category__in=queryset), on_sale=False
@@ -242,13 +284,13 @@ class CatalogItemAdmin(admin.ModelAdmin):
             )
             catalog_reprice(**ids)
 
-    @admin.action(description="Put on sale")
+    @admin.action(description="Put on sale", permissions=["change"])
     def put_on_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.message_user(
             request, f"{catalog_set_on_sale(items=queryset, on_sale=True)} put on sale."
         )
 
-    @admin.action(description="Take off sale")
+    @admin.action(description="Take off sale", permissions=["change"])
     def take_off_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.message_user(
             request, f"{catalog_set_on_sale(items=queryset, on_sale=False)} taken off sale."

@@ -203,6 +203,13 @@ class Service(CatalogItem):
     quantity_step = models.PositiveIntegerField(
         default=1, help_text="Quantities must be a multiple of this."
     )
+    average_time_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Mean time to Completed per 1,000 units of the last 10 completed orders "
+        "(orders.delivery_times); empty with fewer than 3.",
+    )
 
     class Meta:
         ordering = ["category__sort_order", "category__name", "sort_order", "id"]

@@ -3,6 +3,7 @@
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from core.ids import parse_id
 from providers.models import CatalogChange, Category, Product, Provider, Service
 
 
@@ -25,8 +26,8 @@ def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySe
             | Q(name_override__icontains=search)
             | Q(category__name__icontains=search)
         )
-        if search.isdigit():
-            condition |= Q(pk=int(search))
+        if (number := parse_id(search)) is not None:
+            condition |= Q(pk=number)
         services = services.filter(condition)
     return services.order_by("category__sort_order", "category__name", "sort_order", "id").values(
         "id",
@@ -43,6 +44,7 @@ def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySe
         "has_dripfeed",
         "description",
         "quantity_step",
+        "average_time_seconds",
     )
 
 

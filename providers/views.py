@@ -12,6 +12,7 @@ from django.shortcuts import render
 
 from core.ids import parse_id
 from core.money import ZERO, money_str, parse_money
+from providers.delivery_time import duration_text
 from providers.markup import customer_rate
 from providers.models import PACKAGE_TYPES, CatalogChange
 from providers.selectors import product_rows, public_changes, service_category_rows, service_rows
@@ -48,6 +49,7 @@ def service_row_display(row: dict, discount: Decimal) -> dict:
         "dripfeed": row["has_dripfeed"],
         "description": row["description"],
         "is_package": row["type"] in PACKAGE_TYPES,
+        "average_time": duration_text(row["average_time_seconds"]),
     }
 
 

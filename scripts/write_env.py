@@ -12,15 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> int:
-    target = ROOT / ".env"
-    if target.exists():
-        print(".env exists; leaving it as it is")
-        return 0
-    var = ROOT / "var"
-    for folder in ("broker/queue", "broker/processed", "broker/control", "cache"):
-        (var / folder).mkdir(parents=True, exist_ok=True)
-    values = {
+def embedded_values(var: Path) -> dict[str, str]:
+    return {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PANEL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "DATABASE_URL": f"sqlite:///{var / 'panel.sqlite3'}",
@@ -36,7 +29,40 @@ def main() -> int:
             }
         ),
         "CACHE_URL": f"filecache://{var / 'cache'}",
+        # The demo is served over plain HTTP on localhost.
+        "PANEL_HTTPS": "off",
     }
+
+
+def add_missing(target: Path, values: dict[str, str]) -> list[str]:
+    """An .env written by an older checkout lacks settings added since; append those (never
+    change a value that is there)."""
+    present = {
+        line.partition("=")[0].strip()
+        for line in target.read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    missing = [name for name in values if name not in present]
+    if missing:
+        with target.open("a") as env_file:
+            env_file.write("".join(f"{name}={values[name]}\n" for name in missing))
+    return missing
+
+
+def main() -> int:
+    target = ROOT / ".env"
+    var = ROOT / "var"
+    values = embedded_values(var)
+    if target.exists():
+        added = add_missing(target, values)
+        print(
+            f".env exists; added {', '.join(added)}"
+            if added
+            else ".env exists; leaving it as it is"
+        )
+        return 0
+    for folder in ("broker/queue", "broker/processed", "broker/control", "cache"):
+        (var / folder).mkdir(parents=True, exist_ok=True)
     lines = []
     for line in (ROOT / ".env.example").read_text().splitlines():
         name, sep, _ = line.partition("=")

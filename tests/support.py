@@ -4,6 +4,7 @@ from typing import Any
 
 import httpx
 
+from accounts.form_tokens import FIELD, form_token_new
 from sandbox import SandboxServer
 
 
@@ -31,3 +32,8 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def with_form_token(fields: dict[str, Any]) -> dict[str, Any]:
+    """Form fields as a rendered form sends them: with a fresh one-time form token."""
+    return {**fields, FIELD: form_token_new()}

@@ -30,6 +30,7 @@ from orders.models import (
     Refill,
     RefillStatus,
 )
+from orders.notify import Finished, notify_finished_rows
 from orders.services.events import Actor, event_record
 from orders.services.finalize import order_finalize, product_order_finalize
 from orders.type_rules import upstream_fields
@@ -342,6 +343,10 @@ def refill_forward(*, refill_id: int) -> str:
     def reject(message: str) -> None:
         Refill.objects.filter(pk=refill.pk).update(
             status=RefillStatus.REJECTED, updated_at=timezone.now()
+        )
+        notify_finished_rows(
+            Refill,
+            [Finished(refill.pk, refill.user_id, RefillStatus.REJECTED, order_id=refill.order_id)],
         )
         event_record(
             refill,

@@ -18,6 +18,7 @@ from orders.models import (
     ProductOrder,
     ProductOrderStatus,
 )
+from orders.notify import Finished, notify_finished_rows
 from orders.services.events import event_record
 
 
@@ -110,6 +111,7 @@ def _finalize(
             actor=actor,
             actor_user=actor_user,
         )
+        notify_finished_rows(model, [Finished(row.pk, row.user_id, status, refund)])
     return row
 
 

@@ -7,8 +7,9 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit
-from core.ids import parse_id
+from core.ids import parse_id, parse_whole
 from core.money import ZERO
+from core.text import is_storable
 from orders import pricing
 from orders.errors import (
     IncorrectProduct,
@@ -50,6 +51,8 @@ def _clean_client_ref(client_ref: str | None) -> str | None:
     if client_ref is None or not client_ref.strip():
         return None
     client_ref = client_ref.strip()
+    if not is_storable(client_ref):
+        raise InvalidOrderField("client_ref", "Remove the control characters.")
     if len(client_ref) > MAX_CLIENT_REF_LENGTH:
         raise InvalidOrderField("client_ref", f"At most {MAX_CLIENT_REF_LENGTH} characters.")
     return client_ref
@@ -209,14 +212,15 @@ def product_order_place(
     product: Product = _on_sale(Product.objects.all(), product_id, IncorrectProduct)
     if not product.is_in_stock or product.inventory == 0:
         raise OutOfStock()
-    try:
-        count = int(str(quantity).strip())
-    except (TypeError, ValueError):
-        raise InvalidOrderField("quantity", "Enter a whole number.") from None
+    count = parse_whole(quantity)
+    if count is None:
+        raise InvalidOrderField("quantity", "Enter a whole number.")
     check_limits(quantity=count, minimum=product.min, maximum=product.max)
     if product.inventory is not None and count > product.inventory:
         raise OutOfStock()
     require = (require or "").strip()
+    if not is_storable(require):
+        raise InvalidOrderField("require", "Remove the control characters.")
     if product.require and not require:
         raise InvalidOrderField("require", f"Required: {product.require}")
     rate = pricing.customer_rate(rate=product.rate, discount_percent=user.discount_percent)

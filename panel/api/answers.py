@@ -33,6 +33,9 @@ def service_answer(row: dict, discount_percent: Decimal) -> dict:
     }
     if row["description"]:
         answer["desc"] = row["description"]
+    if row["average_time_seconds"] is not None:
+        # An extra key (clients ignore keys they don't know): seconds per 1000, see README.
+        answer["average_time"] = str(row["average_time_seconds"])
     return answer
 
 

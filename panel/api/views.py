@@ -7,13 +7,14 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import api_key_authenticate
+from core.text import is_intact
 from panel.api import throttle
 from panel.api.catalog_cache import RawJson
 from panel.api.errors import INCORRECT_REQUEST, Throttled, error_response, exception_handler
@@ -33,9 +34,24 @@ def _params(request: Request) -> dict[str, str]:
         params.update({key: _text(value) for key, value in data.items() if value is not None})
     elif data:
         raise exceptions.ParseError()
-    return {
+    params = {
         str(key): value if isinstance(value, str) else _text(value) for key, value in params.items()
     }
+    # NUL or a lone surrogate would fail deep in a query; U+FFFD marks bytes that were not UTF-8
+    # (form decoding replaces them), and an altered link must not be bought upstream.
+    if not all(is_intact(key) and is_intact(value) for key, value in params.items()):
+        raise exceptions.ParseError()
+    return params
+
+
+def _body_too_large(request: Request) -> bool:
+    """Decided from the declared length, before a byte of the body is read: the key is in the
+    body, so a huge body with a bogus key would otherwise be read in full."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    return length > settings.PANEL_API_MAX_BODY_BYTES
 
 
 def _text(value: object) -> str:
@@ -68,6 +84,18 @@ class TolerantJSONParser(JSONParser):
             raise exceptions.ParseError() from None
 
 
+class FieldsOnlyMultiPartParser(MultiPartParser):
+    """Multipart for clients that send their fields that way; a file has no place in v2."""
+
+    def parse(
+        self, stream: object, media_type: str | None = None, parser_context: dict | None = None
+    ) -> DataAndFiles:
+        parsed = super().parse(stream, media_type, parser_context)
+        if parsed.files:
+            raise exceptions.ParseError()
+        return parsed
+
+
 class AlwaysJson(BaseContentNegotiation):
     """Every answer is JSON, whatever the client's Accept header says (some send text/html)."""
 
@@ -85,7 +113,7 @@ class ApiV2View(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     content_negotiation_class = AlwaysJson
-    parser_classes = [FormParser, MultiPartParser, TolerantJSONParser]
+    parser_classes = [FormParser, FieldsOnlyMultiPartParser, TolerantJSONParser]
 
     def get_exception_handler(self):  # noqa: ANN201
         return exception_handler
@@ -97,6 +125,8 @@ class ApiV2View(APIView):
         return self.answer(request)
 
     def answer(self, request: Request) -> Response | HttpResponse:
+        if _body_too_large(request):
+            return error_response(INCORRECT_REQUEST)
         params = _params(request)
         user = api_key_authenticate(key=_key(request, params))
         if user is None:

@@ -11,10 +11,12 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from core.text import strip_unstorable
 from providers.client.messages import humanise
 
 ORDER_STATUSES = ("Pending", "Processing", "In progress", "Completed", "Partial", "Canceled")
 
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _STATUS_SPELLINGS = {
     "pending": "Pending",
     "processing": "Processing",
@@ -68,9 +70,22 @@ def decode_json(body: bytes) -> Any:
     if not text:
         raise BadJson("empty body")
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        # "\u0000" or a lone surrogate in a name would fail the whole catalog upsert (the
+        # database stores neither): they are dropped, only when the text can hold them.
+        return _storable(value) if _UNSTORABLE_ESCAPE.search(text) else value
     except (json.JSONDecodeError, RecursionError) as exc:
         raise BadJson(str(exc)) from None
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_unstorable(value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
 
 
 @lru_cache(maxsize=4096)

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import InvalidRequest
+from notifications.services import notify_provider_credentials_failed, notify_provider_low_balance
 from providers.client import ProviderClient, UpstreamBalance
 from providers.errors import ProviderAuthError, ProviderError
 from providers.models import Provider
@@ -27,6 +29,20 @@ def provider_client(provider: Provider) -> ProviderClient:
 
 def _store_balance(provider: Provider, balance: UpstreamBalance) -> None:
     now = timezone.now()
+    # Alert when the balance crosses below the threshold, not on every check while it stays low.
+    was_above = (
+        Provider.objects.filter(pk=provider.pk)
+        .filter(Q(balance__isnull=True) | Q(balance__gte=F("low_balance_threshold")))
+        .exists()
+    )
+    if was_above and balance.balance < provider.low_balance_threshold:
+        notify_provider_low_balance(
+            provider_id=provider.pk,
+            name=provider.name,
+            balance=balance.balance,
+            threshold=provider.low_balance_threshold,
+            checked_at=now,
+        )
     Provider.objects.filter(pk=provider.pk).update(
         balance=balance.balance,
         balance_currency=balance.currency,
@@ -126,9 +142,15 @@ def provider_pause_dispatch(*, provider: Provider, seconds: int, message: str) -
 def provider_mark_credentials_failed(*, provider: Provider, message: str) -> None:
     """Stop using the provider until an admin fixes the key and a check passes."""
     now = timezone.now()
-    Provider.objects.filter(pk=provider.pk).update(
+    # Only the first failure alerts: later ones while the key stays wrong just refresh the error.
+    if Provider.objects.filter(pk=provider.pk, credentials_failed_at__isnull=True).update(
         credentials_failed_at=now, last_error=message[:500], last_error_at=now
-    )
+    ):
+        notify_provider_credentials_failed(
+            provider_id=provider.pk, name=provider.name, message=message, failed_at=now
+        )
+    else:
+        Provider.objects.filter(pk=provider.pk).update(last_error=message[:500], last_error_at=now)
     provider.credentials_failed_at = now
     logger.error("provider %s rejected the panel's credentials: %s", provider.name, message)
 

@@ -21,6 +21,7 @@ from orders.models import (
 from orders.services import order_place, product_order_place
 from providers.models import Product, Provider, Service, ServiceType
 from tests.factories import CategoryFactory, ProductFactory, ServiceFactory, UserFactory
+from tests.support import with_form_token
 
 LINK = "https://instagram.com/p/abc123"
 
@@ -121,7 +122,7 @@ def test_order_new_preselects_the_service_given_in_the_query(
         category=CategoryFactory(name="YouTube Views"), name="YouTube Views [Fast]"
     )
 
-    response = logged_in.get(reverse("order_new"), {"service": other.pk})
+    response = logged_in.get(reverse("order_new"), with_form_token({"service": other.pk}))
 
     html = response.content.decode()
     assert f'value="{other.pk}"' in html and "selected>" in html
@@ -137,8 +138,10 @@ def test_order_new_without_javascript_lists_a_chosen_category_or_a_search(
         category=CategoryFactory(name="YouTube Views"), name="YouTube Views [Fast]"
     )
 
-    by_category = logged_in.get(reverse("order_new"), {"category": other.category_id})
-    by_search = logged_in.get(reverse("order_new"), {"q": "followers"})
+    by_category = logged_in.get(
+        reverse("order_new"), with_form_token({"category": other.category_id})
+    )
+    by_search = logged_in.get(reverse("order_new"), with_form_token({"q": "followers"}))
 
     assert [option["id"] for option in by_category.context["options"]] == [other.pk]
     assert [option["id"] for option in by_search.context["options"]] == [service.pk]
@@ -150,7 +153,7 @@ def test_order_new_shows_the_customers_discounted_rate(client: Client, service: 
     User.objects.filter(pk=user.pk).update(discount_percent=Decimal("10"))
     client.force_login(user)
 
-    response = client.get(reverse("order_new"), {"service": service.pk})
+    response = client.get(reverse("order_new"), with_form_token({"service": service.pk}))
 
     assert response.context["options"][0]["rate"] == "2.25"
 
@@ -160,7 +163,8 @@ def test_order_new_places_the_order_debits_the_ledger_and_redirects(
 ) -> None:
     # when
     response = logged_in.post(
-        reverse("order_new"), {"service": service.pk, "link": LINK, "quantity": "1000"}
+        reverse("order_new"),
+        with_form_token({"service": service.pk, "link": LINK, "quantity": "1000"}),
     )
 
     # then
@@ -184,7 +188,8 @@ def test_order_new_shows_a_bad_quantity_beside_the_field_and_changes_nothing(
     logged_in: Client, customer: User, service: Service
 ) -> None:
     response = logged_in.post(
-        reverse("order_new"), {"service": service.pk, "link": LINK, "quantity": "5"}
+        reverse("order_new"),
+        with_form_token({"service": service.pk, "link": LINK, "quantity": "5"}),
     )
 
     assert response.status_code == 200
@@ -205,7 +210,8 @@ def test_order_new_shows_a_bad_link_beside_the_link_field(
     logged_in: Client, service: Service
 ) -> None:
     response = logged_in.post(
-        reverse("order_new"), {"service": service.pk, "link": "not a link", "quantity": "500"}
+        reverse("order_new"),
+        with_form_token({"service": service.pk, "link": "not a link", "quantity": "500"}),
     )
 
     assert response.context["form"].errors == {"link": ["Enter a link (https://…) or a username."]}
@@ -219,7 +225,8 @@ def test_order_new_shows_insufficient_funds_above_the_form(
     client.force_login(poor)
 
     response = client.post(
-        reverse("order_new"), {"service": service.pk, "link": LINK, "quantity": "1000"}
+        reverse("order_new"),
+        with_form_token({"service": service.pk, "link": LINK, "quantity": "1000"}),
     )
 
     assert response.context["error"] == "Not enough funds on balance"
@@ -235,7 +242,8 @@ def test_order_new_refuses_a_service_that_is_not_on_sale(
     Service.objects.filter(pk=service.pk).update(is_enabled=False)
 
     response = logged_in.post(
-        reverse("order_new"), {"service": service.pk, "link": LINK, "quantity": "1000"}
+        reverse("order_new"),
+        with_form_token({"service": service.pk, "link": LINK, "quantity": "1000"}),
     )
 
     assert response.context["error"] == "Incorrect service ID"
@@ -257,8 +265,8 @@ def test_order_new_places_a_subscription_with_posts_and_shows_limits_beside_min_
         "delay": "30",
     }
 
-    refused = logged_in.post(reverse("order_new"), fields)
-    placed = logged_in.post(reverse("order_new"), {**fields, "min": "100"})
+    refused = logged_in.post(reverse("order_new"), with_form_token(fields))
+    placed = logged_in.post(reverse("order_new"), with_form_token({**fields, "min": "100"}))
 
     assert refused.context["form"].errors == {"min": ["Quantity less than minimal 50"]}
     order = Order.objects.get(user=customer)
@@ -271,7 +279,8 @@ def test_order_new_shows_too_few_lines_beside_the_counted_field(logged_in: Clien
     comments = ServiceFactory(type=ServiceType.CUSTOM_COMMENTS, rate=Decimal("10"), min=5, max=100)
 
     response = logged_in.post(
-        reverse("order_new"), {"service": comments.pk, "link": LINK, "comments": "one\ntwo"}
+        reverse("order_new"),
+        with_form_token({"service": comments.pk, "link": LINK, "comments": "one\ntwo"}),
     )
 
     assert response.context["form"].errors == {"comments": ["Quantity less than minimal 5"]}
@@ -286,14 +295,16 @@ def test_order_new_ignores_the_fields_a_type_does_not_use(
 
     response = logged_in.post(
         reverse("order_new"),
-        {
-            "service": comments.pk,
-            "link": LINK,
-            "quantity": "999",
-            "comments": "nice\ngreat\n",
-            "username": "x",
-            "posts": "",
-        },
+        with_form_token(
+            {
+                "service": comments.pk,
+                "link": LINK,
+                "quantity": "999",
+                "comments": "nice\ngreat\n",
+                "username": "x",
+                "posts": "",
+            }
+        ),
     )
 
     assert response.status_code == 302
@@ -319,7 +330,7 @@ def test_order_new_renders_and_places_every_service_type_of_a_synced_catalog(
     for service_type in ServiceType.values:
         service = Service.objects.filter(provider=catalog, type=service_type).order_by("pk").first()
         assert service is not None, service_type
-        page = logged_in.get(reverse("order_new"), {"service": service.pk})
+        page = logged_in.get(reverse("order_new"), with_form_token({"service": service.pk}))
         assert page.status_code == 200
         assert f'data-type="{service_type}"' in page.content.decode()
         fields = {"service": service.pk, "link": LINK, "quantity": str(service.min), **samples}
@@ -327,7 +338,7 @@ def test_order_new_renders_and_places_every_service_type_of_a_synced_catalog(
         fields.update(comments=lines, usernames=lines)
         fields.update(min=str(service.min), max=str(service.min))
 
-        response = logged_in.post(reverse("order_new"), fields)
+        response = logged_in.post(reverse("order_new"), with_form_token(fields))
 
         assert response.status_code == 302, (
             service_type,
@@ -358,6 +369,7 @@ def test_service_options_lists_one_category_as_json(logged_in: Client, service: 
         "dripfeed": False,
         "description": "",
         "is_package": False,
+        "average_time": "Not enough data",
     }
 
 
@@ -385,7 +397,7 @@ def test_mass_order_places_good_lines_and_reports_bad_ones(
         ]
     )
 
-    response = logged_in.post(reverse("order_mass"), {"orders": text})
+    response = logged_in.post(reverse("order_mass"), with_form_token({"orders": text}))
 
     results = response.context["results"]
     assert [(line.line_number, line.error) for line in results if line.order is None] == [

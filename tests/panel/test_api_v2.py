@@ -503,7 +503,11 @@ def test_products_list_with_seed_types(call: Callable[..., Any], catalog: Provid
 
 
 def test_product_order_and_its_status(
-    call: Callable[..., Any], catalog: Provider, sandbox: SandboxServer, reseller: User
+    call: Callable[..., Any],
+    catalog: Provider,
+    sandbox: SandboxServer,
+    reseller: User,
+    other_reseller: User,
 ) -> None:
     from orders.services import product_order_forward
     from orders.services.polling import PRODUCT_ORDERS, poll
@@ -531,13 +535,18 @@ def test_product_order_and_its_status(
         "status": "Completed",
         "result": "CODE-123",
     }
-    multi = call("product_order_status", orders=f"{order_id},{other.pk},55")
+    # Ids that cannot be this reseller's: another reseller's order, and one past every id used.
+    theirs = product_order_place(
+        user=other_reseller, product_id=product.pk, quantity=product.min, require="y"
+    )
+    unused = theirs.pk + 1_000_000
+    multi = call("product_order_status", orders=f"{order_id},{other.pk},{theirs.pk},{unused}")
     assert multi[str(other.pk)] == {
         "charge": multi[str(other.pk)]["charge"],
         "status": "Pending",
         "result": "",
     }
-    assert multi["55"] == {"error": "Incorrect order ID"}
+    assert multi[str(theirs.pk)] == multi[str(unused)] == {"error": "Incorrect order ID"}
 
 
 def test_add_product_order_errors(call: Callable[..., Any], catalog: Provider) -> None:

@@ -1,6 +1,5 @@
-"""Site-wide pages: landing, dashboard, API documentation (two languages), health check."""
+"""Site-wide pages: landing, dashboard, API documentation (two languages)."""
 
-import json
 import re
 from decimal import Decimal
 
@@ -105,14 +104,6 @@ def test_dashboard_shows_balance_figures_and_the_five_latest_orders(
     for name in ("order_new", "order_mass"):
         assert reverse(name) in html
     assert f"{reverse('account')}#api-key" in html
-
-
-def test_health_answers_ok_as_json(client: Client, db: None) -> None:
-    response = client.get(reverse("health"))
-
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/json"
-    assert json.loads(response.content) == {"status": "ok"}
 
 
 @pytest.mark.parametrize("lang", ["en", "vi"])

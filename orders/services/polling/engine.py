@@ -28,6 +28,7 @@ from orders.models import (
     ProductOrder,
     Refill,
 )
+from orders.notify import notify_finished
 from orders.services.events import Actor, event_for, event_link
 from providers.client import (
     ItemError,
@@ -275,6 +276,8 @@ def _write_changes(
             changes.set(row["id"], name, value)
     credits, events = spec.finish(moving, changed, changes, now)
     written = changes.write(spec.model, rows, spec.final_statuses)
+    moved = [row for row in moving if row["id"] in written]
+    notify_finished(spec.model, moved, changes.rows)
     link = event_link(spec.model)
     bulk_insert_values(
         OrderEvent, [{**event, "created_at": now} for event in events if event[link] in written]
@@ -287,7 +290,6 @@ def _write_changes(
     started = time.perf_counter()
     balance_credit_many(credits=credits)
     timings.refunds = time.perf_counter() - started
-    moved = [row for row in moving if row["id"] in written]
     finalized = sum(
         1 for row in moved if changes.rows[row["id"]].get("status") in spec.final_statuses
     )

@@ -241,7 +241,7 @@ REFILLS = PollSpec(
     model=Refill,
     due=Q(status__in=[RefillStatus.PENDING, RefillStatus.IN_PROGRESS]),
     final_statuses=FINAL_REFILL_STATUSES,
-    fields=("status",),
+    fields=("status", "order_id"),
     fetch=lambda client, ids: client.refill_statuses(ids),
     compare=_compare_refill,
     finish=_finish_refills,

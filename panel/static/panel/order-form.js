@@ -145,7 +145,8 @@
     facts.style.marginTop = "8px";
     var per = option.getAttribute("data-package") ? "per package" : "per 1000";
     [["Rate", option.getAttribute("data-rate") + " " + currency + " " + per],
-     ["Min / max", option.getAttribute("data-min") + " / " + option.getAttribute("data-max")]].forEach(function (pair) {
+     ["Min / max", option.getAttribute("data-min") + " / " + option.getAttribute("data-max")],
+     [info.getAttribute("data-label-avg-time") || "Average time", option.getAttribute("data-avg-time")]].forEach(function (pair) {
       facts.appendChild(element("dt", "", pair[0]));
       facts.appendChild(element("dd", "", pair[1]));
     });
@@ -215,7 +216,8 @@
     var data = {
       type: service.type, rate: service.rate, min: service.min, max: service.max, step: service.step,
       dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? "1" : "", cancel: service.cancel ? "1" : "",
-      "package": service.is_package ? "1" : "", name: service.name, desc: service.description || ""
+      "package": service.is_package ? "1" : "", name: service.name, desc: service.description || "",
+      "avg-time": service.average_time || ""
     };
     Object.keys(data).forEach(function (key) { option.setAttribute("data-" + key, data[key]); });
     return option;

@@ -1,0 +1,10 @@
+"""Thin Celery wrappers for accounts housekeeping."""
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def form_submissions_purge_task() -> int:
+    from accounts.form_tokens import form_submissions_purge
+
+    return form_submissions_purge()

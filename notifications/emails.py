@@ -1,0 +1,33 @@
+"""Customer emails, rendered from one translatable template per kind in the customer's own
+language (the same catalog as the pages)."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from accounts.models import User
+from notifications.models import Notification
+
+
+def user_language(user: User) -> str:
+    # The language field arrives with the i18n work; until then every email uses the default.
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
+def email_message(row: Notification, user: User) -> EmailMessage:
+    context = {
+        **row.payload,
+        "user": user,
+        "panel_name": settings.PANEL_NAME,
+        "currency": settings.PANEL_CURRENCY,
+    }
+    with translation.override(user_language(user)):
+        subject = render_to_string(f"notifications/email/{row.kind}_subject.txt", context)
+        body = render_to_string(f"notifications/email/{row.kind}.txt", context)
+    return EmailMessage(
+        subject=" ".join(subject.split()),
+        body=body.strip() + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+    )

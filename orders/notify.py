@@ -1,0 +1,64 @@
+"""Outbox rows for orders and refills reaching a final status, written in the transaction that
+writes the status (so a rolled-back status writes none, and a replayed poll, which finds the
+row already final, writes none either). One INSERT … ON CONFLICT DO NOTHING per call,
+however many rows: polling calls this once per chunk of a thousand."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Model
+
+from core.money import ZERO
+from notifications.services import Event, notifications_add, order_final_event, refill_final_event
+from orders.models import FINAL_ORDER_STATUSES, FINAL_REFILL_STATUSES, Order, Refill
+
+
+@dataclass(frozen=True)
+class Finished:
+    id: int
+    user_id: int
+    status: str
+    refund: Decimal = ZERO
+    order_id: int | None = None  # refills: the order refilled
+
+
+def _event(model: type[Model], row: Finished) -> Event | None:
+    if model is Order and row.status in FINAL_ORDER_STATUSES:
+        return order_final_event(
+            order_id=row.id, user_id=row.user_id, status=row.status, refund=row.refund
+        )
+    if model is Refill and row.status in FINAL_REFILL_STATUSES and row.order_id is not None:
+        return refill_final_event(
+            refill_id=row.id, order_id=row.order_id, user_id=row.user_id, status=row.status
+        )
+    return None  # product orders: no email yet
+
+
+def notify_finished_rows(model: type[Model], rows: list[Finished]) -> None:
+    notifications_add(events=[e for row in rows if (e := _event(model, row)) is not None])
+
+
+def notify_finished(
+    model: type[Model], locked: list[dict], new_values: dict[int, dict[str, object]]
+) -> None:
+    """For a polling write: `locked` are the rows as read under lock (id, user_id, status,
+    refunded, …), `new_values` what the write sets on each. Rows whose new status is final
+    and differs from the old one are the ones that finished in this write."""
+    finished = []
+    for row in locked:
+        values = new_values.get(row["id"], {})
+        status = values.get("status")
+        if status is None or status == row["status"]:
+            continue
+        old_refunded = row.get("refunded") or ZERO
+        new_refunded = values.get("refunded", old_refunded)
+        finished.append(
+            Finished(
+                id=row["id"],
+                user_id=row["user_id"],
+                status=str(status),
+                refund=Decimal(str(new_refunded)) - old_refunded,
+                order_id=row.get("order_id"),
+            )
+        )
+    notify_finished_rows(model, finished)

@@ -1,0 +1,30 @@
+from pathlib import Path
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from panel.backups import BackupError, backup_restore
+
+
+class Command(BaseCommand):
+    help = (
+        "Replace the database's contents with a backup made by backup_db, then verify the "
+        "ledger. Stop web, workers and beat first."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file")
+        parser.add_argument(
+            "--yes", action="store_true", help="Do not ask before overwriting the database"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        source = Path(str(options["file"]))
+        if not options["yes"] and input(f"Overwrite the database with {source}? [y/N] ") != "y":
+            raise CommandError("Nothing restored")
+        try:
+            backup_restore(source=source)
+        except BackupError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"restored {source}")
+        call_command("check_ledger", stdout=self.stdout, stderr=self.stderr)

@@ -1,0 +1,40 @@
+/* Behaviour every page shares. It lives in a file because the content security policy allows
+ * no inline script or event-handler attributes:
+ *   <button data-copy="#id">      copies the text (or value) of the element it names;
+ *   <form data-confirm="Sure?">   asks before it submits;
+ *   <select data-autosubmit>      submits its form when the choice changes. */
+(function () {
+  "use strict";
+
+  function copied(button) {
+    var label = button.textContent;
+    button.textContent = document.body.getAttribute("data-copied-label") || label;
+    setTimeout(function () { button.textContent = label; }, 1500);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = source.value !== undefined ? source.value : source.textContent;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { copied(button); });
+      return;
+    }
+    var area = document.createElement("textarea");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); copied(button); } finally { document.body.removeChild(area); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.submit();
+  });
+})();

@@ -1,0 +1,84 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import Order
+
+
+class TicketKind(models.TextChoices):
+    ORDER = "order", _("Order")
+    PAYMENT = "payment", _("Payment")
+    OTHER = "other", _("Other")
+
+
+class OrderRequest(models.TextChoices):
+    REFILL = "refill", _("Refill")
+    CANCEL = "cancel", _("Cancel")
+    SPEED_UP = "speed_up", _("Speed up")
+    OTHER = "other", _("Other")
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+
+
+class Ticket(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets"
+    )
+    kind = models.CharField(_("subject"), max_length=16, choices=TicketKind.choices)
+    request = models.CharField(
+        _("request"), max_length=16, choices=OrderRequest.choices, blank=True
+    )
+    orders = models.ManyToManyField(Order, blank=True, related_name="tickets")
+    payment_reference = models.CharField(_("transaction reference"), max_length=120, blank=True)
+    subject = models.CharField(_("title"), max_length=120)
+    status = models.CharField(
+        max_length=16, choices=TicketStatus.choices, default=TicketStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Unread counts compare these: the newest message from each side with when the other side
+    # last opened the ticket.
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    last_staff_message_at = models.DateTimeField(null=True, blank=True)
+    customer_read_at = models.DateTimeField(null=True, blank=True)
+    staff_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-updated_at"], name="ticket_user_recent"),
+            models.Index(
+                fields=["status"], condition=~Q(status="closed"), name="ticket_not_closed"
+            ),
+        ]
+        permissions = [
+            ("reply_ticket", "Can reply to tickets"),
+            ("run_ticket_order_actions", "Can refill and cancel a ticket's orders"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ticket {self.pk}: {self.subject}"
+
+
+class TicketMessage(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_staff = models.BooleanField(default=False, help_text="Written by support, not the customer.")
+    is_system = models.BooleanField(
+        default=False, help_text="Written by the panel: results of an admin's order action."
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} on ticket {self.ticket_id}"

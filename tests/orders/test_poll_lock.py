@@ -1,0 +1,145 @@
+"""The poll round's lock dies with its holder: a worker killed mid-round does not stop polling."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from core.locks import held_lock
+from orders.models import Order
+from orders.tasks import provider_poll_task
+from providers.models import Provider
+
+ROOT = Path(__file__).resolve().parents[2]
+HOLDER = """
+import sys, time
+import django
+django.setup()
+from core.locks import held_lock
+with held_lock(sys.argv[1]) as held:
+    print("held" if held else "busy", flush=True)
+    time.sleep(300)
+"""
+# A worker whose poll round hangs at the provider: it holds whatever lock the round takes.
+STUCK_ROUND = """
+import sys, time
+import django
+django.setup()
+import orders.services
+def stuck(**kwargs):
+    print("held", flush=True)
+    time.sleep(300)
+orders.services.provider_poll = stuck
+from orders.tasks import provider_poll_task
+provider_poll_task(int(sys.argv[1]))
+"""
+
+
+@pytest.fixture
+def holder(db: None) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start another process (as a worker would be) that takes a lock and keeps it."""
+    started: list[subprocess.Popen] = []
+
+    def start(name: str, script: str = HOLDER) -> subprocess.Popen:
+        settings = connection.settings_dict
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "panel.settings_test",
+            # The test database, not the one the settings name: locks are per database.
+            "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-c", script, name],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        started.append(process)
+        assert process.stdout.readline().strip() == "held"
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def _kill(process: subprocess.Popen) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _free_within(name: str, seconds: float) -> bool:
+    """The server notices the dead connection at once; give it a moment, not minutes."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with held_lock(name) as held:
+            if held:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_lock_held_elsewhere_is_not_taken(holder: Callable[[str], subprocess.Popen]) -> None:
+    holder("test-lock")
+    with held_lock("test-lock") as held:
+        assert not held
+
+
+def test_a_lock_is_free_again_once_released(db: None) -> None:
+    with held_lock("test-lock") as first:
+        assert first
+    with held_lock("test-lock") as second:
+        assert second
+
+
+def test_a_killed_holder_does_not_block_the_lock(holder: Callable[[str], subprocess.Popen]) -> None:
+    process = holder("test-lock")
+
+    _kill(process)
+
+    assert _free_within("test-lock", seconds=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_poll_round_skips_while_a_live_worker_polls_and_resumes_after_it_is_killed(
+    holder: Callable[..., subprocess.Popen],
+    sent: Callable[..., Order],
+    catalog: Provider,
+) -> None:
+    # given: a due order, and another worker stuck in this provider's round
+    order = sent()
+    Order.objects.filter(pk=order.pk).update(next_poll_at="2000-01-01T00:00:00Z")
+    worker = holder(str(catalog.pk), STUCK_ROUND)
+
+    provider_poll_task(catalog.pk)
+    order.refresh_from_db()
+    assert order.next_poll_at.year == 2000  # skipped: the other worker's round is running
+
+    # when: that worker is SIGKILLed mid-round
+    _kill(worker)
+    deadline = time.monotonic() + 5
+    while order.next_poll_at.year == 2000 and time.monotonic() < deadline:
+        provider_poll_task(catalog.pk)
+        order.refresh_from_db()
+        time.sleep(0.05)
+
+    # then: the next round polls within moments, not minutes later
+    assert order.next_poll_at.year > 2000
+
+
+def test_the_embedded_setup_locks_with_a_file_that_dies_with_the_process() -> None:
+    from core.locks import _file_lock
+
+    with _file_lock("test-file-lock") as first, _file_lock("test-file-lock") as second:
+        assert (first, second) == (True, False)
+    with _file_lock("test-file-lock") as again:
+        assert again
