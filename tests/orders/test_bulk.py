@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from orders.bulk import bulk_insert_values, bulk_set, bulk_update_values
+from core.bulk import bulk_insert_values, bulk_set, bulk_update_values
 from orders.models import Order, OrderEvent
 
 

@@ -19,8 +19,8 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.services import Credit, balance_credit_many
+from core.bulk import bulk_insert_values, bulk_set, bulk_update_values
 from core.money import ZERO
-from orders.bulk import bulk_insert_values, bulk_set, bulk_update_values
 from orders.models import (
     DispatchState,
     Order,

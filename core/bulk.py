@@ -4,8 +4,12 @@ Django's bulk_update builds a CASE with one branch per row for every field; for 
 a thousand rows that is most of the poll's time. On PostgreSQL this joins the table to arrays
 unnested into rows instead (one parameter per column, whatever the row count), which is
 linear. Elsewhere (the embedded SQLite setup) it updates row by row.
+
+It lives in core because writers in several apps need it: polling (orders) and the outbox
+rows a poll writes for every finished order (notifications).
 """
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,7 +38,7 @@ def _element(value: object) -> str:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
+    text = json.dumps(value) if isinstance(value, dict | list) else str(value)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -73,11 +77,24 @@ def bulk_update_values(
     params = [array_literal(rows)]
     params += [array_literal([values.get(name) for values in rows.values()]) for name in names]
     params += [array_literal([guard.get(pk, {}).get(name) for pk in rows]) for name in guarded]
-    sql = (
-        f'UPDATE "{model._meta.db_table}" AS t SET {assignments} '  # noqa: S608 - names come from the model, values are parameters
-        f"FROM unnest({', '.join(arrays)}) AS v({', '.join(columns)}) "
-        f'WHERE t."{pk.column}" = v."{pk.column}"{conditions} RETURNING t."{pk.column}"'
-    )
+    table, key = model._meta.db_table, pk.column
+    values = f"unnest({', '.join(arrays)}) AS v({', '.join(columns)})"
+    if guard:
+        # Rows locked in key order first: two writers guarding overlapping rows (a poll and a
+        # late duplicate of it) then queue one behind the other instead of deadlocking, and
+        # the second finds its guard broken once the first has committed.
+        sql = (
+            f"WITH v AS (SELECT * FROM {values}), "  # noqa: S608 - names come from the model
+            f'locked AS (SELECT "{key}" FROM "{table}" WHERE "{key}" IN (SELECT "{key}" FROM v) '
+            f'ORDER BY "{key}" FOR NO KEY UPDATE) '
+            f'UPDATE "{table}" AS t SET {assignments} FROM v WHERE t."{key}" = v."{key}" '
+            f'AND t."{key}" IN (SELECT "{key}" FROM locked){conditions} RETURNING t."{key}"'
+        )
+    else:
+        sql = (
+            f'UPDATE "{table}" AS t SET {assignments} FROM {values} '  # noqa: S608 - names come from the model, values are parameters
+            f'WHERE t."{key}" = v."{key}" RETURNING t."{key}"'
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
@@ -96,13 +113,19 @@ def _update_row_by_row(
     return written
 
 
-def bulk_insert_values(model: type[Model], rows: list[dict[str, object]]) -> None:
+def bulk_insert_values(
+    model: type[Model], rows: list[dict[str, object]], *, ignore_conflicts: bool = False
+) -> None:
     """Insert rows given as field → value dicts (fields left out are NULL), in one statement on
-    PostgreSQL. Defaults in Python (auto_now_add and the like) are not applied: give every value."""
+    PostgreSQL. Defaults in Python (auto_now_add and the like) are not applied: give every value.
+    JSON fields take dicts and lists. With `ignore_conflicts`, rows that would break a unique
+    constraint are skipped (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**values) for values in rows])
+        model.objects.bulk_create(
+            [model(**values) for values in rows], ignore_conflicts=ignore_conflicts
+        )
         return
     names = sorted(
         {name for values in rows for name in values}
@@ -112,6 +135,8 @@ def bulk_insert_values(model: type[Model], rows: list[dict[str, object]]) -> Non
     columns = ", ".join(f'"{field.column}"' for field in fields)
     params = [array_literal([values.get(name) for values in rows]) for name in names]
     sql = f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
