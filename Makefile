@@ -7,7 +7,7 @@ PANEL_WEB_PORT ?= 8000
 SANDBOX_PORT ?= 9100
 TEST_ENV := DJANGO_SETTINGS_MODULE=panel.settings_test
 
-.PHONY: install run test lint format services bench check-ledger backup restore clean
+.PHONY: install run test lint format services bench check-ledger backup restore clean messages messages-todo browser
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ run: install
 	PANEL_WEB_PORT=$(PANEL_WEB_PORT) SANDBOX_PORT=$(SANDBOX_PORT) exec $(BIN)/honcho start --env /dev/null -f Procfile
 
 ## The whole test suite against PostgreSQL and Redis on 127.0.0.1, with lint and migration checks.
-test: install services lint
+test: install services lint browser
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest
 
@@ -60,3 +60,22 @@ restore: install
 
 clean:
 	rm -rf $(VENV) var .env
+
+## Languages (README, "Languages"): re-read every marked string into locale/*/django.po (needs
+## GNU gettext's xgettext), list what is left to translate, and compile the .mo files (Python only).
+messages: install
+	$(BIN)/python scripts/messages.py extract
+	$(BIN)/python scripts/messages.py compile
+	-@$(BIN)/python scripts/messages.py todo
+
+messages-todo: install
+	$(BIN)/python scripts/messages.py todo
+
+## The browser tests' Chromium (Debian's package), installed by `make test` when run as root;
+## without it the browser tests are skipped with a message, nothing else is.
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		{ apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "could not install chromium: the browser tests will be skipped"; \
+	else echo "no /usr/bin/chromium: install Debian's chromium (apt-get install chromium) to run the browser tests"; fi

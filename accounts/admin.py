@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
@@ -79,9 +81,7 @@ class UserAdmin(DjangoUserAdmin):
             try:
                 with transaction.atomic():
                     if kind == BalanceTransaction.Kind.DEPOSIT:
-                        balance_credit(
-                            user_id=user.pk, amount=amount, memo=memo, created_by=request.user
-                        )
+                        self.record_deposit(request, user=user, amount=amount, memo=memo)
                     else:
                         balance_adjust(
                             user_id=user.pk, amount=amount, memo=memo, created_by=request.user
@@ -101,6 +101,13 @@ class UserAdmin(DjangoUserAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/accounts/user/adjust_balance.html", context)
+
+    def record_deposit(
+        self, request: HttpRequest, *, user: User, amount: Decimal, memo: str
+    ) -> None:
+        """A deposit the customer paid outside the panel. The payments app replaces this with a
+        manual deposit row (it sits above accounts and registers its own subclass)."""
+        balance_credit(user_id=user.pk, amount=amount, memo=memo, created_by=request.user)
 
     def has_mint_api_key_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(MINT_API_KEY)

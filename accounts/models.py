@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 
@@ -16,6 +17,8 @@ class User(AbstractUser):
         default=ZERO,
         help_text="Taken off every service and product price this user pays, 0–100.",
     )
+    # The language the user chose with the switcher; empty until they choose (PANEL_LANGUAGE).
+    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
 
     class Meta:
         constraints = [
@@ -26,15 +29,21 @@ class User(AbstractUser):
             ),
         ]
 
+    @property
+    def preferred_language(self) -> str:
+        """The language pages and emails to this user are written in."""
+        return self.language or settings.LANGUAGE_CODE
+
 
 class BalanceTransaction(models.Model):
     """One money movement. The sum of a user's rows is their balance, always."""
 
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        CHARGE = "charge", "Charge"
-        REFUND = "refund", "Refund"
-        ADJUSTMENT = "adjustment", "Adjustment"
+        DEPOSIT = "deposit", _("Deposit")
+        CHARGE = "charge", _("Charge")
+        REFUND = "refund", _("Refund")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        BONUS = "bonus", _("Bonus")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger"
@@ -45,6 +54,7 @@ class BalanceTransaction(models.Model):
     # Plain ids, not foreign keys: the ledger sits below the orders app and outlives any row.
     order_id = models.BigIntegerField(null=True, blank=True)
     product_order_id = models.BigIntegerField(null=True, blank=True)
+    deposit_id = models.BigIntegerField(null=True, blank=True)
     memo = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -70,6 +80,12 @@ class BalanceTransaction(models.Model):
                 fields=["product_order_id", "kind"],
                 condition=Q(product_order_id__isnull=False),
                 name="ledger_once_per_product_order_and_kind",
+            ),
+            # A deposit credits once and pays its bonus once, however often its webhook comes.
+            models.UniqueConstraint(
+                fields=["deposit_id", "kind"],
+                condition=Q(deposit_id__isnull=False),
+                name="ledger_once_per_deposit_and_kind",
             ),
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
             models.CheckConstraint(
@@ -123,3 +139,41 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"form {self.token[:8]}… of {self.user_id}"
+
+
+class TwoFactorDevice(models.Model):
+    """A TOTP secret (encrypted at rest). Unconfirmed until the user types a first code."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor"
+    )
+    secret_encrypted = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step accepted: a code seen once is refused after, even inside its window.
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"TOTP of {self.user_id}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """A one-use code for a lost phone, stored as a digest like API keys."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], name="recovery_code_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts import keys
 from accounts.models import ApiKey, BalanceTransaction, User
@@ -47,6 +49,7 @@ def _move(
     order_id: int | None,
     product_order_id: int | None,
     created_by: User | None,
+    deposit_id: int | None = None,
 ) -> BalanceTransaction:
     # No savepoint of its own: an order's `add` is a handful of round trips, and a savepoint is
     # two more. Nothing is written before the refusal below, and it is raised after the block,
@@ -62,6 +65,7 @@ def _move(
                 memo=memo[:255],
                 order_id=order_id,
                 product_order_id=product_order_id,
+                deposit_id=deposit_id,
                 created_by=created_by,
             )
     if not User.objects.filter(pk=user_id).exists():
@@ -92,8 +96,12 @@ def balance_credit(
     order_id: int | None = None,
     product_order_id: int | None = None,
     created_by: User | None = None,
+    deposit_id: int | None = None,
 ) -> BalanceTransaction:
-    """Add `amount` (> 0) to the balance and the ledger, under a lock on the user row."""
+    """Add `amount` (> 0) to the balance and the ledger, under a lock on the user row.
+
+    A repeated (deposit_id, kind) or (order_id, kind) violates the ledger's unique constraints.
+    """
     _check_amount(amount)
     return _move(
         user_id=user_id,
@@ -103,6 +111,7 @@ def balance_credit(
         order_id=order_id,
         product_order_id=product_order_id,
         created_by=created_by,
+        deposit_id=deposit_id,
     )
 
 
@@ -266,8 +275,17 @@ def user_create_customer(
                 user_id=user.pk,
                 amount=balance,
                 kind=Kind.DEPOSIT,
-                memo="Opening balance",
+                memo=gettext_noop("Opening balance"),
                 created_by=created_by,
             )
             user.refresh_from_db(fields=["balance"])
     return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Keep the user's language choice; an unknown code is refused."""
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidRequest(f"Unknown language {language!r}")
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language

@@ -5,13 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.models import BalanceTransaction
 from accounts.selectors import ledger_for_user
-from core.money import ZERO, balance_str, money_str
+from core.money import ZERO
 
 LEDGER_PER_PAGE = 50
 
@@ -21,8 +22,8 @@ def _account_page(
 ) -> HttpResponse:
     user = request.user
     context = {
-        "balance": balance_str(user.balance),
-        "discount": money_str(user.discount_percent),
+        "balance": user.balance,
+        "discount": user.discount_percent,
         "active_key": user.api_keys.filter(revoked_at__isnull=True).first(),
         "new_key": new_key,
         "replaced": replaced,
@@ -51,21 +52,19 @@ def api_key_generate(request: HttpRequest) -> HttpResponse:
 def api_key_revoke(request: HttpRequest) -> HttpResponse:
     if services.api_key_revoke(user=request.user):
         messages.success(
-            request, "Your API key was revoked: requests with it are refused from now on."
+            request, gettext("Your API key was revoked: requests with it are refused from now on.")
         )
     else:
-        messages.info(request, "You have no active API key.")
+        messages.info(request, gettext("You have no active API key."))
     return redirect("account")
 
 
 def _ledger_row(entry: BalanceTransaction) -> dict:
     return {
         "entry": entry,
-        "amount": f"−{money_str(-entry.amount)}"
-        if entry.amount < ZERO
-        else f"+{money_str(entry.amount)}",
+        "amount": entry.amount,
         "is_credit": entry.amount > ZERO,
-        "balance_after": money_str(entry.balance_after),
+        "balance_after": entry.balance_after,
     }
 
 

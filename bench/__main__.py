@@ -15,6 +15,7 @@ FULL = {
     "forwarding": {"orders": 50},
     "api": {"services": 10_000, "add_seconds": 10.0},
     "services_page": {"services": 10_000, "per_service": 3},
+    "webhooks": {"webhooks": 2_000},
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
 }
 SMOKE = {
@@ -23,6 +24,7 @@ SMOKE = {
     "forwarding": {"orders": 5},
     "api": {"services": 300, "add_seconds": 1.0},
     "services_page": {"services": 300, "per_service": 3},
+    "webhooks": {"webhooks": 150},
     "scaleout": {
         "poll_orders": 2_000,
         "forward_orders": 20,
@@ -46,7 +48,7 @@ def main() -> int:
     from bench.common import setup_django
 
     setup_django()
-    from bench import api, catalog, forwarding, polling, scaleout, services_page
+    from bench import api, catalog, forwarding, polling, scaleout, services_page, webhooks
 
     modules = {
         "catalog": catalog,
@@ -54,6 +56,7 @@ def main() -> int:
         "forwarding": forwarding,
         "api": api,
         "services_page": services_page,
+        "webhooks": webhooks,
         "scaleout": scaleout,
     }
     sizes = SMOKE if args.smoke else FULL

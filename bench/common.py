@@ -64,7 +64,7 @@ def reset_tables() -> None:
     tables = [
         t
         for t in connection.introspection.table_names()
-        if t.split("_")[0] in ("accounts", "providers", "orders")
+        if t.split("_")[0] in ("accounts", "providers", "orders", "payments")
     ]
     with connection.cursor() as cursor:
         cursor.execute(

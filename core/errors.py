@@ -1,9 +1,14 @@
 """The panel's error hierarchy. Each message is what a customer or reseller is shown; where the
-v2 protocol names an exact string (docs/protocol.md), the message is that string."""
+v2 protocol names an exact string (docs/protocol.md), the message is that string.
+
+Messages stay English (the API sends them as they are); pages show `error_display(exc)`, which
+translates them. The msgids are marked with gettext_noop so the catalog holds them."""
+
+from django.utils.translation import gettext, gettext_noop
 
 
 class PanelError(Exception):
-    default_message = "Incorrect request"
+    default_message = gettext_noop("Incorrect request")
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message
@@ -11,12 +16,19 @@ class PanelError(Exception):
 
 
 class InvalidRequest(PanelError):
-    default_message = "Incorrect request"
+    default_message = gettext_noop("Incorrect request")
 
 
 class InsufficientFunds(PanelError):
-    default_message = "Not enough funds on balance"
+    default_message = gettext_noop("Not enough funds on balance")
 
 
 class InvalidTransition(PanelError):
-    default_message = "This change is not possible in the current state"
+    default_message = gettext_noop("This change is not possible in the current state")
+
+
+def error_display(exc: PanelError) -> str:
+    """What a page shows for `exc` in the active language: the detail a form field gets, else
+    the translated message (a message without a catalog entry is shown as it is)."""
+    detail = getattr(exc, "detail", None)
+    return str(detail) if detail else gettext(exc.message)

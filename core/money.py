@@ -58,3 +58,60 @@ def money_json_number(value: Decimal) -> int | float:
     if normalized == normalized.to_integral_value():
         return int(normalized)
     return float(format(normalized, "f"))
+
+
+# --- Money and numbers as a customer reads them ---------------------------------------------
+# Digits after the decimal point each currency is written with (ISO 4217 minor units); an
+# amount with finer digits (a rate per 1000, a partial refund) keeps them, so what is shown is
+# always the stored value, never a rounding of it.
+CURRENCY_PLACES = {"VND": 0, "JPY": 0, "KRW": 0, "IDR": 0, "CLP": 0}
+DEFAULT_CURRENCY_PLACES = 2
+CURRENCY_SYMBOLS = {"VND": "₫"}
+# (thousands separator, decimal separator) per language; English is the fallback.
+NUMBER_SEPARATORS = {"en": (",", "."), "vi": (".", ",")}
+
+
+def currency_places(currency: str) -> int:
+    return CURRENCY_PLACES.get(currency.upper(), DEFAULT_CURRENCY_PLACES)
+
+
+def currency_label(currency: str) -> str:
+    return CURRENCY_SYMBOLS.get(currency.upper(), currency.upper())
+
+
+def _separators(language: str) -> tuple[str, str]:
+    return NUMBER_SEPARATORS.get(language.split("-")[0].lower(), NUMBER_SEPARATORS["en"])
+
+
+def _grouped(whole: str, separator: str) -> str:
+    head = len(whole) % 3 or 3
+    parts = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
+    return separator.join(parts)
+
+
+def number_text(value: Decimal | int, *, language: str, min_places: int = 0) -> str:
+    """Digits grouped by thousands as `language` writes them ("1.234.567,5" in Vietnamese,
+    "1,234,567.5" in English), with at least `min_places` decimals and every significant one."""
+    group, point = _separators(language)
+    if isinstance(value, int) and not min_places:  # counts and quantities: the common case
+        return format(value, ",").replace(",", group)
+    amount = Decimal(value)
+    sign = "-" if amount < 0 else ""
+    whole, _, fraction = money_str(abs(amount)).partition(".")
+    fraction = fraction.ljust(min_places, "0")
+    text = _grouped(whole, group)
+    return f"{sign}{text}{point}{fraction}" if fraction else f"{sign}{text}"
+
+
+def amount_text(value: Decimal, *, currency: str, language: str, signed: bool = False) -> str:
+    """An amount in `currency` without its label: the currency decides the decimals (VND none)."""
+    text = number_text(value, language=language, min_places=currency_places(currency))
+    if signed and value > 0:
+        return f"+{text}"
+    # A true minus sign: the hyphen of negative numbers reads as a dash in a table.
+    return text.replace("-", "−", 1)
+
+
+def money_text(value: Decimal, *, currency: str, language: str) -> str:
+    """An amount with its currency, as customers read it: "1.234.567 ₫", "1,234.56 USD"."""
+    return f"{amount_text(value, currency=currency, language=language)} {currency_label(currency)}"

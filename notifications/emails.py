@@ -11,8 +11,7 @@ from notifications.models import Notification
 
 
 def user_language(user: User) -> str:
-    # The language field arrives with the i18n work; until then every email uses the default.
-    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+    return user.preferred_language
 
 
 def email_message(row: Notification, user: User) -> EmailMessage:

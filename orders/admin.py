@@ -2,32 +2,24 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import PanelError
 from core.permissions import permission_for, requires_permission
-from orders.admin_forms import AdminOrderForm, UpstreamIdForm
+from orders.admin_forms import AdminOrderForm
+from orders.admin_review import RESOLVE, BulkAttachMixin, ReviewAdminMixin
+from orders.lifecycle import Kind, Resolution
 from orders.models import (
     CancelRequest,
-    DispatchState,
     Order,
     OrderEvent,
     ProductOrder,
     Refill,
     Source,
 )
-from orders.services import (
-    dispatch_resolve_cancel,
-    dispatch_resolve_cancel_request,
-    dispatch_resolve_placed,
-    dispatch_resolve_resend,
-    order_place,
-)
-
-RESOLVE = "{app_label}.change_{model_name}"
+from orders.services import Answer, order_place
 
 # Where an order or product order stands with its provider, shown the same on both.
 UPSTREAM_FIELDSET = (
@@ -36,6 +28,7 @@ UPSTREAM_FIELDSET = (
         "fields": (
             "upstream_id",
             "dispatch_state",
+            "review_reason",
             "review_link",
             "dispatch_attempts",
             "dispatch_error",
@@ -78,103 +71,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return request.user.has_perm(permission_for(self, RESOLVE))
 
 
-class ReviewActionsMixin:
-    """Resolving requests whose upstream outcome is unknown: a person decides, never a retry."""
-
-    review_model: type[Order] | type[ProductOrder]
-
-    def get_urls(self) -> list:
-        info = self.model._meta.app_label, self.model._meta.model_name  # type: ignore[attr-defined]
-        return [
-            path(
-                "<int:pk>/found-upstream/",
-                self.admin_site.admin_view(self.found_upstream_view),
-                name="{}_{}_found_upstream".format(*info),
-            ),  # type: ignore[attr-defined]
-            *super().get_urls(),  # type: ignore[misc]
-        ]
-
-    @requires_permission(RESOLVE)
-    def found_upstream_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        row = get_object_or_404(self.review_model, pk=pk)
-        form = UpstreamIdForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                dispatch_resolve_placed(
-                    model=self.review_model,
-                    pk=pk,
-                    upstream_id=form.cleaned_data["upstream_id"],
-                    admin=request.user,
-                )
-            except PanelError as exc:
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(
-                    request, f"{row} is marked as placed upstream; polling starts now."
-                )  # type: ignore[attr-defined]
-                return HttpResponseRedirect(
-                    reverse(f"admin:orders_{self.review_model._meta.model_name}_change", args=[pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{row}: found at the provider",
-            "form": form,
-            "row": row,  # type: ignore[attr-defined]
-            "opts": self.review_model._meta,
-        }
-        return TemplateResponse(request, "admin/orders/found_upstream.html", context)
-
-    @admin.action(
-        description="Needs review → not at the provider: send again", permissions=["resolve"]
-    )
-    def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._resolve(
-            request,
-            queryset,
-            lambda pk: dispatch_resolve_resend(model=self.review_model, pk=pk, admin=request.user),
-            "queued again",
-        )
-
-    @admin.action(description="Needs review → cancel and refund in full", permissions=["resolve"])
-    def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._resolve(
-            request,
-            queryset,
-            lambda pk: dispatch_resolve_cancel(model=self.review_model, pk=pk, admin=request.user),
-            "canceled and refunded",
-        )
-
-    def _resolve(self, request: HttpRequest, queryset: QuerySet, resolve, verb: str) -> None:  # noqa: ANN001
-        done = 0
-        for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
-            "pk", flat=True
-        ):
-            try:
-                with transaction.atomic():
-                    resolve(pk)
-                done += 1
-            except PanelError as exc:
-                self.message_user(request, f"{pk}: {exc.message}", messages.ERROR)  # type: ignore[attr-defined]
-        skipped = queryset.count() - done
-        self.message_user(
-            request,
-            f"{done} {verb}."
-            + (f" {skipped} skipped: only rows needing review can be resolved." if skipped else ""),
-        )  # type: ignore[attr-defined]
-
-    @admin.display(description="Resolve")
-    def review_link(self, obj: Order | ProductOrder) -> str:
-        if obj.dispatch_state != DispatchState.NEEDS_REVIEW:
-            return ""
-        url = reverse(
-            f"admin:orders_{self.review_model._meta.model_name}_found_upstream", args=[obj.pk]
-        )
-        return format_html('<a href="{}">found at the provider…</a>', url)
-
-
 @admin.register(Order)
-class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
-    review_model = Order
+class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
+    review_kind = Kind.ORDER
     list_display = (
         "id",
         "created_at",
@@ -196,7 +95,7 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
     list_select_related = ("user",)
     date_hierarchy = "created_at"
     inlines = [EventInline]
-    actions = ["resend", "cancel_and_refund"]
+    actions = ["send_again", "resume_polling", "cancel_and_refund"]
     list_per_page = 100
     show_full_result_count = False  # COUNT(*) over 100,000s of orders on every page is wasted time
     readonly_fields = [f.name for f in Order._meta.fields] + ["profit", "review_link"]
@@ -279,8 +178,8 @@ class OrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
 
 
 @admin.register(ProductOrder)
-class ProductOrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
-    review_model = ProductOrder
+class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
+    review_kind = Kind.PRODUCT_ORDER
     list_display = (
         "id",
         "created_at",
@@ -299,7 +198,7 @@ class ProductOrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
     search_fields = ("=id", "=upstream_id", "user__username", "client_ref")
     list_select_related = ("user", "product")
     inlines = [EventInline]
-    actions = ["resend", "cancel_and_refund"]
+    actions = ["send_again", "resume_polling", "cancel_and_refund"]
     readonly_fields = [f.name for f in ProductOrder._meta.fields] + ["review_link"]
     fieldsets = (
         (
@@ -328,7 +227,8 @@ class ProductOrderAdmin(ReviewActionsMixin, ReadOnlyAdmin):
 
 
 @admin.register(Refill)
-class RefillAdmin(ReadOnlyAdmin):
+class RefillAdmin(ReviewAdminMixin, ReadOnlyAdmin):
+    review_kind = Kind.REFILL
     list_display = (
         "id",
         "created_at",
@@ -337,33 +237,22 @@ class RefillAdmin(ReadOnlyAdmin):
         "status",
         "dispatch_state",
         "upstream_id",
-        "dispatch_error",
+        "review_link",
     )
     list_filter = ("status", "dispatch_state", "provider")
     search_fields = ("=id", "=order__id", "=upstream_id", "user__username")
     list_select_related = ("user", "order")
     inlines = [EventInline]
-    readonly_fields = [f.name for f in Refill._meta.fields]
-    actions = ["resend"]
+    readonly_fields = [f.name for f in Refill._meta.fields] + ["review_link"]
+    actions = ["send_again", "resume_polling", "cancel_and_refund"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(
-        description="Needs review → not at the provider: send again", permissions=["resolve"]
-    )
-    def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
-        for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
-            "pk", flat=True
-        ):
-            dispatch_resolve_resend(model=Refill, pk=pk, admin=request.user)
-            done += 1
-        self.message_user(request, f"{done} refill(s) queued again.")
-
 
 @admin.register(CancelRequest)
-class CancelRequestAdmin(ReadOnlyAdmin):
+class CancelRequestAdmin(ReviewAdminMixin, ReadOnlyAdmin):
+    review_kind = Kind.CANCEL
     list_display = (
         "id",
         "created_at",
@@ -382,25 +271,12 @@ class CancelRequestAdmin(ReadOnlyAdmin):
         return False
 
     @admin.action(
-        description="Needs review → the provider accepted the cancel (poll the order now)",
+        description=_("Review → the provider accepted the cancel (poll the order now)"),
         permissions=["resolve"],
     )
     def mark_accepted(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._settle(request, queryset, CancelRequest.Outcome.ACCEPTED)
+        self._resolve_each(request, queryset, Resolution.CANCEL_ACCEPTED, Answer())
 
-    @admin.action(
-        description="Needs review → the provider did not cancel it", permissions=["resolve"]
-    )
+    @admin.action(description=_("Review → the provider did not cancel it"), permissions=["resolve"])
     def mark_rejected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._settle(request, queryset, CancelRequest.Outcome.REJECTED)
-
-    def _settle(self, request: HttpRequest, queryset: QuerySet, outcome: str) -> None:
-        settled = 0
-        for pk in queryset.filter(dispatch_state=DispatchState.NEEDS_REVIEW).values_list(
-            "pk", flat=True
-        ):
-            dispatch_resolve_cancel_request(pk=pk, outcome=outcome, admin=request.user)
-            settled += 1
-        self.message_user(
-            request, f"{settled} cancel request(s) settled; only those needing review can be."
-        )
+        self._resolve_each(request, queryset, Resolution.CANCEL_REJECTED, Answer())

@@ -2,6 +2,9 @@
 (limits, links, per-type fields) lives in orders.type_rules, applied by the order services."""
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
 from providers.models import ServiceType
@@ -10,66 +13,83 @@ SUBSCRIPTION_FIELDS = ("username", "min", "max", "posts", "old_posts", "delay", 
 DRIPFEED_FIELDS = ("runs", "interval")
 
 
-def _text(placeholder: str = "", **attrs: object) -> forms.TextInput:
+def _text(placeholder: object = "", **attrs: object) -> forms.TextInput:
     return forms.TextInput(attrs={"placeholder": placeholder, "autocomplete": "off", **attrs})
 
 
-def _number(placeholder: str = "", **attrs: object) -> forms.NumberInput:
+def _number(placeholder: object = "", **attrs: object) -> forms.NumberInput:
     return forms.NumberInput(
         attrs={"placeholder": placeholder, "inputmode": "numeric", "min": 0, **attrs}
     )
 
 
-def _lines(placeholder: str) -> forms.Textarea:
+def _lines(placeholder: object) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": 5, "placeholder": placeholder, "data-count-lines": "1"})
 
 
-def _field(label: str, widget: forms.Widget, help_text: str = "") -> forms.CharField:
+def _field(label: object, widget: forms.Widget, help_text: object = "") -> forms.CharField:
     # Never required and never validated here: the service answers for the chosen type.
     return forms.CharField(
         label=label, widget=widget, required=False, strip=False, help_text=help_text
     )
 
 
-def _delay_choices() -> list[tuple[str, str]]:
+def _minutes_text(minutes: int) -> str:
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+# Choices are built once, at import: the label is translated when a page shows it.
+_minutes = lazy(_minutes_text, str)
+
+
+def _delay_choices() -> list[tuple[str, object]]:
     return [
-        (str(minutes), "No delay" if minutes == 0 else f"{minutes} minutes")
+        (
+            str(minutes),
+            _("No delay") if minutes == 0 else _minutes(minutes),
+        )
         for minutes in SUBSCRIPTION_DELAYS
     ]
 
 
 class OrderForm(forms.Form):
     link = _field(
-        "Link", _text("https://…", inputmode="url", autocapitalize="off", spellcheck="false")
+        _("Link"), _text("https://…", inputmode="url", autocapitalize="off", spellcheck="false")
     )
-    quantity = _field("Quantity", _number("1000"))
+    quantity = _field(_("Quantity"), _number("1000"))
     comments = _field(
-        "Comments",
-        _lines("One comment per line"),
-        "One comment per line: the quantity is the number of lines.",
+        _("Comments"),
+        _lines(_("One comment per line")),
+        _("One comment per line: the quantity is the number of lines."),
     )
-    usernames = _field("Usernames", _lines("One username per line"), "One username per line.")
-    hashtags = _field("Hashtags", _lines("One hashtag per line"), "One hashtag per line.")
-    hashtag = _field("Hashtag", _text("#hashtag"))
-    username = _field("Username", _text("username", autocapitalize="off"))
-    media = _field("Media link", _text("https://…", inputmode="url", autocapitalize="off"))
+    usernames = _field(
+        _("Usernames"), _lines(_("One username per line")), _("One username per line.")
+    )
+    hashtags = _field(_("Hashtags"), _lines(_("One hashtag per line")), _("One hashtag per line."))
+    hashtag = _field(_("Hashtag"), _text("#hashtag"))
+    username = _field(_("Username"), _text(_("username"), autocapitalize="off"))
+    media = _field(_("Media link"), _text("https://…", inputmode="url", autocapitalize="off"))
     answer_number = _field(
-        "Answer number", _number("1", min=1), "The number of the poll answer to vote for."
+        _("Answer number"), _number("1", min=1), _("The number of the poll answer to vote for.")
     )
-    groups = _field("Groups", _lines("One group per line"), "One group per line.")
-    keywords = _field("Keywords", _lines("One keyword per line"), "One keyword per line.")
-    runs = _field("Runs", _number("2", min=2), "How many times to deliver the quantity.")
-    interval = _field("Interval (minutes)", _number("30", min=1), "Minutes between two runs.")
-    min = _field("Minimum per post", _number("100", min=1))
-    max = _field("Maximum per post", _number("200", min=1))
+    groups = _field(_("Groups"), _lines(_("One group per line")), _("One group per line."))
+    keywords = _field(_("Keywords"), _lines(_("One keyword per line")), _("One keyword per line."))
+    runs = _field(_("Runs"), _number("2", min=2), _("How many times to deliver the quantity."))
+    interval = _field(_("Interval (minutes)"), _number("30", min=1), _("Minutes between two runs."))
+    min = _field(_("Minimum per post"), _number("100", min=1))
+    max = _field(_("Maximum per post"), _number("200", min=1))
     posts = _field(
-        "Posts",
+        _("Posts"),
         _number("10", min=1),
-        "How many new posts to deliver to: the charge is max × posts.",
+        _("How many new posts to deliver to: the charge is max × posts."),
     )
-    old_posts = _field("Old posts", _number("0"), "How many existing posts to deliver to as well.")
-    delay = _field("Delay", forms.Select(choices=_delay_choices()))
-    expiry = _field("Expiry", _text("dd/mm/yyyy", inputmode="numeric"), "Optional, dd/mm/yyyy.")
+    old_posts = _field(
+        _("Old posts"), _number("0"), _("How many existing posts to deliver to as well.")
+    )
+    delay = _field(_("Delay"), forms.Select(choices=_delay_choices()))
+    expiry = _field(
+        _("Expiry"), _text("dd/mm/yyyy", inputmode="numeric"), _("Optional, dd/mm/yyyy.")
+    )
 
     def show_error(self, *, field: str, detail: str, service_type: str | None) -> bool:
         """Put `detail` beside the input that caused it; False when no visible input fits."""
@@ -83,7 +103,7 @@ class OrderForm(forms.Form):
 
 class MassOrderForm(forms.Form):
     orders = forms.CharField(
-        label="Orders",
+        label=_("Orders"),
         required=False,
         widget=forms.Textarea(
             attrs={

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from core.money import ZERO, money_field
 from providers.models import Product, Provider, Service
@@ -45,6 +46,18 @@ FINAL_PRODUCT_ORDER_STATUSES = (
     ProductOrderStatus.CANCELED,
 )
 
+# The statuses as pages name them in the reader's language; stored values and the API keep the
+# protocol's English (docs/protocol.md).
+STATUS_NAMES = {
+    "Pending": pgettext_lazy("status", "Pending"),
+    "Processing": pgettext_lazy("status", "Processing"),
+    "In progress": pgettext_lazy("status", "In progress"),
+    "Completed": pgettext_lazy("status", "Completed"),
+    "Partial": pgettext_lazy("status", "Partial"),
+    "Canceled": pgettext_lazy("status", "Canceled"),
+    "Rejected": pgettext_lazy("status", "Rejected"),
+}
+
 
 class DispatchState(models.TextChoices):
     """Where a request stands with the upstream provider, apart from what the customer sees."""
@@ -54,6 +67,18 @@ class DispatchState(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+class ReviewReason(models.TextChoices):
+    """Why a row waits for a person; orders/lifecycle/table.py says what each one allows."""
+
+    ADD_UNKNOWN = "add_unknown", "The add's outcome is unknown (timeout, 5xx, unreadable answer)"
+    WORKER_LOST = "worker_lost", "The worker stopped during the upstream call"
+    ANSWER_NOT_KEPT = "answer_not_kept", "The provider's id could not be kept (late or in use)"
+    UNKNOWN_STATUS = "unknown_status", "The provider keeps answering a status nobody knows"
+    MISSING_UPSTREAM = "missing_upstream", "The provider keeps answering Incorrect ID"
+    PARTIAL_NO_FIGURES = "partial_no_figures", "Partial without remains or charge"
+    CANCEL_UNKNOWN = "cancel_unknown", "The cancel's outcome at the provider is unknown"
 
 
 class Source(models.TextChoices):
@@ -72,6 +97,7 @@ class Dispatched(models.Model):
     )
     dispatch_attempts = models.PositiveSmallIntegerField(default=0)
     dispatch_error = models.CharField(max_length=500, blank=True)
+    review_reason = models.CharField(max_length=32, choices=ReviewReason.choices, blank=True)
     next_dispatch_at = models.DateTimeField(default=timezone.now, null=True, blank=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -8,8 +8,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import parse_id, parse_whole
+from core.money import number_text
 from core.text import is_intact, is_storable
 from orders.errors import IncorrectLink, InvalidOrderField, QuantityOutOfRange
 from providers.models import Service
@@ -134,7 +138,7 @@ def clean_value(raw: Mapping[str, object], name: str) -> str | None:
         return None
     text = str(value).strip()
     if not is_storable(text):
-        raise InvalidOrderField(name, "Remove the control characters from this field.")
+        raise InvalidOrderField(name, _("Remove the control characters from this field."))
     return None if text.lower() in _ABSENT else text
 
 
@@ -144,9 +148,11 @@ def _integer(raw: Mapping[str, object], name: str, *, minimum: int | None = 0) -
         return None
     number = parse_whole(text)
     if number is None:
-        raise InvalidOrderField(name, "Enter a whole number.")
+        raise InvalidOrderField(name, _("Enter a whole number."))
     if minimum is not None and number < minimum:
-        raise InvalidOrderField(name, f"Must be at least {minimum}.")
+        raise InvalidOrderField(
+            name, format_lazy(_("Must be at least {minimum}."), minimum=minimum)
+        )
     return number
 
 
@@ -157,12 +163,16 @@ def _lines(text: str) -> list[str]:
 def clean_link(raw: Mapping[str, object]) -> str:
     link = clean_value(raw, "link")
     if link is None:
-        raise IncorrectLink("Enter the link to promote.")
+        raise IncorrectLink(_("Enter the link to promote."))
     if len(link) > MAX_LINK_LENGTH or any(ch.isspace() for ch in link) or not is_intact(link):
         raise IncorrectLink()
     if not (_URL.match(link) or _HANDLE.match(link)):
         raise IncorrectLink()
     return link
+
+
+def _grouped(limit: int) -> str:
+    return number_text(limit, language=get_language() or settings.LANGUAGE_CODE)
 
 
 def check_limits(
@@ -171,11 +181,20 @@ def check_limits(
     """Min applies to `quantity`, max to `checked` (quantity × runs for drip-feed)."""
     checked = quantity if checked is None else checked
     if quantity < minimum:
-        raise QuantityOutOfRange(f"Quantity less than minimal {minimum}")
+        raise QuantityOutOfRange(
+            f"Quantity less than minimal {minimum}",
+            detail=format_lazy(_("The minimum is {limit}."), limit=_grouped(minimum)),
+        )
     if checked > maximum:
-        raise QuantityOutOfRange(f"Quantity more than maximal {maximum}")
+        raise QuantityOutOfRange(
+            f"Quantity more than maximal {maximum}",
+            detail=format_lazy(_("The maximum is {limit}."), limit=_grouped(maximum)),
+        )
     if step > 1 and quantity % step:
-        raise QuantityOutOfRange(f"Quantity must be a multiple of {step}")
+        raise QuantityOutOfRange(
+            f"Quantity must be a multiple of {step}",
+            detail=format_lazy(_("The quantity must be a multiple of {step}."), step=step),
+        )
 
 
 def _check_service_limits(service: Service, quantity: int, *, checked: int | None = None) -> None:
@@ -194,31 +213,31 @@ def _dripfeed(service: Service, raw: Mapping[str, object]) -> tuple[int | None, 
     if not runs:  # runs=0 is what several SDKs send for "no drip-feed"
         return None, None
     if not service.has_dripfeed:
-        raise InvalidOrderField("runs", "This service has no drip-feed.")
+        raise InvalidOrderField("runs", _("This service has no drip-feed."))
     if runs < 2:
-        raise InvalidOrderField("runs", "Drip-feed needs at least 2 runs.")
+        raise InvalidOrderField("runs", _("Drip-feed needs at least 2 runs."))
     if not interval:
-        raise InvalidOrderField("interval", "Give the minutes between runs.")
+        raise InvalidOrderField("interval", _("Give the minutes between runs."))
     return runs, interval
 
 
 def _subscription(service: Service, raw: Mapping[str, object]) -> OrderRequest:
     username = clean_value(raw, "username")
     if username is None or not _HANDLE.match(username):
-        raise InvalidOrderField("username", "Enter the account's username.")
+        raise InvalidOrderField("username", _("Enter the account's username."))
     low, high = _integer(raw, "min", minimum=1), _integer(raw, "max", minimum=1)
     if low is None or high is None:
         raise InvalidOrderField(
-            "min" if low is None else "max", "Give the minimum and maximum per post."
+            "min" if low is None else "max", _("Give the minimum and maximum per post.")
         )
     if low > high:
-        raise InvalidOrderField("min", "The minimum must not exceed the maximum.")
+        raise InvalidOrderField("min", _("The minimum must not exceed the maximum."))
     try:
         _check_service_limits(service, low, checked=high)
     except QuantityOutOfRange as exc:
         # A subscription's limits are its per-post min and max: say which one is off.
         raise QuantityOutOfRange(
-            exc.message, field="max" if "maximal" in exc.message else "min"
+            exc.message, field="max" if "maximal" in exc.message else "min", detail=exc.detail
         ) from None
     # The charge is max × posts. Without a post count (an open-ended subscription) the panel
     # buys a set number of posts, so it always knows what it sells and what it charges.
@@ -232,7 +251,7 @@ def _subscription(service: Service, raw: Mapping[str, object]) -> OrderRequest:
     delay = _integer(raw, "delay", minimum=0)
     if delay is not None:
         if delay not in SUBSCRIPTION_DELAYS:
-            raise InvalidOrderField("delay", "Choose one of the offered delays.")
+            raise InvalidOrderField("delay", _("Choose one of the offered delays."))
         details["delay"] = str(delay)
     expiry = clean_value(raw, "expiry")
     if expiry is not None:
@@ -246,9 +265,9 @@ def _expiry(text: str) -> str:
     try:
         day = datetime.strptime(text, "%d/%m/%Y").date()  # noqa: DTZ007 - a calendar date, no time
     except ValueError:
-        raise InvalidOrderField("expiry", "Write the date as dd/mm/yyyy.") from None
+        raise InvalidOrderField("expiry", _("Write the date as dd/mm/yyyy.")) from None
     if day <= timezone.localdate():
-        raise InvalidOrderField("expiry", "The expiry must be in the future.")
+        raise InvalidOrderField("expiry", _("The expiry must be in the future."))
     return day.strftime("%d/%m/%Y")
 
 
@@ -262,15 +281,15 @@ def parse_order_fields(service: Service, raw: Mapping[str, object]) -> OrderRequ
     for name in rule.required:
         value = clean_value(raw, name)
         if value is None:
-            raise InvalidOrderField(name, "This field is required.")
+            raise InvalidOrderField(name, _("This field is required."))
         if name in rule.line_fields:
             lines = _lines(value)
             if not lines or len(lines) > MAX_LINES:
-                raise InvalidOrderField(name, "Write one entry per line.")
+                raise InvalidOrderField(name, _("Write one entry per line."))
             value = "\n".join(lines)
         details[name] = value
     if service.type == T.POLL and parse_id(details["answer_number"]) is None:
-        raise InvalidOrderField("answer_number", "Enter the number of the answer.")
+        raise InvalidOrderField("answer_number", _("Enter the number of the answer."))
 
     if rule.is_package:
         return OrderRequest(
@@ -279,7 +298,7 @@ def parse_order_fields(service: Service, raw: Mapping[str, object]) -> OrderRequ
     if rule.takes_quantity:
         quantity = _integer(raw, "quantity", minimum=None)  # below-minimum gets the limit message
         if quantity is None:
-            raise InvalidOrderField("quantity", "Enter a quantity.")
+            raise InvalidOrderField("quantity", _("Enter a quantity."))
     else:
         # The quantity of line-counted types is the number of lines; a sent quantity is ignored.
         quantity = len(details[rule.quantity_from].split("\n"))

@@ -14,16 +14,18 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts import form_tokens
+from core.errors import error_display
 from core.ids import parse_id
-from core.money import ZERO, money_str
+from core.money import NUMBER_SEPARATORS, ZERO, currency_label, currency_places, money_text
 from orders import services
 from orders.errors import IncorrectOrder, InvalidOrderField, PanelError
 from orders.forms import MassOrderForm, OrderForm, type_layouts
-from orders.models import Order, OrderStatus, Source
+from orders.models import STATUS_NAMES, Order, OrderStatus, Source
 from orders.selectors import (
     orders_for_user,
     product_orders_for_user,
@@ -36,13 +38,18 @@ from providers.views import discount_of, service_row_display
 PER_PAGE = 50
 MAX_SEARCH_OPTIONS = 100
 ORDER_TABS = (
-    ("", "All"),
-    (OrderStatus.PENDING, "Pending"),
-    (OrderStatus.IN_PROGRESS, "In progress"),
-    (OrderStatus.COMPLETED, "Completed"),
-    (OrderStatus.PARTIAL, "Partial"),
-    (OrderStatus.PROCESSING, "Processing"),
-    (OrderStatus.CANCELED, "Canceled"),
+    ("", _("All")),
+    *(
+        (status, STATUS_NAMES[status])
+        for status in (
+            OrderStatus.PENDING,
+            OrderStatus.IN_PROGRESS,
+            OrderStatus.COMPLETED,
+            OrderStatus.PARTIAL,
+            OrderStatus.PROCESSING,
+            OrderStatus.CANCELED,
+        )
+    ),
 )
 CUSTOMER_EVENT_FIELDS = ("status", "refill", "cancel", "refund")
 
@@ -52,7 +59,11 @@ def _page(request: HttpRequest, items: QuerySet, per_page: int = PER_PAGE) -> Pa
 
 
 def _charged(amount: object) -> str:
-    return f"{money_str(amount)} {settings.PANEL_CURRENCY}"
+    return money_text(amount, currency=settings.PANEL_CURRENCY, language=get_language())
+
+
+def _order_error(order_id: int, exc: PanelError) -> str:
+    return gettext("Order #%(id)s: %(error)s") % {"id": order_id, "error": error_display(exc)}
 
 
 def _back(request: HttpRequest, default: str = "order_list") -> str:
@@ -84,9 +95,49 @@ def _service_options(
     return [service_row_display(row, discount) for row in rows], category_id, search
 
 
+def _order_script_text() -> dict[str, str]:
+    """The order form script's words and number format in the reader's language (order-form.js
+    fills the %(name)s placeholders)."""
+    language = get_language()
+    group, point = NUMBER_SEPARATORS.get(language, NUMBER_SEPARATORS["en"])
+    return {
+        "group": group,
+        "decimal": point,
+        "places": str(currency_places(settings.PANEL_CURRENCY)),
+        "currency": currency_label(settings.PANEL_CURRENCY),
+        "service": gettext("Service"),
+        "choose": gettext("Choose a service."),
+        "refill": gettext("Refill"),
+        "cancel": pgettext("feature", "Cancel"),
+        "dripfeed": gettext("Drip-feed"),
+        "rate": gettext("Rate"),
+        "limits": gettext("Min / max"),
+        "perPackage": gettext("per package"),
+        "per1000": gettext("per 1000"),
+        "minMax": gettext("Min %(min)s · max %(max)s"),
+        "multipleOf": gettext("a multiple of %(step)s"),
+        "onePackage": gettext("1 package"),
+        "maxPosts": gettext("%(max)s max × %(posts)s posts"),
+        "lines": gettext("%(n)s lines"),
+        "oneLine": gettext("1 line"),
+        "runs": gettext("%(quantity)s × %(runs)s runs"),
+        "needPosts": gettext("Fill in max and posts to see the charge."),
+        "needLines": gettext("Write one entry per line to see the charge."),
+        "needQuantity": gettext("Fill in the quantity to see the charge."),
+        "estimated": gettext("Estimated charge: %(amount)s"),
+        "ratePerPackage": gettext("%(rate)s per package"),
+        "noServices": gettext("No services found"),
+        "helpSubscriptions": gettext("The account whose new posts get the delivery."),
+        "helpFollowers": gettext("The account whose followers are mentioned."),
+        "helpCommentLikes": gettext("The author of the comment to like."),
+    }
+
+
 def _already_placed(request: HttpRequest, done: form_tokens.AlreadySubmitted) -> HttpResponse:
     """The answer to a form sent twice: where the first submit led, nothing placed again."""
-    messages.info(request, _("This form was already sent: nothing was placed or charged twice."))
+    messages.info(
+        request, gettext("This form was already sent: nothing was placed or charged twice.")
+    )
     return redirect(done.result_url or reverse("order_list"))
 
 
@@ -119,14 +170,18 @@ def order_new(request: HttpRequest) -> HttpResponse:
             if not form.show_error(
                 field=exc.field, detail=exc.detail, service_type=selected and selected["type"]
             ):
-                error = exc.detail
+                error = error_display(exc)
         except PanelError as exc:
-            error = exc.message
+            error = error_display(exc)
         else:
-            messages.success(request, f"Order #{order.pk} placed: charged {_charged(order.charge)}")
+            messages.success(
+                request,
+                gettext("Order #%(id)s placed: charged %(amount)s")
+                % {"id": order.pk, "amount": _charged(order.charge)},
+            )
             return redirect("order_list")
     elif selected_id and selected is None:
-        error = "This service is not on sale."
+        error = gettext("This service is not on sale.")
     categories = service_category_rows()
     options, category_id, search = _service_options(request, selected, categories)
     selected_id = selected["id"] if selected else (options[0]["id"] if options else None)
@@ -142,6 +197,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
             (option for option in options if option["id"] == selected_id), None
         ),
         "layouts": type_layouts(),
+        "script_text": _order_script_text(),
         "options_url": reverse("order_service_options"),
     }
     return render(request, "orders/order_new.html", context)
@@ -172,21 +228,36 @@ def order_mass(request: HttpRequest) -> HttpResponse:
         except form_tokens.AlreadySubmitted as done:
             return _already_placed(request, done)
         except PanelError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_display(exc))
             return render(request, "orders/order_mass.html", {"form": form, "results": None})
         placed = [line for line in results if line.order is not None]
         failed = [line for line in results if line.order is None]
         if placed:
             total = sum((line.order.charge for line in placed), start=ZERO)
-            messages.success(request, f"{len(placed)} order(s) placed: charged {_charged(total)}")
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d order placed: charged %(amount)s",
+                    "%(count)d orders placed: charged %(amount)s",
+                    len(placed),
+                )
+                % {"count": len(placed), "amount": _charged(total)},
+            )
         if failed:
             messages.error(
                 request,
-                f"{len(failed)} line(s) failed: they are left in the box to fix and send again.",
+                ngettext(
+                    "%(count)d line failed: it is left in the box to fix and send again.",
+                    "%(count)d lines failed: they are left in the box to fix and send again.",
+                    len(failed),
+                )
+                % {"count": len(failed)},
             )
             form = MassOrderForm(initial={"orders": "\n".join(line.text for line in failed)})
         elif not results:
-            messages.error(request, "Write one order per line: service ID | link | quantity")
+            messages.error(
+                request, gettext("Write one order per line: service ID | link | quantity")
+            )
         else:
             form = MassOrderForm()
     return render(request, "orders/order_mass.html", {"form": form, "results": results})
@@ -214,8 +285,8 @@ def _place_mass_once(request: HttpRequest) -> list[services.MassOrderLine]:
 def _order_row(order: Order, waiting: set[int]) -> dict:
     return {
         "order": order,
-        "charge": money_str(order.net_charge),
-        "refunded": money_str(order.refunded) if order.refunded else "",
+        "charge": order.net_charge,
+        "refunded": order.refunded if order.refunded else None,
         "can_refill": services.can_refill(order),
         "can_cancel": services.can_cancel(order) and order.pk not in waiting,
         "cancel_waiting": order.pk in waiting,
@@ -252,7 +323,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "row": _order_row(order, waiting),
         "order": order,
         "details": sorted(order.details.items()),
-        "charge": money_str(order.charge),
+        "charge": order.charge,
         "events": order.events.filter(field__in=CUSTOMER_EVENT_FIELDS).order_by("id"),
         "refills": order.refills.order_by("-id"),
     }
@@ -266,9 +337,13 @@ def order_refill(request: HttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():
             refill = services.refill_request(user=request.user, order_id=pk, source=Source.WEB)
     except PanelError as exc:
-        messages.error(request, f"Order #{pk}: {exc.message}")
+        messages.error(request, _order_error(pk, exc))
     else:
-        messages.success(request, f"Refill #{refill.pk} requested for order #{pk}.")
+        messages.success(
+            request,
+            gettext("Refill #%(refill)s requested for order #%(order)s.")
+            % {"refill": refill.pk, "order": pk},
+        )
     return redirect(_back(request))
 
 
@@ -279,14 +354,21 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():
             order = services.order_cancel(user=request.user, order_id=pk, source=Source.WEB)
     except PanelError as exc:
-        messages.error(request, f"Order #{pk}: {exc.message}")
+        messages.error(request, _order_error(pk, exc))
     else:
         if order.status == OrderStatus.CANCELED:
-            messages.success(request, f"Order #{pk} canceled: {_charged(order.refunded)} refunded.")
+            messages.success(
+                request,
+                gettext("Order #%(id)s canceled: %(amount)s refunded.")
+                % {"id": pk, "amount": _charged(order.refunded)},
+            )
         else:
             messages.success(
                 request,
-                f"Cancel of order #{pk} requested: the refund follows when the provider confirms it.",
+                gettext(
+                    "Cancel of order #%(id)s requested: the refund follows when the provider confirms it."
+                )
+                % {"id": pk},
             )
     return redirect(_back(request))
 
@@ -315,13 +397,16 @@ def product_order_new(request: HttpRequest, pk: int) -> HttpResponse:
                 require=request.POST.get("require"),
                 source=Source.WEB,
             )
-    except InvalidOrderField as exc:
-        messages.error(request, f"Product #{pk}: {exc.detail}")
     except PanelError as exc:
-        messages.error(request, f"Product #{pk}: {exc.message}")
+        messages.error(
+            request,
+            gettext("Product #%(id)s: %(error)s") % {"id": pk, "error": error_display(exc)},
+        )
     else:
         messages.success(
-            request, f"Product order #{order.pk} placed: charged {_charged(order.charge)}"
+            request,
+            gettext("Product order #%(id)s placed: charged %(amount)s")
+            % {"id": order.pk, "amount": _charged(order.charge)},
         )
         return redirect("product_order_list")
     return redirect(f"{reverse('product_list')}#product-{pk}")
@@ -333,8 +418,8 @@ def product_order_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "order": order,
-            "charge": money_str(order.net_charge),
-            "refunded": money_str(order.refunded) if order.refunded else "",
+            "charge": order.net_charge,
+            "refunded": order.refunded if order.refunded else None,
         }
         for order in page.object_list
     ]

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class PanelConfig(AppConfig):
     name = "panel"
     verbose_name = "Panel"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from panel.language import keep_visitor_language
+
+        user_logged_in.connect(keep_visitor_language, dispatch_uid="panel_keep_visitor_language")

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "csp",
     "accounts",
+    "payments",
     "providers",
     "orders",
     "panel",
@@ -50,10 +51,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "panel.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -106,8 +107,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# The language of a visitor who has not chosen one (PANEL_LANGUAGE); see panel/language.py.
+LANGUAGE_CODE = env.str("PANEL_LANGUAGE", default="vi")
 LANGUAGES = [("en", "English"), ("vi", "Tiếng Việt")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# A visitor's choice outlives the browser session (Django's default cookie ends with it).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -143,6 +149,7 @@ SECURE_HSTS_PRELOAD = env.bool("PANEL_HSTS_PRELOAD", default=True)
 PANEL_PROXY_SSL_HEADER = env.str("PANEL_PROXY_SSL_HEADER", default="")
 if PANEL_PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = (PANEL_PROXY_SSL_HEADER, "https")
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -328,3 +335,26 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Sign-up, security and payments (issue 9) ----------------------------------------------
+# A new account stays inactive until the emailed link is opened. On unless said otherwise:
+# a production panel must not hand out accounts for addresses nobody owns.
+PANEL_REQUIRE_EMAIL_CONFIRMATION = env.bool("PANEL_REQUIRE_EMAIL_CONFIRMATION", default=True)
+# Staff must enrol a TOTP device before they reach the admin.
+PANEL_STAFF_2FA = env.bool("PANEL_STAFF_2FA", default=True)
+# Failed logins allowed per window, per client address and per username, before a lockout.
+PANEL_LOGIN_FAILURES = env.int("PANEL_LOGIN_FAILURES", default=10)
+PANEL_LOGIN_LOCKOUT_MINUTES = env.int("PANEL_LOGIN_LOCKOUT_MINUTES", default=15)
+# The bank account customers transfer to (VietQR) and the keys of the services that report the
+# transfers. Empty means not configured: the admin's gateway settings may supply or override them.
+PANEL_BANK_BIN = env.str("PANEL_BANK_BIN", default="")
+PANEL_BANK_ACCOUNT = env.str("PANEL_BANK_ACCOUNT", default="")
+PANEL_BANK_ACCOUNT_NAME = env.str("PANEL_BANK_ACCOUNT_NAME", default="")
+PANEL_TRANSFER_PREFIX = env.str("PANEL_TRANSFER_PREFIX", default="NAP")
+PANEL_SEPAY_API_KEY = env.str("PANEL_SEPAY_API_KEY", default="")
+PANEL_CASSO_CHECKSUM_KEY = env.str("PANEL_CASSO_CHECKSUM_KEY", default="")
+# VND per one unit of the panel currency; empty means bank transfers are not offered.
+PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
+# How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
+PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
+MIDDLEWARE += ["accounts.middleware.StaffTwoFactorMiddleware"]

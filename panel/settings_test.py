@@ -12,8 +12,11 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-01234567
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smm_panel")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("PANEL_HTTPS", "off")
 os.environ.setdefault("PANEL_ENCRYPTION_KEYS", "5Zq1mD4wXxWq8xqvJtXx0jVY4GfWm8c9mN0dQhYQyW8=")
+# Tests read English pages unless they choose Vietnamese (the product default is vi).
+os.environ.setdefault("PANEL_LANGUAGE", "en")
 
 from panel.settings import *  # noqa: E402,F403
 
@@ -24,3 +27,5 @@ PANEL_PROVIDER_READ_TIMEOUT = 2.0
 PANEL_PROVIDER_CONNECT_TIMEOUT = 2.0
 # Tests serve static files from the finders; there is no collectstatic output to look for.
 STATIC_ROOT = None
+# Staff 2FA is tested where it is switched on; the other admin tests log staff in directly.
+PANEL_STAFF_2FA = False

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from accounts import auth_views as auth_pages
 from accounts import views as account_views
+from accounts.auth_views import PanelLoginView
 from notifications import views as notification_views
 from panel import views
 from panel.api.views import ApiV2View
@@ -12,7 +14,31 @@ urlpatterns = [
     re_path(r"^api/v2/?$", ApiV2View.as_view(), name="api_v2"),
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", PanelLoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/verify/", auth_pages.login_verify, name="login_verify"),
+    path("signup/", auth_pages.sign_up, name="signup"),
+    path(
+        "signup/confirm/<str:uidb64>/<str:token>/",
+        auth_pages.signup_confirm,
+        name="signup_confirm",
+    ),
+    path("account/2fa/", auth_pages.two_factor_settings, name="two_factor"),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", account_views.account, name="account"),
     path("account/api-key/", account_views.api_key_generate, name="api_key_generate"),
@@ -39,9 +65,12 @@ urlpatterns = [
     path("", include("providers.urls")),
     path("", include("orders.urls")),
     path("", include("support.urls")),
+    path("", include("payments.urls")),
     path("health/", views.health, name="health"),
     path("health/worker/", views.health_worker, name="health_worker"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    # The admin logs in through the panel's throttled, two-step login.
+    path("admin/login/", PanelLoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
 ]
 

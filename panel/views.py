@@ -9,18 +9,20 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
-from core.money import balance_str, money_str
+from accounts.services import user_set_language
 from orders.forms import type_layout
 from orders.selectors import dashboard_figures, orders_for_user
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
 from panel import health as health_checks
+from panel.language import SESSION_CHOICE_KEY, is_supported
 from providers.models import ServiceType
 
 logger = logging.getLogger(__name__)
 
 LATEST_ORDERS = 5
-DOC_LANGUAGES = ("en", "vi")
 # Sample values for the per-type `add` examples of the API page.
 _EXAMPLE_VALUES = {
     "link": "https://instagram.com/p/abc123",
@@ -56,14 +58,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     figures = dashboard_figures(user=request.user)
     latest = [
-        {"order": order, "charge": money_str(order.net_charge)}
+        {"order": order, "charge": order.net_charge}
         for order in orders_for_user(user=request.user)[:LATEST_ORDERS]
     ]
     context = {
         "figures": figures,
-        "spent": money_str(figures["spent"]),
-        "balance": balance_str(request.user.balance),
-        "discount": money_str(request.user.discount_percent),
+        "spent": figures["spent"],
+        "balance": request.user.balance,
+        "discount": request.user.discount_percent,
         "latest": latest,
     }
     return render(request, "panel/dashboard.html", context)
@@ -90,22 +92,12 @@ def _add_example(service_type: str) -> dict:
     }
 
 
-def _doc_language(request: HttpRequest) -> str:
-    lang = request.GET.get("lang", "")
-    if lang in DOC_LANGUAGES:
-        return lang
-    return "vi" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("vi") else "en"
-
-
 def api_docs(request: HttpRequest) -> HttpResponse:
-    lang = _doc_language(request)
     user = request.user
     active_key = (
         user.api_keys.filter(revoked_at__isnull=True).first() if user.is_authenticated else None
     )
     context = {
-        "lang": lang,
-        "LANGUAGE_CODE": lang,
         "endpoint": request.build_absolute_uri("/api/v2"),
         "active_key": active_key,
         "add_examples": [
@@ -117,7 +109,21 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         "default_posts": settings.PANEL_SUBSCRIPTION_DEFAULT_POSTS,
         "api_rate": settings.PANEL_API_RATE,
     }
-    return render(request, f"panel/api_docs_{lang}.html", context)
+    return render(request, "panel/api_docs.html", context)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (safe `next`, the language cookie), and the choice kept: on the user
+    when logged in, in the session for a visitor so that logging in keeps it."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if is_supported(language):
+        if request.user.is_authenticated:
+            user_set_language(user=request.user, language=language)
+        else:
+            request.session[SESSION_CHOICE_KEY] = language
+    return response
 
 
 @never_cache

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import parse_id
 from core.money import ZERO, money_str, parse_money
@@ -20,11 +21,23 @@ from providers.selectors import product_rows, public_changes, service_category_r
 SERVICES_PER_PAGE = 500
 UPDATES_PER_PAGE = 50
 UPDATE_TABS = (
-    ("", "All"),
-    (CatalogChange.Kind.ADDED, "Added"),
-    (CatalogChange.Kind.REMOVED, "Removed"),
-    (CatalogChange.Kind.CHANGED, "Changed"),
+    ("", _("All")),
+    (CatalogChange.Kind.ADDED, _("Added")),
+    (CatalogChange.Kind.REMOVED, _("Removed")),
+    (CatalogChange.Kind.CHANGED, _("Changed")),
 )
+# What the Updates page calls each public field and the yes/no values the catalog logs
+# (providers.services.catalog: SERVICES/PRODUCTS public_fields, _text).
+CHANGE_FIELD_NAMES = {
+    "rate": _("Rate"),
+    "min": _("Min"),
+    "max": _("Max"),
+    "refill": _("Refill"),
+    "cancel": _("Cancel"),
+    "in stock": _("In stock"),
+}
+CHANGE_VALUE_NAMES = {"yes": _("yes"), "no": _("no")}
+PRODUCT_TYPE_NAMES = {"Auto": _("Automatic"), "Service": _("Manual")}
 
 
 def discount_of(request: HttpRequest) -> Decimal:
@@ -106,8 +119,9 @@ def _change_display(change: CatalogChange, discount: Decimal) -> dict:
         "name": item.display_name,
         "category": item.category.name,
         "field": change.field,
-        "old": change.old_value,
-        "new": change.new_value,
+        "field_label": CHANGE_FIELD_NAMES.get(change.field, change.field),
+        "old": CHANGE_VALUE_NAMES.get(change.old_value, change.old_value),
+        "new": CHANGE_VALUE_NAMES.get(change.new_value, change.new_value),
         "direction": "",
         "is_orderable": change.service_id is not None and change.kind != CatalogChange.Kind.REMOVED,
     }
@@ -137,6 +151,11 @@ def updates(request: HttpRequest) -> HttpResponse:
     return render(request, "providers/updates.html", context)
 
 
+def _stock_status(upstream: str) -> object:
+    """The provider's own wording of "in stock", translated when it is the usual one."""
+    return _("In stock") if not upstream or upstream.lower() == "in stock" else upstream
+
+
 def _product_display(row: dict, discount: Decimal) -> dict:
     in_stock = row["is_in_stock"] and row["inventory"] != 0
     return {
@@ -150,9 +169,10 @@ def _product_display(row: dict, discount: Decimal) -> dict:
         "input_max": row["max"] if row["inventory"] is None else min(row["max"], row["inventory"]),
         "require": row["require"],
         "in_stock": in_stock,
-        "stock_status": (row["stock_status"] or "In stock") if in_stock else "Out of stock",
+        "stock_status": _stock_status(row["stock_status"]) if in_stock else _("Out of stock"),
         "inventory": row["inventory"],
         "type": row["type"],
+        "type_label": PRODUCT_TYPE_NAMES.get(row["type"], row["type"]),
         "description": row["description"],
     }
 

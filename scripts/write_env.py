@@ -31,6 +31,13 @@ def embedded_values(var: Path) -> dict[str, str]:
         "CACHE_URL": f"filecache://{var / 'cache'}",
         # The demo is served over plain HTTP on localhost.
         "PANEL_HTTPS": "off",
+        # The demo stays two commands: mail goes to the console, sign-ups are active at once,
+        # and the demo admin reaches the admin without enrolling a second factor.
+        "EMAIL_URL": "consolemail://",
+        "PANEL_REQUIRE_EMAIL_CONFIRMATION": "False",
+        "PANEL_STAFF_2FA": "False",
+        # Visitors who have not picked a language get this one (vi or en).
+        "PANEL_LANGUAGE": "vi",
     }
 
 

@@ -4,7 +4,6 @@ admin's one-click refill and cancel of a ticket's orders (the same order service
 import re
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -242,7 +241,7 @@ def ticket_order_action(*, ticket_id: int, action: str, admin: User) -> TicketMe
             raise InvalidTransition("Only order tickets have orders to act on")
         now = timezone.now()
         # Written in the customer's language: the results are posted into their thread.
-        with translation.override(getattr(ticket.user, "language", "") or settings.LANGUAGE_CODE):
+        with translation.override(ticket.user.preferred_language):
             if action == OrderRequest.REFILL:
                 lines = [_refill_line(ticket, pk, now) for pk in order_ids]
             else:

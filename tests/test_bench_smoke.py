@@ -38,6 +38,8 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "api_minimal_drf_rate_gunicorn",
         "services_page_10k_with_times_median",
         "delivery_times_full_refresh",
+        "webhooks_rate_gunicorn",
+        "webhook_latency_p95",
         "api_insert_one_row_rate_gunicorn",
         "api_add_vs_insert_one_row",
         "poll_breakdown_claim",

@@ -1,4 +1,5 @@
-"""Every write to orders, refills, cancels and product orders."""
+"""Every write to orders, refills, cancels and product orders. Status and dispatch changes go
+through the lifecycle (orders/lifecycle/), which these call."""
 
 from orders.services.dispatch import (
     cancel_forward,
@@ -6,7 +7,6 @@ from orders.services.dispatch import (
     product_order_forward,
     refill_forward,
 )
-from orders.services.finalize import order_finalize, product_order_finalize
 from orders.services.placing import (
     MassOrderLine,
     order_place,
@@ -14,36 +14,42 @@ from orders.services.placing import (
     product_order_place,
 )
 from orders.services.polling import PollCounts, provider_poll
-from orders.services.requests import can_cancel, can_refill, order_cancel, own_order, refill_request
+from orders.services.requests import (
+    can_cancel,
+    can_refill,
+    held_cancel_apply,
+    order_cancel,
+    order_finalize,
+    own_order,
+    refill_request,
+)
 from orders.services.review import (
-    dispatch_resolve_cancel,
-    dispatch_resolve_cancel_request,
-    dispatch_resolve_placed,
-    dispatch_resolve_resend,
+    Answer,
     dispatch_sweep,
+    review_attach_many,
+    review_resolve,
 )
 
 __all__ = [
+    "Answer",
     "MassOrderLine",
     "PollCounts",
     "can_cancel",
     "can_refill",
     "cancel_forward",
-    "dispatch_resolve_cancel",
-    "dispatch_resolve_cancel_request",
-    "dispatch_resolve_placed",
-    "dispatch_resolve_resend",
     "dispatch_sweep",
+    "held_cancel_apply",
     "order_cancel",
     "order_finalize",
     "order_forward",
     "order_place",
     "orders_place_mass",
     "own_order",
-    "product_order_finalize",
     "product_order_forward",
     "product_order_place",
     "provider_poll",
     "refill_forward",
     "refill_request",
+    "review_attach_many",
+    "review_resolve",
 ]

@@ -9,18 +9,28 @@ outcome waits for a person and is never resent automatically.
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from orders.lifecycle import (
+    FINAL_BY_KIND,
+    By,
+    Finish,
+    Kind,
+    Reason,
+    dispatch_move,
+    finish,
+    kind_of,
+)
+from orders.lifecycle.events import REJECTED_NOTE_PREFIX, Actor
+from orders.lifecycle.moves import review_restate
 from orders.models import (
-    FINAL_ORDER_STATUSES,
-    FINAL_PRODUCT_ORDER_STATUSES,
-    FINAL_REFILL_STATUSES,
     CancelRequest,
     DispatchState,
     Order,
@@ -30,9 +40,7 @@ from orders.models import (
     Refill,
     RefillStatus,
 )
-from orders.notify import Finished, notify_finished_rows
-from orders.services.events import Actor, event_record
-from orders.services.finalize import order_finalize, product_order_finalize
+from orders.services.requests import held_cancel_apply
 from orders.type_rules import upstream_fields
 from providers.client import ItemError, ProviderClient
 from providers.client.messages import LINK_DUPLICATE
@@ -61,13 +69,6 @@ LINK_BUSY_DELAY = timedelta(minutes=10)
 SWEEP_GRACE = timedelta(seconds=10)  # a fresh row's own task gets there first
 
 
-FINAL_STATUSES_BY_MODEL = {
-    Order: FINAL_ORDER_STATUSES,
-    ProductOrder: FINAL_PRODUCT_ORDER_STATUSES,
-    Refill: FINAL_REFILL_STATUSES,
-}
-
-
 def first_poll_delay() -> timedelta:
     return timedelta(seconds=settings.PANEL_POLL_INTERVAL_SECONDS)
 
@@ -85,54 +86,63 @@ class Forwarding:
     send: Callable[[ProviderClient], str]
     on_sent: Callable[[str], None]
     on_rejected: Callable[[str], None]
+    unknown_reason: str = Reason.ADD_UNKNOWN  # why it waits for a person when the answer is lost
+    # Written with the move to `sent` / `failed` (a cancel request's outcome), in one update.
+    sent_values: dict[str, Any] = field(default_factory=dict)
+    rejected_values: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def model(self) -> type[Model]:
-        return type(self.row)
-
-    @property
-    def history(self) -> Model:
-        """Where the events go: cancel requests write into their order's history."""
-        return self.row.order if isinstance(self.row, CancelRequest) else self.row
+    def kind(self) -> Kind:
+        return kind_of(type(self.row))
 
 
-def transition(
-    forward: Forwarding,
-    *,
-    from_state: str,
-    to_state: str,
-    actor: str,
-    message: str = "",
-    **values: object,
+WORKER = By(Actor.WORKER)
+
+
+def _move(
+    forward: Forwarding, to_state: str, message: str, reason: str = "", **values: Any
 ) -> bool:
-    updated = forward.model.objects.filter(pk=forward.row.pk, dispatch_state=from_state).update(
-        dispatch_state=to_state, updated_at=timezone.now(), **values
+    """Move the row on from `sending` (the only state a forward leaves)."""
+    return dispatch_move(
+        forward.kind,
+        forward.row.pk,
+        from_state=DispatchState.SENDING,
+        to_state=to_state,
+        actor=WORKER,
+        message=message,
+        reason=reason,
+        **values,
     )
-    if updated:
-        event_record(
-            forward.history,
-            field="dispatch",
-            old=from_state,
-            new=to_state,
-            message=message,
-            actor=actor,
-        )
-    return bool(updated)
 
 
 def _requeue(
     forward: Forwarding, message: str, error: ProviderError, next_at: datetime | None
 ) -> None:
     """Back to `queued`: the request provably did not land (or must wait), so it may go again."""
-    transition(
+    _move(
         forward,
-        from_state=DispatchState.SENDING,
-        to_state=DispatchState.QUEUED,
-        actor=Actor.WORKER,
-        message=message,
+        DispatchState.QUEUED,
+        message,
         dispatch_error=error.message[:500],
         next_dispatch_at=next_at,
         sending_started_at=None,
+    )
+
+
+def _claim(forward: Forwarding, now: datetime) -> bool:
+    only = Q(next_dispatch_at__isnull=True) | Q(next_dispatch_at__lte=now)
+    if forward.kind is not Kind.CANCEL:
+        only &= ~Q(status__in=FINAL_BY_KIND[forward.kind])  # a finished row is never bought again
+    return dispatch_move(
+        forward.kind,
+        forward.row.pk,
+        from_state=DispatchState.QUEUED,
+        to_state=DispatchState.SENDING,
+        actor=WORKER,
+        message=f"Attempt {forward.row.dispatch_attempts + 1}",
+        only=only,
+        sending_started_at=now,
+        dispatch_attempts=F("dispatch_attempts") + 1,
     )
 
 
@@ -141,31 +151,9 @@ def _forward(forward: Forwarding) -> str:
     provider: Provider = forward.row.provider
     if not provider.can_dispatch_at(now):
         return "waiting"
-    claimable = forward.model.objects.filter(
-        Q(next_dispatch_at__isnull=True) | Q(next_dispatch_at__lte=now),
-        pk=forward.row.pk,
-        dispatch_state=DispatchState.QUEUED,
-    )
-    if final := FINAL_STATUSES_BY_MODEL.get(forward.model):
-        claimable = claimable.exclude(status__in=final)  # a finished row is never bought again
-    claimed = claimable.update(
-        dispatch_state=DispatchState.SENDING,
-        sending_started_at=now,
-        updated_at=now,
-        dispatch_attempts=F("dispatch_attempts") + 1,
-    )
-    if not claimed:
+    if not _claim(forward, now):
         return "skipped"
     attempts = forward.row.dispatch_attempts + 1
-    event_record(
-        forward.history,
-        field="dispatch",
-        old=DispatchState.QUEUED,
-        new=DispatchState.SENDING,
-        message=f"Attempt {attempts}",
-        actor=Actor.WORKER,
-    )
-    sending = DispatchState.SENDING
     try:
         upstream_id = forward.send(provider_client(provider))
     except ProviderUnavailable as exc:
@@ -173,77 +161,71 @@ def _forward(forward: Forwarding) -> str:
         _requeue(forward, f"Not sent, will retry: {exc.message}", exc, now + _retry_delay(attempts))
         return "retry"
     except ProviderBusy as exc:
-        if exc.message == LINK_DUPLICATE:
-            # Busy for this link only: this row waits, the provider's other orders go on.
-            delay = LINK_BUSY_DELAY * random.uniform(1.0, 1.2)
-            _requeue(
-                forward,
-                f"Waiting for the link's running order upstream: {exc.message}",
-                exc,
-                now + delay,
-            )
-            return "waiting"
-        provider_pause_dispatch(provider=provider, seconds=BUSY_PAUSE_SECONDS, message=exc.message)
-        _requeue(
-            forward, f"Provider busy, waiting: {exc.message}", exc, provider.dispatch_paused_until
-        )
-        return "waiting"
+        return _wait_busy(forward, provider, exc, now)
     except ProviderAuthError as exc:
         provider_mark_credentials_failed(provider=provider, message=exc.message)
         _requeue(forward, f"Provider refused the panel's key: {exc.message}", exc, now)
         return "waiting"
     except ProviderRejected as exc:
         with transaction.atomic():
-            if transition(
+            if _move(
                 forward,
-                from_state=sending,
-                to_state=DispatchState.FAILED,
-                actor=Actor.WORKER,
-                message=f"Rejected by the provider: {exc.message}",
+                DispatchState.FAILED,
+                f"{REJECTED_NOTE_PREFIX}{exc.message}",
                 dispatch_error=exc.message[:500],
+                **forward.rejected_values,
             ):
                 forward.on_rejected(exc.message)
         return "failed"
     except ProviderAmbiguous as exc:
-        transition(
+        message = f"Outcome unknown, not resent: {exc.message}"
+        _move(
             forward,
-            from_state=sending,
-            to_state=DispatchState.NEEDS_REVIEW,
-            actor=Actor.WORKER,
-            message=f"Outcome unknown, not resent: {exc.message}",
+            DispatchState.NEEDS_REVIEW,
+            message,
+            reason=forward.unknown_reason,
             dispatch_error=exc.message[:500],
         )
         return "needs_review"
     except Exception as exc:
         # A bug between claim and answer: whether the request left is unknown, so never resend.
-        transition(
+        _move(
             forward,
-            from_state=sending,
-            to_state=DispatchState.NEEDS_REVIEW,
-            actor=Actor.WORKER,
-            message=f"Unexpected error, not resent: {exc!r}"[:500],
+            DispatchState.NEEDS_REVIEW,
+            f"Unexpected error, not resent: {exc!r}"[:500],
+            reason=forward.unknown_reason,
             dispatch_error=repr(exc)[:500],
         )
         raise
     return _record_sent(forward, upstream_id)
 
 
+def _wait_busy(forward: Forwarding, provider: Provider, exc: ProviderBusy, now: datetime) -> str:
+    if exc.message == LINK_DUPLICATE:
+        # Busy for this link only: this row waits, the provider's other orders go on.
+        delay = LINK_BUSY_DELAY * random.uniform(1.0, 1.2)
+        message = f"Waiting for the link's running order upstream: {exc.message}"
+        _requeue(forward, message, exc, now + delay)
+        return "waiting"
+    provider_pause_dispatch(provider=provider, seconds=BUSY_PAUSE_SECONDS, message=exc.message)
+    _requeue(forward, f"Provider busy, waiting: {exc.message}", exc, provider.dispatch_paused_until)
+    return "waiting"
+
+
 def _record_sent(forward: Forwarding, upstream_id: str) -> str:
     """Store what the provider answered. The upstream id is what later proves the purchase, so
     it is written down even when the row cannot move to `sent`."""
-    sending = DispatchState.SENDING
     try:
         with transaction.atomic():
-            if transition(
+            if _move(
                 forward,
-                from_state=sending,
-                to_state=DispatchState.SENT,
-                actor=Actor.WORKER,
-                message=f"Upstream id {upstream_id}" if upstream_id else "Accepted",
+                DispatchState.SENT,
+                f"Upstream id {upstream_id}" if upstream_id else "Accepted",
                 upstream_id=upstream_id or None,
                 sent_at=timezone.now(),
                 next_poll_at=timezone.now() + first_poll_delay(),
                 dispatch_error="",
+                **forward.sent_values,
             ):
                 forward.on_sent(upstream_id)
                 return "sent"
@@ -251,38 +233,41 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
         message = (
             f"The provider answered with upstream id {upstream_id}, which another row already has"
         )
-        transition(
+        _move(
             forward,
-            from_state=sending,
-            to_state=DispatchState.NEEDS_REVIEW,
-            actor=Actor.WORKER,
-            message=message,
+            DispatchState.NEEDS_REVIEW,
+            message,
+            reason=Reason.ANSWER_NOT_KEPT,
             dispatch_error=message,
         )
         return "needs_review"
-    # The sweeper flagged the row while the provider was answering: keep its answer for the admin.
-    message = (
-        f"The provider answered late with upstream id {upstream_id or '(none)'}: it was bought"
+    # The sweeper flagged the row while the provider was answering: it was bought, so keep its
+    # id for the admin (who can then resume polling it) and never resend it.
+    review_restate(
+        forward.kind,
+        forward.row.pk,
+        reason=Reason.ANSWER_NOT_KEPT,
+        message=f"The provider answered late with upstream id {upstream_id or '(none)'}: it was bought",
+        actor=WORKER,
+        upstream_id=upstream_id or None,
     )
-    event_record(
-        forward.history,
-        field="dispatch",
-        old=sending,
-        new=DispatchState.NEEDS_REVIEW,
-        message=message,
-        actor=Actor.WORKER,
-    )
-    forward.model.objects.filter(
-        pk=forward.row.pk, dispatch_state=DispatchState.NEEDS_REVIEW
-    ).update(dispatch_error=message[:500])
     return "needs_review"
 
 
 # --- The four kinds -----------------------------------------------------------------------------
 
 
+def _rejected(kind: Kind, pk: int, status: str, note: bool = False) -> Callable[[str], None]:
+    def reject(message: str) -> None:
+        end = Finish(status=status, note=message if note else None)
+        finish(kind, pk, end, actor=WORKER, message=f"{REJECTED_NOTE_PREFIX}{message}")
+
+    return reject
+
+
 def order_forward(*, order_id: int) -> str:
-    """Send one order upstream (`add`). Returns what happened: sent, retry, waiting, failed, needs_review, skipped."""
+    """Send one order upstream (`add`). Returns what happened: sent, retry, waiting, failed,
+    needs_review, skipped. A cancel that arrived while it was being sent is applied after."""
     order = Order.objects.select_related("provider", "service").filter(pk=order_id).first()
     if order is None:
         return "missing"
@@ -294,19 +279,17 @@ def order_forward(*, order_id: int) -> str:
         interval=order.interval,
         details=order.details,
     )
-    return _forward(
+    outcome = _forward(
         Forwarding(
             row=order,
             send=lambda client: client.add(service=order.service.upstream_id, fields=fields),
             on_sent=lambda upstream_id: None,
-            on_rejected=lambda message: order_finalize(
-                order_id=order.pk,
-                status=OrderStatus.CANCELED,
-                actor=Actor.WORKER,
-                message=f"Rejected by the provider: {message}",
-            ),
+            on_rejected=_rejected(Kind.ORDER, order.pk, OrderStatus.CANCELED),
         )
     )
+    if outcome != "skipped":
+        held_cancel_apply(order_id=order.pk)
+    return outcome
 
 
 def product_order_forward(*, product_order_id: int) -> str:
@@ -324,12 +307,8 @@ def product_order_forward(*, product_order_id: int) -> str:
                 product=order.product.upstream_id, quantity=order.quantity, require=order.require
             ),
             on_sent=lambda upstream_id: None,
-            on_rejected=lambda message: product_order_finalize(
-                product_order_id=order.pk,
-                status=ProductOrderStatus.CANCELED,
-                actor=Actor.WORKER,
-                note=message,
-                message=f"Rejected by the provider: {message}",
+            on_rejected=_rejected(
+                Kind.PRODUCT_ORDER, order.pk, ProductOrderStatus.CANCELED, note=True
             ),
         )
     )
@@ -339,30 +318,12 @@ def refill_forward(*, refill_id: int) -> str:
     refill = Refill.objects.select_related("provider", "order").filter(pk=refill_id).first()
     if refill is None:
         return "missing"
-
-    def reject(message: str) -> None:
-        Refill.objects.filter(pk=refill.pk).update(
-            status=RefillStatus.REJECTED, updated_at=timezone.now()
-        )
-        notify_finished_rows(
-            Refill,
-            [Finished(refill.pk, refill.user_id, RefillStatus.REJECTED, order_id=refill.order_id)],
-        )
-        event_record(
-            refill,
-            field="status",
-            old=refill.status,
-            new=RefillStatus.REJECTED,
-            message=message,
-            actor=Actor.WORKER,
-        )
-
     return _forward(
         Forwarding(
             row=refill,
             send=lambda client: client.refill(refill.order.upstream_id),
             on_sent=lambda upstream_id: None,
-            on_rejected=reject,
+            on_rejected=_rejected(Kind.REFILL, refill.pk, RefillStatus.REJECTED),
         )
     )
 
@@ -375,6 +336,8 @@ def cancel_forward(*, cancel_request_id: int) -> str:
     )
     if request is None:
         return "missing"
+    if request.order.dispatch_state != DispatchState.SENT:
+        return "waiting"  # held until the order's add has an outcome (requests.held_cancel_apply)
 
     def send(client: ProviderClient) -> str:
         answer = client.cancel([request.order.upstream_id]).get(request.order.upstream_id)
@@ -391,13 +354,19 @@ def cancel_forward(*, cancel_request_id: int) -> str:
         return ""
 
     def accepted(_: str) -> None:
-        CancelRequest.objects.filter(pk=request.pk).update(outcome=CancelRequest.Outcome.ACCEPTED)
         # Look at the order soon: the provider's cancel shows up as its status.
         Order.objects.filter(pk=request.order_id, dispatch_state=DispatchState.SENT).update(
             next_poll_at=timezone.now(), poll_idle_count=0
         )
 
-    def rejected(message: str) -> None:
-        CancelRequest.objects.filter(pk=request.pk).update(outcome=CancelRequest.Outcome.REJECTED)
-
-    return _forward(Forwarding(row=request, send=send, on_sent=accepted, on_rejected=rejected))
+    return _forward(
+        Forwarding(
+            row=request,
+            send=send,
+            on_sent=accepted,
+            on_rejected=lambda message: None,
+            unknown_reason=Reason.CANCEL_UNKNOWN,
+            sent_values={"outcome": CancelRequest.Outcome.ACCEPTED},
+            rejected_values={"outcome": CancelRequest.Outcome.REJECTED},
+        )
+    )

@@ -4,13 +4,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit
+from core.errors import error_display
 from core.ids import parse_id, parse_whole
 from core.money import ZERO
 from core.text import is_storable
 from orders import pricing
+from orders.enqueue import TaskName, enqueue
 from orders.errors import (
     IncorrectProduct,
     IncorrectService,
@@ -18,13 +23,13 @@ from orders.errors import (
     OutOfStock,
     PanelError,
 )
+from orders.lifecycle.events import NOTE_PLACED, Actor, event_record
 from orders.models import Order, ProductOrder, Source
-from orders.services.events import Actor, event_record
-from orders.tasks import order_forward_task, product_order_forward_task
 from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
 
 MAX_CLIENT_REF_LENGTH = 64
+MASS_LINE_FORMAT = gettext_noop("Write service ID | link | quantity")
 _ACTOR_BY_SOURCE = {
     Source.WEB: Actor.CUSTOMER,
     Source.MASS: Actor.CUSTOMER,
@@ -52,9 +57,12 @@ def _clean_client_ref(client_ref: str | None) -> str | None:
         return None
     client_ref = client_ref.strip()
     if not is_storable(client_ref):
-        raise InvalidOrderField("client_ref", "Remove the control characters.")
+        raise InvalidOrderField("client_ref", _("Remove the control characters."))
     if len(client_ref) > MAX_CLIENT_REF_LENGTH:
-        raise InvalidOrderField("client_ref", f"At most {MAX_CLIENT_REF_LENGTH} characters.")
+        raise InvalidOrderField(
+            "client_ref",
+            format_lazy(_("At most {count} characters."), count=MAX_CLIENT_REF_LENGTH),
+        )
     return client_ref
 
 
@@ -72,7 +80,7 @@ def _create_charged(
     """Create the row, debit its charge and record it in one transaction; queue its forward on
     commit. A concurrent insert of the same client_ref wins: its row is returned instead."""
     ledger_ref = "order_id" if model is Order else "product_order_id"
-    forward_task = order_forward_task if model is Order else product_order_forward_task
+    task: TaskName = "order_forward_task" if model is Order else "product_order_forward_task"
     try:
         with transaction.atomic():
             row = model.objects.create(user=user, client_ref=client_ref, **values)
@@ -80,7 +88,7 @@ def _create_charged(
                 row,
                 field="status",
                 new=row.status,
-                message="Placed",
+                message=NOTE_PLACED,
                 actor=actor,
                 actor_user=actor_user,
             )
@@ -94,7 +102,7 @@ def _create_charged(
                     memo=f"{memo_label} {row.pk}: {memo_detail}"[:255],
                     **{ledger_ref: row.pk},
                 )
-            transaction.on_commit(lambda: forward_task.delay(row.pk))
+            enqueue(task, row.pk)  # a broker outage leaves it queued for the sweeper
     except IntegrityError:
         if client_ref and (
             existing := model.objects.filter(user=user, client_ref=client_ref).first()
@@ -165,7 +173,13 @@ class MassOrderLine:
     line_number: int
     text: str
     order: Order | None = None
-    error: str = ""
+    error: str = ""  # the protocol's text
+    failure: PanelError | None = None
+
+    @property
+    def shown_error(self) -> str:
+        """The error in the reader's language."""
+        return error_display(self.failure) if self.failure else gettext(self.error)
 
 
 def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> list[MassOrderLine]:
@@ -176,7 +190,7 @@ def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> li
             continue
         parts = [part.strip() for part in line.split("|")]
         if len(parts) != 3:
-            results.append(MassOrderLine(number, line, error="Write service ID | link | quantity"))
+            results.append(MassOrderLine(number, line, error=MASS_LINE_FORMAT))
             continue
         service_id, link, quantity = parts
         try:
@@ -188,7 +202,7 @@ def orders_place_mass(*, user: User, text: str, source: str = Source.MASS) -> li
                     source=source,
                 )
         except PanelError as exc:
-            results.append(MassOrderLine(number, line, error=exc.message))
+            results.append(MassOrderLine(number, line, error=exc.message, failure=exc))
         else:
             results.append(MassOrderLine(number, line, order=order))
     return results
@@ -214,15 +228,15 @@ def product_order_place(
         raise OutOfStock()
     count = parse_whole(quantity)
     if count is None:
-        raise InvalidOrderField("quantity", "Enter a whole number.")
+        raise InvalidOrderField("quantity", _("Enter a whole number."))
     check_limits(quantity=count, minimum=product.min, maximum=product.max)
     if product.inventory is not None and count > product.inventory:
         raise OutOfStock()
     require = (require or "").strip()
     if not is_storable(require):
-        raise InvalidOrderField("require", "Remove the control characters.")
+        raise InvalidOrderField("require", _("Remove the control characters."))
     if product.require and not require:
-        raise InvalidOrderField("require", f"Required: {product.require}")
+        raise InvalidOrderField("require", format_lazy(_("Required: {what}"), what=product.require))
     rate = pricing.customer_rate(rate=product.rate, discount_percent=user.discount_percent)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate

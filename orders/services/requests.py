@@ -5,11 +5,18 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.ids import parse_id
+from orders.enqueue import enqueue
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
+from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish
+from orders.lifecycle.events import (
+    NOTE_CANCEL_HELD,
+    NOTE_CANCEL_REQUESTED,
+    NOTE_CANCELED_BEFORE_SENT,
+    NOTE_REFILL_REQUESTED,
+    Actor,
+    event_record,
+)
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, Source
-from orders.services.events import Actor, event_record
-from orders.services.finalize import order_finalize
-from orders.tasks import cancel_forward_task, refill_forward_task
 
 _ACTOR_BY_SOURCE = {
     Source.WEB: Actor.CUSTOMER,
@@ -18,6 +25,24 @@ _ACTOR_BY_SOURCE = {
     Source.ADMIN: Actor.ADMIN,
 }
 REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
+
+
+def order_finalize(
+    *,
+    order_id: int,
+    status: str,
+    actor: str,
+    remains: int | None = None,
+    start_count: int | None = None,
+    message: str = "",
+    actor_user: User | None = None,
+) -> Order | None:
+    """Finish an open order with a final status and the refund the lifecycle's one rule gives
+    (orders/lifecycle: `finish`). None when it was already final: a replay refunds nothing."""
+    end = Finish(status=status, delivery=Delivery(remains=remains), start_count=start_count)
+    row = finish(Kind.ORDER, order_id, end, actor=By(actor, actor_user), message=message)
+    assert row is None or isinstance(row, Order)
+    return row
 
 
 def own_order(*, user: User, order_id: object) -> Order:
@@ -44,7 +69,12 @@ def can_cancel(order: Order) -> bool:
         return False
     if order.dispatch_state == DispatchState.QUEUED:
         return True  # not at the provider yet: the panel can cancel it alone
-    return order.service.has_cancel and order.dispatch_state == DispatchState.SENT
+    # While `sending` the add's outcome is moments away: the cancel is recorded and applied
+    # then (held_cancel_apply), rather than refused to a script that places and cancels at once.
+    return order.service.has_cancel and order.dispatch_state in (
+        DispatchState.SENT,
+        DispatchState.SENDING,
+    )
 
 
 def refill_request(*, user: User, order_id: object, source: str = Source.WEB) -> Refill:
@@ -64,64 +94,79 @@ def refill_request(*, user: User, order_id: object, source: str = Source.WEB) ->
                 order,
                 field="refill",
                 new=str(refill.pk),
-                message="Refill requested",
+                message=NOTE_REFILL_REQUESTED,
                 actor=_ACTOR_BY_SOURCE[source],
             )
-            transaction.on_commit(lambda: refill_forward_task.delay(refill.pk))
+            enqueue("refill_forward_task", refill.pk)
     except IntegrityError:
         raise RefillNotAvailable() from None  # a refill of this order is still running
     return refill
 
 
+def _cancel_unsent(order_id: int, actor: By, message: str) -> bool:
+    """Cancel an order that never reached the provider, with a full refund. The claim that
+    forwarding uses (queued → ...): whoever moves it out of `queued` first wins."""
+    with transaction.atomic():
+        if not dispatch_move(
+            Kind.ORDER,
+            order_id,
+            from_state=DispatchState.QUEUED,
+            to_state=DispatchState.FAILED,
+            actor=actor,
+            message=message,
+            dispatch_error=message,
+        ):
+            return False
+        finish(
+            Kind.ORDER, order_id, Finish(status=OrderStatus.CANCELED), actor=actor, message=message
+        )
+    return True
+
+
 def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> Order:
-    """Cancel an order. Not yet sent: canceled here and refunded at once. Sent, with a service
-    that allows it: a cancel request goes upstream and the refund follows its status.
+    """Cancel an order. Not yet sent: canceled here and refunded at once. Being sent: the cancel
+    is recorded and applied once the add's outcome is known. Sent, with a service that allows
+    it: a cancel request goes upstream and the refund follows its status.
 
     Raises IncorrectOrder or CancelNotAvailable.
     """
     order = own_order(user=user, order_id=order_id)
     if not can_cancel(order):
         raise CancelNotAvailable()
-    actor = _ACTOR_BY_SOURCE[source]
+    actor = By(_ACTOR_BY_SOURCE[source])
     if order.dispatch_state == DispatchState.QUEUED:
-        with transaction.atomic():
-            # The claim that forwarding uses: whoever moves it out of `queued` first wins.
-            if Order.objects.filter(pk=order.pk, dispatch_state=DispatchState.QUEUED).update(
-                dispatch_state=DispatchState.FAILED,
-                dispatch_error="Canceled before it was sent",
-                updated_at=timezone.now(),
-            ):
-                event_record(
-                    order,
-                    field="dispatch",
-                    old=DispatchState.QUEUED,
-                    new=DispatchState.FAILED,
-                    message="Canceled before it was sent",
-                    actor=actor,
-                )
-                order_finalize(
-                    order_id=order.pk,
-                    status=OrderStatus.CANCELED,
-                    actor=actor,
-                    message="Canceled before it was sent",
-                )
-                return own_order(user=user, order_id=order.pk)
+        if _cancel_unsent(order.pk, actor, NOTE_CANCELED_BEFORE_SENT):
+            return own_order(user=user, order_id=order.pk)
         order = own_order(user=user, order_id=order.pk)
-        if not can_cancel(order) or order.dispatch_state != DispatchState.SENT:
+        if not can_cancel(order) or order.dispatch_state == DispatchState.QUEUED:
             raise CancelNotAvailable()
+    _cancel_request(order, user=user, source=source)
+    if order.dispatch_state != DispatchState.SENT:
+        # The add may have finished between the read above and the insert: apply it now.
+        held_cancel_apply(order_id=order.pk)
+    return order
+
+
+def _cancel_request(order: Order, *, user: User, source: str) -> None:
+    is_held = order.dispatch_state != DispatchState.SENT
     try:
         with transaction.atomic():
             request = CancelRequest.objects.create(
-                order=order, user=user, provider=order.provider, source=source
+                order=order,
+                user=user,
+                provider=order.provider,
+                source=source,
+                next_dispatch_at=None if is_held else timezone.now(),
             )
             event_record(
                 order,
                 field="cancel",
-                new="requested",
-                message="Cancel requested from the provider",
-                actor=actor,
+                new="held" if is_held else "requested",
+                message=NOTE_CANCEL_HELD if is_held else NOTE_CANCEL_REQUESTED,
+                actor=_ACTOR_BY_SOURCE[source],
             )
-            transaction.on_commit(lambda: cancel_forward_task.delay(request.pk))
+            if not is_held:
+                enqueue("cancel_forward_task", request.pk)
     except IntegrityError:
         # A cancel of this order is already waiting: asking twice is the same request, unless
         # that one is stuck with an unknown outcome, which an admin has to settle first.
@@ -133,4 +178,49 @@ def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> O
             DispatchState.FAILED,
         ):
             raise CancelNotAvailable() from None
-    return order
+
+
+def held_cancel_apply(*, order_id: int) -> str | None:
+    """Apply a cancel recorded while the order was being sent, now that the add's outcome is
+    known: never landed (queued again) → canceled here with a full refund; sent → forwarded
+    upstream; already final → closed. Still sending or in review → it keeps waiting."""
+    held = CancelRequest.objects.filter(
+        order_id=order_id,
+        outcome=CancelRequest.Outcome.WAITING,
+        dispatch_state=DispatchState.QUEUED,
+        next_dispatch_at__isnull=True,
+    ).first()
+    if held is None:
+        return None
+    order = Order.objects.get(pk=order_id)
+    actor = By(_ACTOR_BY_SOURCE[held.source])
+    if order.dispatch_state == DispatchState.SENT and not order.is_final:
+        CancelRequest.objects.filter(pk=held.pk, next_dispatch_at__isnull=True).update(
+            next_dispatch_at=timezone.now()
+        )
+        enqueue("cancel_forward_task", held.pk)
+        return "forwarded"
+    if order.dispatch_state == DispatchState.QUEUED:
+        _cancel_unsent(
+            order_id,
+            actor,
+            "Canceled: the cancel came while it was being sent, and it never landed",
+        )
+        order.refresh_from_db()
+    if not order.is_final:
+        return "held"
+    outcome = (
+        CancelRequest.Outcome.ACCEPTED
+        if order.status == OrderStatus.CANCELED
+        else CancelRequest.Outcome.REJECTED
+    )
+    dispatch_move(
+        Kind.CANCEL,
+        held.pk,
+        from_state=DispatchState.QUEUED,
+        to_state=DispatchState.FAILED,
+        actor=actor,
+        message=f"Not sent upstream: the order is {order.status}",
+        outcome=outcome,
+    )
+    return outcome

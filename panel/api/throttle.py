@@ -3,9 +3,9 @@ address for requests with a bad key, so guessing keys is slow."""
 
 import time
 
-from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+
+from accounts.login_throttle import client_address
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -37,10 +37,4 @@ def hit(scope: str, ident: str, rate: str) -> int | None:
     return remaining if count > limit else None
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address. Behind a proxy, the last entry of the configured header: the one
-    the proxy itself appended (entries before it are whatever the client chose to send)."""
-    header = settings.PANEL_REAL_IP_HEADER
-    if header and (value := request.META.get(header)):
-        return value.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+__all__ = ["client_address", "hit", "parse_rate"]

@@ -121,14 +121,14 @@ def test_balance_history_lists_the_users_ledger_with_signs(
 
     rows = response.context["rows"]
     assert [(row["entry"].kind, row["amount"], row["balance_after"]) for row in rows] == [
-        ("refund", "+0.25", "97.75"),
-        ("charge", "−2.5", "97.5"),
-        ("deposit", "+100", "100"),
+        ("refund", Decimal("0.25"), Decimal("97.75")),
+        ("charge", Decimal("-2.5"), Decimal("97.5")),
+        ("deposit", Decimal("100"), Decimal("100")),
     ]
     html = response.content.decode()
     assert "someone else" not in html
     assert reverse("order_detail", args=[7]) in html
-    assert 'num-debit">−2.5' in html
+    assert 'num-debit">−2.50' in html and 'num-credit">+0.25' in html
 
 
 def test_balance_history_paginates_by_fifty(logged_in: Client, customer: User) -> None:

@@ -76,6 +76,7 @@ def panel_a(sandbox: SandboxServer) -> Iterator[PanelA]:
         "DATABASE_URL": recreate_database(os.environ.get("PANEL_TEST_PEER_DB", "smm_panel_peer_a")),
         "CELERY_BROKER_URL": broker_url,
         "CACHE_URL": cache_url,
+        "EMAIL_URL": "consolemail://",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PANEL_NAME": "Panel A",
         **FAST_PANEL,

@@ -53,7 +53,7 @@ def test_orders_finish_and_refund_while_telegram_answers_500(
     canceled, lost = _sent_order(customer, catalog), _sent_order(customer, catalog)
     sandbox_control(sandbox, "force", order=int(canceled.upstream_id), status="Canceled")
     Order.objects.filter(pk=lost.pk).update(dispatch_state=DispatchState.NEEDS_REVIEW)
-    from orders.services.events import event_record
+    from orders.lifecycle.events import event_record
 
     event_record(lost, field="dispatch", new=DispatchState.NEEDS_REVIEW, actor="worker")
     Order.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))

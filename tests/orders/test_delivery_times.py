@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.delivery_times import service_delivery_times_refresh
-from orders.models import Order, OrderStatus
+from orders.models import DispatchState, Order, OrderStatus
 from orders.services import order_finalize
 from providers.delivery_time import duration_text
 from providers.models import Service
@@ -27,6 +27,8 @@ def _finished(
 ) -> Order:
     with time_machine.travel(at, tick=False):
         order = place(service=service, quantity=quantity)
+    # at the provider (a final status is only written for a row that was sent)
+    Order.objects.filter(pk=order.pk).update(dispatch_state=DispatchState.SENT)
     with time_machine.travel(at + timedelta(minutes=minutes), tick=False):
         order_finalize(order_id=order.pk, status=status, actor="poller", remains=0)
     return order

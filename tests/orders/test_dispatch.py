@@ -8,14 +8,14 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import BalanceTransaction, User
+from orders.lifecycle import Kind, Resolution
 from orders.models import DispatchState, Order, OrderStatus
 from orders.services import (
-    dispatch_resolve_cancel,
-    dispatch_resolve_placed,
-    dispatch_resolve_resend,
+    Answer,
     dispatch_sweep,
     order_cancel,
     order_forward,
+    review_resolve,
 )
 from providers.models import Provider, Service, ServiceType
 from sandbox import SandboxConfig, SandboxServer
@@ -263,11 +263,20 @@ def test_admin_resolutions_of_an_order_in_review(
     place: Callable[..., Order], staff: User, sandbox: SandboxServer
 ) -> None:
     found, resend, cancel = place(), place(), place()
-    Order.objects.update(dispatch_state=REVIEW)
+    Order.objects.update(dispatch_state=REVIEW, review_reason="add_unknown")
 
-    dispatch_resolve_placed(model=Order, pk=found.pk, upstream_id="777", admin=staff)
-    dispatch_resolve_resend(model=Order, pk=resend.pk, admin=staff)
-    dispatch_resolve_cancel(model=Order, pk=cancel.pk, admin=staff)
+    def resolve(order: Order, resolution: str, answer: Answer | None = None) -> None:
+        review_resolve(
+            kind=Kind.ORDER,
+            pk=order.pk,
+            resolution=resolution,
+            admin=staff,
+            answer=answer or Answer(),
+        )
+
+    resolve(found, Resolution.ATTACH_UPSTREAM_ID, Answer(upstream_id="777"))
+    resolve(resend, Resolution.SEND_AGAIN, Answer(confirmed_absent=True))
+    resolve(cancel, Resolution.CANCEL_REFUND)
 
     found.refresh_from_db(), resend.refresh_from_db(), cancel.refresh_from_db()
     assert (found.dispatch_state, found.upstream_id) == (SENT, "777")
@@ -347,12 +356,18 @@ def test_cancel_and_refund_refuses_an_order_that_is_already_final(
     from orders.errors import InvalidTransition
 
     order = place()
-    Order.objects.filter(pk=order.pk).update(dispatch_state=REVIEW, status=OrderStatus.COMPLETED)
+    Order.objects.filter(pk=order.pk).update(
+        dispatch_state=REVIEW, status=OrderStatus.COMPLETED, review_reason="add_unknown"
+    )
 
-    with pytest.raises(InvalidTransition):
-        dispatch_resolve_cancel(model=Order, pk=order.pk, admin=staff)
-    with pytest.raises(InvalidTransition):
-        dispatch_resolve_resend(model=Order, pk=order.pk, admin=staff)
+    for resolution, answer in (
+        (Resolution.CANCEL_REFUND, Answer()),
+        (Resolution.SEND_AGAIN, Answer(confirmed_absent=True)),
+    ):
+        with pytest.raises(InvalidTransition):
+            review_resolve(
+                kind=Kind.ORDER, pk=order.pk, resolution=resolution, admin=staff, answer=answer
+            )
     assert _refunded(order) == 0
 
 

@@ -151,7 +151,7 @@ def test_needs_review_events_become_one_operator_alert_each(
     sent: Callable[..., Order],
 ) -> None:
     from orders.alerts import needs_review_alerts_collect
-    from orders.services.events import event_record
+    from orders.lifecycle.events import event_record
 
     # given two orders handed to a person
     orders = [sent(quantity=1000) for _ in range(2)]
@@ -180,7 +180,7 @@ def test_operator_alerts_are_not_written_while_telegram_is_off(
     sent: Callable[..., Order],
 ) -> None:
     from orders.alerts import needs_review_alerts_collect
-    from orders.services.events import event_record
+    from orders.lifecycle.events import event_record
 
     order = sent(quantity=1000)
     event_record(order, field="dispatch", new=DispatchState.NEEDS_REVIEW, actor="worker")

@@ -7,11 +7,22 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import BalanceTransaction, User
-from orders.models import DispatchState, Order, OrderStatus, ProductOrder, ProductOrderStatus
-from orders.services import dispatch_resolve_cancel, product_order_forward, product_order_place
+from orders.errors import InvalidTransition
+from orders.lifecycle import Kind, Resolution
+from orders.models import (
+    DispatchState,
+    Order,
+    OrderStatus,
+    ProductOrder,
+    ProductOrderStatus,
+    Refill,
+)
+from orders.services import Answer, product_order_forward, product_order_place, review_resolve
 from orders.services.polling import CLAIMED_FIELDS, MISS_LIMIT, ORDERS, PRODUCT_ORDERS, _apply
 from providers.client import ItemError, UpstreamOrderStatus, UpstreamProductOrderStatus
 from providers.models import Product, Provider
+from sandbox import SandboxServer
+from tests.support import sandbox_control
 
 
 def _answer(order: Order, answer: object, spec: object = ORDERS) -> None:
@@ -59,10 +70,12 @@ def test_partial_without_remains_or_charge_waits_for_a_person(sent: Callable[...
 
     _answer(order, _status("Partial", remains=None, charge=None))
 
+    # the customer sees it worked on, not a Partial whose refund does not exist yet
     assert (
-        order.status == OrderStatus.PENDING and order.dispatch_state == DispatchState.NEEDS_REVIEW
+        order.status == OrderStatus.IN_PROGRESS
+        and order.dispatch_state == DispatchState.NEEDS_REVIEW
     )
-    assert _refunds(order) == [] and "set the refund by hand" in order.dispatch_error
+    assert _refunds(order) == [] and order.review_reason == "partial_no_figures"
 
 
 @pytest.mark.parametrize(
@@ -113,9 +126,103 @@ def test_partial_product_order_without_charge_stays_open_and_admin_can_refund_it
     )
 
     assert (
-        order.status == ProductOrderStatus.PENDING
+        order.status == ProductOrderStatus.IN_PROGRESS
         and order.dispatch_state == DispatchState.NEEDS_REVIEW
     )
-    dispatch_resolve_cancel(model=ProductOrder, pk=order.pk, admin=staff)
+    with pytest.raises(InvalidTransition):  # it delivered something: no full refund
+        review_resolve(
+            kind=Kind.PRODUCT_ORDER, pk=order.pk, resolution=Resolution.CANCEL_REFUND, admin=staff
+        )
+    review_resolve(
+        kind=Kind.PRODUCT_ORDER,
+        pk=order.pk,
+        resolution=Resolution.FINISH_PARTIAL,
+        admin=staff,
+        answer=Answer(delivered=0),
+    )
     order.refresh_from_db()
+    assert (order.status, order.refunded) == (ProductOrderStatus.PARTIAL, order.charge)
+
+
+# --- Defect 3: product orders and refills are handed over like orders -------------------------
+
+
+def _product_order(customer: User) -> ProductOrder:
+    product = Product.objects.filter(is_in_stock=True).order_by("pk").first()
+    order = product_order_place(
+        user=customer, product_id=product.pk, quantity=product.min, require="acct"
+    )
+    assert product_order_forward(product_order_id=order.pk) == "sent"
+    order.refresh_from_db()
+    return order
+
+
+def _product_status(status: str) -> UpstreamProductOrderStatus:
+    return UpstreamProductOrderStatus(status=status, charge=None, result="", note="")
+
+
+@pytest.mark.usefixtures("catalog")
+def test_a_product_order_with_an_unknown_status_goes_to_review_after_miss_limit(
+    customer: User, staff: User
+) -> None:
+    order = _product_order(customer)
+    for poll in range(MISS_LIMIT):
+        assert order.dispatch_state == DispatchState.SENT, f"handed over early, at poll {poll}"
+        _answer(order, _product_status("Weird"), PRODUCT_ORDERS)
+
+    assert (order.dispatch_state, order.review_reason) == (
+        DispatchState.NEEDS_REVIEW,
+        "unknown_status",
+    )
+    review_resolve(
+        kind=Kind.PRODUCT_ORDER, pk=order.pk, resolution=Resolution.FINISH_COMPLETED, admin=staff
+    )
+    order.refresh_from_db()
+    assert (order.status, order.refunded) == (ProductOrderStatus.COMPLETED, 0)
+
+
+@pytest.mark.usefixtures("catalog")
+def test_a_refunded_product_order_is_canceled_with_a_full_refund(customer: User) -> None:
+    order = _product_order(customer)
+
+    _answer(order, _product_status("Refunded"), PRODUCT_ORDERS)
+
     assert (order.status, order.refunded) == (ProductOrderStatus.CANCELED, order.charge)
+
+
+@pytest.mark.usefixtures("catalog")
+def test_a_missing_product_order_goes_to_review_after_miss_limit(customer: User) -> None:
+    order = _product_order(customer)
+    for _ in range(MISS_LIMIT):
+        _answer(order, ItemError("Incorrect order ID"), PRODUCT_ORDERS)
+
+    assert order.review_reason == "missing_upstream" and order.status == "Pending"
+
+
+def _refill(sent: Callable[..., Order], customer: User, sandbox: SandboxServer) -> Refill:
+    from orders.services import refill_forward, refill_request
+
+    order = sent(has_refill=True)
+    sandbox_control(sandbox, "force", order=int(order.upstream_id), status="Completed")
+    _answer(order, _status("Completed", remains=0))
+    refill = refill_request(user=customer, order_id=order.pk)
+    assert refill_forward(refill_id=refill.pk) == "sent"
+    return Refill.objects.get(pk=refill.pk)
+
+
+@pytest.mark.parametrize("answer", ["Weird", ItemError("Incorrect refill ID")])
+def test_a_refill_with_an_unknown_or_missing_status_goes_to_review(
+    sent: Callable[..., Order], customer: User, staff: User, answer: object, sandbox: SandboxServer
+) -> None:
+    from orders.services.polling import REFILLS
+
+    refill = _refill(sent, customer, sandbox)
+    for _ in range(MISS_LIMIT):
+        _answer(refill, answer, REFILLS)
+
+    assert refill.dispatch_state == DispatchState.NEEDS_REVIEW and refill.review_reason
+    review_resolve(
+        kind=Kind.REFILL, pk=refill.pk, resolution=Resolution.RESUME_POLLING, admin=staff
+    )
+    _answer(refill, "Completed", REFILLS)
+    assert (refill.status, refill.dispatch_state) == ("Completed", DispatchState.SENT)

@@ -181,7 +181,7 @@ def test_order_new_places_the_order_debits_the_ledger_and_redirects(
     assert BalanceTransaction.objects.get(order_id=order.pk).amount == Decimal("-2.5")
     customer.refresh_from_db()
     assert customer.balance == Decimal("97.5")
-    assert _messages(response) == [f"Order #{order.pk} placed: charged 2.5 USD"]
+    assert _messages(response) == [f"Order #{order.pk} placed: charged 2.50 USD"]
 
 
 def test_order_new_shows_a_bad_quantity_beside_the_field_and_changes_nothing(
@@ -193,12 +193,9 @@ def test_order_new_shows_a_bad_quantity_beside_the_field_and_changes_nothing(
     )
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {"quantity": ["Quantity less than minimal 100"]}
+    assert response.context["form"].errors == {"quantity": ["The minimum is 100."]}
     html = response.content.decode()
-    assert (
-        '<ul class="errorlist" id="quantity-error"><li>Quantity less than minimal 100</li></ul>'
-        in html
-    )
+    assert '<ul class="errorlist" id="quantity-error"><li>The minimum is 100.</li></ul>' in html
     assert 'value="https://instagram.com/p/abc123"' in html  # what was typed is kept
     assert not Order.objects.exists()
     customer.refresh_from_db()
@@ -268,7 +265,7 @@ def test_order_new_places_a_subscription_with_posts_and_shows_limits_beside_min_
     refused = logged_in.post(reverse("order_new"), with_form_token(fields))
     placed = logged_in.post(reverse("order_new"), with_form_token({**fields, "min": "100"}))
 
-    assert refused.context["form"].errors == {"min": ["Quantity less than minimal 50"]}
+    assert refused.context["form"].errors == {"min": ["The minimum is 50."]}
     order = Order.objects.get(user=customer)
     assert placed.status_code == 302
     assert order.details["posts"] == "10" and order.details["delay"] == "30"
@@ -283,7 +280,7 @@ def test_order_new_shows_too_few_lines_beside_the_counted_field(logged_in: Clien
         with_form_token({"service": comments.pk, "link": LINK, "comments": "one\ntwo"}),
     )
 
-    assert response.context["form"].errors == {"comments": ["Quantity less than minimal 5"]}
+    assert response.context["form"].errors == {"comments": ["The minimum is 5."]}
     assert not Order.objects.exists()
 
 
@@ -405,11 +402,16 @@ def test_mass_order_places_good_lines_and_reports_bad_ones(
         (3, "Incorrect service ID"),
         (4, "Write service ID | link | quantity"),
     ]
+    assert [line.shown_error for line in results if line.order is None] == [
+        "The minimum is 100.",
+        "Incorrect service ID",
+        "Write service ID | link | quantity",
+    ]
     assert [line.order.quantity for line in results if line.order] == [1000, 2000]
     assert Order.objects.filter(user=customer, source=Source.MASS).count() == 2
     customer.refresh_from_db()
     assert customer.balance == Decimal("92.5")
-    assert "2 order(s) placed: charged 7.5 USD" in _messages(response)
+    assert "2 orders placed: charged 7.50 USD" in _messages(response)
     # The failed lines stay in the box, to fix and send again.
     assert response.context["form"].initial["orders"].splitlines() == text.splitlines()[1:4]
     assert "Incorrect service ID" in response.content.decode()
@@ -462,7 +464,7 @@ def test_order_list_shows_net_charge_with_the_refund_and_the_right_buttons(
     response = logged_in.get(reverse("order_list"))
 
     rows = {row["order"].pk: row for row in response.context["rows"]}
-    assert (rows[completed.pk]["charge"], rows[completed.pk]["refunded"]) == ("2", "0.5")
+    assert (rows[completed.pk]["charge"], rows[completed.pk]["refunded"]) == (2, Decimal("0.5"))
     assert (rows[completed.pk]["can_refill"], rows[completed.pk]["can_cancel"]) == (True, False)
     assert (rows[queued.pk]["can_refill"], rows[queued.pk]["can_cancel"]) == (False, True)
     html = response.content.decode()
@@ -558,7 +560,7 @@ def test_cancel_button_cancels_a_queued_order_and_refunds_it(
     customer.refresh_from_db()
     assert (order.status, order.refunded) == (OrderStatus.CANCELED, Decimal("2.5"))
     assert customer.balance == Decimal("100")
-    assert _messages(response) == [f"Order #{order.pk} canceled: 2.5 USD refunded."]
+    assert _messages(response) == [f"Order #{order.pk} canceled: 2.50 USD refunded."]
 
 
 def test_cancel_button_of_a_sent_order_asks_the_provider(
@@ -629,7 +631,7 @@ def test_product_order_places_the_order_and_redirects_with_a_message(
     order = ProductOrder.objects.get(user=customer)
     assert (order.quantity, order.require, order.charge) == (2, "me@x.com", Decimal("5"))
     assert response["Location"] == reverse("product_order_list")
-    assert _messages(response) == [f"Product order #{order.pk} placed: charged 5 USD"]
+    assert _messages(response) == [f"Product order #{order.pk} placed: charged 5.00 USD"]
     customer.refresh_from_db()
     assert customer.balance == Decimal("95")
 
@@ -690,7 +692,7 @@ def test_product_order_list_shows_the_note_of_a_canceled_order(
     response = logged_in.get(reverse("product_order_list"))
 
     assert "Sold out upstream" in response.content.decode()
-    assert response.context["rows"][0]["charge"] == "0"
+    assert response.context["rows"][0]["charge"] == 0
 
 
 def test_order_pages_render_for_a_customer_with_orders(

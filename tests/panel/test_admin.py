@@ -58,7 +58,8 @@ def test_every_changelist_renders(admin_client: Client, order: Order, model: str
         lambda o: reverse("admin:accounts_user_change", args=[o.user_id]),
         lambda o: reverse("admin:accounts_user_adjust_balance", args=[o.user_id]),
         lambda o: reverse("admin:orders_order_add"),
-        lambda o: reverse("admin:orders_order_found_upstream", args=[o.pk]),
+        lambda o: reverse("admin:orders_order_resolve", args=[o.pk]),
+        lambda o: reverse("admin:orders_order_bulk_attach"),
     ],
 )
 def test_change_pages_render(
@@ -100,7 +101,9 @@ def test_admin_places_an_order_for_a_customer(
 
 
 def test_needs_review_actions(admin_client: Client, order: Order) -> None:
-    Order.objects.filter(pk=order.pk).update(dispatch_state=DispatchState.NEEDS_REVIEW)
+    Order.objects.filter(pk=order.pk).update(
+        dispatch_state=DispatchState.NEEDS_REVIEW, review_reason="add_unknown"
+    )
     admin_client.post(
         reverse("admin:orders_order_changelist"),
         {"action": "cancel_and_refund", "_selected_action": [order.pk]},

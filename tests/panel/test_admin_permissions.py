@@ -75,7 +75,11 @@ def test_every_custom_admin_url_checks_a_permission(
 
 def test_the_walk_finds_the_custom_views() -> None:
     names = {pattern.name for _label, ma in _admins() for pattern in _custom_urls(ma)}
-    assert {"accounts_user_adjust_balance", "orders_order_found_upstream"} <= names
+    assert {
+        "accounts_user_adjust_balance",
+        "orders_order_resolve",
+        "orders_order_bulk_attach",
+    } <= names
 
 
 # --- A staff user with only view rights ----------------------------------------------------
@@ -137,15 +141,19 @@ def test_viewer_places_no_order(viewer: Client, customer: User, catalog: Provide
 
 
 def test_viewer_resolves_no_review(viewer: Client, order: Order) -> None:
-    Order.objects.filter(pk=order.pk).update(dispatch_state=DispatchState.NEEDS_REVIEW)
+    Order.objects.filter(pk=order.pk).update(
+        dispatch_state=DispatchState.NEEDS_REVIEW, review_reason="add_unknown"
+    )
 
     found = viewer.post(
-        reverse("admin:orders_order_found_upstream", args=[order.pk]), {"upstream_id": "77"}
+        reverse("admin:orders_order_resolve", args=[order.pk]),
+        {"resolution": "attach", "upstream_id": "77"},
     )
-    for action in ("cancel_and_refund", "resend"):
+    attached = viewer.post(reverse("admin:orders_order_bulk_attach"), {"lines": f"{order.pk}, 77"})
+    for action in ("cancel_and_refund", "send_again", "resume_polling"):
         _act(viewer, "admin:orders_order_changelist", action, order.pk)
 
-    assert found.status_code == 403
+    assert found.status_code == attached.status_code == 403
     order.refresh_from_db()
     assert (order.dispatch_state, order.status, order.refunded, order.upstream_id) == (
         DispatchState.NEEDS_REVIEW,

@@ -227,7 +227,7 @@ def test_rotate_secrets_moves_provider_keys_to_the_new_first_key(
 ) -> None:
     from cryptography.fernet import Fernet
 
-    from providers.secrets import _fernet
+    from core.secrets import _fernet
 
     new_key = Fernet.generate_key().decode()
     old_keys = list(settings.PANEL_ENCRYPTION_KEYS)  # type: ignore[attr-defined]

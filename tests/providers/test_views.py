@@ -69,7 +69,7 @@ def test_services_page_lists_on_sale_services_grouped_by_category(
     for absent in (hidden, gone, off_provider):
         assert absent.name not in html
     assert "Instagram Followers [Real]" in html
-    assert "2.5 USD" in html
+    assert "2.50 USD" in html
     assert '<span class="badge ok">Refill</span>' in html
     assert '<span class="badge">Drip-feed</span>' in html
     assert "<details><summary>Description</summary>" in html

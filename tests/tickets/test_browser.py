@@ -51,7 +51,7 @@ def _page(browser: Any, base: str, username: str, width: int) -> Any:
     page.goto(f"{base}{reverse('login')}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "pass12345")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("main button[type=submit]")  # the top bar's language switch has buttons too
     page.wait_for_load_state("load")
     return page
 

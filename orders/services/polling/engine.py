@@ -18,9 +18,11 @@ from django.db import connection, connections, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from accounts.services import Credit, balance_credit_many
+from accounts.services import balance_credit_many
 from core.bulk import bulk_insert_values, bulk_set, bulk_update_values
 from core.money import ZERO
+from orders.lifecycle import FINAL_BY_KIND, By, Kind, Reason, Seen, dispatch_move, poll_step
+from orders.lifecycle.events import Actor
 from orders.models import (
     DispatchState,
     Order,
@@ -29,7 +31,6 @@ from orders.models import (
     Refill,
 )
 from orders.notify import notify_finished
-from orders.services.events import Actor, event_for, event_link
 from providers.client import (
     ItemError,
     ProviderClient,
@@ -115,7 +116,8 @@ class _BatchFailure:
 
 
 _Ids = set[int]
-# What a row must still hold for a chunk's write to apply to it: what the poll read at the claim.
+# What a row must still hold for a chunk's write to apply to it: what the poll read at the claim
+# (and still being sent, not handed to a person meanwhile).
 _GUARDED = ("status", "refunded")
 
 
@@ -136,31 +138,29 @@ class _Changes:
             poll_miss_count=0,
         )
 
-    def write(
-        self, model: type[Model], claimed: list[dict], final_statuses: tuple[str, ...]
-    ) -> "_Ids":
+    def write(self, model: type[Model], claimed: list[dict], final: frozenset[str]) -> "_Ids":
         """Write the rows still as they were claimed (see _write_changes); their ids."""
         guarded = [name for name in _GUARDED if name in claimed[0]] if claimed else []
         guard = {
-            row["id"]: {name: row[name] for name in guarded}
+            row["id"]: {"dispatch_state": DispatchState.SENT, **{n: row[n] for n in guarded}}
             for row in claimed
-            if row["id"] in self.rows and row["status"] not in final_statuses
+            if row["id"] in self.rows and row["status"] not in final
         }
         return bulk_update_values(model, {pk: self.rows[pk] for pk in guard}, guard=guard)
 
 
 @dataclass(frozen=True)
 class PollSpec:
+    kind: Kind
     model: type[Order] | type[Refill] | type[ProductOrder]
     due: Q  # the same condition as the model's partial "due for poll" index, so the claim uses it
-    final_statuses: tuple[str, ...]
     fields: tuple[str, ...]
     fetch: Callable[[ProviderClient, Sequence[str]], dict[str, Any]]
-    compare: Callable[[dict, Any], dict[str, object]]  # row, upstream answer -> changed fields
-    finish: Callable[
-        [list[dict], dict[int, dict[str, object]], _Changes, datetime],
-        tuple[list[Credit], list[dict[str, object]]],
-    ]
+    observe: Callable[[Any], Seen]  # an upstream answer -> what it says
+
+    @property
+    def final_statuses(self) -> frozenset[str]:
+        return FINAL_BY_KIND[self.kind]
 
 
 def _without_waiting_for_disk() -> None:
@@ -219,10 +219,10 @@ def _apply(
     now = timezone.now()
     counts = PollCounts(polled=len(rows), calls=(len(rows) + BATCH_SIZE - 1) // BATCH_SIZE)
     timings = counts.timings
-    changed: dict[int, dict[str, object]] = {}
+    changed: dict[int, Seen] = {}
     # Rows that did not move get their next poll time in the same statement as the moved ones.
     changes = _Changes()
-    missing: list[tuple[dict, str]] = []
+    missing: list[tuple[dict, str, str]] = []
     failure: ProviderError | None = None
     for row in rows:
         answer = answers.get(row["upstream_id"])
@@ -230,12 +230,16 @@ def _apply(
             failure = answer.error if answer else failure
             counts.unreachable += 1
             changes.idle(row["id"], row["poll_idle_count"], now)
-        elif isinstance(answer, ItemError):
-            missing.append((row, answer.message))
-        elif (new_values := spec.compare(row, answer)).get("_unknown_status"):
-            missing.append((row, f"an unknown status {new_values['_unknown_status']!r}"))
-        elif new_values:
-            changed[row["id"]] = new_values
+            continue
+        if isinstance(answer, ItemError):
+            missing.append((row, Reason.MISSING_UPSTREAM, answer.message))
+            continue
+        seen = spec.observe(answer)
+        if seen.unknown_status is not None:
+            message = f"an unknown status {seen.unknown_status!r}"
+            missing.append((row, Reason.UNKNOWN_STATUS, message))
+        elif poll_step(spec.kind, row, seen, now).columns:
+            changed[row["id"]] = seen
         else:
             changes.idle(row["id"], min(row["poll_idle_count"] + 1, MAX_IDLE), now)
     timings.compare = time.perf_counter() - started
@@ -256,72 +260,82 @@ def _apply(
 def _write_changes(
     spec: PollSpec,
     rows: list[dict],
-    changed: dict[int, dict[str, object]],
-    changes: "_Changes",
+    changed: dict[int, Seen],
+    changes: _Changes,
     now: datetime,
     timings: PollTimings,
 ) -> tuple[int, int, Decimal]:
-    """Write a chunk's moves, refunds and events. A row finalised since the claim (by an admin,
-    a cancel, a late duplicate of this very answer) is left alone, which is what makes each
-    refund happen once: the update is guarded by the status and refund the row was claimed
-    with, and only the rows it wrote get their refunds and events."""
-    moving = [row for row in rows if row["id"] in changed]
-    for row in moving:
-        for name, value in changed[row["id"]].items():
-            if not name.startswith("_"):  # "_" marks context for `finish`, not a column
+    """Write a chunk's moves, refunds and events. A row finalised or handed to a person since
+    the claim (by an admin, a cancel, a late duplicate of this very answer) is left alone, which
+    is what makes each refund happen once: the update is guarded by what the row was claimed
+    with, and only the rows it wrote get their refunds, events and notifications."""
+    steps = {}
+    for row in rows:
+        if row["id"] in changed:
+            steps[row["id"]] = step = poll_step(spec.kind, row, changed[row["id"]], now)
+            for name, value in step.columns.items():
                 changes.set(row["id"], name, value)
-        changes.set(row["id"], "next_poll_at", now + poll_delay(0))
-    for name, value in (("poll_idle_count", 0), ("poll_miss_count", 0), ("updated_at", now)):
-        for row in moving:
-            changes.set(row["id"], name, value)
-    credits, events = spec.finish(moving, changed, changes, now)
+            for name, value in (
+                ("next_poll_at", now + poll_delay(0)),
+                ("poll_idle_count", 0),
+                ("poll_miss_count", 0),
+                ("updated_at", now),
+            ):
+                changes.set(row["id"], name, value)
     written = changes.write(spec.model, rows, spec.final_statuses)
-    moved = [row for row in moving if row["id"] in written]
+    moved = [row for row in rows if row["id"] in steps and row["id"] in written]
     notify_finished(spec.model, moved, changes.rows)
-    link = event_link(spec.model)
-    bulk_insert_values(
-        OrderEvent, [{**event, "created_at": now} for event in events if event[link] in written]
-    )
-    credits = [
-        credit for credit in credits if (credit.order_id or credit.product_order_id) in written
-    ]
+    credits = [credit for row in moved for credit in steps[row["id"]].credits]
+    events = [event for row in moved for event in steps[row["id"]].events]
+    bulk_insert_values(OrderEvent, [_event_values(event, now) for event in events])
     # Last before the commit: the users' rows stay locked for as short a time as possible, as
     # other lanes and pollers credit the same users.
     started = time.perf_counter()
     balance_credit_many(credits=credits)
     timings.refunds = time.perf_counter() - started
-    finalized = sum(
-        1 for row in moved if changes.rows[row["id"]].get("status") in spec.final_statuses
-    )
+    finalized = sum(steps[row["id"]].is_finished for row in moved)
     return len(moved), finalized, sum((credit.amount for credit in credits), ZERO)
 
 
-def _record_missing(spec: PollSpec, rows: list[tuple[dict, str]], now: datetime) -> int:
+_EVENT_FIELDS = (
+    "order_id",
+    "product_order_id",
+    "refill_id",
+    "field",
+    "old_value",
+    "new_value",
+    "message",
+    "actor",
+    "actor_user_id",
+)
+
+
+def _event_values(event: OrderEvent, now: datetime) -> dict[str, object]:
+    return {**{name: getattr(event, name) for name in _EVENT_FIELDS}, "created_at": now}
+
+
+def _record_missing(spec: PollSpec, rows: list[tuple[dict, str, str]], now: datetime) -> int:
     """Rows the provider answers with an error or a status nobody knows: polled again a few
-    times (a glitch passes), then handed to a person instead of being polled forever."""
-    for row, answer in rows:
+    times (a glitch passes), then handed to a person instead of being polled forever. The
+    same MISS_LIMIT for every kind: orders, refills and product orders."""
+    for row, reason, answer in rows:
         misses = row["poll_miss_count"] + 1
         if misses < MISS_LIMIT:
             spec.model.objects.filter(pk=row["id"]).update(
                 poll_miss_count=misses, next_poll_at=now + poll_delay(row["poll_idle_count"])
             )
             continue
-        message = f"The provider keeps answering {answer} for upstream id {row['upstream_id']}"
-        if spec.model.objects.filter(pk=row["id"], dispatch_state=DispatchState.SENT).update(
-            dispatch_state=DispatchState.NEEDS_REVIEW,
+        dispatch_move(
+            spec.kind,
+            row["id"],
+            from_state=DispatchState.SENT,
+            to_state=DispatchState.NEEDS_REVIEW,
+            actor=By(Actor.POLLER),
+            reason=reason,
+            message=f"The provider keeps answering {answer} for upstream id {row['upstream_id']}",
             poll_miss_count=misses,
-            dispatch_error=message[:500],
-            updated_at=now,
-        ):
-            event_for(
-                row["id"],
-                target_model=spec.model,
-                field="dispatch",
-                old=DispatchState.SENT,
-                new=DispatchState.NEEDS_REVIEW,
-                message=message,
-                actor=Actor.POLLER,
-            ).save()
+            dispatch_error=f"{answer} ({misses} polls)"[:500],
+        )
     return len(rows)
 
 

@@ -2,9 +2,11 @@
 the sandbox registered as a provider with its catalog imported, and a few orders of several
 types so a newcomer sees a living panel. Later runs only print the URLs and logins."""
 
+import secrets
 import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -13,6 +15,7 @@ from accounts.services import api_key_create, user_create_customer
 from core.errors import PanelError
 from orders.models import Source
 from orders.services import order_place, product_order_place
+from payments.models import GatewaySettings, Method
 from providers.client import ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
 from providers.models import Product, Provider, Service, ServiceType
@@ -73,7 +76,22 @@ class Command(BaseCommand):
             )
             self._seed_catalog(str(options["sandbox_url"]), str(options["sandbox_key"]))
             self._seed_orders()
+        if not GatewaySettings.objects.filter(method=Method.BANK).exists():
+            self._seed_bank_gateway()
         self._print_welcome(str(options["web_url"]), keys)
+
+    def _seed_bank_gateway(self) -> None:
+        """A demo bank account for the add-funds page, and a SePay key for simulate_transfer."""
+        demo = GatewaySettings(
+            method=Method.BANK,
+            rate=Decimal(25000) if settings.PANEL_CURRENCY != "VND" else Decimal(1),
+            bank_bin="970436",
+            bank_account="0011001800879",
+            bank_account_name="SMM PANEL DEMO",
+            transfer_prefix="NAP",
+        )
+        demo.secrets = {"sepay_api_key": secrets.token_urlsafe(24)}
+        demo.save()
 
     def _seed_users(self) -> dict[str, str]:
         with transaction.atomic():
@@ -161,5 +179,9 @@ class Command(BaseCommand):
             f"  API       {base}/api/v2",
         ]
         lines += [f"  API key of {name} (shown once): {key}" for name, key in keys.items()]
+        lines += [
+            f"  Add funds {base}/add-funds/   (bank transfer with VietQR, as {CUSTOMER[0]})",
+            f"  Pay it    .venv/bin/python manage.py simulate_transfer {CUSTOMER[0]} 100000 --url {base}",
+        ]
         lines += ["=" * 64, ""]
         self.stdout.write("\n".join(lines))

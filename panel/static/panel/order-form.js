@@ -21,15 +21,37 @@
   var estimate = document.getElementById("estimate");
   var estimateDetail = document.getElementById("estimate-detail");
   var estimateInline = document.getElementById("estimate-inline");
-  var currency = form.getAttribute("data-currency");
+  // Words and number format in the reader's language (orders.views._order_script_text).
+  var words = JSON.parse(document.getElementById("order-form-text").textContent);
+  var currency = words.currency;
   var optionsUrl = form.getAttribute("data-options-url");
   var MICRO = 1000000n;
 
   var usernameHelp = {
-    "Subscriptions": "The account whose new posts get the delivery.",
-    "Mentions User Followers": "The account whose followers are mentioned.",
-    "Comment Likes": "The author of the comment to like."
+    "Subscriptions": words.helpSubscriptions,
+    "Mentions User Followers": words.helpFollowers,
+    "Comment Likes": words.helpCommentLikes
   };
+
+  function say(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (match, name) { return String(values[name]); });
+  }
+
+  function grouped(digits) {
+    return digits.replace(/\B(?=(\d{3})+(?!\d))/g, words.group);
+  }
+
+  // A plain decimal ("1234.5") written as the language writes money: at least the currency's
+  // decimals, every significant one kept (as core.money.amount_text does).
+  function shown(plain) {
+    var parts = String(plain).split(".");
+    var fraction = (parts[1] || "").padEnd(Number(words.places), "0");
+    return grouped(parts[0]) + (fraction ? words.decimal + fraction : "");
+  }
+
+  function shownMoney(plain) {
+    return shown(plain) + " " + currency;
+  }
 
   function field(name) {
     return form.elements.namedItem(name);
@@ -71,7 +93,7 @@
 
   function money(units) {
     var fraction = (units % MICRO).toString().padStart(6, "0").replace(/0+$/, "");
-    return (units / MICRO).toString() + (fraction ? "." + fraction : "");
+    return shownMoney((units / MICRO).toString() + (fraction ? "." + fraction : ""));
   }
 
   function dripfeedAvailable(option, layout) {
@@ -96,8 +118,8 @@
     var quantityHelp = form.querySelector("[data-help-for=quantity]") || addHelp("quantity");
     if (quantityHelp && option && option.value) {
       var step = option.getAttribute("data-step");
-      quantityHelp.textContent = "Min " + option.getAttribute("data-min") + " · max " + option.getAttribute("data-max") +
-        (step && step !== "1" ? " · a multiple of " + step : "");
+      quantityHelp.textContent = say(words.minMax, { min: grouped(option.getAttribute("data-min")), max: grouped(option.getAttribute("data-max")) }) +
+        (step && step !== "1" ? " · " + say(words.multipleOf, { step: step }) : "");
     }
     renderInfo(option);
     updateEstimate();
@@ -122,11 +144,11 @@
 
   function renderInfo(option) {
     info.textContent = "";
-    var title = element("h3", "", "Service");
+    var title = element("h3", "", words.service);
     title.style.marginTop = "0";
     info.appendChild(title);
     if (!option || !option.value) {
-      info.appendChild(element("p", "muted", "Choose a service."));
+      info.appendChild(element("p", "muted", words.choose));
       return;
     }
     var name = element("div");
@@ -137,15 +159,15 @@
     var badges = element("div", "badges");
     var type = option.getAttribute("data-type");
     if (type !== "Default") badges.appendChild(element("span", "badge info", type));
-    if (option.getAttribute("data-refill")) badges.appendChild(element("span", "badge ok", "Refill"));
-    if (option.getAttribute("data-cancel")) badges.appendChild(element("span", "badge warn", "Cancel"));
-    if (option.getAttribute("data-dripfeed")) badges.appendChild(element("span", "badge", "Drip-feed"));
+    if (option.getAttribute("data-refill")) badges.appendChild(element("span", "badge ok", words.refill));
+    if (option.getAttribute("data-cancel")) badges.appendChild(element("span", "badge warn", words.cancel));
+    if (option.getAttribute("data-dripfeed")) badges.appendChild(element("span", "badge", words.dripfeed));
     info.appendChild(badges);
     var facts = element("dl", "facts");
     facts.style.marginTop = "8px";
-    var per = option.getAttribute("data-package") ? "per package" : "per 1000";
-    [["Rate", option.getAttribute("data-rate") + " " + currency + " " + per],
-     ["Min / max", option.getAttribute("data-min") + " / " + option.getAttribute("data-max")],
+    var per = option.getAttribute("data-package") ? words.perPackage : words.per1000;
+    [[words.rate, shownMoney(option.getAttribute("data-rate")) + " " + per],
+     [words.limits, grouped(option.getAttribute("data-min")) + " / " + grouped(option.getAttribute("data-max"))],
      [info.getAttribute("data-label-avg-time") || "Average time", option.getAttribute("data-avg-time")]].forEach(function (pair) {
       facts.appendChild(element("dt", "", pair[0]));
       facts.appendChild(element("dd", "", pair[1]));
@@ -156,21 +178,21 @@
   }
 
   function chargedUnits(option, layout) {
-    if (layout.package) return { units: 1n, text: "1 package", flat: true };
+    if (layout.package) return { units: 1n, text: words.onePackage, flat: true };
     if (layout.subscription) {
       var max = wholeNumber("max"), posts = wholeNumber("posts");
       if (max === null || posts === null) return null;
-      return { units: max * posts, text: max + " max × " + posts + " posts" };
+      return { units: max * posts, text: say(words.maxPosts, { max: grouped(max.toString()), posts: posts }) };
     }
     if (layout.counted) {
       var lines = BigInt(countLines(field(layout.counted).value));
-      return lines > 0n ? { units: lines, text: lines + " lines" } : null;
+      return lines > 0n ? { units: lines, text: say(words.lines, { n: grouped(lines.toString()) }) } : null;
     }
     var quantity = wholeNumber("quantity");
     if (quantity === null) return null;
     var runs = dripfeedAvailable(option, layout) && drip.checked ? wholeNumber("runs") : null;
-    if (runs !== null && runs > 1n) return { units: quantity * runs, text: quantity + " × " + runs + " runs" };
-    return { units: quantity, text: quantity.toString() };
+    if (runs !== null && runs > 1n) return { units: quantity * runs, text: say(words.runs, { quantity: grouped(quantity.toString()), runs: runs }) };
+    return { units: quantity, text: grouped(quantity.toString()) };
   }
 
   function updateEstimate() {
@@ -183,18 +205,18 @@
     if (!charged) {
       estimate.textContent = "—";
       estimateDetail.textContent = !layout ? ""
-        : layout.subscription ? "Fill in max and posts to see the charge."
-        : layout.counted ? "Write one entry per line to see the charge."
-        : "Fill in the quantity to see the charge.";
+        : layout.subscription ? words.needPosts
+        : layout.counted ? words.needLines
+        : words.needQuantity;
       return;
     }
     // rate × units / 1000, rounded half up at 6 places, as orders/pricing.py does.
     var total = charged.flat ? rate : (rate * charged.units + 500n) / 1000n;
-    estimate.textContent = money(total) + " " + currency;
-    estimateInline.textContent = "Estimated charge: " + estimate.textContent;
+    estimate.textContent = money(total);
+    estimateInline.textContent = say(words.estimated, { amount: estimate.textContent });
     estimateDetail.textContent = charged.flat
-      ? option.getAttribute("data-rate") + " " + currency + " per package"
-      : charged.text + " × " + option.getAttribute("data-rate") + " / 1000";
+      ? say(words.ratePerPackage, { rate: shownMoney(option.getAttribute("data-rate")) })
+      : charged.text + " × " + shown(option.getAttribute("data-rate")) + " / 1000";
   }
 
   function updateLineCounts() {
@@ -205,14 +227,14 @@
         area.insertAdjacentElement("afterend", counter);
       }
       var n = countLines(area.value);
-      counter.textContent = n === 1 ? "1 line" : n + " lines";
+      counter.textContent = n === 1 ? words.oneLine : say(words.lines, { n: grouped(String(n)) });
     });
   }
 
   function optionFor(service) {
     var option = document.createElement("option");
     option.value = service.id;
-    option.textContent = service.id + " · " + service.name + " · " + service.rate + " " + currency;
+    option.textContent = service.id + " · " + service.name + " · " + shownMoney(service.rate);
     var data = {
       type: service.type, rate: service.rate, min: service.min, max: service.max, step: service.step,
       dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? "1" : "", cancel: service.cancel ? "1" : "",
@@ -238,7 +260,7 @@
       .then(function (data) {
         select.textContent = "";
         data.services.forEach(function (service) { select.appendChild(optionFor(service)); });
-        if (!data.services.length) select.appendChild(element("option", "", "No services found"));
+        if (!data.services.length) select.appendChild(element("option", "", words.noServices));
         select.selectedIndex = 0;
         select.disabled = false;
         applyLayout();

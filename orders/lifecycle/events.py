@@ -1,11 +1,23 @@
 """The history of every order, product order and refill: one row per status or dispatch change."""
 
 from django.db.models import Model
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from orders.models import Order, OrderEvent, ProductOrder, Refill
 
 Actor = OrderEvent.Actor
+
+# Notes are stored in English (admins read them too); the ones customers see are marked for the
+# catalog where they are written, and the order page translates them (panel_format.event_note).
+REJECTED_NOTE_PREFIX = "Rejected by the provider: "
+NOTE_PLACED = gettext_noop("Placed")
+NOTE_REFILL_REQUESTED = gettext_noop("Refill requested")
+NOTE_CANCELED_BEFORE_SENT = gettext_noop("Canceled before it was sent")
+NOTE_CANCEL_REQUESTED = gettext_noop("Cancel requested from the provider")
+NOTE_CANCEL_HELD = gettext_noop(
+    "Cancel recorded: applied once the provider's answer to the add is known"
+)
 
 
 def event_for(

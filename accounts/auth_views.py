@@ -1,0 +1,140 @@
+"""Sign-up, email confirmation, the throttled two-step login and two-factor enrolment."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from accounts import signup, two_factor
+from accounts.forms import CodeForm, SignUpForm, ThrottledLoginForm
+from accounts.login_throttle import is_locked, record_failure
+from accounts.models import TwoFactorDevice, User
+from core.errors import PanelError
+from core.secrets import decrypt_secret
+
+PENDING_LOGIN = "accounts.pending_login"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class PanelLoginView(LoginView):
+    """The password step. A user with two-factor on is not logged in yet: the code step is."""
+
+    form_class = ThrottledLoginForm
+
+    def form_valid(self, form: ThrottledLoginForm) -> HttpResponse:
+        user = form.get_user()
+        if two_factor.has_two_factor(user):
+            self.request.session[PENDING_LOGIN] = {
+                "user_id": user.pk,
+                "backend": getattr(user, "backend", MODEL_BACKEND),
+                "next": self.get_success_url(),
+            }
+            return redirect("login_verify")
+        return super().form_valid(form)
+
+
+@never_cache
+def login_verify(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_LOGIN)
+    user = User.objects.filter(pk=(pending or {}).get("user_id"), is_active=True).first()
+    if user is None:
+        return redirect("login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if is_locked(request, user.username):
+            form.add_error(None, _("Too many failed attempts. Try again later."))
+        elif two_factor.two_factor_verify(user=user, code=form.cleaned_data["code"]):
+            del request.session[PENDING_LOGIN]
+            login(request, user, backend=pending["backend"])
+            target = pending.get("next") or settings.LOGIN_REDIRECT_URL
+            safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+            return HttpResponseRedirect(target if safe else reverse("dashboard"))
+        else:
+            record_failure(request, user.username)
+            form.add_error("code", _("That code is not valid."))
+    return render(request, "registration/login_verify.html", {"form": form})
+
+
+@never_cache
+def sign_up(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = signup.user_sign_up(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+        except PanelError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if user.is_active:
+                login(request, user, backend=MODEL_BACKEND)
+                messages.success(request, _("Welcome! Your account is ready."))
+                return redirect("dashboard")
+            uidb64, token = signup.confirmation_path_parts(user)
+            url = request.build_absolute_uri(reverse("signup_confirm", args=[uidb64, token]))
+            signup.send_confirmation(user=user, confirm_url=url)
+            return render(request, "registration/signup_done.html", {"email": user.email})
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    try:
+        user = signup.user_confirm_email(uidb64=uidb64, token=token)
+    except PanelError as exc:
+        return render(
+            request, "registration/signup_invalid.html", {"error": exc.message}, status=400
+        )
+    login(request, user, backend=MODEL_BACKEND)
+    messages.success(request, _("Your email is confirmed and your account is active."))
+    return redirect("dashboard")
+
+
+def _pending_secret(user: User) -> str:
+    device = TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=True).first()
+    return (
+        decrypt_secret(device.secret_encrypted)
+        if device
+        else two_factor.two_factor_begin(user=user)
+    )
+
+
+@never_cache
+@login_required
+def two_factor_settings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = CodeForm(request.POST or None)
+    is_on = two_factor.has_two_factor(user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if is_on:
+                two_factor.two_factor_disable(user=user, code=form.cleaned_data["code"])
+                messages.success(request, _("Two-factor authentication is off."))
+                return redirect("two_factor")
+            codes = two_factor.two_factor_confirm(user=user, code=form.cleaned_data["code"])
+            return render(
+                request, "accounts/two_factor.html", {"recovery_codes": codes, "is_on": True}
+            )
+        except PanelError as exc:
+            form.add_error("code", exc.message)
+    context: dict = {
+        "form": form,
+        "is_on": is_on,
+        "required": user.is_staff and settings.PANEL_STAFF_2FA,
+    }
+    if not is_on:
+        secret = _pending_secret(user)
+        context.update(
+            secret=secret, qr_svg=two_factor.provisioning_qr_svg(user=user, secret=secret)
+        )
+    return render(request, "accounts/two_factor.html", context)

@@ -1,0 +1,112 @@
+"""The one refund rule. Polling, cancels, rejections and an admin's resolutions all ask it.
+
+Full on Canceled, nothing on Completed; on Partial the undelivered share, measured by the
+provider's remains against the units those remains count (the refund *base*), else by the
+share of the expected cost the provider did not charge. When neither figure exists the answer
+is None: nothing tells what was delivered, and a person decides (Reason.PARTIAL_NO_FIGURES).
+
+The base (docs/lifecycle.md, "Refund base"): for per-1000 types, `total_quantity` (quantity ×
+runs for drip-feed). Package types are charged a flat rate for one package and `total_quantity`
+is 1, so a remains of 3 says nothing about how much of the package is missing: measured against
+1 it would refund the whole charge. A Custom Comments Package counts its comment lines (what
+the provider delivers); a plain Package has no known size, so only the provider's charge
+measures it. Product orders count their `quantity`.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from accounts.models import BalanceTransaction
+from accounts.services import Credit
+from core.money import ZERO
+from orders import pricing
+from orders.lifecycle.table import CANCELED, PARTIAL
+from providers.models import PACKAGE_TYPES, ServiceType
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a row's refund is measured with (built by `figures_of_*`)."""
+
+    charge: Decimal
+    refunded: Decimal
+    base: int | None  # units the provider's remains count against; None: remains can't measure
+    upstream_expected: Decimal  # the provider's price for all of it, provider currency
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the provider (or an admin) says about delivery at the end."""
+
+    remains: int | None = None
+    upstream_charge: Decimal | None = None  # provider currency
+
+
+def refund_due(*, status: str, figures: Figures, delivery: Delivery) -> Decimal | None:
+    """The refund still owed for finishing with `status`; None for a Partial nothing measures."""
+    open_amount = figures.charge - figures.refunded
+    if status == CANCELED:
+        return open_amount
+    if status != PARTIAL:
+        return ZERO
+    if delivery.remains is not None and figures.base:
+        refund = pricing.partial_refund(
+            charge=figures.charge, remains=delivery.remains, total_quantity=figures.base
+        )
+    elif delivery.upstream_charge is not None and figures.upstream_expected > ZERO:
+        refund = pricing.undelivered_share_refund(
+            charge=figures.charge,
+            upstream_charge=delivery.upstream_charge,
+            upstream_expected=figures.upstream_expected,
+        )
+    else:
+        return None
+    return min(max(refund - figures.refunded, ZERO), open_amount)
+
+
+def order_refund_base(*, service_type: str, total_quantity: int, details: dict) -> int | None:
+    if service_type == ServiceType.CUSTOM_COMMENTS_PACKAGE:
+        return len([line for line in str(details.get("comments", "")).split("\n") if line])
+    if service_type in PACKAGE_TYPES:
+        return None
+    return total_quantity
+
+
+def figures_of_order(values: dict) -> Figures:
+    """From an order's values: charge, refunded, upstream_rate, total_quantity, details and
+    service__type (a `.values()` row or `order_values(order)`)."""
+    is_package = values["service__type"] in PACKAGE_TYPES
+    units = values["total_quantity"]
+    return Figures(
+        charge=values["charge"],
+        refunded=values["refunded"],
+        base=order_refund_base(
+            service_type=values["service__type"],
+            total_quantity=units,
+            details=values.get("details") or {},
+        ),
+        upstream_expected=values["upstream_rate"]
+        if is_package
+        else values["upstream_rate"] * units / pricing.THOUSAND,
+    )
+
+
+def figures_of_product_order(values: dict) -> Figures:
+    return Figures(
+        charge=values["charge"],
+        refunded=values["refunded"],
+        base=values["quantity"],
+        upstream_expected=values["upstream_rate"] * values["quantity"],
+    )
+
+
+def refund_credit(*, kind: str, row_id: int, user_id: int, amount: Decimal, status: str) -> Credit:
+    """The ledger credit of a refund (kind: "order" or "product_order")."""
+    label = kind.replace("_", " ")
+    return Credit(
+        user_id=user_id,
+        amount=amount,
+        kind=BalanceTransaction.Kind.REFUND,
+        memo=f"Refund for {label} {row_id} ({status.lower()})",
+        **{f"{kind}_id": row_id},
+    )

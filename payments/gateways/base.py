@@ -1,0 +1,97 @@
+"""The interface every gateway module implements, and the helpers they share."""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from core.money import parse_money
+from payments.config import GatewayConfig
+from payments.models import Deposit
+from payments.services import DepositOutcome
+
+
+class WebhookRejected(Exception):
+    """A webhook the panel refuses: the caller gets `status` and the short `reason`, nothing is
+    recorded. The reason never contains a secret."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        self.reason = reason
+        self.status = status
+        super().__init__(reason)
+
+
+class StartFailed(Exception):
+    """The gateway did not create a session or invoice; nothing was charged."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    body: bytes
+    headers: Mapping[str, str]
+
+
+class PaymentGateway:
+    gateway: str  # the Deposit.gateway value and the webhook URL segment
+    method: str  # the settings row (Method) it reads
+    success_body: Mapping[str, object] = {"success": True}
+
+    def start(
+        self, *, deposit: Deposit, config: GatewayConfig, return_url: str, callback_url: str
+    ) -> str:
+        """Create the payment at the gateway; returns the URL to send the customer to."""
+        raise NotImplementedError(f"{self.gateway} payments are not started from the panel")
+
+    def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
+        """The authenticated webhook body; raises WebhookRejected."""
+        raise NotImplementedError
+
+    def apply(self, *, data: dict, config: GatewayConfig) -> DepositOutcome | None:
+        """Record what the webhook reports; None when it reports nothing to record."""
+        raise NotImplementedError
+
+
+def json_object(body: bytes) -> dict:
+    """The body as a JSON object with exact decimals; raises WebhookRejected otherwise."""
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRejected("malformed body") from exc
+    if not isinstance(data, dict):
+        raise WebhookRejected("malformed body")
+    return data
+
+
+def positive_amount(value: object) -> Decimal:
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+        raise WebhookRejected("bad amount")
+    try:
+        amount = parse_money(value)
+    except ValueError as exc:
+        raise WebhookRejected("bad amount") from exc
+    if amount <= 0 or amount > Decimal(10) ** 13:
+        raise WebhookRejected("bad amount")
+    return amount
+
+
+def external_id(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+        raise WebhookRejected("missing transaction id")
+    text = str(value).strip()
+    if len(text) > 128:
+        raise WebhookRejected("bad transaction id")
+    return text
+
+
+def text_field(data: Mapping[str, object], name: str) -> str:
+    value = data.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise WebhookRejected(f"bad {name}")
+    return str(value)
+
+
+def stored_payload(data: dict) -> dict:
+    """The payload as stored on the deposit: exact decimals written as text."""
+    return json.loads(json.dumps(data, default=str))

@@ -1,0 +1,142 @@
+"""Cryptomus (Heleket has the same API): an invoice per deposit (`order_id` = the deposit's
+reference); the webhook's `sign` is md5(base64(the JSON body without `sign`, as PHP's
+json_encode writes it with JSON_UNESCAPED_UNICODE: unescaped unicode, escaped slashes) + the
+payment key). `paid` and `paid_over` credit once, `wrong_amount` goes to review; the invoice
+`uuid` is the deposit's external id.
+
+This module is the panel's only HTTP client for Cryptomus, as providers.client is for upstream
+providers: one call, a short timeout, and a failure is "no invoice", never a charge."""
+
+import base64
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+
+import httpx
+
+from core.money import money_str
+from payments.config import GatewayConfig
+from payments.gateways.base import (
+    PaymentGateway,
+    StartFailed,
+    Webhook,
+    WebhookRejected,
+    external_id,
+    positive_amount,
+    stored_payload,
+    text_field,
+)
+from payments.models import Deposit, Gateway, Method
+from payments.services import (
+    DepositOutcome,
+    deposit_attach_external,
+    deposit_close_unpaid,
+    deposit_confirm_paid,
+    deposit_mark_review,
+)
+
+PAID_STATUSES = ("paid", "paid_over")
+# Final without payment: the pending deposit is closed.
+CLOSED_STATUSES = ("cancel", "fail", "system_fail")
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def php_json(data: object) -> str:
+    """json_encode($data, JSON_UNESCAPED_UNICODE): compact, unicode kept, "/" escaped."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/")
+
+
+def sign(text: str, key: str) -> str:
+    return hashlib.md5(  # noqa: S324 - the gateway's scheme, not our choice
+        base64.b64encode(text.encode("utf-8")) + key.encode("utf-8")
+    ).hexdigest()
+
+
+def invoice_body(*, deposit: Deposit, return_url: str, callback_url: str) -> dict[str, str]:
+    return {
+        "amount": money_str(deposit.amount),
+        "currency": deposit.currency,
+        "order_id": str(deposit.reference),
+        "url_return": return_url,
+        "url_success": return_url,
+        "url_callback": callback_url,
+    }
+
+
+class CryptomusGateway(PaymentGateway):
+    gateway = Gateway.CRYPTOMUS
+    method = Method.CRYPTOMUS
+
+    def start(
+        self, *, deposit: Deposit, config: GatewayConfig, return_url: str, callback_url: str
+    ) -> str:
+        text = php_json(
+            invoice_body(deposit=deposit, return_url=return_url, callback_url=callback_url)
+        )
+        headers = {
+            "merchant": config.secret("merchant_id"),
+            "sign": sign(text, config.secret("payment_key")),
+            "Content-Type": "application/json",
+        }
+        try:
+            response = httpx.post(
+                f"{config.api_base.rstrip('/')}/v1/payment",
+                content=text.encode("utf-8"),
+                headers=headers,
+                timeout=TIMEOUT,
+                follow_redirects=False,
+            )
+            result = response.json().get("result") or {}
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            raise StartFailed(f"Cryptomus: {type(exc).__name__}") from exc
+        if response.status_code != 200 or not result.get("uuid") or not result.get("url"):
+            raise StartFailed(f"Cryptomus answered {response.status_code}")
+        deposit_attach_external(deposit_id=deposit.pk, external_id=str(result["uuid"]))
+        return str(result["url"])
+
+    def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
+        key = config.secret("payment_key")
+        if not key or not config.is_offered:
+            raise WebhookRejected("gateway not configured", status=404)
+        try:
+            data = json.loads(webhook.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WebhookRejected("malformed body") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("sign"), str):
+            raise WebhookRejected("malformed body")
+        given = data.pop("sign")
+        if not hmac.compare_digest(sign(php_json(data), key), given.lower()):
+            raise WebhookRejected("bad signature", status=401)
+        return data
+
+    def apply(self, *, data: dict, config: GatewayConfig) -> DepositOutcome | None:
+        status = text_field(data, "status")
+        invoice, reference = external_id(data.get("uuid")), text_field(data, "order_id")
+        if status == "wrong_amount":
+            return deposit_mark_review(
+                gateway=self.gateway,
+                external_id=invoice,
+                reference=reference,
+                reason="Cryptomus: wrong amount paid",
+                payload=stored_payload(data),
+            )
+        if status in CLOSED_STATUSES:
+            deposit_close_unpaid(
+                gateway=self.gateway, external_id=invoice, reason=f"Cryptomus: {status}"
+            )
+            return None
+        if status not in PAID_STATUSES:
+            return None  # check, confirm_check, refund_*: nothing to credit
+        currency = text_field(data, "currency").upper()
+        if currency != config.currency:
+            raise WebhookRejected("unknown currency")
+        amount: Decimal = positive_amount(data.get("amount"))
+        return deposit_confirm_paid(
+            gateway=self.gateway,
+            external_id=invoice,
+            reference=reference,
+            amount=amount,
+            currency=currency,
+            payload=stored_payload(data),
+        )

@@ -1,0 +1,56 @@
+"""SePay: a JSON POST per bank transaction, `Authorization: Apikey <key>`; only `transferType`
+"in" to the configured account counts; `id` is the transaction's unique id; the answer it
+expects is `{"success": true}` with a 2xx."""
+
+import hmac
+
+from payments.config import GatewayConfig
+from payments.gateways import bank
+from payments.gateways.base import (
+    PaymentGateway,
+    Webhook,
+    WebhookRejected,
+    external_id,
+    json_object,
+    positive_amount,
+    stored_payload,
+    text_field,
+)
+from payments.models import Gateway, Method
+from payments.services import DepositOutcome
+from payments.services.transfers import Transfer
+
+
+class SePayGateway(PaymentGateway):
+    gateway = Gateway.SEPAY
+    method = Method.BANK
+
+    def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
+        key = config.secret("sepay_api_key")
+        if not key or not config.is_offered:
+            raise WebhookRejected("gateway not configured", status=404)
+        scheme, _, given = webhook.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "apikey" or not hmac.compare_digest(
+            given.strip().encode(), key.encode()
+        ):
+            raise WebhookRejected("bad api key", status=401)
+        return json_object(webhook.body)
+
+    def apply(self, *, data: dict, config: GatewayConfig) -> DepositOutcome | None:
+        transfer_id = external_id(data.get("id"))
+        if text_field(data, "transferType").lower() != "in":
+            return None  # money going out is not a deposit; SePay only needs the 2xx
+        amount = positive_amount(data.get("transferAmount"))
+        content = " ".join(
+            part for part in (text_field(data, "code"), text_field(data, "content")) if part
+        )
+        transfer = Transfer(
+            gateway=self.gateway,
+            external_id=transfer_id,
+            amount=amount,
+            content=content,
+            payload=stored_payload(data),
+        )
+        return bank.receive(
+            transfer=transfer, account=text_field(data, "accountNumber"), config=config
+        )

@@ -1,0 +1,137 @@
+"""Stripe Checkout through the official library: one Checkout Session per deposit
+(`client_reference_id` = the deposit's reference), fulfilled on `checkout.session.completed`
+with `payment_status` "paid" and on `checkout.session.async_payment_succeeded`; the signature
+is checked by the library's webhook helper; the session id is the deposit's external id."""
+
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+from django.utils.translation import gettext
+
+from payments.config import GatewayConfig
+from payments.gateways.base import (
+    PaymentGateway,
+    StartFailed,
+    Webhook,
+    WebhookRejected,
+    json_object,
+    stored_payload,
+)
+from payments.models import Deposit, Gateway, Method
+from payments.services import (
+    DepositOutcome,
+    deposit_attach_external,
+    deposit_close_unpaid,
+    deposit_confirm_paid,
+)
+
+# Stripe counts these currencies in whole units, every other one in hundredths.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+FULFIL_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+# The session can no longer be paid: its pending deposit is closed.
+CLOSE_EVENTS = ("checkout.session.expired", "checkout.session.async_payment_failed")
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    exponent = 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
+    scaled = amount.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise StartFailed(f"{amount} {currency} has more decimals than Stripe accepts")
+    return int(scaled)
+
+
+def from_minor_units(value: int, currency: str) -> Decimal:
+    exponent = 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
+    return Decimal(value).scaleb(-exponent)
+
+
+def session_params(*, deposit: Deposit, return_url: str) -> dict:
+    return {
+        "mode": "payment",
+        "client_reference_id": str(deposit.reference),
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": deposit.currency.lower(),
+                    "unit_amount": minor_units(deposit.amount, deposit.currency),
+                    "product_data": {"name": gettext("Balance top-up")},
+                },
+            }
+        ],
+        "metadata": {"deposit_id": str(deposit.pk)},
+        "success_url": return_url,
+        "cancel_url": return_url,
+    }
+
+
+class StripeGateway(PaymentGateway):
+    gateway = Gateway.STRIPE
+    method = Method.STRIPE
+    success_body = {"received": True}
+
+    def client(self, config: GatewayConfig) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            config.secret("secret_key"),
+            base_addresses={"api": config.api_base},
+            max_network_retries=0,
+        )
+
+    def start(
+        self, *, deposit: Deposit, config: GatewayConfig, return_url: str, callback_url: str
+    ) -> str:
+        try:
+            session = self.client(config).v1.checkout.sessions.create(
+                params=session_params(deposit=deposit, return_url=return_url)  # type: ignore[arg-type]
+            )
+        except stripe.StripeError as exc:
+            raise StartFailed(f"Stripe: {type(exc).__name__}") from exc
+        deposit_attach_external(deposit_id=deposit.pk, external_id=session.id)
+        return str(session.url)
+
+    def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
+        secret = config.secret("webhook_secret")
+        if not secret or not config.is_offered:
+            raise WebhookRejected("gateway not configured", status=404)
+        try:
+            stripe.WebhookSignature.verify_header(
+                webhook.body.decode("utf-8"),
+                webhook.headers.get("Stripe-Signature", ""),
+                secret,
+                settings.PANEL_WEBHOOK_TOLERANCE_SECONDS,
+            )
+        except stripe.SignatureVerificationError as exc:
+            raise WebhookRejected("bad signature", status=400) from exc
+        except UnicodeDecodeError as exc:
+            raise WebhookRejected("malformed body") from exc
+        return json_object(webhook.body)
+
+    def apply(self, *, data: dict, config: GatewayConfig) -> DepositOutcome | None:
+        if data.get("type") not in (*FULFIL_EVENTS, *CLOSE_EVENTS):
+            return None
+        session = (data.get("data") or {}).get("object")
+        if not isinstance(session, dict) or not isinstance(session.get("id"), str):
+            raise WebhookRejected("malformed body")
+        if data["type"] in CLOSE_EVENTS:
+            deposit_close_unpaid(
+                gateway=self.gateway, external_id=session["id"], reason=f"Stripe: {data['type']}"
+            )
+            return None
+        if session.get("payment_status") != "paid":
+            return None  # a delayed method: async_payment_succeeded follows
+        currency, total = session.get("currency"), session.get("amount_total")
+        if not isinstance(currency, str) or currency.upper() != config.currency:
+            raise WebhookRejected("unknown currency")
+        if isinstance(total, bool) or not isinstance(total, int) or total <= 0:
+            raise WebhookRejected("bad amount")
+        return deposit_confirm_paid(
+            gateway=self.gateway,
+            external_id=session["id"],
+            reference=str(session.get("client_reference_id") or ""),
+            amount=from_minor_units(total, currency),
+            currency=currency,
+            payload=stored_payload(data),
+        )

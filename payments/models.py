@@ -1,0 +1,204 @@
+"""Deposits (one row per payment attempt or received transfer), gateway settings, bonus rules."""
+
+import json
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from core.money import ZERO, money_field
+from core.secrets import decrypt_secret, encrypt_secret
+
+RATE_DIGITS = 20
+RATE_PLACES = 6
+
+
+class Gateway(models.TextChoices):
+    """Where a deposit came from. Bank transfers are reported by SePay or Casso."""
+
+    SEPAY = "sepay", _("Bank transfer (SePay)")
+    CASSO = "casso", _("Bank transfer (Casso)")
+    STRIPE = "stripe", _("Card (Stripe)")
+    CRYPTOMUS = "cryptomus", _("Crypto (Cryptomus)")
+    MANUAL = "manual", _("Manual (admin)")
+
+
+class Method(models.TextChoices):
+    """What a customer chooses on the add-funds page; each has one settings row."""
+
+    BANK = "bank", _("Bank transfer (VietQR)")
+    STRIPE = "stripe", _("Card (Stripe)")
+    CRYPTOMUS = "cryptomus", _("Crypto (Cryptomus)")
+
+
+class GatewaySettings(models.Model):
+    """An admin's settings for one method. Empty bank fields fall back to the PANEL_BANK_*
+    environment variables; credentials are encrypted at rest and never shown again."""
+
+    method = models.CharField(max_length=16, choices=Method.choices, unique=True)
+    is_enabled = models.BooleanField(default=True)
+    currency = models.CharField(
+        max_length=3, blank=True, help_text=_("Currency the gateway charges in (VND for banks).")
+    )
+    rate = models.DecimalField(
+        max_digits=RATE_DIGITS,
+        decimal_places=RATE_PLACES,
+        null=True,
+        blank=True,
+        help_text=_("Units of the gateway currency per one unit of the panel currency."),
+    )
+    min_amount = money_field(
+        null=True, blank=True, help_text=_("Smallest deposit, in the gateway currency.")
+    )
+    max_amount = money_field(
+        null=True, blank=True, help_text=_("Largest deposit, in the gateway currency.")
+    )
+    bank_bin = models.CharField(max_length=6, blank=True, help_text=_("NAPAS BIN, 6 digits."))
+    bank_account = models.CharField(max_length=19, blank=True)
+    bank_account_name = models.CharField(max_length=64, blank=True)
+    transfer_prefix = models.CharField(
+        max_length=8, blank=True, help_text=_("Memo prefix, uppercase letters (e.g. NAP).")
+    )
+    secrets_encrypted = models.TextField(blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("gateway settings")
+        verbose_name_plural = _("gateway settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__isnull=True) | Q(rate__gt=0), name="gateway_rate_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_amount__isnull=True)
+                | Q(max_amount__isnull=True)
+                | Q(min_amount__lte=F("max_amount")),
+                name="gateway_min_not_above_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_method_display())
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        return json.loads(decrypt_secret(self.secrets_encrypted)) if self.secrets_encrypted else {}
+
+    @secrets.setter
+    def secrets(self, values: dict[str, str]) -> None:
+        self.secrets_encrypted = encrypt_secret(json.dumps(values)) if values else ""
+
+
+class BonusRule(models.Model):
+    """A percent added to deposits of at least `min_amount` (panel currency); the rule with the
+    highest threshold that a deposit reaches applies, per gateway or for every gateway."""
+
+    gateway = models.CharField(
+        max_length=16,
+        choices=Gateway.choices,
+        blank=True,
+        help_text=_("Empty: every gateway except manual deposits."),
+    )
+    min_amount = money_field(help_text=_("In the panel currency."))
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+    is_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["gateway", "-min_amount"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gt=0) & Q(percent__lte=100), name="bonus_percent_range"
+            ),
+            models.CheckConstraint(condition=Q(min_amount__gte=0), name="bonus_min_not_negative"),
+            models.UniqueConstraint(fields=["gateway", "min_amount"], name="bonus_once_per_tier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.percent}% from {self.min_amount} ({self.gateway or 'all'})"
+
+
+class Deposit(models.Model):
+    """One payment attempt or received transfer. Unique per (gateway, external id): a replayed
+    webhook finds the row instead of paying twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CREDITED = "credited", _("Credited")
+        UNMATCHED = "unmatched", _("Unmatched")
+        REVIEW = "review", _("Needs review")
+        REJECTED = "rejected", _("Rejected")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deposits",
+    )
+    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    # Ours: what the gateway echoes back (Stripe's client_reference_id, Cryptomus' order_id).
+    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Theirs: the transfer id, the Checkout Session or the invoice uuid. Empty until known.
+    external_id = models.CharField(max_length=128, blank=True)
+    amount = money_field(help_text=_("As the gateway reported it, in its currency."))
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(
+        max_digits=RATE_DIGITS,
+        decimal_places=RATE_PLACES,
+        help_text=_("Gateway currency per one panel currency unit, frozen when it arrived."),
+    )
+    credited_amount = money_field(default=ZERO)
+    bonus_amount = money_field(default=ZERO)
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    memo = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    credited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="deposit_user_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "external_id"],
+                condition=~Q(external_id=""),
+                name="deposit_once_per_gateway_event",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_positive"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="deposit_rate_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="credited")
+                | (Q(user__isnull=False) & Q(credited_amount__gt=0) & Q(credited_at__isnull=False)),
+                name="deposit_credited_has_user_and_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(bonus_amount__gte=0), name="deposit_bonus_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_gateway_display()} {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (self.Status.CREDITED, self.Status.REJECTED)
+
+
+class UnmatchedDeposit(Deposit):
+    """The admin's queue: transfers that matched nobody and deposits that need a decision."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("unmatched or review deposit")
+        verbose_name_plural = _("unmatched and review queue")

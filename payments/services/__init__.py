@@ -1,0 +1,32 @@
+"""Every write to deposits: receiving transfers, starting and confirming payments, crediting
+(exactly once, with the bonus), the admin's assign/reject and manual deposits."""
+
+from payments.services.crediting import (
+    DepositOutcome,
+    deposit_assign,
+    deposit_create_manual,
+    deposit_reject,
+)
+from payments.services.started import (
+    deposit_abandon,
+    deposit_attach_external,
+    deposit_close_unpaid,
+    deposit_confirm_paid,
+    deposit_mark_review,
+    deposit_start,
+)
+from payments.services.transfers import deposit_receive_transfer
+
+__all__ = [
+    "DepositOutcome",
+    "deposit_abandon",
+    "deposit_assign",
+    "deposit_attach_external",
+    "deposit_close_unpaid",
+    "deposit_confirm_paid",
+    "deposit_create_manual",
+    "deposit_mark_review",
+    "deposit_receive_transfer",
+    "deposit_reject",
+    "deposit_start",
+]

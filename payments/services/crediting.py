@@ -1,0 +1,138 @@
+"""Crediting a deposit: the ledger line, the bonus line and the deposit's new state in one
+transaction, under a lock on the deposit row. The ledger's unique (deposit, kind) is the
+last guard: a second credit of one deposit cannot commit."""
+
+import uuid
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import BalanceTransaction, User
+from accounts.services import balance_credit
+from core.errors import InvalidRequest, InvalidTransition
+from core.money import ZERO, quantize_money
+from payments.models import BonusRule, Deposit, Gateway
+
+Status = Deposit.Status
+Kind = BalanceTransaction.Kind
+
+
+@dataclass(frozen=True)
+class DepositOutcome:
+    deposit: Deposit
+    is_new: bool  # False when a replay found the row another delivery made
+
+
+def credited_amount_for(*, amount: Decimal, rate: Decimal) -> Decimal:
+    # Rounded down: the panel never credits more than it received.
+    return quantize_money(amount / rate, rounding=ROUND_DOWN)
+
+
+def bonus_for(*, gateway: str, credited: Decimal) -> Decimal:
+    """The bonus of the highest tier the credited amount reaches (a gateway's own rule wins a
+    tie with an every-gateway rule); manual deposits get only rules written for them."""
+    scope = Q(gateway=gateway)
+    if gateway != Gateway.MANUAL:
+        scope |= Q(gateway="")
+    rule = (
+        BonusRule.objects.filter(scope, is_enabled=True, min_amount__lte=credited)
+        .order_by("-min_amount", "-gateway")
+        .first()
+    )
+    if rule is None:
+        return ZERO
+    return quantize_money(credited * rule.percent / 100, rounding=ROUND_DOWN)
+
+
+def credit_locked(*, deposit: Deposit, user_id: int, created_by: User | None) -> Deposit:
+    """Credit a deposit whose row the caller holds locked (select_for_update) in a transaction."""
+    credited = credited_amount_for(amount=deposit.amount, rate=deposit.rate)
+    if credited <= ZERO:
+        raise InvalidRequest("The amount is too small to credit")
+    label = f"{deposit.get_gateway_display()} #{deposit.pk}"
+    balance_credit(
+        user_id=user_id,
+        amount=credited,
+        kind=Kind.DEPOSIT,
+        memo=f"Deposit: {label}",
+        deposit_id=deposit.pk,
+        created_by=created_by,
+    )
+    bonus = bonus_for(gateway=deposit.gateway, credited=credited)
+    if bonus > ZERO:
+        balance_credit(
+            user_id=user_id,
+            amount=bonus,
+            kind=Kind.BONUS,
+            memo=f"Bonus on {label}",
+            deposit_id=deposit.pk,
+        )
+    changed = Deposit.objects.filter(pk=deposit.pk, status=deposit.status).update(
+        status=Status.CREDITED,
+        user_id=user_id,
+        credited_amount=credited,
+        bonus_amount=bonus,
+        credited_at=timezone.now(),
+        created_by=created_by or deposit.created_by,
+        updated_at=timezone.now(),
+    )
+    if changed != 1:  # the row is locked, so only a caller bug gets here
+        raise InvalidTransition()
+    deposit.refresh_from_db()
+    return deposit
+
+
+def _locked(deposit_id: int) -> Deposit:
+    return Deposit.objects.select_for_update().get(pk=deposit_id)
+
+
+def deposit_assign(*, deposit_id: int, user_id: int, admin: User) -> Deposit:
+    """Credit an unmatched or review deposit to `user_id`, with the admin's name on the ledger.
+    Raises InvalidTransition when someone already credited or rejected it."""
+    if not User.objects.filter(pk=user_id).exists():
+        raise InvalidRequest("No such user")
+    with transaction.atomic():
+        deposit = _locked(deposit_id)
+        if deposit.status not in (Status.UNMATCHED, Status.REVIEW):
+            raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
+        return credit_locked(deposit=deposit, user_id=user_id, created_by=admin)
+
+
+def deposit_reject(*, deposit_id: int, admin: User, reason: str) -> Deposit:
+    """Close a deposit without crediting it (a refund outside the panel, a test transfer)."""
+    if not reason.strip():
+        raise InvalidRequest("A reason is required")
+    with transaction.atomic():
+        deposit = _locked(deposit_id)
+        if deposit.is_final:
+            raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
+        Deposit.objects.filter(pk=deposit.pk).update(
+            status=Status.REJECTED,
+            reason=f"{reason.strip()} ({admin.username})"[:255],
+            updated_at=timezone.now(),
+        )
+        deposit.refresh_from_db()
+        return deposit
+
+
+def deposit_create_manual(*, user_id: int, amount: Decimal, memo: str, admin: User) -> Deposit:
+    """The admin's "Add funds": a credited deposit of gateway manual, in the panel currency."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= ZERO:
+        raise InvalidRequest("Amount must be a positive number")
+    with transaction.atomic():
+        deposit = Deposit.objects.create(
+            gateway=Gateway.MANUAL,
+            external_id=uuid.uuid4().hex,
+            user_id=user_id,
+            amount=amount,
+            currency=settings.PANEL_CURRENCY,
+            rate=Decimal(1),
+            status=Status.PENDING,
+            memo=memo[:255],
+            created_by=admin,
+        )
+        return credit_locked(deposit=_locked(deposit.pk), user_id=user_id, created_by=admin)

@@ -1,0 +1,126 @@
+"""Payments the customer starts (Stripe Checkout, Cryptomus invoices): a pending deposit first,
+the gateway's id attached once its session or invoice exists, credited when its webhook says
+paid. The deposit row lock makes a replayed or concurrent webhook a no-op."""
+
+import logging
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.errors import InvalidRequest
+from core.money import money_str
+from payments.config import GatewayConfig
+from payments.models import Deposit
+from payments.services.crediting import DepositOutcome, credit_locked, credited_amount_for
+
+logger = logging.getLogger(__name__)
+Status = Deposit.Status
+
+
+def deposit_start(*, user: User, gateway: str, config: GatewayConfig, amount: Decimal) -> Deposit:
+    """A pending deposit of `amount` in the gateway's currency, inside its limits."""
+    if not config.is_offered or config.rate is None:
+        raise InvalidRequest(_("This payment method is not available"))
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidRequest(_("The amount must be positive"))
+    if config.min_amount is not None and amount < config.min_amount:
+        raise InvalidRequest(
+            _("The minimum is %(amount)s %(currency)s")
+            % {"amount": money_str(config.min_amount), "currency": config.currency}
+        )
+    if config.max_amount is not None and amount > config.max_amount:
+        raise InvalidRequest(
+            _("The maximum is %(amount)s %(currency)s")
+            % {"amount": money_str(config.max_amount), "currency": config.currency}
+        )
+    if credited_amount_for(amount=amount, rate=config.rate) <= 0:
+        raise InvalidRequest(_("The amount is too small"))
+    return Deposit.objects.create(
+        user=user,
+        gateway=gateway,
+        amount=amount,
+        currency=config.currency,
+        rate=config.rate,
+        status=Status.PENDING,
+    )
+
+
+def deposit_attach_external(*, deposit_id: int, external_id: str) -> None:
+    Deposit.objects.filter(pk=deposit_id, external_id="").update(external_id=external_id)
+
+
+def _find_locked(*, gateway: str, external_id: str, reference: str) -> Deposit | None:
+    match = Q(external_id=external_id) if external_id else Q(pk__in=[])
+    try:
+        match |= Q(reference=uuid.UUID(reference))
+    except ValueError:
+        pass  # not one of ours: the external id alone decides
+    return Deposit.objects.select_for_update().filter(match, gateway=gateway).first()
+
+
+def deposit_confirm_paid(
+    *,
+    gateway: str,
+    external_id: str,
+    reference: str,
+    amount: Decimal,
+    currency: str,
+    payload: dict,
+) -> DepositOutcome:
+    """Credit the pending deposit the gateway reports paid, once. A paid amount or currency
+    other than the one asked for puts it in review instead. Raises InvalidRequest when no
+    deposit of this gateway has that id or reference."""
+    with transaction.atomic():
+        deposit = _find_locked(gateway=gateway, external_id=external_id, reference=reference)
+        if deposit is None:
+            raise InvalidRequest(_("Unknown payment"))
+        if deposit.status != Status.PENDING:
+            return DepositOutcome(deposit=deposit, is_new=False)
+        Deposit.objects.filter(pk=deposit.pk).update(
+            payload=payload, external_id=deposit.external_id or external_id
+        )
+        if currency.upper() != deposit.currency.upper() or amount != deposit.amount:
+            reason = f"paid {amount} {currency.upper()} for {deposit.amount} {deposit.currency}"
+            return DepositOutcome(deposit=_review(deposit, reason), is_new=True)
+        deposit.refresh_from_db()
+        credited = credit_locked(deposit=deposit, user_id=deposit.user_id, created_by=None)
+        return DepositOutcome(deposit=credited, is_new=True)
+
+
+def _review(deposit: Deposit, reason: str) -> Deposit:
+    Deposit.objects.filter(pk=deposit.pk).update(status=Status.REVIEW, reason=reason[:255])
+    deposit.refresh_from_db()
+    logger.info("deposit %s needs review: %s", deposit.pk, reason)
+    return deposit
+
+
+def deposit_mark_review(
+    *, gateway: str, external_id: str, reference: str, reason: str, payload: dict
+) -> DepositOutcome:
+    """A pending deposit the gateway reports oddly (Cryptomus `wrong_amount`) waits for an admin."""
+    with transaction.atomic():
+        deposit = _find_locked(gateway=gateway, external_id=external_id, reference=reference)
+        if deposit is None:
+            raise InvalidRequest(_("Unknown payment"))
+        if deposit.status != Status.PENDING:
+            return DepositOutcome(deposit=deposit, is_new=False)
+        Deposit.objects.filter(pk=deposit.pk).update(payload=payload)
+        return DepositOutcome(deposit=_review(deposit, reason), is_new=True)
+
+
+def deposit_abandon(*, deposit_id: int, reason: str) -> None:
+    """A pending deposit whose session or invoice could not be created: closed, never paid."""
+    Deposit.objects.filter(pk=deposit_id, status=Status.PENDING).update(
+        status=Status.REJECTED, reason=reason[:255]
+    )
+
+
+def deposit_close_unpaid(*, gateway: str, external_id: str, reason: str) -> None:
+    """The gateway says this payment will never complete (expired session, cancelled invoice)."""
+    Deposit.objects.filter(gateway=gateway, external_id=external_id, status=Status.PENDING).update(
+        status=Status.REJECTED, reason=reason[:255]
+    )

@@ -1,0 +1,174 @@
+"""Customer pages (add funds, deposits) and the gateways' webhooks."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import PanelError
+from core.money import balance_str, money_str
+from payments import services
+from payments.config import GatewayConfig, gateway_config, offered_methods
+from payments.forms import AmountForm, BankAmountForm
+from payments.gateways import GATEWAYS, StartFailed, Webhook, WebhookRejected
+from payments.memo import memo_for
+from payments.models import Gateway, Method
+from payments.selectors import deposits_for_user, last_credited_deposit_id
+from payments.vietqr import build_payload, qr_svg
+
+logger = logging.getLogger(__name__)
+DEPOSITS_PER_PAGE = 30
+START_GATEWAY = {Method.STRIPE: Gateway.STRIPE, Method.CRYPTOMUS: Gateway.CRYPTOMUS}
+
+
+def _bank_context(request: HttpRequest, config: GatewayConfig) -> dict:
+    form = BankAmountForm(request.GET if "amount" in request.GET else None)
+    amount = form.cleaned_data["amount"] if form.is_valid() else None
+    memo = memo_for(prefix=config.transfer_prefix, user_id=request.user.pk)
+    payload = build_payload(
+        bank_bin=config.bank_bin, account=config.bank_account, amount=amount, memo=memo
+    )
+    return {
+        "config": config,
+        "form": form,
+        "amount": money_str(amount) if amount else "",
+        "memo": memo,
+        "qr_svg": qr_svg(payload),
+        "rate": money_str(config.rate) if config.rate else "",
+    }
+
+
+@never_cache
+@login_required
+@require_GET
+def add_funds(request: HttpRequest) -> HttpResponse:
+    configs = {config.method: config for config in offered_methods()}
+    bank = configs.pop(Method.BANK, None)
+    context = {
+        "bank": _bank_context(request, bank) if bank else None,
+        "others": [
+            {
+                "config": config,
+                "label": Method(config.method).label,
+                "low": money_str(config.min_amount) if config.min_amount else "",
+                "high": money_str(config.max_amount) if config.max_amount else "",
+            }
+            for config in configs.values()
+        ],
+        "last_deposit_id": last_credited_deposit_id(user=request.user),
+    }
+    return render(request, "payments/add_funds.html", context)
+
+
+@login_required
+@require_POST
+@transaction.non_atomic_requests
+def start_payment(request: HttpRequest, method: str) -> HttpResponse:
+    # Not atomic: the pending deposit commits before the gateway is called, so a slow or failed
+    # call never holds a transaction open and a created session always has its deposit.
+    if method not in START_GATEWAY:
+        raise Http404()
+    config = gateway_config(method=method)
+    form = AmountForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid amount."))
+        return redirect("add_funds")
+    try:
+        deposit = services.deposit_start(
+            user=request.user,
+            gateway=START_GATEWAY[method],
+            config=config,
+            amount=form.cleaned_data["amount"],
+        )
+    except PanelError as exc:
+        messages.error(request, exc.message)
+        return redirect("add_funds")
+    gateway = GATEWAYS[deposit.gateway]
+    try:
+        url = gateway.start(
+            deposit=deposit,
+            config=config,
+            return_url=request.build_absolute_uri(reverse("deposit_list")),
+            callback_url=request.build_absolute_uri(
+                reverse("payment_webhook", args=[deposit.gateway])
+            ),
+        )
+    except StartFailed as exc:
+        logger.warning("deposit %s could not start: %s", deposit.pk, exc)
+        services.deposit_abandon(deposit_id=deposit.pk, reason=str(exc))
+        messages.error(request, _("The payment could not be started. Try again later."))
+        return redirect("add_funds")
+    return HttpResponseRedirect(url)
+
+
+@never_cache
+@login_required
+@require_GET
+def deposit_status(request: HttpRequest) -> JsonResponse:
+    """Polled by the add-funds page: it reloads when a newer credited deposit shows up."""
+    request.user.refresh_from_db(fields=["balance"])
+    return JsonResponse(
+        {
+            "balance": balance_str(request.user.balance),
+            "currency": request.user.currency,
+            "last_deposit_id": last_credited_deposit_id(user=request.user),
+        }
+    )
+
+
+@login_required
+def deposit_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(deposits_for_user(user=request.user), DEPOSITS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        {
+            "deposit": deposit,
+            "amount": money_str(deposit.amount),
+            "credited": money_str(deposit.credited_amount),
+            "bonus": money_str(deposit.bonus_amount),
+        }
+        for deposit in page.object_list
+    ]
+    return render(request, "payments/deposit_list.html", {"page": page, "rows": rows})
+
+
+@csrf_exempt
+@require_POST
+@transaction.non_atomic_requests
+def webhook(request: HttpRequest, gateway: str) -> JsonResponse:
+    """Every gateway's webhook. Not atomic: the services commit before the 2xx goes out, so a
+    gateway is never told "done" for a credit that could still roll back."""
+    module = GATEWAYS.get(gateway)
+    if module is None:
+        return JsonResponse({"success": False, "error": "unknown gateway"}, status=404)
+    config = gateway_config(method=module.method)
+    try:
+        data = module.verify(
+            webhook=Webhook(body=request.body, headers=request.headers), config=config
+        )
+        outcome = module.apply(data=data, config=config)
+    except WebhookRejected as exc:
+        logger.warning("webhook %s rejected (%s): %s", gateway, exc.status, exc.reason)
+        return JsonResponse({"success": False, "error": exc.reason}, status=exc.status)
+    except PanelError as exc:
+        logger.warning("webhook %s refused: %s", gateway, exc.message)
+        return JsonResponse({"success": False, "error": exc.message}, status=400)
+    if outcome is not None:
+        logger.info(
+            "webhook %s: deposit %s %s%s",
+            gateway,
+            outcome.deposit.pk,
+            outcome.deposit.status,
+            "" if outcome.is_new else " (replay)",
+        )
+    return JsonResponse(dict(module.success_body))

@@ -1,0 +1,159 @@
+"""Customer pages (add funds, deposits, the status endpoint) and the admin's payment pages."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from accounts.models import BalanceTransaction, User
+from payments.models import Deposit, GatewaySettings, Method
+from tests.payments.senders import post_sepay, sepay_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.usefixtures("bank")
+def test_add_funds_shows_the_qr_and_the_customers_memo(client: Client, customer: User) -> None:
+    client.force_login(customer)
+    page = client.get("/add-funds/?amount=250000").content.decode()
+    assert f"NAP{customer.pk}" in page
+    assert "<svg" in page and "0011001800879" in page and "250,000 ₫" in page
+    assert "payments/add-funds.js" in page
+
+
+def test_add_funds_without_a_configured_gateway_offers_nothing(
+    client: Client, customer: User
+) -> None:
+    client.force_login(customer)
+    page = client.get("/add-funds/").content.decode()
+    assert "No payment method is available" in page
+    assert "<svg" not in page
+
+
+@pytest.mark.usefixtures("bank")
+def test_status_endpoint_reports_the_new_deposit(client: Client, customer: User) -> None:
+    client.force_login(customer)
+    before = client.get("/add-funds/status/").json()
+    post_sepay(Client(), sepay_body(transfer_id=1, amount=100000, content=f"NAP{customer.pk}"))
+    after = client.get("/add-funds/status/").json()
+    assert before["last_deposit_id"] == 0
+    assert after["last_deposit_id"] == Deposit.objects.get().pk
+    assert after["balance"] == "104.00"
+
+
+@pytest.mark.usefixtures("bank")
+def test_deposits_page_lists_only_the_customers_deposits(
+    client: Client, customer: User, reseller: User
+) -> None:
+    post_sepay(client, sepay_body(transfer_id=1, amount=100000, content=f"NAP{customer.pk}"))
+    post_sepay(client, sepay_body(transfer_id=2, amount=200000, content=f"NAP{reseller.pk}"))
+    client.force_login(customer)
+    page = client.get("/deposits/").content.decode()
+    assert "100,000 ₫" in page and "200,000 ₫" not in page
+
+
+def test_pages_need_a_login(client: Client) -> None:
+    for url in ("/add-funds/", "/deposits/", "/add-funds/status/"):
+        assert client.get(url).status_code == 302
+
+
+def test_admin_add_funds_records_a_manual_deposit(
+    client: Client, customer: User, staff: User
+) -> None:
+    client.force_login(staff)
+    response = client.post(
+        f"/admin/accounts/user/{customer.pk}/adjust-balance/",
+        {"amount": "12.5", "kind": "deposit", "memo": "paid cash"},
+    )
+    assert response.status_code == 302
+    deposit = Deposit.objects.get(gateway="manual")
+    assert (deposit.status, deposit.credited_amount, deposit.created_by) == (
+        "credited",
+        Decimal("12.5"),
+        staff,
+    )
+    entry = BalanceTransaction.objects.get(deposit_id=deposit.pk)
+    assert entry.created_by == staff and entry.kind == "deposit"
+
+
+def test_gateway_settings_keep_credentials_encrypted_and_write_only(
+    client: Client, staff: User
+) -> None:
+    client.force_login(staff)
+    form = {
+        "method": Method.STRIPE,
+        "is_enabled": "on",
+        "currency": "USD",
+        "rate": "1",
+        "secret_key": "sk_live_secret",
+        "webhook_secret": "whsec_secret",
+    }
+    assert client.post("/admin/payments/gatewaysettings/add/", form).status_code == 302
+    row = GatewaySettings.objects.get()
+    assert "sk_live_secret" not in row.secrets_encrypted
+    assert row.secrets == {"secret_key": "sk_live_secret", "webhook_secret": "whsec_secret"}
+    page = client.get(f"/admin/payments/gatewaysettings/{row.pk}/change/").content.decode()
+    assert "sk_live_secret" not in page and "Set; leave empty to keep it." in page
+    # saving again with the secret fields empty keeps them
+    client.post(
+        f"/admin/payments/gatewaysettings/{row.pk}/change/",
+        {**form, "secret_key": "", "webhook_secret": ""},
+    )
+    row.refresh_from_db()
+    assert row.secrets["secret_key"] == "sk_live_secret"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/payments/deposit/",
+        "/admin/payments/deposit/?status__exact=credited&gateway__exact=sepay",
+        "/admin/payments/unmatcheddeposit/",
+        "/admin/payments/gatewaysettings/",
+        "/admin/payments/gatewaysettings/add/",
+        "/admin/payments/bonusrule/",
+        "/admin/payments/bonusrule/add/",
+    ],
+)
+def test_admin_payment_pages_render(client: Client, staff: User, url: str) -> None:
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
+
+
+def test_admin_rejects_abandoned_pending_deposits(
+    client: Client, customer: User, staff: User
+) -> None:
+    pending = Deposit.objects.create(
+        user=customer,
+        gateway="stripe",
+        amount=Decimal(5),
+        currency="USD",
+        rate=Decimal(1),
+        status="pending",
+    )
+    client.force_login(staff)
+    client.post(
+        "/admin/payments/deposit/",
+        {"action": "reject_abandoned", "_selected_action": [pending.pk]},
+    )
+    pending.refresh_from_db()
+    assert pending.status == "rejected" and "never paid" in pending.reason
+
+
+@pytest.mark.usefixtures("bank")
+def test_staff_who_may_only_view_cannot_assign_a_deposit(client: Client, customer: User) -> None:
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    post_sepay(client, sepay_body(transfer_id=3, amount=100000, content="no memo"))
+    deposit = Deposit.objects.get()
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    client.force_login(viewer)
+    response = client.post(
+        f"/admin/payments/unmatcheddeposit/{deposit.pk}/assign/", {"username": customer.username}
+    )
+    assert response.status_code == 403
+    deposit.refresh_from_db()
+    assert deposit.status == "unmatched"
