@@ -21,7 +21,16 @@ from django.utils import timezone
 from accounts.services import balance_credit_many
 from core.bulk import bulk_insert_values, bulk_set, bulk_update_values
 from core.money import ZERO
-from orders.lifecycle import FINAL_BY_KIND, By, Kind, Reason, Seen, dispatch_move, poll_step
+from orders.lifecycle import (
+    FINAL_BY_KIND,
+    By,
+    Kind,
+    PollStep,
+    Reason,
+    Seen,
+    dispatch_move,
+    poll_step,
+)
 from orders.lifecycle.events import Actor
 from orders.models import (
     DispatchState,
@@ -219,7 +228,8 @@ def _apply(
     now = timezone.now()
     counts = PollCounts(polled=len(rows), calls=(len(rows) + BATCH_SIZE - 1) // BATCH_SIZE)
     timings = counts.timings
-    changed: dict[int, Seen] = {}
+    # The step each moving row takes, worked out once (it builds the row's events).
+    changed: dict[int, PollStep] = {}
     # Rows that did not move get their next poll time in the same statement as the moved ones.
     changes = _Changes()
     missing: list[tuple[dict, str, str]] = []
@@ -238,8 +248,8 @@ def _apply(
         if seen.unknown_status is not None:
             message = f"an unknown status {seen.unknown_status!r}"
             missing.append((row, Reason.UNKNOWN_STATUS, message))
-        elif poll_step(spec.kind, row, seen, now).columns:
-            changed[row["id"]] = seen
+        elif (step := poll_step(spec.kind, row, seen, now)).columns:
+            changed[row["id"]] = step
         else:
             changes.idle(row["id"], min(row["poll_idle_count"] + 1, MAX_IDLE), now)
     timings.compare = time.perf_counter() - started
@@ -260,7 +270,7 @@ def _apply(
 def _write_changes(
     spec: PollSpec,
     rows: list[dict],
-    changed: dict[int, Seen],
+    steps: dict[int, PollStep],
     changes: _Changes,
     now: datetime,
     timings: PollTimings,
@@ -269,10 +279,8 @@ def _write_changes(
     the claim (by an admin, a cancel, a late duplicate of this very answer) is left alone, which
     is what makes each refund happen once: the update is guarded by what the row was claimed
     with, and only the rows it wrote get their refunds, events and notifications."""
-    steps = {}
     for row in rows:
-        if row["id"] in changed:
-            steps[row["id"]] = step = poll_step(spec.kind, row, changed[row["id"]], now)
+        if (step := steps.get(row["id"])) is not None:
             for name, value in step.columns.items():
                 changes.set(row["id"], name, value)
             for name, value in (
