@@ -295,7 +295,7 @@ def _write_changes(
     notify_finished(spec.model, moved, changes.rows)
     credits = [credit for row in moved for credit in steps[row["id"]].credits]
     events = [event for row in moved for event in steps[row["id"]].events]
-    bulk_insert_values(OrderEvent, [_event_values(event, now) for event in events])
+    bulk_insert_values(OrderEvent, [{**event, "created_at": now} for event in events])
     # Last before the commit: the users' rows stay locked for as short a time as possible, as
     # other lanes and pollers credit the same users.
     started = time.perf_counter()
@@ -303,23 +303,6 @@ def _write_changes(
     timings.refunds = time.perf_counter() - started
     finalized = sum(steps[row["id"]].is_finished for row in moved)
     return len(moved), finalized, sum((credit.amount for credit in credits), ZERO)
-
-
-_EVENT_FIELDS = (
-    "order_id",
-    "product_order_id",
-    "refill_id",
-    "field",
-    "old_value",
-    "new_value",
-    "message",
-    "actor",
-    "actor_user_id",
-)
-
-
-def _event_values(event: OrderEvent, now: datetime) -> dict[str, object]:
-    return {**{name: getattr(event, name) for name in _EVENT_FIELDS}, "created_at": now}
 
 
 def _record_missing(spec: PollSpec, rows: list[tuple[dict, str, str]], now: datetime) -> int:
