@@ -11,9 +11,23 @@ from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
+from accounts.coupons import coupon_create
 from accounts.forms import BalanceAdjustmentForm
-from accounts.models import ApiKey, BalanceTransaction, User
-from accounts.services import api_key_create, api_key_revoke, balance_adjust, balance_credit
+from accounts.models import (
+    ApiKey,
+    BalanceTransaction,
+    Coupon,
+    CouponRedemption,
+    PricingTier,
+    User,
+)
+from accounts.services import (
+    api_key_create,
+    api_key_revoke,
+    balance_adjust,
+    balance_credit,
+    pricing_tiers_assign,
+)
 from core.errors import PanelError
 from core.permissions import requires_permission
 
@@ -32,15 +46,34 @@ class UserAdmin(DjangoUserAdmin):
         "balance",
         "currency",
         "discount_percent",
+        "pricing_tier",
         "is_active",
         "is_staff",
         "date_joined",
     )
     list_filter = ("is_active", "is_staff", "is_superuser")
-    readonly_fields = ("balance", "currency", "balance_actions", "last_login", "date_joined")
+    readonly_fields = (
+        "balance",
+        "currency",
+        "pricing_tier",
+        "balance_actions",
+        "last_login",
+        "date_joined",
+    )
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Money", {"fields": ("balance", "currency", "discount_percent", "balance_actions")}),
+        (
+            "Money",
+            {
+                "fields": (
+                    "balance",
+                    "currency",
+                    "discount_percent",
+                    "pricing_tier",
+                    "balance_actions",
+                )
+            },
+        ),
     )
     actions = ["generate_api_key", "revoke_api_keys"]
 
@@ -176,4 +209,85 @@ class ApiKeyAdmin(admin.ModelAdmin):
     exclude = ("digest",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PricingTier)
+class PricingTierAdmin(admin.ModelAdmin):
+    list_display = ("name", "basis", "threshold", "percent_off", "is_active", "user_count")
+    list_filter = ("basis", "is_active")
+    actions = ["assign_now"]
+
+    @admin.display(description="Users")
+    def user_count(self, obj: PricingTier) -> int:
+        return obj.users.count()
+
+    def save_model(
+        self, request: HttpRequest, obj: PricingTier, form: object, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        moved = pricing_tiers_assign()
+        self.message_user(request, f"Tiers reassigned: {moved} customer(s) moved.")
+
+    @admin.action(description="Reassign every customer's tier now", permissions=["change"])
+    def assign_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.message_user(request, f"{pricing_tiers_assign()} customer(s) moved.")
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "bonus_percent",
+        "bonus_amount",
+        "min_deposit",
+        "uses",
+        "max_uses",
+        "max_uses_per_user",
+        "expires_at",
+        "is_active",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("code",)
+    readonly_fields = ("uses", "created_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        # The bonus of a coupon in use stays what its customers were promised.
+        if obj is not None:
+            return ("code", "bonus_percent", "bonus_amount", *self.readonly_fields)
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Coupon, form: object, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = coupon_create(
+            code=obj.code,
+            bonus_percent=obj.bonus_percent,
+            bonus_amount=obj.bonus_amount,
+            min_deposit=obj.min_deposit,
+            max_uses=obj.max_uses,
+            max_uses_per_user=obj.max_uses_per_user,
+            expires_at=obj.expires_at,
+        )
+        obj.pk = created.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # redemptions point at it: a coupon is switched off, never deleted
+
+
+@admin.register(CouponRedemption)
+class CouponRedemptionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "coupon", "user", "deposit_key", "deposit_amount", "bonus")
+    list_select_related = ("coupon", "user")
+    search_fields = ("coupon__code", "user__username", "deposit_key")
+    readonly_fields = [f.name for f in CouponRedemption._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -17,6 +17,15 @@ class User(AbstractUser):
         default=ZERO,
         help_text="Taken off every service and product price this user pays, 0–100.",
     )
+    # Set by pricing_tiers_assign (beat and after deposits) from the ledger's totals.
+    pricing_tier = models.ForeignKey(
+        "accounts.PricingTier",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="users",
+    )
     # The language the user chose with the switcher; empty until they choose (PANEL_LANGUAGE).
     language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
 
@@ -118,6 +127,101 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class PricingTier(models.Model):
+    """A percent off every price for customers whose total deposits or spend reach a threshold.
+
+    Each user holds the best tier they qualify for (`User.pricing_tier`); the price a customer
+    pays is resolved in providers.pricing: their override, else this percent or their personal
+    discount (whichever is larger), else the service's price.
+    """
+
+    class Basis(models.TextChoices):
+        DEPOSITS = "deposits", "Total deposits"
+        SPEND = "spend", "Total spend (charges less refunds)"
+
+    name = models.CharField(max_length=100, unique=True)
+    basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.DEPOSITS)
+    threshold = money_field(help_text="Reached when the basis total is at least this.")
+    percent_off = models.DecimalField(max_digits=5, decimal_places=2)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["basis", "threshold"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_off__gt=0) & Q(percent_off__lte=100),
+                name="pricing_tier_percent_range",
+            ),
+            models.CheckConstraint(condition=Q(threshold__gte=0), name="pricing_tier_threshold"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.percent_off}% off)"
+
+
+class Coupon(models.Model):
+    """A code that adds a bonus to a deposit: a percent of it and/or a fixed amount."""
+
+    code = models.CharField(max_length=32, unique=True, help_text="Stored upper-case.")
+    bonus_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
+    bonus_amount = money_field(default=ZERO)
+    min_deposit = money_field(default=ZERO)
+    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    max_uses_per_user = models.PositiveIntegerField(default=1)
+    uses = models.PositiveIntegerField(default=0, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(bonus_percent__gte=0) & Q(bonus_percent__lte=100),
+                name="coupon_bonus_percent_range",
+            ),
+            models.CheckConstraint(condition=Q(bonus_amount__gte=0), name="coupon_bonus_amount"),
+            models.CheckConstraint(
+                condition=Q(bonus_percent__gt=0) | Q(bonus_amount__gt=0),
+                name="coupon_has_a_bonus",
+            ),
+            # The limit holds in the database too, whatever races the service loses.
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")),
+                name="coupon_uses_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CouponRedemption(models.Model):
+    """One use of a coupon on one deposit. `deposit_key` is the deposit's external key (its
+    gateway and transaction id), so a replayed deposit never pays its bonus twice."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coupon_redemptions"
+    )
+    deposit_key = models.CharField(max_length=128, unique=True)
+    deposit_amount = money_field()
+    bonus = money_field()
+    ledger_entry = models.OneToOneField(
+        BalanceTransaction, on_delete=models.PROTECT, related_name="coupon_redemption"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(bonus__gt=0), name="coupon_bonus_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coupon} for {self.deposit_key}"
 
 
 class FormSubmission(models.Model):

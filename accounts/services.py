@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts import keys
-from accounts.models import ApiKey, BalanceTransaction, User
+from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import MONEY_QUANTUM, ZERO, money_field
 
@@ -289,3 +289,48 @@ def user_set_language(*, user: User, language: str) -> None:
     if user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
+
+
+# --- Pricing tiers -------------------------------------------------------------------------
+
+
+def _best_tier(tiers: list[PricingTier], totals: dict[str, Decimal]) -> PricingTier | None:
+    qualifying = [tier for tier in tiers if totals.get(tier.basis, ZERO) >= tier.threshold]
+    return max(qualifying, key=lambda tier: (tier.percent_off, -tier.pk), default=None)
+
+
+def pricing_tiers_assign(*, user_ids: list[int] | None = None) -> int:
+    """Give each user (or only `user_ids`) the best active tier their ledger totals reach.
+
+    Deposits are the deposit rows (bonuses and adjustments excluded); spend is charges less
+    refunds. Runs on beat and may be called after a deposit. Returns how many users moved.
+    """
+    tiers = list(PricingTier.objects.filter(is_active=True))
+    ledger = BalanceTransaction.objects.all()
+    users = User.objects.all()
+    if user_ids is not None:
+        ledger, users = ledger.filter(user_id__in=user_ids), users.filter(pk__in=user_ids)
+    rows = ledger.values("user_id").annotate(
+        deposits=Sum("amount", filter=Q(kind=Kind.DEPOSIT), default=ZERO),
+        charges=Sum("amount", filter=Q(kind=Kind.CHARGE), default=ZERO),
+        refunds=Sum("amount", filter=Q(kind=Kind.REFUND), default=ZERO),
+    )
+    desired: dict[int, int | None] = {}
+    for row in rows:
+        totals = {
+            PricingTier.Basis.DEPOSITS: row["deposits"],
+            PricingTier.Basis.SPEND: -row["charges"] - row["refunds"],
+        }
+        tier = _best_tier(tiers, totals)
+        desired[row["user_id"]] = tier.pk if tier else None
+    without_ledger = _best_tier(tiers, {})
+    moved = 0
+    current = dict(users.values_list("pk", "pricing_tier_id"))
+    by_tier: dict[int | None, list[int]] = defaultdict(list)
+    for user_id, tier_id in current.items():
+        wanted = desired.get(user_id, without_ledger.pk if without_ledger else None)
+        if wanted != tier_id:
+            by_tier[wanted].append(user_id)
+    for tier_id, ids in by_tier.items():
+        moved += User.objects.filter(pk__in=ids).update(pricing_tier_id=tier_id)
+    return moved

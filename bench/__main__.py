@@ -14,6 +14,7 @@ FULL = {
     "polling": {"orders": 100_000},
     "forwarding": {"orders": 50},
     "api": {"services": 10_000, "add_seconds": 10.0},
+    "dashboard": {"orders": 1_000_000},
     "services_page": {"services": 10_000, "per_service": 3},
     "webhooks": {"webhooks": 2_000},
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
@@ -23,6 +24,7 @@ SMOKE = {
     "polling": {"orders": 1_000, "latency_ms": 5},
     "forwarding": {"orders": 5},
     "api": {"services": 300, "add_seconds": 1.0},
+    "dashboard": {"orders": 5_000},
     "services_page": {"services": 300, "per_service": 3},
     "webhooks": {"webhooks": 150},
     "scaleout": {
@@ -48,13 +50,23 @@ def main() -> int:
     from bench.common import setup_django
 
     setup_django()
-    from bench import api, catalog, forwarding, polling, scaleout, services_page, webhooks
+    from bench import (
+        api,
+        catalog,
+        dashboard,
+        forwarding,
+        polling,
+        scaleout,
+        services_page,
+        webhooks,
+    )
 
     modules = {
         "catalog": catalog,
         "polling": polling,
         "forwarding": forwarding,
         "api": api,
+        "dashboard": dashboard,
         "services_page": services_page,
         "webhooks": webhooks,
         "scaleout": scaleout,

@@ -8,9 +8,19 @@ from contextlib import contextmanager
 
 import psycopg
 
-# A database of its own (dropped and created on every run); PANEL_BENCH_DB names another, so
-# two checkouts on one machine do not drop each other's.
-BENCH_DB = os.environ.get("PANEL_BENCH_DB", "smm_panel_bench")
+
+def _bench_db() -> str:
+    """PANEL_BENCH_DB, or the database the environment names with `_bench` appended
+    (smm_panel_bench by default): checkouts that use different databases never drop each other's
+    benchmark database."""
+    if name := os.environ.get("PANEL_BENCH_DB"):
+        return name
+    url = os.environ.get("DATABASE_URL", "")
+    base = url.rsplit("/", 1)[-1].split("?")[0] if url.startswith("postgres") else ""
+    return f"{base or 'smm_panel'}_bench"
+
+
+BENCH_DB = _bench_db()
 PG = "postgres://postgres@127.0.0.1:5432"
 
 
@@ -64,7 +74,7 @@ def reset_tables() -> None:
     tables = [
         t
         for t in connection.introspection.table_names()
-        if t.split("_")[0] in ("accounts", "providers", "orders", "payments")
+        if t.split("_")[0] in ("accounts", "providers", "orders", "payments", "panel")
     ]
     with connection.cursor() as cursor:
         cursor.execute(

@@ -17,6 +17,7 @@ _TITLES = {
     Kind.OPS_NEW_TICKET: "💬 New tickets",
     Kind.OPS_DEPOSIT: "💰 Deposits credited",
     Kind.OPS_DEPOSIT_UNMATCHED: "❓ Deposits not matched to a customer",
+    Kind.OPS_DAILY_REPORT: "📊 Daily report",
 }
 
 
@@ -33,6 +34,8 @@ def _line(row: Notification) -> str:
             return f"#{data.get('id')} {data.get('username')}: {data.get('subject')}"
         case Kind.OPS_DEPOSIT:
             return f"deposit {data.get('deposit_id')}: {data.get('amount')} {settings.PANEL_CURRENCY} (user {data.get('user_id')})"
+        case Kind.OPS_DAILY_REPORT:
+            return f"{data.get('day')}: {data.get('summary')}"
         case Kind.OPS_DEPOSIT_UNMATCHED:
             return f"{data.get('gateway')} {data.get('reference')}: {data.get('amount')} {settings.PANEL_CURRENCY}"
     return row.key

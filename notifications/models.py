@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     OPS_NEW_TICKET = "ops_new_ticket", _("New ticket")
     OPS_DEPOSIT = "ops_deposit", _("Deposit credited (operators)")
     OPS_DEPOSIT_UNMATCHED = "ops_deposit_unmatched", _("Deposit unmatched")
+    OPS_DAILY_REPORT = "ops_daily_report", _("Daily report")
 
 
 class Status(models.TextChoices):

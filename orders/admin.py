@@ -108,6 +108,8 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
                     "user",
                     "service",
                     "provider",
+                    "route",
+                    "upstream_service_id",
                     "link",
                     "quantity",
                     "total_quantity",

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from core.money import ZERO, money_field
-from providers.models import Product, Provider, Service
+from providers.models import Product, Provider, Service, ServiceRoute
 
 
 class OrderStatus(models.TextChoices):
@@ -149,6 +149,12 @@ class Order(Dispatched, Charged):
         Service, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders")
+    # Where the order went (orders.routing): the route, if the service has routes, and the
+    # provider's service id it was sent as. Refills and cancels follow `provider`.
+    route = models.ForeignKey(
+        ServiceRoute, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    upstream_service_id = models.CharField(max_length=64, blank=True)
     link = models.CharField(max_length=1000, blank=True)
     quantity = models.PositiveBigIntegerField(help_text="As sent upstream (per run for drip-feed).")
     total_quantity = models.PositiveBigIntegerField(
@@ -189,6 +195,9 @@ class Order(Dispatched, Charged):
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user_recent"),
             models.Index(fields=["user", "status", "-id"], name="order_user_status"),
+            # The dashboard: today's live figures and the days the rollup must redo.
+            models.Index(fields=["created_at"], name="order_created"),
+            models.Index(fields=["updated_at"], name="order_updated"),
             models.Index(
                 fields=["provider", "next_poll_at"],
                 condition=Q(dispatch_state="sent")
@@ -204,6 +213,12 @@ class Order(Dispatched, Charged):
                 fields=["dispatch_state"],
                 condition=Q(dispatch_state="needs_review"),
                 name="order_needs_review",
+            ),
+            # The dashboard counts reviews by reason with an index-only scan.
+            models.Index(
+                fields=["review_reason"],
+                condition=Q(dispatch_state="needs_review"),
+                name="order_review_reason",
             ),
         ]
 
@@ -316,6 +331,8 @@ class ProductOrder(Dispatched, Charged):
         ]
         indexes = [
             models.Index(fields=["user", "-id"], name="product_order_user_recent"),
+            models.Index(fields=["created_at"], name="product_order_created"),
+            models.Index(fields=["updated_at"], name="product_order_updated"),
             models.Index(
                 fields=["provider", "next_poll_at"],
                 condition=Q(dispatch_state="sent") & Q(status__in=["Pending", "In progress"]),

@@ -33,7 +33,7 @@ from orders.selectors import (
     waiting_cancel_order_ids,
 )
 from providers.selectors import service_category_rows, service_rows
-from providers.views import discount_of, service_row_display
+from providers.views import pricing_of, service_row_display
 
 PER_PAGE = 50
 MAX_SEARCH_OPTIONS = 100
@@ -91,8 +91,8 @@ def _service_options(
         if category_id is None and categories:
             category_id = categories[0]["category_id"]
         rows = service_rows(category_id=category_id) if category_id else []
-    discount = discount_of(request)
-    return [service_row_display(row, discount) for row in rows], category_id, search
+    pricing = pricing_of(request)
+    return [service_row_display(row, pricing) for row in rows], category_id, search
 
 
 def _order_script_text() -> dict[str, str]:
@@ -214,8 +214,8 @@ def order_service_options(request: HttpRequest) -> JsonResponse:
         rows = service_rows(search=search)[:MAX_SEARCH_OPTIONS]
     else:
         rows = []
-    discount = discount_of(request)
-    return JsonResponse({"services": [service_row_display(row, discount) for row in rows]})
+    pricing = pricing_of(request)
+    return JsonResponse({"services": [service_row_display(row, pricing) for row in rows]})
 
 
 @login_required

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,7 +26,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "panel.admin_apps.PanelAdminConfig",  # django.contrib.admin, the dashboard as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -358,3 +359,24 @@ PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
 # How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
 PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
 MIDDLEWARE += ["accounts.middleware.StaffTwoFactorMiddleware"]
+
+# --- The operator's cockpit (dashboard rollup, daily report, tiers) ------------------------
+PANEL_DASHBOARD_ROLLUP_SECONDS = env.int("PANEL_DASHBOARD_ROLLUP_SECONDS", default=60)
+PANEL_PRICING_TIERS_MINUTES = env.int("PANEL_PRICING_TIERS_MINUTES", default=60)
+# The daily report counts orders still not final this long after they were placed as stuck.
+PANEL_STUCK_ORDER_HOURS = env.int("PANEL_STUCK_ORDER_HOURS", default=48)
+CELERY_BEAT_SCHEDULE |= {
+    "dashboard-rollup": {
+        "task": "panel.tasks.dashboard_rollup_task",
+        "schedule": timedelta(seconds=PANEL_DASHBOARD_ROLLUP_SECONDS),
+    },
+    # Midnight in TIME_ZONE (CELERY_TIMEZONE follows it): the report of the day that ended.
+    "daily-report": {
+        "task": "panel.tasks.daily_report_task",
+        "schedule": crontab(minute=0, hour=0),
+    },
+    "pricing-tiers": {
+        "task": "panel.tasks.pricing_tiers_assign_task",
+        "schedule": timedelta(minutes=PANEL_PRICING_TIERS_MINUTES),
+    },
+}

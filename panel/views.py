@@ -19,6 +19,7 @@ from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
 from panel import health as health_checks
 from panel.language import SESSION_CHOICE_KEY, is_supported
 from providers.models import ServiceType
+from providers.pricing import customer_percent_off
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "figures": figures,
         "spent": figures["spent"],
         "balance": request.user.balance,
-        "discount": request.user.discount_percent,
+        "discount": customer_percent_off(request.user),
         "latest": latest,
     }
     return render(request, "panel/dashboard.html", context)

@@ -2,20 +2,71 @@ from urllib.parse import urlsplit
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import PanelError
+from core.money import money_str
+from core.permissions import requires_permission
 from providers.errors import ProviderError
-from providers.forms import ProviderAdminForm
-from providers.models import CatalogChange, Category, Product, Provider, Service
-from providers.services import catalog_reprice, catalog_set_on_sale, catalog_sync, provider_check
+from providers.forms import ProviderAdminForm, ServiceRouteForm
+from providers.models import (
+    CatalogChange,
+    Category,
+    PriceOverride,
+    Product,
+    Provider,
+    Service,
+    ServiceRoute,
+)
+from providers.selectors import route_suggestions
+from providers.services import (
+    catalog_reprice,
+    catalog_set_on_sale,
+    catalog_sync,
+    provider_check,
+    route_add,
+    route_update,
+)
 
 _PRICING_FIELDS = {"markup_percent", "markup_fixed", "exchange_rate"}
+
+
+class HealthFilter(admin.SimpleListFilter):
+    """The dashboard's "what needs hands" links land here."""
+
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("low_balance", "Low balance"), ("key_refused", "Key refused")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "low_balance":
+            return queryset.filter(balance__lt=F("low_balance_threshold"))
+        if self.value() == "key_refused":
+            return queryset.filter(credentials_failed_at__isnull=False)
+        return queryset
+
+
+class MarginFilter(admin.SimpleListFilter):
+    title = "margin"
+    parameter_name = "margin"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("losing", "Cost not below price")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "losing":
+            return queryset.filter(rate__lte=F("upstream_rate") * F("provider__exchange_rate"))
+        return queryset
 
 
 @admin.register(Provider)
@@ -31,7 +82,7 @@ class ProviderAdmin(admin.ModelAdmin):
         "markup_percent",
         "last_synced_at",
     )
-    list_filter = ("is_enabled", "currency")
+    list_filter = ("is_enabled", "currency", HealthFilter)
     search_fields = ("name",)  # not the URL: searching it would reveal credentials in it
     readonly_fields = (
         "balance_display",
@@ -316,7 +367,70 @@ class ServiceAdmin(CatalogItemAdmin):
         "is_enabled",
         "is_available",
     )
-    list_filter = (*CatalogItemAdmin.list_filter, "type", "has_refill", "has_cancel")
+    list_filter = (
+        *CatalogItemAdmin.list_filter,
+        "type",
+        "has_refill",
+        "has_cancel",
+        MarginFilter,
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        return (*super().get_readonly_fields(request, obj), "routes_link")
+
+    def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
+        return (*super().get_fieldsets(request, obj), ("Routes", {"fields": ("routes_link",)}))
+
+    @admin.display(description="Routes")
+    def routes_link(self, obj: Service) -> str:
+        if not obj.pk:
+            return "-"
+        routes = (
+            reverse("admin:providers_serviceroute_changelist") + f"?service__id__exact={obj.pk}"
+        )
+        suggest = reverse("admin:providers_service_suggest_routes", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{} route(s)</a> &nbsp; <a class="button" href="{}">Suggest routes…</a>',
+            routes,
+            obj.routes.count(),
+            suggest,
+        )
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<int:pk>/suggest-routes/",
+                self.admin_site.admin_view(self.suggest_routes_view),
+                name="providers_service_suggest_routes",
+            ),
+            *super().get_urls(),
+        ]
+
+    @requires_permission("providers.add_serviceroute")
+    def suggest_routes_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Other providers' services that look like this one; adding one is a POST."""
+        service = get_object_or_404(Service.objects.select_related("provider", "category"), pk=pk)
+        if request.method == "POST":
+            target = get_object_or_404(Service, pk=request.POST.get("target"))
+            try:
+                route_add(service=service, target=target, priority=_priority(request.POST))
+            except PanelError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Route to {target.provider} #{target.upstream_id} added."
+                )
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Routes for {service}",
+            "service": service,
+            "rate": money_str(service.rate),
+            "routes": service.routes.select_related("target__provider").order_by("priority", "id"),
+            "suggestions": route_suggestions(service=service),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/providers/suggest_routes.html", context)
 
 
 @admin.register(Product)
@@ -367,3 +481,75 @@ class CatalogChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def _priority(data: dict) -> int:
+    try:
+        return max(0, min(int(data.get("priority", 10)), 32767))
+    except (TypeError, ValueError):
+        return 10
+
+
+@admin.register(ServiceRoute)
+class ServiceRouteAdmin(admin.ModelAdmin):
+    """Routes are added through the service's "Suggest routes" page or here (both call
+    route_add); only priority and the enabled flag change afterwards."""
+
+    list_display = (
+        "service",
+        "target_provider",
+        "target_upstream_id",
+        "priority",
+        "is_enabled",
+        "cost_rate",
+        "selling_rate",
+        "is_profitable",
+    )
+    list_filter = ("is_enabled", "is_profitable", "target__provider")
+    list_select_related = ("service", "target__provider")
+    search_fields = ("=service__id", "service__name", "target__upstream_id")
+    raw_id_fields = ("service", "target")
+    readonly_fields = ("cost_rate", "is_profitable", "created_at", "updated_at")
+    form = ServiceRouteForm
+
+    @admin.display(description="Provider")
+    def target_provider(self, obj: ServiceRoute) -> str:
+        return obj.target.provider.name
+
+    @admin.display(description="Provider's service id")
+    def target_upstream_id(self, obj: ServiceRoute) -> str:
+        return obj.target.upstream_id
+
+    @admin.display(description="Selling rate")
+    def selling_rate(self, obj: ServiceRoute) -> object:
+        return obj.service.rate
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        if obj is not None:
+            return ("service", "target", *self.readonly_fields)
+        return self.readonly_fields
+
+    def save_model(
+        self, request: HttpRequest, obj: ServiceRoute, form: object, change: bool
+    ) -> None:
+        if change:
+            route_update(route=obj, priority=obj.priority, is_enabled=obj.is_enabled)
+            return
+        created = route_add(  # checked by ServiceRouteForm.clean first
+            service=obj.service, target=obj.target, priority=obj.priority, is_enabled=obj.is_enabled
+        )
+        obj.pk = created.pk
+
+
+@admin.register(PriceOverride)
+class PriceOverrideAdmin(admin.ModelAdmin):
+    """A customer's own rate for a service (providers.pricing resolves it first)."""
+
+    list_display = ("user", "service", "rate", "service_rate", "updated_at")
+    list_select_related = ("user", "service")
+    search_fields = ("user__username", "=service__id", "service__name")
+    raw_id_fields = ("user", "service")
+
+    @admin.display(description="Service price")
+    def service_rate(self, obj: PriceOverride) -> object:
+        return obj.service.rate

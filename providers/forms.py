@@ -1,6 +1,8 @@
 from django import forms
 
-from providers.models import Provider
+from core.errors import PanelError
+from providers.models import Provider, ServiceRoute
+from providers.services.routes import route_check
 
 
 class ProviderAdminForm(forms.ModelForm):
@@ -47,3 +49,21 @@ class ProviderAdminForm(forms.ModelForm):
         if commit:
             provider.save()
         return provider
+
+
+class ServiceRouteForm(forms.ModelForm):
+    """A new route is checked by the same rule route_add applies (type, no duplicate)."""
+
+    class Meta:
+        model = ServiceRoute
+        fields = ["service", "target", "priority", "is_enabled"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        service, target = data.get("service"), data.get("target")
+        if self.instance.pk is None and service is not None and target is not None:
+            try:
+                route_check(service=service, target=target)
+            except PanelError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return data

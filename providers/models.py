@@ -1,6 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -90,6 +91,9 @@ class Provider(models.Model):
     last_error = models.CharField(max_length=500, blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the low-balance alert went out, cleared when the balance recovers: one alert
+    # per crossing (providers.alerts).
+    balance_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -286,3 +290,94 @@ class CatalogChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.field}".strip()
+
+
+class ServiceRoute(models.Model):
+    """One way to fulfil a service: a provider's catalog entry (`target`) and its priority.
+
+    A service without routes is sent to its own provider, as imported. With routes, an order
+    takes the first enabled one whose cost is below the service's selling price, and moves to
+    the next only when a provider explicitly rejected the `add` (orders.routing).
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="routes")
+    target = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        related_name="routed_from",
+        help_text="The provider's service, as imported from its catalog.",
+    )
+    priority = models.PositiveSmallIntegerField(default=10, help_text="Lower goes first.")
+    is_enabled = models.BooleanField(default=True)
+    cost_rate = money_field(
+        default=ZERO, editable=False, help_text="Upstream rate in the panel currency, last sync."
+    )
+    is_profitable = models.BooleanField(default=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["service", "priority", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "target"], name="route_unique_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} → {self.target.provider} #{self.target.upstream_id}"
+
+    @property
+    def provider(self) -> Provider:
+        return self.target.provider
+
+    @property
+    def upstream_id(self) -> str:
+        return self.target.upstream_id
+
+
+class PriceOverride(models.Model):
+    """One customer's own rate for one service (per 1000, or per package): it wins over tiers
+    and discounts."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="price_overrides"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="price_overrides")
+    rate = money_field()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user", "service"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "service"], name="price_override_unique"),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="price_override_rate"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} pays {self.rate} for {self.service_id}"
+
+
+class ProviderCall(models.Model):
+    """One timed `add` call: the dashboard's error rate and latency per provider come from here.
+    Old rows are pruned by the dashboard rollup job."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        BUSY = "busy", "Busy"
+        UNAVAILABLE = "unavailable", "Not sent"
+        UNKNOWN = "unknown", "Outcome unknown"
+        AUTH = "auth", "Key refused"
+        ERROR = "error", "Unexpected error"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="calls")
+    action = models.CharField(max_length=32)
+    result = models.CharField(max_length=16, choices=Outcome.choices)
+    duration_ms = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "created_at"], name="provider_call_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.result} {self.duration_ms} ms"

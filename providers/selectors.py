@@ -1,10 +1,14 @@
 """Reads of the catalog: what is on sale, and what changed."""
 
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from core.ids import parse_id
-from providers.models import CatalogChange, Category, Product, Provider, Service
+from providers.models import CatalogChange, Category, Product, Provider, Service, ServiceRoute
 
 
 def services_on_sale() -> QuerySet[Service]:
@@ -105,3 +109,48 @@ def catalog_version() -> tuple:
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts))
         return tuple(cursor.fetchone())
+
+
+@dataclass(frozen=True)
+class RouteSuggestion:
+    target: Service
+    score: float
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def _similarity(a: str, b: str) -> float:
+    words_a, words_b = _words(a), _words(b)
+    overlap = len(words_a & words_b) / len(words_a | words_b) if words_a | words_b else 0.0
+    return (overlap + SequenceMatcher(None, a.lower(), b.lower()).ratio()) / 2
+
+
+def route_suggestions(*, service: Service, limit: int = 10) -> list[RouteSuggestion]:
+    """Other providers' services that look like `service`: the same type (required, or the
+    order's fields would not fit), then ranked by name and category likeness."""
+    taken = ServiceRoute.objects.filter(service=service).values("target_id")
+    candidates = (
+        Service.objects.filter(type=service.type, is_available=True, provider__is_enabled=True)
+        .exclude(provider_id=service.provider_id)
+        .exclude(pk__in=taken)
+        .select_related("provider", "category")
+    )
+    category = service.category.name
+    scored = [
+        RouteSuggestion(
+            target=candidate,
+            score=round(
+                0.7 * _similarity(service.name, candidate.name)
+                + 0.3 * _similarity(category, candidate.category.name),
+                3,
+            ),
+        )
+        for candidate in candidates
+    ]
+    scored.sort(key=lambda s: (-s.score, s.target.pk))
+    return scored[:limit]

@@ -36,6 +36,9 @@ def catalog_sync_all_task() -> None:
 
 @shared_task(ignore_result=True, acks_late=True)
 def provider_refresh_balances_task() -> None:
+    from providers.alerts import provider_balance_alerts
     from providers.services import provider_refresh_balances
 
     logger.info("provider balances: %s", provider_refresh_balances())
+    if alerted := provider_balance_alerts():
+        logger.warning("low balance alert sent for %s", ", ".join(alerted))

@@ -4,18 +4,16 @@ The catalog is read as plain value rows (`service_rows`, `product_rows`), never 
 instances: the services page must stay fast with 10,000 services on sale.
 """
 
-from decimal import Decimal
-
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from core.ids import parse_id
-from core.money import ZERO, money_str, parse_money
+from core.money import money_str, parse_money
 from providers.delivery_time import duration_text
-from providers.markup import customer_rate
 from providers.models import PACKAGE_TYPES, CatalogChange
+from providers.pricing import CustomerPricing, customer_pricing
 from providers.selectors import product_rows, public_changes, service_category_rows, service_rows
 
 SERVICES_PER_PAGE = 500
@@ -40,12 +38,12 @@ CHANGE_VALUE_NAMES = {"yes": _("yes"), "no": _("no")}
 PRODUCT_TYPE_NAMES = {"Auto": _("Automatic"), "Service": _("Manual")}
 
 
-def discount_of(request: HttpRequest) -> Decimal:
-    """The visitor's discount in percent: prices shown are what they would pay."""
-    return request.user.discount_percent if request.user.is_authenticated else ZERO
+def pricing_of(request: HttpRequest) -> CustomerPricing:
+    """How the visitor is priced: prices shown are what they would pay (providers.pricing)."""
+    return customer_pricing(request.user)
 
 
-def service_row_display(row: dict, discount: Decimal) -> dict:
+def service_row_display(row: dict, pricing: CustomerPricing) -> dict:
     """One service row as a page shows it: the visitor's rate as money text, flags spelled out."""
     return {
         "id": row["id"],
@@ -53,7 +51,7 @@ def service_row_display(row: dict, discount: Decimal) -> dict:
         "type": row["type"],
         "category_id": row["category_id"],
         "category": row["category__name"],
-        "rate": money_str(customer_rate(rate=row["rate"], discount_percent=discount)),
+        "rate": money_str(pricing.service_rate(service_id=row["id"], rate=row["rate"])),
         "min": row["min"],
         "max": row["max"],
         "step": row["quantity_step"],
@@ -66,12 +64,12 @@ def service_row_display(row: dict, discount: Decimal) -> dict:
     }
 
 
-def _grouped(rows: list[dict], discount: Decimal) -> list[dict]:
+def _grouped(rows: list[dict], pricing: CustomerPricing) -> list[dict]:
     groups: list[dict] = []
     for row in rows:
         if not groups or groups[-1]["id"] != row["category_id"]:
             groups.append({"id": row["category_id"], "name": row["category__name"], "services": []})
-        groups[-1]["services"].append(service_row_display(row, discount))
+        groups[-1]["services"].append(service_row_display(row, pricing))
     return groups
 
 
@@ -83,7 +81,7 @@ def services(request: HttpRequest) -> HttpResponse:
     ).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "groups": _grouped(list(page.object_list), discount_of(request)),
+        "groups": _grouped(list(page.object_list), pricing_of(request)),
         "categories": service_category_rows(),
         "search": search,
         "category_id": category_id,
@@ -101,14 +99,17 @@ def _rate_direction(old: str, new: str) -> str:
     return "dearer" if new_rate > old_rate else ""
 
 
-def _shown_rate(text: str, discount: Decimal) -> str:
+def _shown_rate(text: str, pricing: CustomerPricing, service_id: int | None) -> str:
     try:
-        return money_str(customer_rate(rate=parse_money(text), discount_percent=discount))
+        rate = parse_money(text)
     except ValueError:
         return text
+    if service_id is None:
+        return money_str(pricing.product_rate(rate=rate))
+    return money_str(pricing.service_rate(service_id=service_id, rate=rate))
 
 
-def _change_display(change: CatalogChange, discount: Decimal) -> dict:
+def _change_display(change: CatalogChange, pricing: CustomerPricing) -> dict:
     item = change.service or change.product
     row = {
         "created_at": change.created_at,
@@ -128,8 +129,8 @@ def _change_display(change: CatalogChange, discount: Decimal) -> dict:
     if change.kind == CatalogChange.Kind.CHANGED and change.field == "rate":
         row["direction"] = _rate_direction(change.old_value, change.new_value)
         row["old"], row["new"] = (
-            _shown_rate(change.old_value, discount),
-            _shown_rate(change.new_value, discount),
+            _shown_rate(change.old_value, pricing, change.service_id),
+            _shown_rate(change.new_value, pricing, change.service_id),
         )
     return row
 
@@ -141,10 +142,10 @@ def updates(request: HttpRequest) -> HttpResponse:
     page: Page = Paginator(public_changes(kind=kind), UPDATES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    discount = discount_of(request)
+    pricing = pricing_of(request)
     context = {
         "page": page,
-        "rows": [_change_display(change, discount) for change in page.object_list],
+        "rows": [_change_display(change, pricing) for change in page.object_list],
         "tabs": UPDATE_TABS,
         "kind": kind,
     }
@@ -156,13 +157,13 @@ def _stock_status(upstream: str) -> object:
     return _("In stock") if not upstream or upstream.lower() == "in stock" else upstream
 
 
-def _product_display(row: dict, discount: Decimal) -> dict:
+def _product_display(row: dict, pricing: CustomerPricing) -> dict:
     in_stock = row["is_in_stock"] and row["inventory"] != 0
     return {
         "id": row["id"],
         "name": row["name_override"] or row["name"],
         "category": row["category__name"],
-        "rate": money_str(customer_rate(rate=row["rate"], discount_percent=discount)),
+        "rate": money_str(pricing.product_rate(rate=row["rate"])),
         "min": row["min"],
         "max": row["max"],
         # The most the quantity input offers; the order service checks stock again.
@@ -178,6 +179,6 @@ def _product_display(row: dict, discount: Decimal) -> dict:
 
 
 def product_list(request: HttpRequest) -> HttpResponse:
-    discount = discount_of(request)
-    products = [_product_display(row, discount) for row in product_rows()]
+    pricing = pricing_of(request)
+    products = [_product_display(row, pricing) for row in product_rows()]
     return render(request, "providers/product_list.html", {"products": products})

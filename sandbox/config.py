@@ -29,6 +29,7 @@ PROBABILITIES = (
     "non_json_rate",
     "leaked_key_rate",
     "no_funds_rate",
+    "reject_add_rate",
 )
 
 
@@ -53,6 +54,8 @@ class SandboxConfig:
     non_json_rate: float = 0
     leaked_key_rate: float = 0
     no_funds_rate: float = 0
+    # `add` answered with an explicit rejection ("Incorrect service ID"): failover tests.
+    reject_add_rate: float = 0
     fault_actions: tuple[str, ...] = ("add",)
     state_file: str | None = None
     save_interval_seconds: float = 2

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 from sandbox.config import SandboxConfig
-from sandbox.errors import NO_FUNDS
+from sandbox.errors import INCORRECT_SERVICE, NO_FUNDS
 
 # Raw translation keys some provider panels leak instead of their messages.
 LEAKED_KEYS = (
@@ -77,6 +77,8 @@ def before_add(config: SandboxConfig, dice: FaultDice) -> dict[str, Any] | None:
         return {"error": dice.choice(LEAKED_KEYS)}
     if dice.roll(config.no_funds_rate):
         return {"error": NO_FUNDS}
+    if dice.roll(config.reject_add_rate):
+        return {"error": INCORRECT_SERVICE}
     return None
 
 

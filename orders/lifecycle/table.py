@@ -46,7 +46,8 @@ DISPATCH_MOVES: dict[tuple[str, str], str] = {
     (D.QUEUED, D.SENDING): "a worker claims it (conditional update, committed before the call)",
     (D.QUEUED, D.FAILED): "canceled before it was sent: full refund",
     (D.SENDING, D.SENT): "the provider answered with its id",
-    (D.SENDING, D.QUEUED): "provably never landed, or the provider is busy: retry later",
+    (D.SENDING, D.QUEUED): "provably never landed, or the provider is busy: retry later "
+    "(or rejected, and the service's next route takes it: orders.services.routing)",
     (D.SENDING, D.FAILED): "rejected by the provider: full refund",
     (D.SENDING, D.NEEDS_REVIEW): "outcome unknown, worker lost, or an answer that can't be kept",
     (D.SENT, D.NEEDS_REVIEW): "polling: unknown status, missing upstream, partial without figures",

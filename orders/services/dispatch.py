@@ -41,6 +41,7 @@ from orders.models import (
     RefillStatus,
 )
 from orders.services.requests import held_cancel_apply
+from orders.services.routing import order_reroute_after_rejection
 from orders.type_rules import upstream_fields
 from providers.client import ItemError, ProviderClient
 from providers.client.messages import LINK_DUPLICATE
@@ -90,6 +91,9 @@ class Forwarding:
     # Written with the move to `sent` / `failed` (a cancel request's outcome), in one update.
     sent_values: dict[str, Any] = field(default_factory=dict)
     rejected_values: dict[str, Any] = field(default_factory=dict)
+    # Tried first when the provider rejects the request outright: True when another route took
+    # the row (orders.services.routing), which then is not failed.
+    reroute: Callable[[str], bool] | None = None
 
     @property
     def kind(self) -> Kind:
@@ -167,6 +171,8 @@ def _forward(forward: Forwarding) -> str:
         _requeue(forward, f"Provider refused the panel's key: {exc.message}", exc, now)
         return "waiting"
     except ProviderRejected as exc:
+        if forward.reroute is not None and forward.reroute(exc.message):
+            return "rerouted"
         with transaction.atomic():
             if _move(
                 forward,
@@ -282,9 +288,16 @@ def order_forward(*, order_id: int) -> str:
     outcome = _forward(
         Forwarding(
             row=order,
-            send=lambda client: client.add(service=order.service.upstream_id, fields=fields),
+            # The route chosen at placing (orders.services.routing) says which service id.
+            send=lambda client: client.add(
+                service=order.upstream_service_id or order.service.upstream_id, fields=fields
+            ),
             on_sent=lambda upstream_id: None,
             on_rejected=_rejected(Kind.ORDER, order.pk, OrderStatus.CANCELED),
+            # An explicit rejection may fail over to the next route; nothing else ever does.
+            reroute=lambda message: order_reroute_after_rejection(
+                order_id=order.pk, message=message
+            ),
         )
     )
     if outcome != "skipped":

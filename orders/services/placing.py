@@ -25,8 +25,10 @@ from orders.errors import (
 )
 from orders.lifecycle.events import NOTE_PLACED, Actor, event_record
 from orders.models import Order, ProductOrder, Source
+from orders.services.routing import route_for
 from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
+from providers.pricing import customer_pricing
 
 MAX_CLIENT_REF_LENGTH = 64
 MASS_LINE_FORMAT = gettext_noop("Write service ID | link | quantity")
@@ -131,18 +133,24 @@ def order_place(
         return existing
     service: Service = _on_sale(Service.objects.all(), service_id, IncorrectService)
     request = parse_order_fields(service, fields)
-    rate = pricing.customer_rate(rate=service.rate, discount_percent=user.discount_percent)
+    rate = customer_pricing(user, service_ids=[service.pk]).service_rate(
+        service_id=service.pk, rate=service.rate
+    )
     charge = pricing.order_charge(
         rate=rate, units=request.total_quantity, is_package=request.is_package
     )
-    exchange_rate = service.provider.exchange_rate
+    choice = route_for(service)
+    if choice is None:
+        raise IncorrectService()  # routes exist, none usable: the service cannot be bought now
     return _create_charged(
         Order,
         user=user,
         client_ref=client_ref,
         values={
             "service": service,
-            "provider": service.provider,
+            "provider": choice.provider,
+            "route": choice.route,
+            "upstream_service_id": choice.upstream_service_id,
             "link": request.link,
             "quantity": request.quantity,
             "total_quantity": request.total_quantity,
@@ -150,14 +158,9 @@ def order_place(
             "interval": request.interval,
             "details": request.details,
             "charge": charge,
-            "upstream_rate": service.upstream_rate,
-            "exchange_rate": exchange_rate,
-            "cost": pricing.upstream_cost(
-                upstream_rate=service.upstream_rate,
-                units=request.total_quantity,
-                is_package=request.is_package,
-                exchange_rate=exchange_rate,
-            ),
+            "upstream_rate": choice.upstream_rate,
+            "exchange_rate": choice.exchange_rate,
+            "cost": choice.cost(units=request.total_quantity, is_package=request.is_package),
             "remains": request.total_quantity,
             "source": source,
         },
@@ -237,7 +240,7 @@ def product_order_place(
         raise InvalidOrderField("require", _("Remove the control characters."))
     if product.require and not require:
         raise InvalidOrderField("require", format_lazy(_("Required: {what}"), what=product.require))
-    rate = pricing.customer_rate(rate=product.rate, discount_percent=user.discount_percent)
+    rate = customer_pricing(user, service_ids=[]).product_rate(rate=product.rate)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate
     return _create_charged(

@@ -9,22 +9,20 @@ from decimal import Decimal
 from django.conf import settings
 
 from core.money import balance_str, money_json_number, money_str
-from orders import pricing
 from orders.models import ProductOrderStatus
+from providers.pricing import CustomerPricing
 
 INCORRECT_ORDER = {"error": "Incorrect order ID"}
 INCORRECT_REFILL = {"error": "Incorrect refill ID"}
 
 
-def service_answer(row: dict, discount_percent: Decimal) -> dict:
+def service_answer(row: dict, pricing: CustomerPricing) -> dict:
     answer = {
         "service": row["id"],
         "name": row["name_override"] or row["name"],
         "type": row["type"],
         "category": row["category__name"],
-        "rate": money_str(
-            pricing.customer_rate(rate=row["rate"], discount_percent=discount_percent)
-        ),
+        "rate": money_str(pricing.service_rate(service_id=row["id"], rate=row["rate"])),
         "min": str(row["min"]),
         "max": str(row["max"]),
         "refill": row["has_refill"],
@@ -53,7 +51,7 @@ def balance_answer(balance: Decimal) -> dict:
     return {"balance": balance_str(balance), "currency": settings.PANEL_CURRENCY}
 
 
-def product_answer(row: dict, discount_percent: Decimal) -> dict:
+def product_answer(row: dict, pricing: CustomerPricing) -> dict:
     answer: dict[str, object] = {
         "product": row["id"],
         "name": row["name_override"] or row["name"],
@@ -61,9 +59,7 @@ def product_answer(row: dict, discount_percent: Decimal) -> dict:
     if row["require"]:
         answer["require"] = row["require"]
     answer.update(
-        rate=money_json_number(
-            pricing.customer_rate(rate=row["rate"], discount_percent=discount_percent)
-        ),
+        rate=money_json_number(pricing.product_rate(rate=row["rate"])),
         min=row["min"],
         max=row["max"],
         category=row["category__name"],

@@ -12,6 +12,7 @@ from orders.services import order_cancel, order_place, product_order_place, refi
 from orders.type_rules import clean_value
 from panel.api import answers
 from panel.api.catalog_cache import RawJson, catalog_answer
+from providers.pricing import customer_pricing
 from providers.selectors import product_rows, service_rows
 
 MAX_IDS = 100
@@ -62,11 +63,11 @@ def _single(params: Params, name: str) -> str:
 
 
 def services(user: User, params: Params) -> RawJson:
-    discount = user.discount_percent
+    pricing = customer_pricing(user)
     return catalog_answer(
         "services",
-        discount,
-        lambda: [answers.service_answer(row, discount) for row in service_rows()],
+        pricing.cache_key,
+        lambda: [answers.service_answer(row, pricing) for row in service_rows()],
     )
 
 
@@ -158,11 +159,11 @@ def cancel(user: User, params: Params) -> list[dict]:
 
 
 def products(user: User, params: Params) -> RawJson:
-    discount = user.discount_percent
+    pricing = customer_pricing(user)
     return catalog_answer(
         "products",
-        discount,
-        lambda: [answers.product_answer(row, discount) for row in product_rows()],
+        pricing.cache_key,
+        lambda: [answers.product_answer(row, pricing) for row in product_rows()],
     )
 
 

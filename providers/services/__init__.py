@@ -15,6 +15,7 @@ from providers.services.provider import (
     provider_record_error,
     provider_refresh_balances,
 )
+from providers.services.routes import route_add, route_update, routes_refresh
 
 __all__ = [
     "SyncSummary",
@@ -28,4 +29,7 @@ __all__ = [
     "provider_pause_dispatch",
     "provider_record_error",
     "provider_refresh_balances",
+    "route_add",
+    "route_update",
+    "routes_refresh",
 ]

@@ -17,6 +17,7 @@ from providers.errors import ProviderRejected
 from providers.markup import Markup, effective_markup, rule_at, selling_rate
 from providers.models import CatalogChange, Category, Product, Provider, Service, ServiceType
 from providers.services.provider import provider_client
+from providers.services.routes import routes_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,7 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
             summary.products = _sync_items(
                 PRODUCTS, provider, upstream_products, categories, pricing, now
             )
+        routes_refresh(provider=provider, now=now)
         Provider.objects.filter(pk=provider.pk).update(last_synced_at=now, last_error="")
     logger.info("catalog sync %s", summary)
     return summary
@@ -381,6 +383,7 @@ def catalog_reprice(
             if category is not None:
                 items = items.filter(category=category)
             changed += _reprice_queryset(spec, items, pricing, now)
+        routes_refresh(provider=provider, now=now)  # selling prices moved: so did margins
     return changed
 
 

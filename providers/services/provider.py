@@ -14,12 +14,15 @@ from notifications.services import notify_provider_credentials_failed, notify_pr
 from providers.client import ProviderClient, UpstreamBalance
 from providers.errors import ProviderAuthError, ProviderError
 from providers.models import Provider
+from providers.services.metering import MeteredClient
 
 logger = logging.getLogger(__name__)
 
 
 def provider_client(provider: Provider) -> ProviderClient:
-    return ProviderClient(
+    """The provider's client; its `add` calls are timed for the dashboard (metering)."""
+    return MeteredClient(
+        provider_id=provider.pk,
         api_url=provider.api_url,
         api_key=provider.api_key,
         connect_timeout=settings.PANEL_PROVIDER_CONNECT_TIMEOUT,

@@ -1,11 +1,15 @@
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import api_key_authenticate
 from orders.models import Order, ProductOrder
+from panel.models import DayFigures
+from payments.models import Deposit
 from providers.models import Provider, Service
 from sandbox import SandboxServer
 
@@ -31,6 +35,12 @@ def test_seed_demo_builds_a_living_panel_once(db: None, sandbox: SandboxServer) 
     assert (
         Order.objects.filter(user__username="demo").count() >= 5 and ProductOrder.objects.exists()
     )
+
+    # 30 days of history for the dashboard, already rolled up, with every balance on its ledger
+    oldest = Order.objects.order_by("created_at").first().created_at
+    assert timezone.now() - oldest > timedelta(days=29)
+    assert DayFigures.objects.values("day").distinct().count() >= 28
+    assert Deposit.objects.filter(status="credited", gateway="manual").count() >= 30
 
     again = StringIO()
     call_command("seed_demo", sandbox_url=sandbox.url, stdout=again, stderr=StringIO())

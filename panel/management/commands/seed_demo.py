@@ -15,6 +15,8 @@ from accounts.services import api_key_create, user_create_customer
 from core.errors import PanelError
 from orders.models import Source
 from orders.services import order_place, product_order_place
+from panel.dashboard.rollup import dashboard_rollup
+from panel.demo_history import seed_demo_history
 from payments.models import GatewaySettings, Method
 from providers.client import ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
@@ -76,6 +78,7 @@ class Command(BaseCommand):
             )
             self._seed_catalog(str(options["sandbox_url"]), str(options["sandbox_key"]))
             self._seed_orders()
+            self._seed_history()
         if not GatewaySettings.objects.filter(method=Method.BANK).exists():
             self._seed_bank_gateway()
         self._print_welcome(str(options["web_url"]), keys)
@@ -166,6 +169,13 @@ class Command(BaseCommand):
                     require="demo@example.com",
                 )
         self.stdout.write(f"placed {placed} demo orders and a product order for the customer")
+
+    def _seed_history(self) -> None:
+        """30 days of finished orders and deposits, rolled up for the admin dashboard."""
+        made = seed_demo_history(days=30)
+        self.stdout.write(
+            f"added {made} finished orders over 30 days; {dashboard_rollup(full=True)}"
+        )
 
     def _print_welcome(self, web_url: str, keys: dict[str, str]) -> None:
         base = web_url.rstrip("/")

@@ -27,6 +27,7 @@ _FLOAT_OPTIONS: tuple[tuple[str, str], ...] = (
     ("non_json_rate", "chance of a 200 HTML challenge page after the work is done"),
     ("leaked_key_rate", "chance that an add is refused with a raw message key"),
     ("no_funds_rate", "chance that an add is refused for lack of funds"),
+    ("reject_add_rate", "chance that an add is rejected outright (failover tests)"),
 )
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('providers', '0002_service_average_time_seconds'),
+        ('providers', '0003_routes_price_overrides_calls'),
     ]
 
     operations = [

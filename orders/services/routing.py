@@ -1,0 +1,132 @@
+"""Which provider an order goes to, and where it goes when a provider refuses it.
+
+A service without `ServiceRoute` rows goes to its own provider, as imported. With routes, an
+order takes the first enabled route (by priority) whose provider can take orders, whose
+target is still offered upstream, and whose cost is below the service's selling price.
+
+Failover happens in one case only: the provider explicitly rejected the `add`
+(ProviderRejected, docs/protocol.md "Error classes"). Then nothing was bought, so the next
+route may be tried. An unknown outcome never moves to another provider: the first may have
+bought it, and a second would buy it twice; it waits for review as before.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from orders import pricing
+from orders.enqueue import enqueue
+from orders.lifecycle import By, Kind, dispatch_move
+from orders.lifecycle.events import Actor
+from orders.models import DispatchState, Order
+from providers.models import PACKAGE_TYPES, Provider, Service, ServiceRoute
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    provider: Provider
+    upstream_service_id: str
+    upstream_rate: Decimal
+    exchange_rate: Decimal
+    route: ServiceRoute | None
+
+    def cost(self, *, units: int, is_package: bool) -> Decimal:
+        return pricing.upstream_cost(
+            upstream_rate=self.upstream_rate,
+            units=units,
+            is_package=is_package,
+            exchange_rate=self.exchange_rate,
+        )
+
+
+def route_cost_rate(route: ServiceRoute) -> Decimal:
+    """The route's upstream rate in the panel currency (per 1000, or per package)."""
+    return route.target.upstream_rate * route.target.provider.exchange_rate
+
+
+def is_route_usable(route: ServiceRoute, selling_rate: Decimal) -> bool:
+    provider = route.target.provider
+    return (
+        route.is_enabled
+        and route.target.is_available
+        and provider.is_enabled
+        and provider.credentials_failed_at is None
+        and route_cost_rate(route) < selling_rate
+    )
+
+
+def _home(service: Service) -> RouteChoice:
+    return RouteChoice(
+        provider=service.provider,
+        upstream_service_id=service.upstream_id,
+        upstream_rate=service.upstream_rate,
+        exchange_rate=service.provider.exchange_rate,
+        route=None,
+    )
+
+
+def _choice(route: ServiceRoute) -> RouteChoice:
+    return RouteChoice(
+        provider=route.target.provider,
+        upstream_service_id=route.target.upstream_id,
+        upstream_rate=route.target.upstream_rate,
+        exchange_rate=route.target.provider.exchange_rate,
+        route=route,
+    )
+
+
+def route_for(service: Service, *, after: ServiceRoute | None = None) -> RouteChoice | None:
+    """Where an order of `service` goes (after `after`, when that one refused it).
+
+    None when the service has routes and none of them (after `after`) is usable.
+    """
+    routes = list(
+        ServiceRoute.objects.filter(service=service)
+        .select_related("target__provider")
+        .order_by("priority", "id")
+    )
+    if not routes:
+        return _home(service) if after is None else None
+    if after is not None:
+        routes = [r for r in routes if (r.priority, r.pk) > (after.priority, after.pk)]
+    for route in routes:
+        if is_route_usable(route, service.rate):
+            return _choice(route)
+    return None
+
+
+def order_reroute_after_rejection(*, order_id: int, message: str) -> bool:
+    """The provider explicitly rejected the order's `add` (it is still `sending`): move it back
+    to `queued` on the next usable route and queue its forward. False when the order took no
+    route or no later route is usable: the caller fails and refunds it as before.
+
+    Rejected means nothing was bought, which is what makes a second provider safe; that is
+    why this is called for ProviderRejected and for nothing else.
+    """
+    order = Order.objects.select_related("service__provider", "provider", "route").get(pk=order_id)
+    choice = route_for(order.service, after=order.route) if order.route_id else None
+    if choice is None:
+        return False
+    moved = dispatch_move(
+        Kind.ORDER,
+        order.pk,
+        from_state=DispatchState.SENDING,
+        to_state=DispatchState.QUEUED,
+        actor=By(Actor.WORKER),
+        message=f"Rejected by {order.provider}: {message}; next route: {choice.provider}",
+        dispatch_error=message[:500],
+        next_dispatch_at=timezone.now(),
+        sending_started_at=None,
+        provider=choice.provider,
+        route=choice.route,
+        upstream_service_id=choice.upstream_service_id,
+        upstream_rate=choice.upstream_rate,
+        exchange_rate=choice.exchange_rate,
+        cost=choice.cost(
+            units=order.total_quantity, is_package=order.service.type in PACKAGE_TYPES
+        ),
+    )
+    if moved:
+        enqueue("order_forward_task", order.pk)
+    return moved

@@ -1,0 +1,18 @@
+"""The panel's admin site: Django's, with the dashboard on its index page."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from panel.dashboard.views import DASHBOARD_PERMISSION, dashboard_context
+
+
+class PanelAdminSite(admin.AdminSite):
+    index_template = "admin/panel_index.html"
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
+        context = dict(extra_context or {})
+        # The figures are for staff holding the permission; others keep the plain index.
+        if request.user.has_perm(DASHBOARD_PERMISSION):
+            context["dashboard"] = dashboard_context(request)
+        return super().index(request, context)

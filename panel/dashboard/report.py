@@ -1,0 +1,107 @@
+"""The daily report: yesterday's figures at midnight in TIME_ZONE, by email to staff
+(staff_alert) and to the operators' Telegram through the notifications outbox."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.money import money_str
+from notifications.models import Channel, Kind
+from notifications.services import Event, notifications_add, telegram_enabled
+from orders.models import FINAL_ORDER_STATUSES, DispatchState, Order, ProductOrder
+from panel.dashboard.figures import deposits_by_gateway, range_figures
+from panel.dashboard.rollup import dashboard_rollup
+from panel.models import DailyReport
+from providers.alerts import staff_alert
+
+
+def stuck_orders() -> int:
+    """Orders still not final long after they were placed (PANEL_STUCK_ORDER_HOURS)."""
+    before = timezone.now() - timedelta(hours=settings.PANEL_STUCK_ORDER_HOURS)
+    return (
+        Order.objects.filter(
+            dispatch_state__in=[DispatchState.QUEUED, DispatchState.SENDING, DispatchState.SENT],
+            created_at__lt=before,
+        )
+        .exclude(status__in=FINAL_ORDER_STATUSES)
+        .count()
+    )
+
+
+def needs_review() -> int:
+    return sum(
+        model.objects.filter(dispatch_state=DispatchState.NEEDS_REVIEW).count()
+        for model in (Order, ProductOrder)
+    )
+
+
+@dataclass(frozen=True)
+class Report:
+    body: str  # the email
+    summary: str  # one line for the operators' Telegram digest
+
+
+def daily_report(day: date) -> Report:
+    figures = range_figures(start=day, end=day)
+    totals = figures.totals
+    margin = "—" if totals.margin is None else f"{totals.margin}%"
+    currency = settings.PANEL_CURRENCY
+    deposits = ", ".join(
+        f"{label} {money_str(amount)}" for label, amount in deposits_by_gateway(day, day)
+    )
+    review, stuck = needs_review(), stuck_orders()
+    lines = [
+        f"{settings.PANEL_NAME}: {day:%A %d %B %Y} ({settings.TIME_ZONE})",
+        "",
+        f"Revenue     {money_str(totals.revenue)} {currency}",
+        f"Cost        {money_str(totals.cost)} {currency}",
+        f"Profit      {money_str(totals.profit)} {currency} (margin {margin})",
+        f"Orders      {figures.orders}",
+        f"Customers   {figures.new_customers} new",
+        f"Deposits    {deposits}",
+        "",
+        f"Needs review now: {review}",
+        f"Stuck orders now (not final after {settings.PANEL_STUCK_ORDER_HOURS} h): {stuck}",
+    ]
+    summary = (
+        f"revenue {money_str(totals.revenue)}, cost {money_str(totals.cost)}, profit "
+        f"{money_str(totals.profit)} {currency} ({margin}); {figures.orders} orders; "
+        f"needs review {review}; stuck {stuck}"
+    )
+    return Report(body="\n".join(lines), summary=summary)
+
+
+class ReportNotSent(Exception):
+    """No message went out (no staff address, or the mail server failed): retry later."""
+
+
+def daily_report_send(*, day: date | None = None) -> DailyReport | None:
+    """Send the report of `day` (yesterday by default) once, by email to staff and to the
+    operators' Telegram when it is configured (through the outbox). A second call for the same
+    day, from a beat restart or a retry after success, sends nothing and returns None. When no
+    message could go out the claim is rolled back and ReportNotSent raised, so a retry sends it."""
+    day = day or timezone.localdate() - timedelta(days=1)
+    dashboard_rollup()
+    report = daily_report(day)
+    try:
+        with transaction.atomic():
+            row = DailyReport.objects.create(day=day, body=report.body)
+            notifications_add(
+                events=[
+                    Event(
+                        key=f"daily-report:{day.isoformat()}",
+                        kind=Kind.OPS_DAILY_REPORT,
+                        channel=Channel.TELEGRAM,
+                        payload={"day": day.isoformat(), "summary": report.summary},
+                    )
+                ]
+            )
+            emailed = staff_alert(subject=f"Daily report {day:%Y-%m-%d}", body=report.body)
+            if not emailed and not telegram_enabled():
+                raise ReportNotSent(f"the report of {day} reached nobody")
+    except IntegrityError:
+        return None
+    return row

@@ -1,0 +1,74 @@
+"""The one place that says what a customer pays for a service or product.
+
+Resolution, in order:
+1. the customer's own rate for the service (`PriceOverride`), taken as is;
+2. otherwise the service's selling price less a percent: the larger of the customer's pricing
+   tier (`User.pricing_tier`, assigned from total deposits or spend) and their personal
+   discount (`User.discount_percent`). The two never stack: the personal discount stays as the
+   admin's manual lever, and a tier only ever improves on it;
+3. otherwise the service's selling price.
+
+Products have no overrides: they take step 2 and 3. The services page, the order form, the v2
+`services` answer and the charge all go through `customer_pricing(...)`.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from core.money import ZERO
+from providers.markup import customer_rate
+from providers.models import PriceOverride
+
+
+@dataclass(frozen=True)
+class CustomerPricing:
+    percent_off: Decimal = ZERO
+    overrides: Mapping[int, Decimal] = field(default_factory=dict)
+
+    def service_rate(self, *, service_id: int, rate: Decimal) -> Decimal:
+        """The customer's rate per 1000 (per package) for a service selling at `rate`."""
+        override = self.overrides.get(service_id)
+        if override is not None:
+            return override
+        return customer_rate(rate=rate, discount_percent=self.percent_off)
+
+    def product_rate(self, *, rate: Decimal) -> Decimal:
+        return customer_rate(rate=rate, discount_percent=self.percent_off)
+
+    @property
+    def cache_key(self) -> tuple:
+        """Equal for customers who see the same prices: cached price lists are shared by it."""
+        return (self.percent_off, tuple(sorted(self.overrides.items())))
+
+
+ANONYMOUS = CustomerPricing()
+
+
+def customer_percent_off(user: object) -> Decimal:
+    """The percent off (tier or personal discount, the larger) for a user, 0 for visitors."""
+    if not getattr(user, "is_authenticated", False):
+        return ZERO
+    from accounts.models import PricingTier
+
+    tier_percent = (
+        PricingTier.objects.filter(pk=user.pricing_tier_id, is_active=True)  # type: ignore[attr-defined]
+        .values_list("percent_off", flat=True)
+        .first()
+        if user.pricing_tier_id  # type: ignore[attr-defined]
+        else None
+    )
+    return max(tier_percent or ZERO, user.discount_percent or ZERO)  # type: ignore[attr-defined]
+
+
+def customer_pricing(user: object, *, service_ids: list[int] | None = None) -> CustomerPricing:
+    """How `user` is priced; `service_ids` narrows the overrides loaded (one order, one form)."""
+    if not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    overrides = PriceOverride.objects.filter(user_id=user.pk)  # type: ignore[attr-defined]
+    if service_ids is not None:
+        overrides = overrides.filter(service_id__in=service_ids)
+    return CustomerPricing(
+        percent_off=customer_percent_off(user),
+        overrides=dict(overrides.values_list("service_id", "rate")),
+    )
