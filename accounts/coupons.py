@@ -13,17 +13,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.models import BalanceTransaction, Coupon, CouponRedemption
 from accounts.services import balance_credit
 from core.errors import InvalidRequest
-from core.money import ZERO, quantize_money
+from core.money import ZERO, money_str, quantize_money
 
 HUNDRED = Decimal(100)
 
 
 class CouponInvalid(InvalidRequest):
-    default_message = "This coupon code is not valid"
+    default_message = gettext_noop("This coupon code is not valid")
 
 
 @dataclass(frozen=True)
@@ -84,15 +86,24 @@ def _usable(coupon: Coupon | None, user_id: int, deposit_amount: Decimal) -> Cou
     if coupon is None or not coupon.is_active:
         raise CouponInvalid()
     if coupon.expires_at is not None and coupon.expires_at <= timezone.now():
-        raise CouponInvalid("This coupon has expired")
+        raise CouponInvalid(gettext_noop("This coupon has expired"))
     if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
-        raise CouponInvalid("This coupon has been used up")
+        raise CouponInvalid(gettext_noop("This coupon has been used up"))
     if deposit_amount < coupon.min_deposit:
-        raise CouponInvalid(f"This coupon needs a deposit of at least {coupon.min_deposit}")
+        raise _below_minimum(coupon.min_deposit)
     used = CouponRedemption.objects.filter(coupon=coupon, user_id=user_id).count()
     if used >= coupon.max_uses_per_user:
-        raise CouponInvalid("You have already used this coupon")
+        raise CouponInvalid(gettext_noop("You have already used this coupon"))
     return coupon
+
+
+def _below_minimum(minimum: Decimal) -> CouponInvalid:
+    exc = CouponInvalid(f"This coupon needs a deposit of at least {minimum}")
+    # What pages show (core.errors.error_display): the same sentence in the active language.
+    exc.detail = format_lazy(  # type: ignore[attr-defined]
+        gettext_lazy("This coupon needs a deposit of at least {amount}"), amount=money_str(minimum)
+    )
+    return exc
 
 
 def coupon_redeem(

@@ -20,18 +20,19 @@ import logging
 import smtplib
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications.digest import digest_text
-from notifications.emails import email_message
+from notifications.emails import email_message, staff_email_message
 from notifications.models import Channel, Notification, Preferences, Status
-from notifications.services import telegram_enabled
+from notifications.services import staff_recipients, telegram_enabled
 from notifications.telegram import (
     TelegramAmbiguous,
     TelegramNeverSent,
@@ -165,9 +166,15 @@ def _without_recipient(rows: list[Notification]) -> list[Notification]:
     ]
 
 
-def _send_one(row: Notification, connection: object, token: str, counts: DeliveryCounts) -> None:
+def _send_one(
+    row: Notification,
+    build: Callable[[Notification], EmailMessage],
+    connection: object,
+    token: str,
+    counts: DeliveryCounts,
+) -> None:
     try:
-        message = email_message(row, row.user)
+        message = build(row)
     except Exception as exc:  # a template bug: sending it again would fail the same way
         logger.exception("notification %s could not be rendered", row.pk)
         _move([row.pk], token, Status.CLAIMED, status=Status.FAILED, error=repr(exc)[:500])
@@ -189,12 +196,24 @@ def _send_one(row: Notification, connection: object, token: str, counts: Deliver
         counts.sent += _finish([row.pk], token, Status.SENT)
 
 
-def emails_deliver(*, token: str, deadline: float, counts: DeliveryCounts) -> int:
-    """Send one batch of customer emails; returns how many rows were claimed."""
-    rows = _claim(Channel.EMAIL, EMAIL_BATCH, timezone.now(), token)
+def _email_builder(
+    channel: str, rows: list[Notification]
+) -> tuple[list[Notification], Callable[[Notification], EmailMessage]]:
+    """The rows nobody should get, and how to build the others' message."""
+    if channel == Channel.STAFF_EMAIL:
+        recipients = staff_recipients()
+        return ([] if recipients else rows), lambda row: staff_email_message(row, recipients)
+    return _without_recipient(rows), lambda row: email_message(row, row.user)
+
+
+def emails_deliver(
+    *, token: str, deadline: float, counts: DeliveryCounts, channel: str = Channel.EMAIL
+) -> int:
+    """Send one batch of customer (or staff) emails; returns how many rows were claimed."""
+    rows = _claim(channel, EMAIL_BATCH, timezone.now(), token)
     if not rows:
         return 0
-    skip = _without_recipient(rows)
+    skip, build = _email_builder(channel, rows)
     counts.skipped += _move(
         [row.pk for row in skip], token, Status.CLAIMED, status=Status.SKIPPED, lease_until=None
     )
@@ -212,7 +231,7 @@ def emails_deliver(*, token: str, deadline: float, counts: DeliveryCounts) -> in
             if time.monotonic() > deadline:
                 counts.released += _release([r.pk for r in rows[index:]], token)
                 break
-            _send_one(row, connection, token, counts)
+            _send_one(row, build, connection, token, counts)
     finally:
         connection.close()
     return len(rows) + len(skip)
@@ -256,9 +275,10 @@ def notifications_deliver(*, budget_seconds: float = SEND_BUDGET_SECONDS) -> Del
     counts = DeliveryCounts()
     counts.released, counts.abandoned = outbox_release_expired(now=timezone.now())
     deadline = time.monotonic() + budget_seconds
-    while time.monotonic() < deadline and emails_deliver(
-        token=token, deadline=deadline, counts=counts
-    ):
-        pass
+    for channel in (Channel.STAFF_EMAIL, Channel.EMAIL):
+        while time.monotonic() < deadline and emails_deliver(
+            token=token, deadline=deadline, counts=counts, channel=channel
+        ):
+            pass
     telegram_deliver(token=token, counts=counts)
     return counts

@@ -30,3 +30,14 @@ def email_message(row: Notification, user: User) -> EmailMessage:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[user.email],
     )
+
+
+def staff_email_message(row: Notification, recipients: list[str]) -> EmailMessage:
+    """An operator alert (notifications.services.staff_alert): written in English, like the
+    admin's logs, to every staff address at once."""
+    return EmailMessage(
+        subject=f"[{settings.PANEL_NAME}] {row.payload.get('subject', row.kind)}",
+        body=str(row.payload.get("body", "")).strip() + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+    )

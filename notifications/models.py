@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email to the customer")
     TELEGRAM = "telegram", _("Telegram to the operators")
+    # One email per event to every active staff member with an address, looked up when sent.
+    STAFF_EMAIL = "staff_email", _("Email to the staff")
 
 
 class Kind(models.TextChoices):

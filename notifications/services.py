@@ -183,24 +183,42 @@ def notify_deposit_unmatched(*, reference: str, amount: Decimal, gateway: str) -
     )
 
 
-def notify_provider_low_balance(
-    *, provider_id: int, name: str, balance: Decimal, threshold: Decimal, checked_at: datetime
-) -> None:
-    notifications_add(
-        events=[
-            Event(
-                key=f"provider-low-balance:{provider_id}:{checked_at.isoformat()}",
-                kind=Kind.OPS_LOW_BALANCE,
-                channel=Channel.TELEGRAM,
-                payload={
-                    "name": name,
-                    "balance": money_str(balance),
-                    "threshold": money_str(threshold),
-                },
-                ref=provider_id,
-            )
-        ]
+def staff_recipients() -> list[str]:
+    return list(
+        User.objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
     )
+
+
+def staff_alert(
+    *,
+    key: str,
+    kind: str,
+    subject: str,
+    body: str,
+    telegram: dict[str, object] | None = None,
+    ref: int | None = None,
+) -> bool:
+    """Every operator alert: one staff email row and, with `telegram` (the digest's payload for
+    `kind`), one Telegram row, each written once per `key` (the event) and sent later by the
+    outbox sender. Returns whether anyone will get it (a staff address, or Telegram)."""
+    events = [
+        Event(
+            key=f"staff-email:{key}",
+            kind=kind,
+            channel=Channel.STAFF_EMAIL,
+            payload={"subject": subject[:200], "body": body},
+            ref=ref,
+        )
+    ]
+    if telegram is not None:
+        events.append(
+            Event(key=key, kind=kind, channel=Channel.TELEGRAM, payload=telegram, ref=ref)
+        )
+    notifications_add(events=events)
+    return bool(staff_recipients()) or (telegram is not None and telegram_enabled())
 
 
 def notify_provider_credentials_failed(

@@ -39,7 +39,7 @@ def daily_report_task(self: Task) -> None:
     try:
         daily_report_send()
     except ReportNotSent as exc:
-        # 5, 10, 20 … minutes with jitter: a mail server back within a few hours still gets it.
+        # 5, 10, 20 … minutes with jitter: a staff address or Telegram set up later still gets it.
         delay = 300 * 2**self.request.retries + random.randint(0, 60)  # noqa: S311
         raise self.retry(exc=exc, countdown=delay) from exc
 

@@ -6,6 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from core.money import MONEY_DIGITS, MONEY_PLACES
 
 
+def coupon_field() -> forms.CharField:
+    return forms.CharField(label=_("Coupon code"), max_length=32, required=False, strip=True)
+
+
 class AmountForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount"),
@@ -13,12 +17,19 @@ class AmountForm(forms.Form):
         decimal_places=MONEY_PLACES,
         min_value=Decimal("0.01"),
     )
+    coupon = coupon_field()
 
 
 class BankAmountForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount (VND)"), max_digits=15, decimal_places=0, min_value=Decimal(1000)
     )
+
+
+class BankCouponForm(BankAmountForm):
+    """The coupon for the customer's next bank transfer; empty removes the one chosen."""
+
+    coupon = coupon_field()
 
 
 class AssignForm(forms.Form):

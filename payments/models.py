@@ -154,6 +154,10 @@ class Deposit(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
     memo = models.CharField(max_length=255, blank=True)
     reason = models.CharField(max_length=255, blank=True)
+    # The customer's coupon (accounts.coupons), redeemed when the deposit is credited; the note
+    # says what came of it (its bonus, or why it did not apply: the deposit is credited anyway).
+    coupon_code = models.CharField(max_length=32, blank=True)
+    coupon_note = models.CharField(max_length=255, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -202,3 +206,18 @@ class UnmatchedDeposit(Deposit):
         proxy = True
         verbose_name = _("unmatched or review deposit")
         verbose_name_plural = _("unmatched and review queue")
+
+
+class BankCoupon(models.Model):
+    """The coupon a customer chose for their next bank transfer. A transfer's memo is fixed per
+    customer (payments.memo) and arrives without anything else we can trust, so the choice is
+    kept here and taken (deleted) by the first transfer credited to them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bank_coupon"
+    )
+    code = models.CharField(max_length=32)
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.code} for {self.user_id}"

@@ -14,14 +14,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from core.money import balance_str, money_str
 from payments import services
 from payments.config import GatewayConfig, gateway_config, offered_methods
-from payments.forms import AmountForm, BankAmountForm
+from payments.forms import AmountForm, BankAmountForm, BankCouponForm
 from payments.gateways import GATEWAYS, StartFailed, Webhook, WebhookRejected
 from payments.memo import memo_for
-from payments.models import Gateway, Method
+from payments.models import Deposit, Gateway, Method
 from payments.selectors import deposits_for_user, last_credited_deposit_id
 from payments.vietqr import build_payload, qr_svg
 
@@ -44,6 +44,7 @@ def _bank_context(request: HttpRequest, config: GatewayConfig) -> dict:
         "memo": memo,
         "qr_svg": qr_svg(payload),
         "rate": money_str(config.rate) if config.rate else "",
+        "coupon": services.bank_coupon_of(user=request.user),
     }
 
 
@@ -71,6 +72,40 @@ def add_funds(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def bank_coupon(request: HttpRequest) -> HttpResponse:
+    """Keep (or, left empty, remove) the coupon for the customer's next bank transfer."""
+    config = gateway_config(method=Method.BANK)
+    form = BankCouponForm(request.POST)
+    if not config.is_offered or config.rate is None or not form.is_valid():
+        messages.error(request, _("Enter the amount you will transfer and a coupon code."))
+        return redirect("add_funds")
+    amount, code = form.cleaned_data["amount"], form.cleaned_data["coupon"]
+    back = f"{reverse('add_funds')}?amount={amount}"
+    if not code:
+        services.bank_coupon_clear(user=request.user)
+        messages.success(request, _("The coupon was removed."))
+        return redirect(back)
+    try:
+        quote = services.bank_coupon_choose(
+            user=request.user, code=code, amount=amount, rate=config.rate
+        )
+    except PanelError as exc:
+        messages.error(request, error_display(exc))
+        return redirect(back)
+    messages.success(request, _coupon_text(quote.coupon.code, quote.bonus, request))
+    return redirect(back)
+
+
+def _coupon_text(code: str, bonus: object, request: HttpRequest) -> str:
+    return _("Coupon %(code)s: a bonus of %(bonus)s %(currency)s when the money arrives.") % {
+        "code": code,
+        "bonus": money_str(bonus),
+        "currency": request.user.currency,
+    }
+
+
+@login_required
+@require_POST
 @transaction.non_atomic_requests
 def start_payment(request: HttpRequest, method: str) -> HttpResponse:
     # Not atomic: the pending deposit commits before the gateway is called, so a slow or failed
@@ -88,10 +123,13 @@ def start_payment(request: HttpRequest, method: str) -> HttpResponse:
             gateway=START_GATEWAY[method],
             config=config,
             amount=form.cleaned_data["amount"],
+            coupon_code=form.cleaned_data["coupon"],
         )
     except PanelError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_display(exc))
         return redirect("add_funds")
+    if deposit.coupon_code:
+        _tell_coupon_bonus(request, deposit)
     gateway = GATEWAYS[deposit.gateway]
     try:
         url = gateway.start(
@@ -108,6 +146,17 @@ def start_payment(request: HttpRequest, method: str) -> HttpResponse:
         messages.error(request, _("The payment could not be started. Try again later."))
         return redirect("add_funds")
     return HttpResponseRedirect(url)
+
+
+def _tell_coupon_bonus(request: HttpRequest, deposit: Deposit) -> None:
+    """Shown when the customer is back from the gateway. Checked again at credit time."""
+    try:
+        quote = services.deposit_coupon_quote(
+            code=deposit.coupon_code, user=request.user, amount=deposit.amount, rate=deposit.rate
+        )
+    except PanelError:
+        return  # used up a moment ago by another deposit: the credit notes it on the deposit
+    messages.info(request, _coupon_text(quote.coupon.code, quote.bonus, request))
 
 
 @never_cache

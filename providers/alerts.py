@@ -1,73 +1,72 @@
-"""Alerts to the panel's staff, and the provider balance alert.
+"""The provider balance alert: the one place that decides when a low balance is worth telling
+the operators about.
 
-`staff_alert` is the one function every alert goes through. It sends email to active staff
-now; when the notifications app (outbox + Telegram) is merged, only its body changes to write
-an outbox row, and every caller keeps working. It sits in `providers`, which may import
-`notifications` (DESIGN.md import order); the panel's daily report calls it from above.
+The rule: alert once when a provider's balance is below its threshold, and again only after it
+recovered (the mark is cleared) and fell again. It runs after every stored balance
+(services.provider._store_balance) and from the beat sweep (`provider_balance_alerts`, which
+also catches a threshold an admin raised). The alert itself goes through the notifications
+outbox (`staff_alert`: staff email and Telegram), keyed by the crossing, so it is written once
+and sent by the outbox sender.
 """
 
-import logging
-import smtplib
+from datetime import datetime
+from decimal import Decimal
 
-from django.conf import settings
-from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import User
 from core.money import money_str
+from notifications.models import Kind
+from notifications.services import staff_alert
 from providers.models import Provider
 
-logger = logging.getLogger(__name__)
 
-
-def staff_alert(*, subject: str, body: str) -> int:
-    """Tell the staff. Returns how many messages went out; a mail failure is logged, not
-    raised, so an alert never breaks the job that noticed the problem."""
-    recipients = list(
-        User.objects.filter(is_staff=True, is_active=True)
-        .exclude(email="")
-        .order_by("pk")
-        .values_list("email", flat=True)
-    )
-    if not recipients:
-        logger.warning("alert with no staff email to send it to: %s", subject)
-        return 0
-    try:
-        return send_mail(f"[{settings.PANEL_NAME}] {subject}", body, None, recipients)
-    except (OSError, smtplib.SMTPException):
-        logger.exception("could not email the alert %r", subject)
-        return 0
+def provider_balance_alert_check(*, provider: Provider) -> bool:
+    """Apply the crossing rule to `provider` as last stored; True when it alerted now."""
+    if not provider.is_low_balance:
+        # Recovered: clear the mark, so the next fall alerts again.
+        Provider.objects.filter(
+            pk=provider.pk,
+            balance_alerted_at__isnull=False,
+            balance__gte=F("low_balance_threshold"),
+        ).update(balance_alerted_at=None)
+        return False
+    assert provider.balance is not None  # is_low_balance says so; for the type checker
+    now = timezone.now()
+    with transaction.atomic():
+        # The conditional update is the claim: two checks at once never alert twice.
+        if not Provider.objects.filter(pk=provider.pk, balance_alerted_at__isnull=True).update(
+            balance_alerted_at=now
+        ):
+            return False
+        provider.balance_alerted_at = now
+        _alert_low_balance(provider, balance=provider.balance, alerted_at=now)
+    return True
 
 
 def provider_balance_alerts() -> list[str]:
-    """Alert once when a provider's balance falls below its threshold; again only after it
-    recovered (the mark is cleared) and fell again. Returns the names alerted."""
-    alerted = []
-    now = timezone.now()
-    for provider in Provider.objects.filter(is_enabled=True, balance__isnull=False):
-        if provider.is_low_balance:
-            # The conditional update is the claim: two beat runs never alert twice.
-            if Provider.objects.filter(pk=provider.pk, balance_alerted_at__isnull=True).update(
-                balance_alerted_at=now
-            ):
-                _send_low_balance(provider)
-                alerted.append(provider.name)
-        elif provider.balance_alerted_at is not None:
-            Provider.objects.filter(pk=provider.pk, balance__gte=F("low_balance_threshold")).update(
-                balance_alerted_at=None
-            )
-    return alerted
+    """The beat sweep over enabled providers. Returns the names alerted."""
+    return [
+        provider.name
+        for provider in Provider.objects.filter(is_enabled=True, balance__isnull=False)
+        if provider_balance_alert_check(provider=provider)
+    ]
 
 
-def _send_low_balance(provider: Provider) -> None:
-    balance = f"{money_str(provider.balance)} {provider.balance_currency or provider.currency}"
+def _alert_low_balance(provider: Provider, *, balance: Decimal, alerted_at: datetime) -> None:
+    balance_text = f"{money_str(balance)} {provider.balance_currency or provider.currency}"
+    threshold = money_str(provider.low_balance_threshold)
     staff_alert(
-        subject=f"{provider.name}: balance low ({balance})",
+        key=f"provider-low-balance:{provider.pk}:{alerted_at.isoformat()}",
+        kind=Kind.OPS_LOW_BALANCE,
+        subject=f"{provider.name}: balance low ({balance_text})",
         body=(
-            f"The balance at {provider.name} is {balance}, below its threshold of "
-            f"{money_str(provider.low_balance_threshold)}. Orders to it will start failing "
+            f"The balance at {provider.name} is {balance_text}, below its threshold of "
+            f"{threshold}. Orders to it will start failing "
             "with 'not enough funds' once it runs out: top it up.\n"
             "You will not be told again until the balance has recovered and fallen again."
         ),
+        telegram={"name": provider.name, "balance": balance_text, "threshold": threshold},
+        ref=provider.pk,
     )

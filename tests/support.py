@@ -3,6 +3,7 @@
 from typing import Any
 
 import httpx
+from django.db.models import Max, Model
 
 from accounts.form_tokens import FIELD, form_token_new
 from sandbox import SandboxServer
@@ -37,3 +38,10 @@ class FakeClock:
 def with_form_token(fields: dict[str, Any]) -> dict[str, Any]:
     """Form fields as a rendered form sends them: with a fresh one-time form token."""
     return {**fields, FIELD: form_token_new()}
+
+
+def unused_pk(model: type[Model]) -> int:
+    """An id no row of `model` has nor will get during the test: a literal like 77 or 999999
+    collides with real rows on a database whose sequences have moved on."""
+    highest = model.objects.aggregate(highest=Max("pk"))["highest"] or 0
+    return int(highest) + 1_000_000

@@ -1,5 +1,5 @@
-"""The daily report: yesterday's figures at midnight in TIME_ZONE, by email to staff
-(staff_alert) and to the operators' Telegram through the notifications outbox."""
+"""The daily report: yesterday's figures at midnight in TIME_ZONE, by email to staff and to the
+operators' Telegram, both through the notifications outbox (staff_alert)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -9,13 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.money import money_str
-from notifications.models import Channel, Kind
-from notifications.services import Event, notifications_add, telegram_enabled
+from notifications.models import Kind
+from notifications.services import staff_alert
 from orders.models import FINAL_ORDER_STATUSES, DispatchState, Order, ProductOrder
 from panel.dashboard.figures import deposits_by_gateway, range_figures
 from panel.dashboard.rollup import dashboard_rollup
 from panel.models import DailyReport
-from providers.alerts import staff_alert
 
 
 def stuck_orders() -> int:
@@ -80,27 +79,23 @@ class ReportNotSent(Exception):
 
 def daily_report_send(*, day: date | None = None) -> DailyReport | None:
     """Send the report of `day` (yesterday by default) once, by email to staff and to the
-    operators' Telegram when it is configured (through the outbox). A second call for the same
-    day, from a beat restart or a retry after success, sends nothing and returns None. When no
-    message could go out the claim is rolled back and ReportNotSent raised, so a retry sends it."""
+    operators' Telegram when it is configured (through the outbox, which retries a mail server
+    outage). A second call for the same day, from a beat restart or a retry after success,
+    sends nothing and returns None. When nobody would get it (no staff address, no Telegram)
+    the claim is rolled back and ReportNotSent raised, so a retry sends it."""
     day = day or timezone.localdate() - timedelta(days=1)
     dashboard_rollup()
     report = daily_report(day)
     try:
         with transaction.atomic():
             row = DailyReport.objects.create(day=day, body=report.body)
-            notifications_add(
-                events=[
-                    Event(
-                        key=f"daily-report:{day.isoformat()}",
-                        kind=Kind.OPS_DAILY_REPORT,
-                        channel=Channel.TELEGRAM,
-                        payload={"day": day.isoformat(), "summary": report.summary},
-                    )
-                ]
-            )
-            emailed = staff_alert(subject=f"Daily report {day:%Y-%m-%d}", body=report.body)
-            if not emailed and not telegram_enabled():
+            if not staff_alert(
+                key=f"daily-report:{day.isoformat()}",
+                kind=Kind.OPS_DAILY_REPORT,
+                subject=f"Daily report {day:%Y-%m-%d}",
+                body=report.body,
+                telegram={"day": day.isoformat(), "summary": report.summary},
+            ):
                 raise ReportNotSent(f"the report of {day} reached nobody")
     except IntegrityError:
         return None

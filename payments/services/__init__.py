@@ -1,6 +1,12 @@
 """Every write to deposits: receiving transfers, starting and confirming payments, crediting
 (exactly once, with the bonus), the admin's assign/reject and manual deposits."""
 
+from payments.services.coupons import (
+    bank_coupon_choose,
+    bank_coupon_clear,
+    bank_coupon_of,
+    deposit_coupon_quote,
+)
 from payments.services.crediting import (
     DepositOutcome,
     deposit_assign,
@@ -19,6 +25,10 @@ from payments.services.transfers import deposit_receive_transfer
 
 __all__ = [
     "DepositOutcome",
+    "bank_coupon_choose",
+    "bank_coupon_clear",
+    "bank_coupon_of",
+    "deposit_coupon_quote",
     "deposit_abandon",
     "deposit_assign",
     "deposit_attach_external",

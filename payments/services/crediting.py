@@ -11,13 +11,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.coupons import CouponInvalid, coupon_redeem
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_credit
 from core.errors import InvalidRequest, InvalidTransition
-from core.money import ZERO, quantize_money
-from payments.models import BonusRule, Deposit, Gateway
+from core.money import ZERO, money_str, quantize_money
+from payments.models import BankCoupon, BonusRule, Deposit, Gateway
 
 Status = Deposit.Status
+BANK_GATEWAYS = (Gateway.SEPAY, Gateway.CASSO)
 Kind = BalanceTransaction.Kind
 
 
@@ -71,8 +73,10 @@ def credit_locked(*, deposit: Deposit, user_id: int, created_by: User | None) ->
             memo=f"Bonus on {label}",
             deposit_id=deposit.pk,
         )
+    coupon_note = _redeem_coupon(deposit, user_id=user_id, credited=credited)
     changed = Deposit.objects.filter(pk=deposit.pk, status=deposit.status).update(
         status=Status.CREDITED,
+        coupon_note=coupon_note,
         user_id=user_id,
         credited_amount=credited,
         bonus_amount=bonus,
@@ -83,6 +87,43 @@ def credit_locked(*, deposit: Deposit, user_id: int, created_by: User | None) ->
     if changed != 1:  # the row is locked, so only a caller bug gets here
         raise InvalidTransition()
     deposit.refresh_from_db()
+    return deposit
+
+
+def deposit_key(deposit: Deposit) -> str:
+    """The deposit's external key: what makes its coupon bonus exactly-once (CouponRedemption).
+    A started payment whose gateway never gave an id falls back to our own reference."""
+    return f"{deposit.gateway}:{deposit.external_id or deposit.reference}"
+
+
+def _redeem_coupon(deposit: Deposit, *, user_id: int, credited: Decimal) -> str:
+    """The coupon's bonus line, in the caller's transaction; the note for the deposit. A coupon
+    that no longer applies (expired, used up) is noted and the deposit is credited anyway."""
+    if not deposit.coupon_code:
+        return deposit.coupon_note
+    try:
+        redemption = coupon_redeem(
+            code=deposit.coupon_code,
+            user_id=user_id,
+            deposit_amount=credited,
+            deposit_key=deposit_key(deposit),
+        )
+    except CouponInvalid as exc:
+        return f"Coupon {deposit.coupon_code} not applied: {exc.message}"[:255]
+    return f"Coupon {redemption.coupon.code}: bonus {money_str(redemption.bonus)}"
+
+
+def bank_coupon_take(*, deposit: Deposit, user_id: int) -> Deposit:
+    """Attach the coupon `user_id` chose for their next bank transfer to this (locked) transfer
+    and forget the choice: one chosen coupon goes with one transfer."""
+    if deposit.coupon_code:
+        return deposit
+    choice = BankCoupon.objects.select_for_update().filter(user_id=user_id).first()
+    if choice is None:
+        return deposit
+    choice.delete()
+    Deposit.objects.filter(pk=deposit.pk).update(coupon_code=choice.code)
+    deposit.coupon_code = choice.code
     return deposit
 
 
@@ -99,6 +140,8 @@ def deposit_assign(*, deposit_id: int, user_id: int, admin: User) -> Deposit:
         deposit = _locked(deposit_id)
         if deposit.status not in (Status.UNMATCHED, Status.REVIEW):
             raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
+        if deposit.gateway in BANK_GATEWAYS:
+            deposit = bank_coupon_take(deposit=deposit, user_id=user_id)
         return credit_locked(deposit=deposit, user_id=user_id, created_by=admin)
 
 

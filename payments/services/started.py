@@ -15,14 +15,18 @@ from core.errors import InvalidRequest
 from core.money import money_str
 from payments.config import GatewayConfig
 from payments.models import Deposit
+from payments.services.coupons import deposit_coupon_quote
 from payments.services.crediting import DepositOutcome, credit_locked, credited_amount_for
 
 logger = logging.getLogger(__name__)
 Status = Deposit.Status
 
 
-def deposit_start(*, user: User, gateway: str, config: GatewayConfig, amount: Decimal) -> Deposit:
-    """A pending deposit of `amount` in the gateway's currency, inside its limits."""
+def deposit_start(
+    *, user: User, gateway: str, config: GatewayConfig, amount: Decimal, coupon_code: str = ""
+) -> Deposit:
+    """A pending deposit of `amount` in the gateway's currency, inside its limits. A coupon is
+    checked now (CouponInvalid) and redeemed when the payment is credited."""
     if not config.is_offered or config.rate is None:
         raise InvalidRequest(_("This payment method is not available"))
     if not amount.is_finite() or amount <= 0:
@@ -39,7 +43,11 @@ def deposit_start(*, user: User, gateway: str, config: GatewayConfig, amount: De
         )
     if credited_amount_for(amount=amount, rate=config.rate) <= 0:
         raise InvalidRequest(_("The amount is too small"))
+    if coupon_code:
+        quote = deposit_coupon_quote(code=coupon_code, user=user, amount=amount, rate=config.rate)
+        coupon_code = quote.coupon.code
     return Deposit.objects.create(
+        coupon_code=coupon_code,
         user=user,
         gateway=gateway,
         amount=amount,

@@ -12,7 +12,12 @@ from core.errors import InvalidRequest
 from payments.config import GatewayConfig, gateway_config
 from payments.memo import user_id_in
 from payments.models import Deposit, Method
-from payments.services.crediting import DepositOutcome, credit_locked, credited_amount_for
+from payments.services.crediting import (
+    DepositOutcome,
+    bank_coupon_take,
+    credit_locked,
+    credited_amount_for,
+)
 
 logger = logging.getLogger(__name__)
 Status = Deposit.Status
@@ -95,7 +100,10 @@ def deposit_receive_transfer(
             transfer.amount, low=config.min_amount, high=config.max_amount
         ):
             # The money arrived anyway: an admin decides (credit it, or return it and reject).
+            # The customer's coupon goes with it, so crediting it later still pays the bonus.
+            deposit = bank_coupon_take(deposit=deposit, user_id=user_id)
             deposit = _park(deposit, Status.REVIEW, reason, user_id=user_id)
         else:
+            deposit = bank_coupon_take(deposit=deposit, user_id=user_id)
             deposit = credit_locked(deposit=deposit, user_id=user_id, created_by=None)
         return DepositOutcome(deposit=deposit, is_new=True)

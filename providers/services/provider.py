@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import InvalidRequest
-from notifications.services import notify_provider_credentials_failed, notify_provider_low_balance
+from notifications.services import notify_provider_credentials_failed
+from providers.alerts import provider_balance_alert_check
 from providers.client import ProviderClient, UpstreamBalance
 from providers.errors import ProviderAuthError, ProviderError
 from providers.models import Provider
@@ -32,20 +32,6 @@ def provider_client(provider: Provider) -> ProviderClient:
 
 def _store_balance(provider: Provider, balance: UpstreamBalance) -> None:
     now = timezone.now()
-    # Alert when the balance crosses below the threshold, not on every check while it stays low.
-    was_above = (
-        Provider.objects.filter(pk=provider.pk)
-        .filter(Q(balance__isnull=True) | Q(balance__gte=F("low_balance_threshold")))
-        .exists()
-    )
-    if was_above and balance.balance < provider.low_balance_threshold:
-        notify_provider_low_balance(
-            provider_id=provider.pk,
-            name=provider.name,
-            balance=balance.balance,
-            threshold=provider.low_balance_threshold,
-            checked_at=now,
-        )
     Provider.objects.filter(pk=provider.pk).update(
         balance=balance.balance,
         balance_currency=balance.currency,
@@ -58,6 +44,8 @@ def _store_balance(provider: Provider, balance: UpstreamBalance) -> None:
         now,
     )
     provider.credentials_failed_at = None
+    # The low balance alert's crossing rule lives in providers.alerts, nowhere else.
+    provider_balance_alert_check(provider=provider)
 
 
 def provider_check(*, provider: Provider) -> UpstreamBalance:

@@ -97,4 +97,5 @@ def test_a_provider_balance_falling_below_its_threshold_alerts_once(
     provider_check(provider=catalog)
     provider_check(provider=catalog)
 
-    assert Notification.objects.filter(kind=Kind.OPS_LOW_BALANCE).count() == 1
+    alerts = Notification.objects.filter(kind=Kind.OPS_LOW_BALANCE)
+    assert sorted(alerts.values_list("channel", flat=True)) == ["staff_email", "telegram"]

@@ -19,6 +19,7 @@ from orders.services import order_place, orders_place_mass, product_order_place
 from providers.models import Product, Provider, Service, ServiceType
 from tests.factories import UserFactory
 from tests.orders.conftest import charge_of
+from tests.support import unused_pk
 
 
 def test_order_place_charges_rate_times_quantity_and_queues_forwarding(
@@ -68,10 +69,12 @@ def test_order_place_with_too_little_money_changes_nothing(
     assert customer.balance == Decimal(100)
 
 
-@pytest.mark.parametrize("service_id", ["999999", "abc", "", "-1"])
+@pytest.mark.parametrize("service_id", ["unused", "abc", "", "-1"])
 def test_unknown_service_is_incorrect_service_id(
     customer: User, catalog: Provider, service_id: str
 ) -> None:
+    if service_id == "unused":
+        service_id = str(unused_pk(Service))
     with pytest.raises(IncorrectService) as error:
         order_place(user=customer, service_id=service_id, fields={"link": "@a", "quantity": "100"})
     assert error.value.message == "Incorrect service ID"

@@ -21,7 +21,7 @@ from orders.models import (
 from orders.services import order_place, product_order_place
 from providers.models import Product, Provider, Service, ServiceType
 from tests.factories import CategoryFactory, ProductFactory, ServiceFactory, UserFactory
-from tests.support import with_form_token
+from tests.support import unused_pk, with_form_token
 
 LINK = "https://instagram.com/p/abc123"
 
@@ -388,7 +388,7 @@ def test_mass_order_places_good_lines_and_reports_bad_ones(
         [
             f"{service.pk} | https://instagram.com/p/one | 1000",
             f"{service.pk} | https://instagram.com/p/two | 5",
-            "999999 | https://instagram.com/p/three | 1000",
+            f"{unused_pk(Service)} | https://instagram.com/p/three | 1000",
             "just some words",
             f"{service.pk} | https://instagram.com/p/four | 2000",
         ]

@@ -15,7 +15,7 @@ from orders.models import Order, OrderStatus, ProductOrder, Refill
 from orders.services import order_forward, order_place, product_order_place
 from providers.models import Product, Provider, Service, ServiceType
 from sandbox import SandboxServer
-from tests.support import sandbox_control
+from tests.support import sandbox_control, unused_pk
 
 URL = "/api/v2"
 T = ServiceType
@@ -390,12 +390,13 @@ def test_status_of_many_orders_is_keyed_by_id_as_a_string(
         fields={"link": "@f", "quantity": str(orders[0].quantity)},
     )
 
-    answer = call("status", orders=f" {orders[0].pk} ,{orders[1].pk},999999,{foreign.pk},abc")
+    unknown = str(unused_pk(Order))
+    answer = call("status", orders=f" {orders[0].pk} ,{orders[1].pk},{unknown},{foreign.pk},abc")
 
-    assert set(answer) == {str(orders[0].pk), str(orders[1].pk), "999999", str(foreign.pk), "abc"}
+    assert set(answer) == {str(orders[0].pk), str(orders[1].pk), unknown, str(foreign.pk), "abc"}
     assert answer[str(orders[0].pk)]["status"] == "Pending"
     assert (
-        answer["999999"]
+        answer[unknown]
         == answer[str(foreign.pk)]
         == answer["abc"]
         == {"error": "Incorrect order ID"}
@@ -447,13 +448,14 @@ def test_refill_single_and_multi(
         _complete(order, sandbox)
 
     single = call("refill", order=orders[0].pk)
-    multi = call("refill", orders=f"{orders[1].pk},{orders[2].pk},999999")
+    unknown = unused_pk(Order)
+    multi = call("refill", orders=f"{orders[1].pk},{orders[2].pk},{unknown}")
 
     assert single == {"refill": str(Refill.objects.get(order=orders[0]).pk)}
     assert multi == [
         {"order": orders[1].pk, "refill": Refill.objects.get(order=orders[1]).pk},
         {"order": orders[2].pk, "refill": {"error": "Refill is not available for this order"}},
-        {"order": 999999, "refill": {"error": "Incorrect order ID"}},
+        {"order": unknown, "refill": {"error": "Incorrect order ID"}},
     ]
     assert call("refill", order=orders[0].pk) == {
         "error": "Refill is not available for this order"
@@ -465,23 +467,25 @@ def test_refill_status_single_and_multi(
 ) -> None:
     _complete(orders[0], sandbox)
     refill_id = int(call("refill", order=orders[0].pk)["refill"])
+    unknown = unused_pk(Refill)
 
     assert call("refill_status", refill=refill_id) == {"status": "Pending"}
-    assert call("refill_status", refills=f"{refill_id},424242") == [
+    assert call("refill_status", refills=f"{refill_id},{unknown}") == [
         {"refill": refill_id, "status": "Pending"},
-        {"refill": 424242, "status": {"error": "Incorrect refill ID"}},
+        {"refill": unknown, "status": {"error": "Incorrect refill ID"}},
     ]
-    assert call("refill_status", refill=424242) == {"error": "Incorrect refill ID"}
+    assert call("refill_status", refill=unknown) == {"error": "Incorrect refill ID"}
 
 
 def test_cancel_answers_a_list_for_one_or_many(
     call: Callable[..., Any], orders: list[Order], reseller: User
 ) -> None:
+    unknown = unused_pk(Order)
     assert call("cancel", order=orders[0].pk) == [{"order": orders[0].pk, "cancel": 1}]
-    assert call("cancel", orders=f"{orders[1].pk},{orders[0].pk},77") == [
+    assert call("cancel", orders=f"{orders[1].pk},{orders[0].pk},{unknown}") == [
         {"order": orders[1].pk, "cancel": 1},
         {"order": orders[0].pk, "cancel": {"error": "Cancel is not available for this order"}},
-        {"order": 77, "cancel": {"error": "Incorrect order ID"}},
+        {"order": unknown, "cancel": {"error": "Incorrect order ID"}},
     ]
     reseller.refresh_from_db()
     assert (
@@ -554,7 +558,7 @@ def test_add_product_order_errors(call: Callable[..., Any], catalog: Provider) -
     assert call("add_product_order", product=out_of_stock.pk, quantity=1, require="x") == {
         "error": "Product is out of stock"
     }
-    assert call("add_product_order", product=424242, quantity=1) == {
+    assert call("add_product_order", product=unused_pk(Product), quantity=1) == {
         "error": "Incorrect product ID"
     }
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import balance_credit
+from notifications.delivery import notifications_deliver
 from orders.models import (
     DispatchState,
     Order,
@@ -393,11 +394,13 @@ def test_low_balance_alerts_once_per_crossing(staff: User) -> None:
 
     assert provider_balance_alerts() == ["Dry"]
     assert provider_balance_alerts() == []  # still low: no second alert
+    notifications_deliver()
     assert len(mail.outbox) == 1 and "Dry: balance low" in mail.outbox[0].subject
     Provider.objects.filter(pk=provider.pk).update(balance=Decimal(50))
     assert provider_balance_alerts() == []  # recovered: the mark clears
     Provider.objects.filter(pk=provider.pk).update(balance=Decimal(2))
     assert provider_balance_alerts() == ["Dry"]
+    notifications_deliver()
     assert len(mail.outbox) == 2
 
 
@@ -412,6 +415,7 @@ def test_daily_report_is_sent_once_per_day_with_the_days_figures(
     report = daily_report_send(day=yesterday)
 
     assert report is not None and daily_report_send(day=yesterday) is None
+    notifications_deliver()
     assert DailyReport.objects.count() == 1 and len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert f"Revenue     {expected['revenue'].normalize():f}" in body
@@ -437,6 +441,7 @@ def test_beat_tasks_call_their_services(staff: User, customer: User) -> None:
     dashboard_rollup_task()
     pricing_tiers_assign_task()
     daily_report_task()
+    notifications_deliver()
 
     assert User.objects.get(pk=customer.pk).pricing_tier == tier
     assert DailyReport.objects.get().day == timezone.localdate() - timedelta(days=1)
@@ -453,7 +458,7 @@ def test_daily_report_goes_to_telegram_through_the_outbox_once(db: None) -> None
     assert daily_report_send(day=day) is not None  # no staff email, but Telegram is configured
     assert daily_report_send(day=day) is None
 
-    row = Notification.objects.get(kind=Kind.OPS_DAILY_REPORT)
+    row = Notification.objects.get(kind=Kind.OPS_DAILY_REPORT, channel="telegram")
     assert row.key == "daily-report:2026-01-01" and row.channel == "telegram"
     assert "📊 Daily report: 1\n• 2026-01-01: revenue 0, cost 0, profit 0" in digest_text([row])
 

@@ -28,7 +28,7 @@ from providers.models import CatalogChange, ServiceType
 from support.models import OrderRequest, Ticket, TicketKind
 from support.services import ticket_answer, ticket_open
 from tests.factories import CategoryFactory, ProductFactory, ServiceFactory, UserFactory
-from tests.support import with_form_token
+from tests.support import unused_pk, with_form_token
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOG.with_suffix(".mo")
@@ -333,7 +333,9 @@ def test_api_errors_stay_english_for_a_vietnamese_reseller(
     client.cookies[COOKIE] = "vi"
 
     bad_key = client.post("/api/v2", {"key": "nope", "action": "balance"})
-    unknown = client.post("/api/v2", {"key": key, "action": "status", "order": "999999"})
+    unknown = client.post(
+        "/api/v2", {"key": key, "action": "status", "order": str(unused_pk(Order))}
+    )
     too_few = client.post(
         "/api/v2",
         {

@@ -707,7 +707,9 @@ def test_refill_is_unavailable_before_completion_or_without_refill(
     assert order_status(client, sandbox, pending)["status"] == "Completed"  # the clock moved
     fresh = place(client, sandbox, refillable, link=LINK, quantity="1000")["order"]
     assert sandbox_call(client, sandbox, action="refill", order=fresh) == unavailable
-    assert sandbox_call(client, sandbox, action="refill", order="77") == {
+    # An id past every order the sandbox has made (a literal could be one of them).
+    unknown = int(fresh) + 1_000_000
+    assert sandbox_call(client, sandbox, action="refill", order=str(unknown)) == {
         "error": "Incorrect order ID"
     }
 
@@ -717,11 +719,12 @@ def test_multi_refill_answers_a_list_with_errors_in_place(
 ) -> None:
     order = completed_order(client, sandbox, clock, find_service(sandbox, "Default", refill=True))
 
-    answer = sandbox_call(client, sandbox, action="refill", orders=f"{order},77")
+    unknown = int(order) + 1_000_000  # past every order the sandbox has made
+    answer = sandbox_call(client, sandbox, action="refill", orders=f"{order},{unknown}")
 
     assert answer[0]["order"] == order
     assert isinstance(answer[0]["refill"], int)
-    assert answer[1] == {"order": 77, "refill": {"error": "Incorrect order ID"}}
+    assert answer[1] == {"order": unknown, "refill": {"error": "Incorrect order ID"}}
 
 
 def test_multi_refill_status_answers_a_list_with_errors_in_place(

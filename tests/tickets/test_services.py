@@ -23,6 +23,7 @@ from support.services import (
     ticket_reply,
 )
 from tests.factories import UserFactory
+from tests.support import unused_pk
 
 
 def _order_ticket(user: User, orders: list[Order], request: str = "refill") -> Ticket:
@@ -67,12 +68,13 @@ def test_another_users_order_id_is_refused_as_unknown(
     # the same words as for an id that does not exist: nothing reveals that it does
     assert error.value.field == "order_ids"
     assert error.value.message == f"Unknown order ID: {theirs.pk}"
-    with pytest.raises(TicketFieldError, match="Unknown order ID: 99999999"):
+    unknown = unused_pk(Order)
+    with pytest.raises(TicketFieldError, match=f"Unknown order ID: {unknown}"):
         ticket_open(
             user=customer,
             kind="order",
             request="refill",
-            order_ids="99999999",
+            order_ids=str(unknown),
             subject="",
             message="x",
         )
