@@ -17,6 +17,7 @@ FULL = {
     "dashboard": {"orders": 1_000_000},
     "services_page": {"services": 10_000, "per_service": 3},
     "webhooks": {"webhooks": 2_000},
+    "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -26,6 +27,12 @@ SMOKE = {
     "dashboard": {"orders": 5_000},
     "services_page": {"services": 300, "per_service": 3},
     "webhooks": {"webhooks": 150},
+    "scaleout": {
+        "poll_orders": 2_000,
+        "forward_orders": 20,
+        "forward_latency_ms": 0,
+        "worker_counts": (1, 2),
+    },
 }
 
 
@@ -43,7 +50,16 @@ def main() -> int:
     from bench.common import setup_django
 
     setup_django()
-    from bench import api, catalog, dashboard, forwarding, polling, services_page, webhooks
+    from bench import (
+        api,
+        catalog,
+        dashboard,
+        forwarding,
+        polling,
+        scaleout,
+        services_page,
+        webhooks,
+    )
 
     modules = {
         "catalog": catalog,
@@ -53,6 +69,7 @@ def main() -> int:
         "dashboard": dashboard,
         "services_page": services_page,
         "webhooks": webhooks,
+        "scaleout": scaleout,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

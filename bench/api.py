@@ -1,6 +1,7 @@
 """The v2 endpoint: server time of `status` (100 ids) and `services` (10,000 services), and the
-sustained `add` rate under gunicorn on PostgreSQL, each beside a minimal DRF endpoint measured
-the same way in the same run (the framework's ceiling)."""
+sustained `add` rate under gunicorn on PostgreSQL, beside a minimal DRF endpoint (the
+framework's ceiling) and a fair baseline, a DRF endpoint that inserts one row and commits,
+measured the same way in the same run."""
 
 import threading
 import time
@@ -8,16 +9,19 @@ from decimal import Decimal
 
 import httpx
 
-from bench.common import median_ms, note, report, reset_tables
+from bench.common import broker_db, median_ms, note, report, reset_tables, worker_env
+
+CLIENTS = 8
 
 
-def _load(url: str, data: dict, seconds: float, threads: int) -> tuple[float, int]:
-    """Requests per second that answered without an error key, with `threads` clients."""
+def _load(url: str, forms: list[dict], seconds: float, threads: int) -> tuple[int, int, float]:
+    """Answers without an error key, answers with one, and the seconds taken, with `threads`
+    clients posting as fast as they are answered (client n posts forms[n % len(forms)])."""
     done, failed = [0], [0]
     stop = time.monotonic() + seconds
     lock = threading.Lock()
 
-    def client() -> None:
+    def client(data: dict) -> None:
         with httpx.Client(timeout=30) as http:
             while time.monotonic() < stop:
                 answer = http.post(url, data=data)
@@ -26,17 +30,35 @@ def _load(url: str, data: dict, seconds: float, threads: int) -> tuple[float, in
                     done[0] += ok
                     failed[0] += not ok
 
-    workers = [threading.Thread(target=client) for _ in range(threads)]
+    workers = [
+        threading.Thread(target=client, args=(forms[n % len(forms)],)) for n in range(threads)
+    ]
     start = time.monotonic()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    return done[0] / (time.monotonic() - start), failed[0]
+    return done[0], failed[0], time.monotonic() - start
+
+
+def _interleaved(targets: dict[str, tuple[str, list[dict]]], seconds: float) -> dict[str, float]:
+    """Requests per second of each target, measured in alternating one-second slices: on a
+    shared machine the load drifts, and slices spread the drift evenly over the targets."""
+    counts = dict.fromkeys(targets, 0)
+    elapsed = dict.fromkeys(targets, 0.0)
+    failures = dict.fromkeys(targets, 0)
+    for _ in range(max(round(seconds), 1)):
+        for name, (url, forms) in targets.items():
+            done, failed, took = _load(url, forms, 1.0, threads=CLIENTS)
+            counts[name] += done
+            failures[name] += failed
+            elapsed[name] += took
+    for name, failed in failures.items():
+        assert failed == 0, f"{failed} failed answers from {name}"
+    return {name: counts[name] / elapsed[name] for name in targets}
 
 
 def run(*, services: int, add_seconds: float) -> None:
-    from django.conf import settings
     from django.test import Client
 
     from accounts.services import api_key_create, balance_credit
@@ -49,13 +71,21 @@ def run(*, services: int, add_seconds: float) -> None:
     from tests.factories import UserFactory
 
     reset_tables()
-    flush_redis(14)
+    _create_insert_table()
+    flush_redis(broker_db())
     with SandboxServer(SandboxConfig(services=services, seed=4), port=0) as sandbox:
         provider = provider_create(name="Bench", api_url=sandbox.url, api_key="sandbox-key")
         catalog_sync(provider=provider)
     user = UserFactory(username="apibench")
     balance_credit(user_id=user.pk, amount=Decimal(10_000_000), memo="bench")
     key = api_key_create(user=user)
+    # One reseller per client, as on a live panel; a reseller's own orders queue on its
+    # balance row's lock (held until the commit), which the one-reseller figure shows.
+    keys = [key]
+    for number in range(1, CLIENTS):
+        reseller = UserFactory(username=f"apibench{number}")
+        balance_credit(user_id=reseller.pk, amount=Decimal(10_000_000), memo="bench")
+        keys.append(api_key_create(user=reseller))
     service = Service.objects.filter(provider=provider, type="Default").order_by("pk").first()
     ids = [
         order_place(
@@ -91,13 +121,7 @@ def run(*, services: int, add_seconds: float) -> None:
     report("api_services_p95", services_p95, "ms")
 
     port = free_port()
-    db = settings.DATABASES["default"]
-    env = {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "GUNICORN_WORKERS": "4",
-        "GUNICORN_THREADS": "1",
-    }
+    env = worker_env(GUNICORN_WORKERS="4", GUNICORN_THREADS="1")
     web = Process(
         [
             str(VENV_BIN / "gunicorn"),
@@ -117,29 +141,47 @@ def run(*, services: int, add_seconds: float) -> None:
     try:
         wait_until(lambda: _up(f"http://127.0.0.1:{port}/health/"), timeout=30, what="gunicorn")
         before = Order.objects.count()
-        minimal_rps, _ = _load(f"http://127.0.0.1:{port}/bench/minimal", {}, add_seconds, threads=8)
-        add_rps, add_failed = _load(
-            f"http://127.0.0.1:{port}/api/v2",
+        add = {"action": "add", "service": service.pk, "link": "https://x.com/p"}
+        add["quantity"] = service.min
+        rates = _interleaved(
             {
-                "key": key,
-                "action": "add",
-                "service": service.pk,
-                "link": "https://x.com/p",
-                "quantity": service.min,
+                "minimal": (f"http://127.0.0.1:{port}/bench/minimal", [{}]),
+                "insert": (f"http://127.0.0.1:{port}/bench/insert", [{"link": "https://x.com/p"}]),
+                "add": (f"http://127.0.0.1:{port}/api/v2", [{**add, "key": k} for k in keys]),
+                "add_one_reseller": (f"http://127.0.0.1:{port}/api/v2", [{**add, "key": key}]),
             },
             add_seconds,
-            threads=8,
         )
     finally:
         web.stop()
     placed = Order.objects.count() - before
+    minimal_rps, insert_rps, add_rps = rates["minimal"], rates["insert"], rates["add"]
     note(
-        f"gunicorn 4 sync workers, 8 client threads, {add_seconds:.0f} s each; {placed} orders placed, {add_failed} failed answers"
+        f"gunicorn 4 sync workers, {CLIENTS} client threads, {add_seconds:.0f} s each in "
+        f"one-second slices taken in turn; {placed} orders placed ({CLIENTS} resellers, one per "
+        "client, then one reseller for all); the fair baseline inserts one row and commits"
     )
     report("api_minimal_drf_rate_gunicorn", minimal_rps, "req/s")
+    report("api_insert_one_row_rate_gunicorn", insert_rps, "req/s")
     report("api_add_rate_gunicorn", add_rps, "orders/s")
+    report("api_add_rate_one_reseller_gunicorn", rates["add_one_reseller"], "orders/s")
     report("api_add_vs_minimal", add_rps / minimal_rps, "x")
-    flush_redis(14)
+    report("api_add_vs_insert_one_row", add_rps / insert_rps, "x")
+    flush_redis(broker_db())
+
+
+def _create_insert_table() -> None:
+    from django.db import connection
+
+    from bench.urls import INSERT_TABLE
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {INSERT_TABLE}")
+        # The columns an order's row would at least have: an id, what was asked, when.
+        cursor.execute(
+            f"CREATE TABLE {INSERT_TABLE} (id bigserial PRIMARY KEY, link varchar(200) NOT NULL, "
+            "created_at timestamptz NOT NULL)"
+        )
 
 
 def _up(url: str) -> bool:

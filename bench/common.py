@@ -47,6 +47,27 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
+def broker_db() -> int:
+    """The Redis database of the configured broker: the one a benchmark may flush."""
+    from django.conf import settings
+
+    from tests.e2e.processes import redis_db
+
+    return redis_db(settings.CELERY_BROKER_URL)
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """The environment of a process (worker, gunicorn) that serves this benchmark's database."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        **extra,
+    }
+
+
 def reset_tables() -> None:
     from django.db import connection
 

@@ -4,11 +4,10 @@ import statistics
 import time
 from decimal import Decimal
 
-from bench.common import note, report, reset_tables
+from bench.common import broker_db, note, report, reset_tables, worker_env
 
 
 def run(*, orders: int) -> None:
-    from django.conf import settings
     from django.utils import timezone
 
     from accounts.services import balance_credit
@@ -21,21 +20,14 @@ def run(*, orders: int) -> None:
     from tests.factories import UserFactory
 
     reset_tables()
-    flush_redis(14)
+    flush_redis(broker_db())
     with SandboxServer(SandboxConfig(services=40, seed=3), port=0) as sandbox:
         provider = provider_create(name="Bench", api_url=sandbox.url, api_key="sandbox-key")
         catalog_sync(provider=provider)
         service = Service.objects.filter(provider=provider, type="Default").order_by("pk").first()
         user = UserFactory(username="fwd")
         balance_credit(user_id=user.pk, amount=Decimal(100000), memo="bench")
-        db = settings.DATABASES["default"]
-        worker = celery_worker(
-            {
-                "DJANGO_SETTINGS_MODULE": "bench.settings",
-                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            },
-            name="bench-worker",
-        )
+        worker = celery_worker(worker_env(), name="bench-worker")
         try:
             placed = {}
             for number in range(orders):

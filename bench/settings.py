@@ -3,7 +3,10 @@ minimal DRF endpoint to measure the framework's own ceiling in the same run."""
 
 import os
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smm_panel_bench")
+os.environ.setdefault(
+    "DATABASE_URL",
+    f"postgres://postgres@127.0.0.1:5432/{os.environ.get('PANEL_BENCH_DB', 'smm_panel_bench')}",
+)
 
 from panel.settings_test import *  # noqa: E402,F403
 

@@ -12,10 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import User
+from core.bulk import bulk_insert_values
 from core.money import money_str
-from notifications.models import EMAIL_KINDS, Channel, Kind, Notification, Preferences
+from notifications.models import EMAIL_KINDS, Channel, Kind, Notification, Preferences, Status
 
 
 @dataclass(frozen=True)
@@ -36,20 +38,27 @@ def notifications_add(*, events: Iterable[Event]) -> None:
     """Write the events in one INSERT … ON CONFLICT DO NOTHING: an event already written (its
     key exists) is left alone. Operator events are dropped while Telegram is not configured."""
     has_telegram = telegram_enabled()
-    rows = [
-        Notification(
-            key=event.key[:200],
-            kind=event.kind,
-            channel=event.channel,
-            user_id=event.user_id,
-            payload=event.payload,
-            ref=event.ref,
-        )
+    now = timezone.now()
+    # Column values, not model instances: a poll writes one row per finished order, hundreds
+    # per chunk, and building and adapting instances cost more than the insert itself.
+    rows: list[dict[str, object]] = [
+        {
+            "key": event.key[:200],
+            "kind": event.kind,
+            "channel": event.channel,
+            "user_id": event.user_id,
+            "payload": event.payload,
+            "ref": event.ref,
+            "status": Status.PENDING,
+            "attempts": 0,
+            "claim_token": "",
+            "error": "",
+            "created_at": now,
+        }
         for event in events
         if event.channel != Channel.TELEGRAM or has_telegram
     ]
-    if rows:
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    bulk_insert_values(Notification, rows, ignore_conflicts=True)
 
 
 # --- Events: what each one says and under which key ------------------------------------------

@@ -138,10 +138,16 @@ class Charged(models.Model):
 
 
 class Order(Dispatched, Charged):
+    # No index of their own on user and service: every poll rewrites each live order's row, and
+    # each index costs an insert per rewrite. "order_user_recent" starts with the user and
+    # serves every lookup by user; orders are never looked up by service (services are never
+    # deleted, only taken off sale).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="orders")
     # Where the order went (orders.routing): the route, if the service has routes, and the
     # provider's service id it was sent as. Refills and cancels follow `provider`.

@@ -7,6 +7,7 @@ service twice; the sweeper flags rows stuck in `sending` instead. Polling is ide
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from core.locks import held_lock
 
@@ -49,15 +50,19 @@ def orders_dispatch_sweep_task() -> dict[str, int]:
 
 
 @shared_task(ignore_result=True, acks_late=True)
-def provider_poll_task(provider_id: int) -> None:
-    # One round per provider at a time: a slow round is not joined by the next beat's. The lock
-    # dies with its holder, so a worker killed mid-round does not stop polling (core.locks).
-    with held_lock(f"poll:{provider_id}") as held:
+def provider_poll_task(provider_id: int, share: int = 0, shares: int = 1) -> None:
+    """One of `shares` pollers of one provider's round; any worker may take each, and they
+    split the due rows between them by claiming chunks (see orders.services.polling)."""
+    # One round per provider and share at a time: a slow round is not joined by the next beat's,
+    # so the provider never has more than its setting's calls in flight. The lock dies with its
+    # holder, so a worker killed mid-round does not stop polling (core.locks).
+    name = f"poll:{provider_id}" if share == 0 else f"poll:{provider_id}:{share}"
+    with held_lock(name) as held:
         if held:
-            _provider_poll_round(provider_id)
+            _provider_poll_round(provider_id, shares)
 
 
-def _provider_poll_round(provider_id: int) -> None:
+def _provider_poll_round(provider_id: int, shares: int) -> None:
     from orders.services import provider_poll
     from providers.models import Provider
 
@@ -66,7 +71,7 @@ def _provider_poll_round(provider_id: int) -> None:
     ).first()
     if provider is None:
         return
-    results = provider_poll(provider=provider)
+    results = provider_poll(provider=provider, shares=shares)
     busy = {name: counts for name, counts in results.items() if counts.polled}
     if busy:
         logger.info(
@@ -80,10 +85,12 @@ def _provider_poll_round(provider_id: int) -> None:
 def orders_poll_all_task() -> None:
     from providers.models import Provider
 
+    shares = max(settings.PANEL_POLL_TASKS_PER_PROVIDER, 1)
     for provider_id in Provider.objects.filter(
         is_enabled=True, credentials_failed_at__isnull=True
     ).values_list("pk", flat=True):
-        provider_poll_task.delay(provider_id)
+        for share in range(shares):
+            provider_poll_task.delay(provider_id, share, shares)
 
 
 @shared_task(ignore_result=True)

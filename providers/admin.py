@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import PanelError
 from core.money import money_str
@@ -112,6 +113,7 @@ class ProviderAdmin(admin.ModelAdmin):
         ),
         ("Catalog", {"fields": ("new_items_on_sale", "last_synced_at", "changes_link")}),
         ("Health", {"fields": ("health", "last_error", "last_error_at")}),
+        (_("Polling"), {"fields": ("poll_concurrency",)}),
     )
 
     @admin.display(description="API host")

@@ -35,6 +35,7 @@ class ProviderAdminForm(forms.ModelForm):
             "markup_fixed",
             "new_items_on_sale",
             "low_balance_threshold",
+            "poll_concurrency",
         ]
 
     def clean(self) -> dict[str, Any]:

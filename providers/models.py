@@ -3,9 +3,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 from providers.secrets import decrypt_secret, encrypt_secret
@@ -28,6 +30,8 @@ class ServiceType(models.TextChoices):
     SEO = "SEO"
     SUBSCRIPTIONS = "Subscriptions"
 
+
+MAX_POLL_CONCURRENCY = 64
 
 # Types priced per package (flat), not per 1000.
 PACKAGE_TYPES = frozenset({ServiceType.PACKAGE, ServiceType.CUSTOM_COMMENTS_PACKAGE})
@@ -67,6 +71,17 @@ class Provider(models.Model):
     )
     low_balance_threshold = money_field(
         default=Decimal(10), help_text="Flag the provider when its balance falls below this."
+    )
+    # Per provider because real providers throttle: some take 32 status calls at once, others
+    # ban an address for more than a few.
+    poll_concurrency = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_POLL_CONCURRENCY)],
+        help_text=_(
+            "Status calls in flight at once while polling this provider, all workers together. "
+            "Empty: the panel's default (PANEL_POLL_CONCURRENCY)."
+        ),
     )
     balance = money_field(null=True, blank=True, editable=False)
     balance_currency = models.CharField(max_length=3, blank=True, editable=False)

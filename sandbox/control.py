@@ -47,6 +47,8 @@ def _stats(state: SandboxState, body: Body) -> Any:
             "product_orders": len(state.product_orders),
             "services": len(state.services),
             "requests": dict(state.requests),
+            "status_ids": sum(state.status_asked.values()),
+            "status_ids_repeated": sum(1 for count in state.status_asked.values() if count > 1),
             "balance": decimal_str(state.balance),
         }
 

@@ -81,6 +81,9 @@ class SandboxState:
             self.add_calls = 0
             self.adds_per_link: Counter[str] = Counter()
             self.requests: Counter[str] = Counter()
+            # How often each order id was asked about in `status`: benchmarks check that
+            # pollers sharing a round never ask about one order twice.
+            self.status_asked: Counter[int] = Counter()
             self.catalog_changed()
             self.products_changed()
 
@@ -244,6 +247,7 @@ class SandboxState:
 
     def order_answers(self, order_ids: list[int | None]) -> list[dict[str, Any] | None]:
         with self.lock:
+            self.status_asked.update(order_id for order_id in order_ids if order_id is not None)
             now = self.now()
             currency = self.config.currency
             answers: list[dict[str, Any] | None] = []

@@ -8,7 +8,7 @@ from decimal import Decimal
 from accounts.services import Credit
 from core.money import ZERO
 from orders import pricing
-from orders.lifecycle.events import Actor, event_for
+from orders.lifecycle.events import Actor, event_values
 from orders.lifecycle.refunds import (
     Delivery,
     figures_of_order,
@@ -17,7 +17,7 @@ from orders.lifecycle.refunds import (
     refund_due,
 )
 from orders.lifecycle.table import DISPATCH_MOVES, FINAL_BY_KIND, Kind, Reason
-from orders.models import DispatchState, Order, OrderEvent, ProductOrder, Refill
+from orders.models import DispatchState, Order, ProductOrder, Refill
 
 IN_PROGRESS = "In progress"  # the same word for orders and product orders
 _MODELS = {Kind.ORDER: Order, Kind.PRODUCT_ORDER: ProductOrder, Kind.REFILL: Refill}
@@ -43,7 +43,9 @@ class PollStep:
 
     columns: dict[str, object] = field(default_factory=dict)
     credits: list[Credit] = field(default_factory=list)
-    events: list[OrderEvent] = field(default_factory=list)
+    # Column values of event rows, not instances: a poll writes thousands of them in one
+    # statement, and building model instances cost more than inserting them.
+    events: list[dict[str, object]] = field(default_factory=list)
     is_finished: bool = False
 
 
@@ -68,8 +70,8 @@ def _delivery_columns(kind: Kind, row: dict, seen: Seen) -> dict[str, object]:
 
 def _event(
     kind: Kind, row: dict, field_name: str, old: str, new: str, message: str = ""
-) -> OrderEvent:
-    return event_for(
+) -> dict[str, object]:
+    return event_values(
         row["id"],
         target_model=_MODELS[kind],
         field=field_name,

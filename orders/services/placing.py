@@ -89,6 +89,16 @@ def _create_charged(
     try:
         with transaction.atomic():
             row = model.objects.create(user=user, client_ref=client_ref, **values)
+            event_record(
+                row,
+                field="status",
+                new=row.status,
+                message=NOTE_PLACED,
+                actor=actor,
+                actor_user=actor_user,
+            )
+            # The debit last: it locks the user's row until the commit, and a reseller's
+            # concurrent orders queue on that lock, so it is held for as few statements as can be.
             if row.charge > ZERO:
                 balance_debit(
                     user_id=user.pk,
@@ -98,14 +108,6 @@ def _create_charged(
                     order_id=row.pk if model is Order else None,
                     product_order_id=None if model is Order else row.pk,
                 )
-            event_record(
-                row,
-                field="status",
-                new=row.status,
-                message=NOTE_PLACED,
-                actor=actor,
-                actor_user=actor_user,
-            )
             enqueue(task, row.pk)  # a broker outage leaves it queued for the sweeper
     except IntegrityError:
         if client_ref and (

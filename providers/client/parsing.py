@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from core.text import strip_unstorable
@@ -87,8 +88,12 @@ def _storable(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
 def squash(key: str) -> str:
-    """A key or word with case and separators ignored: "Start Count" == "start_count"."""
+    """A key or word with case and separators ignored: "Start Count" == "start_count".
+
+    Cached: a poll squashes the same few keys millions of times (each entry's keys, and the
+    names looked up in it), and a regex substitution each time was most of parsing's cost."""
     return _SEPARATORS.sub("", key).lower()
 
 

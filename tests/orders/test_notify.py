@@ -12,7 +12,7 @@ from django.utils import timezone
 from notifications.models import Kind, Notification
 from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatus, Source
 from orders.services import order_finalize, refill_forward, refill_request
-from orders.services.polling import ORDERS, REFILLS, _apply, _fetch, poll
+from orders.services.polling import CLAIMED_FIELDS, ORDERS, REFILLS, _apply, _fetch, poll
 from providers.models import Provider
 from providers.services import provider_client
 from sandbox import SandboxServer
@@ -31,10 +31,7 @@ def _make_due() -> None:
 def _rows(model: type, pk: int, spec: object) -> list[dict]:
     return list(
         model.objects.filter(pk=pk).values(
-            "id",
-            "upstream_id",
-            "poll_idle_count",
-            "poll_miss_count",
+            *CLAIMED_FIELDS,
             *spec.fields,  # type: ignore[attr-defined]
         )
     )

@@ -27,6 +27,7 @@ from orders.services import (
     refill_request,
 )
 from orders.services.polling import (
+    CLAIMED_FIELDS,
     MISS_LIMIT,
     ORDERS,
     PRODUCT_ORDERS,
@@ -210,11 +211,7 @@ def test_replayed_answers_refund_once(sent: Callable[..., Order], sandbox: Sandb
     order = sent(quantity=1000)
     _force(sandbox, order, "Partial", remains=300)
     provider = Provider.objects.get()
-    rows = list(
-        Order.objects.filter(pk=order.pk).values(
-            "id", "upstream_id", "poll_idle_count", "poll_miss_count", *ORDERS.fields
-        )
-    )
+    rows = list(Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields))
     answers = _fetch(ORDERS, provider_client(provider), rows)
 
     _apply(ORDERS, provider, rows, answers)
@@ -251,11 +248,7 @@ def test_concurrent_polls_refund_each_order_once() -> None:
         for order in orders:
             order_forward(order_id=order.pk)
         _make_due()
-        rows = list(
-            Order.objects.values(
-                "id", "upstream_id", "poll_idle_count", "poll_miss_count", *ORDERS.fields
-            )
-        )
+        rows = list(Order.objects.values(*CLAIMED_FIELDS, *ORDERS.fields))
         answers = _fetch(ORDERS, provider_client(provider), rows)
 
         def race(kind: int) -> None:

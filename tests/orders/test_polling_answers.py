@@ -18,7 +18,7 @@ from orders.models import (
     Refill,
 )
 from orders.services import Answer, product_order_forward, product_order_place, review_resolve
-from orders.services.polling import MISS_LIMIT, ORDERS, PRODUCT_ORDERS, _apply
+from orders.services.polling import CLAIMED_FIELDS, MISS_LIMIT, ORDERS, PRODUCT_ORDERS, _apply
 from providers.client import ItemError, UpstreamOrderStatus, UpstreamProductOrderStatus
 from providers.models import Product, Provider
 from sandbox import SandboxServer
@@ -27,11 +27,7 @@ from tests.support import sandbox_control
 
 def _answer(order: Order, answer: object, spec: object = ORDERS) -> None:
     model = spec.model
-    rows = list(
-        model.objects.filter(pk=order.pk).values(
-            "id", "upstream_id", "poll_idle_count", "poll_miss_count", *spec.fields
-        )
-    )
+    rows = list(model.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *spec.fields))
     _apply(spec, Provider.objects.get(), rows, {order.upstream_id: answer})
     order.refresh_from_db()
 
