@@ -385,3 +385,19 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class PollLease(models.Model):
+    """A poll round's claim on a chunk of rows, named by the lock its round holds.
+
+    A claimed row's `next_poll_at` is pushed `LEASE` ahead so no other poller takes it while its
+    answer is awaited. When the round's process dies, the next holder of the same lock knows the
+    previous holder is gone, finds its leases here and makes those rows due again at once,
+    instead of letting them wait the lease out (orders.services.polling.leases)."""
+
+    holder = models.CharField(max_length=64, db_index=True)
+    model = models.CharField(max_length=32)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.holder}: {self.model} until {self.until:%H:%M:%S}"

@@ -56,13 +56,21 @@ def provider_poll_task(provider_id: int, share: int = 0, shares: int = 1) -> Non
     # One round per provider and share at a time: a slow round is not joined by the next beat's,
     # so the provider never has more than its setting's calls in flight. The lock dies with its
     # holder, so a worker killed mid-round does not stop polling (core.locks).
+    # Leases the lock's previous holder left (it was killed mid-round) are given back before
+    # the round, and this round's own after it, so no claimed row waits a lease out.
     name = f"poll:{provider_id}" if share == 0 else f"poll:{provider_id}:{share}"
     with held_lock(name) as held:
         if held:
-            _provider_poll_round(provider_id, shares)
+            from orders.services.polling.leases import poll_leases_release
+
+            poll_leases_release(holder=name)
+            try:
+                _provider_poll_round(provider_id, shares, name)
+            finally:
+                poll_leases_release(holder=name)
 
 
-def _provider_poll_round(provider_id: int, shares: int) -> None:
+def _provider_poll_round(provider_id: int, shares: int, holder: str) -> None:
     from orders.services import provider_poll
     from providers.models import Provider
 
@@ -71,7 +79,7 @@ def _provider_poll_round(provider_id: int, shares: int) -> None:
     ).first()
     if provider is None:
         return
-    results = provider_poll(provider=provider, shares=shares)
+    results = provider_poll(provider=provider, shares=shares, holder=holder)
     busy = {name: counts for name, counts in results.items() if counts.polled}
     if busy:
         logger.info(

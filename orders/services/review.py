@@ -3,6 +3,7 @@ and the resolutions a person makes for rows waiting in review. Which resolution 
 is the lifecycle table's decision (orders/lifecycle/table.py, docs/lifecycle.md), never the
 caller's: a row whose add may have landed is never sent again on anyone's click."""
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -37,6 +39,8 @@ from orders.models import CancelRequest, DispatchState, Order
 from orders.services.dispatch import SWEEP_GRACE
 from orders.services.placing import MassOrderLine
 from orders.services.requests import held_cancel_apply
+
+logger = logging.getLogger(__name__)
 
 FORWARD_TASKS: dict[Kind, TaskName] = {
     Kind.ORDER: "order_forward_task",
@@ -87,6 +91,7 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
             .values_list("pk", flat=True)[:limit]
         )
         task = getattr(tasks, FORWARD_TASKS[kind])
+        due = _not_swept_lately(kind, due)
         for pk in due:
             task.delay(pk)
         counts[model.__name__] = len(due)
@@ -101,6 +106,28 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
     ):
         held_cancel_apply(order_id=order_id)
     return counts
+
+
+def _not_swept_lately(kind: Kind, pks: list[int]) -> list[int]:
+    """The rows this sweeper did not queue a task for within the last few sweeps.
+
+    A row stays `queued` until its task runs; while the workers are down or busy, every sweep
+    would queue one more task for it, and after a restart the workers wade through copies (each
+    a no-op, but polls wait behind them). A cache mark per queued row skips it until the mark
+    expires, by when its task has run or was lost. Without the cache, every due row is queued."""
+    marks = {f"dispatch-swept:{kind.value}:{pk}": pk for pk in pks}
+    try:
+        seen = cache.get_many(list(marks))
+        fresh = {key: pk for key, pk in marks.items() if key not in seen}
+        cache.set_many(dict.fromkeys(fresh, 1), timeout=_resweep_seconds())
+    except Exception:  # a cache outage must not stop forwarding: queue them all
+        logger.warning("dispatch sweep: the cache is unreachable; queueing every due row")
+        return pks
+    return list(fresh.values())
+
+
+def _resweep_seconds() -> int:
+    return max(3 * settings.PANEL_DISPATCH_SWEEP_SECONDS, 10)
 
 
 @dataclass(frozen=True)

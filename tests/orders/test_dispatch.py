@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -257,6 +258,25 @@ def test_sweeper_requeues_orders_whose_task_was_lost(
     assert counts["Order"] == 1
     delay.assert_called_once_with(lost.pk)
     assert fresh.pk != lost.pk
+
+
+def test_sweeper_queues_a_lost_task_once_until_its_mark_expires(
+    place: Callable[..., Order],
+) -> None:
+    """While workers are down, each sweep used to queue another copy of every queued row's task;
+    after a restart polls waited behind hundreds of no-op forwards (docs/reliability.md)."""
+    lost = place()
+    Order.objects.filter(pk=lost.pk).update(next_dispatch_at=timezone.now() - timedelta(minutes=5))
+
+    from unittest import mock
+
+    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+        sweeps = [dispatch_sweep()["Order"] for _ in range(3)]
+        cache.delete(f"dispatch-swept:order:{lost.pk}")  # the mark expired: the task was lost
+        sweeps.append(dispatch_sweep()["Order"])
+
+    assert sweeps == [1, 0, 0, 1]
+    assert delay.call_count == 2
 
 
 def test_admin_resolutions_of_an_order_in_review(

@@ -6,13 +6,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from core.locks import held_lock
-from orders.models import Order
+from orders.models import Order, PollLease
+from orders.services.polling.leases import poll_leases_release
 from orders.tasks import provider_poll_task
 from providers.models import Provider
 
@@ -36,6 +39,19 @@ def stuck(**kwargs):
     print("held", flush=True)
     time.sleep(300)
 orders.services.provider_poll = stuck
+from orders.tasks import provider_poll_task
+provider_poll_task(int(sys.argv[1]))
+"""
+# A worker killed after its round claimed rows and while it waits for the provider's answer.
+CLAIMED_THEN_STUCK = """
+import sys, time
+import django
+django.setup()
+from orders.services.polling import engine
+def stuck(*args, **kwargs):
+    print("held", flush=True)
+    time.sleep(300)
+engine._timed_fetch = stuck
 from orders.tasks import provider_poll_task
 provider_poll_task(int(sys.argv[1]))
 """
@@ -134,6 +150,51 @@ def test_poll_round_skips_while_a_live_worker_polls_and_resumes_after_it_is_kill
 
     # then: the next round polls within moments, not minutes later
     assert order.next_poll_at.year > 2000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_a_killed_round_claimed_are_polled_by_the_next_round_not_after_the_lease(
+    holder: Callable[..., subprocess.Popen],
+    sent: Callable[..., Order],
+    catalog: Provider,
+) -> None:
+    # given: a due order, claimed by a round whose worker then dies waiting for the answer
+    order = sent()
+    Order.objects.filter(pk=order.pk).update(next_poll_at="2000-01-01T00:00:00Z")
+    worker = holder(str(catalog.pk), CLAIMED_THEN_STUCK)
+    order.refresh_from_db()
+    leased_until = order.next_poll_at
+    assert leased_until > timezone.now() + timedelta(minutes=4)  # the claim's lease
+    _kill(worker)
+    assert _free_within(f"poll:{catalog.pk}", seconds=5)
+
+    # when: the next round runs
+    provider_poll_task(catalog.pk)
+
+    # then: it gave the dead round's lease back and polled the order now
+    order.refresh_from_db()
+    assert timezone.now() < order.next_poll_at < leased_until - timedelta(minutes=2)
+    assert not PollLease.objects.exists()
+
+
+def test_leases_of_other_holders_and_answered_rows_are_left_alone(
+    sent: Callable[..., Order], catalog: Provider
+) -> None:
+    # given: one row leased by a live poller of another share, one answered since its lease
+    leased, answered = sent(), sent()
+    until = timezone.now() + timedelta(minutes=5)
+    Order.objects.filter(pk=leased.pk).update(next_poll_at=until)
+    Order.objects.filter(pk=answered.pk).update(next_poll_at=until + timedelta(seconds=60))
+    PollLease.objects.create(holder="poll:1:1", model="Order", until=until)
+    PollLease.objects.create(holder="poll:1", model="Order", until=until - timedelta(seconds=1))
+
+    # when: the holder "poll:1" gives back what it left
+    released = poll_leases_release(holder="poll:1")
+
+    # then: the other share's lease stands, and so does the answered row's new schedule
+    assert released == 0
+    assert Order.objects.get(pk=leased.pk).next_poll_at == until
+    assert list(PollLease.objects.values_list("holder", flat=True)) == ["poll:1:1"]
 
 
 def test_the_embedded_setup_locks_with_a_file_that_dies_with_the_process() -> None:

@@ -39,7 +39,7 @@ __all__ = [
 
 
 def provider_poll(
-    *, provider: Provider, max_seconds: float = 90.0, shares: int = 1
+    *, provider: Provider, max_seconds: float = 90.0, shares: int = 1, holder: str | None = None
 ) -> dict[str, PollCounts]:
     """One poll round at one provider: orders, then refills, then product orders, within one
     time budget (under the task's soft time limit); what is left waits for the next round.
@@ -57,5 +57,6 @@ def provider_poll(
             provider,
             max_seconds=max(deadline - time.monotonic(), 0.0),
             concurrency=concurrency,
+            holder=holder,
         )
     return results

@@ -40,6 +40,7 @@ from orders.models import (
     Refill,
 )
 from orders.notify import notify_finished
+from orders.services.polling.leases import poll_lease_record
 from providers.client import (
     ItemError,
     ProviderClient,
@@ -184,7 +185,11 @@ def _without_waiting_for_disk() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> list[dict]:
+def _claim_due(
+    spec: PollSpec, provider_id: int, now: datetime, limit: int, holder: str | None = None
+) -> list[dict]:
+    """Due rows, leased to this poller. A `holder` (the name of the lock its round holds)
+    records the lease, so the lock's next holder can give the rows back if this round dies."""
     with transaction.atomic():
         _without_waiting_for_disk()
         rows = list(
@@ -199,6 +204,8 @@ def _claim_due(spec: PollSpec, provider_id: int, now: datetime, limit: int) -> l
             .values(*CLAIMED_FIELDS, *spec.fields)[:limit]
         )
         bulk_set(spec.model, [row["id"] for row in rows], {"next_poll_at": now + LEASE})
+        if holder and rows:
+            poll_lease_record(holder=holder, model=spec.model, until=now + LEASE)
     return rows
 
 
@@ -351,6 +358,7 @@ def poll(
     max_seconds: float = 90.0,
     concurrency: int | None = None,
     lanes: int | None = None,
+    holder: str | None = None,
 ) -> PollCounts:
     """Poll every due row of one kind at one provider, keeping `concurrency` calls in flight
     while earlier chunks are written. Stops claiming after `max_seconds` (the rest waits for
@@ -370,7 +378,7 @@ def poll(
     deadline = time.monotonic() + max_seconds
     refused = threading.Event()  # the provider refused the panel's key: no lane claims more
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
-        lane = partial(_poll_lane, spec, provider, client, pool, depth, deadline, refused)
+        lane = partial(_poll_lane, spec, provider, client, pool, depth, deadline, refused, holder)
         if lanes == 1:
             return lane()
         with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="poll-lane") as lane_pool:
@@ -396,6 +404,7 @@ def _poll_lane(
     depth: int,
     deadline: float,
     refused: threading.Event,
+    holder: str | None,
 ) -> PollCounts:
     """Claim chunks, fetch them in `pool` (`depth` chunks ahead), write each as it is answered."""
     total = PollCounts()
@@ -404,7 +413,7 @@ def _poll_lane(
     while True:
         if claiming and time.monotonic() < deadline and not refused.is_set():
             started = time.perf_counter()
-            rows = _claim_due(spec, provider.pk, timezone.now(), CHUNK_SIZE)
+            rows = _claim_due(spec, provider.pk, timezone.now(), CHUNK_SIZE, holder)
             total.timings.claim += time.perf_counter() - started
             if rows:
                 batches = [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
