@@ -217,6 +217,18 @@ def _log_diffs(
     ]
 
 
+@dataclass
+class _SyncPlan:
+    """What one sync pass writes: new rows, changed rows (and which fields), and the change log."""
+
+    counts: ItemCounts = field(default_factory=ItemCounts)
+    # Services or Products, as spec.model says; the managers of the union take either.
+    creates: list[Any] = field(default_factory=list)
+    updates: list[Any] = field(default_factory=list)
+    updated_fields: set[str] = field(default_factory=set)
+    changes: list[CatalogChange] = field(default_factory=list)
+
+
 def _sync_items(
     spec: ItemSpec,
     provider: Provider,
@@ -225,20 +237,14 @@ def _sync_items(
     pricing: _Pricing,
     now: datetime,
 ) -> ItemCounts:
-    counts = ItemCounts()
+    plan = _SyncPlan()
     existing = {item.upstream_id: item for item in spec.model.objects.filter(provider=provider)}
     seen: set[str] = set()
-    # Services or Products, as spec.model says; the managers of the union take either.
-    creates: list[Any] = []
-    updates: list[Any] = []
-    updated_fields: set[str] = set()
-    changes: list[CatalogChange] = []
-
     for upstream in upstream_items:
         if upstream.upstream_id in seen or (
             spec.model is Service and upstream.type not in _KNOWN_SERVICE_TYPES
         ):
-            counts.skipped += 1
+            plan.counts.skipped += 1
             continue
         seen.add(upstream.upstream_id)
         values = _upstream_values(spec, upstream)
@@ -254,51 +260,80 @@ def _sync_items(
                 **values,
             )
             item.rate = pricing.rate_for(item)
-            creates.append(item)
-            continue
-
-        diffs = [
-            (name, getattr(item, name), value)
-            for name, value in values.items()
-            if getattr(item, name) != value
-        ]
-        if item.category_id != category.pk:
-            diffs.append(
-                ("category", pricing.category_names.get(item.category_id, ""), category.name)
-            )
-            item.category = category
-        for name, _, value in diffs:
-            if name != "category":
-                setattr(item, name, value)
-        new_rate = pricing.rate_for(item)
-        if new_rate != item.rate:
-            diffs.append(("rate", item.rate, new_rate))
-            item.rate = new_rate
-        if not item.is_available:
-            item.is_available, item.removed_at = True, None
-            updated_fields.update({"is_available", "removed_at"})
-            changes.append(_change(spec, item, CatalogChange.Kind.RESTORED, now))
-            counts.restored += 1
-        elif diffs:
-            counts.changed += 1
+            plan.creates.append(item)
         else:
-            counts.unchanged += 1
-            continue
-        updated_fields.update("category" if name == "category" else name for name, _, _ in diffs)
-        changes.extend(_log_diffs(spec, item, diffs, now))
-        updates.append(item)
+            _plan_update(plan, spec, item, values, category, pricing, now)
 
     vanished = [item for item in existing.values() if item.is_available]
-    counts.added, counts.removed = len(creates), len(vanished)
+    plan.counts.added, plan.counts.removed = len(plan.creates), len(vanished)
+    _write_plan(plan, spec, vanished, now)
+    return plan.counts
 
-    if creates:
-        spec.model.objects.bulk_create(creates, batch_size=_insert_batch_size())
-        changes.extend(_change(spec, item, CatalogChange.Kind.ADDED, now) for item in creates)
-    if updates:
-        for item in updates:
+
+def _apply_values(
+    item: Service | Product,
+    values: dict[str, object],
+    category: Category,
+    pricing: _Pricing,
+) -> list[tuple[str, object, object]]:
+    """Set the upstream values, category and selling rate on an existing item; return the diffs."""
+    diffs = [
+        (name, getattr(item, name), value)
+        for name, value in values.items()
+        if getattr(item, name) != value
+    ]
+    if item.category_id != category.pk:
+        diffs.append(("category", pricing.category_names.get(item.category_id, ""), category.name))
+        item.category = category
+    for name, _, value in diffs:
+        if name != "category":
+            setattr(item, name, value)
+    new_rate = pricing.rate_for(item)
+    if new_rate != item.rate:
+        diffs.append(("rate", item.rate, new_rate))
+        item.rate = new_rate
+    return diffs
+
+
+def _plan_update(
+    plan: _SyncPlan,
+    spec: ItemSpec,
+    item: Service | Product,
+    values: dict[str, object],
+    category: Category,
+    pricing: _Pricing,
+    now: datetime,
+) -> None:
+    """Bring an item the provider still lists up to date: restored, changed or unchanged."""
+    diffs = _apply_values(item, values, category, pricing)
+    if not item.is_available:
+        item.is_available, item.removed_at = True, None
+        plan.updated_fields.update({"is_available", "removed_at"})
+        plan.changes.append(_change(spec, item, CatalogChange.Kind.RESTORED, now))
+        plan.counts.restored += 1
+    elif diffs:
+        plan.counts.changed += 1
+    else:
+        plan.counts.unchanged += 1
+        return
+    plan.updated_fields.update(name for name, _, _ in diffs)
+    plan.changes.extend(_log_diffs(spec, item, diffs, now))
+    plan.updates.append(item)
+
+
+def _write_plan(
+    plan: _SyncPlan, spec: ItemSpec, vanished: Sequence[Service | Product], now: datetime
+) -> None:
+    """Write the plan in bulk: inserts, updates, vanished items taken off sale, the change log."""
+    changes = plan.changes
+    if plan.creates:
+        spec.model.objects.bulk_create(plan.creates, batch_size=_insert_batch_size())
+        changes.extend(_change(spec, item, CatalogChange.Kind.ADDED, now) for item in plan.creates)
+    if plan.updates:
+        for item in plan.updates:
             item.updated_at = now  # bulk_update skips auto_now; the catalog version reads this
         spec.model.objects.bulk_update(
-            updates, sorted(updated_fields | {"updated_at"}), batch_size=_UPDATE_BATCH
+            plan.updates, sorted(plan.updated_fields | {"updated_at"}), batch_size=_UPDATE_BATCH
         )
     if vanished:
         spec.model.objects.filter(pk__in=[item.pk for item in vanished]).update(
@@ -307,7 +342,6 @@ def _sync_items(
         changes.extend(_change(spec, item, CatalogChange.Kind.REMOVED, now) for item in vanished)
     if changes:
         CatalogChange.objects.bulk_create(changes, batch_size=_insert_batch_size())
-    return counts
 
 
 def _insert_batch_size() -> int | None:
