@@ -1,4 +1,4 @@
-"""Public catalog pages: services, the change log, and products (ordered through orders.views).
+"""Public catalog pages: services, the change log, and products (ordered through orders.views.products).
 
 The catalog is read as plain value rows (`service_rows`, `product_rows`), never as model
 instances: the services page must stay fast with 10,000 services on sale.

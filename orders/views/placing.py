@@ -1,86 +1,31 @@
-"""Customer order pages: place (one, mass, product), list, refill and cancel.
-
-Each view parses input, calls one order service or selector and renders; the services raise
-PanelError kinds whose `.message` (or `.detail` beside a field) is what the customer reads.
-"""
+"""Placing orders: one service (with its live options list) or a mass order."""
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext, ngettext, pgettext
-from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from accounts import form_tokens
 from accounts.http import AuthenticatedRequest
 from core.errors import error_display
 from core.ids import parse_id
-from core.money import NUMBER_SEPARATORS, ZERO, currency_label, currency_places, money_text
+from core.money import NUMBER_SEPARATORS, ZERO, currency_label, currency_places
 from orders import services
-from orders.errors import IncorrectOrder, InvalidOrderField, PanelError
+from orders.errors import InvalidOrderField, PanelError
 from orders.forms import MassOrderForm, OrderForm, type_layouts
-from orders.models import STATUS_NAMES, Order, OrderStatus, Source
-from orders.selectors import (
-    orders_for_user,
-    product_orders_for_user,
-    refills_for_user,
-    waiting_cancel_order_ids,
-)
+from orders.models import Source
+from orders.views.common import already_placed, charged_text
 from providers.selectors import CategoryRow, service_category_rows, service_rows
 from providers.views import pricing_of, service_row_display
 
-PER_PAGE = 50
 MAX_SEARCH_OPTIONS = 100
-ORDER_TABS = (
-    ("", _("All")),
-    *(
-        (status, STATUS_NAMES[status])
-        for status in (
-            OrderStatus.PENDING,
-            OrderStatus.IN_PROGRESS,
-            OrderStatus.COMPLETED,
-            OrderStatus.PARTIAL,
-            OrderStatus.PROCESSING,
-            OrderStatus.CANCELED,
-        )
-    ),
-)
-CUSTOMER_EVENT_FIELDS = ("status", "refill", "cancel", "refund")
-
-
-def _page(request: HttpRequest, items: QuerySet, per_page: int = PER_PAGE) -> Page:
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
-
-
-def _charged(amount: Decimal) -> str:
-    return money_text(amount, currency=settings.PANEL_CURRENCY, language=get_language())
-
-
-def _order_error(order_id: int, exc: PanelError) -> str:
-    return gettext("Order #%(id)s: %(error)s") % {"id": order_id, "error": error_display(exc)}
-
-
-def _back(request: HttpRequest, default: str = "order_list") -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse(default)
-
-
-# --- Placing -------------------------------------------------------------------------------------
 
 
 def _service_options(
@@ -138,12 +83,29 @@ def _order_script_text() -> dict[str, str]:
     }
 
 
-def _already_placed(request: HttpRequest, done: form_tokens.AlreadySubmitted) -> HttpResponse:
-    """The answer to a form sent twice: where the first submit led, nothing placed again."""
-    messages.info(
-        request, gettext("This form was already sent: nothing was placed or charged twice.")
-    )
-    return redirect(done.result_url or reverse("order_list"))
+def _order_new_context(
+    request: HttpRequest, form: OrderForm, error: str, selected: dict | None
+) -> dict[str, Any]:
+    """The order form page: the categories, the offered services and the one chosen."""
+    categories = service_category_rows()
+    options, category_id, search = _service_options(request, selected, categories)
+    selected_id = selected["id"] if selected else (options[0]["id"] if options else None)
+    context = {
+        "form": form,
+        "error": error,
+        "categories": categories,
+        "category_id": category_id,
+        "search": search,
+        "options": options,
+        "selected_id": selected_id,
+        "selected_option": next(
+            (option for option in options if option["id"] == selected_id), None
+        ),
+        "layouts": type_layouts(),
+        "script_text": _order_script_text(),
+        "options_url": reverse("order_service_options"),
+    }
+    return context
 
 
 @login_required
@@ -170,7 +132,7 @@ def order_new(request: AuthenticatedRequest) -> HttpResponse:
                     result_url=reverse("order_detail", args=[order.pk]),
                 )
         except form_tokens.AlreadySubmitted as done:
-            return _already_placed(request, done)
+            return already_placed(request, done)
         except InvalidOrderField as exc:
             if not form.show_error(
                 # `detail` is message text, plain or a lazy translation.
@@ -185,29 +147,12 @@ def order_new(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(
                 request,
                 gettext("Order #%(id)s placed: charged %(amount)s")
-                % {"id": order.pk, "amount": _charged(order.charge)},
+                % {"id": order.pk, "amount": charged_text(order.charge)},
             )
             return redirect("order_list")
     elif selected_id and selected is None:
         error = gettext("This service is not on sale.")
-    categories = service_category_rows()
-    options, category_id, search = _service_options(request, selected, categories)
-    selected_id = selected["id"] if selected else (options[0]["id"] if options else None)
-    context = {
-        "form": form,
-        "error": error,
-        "categories": categories,
-        "category_id": category_id,
-        "search": search,
-        "options": options,
-        "selected_id": selected_id,
-        "selected_option": next(
-            (option for option in options if option["id"] == selected_id), None
-        ),
-        "layouts": type_layouts(),
-        "script_text": _order_script_text(),
-        "options_url": reverse("order_service_options"),
-    }
+    context = _order_new_context(request, form, error, selected)
     return render(request, "orders/order_new.html", context)
 
 
@@ -235,7 +180,7 @@ def order_mass(request: AuthenticatedRequest) -> HttpResponse:
         try:
             results = _place_mass_once(request)
         except form_tokens.AlreadySubmitted as done:
-            return _already_placed(request, done)
+            return already_placed(request, done)
         except PanelError as exc:
             messages.error(request, error_display(exc))
             return render(request, "orders/order_mass.html", {"form": form, "results": None})
@@ -250,7 +195,7 @@ def order_mass(request: AuthenticatedRequest) -> HttpResponse:
                     "%(count)d orders placed: charged %(amount)s",
                     len(placed),
                 )
-                % {"count": len(placed), "amount": _charged(total)},
+                % {"count": len(placed), "amount": charged_text(total)},
             )
         if failed:
             messages.error(
@@ -289,147 +234,3 @@ def _place_mass_once(request: AuthenticatedRequest) -> list[services.MassOrderLi
 
 
 # --- Orders --------------------------------------------------------------------------------------
-
-
-def _order_row(order: Order, waiting: set[int]) -> dict:
-    return {
-        "order": order,
-        "charge": order.net_charge,
-        "refunded": order.refunded if order.refunded else None,
-        "can_refill": services.can_refill(order),
-        "can_cancel": services.can_cancel(order) and order.pk not in waiting,
-        "cancel_waiting": order.pk in waiting,
-    }
-
-
-@login_required
-def order_list(request: AuthenticatedRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    if status not in OrderStatus.values:
-        status = ""
-    search = request.GET.get("q", "").strip()[:200]
-    page = _page(request, orders_for_user(user=request.user, status=status, search=search))
-    orders = list(page.object_list)
-    waiting = waiting_cancel_order_ids(user=request.user, order_ids=[order.pk for order in orders])
-    context = {
-        "page": page,
-        "rows": [_order_row(order, waiting) for order in orders],
-        "tabs": ORDER_TABS,
-        "status": status,
-        "search": search,
-    }
-    return render(request, "orders/order_list.html", context)
-
-
-@login_required
-def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    try:
-        order = services.own_order(user=request.user, order_id=pk)
-    except IncorrectOrder:
-        raise Http404("No such order") from None
-    waiting = waiting_cancel_order_ids(user=request.user, order_ids=[order.pk])
-    context = {
-        "row": _order_row(order, waiting),
-        "order": order,
-        "details": sorted(order.details.items()),
-        "charge": order.charge,
-        "events": order.events.filter(field__in=CUSTOMER_EVENT_FIELDS).order_by("id"),
-        "refills": order.refills.order_by("-id"),
-    }
-    return render(request, "orders/order_detail.html", context)
-
-
-@login_required
-@require_POST
-def order_refill(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    try:
-        with transaction.atomic():
-            refill = services.refill_request(user=request.user, order_id=pk, source=Source.WEB)
-    except PanelError as exc:
-        messages.error(request, _order_error(pk, exc))
-    else:
-        messages.success(
-            request,
-            gettext("Refill #%(refill)s requested for order #%(order)s.")
-            % {"refill": refill.pk, "order": pk},
-        )
-    return redirect(_back(request))
-
-
-@login_required
-@require_POST
-def order_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    try:
-        with transaction.atomic():
-            order = services.order_cancel(user=request.user, order_id=pk, source=Source.WEB)
-    except PanelError as exc:
-        messages.error(request, _order_error(pk, exc))
-    else:
-        if order.status == OrderStatus.CANCELED:
-            messages.success(
-                request,
-                gettext("Order #%(id)s canceled: %(amount)s refunded.")
-                % {"id": pk, "amount": _charged(order.refunded)},
-            )
-        else:
-            messages.success(
-                request,
-                gettext(
-                    "Cancel of order #%(id)s requested: the refund follows when the provider confirms it."
-                )
-                % {"id": pk},
-            )
-    return redirect(_back(request))
-
-
-@login_required
-def refill_list(request: AuthenticatedRequest) -> HttpResponse:
-    return render(
-        request,
-        "orders/refill_list.html",
-        {"page": _page(request, refills_for_user(user=request.user))},
-    )
-
-
-# --- Product orders ------------------------------------------------------------------------------
-
-
-@login_required
-@require_POST
-def product_order_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    try:
-        with transaction.atomic():
-            order = services.product_order_place(
-                user=request.user,
-                product_id=pk,
-                quantity=request.POST.get("quantity", ""),
-                require=request.POST.get("require"),
-                source=Source.WEB,
-            )
-    except PanelError as exc:
-        messages.error(
-            request,
-            gettext("Product #%(id)s: %(error)s") % {"id": pk, "error": error_display(exc)},
-        )
-    else:
-        messages.success(
-            request,
-            gettext("Product order #%(id)s placed: charged %(amount)s")
-            % {"id": order.pk, "amount": _charged(order.charge)},
-        )
-        return redirect("product_order_list")
-    return redirect(f"{reverse('product_list')}#product-{pk}")
-
-
-@login_required
-def product_order_list(request: AuthenticatedRequest) -> HttpResponse:
-    page = _page(request, product_orders_for_user(user=request.user))
-    rows = [
-        {
-            "order": order,
-            "charge": order.net_charge,
-            "refunded": order.refunded if order.refunded else None,
-        }
-        for order in page.object_list
-    ]
-    return render(request, "orders/product_order_list.html", {"page": page, "rows": rows})
