@@ -1,0 +1,292 @@
+"""The imported catalog: categories, services, products and their change log."""
+
+from typing import Any, ClassVar
+
+from django.contrib import admin, messages
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from core.errors import PanelError
+from core.money import money_str
+from core.permissions import requires_permission
+from providers.models import (
+    CatalogChange,
+    Category,
+    Product,
+    Service,
+)
+from providers.selectors import route_suggestions
+from providers.services import (
+    catalog_reprice,
+    catalog_set_on_sale,
+    route_add,
+)
+
+
+class MarginFilter(admin.SimpleListFilter):
+    title = "margin"
+    parameter_name = "margin"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("losing", "Cost not below price")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "losing":
+            return queryset.filter(rate__lte=F("upstream_rate") * F("provider__exchange_rate"))
+        return queryset
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "sort_order", "markup_percent", "markup_fixed", "service_count")
+    list_editable = ("sort_order",)
+    search_fields = ("name",)
+    actions = ["put_on_sale", "take_off_sale"]
+
+    @admin.display(description="Services")
+    def service_count(self, obj: Category) -> int:
+        return obj.service_set.count()
+
+    def save_model(self, request: HttpRequest, obj: Category, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"markup_percent", "markup_fixed"} & set(form.changed_data):  # type: ignore[attr-defined]
+            self.message_user(
+                request, f"Selling prices recomputed: {catalog_reprice(category=obj)} changed."
+            )
+
+    @admin.action(
+        description="Put every service of these categories on sale", permissions=["change"]
+    )
+    def put_on_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        changed = catalog_set_on_sale(
+            items=Service.objects.filter(category__in=queryset), on_sale=True
+        )
+        self.message_user(request, f"{changed} service(s) put on sale.")
+
+    @admin.action(
+        description="Take every service of these categories off sale", permissions=["change"]
+    )
+    def take_off_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        changed = catalog_set_on_sale(
+            items=Service.objects.filter(category__in=queryset), on_sale=False
+        )
+        self.message_user(request, f"{changed} service(s) taken off sale.")
+
+
+class CatalogItemAdmin(admin.ModelAdmin):
+    list_filter: ClassVar[tuple[Any, ...]] = (
+        "provider",
+        "is_enabled",
+        "is_available",
+        "is_rate_pinned",
+        "category",
+    )
+    search_fields = ("name", "name_override", "upstream_id", "=id")
+    list_select_related = ("provider", "category")
+    list_editable = ("is_enabled",)
+    list_per_page = 100
+    actions = ["put_on_sale", "take_off_sale"]
+    _pricing = {"markup_percent", "markup_fixed", "is_rate_pinned", "rate", "category"}
+    upstream_fields: tuple[str, ...] = ()  # what the kind imports besides the shared fields
+    selling_extra: tuple[str, ...] = ()  # what an admin sets besides the shared fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # orders point at catalog items: they are taken off sale, never deleted
+
+    def _imported(self) -> tuple[str, ...]:
+        shared = ("provider", "upstream_id", "name", "type", "upstream_rate", "min", "max")
+        return (*shared, *self.upstream_fields, "is_available", "removed_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        return (*self._imported(), "created_at", "updated_at")
+
+    def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
+        selling = (
+            "name_override",
+            "category",
+            "description",
+            "rate",
+            "is_rate_pinned",
+            "markup_percent",
+            "markup_fixed",
+            *self.selling_extra,
+            "is_enabled",
+            "sort_order",
+        )
+        return (
+            ("Upstream (as last imported)", {"fields": self._imported()}),
+            ("Selling", {"fields": selling}),
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: Service | Product, form: object, change: bool
+    ) -> None:
+        if "rate" in form.changed_data and not obj.is_rate_pinned:  # type: ignore[attr-defined]
+            obj.is_rate_pinned = True  # a price typed by hand is meant to stay
+            self.message_user(
+                request, f"The price of {obj} is now pinned; unpin it to follow the markup again."
+            )
+        super().save_model(request, obj, form, change)
+        if change and self._pricing & set(form.changed_data) and not obj.is_rate_pinned:  # type: ignore[attr-defined]
+            if isinstance(obj, Service):
+                catalog_reprice(service_ids=[obj.pk])
+            else:
+                catalog_reprice(product_ids=[obj.pk])
+
+    @admin.action(description="Put on sale", permissions=["change"])
+    def put_on_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.message_user(
+            request, f"{catalog_set_on_sale(items=queryset, on_sale=True)} put on sale."
+        )
+
+    @admin.action(description="Take off sale", permissions=["change"])
+    def take_off_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.message_user(
+            request, f"{catalog_set_on_sale(items=queryset, on_sale=False)} taken off sale."
+        )
+
+
+@admin.register(Service)
+class ServiceAdmin(CatalogItemAdmin):
+    upstream_fields = ("has_refill", "has_cancel", "has_dripfeed")
+    selling_extra = ("quantity_step",)
+    list_display = (
+        "id",
+        "display_name",
+        "provider",
+        "upstream_id",
+        "category",
+        "type",
+        "upstream_rate",
+        "rate",
+        "is_rate_pinned",
+        "min",
+        "max",
+        "is_enabled",
+        "is_available",
+    )
+    list_filter = (
+        *CatalogItemAdmin.list_filter,
+        "type",
+        "has_refill",
+        "has_cancel",
+        MarginFilter,
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        return (*super().get_readonly_fields(request, obj), "routes_link")
+
+    def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
+        return (*super().get_fieldsets(request, obj), ("Routes", {"fields": ("routes_link",)}))
+
+    @admin.display(description="Routes")
+    def routes_link(self, obj: Service) -> str:
+        if not obj.pk:
+            return "-"
+        routes = (
+            reverse("admin:providers_serviceroute_changelist") + f"?service__id__exact={obj.pk}"
+        )
+        suggest = reverse("admin:providers_service_suggest_routes", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{} route(s)</a> &nbsp; <a class="button" href="{}">Suggest routes…</a>',
+            routes,
+            obj.routes.count(),
+            suggest,
+        )
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<int:pk>/suggest-routes/",
+                self.admin_site.admin_view(self.suggest_routes_view),
+                name="providers_service_suggest_routes",
+            ),
+            *super().get_urls(),
+        ]
+
+    @requires_permission("providers.add_serviceroute")
+    def suggest_routes_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Other providers' services that look like this one; adding one is a POST."""
+        service = get_object_or_404(Service.objects.select_related("provider", "category"), pk=pk)
+        if request.method == "POST":
+            target = get_object_or_404(Service, pk=request.POST.get("target"))
+            try:
+                route_add(service=service, target=target, priority=_priority(request.POST))
+            except PanelError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Route to {target.provider} #{target.upstream_id} added."
+                )
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Routes for {service}",
+            "service": service,
+            "rate": money_str(service.rate),
+            "routes": service.routes.select_related("target__provider").order_by("priority", "id"),
+            "suggestions": route_suggestions(service=service),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/providers/suggest_routes.html", context)
+
+
+@admin.register(Product)
+class ProductAdmin(CatalogItemAdmin):
+    upstream_fields = ("require", "stock_status", "is_in_stock", "inventory")
+    list_display = (
+        "id",
+        "display_name",
+        "provider",
+        "upstream_id",
+        "category",
+        "type",
+        "upstream_rate",
+        "rate",
+        "is_rate_pinned",
+        "min",
+        "max",
+        "is_in_stock",
+        "inventory",
+        "is_enabled",
+        "is_available",
+    )
+
+
+@admin.register(CatalogChange)
+class CatalogChangeAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "provider",
+        "kind",
+        "item",
+        "field",
+        "old_value",
+        "new_value",
+        "is_public",
+    )
+    list_filter = ("provider", "kind", "field", "is_public")
+    search_fields = ("service__name", "product__name", "=service__id", "=product__id")
+    list_select_related = ("provider", "service", "product")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Item")
+    def item(self, obj: CatalogChange) -> str:
+        return str(obj.service or obj.product)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def _priority(data: dict) -> int:
+    try:
+        return max(0, min(int(data.get("priority", 10)), 32767))
+    except (TypeError, ValueError):
+        return 10

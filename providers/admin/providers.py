@@ -1,0 +1,218 @@
+"""Provider accounts: health, balance and key checks, sync, pause and resume."""
+
+from urllib.parse import urlsplit
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from providers.errors import ProviderError
+from providers.forms import ProviderAdminForm
+from providers.models import (
+    Provider,
+)
+from providers.services import (
+    catalog_reprice,
+    catalog_sync,
+    provider_check,
+)
+
+_PRICING_FIELDS = {"markup_percent", "markup_fixed", "exchange_rate"}
+
+
+class HealthFilter(admin.SimpleListFilter):
+    """The dashboard's "what needs hands" links land here."""
+
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("low_balance", "Low balance"), ("key_refused", "Key refused")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "low_balance":
+            return queryset.filter(balance__lt=F("low_balance_threshold"))
+        if self.value() == "key_refused":
+            return queryset.filter(credentials_failed_at__isnull=False)
+        return queryset
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderAdminForm
+    list_display = (
+        "name",
+        "host",
+        "currency",
+        "balance_display",
+        "health",
+        "is_enabled",
+        "markup_percent",
+        "last_synced_at",
+    )
+    list_filter = ("is_enabled", "currency", HealthFilter)
+    search_fields = ("name",)  # not the URL: searching it would reveal credentials in it
+    readonly_fields = (
+        "balance_display",
+        "balance_checked_at",
+        "health",
+        "last_error",
+        "last_error_at",
+        "last_synced_at",
+        "changes_link",
+    )
+    actions = ["sync_catalog", "check_balance", "resume_dispatch"]
+    fieldsets = (
+        (None, {"fields": ("name", "api_url", "api_key", "is_enabled")}),
+        (
+            "Money",
+            {
+                "fields": (
+                    "currency",
+                    "exchange_rate",
+                    "markup_percent",
+                    "markup_fixed",
+                    "low_balance_threshold",
+                    "balance_display",
+                    "balance_checked_at",
+                )
+            },
+        ),
+        ("Catalog", {"fields": ("new_items_on_sale", "last_synced_at", "changes_link")}),
+        ("Health", {"fields": ("health", "last_error", "last_error_at")}),
+        (_("Polling"), {"fields": ("poll_concurrency",)}),
+    )
+
+    @admin.display(description="API host")
+    def host(self, obj: Provider) -> str:
+        # hostname and port only: an API URL may carry `user:password@`, and the list is seen
+        # by every staff user who may view providers.
+        parts = urlsplit(obj.api_url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        return f"{host}:{port}" if port else host
+
+    # Calls to the provider run with no database transaction open (ATOMIC_REQUESTS would hold
+    # one for the whole request, across an upstream call of up to the read timeout): these views
+    # manage their own transactions, and the check after a save waits for its commit.
+    @method_decorator(transaction.non_atomic_requests)
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(request, extra_context)
+
+    @method_decorator(transaction.non_atomic_requests)
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        return super().add_view(request, form_url, extra_context)
+
+    @method_decorator(transaction.non_atomic_requests)
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Balance")
+    def balance_display(self, obj: Provider) -> str:
+        if obj.balance is None:
+            return "not checked"
+        text = f"{obj.balance} {obj.balance_currency}"
+        if obj.is_low_balance:
+            return format_html('<strong style="color:#c01048">{} — low</strong>', text)
+        return text
+
+    @admin.display(description="Dispatch")
+    def health(self, obj: Provider) -> str:
+        if not obj.is_enabled:
+            return "disabled"
+        if obj.credentials_failed_at:
+            return format_html(
+                '<strong style="color:#c01048">key refused since {}</strong>',
+                obj.credentials_failed_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        if obj.dispatch_paused_until and obj.dispatch_paused_until > timezone.now():
+            return format_html(
+                '<span style="color:#b54708">paused until {}</span>',
+                obj.dispatch_paused_until.strftime("%H:%M:%S"),
+            )
+        return "ok"
+
+    @admin.display(description="Change log")
+    def changes_link(self, obj: Provider) -> str:
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:providers_catalogchange_changelist") + f"?provider__id__exact={obj.pk}"
+        return format_html('<a href="{}">Catalog changes of {}</a>', url, obj.name)
+
+    def save_model(
+        self, request: HttpRequest, obj: Provider, form: ProviderAdminForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change and _PRICING_FIELDS & set(form.changed_data):
+            repriced = catalog_reprice(provider=obj)
+            self.message_user(request, f"Selling prices recomputed: {repriced} changed.")
+        # The admin saves inside its own transaction; the provider is asked once it committed.
+        transaction.on_commit(lambda: self._check(request, obj))
+
+    def _check(self, request: HttpRequest, provider: Provider) -> None:
+        try:
+            balance = provider_check(provider=provider)
+        except ProviderError as exc:
+            self.message_user(
+                request, f"{provider.name}: check failed: {exc.message}", messages.ERROR
+            )
+        else:
+            level = messages.WARNING if provider.is_low_balance else messages.SUCCESS
+            self.message_user(
+                request,
+                f"{provider.name} answers: balance {balance.balance} {balance.currency}.",
+                level,
+            )
+            if balance.currency and balance.currency.upper() != provider.currency.upper():
+                self.message_user(
+                    request,
+                    f"{provider.name} bills in {balance.currency}, but its currency is set to {provider.currency}.",
+                    messages.WARNING,
+                )
+
+    @admin.action(description="Sync catalog now", permissions=["change"])
+    def sync_catalog(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        for provider in queryset:
+            try:
+                summary = catalog_sync(provider=provider)
+            except ProviderError as exc:
+                self.message_user(
+                    request, f"{provider.name}: sync failed: {exc.message}", messages.ERROR
+                )
+            else:
+                self.message_user(request, str(summary), messages.SUCCESS)
+
+    @admin.action(description="Check balance and credentials", permissions=["change"])
+    def check_balance(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        for provider in queryset:
+            self._check(request, provider)
+
+    @admin.action(description="Resume sending orders (clears a pause)", permissions=["change"])
+    def resume_dispatch(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        resumed = queryset.update(dispatch_paused_until=None)
+        self.message_user(
+            request, f"{resumed} provider(s) resumed; a refused key clears when a check passes."
+        )
+        for provider in queryset.filter(credentials_failed_at__isnull=False):
+            self._check(request, provider)
