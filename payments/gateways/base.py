@@ -51,6 +51,15 @@ class PaymentGateway:
         raise NotImplementedError
 
 
+def webhook_secret(config: GatewayConfig, name: str) -> str:
+    """The secret a webhook is checked with; without it, or with the gateway not offered, the
+    webhook URL answers 404 as if the gateway did not exist."""
+    secret = config.secret(name)
+    if not secret or not config.is_offered:
+        raise WebhookRejected("gateway not configured", status=404)
+    return secret
+
+
 def json_object(body: bytes) -> dict:
     """The body as a JSON object with exact decimals; raises WebhookRejected otherwise."""
     try:

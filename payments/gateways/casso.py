@@ -20,6 +20,7 @@ from payments.gateways.base import (
     positive_amount,
     stored_payload,
     text_field,
+    webhook_secret,
 )
 from payments.models import Gateway, Method
 from payments.services import DepositOutcome
@@ -50,9 +51,7 @@ class CassoGateway(PaymentGateway):
     method = Method.BANK
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
-        key = config.secret("casso_checksum_key")
-        if not key or not config.is_offered:
-            raise WebhookRejected("gateway not configured", status=404)
+        key = webhook_secret(config, "casso_checksum_key")
         stamp, signature = _signature_parts(webhook.headers.get("X-Casso-Signature", ""))
         age_ms = abs(time.time() * 1000 - stamp)
         if age_ms > settings.PANEL_WEBHOOK_TOLERANCE_SECONDS * 1000:

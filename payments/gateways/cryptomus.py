@@ -26,6 +26,7 @@ from payments.gateways.base import (
     positive_amount,
     stored_payload,
     text_field,
+    webhook_secret,
 )
 from payments.models import Deposit, Gateway, Method
 from payments.services import (
@@ -96,9 +97,7 @@ class CryptomusGateway(PaymentGateway):
         return str(result["url"])
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
-        key = config.secret("payment_key")
-        if not key or not config.is_offered:
-            raise WebhookRejected("gateway not configured", status=404)
+        key = webhook_secret(config, "payment_key")
         try:
             data = json.loads(webhook.body)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -15,6 +15,7 @@ from payments.gateways.base import (
     positive_amount,
     stored_payload,
     text_field,
+    webhook_secret,
 )
 from payments.models import Gateway, Method
 from payments.services import DepositOutcome
@@ -26,9 +27,7 @@ class SePayGateway(PaymentGateway):
     method = Method.BANK
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
-        key = config.secret("sepay_api_key")
-        if not key or not config.is_offered:
-            raise WebhookRejected("gateway not configured", status=404)
+        key = webhook_secret(config, "sepay_api_key")
         scheme, _, given = webhook.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "apikey" or not hmac.compare_digest(
             given.strip().encode(), key.encode()

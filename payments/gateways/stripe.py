@@ -17,6 +17,7 @@ from payments.gateways.base import (
     WebhookRejected,
     json_object,
     stored_payload,
+    webhook_secret,
 )
 from payments.models import Deposit, Gateway, Method
 from payments.services import (
@@ -93,9 +94,7 @@ class StripeGateway(PaymentGateway):
         return str(session.url)
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
-        secret = config.secret("webhook_secret")
-        if not secret or not config.is_offered:
-            raise WebhookRejected("gateway not configured", status=404)
+        secret = webhook_secret(config, "webhook_secret")
         try:
             stripe.WebhookSignature.verify_header(
                 webhook.body.decode("utf-8"),
