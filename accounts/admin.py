@@ -31,7 +31,7 @@ from accounts.services import (
     pricing_tiers_assign,
 )
 from core.errors import PanelError
-from core.permissions import requires_permission
+from core.permissions import ReadOnlyAdmin, requires_permission
 
 # What each admin power needs. Minting a key is adding an ApiKey; a balance change is adding a
 # ledger row (BalanceTransaction admin itself stays read-only: rows come only from services).
@@ -176,7 +176,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(BalanceTransaction)
-class BalanceTransactionAdmin(admin.ModelAdmin):
+class BalanceTransactionAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "created_at",
@@ -193,15 +193,6 @@ class BalanceTransactionAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "memo", "=order_id", "=product_order_id")
     list_select_related = ("user", "created_by")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ApiKey)
@@ -281,17 +272,8 @@ class CouponAdmin(admin.ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(admin.ModelAdmin):
+class CouponRedemptionAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "coupon", "user", "deposit_key", "deposit_amount", "bonus")
     list_select_related = ("coupon", "user")
     search_fields = ("coupon__code", "user__username", "deposit_key")
     readonly_fields = [f.name for f in CouponRedemption._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

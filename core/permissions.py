@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
@@ -37,3 +38,17 @@ def requires_permission(template: str) -> Callable[[View], View]:
         return checked  # type: ignore[return-value]
 
     return decorate
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services: staff may look, never add, change or delete by hand
+    (actions and views an admin adds declare their own permissions)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

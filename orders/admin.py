@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.errors import PanelError
+from core.permissions import ReadOnlyAdmin as BaseReadOnlyAdmin
 from core.permissions import permission_for, requires_permission
 from orders.admin_forms import AdminOrderForm
 from orders.admin_review import RESOLVE, BulkAttachMixin, ReviewAdminMixin
@@ -62,14 +63,8 @@ class EventInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BaseReadOnlyAdmin):
     """Statuses and money change only through services: admin shows, actions act."""
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         """Resolving a review moves status and money through the services: the model's change
@@ -231,9 +226,6 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
         UPSTREAM_FIELDSET,
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(Refill)
 class RefillAdmin(ReviewAdminMixin, ReadOnlyAdmin):
@@ -255,9 +247,6 @@ class RefillAdmin(ReviewAdminMixin, ReadOnlyAdmin):
     readonly_fields = [f.name for f in Refill._meta.fields] + ["review_link"]
     actions = ["send_again", "resume_polling", "cancel_and_refund"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(CancelRequest)
 class CancelRequestAdmin(ReviewAdminMixin, ReadOnlyAdmin):
@@ -275,9 +264,6 @@ class CancelRequestAdmin(ReviewAdminMixin, ReadOnlyAdmin):
     search_fields = ("=id", "=order__id", "user__username")
     readonly_fields = [f.name for f in CancelRequest._meta.fields]
     actions = ["mark_accepted", "mark_rejected"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
     @admin.action(
         description=_("Review → the provider accepted the cancel (poll the order now)"),

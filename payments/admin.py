@@ -20,7 +20,7 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from core.errors import PanelError
 from core.money import money_str
-from core.permissions import requires_permission
+from core.permissions import ReadOnlyAdmin, requires_permission
 from payments.config import SECRET_FIELDS
 from payments.forms import AssignForm, RejectForm
 from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
@@ -40,17 +40,6 @@ DEPOSIT_COLUMNS = (
     "bonus_amount",
     "memo",
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Deposit)

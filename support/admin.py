@@ -11,7 +11,7 @@ from django.urls import path, reverse
 
 from accounts.http import AuthenticatedRequest
 from core.errors import PanelError
-from core.permissions import requires_permission
+from core.permissions import ReadOnlyAdmin, requires_permission
 from support import services
 from support.models import OrderRequest, Ticket, TicketKind
 from support.selectors import UNREAD_BY_STAFF, tickets_for_staff
@@ -32,7 +32,8 @@ class UnreadFilter(admin.SimpleListFilter):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdmin):
+    # Tickets change only through replies and the actions below.
     list_display = ("id", "unread", "subject", "user", "kind", "request", "status", "updated_at")
     list_filter = (UnreadFilter, "status", "kind", "request")
     search_fields = ("=id", "subject", "user__username", "payment_reference")
@@ -62,16 +63,6 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description="Orders")
     def order_links(self, obj: Ticket) -> str:
         return ", ".join(str(pk) for pk in obj.orders.order_by("pk").values_list("pk", flat=True))
-
-    # Tickets change only through replies and the actions below.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def has_reply_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(REPLY)
