@@ -85,6 +85,20 @@ class CatalogItemAdmin(admin.ModelAdmin):
         "is_rate_pinned",
         "category",
     )
+    # The columns both kinds list first; each kind adds its own after them.
+    list_columns: ClassVar[tuple[str, ...]] = (
+        "id",
+        "display_name",
+        "provider",
+        "upstream_id",
+        "category",
+        "type",
+        "upstream_rate",
+        "rate",
+        "is_rate_pinned",
+        "min",
+        "max",
+    )
     search_fields = ("name", "name_override", "upstream_id", "=id")
     list_select_related = ("provider", "category")
     list_editable = ("is_enabled",)
@@ -155,17 +169,7 @@ class ServiceAdmin(CatalogItemAdmin):
     upstream_fields = ("has_refill", "has_cancel", "has_dripfeed")
     selling_extra = ("quantity_step",)
     list_display = (
-        "id",
-        "display_name",
-        "provider",
-        "upstream_id",
-        "category",
-        "type",
-        "upstream_rate",
-        "rate",
-        "is_rate_pinned",
-        "min",
-        "max",
+        *CatalogItemAdmin.list_columns,
         "is_enabled",
         "is_available",
     )
@@ -239,17 +243,7 @@ class ServiceAdmin(CatalogItemAdmin):
 class ProductAdmin(CatalogItemAdmin):
     upstream_fields = ("require", "stock_status", "is_in_stock", "inventory")
     list_display = (
-        "id",
-        "display_name",
-        "provider",
-        "upstream_id",
-        "category",
-        "type",
-        "upstream_rate",
-        "rate",
-        "is_rate_pinned",
-        "min",
-        "max",
+        *CatalogItemAdmin.list_columns,
         "is_in_stock",
         "inventory",
         "is_enabled",
