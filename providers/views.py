@@ -25,7 +25,7 @@ UPDATE_TABS = (
     (CatalogChange.Kind.CHANGED, _("Changed")),
 )
 # What the Updates page calls each public field and the yes/no values the catalog logs
-# (providers.services.catalog: SERVICES/PRODUCTS public_fields, _text).
+# (providers.services.catalog.items: SERVICES/PRODUCTS public_fields, _text).
 CHANGE_FIELD_NAMES = {
     "rate": _("Rate"),
     "min": _("Min"),

@@ -1,0 +1,172 @@
+"""What the catalog is made of: the two item kinds and how each maps from the upstream answer,
+the sync counts, selling prices from the markup rules, and change-log rows."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection
+
+from core.money import money_str
+from providers.markup import Markup, effective_markup, rule_at, selling_rate
+from providers.models import (
+    CatalogChange,
+    CatalogItem,
+    Category,
+    Product,
+    Provider,
+    Service,
+)
+
+UPDATE_BATCH = 500  # bulk_update builds one CASE per field; small batches keep it linear
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """How one kind of catalog item maps from the upstream answer to its model."""
+
+    model: type[Service] | type[Product]
+    change_field: str  # the CatalogChange foreign key
+    fields: dict[str, str]  # model field -> upstream attribute
+    public_fields: dict[str, str]  # model field -> the label customers see on the Updates page
+    quiet_fields: frozenset[str] = frozenset()  # updated, never logged (inventory moves constantly)
+
+
+SERVICES = ItemSpec(
+    model=Service,
+    change_field="service",
+    fields={
+        "name": "name",
+        "type": "type",
+        "upstream_rate": "rate",
+        "min": "min",
+        "max": "max",
+        "has_refill": "refill",
+        "has_cancel": "cancel",
+        "has_dripfeed": "dripfeed",
+        "description": "description",
+    },
+    public_fields={
+        "rate": "rate",
+        "min": "min",
+        "max": "max",
+        "has_refill": "refill",
+        "has_cancel": "cancel",
+    },
+)
+PRODUCTS = ItemSpec(
+    model=Product,
+    change_field="product",
+    fields={
+        "name": "name",
+        "type": "type",
+        "upstream_rate": "rate",
+        "min": "min",
+        "max": "max",
+        "require": "require",
+        "stock_status": "stock_status",
+        "is_in_stock": "is_in_stock",
+        "inventory": "inventory",
+    },
+    public_fields={"rate": "rate", "min": "min", "max": "max", "is_in_stock": "in stock"},
+    quiet_fields=frozenset({"inventory", "stock_status"}),
+)
+
+
+@dataclass
+class ItemCounts:
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    restored: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.added} added, {self.changed} changed, {self.removed} removed, "
+            f"{self.restored} back, {self.unchanged} unchanged, {self.skipped} skipped"
+        )
+
+
+@dataclass
+class SyncSummary:
+    provider: str
+    services: ItemCounts = field(default_factory=ItemCounts)
+    products: ItemCounts | None = None
+
+    def __str__(self) -> str:
+        products = str(self.products) if self.products is not None else "not offered"
+        return f"{self.provider}: services {self.services}; products {products}"
+
+
+class Pricing:
+    """Markup rules and exchange rates loaded once, so pricing 10,000 items costs no queries."""
+
+    def __init__(self, providers: Iterable[Provider]) -> None:
+        self.providers = {
+            p.pk: (rule_at(p.markup_percent, p.markup_fixed), p.exchange_rate) for p in providers
+        }
+        self.categories: dict[int, Markup | None] = {}
+        self.category_names: dict[int, str] = {}
+        self.add_categories(Category.objects.all())
+
+    def add_categories(self, categories: Iterable[Category]) -> None:
+        for category in categories:
+            self.categories[category.pk] = rule_at(category.markup_percent, category.markup_fixed)
+            self.category_names[category.pk] = category.name
+
+    def markup_for(self, item: Service | Product) -> Markup:
+        provider_rule, _ = self.providers[item.provider_id]
+        return effective_markup(
+            rule_at(item.markup_percent, item.markup_fixed),
+            self.categories.get(item.category_id),
+            provider_rule,
+        )
+
+    def rate_for(self, item: Service | Product) -> Decimal:
+        if item.is_rate_pinned:
+            return item.rate
+        _, exchange_rate = self.providers[item.provider_id]
+        return selling_rate(
+            upstream_rate=item.upstream_rate,
+            exchange_rate=exchange_rate,
+            markup=self.markup_for(item),
+        )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return money_str(value)
+    return "" if value is None else str(value)[:500]
+
+
+def change_row(
+    spec: ItemSpec,
+    item: CatalogItem,
+    kind: str,
+    now: datetime,
+    name: str = "",
+    old: object = "",
+    new: object = "",
+    *,
+    is_public: bool = True,
+) -> CatalogChange:
+    return CatalogChange(
+        provider_id=item.provider_id,
+        **{spec.change_field: item},
+        kind=kind,
+        field=name,
+        old_value=_text(old),
+        new_value=_text(new),
+        is_public=is_public,
+        created_at=now,
+    )
+
+
+def insert_batch_size() -> int | None:
+    # PostgreSQL takes any number of rows in one INSERT; SQLite caps variables per statement.
+    return None if connection.vendor == "postgresql" else 500

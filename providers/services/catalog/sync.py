@@ -1,0 +1,242 @@
+"""Catalog sync: one bulk upsert per provider, selling rates from markup rules, a change log,
+and vanished items taken off sale (never deleted, since orders point at them)."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from providers.client import UpstreamProduct, UpstreamService
+from providers.errors import ProviderRejected
+from providers.models import (
+    CatalogChange,
+    CatalogItem,
+    Category,
+    Product,
+    Provider,
+    Service,
+    ServiceType,
+)
+from providers.services.catalog.items import (
+    PRODUCTS,
+    SERVICES,
+    UPDATE_BATCH,
+    ItemCounts,
+    ItemSpec,
+    Pricing,
+    SyncSummary,
+    change_row,
+    insert_batch_size,
+)
+from providers.services.provider import provider_client
+from providers.services.routes import routes_refresh
+
+logger = logging.getLogger(__name__)
+
+UNCATEGORISED = "Other"
+_KNOWN_SERVICE_TYPES = frozenset(ServiceType.values)
+
+
+def _ensure_categories(names: set[str]) -> dict[str, Category]:
+    names = {name[:255] for name in names}
+    found = {c.name: c for c in Category.objects.filter(name__in=names)}
+    missing = names - found.keys()
+    if missing:
+        Category.objects.bulk_create(
+            [Category(name=name) for name in sorted(missing)], ignore_conflicts=True
+        )
+        found.update({c.name: c for c in Category.objects.filter(name__in=missing)})
+    return found
+
+
+def _upstream_values(
+    spec: ItemSpec, upstream: UpstreamService | UpstreamProduct
+) -> dict[str, object]:
+    return {model_field: getattr(upstream, attr) for model_field, attr in spec.fields.items()}
+
+
+def _log_diffs(
+    spec: ItemSpec, item: CatalogItem, diffs: list[tuple[str, object, object]], now: datetime
+) -> list[CatalogChange]:
+    return [
+        change_row(
+            spec,
+            item,
+            CatalogChange.Kind.CHANGED,
+            now,
+            spec.public_fields.get(name, name),
+            old,
+            new,
+            is_public=name in spec.public_fields,
+        )
+        for name, old, new in diffs
+        if name not in spec.quiet_fields
+    ]
+
+
+@dataclass
+class _SyncPlan:
+    """What one sync pass writes: new rows, changed rows (and which fields), and the change log."""
+
+    counts: ItemCounts = field(default_factory=ItemCounts)
+    # Services or Products, as spec.model says; the managers of the union take either.
+    creates: list[Any] = field(default_factory=list)
+    updates: list[Any] = field(default_factory=list)
+    updated_fields: set[str] = field(default_factory=set)
+    changes: list[CatalogChange] = field(default_factory=list)
+
+
+def _sync_items(
+    spec: ItemSpec,
+    provider: Provider,
+    upstream_items: Sequence[UpstreamService | UpstreamProduct],
+    categories: dict[str, Category],
+    pricing: Pricing,
+    now: datetime,
+) -> ItemCounts:
+    plan = _SyncPlan()
+    existing = {item.upstream_id: item for item in spec.model.objects.filter(provider=provider)}
+    seen: set[str] = set()
+    for upstream in upstream_items:
+        if upstream.upstream_id in seen or (
+            spec.model is Service and upstream.type not in _KNOWN_SERVICE_TYPES
+        ):
+            plan.counts.skipped += 1
+            continue
+        seen.add(upstream.upstream_id)
+        values = _upstream_values(spec, upstream)
+        category = categories[(upstream.category or UNCATEGORISED)[:255]]
+        item = existing.pop(upstream.upstream_id, None)
+        if item is None:
+            item = spec.model(
+                provider=provider,
+                upstream_id=upstream.upstream_id,
+                category=category,
+                is_enabled=provider.new_items_on_sale,
+                rate=Decimal(0),
+                **values,
+            )
+            item.rate = pricing.rate_for(item)
+            plan.creates.append(item)
+        else:
+            _plan_update(plan, spec, item, values, category, pricing, now)
+
+    vanished = [item for item in existing.values() if item.is_available]
+    plan.counts.added, plan.counts.removed = len(plan.creates), len(vanished)
+    _write_plan(plan, spec, vanished, now)
+    return plan.counts
+
+
+def _apply_values(
+    item: Service | Product,
+    values: dict[str, object],
+    category: Category,
+    pricing: Pricing,
+) -> list[tuple[str, object, object]]:
+    """Set the upstream values, category and selling rate on an existing item; return the diffs."""
+    diffs = [
+        (name, getattr(item, name), value)
+        for name, value in values.items()
+        if getattr(item, name) != value
+    ]
+    if item.category_id != category.pk:
+        diffs.append(("category", pricing.category_names.get(item.category_id, ""), category.name))
+        item.category = category
+    for name, _, value in diffs:
+        if name != "category":
+            setattr(item, name, value)
+    new_rate = pricing.rate_for(item)
+    if new_rate != item.rate:
+        diffs.append(("rate", item.rate, new_rate))
+        item.rate = new_rate
+    return diffs
+
+
+def _plan_update(
+    plan: _SyncPlan,
+    spec: ItemSpec,
+    item: Service | Product,
+    values: dict[str, object],
+    category: Category,
+    pricing: Pricing,
+    now: datetime,
+) -> None:
+    """Bring an item the provider still lists up to date: restored, changed or unchanged."""
+    diffs = _apply_values(item, values, category, pricing)
+    if not item.is_available:
+        item.is_available, item.removed_at = True, None
+        plan.updated_fields.update({"is_available", "removed_at"})
+        plan.changes.append(change_row(spec, item, CatalogChange.Kind.RESTORED, now))
+        plan.counts.restored += 1
+    elif diffs:
+        plan.counts.changed += 1
+    else:
+        plan.counts.unchanged += 1
+        return
+    plan.updated_fields.update(name for name, _, _ in diffs)
+    plan.changes.extend(_log_diffs(spec, item, diffs, now))
+    plan.updates.append(item)
+
+
+def _write_plan(
+    plan: _SyncPlan, spec: ItemSpec, vanished: Sequence[Service | Product], now: datetime
+) -> None:
+    """Write the plan in bulk: inserts, updates, vanished items taken off sale, the change log."""
+    changes = plan.changes
+    if plan.creates:
+        spec.model.objects.bulk_create(plan.creates, batch_size=insert_batch_size())
+        changes.extend(
+            change_row(spec, item, CatalogChange.Kind.ADDED, now) for item in plan.creates
+        )
+    if plan.updates:
+        for item in plan.updates:
+            item.updated_at = now  # bulk_update skips auto_now; the catalog version reads this
+        spec.model.objects.bulk_update(
+            plan.updates, sorted(plan.updated_fields | {"updated_at"}), batch_size=UPDATE_BATCH
+        )
+    if vanished:
+        spec.model.objects.filter(pk__in=[item.pk for item in vanished]).update(
+            is_available=False, removed_at=now, updated_at=now
+        )
+        changes.extend(change_row(spec, item, CatalogChange.Kind.REMOVED, now) for item in vanished)
+    if changes:
+        CatalogChange.objects.bulk_create(changes, batch_size=insert_batch_size())
+
+
+def catalog_sync(*, provider: Provider) -> SyncSummary:
+    """Import the provider's services and products and bring the catalog in line with them.
+
+    Upstream calls happen before the transaction; the writes are one transaction holding the
+    provider row, so two syncs of one provider take turns. Raises the client's ProviderError.
+    """
+    client = provider_client(provider)
+    upstream_services = client.services()
+    try:
+        upstream_products: list[UpstreamProduct] | None = client.products()
+    except ProviderRejected:
+        upstream_products = None  # a provider without products answers the action with an error
+    now = timezone.now()
+    summary = SyncSummary(provider=provider.name)
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(pk=provider.pk)
+        names = {(item.category or UNCATEGORISED) for item in upstream_services}
+        names |= {(item.category or UNCATEGORISED) for item in upstream_products or ()}
+        categories = _ensure_categories(names)
+        pricing = Pricing([provider])
+        pricing.add_categories(categories.values())
+        summary.services = _sync_items(
+            SERVICES, provider, upstream_services, categories, pricing, now
+        )
+        if upstream_products is not None:
+            summary.products = _sync_items(
+                PRODUCTS, provider, upstream_products, categories, pricing, now
+            )
+        routes_refresh(provider=provider, now=now)
+        Provider.objects.filter(pk=provider.pk).update(last_synced_at=now, last_error="")
+    logger.info("catalog sync %s", summary)
+    return summary
