@@ -23,7 +23,7 @@ WORKER_COUNTS = (1, 2, 4)
 POLL_CONCURRENCY = 16
 
 
-DEFAULT_QUEUE = "celery"
+DEFAULT_QUEUE = "celery,poll"  # every queue of CELERY_TASK_QUEUES
 HOLD_QUEUE = "bench-hold"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -226,6 +227,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Poll rounds have a queue of their own. A worker takes from its queues in turn, so after a
+# restart or a provider's pause a poll never waits behind a backlog of forwards
+# (docs/reliability.md). A worker started without -Q consumes both; `-Q poll` or `-Q celery`
+# dedicates one.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("poll"))
+CELERY_TASK_ROUTES = {
+    "orders.tasks.orders_poll_all_task": {"queue": "poll"},
+    "orders.tasks.provider_poll_task": {"queue": "poll"},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # How often beat starts a poll round, and how long an order waits between two polls: the
