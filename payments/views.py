@@ -22,6 +22,7 @@ from payments import services
 from payments.config import GatewayConfig, gateway_config, offered_methods
 from payments.forms import AmountForm, BankAmountForm, BankCouponForm
 from payments.gateways import GATEWAYS, StartFailed, Webhook, WebhookRejected
+from payments.gateways.base import require_storable
 from payments.memo import memo_for
 from payments.models import Deposit, Gateway, Method
 from payments.selectors import deposits_for_user, last_credited_deposit_id
@@ -210,6 +211,7 @@ def webhook(request: HttpRequest, gateway: str) -> JsonResponse:
         data = module.verify(
             webhook=Webhook(body=request.body, headers=request.headers), config=config
         )
+        require_storable(data)
         outcome = module.apply(data=data, config=config)
     except WebhookRejected as exc:
         logger.warning("webhook %s rejected (%s): %s", gateway, exc.status, exc.reason)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.money import parse_money
+from core.text import is_storable
 from payments.config import GatewayConfig
 from payments.models import Deposit
 from payments.services import DepositOutcome
@@ -69,6 +70,21 @@ def json_object(body: bytes) -> dict:
     if not isinstance(data, dict):
         raise WebhookRejected("malformed body")
     return data
+
+
+def require_storable(data: object) -> None:
+    """Refuse a payload with text the database cannot keep (a NUL byte, a lone surrogate):
+    its raw copy is stored on the deposit, and a caller's bytes must never cause a 500."""
+    if isinstance(data, str):
+        if not is_storable(data):
+            raise WebhookRejected("malformed body")
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            require_storable(key)
+            require_storable(value)
+    elif isinstance(data, list):
+        for value in data:
+            require_storable(value)
 
 
 def positive_amount(value: object) -> Decimal:

@@ -86,3 +86,20 @@ def test_casso_never_answers_5xx(client: Client, data: Any, error: Any) -> None:
 )
 def test_cryptomus_never_answers_5xx(client: Client, body: dict) -> None:
     _answer_is_sound(post_cryptomus(client, cryptomus_signed(body)))
+
+
+@pytest.mark.usefixtures("bank")
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "changes",
+    [{"id": "\x00"}, {"content": "NAP1\x00"}, {"code": "\ud800"}, {"extra": {"k\x00": 1}}],
+)
+def test_text_the_database_cannot_keep_is_refused_with_a_4xx(client: Client, changes: dict) -> None:
+    """Hypothesis found `{"id": "\\u0000"}`: the raw payload is stored on the deposit, and
+    PostgreSQL refuses NUL bytes, so it answered 500."""
+    body = {**sepay_body(transfer_id=7, amount=100000, content="NAP1"), **changes}
+
+    response = post_sepay(client, body)
+
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"] == "malformed body"
