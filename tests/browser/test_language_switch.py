@@ -7,17 +7,15 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import User
+from tests.browser_pages import log_in
 from tests.factories import ServiceFactory, UserFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def _log_in(page: object, base: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "lan")
-    page.fill("#id_password", "pass12345")
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard/")
+    log_in(page, base, "lan")
+    page.wait_for_url(f"{base}/dashboard/")  # type: ignore[attr-defined]
 
 
 @override_settings(LANGUAGE_CODE="en")

@@ -9,21 +9,18 @@ from django.urls import reverse
 
 from accounts.models import BalanceTransaction
 from orders.models import Order
+from tests.browser_pages import log_in
 from tests.factories import ServiceFactory, UserFactory
-from tests.ops.test_browser_csp import CHROMIUM, _log_in, browser  # noqa: F401 - the fixture
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: apt-get install chromium"),
-]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_double_submitted_mass_order_sends_one_request(live_server: Any, browser: Any) -> None:  # noqa: F811
+def test_a_double_submitted_mass_order_sends_one_request(live_server: Any, chromium: Any) -> None:
     customer = UserFactory(username="double-clicker", funds=Decimal(100))
     service = ServiceFactory(rate=Decimal("2.5"), min=100, max=10000)
-    page = browser.new_context().new_page()
-    _log_in(page, live_server.url, customer.username)
+    page = chromium.new_context().new_page()
+    log_in(page, live_server.url, customer.username)
     page.goto(f"{live_server.url}{reverse('order_mass')}")
     page.fill("textarea[name=orders]", f"{service.pk} | https://instagram.com/p/abc | 1000")
     posts: list[str] = []
