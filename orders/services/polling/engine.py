@@ -136,14 +136,20 @@ class _Changes:
     """The new values of the rows one chunk moves, written in one statement."""
 
     rows: dict[int, dict[str, object]] = field(default_factory=lambda: defaultdict(dict))
+    # One object per distinct next poll time: rows sharing a time then share a value, which
+    # the bulk write sends once (core.bulk), and it is worked out once.
+    _next_poll_at: dict[tuple[int, datetime], datetime] = field(default_factory=dict)
 
-    def set(self, pk: int, name: str, value: object) -> None:
-        self.rows[pk][name] = value
+    def next_poll_at(self, idle_count: int, now: datetime) -> datetime:
+        key = (idle_count, now)
+        if (at := self._next_poll_at.get(key)) is None:
+            at = self._next_poll_at[key] = now + poll_delay(idle_count)
+        return at
 
     def idle(self, pk: int, idle_count: int, now: datetime) -> None:
         """A row that did not move: polled again later, the longer it stays still."""
         self.rows[pk].update(
-            next_poll_at=now + poll_delay(idle_count),
+            next_poll_at=self.next_poll_at(idle_count, now),
             poll_idle_count=idle_count,
             poll_miss_count=0,
         )
@@ -286,17 +292,15 @@ def _write_changes(
     the claim (by an admin, a cancel, a late duplicate of this very answer) is left alone, which
     is what makes each refund happen once: the update is guarded by what the row was claimed
     with, and only the rows it wrote get their refunds, events and notifications."""
+    moving = {
+        "next_poll_at": changes.next_poll_at(0, now),
+        "poll_idle_count": 0,
+        "poll_miss_count": 0,
+        "updated_at": now,
+    }
     for row in rows:
         if (step := steps.get(row["id"])) is not None:
-            for name, value in step.columns.items():
-                changes.set(row["id"], name, value)
-            for name, value in (
-                ("next_poll_at", now + poll_delay(0)),
-                ("poll_idle_count", 0),
-                ("poll_miss_count", 0),
-                ("updated_at", now),
-            ):
-                changes.set(row["id"], name, value)
+            changes.rows[row["id"]].update(step.columns, **moving)
     written = changes.write(spec.model, rows, spec.final_statuses)
     moved = [row for row in rows if row["id"] in steps and row["id"] in written]
     notify_finished(spec.model, moved, changes.rows)
