@@ -211,32 +211,42 @@ def _update_row_by_row(
 
 
 def bulk_insert_values(
-    model: type[Model], rows: list[dict[str, object]], *, ignore_conflicts: bool = False
+    model: type[Model],
+    rows: list[dict[str, object]],
+    *,
+    same: dict[str, object] | None = None,
+    ignore_conflicts: bool = False,
 ) -> None:
     """Insert rows given as field → value dicts (fields left out are NULL), in one statement on
-    PostgreSQL. Defaults in Python (auto_now_add and the like) are not applied: give every value.
+    PostgreSQL. `same` holds values every row shares (a row's own value for a name wins), sent
+    once. Defaults in Python (auto_now_add and the like) are not applied: give every value.
     JSON fields take dicts and lists. With `ignore_conflicts`, rows that would break a unique
     constraint are skipped (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
+    same = same or {}
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(
-            [model(**values) for values in rows], ignore_conflicts=ignore_conflicts
+            [model(**(same | values)) for values in rows], ignore_conflicts=ignore_conflicts
         )
         return
-    names = sorted({name for values in rows for name in values})  # field names or attnames
+    given = {name for values in rows for name in values}  # field names or attnames
+    names = sorted(given | same.keys())
     arrays = _Arrays()
     selected: list[str] = []
     scalar_params: list[str | None] = []
     fields = _columns(model, names)
     for name, field in zip(names, fields, strict=True):
-        values = [row.get(name) for row in rows]
         alias = f'"{field.column}"'
+        default = same.get(name)
         # One array at least, or `unnest` would yield no row to insert.
-        is_last_chance = not arrays.casts and field is fields[-1]
-        if is_last_chance:
-            selected.append(arrays.add(alias, field, values))
+        if not arrays.casts and field is fields[-1]:
+            selected.append(arrays.add(alias, field, [row.get(name, default) for row in rows]))
+        elif name not in given:
+            scalar_params.append(_scalar(default))
+            selected.append(f"%s::{field.cast_db_type(connection)}")
         else:
+            values = [row.get(name, default) for row in rows]
             selected.append(_scalar_or_array(arrays, scalar_params, alias, field, values))
     columns = ", ".join(f'"{field.column}"' for field in fields)
     sql = (

@@ -100,9 +100,7 @@ def test_bulk_set_gives_many_rows_the_same_values(customer: User, place) -> None
     assert Order.objects.get(pk=second.pk).next_poll_at == later
 
 
-def test_bulk_update_sends_a_shared_value_once_and_still_keeps_none(
-    customer: User, place
-) -> None:  # noqa: ANN001
+def test_bulk_update_sends_a_shared_value_once_and_still_keeps_none(customer: User, place) -> None:  # noqa: ANN001
     # given: a column every row sets alike, one no row gives, and one some rows leave as None
     first, second = place(), place()
     now = timezone.now()
@@ -205,3 +203,23 @@ def test_array_literal_reads_back_as_the_values_given(db: None) -> None:
         assert cursor.fetchone()[0] == ['{"a": "b\\""}', '["x"]', None]
         cursor.execute("SELECT %s::text[]", [array_literal(["plain", "words"])])
         assert cursor.fetchone()[0] == ["plain", "words"]
+
+
+def test_bulk_insert_gives_every_row_the_shared_values_unless_it_has_its_own(
+    customer: User, place
+) -> None:  # noqa: ANN001
+    order = place()
+    now = timezone.now()
+    same = {"order_id": order.pk, "field": "status", "old_value": "", "message": "shared"}
+
+    bulk_insert_values(
+        OrderEvent,
+        [{"new_value": "Partial"}, {"new_value": "Completed", "message": "own"}],
+        same={**same, "actor": "poller", "created_at": now},
+    )
+
+    events = OrderEvent.objects.filter(order=order, actor="poller").order_by("new_value")
+    assert list(events.values_list("new_value", "message", "created_at")) == [
+        ("Completed", "own", now),
+        ("Partial", "shared", now),
+    ]

@@ -306,7 +306,7 @@ def _write_changes(
     notify_finished(spec.model, moved, changes.rows)
     credits = [credit for row in moved for credit in steps[row["id"]].credits]
     events = [event for row in moved for event in steps[row["id"]].events]
-    bulk_insert_values(OrderEvent, [{**event, "created_at": now} for event in events])
+    bulk_insert_values(OrderEvent, events, same={"created_at": now})
     # Last before the commit: the users' rows stay locked for as short a time as possible, as
     # other lanes and pollers credit the same users.
     started = time.perf_counter()
