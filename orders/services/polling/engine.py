@@ -1,12 +1,14 @@
 """The polling engine: statuses of everything sent upstream, 100 ids per call, several calls in flight, only
 changed rows written, and refunds applied through the ledger exactly once."""
 
+import gc
 import logging
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -300,7 +302,9 @@ def _write_changes(
     }
     for row in rows:
         if (step := steps.get(row["id"])) is not None:
-            changes.rows[row["id"]].update(step.columns, **moving)
+            values = changes.rows[row["id"]]
+            values.update(step.columns)
+            values.update(moving)
     written = changes.write(spec.model, rows, spec.final_statuses)
     moved = [row for row in rows if row["id"] in steps and row["id"] in written]
     notify_finished(spec.model, moved, changes.rows)
@@ -381,7 +385,10 @@ def poll(
     depth = max(PIPELINE_DEPTH, -(-concurrency * BATCH_SIZE // (CHUNK_SIZE * lanes)) + 1)
     deadline = time.monotonic() + max_seconds
     refused = threading.Event()  # the provider refused the panel's key: no lane claims more
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
+    with (
+        _older_objects_frozen(),
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool,
+    ):
         lane = partial(_poll_lane, spec, provider, client, pool, depth, deadline, refused, holder)
         if lanes == 1:
             return lane()
@@ -391,6 +398,27 @@ def poll(
             for result in results:
                 total.add(result.result())
     return total
+
+
+@contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Leave the objects that exist before a round out of the collector's full passes.
+
+    A round allocates millions of small objects, which trigger a dozen full collections; each
+    walked every object of the process (Django, the apps, their caches) although none of them
+    is garbage made by the round: about 1.5 s of a 100,000-order round's 9 s of CPU. Frozen
+    objects are only skipped, never lost: they go back to the oldest generation afterwards,
+    and any garbage among them is collected then. Nothing is done while something else holds
+    objects frozen (another round in this process, or a boot-time freeze): its owner thaws
+    them, and this round must not thaw what it did not freeze."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _in_own_connection(lane: Callable[[], PollCounts]) -> PollCounts:
