@@ -168,10 +168,11 @@ def bulk_update_values(
     if not assignments:  # every value given is None: the rows are written unchanged
         assignments.append(f'"{key}" = t."{key}"')
     conditions: list[str] = []
-    guard_params: list[str | None] = []
     for name, field in zip(guarded, _columns(model, guarded), strict=True):
         values = [guard.get(row_pk, {}).get(name) for row_pk in rows]
-        value = _scalar_or_array(arrays, guard_params, f'"guard_{field.column}"', field, values)
+        # Always an array: a constant here is a filter on the table the planner may prefer to
+        # scan by (a chunk's write then read every polled row), instead of joining to the ids.
+        value = arrays.add(f'"guard_{field.column}"', field, values)
         conditions.append(f' AND t."{field.column}" IS NOT DISTINCT FROM {value}')
     set_sql, where_sql = ", ".join(assignments), "".join(conditions)
     if guard:
@@ -185,7 +186,7 @@ def bulk_update_values(
             f'UPDATE "{table}" AS t SET {set_sql} FROM v WHERE t."{key}" = v."{key}" '
             f'AND t."{key}" IN (SELECT "{key}" FROM locked){where_sql} RETURNING t."{key}"'
         )
-        params = [*arrays.params, *set_params, *guard_params]
+        params = [*arrays.params, *set_params]
     else:
         sql = (
             f'UPDATE "{table}" AS t SET {set_sql} FROM {arrays.unnest()} '  # noqa: S608 - names come from the model, values are parameters

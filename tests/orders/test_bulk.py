@@ -146,7 +146,7 @@ def test_bulk_update_guard_skips_rows_moved_since_read_with_shared_and_own_guard
     Order.objects.filter(pk=moved.pk).update(status="Canceled")
     shared = {"status": "Pending"}
 
-    # when: a guard all rows share (a scalar), then one that differs per row (an array)
+    # when: a guard all rows share, then one that differs per row
     written = bulk_update_values(
         Order,
         {pk: {"remains": 5} for pk in (first.pk, second.pk, moved.pk)},
