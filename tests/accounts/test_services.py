@@ -1,3 +1,4 @@
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from accounts.services import (
     user_create_customer,
 )
 from core.errors import InsufficientFunds, InvalidRequest
+from core.pipeline import pipelined
 from tests.factories import UserFactory
 
 Kind = BalanceTransaction.Kind
@@ -112,14 +114,16 @@ def test_balance_credit_many_chains_balance_after_per_user(customer: User, resel
     assert ledger_mismatches() == []
 
 
+@pytest.mark.parametrize("is_pipelined", [False, True])
 def test_balance_credit_many_rolls_the_whole_batch_back_on_a_repeated_refund(
-    customer: User, reseller: User
+    customer: User, reseller: User, is_pipelined: bool
 ) -> None:
     # given: order 7 was refunded already
     balance_credit(user_id=customer.pk, amount=Decimal("1"), kind=Kind.REFUND, order_id=7)
 
-    # when: a batch refunds another order, then order 7 again
-    with pytest.raises(IntegrityError), transaction.atomic():
+    # when: a batch refunds another order, then order 7 again (as polling does, pipelined)
+    pipeline = pipelined() if is_pipelined else contextlib.nullcontext()
+    with pytest.raises(IntegrityError), transaction.atomic(), pipeline:
         balance_credit_many(
             credits=[
                 Credit(user_id=reseller.pk, amount=Decimal("3"), kind=Kind.REFUND, order_id=8),
