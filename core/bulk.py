@@ -11,8 +11,9 @@ rows a poll writes for every finished order (notifications).
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, cast
 
 from django.db import connection
@@ -32,6 +33,19 @@ def array_literal(values: Iterable[object]) -> str:
     The parameter is cast to the column's array type in the statement, so PostgreSQL parses each
     element with that type's own input function.
     """
+    values = values if isinstance(values, list) else list(values)
+    if not values:
+        return "{}"
+    kinds = set(map(type, values))
+    # Columns of one plain type (ids, counts, amounts, texts) are joined in one go: most of a
+    # poll's arrays are, and the per-element dispatch below was the cost of building them.
+    if kinds == {int} or kinds == {Decimal}:
+        return "{" + ",".join(map(str, values)) + "}"
+    if all(issubclass(kind, str) for kind in kinds):
+        texts = cast("list[str]", values)
+        whole = "".join(texts)
+        if "\\" not in whole and '"' not in whole:
+            return '{"' + '","'.join(texts) + '"}'
     return "{" + ",".join(map(_element, values)) + "}"
 
 
@@ -42,10 +56,82 @@ def _element(value: object) -> str:
         return "t" if value else "f"
     if isinstance(value, int | Decimal):
         return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+    text = _text(value)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _text(value: object) -> str:
+    """A value as the text its column type's input function reads (unquoted)."""
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return _utc_text(value) if value.tzinfo is UTC else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+@lru_cache(maxsize=256)
+def _utc_text(value: datetime) -> str:
+    # A chunk's timestamps are a few values derived from one `now`, repeated on every row.
+    # UTC only: equal datetimes in other zones (or folds) may print differently.
+    return value.isoformat()
+
+
+# Types whose equal values always print the same text; others (Decimal("1.0") == Decimal("1"),
+# {"a": 1} == {"a": True}, one instant in two zones) count as constant only when identical.
+_EQUAL_IS_SAME = frozenset({str, int, bool, type(None)})
+
+
+def _is_constant(values: list[object]) -> bool:
+    """Whether every row holds the same value (`values` is not empty)."""
+    first = values[0]
+    if values.count(first) != len(values):
+        return False
+    if type(first) in _EQUAL_IS_SAME:
+        return all(type(value) is type(first) for value in values)
+    return all(value is first for value in values)
+
+
+def _scalar(value: object) -> str | None:
+    """One value for a `%s::type` parameter, as the text an array element would carry."""
+    return None if value is None else _text(value)
+
+
+class _Arrays:
+    """The columns a statement unnests into rows, one array parameter each."""
+
+    def __init__(self) -> None:
+        self.casts: list[str] = []
+        self.aliases: list[str] = []
+        self.params: list[str] = []
+
+    def add(self, alias: str, field: "Field[Any, Any]", values: list[object]) -> str:
+        self.casts.append(f"%s::{field.cast_db_type(connection)}[]")
+        self.aliases.append(alias)
+        self.params.append(array_literal(values))
+        return f"v.{alias}"
+
+    def unnest(self) -> str:
+        return f"unnest({', '.join(self.casts)}) AS v({', '.join(self.aliases)})"
+
+
+def _scalar_or_array(
+    arrays: _Arrays,
+    params: list[str | None],
+    alias: str,
+    field: "Field[Any, Any]",
+    values: list[object],
+) -> str:
+    """The expression for one column's values: a column holding the same value on every row
+    (a chunk's `now`, a constant status or count) is sent as one scalar parameter, which it is
+    cheaper to print and to parse once than a thousand times; any other as an array."""
+    if _is_constant(values):
+        params.append(_scalar(values[0]))
+        return f"%s::{field.cast_db_type(connection)}"
+    return arrays.add(alias, field, values)
 
 
 def bulk_update_values(
@@ -64,43 +150,49 @@ def bulk_update_values(
         return _update_row_by_row(model, rows, guard)
     names = sorted({name for values in rows.values() for name in values})  # field names or attnames
     guarded = sorted({name for values in guard.values() for name in values})
-    fields = _columns(model, names)
-    guard_fields = _columns(model, guarded)
     pk = model._meta.pk
-    arrays = [f"%s::{pk.cast_db_type(connection)}[]"]
-    arrays += [f"%s::{field.cast_db_type(connection)}[]" for field in [*fields, *guard_fields]]
-    columns = [f'"{field.column}"' for field in [pk, *fields]]
-    columns += [f'"guard_{field.column}"' for field in guard_fields]
-    assignments = ", ".join(
-        f'"{field.column}" = COALESCE(v."{field.column}", t."{field.column}")' for field in fields
-    )
-    conditions = "".join(
-        f' AND t."{field.column}" IS NOT DISTINCT FROM v."guard_{field.column}"'
-        for field in guard_fields
-    )
-    # Plain Python values (str, int, Decimal, aware datetime) are written as array literals; the
-    # casts above turn them into the column types, so Django's per-value preparation is skipped.
-    params = [array_literal(rows)]
-    params += [array_literal([values.get(name) for values in rows.values()]) for name in names]
-    params += [array_literal([guard.get(pk, {}).get(name) for pk in rows]) for name in guarded]
     table, key = model._meta.db_table, pk.column
-    values = f"unnest({', '.join(arrays)}) AS v({', '.join(columns)})"
+    arrays = _Arrays()
+    arrays.add(f'"{key}"', pk, list(rows))
+    assignments: list[str] = []
+    set_params: list[str | None] = []
+    for name, field in zip(names, _columns(model, names), strict=True):
+        values = [row.get(name) for row in rows.values()]
+        column = f'"{field.column}"'
+        if not _is_constant(values):
+            alias = arrays.add(column, field, values)
+            assignments.append(f"{column} = COALESCE({alias}, t.{column})")  # None keeps it
+        elif values[0] is not None:  # None on every row: every row keeps its value
+            set_params.append(_scalar(values[0]))
+            assignments.append(f"{column} = %s::{field.cast_db_type(connection)}")
+    if not assignments:  # every value given is None: the rows are written unchanged
+        assignments.append(f'"{key}" = t."{key}"')
+    conditions: list[str] = []
+    for name, field in zip(guarded, _columns(model, guarded), strict=True):
+        values = [guard.get(row_pk, {}).get(name) for row_pk in rows]
+        # Always an array: a constant here is a filter on the table the planner may prefer to
+        # scan by (a chunk's write then read every polled row), instead of joining to the ids.
+        value = arrays.add(f'"guard_{field.column}"', field, values)
+        conditions.append(f' AND t."{field.column}" IS NOT DISTINCT FROM {value}')
+    set_sql, where_sql = ", ".join(assignments), "".join(conditions)
     if guard:
         # Rows locked in key order first: two writers guarding overlapping rows (a poll and a
         # late duplicate of it) then queue one behind the other instead of deadlocking, and
         # the second finds its guard broken once the first has committed.
         sql = (
-            f"WITH v AS (SELECT * FROM {values}), "  # noqa: S608 - names come from the model
+            f"WITH v AS (SELECT * FROM {arrays.unnest()}), "  # noqa: S608 - names come from the model
             f'locked AS (SELECT "{key}" FROM "{table}" WHERE "{key}" IN (SELECT "{key}" FROM v) '
             f'ORDER BY "{key}" FOR NO KEY UPDATE) '
-            f'UPDATE "{table}" AS t SET {assignments} FROM v WHERE t."{key}" = v."{key}" '
-            f'AND t."{key}" IN (SELECT "{key}" FROM locked){conditions} RETURNING t."{key}"'
+            f'UPDATE "{table}" AS t SET {set_sql} FROM v WHERE t."{key}" = v."{key}" '
+            f'AND t."{key}" IN (SELECT "{key}" FROM locked){where_sql} RETURNING t."{key}"'
         )
+        params = [*arrays.params, *set_params]
     else:
         sql = (
-            f'UPDATE "{table}" AS t SET {assignments} FROM {values} '  # noqa: S608 - names come from the model, values are parameters
+            f'UPDATE "{table}" AS t SET {set_sql} FROM {arrays.unnest()} '  # noqa: S608 - names come from the model, values are parameters
             f'WHERE t."{key}" = v."{key}" RETURNING t."{key}"'
         )
+        params = [*set_params, *arrays.params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
@@ -120,31 +212,52 @@ def _update_row_by_row(
 
 
 def bulk_insert_values(
-    model: type[Model], rows: list[dict[str, object]], *, ignore_conflicts: bool = False
+    model: type[Model],
+    rows: list[dict[str, object]],
+    *,
+    same: dict[str, object] | None = None,
+    ignore_conflicts: bool = False,
 ) -> None:
     """Insert rows given as field → value dicts (fields left out are NULL), in one statement on
-    PostgreSQL. Defaults in Python (auto_now_add and the like) are not applied: give every value.
+    PostgreSQL. `same` holds values every row shares (a row's own value for a name wins), sent
+    once. Defaults in Python (auto_now_add and the like) are not applied: give every value.
     JSON fields take dicts and lists. With `ignore_conflicts`, rows that would break a unique
     constraint are skipped (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
+    same = same or {}
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(
-            [model(**values) for values in rows], ignore_conflicts=ignore_conflicts
+            [model(**(same | values)) for values in rows], ignore_conflicts=ignore_conflicts
         )
         return
-    names = sorted(
-        {name for values in rows for name in values}
-    )  # field names or attnames (order_id)
+    given = {name for values in rows for name in values}  # field names or attnames
+    names = sorted(given | same.keys())
+    arrays = _Arrays()
+    selected: list[str] = []
+    scalar_params: list[str | None] = []
     fields = _columns(model, names)
-    arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in fields)
+    for name, field in zip(names, fields, strict=True):
+        alias = f'"{field.column}"'
+        default = same.get(name)
+        # One array at least, or `unnest` would yield no row to insert.
+        if not arrays.casts and field is fields[-1]:
+            selected.append(arrays.add(alias, field, [row.get(name, default) for row in rows]))
+        elif name not in given:
+            scalar_params.append(_scalar(default))
+            selected.append(f"%s::{field.cast_db_type(connection)}")
+        else:
+            values = [row.get(name, default) for row in rows]
+            selected.append(_scalar_or_array(arrays, scalar_params, alias, field, values))
     columns = ", ".join(f'"{field.column}"' for field in fields)
-    params = [array_literal([values.get(name) for values in rows]) for name in names]
-    sql = f'INSERT INTO "{model._meta.db_table}" ({columns}) SELECT * FROM unnest({arrays})'  # noqa: S608
+    sql = (
+        f'INSERT INTO "{model._meta.db_table}" ({columns}) '  # noqa: S608 - names come from the model
+        f"SELECT {', '.join(selected)} FROM {arrays.unnest()}"
+    )
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*scalar_params, *arrays.params])
 
 
 def bulk_set(model: type[Model], pks: list[int], values: dict[str, object]) -> None:

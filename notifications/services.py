@@ -49,16 +49,12 @@ def notifications_add(*, events: Iterable[Event]) -> None:
             "user_id": event.user_id,
             "payload": event.payload,
             "ref": event.ref,
-            "status": Status.PENDING,
-            "attempts": 0,
-            "claim_token": "",
-            "error": "",
-            "created_at": now,
         }
         for event in events
         if event.channel != Channel.TELEGRAM or has_telegram
     ]
-    bulk_insert_values(Notification, rows, ignore_conflicts=True)
+    same = {"status": Status.PENDING, "attempts": 0, "claim_token": "", "error": ""}
+    bulk_insert_values(Notification, rows, same={**same, "created_at": now}, ignore_conflicts=True)
 
 
 # --- Events: what each one says and under which key ------------------------------------------

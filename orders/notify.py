@@ -46,19 +46,21 @@ def notify_finished(
     and differs from the old one are the ones that finished in this write."""
     finished = []
     for row in locked:
-        values = new_values.get(row["id"], {})
+        values = new_values.get(row["id"]) or {}
         status = values.get("status")
         if status is None or status == row["status"]:
             continue
         old_refunded = row.get("refunded") or ZERO
         new_refunded = values.get("refunded", old_refunded)
+        if not isinstance(new_refunded, Decimal):
+            new_refunded = Decimal(str(new_refunded))
         finished.append(
             Finished(
-                id=row["id"],
-                user_id=row["user_id"],
-                status=str(status),
-                refund=Decimal(str(new_refunded)) - old_refunded,
-                order_id=row.get("order_id"),
+                row["id"],
+                row["user_id"],
+                str(status),
+                new_refunded - old_refunded,
+                row.get("order_id"),
             )
         )
     notify_finished_rows(model, finished)

@@ -10,6 +10,7 @@ from core.money import ZERO
 from orders import pricing
 from orders.lifecycle.events import Actor, event_values
 from orders.lifecycle.refunds import (
+    REFUNDING,
     Delivery,
     figures_of_order,
     figures_of_product_order,
@@ -82,6 +83,12 @@ def _event(
     )
 
 
+def _refund(kind: Kind, row: dict, seen: Seen, status: str) -> Decimal | None:
+    figures = (figures_of_order if kind is Kind.ORDER else figures_of_product_order)(row)
+    delivery = Delivery(remains=seen.remains, upstream_charge=seen.upstream_charge)
+    return refund_due(status=status, figures=figures, delivery=delivery)
+
+
 def poll_step(kind: Kind, row: dict, seen: Seen, now: datetime) -> PollStep:
     """The step for one row (a `.values()` row of the kind's poll fields) and one answer."""
     step = PollStep(columns=_delivery_columns(kind, row, seen))
@@ -89,9 +96,7 @@ def poll_step(kind: Kind, row: dict, seen: Seen, now: datetime) -> PollStep:
     if status is None or status == row["status"]:
         return step
     if status in FINAL_BY_KIND[kind] and kind is not Kind.REFILL:
-        figures = (figures_of_order if kind is Kind.ORDER else figures_of_product_order)(row)
-        delivery = Delivery(remains=seen.remains, upstream_charge=seen.upstream_charge)
-        refund = refund_due(status=status, figures=figures, delivery=delivery)
+        refund = _refund(kind, row, seen, status) if status in REFUNDING else ZERO
         if refund is None:
             message = (
                 "Partial without remains or charge from the provider: give the delivered quantity"

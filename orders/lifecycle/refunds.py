@@ -42,13 +42,18 @@ class Delivery:
     upstream_charge: Decimal | None = None  # provider currency
 
 
+# The only statuses that can refund; finishing with any other refunds nothing, so a caller
+# finishing thousands of rows (polling) need not gather their figures.
+REFUNDING = frozenset({CANCELED, PARTIAL})
+
+
 def refund_due(*, status: str, figures: Figures, delivery: Delivery) -> Decimal | None:
     """The refund still owed for finishing with `status`; None for a Partial nothing measures."""
+    if status not in REFUNDING:
+        return ZERO
     open_amount = figures.charge - figures.refunded
     if status == CANCELED:
         return open_amount
-    if status != PARTIAL:
-        return ZERO
     if delivery.remains is not None and figures.base:
         refund = pricing.partial_refund(
             charge=figures.charge, remains=delivery.remains, total_quantity=figures.base

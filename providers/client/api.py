@@ -329,12 +329,11 @@ class ProviderClient:
         index = index_batch(data, id_fields)
         if index is None or (is_write and not index):
             self._answers.fail(action, is_write, f"unreadable batch answer: {shape(data)}")
-        return {
-            entry_id: read(index[id_key(entry_id)])
-            if id_key(entry_id) in index
-            else unknown(MISSING_FROM_ANSWER)
-            for entry_id in ids
-        }
+        answers: dict[str, T | ItemError] = {}
+        for entry_id in ids:
+            key = id_key(entry_id)
+            answers[entry_id] = read(index[key]) if key in index else unknown(MISSING_FROM_ANSWER)
+        return answers
 
 
 def _unwrap_record(data: Any, names: tuple[str, ...]) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from providers.client.parsing import (
     field,
     id_key,
     record,
+    record_error_text,
     squash,
     status_name,
     to_bool,
     to_id,
 )
-from providers.client.records import parse_order_status, parse_product_order_status
+from providers.client.records import order_status_of, product_order_status_of
 from providers.client.types import ItemError, UpstreamOrderStatus, UpstreamProductOrderStatus
 
 MISSING_FROM_ANSWER = "missing from answer"
@@ -68,12 +69,12 @@ def is_single_shape(action: str, data: Any, ids: list[str]) -> bool:
 
 def _status_error(entry: Any) -> tuple[dict[str, Any] | None, ItemError | None]:
     """The entry as a record, or the ItemError it stands for (bare strings included)."""
-    text = error_text(entry)
-    if text is not None:
-        return None, ItemError(text)
-    rec = record(entry)
+    rec = record(entry)  # once: reading an entry's keys was most of parsing a status answer
     if rec is None:
         return None, ItemError(humanise(entry)) if isinstance(entry, str) else unknown(UNREADABLE)
+    text = record_error_text(rec)
+    if text is not None:
+        return None, ItemError(text)
     value = field(rec, "status")
     text = error_text(value)
     if text is None and isinstance(value, str) and looks_like_error(value):
@@ -86,16 +87,16 @@ def read_order_status(entry: Any) -> UpstreamOrderStatus | ItemError:
     if bare_status is not None and bare_status in ORDER_STATUSES:
         return UpstreamOrderStatus(bare_status, None, None, None, None)
     rec, error = _status_error(entry)
-    if error is not None:
-        return error
-    return parse_order_status(rec) or unknown(UNREADABLE)
+    if rec is None:
+        return error or unknown(UNREADABLE)
+    return order_status_of(rec) or unknown(UNREADABLE)
 
 
 def read_product_status(entry: Any) -> UpstreamProductOrderStatus | ItemError:
     rec, error = _status_error(entry)
-    if error is not None:
-        return error
-    return parse_product_order_status(rec) or unknown(UNREADABLE)
+    if rec is None:
+        return error or unknown(UNREADABLE)
+    return product_order_status_of(rec) or unknown(UNREADABLE)
 
 
 def read_refill_status(entry: Any) -> str | ItemError:

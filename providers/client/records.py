@@ -130,8 +130,13 @@ def parse_product(raw: Any) -> UpstreamProduct:
 def parse_order_status(raw: Any) -> UpstreamOrderStatus | None:
     """None when the entry carries no status (the caller decides if that is an error)."""
     rec = record(raw)
-    status = status_name(field(rec, "status")) if rec is not None else None
-    if rec is None or status is None:
+    return None if rec is None else order_status_of(rec)
+
+
+def order_status_of(rec: dict[str, Any]) -> UpstreamOrderStatus | None:
+    """`parse_order_status` of an entry already read with `record`."""
+    status = status_name(field(rec, "status"))
+    if status is None:
         return None
     currency = to_text(field(rec, "currency")).upper()
     return UpstreamOrderStatus(
@@ -145,8 +150,13 @@ def parse_order_status(raw: Any) -> UpstreamOrderStatus | None:
 
 def parse_product_order_status(raw: Any) -> UpstreamProductOrderStatus | None:
     rec = record(raw)
-    status = status_name(field(rec, "status")) if rec is not None else None
-    if rec is None or status is None:
+    return None if rec is None else product_order_status_of(rec)
+
+
+def product_order_status_of(rec: dict[str, Any]) -> UpstreamProductOrderStatus | None:
+    """`parse_product_order_status` of an entry already read with `record`."""
+    status = status_name(field(rec, "status"))
+    if status is None:
         return None
     return UpstreamProductOrderStatus(
         status=status,

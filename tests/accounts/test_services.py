@@ -1,3 +1,4 @@
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from accounts.services import (
     user_create_customer,
 )
 from core.errors import InsufficientFunds, InvalidRequest
+from core.pipeline import pipelined
 from tests.factories import UserFactory
 
 Kind = BalanceTransaction.Kind
@@ -98,7 +100,7 @@ def test_balance_adjust_requires_a_reason_and_moves_either_way(customer: User, s
 
 
 def test_balance_credit_many_chains_balance_after_per_user(customer: User, reseller: User) -> None:
-    rows = balance_credit_many(
+    balance_credit_many(
         credits=[
             Credit(user_id=reseller.pk, amount=Decimal("1.5"), kind=Kind.REFUND, order_id=1),
             Credit(user_id=customer.pk, amount=Decimal("2"), kind=Kind.REFUND, order_id=2),
@@ -106,8 +108,33 @@ def test_balance_credit_many_chains_balance_after_per_user(customer: User, resel
         ]
     )
 
-    by_order = {row.order_id: row.balance_after for row in rows}
+    rows = BalanceTransaction.objects.filter(kind=Kind.REFUND)
+    by_order = dict(rows.values_list("order_id", "balance_after"))
     assert by_order == {1: Decimal("101.5"), 3: Decimal("101.75"), 2: Decimal("102")}
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.parametrize("is_pipelined", [False, True])
+def test_balance_credit_many_rolls_the_whole_batch_back_on_a_repeated_refund(
+    customer: User, reseller: User, is_pipelined: bool
+) -> None:
+    # given: order 7 was refunded already
+    balance_credit(user_id=customer.pk, amount=Decimal("1"), kind=Kind.REFUND, order_id=7)
+
+    # when: a batch refunds another order, then order 7 again (as polling does, pipelined)
+    pipeline = pipelined() if is_pipelined else contextlib.nullcontext()
+    with pytest.raises(IntegrityError), transaction.atomic(), pipeline:
+        balance_credit_many(
+            credits=[
+                Credit(user_id=reseller.pk, amount=Decimal("3"), kind=Kind.REFUND, order_id=8),
+                Credit(user_id=customer.pk, amount=Decimal("1"), kind=Kind.REFUND, order_id=7),
+            ]
+        )
+
+    # then: neither balance nor ledger moved
+    customer.refresh_from_db(), reseller.refresh_from_db()
+    assert (customer.balance, reseller.balance) == (Decimal("101"), Decimal("100"))
+    assert not BalanceTransaction.objects.filter(order_id=8).exists()
     assert ledger_mismatches() == []
 
 

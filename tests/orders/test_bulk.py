@@ -98,3 +98,128 @@ def test_bulk_set_gives_many_rows_the_same_values(customer: User, place) -> None
     rows = dict(Order.objects.values_list("pk", "poll_idle_count"))
     assert rows == {first.pk: 3, second.pk: 3, untouched.pk: 0}
     assert Order.objects.get(pk=second.pk).next_poll_at == later
+
+
+def test_bulk_update_sends_a_shared_value_once_and_still_keeps_none(customer: User, place) -> None:  # noqa: ANN001
+    # given: a column every row sets alike, one no row gives, and one some rows leave as None
+    first, second = place(), place()
+    now = timezone.now()
+
+    # when
+    written = bulk_update_values(
+        Order,
+        {
+            first.pk: {"status": "Completed", "start_count": None, "remains": 0, "updated_at": now},
+            second.pk: {"status": "Completed", "start_count": None, "remains": None}
+            | {"updated_at": now},
+        },
+    )
+
+    # then
+    assert written == {first.pk, second.pk}
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, first.remains, first.updated_at) == ("Completed", 0, now)
+    assert (second.status, second.remains, second.updated_at) == (
+        "Completed",
+        second.total_quantity,
+        now,
+    )
+    assert first.start_count == second.start_count is None
+
+
+def test_bulk_update_with_only_none_writes_nothing_but_reports_the_rows(
+    customer: User, place
+) -> None:  # noqa: ANN001
+    order = place()
+
+    written = bulk_update_values(Order, {order.pk: {"remains": None}})
+
+    order.refresh_from_db()
+    assert (written, order.remains) == ({order.pk}, order.total_quantity)
+
+
+def test_bulk_update_guard_skips_rows_moved_since_read_with_shared_and_own_guards(
+    customer: User, place
+) -> None:  # noqa: ANN001
+    # given: three rows read as Pending; one has moved since
+    first, second, moved = place(), place(), place()
+    Order.objects.filter(pk=moved.pk).update(status="Canceled")
+    shared = {"status": "Pending"}
+
+    # when: a guard all rows share, then one that differs per row
+    written = bulk_update_values(
+        Order,
+        {pk: {"remains": 5} for pk in (first.pk, second.pk, moved.pk)},
+        guard={pk: shared for pk in (first.pk, second.pk, moved.pk)},
+    )
+    own = bulk_update_values(
+        Order,
+        {first.pk: {"remains": 4}, second.pk: {"remains": 3}},
+        guard={first.pk: {"status": "Pending"}, second.pk: {"status": "Partial"}},
+    )
+
+    # then
+    assert (written, own) == ({first.pk, second.pk}, {first.pk})
+    remains = dict(Order.objects.values_list("pk", "remains"))
+    assert (remains[first.pk], remains[second.pk]) == (4, 5)
+    assert remains[moved.pk] == moved.remains
+
+
+def test_bulk_insert_writes_every_row_when_all_columns_are_alike(customer: User, place) -> None:  # noqa: ANN001
+    order = place()
+    now = timezone.now()
+    row = {"order_id": order.pk, "field": "status", "old_value": "", "new_value": "Partial"}
+    row |= {"message": "", "actor": "poller", "created_at": now}
+
+    bulk_insert_values(OrderEvent, [row, dict(row), dict(row)])
+    bulk_insert_values(OrderEvent, [row | {"new_value": "Completed"}])
+
+    events = OrderEvent.objects.filter(order=order, actor="poller")
+    assert sorted(events.values_list("new_value", flat=True)) == ["Completed"] + ["Partial"] * 3
+    assert {event.created_at for event in events} == {now}
+
+
+def test_array_literal_reads_back_as_the_values_given(db: None) -> None:
+    from django.db import connection
+
+    from core.bulk import array_literal
+
+    cases = [
+        ("bigint", [1, 2, None, 3]),
+        ("bigint", [7, 8]),
+        ("numeric", [Decimal("1.50"), Decimal("-0.000001"), None]),
+        ("numeric", [Decimal("1.50"), Decimal(2)]),
+        ("text", ["a", 'b "quoted"', "c\\d", "NULL", "", None]),
+        ("text", ["a", 'b "quoted"', "c\\d"]),
+        ("text", ["plain", "NULL", "", " spaced "]),
+        ("boolean", [True, False, None]),
+    ]
+    with connection.cursor() as cursor:
+        for db_type, values in cases:
+            cursor.execute(f"SELECT %s::{db_type}[]", [array_literal(values)])
+            assert cursor.fetchone()[0] == values, db_type
+        # Django reads jsonb back as text
+        cursor.execute("SELECT %s::jsonb[]", [array_literal([{"a": 'b"'}, ["x"], None])])
+        assert cursor.fetchone()[0] == ['{"a": "b\\""}', '["x"]', None]
+        cursor.execute("SELECT %s::text[]", [array_literal(["plain", "words"])])
+        assert cursor.fetchone()[0] == ["plain", "words"]
+
+
+def test_bulk_insert_gives_every_row_the_shared_values_unless_it_has_its_own(
+    customer: User, place
+) -> None:  # noqa: ANN001
+    order = place()
+    now = timezone.now()
+    same = {"order_id": order.pk, "field": "status", "old_value": "", "message": "shared"}
+
+    bulk_insert_values(
+        OrderEvent,
+        [{"new_value": "Partial"}, {"new_value": "Completed", "message": "own"}],
+        same={**same, "actor": "poller", "created_at": now},
+    )
+
+    events = OrderEvent.objects.filter(order=order, actor="poller").order_by("new_value")
+    assert list(events.values_list("new_value", "message", "created_at")) == [
+        ("Completed", "own", now),
+        ("Partial", "shared", now),
+    ]

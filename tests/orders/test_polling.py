@@ -158,6 +158,27 @@ def test_progress_resets_the_backoff(sent: Callable[..., Order], clock: FakeCloc
     assert order.status == OrderStatus.IN_PROGRESS and order.poll_idle_count == 0
 
 
+def test_a_round_leaves_no_object_frozen_and_keeps_a_freeze_it_did_not_make(
+    sent: Callable[..., Order], clock: FakeClock
+) -> None:
+    import gc
+
+    sent(quantity=1000)
+    clock.advance(5)
+    _make_due()
+
+    poll(ORDERS, Provider.objects.get())
+    assert gc.get_freeze_count() == 0
+
+    gc.freeze()
+    try:
+        _make_due()
+        poll(ORDERS, Provider.objects.get())
+        assert gc.get_freeze_count() > 0  # not thawed by the round
+    finally:
+        gc.unfreeze()
+
+
 def test_batches_of_100_ids_per_status_call(
     place: Callable[..., Order], sandbox: SandboxServer
 ) -> None:

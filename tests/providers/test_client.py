@@ -1292,3 +1292,33 @@ def test_real_server_answers_are_decimal_exact() -> None:
         status = _loopback_client(f"{server.base_url}/api/v2").status("1")
 
     assert status == UpstreamOrderStatus("Canceled", Decimal("0.0801"), None, 12, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (12, 12),
+        ("12", 12),
+        ("0012", 12),
+        ("+12", 12),
+        ("-2", -2),
+        ("12.0", 12),
+        ("10,000", 10000),
+        (" 7 ", 7),
+        ("9" * 16, int("9" * 16)),
+        ("1" + "0" * 16, None),
+        (10**16, None),
+        (-(10**16), None),
+        ("٣", 3),  # not ASCII: left to Decimal, which reads any Unicode digit
+        ("", None),
+        ("1.5", None),
+        (True, None),
+        ("Unknown", None),
+    ],
+)
+def test_counts_read_the_same_through_the_fast_path_and_the_decimal_one(
+    value: Any, expected: int | None
+) -> None:
+    from providers.client.parsing import to_int
+
+    assert to_int(value) == expected

@@ -1,12 +1,14 @@
 """The polling engine: statuses of everything sent upstream, 100 ids per call, several calls in flight, only
 changed rows written, and refunds applied through the ledger exactly once."""
 
+import gc
 import logging
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -137,14 +139,20 @@ class _Changes:
     """The new values of the rows one chunk moves, written in one statement."""
 
     rows: dict[int, dict[str, object]] = field(default_factory=lambda: defaultdict(dict))
+    # One object per distinct next poll time: rows sharing a time then share a value, which
+    # the bulk write sends once (core.bulk), and it is worked out once.
+    _next_poll_at: dict[tuple[int, datetime], datetime] = field(default_factory=dict)
 
-    def set(self, pk: int, name: str, value: object) -> None:
-        self.rows[pk][name] = value
+    def next_poll_at(self, idle_count: int, now: datetime) -> datetime:
+        key = (idle_count, now)
+        if (at := self._next_poll_at.get(key)) is None:
+            at = self._next_poll_at[key] = now + poll_delay(idle_count)
+        return at
 
     def idle(self, pk: int, idle_count: int, now: datetime) -> None:
         """A row that did not move: polled again later, the longer it stays still."""
         self.rows[pk].update(
-            next_poll_at=now + poll_delay(idle_count),
+            next_poll_at=self.next_poll_at(idle_count, now),
             poll_idle_count=idle_count,
             poll_miss_count=0,
         )
@@ -300,23 +308,23 @@ def _write_changes(
     the claim (by an admin, a cancel, a late duplicate of this very answer) is left alone, which
     is what makes each refund happen once: the update is guarded by what the row was claimed
     with, and only the rows it wrote get their refunds, events and notifications."""
+    moving = {
+        "next_poll_at": changes.next_poll_at(0, now),
+        "poll_idle_count": 0,
+        "poll_miss_count": 0,
+        "updated_at": now,
+    }
     for row in rows:
         if (step := steps.get(row["id"])) is not None:
-            for name, value in step.columns.items():
-                changes.set(row["id"], name, value)
-            for name, value in (
-                ("next_poll_at", now + poll_delay(0)),
-                ("poll_idle_count", 0),
-                ("poll_miss_count", 0),
-                ("updated_at", now),
-            ):
-                changes.set(row["id"], name, value)
+            values = changes.rows[row["id"]]
+            values.update(step.columns)
+            values.update(moving)
     written = changes.write(spec.model, rows, spec.final_statuses)
     moved = [row for row in rows if row["id"] in steps and row["id"] in written]
     notify_finished(spec.model, moved, changes.rows)
     credits = [credit for row in moved for credit in steps[row["id"]].credits]
     events = [event for row in moved for event in steps[row["id"]].events]
-    bulk_insert_values(OrderEvent, [{**event, "created_at": now} for event in events])
+    bulk_insert_values(OrderEvent, events, same={"created_at": now})
     # Last before the commit: the users' rows stay locked for as short a time as possible, as
     # other lanes and pollers credit the same users.
     started = time.perf_counter()
@@ -391,7 +399,10 @@ def poll(
     depth = max(PIPELINE_DEPTH, -(-concurrency * BATCH_SIZE // (CHUNK_SIZE * lanes)) + 1)
     deadline = time.monotonic() + max_seconds
     refused = threading.Event()  # the provider refused the panel's key: no lane claims more
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
+    with (
+        _older_objects_frozen(),
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool,
+    ):
         lane = partial(_poll_lane, spec, provider, client, pool, depth, deadline, refused, holder)
         if lanes == 1:
             return lane()
@@ -401,6 +412,27 @@ def poll(
             for result in results:
                 total.add(result.result())
     return total
+
+
+@contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Leave the objects that exist before a round out of the collector's full passes.
+
+    A round allocates millions of small objects, which trigger a dozen full collections; each
+    walked every object of the process (Django, the apps, their caches) although none of them
+    is garbage made by the round: about 1.5 s of a 100,000-order round's 9 s of CPU. Frozen
+    objects are only skipped, never lost: they go back to the oldest generation afterwards,
+    and any garbage among them is collected then. Nothing is done while something else holds
+    objects frozen (another round in this process, or a boot-time freeze): its owner thaws
+    them, and this round must not thaw what it did not freeze."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _in_own_connection(lane: Callable[[], PollCounts]) -> PollCounts:

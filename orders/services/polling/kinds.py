@@ -3,7 +3,6 @@
 (orders/lifecycle/poll.py) says what it changes and what a final status refunds."""
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from django.db.models import Q
 
@@ -36,27 +35,48 @@ _PRODUCT_STATUS_ALIASES = {
 }
 
 
-def _status(raw: str, known: list[str], aliases: Mapping[str, str]) -> Seen:
-    """The protocol status (aliases mapped), or the raw one as `unknown_status`."""
-    text = raw.strip().lower()
-    status = aliases.get(text) or {value.lower(): value for value in known}.get(text)
-    return Seen(status=status, unknown_status=None if status else raw)
+def _spellings(known: list[str], aliases: Mapping[str, str]) -> dict[str, str]:
+    """Lowercase answer → protocol status, aliases winning over the kind's own spellings."""
+    return {**{value.lower(): value for value in known}, **aliases}
+
+
+# Built once: a poll reads a hundred thousand answers, and rebuilding the choices (and this
+# map) per answer was most of the time spent comparing them.
+_ORDER_SPELLINGS = _spellings(OrderStatus.values, _ORDER_STATUS_ALIASES)
+_REFILL_SPELLINGS = _spellings(RefillStatus.values, {})
+_PRODUCT_SPELLINGS = _spellings(ProductOrderStatus.values, _PRODUCT_STATUS_ALIASES)
+
+
+def _status(raw: str, spellings: Mapping[str, str]) -> str | None:
+    """The protocol status (aliases mapped), or None when `raw` is none of them."""
+    return spellings.get(raw.strip().lower())
 
 
 def _observe_order(answer: UpstreamOrderStatus) -> Seen:
-    seen = _status(answer.status, OrderStatus.values, _ORDER_STATUS_ALIASES)
-    charge, remains, start_count = answer.charge, answer.remains, answer.start_count
-    return replace(seen, remains=remains, start_count=start_count, upstream_charge=charge)
+    status = _status(answer.status, _ORDER_SPELLINGS)
+    return Seen(
+        status=status,
+        unknown_status=None if status else answer.status,
+        remains=answer.remains,
+        start_count=answer.start_count,
+        upstream_charge=answer.charge,
+    )
 
 
 def _observe_refill(answer: str) -> Seen:
-    return _status(answer, RefillStatus.values, {})
+    status = _status(answer, _REFILL_SPELLINGS)
+    return Seen(status=status, unknown_status=None if status else answer)
 
 
 def _observe_product_order(answer: UpstreamProductOrderStatus) -> Seen:
-    seen = _status(answer.status, ProductOrderStatus.values, _PRODUCT_STATUS_ALIASES)
-    result, note = answer.result or None, answer.note or None
-    return replace(seen, upstream_charge=answer.charge, result=result, note=note)
+    status = _status(answer.status, _PRODUCT_SPELLINGS)
+    return Seen(
+        status=status,
+        unknown_status=None if status else answer.status,
+        upstream_charge=answer.charge,
+        result=answer.result or None,
+        note=answer.note or None,
+    )
 
 
 ORDERS = PollSpec(
