@@ -15,7 +15,7 @@ from orders.models import (
     Refill,
     RefillStatus,
 )
-from orders.services.polling.engine import PollSpec
+from orders.services.polling.spec import PollSpec
 from providers.client import UpstreamOrderStatus, UpstreamProductOrderStatus
 
 # Statuses some providers send beyond the protocol's (subscriptions, refunds), read as the
