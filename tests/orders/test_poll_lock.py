@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.locks import held_lock
 from orders.models import Order, PollLease
 from orders.services.polling import ORDERS
-from orders.services.polling.engine import LEASE, _claim_due
+from orders.services.polling.engine import CLAIMED_FIELDS, LEASE, _claim_due
 from orders.services.polling.leases import poll_leases_release
 from orders.tasks import provider_poll_task
 from providers.models import Provider
@@ -211,3 +211,22 @@ def test_the_embedded_setup_locks_with_a_file_that_dies_with_the_process() -> No
         assert (first, second) == (True, False)
     with _file_lock("test-file-lock") as again:
         assert again
+
+
+def test_a_claim_gives_the_rows_as_values_would_and_leases_exactly_them(
+    sent: Callable[..., Order], catalog: Provider
+) -> None:
+    # given: two due orders, one with details kept as JSON
+    first, second = sent(), sent()
+    Order.objects.filter(pk=first.pk).update(details={"comments": "a\nb"})
+    Order.objects.update(next_poll_at="2000-01-01T00:00:00Z")
+
+    # when: a poller claims them
+    claimed, lease_id = _claim_due(ORDERS, catalog.pk, timezone.now(), 10, holder="poll:x")
+
+    # then: the rows are what `.values()` reads, and the lease holds their ids
+    fields = (*CLAIMED_FIELDS, *ORDERS.fields)
+    expected = Order.objects.filter(pk__in=[first.pk, second.pk]).values(*fields)
+    assert sorted(claimed, key=lambda row: row["id"]) == sorted(expected, key=lambda row: row["id"])
+    lease = PollLease.objects.get(pk=lease_id)
+    assert (lease.holder, sorted(lease.ids)) == ("poll:x", sorted([first.pk, second.pk]))

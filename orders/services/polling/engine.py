@@ -20,7 +20,7 @@ from core.locks import exclusive_transaction
 from orders.models import (
     DispatchState,
 )
-from orders.services.polling.leases import leased_ids, poll_lease_record
+from orders.services.polling.leases import leased_ids, poll_lease_claim
 from orders.services.polling.spec import (
     BATCH_SIZE,
     CHUNK_SIZE,
@@ -73,28 +73,20 @@ def _claim_due(
     new version of each wide row, with its many index entries, only to write it again when
     the answer comes. `holder` (the name of the lock the round holds) lets the lock's next
     holder delete the lease if this round dies."""
+    due = (
+        spec.model.objects.filter(
+            spec.due,
+            provider_id=provider_id,
+            dispatch_state=DispatchState.SENT,
+            next_poll_at__lte=now,
+        )
+        .exclude(pk__in=leased_ids(spec.model, now))
+        .order_by("next_poll_at")
+        .values(*CLAIMED_FIELDS, *spec.fields)[:limit]
+    )
     with exclusive_transaction(f"poll-claim:{spec.model.__name__}:{provider_id}"):
         _without_waiting_for_disk()
-        rows = list(
-            spec.model.objects.filter(
-                spec.due,
-                provider_id=provider_id,
-                dispatch_state=DispatchState.SENT,
-                next_poll_at__lte=now,
-            )
-            .exclude(pk__in=leased_ids(spec.model, now))
-            .order_by("next_poll_at")
-            .values(*CLAIMED_FIELDS, *spec.fields)[:limit]
-        )
-        if not rows:
-            return rows, None
-        lease = poll_lease_record(
-            holder=holder or "",
-            model=spec.model,
-            until=now + LEASE,
-            ids=[row["id"] for row in rows],
-        )
-    return rows, lease.pk
+        return poll_lease_claim(due, holder=holder or "", until=now + LEASE)
 
 
 def _fetch(spec: PollSpec, client: ProviderClient, rows: list[dict]) -> dict[str, Any]:
