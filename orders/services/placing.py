@@ -27,10 +27,10 @@ from orders.errors import (
 )
 from orders.lifecycle.events import NOTE_PLACED, Actor, event_record
 from orders.models import Order, ProductOrder, Source
-from orders.services.routing import route_for
+from orders.services.routing import route_for, with_route_flag
 from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
-from providers.pricing import customer_pricing
+from providers.pricing import customer_pricing, customer_pricing_of, with_customer_override
 
 MAX_CLIENT_REF_LENGTH = 64
 MASS_LINE_FORMAT = gettext_noop("Write service ID | link | quantity")
@@ -46,16 +46,15 @@ _ACTOR_BY_SOURCE: dict[str, str] = {
 
 def _on_sale(queryset: QuerySet[_Item], pk: object, error: type[PanelError]) -> _Item:
     item_id = parse_id(pk)
-    item = (
-        queryset.select_related("provider")
-        .filter(pk=item_id, is_enabled=True, is_available=True, provider__is_enabled=True)
-        .first()
-        if item_id is not None
-        else None
-    )
-    if item is None:
+    if item_id is None:
         raise error()
-    return item
+    try:
+        # get(), not first(): first() orders by the key, which costs a third more to build.
+        return queryset.select_related("provider").get(
+            pk=item_id, is_enabled=True, is_available=True, provider__is_enabled=True
+        )
+    except queryset.model.DoesNotExist:
+        raise error() from None
 
 
 def _clean_client_ref(client_ref: str | None) -> str | None:
@@ -135,11 +134,11 @@ def order_place(
     client_ref = _clean_client_ref(client_ref)
     if client_ref and (existing := Order.objects.filter(user=user, client_ref=client_ref).first()):
         return existing
-    service: Service = _on_sale(Service.objects.all(), service_id, IncorrectService)
+    # One query: the service, its provider, the user's own rate and whether it has routes.
+    services = with_route_flag(with_customer_override(Service.objects.all(), user))
+    service: Service = _on_sale(services, service_id, IncorrectService)
     request = parse_order_fields(service, fields)
-    rate = customer_pricing(user, service_ids=[service.pk]).service_rate(
-        service_id=service.pk, rate=service.rate
-    )
+    rate = customer_pricing_of(user, service).service_rate(service_id=service.pk, rate=service.rate)
     charge = pricing.order_charge(
         rate=rate, units=request.total_quantity, is_package=request.is_package
     )
