@@ -245,6 +245,8 @@ PANEL_POLL_SECONDS = env.int("PANEL_POLL_SECONDS", default=15)
 PANEL_POLL_INTERVAL_SECONDS = env.int("PANEL_POLL_INTERVAL_SECONDS", default=60)
 PANEL_POLL_MAX_INTERVAL_SECONDS = env.int("PANEL_POLL_MAX_INTERVAL_SECONDS", default=1800)
 PANEL_DISPATCH_SWEEP_SECONDS = env.int("PANEL_DISPATCH_SWEEP_SECONDS", default=30)
+# Placing an order publishes nothing; this often beat queues the forwards of new orders.
+PANEL_FORWARD_SWEEP_SECONDS = env.float("PANEL_FORWARD_SWEEP_SECONDS", default=1.0)
 PANEL_CATALOG_SYNC_MINUTES = env.int("PANEL_CATALOG_SYNC_MINUTES", default=60)
 PANEL_BALANCE_REFRESH_MINUTES = env.int("PANEL_BALANCE_REFRESH_MINUTES", default=10)
 
@@ -259,6 +261,12 @@ CELERY_BEAT_SCHEDULE = {
     "orders-poll": {
         "task": "orders.tasks.orders_poll_all_task",
         "schedule": timedelta(seconds=PANEL_POLL_SECONDS),
+    },
+    "orders-forward": {
+        "task": "orders.tasks.forwards_queue_task",
+        "schedule": timedelta(seconds=PANEL_FORWARD_SWEEP_SECONDS),
+        # A tick that waited behind a backlog is dropped: the next one does the same work.
+        "options": {"expires": max(5 * PANEL_FORWARD_SWEEP_SECONDS, 5)},
     },
     "orders-dispatch-sweep": {
         "task": "orders.tasks.orders_dispatch_sweep_task",

@@ -17,7 +17,6 @@ from core.ids import parse_id, parse_whole
 from core.money import ZERO
 from core.text import is_storable
 from orders import pricing
-from orders.enqueue import TaskName, enqueue
 from orders.errors import (
     IncorrectProduct,
     IncorrectService,
@@ -82,9 +81,12 @@ def _create_charged(
     actor: str,
     actor_user: User | None = None,
 ) -> _Row:
-    """Create the row, debit its charge and record it in one transaction; queue its forward on
-    commit. A concurrent insert of the same client_ref wins: its row is returned instead."""
-    task: TaskName = "order_forward_task" if model is Order else "product_order_forward_task"
+    """Create the row, debit its charge and record it in one transaction. A concurrent insert of
+    the same client_ref wins: its row is returned instead.
+
+    Nothing is published: the row is born `queued`, and the forwarding sweep (beat, every
+    PANEL_FORWARD_SWEEP_SECONDS) queues its forward. A broker outage therefore cannot touch
+    placing at all, and the API's `add` is spared a broker round trip per order."""
     try:
         with transaction.atomic():
             row = model.objects.create(user=user, client_ref=client_ref, **values)
@@ -107,7 +109,6 @@ def _create_charged(
                     order_id=row.pk if model is Order else None,
                     product_order_id=None if model is Order else row.pk,
                 )
-            enqueue(task, row.pk)  # a broker outage leaves it queued for the sweeper
     except IntegrityError:
         if client_ref and (
             existing := model.objects.filter(user=user, client_ref=client_ref).first()
@@ -126,7 +127,7 @@ def order_place(
     source: str = Source.WEB,
     actor_user: User | None = None,
 ) -> Order:
-    """Validate, charge and create an order in one transaction; forwarding is queued on commit.
+    """Validate, charge and create an order in one transaction; the forwarding sweep sends it.
 
     With a `client_ref` already used by this user, returns that order and charges nothing.
     Raises IncorrectService, an InvalidRequest kind (fields, link, quantity) or InsufficientFunds.
@@ -223,7 +224,7 @@ def product_order_place(
     client_ref: str | None = None,
     source: str = Source.WEB,
 ) -> ProductOrder:
-    """Validate, charge and create a product order; forwarding is queued on commit."""
+    """Validate, charge and create a product order; the forwarding sweep sends it."""
     client_ref = _clean_client_ref(client_ref)
     if client_ref and (
         existing := ProductOrder.objects.filter(user=user, client_ref=client_ref).first()

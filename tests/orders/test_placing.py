@@ -22,7 +22,7 @@ from tests.orders.conftest import charge_of
 from tests.support import unused_pk
 
 
-def test_order_place_charges_rate_times_quantity_and_queues_forwarding(
+def test_order_place_charges_rate_times_quantity_and_leaves_the_forward_to_the_sweep(
     customer: User, service_of: Callable[..., Service], django_capture_on_commit_callbacks: Callable
 ) -> None:
     service = service_of()
@@ -35,7 +35,7 @@ def test_order_place_charges_rate_times_quantity_and_queues_forwarding(
             fields={"link": "https://x.com/a", "quantity": str(quantity)},
         )
 
-    assert len(callbacks) == 1  # the forward task, sent only once the transaction commits
+    assert callbacks == []  # nothing published: the forwarding sweep queues it (forwards_queue)
     assert order.charge == charge_of(service, quantity)
     assert (order.status, order.dispatch_state, order.remains, order.provider_id) == (
         OrderStatus.PENDING,
