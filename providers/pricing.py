@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery
-
 from core.money import ZERO
 from providers.markup import customer_rate
 from providers.models import PriceOverride, Service
@@ -76,22 +74,10 @@ def customer_pricing(user: object, *, service_ids: list[int] | None = None) -> C
     )
 
 
-def with_customer_override(services: QuerySet[Service], user: object) -> QuerySet[Service]:
-    """`services` with `customer_override`, the user's own rate (or None), read in the same
-    query: placing an order reads its service anyway, and a second query for one rate cost
-    as much again."""
-    return services.annotate(
-        customer_override=Subquery(
-            PriceOverride.objects.filter(
-                user_id=getattr(user, "pk", None), service_id=OuterRef("pk")
-            ).values("rate")[:1]
-        )
-    )
-
-
 def customer_pricing_of(user: object, service: Service) -> CustomerPricing:
-    """How `user` is priced for one `service` read through `with_customer_override` (any other
-    service raises AttributeError rather than be priced without the user's own rate)."""
+    """How `user` is priced for one `service` read by `service_for_order` (providers.selectors),
+    which reads the user's own rate with it; any other service raises AttributeError rather than
+    be priced without that rate."""
     if not getattr(user, "is_authenticated", False):
         return ANONYMOUS
     override: Decimal | None = service.customer_override  # type: ignore[attr-defined]

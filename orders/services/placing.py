@@ -26,10 +26,11 @@ from orders.errors import (
 )
 from orders.lifecycle.events import NOTE_PLACED, Actor, event_record
 from orders.models import Order, ProductOrder, Source
-from orders.services.routing import route_for, with_route_flag
+from orders.services.routing import route_for
 from orders.type_rules import check_limits, parse_order_fields
 from providers.models import Product, Service
-from providers.pricing import customer_pricing, customer_pricing_of, with_customer_override
+from providers.pricing import customer_pricing, customer_pricing_of
+from providers.selectors import service_for_order
 
 MAX_CLIENT_REF_LENGTH = 64
 MASS_LINE_FORMAT = gettext_noop("Write service ID | link | quantity")
@@ -135,9 +136,11 @@ def order_place(
     client_ref = _clean_client_ref(client_ref)
     if client_ref and (existing := Order.objects.filter(user=user, client_ref=client_ref).first()):
         return existing
+    number = parse_id(service_id)
     # One query: the service, its provider, the user's own rate and whether it has routes.
-    services = with_route_flag(with_customer_override(Service.objects.all(), user))
-    service: Service = _on_sale(services, service_id, IncorrectService)
+    service = service_for_order(service_id=number, user_id=user.pk) if number is not None else None
+    if service is None:
+        raise IncorrectService()
     request = parse_order_fields(service, fields)
     rate = customer_pricing_of(user, service).service_rate(service_id=service.pk, rate=service.rate)
     charge = pricing.order_charge(

@@ -13,7 +13,6 @@ bought it, and a second would buy it twice; it waits for review as before.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from orders import pricing
@@ -77,18 +76,12 @@ def _choice(route: ServiceRoute) -> RouteChoice:
     )
 
 
-def with_route_flag(services: QuerySet[Service]) -> QuerySet[Service]:
-    """`services` with `has_routes`: most services have none, and for those route_for then
-    needs no query of its own."""
-    return services.annotate(has_routes=Exists(ServiceRoute.objects.filter(service=OuterRef("pk"))))
-
-
 def route_for(service: Service, *, after: ServiceRoute | None = None) -> RouteChoice | None:
     """Where an order of `service` goes (after `after`, when that one refused it).
 
     None when the service has routes and none of them (after `after`) is usable.
     """
-    if getattr(service, "has_routes", True) is False:  # read through with_route_flag
+    if getattr(service, "has_routes", True) is False:  # read by providers' service_for_order
         return _home(service) if after is None else None
     routes = list(
         ServiceRoute.objects.filter(service=service)
