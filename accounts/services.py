@@ -51,32 +51,69 @@ def _move(
     created_by: User | None,
     deposit_id: int | None = None,
 ) -> BalanceTransaction:
+    entry = BalanceTransaction(
+        user_id=user_id,
+        amount=delta,
+        kind=kind,
+        memo=memo[:255],
+        order_id=order_id,
+        product_order_id=product_order_id,
+        deposit_id=deposit_id,
+        created_by=created_by,
+    )
     # No savepoint of its own: an order's `add` is a handful of round trips, and a savepoint is
     # two more. Nothing is written before the refusal below, and it is raised after the block,
     # so the caller's transaction stays usable.
-    with transaction.atomic(savepoint=False):
-        new_balance = _shift_balance(user_id, delta)
-        if new_balance is not None:
-            return BalanceTransaction.objects.create(
-                user_id=user_id,
-                amount=delta,
-                kind=kind,
-                balance_after=new_balance,
-                memo=memo[:255],
-                order_id=order_id,
-                product_order_id=product_order_id,
-                deposit_id=deposit_id,
-                created_by=created_by,
-            )
+    if connection.vendor == "postgresql":
+        is_moved = _shift_and_record(entry)
+    else:
+        with transaction.atomic(savepoint=False):
+            new_balance = _shift_balance(user_id, delta)
+            if is_moved := new_balance is not None:
+                entry.balance_after = new_balance
+                entry.save()
+    if is_moved:
+        return entry
     if not User.objects.filter(pk=user_id).exists():
         raise User.DoesNotExist(f"No user {user_id}")
     raise InsufficientFunds()
 
 
+def _shift_and_record(entry: BalanceTransaction) -> bool:
+    """Add `entry.amount` to the balance unless that would take it below zero, and insert
+    `entry` with the new balance, in one statement; False (and nothing written) when refused.
+
+    The conditional UPDATE locks the user's row until the caller's transaction ends, as
+    SELECT … FOR UPDATE would, and the ledger row rides in the same round trip: every order
+    placed goes through here."""
+    fields = [
+        field
+        for field in BalanceTransaction._meta.concrete_fields
+        if not field.primary_key and field.attname != "balance_after"
+    ]
+    values = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH moved AS (UPDATE "{User._meta.db_table}" SET "balance" = "balance" + %s '  # noqa: S608 - the models' own names
+            'WHERE "id" = %s AND "balance" + %s >= 0 RETURNING "balance") '
+            f'INSERT INTO "{BalanceTransaction._meta.db_table}" ({columns}, "balance_after") '
+            f'SELECT {", ".join(["%s"] * len(values))}, moved."balance" FROM moved '
+            'RETURNING "id", "balance_after"',
+            [entry.amount, entry.user_id, entry.amount, *values],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk, entry.balance_after = row
+    entry._state.adding, entry._state.db = False, connection.alias
+    return True
+
+
 def _shift_balance(user_id: int, delta: Decimal) -> Decimal | None:
     """Add `delta` to the balance unless that would take it below zero, and return the new
-    balance (None when refused). One conditional UPDATE: it locks the row until the caller's
-    transaction ends, as SELECT … FOR UPDATE did, in one round trip instead of two."""
+    balance (None when refused). One conditional UPDATE, locking the row until the caller's
+    transaction ends (the embedded SQLite setup, which has no UPDATE in a WITH)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f'UPDATE "{User._meta.db_table}" SET "balance" = "balance" + %s '  # noqa: S608 - the model's own table name
