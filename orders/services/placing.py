@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit
-from core.errors import error_display
+from core.errors import InsufficientFunds, error_display
 from core.ids import parse_id, parse_whole
 from core.money import ZERO
 from core.text import is_storable
@@ -88,8 +88,11 @@ def _create_charged(
     Nothing is published: the row is born `queued`, and the forwarding sweep (beat, every
     PANEL_FORWARD_SWEEP_SECONDS) queues its forward. A broker outage therefore cannot touch
     placing at all, and the API's `add` is spared a broker round trip per order."""
+    is_refused = False
     try:
-        with transaction.atomic():
+        # A savepoint costs two round trips on every order, and only a client_ref's unique key
+        # can make the insert fail in a way the caller recovers from (below).
+        with transaction.atomic(savepoint=client_ref is not None):
             row = model.objects.create(user=user, client_ref=client_ref, **values)
             event_record(
                 row,
@@ -102,20 +105,29 @@ def _create_charged(
             # The debit last: it locks the user's row until the commit, and a reseller's
             # concurrent orders queue on that lock, so it is held for as few statements as can be.
             if row.charge > ZERO:
-                balance_debit(
-                    user_id=user.pk,
-                    amount=row.charge,
-                    kind=BalanceTransaction.Kind.CHARGE,
-                    memo=f"{memo_label} {row.pk}: {memo_detail}"[:255],
-                    order_id=row.pk if model is Order else None,
-                    product_order_id=None if model is Order else row.pk,
-                )
+                try:
+                    balance_debit(
+                        user_id=user.pk,
+                        amount=row.charge,
+                        kind=BalanceTransaction.Kind.CHARGE,
+                        memo=f"{memo_label} {row.pk}: {memo_detail}"[:255],
+                        order_id=row.pk if model is Order else None,
+                        product_order_id=None if model is Order else row.pk,
+                    )
+                except InsufficientFunds:
+                    # Refused before writing (accounts' _move), so the transaction is intact:
+                    # without a savepoint to roll back to, the row and its event go the same
+                    # way. Nobody else ever saw them; they were not committed.
+                    row.delete()
+                    is_refused = True
     except IntegrityError:
         if client_ref and (
             existing := model.objects.filter(user=user, client_ref=client_ref).first()
         ):
             return existing
         raise
+    if is_refused:
+        raise InsufficientFunds()
     return row
 
 

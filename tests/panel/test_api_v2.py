@@ -339,6 +339,45 @@ def test_add_without_enough_funds(call: Callable[..., Any], catalog: Provider) -
     }
 
 
+def test_add_is_five_queries_and_one_redis_round_trip(
+    client: Client, reseller_key: str, catalog: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key with its user, the service with its provider, the order, its event, and the debit
+    with its ledger row; the throttle is one script call to Redis and no task is published."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from redis.connection import AbstractConnection
+
+    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
+    add = {"key": reseller_key, "action": "add", "service": service.pk, "link": "@a"}
+    add["quantity"] = service.min
+    client.post(URL, add)  # the first use of the key writes its last_used_at
+    sent: list[object] = []
+    original = AbstractConnection.send_packed_command
+    monkeypatch.setattr(
+        AbstractConnection,
+        "send_packed_command",
+        lambda self, command, check_health=True: (
+            sent.append(command) or original(self, command, check_health)
+        ),
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post(URL, add)
+
+    assert "order" in json.loads(answer.content)
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    # (the test's own transaction turns the request's into a savepoint)
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == [
+        "SELECT",
+        "SELECT",
+        "INSERT",
+        "INSERT",
+        "WITH",
+    ]
+    assert len(sent) == 1
+
+
 def test_add_with_client_ref_is_idempotent(
     call: Callable[..., Any], catalog: Provider, reseller: User
 ) -> None:
