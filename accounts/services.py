@@ -16,7 +16,7 @@ from accounts import keys
 from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO, money_field
-from core.rows import from_row, select_list
+from core.rows import from_row, insert_parts, mark_saved, placeholders, select_list
 
 Kind = BalanceTransaction.Kind
 
@@ -86,27 +86,21 @@ def _shift_and_record(entry: BalanceTransaction) -> bool:
     The conditional UPDATE locks the user's row until the caller's transaction ends, as
     SELECT … FOR UPDATE would, and the ledger row rides in the same round trip: every order
     placed goes through here."""
-    fields = [
-        field
-        for field in BalanceTransaction._meta.concrete_fields
-        if not field.primary_key and field.attname != "balance_after"
-    ]
-    values = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
-    columns = ", ".join(f'"{field.column}"' for field in fields)
+    columns, values = insert_parts(entry, leave_out=["balance_after"])
     with connection.cursor() as cursor:
         cursor.execute(
             f'WITH moved AS (UPDATE "{User._meta.db_table}" SET "balance" = "balance" + %s '  # noqa: S608 - the models' own names
             'WHERE "id" = %s AND "balance" + %s >= 0 RETURNING "balance") '
             f'INSERT INTO "{BalanceTransaction._meta.db_table}" ({columns}, "balance_after") '
-            f'SELECT {", ".join(["%s"] * len(values))}, moved."balance" FROM moved '
+            f'SELECT {placeholders(values)}, moved."balance" FROM moved '
             'RETURNING "id", "balance_after"',
             [entry.amount, entry.user_id, entry.amount, *values],
         )
         row = cursor.fetchone()
     if row is None:
         return False
-    entry.pk, entry.balance_after = row
-    entry._state.adding, entry._state.db = False, connection.alias
+    mark_saved(entry, row[0])
+    entry.balance_after = row[1]
     return True
 
 

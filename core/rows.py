@@ -1,13 +1,15 @@
-"""Model instances from SQL written by hand, for the few reads on every API request.
+"""Model rows read and written with SQL written by hand, for the statements of every API `add`.
 
 The reseller API's `add` reads an API key with its user, and a service with its provider; the
 ORM spent several times longer building those two SELECTs than PostgreSQL spent answering them
-(README, "Benchmarks"). Their SQL is written once per process instead. The column lists and the
-value conversions still come from the models, so a new field needs no change here, and the
-instances are the ORM's own (`Model.from_db`), as a queryset would have returned them.
+(README, "Benchmarks"). Their SQL is written once per process instead. Its writes go in fewer
+statements than one per row (an order with its event; a debit with its ledger row), which the
+ORM cannot express. The column lists, the values and their conversions still come from the
+models, so a new field needs no change here, and the instances are the ORM's own
+(`Model.from_db`, `Field.pre_save`), as a queryset would have read or written them.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -25,6 +27,32 @@ def select_list(model: type[Model], alias: str) -> str:
 
 def column_count(model: type[Model]) -> int:
     return len(model._meta.concrete_fields)
+
+
+def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str, list[object]]:
+    """The quoted column list and the values `save()` would insert for the unsaved `instance`
+    (setting its auto_now fields as save() does), without its primary key and the attnames in
+    `leave_out`, which the caller's statement supplies."""
+    skip = set(leave_out)
+    fields = [
+        field
+        for field in instance._meta.concrete_fields
+        if not field.primary_key and field.attname not in skip
+    ]
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    return ", ".join(f'"{field.column}"' for field in fields), values
+
+
+def placeholders(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def mark_saved(instance: Model, pk: object) -> None:
+    """What save() leaves on an instance it inserted."""
+    instance.pk = pk
+    instance._state.adding, instance._state.db = False, connection.alias
 
 
 def from_row(model: type[_M], values: Sequence[object]) -> _M:

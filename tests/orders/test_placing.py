@@ -69,6 +69,40 @@ def test_order_place_with_too_little_money_changes_nothing(
     assert customer.balance == Decimal(100)
 
 
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_an_order_and_its_placed_event_are_written_alike_on_either_path(
+    customer: User,
+    service_of: Callable[..., Service],
+    monkeypatch: pytest.MonkeyPatch,
+    vendor: str,
+) -> None:
+    """One statement on PostgreSQL; row by row on the embedded SQLite setup (no INSERT in a
+    WITH there), taken here by calling the database SQLite."""
+    monkeypatch.setattr(connection, "vendor", vendor)
+    service = service_of()
+
+    order = order_place(
+        user=customer, service_id=service.pk, fields={"link": "@p", "quantity": str(service.min)}
+    )
+
+    stored = Order.objects.get()
+    assert order.pk == stored.pk and not order._state.adding
+    assert (order.created_at, order.details, order.charge) == (
+        stored.created_at,
+        stored.details,
+        stored.charge,
+    )
+    event = stored.events.get()
+    assert (event.field, event.new_value, event.message, event.actor) == (
+        "status",
+        "Pending",
+        "Placed",
+        "customer",
+    )
+    charge = BalanceTransaction.objects.get(order_id=order.pk)
+    assert charge.amount == -order.charge and charge.memo.startswith(f"Order {order.pk}: ")
+
+
 def test_a_refused_order_leaves_the_callers_transaction_usable(
     customer: User, service_of: Callable[..., Service]
 ) -> None:
