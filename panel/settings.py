@@ -48,18 +48,19 @@ INSTALLED_APPS = [
 if importlib.util.find_spec("sandbox") is not None:
     INSTALLED_APPS.append("sandbox")
 
+# The PagesOnly* classes are the named middleware, left out for /api/v2 (panel/middleware.py).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "panel.middleware.PagesOnlyPermissionsPolicy",
+    "panel.middleware.PagesOnlyCSP",
+    "panel.middleware.PagesOnlyWhiteNoise",
+    "panel.middleware.PagesOnlySession",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "panel.middleware.PagesOnlyCsrf",
+    "panel.middleware.PagesOnlyAuthentication",
     "panel.language.LanguageMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "panel.middleware.PagesOnlyMessages",
+    "panel.middleware.PagesOnlyXFrameOptions",
 ]
 
 ROOT_URLCONF = "panel.urls"
@@ -313,7 +314,7 @@ PANEL_SUBSCRIPTION_DEFAULT_POSTS = env.int("PANEL_SUBSCRIPTION_DEFAULT_POSTS", d
 PANEL_API_MAX_BODY_BYTES = env.int("PANEL_API_MAX_BODY_BYTES", default=256 * 1024)
 # Pages refuse text PostgreSQL cannot store (NUL) with a 400, before a view queries with it.
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    MIDDLEWARE.index("panel.middleware.PagesOnlySession"),
     "panel.middleware.StorableInputMiddleware",
 )
 # Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
@@ -378,7 +379,7 @@ PANEL_CASSO_CHECKSUM_KEY = env.str("PANEL_CASSO_CHECKSUM_KEY", default="")
 PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
 # How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
 PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
-MIDDLEWARE += ["accounts.middleware.StaffTwoFactorMiddleware"]
+MIDDLEWARE += ["panel.middleware.PagesOnlyStaffTwoFactor"]
 
 # --- The operator's cockpit (dashboard rollup, daily report, tiers) ------------------------
 PANEL_DASHBOARD_ROLLUP_SECONDS = env.int("PANEL_DASHBOARD_ROLLUP_SECONDS", default=60)

@@ -657,6 +657,19 @@ def test_a_rejected_host_header_still_gets_json(client: Client, reseller_key: st
     assert json.loads(response.content) == {"error": "Incorrect request"}
 
 
+def test_the_api_skips_the_pages_middleware_and_pages_keep_it(
+    client: Client, reseller_key: str
+) -> None:
+    api = client.post(URL, {"key": reseller_key, "action": "balance"})
+    page = client.get("/login/")
+
+    assert api["X-Content-Type-Options"] == page["X-Content-Type-Options"] == "nosniff"
+    for header in ("Content-Security-Policy", "Permissions-Policy", "X-Frame-Options"):
+        assert header not in api and header in page
+    assert not api.cookies  # no session, no CSRF cookie
+    assert "csrftoken" in page.cookies
+
+
 def test_unknown_paths_under_the_api_get_json(client: Client) -> None:
     response = client.get("/api/v2/nothing/here")
     assert response.status_code == 404 and json.loads(response.content) == {
