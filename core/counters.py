@@ -6,8 +6,11 @@ round trips to Redis. On Redis one script does all of it in one, atomically. Oth
 (the embedded setup's file cache, a test's local memory) keep the add-then-incr pair.
 """
 
+from weakref import WeakKeyDictionary
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from redis import Redis
 from redis.commands.core import Script
 
 # EXPIRE only on the first hit: later hits must not push the end of the window back.
@@ -17,6 +20,9 @@ if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
 _script: Script | None = None
+# Django's Redis cache builds a client object (around its shared pool) for every command; one
+# per cache backend instance does, and a new backend (settings changed) gets its own.
+_clients: "WeakKeyDictionary[object, Redis]" = WeakKeyDictionary()
 
 
 def cache_count(key: str, *, timeout: int) -> int:
@@ -35,7 +41,9 @@ def cache_count(key: str, *, timeout: int) -> int:
 
 def _redis_count(backend: RedisCache, key: str, timeout: int) -> int:
     full_key = backend.make_and_validate_key(key)
-    client = backend._cache.get_client(full_key, write=True)
+    client = _clients.get(backend._cache)
+    if client is None:
+        client = _clients[backend._cache] = backend._cache.get_client(full_key, write=True)
     global _script
     if _script is None:
         # Runs EVALSHA with whichever client it is given, loading the script where it is missing.
