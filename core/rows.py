@@ -29,7 +29,7 @@ def column_count(model: type[Model]) -> int:
     return len(model._meta.concrete_fields)
 
 
-def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str, list[object]]:
+def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str, list[Any]]:
     """The quoted column list and the values `save()` would insert for the unsaved `instance`
     (setting its auto_now fields as save() does), without its primary key and the attnames in
     `leave_out`, which the caller's statement supplies."""
@@ -45,7 +45,7 @@ def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str
     return ", ".join(f'"{field.column}"' for field in fields), values
 
 
-def placeholders(values: Sequence[object]) -> str:
+def placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 

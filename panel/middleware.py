@@ -60,11 +60,9 @@ class PagesOnly:
     there is a tenth of an `add` (README, "Benchmarks"); pages keep all of them. The security
     and common middleware (HTTPS, HSTS, nosniff, the host check) stay on every request."""
 
-    get_response: Callable[[HttpRequest], HttpResponse]
-
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(EXEMPT):
-            return self.get_response(request)
+            return self.get_response(request)  # type: ignore[attr-defined]
         return super().__call__(request)  # type: ignore[misc]
 
 

@@ -126,7 +126,7 @@ def _queue_due(kind: Kind, *, before: datetime, now: datetime, limit: int) -> in
     return len(fresh)
 
 
-def _not_swept_lately(kind: Kind, rows: list[tuple[int, datetime]]) -> list[int]:
+def _not_swept_lately(kind: Kind, rows: list[tuple[int, datetime | None]]) -> list[int]:
     """The rows no sweep queued a task for within the last few sweeps.
 
     A row stays `queued` until its task runs; while the workers are down or busy, every sweep
