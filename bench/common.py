@@ -24,6 +24,28 @@ BENCH_DB = _bench_db()
 PG = "postgres://postgres@127.0.0.1:5432"
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU seconds used so far by this machine's PostgreSQL processes (live backends and the
+    ones that have exited, through the postmaster's children), or None when there are none
+    to read (the database runs elsewhere). The difference over a run is the database's share
+    of the machine, beside the panel process's own CPU."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, seen = 0, False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                if comm.read().strip() not in ("postgres", "postmaster"):
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile, or not ours to read
+        # utime, stime, and the same of its reaped children
+        total += sum(int(value) for value in fields[11:15])
+        seen = True
+    return total / ticks if seen else None
+
+
 def report(name: str, value: float, unit: str) -> None:
     text = f"{value:.3f}" if isinstance(value, float) else str(value)
     print(f"bench: {name} {text} {unit}", flush=True)

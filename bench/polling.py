@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
-from bench.common import note, report, reset_tables, timed
+from bench.common import database_cpu_seconds, note, report, reset_tables, timed
 from bench.upstream import KEY, Upstream, sandbox_process
 
 BASELINE_SAMPLE = 100
@@ -97,11 +97,15 @@ def run(*, orders: int, latency_ms: float = 50) -> None:
         first = _seed_upstream(upstream, provider, orders)
         upstream.control("config", latency_ms=latency_ms)
         upstream_cpu = upstream.cpu_seconds()
+        database_cpu = database_cpu_seconds()
         cpu = time.process_time()
         with timed() as batched:
             counts = poll(ORDERS, provider, max_seconds=600)
         cpu = time.process_time() - cpu
         upstream_cpu = upstream.cpu_seconds() - upstream_cpu
+        database_after = database_cpu_seconds()
+        if database_cpu is not None and database_after is not None:
+            database_cpu = database_after - database_cpu
         sample = [str(first + n) for n in range(BASELINE_SAMPLE)]
         baseline_sample = _one_per_request(provider, sample)
 
@@ -120,12 +124,14 @@ def run(*, orders: int, latency_ms: float = 50) -> None:
     assert ledger_mismatches() == []
     report("poll_all_orders_batched", batched[0], "s")
     report("poll_orders_per_second_batched", orders / batched[0], "orders/s")
-    _report_breakdown(counts.timings, cpu, upstream_cpu)
+    _report_breakdown(counts.timings, cpu, upstream_cpu, database_cpu)
     report("poll_all_orders_one_per_request_estimate", baseline_total, "s")
     report("poll_speedup_vs_one_per_request", baseline_total / batched[0], "x")
 
 
-def _report_breakdown(timings: object, cpu: float, upstream_cpu: float) -> None:
+def _report_breakdown(
+    timings: object, cpu: float, upstream_cpu: float, database_cpu: float | None
+) -> None:
     note(
         "where the time went: the polling thread claims, compares, writes and credits refunds "
         "while the fetching threads wait on the provider and parse (their seconds overlap)"
@@ -138,3 +144,6 @@ def _report_breakdown(timings: object, cpu: float, upstream_cpu: float) -> None:
     report("poll_breakdown_fetch_wait", timings.http_wait, "thread-s")
     report("poll_panel_cpu", cpu, "s")
     report("poll_simulator_cpu", upstream_cpu, "s")
+    if database_cpu is not None:
+        # every PostgreSQL process of the machine: on a shared machine, others' work counts too
+        report("poll_database_cpu", database_cpu, "s")

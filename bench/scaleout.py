@@ -9,11 +9,9 @@ an order upstream twice (the simulator counts adds per link)."""
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-
-from django.db.models import Q
 
 from bench.common import broker_db, note, report, reset_tables, worker_env
 from bench.upstream import KEY, Upstream, sandbox_process
@@ -110,13 +108,11 @@ def _poll_round(orders: int, workers: int) -> tuple[float, float]:
 
 
 def _unpolled(begun: datetime) -> bool:
-    """Whether some order is still due or only claimed: a written row is due again after the
-    poll interval (one to two minutes here), a claimed one only when its lease ends."""
+    """Whether some order is still due: a written row is due again only after the poll
+    interval (one to two minutes here), and a claim leaves its rows as they were."""
     from orders.models import Order
-    from orders.services.polling.engine import LEASE
 
-    leased = begun + LEASE - timedelta(seconds=30)
-    return Order.objects.filter(Q(next_poll_at__lte=begun) | Q(next_poll_at__gte=leased)).exists()
+    return Order.objects.filter(next_poll_at__lte=begun).exists()
 
 
 def _forward_backlog(orders: int, workers: int, latency_ms: float) -> float:

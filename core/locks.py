@@ -19,7 +19,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
+
+from core.pipeline import pipelined
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,31 @@ def held_lock(name: str) -> Iterator[bool]:
     manager = _advisory_lock if connection.vendor == "postgresql" else _file_lock
     with manager(name) as held:
         yield held
+
+
+@contextlib.contextmanager
+def exclusive_transaction(name: str) -> Iterator[None]:
+    """A transaction that runs alone among those taking the same `name`: the next one waits.
+
+    On PostgreSQL the lock is transaction-scoped, so it is released only after the commit is
+    visible: the next holder's statements see everything the previous one wrote (what makes a
+    read-then-record claim safe without locking the rows it reads). Elsewhere an flock held
+    around the transaction does the same for the threads and processes of one machine."""
+    if connection.vendor == "postgresql":
+        # Pipelined: the lock costs no round trip of its own, its answer comes with the next
+        # statement's (which the server runs only once the lock is held).
+        with transaction.atomic(), pipelined():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(name)])
+            yield
+        return
+    descriptor = _lock_file(name)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        with transaction.atomic():
+            yield
+    finally:
+        os.close(descriptor)  # closing the last descriptor of the file releases the flock
 
 
 @contextlib.contextmanager
@@ -62,15 +89,19 @@ def _advisory_unlock(key: int) -> None:
         connection.close()
 
 
-@contextlib.contextmanager
-def _file_lock(name: str) -> Iterator[bool]:
+def _lock_file(name: str) -> int:
     # One lock space per database, so two checkouts on one machine do not share locks.
     scope = f"{connection.settings_dict.get('NAME')}:{name}"
     folder = Path(tempfile.gettempdir()) / "smm-panel-locks"
     folder.mkdir(mode=0o700, exist_ok=True)
-    descriptor = os.open(
+    return os.open(
         folder / f"{lock_key(scope) & (2**64 - 1):016x}.lock", os.O_RDWR | os.O_CREAT, 0o600
     )
+
+
+@contextlib.contextmanager
+def _file_lock(name: str) -> Iterator[bool]:
+    descriptor = _lock_file(name)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

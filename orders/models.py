@@ -419,16 +419,18 @@ class OrderEvent(models.Model):
 
 
 class PollLease(models.Model):
-    """A poll round's claim on a chunk of rows, named by the lock its round holds.
+    """A poller's claim on a chunk of rows: their ids, until when, and the lock its round holds.
 
-    A claimed row's `next_poll_at` is pushed `LEASE` ahead so no other poller takes it while its
-    answer is awaited. When the round's process dies, the next holder of the same lock knows the
-    previous holder is gone, finds its leases here and makes those rows due again at once,
-    instead of letting them wait the lease out (orders.services.polling.leases)."""
+    Claiming writes nothing to the claimed rows themselves (one row here per chunk instead of an
+    update of a thousand wide, many-indexed rows): other pollers' claims skip the ids of live
+    leases, and the poll's write deletes its lease. When a round's process dies, the next
+    holder of the same lock deletes the leases it left, so those rows are due again at once
+    instead of after `until` (orders.services.polling.leases)."""
 
-    holder = models.CharField(max_length=64, db_index=True)
+    holder = models.CharField(max_length=64, db_index=True, blank=True)
     model = models.CharField(max_length=32)
     until = models.DateTimeField()
+    ids = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return f"{self.holder}: {self.model} until {self.until:%H:%M:%S}"

@@ -19,7 +19,6 @@ from tests.e2e.processes import manage
 RESELLER_BALANCE = "100000.00"
 # A row whose next poll is this far off was claimed by a round (its lease), not backed off:
 # FAST_PANEL backs off at most 2 s.
-LEASED_AFTER_SECONDS = 60
 POLL_WATCH_INTERVAL = 0.25
 
 
@@ -208,7 +207,7 @@ def kill_and_restart(stack: Stack, due_counts: "DueCounter") -> Restart:
 
 class DueCounter:
     """Sent, unfinished orders that a poll round should pick up right now, and the rows a
-    killed round had claimed (their `next_poll_at` pushed out by the claim's lease)."""
+    killed round had claimed (the ids of the leases it left)."""
 
     def _unfinished(self) -> Any:
         from orders.models import FINAL_ORDER_STATUSES, DispatchState, Order
@@ -218,16 +217,19 @@ class DueCounter:
         )
 
     def count(self) -> tuple[int, int]:
+        """Due rows (a claim leaves its rows due, so the leased ones are among them) and how
+        many of them are leased."""
         now = timezone_now()
         due = self._unfinished().filter(next_poll_at__lte=now + timedelta(seconds=1)).count()
-        leased = len(self.leases())
-        return due + leased, leased
+        return due, len(self.leases())
 
     def leases(self) -> dict[int, datetime]:
-        later = timezone_now() + timedelta(seconds=LEASED_AFTER_SECONDS)
-        return dict(
-            self._unfinished().filter(next_poll_at__gt=later).values_list("pk", "next_poll_at")
-        )
+        """The unfinished rows under a live lease, with the poll time they had when claimed."""
+        from orders.models import Order, PollLease
+
+        live = PollLease.objects.filter(model=Order.__name__, until__gt=timezone_now())
+        ids = {pk for lease_ids in live.values_list("ids", flat=True) for pk in lease_ids}
+        return dict(self._unfinished().filter(pk__in=ids).values_list("pk", "next_poll_at"))
 
     def wait_for_work(self, *, timeout: float) -> None:
         """Until an order is being sent or followed: a kill then interrupts real work (while

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from core.locks import held_lock
 from orders.models import Order, PollLease
+from orders.services.polling import ORDERS
+from orders.services.polling.engine import LEASE, _claim_due
 from orders.services.polling.leases import poll_leases_release
 from orders.tasks import provider_poll_task
 from providers.models import Provider
@@ -162,39 +164,44 @@ def test_rows_a_killed_round_claimed_are_polled_by_the_next_round_not_after_the_
     order = sent()
     Order.objects.filter(pk=order.pk).update(next_poll_at="2000-01-01T00:00:00Z")
     worker = holder(str(catalog.pk), CLAIMED_THEN_STUCK)
+    lease = PollLease.objects.get()
+    assert (lease.holder, lease.ids) == (f"poll:{catalog.pk}", [order.pk])
+    assert lease.until > timezone.now() + timedelta(minutes=4)
+    # the claim wrote nothing to the row, and no other poller may take it while the lease lives
     order.refresh_from_db()
-    leased_until = order.next_poll_at
-    assert leased_until > timezone.now() + timedelta(minutes=4)  # the claim's lease
+    assert order.next_poll_at.year == 2000
+    assert _claim_due(ORDERS, catalog.pk, timezone.now(), 10) == ([], None)
     _kill(worker)
     assert _free_within(f"poll:{catalog.pk}", seconds=5)
 
     # when: the next round runs
     provider_poll_task(catalog.pk)
 
-    # then: it gave the dead round's lease back and polled the order now
+    # then: it deleted the dead round's lease and polled the order now
     order.refresh_from_db()
-    assert timezone.now() < order.next_poll_at < leased_until - timedelta(minutes=2)
+    assert timezone.now() < order.next_poll_at < lease.until - timedelta(minutes=2)
     assert not PollLease.objects.exists()
 
 
-def test_leases_of_other_holders_and_answered_rows_are_left_alone(
+def test_a_release_deletes_the_holders_leases_and_ended_ones_only(
     sent: Callable[..., Order], catalog: Provider
 ) -> None:
-    # given: one row leased by a live poller of another share, one answered since its lease
-    leased, answered = sent(), sent()
-    until = timezone.now() + timedelta(minutes=5)
-    Order.objects.filter(pk=leased.pk).update(next_poll_at=until)
-    Order.objects.filter(pk=answered.pk).update(next_poll_at=until + timedelta(seconds=60))
-    PollLease.objects.create(holder="poll:1:1", model="Order", until=until)
-    PollLease.objects.create(holder="poll:1", model="Order", until=until - timedelta(seconds=1))
+    # given: a live lease of another share, one the holder "poll:1" left, and an ended one
+    mine, theirs, ended = sent(), sent(), sent()
+    Order.objects.update(next_poll_at="2000-01-01T00:00:00Z")
+    now = timezone.now()
+    PollLease.objects.create(holder="poll:1:1", model="Order", until=now + LEASE, ids=[theirs.pk])
+    PollLease.objects.create(holder="poll:1", model="Order", until=now + LEASE, ids=[mine.pk])
+    PollLease.objects.create(holder="", model="Order", until=now, ids=[ended.pk])
 
     # when: the holder "poll:1" gives back what it left
     released = poll_leases_release(holder="poll:1")
 
-    # then: the other share's lease stands, and so does the answered row's new schedule
-    assert released == 0
-    assert Order.objects.get(pk=leased.pk).next_poll_at == until
+    # then: its row and the ended lease's are claimable again, the other share's is not
+    assert released == 1
     assert list(PollLease.objects.values_list("holder", flat=True)) == ["poll:1:1"]
+    claimed, _ = _claim_due(ORDERS, catalog.pk, timezone.now(), 10)
+    assert sorted(row["id"] for row in claimed) == sorted([mine.pk, ended.pk])
 
 
 def test_the_embedded_setup_locks_with_a_file_that_dies_with_the_process() -> None:

@@ -19,8 +19,10 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.services import balance_credit_many
-from core.bulk import bulk_insert_values, bulk_set, bulk_update_values
+from core.bulk import bulk_insert_values, bulk_update_values
+from core.locks import exclusive_transaction
 from core.money import ZERO
+from core.pipeline import pipelined
 from orders.lifecycle import (
     FINAL_BY_KIND,
     By,
@@ -40,7 +42,7 @@ from orders.models import (
     Refill,
 )
 from orders.notify import notify_finished
-from orders.services.polling.leases import poll_lease_record
+from orders.services.polling.leases import leased_ids, poll_lease_end, poll_lease_record
 from providers.client import (
     ItemError,
     ProviderClient,
@@ -58,9 +60,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100  # the protocol's limit per status call
 CHUNK_SIZE = 1000  # rows claimed and written together
 PIPELINE_DEPTH = 2  # at least this many chunks in flight while one is written
-LEASE = timedelta(
-    minutes=5
-)  # a claimed row is not claimed again before this, even if its poller died
+# A claimed row is not claimed again before this, unless its round's lock is taken over.
+LEASE = timedelta(minutes=5)
 MISS_LIMIT = (
     5  # "Incorrect order ID" this many times in a row: the provider lost it, a person looks
 )
@@ -187,26 +188,34 @@ def _without_waiting_for_disk() -> None:
 
 def _claim_due(
     spec: PollSpec, provider_id: int, now: datetime, limit: int, holder: str | None = None
-) -> list[dict]:
-    """Due rows, leased to this poller. A `holder` (the name of the lock its round holds)
-    records the lease, so the lock's next holder can give the rows back if this round dies."""
-    with transaction.atomic():
+) -> tuple[list[dict], int | None]:
+    """Due rows no other poller holds, and the id of the lease that now holds them (see
+    leases.py). The rows themselves are only read: a claim that updated them would write a
+    new version of each wide row, with its many index entries, only to write it again when
+    the answer comes. `holder` (the name of the lock the round holds) lets the lock's next
+    holder delete the lease if this round dies."""
+    with exclusive_transaction(f"poll-claim:{spec.model.__name__}:{provider_id}"):
         _without_waiting_for_disk()
         rows = list(
-            spec.model.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
-            .filter(
+            spec.model.objects.filter(
                 spec.due,
                 provider_id=provider_id,
                 dispatch_state=DispatchState.SENT,
                 next_poll_at__lte=now,
             )
+            .exclude(pk__in=leased_ids(spec.model, now))
             .order_by("next_poll_at")
             .values(*CLAIMED_FIELDS, *spec.fields)[:limit]
         )
-        bulk_set(spec.model, [row["id"] for row in rows], {"next_poll_at": now + LEASE})
-        if holder and rows:
-            poll_lease_record(holder=holder, model=spec.model, until=now + LEASE)
-    return rows
+        if not rows:
+            return rows, None
+        lease = poll_lease_record(
+            holder=holder or "",
+            model=spec.model,
+            until=now + LEASE,
+            ids=[row["id"] for row in rows],
+        )
+    return rows, lease.pk
 
 
 def _fetch(spec: PollSpec, client: ProviderClient, rows: list[dict]) -> dict[str, Any]:
@@ -229,7 +238,11 @@ def _timed_fetch(
 
 
 def _apply(
-    spec: PollSpec, provider: Provider, rows: list[dict], answers: dict[str, Any]
+    spec: PollSpec,
+    provider: Provider,
+    rows: list[dict],
+    answers: dict[str, Any],
+    lease_id: int | None = None,
 ) -> PollCounts:
     started = time.perf_counter()
     now = timezone.now()
@@ -260,7 +273,7 @@ def _apply(
         else:
             changes.idle(row["id"], min(row["poll_idle_count"] + 1, MAX_IDLE), now)
     timings.compare = time.perf_counter() - started
-    with transaction.atomic():
+    with transaction.atomic(), pipelined():
         _without_waiting_for_disk()
         if changed:
             moved, finalized, refunded = _write_changes(spec, rows, changed, changes, now, timings)
@@ -268,6 +281,7 @@ def _apply(
         else:
             changes.write(spec.model, rows, spec.final_statuses)
         counts.missing = _record_missing(spec, missing, now)
+        poll_lease_end(lease_id)
     if failure is not None:
         _record_failure(provider, failure)
     timings.write = time.perf_counter() - started - timings.compare - timings.refunds
@@ -408,18 +422,17 @@ def _poll_lane(
 ) -> PollCounts:
     """Claim chunks, fetch them in `pool` (`depth` chunks ahead), write each as it is answered."""
     total = PollCounts()
-    in_flight: deque[tuple[list[dict], list[Future]]] = deque()
+    in_flight: deque[tuple[list[dict], int | None, list[Future]]] = deque()
     claiming = True
     while True:
         if claiming and time.monotonic() < deadline and not refused.is_set():
             started = time.perf_counter()
-            rows = _claim_due(spec, provider.pk, timezone.now(), CHUNK_SIZE, holder)
+            rows, lease_id = _claim_due(spec, provider.pk, timezone.now(), CHUNK_SIZE, holder)
             total.timings.claim += time.perf_counter() - started
             if rows:
                 batches = [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
-                in_flight.append(
-                    (rows, [pool.submit(_timed_fetch, spec, client, batch) for batch in batches])
-                )
+                futures = [pool.submit(_timed_fetch, spec, client, batch) for batch in batches]
+                in_flight.append((rows, lease_id, futures))
             claiming = bool(rows)
         else:
             claiming = False
@@ -427,7 +440,7 @@ def _poll_lane(
             return total
         if claiming and len(in_flight) < depth:
             continue
-        rows, futures = in_flight.popleft()
+        rows, lease_id, futures = in_flight.popleft()
         answers: dict[str, Any] = {}
         for future in futures:
             batch_answers, fetch_timings = future.result()
@@ -438,4 +451,4 @@ def _poll_lane(
             for a in answers.values()
         ):
             refused.set()
-        total.add(_apply(spec, provider, rows, answers))
+        total.add(_apply(spec, provider, rows, answers, lease_id))
