@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_poll_lease'),
+        ('orders', '0006_poll_lease_ids'),
         ('providers', '0004_provider_poll_concurrency'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
