@@ -37,10 +37,13 @@ def test_an_error_in_a_pipelined_statement_is_djangos_and_rolls_the_transaction_
     before = _balance(customer), BalanceTransaction.objects.count()
 
     # when: a pipelined transaction writes the order and then the same refund again
-    with pytest.raises(IntegrityError):
+    def write_again() -> None:
         with transaction.atomic(), pipelined():
             Order.objects.filter(pk=order.pk).update(remains=3)
             balance_credit_many(credits=[refund])
+
+    with pytest.raises(IntegrityError):
+        write_again()
 
     # then: the error is Django's, and nothing of the transaction stayed
     assert (_balance(customer), BalanceTransaction.objects.count()) == before
