@@ -20,7 +20,6 @@ from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.middleware import clickjacking, csrf
 from django_permissions_policy import PermissionsPolicyMiddleware
 from whitenoise.middleware import WhiteNoiseMiddleware
 
@@ -55,10 +54,12 @@ class StorableInputMiddleware:
 
 class PagesOnly:
     """Mixed into a middleware that /api/v2 does without: its answers are JSON for scripts that
-    authenticate with a key, and never use a session, a login, CSRF, messages, static files or
-    the headers that guard a page a browser renders (CSP, framing, permissions). Skipping them
-    there is a tenth of an `add` (README, "Benchmarks"); pages keep all of them. The security
-    and common middleware (HTTPS, HSTS, nosniff, the host check) stay on every request."""
+    authenticate with a key, and never use a session, a login, messages, static files or the
+    headers that guard a page a browser renders (CSP, permissions). Skipping them there is
+    about a tenth of an `add` (README, "Benchmarks"); pages keep all of them. The security and
+    common middleware (HTTPS, HSTS, nosniff, the host check) stay on every request, and so do
+    CSRF (the view is exempt: it only looks) and X-Frame-Options, which `check --deploy` wants
+    by their own names."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(EXEMPT):
@@ -82,19 +83,11 @@ class PagesOnlySession(PagesOnly, sessions.SessionMiddleware):
     pass
 
 
-class PagesOnlyCsrf(PagesOnly, csrf.CsrfViewMiddleware):
-    pass
-
-
 class PagesOnlyAuthentication(PagesOnly, auth.AuthenticationMiddleware):
     pass
 
 
 class PagesOnlyMessages(PagesOnly, messages.MessageMiddleware):
-    pass
-
-
-class PagesOnlyXFrameOptions(PagesOnly, clickjacking.XFrameOptionsMiddleware):
     pass
 
 

@@ -49,6 +49,7 @@ if importlib.util.find_spec("sandbox") is not None:
     INSTALLED_APPS.append("sandbox")
 
 # The PagesOnly* classes are the named middleware, left out for /api/v2 (panel/middleware.py).
+# CSRF and X-Frame-Options keep Django's own classes: `check --deploy` looks for them by name.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "panel.middleware.PagesOnlyPermissionsPolicy",
@@ -56,11 +57,11 @@ MIDDLEWARE = [
     "panel.middleware.PagesOnlyWhiteNoise",
     "panel.middleware.PagesOnlySession",
     "django.middleware.common.CommonMiddleware",
-    "panel.middleware.PagesOnlyCsrf",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "panel.middleware.PagesOnlyAuthentication",
     "panel.language.LanguageMiddleware",
     "panel.middleware.PagesOnlyMessages",
-    "panel.middleware.PagesOnlyXFrameOptions",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "panel.urls"
