@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from core.counters import cache_count
+
 
 def client_address(request: HttpRequest) -> str:
     header = settings.PANEL_REAL_IP_HEADER
@@ -32,8 +34,4 @@ def is_locked(request: HttpRequest, username: str) -> bool:
 def record_failure(request: HttpRequest, username: str) -> None:
     timeout = settings.PANEL_LOGIN_LOCKOUT_MINUTES * 60
     for key in _keys(request, username):
-        if not cache.add(key, 1, timeout=timeout):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=timeout)
+        cache_count(key, timeout=timeout)

@@ -54,8 +54,9 @@ class BalanceTransaction(models.Model):
         ADJUSTMENT = "adjustment", _("Adjustment")
         BONUS = "bonus", _("Bonus")
 
+    # No index of its own: "ledger_user_recent" starts with the user and serves every lookup.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger", db_index=False
     )
     amount = money_field()
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -72,12 +73,20 @@ class BalanceTransaction(models.Model):
         blank=True,
         related_name="+",
         help_text="The admin who made a manual deposit or adjustment.",
+        db_index=False,  # partial, below: set on manual entries only
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["user", "-id"], name="ledger_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="ledger_user_recent"),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="ledger_created_by_set",
+            ),
+        ]
         constraints = [
             # Replays of the same charge or refund hit these instead of moving money twice.
             models.UniqueConstraint(

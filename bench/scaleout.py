@@ -123,7 +123,7 @@ def _forward_backlog(orders: int, workers: int, latency_ms: float) -> float:
     """Orders per second forwarded from a backlog of `orders` queued ones."""
     from accounts.services import balance_credit
     from orders.models import DispatchState, Order
-    from orders.services import order_place
+    from orders.services import forwards_queue, order_place
     from panel.celery import app
     from providers.models import Service
     from tests.e2e.processes import wait_until
@@ -135,8 +135,8 @@ def _forward_backlog(orders: int, workers: int, latency_ms: float) -> float:
         service = Service.objects.filter(provider=provider, type="Default").order_by("pk").first()
         user = UserFactory(username="fwd")
         balance_credit(user_id=user.pk, amount=Decimal(10_000_000), memo="bench")
-        # The workers listen on another queue while the backlog is placed (every forward task
-        # published at its order's commit), then all start taking forwards at the same moment.
+        # The workers listen on another queue while the backlog is placed and its forward tasks
+        # queued (what beat's forwarding sweep does), then all start taking them at once.
         with _workers(workers, queue=HOLD_QUEUE):
             for number in range(orders):
                 order_place(
@@ -144,6 +144,7 @@ def _forward_backlog(orders: int, workers: int, latency_ms: float) -> float:
                     service_id=service.pk,
                     fields={"link": f"@fwd{number}", "quantity": str(service.min)},
                 )
+            forwards_queue(limit=orders)
             begun = time.perf_counter()
             app.control.add_consumer(DEFAULT_QUEUE, reply=True, limit=workers, timeout=10)
             wait_until(

@@ -43,6 +43,13 @@ def cancel_forward_task(cancel_request_id: int) -> str:
 
 
 @shared_task(ignore_result=True)
+def forwards_queue_task() -> dict[str, int]:
+    from orders.services import forwards_queue
+
+    return forwards_queue()
+
+
+@shared_task(ignore_result=True)
 def orders_dispatch_sweep_task() -> dict[str, int]:
     from orders.services import dispatch_sweep
 

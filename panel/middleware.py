@@ -1,4 +1,7 @@
-"""Refuse page requests carrying text the database cannot store, before any view queries it.
+"""Middleware of the pages: refusing text the database cannot store, and leaving /api/v2 out of
+what only pages need.
+
+Refuse page requests carrying text the database cannot store, before any view queries it.
 
 A NUL in `?q=` or a form field used to reach PostgreSQL and answer 500 with a traceback; one
 check here covers every page, admin and form at once. /api/v2 answers in its own protocol
@@ -11,9 +14,16 @@ multipart body (no webhook does today: they post JSON) belongs beside /api/v2 in
 
 from collections.abc import Callable
 
+from csp.middleware import CSPMiddleware
+from django.contrib.auth import middleware as auth
+from django.contrib.messages import middleware as messages
+from django.contrib.sessions import middleware as sessions
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django_permissions_policy import PermissionsPolicyMiddleware
+from whitenoise.middleware import WhiteNoiseMiddleware
 
+from accounts.middleware import StaffTwoFactorMiddleware
 from core.text import is_storable
 from panel.error_pages import bad_request
 
@@ -40,3 +50,46 @@ class StorableInputMiddleware:
         if not _clean(request.GET) or (request.method == "POST" and not _clean(request.POST)):
             return bad_request(request, BadRequest("unstorable characters in the request"))
         return self.get_response(request)
+
+
+class PagesOnly:
+    """Mixed into a middleware that /api/v2 does without: its answers are JSON for scripts that
+    authenticate with a key, and never use a session, a login, messages, static files or the
+    headers that guard a page a browser renders (CSP, permissions). Skipping them there is
+    about a tenth of an `add` (README, "Benchmarks"); pages keep all of them. The security and
+    common middleware (HTTPS, HSTS, nosniff, the host check) stay on every request, and so do
+    CSRF (the view is exempt: it only looks) and X-Frame-Options, which `check --deploy` wants
+    by their own names."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(EXEMPT):
+            return self.get_response(request)  # type: ignore[attr-defined]
+        return super().__call__(request)  # type: ignore[misc]
+
+
+class PagesOnlyPermissionsPolicy(PagesOnly, PermissionsPolicyMiddleware):
+    pass
+
+
+class PagesOnlyCSP(PagesOnly, CSPMiddleware):
+    pass
+
+
+class PagesOnlyWhiteNoise(PagesOnly, WhiteNoiseMiddleware):
+    pass
+
+
+class PagesOnlySession(PagesOnly, sessions.SessionMiddleware):
+    pass
+
+
+class PagesOnlyAuthentication(PagesOnly, auth.AuthenticationMiddleware):
+    pass
+
+
+class PagesOnlyMessages(PagesOnly, messages.MessageMiddleware):
+    pass
+
+
+class PagesOnlyStaffTwoFactor(PagesOnly, StaffTwoFactorMiddleware):
+    pass

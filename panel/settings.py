@@ -48,17 +48,19 @@ INSTALLED_APPS = [
 if importlib.util.find_spec("sandbox") is not None:
     INSTALLED_APPS.append("sandbox")
 
+# The PagesOnly* classes are the named middleware, left out for /api/v2 (panel/middleware.py).
+# CSRF and X-Frame-Options keep Django's own classes: `check --deploy` looks for them by name.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "panel.middleware.PagesOnlyPermissionsPolicy",
+    "panel.middleware.PagesOnlyCSP",
+    "panel.middleware.PagesOnlyWhiteNoise",
+    "panel.middleware.PagesOnlySession",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "panel.middleware.PagesOnlyAuthentication",
     "panel.language.LanguageMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "panel.middleware.PagesOnlyMessages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -245,6 +247,8 @@ PANEL_POLL_SECONDS = env.int("PANEL_POLL_SECONDS", default=15)
 PANEL_POLL_INTERVAL_SECONDS = env.int("PANEL_POLL_INTERVAL_SECONDS", default=60)
 PANEL_POLL_MAX_INTERVAL_SECONDS = env.int("PANEL_POLL_MAX_INTERVAL_SECONDS", default=1800)
 PANEL_DISPATCH_SWEEP_SECONDS = env.int("PANEL_DISPATCH_SWEEP_SECONDS", default=30)
+# Placing an order publishes nothing; this often beat queues the forwards of new orders.
+PANEL_FORWARD_SWEEP_SECONDS = env.float("PANEL_FORWARD_SWEEP_SECONDS", default=1.0)
 PANEL_CATALOG_SYNC_MINUTES = env.int("PANEL_CATALOG_SYNC_MINUTES", default=60)
 PANEL_BALANCE_REFRESH_MINUTES = env.int("PANEL_BALANCE_REFRESH_MINUTES", default=10)
 
@@ -259,6 +263,12 @@ CELERY_BEAT_SCHEDULE = {
     "orders-poll": {
         "task": "orders.tasks.orders_poll_all_task",
         "schedule": timedelta(seconds=PANEL_POLL_SECONDS),
+    },
+    "orders-forward": {
+        "task": "orders.tasks.forwards_queue_task",
+        "schedule": timedelta(seconds=PANEL_FORWARD_SWEEP_SECONDS),
+        # A tick that waited behind a backlog is dropped: the next one does the same work.
+        "options": {"expires": max(5 * PANEL_FORWARD_SWEEP_SECONDS, 5)},
     },
     "orders-dispatch-sweep": {
         "task": "orders.tasks.orders_dispatch_sweep_task",
@@ -305,7 +315,7 @@ PANEL_SUBSCRIPTION_DEFAULT_POSTS = env.int("PANEL_SUBSCRIPTION_DEFAULT_POSTS", d
 PANEL_API_MAX_BODY_BYTES = env.int("PANEL_API_MAX_BODY_BYTES", default=256 * 1024)
 # Pages refuse text PostgreSQL cannot store (NUL) with a 400, before a view queries with it.
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    MIDDLEWARE.index("panel.middleware.PagesOnlySession"),
     "panel.middleware.StorableInputMiddleware",
 )
 # Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
@@ -370,7 +380,7 @@ PANEL_CASSO_CHECKSUM_KEY = env.str("PANEL_CASSO_CHECKSUM_KEY", default="")
 PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
 # How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
 PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
-MIDDLEWARE += ["accounts.middleware.StaffTwoFactorMiddleware"]
+MIDDLEWARE += ["panel.middleware.PagesOnlyStaffTwoFactor"]
 
 # --- The operator's cockpit (dashboard rollup, daily report, tiers) ------------------------
 PANEL_DASHBOARD_ROLLUP_SECONDS = env.int("PANEL_DASHBOARD_ROLLUP_SECONDS", default=60)

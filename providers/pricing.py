@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from core.money import ZERO
 from providers.markup import customer_rate
-from providers.models import PriceOverride
+from providers.models import PriceOverride, Service
 
 
 @dataclass(frozen=True)
@@ -71,4 +71,17 @@ def customer_pricing(user: object, *, service_ids: list[int] | None = None) -> C
     return CustomerPricing(
         percent_off=customer_percent_off(user),
         overrides=dict(overrides.values_list("service_id", "rate")),
+    )
+
+
+def customer_pricing_of(user: object, service: Service) -> CustomerPricing:
+    """How `user` is priced for one `service` read by `service_for_order` (providers.selectors),
+    which reads the user's own rate with it; any other service raises AttributeError rather than
+    be priced without that rate."""
+    if not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    override: Decimal | None = service.customer_override  # type: ignore[attr-defined]
+    return CustomerPricing(
+        percent_off=customer_percent_off(user),
+        overrides={} if override is None else {service.pk: override},
     )

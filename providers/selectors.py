@@ -3,13 +3,23 @@
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cache
 from typing import TypedDict
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from core.ids import parse_id
-from providers.models import CatalogChange, Category, Product, Provider, Service, ServiceRoute
+from core.rows import column_count, from_row, select_list
+from providers.models import (
+    CatalogChange,
+    Category,
+    PriceOverride,
+    Product,
+    Provider,
+    Service,
+    ServiceRoute,
+)
 
 
 def services_on_sale() -> QuerySet[Service]:
@@ -161,3 +171,34 @@ def route_suggestions(*, service: Service, limit: int = 10) -> list[RouteSuggest
     ]
     scored.sort(key=lambda s: (-s.score, s.target.pk))
     return scored[:limit]
+
+
+def service_for_order(*, service_id: int, user_id: int) -> Service | None:
+    """The service `service_id` if it is on sale, with its provider, `customer_override` (the
+    user's own rate, or None) and `has_routes`; None when it is not on sale.
+
+    Every API `add` reads this, so it is one query whose SQL is written once per process
+    (core/rows.py): the ORM took about 1.5 ms to build it as a queryset with two subqueries,
+    PostgreSQL under 0.3 ms to answer it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_service_for_order_sql(), [user_id, service_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = column_count(Service)
+    service = from_row(Service, row[:split])
+    service.provider = from_row(Provider, row[split : split + column_count(Provider)])
+    service.customer_override, service.has_routes = row[-2:]  # type: ignore[attr-defined]
+    return service
+
+
+@cache
+def _service_for_order_sql() -> str:
+    return (
+        f"SELECT {select_list(Service, 's')}, {select_list(Provider, 'p')}, "  # noqa: S608 - names from the models
+        f"(SELECT o.rate FROM {PriceOverride._meta.db_table} o "
+        "WHERE o.service_id = s.id AND o.user_id = %s), "
+        f"EXISTS (SELECT 1 FROM {ServiceRoute._meta.db_table} r WHERE r.service_id = s.id) "
+        f"FROM {Service._meta.db_table} s JOIN {Provider._meta.db_table} p ON p.id = s.provider_id "
+        "WHERE s.id = %s AND s.is_enabled AND s.is_available AND p.is_enabled"
+    )

@@ -26,6 +26,7 @@ from orders.services.requests import (
 from orders.services.review import (
     Answer,
     dispatch_sweep,
+    forwards_queue,
     review_attach_many,
     review_resolve,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "can_refill",
     "cancel_forward",
     "dispatch_sweep",
+    "forwards_queue",
     "held_cancel_apply",
     "order_cancel",
     "order_finalize",

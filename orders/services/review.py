@@ -59,8 +59,6 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
     """Flag rows stuck in `sending`, re-queue the forward tasks of rows whose task was lost or
     whose retry time has come, and apply held cancels whose order's add has an outcome.
     Returns counts per kind for the log."""
-    from orders import tasks
-
     now = now or timezone.now()
     counts: dict[str, int] = {}
     for kind, model in MODELS.items():
@@ -79,22 +77,7 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
                 "Not resent.",
                 dispatch_error="worker lost during the upstream call",
             )
-        due = list(
-            model.objects.filter(
-                dispatch_state=DispatchState.QUEUED,
-                next_dispatch_at__lte=now - SWEEP_GRACE,
-                provider__is_enabled=True,
-                provider__credentials_failed_at__isnull=True,
-            )
-            .exclude(provider__dispatch_paused_until__gt=now)
-            .order_by("next_dispatch_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        task = getattr(tasks, FORWARD_TASKS[kind])
-        due = _not_swept_lately(kind, due)
-        for pk in due:
-            task.delay(pk)
-        counts[model.__name__] = len(due)
+        counts[model.__name__] = _queue_due(kind, before=now - SWEEP_GRACE, now=now, limit=limit)
     for order_id in (
         CancelRequest.objects.filter(
             dispatch_state=DispatchState.QUEUED, next_dispatch_at__isnull=True
@@ -108,21 +91,62 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
     return counts
 
 
-def _not_swept_lately(kind: Kind, pks: list[int]) -> list[int]:
-    """The rows this sweeper did not queue a task for within the last few sweeps.
+def forwards_queue(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Queue the forward task of every order and product order waiting in `queued` whose time
+    has come. Placing publishes nothing (a publish was a tenth of an API `add`): beat runs this
+    every PANEL_FORWARD_SWEEP_SECONDS, so a new order is on its way within about a second.
+    Returns counts per kind for the log."""
+    now = now or timezone.now()
+    return {
+        MODELS[kind].__name__: _queue_due(kind, before=now, now=now, limit=limit)
+        for kind in (Kind.ORDER, Kind.PRODUCT_ORDER)
+    }
+
+
+def _queue_due(kind: Kind, *, before: datetime, now: datetime, limit: int) -> int:
+    """Queue the forward tasks of `kind`'s rows due by `before`, except those queued lately."""
+    from orders import tasks  # tasks import services: imported here, not at module level
+
+    model = MODELS[kind]
+    due = list(
+        model.objects.filter(
+            dispatch_state=DispatchState.QUEUED,
+            next_dispatch_at__lte=before,
+            provider__is_enabled=True,
+            provider__credentials_failed_at__isnull=True,
+        )
+        .exclude(provider__dispatch_paused_until__gt=now)
+        .order_by("next_dispatch_at")
+        .values_list("pk", "next_dispatch_at")[:limit]
+    )
+    task = getattr(tasks, FORWARD_TASKS[kind])
+    fresh = _not_swept_lately(kind, due)
+    for pk in fresh:
+        task.delay(pk)
+    return len(fresh)
+
+
+def _not_swept_lately(kind: Kind, rows: list[tuple[int, datetime | None]]) -> list[int]:
+    """The rows no sweep queued a task for within the last few sweeps.
 
     A row stays `queued` until its task runs; while the workers are down or busy, every sweep
     would queue one more task for it, and after a restart the workers wade through copies (each
     a no-op, but polls wait behind them). A cache mark per queued row skips it until the mark
-    expires, by when its task has run or was lost. Without the cache, every due row is queued."""
-    marks = {f"dispatch-swept:{kind.value}:{pk}": pk for pk in pks}
+    expires, by when its task has run or was lost. The mark names the row's due time too: a
+    forward that must try again later (provider unreachable or busy) sets a new one, and is
+    queued as soon as that comes, not when the first mark expires. Without the cache, every due
+    row is queued."""
+    marks = {
+        f"dispatch-swept:{kind.value}:{pk}:{due_at.timestamp() if due_at else ''}": pk
+        for pk, due_at in rows
+    }
     try:
         seen = cache.get_many(list(marks))
         fresh = {key: pk for key, pk in marks.items() if key not in seen}
         cache.set_many(dict.fromkeys(fresh, 1), timeout=_resweep_seconds())
     except Exception:  # a cache outage must not stop forwarding: queue them all
         logger.warning("dispatch sweep: the cache is unreachable; queueing every due row")
-        return pks
+        return [pk for pk, _ in rows]
     return list(fresh.values())
 
 

@@ -81,6 +81,8 @@ def route_for(service: Service, *, after: ServiceRoute | None = None) -> RouteCh
 
     None when the service has routes and none of them (after `after`) is usable.
     """
+    if getattr(service, "has_routes", True) is False:  # read by providers' service_for_order
+        return _home(service) if after is None else None
     routes = list(
         ServiceRoute.objects.filter(service=service)
         .select_related("target__provider")

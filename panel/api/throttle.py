@@ -3,9 +3,8 @@ address for requests with a bad key, so guessing keys is slow."""
 
 import time
 
-from django.core.cache import cache
-
 from accounts.login_throttle import client_address
+from core.counters import cache_count
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -26,15 +25,7 @@ def hit(scope: str, ident: str, rate: str) -> int | None:
     """Count one request; returns the seconds to wait when over the limit, else None."""
     limit, period = parse_rate(rate)
     key, remaining = _window_key(scope, ident, period)
-    if cache.add(key, 1, timeout=remaining):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=remaining)
-            count = 1
-    return remaining if count > limit else None
+    return remaining if cache_count(key, timeout=remaining) > limit else None
 
 
 __all__ = ["client_address", "hit", "parse_rate"]

@@ -208,3 +208,38 @@ def test_racing_debits_never_overdraw_and_ledger_sums_to_balance() -> None:
     assert min(
         BalanceTransaction.objects.filter(user=user).values_list("balance_after", flat=True)
     ) == Decimal("0")
+
+
+def test_a_debit_and_its_ledger_row_are_one_statement(reseller: User) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        entry = balance_debit(user_id=reseller.pk, amount=Decimal("30"), memo="one trip")
+
+    assert len(queries) == 1
+    stored = BalanceTransaction.objects.get(pk=entry.pk)
+    assert (stored.amount, stored.balance_after, stored.memo) == (
+        Decimal("-30"),
+        Decimal("70"),
+        "one trip",
+    )
+    assert (entry.balance_after, entry.created_at) == (stored.balance_after, stored.created_at)
+    assert not entry._state.adding
+    # refused: nothing written, and the transaction goes on
+    with pytest.raises(InsufficientFunds):
+        balance_debit(user_id=reseller.pk, amount=Decimal("70.000001"))
+    assert BalanceTransaction.objects.filter(user=reseller).count() == 2  # deposit and debit
+    assert User.objects.get(pk=reseller.pk).balance == Decimal("70")
+
+
+def test_the_embedded_setups_two_step_debit_writes_the_same_ledger(
+    reseller: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connection, "vendor", "sqlite")  # the path without UPDATE in a WITH
+
+    entry = balance_debit(user_id=reseller.pk, amount=Decimal("30"), memo="two steps")
+    with pytest.raises(InsufficientFunds):
+        balance_debit(user_id=reseller.pk, amount=Decimal("71"))
+
+    assert BalanceTransaction.objects.get(pk=entry.pk).balance_after == Decimal("70")
+    assert User.objects.get(pk=reseller.pk).balance == Decimal("70")

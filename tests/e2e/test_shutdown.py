@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from orders.models import DispatchState, Order
-from orders.services import order_place
+from orders.services import forwards_queue, order_place
 from providers.models import Service, ServiceType
 from providers.services import catalog_sync, provider_create
 from sandbox import SandboxConfig, SandboxServer
@@ -66,6 +66,7 @@ def test_sigterm_lets_a_forward_in_flight_finish_and_record_its_answer(
         service_id=service.pk,
         fields={"link": "https://instagram.com/p/sigterm", "quantity": str(service.min)},
     )
+    forwards_queue()  # what beat does every second; this worker runs without beat
 
     # when the worker is told to stop while the add is in flight
     wait_until(

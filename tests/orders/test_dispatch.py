@@ -14,6 +14,7 @@ from orders.models import DispatchState, Order, OrderStatus
 from orders.services import (
     Answer,
     dispatch_sweep,
+    forwards_queue,
     order_cancel,
     order_forward,
     review_resolve,
@@ -272,11 +273,79 @@ def test_sweeper_queues_a_lost_task_once_until_its_mark_expires(
 
     with mock.patch("orders.tasks.order_forward_task.delay") as delay:
         sweeps = [dispatch_sweep()["Order"] for _ in range(3)]
-        cache.delete(f"dispatch-swept:order:{lost.pk}")  # the mark expired: the task was lost
+        cache.clear()  # the mark expired: the task was lost
         sweeps.append(dispatch_sweep()["Order"])
 
     assert sweeps == [1, 0, 0, 1]
     assert delay.call_count == 2
+
+
+def test_forwarding_sweep_queues_a_new_order_at_once_and_only_once(
+    place: Callable[..., Order], sandbox: SandboxServer
+) -> None:
+    """Placing publishes nothing; beat's forwarding sweep (every PANEL_FORWARD_SWEEP_SECONDS)
+    queues the forward of every new order, with no grace period."""
+    order = place(link="https://instagram.com/p/swept-once")
+
+    from unittest import mock
+
+    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+        sweeps = [forwards_queue()["Order"] for _ in range(3)]
+
+    assert sweeps == [1, 0, 0]  # later sweeps see the mark and leave it to its task
+    delay.assert_called_once_with(order.pk)
+    assert order_forward(order_id=order.pk) == "sent"
+    assert forwards_queue()["Order"] == 0
+    assert sandbox_stats(sandbox)["adds_per_link"] == {"https://instagram.com/p/swept-once": 1}
+
+
+def test_forwarding_sweep_queues_a_retried_order_when_its_new_time_comes(
+    place: Callable[..., Order],
+) -> None:
+    # given an order whose first forward was queued, then found the provider unreachable
+    order = place()
+    from unittest import mock
+
+    with mock.patch("orders.tasks.order_forward_task.delay"):
+        forwards_queue()
+    # (what _requeue writes when the request provably did not land)
+    Order.objects.filter(pk=order.pk).update(
+        next_dispatch_at=timezone.now() + timedelta(seconds=15)
+    )
+
+    # when the sweep runs before and after the retry time, the first mark still fresh
+    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+        early = forwards_queue()["Order"]
+        due = forwards_queue(now=timezone.now() + timedelta(seconds=16))["Order"]
+
+    # then it is queued once its time comes, not when the first mark expires
+    assert (early, due) == (0, 1)
+    delay.assert_called_once_with(order.pk)
+
+
+def test_forwarding_sweep_leaves_orders_of_a_paused_provider(
+    place: Callable[..., Order],
+) -> None:
+    place()
+    Provider.objects.update(dispatch_paused_until=timezone.now() + timedelta(minutes=2))
+
+    from unittest import mock
+
+    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+        assert forwards_queue()["Order"] == 0
+    delay.assert_not_called()
+
+
+def test_beat_runs_the_forwarding_sweep_every_second() -> None:
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["orders-forward"]
+    assert entry["task"] == "orders.tasks.forwards_queue_task"
+    assert (
+        entry["schedule"]
+        == timedelta(seconds=1)
+        == timedelta(seconds=settings.PANEL_FORWARD_SWEEP_SECONDS)
+    )
 
 
 def test_admin_resolutions_of_an_order_in_review(

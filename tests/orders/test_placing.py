@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import BalanceTransaction, User
 from orders.errors import (
@@ -14,7 +14,7 @@ from orders.errors import (
     OutOfStock,
     QuantityOutOfRange,
 )
-from orders.models import DispatchState, Order, OrderStatus, ProductOrder, Source
+from orders.models import DispatchState, Order, OrderEvent, OrderStatus, ProductOrder, Source
 from orders.services import order_place, orders_place_mass, product_order_place
 from providers.models import Product, Provider, Service, ServiceType
 from tests.factories import UserFactory
@@ -22,7 +22,7 @@ from tests.orders.conftest import charge_of
 from tests.support import unused_pk
 
 
-def test_order_place_charges_rate_times_quantity_and_queues_forwarding(
+def test_order_place_charges_rate_times_quantity_and_leaves_the_forward_to_the_sweep(
     customer: User, service_of: Callable[..., Service], django_capture_on_commit_callbacks: Callable
 ) -> None:
     service = service_of()
@@ -35,7 +35,7 @@ def test_order_place_charges_rate_times_quantity_and_queues_forwarding(
             fields={"link": "https://x.com/a", "quantity": str(quantity)},
         )
 
-    assert len(callbacks) == 1  # the forward task, sent only once the transaction commits
+    assert callbacks == []  # nothing published: the forwarding sweep queues it (forwards_queue)
     assert order.charge == charge_of(service, quantity)
     assert (order.status, order.dispatch_state, order.remains, order.provider_id) == (
         OrderStatus.PENDING,
@@ -64,9 +64,65 @@ def test_order_place_with_too_little_money_changes_nothing(
             fields={"link": "@a", "quantity": str(service.min)},
         )
 
-    assert not Order.objects.exists()
+    assert not Order.objects.exists() and not OrderEvent.objects.exists()
     customer.refresh_from_db()
     assert customer.balance == Decimal(100)
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_an_order_and_its_placed_event_are_written_alike_on_either_path(
+    customer: User,
+    service_of: Callable[..., Service],
+    monkeypatch: pytest.MonkeyPatch,
+    vendor: str,
+) -> None:
+    """One statement on PostgreSQL; row by row on the embedded SQLite setup (no INSERT in a
+    WITH there), taken here by calling the database SQLite."""
+    monkeypatch.setattr(connection, "vendor", vendor)
+    service = service_of()
+
+    order = order_place(
+        user=customer, service_id=service.pk, fields={"link": "@p", "quantity": str(service.min)}
+    )
+
+    stored = Order.objects.get()
+    assert order.pk == stored.pk and not order._state.adding
+    assert (order.created_at, order.details, order.charge) == (
+        stored.created_at,
+        stored.details,
+        stored.charge,
+    )
+    event = stored.events.get()
+    assert (event.field, event.new_value, event.message, event.actor) == (
+        "status",
+        "Pending",
+        "Placed",
+        "customer",
+    )
+    charge = BalanceTransaction.objects.get(order_id=order.pk)
+    assert charge.amount == -order.charge and charge.memo.startswith(f"Order {order.pk}: ")
+
+
+def test_a_refused_order_leaves_the_callers_transaction_usable(
+    customer: User, service_of: Callable[..., Service]
+) -> None:
+    """Placing takes no savepoint without a client_ref: a refusal takes back its own rows."""
+    service, expensive = Service.objects.filter(type=service_of().type).order_by("pk")[:2]
+    Service.objects.filter(pk=expensive.pk).update(rate=Decimal("1000000"))
+    fields = {"link": "@a", "quantity": str(max(service.min, expensive.min))}
+
+    with transaction.atomic():
+        with pytest.raises(InsufficientFunds):
+            order_place(user=customer, service_id=expensive.pk, fields=fields)
+        order = order_place(user=customer, service_id=service.pk, fields=fields)
+        with pytest.raises(InsufficientFunds):  # the client_ref's path, with its savepoint
+            order_place(user=customer, service_id=expensive.pk, fields=fields, client_ref="r1")
+
+    assert list(Order.objects.values_list("pk", flat=True)) == [order.pk]
+    assert list(OrderEvent.objects.values_list("order_id", flat=True)) == [order.pk]
+    assert BalanceTransaction.objects.filter(user=customer, kind="charge").count() == 1
+    again = order_place(user=customer, service_id=service.pk, fields=fields, client_ref="r1")
+    assert again.pk != order.pk and again.client_ref == "r1"
 
 
 @pytest.mark.parametrize("service_id", ["unused", "abc", "", "-1"])

@@ -339,6 +339,44 @@ def test_add_without_enough_funds(call: Callable[..., Any], catalog: Provider) -
     }
 
 
+def test_add_is_four_queries_and_one_redis_round_trip(
+    client: Client, reseller_key: str, catalog: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key with its user, the service with its provider, the order with its event, and the
+    debit with its ledger row; the throttle is one script call to Redis, no task is published."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from redis.connection import AbstractConnection
+
+    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
+    add = {"key": reseller_key, "action": "add", "service": service.pk, "link": "@a"}
+    add["quantity"] = service.min
+    client.post(URL, add)  # the first use of the key writes its last_used_at
+    sent: list[object] = []
+    original = AbstractConnection.send_packed_command
+    monkeypatch.setattr(
+        AbstractConnection,
+        "send_packed_command",
+        lambda self, command, check_health=True: (
+            sent.append(command) or original(self, command, check_health)
+        ),
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post(URL, add)
+
+    assert "order" in json.loads(answer.content)
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    # (the test's own transaction turns the request's into a savepoint)
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == [
+        "SELECT",
+        "SELECT",
+        "WITH",
+        "WITH",
+    ]
+    assert len(sent) == 1
+
+
 def test_add_with_client_ref_is_idempotent(
     call: Callable[..., Any], catalog: Provider, reseller: User
 ) -> None:
@@ -617,6 +655,20 @@ def test_a_rejected_host_header_still_gets_json(client: Client, reseller_key: st
     )
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {"error": "Incorrect request"}
+
+
+def test_the_api_skips_the_pages_middleware_and_pages_keep_it(
+    client: Client, reseller_key: str
+) -> None:
+    api = client.post(URL, {"key": reseller_key, "action": "balance"})
+    page = client.get("/login/")
+
+    assert api["X-Content-Type-Options"] == page["X-Content-Type-Options"] == "nosniff"
+    for header in ("Content-Security-Policy", "Permissions-Policy"):
+        assert header not in api and header in page
+    assert api["X-Frame-Options"] == page["X-Frame-Options"] == "DENY"
+    assert not api.cookies  # no session, no CSRF cookie
+    assert "csrftoken" in page.cookies
 
 
 def test_unknown_paths_under_the_api_get_json(client: Client) -> None:

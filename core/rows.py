@@ -1,0 +1,79 @@
+"""Model rows read and written with SQL written by hand, for the statements of every API `add`.
+
+The reseller API's `add` reads an API key with its user, and a service with its provider; the
+ORM spent several times longer building those two SELECTs than PostgreSQL spent answering them
+(README, "Benchmarks"). Their SQL is written once per process instead. Its writes go in fewer
+statements than one per row (an order with its event; a debit with its ledger row), which the
+ORM cannot express. The column lists, the values and their conversions still come from the
+models, so a new field needs no change here, and the instances are the ORM's own
+(`Model.from_db`, `Field.pre_save`), as a queryset would have read or written them.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Model
+
+_M = TypeVar("_M", bound=Model)
+_Converter = Callable[[Any, Any, Any], Any]
+
+
+def select_list(model: type[Model], alias: str) -> str:
+    """Every concrete column of `model` from the table aliased `alias`, in `from_row` order."""
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def column_count(model: type[Model]) -> int:
+    return len(model._meta.concrete_fields)
+
+
+def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str, list[Any]]:
+    """The quoted column list and the values `save()` would insert for the unsaved `instance`
+    (setting its auto_now fields as save() does), without its primary key and the attnames in
+    `leave_out`, which the caller's statement supplies."""
+    skip = set(leave_out)
+    fields = [
+        field
+        for field in instance._meta.concrete_fields
+        if not field.primary_key and field.attname not in skip
+    ]
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    return ", ".join(f'"{field.column}"' for field in fields), values
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def mark_saved(instance: Model, pk: object) -> None:
+    """What save() leaves on an instance it inserted."""
+    instance.pk = pk
+    instance._state.adding, instance._state.db = False, connection.alias
+
+
+def from_row(model: type[_M], values: Sequence[object]) -> _M:
+    """An instance of `model` from the values of `select_list(model, …)`, converted as a
+    queryset converts them."""
+    converted = []
+    for value, (column, converters) in zip(values, _field_converters(model), strict=True):
+        # The backend's own converters (SQLite's decimals and dates; none on PostgreSQL) belong
+        # to this thread's connection, so they are not kept with the model's.
+        for converter in [*connection.ops.get_db_converters(column), *converters]:
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, _attnames(model), converted)
+
+
+@cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+@cache
+def _field_converters(model: type[Model]) -> list[tuple[Any, list[_Converter]]]:
+    columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
+    return [(column, column.get_db_converters(connection)) for column in columns]
