@@ -17,7 +17,7 @@ from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
 from core.bulk import bulk_insert_values, bulk_update_values
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO
-from core.rows import from_row, insert_parts, mark_saved, placeholders, select_list
+from core.rows import from_column, from_row, insert_parts, mark_saved, placeholders, select_list
 
 Kind = BalanceTransaction.Kind
 
@@ -116,7 +116,8 @@ def _shift_balance(user_id: int, delta: Decimal) -> Decimal | None:
             [delta, user_id, delta],
         )
         row = cursor.fetchone()
-    return None if row is None else row[0]
+    # SQLite answers a float; the ledger must only ever see the Decimal a queryset would give.
+    return None if row is None else from_column(User, "balance", row[0])
 
 
 def balance_credit(
@@ -268,11 +269,14 @@ def api_key_authenticate(*, key: str) -> User | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    user = from_row(User, row[:-3])
     key_id, digest, last_used_at = row[-3:]
-    if not keys.digest_matches(key, digest) or not user.is_active:
+    if not keys.digest_matches(key, digest):
+        return None
+    user = from_row(User, row[:-3])
+    if not user.is_active:
         return None
     now = timezone.now()
+    last_used_at = from_column(ApiKey, "last_used_at", last_used_at)
     # One write a minute per key is enough for "last used", and keeps hot keys off the row lock.
     if last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key_id).update(last_used_at=now)

@@ -11,10 +11,10 @@ models, so a new field needs no change here, and the instances are the ORM's own
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 _M = TypeVar("_M", bound=Model)
 _Converter = Callable[[Any, Any, Any], Any]
@@ -66,6 +66,19 @@ def from_row(model: type[_M], values: Sequence[object]) -> _M:
             value = converter(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, _attnames(model), converted)
+
+
+def from_column(model: type[Model], attname: str, value: object) -> Any:
+    """One column of `model` read by hand, converted as a queryset converts it: SQLite gives
+    back text for dates and floats for decimals, which the rest of the code must never see."""
+    field = cast("Field[Any, Any]", model._meta.get_field(attname))
+    column = field.get_col(model._meta.db_table)
+    for converter in [
+        *connection.ops.get_db_converters(column),
+        *column.get_db_converters(connection),
+    ]:
+        value = converter(value, column, connection)
+    return value
 
 
 @cache

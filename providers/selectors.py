@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from core.ids import parse_id
-from core.rows import column_count, from_row, select_list
+from core.rows import column_count, from_column, from_row, select_list
 from providers.models import (
     CatalogChange,
     Category,
@@ -188,7 +188,9 @@ def service_for_order(*, service_id: int, user_id: int) -> Service | None:
     split = column_count(Service)
     service = from_row(Service, row[:split])
     service.provider = from_row(Provider, row[split : split + column_count(Provider)])
-    service.customer_override, service.has_routes = row[-2:]  # type: ignore[attr-defined]
+    override, has_routes = row[-2:]
+    service.customer_override = from_column(PriceOverride, "rate", override)  # type: ignore[attr-defined]
+    service.has_routes = bool(has_routes)  # type: ignore[attr-defined]  # SQLite answers 0 or 1
     return service
 
 
