@@ -212,7 +212,9 @@ admin.site.unregister(Group)
 class GroupAdmin(DjangoGroupAdmin):
     """A group's permissions are its members' permissions: only superusers set them."""
 
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Group | None = None
+    ) -> tuple[str, ...]:
         fields = tuple(super().get_readonly_fields(request, obj))
         return fields if _is_superuser(request) else (*fields, "permissions")
 

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -48,7 +50,7 @@ class User(AbstractUser):
     # admin also clears: only these expire (PANEL_SIGNUP_CONFIRM_HOURS) and free their address.
     awaiting_confirmation = models.BooleanField(default=False, editable=False)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         constraints = [
