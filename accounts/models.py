@@ -48,7 +48,8 @@ class User(AbstractUser):
     language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
     # A self sign-up whose emailed link was not opened yet. Kept apart from is_active, which an
     # admin also clears: only these expire (PANEL_SIGNUP_CONFIRM_HOURS) and free their address.
-    awaiting_confirmation = models.BooleanField(default=False, editable=False)
+    # A default in the database too: raw inserts (bench, restores) that predate it keep working.
+    awaiting_confirmation = models.BooleanField(default=False, db_default=False, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 

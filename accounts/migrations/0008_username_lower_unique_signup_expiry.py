@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='awaiting_confirmation',
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(db_default=False, default=False, editable=False),
         ),
         migrations.RunPython(refuse_case_duplicates, migrations.RunPython.noop, elidable=True),
         migrations.AddConstraint(
