@@ -23,7 +23,7 @@ from core.money import money_str
 from core.permissions import ReadOnlyAdmin, requires_permission
 from payments.config import SECRET_FIELDS, gateway_config
 from payments.forms import AssignForm, RejectForm
-from payments.gateways import GATEWAYS, bank_reporters
+from payments.gateways import BANK_REPORTERS, GATEWAYS, bank_reporters
 from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
 from payments.services import deposit_assign, deposit_create_manual, deposit_reject
 
@@ -224,6 +224,15 @@ class GatewaySettingsForm(forms.ModelForm):
     payment_key = forms.CharField(
         required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus payment key")
     )
+    # Turning a reporter off: its key stored here is forgotten (one set in the environment
+    # stays, and the page keeps saying so).
+    forget_reporters = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(gateway.key_field, gateway.name) for gateway in BANK_REPORTERS],
+        label=gettext_lazy("Stop these reporters"),
+        help_text=gettext_lazy("Forgets the key stored here; its reports are then refused."),
+    )
     api_base = forms.URLField(
         assume_scheme="https",
         required=False,
@@ -270,6 +279,8 @@ class GatewaySettingsForm(forms.ModelForm):
         for name in allowed:
             if value := self.cleaned_data.get(name, "").strip():
                 secrets[name] = value
+        for name in self.cleaned_data.get("forget_reporters") or ():
+            secrets.pop(name, None)
         if "api_base" in self.changed_data:
             secrets["api_base"] = self.cleaned_data["api_base"]
         settings_row.secrets = {name: value for name, value in secrets.items() if value}
@@ -307,6 +318,7 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
                     "reporters",
                     "sepay_api_key",
                     "casso_checksum_key",
+                    "forget_reporters",
                 )
             },
         ),
@@ -349,8 +361,8 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
 def two_reporters_warning() -> str:
     return _(
         "Both SePay and Casso report bank transfers. A transfer both report is credited once "
-        "when their reports carry the same bank reference, account, amount and date; keep "
-        "one of them to be sure (clear the other's key)."
+        "when their reports carry the same bank reference, account, amount and date; to be "
+        "sure, keep one: switch the other's webhook off in its dashboard and stop it here."
     )
 
 

@@ -15,17 +15,17 @@ GATEWAYS: dict[str, PaymentGateway] = {
 }
 
 
+BANK_REPORTERS = tuple(gateway for gateway in GATEWAYS.values() if gateway.method == Method.BANK)
+
+
 def bank_reporters(config: GatewayConfig) -> list[PaymentGateway]:
-    """The services that report bank transfers to this panel: those whose webhook secret is set
+    """The services that report bank transfers to this panel: those whose webhook key is set
     (in the admin or the environment). One is the rule; two each report every transfer."""
-    return [
-        gateway
-        for gateway in GATEWAYS.values()
-        if gateway.method == Method.BANK and config.secret(gateway.key_field)
-    ]
+    return [gateway for gateway in BANK_REPORTERS if config.secret(gateway.key_field)]
 
 
 __all__ = [
+    "BANK_REPORTERS",
     "GATEWAYS",
     "PaymentGateway",
     "StartFailed",
