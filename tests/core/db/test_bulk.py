@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from core.bulk import bulk_insert_values, bulk_set, bulk_update_values
+from core.db.bulk import bulk_insert_values, bulk_set, bulk_update_values
 from orders.models import Order, OrderEvent
 
 
@@ -182,7 +182,7 @@ def test_bulk_insert_writes_every_row_when_all_columns_are_alike(customer: User,
 def test_array_literal_reads_back_as_the_values_given(db: None) -> None:
     from django.db import connection
 
-    from core.bulk import array_literal
+    from core.db.bulk import array_literal
 
     cases = [
         ("bigint", [1, 2, None, 3]),
