@@ -160,23 +160,3 @@ def bulk_insert_values(
         sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*scalar_params, *arrays.params])
-
-
-def bulk_set(model: type[Model], pks: list[int], values: dict[str, object]) -> None:
-    """Give many rows the same values, their ids sent as one array literal (an `IN` list of a
-    thousand parameters costs more to build and send than the update itself)."""
-    if not pks:
-        return
-    fields = _columns(model, values)
-    pk = model._meta.pk
-    assignments = ", ".join(f'"{field.column}" = %s' for field in fields)
-    params = [
-        field.get_db_prep_save(value, connection)
-        for field, value in zip(fields, values.values(), strict=True)
-    ]
-    sql = (
-        f'UPDATE "{model._meta.db_table}" SET {assignments} '  # noqa: S608 - names come from the model
-        f'WHERE "{pk.column}" = ANY(%s::{pk.cast_db_type(connection)}[])'
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, array_literal(pks)])

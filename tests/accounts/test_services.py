@@ -18,8 +18,8 @@ from accounts.services import (
     balance_debit,
     user_create_customer,
 )
-from core.errors import InsufficientFunds, InvalidRequest
 from core.db.pipeline import pipelined
+from core.errors import InsufficientFunds, InvalidRequest
 from tests.factories import UserFactory
 
 Kind = BalanceTransaction.Kind

@@ -16,15 +16,15 @@ from django.db import transaction
 from django.db.models import Expression, Model, QuerySet
 from django.utils import timezone
 
-from core.db import leases
+from core.db import leases as db_leases
 from orders.models import PollLease
 
 
-def poll_lease_claim(due: QuerySet, *, holder: str, until: datetime) -> leases.Claim:
+def poll_lease_claim(due: QuerySet, *, holder: str, until: datetime) -> db_leases.Claim:
     """The rows of `due` (a `.values()` queryset) and the id of a new lease on them (None when
     there are none), read and written in one statement. Called inside the claim's transaction,
     so the lease commits with it."""
-    return leases.claim_with_lease(due, leases=PollLease, holder=holder, until=until)
+    return db_leases.claim_with_lease(due, leases=PollLease, holder=holder, until=until)
 
 
 def poll_lease_end(lease_id: int | None) -> None:
@@ -35,7 +35,7 @@ def poll_lease_end(lease_id: int | None) -> None:
 
 def leased_ids(model: type[Model], now: datetime) -> Expression:
     """The ids under a live lease of `model`, as a subquery for `.exclude(pk__in=…)`."""
-    return leases.leased_ids(leases=PollLease, model=model, now=now)
+    return db_leases.leased_ids(leases=PollLease, model=model, now=now)
 
 
 def poll_leases_release(*, holder: str) -> int:

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from core.db.bulk import bulk_insert_values, bulk_set, bulk_update_values
+from core.db.bulk import bulk_insert_values, bulk_update_values
 from orders.models import Order, OrderEvent
 
 
@@ -87,17 +87,6 @@ def test_bulk_writes_keep_text_that_looks_like_array_syntax(customer: User, plac
     assert list(messages.values_list("message", flat=True)) == awkward
     order.refresh_from_db()
     assert (order.dispatch_error, order.status) == (awkward[0], "In progress")
-
-
-def test_bulk_set_gives_many_rows_the_same_values(customer: User, place) -> None:  # noqa: ANN001
-    first, second, untouched = place(), place(), place()
-    later = timezone.now()
-
-    bulk_set(Order, [first.pk, second.pk], {"next_poll_at": later, "poll_idle_count": 3})
-
-    rows = dict(Order.objects.values_list("pk", "poll_idle_count"))
-    assert rows == {first.pk: 3, second.pk: 3, untouched.pk: 0}
-    assert Order.objects.get(pk=second.pk).next_poll_at == later
 
 
 def test_bulk_update_sends_a_shared_value_once_and_still_keeps_none(customer: User, place) -> None:  # noqa: ANN001
