@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from core.db.reads import ServiceForOrder
 from core.money import ZERO
 from providers.markup import customer_rate
 from providers.models import PriceOverride, Service
@@ -74,14 +75,13 @@ def customer_pricing(user: object, *, service_ids: list[int] | None = None) -> C
     )
 
 
-def customer_pricing_of(user: object, service: Service) -> CustomerPricing:
-    """How `user` is priced for one `service` read by `service_for_order` (providers.selectors),
-    which reads the user's own rate with it; any other service raises AttributeError rather than
-    be priced without that rate."""
+def customer_pricing_of(user: object, found: ServiceForOrder[Service]) -> CustomerPricing:
+    """How `user` is priced for the one service `service_for_order` read with the user's own
+    rate (providers.selectors), sparing the query that `customer_pricing` makes for it."""
     if not getattr(user, "is_authenticated", False):
         return ANONYMOUS
-    override: Decimal | None = service.customer_override  # type: ignore[attr-defined]
+    override = found.customer_override
     return CustomerPricing(
         percent_off=customer_percent_off(user),
-        overrides={} if override is None else {service.pk: override},
+        overrides={} if override is None else {found.service.pk: override},
     )
