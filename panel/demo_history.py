@@ -143,7 +143,8 @@ def seed_demo_history(*, days: int = 30, seed: int = 30) -> int:
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     customers = _customers(days, rng)
     services = list(
-        Service.objects.filter(type=ServiceType.DEFAULT, is_enabled=True, is_available=True)
+        Service.objects.on_sale()
+        .filter(type=ServiceType.DEFAULT)
         .select_related("provider")
         .order_by("pk")[:10]
     )

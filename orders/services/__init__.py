@@ -19,7 +19,6 @@ from orders.services.requests import (
     can_refill,
     held_cancel_apply,
     order_cancel,
-    order_finalize,
     own_order,
     refill_request,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "forwards_queue",
     "held_cancel_apply",
     "order_cancel",
-    "order_finalize",
     "order_forward",
     "order_place",
     "orders_place_mass",

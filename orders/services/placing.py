@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -45,16 +44,14 @@ _ACTOR_BY_SOURCE: dict[str, str] = {
 }
 
 
-def _on_sale(queryset: QuerySet[_Item], pk: object, error: type[PanelError]) -> _Item:
+def _on_sale(model: type[_Item], pk: object, error: type[PanelError]) -> _Item:
     item_id = parse_id(pk)
     if item_id is None:
         raise error()
     try:
         # get(), not first(): first() orders by the key, which costs a third more to build.
-        return queryset.select_related("provider").get(
-            pk=item_id, is_enabled=True, is_available=True, provider__is_enabled=True
-        )
-    except queryset.model.DoesNotExist:
+        return model.objects.on_sale().select_related("provider").get(pk=item_id)
+    except model.DoesNotExist:
         raise error() from None
 
 
@@ -273,7 +270,7 @@ def product_order_place(
         existing := ProductOrder.objects.filter(user=user, client_ref=client_ref).first()
     ):
         return existing
-    product: Product = _on_sale(Product.objects.all(), product_id, IncorrectProduct)
+    product: Product = _on_sale(Product, product_id, IncorrectProduct)
     if not product.is_in_stock or product.inventory == 0:
         raise OutOfStock()
     count = parse_whole(quantity)

@@ -7,7 +7,7 @@ from accounts.models import User
 from core.ids import parse_id
 from orders.enqueue import enqueue
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
-from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish
+from orders.lifecycle import By, Finish, Kind, dispatch_move, finish
 from orders.lifecycle.events import (
     NOTE_CANCEL_HELD,
     NOTE_CANCEL_REQUESTED,
@@ -25,24 +25,6 @@ _ACTOR_BY_SOURCE: dict[str, str] = {
     Source.ADMIN: Actor.ADMIN,
 }
 REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
-
-
-def order_finalize(
-    *,
-    order_id: int,
-    status: str,
-    actor: str,
-    remains: int | None = None,
-    start_count: int | None = None,
-    message: str = "",
-    actor_user: User | None = None,
-) -> Order | None:
-    """Finish an open order with a final status and the refund the lifecycle's one rule gives
-    (orders/lifecycle: `finish`). None when it was already final: a replay refunds nothing."""
-    end = Finish(status=status, delivery=Delivery(remains=remains), start_count=start_count)
-    row = finish(Kind.ORDER, order_id, end, actor=By(actor, actor_user), message=message)
-    assert row is None or isinstance(row, Order)
-    return row
 
 
 def own_order(*, user: User, order_id: object) -> Order:

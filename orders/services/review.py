@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.ids import parse_id
-from orders.enqueue import TaskName, enqueue
+from orders.enqueue import TaskName, enqueue, forward_task
 from orders.errors import InvalidTransition
 from orders.lifecycle import (
     FINAL_BY_KIND,
@@ -105,8 +105,6 @@ def forwards_queue(*, now: datetime | None = None, limit: int = 500) -> dict[str
 
 def _queue_due(kind: Kind, *, before: datetime, now: datetime, limit: int) -> int:
     """Queue the forward tasks of `kind`'s rows due by `before`, except those queued lately."""
-    from orders import tasks  # tasks import services: imported here, not at module level
-
     model = MODELS[kind]
     due = list(
         model.objects.filter(
@@ -119,7 +117,7 @@ def _queue_due(kind: Kind, *, before: datetime, now: datetime, limit: int) -> in
         .order_by("next_dispatch_at")
         .values_list("pk", "next_dispatch_at")[:limit]
     )
-    task = getattr(tasks, FORWARD_TASKS[kind])
+    task = forward_task(FORWARD_TASKS[kind])
     fresh = _not_swept_lately(kind, due)
     for pk in fresh:
         task.delay(pk)

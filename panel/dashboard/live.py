@@ -72,9 +72,9 @@ def _needs_review() -> list[HandsItem]:
 
 def losing_services() -> QuerySet[Service]:
     """Services on sale whose upstream cost (in the panel currency) is not below their price."""
-    return Service.objects.filter(
-        is_enabled=True, is_available=True, provider__is_enabled=True
-    ).filter(rate__lte=F("upstream_rate") * F("provider__exchange_rate"))
+    return Service.objects.on_sale().filter(
+        rate__lte=F("upstream_rate") * F("provider__exchange_rate")
+    )
 
 
 def hands() -> list[HandsItem]:

@@ -144,11 +144,7 @@ class Command(BaseCommand):
         customer = User.objects.get(username=CUSTOMER[0])
         placed = 0
         for service_type, fields in DEMO_ORDERS:
-            service = (
-                Service.objects.filter(type=service_type, is_enabled=True, is_available=True)
-                .order_by("pk")
-                .first()
-            )
+            service = Service.objects.on_sale().filter(type=service_type).order_by("pk").first()
             if service is None:
                 continue
             fields = _fit_to_limits(service, fields)
