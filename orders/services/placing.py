@@ -49,7 +49,8 @@ def _on_sale(model: type[_Item], pk: object, error: type[PanelError]) -> _Item:
     if item_id is None:
         raise error()
     try:
-        # get(), not first(): first() orders by the key, which costs a third more to build.
+        # get(), not first(): first() adds an ORDER BY on the key, which costs more to build
+        # than the query it orders (docs/performance.md).
         return model.objects.on_sale().select_related("provider").get(pk=item_id)
     except model.DoesNotExist:
         raise error() from None

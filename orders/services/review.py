@@ -93,7 +93,8 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
 
 def forwards_queue(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """Queue the forward task of every order and product order waiting in `queued` whose time
-    has come. Placing publishes nothing (a publish was a tenth of an API `add`): beat runs this
+    has come. Placing publishes nothing (publishing cost a fair share of an API `add`,
+    docs/performance.md): beat runs this
     every PANEL_FORWARD_SWEEP_SECONDS, so a new order is on its way within about a second.
     Returns counts per kind for the log."""
     now = now or timezone.now()
