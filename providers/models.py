@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
 
+# The markup a new provider starts with, in percent: the model, provider_create and the
+# add_provider command all default to it.
+DEFAULT_MARKUP_PERCENT = Decimal(25)
+
 
 class ServiceType(models.TextChoices):
     DEFAULT = "Default"
@@ -60,7 +64,7 @@ class Provider(models.Model):
         default=True, help_text="Off: no orders are sent, no syncs run."
     )
     markup_percent = percent_field(
-        default=Decimal(25), help_text="Default markup on upstream rates, in percent."
+        default=DEFAULT_MARKUP_PERCENT, help_text="Default markup on upstream rates, in percent."
     )
     markup_fixed = money_field(
         default=ZERO, help_text="Added to every rate per 1000 (panel currency), after the percent."

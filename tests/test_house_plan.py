@@ -50,3 +50,30 @@ def test_the_simulator_stays_an_app_of_the_checkout_not_of_the_product() -> None
 def test_no_dead_code_in_the_product() -> None:
     result = _run("vulture")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_beat_schedule_is_built_in_one_place_and_names_real_tasks() -> None:
+    import ast
+
+    from panel.celery import app
+
+    tree = ast.parse((ROOT / "panel" / "settings.py").read_text())
+    writes = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+        and any(
+            "CELERY_BEAT_SCHEDULE" in ast.unparse(target)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
+    ]
+    updates = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and ast.unparse(node.value) == "CELERY_BEAT_SCHEDULE"
+    ]
+    assert len(writes) == 1 and not updates
+
+    app.loader.import_default_modules()
+    registered = set(app.tasks)
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= registered

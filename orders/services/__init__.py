@@ -14,7 +14,7 @@ from orders.services.placing import (
     product_order_place,
 )
 from orders.services.polling import PollCounts, provider_poll
-from orders.services.requests import (
+from orders.services.refills_and_cancels import (
     can_cancel,
     can_refill,
     held_cancel_apply,
@@ -22,13 +22,8 @@ from orders.services.requests import (
     own_order,
     refill_request,
 )
-from orders.services.review import (
-    Answer,
-    dispatch_sweep,
-    forwards_queue,
-    review_attach_many,
-    review_resolve,
-)
+from orders.services.review import Answer, review_attach_many, review_resolve
+from orders.services.sweeps import dispatch_sweep, forwards_queue
 
 __all__ = [
     "Answer",

@@ -180,7 +180,9 @@ def order_place(
     if service is None:
         raise IncorrectService()
     request = parse_order_fields(service, fields)
-    rate = customer_pricing_of(user, service).service_rate(service_id=service.pk, rate=service.rate)
+    rate = customer_pricing_of(user=user, service=service).service_rate(
+        service_id=service.pk, rate=service.rate
+    )
     charge = pricing.order_charge(
         rate=rate, units=request.total_quantity, is_package=request.is_package
     )
@@ -285,7 +287,7 @@ def product_order_place(
         raise InvalidOrderField("require", _("Remove the control characters."))
     if product.require and not require:
         raise InvalidOrderField("require", format_lazy(_("Required: {what}"), what=product.require))
-    rate = customer_pricing(user, service_ids=[]).product_rate(rate=product.rate)
+    rate = customer_pricing(user=user, service_ids=[]).product_rate(rate=product.rate)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate
     return _create_charged(

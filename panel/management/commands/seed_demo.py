@@ -132,9 +132,7 @@ class Command(BaseCommand):
 
     def _seed_catalog(self, url: str, key: str) -> None:
         try:
-            provider = provider_create(
-                name="Sandbox", api_url=url, api_key=key, markup_percent=Decimal(25)
-            )
+            provider = provider_create(name="Sandbox", api_url=url, api_key=key)
             summary = catalog_sync(provider=provider)
         except ProviderError as exc:
             raise CommandError(f"Could not import the sandbox catalog: {exc.message}") from exc

@@ -1,4 +1,4 @@
-"""Refill and cancel requests from customers, resellers and admins."""
+"""Refill and cancel requests from customers, resellers and admins, and who may ask for one."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
