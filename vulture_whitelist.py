@@ -132,9 +132,6 @@ _.customer_read_at  # unused attribute (support/services.py:90)
 _.last_customer_message_at  # unused attribute (support/services.py:90)
 
 # Dead today, and in code other branches own this week: remove when that work lands.
-# notify_deposit_*: the payments app never sends them (wire into payments.services.crediting);
 # bulk_set: only tests call it (core/bulk.py moves to core/db/); is_confirmed: only a test reads it.
 _.is_confirmed  # unused property (accounts/models.py:272)
 bulk_set  # unused function (core/bulk.py:263)
-notify_deposit_credited  # unused function (notifications/services.py:138)
-notify_deposit_unmatched  # unused function (notifications/services.py:163)

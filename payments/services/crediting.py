@@ -16,6 +16,7 @@ from accounts.models import BalanceTransaction, User
 from accounts.services import balance_credit
 from core.errors import InvalidRequest, InvalidTransition
 from core.money import ZERO, money_str, quantize_money
+from notifications.services import notify_deposit_credited
 from payments.models import BankCoupon, BonusRule, Deposit, Gateway
 
 Status = Deposit.Status
@@ -86,6 +87,9 @@ def credit_locked(*, deposit: Deposit, user_id: int, created_by: User | None) ->
     )
     if changed != 1:  # the row is locked, so only a caller bug gets here
         raise InvalidTransition()
+    # In the crediting transaction: the customer's email and the operators' digest line are
+    # committed with the money, and a replayed webhook finds them written once (keyed).
+    notify_deposit_credited(deposit_id=deposit.pk, user_id=user_id, amount=credited)
     deposit.refresh_from_db()
     return deposit
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from core.errors import InvalidRequest
+from notifications.services import notify_deposit_unmatched
 from payments.config import GatewayConfig, gateway_config
 from payments.memo import user_id_in
 from payments.models import Deposit, Method
@@ -96,6 +97,9 @@ def deposit_receive_transfer(
         user_id = user_id_in(transfer.content, prefix=config.transfer_prefix)
         if user_id is None or not User.objects.filter(pk=user_id, is_active=True).exists():
             deposit = _park(deposit, Status.UNMATCHED, "the memo names no customer")
+            notify_deposit_unmatched(
+                reference=transfer.external_id, amount=transfer.amount, gateway=transfer.gateway
+            )
         elif reason := _outside_limits(
             transfer.amount, low=config.min_amount, high=config.max_amount
         ):
