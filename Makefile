@@ -43,7 +43,7 @@ $(VENV)/.lint-installed: pyproject.toml $(VENV)/.installed
 lint: install $(VENV)/.lint-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports --no-cache
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/vulture
 
 format: install

@@ -29,7 +29,7 @@ def _layers_lowest_first() -> list[str]:
 
 
 def test_imports_keep_the_layers_and_no_app_imports_itself_in_a_circle() -> None:
-    result = _run("lint-imports", "--no-cache")
+    result = _run("lint-imports", "--no-cache", "--no-logo")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -38,7 +38,7 @@ def own_order(*, user: User, order_id: object) -> Order:
     return order
 
 
-def can_refill(order: Order) -> bool:
+def can_refill(*, order: Order) -> bool:
     return (
         order.service.has_refill
         and order.status in REFILLABLE_STATUSES
@@ -46,7 +46,7 @@ def can_refill(order: Order) -> bool:
     )
 
 
-def can_cancel(order: Order) -> bool:
+def can_cancel(*, order: Order) -> bool:
     if order.is_final:
         return False
     if order.dispatch_state == DispatchState.QUEUED:
@@ -65,7 +65,7 @@ def refill_request(*, user: User, order_id: object, source: str = Source.WEB) ->
     One refill runs at a time per order. Raises IncorrectOrder or RefillNotAvailable.
     """
     order = own_order(user=user, order_id=order_id)
-    if not can_refill(order):
+    if not can_refill(order=order):
         raise RefillNotAvailable()
     try:
         with transaction.atomic():
@@ -113,14 +113,14 @@ def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> O
     Raises IncorrectOrder or CancelNotAvailable.
     """
     order = own_order(user=user, order_id=order_id)
-    if not can_cancel(order):
+    if not can_cancel(order=order):
         raise CancelNotAvailable()
     actor = By(_ACTOR_BY_SOURCE[source])
     if order.dispatch_state == DispatchState.QUEUED:
         if _cancel_unsent(order.pk, actor, NOTE_CANCELED_BEFORE_SENT):
             return own_order(user=user, order_id=order.pk)
         order = own_order(user=user, order_id=order.pk)
-        if not can_cancel(order) or order.dispatch_state == DispatchState.QUEUED:
+        if not can_cancel(order=order) or order.dispatch_state == DispatchState.QUEUED:
             raise CancelNotAvailable()
     _cancel_request(order, user=user, source=source)
     if order.dispatch_state != DispatchState.SENT:
