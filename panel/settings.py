@@ -37,10 +37,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "csp",
+    # The panel's apps in layer order, lowest first: each imports only those above it in this
+    # list (the import contracts in pyproject.toml, checked by `make lint`).
     "accounts",
+    "notifications",
     "payments",
     "providers",
     "orders",
+    "support",
     "panel",
 ]
 # The provider simulator lives beside the product in a checkout (development, tests, the demo)
@@ -259,34 +263,6 @@ PANEL_WORKER_HEARTBEAT_MAX_AGE = env.int("PANEL_WORKER_HEARTBEAT_MAX_AGE", defau
 # How long `/health/` waits for the broker before calling it down.
 PANEL_HEALTH_TIMEOUT = env.float("PANEL_HEALTH_TIMEOUT", default=3.0)
 
-CELERY_BEAT_SCHEDULE = {
-    "orders-poll": {
-        "task": "orders.tasks.orders_poll_all_task",
-        "schedule": timedelta(seconds=PANEL_POLL_SECONDS),
-    },
-    "orders-forward": {
-        "task": "orders.tasks.forwards_queue_task",
-        "schedule": timedelta(seconds=PANEL_FORWARD_SWEEP_SECONDS),
-        # A tick that waited behind a backlog is dropped: the next one does the same work.
-        "options": {"expires": max(5 * PANEL_FORWARD_SWEEP_SECONDS, 5)},
-    },
-    "orders-dispatch-sweep": {
-        "task": "orders.tasks.orders_dispatch_sweep_task",
-        "schedule": timedelta(seconds=PANEL_DISPATCH_SWEEP_SECONDS),
-    },
-    "catalog-sync": {
-        "task": "providers.tasks.catalog_sync_all_task",
-        "schedule": timedelta(minutes=PANEL_CATALOG_SYNC_MINUTES),
-    },
-    "worker-heartbeat": {
-        "task": "panel.tasks.worker_heartbeat_task",
-        "schedule": timedelta(seconds=PANEL_WORKER_HEARTBEAT_SECONDS),
-    },
-    "provider-balances": {
-        "task": "providers.tasks.provider_refresh_balances_task",
-        "schedule": timedelta(minutes=PANEL_BALANCE_REFRESH_MINUTES),
-    },
-}
 
 # --- The panel ----------------------------------------------------------------------------
 PANEL_NAME = env.str("PANEL_NAME", default="SMM Panel")
@@ -318,14 +294,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("panel.middleware.PagesOnlySession"),
     "panel.middleware.StorableInputMiddleware",
 )
-# Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
-CELERY_BEAT_SCHEDULE["form-submissions-purge"] = {
-    "task": "accounts.tasks.form_submissions_purge_task",
-    "schedule": timedelta(hours=6),
-}
 
 # --- Support tickets and notifications ------------------------------------------------------
-INSTALLED_APPS += ["notifications", "support"]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("support.context_processors.support")
 # Customer emails: smtp://user:password@host:587/?tls=True, or consolemail:// to print them.
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
@@ -337,27 +307,6 @@ PANEL_TELEGRAM_CHAT_ID = env.str("PANEL_TELEGRAM_CHAT_ID", default="")
 PANEL_TELEGRAM_API_URL = env.str("PANEL_TELEGRAM_API_URL", default="https://api.telegram.org")
 PANEL_NOTIFICATIONS_SECONDS = env.int("PANEL_NOTIFICATIONS_SECONDS", default=30)
 PANEL_DELIVERY_TIMES_MINUTES = env.int("PANEL_DELIVERY_TIMES_MINUTES", default=10)
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "notifications-deliver": {
-            "task": "notifications.tasks.notifications_deliver_task",
-            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
-        },
-        "orders-needs-review-alerts": {
-            "task": "orders.tasks.needs_review_alerts_task",
-            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
-        },
-        "services-delivery-times": {
-            "task": "orders.tasks.service_delivery_times_task",
-            "schedule": timedelta(minutes=PANEL_DELIVERY_TIMES_MINUTES),
-        },
-        "services-delivery-times-full": {
-            "task": "orders.tasks.service_delivery_times_task",
-            "schedule": timedelta(days=1),
-            "kwargs": {"full": True},
-        },
-    }
-)
 
 # --- Sign-up, security and payments (issue 9) ----------------------------------------------
 # A new account stays inactive until the emailed link is opened. On unless said otherwise:
@@ -375,10 +324,6 @@ PANEL_SIGNUP_CONFIRM_HOURS = env.int("PANEL_SIGNUP_CONFIRM_HOURS", default=48)
 PANEL_PASSWORD_RESET_PER_ADDRESS = env.int("PANEL_PASSWORD_RESET_PER_ADDRESS", default=3)
 PANEL_PASSWORD_RESET_PER_CLIENT = env.int("PANEL_PASSWORD_RESET_PER_CLIENT", default=10)
 PANEL_PASSWORD_RESET_WINDOW_MINUTES = env.int("PANEL_PASSWORD_RESET_WINDOW_MINUTES", default=60)
-CELERY_BEAT_SCHEDULE["signups-expire"] = {
-    "task": "accounts.tasks.signups_expire_task",
-    "schedule": timedelta(hours=1),
-}
 # The bank account customers transfer to (VietQR) and the keys of the services that report the
 # transfers. Empty means not configured: the admin's gateway settings may supply or override them.
 PANEL_BANK_BIN = env.str("PANEL_BANK_BIN", default="")
@@ -398,7 +343,57 @@ PANEL_DASHBOARD_ROLLUP_SECONDS = env.int("PANEL_DASHBOARD_ROLLUP_SECONDS", defau
 PANEL_PRICING_TIERS_MINUTES = env.int("PANEL_PRICING_TIERS_MINUTES", default=60)
 # The daily report counts orders still not final this long after they were placed as stuck.
 PANEL_STUCK_ORDER_HOURS = env.int("PANEL_STUCK_ORDER_HOURS", default=48)
-CELERY_BEAT_SCHEDULE |= {
+
+# --- The beat schedule: every periodic task, in one place ----------------------------------
+CELERY_BEAT_SCHEDULE = {
+    "orders-poll": {
+        "task": "orders.tasks.orders_poll_all_task",
+        "schedule": timedelta(seconds=PANEL_POLL_SECONDS),
+    },
+    "orders-forward": {
+        "task": "orders.tasks.forwards_queue_task",
+        "schedule": timedelta(seconds=PANEL_FORWARD_SWEEP_SECONDS),
+        # A tick that waited behind a backlog is dropped: the next one does the same work.
+        "options": {"expires": max(5 * PANEL_FORWARD_SWEEP_SECONDS, 5)},
+    },
+    "orders-dispatch-sweep": {
+        "task": "orders.tasks.orders_dispatch_sweep_task",
+        "schedule": timedelta(seconds=PANEL_DISPATCH_SWEEP_SECONDS),
+    },
+    "catalog-sync": {
+        "task": "providers.tasks.catalog_sync_all_task",
+        "schedule": timedelta(minutes=PANEL_CATALOG_SYNC_MINUTES),
+    },
+    "worker-heartbeat": {
+        "task": "panel.tasks.worker_heartbeat_task",
+        "schedule": timedelta(seconds=PANEL_WORKER_HEARTBEAT_SECONDS),
+    },
+    "provider-balances": {
+        "task": "providers.tasks.provider_refresh_balances_task",
+        "schedule": timedelta(minutes=PANEL_BALANCE_REFRESH_MINUTES),
+    },
+    # Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
+    "form-submissions-purge": {
+        "task": "accounts.tasks.form_submissions_purge_task",
+        "schedule": timedelta(hours=6),
+    },
+    "notifications-deliver": {
+        "task": "notifications.tasks.notifications_deliver_task",
+        "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+    },
+    "orders-needs-review-alerts": {
+        "task": "orders.tasks.needs_review_alerts_task",
+        "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+    },
+    "services-delivery-times": {
+        "task": "orders.tasks.service_delivery_times_task",
+        "schedule": timedelta(minutes=PANEL_DELIVERY_TIMES_MINUTES),
+    },
+    "services-delivery-times-full": {
+        "task": "orders.tasks.service_delivery_times_task",
+        "schedule": timedelta(days=1),
+        "kwargs": {"full": True},
+    },
     "dashboard-rollup": {
         "task": "panel.tasks.dashboard_rollup_task",
         "schedule": timedelta(seconds=PANEL_DASHBOARD_ROLLUP_SECONDS),
@@ -411,5 +406,9 @@ CELERY_BEAT_SCHEDULE |= {
     "pricing-tiers": {
         "task": "panel.tasks.pricing_tiers_assign_task",
         "schedule": timedelta(minutes=PANEL_PRICING_TIERS_MINUTES),
+    },
+    "signups-expire": {
+        "task": "accounts.tasks.signups_expire_task",
+        "schedule": timedelta(hours=1),
     },
 }

@@ -20,17 +20,9 @@ from providers.models import (
 )
 
 
-def services_on_sale() -> QuerySet[Service]:
-    return Service.objects.filter(is_enabled=True, is_available=True, provider__is_enabled=True)
-
-
-def products_on_sale() -> QuerySet[Product]:
-    return Product.objects.filter(is_enabled=True, is_available=True, provider__is_enabled=True)
-
-
 def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySet:
     """On-sale services as plain rows, in catalog order, for the API and the services page."""
-    services = services_on_sale()
+    services = Service.objects.on_sale()
     if category_id:
         services = services.filter(category_id=category_id)
     if search:
@@ -70,7 +62,7 @@ class CategoryRow(TypedDict):
 def service_category_rows() -> list[CategoryRow]:
     """Categories with services on sale, in catalog order, with how many each holds."""
     return list(
-        services_on_sale()
+        Service.objects.on_sale()
         .values("category_id", "category__name")
         .annotate(count=Count("id"))
         .order_by("category__sort_order", "category__name")
@@ -79,7 +71,7 @@ def service_category_rows() -> list[CategoryRow]:
 
 def product_rows() -> QuerySet:
     return (
-        products_on_sale()
+        Product.objects.on_sale()
         .order_by("category__sort_order", "category__name", "sort_order", "id")
         .values(
             "id",

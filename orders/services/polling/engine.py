@@ -163,7 +163,8 @@ def _older_objects_frozen() -> Iterator[None]:
 
     A round allocates millions of small objects, which trigger a dozen full collections; each
     walked every object of the process (Django, the apps, their caches) although none of them
-    is garbage made by the round: about 1.5 s of a 100,000-order round's 9 s of CPU. Frozen
+    is garbage made by the round: a sizeable share of a large round's CPU
+    (docs/performance.md). Frozen
     objects are only skipped, never lost: they go back to the oldest generation afterwards,
     and any garbage among them is collected then. Nothing is done while something else holds
     objects frozen (another round in this process, or a boot-time freeze): its owner thaws
