@@ -7,7 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    RawPostDataException,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -197,6 +204,18 @@ def deposit_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "payments/deposit_list.html", {"page": page, "rows": rows})
 
 
+def _webhook_body(request: HttpRequest) -> bytes:
+    """The raw body every gateway signs. Gateways post JSON: a form body is refused before
+    anything parses it (the page middleware may already have read it as a form, which leaves
+    no raw body to check a signature over)."""
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise WebhookRejected("malformed body")
+    try:
+        return request.body
+    except RawPostDataException as exc:
+        raise WebhookRejected("malformed body") from exc
+
+
 @csrf_exempt
 @require_POST
 @transaction.non_atomic_requests
@@ -206,11 +225,13 @@ def webhook(request: HttpRequest, gateway: str) -> JsonResponse:
     module = GATEWAYS.get(gateway)
     if module is None:
         return JsonResponse({"success": False, "error": "unknown gateway"}, status=404)
+    try:
+        body = _webhook_body(request)
+    except WebhookRejected as exc:
+        return JsonResponse({"success": False, "error": exc.reason}, status=exc.status)
     config = gateway_config(method=module.method)
     try:
-        data = module.verify(
-            webhook=Webhook(body=request.body, headers=request.headers), config=config
-        )
+        data = module.verify(webhook=Webhook(body=body, headers=request.headers), config=config)
         require_storable(data)
         outcome = module.apply(data=data, config=config)
     except WebhookRejected as exc:

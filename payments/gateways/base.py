@@ -65,7 +65,7 @@ def json_object(body: bytes) -> dict:
     """The body as a JSON object with exact decimals; raises WebhookRejected otherwise."""
     try:
         data = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise WebhookRejected("malformed body") from exc
     if not isinstance(data, dict):
         raise WebhookRejected("malformed body")

@@ -95,10 +95,14 @@ class StripeGateway(PaymentGateway):
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
         secret = webhook_secret(config, "webhook_secret")
+        header = webhook.headers.get("Stripe-Signature", "")
+        if not header.isascii():
+            # The library compares with hmac.compare_digest, which raises on non-ASCII text.
+            raise WebhookRejected("bad signature", status=400)
         try:
             stripe.WebhookSignature.verify_header(
                 webhook.body.decode("utf-8"),
-                webhook.headers.get("Stripe-Signature", ""),
+                header,
                 secret,
                 settings.PANEL_WEBHOOK_TOLERANCE_SECONDS,
             )
