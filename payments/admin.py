@@ -200,14 +200,6 @@ class GatewaySettingsForm(forms.ModelForm):
     payment_key = forms.CharField(
         required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus payment key")
     )
-    api_base = forms.URLField(
-        assume_scheme="https",
-        required=False,
-        label=gettext_lazy("API base URL"),
-        help_text=gettext_lazy(
-            "Only to point Stripe or Cryptomus at a test server; empty is the real API."
-        ),
-    )
 
     class Meta:
         model = GatewaySettings
@@ -231,7 +223,6 @@ class GatewaySettingsForm(forms.ModelForm):
             self.fields[name].help_text = (
                 _("Set; leave empty to keep it.") if stored.get(name) else _("Not set.")
             )
-        self.fields["api_base"].initial = stored.get("api_base", "")
 
     def clean_transfer_prefix(self) -> str:
         prefix = self.cleaned_data["transfer_prefix"].strip().upper()
@@ -241,14 +232,15 @@ class GatewaySettingsForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> GatewaySettings:
         settings_row = super().save(commit=False)
-        secrets = dict(settings_row.secrets) if settings_row.pk else {}
         allowed = SECRET_FIELDS[Method(settings_row.method)]
+        # Only this method's credentials are kept: anything else an older version stored (an
+        # API base URL) is dropped on the next save.
+        stored = settings_row.secrets if settings_row.pk else {}
+        secrets = {name: stored[name] for name in allowed if stored.get(name)}
         for name in allowed:
             if value := self.cleaned_data.get(name, "").strip():
                 secrets[name] = value
-        if "api_base" in self.changed_data:
-            secrets["api_base"] = self.cleaned_data["api_base"]
-        settings_row.secrets = {name: value for name, value in secrets.items() if value}
+        settings_row.secrets = secrets
         if commit:
             settings_row.save()
         return settings_row
@@ -287,7 +279,6 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
         ),
         (gettext_lazy("Card (Stripe)"), {"fields": ("secret_key", "webhook_secret")}),
         (gettext_lazy("Crypto (Cryptomus)"), {"fields": ("merchant_id", "payment_key")}),
-        (gettext_lazy("Testing"), {"classes": ("collapse",), "fields": ("api_base",)}),
     )
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -38,18 +39,16 @@ class _Stub(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def stub() -> Iterator[str]:
+def stub(settings: Any) -> Iterator[str]:
     _Stub.requests = []
     server = HTTPServer(("127.0.0.1", 0), _Stub)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = f"http://127.0.0.1:{server.server_port}"
+    # The API base comes from the environment only (payments.config.GatewayConfig.api_base).
+    settings.PANEL_STRIPE_API_BASE = settings.PANEL_CRYPTOMUS_API_BASE = url
+    yield url
     server.shutdown()
-
-
-def _point_at(row: GatewaySettings, url: str) -> None:
-    row.secrets = {**row.secrets, "api_base": url}
-    row.save()
 
 
 def _session_event(
@@ -68,7 +67,6 @@ def _session_event(
 
 
 def _start_stripe(client: Client, customer: User, stub: str, row: GatewaySettings) -> Deposit:
-    _point_at(row, stub)
     _Stub.answer = {
         "id": "cs_test_1",
         "object": "checkout.session",
@@ -150,9 +148,9 @@ def test_stripe_unknown_currency_is_refused_and_wrong_amount_goes_to_review(
 
 
 def test_stripe_start_failure_closes_the_deposit(
-    client: Client, customer: User, stripe_gateway: GatewaySettings
+    client: Client, customer: User, stripe_gateway: GatewaySettings, settings: Any
 ) -> None:
-    _point_at(stripe_gateway, "http://127.0.0.1:9")  # nothing listens there
+    settings.PANEL_STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
     client.force_login(customer)
     response = client.post("/add-funds/stripe/start/", {"amount": "25.00"})
     assert response.status_code == 302 and response["Location"] == "/add-funds/"
@@ -160,7 +158,6 @@ def test_stripe_start_failure_closes_the_deposit(
 
 
 def _start_cryptomus(client: Client, customer: User, stub: str, row: GatewaySettings) -> Deposit:
-    _point_at(row, stub)
     _Stub.answer = {
         "state": 0,
         "result": {
