@@ -23,8 +23,10 @@ from core.money import money_str
 from core.permissions import ReadOnlyAdmin, requires_permission
 from payments.config import SECRET_FIELDS
 from payments.forms import AssignForm, RejectForm
+from payments.gateways.closing import deposit_reject_everywhere
 from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
-from payments.services import deposit_assign, deposit_create_manual, deposit_reject
+from payments.services import deposit_assign, deposit_create_manual
+from payments.services.crediting import DECIDABLE, credited_for_arrival
 
 # Crediting or rejecting a deposit someone has to decide on.
 DECIDE = "payments.change_unmatcheddeposit"
@@ -62,7 +64,9 @@ class DepositAdmin(ReadOnlyAdmin):
     def reject_abandoned(self, request: AuthenticatedRequest, queryset: QuerySet[Deposit]) -> None:
         closed = 0
         for deposit in queryset.filter(status=Deposit.Status.PENDING):
-            deposit_reject(deposit_id=deposit.pk, admin=request.user, reason="never paid")
+            deposit_reject_everywhere(
+                deposit_id=deposit.pk, admin=request.user, reason="never paid"
+            )
             closed += 1
         self.message_user(request, _("Rejected %(count)s pending deposit(s).") % {"count": closed})
 
@@ -76,8 +80,7 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deposit]:
-        statuses = (Deposit.Status.UNMATCHED, Deposit.Status.REVIEW)
-        return super().get_queryset(request).filter(status__in=statuses)
+        return super().get_queryset(request).filter(status__in=DECIDABLE)
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(DECIDE)
@@ -107,17 +110,26 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
 
     def _decision(self, request: HttpRequest, pk: int, form_class: type[forms.Form]) -> tuple:
         deposit = get_object_or_404(Deposit, pk=pk)
-        form = form_class(request.POST or None)
+        initial = {"username": deposit.user.username} if deposit.user else {}
+        form = form_class(request.POST or None, initial=initial)
         return deposit, form
 
     def _render(
         self, request: HttpRequest, deposit: Deposit, form: forms.Form, title: str
     ) -> HttpResponse:
+        arrival = credited_for_arrival(deposit)
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "form": form,
             "deposit": deposit,
+            "asked": f"{money_str(deposit.amount)} {deposit.currency}",
+            "received": (
+                f"{money_str(deposit.received_amount)} {deposit.received_currency}"
+                if deposit.received_amount is not None
+                else ""
+            ),
+            "assign_credits": money_str(arrival) if arrival is not None else "",
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/payments/deposit_decide.html", context)
@@ -131,7 +143,13 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
                 form.add_error("username", _("No such user."))
             else:
                 try:
-                    deposit_assign(deposit_id=deposit.pk, user_id=user.pk, admin=request.user)
+                    deposit_assign(
+                        deposit_id=deposit.pk,
+                        user_id=user.pk,
+                        admin=request.user,
+                        credited_amount=form.cleaned_data["credited_amount"],
+                        reason=form.cleaned_data["reason"],
+                    )
                 except PanelError as exc:
                     form.add_error(None, exc.message)
                 else:
@@ -153,7 +171,7 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
         deposit, form = self._decision(request, pk, RejectForm)
         if request.method == "POST" and form.is_valid():
             try:
-                deposit_reject(
+                deposit_reject_everywhere(
                     deposit_id=deposit.pk, admin=request.user, reason=form.cleaned_data["reason"]
                 )
             except PanelError as exc:

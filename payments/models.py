@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -128,6 +129,10 @@ class Deposit(models.Model):
         CREDITED = "credited", _("Credited")
         UNMATCHED = "unmatched", _("Unmatched")
         REVIEW = "review", _("Needs review")
+        # The customer paid a session or invoice after an admin had rejected its deposit as never
+        # paid. Resolved by crediting it (assign) or refusing it (reject, the money returned
+        # outside the panel), like a review.
+        PAID_LATE = "paid_late", _("Paid after rejection")
         REJECTED = "rejected", _("Rejected")
 
     user = models.ForeignKey(
@@ -142,8 +147,16 @@ class Deposit(models.Model):
     reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Theirs: the transfer id, the Checkout Session or the invoice uuid. Empty until known.
     external_id = models.CharField(max_length=128, blank=True)
-    amount = money_field(help_text=_("As the gateway reported it, in its currency."))
+    # Asked: what the customer started the payment for. A bank transfer asks nothing: its amount
+    # is what arrived, the same as received_amount.
+    amount = money_field(help_text=_("Asked, in the gateway currency."))
     currency = models.CharField(max_length=3)
+    # Received: what the gateway reports arrived, once it does; "assign" credits this. Empty
+    # while nothing has arrived, or when the gateway did not say how much in this currency.
+    received_amount = money_field(
+        null=True, blank=True, help_text=_("Received, as the gateway reported it.")
+    )
+    received_currency = models.CharField(max_length=3, blank=True)
     rate = models.DecimalField(
         max_digits=RATE_DIGITS,
         decimal_places=RATE_PLACES,
@@ -189,6 +202,11 @@ class Deposit(models.Model):
             models.CheckConstraint(
                 condition=Q(bonus_amount__gte=0), name="deposit_bonus_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(received_amount__isnull=True)
+                | (Q(received_amount__gt=0) & ~Q(received_currency="")),
+                name="deposit_received_positive_with_currency",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -197,6 +215,14 @@ class Deposit(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in (self.Status.CREDITED, self.Status.REJECTED)
+
+    @property
+    def arrived_amount(self) -> Decimal | None:
+        """What arrived, in the deposit's own currency (the one its rate converts); None when
+        nothing is known to have arrived, or only in another currency."""
+        if self.received_amount is None or self.received_currency.upper() != self.currency.upper():
+            return None
+        return self.received_amount
 
 
 class UnmatchedDeposit(Deposit):

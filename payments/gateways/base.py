@@ -43,6 +43,12 @@ class PaymentGateway:
         """Create the payment at the gateway; returns the URL to send the customer to."""
         raise NotImplementedError(f"{self.gateway} payments are not started from the panel")
 
+    def expire(self, *, deposit: Deposit, config: GatewayConfig) -> bool:
+        """Close the deposit's session or invoice at the gateway so it can no longer be paid;
+        False when the gateway's API has no such call or the call failed (a payment that still
+        comes lands in Deposit.Status.PAID_LATE). Never raises."""
+        return False
+
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
         """The authenticated webhook body; raises WebhookRejected."""
         raise NotImplementedError

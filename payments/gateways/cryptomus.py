@@ -4,6 +4,10 @@ json_encode writes it with JSON_UNESCAPED_UNICODE: unescaped unicode, escaped sl
 payment key). `paid` and `paid_over` credit once, `wrong_amount` goes to review; the invoice
 `uuid` is the deposit's external id.
 
+Cryptomus' API has no call that cancels an invoice (it expires after its `lifetime`, an hour
+by default), so rejecting a pending deposit cannot close it there: a payment that still comes
+waits as paid-after-rejection.
+
 This module is the panel's only HTTP client for Cryptomus, as providers.client is for upstream
 providers: one call, a short timeout, and a failure is "no invoice", never a charge."""
 
@@ -54,6 +58,22 @@ def sign(text: str, key: str) -> str:
     return hashlib.md5(  # noqa: S324 - the gateway's scheme, not our choice
         base64.b64encode(text.encode("utf-8")) + key.encode("utf-8")
     ).hexdigest()
+
+
+def paid_in_invoice_currency(data: dict) -> tuple[Decimal | None, str]:
+    """What the client paid, in the invoice's currency: `payment_amount` is in the currency they
+    paid with, `payment_amount_usd` in USD. (None, "") when neither is in the invoice's."""
+    currency = text_field(data, "currency").upper()
+    if text_field(data, "payer_currency").upper() == currency:
+        field = "payment_amount"
+    elif currency == "USD":
+        field = "payment_amount_usd"
+    else:
+        return None, ""
+    try:
+        return positive_amount(data.get(field)), currency
+    except WebhookRejected:
+        return None, ""  # the report stands; an admin reads the payload and decides
 
 
 def invoice_body(*, deposit: Deposit, return_url: str, callback_url: str) -> dict[str, str]:
@@ -118,12 +138,15 @@ class CryptomusGateway(PaymentGateway):
         status = text_field(data, "status")
         invoice, reference = external_id(data.get("uuid")), text_field(data, "order_id")
         if status == "wrong_amount":
+            received, currency = paid_in_invoice_currency(data)
             return deposit_mark_review(
                 gateway=self.gateway,
                 external_id=invoice,
                 reference=reference,
                 reason="Cryptomus: wrong amount paid",
                 payload=stored_payload(data),
+                received_amount=received,
+                received_currency=currency,
             )
         if status in CLOSED_STATUSES:
             deposit_close_unpaid(

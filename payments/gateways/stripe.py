@@ -3,6 +3,7 @@
 with `payment_status` "paid" and on `checkout.session.async_payment_succeeded`; the signature
 is checked by the library's webhook helper; the session id is the deposit's external id."""
 
+import logging
 from decimal import Decimal
 
 import stripe
@@ -27,6 +28,7 @@ from payments.services import (
     deposit_confirm_paid,
 )
 
+logger = logging.getLogger(__name__)
 # Stripe counts these currencies in whole units, every other one in hundredths.
 ZERO_DECIMAL_CURRENCIES = frozenset(
     "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
@@ -92,6 +94,18 @@ class StripeGateway(PaymentGateway):
             raise StartFailed(f"Stripe: {type(exc).__name__}") from exc
         deposit_attach_external(deposit_id=deposit.pk, external_id=session.id)
         return str(session.url)
+
+    def expire(self, *, deposit: Deposit, config: GatewayConfig) -> bool:
+        if not deposit.external_id:
+            return False  # the session was never created
+        try:
+            self.client(config).v1.checkout.sessions.expire(deposit.external_id)
+        except stripe.StripeError as exc:
+            # Already paid or expired, or Stripe unreachable: a payment that still comes lands
+            # in the paid-after-rejection queue.
+            logger.warning("deposit %s: Stripe session not expired (%s)", deposit.pk, exc)
+            return False
+        return True
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
         secret = webhook_secret(config, "webhook_secret")

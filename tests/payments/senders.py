@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+from http.server import BaseHTTPRequestHandler
 
 from django.test import Client
 
@@ -125,3 +126,23 @@ def post_cryptomus(client: Client, body: dict) -> object:
         data=json.dumps(body, ensure_ascii=False),
         content_type="application/json",
     )
+
+
+class GatewayStub(BaseHTTPRequestHandler):
+    """A loopback stand-in for Stripe's and Cryptomus' APIs (the `stub` fixture serves it)."""
+
+    requests: list[tuple[str, dict[str, str], bytes]] = []
+    answer: dict = {}
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        GatewayStub.requests.append((self.path, dict(self.headers), body))
+        data = json.dumps(GatewayStub.answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass

@@ -1,11 +1,8 @@
 """Stripe Checkout and Cryptomus: a pending deposit per attempt, credited once by its webhook."""
 
 import json
-import threading
 import time
-from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -13,42 +10,12 @@ from django.test import Client
 
 from accounts.models import BalanceTransaction, User
 from payments.models import Deposit, GatewaySettings
-from tests.payments.senders import cryptomus_signed, post_cryptomus, post_stripe
+from tests.payments.senders import GatewayStub, cryptomus_signed, post_cryptomus, post_stripe
 
 pytestmark = pytest.mark.django_db
 
 
-class _Stub(BaseHTTPRequestHandler):
-    """A loopback stand-in for Stripe's and Cryptomus' create calls."""
-
-    requests: list[tuple[str, dict[str, str], bytes]] = []
-    answer: dict = {}
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        _Stub.requests.append((self.path, dict(self.headers), body))
-        data = json.dumps(_Stub.answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def stub(settings: Any) -> Iterator[str]:
-    _Stub.requests = []
-    server = HTTPServer(("127.0.0.1", 0), _Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    # The API base comes from the environment only (payments.config.GatewayConfig.api_base).
-    settings.PANEL_STRIPE_API_BASE = settings.PANEL_CRYPTOMUS_API_BASE = url
-    yield url
-    server.shutdown()
+_Stub = GatewayStub
 
 
 def _session_event(
