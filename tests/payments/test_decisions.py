@@ -9,6 +9,7 @@ from django.test import Client
 
 from accounts.models import BalanceTransaction, User
 from core.errors import InvalidRequest
+from payments import dashboard
 from payments.models import Deposit, GatewaySettings
 from payments.services import deposit_assign, deposit_reject
 from tests.payments.senders import GatewayStub, cryptomus_signed, post_cryptomus, post_stripe
@@ -108,6 +109,10 @@ def test_stripe_paid_after_rejection_waits_with_its_payload_instead_of_being_dro
     admin.force_login(staff)
     queue = admin.get("/admin/payments/unmatcheddeposit/").content.decode()
     assert f"/admin/payments/unmatcheddeposit/{deposit.pk}/assign/" in queue
+    hands = {hand["url"].rpartition("=")[2]: hand["count"] for hand in dashboard.hands()}
+    assert hands == {"unmatched": 0, "review": 0, "paid_late": 1}
+    listed = admin.get("/admin/payments/unmatcheddeposit/?status__exact=paid_late")
+    assert f"/{deposit.pk}/assign/" in listed.content.decode()
 
 
 def test_paid_after_rejection_credited_by_assign_credits_what_was_paid(
@@ -326,3 +331,61 @@ def test_when_nothing_is_known_to_have_arrived_assign_asks_for_an_amount(
         reason="0.0001 BTC at the day's rate",
     )
     assert _ledger(deposit) == [("deposit", Decimal("9.5"))]
+
+
+def test_a_failed_expire_leaves_the_rejection_standing(
+    client: Client,
+    customer: User,
+    staff: User,
+    stub: str,
+    stripe_gateway: GatewaySettings,
+    settings: object,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    deposit = _start_stripe(client, customer, stub, stripe_gateway)
+    settings.PANEL_STRIPE_API_BASE = "http://127.0.0.1:9"  # Stripe unreachable
+
+    _reject_in_admin(Client(), staff, deposit, django_capture_on_commit_callbacks)
+
+    deposit.refresh_from_db()
+    assert deposit.status == Status.REJECTED
+    post_stripe(Client(), _session_event(deposit))  # paid all the same
+    deposit.refresh_from_db()
+    assert deposit.status == Status.PAID_LATE
+
+
+def test_migration_backfills_what_arrived(customer: User) -> None:
+    """payments 0003: transfers, manual and credited deposits received their amount; a reviewed
+    card or crypto deposit what its stored payload says; a pending one nothing."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("payments.migrations.0003_asked_received")
+    common = {"user": customer, "currency": "USD", "rate": Decimal(1), "amount": Decimal(25)}
+    transfer = Deposit.objects.create(
+        gateway="sepay", external_id="t1", status="unmatched", **{**common, "currency": "VND"}
+    )
+    pending = Deposit.objects.create(gateway="stripe", status="pending", **common)
+    stripe_review = Deposit.objects.create(
+        gateway="stripe",
+        status="review",
+        payload={"data": {"object": {"amount_total": 100, "currency": "usd"}}},
+        **common,
+    )
+    crypto_review = Deposit.objects.create(
+        gateway="cryptomus",
+        status="review",
+        payload={"currency": "USD", "payer_currency": "USDT", "payment_amount_usd": "2.5"},
+        **common,
+    )
+
+    backfill.backfill_received(apps, None)
+
+    received = dict(Deposit.objects.values_list("pk", "received_amount"))
+    assert received == {
+        transfer.pk: Decimal(25),
+        pending.pk: None,
+        stripe_review.pk: Decimal(1),
+        crypto_review.pk: Decimal("2.5"),
+    }
