@@ -21,10 +21,11 @@ from accounts.models import User
 from core.errors import PanelError
 from core.money import money_str
 from core.permissions import ReadOnlyAdmin, requires_permission
-from payments.config import SECRET_FIELDS
 from payments.forms import AssignForm, RejectForm
+from payments.gateways import bank
 from payments.gateways.closing import deposit_reject_everywhere
-from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
+from payments.gateways.registry import method_labels, secret_fields, settings_fields
+from payments.models import BonusRule, Deposit, GatewaySettings, UnmatchedDeposit
 from payments.services import deposit_assign, deposit_create_manual
 from payments.services.crediting import DECIDABLE, credited_for_arrival
 
@@ -186,60 +187,23 @@ class UnmatchedDepositAdmin(ReadOnlyAdmin):
         )
 
 
-class GatewaySettingsForm(forms.ModelForm):
-    """Credentials are write-only: blank keeps the stored value, they are never shown again."""
+COMMON_SETTINGS = ("method", "is_enabled", "currency", "rate", "min_amount", "max_amount")
 
-    secret_names = (
-        "sepay_api_key",
-        "casso_checksum_key",
-        "secret_key",
-        "webhook_secret",
-        "merchant_id",
-        "payment_key",
-    )
 
-    sepay_api_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("SePay API key")
-    )
-    casso_checksum_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("Casso checksum key")
-    )
-    secret_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("Stripe secret key")
-    )
-    webhook_secret = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput,
-        label=gettext_lazy("Stripe webhook signing secret"),
-    )
-    merchant_id = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus merchant id")
-    )
-    payment_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus payment key")
-    )
+class GatewaySettingsBaseForm(forms.ModelForm):
+    """Credentials are write-only: blank keeps the stored value, they are never shown again.
+    Which credentials a method has is its gateways' fact (gateway_settings_form adds them)."""
 
     class Meta:
         model = GatewaySettings
-        fields = (
-            "method",
-            "is_enabled",
-            "currency",
-            "rate",
-            "min_amount",
-            "max_amount",
-            "bank_bin",
-            "bank_account",
-            "bank_account_name",
-            "transfer_prefix",
-        )
+        fields = (*COMMON_SETTINGS, *bank.ACCOUNT_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         stored = self.instance.secrets if self.instance.pk else {}
-        for name in self.secret_names:
-            self.fields[name].help_text = (
-                _("Set; leave empty to keep it.") if stored.get(name) else _("Not set.")
+        for secret in secret_fields():
+            self.fields[secret.name].help_text = (
+                _("Set; leave empty to keep it.") if stored.get(secret.name) else _("Not set.")
             )
 
     def clean_transfer_prefix(self) -> str:
@@ -250,7 +214,7 @@ class GatewaySettingsForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> GatewaySettings:
         settings_row = super().save(commit=False)
-        allowed = SECRET_FIELDS[Method(settings_row.method)]
+        allowed = [secret.name for secret in secret_fields(settings_row.method)]
         # Only this method's credentials are kept: anything else an older version stored (an
         # API base URL) is dropped on the next save.
         stored = settings_row.secrets if settings_row.pk else {}
@@ -264,40 +228,44 @@ class GatewaySettingsForm(forms.ModelForm):
         return settings_row
 
 
-@admin.register(GatewaySettings)
-class GatewaySettingsAdmin(admin.ModelAdmin):
-    form = GatewaySettingsForm
-    list_display = (
-        "method",
-        "is_enabled",
-        "currency",
-        "rate",
-        "min_amount",
-        "max_amount",
-        "updated_at",
-    )
+def gateway_settings_form() -> type[GatewaySettingsBaseForm]:
+    """The form with one write-only field per credential the registered gateways declare."""
+    fields = {
+        secret.name: forms.CharField(required=False, widget=forms.PasswordInput, label=secret.label)
+        for secret in secret_fields()
+    }
+    return type("GatewaySettingsForm", (GatewaySettingsBaseForm,), fields)
 
-    fieldsets = (
+
+def _method_fieldsets() -> tuple[tuple[object, dict], ...]:
+    """A section per method: the settings its gateways use, then their credentials."""
+    return tuple(
         (
-            None,
-            {"fields": ("method", "is_enabled", "currency", "rate", "min_amount", "max_amount")},
-        ),
-        (
-            gettext_lazy("Bank transfer (VietQR)"),
+            label,
             {
                 "fields": (
-                    "bank_bin",
-                    "bank_account",
-                    "bank_account_name",
-                    "transfer_prefix",
-                    "sepay_api_key",
-                    "casso_checksum_key",
+                    *settings_fields(method),
+                    *(secret.name for secret in secret_fields(method)),
                 )
             },
-        ),
-        (gettext_lazy("Card (Stripe)"), {"fields": ("secret_key", "webhook_secret")}),
-        (gettext_lazy("Crypto (Cryptomus)"), {"fields": ("merchant_id", "payment_key")}),
+        )
+        for method, label in method_labels().items()
     )
+
+
+@admin.register(GatewaySettings)
+class GatewaySettingsAdmin(admin.ModelAdmin):
+    list_display = (*COMMON_SETTINGS, "updated_at")
+
+    # Built per request from the registry: a gateway's credentials are its own fact.
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs["form"] = gateway_settings_form()
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ((None, {"fields": COMMON_SETTINGS}), *_method_fieldsets())
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

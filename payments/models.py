@@ -17,7 +17,8 @@ RATE_PLACES = 6
 
 
 class Gateway(models.TextChoices):
-    """Where a deposit came from. Bank transfers are reported by SePay or Casso."""
+    """The built-in gateways' names (and the admin's manual deposits), for code that names one.
+    The choices a deposit may take come from the registry (gateway_choices)."""
 
     SEPAY = "sepay", _("Bank transfer (SePay)")
     CASSO = "casso", _("Bank transfer (Casso)")
@@ -27,18 +28,36 @@ class Gateway(models.TextChoices):
 
 
 class Method(models.TextChoices):
-    """What a customer chooses on the add-funds page; each has one settings row."""
+    """The built-in methods' names: what a customer chooses on the add-funds page, one settings
+    row each. The choices come from the registry (method_choices)."""
 
     BANK = "bank", _("Bank transfer (VietQR)")
     STRIPE = "stripe", _("Card (Stripe)")
     CRYPTOMUS = "cryptomus", _("Crypto (Cryptomus)")
 
 
+def method_choices() -> list[tuple[str, str]]:
+    """Every method the registered gateways offer: a new gateway needs no migration."""
+    # Imported here: the gateway modules import this one.
+    from payments.gateways.registry import method_labels
+
+    return [(method, str(label)) for method, label in method_labels().items()]
+
+
+def gateway_choices() -> list[tuple[str, str]]:
+    """Every registered gateway, and the admin's manual deposits."""
+    from payments.gateways.registry import REGISTERED
+
+    return [(gateway.gateway, str(gateway.label)) for gateway in REGISTERED] + [
+        (Gateway.MANUAL, str(Gateway.MANUAL.label))
+    ]
+
+
 class GatewaySettings(models.Model):
     """An admin's settings for one method. Empty bank fields fall back to the PANEL_BANK_*
     environment variables; credentials are encrypted at rest and never shown again."""
 
-    method = models.CharField(max_length=16, choices=Method.choices, unique=True)
+    method = models.CharField(max_length=16, choices=method_choices, unique=True)
     is_enabled = models.BooleanField(default=True)
     currency = models.CharField(
         max_length=3, blank=True, help_text=_("Currency the gateway charges in (VND for banks).")
@@ -98,7 +117,7 @@ class BonusRule(models.Model):
 
     gateway = models.CharField(
         max_length=16,
-        choices=Gateway.choices,
+        choices=gateway_choices,
         blank=True,
         help_text=_("Empty: every gateway except manual deposits."),
     )
@@ -142,7 +161,7 @@ class Deposit(models.Model):
         blank=True,
         related_name="deposits",
     )
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    gateway = models.CharField(max_length=16, choices=gateway_choices)
     # Ours: what the gateway echoes back (Stripe's client_reference_id, Cryptomus' order_id).
     reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Theirs: the transfer id, the Checkout Session or the invoice uuid. Empty until known.

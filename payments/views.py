@@ -30,17 +30,14 @@ from payments.config import GatewayConfig, gateway_config, offered_methods
 from payments.forms import AmountForm, BankAmountForm, BankCouponForm
 from payments.gateways import GATEWAYS, StartFailed, Webhook, WebhookRejected
 from payments.gateways.base import require_storable
+from payments.gateways.registry import method_labels, starting_gateway
 from payments.memo import memo_for
-from payments.models import Deposit, Gateway, Method
+from payments.models import Deposit, Method
 from payments.selectors import deposits_for_user, last_credited_deposit_id
 from payments.vietqr import build_payload, qr_svg
 
 logger = logging.getLogger(__name__)
 DEPOSITS_PER_PAGE = 30
-START_GATEWAY: dict[str, Gateway] = {
-    Method.STRIPE: Gateway.STRIPE,
-    Method.CRYPTOMUS: Gateway.CRYPTOMUS,
-}
 
 
 def _bank_context(request: AuthenticatedRequest, config: GatewayConfig) -> dict:
@@ -72,7 +69,7 @@ def add_funds(request: AuthenticatedRequest) -> HttpResponse:
         "others": [
             {
                 "config": config,
-                "label": Method(config.method).label,
+                "label": method_labels()[config.method],
                 "low": money_str(config.min_amount) if config.min_amount else "",
                 "high": money_str(config.max_amount) if config.max_amount else "",
             }
@@ -123,7 +120,8 @@ def _coupon_text(code: str, bonus: Decimal, request: AuthenticatedRequest) -> st
 def start_payment(request: AuthenticatedRequest, method: str) -> HttpResponse:
     # Not atomic: the pending deposit commits before the gateway is called, so a slow or failed
     # call never holds a transaction open and a created session always has its deposit.
-    if method not in START_GATEWAY:
+    gateway = starting_gateway(method)
+    if gateway is None:
         raise Http404()
     config = gateway_config(method=method)
     form = AmountForm(request.POST)
@@ -133,7 +131,7 @@ def start_payment(request: AuthenticatedRequest, method: str) -> HttpResponse:
     try:
         deposit = services.deposit_start(
             user=request.user,
-            gateway=START_GATEWAY[method],
+            gateway=gateway.gateway,
             config=config,
             amount=form.cleaned_data["amount"],
             coupon_code=form.cleaned_data["coupon"],
@@ -143,7 +141,6 @@ def start_payment(request: AuthenticatedRequest, method: str) -> HttpResponse:
         return redirect("add_funds")
     if deposit.coupon_code:
         _tell_coupon_bonus(request, deposit)
-    gateway = GATEWAYS[deposit.gateway]
     try:
         url = gateway.start(
             deposit=deposit,

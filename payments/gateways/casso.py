@@ -11,11 +11,13 @@ import time
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from payments.config import GatewayConfig
 from payments.gateways import bank
 from payments.gateways.base import (
     PaymentGateway,
+    SecretField,
     Webhook,
     WebhookRejected,
     external_id,
@@ -133,7 +135,19 @@ def _signed_texts(body: bytes) -> list[str]:
 
 class CassoGateway(PaymentGateway):
     gateway = Gateway.CASSO
+    label = Gateway.CASSO.label
     method = Method.BANK
+    method_label = Method.BANK.label
+    secret_fields = (
+        SecretField(
+            "casso_checksum_key",
+            gettext_lazy("Casso checksum key"),
+            setting="PANEL_CASSO_CHECKSUM_KEY",
+        ),
+    )
+    required_secrets = ("casso_checksum_key",)
+    required_settings = bank.REQUIRED_ACCOUNT_FIELDS
+    settings_fields = bank.ACCOUNT_FIELDS
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
         key = webhook_secret(config, "casso_checksum_key")

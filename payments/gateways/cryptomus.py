@@ -19,11 +19,13 @@ import re
 from decimal import Decimal
 
 import httpx
+from django.utils.translation import gettext_lazy
 
 from core.money import money_str
 from payments.config import GatewayConfig
 from payments.gateways.base import (
     PaymentGateway,
+    SecretField,
     StartFailed,
     Webhook,
     WebhookRejected,
@@ -89,7 +91,17 @@ def invoice_body(*, deposit: Deposit, return_url: str, callback_url: str) -> dic
 
 class CryptomusGateway(PaymentGateway):
     gateway = Gateway.CRYPTOMUS
+    label = Gateway.CRYPTOMUS.label
     method = Method.CRYPTOMUS
+    method_label = Method.CRYPTOMUS.label
+    secret_fields = (
+        SecretField("merchant_id", gettext_lazy("Cryptomus merchant id")),
+        SecretField("payment_key", gettext_lazy("Cryptomus payment key")),
+    )
+    required_secrets = ("merchant_id", "payment_key")
+    default_api_base = "https://api.cryptomus.com"
+    api_base_setting = "PANEL_CRYPTOMUS_API_BASE"
+    starts_payments = True
 
     def start(
         self, *, deposit: Deposit, config: GatewayConfig, return_url: str, callback_url: str
@@ -104,7 +116,7 @@ class CryptomusGateway(PaymentGateway):
         }
         try:
             response = httpx.post(
-                f"{config.api_base.rstrip('/')}/v1/payment",
+                f"{self.api_base().rstrip('/')}/v1/payment",
                 content=text.encode("utf-8"),
                 headers=headers,
                 timeout=TIMEOUT,

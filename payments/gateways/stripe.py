@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import stripe
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from payments.config import GatewayConfig
 from payments.gateways.base import (
     PaymentGateway,
+    SecretField,
     StartFailed,
     Webhook,
     WebhookRejected,
@@ -73,13 +74,23 @@ def session_params(*, deposit: Deposit, return_url: str) -> dict:
 
 class StripeGateway(PaymentGateway):
     gateway = Gateway.STRIPE
+    label = Gateway.STRIPE.label
     method = Method.STRIPE
+    method_label = Method.STRIPE.label
+    secret_fields = (
+        SecretField("secret_key", gettext_lazy("Stripe secret key")),
+        SecretField("webhook_secret", gettext_lazy("Stripe webhook signing secret")),
+    )
+    required_secrets = ("secret_key", "webhook_secret")
+    default_api_base = "https://api.stripe.com"
+    api_base_setting = "PANEL_STRIPE_API_BASE"
+    starts_payments = True
     success_body = {"received": True}
 
     def client(self, config: GatewayConfig) -> stripe.StripeClient:
         return stripe.StripeClient(
             config.secret("secret_key"),
-            base_addresses={"api": config.api_base},
+            base_addresses={"api": self.api_base()},
             max_network_retries=0,
         )
 

@@ -54,7 +54,7 @@ def stub(settings: Any) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
-    # The API base comes from the environment only (payments.config.GatewayConfig.api_base).
+    # The API base comes from the environment only (PaymentGateway.api_base).
     settings.PANEL_STRIPE_API_BASE = settings.PANEL_CRYPTOMUS_API_BASE = url
     yield url
     server.shutdown()
