@@ -1,8 +1,6 @@
 """Rejecting a started payment in the panel and at its gateway: the deposit is closed first, then
 the gateway is asked (after commit, so no transaction waits on it) to expire the session."""
 
-import logging
-
 from django.db import transaction
 
 from accounts.models import User
@@ -10,8 +8,6 @@ from payments.config import gateway_config
 from payments.gateways import GATEWAYS
 from payments.models import Deposit
 from payments.services import deposit_reject
-
-logger = logging.getLogger(__name__)
 
 
 def deposit_reject_everywhere(*, deposit_id: int, admin: User, reason: str) -> Deposit:

@@ -389,3 +389,71 @@ def test_migration_backfills_what_arrived(customer: User) -> None:
         stripe_review.pk: Decimal(1),
         crypto_review.pk: Decimal("2.5"),
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_late_payments_and_decisions_credit_once() -> None:
+    """Ten copies of the paid event for a rejected deposit at once, then five admins crediting
+    it at once: one waits in the queue, one credit lands."""
+    import threading
+
+    from django.db import connection
+
+    from tests.factories import UserFactory
+    from tests.payments.senders import STRIPE_WEBHOOK_SECRET
+
+    # given
+    row = GatewaySettings(method="stripe", currency="USD", rate=Decimal(1))
+    row.secrets = {"secret_key": "sk_test_1", "webhook_secret": STRIPE_WEBHOOK_SECRET}
+    row.save()
+    payer = UserFactory(username="payer")
+    admins = [UserFactory(username=f"admin{n}", is_staff=True) for n in range(5)]
+    deposit = Deposit.objects.create(
+        user=payer,
+        gateway="stripe",
+        external_id="cs_race",
+        amount=Decimal(25),
+        currency="USD",
+        rate=Decimal(1),
+        status=Status.REJECTED,
+        reason="never paid (admin0)",
+    )
+    event = _session_event(deposit)
+
+    def race(work: list) -> list:
+        barrier, results = threading.Barrier(len(work)), []
+
+        def run(job: object) -> None:
+            try:
+                barrier.wait()
+                results.append(job())  # type: ignore[operator]
+            except Exception as exc:  # noqa: BLE001 - a lost race is an answer here
+                results.append(type(exc).__name__)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(job,)) for job in work]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+    # when
+    answers = race([lambda: post_stripe(Client(), event).status_code for _ in range(10)])
+    deposit.refresh_from_db()
+    assert answers == [200] * 10 and deposit.status == Status.PAID_LATE
+    outcomes = race(
+        [
+            lambda admin=admin: (
+                deposit_assign(deposit_id=deposit.pk, user_id=payer.pk, admin=admin).status
+            )
+            for admin in admins
+        ]
+    )
+
+    # then
+    assert sorted(outcomes) == ["InvalidTransition"] * 4 + [Status.CREDITED]
+    assert _ledger(deposit) == [("deposit", Decimal("25"))]
+    payer.refresh_from_db()
+    assert payer.balance == Decimal("25")
