@@ -334,6 +334,10 @@ PANEL_SEPAY_API_KEY = env.str("PANEL_SEPAY_API_KEY", default="")
 PANEL_CASSO_CHECKSUM_KEY = env.str("PANEL_CASSO_CHECKSUM_KEY", default="")
 # VND per one unit of the panel currency; empty means bank transfers are not offered.
 PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
+# Where the panel calls Stripe's and Cryptomus' APIs (the secret key goes with every call), set
+# only here, never in the admin: empty is the gateway's own documented host. For test servers.
+PANEL_STRIPE_API_BASE = env.str("PANEL_STRIPE_API_BASE", default="")
+PANEL_CRYPTOMUS_API_BASE = env.str("PANEL_CRYPTOMUS_API_BASE", default="")
 # How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
 PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
 MIDDLEWARE += ["panel.middleware.PagesOnlyStaffTwoFactor"]
