@@ -25,8 +25,8 @@ from payments.config import gateway_config
 from payments.forms import AssignForm, RejectForm
 from payments.gateways import BANK_REPORTERS, GATEWAYS, bank, bank_reporters
 from payments.gateways.closing import deposit_reject_everywhere
-from payments.gateways.registry import method_labels, secret_fields, settings_fields
 from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
+from payments.registry import method_labels, secret_fields, settings_fields
 from payments.services import deposit_assign, deposit_create_manual
 from payments.services.crediting import DECIDABLE, credited_for_arrival
 

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 
 from payments.models import GatewaySettings, Method
+from payments.registry import gateways_for, method_labels, secret_fields
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,6 @@ def _default_rate(currency: str) -> Decimal | None:
 
 
 def gateway_config(*, method: str) -> GatewayConfig:
-    # Imported here: the gateway modules import the services, which import this module.
-    from payments.gateways.registry import gateways_for, secret_fields
-
     row = GatewaySettings.objects.filter(method=method).first()
     stored = row.secrets if row else {}
     # A credential the admin left empty falls back to its PANEL_* setting, where it has one.
@@ -103,7 +101,5 @@ def _bank_config(row: GatewaySettings | None) -> GatewayConfig:
 
 
 def offered_methods() -> list[GatewayConfig]:
-    from payments.gateways.registry import method_labels
-
     configs = [gateway_config(method=method) for method in method_labels()]
     return [config for config in configs if config.is_offered]

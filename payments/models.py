@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
+from payments import registry
 
 RATE_DIGITS = 20
 RATE_PLACES = 6
@@ -38,17 +39,12 @@ class Method(models.TextChoices):
 
 def method_choices() -> list[tuple[str, str]]:
     """Every method the registered gateways offer: a new gateway needs no migration."""
-    # Imported here: the gateway modules import this one.
-    from payments.gateways.registry import method_labels
-
-    return [(method, str(label)) for method, label in method_labels().items()]
+    return [(method, str(label)) for method, label in registry.method_labels().items()]
 
 
 def gateway_choices() -> list[tuple[str, str]]:
     """Every registered gateway, and the admin's manual deposits."""
-    from payments.gateways.registry import REGISTERED
-
-    return [(gateway.gateway, str(gateway.label)) for gateway in REGISTERED] + [
+    return [(gateway.gateway, str(gateway.label)) for gateway in registry.REGISTERED] + [
         (Gateway.MANUAL, str(Gateway.MANUAL.label))
     ]
 

@@ -30,9 +30,9 @@ from payments.config import GatewayConfig, gateway_config, offered_methods
 from payments.forms import AmountForm, BankAmountForm, BankCouponForm
 from payments.gateways import GATEWAYS, StartFailed, Webhook, WebhookRejected
 from payments.gateways.base import require_storable
-from payments.gateways.registry import method_labels, starting_gateway
 from payments.memo import memo_for
 from payments.models import Deposit, Method
+from payments.registry import method_labels, starting_gateway
 from payments.selectors import deposits_for_user, last_credited_deposit_id
 from payments.vietqr import build_payload, qr_svg
 

@@ -1,11 +1,12 @@
 """Each gateway is a small module behind one interface (`base.PaymentGateway`): its facts (the
 credentials it needs, its API, how a payment starts), then start a payment, verify a webhook,
-map it to a deposit. `registry.GATEWAYS` lists them by their webhook URL segment."""
+map it to a deposit. `payments.registry.GATEWAYS` lists them by their webhook URL segment."""
 
+import payments.gateways.registry  # noqa: F401  (fills payments.registry before it is read below)
 from payments.config import GatewayConfig
 from payments.gateways.base import PaymentGateway, StartFailed, Webhook, WebhookRejected
-from payments.gateways.registry import GATEWAYS
 from payments.models import Method
+from payments.registry import GATEWAYS
 
 BANK_REPORTERS = tuple(gateway for gateway in GATEWAYS.values() if gateway.method == Method.BANK)
 

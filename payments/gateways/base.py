@@ -13,6 +13,7 @@ from core.money import parse_money
 from core.text import is_storable
 from payments.config import GatewayConfig
 from payments.models import Deposit
+from payments.registry import SecretField
 from payments.services import DepositOutcome
 from payments.services.transfers import BankKey
 
@@ -38,16 +39,6 @@ class StartFailed(Exception):
 class Webhook:
     body: bytes
     headers: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class SecretField:
-    """A credential the admin enters (write-only, encrypted at rest)."""
-
-    name: str
-    label: "StrOrPromise"
-    # A PANEL_* setting that supplies it when the admin's settings leave it empty.
-    setting: str = ""
 
 
 class PaymentGateway:

@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from payments import registry
 from payments.config import GatewayConfig, gateway_config
-from payments.gateways import registry
 from payments.gateways.base import PaymentGateway, SecretField, Webhook, WebhookRejected
 from payments.models import Deposit, GatewaySettings, gateway_choices, method_choices
 from payments.services import DepositOutcome, deposit_attach_external, deposit_confirm_paid
