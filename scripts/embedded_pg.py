@@ -138,12 +138,14 @@ def server_pid(data: Path) -> int | None:
     pid = int(first)
     if not _pid_alive(pid):
         return None
-    # A pid from a killed run may since belong to another program.
+    # A pid from a killed run may since belong to another program: the postmaster's own
+    # command line is the postgres executable with this data folder.
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return pid  # no /proc (macOS): trust the pid
-    return pid if b"postgres" in command else None
+    is_postgres = Path(os.fsdecode(command[0])).name in ("postgres", "postmaster")
+    return pid if is_postgres and os.fsencode(data) in command else None
 
 
 def _clear_stale_pid_file(data: Path) -> None:
@@ -282,9 +284,9 @@ def main(argv: list[str]) -> int:
             )
         if action == "start":
             one.add_argument("--throwaway", action="store_true", help="no fsync (tests)")
-        if action == "run":
-            one.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    # The command of `run` is everything after `--`, options of its own included.
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     try:
         if args.action == "start":
             started = start(args.data, port=args.port, throwaway=args.throwaway)
@@ -294,7 +296,6 @@ def main(argv: list[str]) -> int:
         if args.action == "stop":
             print("stopped" if stop(args.data) else "not running")
             return 0
-        command = args.command[1:] if args.command[:1] == ["--"] else args.command
         if not command:
             parser.error("run needs a command after --")
         return run(args.data, port=args.port, command=command)
