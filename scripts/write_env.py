@@ -92,9 +92,9 @@ def add_missing(target: Path, values: dict[str, str]) -> list[str]:
     return missing
 
 
-def main() -> int:
-    target = ROOT / ".env"
-    var = ROOT / "var"
+def main(root: Path = ROOT) -> int:
+    target = root / ".env"
+    var = root / "var"
     values = embedded_values(var)
     if target.exists():
         if move_off_sqlite(target, values):
@@ -113,7 +113,7 @@ def main() -> int:
     for folder in ("broker/queue", "broker/processed", "broker/control", "cache"):
         (var / folder).mkdir(parents=True, exist_ok=True)
     lines = []
-    for line in (ROOT / ".env.example").read_text().splitlines():
+    for line in (root / ".env.example").read_text().splitlines():
         name, sep, _ = line.partition("=")
         if sep and not line.lstrip().startswith("#") and name.strip() in values:
             line = f"{name.strip()}={values[name.strip()]}"
