@@ -219,6 +219,9 @@ LOGGING = {
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded setup's file broker, writing each message whole (panel/broker.py).
+    CELERY_BROKER_TRANSPORT = "panel.broker:Transport"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

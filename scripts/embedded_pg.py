@@ -181,10 +181,13 @@ def start(data: Path, *, port: int, throwaway: bool = False, database: str = DAT
         _prepare_for_server_user(data)
     initialised = not (data / "PG_VERSION").exists()
     if initialised:
-        _tool(
+        result = _tool(
             "initdb",
             ["-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C"],
+            check=False,
         )
+        if result.returncode:
+            raise EmbeddedError(f"initdb failed in {data}:\n{result.stdout}\n{result.stderr}")
     _clear_stale_pid_file(data)
     adopted = server_pid(data) is not None
     if not adopted:

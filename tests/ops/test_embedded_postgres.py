@@ -5,9 +5,11 @@ on it although the system's pg_dump may be older than its PostgreSQL 18."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -57,11 +59,15 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def data(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "postgres"
+def data() -> Iterator[Path]:
+    """A folder of its own in /tmp, not under pytest's tmp_path: as root the server runs as
+    another user, and every pytest session on the machine makes /tmp/pytest-of-root private
+    again, cutting that user off from a data folder inside it."""
+    folder = Path(tempfile.mkdtemp(prefix="panel-pg-test-")) / "postgres"
     yield folder
     # Whatever a failed test left behind.
     subprocess.run([*LAUNCHER, "stop", str(folder)], capture_output=True, check=False)
+    shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 def test_a_server_started_from_nothing_migrates_serves_the_api_and_stops_leaving_no_process(
