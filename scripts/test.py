@@ -29,7 +29,8 @@ import embedded_pg  # noqa: E402 - this folder, put on the path above
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SYSTEM_PG = "postgres://postgres@127.0.0.1:5432"
+# The machine's PostgreSQL, when it has one (PANEL_TEST_SYSTEM_PG names another place to look).
+SYSTEM_PG = os.environ.get("PANEL_TEST_SYSTEM_PG", "postgres://postgres@127.0.0.1:5432")
 # pytest's "no tests were collected": a step that selects nothing has tested nothing.
 NO_TESTS = 5
 
@@ -94,12 +95,12 @@ def main() -> int:
         if "DATABASE_URL" in os.environ:
             print(f"database: {os.environ['DATABASE_URL']} (DATABASE_URL in the environment)")
         elif pg_answers(SYSTEM_PG):
-            print("database: the PostgreSQL on 127.0.0.1:5432")
+            print(f"database: the PostgreSQL at {SYSTEM_PG}")
         else:
             embedded_data = Path(tempfile.mkdtemp(prefix="panel-test-pg-")) / "data"
             started = embedded_pg.start(embedded_data, port=free_port(), throwaway=True)
             env["DATABASE_URL"] = started.url
-            print(f"database: no PostgreSQL on 127.0.0.1:5432; {started.describe()}")
+            print(f"database: no PostgreSQL at {SYSTEM_PG}; {started.describe()}")
         times.append(("database", time.monotonic() - begun, "ok"))
         for name, commands in steps:
             if chosen and name not in chosen:
