@@ -2,7 +2,9 @@ from decimal import Decimal
 from typing import cast
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -38,6 +40,18 @@ from core.permissions import ReadOnlyAdmin, requires_permission
 MINT_API_KEY = "accounts.add_apikey"
 REVOKE_API_KEY = "accounts.change_apikey"
 ADJUST_BALANCE = "accounts.add_balancetransaction"
+# What makes an account powerful in the admin itself. Only a superuser hands these out: with
+# "change user" alone, staff could otherwise make themselves superuser or grant themselves any
+# permission or group.
+POWER_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+
+def _holds_power(user: User) -> bool:
+    return user.is_staff or user.is_superuser
+
+
+def _is_superuser(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_superuser", False))
 
 
 @admin.register(User)
@@ -78,6 +92,22 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     actions = ["generate_api_key", "revoke_api_keys"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if _is_superuser(request) else (*fields, *POWER_FIELDS)
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Staff accounts (the request's own included) are only looked at by non-superusers:
+        # a new password or address on a more powerful account would be a way into it.
+        if obj is not None and _holds_power(obj) and not _is_superuser(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and _holds_power(obj) and not _is_superuser(request):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_urls(self) -> list:
         urls = [
@@ -173,6 +203,20 @@ class UserAdmin(DjangoUserAdmin):
     def revoke_api_keys(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         revoked = sum(api_key_revoke(user=user) for user in queryset)
         self.message_user(request, f"Revoked {revoked} key(s).")
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """A group's permissions are its members' permissions: only superusers set them."""
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Group | None = None
+    ) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if _is_superuser(request) else (*fields, "permissions")
 
 
 @admin.register(BalanceTransaction)

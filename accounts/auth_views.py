@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView, PasswordResetView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,11 +16,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts import signup, two_factor
-from accounts.forms import CodeForm, SignUpForm, ThrottledLoginForm
+from accounts.forms import (
+    CodeForm,
+    PanelPasswordResetForm,
+    PanelSetPasswordForm,
+    SignUpForm,
+    ThrottledLoginForm,
+)
 from accounts.http import AuthenticatedRequest
-from accounts.login_throttle import is_locked, record_failure
+from accounts.login_throttle import attempt_begin, attempt_succeeded, reset_mail_allowed
 from accounts.models import TwoFactorDevice, User
-from core.errors import PanelError
+from core.errors import InvalidRequest, PanelError
 from core.secrets import decrypt_secret
 
 PENDING_LOGIN = "accounts.pending_login"
@@ -44,6 +50,23 @@ class PanelLoginView(LoginView):
         return super().form_valid(form)
 
 
+class PanelPasswordResetView(PasswordResetView):
+    """Reset mails throttled per address asked for and per client address. Every request is
+    answered alike ("sent"), whether the address has an account, is past a limit, or neither:
+    the page tells nothing about which addresses exist."""
+
+    form_class = PanelPasswordResetForm
+
+    def form_valid(self, form: PanelPasswordResetForm) -> HttpResponse:  # type: ignore[override]
+        if reset_mail_allowed(self.request, form.cleaned_data["email"]):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PanelPasswordResetConfirmView(PasswordResetConfirmView):
+    form_class = PanelSetPasswordForm
+
+
 @never_cache
 def login_verify(request: HttpRequest) -> HttpResponse:
     pending: dict[str, Any] = request.session.get(PENDING_LOGIN) or {}
@@ -52,16 +75,16 @@ def login_verify(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if is_locked(request, user.username):
+        if not attempt_begin(request, user.username):
             form.add_error(None, _("Too many failed attempts. Try again later."))
         elif two_factor.two_factor_verify(user=user, code=form.cleaned_data["code"]):
+            attempt_succeeded(request, user.username)
             del request.session[PENDING_LOGIN]
             login(request, user, backend=pending["backend"])
             target = pending.get("next") or settings.LOGIN_REDIRECT_URL
             safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
             return HttpResponseRedirect(target if safe else reverse("dashboard"))
         else:
-            record_failure(request, user.username)
             form.add_error("code", _("That code is not valid."))
     return render(request, "registration/login_verify.html", {"form": form})
 
@@ -94,14 +117,14 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
-        user = signup.user_confirm_email(uidb64=uidb64, token=token)
+        signup.user_confirm_email(uidb64=uidb64, token=token)
     except PanelError as exc:
         return render(
             request, "registration/signup_invalid.html", {"error": exc.message}, status=400
         )
-    login(request, user, backend=MODEL_BACKEND)
-    messages.success(request, _("Your email is confirmed and your account is active."))
-    return redirect("dashboard")
+    # No login: whoever opens the mail owns the address, not necessarily the password.
+    messages.success(request, _("Your email is confirmed. Log in with your username and password."))
+    return redirect("login")
 
 
 def _pending_secret(user: User) -> str:
@@ -122,7 +145,12 @@ def two_factor_settings(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if is_on:
+                # Throttled like the login's code step: a session alone must not be enough to
+                # guess its way to switching the second factor off.
+                if not attempt_begin(request, user.username):
+                    raise InvalidRequest(_("Too many failed attempts. Try again later."))
                 two_factor.two_factor_disable(user=user, code=form.cleaned_data["code"])
+                attempt_succeeded(request, user.username)
                 messages.success(request, _("Two-factor authentication is off."))
                 return redirect("two_factor")
             codes = two_factor.two_factor_confirm(user=user, code=form.cleaned_data["code"])

@@ -1,16 +1,22 @@
+import unicodedata
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.login_throttle import is_locked, record_failure
+from accounts.login_throttle import attempt_begin, attempt_succeeded
 from accounts.models import User
+from accounts.selectors import username_taken
+from accounts.signup import signup_claim_by_reset
+from accounts.usernames import username_normalize
 from core.money import MONEY_DIGITS, MONEY_PLACES
 
 
@@ -47,6 +53,15 @@ class SignUpForm(forms.Form):
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
 
+    def clean_username(self) -> str:
+        # The spelling the account will have, checked as the login will look it up: "ＡＬＩＣＥ"
+        # is alice's name, and says so here instead of failing at the database.
+        username = username_normalize(self.cleaned_data["username"])
+        UnicodeUsernameValidator()(username)
+        if username_taken(username):
+            raise forms.ValidationError(_("This username is taken."), code="taken")
+        return username
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
@@ -63,23 +78,22 @@ class SignUpForm(forms.Form):
 
 
 class ThrottledLoginForm(AuthenticationForm):
-    """Django's login form behind failure counters per address and per username."""
+    """Django's login form behind attempt counters per address and per username: an attempt is
+    counted before its password is checked (accounts.login_throttle)."""
 
     def clean(self) -> dict[str, Any]:
-        username = self.data.get("username", "") or ""
+        username = str(self.data.get("username", "") or "")
         # LoginView always hands the form its request.
         request = cast(HttpRequest, self.request)
-        if is_locked(request, username):
+        if not attempt_begin(request, username):
             raise forms.ValidationError(
                 _("Too many failed attempts. Try again in %(minutes)s minutes."),
                 code="throttled",
                 params={"minutes": settings.PANEL_LOGIN_LOCKOUT_MINUTES},
             )
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            record_failure(request, username)
-            raise
+        data = super().clean()
+        attempt_succeeded(request, username)
+        return data
 
 
 class CodeForm(forms.Form):
@@ -88,3 +102,31 @@ class CodeForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
     )
+
+
+class PanelPasswordResetForm(PasswordResetForm):
+    """Django's reset form, also reaching unconfirmed sign-ups: the reset mail proves the
+    address, and the owner of an address someone signed up with must be able to claim it."""
+
+    def get_users(self, email: str) -> Iterator[User]:
+        candidates = User.objects.filter(email__iexact=email).filter(
+            Q(is_active=True) | Q(awaiting_confirmation=True)
+        )
+        # As Django's form: the stored address must match without case tricks (ß, ı).
+        wanted = unicodedata.normalize("NFKC", email).casefold()
+        return (
+            user
+            for user in candidates
+            if user.has_usable_password()
+            and unicodedata.normalize("NFKC", user.email).casefold() == wanted
+        )
+
+
+class PanelSetPasswordForm(SetPasswordForm):
+    """The reset's new password; an unconfirmed account becomes the address owner's."""
+
+    def save(self, commit: bool = True) -> User:
+        user = cast(User, super().save(commit=commit))
+        if commit:
+            signup_claim_by_reset(user=user)
+        return user

@@ -1,10 +1,13 @@
 """Reads over users and the ledger that are more than a simple fetch."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import BalanceTransaction, User
 from core.money import MONEY_DIGITS, MONEY_PLACES, ZERO
@@ -41,3 +44,22 @@ def ledger_mismatches() -> list[LedgerMismatch]:
 
 def ledger_for_user(*, user: User) -> QuerySet[BalanceTransaction]:
     return BalanceTransaction.objects.filter(user=user).order_by("-id")
+
+
+def signup_expiry_cutoff(now: datetime | None = None) -> datetime:
+    """Unconfirmed sign-ups that joined before this have expired (PANEL_SIGNUP_CONFIRM_HOURS)."""
+    return (now or timezone.now()) - timedelta(hours=settings.PANEL_SIGNUP_CONFIRM_HOURS)
+
+
+def signups_expired(*, now: datetime | None = None) -> QuerySet[User]:
+    return User.objects.filter(
+        awaiting_confirmation=True, is_active=False, date_joined__lt=signup_expiry_cutoff(now)
+    )
+
+
+def username_taken(username: str) -> bool:
+    """Whether a sign-up may not have `username` (in any spelling): an expired unconfirmed
+    sign-up holding it does not count, sign-up deletes it."""
+    return (
+        User.objects.with_username(username).exclude(pk__in=signups_expired().values("pk")).exists()
+    )

@@ -19,7 +19,14 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
+# Gives back one count (an attempt that turned out fine); never below zero, never creates a key.
+_UNCOUNT_SCRIPT = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 _script: Script | None = None
+_uncount_script: Script | None = None
 # Django's Redis cache builds a client object (around its shared pool) for every command; one
 # per cache backend instance does, and a new backend (settings changed) gets its own.
 _clients: "WeakKeyDictionary[object, Redis]" = WeakKeyDictionary()
@@ -39,11 +46,34 @@ def cache_count(key: str, *, timeout: int) -> int:
         return 1
 
 
-def _redis_count(backend: RedisCache, key: str, timeout: int) -> int:
-    full_key = backend.make_and_validate_key(key)
+def cache_uncount(key: str) -> None:
+    """Take one back from the counter `key`, if it still exists (its window is kept)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        global _uncount_script
+        full_key = backend.make_and_validate_key(key)
+        client = _client(backend, full_key)
+        if _uncount_script is None:
+            _uncount_script = client.register_script(_UNCOUNT_SCRIPT)
+        _uncount_script(keys=[full_key], client=client)
+        return
+    try:
+        if backend.decr(key) < 0:
+            backend.delete(key)
+    except ValueError:  # expired meanwhile: nothing to give back
+        pass
+
+
+def _client(backend: RedisCache, full_key: str) -> Redis:
     client = _clients.get(backend._cache)
     if client is None:
         client = _clients[backend._cache] = backend._cache.get_client(full_key, write=True)
+    return client
+
+
+def _redis_count(backend: RedisCache, key: str, timeout: int) -> int:
+    full_key = backend.make_and_validate_key(key)
+    client = _client(backend, full_key)
     global _script
     if _script is None:
         # Runs EVALSHA with whichever client it is given, loading the script where it is missing.

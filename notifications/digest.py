@@ -37,7 +37,9 @@ def _line(row: Notification) -> str:
         case Kind.OPS_DAILY_REPORT:
             return f"{data.get('day')}: {data.get('summary')}"
         case Kind.OPS_DEPOSIT_UNMATCHED:
-            return f"{data.get('gateway')} {data.get('reference')}: {data.get('amount')} {settings.PANEL_CURRENCY}"
+            # What arrived, in the transfer's currency (VND), not the panel's.
+            currency = data.get("currency", settings.PANEL_CURRENCY)
+            return f"{data.get('gateway')} {data.get('reference')}: {data.get('amount')} {currency}"
     return row.key
 
 

@@ -160,22 +160,30 @@ def notify_deposit_credited(*, deposit_id: int, user_id: int, amount: Decimal) -
     )
 
 
-def notify_deposit_unmatched(*, reference: str, amount: Decimal, gateway: str) -> None:
-    """For the payments app: money arrived that matches no customer; `reference` is the
-    gateway's own id of the transfer, so a replayed webhook alerts once."""
-    notifications_add(
-        events=[
-            Event(
-                key=f"deposit-unmatched:{gateway}:{reference}",
-                kind=Kind.OPS_DEPOSIT_UNMATCHED,
-                channel=Channel.TELEGRAM,
-                payload={
-                    "reference": reference[:120],
-                    "amount": money_str(amount),
-                    "gateway": gateway,
-                },
-            )
-        ]
+def notify_deposit_unmatched(
+    *, deposit_id: int, reference: str, amount: Decimal, currency: str, gateway: str
+) -> None:
+    """For the payments app: money arrived that matches no customer (it waits in the unmatched
+    queue). Call in the transaction that parks the deposit; keyed on the deposit, so a replayed
+    webhook or the same transfer from a second reporter alerts once. `reference` is the
+    reporter's id of the transfer, `amount` what arrived, in `currency`."""
+    amount_text = f"{money_str(amount)} {currency}"
+    staff_alert(
+        key=f"deposit-unmatched:{deposit_id}",
+        kind=Kind.OPS_DEPOSIT_UNMATCHED,
+        subject=f"Deposit #{deposit_id} matches no customer",
+        body=(
+            f"A transfer of {amount_text} ({gateway} {reference[:120]}) names no customer "
+            f"in its memo. It waits in the admin's unmatched queue to be assigned or rejected."
+        ),
+        telegram={
+            "deposit_id": deposit_id,
+            "reference": reference[:120],
+            "amount": money_str(amount),
+            "currency": currency,
+            "gateway": gateway,
+        },
+        ref=deposit_id,
     )
 
 

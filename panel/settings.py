@@ -370,6 +370,17 @@ PANEL_STAFF_2FA = env.bool("PANEL_STAFF_2FA", default=True)
 # Failed logins allowed per window, per client address and per username, before a lockout.
 PANEL_LOGIN_FAILURES = env.int("PANEL_LOGIN_FAILURES", default=10)
 PANEL_LOGIN_LOCKOUT_MINUTES = env.int("PANEL_LOGIN_LOCKOUT_MINUTES", default=15)
+# An unconfirmed sign-up is deleted after this long, which frees its username and address.
+PANEL_SIGNUP_CONFIRM_HOURS = env.int("PANEL_SIGNUP_CONFIRM_HOURS", default=48)
+# Password-reset mails per window, per address asked for and per client address; past either
+# limit the page answers the same and sends nothing.
+PANEL_PASSWORD_RESET_PER_ADDRESS = env.int("PANEL_PASSWORD_RESET_PER_ADDRESS", default=3)
+PANEL_PASSWORD_RESET_PER_CLIENT = env.int("PANEL_PASSWORD_RESET_PER_CLIENT", default=10)
+PANEL_PASSWORD_RESET_WINDOW_MINUTES = env.int("PANEL_PASSWORD_RESET_WINDOW_MINUTES", default=60)
+CELERY_BEAT_SCHEDULE["signups-expire"] = {
+    "task": "accounts.tasks.signups_expire_task",
+    "schedule": timedelta(hours=1),
+}
 # The bank account customers transfer to (VietQR) and the keys of the services that report the
 # transfers. Empty means not configured: the admin's gateway settings may supply or override them.
 PANEL_BANK_BIN = env.str("PANEL_BANK_BIN", default="")

@@ -23,7 +23,7 @@ urlpatterns = [
         name="signup_confirm",
     ),
     path("account/2fa/", auth_pages.two_factor_settings, name="two_factor"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", auth_pages.PanelPasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -31,7 +31,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth_pages.PanelPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

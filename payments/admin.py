@@ -21,8 +21,9 @@ from accounts.models import User
 from core.errors import PanelError
 from core.money import money_str
 from core.permissions import ReadOnlyAdmin, requires_permission
-from payments.config import SECRET_FIELDS
+from payments.config import SECRET_FIELDS, gateway_config
 from payments.forms import AssignForm, RejectForm
+from payments.gateways import BANK_REPORTERS, GATEWAYS, bank_reporters
 from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
 from payments.services import deposit_assign, deposit_create_manual, deposit_reject
 
@@ -39,17 +40,39 @@ DEPOSIT_COLUMNS = (
     "credited_amount",
     "bonus_amount",
     "memo",
+    "also_reported",
 )
 
 
+def also_reported(deposit: Deposit) -> str:
+    """The other services that reported this transfer, in the reader's language: stored as
+    rows (TransferReport), worded only here."""
+    return "; ".join(
+        _("Also reported by %(reporter)s (transfer %(id)s)")
+        % {"reporter": GATEWAYS[report.gateway].name, "id": report.external_id}
+        for report in deposit.reports.all()
+    )
+
+
+class ReportsShown(ReadOnlyAdmin):
+    """A deposit's second reports, fetched with the page's rows rather than one query each."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Deposit]:
+        return super().get_queryset(request).prefetch_related("reports")
+
+    @admin.display(description=gettext_lazy("Other reporters"))
+    def also_reported(self, obj: Deposit) -> str:
+        return also_reported(obj)
+
+
 @admin.register(Deposit)
-class DepositAdmin(ReadOnlyAdmin):
+class DepositAdmin(ReportsShown):
     list_display = DEPOSIT_COLUMNS
     list_filter = ("status", "gateway", "currency", "created_at")
-    search_fields = ("user__username", "=external_id", "memo", "=reference")
+    search_fields = ("user__username", "=external_id", "memo", "=reference", "=bank_reference")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in Deposit._meta.fields]
+    readonly_fields = [field.name for field in Deposit._meta.fields] + ["also_reported"]
     actions = ["reject_abandoned"]
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
@@ -68,12 +91,13 @@ class DepositAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UnmatchedDeposit)
-class UnmatchedDepositAdmin(ReadOnlyAdmin):
+class UnmatchedDepositAdmin(ReportsShown):
     # Narrow on purpose: the decision links stay visible beside the admin's side navigation.
     list_display = ("id", "decide", "created_at", "gateway", "status", "paid", "memo")
     list_filter = ("gateway",)
     search_fields = ("memo", "=external_id", "user__username")
     list_select_related = ("user",)
+    readonly_fields = [field.name for field in Deposit._meta.fields] + ["also_reported"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deposit]:
         statuses = (Deposit.Status.UNMATCHED, Deposit.Status.REVIEW)
@@ -200,6 +224,15 @@ class GatewaySettingsForm(forms.ModelForm):
     payment_key = forms.CharField(
         required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus payment key")
     )
+    # Turning a reporter off: its key stored here is forgotten (one set in the environment
+    # stays, and the page keeps saying so).
+    forget_reporters = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(gateway.key_field, gateway.name) for gateway in BANK_REPORTERS],
+        label=gettext_lazy("Stop these reporters"),
+        help_text=gettext_lazy("Forgets the key stored here; its reports are then refused."),
+    )
     api_base = forms.URLField(
         assume_scheme="https",
         required=False,
@@ -246,6 +279,8 @@ class GatewaySettingsForm(forms.ModelForm):
         for name in allowed:
             if value := self.cleaned_data.get(name, "").strip():
                 secrets[name] = value
+        for name in self.cleaned_data.get("forget_reporters") or ():
+            secrets.pop(name, None)
         if "api_base" in self.changed_data:
             secrets["api_base"] = self.cleaned_data["api_base"]
         settings_row.secrets = {name: value for name, value in secrets.items() if value}
@@ -280,8 +315,10 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
                     "bank_account",
                     "bank_account_name",
                     "transfer_prefix",
+                    "reporters",
                     "sepay_api_key",
                     "casso_checksum_key",
+                    "forget_reporters",
                 )
             },
         ),
@@ -290,8 +327,54 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
         (gettext_lazy("Testing"), {"classes": ("collapse",), "fields": ("api_base",)}),
     )
 
+    readonly_fields = ("reporters",)
+
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("Reporting transfers"))
+    def reporters(self, obj: GatewaySettings | None = None) -> str:
+        return reporters_text()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        self._warn_two_reporters(request)
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "GET":
+            self._warn_two_reporters(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _warn_two_reporters(self, request: HttpRequest) -> None:
+        if len(bank_reporters(gateway_config(method=Method.BANK))) > 1:
+            self.message_user(request, two_reporters_warning(), messages.WARNING)
+
+
+def two_reporters_warning() -> str:
+    return _(
+        "Both SePay and Casso report bank transfers. A transfer both report is credited once "
+        "when their reports carry the same bank reference, account, amount and date; to be "
+        "sure, keep one: switch the other's webhook off in its dashboard and stop it here."
+    )
+
+
+def reporters_text() -> str:
+    """Which service reports bank transfers, as in force (the admin's keys over the
+    environment's)."""
+    names = [gateway.name for gateway in bank_reporters(gateway_config(method=Method.BANK))]
+    if not names:
+        return _("None: set the SePay API key or the Casso checksum key.")
+    if len(names) == 1:
+        return _("%(name)s is the active reporter.") % {"name": names[0]}
+    return two_reporters_warning()
 
 
 @admin.register(BonusRule)

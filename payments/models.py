@@ -169,6 +169,13 @@ class Deposit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     credited_at = models.DateTimeField(null=True, blank=True)
+    # A bank transfer as the bank itself names it, whichever service (SePay, Casso) reports it:
+    # the receiving account, the bank's transaction reference and its date. With the amount,
+    # one key per transfer, so a second reporter finds the first one's row. Empty for
+    # card and crypto payments and for reports that lack any of them.
+    bank_account = models.CharField(max_length=32, blank=True)
+    bank_reference = models.CharField(max_length=128, blank=True)
+    bank_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -178,6 +185,15 @@ class Deposit(models.Model):
                 fields=["gateway", "external_id"],
                 condition=~Q(external_id=""),
                 name="deposit_once_per_gateway_event",
+            ),
+            models.UniqueConstraint(
+                fields=["bank_account", "bank_reference", "amount", "bank_date"],
+                condition=~Q(bank_reference=""),
+                name="deposit_once_per_bank_transfer",
+            ),
+            models.CheckConstraint(
+                condition=Q(bank_reference="") | (~Q(bank_account="") & Q(bank_date__isnull=False)),
+                name="deposit_bank_key_complete",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_positive"),
             models.CheckConstraint(condition=Q(rate__gt=0), name="deposit_rate_positive"),
@@ -206,6 +222,31 @@ class UnmatchedDeposit(Deposit):
         proxy = True
         verbose_name = _("unmatched or review deposit")
         verbose_name_plural = _("unmatched and review queue")
+
+
+class TransferReport(models.Model):
+    """A bank transfer reported again by another service (Casso after SePay, or the reverse):
+    kept against the deposit the first report made, which is credited once. Unique per
+    (gateway, the reporter's id), so a replayed second report is recorded once."""
+
+    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="reports")
+    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    external_id = models.CharField(max_length=128)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("second report of a transfer")
+        verbose_name_plural = _("second reports of transfers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "external_id"], name="transfer_report_once_per_gateway_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.external_id} -> deposit {self.deposit_id}"
 
 
 class BankCoupon(models.Model):

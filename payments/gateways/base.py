@@ -3,6 +3,7 @@
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from core.money import parse_money
@@ -10,6 +11,7 @@ from core.text import is_storable
 from payments.config import GatewayConfig
 from payments.models import Deposit
 from payments.services import DepositOutcome
+from payments.services.transfers import BankKey
 
 
 class WebhookRejected(Exception):
@@ -35,6 +37,8 @@ class Webhook:
 class PaymentGateway:
     gateway: str  # the Deposit.gateway value and the webhook URL segment
     method: str  # the settings row (Method) it reads
+    name: str  # the service's own name, as operators know it
+    key_field: str  # the stored secret its webhooks are checked with
     success_body: Mapping[str, object] = {"success": True}
 
     def start(
@@ -53,10 +57,12 @@ class PaymentGateway:
 
 
 def webhook_secret(config: GatewayConfig, name: str) -> str:
-    """The secret a webhook is checked with; without it, or with the gateway not offered, the
-    webhook URL answers 404 as if the gateway did not exist."""
+    """The secret a webhook is checked with; without it the webhook URL answers 404 as if the
+    gateway did not exist. A gateway switched off (or no longer offered) still has its
+    secret checked and its report recorded: switching off stops new payments, while money a
+    customer already sent, or a session already open, must still be credited or reviewed."""
     secret = config.secret(name)
-    if not secret or not config.is_offered:
+    if not secret:
         raise WebhookRejected("gateway not configured", status=404)
     return secret
 
@@ -120,3 +126,18 @@ def text_field(data: Mapping[str, object], name: str) -> str:
 def stored_payload(data: dict) -> dict:
     """The payload as stored on the deposit: exact decimals written as text."""
     return json.loads(json.dumps(data, default=str))
+
+
+def bank_key(*, account: str, reference: str, when: str) -> BankKey | None:
+    """What the bank says about a transfer, as both SePay and Casso pass it through: the
+    receiving account, the bank's transaction reference and the day of the transaction (the
+    first ten characters, `YYYY-MM-DD`, of their local-time stamp). None when any is missing:
+    such a transfer is then kept once per reporter only."""
+    account, reference = account.strip(), " ".join(reference.split()).upper()
+    if not account or not reference or len(account) > 32 or len(reference) > 128:
+        return None
+    try:
+        day = date.fromisoformat(when.strip()[:10])
+    except ValueError:
+        return None
+    return BankKey(account=account, reference=reference, day=day)

@@ -1,6 +1,8 @@
 """Casso webhook v2: `{"error": 0, "data": {id, reference, description, amount, accountNumber,
 ...}}`, signed in `X-Casso-Signature: t=<ms>,v1=<hex>` where v1 is HMAC-SHA512 (checksum key)
-over `t + "." + the body as compact JSON with keys sorted`. `data.id` is unique per transfer."""
+over `t + "." + the body as compact JSON with keys sorted`. `data.id` is unique per transfer;
+`reference`, `accountNumber`, `amount` and `transactionDateTime` are the bank's, the same a
+SePay report carries. Casso finds no payment code of its own: the description decides."""
 
 import hashlib
 import hmac
@@ -15,6 +17,7 @@ from payments.gateways.base import (
     PaymentGateway,
     Webhook,
     WebhookRejected,
+    bank_key,
     external_id,
     json_object,
     positive_amount,
@@ -49,9 +52,11 @@ def _signed_texts(body: bytes) -> list[str]:
 class CassoGateway(PaymentGateway):
     gateway = Gateway.CASSO
     method = Method.BANK
+    name = "Casso"
+    key_field = "casso_checksum_key"
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
-        key = webhook_secret(config, "casso_checksum_key")
+        key = webhook_secret(config, self.key_field)
         stamp, signature = _signature_parts(webhook.headers.get("X-Casso-Signature", ""))
         age_ms = abs(time.time() * 1000 - stamp)
         if age_ms > settings.PANEL_WEBHOOK_TOLERANCE_SECONDS * 1000:
@@ -68,13 +73,17 @@ class CassoGateway(PaymentGateway):
         if data.get("error") != 0 or not isinstance(data.get("data"), dict):
             raise WebhookRejected("malformed body")
         item = data["data"]
+        account = text_field(item, "accountNumber")
         transfer = Transfer(
             gateway=self.gateway,
             external_id=external_id(item.get("id")),
             amount=positive_amount(item.get("amount")),
             content=text_field(item, "description"),
             payload=stored_payload(data),
+            bank=bank_key(
+                account=account,
+                reference=text_field(item, "reference"),
+                when=text_field(item, "transactionDateTime"),
+            ),
         )
-        return bank.receive(
-            transfer=transfer, account=text_field(item, "accountNumber"), config=config
-        )
+        return bank.receive(transfer=transfer, account=account, config=config)

@@ -68,6 +68,8 @@ def invoice_body(*, deposit: Deposit, return_url: str, callback_url: str) -> dic
 class CryptomusGateway(PaymentGateway):
     gateway = Gateway.CRYPTOMUS
     method = Method.CRYPTOMUS
+    name = "Cryptomus"
+    key_field = "payment_key"
 
     def start(
         self, *, deposit: Deposit, config: GatewayConfig, return_url: str, callback_url: str
@@ -97,7 +99,7 @@ class CryptomusGateway(PaymentGateway):
         return str(result["url"])
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
-        key = webhook_secret(config, "payment_key")
+        key = webhook_secret(config, self.key_field)
         try:
             data = json.loads(webhook.body)
         except (ValueError, UnicodeDecodeError) as exc:

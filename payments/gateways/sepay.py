@@ -1,6 +1,8 @@
 """SePay: a JSON POST per bank transaction, `Authorization: Apikey <key>`; only `transferType`
 "in" to the configured account counts; `id` is the transaction's unique id; the answer it
-expects is `{"success": true}` with a 2xx."""
+expects is `{"success": true}` with a 2xx. `code` is the payment code SePay itself found in the
+text (by the structure set in its dashboard), null when none; `referenceCode`, `accountNumber`,
+`transferAmount` and `transactionDate` are the bank's, the same a Casso report carries."""
 
 import hmac
 
@@ -10,6 +12,7 @@ from payments.gateways.base import (
     PaymentGateway,
     Webhook,
     WebhookRejected,
+    bank_key,
     external_id,
     json_object,
     positive_amount,
@@ -25,9 +28,11 @@ from payments.services.transfers import Transfer
 class SePayGateway(PaymentGateway):
     gateway = Gateway.SEPAY
     method = Method.BANK
+    name = "SePay"
+    key_field = "sepay_api_key"
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
-        key = webhook_secret(config, "sepay_api_key")
+        key = webhook_secret(config, self.key_field)
         scheme, _, given = webhook.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "apikey" or not hmac.compare_digest(
             given.strip().encode(), key.encode()
@@ -40,16 +45,18 @@ class SePayGateway(PaymentGateway):
         if text_field(data, "transferType").lower() != "in":
             return None  # money going out is not a deposit; SePay only needs the 2xx
         amount = positive_amount(data.get("transferAmount"))
-        content = " ".join(
-            part for part in (text_field(data, "code"), text_field(data, "content")) if part
-        )
+        code, account = text_field(data, "code"), text_field(data, "accountNumber")
         transfer = Transfer(
             gateway=self.gateway,
             external_id=transfer_id,
             amount=amount,
-            content=content,
+            content=" ".join(part for part in (code, text_field(data, "content")) if part),
             payload=stored_payload(data),
+            code=code,
+            bank=bank_key(
+                account=account,
+                reference=text_field(data, "referenceCode"),
+                when=text_field(data, "transactionDate"),
+            ),
         )
-        return bank.receive(
-            transfer=transfer, account=text_field(data, "accountNumber"), config=config
-        )
+        return bank.receive(transfer=transfer, account=account, config=config)

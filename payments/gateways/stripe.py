@@ -72,6 +72,8 @@ def session_params(*, deposit: Deposit, return_url: str) -> dict:
 class StripeGateway(PaymentGateway):
     gateway = Gateway.STRIPE
     method = Method.STRIPE
+    name = "Stripe"
+    key_field = "webhook_secret"
     success_body = {"received": True}
 
     def client(self, config: GatewayConfig) -> stripe.StripeClient:
@@ -94,7 +96,7 @@ class StripeGateway(PaymentGateway):
         return str(session.url)
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
-        secret = webhook_secret(config, "webhook_secret")
+        secret = webhook_secret(config, self.key_field)
         try:
             stripe.WebhookSignature.verify_header(
                 webhook.body.decode("utf-8"),

@@ -16,6 +16,7 @@ from accounts.models import BalanceTransaction, User
 from accounts.services import balance_credit
 from core.errors import InvalidRequest, InvalidTransition
 from core.money import ZERO, money_str, quantize_money
+from notifications.services import notify_deposit_credited
 from payments.models import BankCoupon, BonusRule, Deposit, Gateway
 
 Status = Deposit.Status
@@ -51,7 +52,8 @@ def bonus_for(*, gateway: str, credited: Decimal) -> Decimal:
 
 
 def credit_locked(*, deposit: Deposit, user_id: int, created_by: User | None) -> Deposit:
-    """Credit a deposit whose row the caller holds locked (select_for_update) in a transaction."""
+    """Credit a deposit whose row the caller holds locked (select_for_update) in a transaction,
+    and write the customer's "deposit credited" email (and the operators' line) to the outbox."""
     credited = credited_amount_for(amount=deposit.amount, rate=deposit.rate)
     if credited <= ZERO:
         raise InvalidRequest("The amount is too small to credit")
@@ -86,6 +88,9 @@ def credit_locked(*, deposit: Deposit, user_id: int, created_by: User | None) ->
     )
     if changed != 1:  # the row is locked, so only a caller bug gets here
         raise InvalidTransition()
+    # In the crediting transaction: the email exists exactly when the credit does, and its
+    # key (the deposit) keeps it to one whatever replays or second reports arrive.
+    notify_deposit_credited(deposit_id=deposit.pk, user_id=user_id, amount=credited)
     deposit.refresh_from_db()
     return deposit
 

@@ -1,17 +1,24 @@
-"""Bank transfers reported by SePay or Casso: recorded once per (gateway, transfer id), matched
-to a customer by the memo, credited in the same transaction."""
+"""Bank transfers reported by SePay or Casso: recorded once per transfer, matched to a customer
+by the memo, credited in the same transaction.
+
+Once per transfer, whoever reports it: a replay of one reporter finds its row by (gateway,
+transfer id); the same transfer reported by the other service (both configured, or a move from
+one to the other) finds it by what the bank says (account, bank reference, amount, date: the
+`deposit_once_per_bank_transfer` key) and is only recorded against it (`TransferReport`)."""
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from core.errors import InvalidRequest
+from notifications.services import notify_deposit_unmatched
 from payments.config import GatewayConfig, gateway_config
-from payments.memo import user_id_in
-from payments.models import Deposit, Method
+from payments.memo import user_ids_in
+from payments.models import Deposit, Method, TransferReport
 from payments.services.crediting import (
     DepositOutcome,
     bank_coupon_take,
@@ -24,17 +31,31 @@ Status = Deposit.Status
 
 
 @dataclass(frozen=True)
+class BankKey:
+    """The transfer as the bank names it (see `bank_key` in payments.gateways.base)."""
+
+    account: str
+    reference: str
+    day: date
+
+
+@dataclass(frozen=True)
 class Transfer:
     gateway: str
     external_id: str
     amount: Decimal
     content: str
     payload: dict
+    # The reporter's own reading of the payment code (SePay's `code`), preferred to the text.
+    code: str = ""
+    bank: BankKey | None = None
 
 
 def _insert_once(transfer: Transfer, *, rate: Decimal) -> DepositOutcome:
-    """The new row, or the one an earlier or concurrent delivery wrote. A concurrent insert of
-    the same key waits on the unique index until the other transaction ends."""
+    """The new row, or the one an earlier or concurrent delivery wrote (by this reporter or the
+    other one). A concurrent insert of either key waits on its unique index until the other
+    transaction ends, and then finds the committed row."""
+    bank = transfer.bank
     try:
         with transaction.atomic():
             deposit = Deposit.objects.create(
@@ -46,15 +67,56 @@ def _insert_once(transfer: Transfer, *, rate: Decimal) -> DepositOutcome:
                 status=Status.PENDING,
                 memo=transfer.content[:255],
                 payload=transfer.payload,
+                bank_account=bank.account if bank else "",
+                bank_reference=bank.reference if bank else "",
+                bank_date=bank.day if bank else None,
             )
     except IntegrityError:
         existing = Deposit.objects.filter(
             gateway=transfer.gateway, external_id=transfer.external_id
         ).first()
+        if existing is None and bank is not None:
+            existing = _reported_by_other(transfer, bank)
         if existing is None:
             raise
         return DepositOutcome(deposit=existing, is_new=False)
     return DepositOutcome(deposit=deposit, is_new=True)
+
+
+def _reported_by_other(transfer: Transfer, bank: BankKey) -> Deposit | None:
+    """The deposit another reporter made of this transfer, with this report recorded on it."""
+    deposit = Deposit.objects.filter(
+        bank_account=bank.account,
+        bank_reference=bank.reference,
+        amount=transfer.amount,
+        bank_date=bank.day,
+    ).first()
+    if deposit is not None:
+        TransferReport.objects.get_or_create(
+            gateway=transfer.gateway,
+            external_id=transfer.external_id,
+            defaults={"deposit": deposit, "payload": transfer.payload},
+        )
+        logger.info(
+            "deposit %s also reported by %s (%s)",
+            deposit.pk,
+            transfer.gateway,
+            transfer.external_id,
+        )
+    return deposit
+
+
+def _named_customer(transfer: Transfer, *, prefix: str) -> tuple[set[int], str]:
+    """The customers the transfer names, and the reason to park it when not exactly one. The
+    reporter's parsed code wins when it names one customer; otherwise the whole text decides."""
+    if transfer.code and len(ids := user_ids_in(transfer.code, prefix=prefix)) == 1:
+        return ids, ""
+    ids = user_ids_in(transfer.content, prefix=prefix)
+    if not ids:
+        return ids, "the memo names no customer"
+    if len(ids) > 1:
+        return ids, "the memo names more than one customer"
+    return ids, ""
 
 
 def _outside_limits(amount: Decimal, *, low: Decimal | None, high: Decimal | None) -> str:
@@ -93,9 +155,19 @@ def deposit_receive_transfer(
         if not outcome.is_new:
             return outcome
         deposit = Deposit.objects.select_for_update().get(pk=outcome.deposit.pk)
-        user_id = user_id_in(transfer.content, prefix=config.transfer_prefix)
-        if user_id is None or not User.objects.filter(pk=user_id, is_active=True).exists():
-            deposit = _park(deposit, Status.UNMATCHED, "the memo names no customer")
+        ids, unnamed = _named_customer(transfer, prefix=config.transfer_prefix)
+        user_id = ids.pop() if len(ids) == 1 else None
+        if user_id is not None and not User.objects.filter(pk=user_id, is_active=True).exists():
+            user_id, unnamed = None, "the memo names no customer"
+        if user_id is None:
+            deposit = _park(deposit, Status.UNMATCHED, unnamed)
+            notify_deposit_unmatched(
+                deposit_id=deposit.pk,
+                reference=transfer.external_id,
+                amount=transfer.amount,
+                currency=deposit.currency,
+                gateway=transfer.gateway,
+            )
         elif reason := _outside_limits(
             transfer.amount, low=config.min_amount, high=config.max_amount
         ):

@@ -48,7 +48,9 @@ def _statuses() -> set[str]:
 def test_a_storm_of_alerts_goes_out_as_one_message(stub: TelegramStub, db: None) -> None:
     # given 500 orders gone to review and an unmatched deposit
     _alerts(500)
-    notify_deposit_unmatched(reference="FT123", amount=Decimal("50000"), gateway="sepay")
+    notify_deposit_unmatched(
+        deposit_id=9, reference="FT123", amount=Decimal("50000"), currency="VND", gateway="sepay"
+    )
 
     # when
     counts = notifications_deliver()
@@ -58,10 +60,12 @@ def test_a_storm_of_alerts_goes_out_as_one_message(stub: TelegramStub, db: None)
     assert len(stub.messages) == 1 and counts.messages == 1 and counts.sent == 501
     text = stub.messages[0]["text"]
     assert "Needs review: 500" in text and "order 1001: timeout" in text
-    assert "… and 485 more" in text and "sepay FT123" in text
+    assert "… and 485 more" in text and "sepay FT123: 50000 VND" in text
     assert stub.messages[0]["chat_id"] == "-1001"
     assert stub.paths == [f"/bot{TOKEN}/sendMessage"]
-    assert _statuses() == {Status.SENT}
+    # The unmatched deposit's staff email finds no staff address here: skipped.
+    assert _statuses() == {Status.SENT, Status.SKIPPED}
+    assert Notification.objects.filter(status=Status.SKIPPED).get().channel == "staff_email"
 
 
 @pytest.mark.parametrize(
