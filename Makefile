@@ -36,9 +36,17 @@ test: install browser
 services:
 	@scripts/ensure_services.sh
 
-lint: install
+## The house plan checks itself: imports flow one way between the apps, with no cycle inside
+## one (pyproject.toml, [tool.importlinter]), and no dead code (vulture, [tool.vulture]).
+$(VENV)/.lint-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	@touch $@
+
+lint: install $(VENV)/.lint-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/vulture
 
 format: install
 	$(BIN)/ruff format .

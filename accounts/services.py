@@ -4,20 +4,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from functools import cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts import keys
 from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
-from core.bulk import bulk_insert_values, bulk_update_values
+from core.db.bulk import bulk_insert_values, bulk_update_values
+from core.db.ledger import ledger_move
+from core.db.reads import api_key_lookup
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO
-from core.rows import from_column, from_row, insert_parts, mark_saved, placeholders, select_list
 
 Kind = BalanceTransaction.Kind
 
@@ -63,61 +63,13 @@ def _move(
         created_by=created_by,
     )
     # No savepoint of its own: an order's `add` is a handful of round trips, and a savepoint is
-    # two more. Nothing is written before the refusal below, and it is raised after the block,
+    # two more. Nothing is written before the refusal below, and it is raised after the move,
     # so the caller's transaction stays usable.
-    if connection.vendor == "postgresql":
-        is_moved = _shift_and_record(entry)
-    else:
-        with transaction.atomic(savepoint=False):
-            new_balance = _shift_balance(user_id, delta)
-            if is_moved := new_balance is not None:
-                entry.balance_after = new_balance
-                entry.save()
-    if is_moved:
+    if ledger_move(accounts=User, account_id=user_id, entry=entry) is not None:
         return entry
     if not User.objects.filter(pk=user_id).exists():
         raise User.DoesNotExist(f"No user {user_id}")
     raise InsufficientFunds()
-
-
-def _shift_and_record(entry: BalanceTransaction) -> bool:
-    """Add `entry.amount` to the balance unless that would take it below zero, and insert
-    `entry` with the new balance, in one statement; False (and nothing written) when refused.
-
-    The conditional UPDATE locks the user's row until the caller's transaction ends, as
-    SELECT … FOR UPDATE would, and the ledger row rides in the same round trip: every order
-    placed goes through here."""
-    columns, values = insert_parts(entry, leave_out=["balance_after"])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'WITH moved AS (UPDATE "{User._meta.db_table}" SET "balance" = "balance" + %s '  # noqa: S608 - the models' own names
-            'WHERE "id" = %s AND "balance" + %s >= 0 RETURNING "balance") '
-            f'INSERT INTO "{BalanceTransaction._meta.db_table}" ({columns}, "balance_after") '
-            f'SELECT {placeholders(values)}, moved."balance" FROM moved '
-            'RETURNING "id", "balance_after"',
-            [entry.amount, entry.user_id, entry.amount, *values],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    mark_saved(entry, row[0])
-    entry.balance_after = row[1]
-    return True
-
-
-def _shift_balance(user_id: int, delta: Decimal) -> Decimal | None:
-    """Add `delta` to the balance unless that would take it below zero, and return the new
-    balance (None when refused). One conditional UPDATE, locking the row until the caller's
-    transaction ends (the embedded SQLite setup, which has no UPDATE in a WITH)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE "{User._meta.db_table}" SET "balance" = "balance" + %s '  # noqa: S608 - the model's own table name
-            'WHERE "id" = %s AND "balance" + %s >= 0 RETURNING "balance"',
-            [delta, user_id, delta],
-        )
-        row = cursor.fetchone()
-    # SQLite answers a float; the ledger must only ever see the Decimal a queryset would give.
-    return None if row is None else from_column(User, "balance", row[0])
 
 
 def balance_credit(
@@ -262,34 +214,17 @@ def api_key_authenticate(*, key: str) -> User | None:
     key = key.strip()
     if not keys.is_well_formed(key):
         return None
-    # SQL written once (core/rows.py): every API request runs this, and the ORM took longer to
-    # build the query than PostgreSQL took to answer it.
-    with connection.cursor() as cursor:
-        cursor.execute(_api_key_sql(), [keys.lookup_prefix(key)])
-        row = cursor.fetchone()
-    if row is None:
+    # One query written once (core.db.reads): every API request runs this.
+    found = api_key_lookup(keys=ApiKey, users=User, prefix=keys.lookup_prefix(key))
+    if found is None or not keys.digest_matches(key, found.digest):
         return None
-    key_id, digest, last_used_at = row[-3:]
-    if not keys.digest_matches(key, digest):
-        return None
-    user = from_row(User, row[:-3])
-    if not user.is_active:
+    if not found.user.is_active:
         return None
     now = timezone.now()
-    last_used_at = from_column(ApiKey, "last_used_at", last_used_at)
     # One write a minute per key is enough for "last used", and keeps hot keys off the row lock.
-    if last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key_id).update(last_used_at=now)
-    return user
-
-
-@cache
-def _api_key_sql() -> str:
-    return (
-        f'SELECT {select_list(User, "u")}, k."id", k."digest", k."last_used_at" '  # noqa: S608 - names from the models
-        f"FROM {ApiKey._meta.db_table} k JOIN {User._meta.db_table} u ON u.id = k.user_id "
-        "WHERE k.prefix = %s AND k.revoked_at IS NULL"
-    )
+    if found.last_used_at is None or now - found.last_used_at > _LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=found.key_id).update(last_used_at=now)
+    return found.user
 
 
 # --- Users ---------------------------------------------------------------------------------

@@ -42,9 +42,6 @@ class Status(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
 
 
-FINAL_STATUSES = (Status.SENT, Status.UNKNOWN, Status.FAILED, Status.SKIPPED)
-
-
 class Notification(models.Model):
     key = models.CharField(max_length=200, help_text=_("One row per event."))
     channel = models.CharField(max_length=16, choices=Channel.choices)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
-from core.bulk import bulk_insert_values
+from core.db.bulk import bulk_insert_values
 from core.money import money_str
 from notifications.models import EMAIL_KINDS, Channel, Kind, Notification, Preferences, Status
 

@@ -12,11 +12,7 @@ class AdminOrderForm(forms.Form):
     """Place an order for a customer: the same service as the web form and the API."""
 
     user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
-    service = forms.ModelChoiceField(
-        queryset=Service.objects.filter(is_enabled=True, is_available=True).select_related(
-            "category"
-        )
-    )
+    service = forms.ModelChoiceField(queryset=Service.objects.on_sale().select_related("category"))
     link = forms.CharField(required=False, max_length=1000)
     quantity = forms.CharField(required=False)
     runs = forms.CharField(required=False)

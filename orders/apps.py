@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders"
+
+    def ready(self) -> None:
+        # Registers the tasks in every process, the web's too: the services publish forwards by
+        # task name (orders.enqueue.forward_task) instead of importing this module.
+        from orders import tasks  # noqa: F401

@@ -13,7 +13,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from core.bulk import bulk_update_values
+from core.db.bulk import bulk_update_values
 from orders.models import Order, OrderStatus
 from providers.models import PACKAGE_TYPES, Service
 

@@ -7,8 +7,9 @@ client retrying without `client_ref` would buy it twice.
 """
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
+from celery import Task, current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -21,13 +22,20 @@ TaskName = Literal[
 ]
 
 
+def forward_task(task_name: TaskName) -> "Task[Any, Any]":
+    """The forward task called `task_name`, looked up by name in the Celery app.
+
+    By name, not by importing `orders.tasks`: the tasks import the services, so the services
+    reach the tasks through the app's registry and imports run one way (the import contract in
+    pyproject.toml). OrdersConfig.ready() imports the tasks, so every process has them."""
+    return current_app.tasks[f"orders.tasks.{task_name}"]
+
+
 def enqueue(task_name: TaskName, pk: int) -> None:
     """Publish `task_name(pk)` once the current transaction commits; never raises for the broker."""
 
     def publish() -> None:
-        from orders import tasks  # tasks import services: imported here, not at module level
-
-        getattr(tasks, task_name).delay(pk)
+        forward_task(task_name).delay(pk)
 
     # robust=True: an exception in `publish` is logged by Django and swallowed.
     transaction.on_commit(publish, robust=True)

@@ -9,42 +9,8 @@ from django.utils.translation import pgettext_lazy
 from core.money import ZERO, money_field
 from providers.models import Product, Provider, Service, ServiceRoute
 
-
-class OrderStatus(models.TextChoices):
-    PENDING = "Pending"
-    PROCESSING = "Processing"
-    IN_PROGRESS = "In progress"
-    COMPLETED = "Completed"
-    PARTIAL = "Partial"
-    CANCELED = "Canceled"
-
-
-FINAL_ORDER_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED)
-
-
-class RefillStatus(models.TextChoices):
-    PENDING = "Pending"
-    IN_PROGRESS = "In progress"
-    COMPLETED = "Completed"
-    REJECTED = "Rejected"
-
-
-FINAL_REFILL_STATUSES = (RefillStatus.COMPLETED, RefillStatus.REJECTED)
-
-
-class ProductOrderStatus(models.TextChoices):
-    PENDING = "Pending"
-    IN_PROGRESS = "In progress"
-    COMPLETED = "Completed"
-    PARTIAL = "Partial"
-    CANCELED = "Canceled"
-
-
-FINAL_PRODUCT_ORDER_STATUSES = (
-    ProductOrderStatus.COMPLETED,
-    ProductOrderStatus.PARTIAL,
-    ProductOrderStatus.CANCELED,
-)
+# The status enums live with the protocol they spell (providers.statuses).
+from providers.statuses import OrderStatus, ProductOrderStatus, RefillStatus
 
 # The statuses as pages name them in the reader's language; stored values and the API keep the
 # protocol's English (docs/protocol.md).
@@ -233,7 +199,7 @@ class Order(Dispatched, Charged):
 
     @property
     def is_final(self) -> bool:
-        return self.status in FINAL_ORDER_STATUSES
+        return self.status in OrderStatus.finals()
 
 
 class Refill(Dispatched):
@@ -351,7 +317,7 @@ class ProductOrder(Dispatched, Charged):
 
     @property
     def is_final(self) -> bool:
-        return self.status in FINAL_PRODUCT_ORDER_STATUSES
+        return self.status in ProductOrderStatus.finals()
 
 
 class OrderEvent(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import Model
 
 from core.money import ZERO
 from notifications.services import Event, notifications_add, order_final_event, refill_final_event
-from orders.models import FINAL_ORDER_STATUSES, FINAL_REFILL_STATUSES, Order, Refill
+from orders.models import Order, OrderStatus, Refill, RefillStatus
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,11 @@ class Finished:
 
 
 def _event(model: type[Model], row: Finished) -> Event | None:
-    if model is Order and row.status in FINAL_ORDER_STATUSES:
+    if model is Order and row.status in OrderStatus.finals():
         return order_final_event(
             order_id=row.id, user_id=row.user_id, status=row.status, refund=row.refund
         )
-    if model is Refill and row.status in FINAL_REFILL_STATUSES and row.order_id is not None:
+    if model is Refill and row.status in RefillStatus.finals() and row.order_id is not None:
         return refill_final_event(
             refill_id=row.id, order_id=row.order_id, user_id=row.user_id, status=row.status
         )

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from core.locks import held_lock
+from core.db.locks import held_lock
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def provider_poll_task(provider_id: int, share: int = 0, shares: int = 1) -> Non
     split the due rows between them by claiming chunks (see orders.services.polling)."""
     # One round per provider and share at a time: a slow round is not joined by the next beat's,
     # so the provider never has more than its setting's calls in flight. The lock dies with its
-    # holder, so a worker killed mid-round does not stop polling (core.locks).
+    # holder, so a worker killed mid-round does not stop polling (core.db.locks).
     # Leases the lock's previous holder left (it was killed mid-round) are given back before
     # the round, and this round's own after it, so no claimed row waits a lease out.
     name = f"poll:{provider_id}" if share == 0 else f"poll:{provider_id}:{share}"

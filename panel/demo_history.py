@@ -54,7 +54,7 @@ def _history_order(user: User, service: Service, moment: datetime, rng: random.R
     lifecycle writes every state and the refund), then moved back to `moment`."""
     quantity = min(max(service.min, rng.choice((500, 1000, 2000, 5000))), service.max)
     is_package = service.type in PACKAGE_TYPES
-    rate = customer_pricing(user, service_ids=[service.pk]).service_rate(
+    rate = customer_pricing(user=user, service_ids=[service.pk]).service_rate(
         service_id=service.pk, rate=service.rate
     )
     charge = pricing.order_charge(rate=rate, units=quantity, is_package=is_package)
@@ -143,7 +143,8 @@ def seed_demo_history(*, days: int = 30, seed: int = 30) -> int:
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     customers = _customers(days, rng)
     services = list(
-        Service.objects.filter(type=ServiceType.DEFAULT, is_enabled=True, is_available=True)
+        Service.objects.on_sale()
+        .filter(type=ServiceType.DEFAULT)
         .select_related("provider")
         .order_by("pk")[:10]
     )

@@ -13,8 +13,9 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
+
+from core.db.session import ping
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +48,6 @@ def _timed(name: str, probe: Callable[[], None]) -> Check:
     return Check(True, (time.perf_counter() - started) * 1000)
 
 
-def _database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-
-
 def _cache() -> None:
     token = str(time.monotonic_ns())
     cache.set(_PROBE_KEY, token, 30)
@@ -70,7 +66,7 @@ def _broker() -> None:
 
 def dependency_checks() -> dict[str, Check]:
     return {
-        "database": _timed("database", _database),
+        "database": _timed("database", ping),
         "broker": _timed("broker", _broker),
         "cache": _timed("cache", _cache),
     }

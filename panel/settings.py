@@ -38,10 +38,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "csp",
+    # The panel's apps in layer order, lowest first: each imports only those above it in this
+    # list (the import contracts in pyproject.toml, checked by `make lint`).
     "accounts",
+    "notifications",
     "payments",
     "providers",
     "orders",
+    "support",
     "panel",
 ]
 # The provider simulator lives beside the product in a checkout (development, tests, the demo)
@@ -261,34 +265,6 @@ PANEL_WORKER_HEARTBEAT_MAX_AGE = env.int("PANEL_WORKER_HEARTBEAT_MAX_AGE", defau
 # How long `/health/` waits for the broker before calling it down.
 PANEL_HEALTH_TIMEOUT = env.float("PANEL_HEALTH_TIMEOUT", default=3.0)
 
-CELERY_BEAT_SCHEDULE = {
-    "orders-poll": {
-        "task": "orders.tasks.orders_poll_all_task",
-        "schedule": timedelta(seconds=PANEL_POLL_SECONDS),
-    },
-    "orders-forward": {
-        "task": "orders.tasks.forwards_queue_task",
-        "schedule": timedelta(seconds=PANEL_FORWARD_SWEEP_SECONDS),
-        # A tick that waited behind a backlog is dropped: the next one does the same work.
-        "options": {"expires": max(5 * PANEL_FORWARD_SWEEP_SECONDS, 5)},
-    },
-    "orders-dispatch-sweep": {
-        "task": "orders.tasks.orders_dispatch_sweep_task",
-        "schedule": timedelta(seconds=PANEL_DISPATCH_SWEEP_SECONDS),
-    },
-    "catalog-sync": {
-        "task": "providers.tasks.catalog_sync_all_task",
-        "schedule": timedelta(minutes=PANEL_CATALOG_SYNC_MINUTES),
-    },
-    "worker-heartbeat": {
-        "task": "panel.tasks.worker_heartbeat_task",
-        "schedule": timedelta(seconds=PANEL_WORKER_HEARTBEAT_SECONDS),
-    },
-    "provider-balances": {
-        "task": "providers.tasks.provider_refresh_balances_task",
-        "schedule": timedelta(minutes=PANEL_BALANCE_REFRESH_MINUTES),
-    },
-}
 
 # --- The panel ----------------------------------------------------------------------------
 PANEL_NAME = env.str("PANEL_NAME", default="SMM Panel")
@@ -320,14 +296,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("panel.middleware.PagesOnlySession"),
     "panel.middleware.StorableInputMiddleware",
 )
-# Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
-CELERY_BEAT_SCHEDULE["form-submissions-purge"] = {
-    "task": "accounts.tasks.form_submissions_purge_task",
-    "schedule": timedelta(hours=6),
-}
 
 # --- Support tickets and notifications ------------------------------------------------------
-INSTALLED_APPS += ["notifications", "support"]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("support.context_processors.support")
 # Customer emails: smtp://user:password@host:587/?tls=True, or consolemail:// to print them.
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
@@ -339,27 +309,6 @@ PANEL_TELEGRAM_CHAT_ID = env.str("PANEL_TELEGRAM_CHAT_ID", default="")
 PANEL_TELEGRAM_API_URL = env.str("PANEL_TELEGRAM_API_URL", default="https://api.telegram.org")
 PANEL_NOTIFICATIONS_SECONDS = env.int("PANEL_NOTIFICATIONS_SECONDS", default=30)
 PANEL_DELIVERY_TIMES_MINUTES = env.int("PANEL_DELIVERY_TIMES_MINUTES", default=10)
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "notifications-deliver": {
-            "task": "notifications.tasks.notifications_deliver_task",
-            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
-        },
-        "orders-needs-review-alerts": {
-            "task": "orders.tasks.needs_review_alerts_task",
-            "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
-        },
-        "services-delivery-times": {
-            "task": "orders.tasks.service_delivery_times_task",
-            "schedule": timedelta(minutes=PANEL_DELIVERY_TIMES_MINUTES),
-        },
-        "services-delivery-times-full": {
-            "task": "orders.tasks.service_delivery_times_task",
-            "schedule": timedelta(days=1),
-            "kwargs": {"full": True},
-        },
-    }
-)
 
 # --- Sign-up, security and payments (issue 9) ----------------------------------------------
 # A new account stays inactive until the emailed link is opened. On unless said otherwise:
@@ -377,10 +326,6 @@ PANEL_SIGNUP_CONFIRM_HOURS = env.int("PANEL_SIGNUP_CONFIRM_HOURS", default=48)
 PANEL_PASSWORD_RESET_PER_ADDRESS = env.int("PANEL_PASSWORD_RESET_PER_ADDRESS", default=3)
 PANEL_PASSWORD_RESET_PER_CLIENT = env.int("PANEL_PASSWORD_RESET_PER_CLIENT", default=10)
 PANEL_PASSWORD_RESET_WINDOW_MINUTES = env.int("PANEL_PASSWORD_RESET_WINDOW_MINUTES", default=60)
-CELERY_BEAT_SCHEDULE["signups-expire"] = {
-    "task": "accounts.tasks.signups_expire_task",
-    "schedule": timedelta(hours=1),
-}
 # The bank account customers transfer to (VietQR) and the keys of the services that report the
 # transfers. Empty means not configured: the admin's gateway settings may supply or override them.
 PANEL_BANK_BIN = env.str("PANEL_BANK_BIN", default="")
@@ -391,6 +336,10 @@ PANEL_SEPAY_API_KEY = env.str("PANEL_SEPAY_API_KEY", default="")
 PANEL_CASSO_CHECKSUM_KEY = env.str("PANEL_CASSO_CHECKSUM_KEY", default="")
 # VND per one unit of the panel currency; empty means bank transfers are not offered.
 PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
+# Where the panel calls Stripe's and Cryptomus' APIs (the secret key goes with every call), set
+# only here, never in the admin: empty is the gateway's own documented host. For test servers.
+PANEL_STRIPE_API_BASE = env.str("PANEL_STRIPE_API_BASE", default="")
+PANEL_CRYPTOMUS_API_BASE = env.str("PANEL_CRYPTOMUS_API_BASE", default="")
 # How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
 PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
 MIDDLEWARE += ["panel.middleware.PagesOnlyStaffTwoFactor"]
@@ -400,7 +349,57 @@ PANEL_DASHBOARD_ROLLUP_SECONDS = env.int("PANEL_DASHBOARD_ROLLUP_SECONDS", defau
 PANEL_PRICING_TIERS_MINUTES = env.int("PANEL_PRICING_TIERS_MINUTES", default=60)
 # The daily report counts orders still not final this long after they were placed as stuck.
 PANEL_STUCK_ORDER_HOURS = env.int("PANEL_STUCK_ORDER_HOURS", default=48)
-CELERY_BEAT_SCHEDULE |= {
+
+# --- The beat schedule: every periodic task, in one place ----------------------------------
+CELERY_BEAT_SCHEDULE = {
+    "orders-poll": {
+        "task": "orders.tasks.orders_poll_all_task",
+        "schedule": timedelta(seconds=PANEL_POLL_SECONDS),
+    },
+    "orders-forward": {
+        "task": "orders.tasks.forwards_queue_task",
+        "schedule": timedelta(seconds=PANEL_FORWARD_SWEEP_SECONDS),
+        # A tick that waited behind a backlog is dropped: the next one does the same work.
+        "options": {"expires": max(5 * PANEL_FORWARD_SWEEP_SECONDS, 5)},
+    },
+    "orders-dispatch-sweep": {
+        "task": "orders.tasks.orders_dispatch_sweep_task",
+        "schedule": timedelta(seconds=PANEL_DISPATCH_SWEEP_SECONDS),
+    },
+    "catalog-sync": {
+        "task": "providers.tasks.catalog_sync_all_task",
+        "schedule": timedelta(minutes=PANEL_CATALOG_SYNC_MINUTES),
+    },
+    "worker-heartbeat": {
+        "task": "panel.tasks.worker_heartbeat_task",
+        "schedule": timedelta(seconds=PANEL_WORKER_HEARTBEAT_SECONDS),
+    },
+    "provider-balances": {
+        "task": "providers.tasks.provider_refresh_balances_task",
+        "schedule": timedelta(minutes=PANEL_BALANCE_REFRESH_MINUTES),
+    },
+    # Used one-time form tokens are kept two days (accounts.form_tokens), then purged.
+    "form-submissions-purge": {
+        "task": "accounts.tasks.form_submissions_purge_task",
+        "schedule": timedelta(hours=6),
+    },
+    "notifications-deliver": {
+        "task": "notifications.tasks.notifications_deliver_task",
+        "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+    },
+    "orders-needs-review-alerts": {
+        "task": "orders.tasks.needs_review_alerts_task",
+        "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+    },
+    "services-delivery-times": {
+        "task": "orders.tasks.service_delivery_times_task",
+        "schedule": timedelta(minutes=PANEL_DELIVERY_TIMES_MINUTES),
+    },
+    "services-delivery-times-full": {
+        "task": "orders.tasks.service_delivery_times_task",
+        "schedule": timedelta(days=1),
+        "kwargs": {"full": True},
+    },
     "dashboard-rollup": {
         "task": "panel.tasks.dashboard_rollup_task",
         "schedule": timedelta(seconds=PANEL_DASHBOARD_ROLLUP_SECONDS),
@@ -413,5 +412,9 @@ CELERY_BEAT_SCHEDULE |= {
     "pricing-tiers": {
         "task": "panel.tasks.pricing_tiers_assign_task",
         "schedule": timedelta(minutes=PANEL_PRICING_TIERS_MINUTES),
+    },
+    "signups-expire": {
+        "task": "accounts.tasks.signups_expire_task",
+        "schedule": timedelta(hours=1),
     },
 }

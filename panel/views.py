@@ -67,7 +67,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "figures": figures,
         "spent": figures["spent"],
         "balance": request.user.balance,
-        "discount": customer_percent_off(request.user),
+        "discount": customer_percent_off(user=request.user),
         "latest": latest,
     }
     return render(request, "panel/dashboard.html", context)

@@ -5,7 +5,6 @@ Layout (NAPAS VietQR, EMVCo MPM): 00 format "01", 01 initiation ("11" static, "1
 amount), 38 merchant account {00 GUID A000000727, 01 {00 BIN, 01 account}, 02 QRIBFTTA},
 53 currency 704, 54 amount, 58 country VN, 62 {08 purpose: the memo}, 63 CRC16-CCITT."""
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import segno
@@ -36,14 +35,6 @@ def _tlv(tag: str, value: str) -> str:
     return f"{tag}{len(value):02d}{value}"
 
 
-@dataclass(frozen=True)
-class Transfer:
-    bank_bin: str
-    account: str
-    amount: Decimal | None
-    memo: str
-
-
 def build_payload(*, bank_bin: str, account: str, amount: Decimal | None, memo: str) -> str:
     if not (bank_bin.isdigit() and len(bank_bin) == 6):
         raise VietQRError("the bank BIN is six digits")
@@ -64,40 +55,6 @@ def build_payload(*, bank_bin: str, account: str, amount: Decimal | None, memo: 
         parts.append(_tlv("62", _tlv("08", memo)))
     body = "".join(parts) + "6304"
     return body + crc16_ccitt(body)
-
-
-def _fields(data: str) -> dict[str, str]:
-    fields, index = {}, 0
-    while index < len(data):
-        tag, length = data[index : index + 2], data[index + 2 : index + 4]
-        if len(tag) < 2 or not length.isdigit():
-            raise VietQRError("malformed field")
-        end = index + 4 + int(length)
-        if end > len(data):
-            raise VietQRError("field runs past the end")
-        fields[tag] = data[index + 4 : end]
-        index = end
-    return fields
-
-
-def parse_payload(payload: str) -> Transfer:
-    """The transfer a payload asks for; raises VietQRError on a bad CRC or a foreign layout."""
-    if len(payload) < 8 or payload[-8:-4] != "6304":
-        raise VietQRError("no CRC field at the end")
-    if crc16_ccitt(payload[:-4]) != payload[-4:].upper():
-        raise VietQRError("CRC mismatch")
-    top = _fields(payload[:-8])
-    merchant = _fields(top.get("38", ""))
-    if merchant.get("00") != NAPAS_GUID:
-        raise VietQRError("not a NAPAS VietQR payload")
-    beneficiary = _fields(merchant.get("01", ""))
-    amount = top.get("54")
-    return Transfer(
-        bank_bin=beneficiary.get("00", ""),
-        account=beneficiary.get("01", ""),
-        amount=Decimal(amount) if amount else None,
-        memo=_fields(top["62"]).get("08", "") if "62" in top else "",
-    )
 
 
 def qr_svg(payload: str, *, scale: int = 5) -> str:

@@ -1,6 +1,6 @@
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,7 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
-from providers.secrets import decrypt_secret, encrypt_secret
+from core.secrets import decrypt_secret, encrypt_secret
+
+# The markup a new provider starts with, in percent: the model, provider_create and the
+# add_provider command all default to it.
+DEFAULT_MARKUP_PERCENT = Decimal(25)
 
 
 class ServiceType(models.TextChoices):
@@ -60,7 +64,7 @@ class Provider(models.Model):
         default=True, help_text="Off: no orders are sent, no syncs run."
     )
     markup_percent = percent_field(
-        default=Decimal(25), help_text="Default markup on upstream rates, in percent."
+        default=DEFAULT_MARKUP_PERCENT, help_text="Default markup on upstream rates, in percent."
     )
     markup_fixed = money_field(
         default=ZERO, help_text="Added to every rate per 1000 (panel currency), after the percent."
@@ -131,10 +135,6 @@ class Provider(models.Model):
             and (self.dispatch_paused_until is None or self.dispatch_paused_until <= now)
         )
 
-    @property
-    def can_dispatch(self) -> bool:
-        return self.can_dispatch_at(timezone.now())
-
 
 class Category(models.Model):
     name = models.CharField(max_length=255, unique=True)
@@ -152,6 +152,14 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CatalogItemQuerySet(models.QuerySet):
+    def on_sale(self) -> Self:
+        """What customers may buy: put on sale by an admin, still offered upstream, and from an
+        enabled provider. The one definition of "on sale": pages, the API, forms and placing
+        all ask it."""
+        return self.filter(is_enabled=True, is_available=True, provider__is_enabled=True)
 
 
 class CatalogItem(models.Model):
@@ -185,6 +193,8 @@ class CatalogItem(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     removed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    objects = CatalogItemQuerySet.as_manager()
+
     class Meta:
         abstract = True
 
@@ -194,10 +204,6 @@ class CatalogItem(models.Model):
     @property
     def display_name(self) -> str:
         return self.name_override or self.name
-
-    @property
-    def is_on_sale(self) -> bool:
-        return self.is_enabled and self.is_available and self.provider.is_enabled
 
 
 class Service(CatalogItem):

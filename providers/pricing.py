@@ -16,6 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.models import PricingTier, User
+from core.db.reads import ServiceForOrder
 from core.money import ZERO
 from providers.markup import customer_rate
 from providers.models import PriceOverride, Service
@@ -45,43 +49,44 @@ class CustomerPricing:
 ANONYMOUS = CustomerPricing()
 
 
-def customer_percent_off(user: object) -> Decimal:
+def customer_percent_off(*, user: User | AnonymousUser) -> Decimal:
     """The percent off (tier or personal discount, the larger) for a user, 0 for visitors."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return ZERO
-    from accounts.models import PricingTier
-
     tier_percent = (
-        PricingTier.objects.filter(pk=user.pricing_tier_id, is_active=True)  # type: ignore[attr-defined]
+        PricingTier.objects.filter(pk=user.pricing_tier_id, is_active=True)
         .values_list("percent_off", flat=True)
         .first()
-        if user.pricing_tier_id  # type: ignore[attr-defined]
+        if user.pricing_tier_id
         else None
     )
-    return max(tier_percent or ZERO, user.discount_percent or ZERO)  # type: ignore[attr-defined]
+    return max(tier_percent or ZERO, user.discount_percent or ZERO)
 
 
-def customer_pricing(user: object, *, service_ids: list[int] | None = None) -> CustomerPricing:
+def customer_pricing(
+    *, user: User | AnonymousUser, service_ids: list[int] | None = None
+) -> CustomerPricing:
     """How `user` is priced; `service_ids` narrows the overrides loaded (one order, one form)."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return ANONYMOUS
-    overrides = PriceOverride.objects.filter(user_id=user.pk)  # type: ignore[attr-defined]
+    overrides = PriceOverride.objects.filter(user_id=user.pk)
     if service_ids is not None:
         overrides = overrides.filter(service_id__in=service_ids)
     return CustomerPricing(
-        percent_off=customer_percent_off(user),
+        percent_off=customer_percent_off(user=user),
         overrides=dict(overrides.values_list("service_id", "rate")),
     )
 
 
-def customer_pricing_of(user: object, service: Service) -> CustomerPricing:
-    """How `user` is priced for one `service` read by `service_for_order` (providers.selectors),
-    which reads the user's own rate with it; any other service raises AttributeError rather than
-    be priced without that rate."""
-    if not getattr(user, "is_authenticated", False):
+def customer_pricing_of(
+    *, user: User | AnonymousUser, found: ServiceForOrder[Service]
+) -> CustomerPricing:
+    """How `user` is priced for the one service `service_for_order` read with the user's own
+    rate (providers.selectors), sparing the query that `customer_pricing` makes for it."""
+    if not isinstance(user, User):
         return ANONYMOUS
-    override: Decimal | None = service.customer_override  # type: ignore[attr-defined]
+    override = found.customer_override
     return CustomerPricing(
-        percent_off=customer_percent_off(user),
-        overrides={} if override is None else {service.pk: override},
+        percent_off=customer_percent_off(user=user),
+        overrides={} if override is None else {found.service.pk: override},
     )

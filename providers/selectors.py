@@ -3,14 +3,12 @@
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import cache
 from typing import TypedDict
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from core.db import reads
 from core.ids import parse_id
-from core.rows import column_count, from_column, from_row, select_list
 from providers.models import (
     CatalogChange,
     Category,
@@ -22,17 +20,9 @@ from providers.models import (
 )
 
 
-def services_on_sale() -> QuerySet[Service]:
-    return Service.objects.filter(is_enabled=True, is_available=True, provider__is_enabled=True)
-
-
-def products_on_sale() -> QuerySet[Product]:
-    return Product.objects.filter(is_enabled=True, is_available=True, provider__is_enabled=True)
-
-
 def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySet:
     """On-sale services as plain rows, in catalog order, for the API and the services page."""
-    services = services_on_sale()
+    services = Service.objects.on_sale()
     if category_id:
         services = services.filter(category_id=category_id)
     if search:
@@ -72,7 +62,7 @@ class CategoryRow(TypedDict):
 def service_category_rows() -> list[CategoryRow]:
     """Categories with services on sale, in catalog order, with how many each holds."""
     return list(
-        services_on_sale()
+        Service.objects.on_sale()
         .values("category_id", "category__name")
         .annotate(count=Count("id"))
         .order_by("category__sort_order", "category__name")
@@ -81,7 +71,7 @@ def service_category_rows() -> list[CategoryRow]:
 
 def product_rows() -> QuerySet:
     return (
-        products_on_sale()
+        Product.objects.on_sale()
         .order_by("category__sort_order", "category__name", "sort_order", "id")
         .values(
             "id",
@@ -118,14 +108,7 @@ def catalog_version() -> tuple:
     """Changes whenever anything a price list shows changes: a service or product, a category,
     a provider (saves and the catalog services all move `updated_at`). One small query, so
     answers built from the catalog can be kept until it moves."""
-    parts = []
-    for model in (Service, Product, Category, Provider):
-        table = connection.ops.quote_name(model._meta.db_table)
-        parts.append(f"(SELECT MAX(updated_at) FROM {table})")  # noqa: S608 - table names from the models
-        parts.append(f"(SELECT COUNT(*) FROM {table})")  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
-        return tuple(cursor.fetchone())
+    return reads.tables_version(Service, Product, Category, Provider)
 
 
 @dataclass(frozen=True)
@@ -173,34 +156,20 @@ def route_suggestions(*, service: Service, limit: int = 10) -> list[RouteSuggest
     return scored[:limit]
 
 
-def service_for_order(*, service_id: int, user_id: int) -> Service | None:
-    """The service `service_id` if it is on sale, with its provider, `customer_override` (the
-    user's own rate, or None) and `has_routes`; None when it is not on sale.
+ServiceForOrder = reads.ServiceForOrder[Service]
+
+
+def service_for_order(*, service_id: int, user_id: int) -> ServiceForOrder | None:
+    """The service `service_id` if it is on sale, with its provider, the user's own rate and
+    whether it has routes; None when it is not on sale.
 
     Every API `add` reads this, so it is one query whose SQL is written once per process
-    (core/rows.py): the ORM took about 1.5 ms to build it as a queryset with two subqueries,
-    PostgreSQL under 0.3 ms to answer it."""
-    with connection.cursor() as cursor:
-        cursor.execute(_service_for_order_sql(), [user_id, service_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    split = column_count(Service)
-    service = from_row(Service, row[:split])
-    service.provider = from_row(Provider, row[split : split + column_count(Provider)])
-    override, has_routes = row[-2:]
-    service.customer_override = from_column(PriceOverride, "rate", override)  # type: ignore[attr-defined]
-    service.has_routes = bool(has_routes)  # type: ignore[attr-defined]  # SQLite answers 0 or 1
-    return service
-
-
-@cache
-def _service_for_order_sql() -> str:
-    return (
-        f"SELECT {select_list(Service, 's')}, {select_list(Provider, 'p')}, "  # noqa: S608 - names from the models
-        f"(SELECT o.rate FROM {PriceOverride._meta.db_table} o "
-        "WHERE o.service_id = s.id AND o.user_id = %s), "
-        f"EXISTS (SELECT 1 FROM {ServiceRoute._meta.db_table} r WHERE r.service_id = s.id) "
-        f"FROM {Service._meta.db_table} s JOIN {Provider._meta.db_table} p ON p.id = s.provider_id "
-        "WHERE s.id = %s AND s.is_enabled AND s.is_available AND p.is_enabled"
+    (core.db.reads)."""
+    return reads.service_for_order(
+        services=Service,
+        providers=Provider,
+        overrides=PriceOverride,
+        routes=ServiceRoute,
+        service_id=service_id,
+        user_id=user_id,
     )

@@ -40,7 +40,7 @@ PRODUCT_TYPE_NAMES = {"Auto": _("Automatic"), "Service": _("Manual")}
 
 def pricing_of(request: HttpRequest) -> CustomerPricing:
     """How the visitor is priced: prices shown are what they would pay (providers.pricing)."""
-    return customer_pricing(request.user)
+    return customer_pricing(user=request.user)
 
 
 def service_row_display(row: dict, pricing: CustomerPricing) -> dict:

@@ -6,6 +6,7 @@ import httpx
 from django.db.models import Max, Model
 
 from accounts.form_tokens import FIELD, form_token_new
+from orders.lifecycle import By, Delivery, Finish, Kind, finish
 from sandbox import SandboxServer
 
 
@@ -45,3 +46,12 @@ def unused_pk(model: type[Model]) -> int:
     collides with real rows on a database whose sequences have moved on."""
     highest = model.objects.aggregate(highest=Max("pk"))["highest"] or 0
     return int(highest) + 1_000_000
+
+
+def order_finalize(
+    *, order_id: int, status: str, actor: str, remains: int | None = None
+) -> Model | None:
+    """Finish an open order as the poller or an admin would, through the lifecycle's `finish`;
+    None when it was already final."""
+    end = Finish(status=status, delivery=Delivery(remains=remains))
+    return finish(Kind.ORDER, order_id, end, actor=By(actor))

@@ -143,12 +143,12 @@ def settle(mode: Mode, started: float) -> None:
     from django.db.models import Q
     from django.utils import timezone
 
-    from orders.models import FINAL_ORDER_STATUSES, DispatchState, Order
+    from orders.models import DispatchState, Order, OrderStatus
 
     remaining = mode.settle_seconds - (time.monotonic() - started)
     deadline = timezone.now() + timedelta(seconds=remaining)
     while time.monotonic() - started < mode.settle_seconds:
-        open_rows = Order.objects.exclude(status__in=FINAL_ORDER_STATUSES).filter(
+        open_rows = Order.objects.exclude(status__in=OrderStatus.finals()).filter(
             Q(dispatch_state__in=[DispatchState.SENDING, DispatchState.SENT])
             | Q(dispatch_state=DispatchState.QUEUED, next_dispatch_at__lt=deadline)
         )

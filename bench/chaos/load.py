@@ -210,10 +210,10 @@ class DueCounter:
     killed round had claimed (the ids of the leases it left)."""
 
     def _unfinished(self) -> Any:
-        from orders.models import FINAL_ORDER_STATUSES, DispatchState, Order
+        from orders.models import DispatchState, Order, OrderStatus
 
         return Order.objects.filter(dispatch_state=DispatchState.SENT).exclude(
-            status__in=FINAL_ORDER_STATUSES
+            status__in=OrderStatus.finals()
         )
 
     def count(self) -> tuple[int, int]:

@@ -6,7 +6,11 @@
 - `moves.py`: the only writes of `status` and `dispatch_state`;
 - `poll.py`: what a status answer does to a polled row.
 
-Dispatch, polling, review and requests (orders/services) call these; nothing else assigns a
+House words: `Seen` is what one upstream status answer says about a row (its status, remains,
+charge), before the lifecycle decides what it does; `Figures` are what a row's refund is measured
+with (its charge, what was refunded, the units remains count against, the provider's price).
+
+Dispatch, polling, review and the refill and cancel requests (orders/services) call these; nothing else assigns a
 status or a dispatch state (tests/orders/test_lifecycle.py checks it).
 """
 

@@ -35,7 +35,7 @@ from orders.lifecycle.table import (
     Kind,
     Reason,
 )
-from orders.models import CancelRequest, DispatchState, Order, ProductOrder, Refill
+from orders.models import CancelRequest, DispatchState, Order, OrderStatus, ProductOrder, Refill
 from orders.notify import Finished, notify_finished_rows
 
 Row = Order | ProductOrder | Refill | CancelRequest
@@ -155,7 +155,7 @@ def _settle(kind: Kind, row: Row, finish: Finish) -> tuple[list[str], Decimal]:
     if kind is Kind.ORDER:
         assert isinstance(row, Order)
         remains = finish.delivery.remains
-        if remains is None and finish.status == "Canceled":
+        if remains is None and finish.status == OrderStatus.CANCELED:
             remains = row.total_quantity
         if remains is not None:
             row.remains = remains

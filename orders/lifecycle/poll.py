@@ -18,9 +18,9 @@ from orders.lifecycle.refunds import (
     refund_due,
 )
 from orders.lifecycle.table import DISPATCH_MOVES, FINAL_BY_KIND, Kind, Reason
-from orders.models import DispatchState, Order, ProductOrder, Refill
+from orders.models import DispatchState, Order, OrderStatus, ProductOrder, Refill
 
-IN_PROGRESS = "In progress"  # the same word for orders and product orders
+IN_PROGRESS = OrderStatus.IN_PROGRESS  # the same word for orders and product orders
 _MODELS = {Kind.ORDER: Order, Kind.PRODUCT_ORDER: ProductOrder, Kind.REFILL: Refill}
 assert (DispatchState.SENT, DispatchState.NEEDS_REVIEW) in DISPATCH_MOVES
 

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import DispatchState as D
-from orders.models import ReviewReason
+from orders.models import OrderStatus, ProductOrderStatus, RefillStatus, ReviewReason
 
 
 class Kind(StrEnum):
@@ -26,11 +26,12 @@ class Kind(StrEnum):
 
 
 OPEN = "open"  # Pending, Processing, In progress: the provider may still change it
-COMPLETED, PARTIAL, CANCELED, REJECTED = "Completed", "Partial", "Canceled", "Rejected"
+COMPLETED, PARTIAL = OrderStatus.COMPLETED, OrderStatus.PARTIAL
+CANCELED, REJECTED = OrderStatus.CANCELED, RefillStatus.REJECTED
 FINAL_BY_KIND: dict[Kind, frozenset[str]] = {
-    Kind.ORDER: frozenset({COMPLETED, PARTIAL, CANCELED}),
-    Kind.PRODUCT_ORDER: frozenset({COMPLETED, PARTIAL, CANCELED}),
-    Kind.REFILL: frozenset({COMPLETED, REJECTED}),
+    Kind.ORDER: OrderStatus.finals(),
+    Kind.PRODUCT_ORDER: ProductOrderStatus.finals(),
+    Kind.REFILL: RefillStatus.finals(),
     Kind.CANCEL: frozenset({"accepted", "rejected"}),  # a cancel request's outcome
 }
 

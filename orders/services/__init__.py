@@ -14,22 +14,16 @@ from orders.services.placing import (
     product_order_place,
 )
 from orders.services.polling import PollCounts, provider_poll
-from orders.services.requests import (
+from orders.services.refills_and_cancels import (
     can_cancel,
     can_refill,
     held_cancel_apply,
     order_cancel,
-    order_finalize,
     own_order,
     refill_request,
 )
-from orders.services.review import (
-    Answer,
-    dispatch_sweep,
-    forwards_queue,
-    review_attach_many,
-    review_resolve,
-)
+from orders.services.review import Answer, review_attach_many, review_resolve
+from orders.services.sweeps import dispatch_sweep, forwards_queue
 
 __all__ = [
     "Answer",
@@ -42,7 +36,6 @@ __all__ = [
     "forwards_queue",
     "held_cancel_apply",
     "order_cancel",
-    "order_finalize",
     "order_forward",
     "order_place",
     "orders_place_mass",

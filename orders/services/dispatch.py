@@ -40,7 +40,7 @@ from orders.models import (
     Refill,
     RefillStatus,
 )
-from orders.services.requests import held_cancel_apply
+from orders.services.refills_and_cancels import held_cancel_apply
 from orders.services.routing import order_reroute_after_rejection
 from orders.type_rules import upstream_fields
 from providers.client import ItemError, ProviderClient

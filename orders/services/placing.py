@@ -4,18 +4,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit
+from core.db.inserts import insert_with_event
 from core.errors import InsufficientFunds, error_display
 from core.ids import parse_id, parse_whole
 from core.money import ZERO
-from core.rows import insert_parts, mark_saved, placeholders
 from core.text import is_storable
 from orders import pricing
 from orders.errors import (
@@ -45,16 +44,15 @@ _ACTOR_BY_SOURCE: dict[str, str] = {
 }
 
 
-def _on_sale(queryset: QuerySet[_Item], pk: object, error: type[PanelError]) -> _Item:
+def _on_sale(model: type[_Item], pk: object, error: type[PanelError]) -> _Item:
     item_id = parse_id(pk)
     if item_id is None:
         raise error()
     try:
-        # get(), not first(): first() orders by the key, which costs a third more to build.
-        return queryset.select_related("provider").get(
-            pk=item_id, is_enabled=True, is_available=True, provider__is_enabled=True
-        )
-    except queryset.model.DoesNotExist:
+        # get(), not first(): first() adds an ORDER BY on the key, which costs more to build
+        # than the query it orders (docs/performance.md).
+        return model.objects.on_sale().select_related("provider").get(pk=item_id)
+    except model.DoesNotExist:
         raise error() from None
 
 
@@ -136,27 +134,9 @@ def _create_charged(
 
 
 def _insert_placed(row: Order | ProductOrder, event: OrderEvent) -> None:
-    """Insert `row` and its Placed event; on PostgreSQL in one statement, as every order pays
-    a round trip per statement (core/rows.py)."""
-    if connection.vendor != "postgresql":  # the embedded SQLite setup has no INSERT in a WITH
-        row.save(force_insert=True)
-        setattr(event, event_link(type(row)), row.pk)
-        event.save(force_insert=True)
-        return
-    link = event_link(type(row))
-    row_columns, row_values = insert_parts(row)
-    event_columns, event_values = insert_parts(event, leave_out=[link])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'WITH placed AS (INSERT INTO "{row._meta.db_table}" ({row_columns}) '  # noqa: S608 - the models' own names
-            f'VALUES ({placeholders(row_values)}) RETURNING "id") '
-            f'INSERT INTO "{OrderEvent._meta.db_table}" ({event_columns}, "{link}") '
-            f'SELECT {placeholders(event_values)}, placed."id" FROM placed RETURNING "{link}"',
-            [*row_values, *event_values],
-        )
-        (row_id,) = cursor.fetchone()
-    mark_saved(row, row_id)
-    setattr(event, link, row_id)
+    """Insert `row` and its Placed event in one statement: every order pays a round trip per
+    statement."""
+    insert_with_event(row=row, event=event, link=event_link(type(row)))
 
 
 def order_place(
@@ -178,15 +158,18 @@ def order_place(
         return existing
     number = parse_id(service_id)
     # One query: the service, its provider, the user's own rate and whether it has routes.
-    service = service_for_order(service_id=number, user_id=user.pk) if number is not None else None
-    if service is None:
+    found = service_for_order(service_id=number, user_id=user.pk) if number is not None else None
+    if found is None:
         raise IncorrectService()
+    service = found.service
     request = parse_order_fields(service, fields)
-    rate = customer_pricing_of(user, service).service_rate(service_id=service.pk, rate=service.rate)
+    rate = customer_pricing_of(user=user, found=found).service_rate(
+        service_id=service.pk, rate=service.rate
+    )
     charge = pricing.order_charge(
         rate=rate, units=request.total_quantity, is_package=request.is_package
     )
-    choice = route_for(service)
+    choice = route_for(service, has_routes=found.has_routes)
     if choice is None:
         raise IncorrectService()  # routes exist, none usable: the service cannot be bought now
     return _create_charged(
@@ -273,7 +256,7 @@ def product_order_place(
         existing := ProductOrder.objects.filter(user=user, client_ref=client_ref).first()
     ):
         return existing
-    product: Product = _on_sale(Product.objects.all(), product_id, IncorrectProduct)
+    product: Product = _on_sale(Product, product_id, IncorrectProduct)
     if not product.is_in_stock or product.inventory == 0:
         raise OutOfStock()
     count = parse_whole(quantity)
@@ -287,7 +270,7 @@ def product_order_place(
         raise InvalidOrderField("require", _("Remove the control characters."))
     if product.require and not require:
         raise InvalidOrderField("require", format_lazy(_("Required: {what}"), what=product.require))
-    rate = customer_pricing(user, service_ids=[]).product_rate(rate=product.rate)
+    rate = customer_pricing(user=user, service_ids=[]).product_rate(rate=product.rate)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate
     return _create_charged(

@@ -1,23 +1,20 @@
-"""After forwarding: the sweeper that re-queues lost tasks and flags rows stuck in `sending`,
-and the resolutions a person makes for rows waiting in review. Which resolution a row may get
+"""The resolutions a person makes for rows waiting in review (attach the provider's id, poll
+again, send again, cancel, finish). Which resolution a row may get
 is the lifecycle table's decision (orders/lifecycle/table.py, docs/lifecycle.md), never the
 caller's: a row whose add may have landed is never sent again on anyone's click."""
 
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from core.ids import parse_id
-from orders.enqueue import TaskName, enqueue
+from orders.enqueue import enqueue
 from orders.errors import InvalidTransition
 from orders.lifecycle import (
     FINAL_BY_KIND,
@@ -35,123 +32,12 @@ from orders.lifecycle import (
 )
 from orders.lifecycle.events import Actor
 from orders.lifecycle.moves import Row
-from orders.models import CancelRequest, DispatchState, Order
-from orders.services.dispatch import SWEEP_GRACE
+from orders.models import CancelRequest, DispatchState, Order, OrderStatus, RefillStatus
 from orders.services.placing import MassOrderLine
-from orders.services.requests import held_cancel_apply
+from orders.services.refills_and_cancels import held_cancel_apply
+from orders.services.sweeps import FORWARD_TASKS
 
 logger = logging.getLogger(__name__)
-
-FORWARD_TASKS: dict[Kind, TaskName] = {
-    Kind.ORDER: "order_forward_task",
-    Kind.PRODUCT_ORDER: "product_order_forward_task",
-    Kind.REFILL: "refill_forward_task",
-    Kind.CANCEL: "cancel_forward_task",
-}
-
-
-def _stuck_after() -> timedelta:
-    # Past the task's hard time limit the worker that claimed the row is gone.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-
-
-def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Flag rows stuck in `sending`, re-queue the forward tasks of rows whose task was lost or
-    whose retry time has come, and apply held cancels whose order's add has an outcome.
-    Returns counts per kind for the log."""
-    now = now or timezone.now()
-    counts: dict[str, int] = {}
-    for kind, model in MODELS.items():
-        stuck = model.objects.filter(
-            dispatch_state=DispatchState.SENDING, sending_started_at__lt=now - _stuck_after()
-        ).values_list("pk", flat=True)
-        for pk in stuck:
-            dispatch_move(
-                kind,
-                pk,
-                from_state=DispatchState.SENDING,
-                to_state=DispatchState.NEEDS_REVIEW,
-                actor=By(Actor.SWEEPER),
-                reason=Reason.CANCEL_UNKNOWN if kind is Kind.CANCEL else Reason.WORKER_LOST,
-                message="No answer was recorded: the worker stopped during the upstream call. "
-                "Not resent.",
-                dispatch_error="worker lost during the upstream call",
-            )
-        counts[model.__name__] = _queue_due(kind, before=now - SWEEP_GRACE, now=now, limit=limit)
-    for order_id in (
-        CancelRequest.objects.filter(
-            dispatch_state=DispatchState.QUEUED, next_dispatch_at__isnull=True
-        )
-        .exclude(order__dispatch_state__in=[DispatchState.SENDING, DispatchState.NEEDS_REVIEW])[
-            :limit
-        ]
-        .values_list("order_id", flat=True)
-    ):
-        held_cancel_apply(order_id=order_id)
-    return counts
-
-
-def forwards_queue(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Queue the forward task of every order and product order waiting in `queued` whose time
-    has come. Placing publishes nothing (a publish was a tenth of an API `add`): beat runs this
-    every PANEL_FORWARD_SWEEP_SECONDS, so a new order is on its way within about a second.
-    Returns counts per kind for the log."""
-    now = now or timezone.now()
-    return {
-        MODELS[kind].__name__: _queue_due(kind, before=now, now=now, limit=limit)
-        for kind in (Kind.ORDER, Kind.PRODUCT_ORDER)
-    }
-
-
-def _queue_due(kind: Kind, *, before: datetime, now: datetime, limit: int) -> int:
-    """Queue the forward tasks of `kind`'s rows due by `before`, except those queued lately."""
-    from orders import tasks  # tasks import services: imported here, not at module level
-
-    model = MODELS[kind]
-    due = list(
-        model.objects.filter(
-            dispatch_state=DispatchState.QUEUED,
-            next_dispatch_at__lte=before,
-            provider__is_enabled=True,
-            provider__credentials_failed_at__isnull=True,
-        )
-        .exclude(provider__dispatch_paused_until__gt=now)
-        .order_by("next_dispatch_at")
-        .values_list("pk", "next_dispatch_at")[:limit]
-    )
-    task = getattr(tasks, FORWARD_TASKS[kind])
-    fresh = _not_swept_lately(kind, due)
-    for pk in fresh:
-        task.delay(pk)
-    return len(fresh)
-
-
-def _not_swept_lately(kind: Kind, rows: list[tuple[int, datetime | None]]) -> list[int]:
-    """The rows no sweep queued a task for within the last few sweeps.
-
-    A row stays `queued` until its task runs; while the workers are down or busy, every sweep
-    would queue one more task for it, and after a restart the workers wade through copies (each
-    a no-op, but polls wait behind them). A cache mark per queued row skips it until the mark
-    expires, by when its task has run or was lost. The mark names the row's due time too: a
-    forward that must try again later (provider unreachable or busy) sets a new one, and is
-    queued as soon as that comes, not when the first mark expires. Without the cache, every due
-    row is queued."""
-    marks = {
-        f"dispatch-swept:{kind.value}:{pk}:{due_at.timestamp() if due_at else ''}": pk
-        for pk, due_at in rows
-    }
-    try:
-        seen = cache.get_many(list(marks))
-        fresh = {key: pk for key, pk in marks.items() if key not in seen}
-        cache.set_many(dict.fromkeys(fresh, 1), timeout=_resweep_seconds())
-    except Exception:  # a cache outage must not stop forwarding: queue them all
-        logger.warning("dispatch sweep: the cache is unreachable; queueing every due row")
-        return [pk for pk, _ in rows]
-    return list(fresh.values())
-
-
-def _resweep_seconds() -> int:
-    return max(3 * settings.PANEL_DISPATCH_SWEEP_SECONDS, 10)
 
 
 @dataclass(frozen=True)
@@ -271,7 +157,7 @@ def _finish(kind: Kind, row: Row, by: By, end: Finish, message: str) -> None:
 
 
 def _cancel_refund(kind: Kind, row: Row, by: By, answer: Answer) -> None:
-    status = "Rejected" if kind is Kind.REFILL else "Canceled"
+    status = RefillStatus.REJECTED if kind is Kind.REFILL else OrderStatus.CANCELED
     message = "Canceled by an admin after review"
     if not row.upstream_id:
         # Never at the provider (as far as anyone knows): the dispatch failed.
@@ -282,7 +168,9 @@ def _cancel_refund(kind: Kind, row: Row, by: By, answer: Answer) -> None:
 
 def _finish_completed(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     delivery = Delivery(remains=0) if kind is Kind.ORDER else Delivery()
-    _finish(kind, row, by, Finish(status="Completed", delivery=delivery), "Completed (admin)")
+    _finish(
+        kind, row, by, Finish(status=OrderStatus.COMPLETED, delivery=delivery), "Completed (admin)"
+    )
 
 
 def _finish_partial(kind: Kind, row: Row, by: By, answer: Answer) -> None:
@@ -302,7 +190,13 @@ def _finish_partial(kind: Kind, row: Row, by: By, answer: Answer) -> None:
             raise InvalidTransition(f"The delivered quantity is between 0 and {base}")
         delivery = Delivery(remains=base - answer.delivered)
         said = f"{answer.delivered} of {base} delivered"
-    _finish(kind, row, by, Finish(status="Partial", delivery=delivery), f"Partial (admin): {said}")
+    _finish(
+        kind,
+        row,
+        by,
+        Finish(status=OrderStatus.PARTIAL, delivery=delivery),
+        f"Partial (admin): {said}",
+    )
 
 
 def _settle_cancel(kind: Kind, row: Row, by: By, answer: Answer, *, accepted: bool) -> None:
@@ -365,7 +259,6 @@ def review_attach_many(*, text: str, admin: User) -> list[MassOrderLine]:
 
 __all__ = [
     "Answer",
-    "dispatch_sweep",
     "review_attach_many",
     "review_resolve",
 ]

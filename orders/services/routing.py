@@ -76,12 +76,16 @@ def _choice(route: ServiceRoute) -> RouteChoice:
     )
 
 
-def route_for(service: Service, *, after: ServiceRoute | None = None) -> RouteChoice | None:
+def route_for(
+    service: Service, *, after: ServiceRoute | None = None, has_routes: bool = True
+) -> RouteChoice | None:
     """Where an order of `service` goes (after `after`, when that one refused it).
 
-    None when the service has routes and none of them (after `after`) is usable.
+    None when the service has routes and none of them (after `after`) is usable. A caller that
+    knows the service has none (`has_routes=False`, from providers' service_for_order) spares
+    the query for them.
     """
-    if getattr(service, "has_routes", True) is False:  # read by providers' service_for_order
+    if not has_routes:
         return _home(service) if after is None else None
     routes = list(
         ServiceRoute.objects.filter(service=service)

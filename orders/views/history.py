@@ -42,8 +42,8 @@ def _order_row(order: Order, waiting: set[int]) -> dict:
         "order": order,
         "charge": order.net_charge,
         "refunded": order.refunded if order.refunded else None,
-        "can_refill": services.can_refill(order),
-        "can_cancel": services.can_cancel(order) and order.pk not in waiting,
+        "can_refill": services.can_refill(order=order),
+        "can_cancel": services.can_cancel(order=order) and order.pk not in waiting,
         "cancel_waiting": order.pk in waiting,
     }
 

@@ -63,7 +63,7 @@ def _single(params: Params, name: str) -> str:
 
 
 def services(user: User, params: Params) -> RawJson:
-    pricing = customer_pricing(user)
+    pricing = customer_pricing(user=user)
     return catalog_answer(
         "services",
         pricing.cache_key,
@@ -159,7 +159,7 @@ def cancel(user: User, params: Params) -> list[dict]:
 
 
 def products(user: User, params: Params) -> RawJson:
-    pricing = customer_pricing(user)
+    pricing = customer_pricing(user=user)
     return catalog_answer(
         "products",
         pricing.cache_key,

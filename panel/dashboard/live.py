@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import (
-    FINAL_ORDER_STATUSES,
     DispatchState,
     Order,
+    OrderStatus,
     ProductOrder,
     Refill,
     ReviewReason,
@@ -72,9 +72,9 @@ def _needs_review() -> list[HandsItem]:
 
 def losing_services() -> QuerySet[Service]:
     """Services on sale whose upstream cost (in the panel currency) is not below their price."""
-    return Service.objects.filter(
-        is_enabled=True, is_available=True, provider__is_enabled=True
-    ).filter(rate__lte=F("upstream_rate") * F("provider__exchange_rate"))
+    return Service.objects.on_sale().filter(
+        rate__lte=F("upstream_rate") * F("provider__exchange_rate")
+    )
 
 
 def hands() -> list[HandsItem]:
@@ -135,7 +135,7 @@ def provider_cards(now: datetime | None = None) -> list[ProviderCard]:
     in_flight: dict[int, int] = defaultdict(int)
     for orders in (
         Order.objects.filter(dispatch_state=DispatchState.SENT).exclude(
-            status__in=FINAL_ORDER_STATUSES
+            status__in=OrderStatus.finals()
         ),
         Order.objects.filter(dispatch_state__in=[DispatchState.SENDING]),
     ):

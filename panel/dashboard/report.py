@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.money import money_str
 from notifications.models import Kind
 from notifications.services import staff_alert
-from orders.models import FINAL_ORDER_STATUSES, DispatchState, Order, ProductOrder
+from orders.models import DispatchState, Order, OrderStatus, ProductOrder
 from panel.dashboard.figures import deposits_by_gateway, range_figures
 from panel.dashboard.rollup import dashboard_rollup
 from panel.models import DailyReport
@@ -25,7 +25,7 @@ def stuck_orders() -> int:
             dispatch_state__in=[DispatchState.QUEUED, DispatchState.SENDING, DispatchState.SENT],
             created_at__lt=before,
         )
-        .exclude(status__in=FINAL_ORDER_STATUSES)
+        .exclude(status__in=OrderStatus.finals())
         .count()
     )
 

@@ -40,10 +40,6 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
 
 
-def local_day(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
-
-
 def _with_day(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(day=TruncDate("created_at", tzinfo=timezone.get_default_timezone()))
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from providers.client.messages import humanise, looks_like_error
 from providers.client.parsing import (
-    ORDER_STATUSES,
     error_text,
     field,
     id_key,
@@ -22,6 +21,7 @@ from providers.client.parsing import (
 )
 from providers.client.records import order_status_of, product_order_status_of
 from providers.client.types import ItemError, UpstreamOrderStatus, UpstreamProductOrderStatus
+from providers.statuses import OrderStatus
 
 MISSING_FROM_ANSWER = "missing from answer"
 UNREADABLE = "unreadable answer"
@@ -84,7 +84,7 @@ def _status_error(entry: Any) -> tuple[dict[str, Any] | None, ItemError | None]:
 
 def read_order_status(entry: Any) -> UpstreamOrderStatus | ItemError:
     bare_status = status_name(entry)
-    if bare_status is not None and bare_status in ORDER_STATUSES:
+    if bare_status is not None and bare_status in OrderStatus.values:
         return UpstreamOrderStatus(bare_status, None, None, None, None)
     rec, error = _status_error(entry)
     if rec is None:

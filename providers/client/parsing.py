@@ -13,21 +13,9 @@ from typing import Any
 
 from core.text import strip_unstorable
 from providers.client.messages import humanise
-
-ORDER_STATUSES = ("Pending", "Processing", "In progress", "Completed", "Partial", "Canceled")
+from providers.statuses import PROTOCOL_SPELLINGS
 
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-_STATUS_SPELLINGS = {
-    "pending": "Pending",
-    "processing": "Processing",
-    "inprogress": "In progress",
-    "completed": "Completed",
-    "complete": "Completed",
-    "partial": "Partial",
-    "canceled": "Canceled",
-    "cancelled": "Canceled",
-    "rejected": "Rejected",
-}
 _SERVICE_TYPES = (
     "Default",
     "Package",
@@ -202,7 +190,7 @@ def status_name(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
-    return _STATUS_SPELLINGS.get(squash(text), text)
+    return PROTOCOL_SPELLINGS.get(squash(text), text)
 
 
 def service_type(value: Any) -> str:

@@ -127,14 +127,9 @@ def parse_product(raw: Any) -> UpstreamProduct:
     )
 
 
-def parse_order_status(raw: Any) -> UpstreamOrderStatus | None:
-    """None when the entry carries no status (the caller decides if that is an error)."""
-    rec = record(raw)
-    return None if rec is None else order_status_of(rec)
-
-
 def order_status_of(rec: dict[str, Any]) -> UpstreamOrderStatus | None:
-    """`parse_order_status` of an entry already read with `record`."""
+    """An order's status entry already read with `record`; None when it carries no status
+    (the caller decides if that is an error)."""
     status = status_name(field(rec, "status"))
     if status is None:
         return None
@@ -148,13 +143,8 @@ def order_status_of(rec: dict[str, Any]) -> UpstreamOrderStatus | None:
     )
 
 
-def parse_product_order_status(raw: Any) -> UpstreamProductOrderStatus | None:
-    rec = record(raw)
-    return None if rec is None else product_order_status_of(rec)
-
-
 def product_order_status_of(rec: dict[str, Any]) -> UpstreamProductOrderStatus | None:
-    """`parse_product_order_status` of an entry already read with `record`."""
+    """A product order's status entry already read with `record`; None without a status."""
     status = status_name(field(rec, "status"))
     if status is None:
         return None

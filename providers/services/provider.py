@@ -13,7 +13,7 @@ from notifications.services import notify_provider_credentials_failed
 from providers.alerts import provider_balance_alert_check
 from providers.client import ProviderClient, UpstreamBalance
 from providers.errors import ProviderAuthError, ProviderError
-from providers.models import Provider
+from providers.models import DEFAULT_MARKUP_PERCENT, Provider
 from providers.services.metering import MeteredClient
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def provider_create(
     name: str,
     api_url: str,
     api_key: str,
-    markup_percent: Decimal = Decimal(25),
+    markup_percent: Decimal = DEFAULT_MARKUP_PERCENT,
     markup_fixed: Decimal = Decimal(0),
     exchange_rate: Decimal | None = None,
     new_items_on_sale: bool = True,

@@ -10,7 +10,6 @@ from django.db import connection
 
 from accounts.selectors import ledger_mismatches
 from orders.models import (
-    FINAL_ORDER_STATUSES,
     DispatchState,
     Order,
     OrderStatus,
@@ -109,7 +108,7 @@ def test_orders_flow_through_a_real_worker_and_are_refunded_exactly(
         what="every order to be sent",
     )
     wait_until(
-        lambda: not Order.objects.exclude(status__in=FINAL_ORDER_STATUSES).exists(),
+        lambda: not Order.objects.exclude(status__in=OrderStatus.finals()).exists(),
         timeout=60,
         what="every order to finish",
         interval=0.5,

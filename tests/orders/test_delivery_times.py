@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from orders.delivery_times import service_delivery_times_refresh
 from orders.models import DispatchState, Order, OrderStatus
-from orders.services import order_finalize
 from providers.delivery_time import duration_text
 from providers.models import Service
+from tests.support import order_finalize
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 

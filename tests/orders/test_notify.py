@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from notifications.models import Kind, Notification
 from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatus, Source
-from orders.services import order_finalize, refill_forward, refill_request
+from orders.services import refill_forward, refill_request
 from orders.services.polling import CLAIMED_FIELDS, ORDERS, REFILLS, _apply, _fetch, poll
 from providers.models import Provider
 from providers.services import provider_client
 from sandbox import SandboxServer
-from tests.support import sandbox_control
+from tests.support import order_finalize, sandbox_control
 
 
 def _force(sandbox: SandboxServer, order: Order, status: str, **extra: object) -> None:

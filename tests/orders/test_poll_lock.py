@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from core.locks import held_lock
+from core.db.locks import held_lock
 from orders.models import Order, PollLease
 from orders.services.polling import ORDERS
 from orders.services.polling.engine import CLAIMED_FIELDS, LEASE, _claim_due
@@ -26,7 +26,7 @@ HOLDER = """
 import sys, time
 import django
 django.setup()
-from core.locks import held_lock
+from core.db.locks import held_lock
 with held_lock(sys.argv[1]) as held:
     print("held" if held else "busy", flush=True)
     time.sleep(300)
@@ -202,15 +202,6 @@ def test_a_release_deletes_the_holders_leases_and_ended_ones_only(
     assert list(PollLease.objects.values_list("holder", flat=True)) == ["poll:1:1"]
     claimed, _ = _claim_due(ORDERS, catalog.pk, timezone.now(), 10)
     assert sorted(row["id"] for row in claimed) == sorted([mine.pk, ended.pk])
-
-
-def test_the_embedded_setup_locks_with_a_file_that_dies_with_the_process() -> None:
-    from core.locks import _file_lock
-
-    with _file_lock("test-file-lock") as first, _file_lock("test-file-lock") as second:
-        assert (first, second) == (True, False)
-    with _file_lock("test-file-lock") as again:
-        assert again
 
 
 def test_a_claim_gives_the_rows_as_values_would_and_leases_exactly_them(

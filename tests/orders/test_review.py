@@ -162,7 +162,7 @@ def test_partial_without_figures_is_finished_with_the_delivered_quantity(
     order = sent(quantity=1000)
     _answer(order, _status("Partial"))
     assert (order.dispatch_state, order.review_reason) == (REVIEW, Reason.PARTIAL_NO_FIGURES)
-    assert order.status == OrderStatus.IN_PROGRESS and not can_cancel(order)
+    assert order.status == OrderStatus.IN_PROGRESS and not can_cancel(order=order)
 
     # the resolutions that would lose money are refused
     for resolution in (Resolution.CANCEL_REFUND, Resolution.RESUME_POLLING):

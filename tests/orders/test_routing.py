@@ -210,3 +210,20 @@ def test_suggestions_rank_the_same_item_at_another_provider_first(
     assert suggestions[0].target.provider == backup
     assert suggestions[0].target.upstream_id == service.upstream_id
     assert all(s.target.type == service.type for s in suggestions)
+
+
+def test_route_for_reads_routes_unless_told_there_are_none(routed: Service) -> None:
+    """`has_routes=False` (what service_for_order read with the service) spares the query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.services.routing import route_for
+
+    with CaptureQueriesContext(connection) as queries:
+        home = route_for(routed, has_routes=False)
+    assert len(queries) == 0
+    assert (home.provider, home.route) == (routed.provider, None)
+
+    routed_choice = route_for(routed)
+    assert routed_choice.route is not None  # read from the database: the home route comes first
+    assert routed_choice.route.target.provider == routed.provider

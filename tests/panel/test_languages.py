@@ -23,12 +23,12 @@ from core.money import amount_text, money_text, number_text
 from orders.lifecycle import By, Finish, Kind, finish
 from orders.lifecycle.events import Actor
 from orders.models import DispatchState, Order, OrderStatus, ProductOrder, ProductOrderStatus
-from orders.services import order_finalize, order_place, product_order_place, refill_request
+from orders.services import order_place, product_order_place, refill_request
 from providers.models import CatalogChange, ServiceType
 from support.models import OrderRequest, Ticket, TicketKind
 from support.services import ticket_answer, ticket_open
 from tests.factories import CategoryFactory, ProductFactory, ServiceFactory, UserFactory
-from tests.support import unused_pk, with_form_token
+from tests.support import order_finalize, unused_pk, with_form_token
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOG.with_suffix(".mo")

@@ -25,7 +25,7 @@ def _tier(name: str, basis: str, threshold: str, percent: str) -> PricingTier:
 
 
 def test_visitors_pay_the_service_price() -> None:
-    pricing = customer_pricing(AnonymousUser())
+    pricing = customer_pricing(user=AnonymousUser())
 
     assert pricing.service_rate(service_id=1, rate=Decimal("2.5")) == Decimal("2.5")
 
@@ -36,7 +36,7 @@ def test_override_wins_over_tier_and_discount(customer: User) -> None:
     overridden, other = ServiceFactory(), ServiceFactory()
     PriceOverride.objects.create(user=customer, service=overridden, rate=Decimal("1.11"))
 
-    pricing = customer_pricing(customer)
+    pricing = customer_pricing(user=customer)
 
     assert pricing.service_rate(service_id=overridden.pk, rate=Decimal(5)) == Decimal("1.11")
     assert pricing.service_rate(service_id=other.pk, rate=Decimal(5)) == Decimal("4.5")
@@ -46,11 +46,11 @@ def test_the_larger_of_tier_and_personal_discount_applies_never_both(customer: U
     tier = _tier("Gold", PricingTier.Basis.DEPOSITS, "50", "15")
     User.objects.filter(pk=customer.pk).update(discount_percent=Decimal(10), pricing_tier=tier)
     customer.refresh_from_db()
-    assert customer_pricing(customer).percent_off == Decimal(15)
+    assert customer_pricing(user=customer).percent_off == Decimal(15)
 
     User.objects.filter(pk=customer.pk).update(discount_percent=Decimal(20))
     customer.refresh_from_db()
-    assert customer_pricing(customer).percent_off == Decimal(20)
+    assert customer_pricing(user=customer).percent_off == Decimal(20)
 
 
 def test_tiers_follow_total_deposits_and_spend(db: None) -> None:

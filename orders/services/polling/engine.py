@@ -13,10 +13,10 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections
 from django.utils import timezone
 
-from core.locks import exclusive_transaction
+from core.db.locks import exclusive_transaction
+from core.db.session import close_thread_connections, is_in_transaction
 from orders.models import (
     DispatchState,
 )
@@ -86,7 +86,8 @@ def _claim_due(
     )
     with exclusive_transaction(f"poll-claim:{spec.model.__name__}:{provider_id}"):
         _without_waiting_for_disk()
-        return poll_lease_claim(due, holder=holder or "", until=now + LEASE)
+        claim = poll_lease_claim(due, holder=holder or "", until=now + LEASE)
+    return claim.rows, claim.lease_id
 
 
 def _fetch(spec: PollSpec, client: ProviderClient, rows: list[dict]) -> dict[str, Any]:
@@ -136,7 +137,7 @@ def poll(
     client = provider_client(provider)
     concurrency = concurrency or poll_concurrency(provider)
     # Other connections cannot see the rows of a transaction the caller holds open.
-    lanes = 1 if connection.in_atomic_block else (lanes or settings.PANEL_POLL_LANES)
+    lanes = 1 if is_in_transaction() else (lanes or settings.PANEL_POLL_LANES)
     # Enough chunks in flight to keep every call slot busy while the oldest chunk is written.
     depth = max(PIPELINE_DEPTH, -(-concurrency * BATCH_SIZE // (CHUNK_SIZE * lanes)) + 1)
     deadline = time.monotonic() + max_seconds
@@ -162,7 +163,8 @@ def _older_objects_frozen() -> Iterator[None]:
 
     A round allocates millions of small objects, which trigger a dozen full collections; each
     walked every object of the process (Django, the apps, their caches) although none of them
-    is garbage made by the round: about 1.5 s of a 100,000-order round's 9 s of CPU. Frozen
+    is garbage made by the round: a sizeable share of a large round's CPU
+    (docs/performance.md). Frozen
     objects are only skipped, never lost: they go back to the oldest generation afterwards,
     and any garbage among them is collected then. Nothing is done while something else holds
     objects frozen (another round in this process, or a boot-time freeze): its owner thaws
@@ -181,7 +183,7 @@ def _in_own_connection(lane: Callable[[], PollCounts]) -> PollCounts:
     try:
         return lane()
     finally:
-        connections.close_all()  # this thread's connections only: the lane thread ends here
+        close_thread_connections()  # the lane thread ends here
 
 
 def _poll_lane(

@@ -1,7 +1,7 @@
 """Leases: which rows a poller has claimed and is waiting on the provider for.
 
 A claim reads due rows and records their ids in one `PollLease` row; it writes nothing to the
-rows themselves. Claims of one kind at one provider run one at a time (core.locks
+rows themselves. Claims of one kind at one provider run one at a time (core.db.locks
 .exclusive_transaction), and each skips the ids of live leases, so no two pollers take the
 same row. The poll's write deletes its lease in the transaction that writes the rows.
 
@@ -11,54 +11,20 @@ deletes them first (`poll_leases_release`), so they are polled again at once.
 """
 
 from datetime import datetime
-from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Model, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db import transaction
+from django.db.models import Expression, Model, QuerySet
 from django.utils import timezone
 
+from core.db import leases as db_leases
 from orders.models import PollLease
 
 
-def poll_lease_claim(
-    due: QuerySet, *, holder: str, until: datetime
-) -> tuple[list[dict[str, Any]], int | None]:
+def poll_lease_claim(due: QuerySet, *, holder: str, until: datetime) -> db_leases.Claim:
     """The rows of `due` (a `.values()` queryset) and the id of a new lease on them (None when
-    there are none). Called inside the claim's transaction, so the lease commits with it.
-
-    On PostgreSQL the rows are read and the lease written in one statement: claims take turns
-    under a lock, and the next claim waits for as long as this one's round trips take."""
-    if connection.vendor != "postgresql":
-        rows = list(due)
-        if not rows:
-            return rows, None
-        ids = [row["id"] for row in rows]
-        lease = PollLease.objects.create(
-            holder=holder, model=due.model.__name__, until=until, ids=ids
-        )
-        return rows, lease.pk
-    compiler = due.query.get_compiler(due.db)
-    select_sql, params = compiler.as_sql()
-    table = PollLease._meta.db_table
-    sql = (
-        f"WITH claimed AS ({select_sql}), "  # noqa: S608 - the ORM's own SQL and the model's table
-        f'lease AS (INSERT INTO "{table}" ("holder", "model", "until", "ids") '
-        'SELECT %s, %s, %s, jsonb_agg("id") FROM claimed HAVING count(*) > 0 RETURNING "id") '
-        'SELECT (SELECT "id" FROM lease), claimed.* FROM claimed'
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, holder, due.model.__name__, until])
-        fetched = cursor.fetchall()
-    if not fetched:
-        return [], None
-    # The columns as `.values()` would give them, with the same conversions (JSON, for one).
-    query = due.query
-    names = list(
-        query.selected or [*query.extra_select, *query.values_select, *query.annotation_select]
-    )
-    values = compiler.results_iter(results=[[row[1:] for row in fetched]])
-    return [dict(zip(names, row, strict=True)) for row in values], fetched[0][0]
+    there are none), read and written in one statement. Called inside the claim's transaction,
+    so the lease commits with it."""
+    return db_leases.claim_with_lease(due, leases=PollLease, holder=holder, until=until)
 
 
 def poll_lease_end(lease_id: int | None) -> None:
@@ -67,21 +33,9 @@ def poll_lease_end(lease_id: int | None) -> None:
         PollLease.objects.filter(pk=lease_id).delete()
 
 
-def leased_ids(model: type[Model], now: datetime) -> RawSQL:
-    """The ids under a live lease of `model`, as a subquery for `.exclude(pk__in=…)`: the
-    database hashes it once per claim instead of the claim sending the ids back and forth."""
-    table = PollLease._meta.db_table
-    if connection.vendor == "postgresql":
-        sql = (
-            f'SELECT (jsonb_array_elements_text("ids"))::bigint FROM "{table}" '  # noqa: S608 - names come from the model
-            'WHERE "model" = %s AND "until" > %s'
-        )
-    else:
-        sql = (
-            f'SELECT CAST(j.value AS INTEGER) FROM "{table}", json_each("{table}"."ids") AS j '  # noqa: S608
-            'WHERE "model" = %s AND "until" > %s'
-        )
-    return RawSQL(sql, [model.__name__, now])  # noqa: S611 - values are parameters
+def leased_ids(model: type[Model], now: datetime) -> Expression:
+    """The ids under a live lease of `model`, as a subquery for `.exclude(pk__in=…)`."""
+    return db_leases.leased_ids(leases=PollLease, model=model, now=now)
 
 
 def poll_leases_release(*, holder: str) -> int:

@@ -9,14 +9,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from accounts.services import balance_credit_many
-from core.bulk import bulk_insert_values, bulk_update_values
+from core.db.bulk import bulk_insert_values, bulk_update_values
+from core.db.pipeline import pipelined
+from core.db.session import commit_without_waiting_for_disk
 from core.money import ZERO
-from core.pipeline import pipelined
 from orders.lifecycle import (
     By,
     PollStep,
@@ -61,7 +62,7 @@ class _Changes:
 
     rows: dict[int, dict[str, object]] = field(default_factory=lambda: defaultdict(dict))
     # One object per distinct next poll time: rows sharing a time then share a value, which
-    # the bulk write sends once (core.bulk), and it is worked out once.
+    # the bulk write sends once (core.db.bulk), and it is worked out once.
     _next_poll_at: dict[tuple[int, datetime], datetime] = field(default_factory=dict)
 
     def next_poll_at(self, idle_count: int, now: datetime) -> datetime:
@@ -96,9 +97,7 @@ def _without_waiting_for_disk() -> None:
     the database loses its last few hundred milliseconds of commits whole (leases, moves and
     their refunds together, never a part), so those rows are simply polled again. It spares
     each chunk two flushes, and the users' rows are unlocked that much sooner."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    commit_without_waiting_for_disk()
 
 
 def _apply(

@@ -132,9 +132,7 @@ class Command(BaseCommand):
 
     def _seed_catalog(self, url: str, key: str) -> None:
         try:
-            provider = provider_create(
-                name="Sandbox", api_url=url, api_key=key, markup_percent=Decimal(25)
-            )
+            provider = provider_create(name="Sandbox", api_url=url, api_key=key)
             summary = catalog_sync(provider=provider)
         except ProviderError as exc:
             raise CommandError(f"Could not import the sandbox catalog: {exc.message}") from exc
@@ -144,11 +142,7 @@ class Command(BaseCommand):
         customer = User.objects.get(username=CUSTOMER[0])
         placed = 0
         for service_type, fields in DEMO_ORDERS:
-            service = (
-                Service.objects.filter(type=service_type, is_enabled=True, is_available=True)
-                .order_by("pk")
-                .first()
-            )
+            service = Service.objects.on_sale().filter(type=service_type).order_by("pk").first()
             if service is None:
                 continue
             fields = _fit_to_limits(service, fields)

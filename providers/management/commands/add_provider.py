@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from core.errors import PanelError
 from core.money import parse_money
 from providers.errors import ProviderError
+from providers.models import DEFAULT_MARKUP_PERCENT
 from providers.services import provider_create
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
             "url", help="The provider's v2 endpoint, e.g. https://example.com/api/v2"
         )
         parser.add_argument("key", help="The panel's API key at the provider")
-        parser.add_argument("--markup-percent", default="25")
+        parser.add_argument("--markup-percent", default=str(DEFAULT_MARKUP_PERCENT))
         parser.add_argument("--markup-fixed", default="0")
         parser.add_argument(
             "--exchange-rate",

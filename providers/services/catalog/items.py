@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
-
 from core.money import money_str
 from providers.markup import Markup, effective_markup, rule_at, selling_rate
 from providers.models import (
@@ -165,8 +163,3 @@ def change_row(
         is_public=is_public,
         created_at=now,
     )
-
-
-def insert_batch_size() -> int | None:
-    # PostgreSQL takes any number of rows in one INSERT; SQLite caps variables per statement.
-    return None if connection.vendor == "postgresql" else 500

@@ -21,7 +21,6 @@ from providers.services.catalog.items import (
     ItemSpec,
     Pricing,
     change_row,
-    insert_batch_size,
 )
 from providers.services.routes import routes_refresh
 
@@ -37,7 +36,7 @@ def _reprice_queryset(spec: ItemSpec, items: QuerySet, pricing: Pricing, now: da
             item.rate, item.updated_at = new_rate, now
             updates.append(item)
     spec.model.objects.bulk_update(updates, ["rate", "updated_at"], batch_size=UPDATE_BATCH)
-    CatalogChange.objects.bulk_create(changes, batch_size=insert_batch_size())
+    CatalogChange.objects.bulk_create(changes)
     return len(updates)
 
 

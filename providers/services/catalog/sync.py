@@ -31,7 +31,6 @@ from providers.services.catalog.items import (
     Pricing,
     SyncSummary,
     change_row,
-    insert_batch_size,
 )
 from providers.services.provider import provider_client
 from providers.services.routes import routes_refresh
@@ -189,7 +188,7 @@ def _write_plan(
     """Write the plan in bulk: inserts, updates, vanished items taken off sale, the change log."""
     changes = plan.changes
     if plan.creates:
-        spec.model.objects.bulk_create(plan.creates, batch_size=insert_batch_size())
+        spec.model.objects.bulk_create(plan.creates)
         changes.extend(
             change_row(spec, item, CatalogChange.Kind.ADDED, now) for item in plan.creates
         )
@@ -205,7 +204,7 @@ def _write_plan(
         )
         changes.extend(change_row(spec, item, CatalogChange.Kind.REMOVED, now) for item in vanished)
     if changes:
-        CatalogChange.objects.bulk_create(changes, batch_size=insert_batch_size())
+        CatalogChange.objects.bulk_create(changes)
 
 
 def catalog_sync(*, provider: Provider) -> SyncSummary:

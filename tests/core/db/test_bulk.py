@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from core.bulk import bulk_insert_values, bulk_set, bulk_update_values
+from core.db.bulk import bulk_insert_values, bulk_update_values
 from orders.models import Order, OrderEvent
 
 
@@ -89,17 +89,6 @@ def test_bulk_writes_keep_text_that_looks_like_array_syntax(customer: User, plac
     assert (order.dispatch_error, order.status) == (awkward[0], "In progress")
 
 
-def test_bulk_set_gives_many_rows_the_same_values(customer: User, place) -> None:  # noqa: ANN001
-    first, second, untouched = place(), place(), place()
-    later = timezone.now()
-
-    bulk_set(Order, [first.pk, second.pk], {"next_poll_at": later, "poll_idle_count": 3})
-
-    rows = dict(Order.objects.values_list("pk", "poll_idle_count"))
-    assert rows == {first.pk: 3, second.pk: 3, untouched.pk: 0}
-    assert Order.objects.get(pk=second.pk).next_poll_at == later
-
-
 def test_bulk_update_sends_a_shared_value_once_and_still_keeps_none(customer: User, place) -> None:  # noqa: ANN001
     # given: a column every row sets alike, one no row gives, and one some rows leave as None
     first, second = place(), place()
@@ -182,7 +171,7 @@ def test_bulk_insert_writes_every_row_when_all_columns_are_alike(customer: User,
 def test_array_literal_reads_back_as_the_values_given(db: None) -> None:
     from django.db import connection
 
-    from core.bulk import array_literal
+    from core.db.bulk import array_literal
 
     cases = [
         ("bigint", [1, 2, None, 3]),

@@ -1,4 +1,4 @@
-"""Refill and cancel requests from customers, resellers and admins."""
+"""Refill and cancel requests from customers, resellers and admins, and who may ask for one."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -7,7 +7,7 @@ from accounts.models import User
 from core.ids import parse_id
 from orders.enqueue import enqueue
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
-from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish
+from orders.lifecycle import By, Finish, Kind, dispatch_move, finish
 from orders.lifecycle.events import (
     NOTE_CANCEL_HELD,
     NOTE_CANCEL_REQUESTED,
@@ -27,24 +27,6 @@ _ACTOR_BY_SOURCE: dict[str, str] = {
 REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
 
 
-def order_finalize(
-    *,
-    order_id: int,
-    status: str,
-    actor: str,
-    remains: int | None = None,
-    start_count: int | None = None,
-    message: str = "",
-    actor_user: User | None = None,
-) -> Order | None:
-    """Finish an open order with a final status and the refund the lifecycle's one rule gives
-    (orders/lifecycle: `finish`). None when it was already final: a replay refunds nothing."""
-    end = Finish(status=status, delivery=Delivery(remains=remains), start_count=start_count)
-    row = finish(Kind.ORDER, order_id, end, actor=By(actor, actor_user), message=message)
-    assert row is None or isinstance(row, Order)
-    return row
-
-
 def own_order(*, user: User, order_id: object) -> Order:
     """The user's order with this id; anyone else's is "Incorrect order ID", never "forbidden"."""
     pk = parse_id(order_id)
@@ -56,7 +38,7 @@ def own_order(*, user: User, order_id: object) -> Order:
     return order
 
 
-def can_refill(order: Order) -> bool:
+def can_refill(*, order: Order) -> bool:
     return (
         order.service.has_refill
         and order.status in REFILLABLE_STATUSES
@@ -64,7 +46,7 @@ def can_refill(order: Order) -> bool:
     )
 
 
-def can_cancel(order: Order) -> bool:
+def can_cancel(*, order: Order) -> bool:
     if order.is_final:
         return False
     if order.dispatch_state == DispatchState.QUEUED:
@@ -83,7 +65,7 @@ def refill_request(*, user: User, order_id: object, source: str = Source.WEB) ->
     One refill runs at a time per order. Raises IncorrectOrder or RefillNotAvailable.
     """
     order = own_order(user=user, order_id=order_id)
-    if not can_refill(order):
+    if not can_refill(order=order):
         raise RefillNotAvailable()
     try:
         with transaction.atomic():
@@ -131,14 +113,14 @@ def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> O
     Raises IncorrectOrder or CancelNotAvailable.
     """
     order = own_order(user=user, order_id=order_id)
-    if not can_cancel(order):
+    if not can_cancel(order=order):
         raise CancelNotAvailable()
     actor = By(_ACTOR_BY_SOURCE[source])
     if order.dispatch_state == DispatchState.QUEUED:
         if _cancel_unsent(order.pk, actor, NOTE_CANCELED_BEFORE_SENT):
             return own_order(user=user, order_id=order.pk)
         order = own_order(user=user, order_id=order.pk)
-        if not can_cancel(order) or order.dispatch_state == DispatchState.QUEUED:
+        if not can_cancel(order=order) or order.dispatch_state == DispatchState.QUEUED:
             raise CancelNotAvailable()
     _cancel_request(order, user=user, source=source)
     if order.dispatch_state != DispatchState.SENT:

@@ -1,12 +1,9 @@
-"""Model rows read and written with SQL written by hand, for the statements of every API `add`.
+"""Model rows read and written with SQL written by hand: the building blocks of the other
+modules' statements.
 
-The reseller API's `add` reads an API key with its user, and a service with its provider; the
-ORM spent several times longer building those two SELECTs than PostgreSQL spent answering them
-(README, "Benchmarks"). Their SQL is written once per process instead. Its writes go in fewer
-statements than one per row (an order with its event; a debit with its ledger row), which the
-ORM cannot express. The column lists, the values and their conversions still come from the
-models, so a new field needs no change here, and the instances are the ORM's own
-(`Model.from_db`, `Field.pre_save`), as a queryset would have read or written them.
+The column lists, the values and their conversions come from the models, so a new field needs
+no change here, and the instances are the ORM's own (`Model.from_db`, `Field.pre_save`), as a
+queryset would have read or written them.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +24,11 @@ def select_list(model: type[Model], alias: str) -> str:
 
 def column_count(model: type[Model]) -> int:
     return len(model._meta.concrete_fields)
+
+
+def table(model: type[Model]) -> str:
+    """The model's table name, quoted."""
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str, list[Any]]:
@@ -57,26 +59,20 @@ def mark_saved(instance: Model, pk: object) -> None:
 
 def from_row(model: type[_M], values: Sequence[object]) -> _M:
     """An instance of `model` from the values of `select_list(model, …)`, converted as a
-    queryset converts them."""
+    queryset converts them (a JSON field's text, for one)."""
     converted = []
     for value, (column, converters) in zip(values, _field_converters(model), strict=True):
-        # The backend's own converters (SQLite's decimals and dates; none on PostgreSQL) belong
-        # to this thread's connection, so they are not kept with the model's.
-        for converter in [*connection.ops.get_db_converters(column), *converters]:
+        for converter in converters:
             value = converter(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, _attnames(model), converted)
 
 
 def from_column(model: type[Model], attname: str, value: object) -> Any:
-    """One column of `model` read by hand, converted as a queryset converts it: SQLite gives
-    back text for dates and floats for decimals, which the rest of the code must never see."""
+    """One column of `model` read by hand, converted as a queryset converts it."""
     field = cast("Field[Any, Any]", model._meta.get_field(attname))
     column = field.get_col(model._meta.db_table)
-    for converter in [
-        *connection.ops.get_db_converters(column),
-        *column.get_db_converters(connection),
-    ]:
+    for converter in column.get_db_converters(connection):
         value = converter(value, column, connection)
     return value
 

@@ -1,40 +1,22 @@
-"""Instances read with hand-written SQL (core/rows.py) are the ones a queryset returns."""
+"""The reads of every API `add` (core/db/reads.py): one query each, typed results, and the
+values a queryset would give."""
 
+import dataclasses
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from accounts.services import api_key_authenticate, api_key_create
-from core.rows import column_count, from_row, select_list
+from core.db.reads import ServiceForOrder
 from providers.models import PriceOverride, Provider, Service, ServiceRoute, ServiceType
 from providers.selectors import service_for_order
 from tests.factories import UserFactory
-
-
-def _read(model: type, pk: int) -> object:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select_list(model, 't')} FROM {model._meta.db_table} t WHERE t.id = %s",  # noqa: S608 - names from the models
-            [pk],
-        )
-        return from_row(model, cursor.fetchone())
-
-
-@pytest.mark.parametrize("model", [Service, Provider, User])
-def test_from_row_builds_the_instance_a_queryset_builds(model: type, catalog: Provider) -> None:
-    UserFactory(funds=Decimal("12.345678"))
-    expected = model.objects.order_by("pk").first()
-
-    instance = _read(model, expected.pk)
-
-    assert type(instance) is model and not instance._state.adding
-    assert {f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields} == {
-        f.attname: getattr(expected, f.attname) for f in model._meta.concrete_fields
-    }
-    assert column_count(model) == len(model._meta.concrete_fields)
 
 
 def test_service_for_order_reads_the_provider_the_users_rate_and_routes(
@@ -44,16 +26,24 @@ def test_service_for_order_reads_the_provider_the_users_rate_and_routes(
     PriceOverride.objects.create(user=customer, service=overridden, rate=Decimal("0.5"))
     ServiceRoute.objects.create(service=routed, target=target, priority=1)
 
-    found = {
-        s.pk: service_for_order(service_id=s.pk, user_id=customer.pk)
-        for s in (plain, overridden, routed)
-    }
+    with CaptureQueriesContext(connection) as queries:
+        found = {
+            s.pk: service_for_order(service_id=s.pk, user_id=customer.pk)
+            for s in (plain, overridden, routed)
+        }
 
-    assert model_to_dict(found[plain.pk]) == model_to_dict(plain)
-    assert found[plain.pk].provider == catalog
-    assert found[plain.pk].provider.exchange_rate == catalog.exchange_rate
+    assert len(queries) == 3
+    assert all(isinstance(read, ServiceForOrder) for read in found.values())
+    assert model_to_dict(found[plain.pk].service) == model_to_dict(plain)
+    assert found[plain.pk].service.provider == catalog
+    assert found[plain.pk].service.provider.exchange_rate == catalog.exchange_rate
     assert [found[pk].customer_override for pk in found] == [None, Decimal("0.5"), None]
     assert [found[pk].has_routes for pk in found] == [False, False, True]
+    # the facts travel beside the service, never on it
+    assert not hasattr(found[plain.pk].service, "customer_override")
+    assert not hasattr(found[plain.pk].service, "has_routes")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        found[plain.pk].has_routes = True  # type: ignore[misc]
     # someone else's own rate is not this customer's
     other = UserFactory()
     assert service_for_order(service_id=overridden.pk, user_id=other.pk).customer_override is None
@@ -72,8 +62,6 @@ def test_service_for_order_finds_nothing_off_sale(catalog: Provider, customer: U
 
 
 def test_api_key_lookup_is_one_query_and_returns_the_whole_user(reseller: User) -> None:
-    from django.test.utils import CaptureQueriesContext
-
     key = api_key_create(user=reseller)
     api_key_authenticate(key=key)  # the first use writes last_used_at
 
@@ -83,3 +71,20 @@ def test_api_key_lookup_is_one_query_and_returns_the_whole_user(reseller: User) 
     assert len(queries) == 1
     assert model_to_dict(user) == model_to_dict(User.objects.get(pk=reseller.pk))
     assert user.balance == Decimal("100")
+
+
+def test_a_key_used_long_ago_is_recorded_once_a_minute_as_an_aware_time(reseller: User) -> None:
+    # given: a key last used an hour ago
+    key = api_key_create(user=reseller)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    ApiKey.objects.update(last_used_at=an_hour_ago)
+
+    # when: it is used twice in a row
+    assert api_key_authenticate(key=key) == reseller
+    recorded = ApiKey.objects.get().last_used_at
+    assert api_key_authenticate(key=key) == reseller
+
+    # then: the first use is recorded, the second (a moment later) writes nothing
+    assert isinstance(recorded, datetime) and recorded.tzinfo is not None
+    assert recorded > an_hour_ago
+    assert ApiKey.objects.get().last_used_at == recorded

@@ -1,4 +1,4 @@
-"""Pipelined statements (core.pipeline): the same results, the same errors, the same rollback."""
+"""Pipelined statements (core.db.pipeline): the same results, the same errors, the same rollback."""
 
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import Credit, balance_credit_many
-from core.pipeline import pipelined
+from core.db.pipeline import pipelined
 from orders.models import Order
 
 

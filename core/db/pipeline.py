@@ -7,7 +7,6 @@ really needed. For a poller, each round trip is also a wait to get the interpret
 the threads parsing the provider's answers, so it pays twice.
 
 Errors of pipelined statements surface at the next wait, as the same Django exceptions.
-Elsewhere (the embedded SQLite setup) statements simply run one after the other.
 """
 
 import contextlib
@@ -18,9 +17,6 @@ from django.db import connection
 
 @contextlib.contextmanager
 def pipelined() -> Iterator[None]:
-    if connection.vendor != "postgresql":
-        yield
-        return
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield

@@ -1,103 +1,25 @@
 """Writing different values to many rows in one statement.
 
 Django's bulk_update builds a CASE with one branch per row for every field; for a poll writing
-a thousand rows that is most of the poll's time. On PostgreSQL this joins the table to arrays
-unnested into rows instead (one parameter per column, whatever the row count), which is
-linear. Elsewhere (the embedded SQLite setup) it updates row by row.
+a thousand rows that is most of the poll's time. This joins the table to arrays unnested into
+rows instead (one parameter per column, whatever the row count), which is linear.
 
-It lives in core because writers in several apps need it: polling (orders) and the outbox
-rows a poll writes for every finished order (notifications).
+Writers in several apps need it: polling (orders), the ledger's batch of refunds (accounts) and
+the outbox rows a poll writes for every finished order (notifications).
 """
 
-import json
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from functools import lru_cache
 from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Field, Model
 
+from core.db.arrays import array_literal, is_constant, scalar_text
+
 
 def _columns(model: type[Model], names: Iterable[str]) -> "list[Field[Any, Any]]":
     """Concrete columns by name (never reverse relations, which have no column)."""
     return [cast("Field[Any, Any]", model._meta.get_field(name)) for name in names]
-
-
-def array_literal(values: Iterable[object]) -> str:
-    """A PostgreSQL array literal (`{1,NULL,"In progress"}`) for one parameter.
-
-    psycopg adapts a list element by element in Python, which for a poll's thousand-row chunks
-    cost more than the database's own work; joining the text here is several times cheaper.
-    The parameter is cast to the column's array type in the statement, so PostgreSQL parses each
-    element with that type's own input function.
-    """
-    values = values if isinstance(values, list) else list(values)
-    if not values:
-        return "{}"
-    kinds = set(map(type, values))
-    # Columns of one plain type (ids, counts, amounts, texts) are joined in one go: most of a
-    # poll's arrays are, and the per-element dispatch below was the cost of building them.
-    if kinds == {int} or kinds == {Decimal}:
-        return "{" + ",".join(map(str, values)) + "}"
-    if all(issubclass(kind, str) for kind in kinds):
-        texts = cast("list[str]", values)
-        whole = "".join(texts)
-        if "\\" not in whole and '"' not in whole:
-            return '{"' + '","'.join(texts) + '"}'
-    return "{" + ",".join(map(_element, values)) + "}"
-
-
-def _element(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    text = _text(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _text(value: object) -> str:
-    """A value as the text its column type's input function reads (unquoted)."""
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return _utc_text(value) if value.tzinfo is UTC else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
-
-
-@lru_cache(maxsize=256)
-def _utc_text(value: datetime) -> str:
-    # A chunk's timestamps are a few values derived from one `now`, repeated on every row.
-    # UTC only: equal datetimes in other zones (or folds) may print differently.
-    return value.isoformat()
-
-
-# Types whose equal values always print the same text; others (Decimal("1.0") == Decimal("1"),
-# {"a": 1} == {"a": True}, one instant in two zones) count as constant only when identical.
-_EQUAL_IS_SAME = frozenset({str, int, bool, type(None)})
-
-
-def _is_constant(values: list[object]) -> bool:
-    """Whether every row holds the same value (`values` is not empty)."""
-    first = values[0]
-    if values.count(first) != len(values):
-        return False
-    if type(first) in _EQUAL_IS_SAME:
-        return all(type(value) is type(first) for value in values)
-    return all(value is first for value in values)
-
-
-def _scalar(value: object) -> str | None:
-    """One value for a `%s::type` parameter, as the text an array element would carry."""
-    return None if value is None else _text(value)
 
 
 class _Arrays:
@@ -128,8 +50,8 @@ def _scalar_or_array(
     """The expression for one column's values: a column holding the same value on every row
     (a chunk's `now`, a constant status or count) is sent as one scalar parameter, which it is
     cheaper to print and to parse once than a thousand times; any other as an array."""
-    if _is_constant(values):
-        params.append(_scalar(values[0]))
+    if is_constant(values):
+        params.append(scalar_text(values[0]))
         return f"%s::{field.cast_db_type(connection)}"
     return arrays.add(alias, field, values)
 
@@ -146,8 +68,6 @@ def bulk_update_values(
     if not rows:
         return set()
     guard = guard or {}
-    if connection.vendor != "postgresql":
-        return _update_row_by_row(model, rows, guard)
     names = sorted({name for values in rows.values() for name in values})  # field names or attnames
     guarded = sorted({name for values in guard.values() for name in values})
     pk = model._meta.pk
@@ -159,11 +79,11 @@ def bulk_update_values(
     for name, field in zip(names, _columns(model, names), strict=True):
         values = [row.get(name) for row in rows.values()]
         column = f'"{field.column}"'
-        if not _is_constant(values):
+        if not is_constant(values):
             alias = arrays.add(column, field, values)
             assignments.append(f"{column} = COALESCE({alias}, t.{column})")  # None keeps it
         elif values[0] is not None:  # None on every row: every row keeps its value
-            set_params.append(_scalar(values[0]))
+            set_params.append(scalar_text(values[0]))
             assignments.append(f"{column} = %s::{field.cast_db_type(connection)}")
     if not assignments:  # every value given is None: the rows are written unchanged
         assignments.append(f'"{key}" = t."{key}"')
@@ -198,19 +118,6 @@ def bulk_update_values(
         return {row[0] for row in cursor.fetchall()}
 
 
-def _update_row_by_row(
-    model: type[Model], rows: dict[int, dict[str, object]], guard: dict[int, dict[str, object]]
-) -> set[int]:
-    written = set()
-    for pk, values in rows.items():
-        # None keeps the value, as COALESCE does on PostgreSQL
-        given = {name: value for name, value in values.items() if value is not None}
-        matching = model._default_manager.filter(pk=pk, **guard.get(pk, {}))
-        if matching.update(**given) if given else matching.exists():
-            written.add(pk)
-    return written
-
-
 def bulk_insert_values(
     model: type[Model],
     rows: list[dict[str, object]],
@@ -218,19 +125,14 @@ def bulk_insert_values(
     same: dict[str, object] | None = None,
     ignore_conflicts: bool = False,
 ) -> None:
-    """Insert rows given as field → value dicts (fields left out are NULL), in one statement on
-    PostgreSQL. `same` holds values every row shares (a row's own value for a name wins), sent
-    once. Defaults in Python (auto_now_add and the like) are not applied: give every value.
-    JSON fields take dicts and lists. With `ignore_conflicts`, rows that would break a unique
+    """Insert rows given as field → value dicts (fields left out are NULL), in one statement.
+    `same` holds values every row shares (a row's own value for a name wins), sent once.
+    Defaults in Python (auto_now_add and the like) are not applied: give every value. JSON
+    fields take dicts and lists. With `ignore_conflicts`, rows that would break a unique
     constraint are skipped (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
     same = same or {}
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(
-            [model(**(same | values)) for values in rows], ignore_conflicts=ignore_conflicts
-        )
-        return
     given = {name for values in rows for name in values}  # field names or attnames
     names = sorted(given | same.keys())
     arrays = _Arrays()
@@ -244,7 +146,7 @@ def bulk_insert_values(
         if not arrays.casts and field is fields[-1]:
             selected.append(arrays.add(alias, field, [row.get(name, default) for row in rows]))
         elif name not in given:
-            scalar_params.append(_scalar(default))
+            scalar_params.append(scalar_text(default))
             selected.append(f"%s::{field.cast_db_type(connection)}")
         else:
             values = [row.get(name, default) for row in rows]
@@ -258,26 +160,3 @@ def bulk_insert_values(
         sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*scalar_params, *arrays.params])
-
-
-def bulk_set(model: type[Model], pks: list[int], values: dict[str, object]) -> None:
-    """Give many rows the same values, their ids sent as one array literal (an `IN` list of a
-    thousand parameters costs more to build and send than the update itself)."""
-    if not pks:
-        return
-    if connection.vendor != "postgresql":
-        model._default_manager.filter(pk__in=pks).update(**values)
-        return
-    fields = _columns(model, values)
-    pk = model._meta.pk
-    assignments = ", ".join(f'"{field.column}" = %s' for field in fields)
-    params = [
-        field.get_db_prep_save(value, connection)
-        for field, value in zip(fields, values.values(), strict=True)
-    ]
-    sql = (
-        f'UPDATE "{model._meta.db_table}" SET {assignments} '  # noqa: S608 - names come from the model
-        f'WHERE "{pk.column}" = ANY(%s::{pk.cast_db_type(connection)}[])'
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, array_literal(pks)])

@@ -1,0 +1,63 @@
+"""A poll claim: due rows read and leased in one statement, and the ids live leases hold.
+
+A lease is a row of a lease model with `holder`, `model` (the leased model's name), `until`
+and `ids` (a JSON list of the leased rows' ids); orders' `PollLease` is the one there is.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model, QuerySet
+from django.db.models.expressions import RawSQL
+
+from core.db.rows import table
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The rows a claim read (as `.values()` gives them) and the id of the lease on them, None
+    when there were none."""
+
+    rows: list[dict[str, Any]]
+    lease_id: int | None
+
+
+def claim_with_lease(due: QuerySet, *, leases: type[Model], holder: str, until: datetime) -> Claim:
+    """The rows of `due` (a `.values()` queryset) and a new lease on them held by `holder`
+    until `until`, in one statement: claims take turns under a lock, and the next claim waits
+    for as long as this one's round trips take. The lease commits with the caller's
+    transaction."""
+    compiler = due.query.get_compiler(due.db)
+    select_sql, params = compiler.as_sql()
+    sql = (
+        f"WITH claimed AS ({select_sql}), "  # noqa: S608 - the ORM's own SQL and the model's table
+        f'lease AS (INSERT INTO {table(leases)} ("holder", "model", "until", "ids") '
+        'SELECT %s, %s, %s, jsonb_agg("id") FROM claimed HAVING count(*) > 0 RETURNING "id") '
+        'SELECT (SELECT "id" FROM lease), claimed.* FROM claimed'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, holder, due.model.__name__, until])
+        fetched = cursor.fetchall()
+    if not fetched:
+        return Claim(rows=[], lease_id=None)
+    # The columns as `.values()` would give them, with the same conversions (JSON, for one).
+    query = due.query
+    names = list(
+        query.selected or [*query.extra_select, *query.values_select, *query.annotation_select]
+    )
+    values = compiler.results_iter(results=[[row[1:] for row in fetched]])
+    return Claim(
+        rows=[dict(zip(names, row, strict=True)) for row in values], lease_id=fetched[0][0]
+    )
+
+
+def leased_ids(*, leases: type[Model], model: type[Model], now: datetime) -> RawSQL:
+    """The ids of `model` under a live lease, as a subquery for `.exclude(pk__in=…)`: the
+    database hashes it once per claim instead of the claim sending the ids back and forth."""
+    sql = (
+        f'SELECT (jsonb_array_elements_text("ids"))::bigint FROM {table(leases)} '  # noqa: S608 - names come from the model
+        'WHERE "model" = %s AND "until" > %s'
+    )
+    return RawSQL(sql, [model.__name__, now])  # noqa: S611 - values are parameters

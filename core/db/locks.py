@@ -1,0 +1,67 @@
+"""Locks that die with their holder.
+
+A cache key with a timeout outlives a worker killed while holding it: the next rounds skip
+until the timeout runs out. A PostgreSQL session advisory lock belongs to the holder's
+database connection, and the server drops it the moment that connection goes away, killed
+process included.
+
+Session advisory locks need a real session: behind a pooler in transaction mode (pgbouncer)
+point the workers at PostgreSQL directly.
+"""
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterator
+
+from django.db import DatabaseError, connection, transaction
+
+from core.db.pipeline import pipelined
+
+logger = logging.getLogger(__name__)
+
+
+def lock_key(name: str) -> int:
+    """The signed 64-bit key PostgreSQL's advisory lock functions take, stable across processes."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextlib.contextmanager
+def held_lock(name: str) -> Iterator[bool]:
+    """Try to take the lock `name` without waiting; yields whether this process holds it."""
+    key = lock_key(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            _advisory_unlock(key)
+
+
+@contextlib.contextmanager
+def exclusive_transaction(name: str) -> Iterator[None]:
+    """A transaction that runs alone among those taking the same `name`: the next one waits.
+
+    The lock is transaction-scoped, so it is released only after the commit is visible: the
+    next holder's statements see everything the previous one wrote (what makes a
+    read-then-record claim safe without locking the rows it reads)."""
+    # Pipelined: the lock costs no round trip of its own, its answer comes with the next
+    # statement's (which the server runs only once the lock is held).
+    with transaction.atomic(), pipelined():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(name)])
+        yield
+
+
+def _advisory_unlock(key: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except DatabaseError:
+        # The session is broken or inside an aborted transaction: closing it is what releases
+        # the lock, rather than leaving it held on a pooled connection.
+        logger.warning("advisory unlock failed; closing the connection to release the lock")
+        connection.close()
