@@ -5,7 +5,7 @@
     database     which PostgreSQL the tests use: DATABASE_URL when the environment names one, else
                  the one on 127.0.0.1:5432 when it answers, else an embedded one in a temporary
                  folder, stopped at the end
-    lint         ruff check, ruff format --check
+    lint         make lint: ruff, the import contracts, the dead-code check
     types        mypy
     migrations   makemigrations --check
     unit         pytest -m "not slow", in parallel (pytest-xdist; PANEL_TEST_WORKERS, default 2)
@@ -58,10 +58,8 @@ def main() -> int:
     workers = os.environ.get("PANEL_TEST_WORKERS", "2")
     pytest = [str(BIN / "pytest"), "-q"]
     steps: list[tuple[str, list[list[str]]]] = [
-        (
-            "lint",
-            [[str(BIN / "ruff"), "check", "."], [str(BIN / "ruff"), "format", "--check", "."]],
-        ),
+        # `make lint` owns the list (ruff, the import contracts, the dead-code check).
+        ("lint", [["make", "--no-print-directory", "lint"]]),
         ("types", [[str(BIN / "mypy")]]),
         (
             "migrations",
