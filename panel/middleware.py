@@ -56,7 +56,7 @@ class PagesOnly:
     """Mixed into a middleware that /api/v2 does without: its answers are JSON for scripts that
     authenticate with a key, and never use a session, a login, messages, static files or the
     headers that guard a page a browser renders (CSP, permissions). Skipping them there is
-    about a tenth of an `add` (README, "Benchmarks"); pages keep all of them. The security and
+    about a tenth of an `add` (docs/performance.md); pages keep all of them. The security and
     common middleware (HTTPS, HSTS, nosniff, the host check) stay on every request, and so do
     CSRF (the view is exempt: it only looks) and X-Frame-Options, which `check --deploy` wants
     by their own names."""
