@@ -9,6 +9,7 @@ values over it) must be what the table says it writes.
 
 import ast
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +24,12 @@ SETTINGS = ROOT / "panel" / "settings.py"
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 ENV_EXAMPLE = ROOT / ".env.example"
 WRITE_ENV = ROOT / "scripts" / "write_env.py"
-# Process files that read variables of their own (documented in the tools table).
-TOOL_FILES = [ROOT / "gunicorn.conf.py"]
+# Variables the machinery sets for itself, which no person sets.
+SET_BY_MACHINERY = {
+    "PYTEST_XDIST_WORKER",  # pytest-xdist names each worker
+    "PANEL_TEST_SENDING_MARKER",  # a notifications test hands it to the process it starts
+}
+_NOT_SOURCE = {".git", ".venv", "var", "node_modules", "__pycache__", "migrations"}
 
 MISSING = object()  # no default: the variable is required
 UNKNOWN = object()  # a default computed at run time (a path, a call): any text will do
@@ -345,9 +350,31 @@ def test_tool_variables_are_read_where_the_table_says() -> None:
             path = ROOT / reader
             if not path.is_file() or name not in path.read_text():
                 wrong.append(f"{name}: not read by {reader}")
-    for path in TOOL_FILES:
-        for read in reads_in_source(path.read_text(), path.name):
-            if read.name not in tools:
-                wrong.append(f"{read.name}: read by {path.name}, missing from the tools table")
 
     assert wrong == []
+
+
+def _python_files() -> list[Path]:
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [
+            name for name in dirs if name not in _NOT_SOURCE and not name.endswith(".egg-info")
+        ]
+        found += [Path(folder) / name for name in files if name.endswith(".py")]
+    return found
+
+
+def test_every_variable_the_repository_reads_is_documented() -> None:
+    """Scripts, the benchmarks, gunicorn's config and the tests read variables of their own:
+    each is a setting or a row of the tools table."""
+    documented = set(settings_table()) | set(tools_table()) | SET_BY_MACHINERY
+    undocumented = sorted(
+        {
+            f"{read.name} ({read.where})"
+            for path in _python_files()
+            for read in reads_in_source(path.read_text(), str(path.relative_to(ROOT)))
+            if read.name not in documented
+        }
+    )
+
+    assert undocumented == []
