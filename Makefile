@@ -73,7 +73,7 @@ restore: install
 clean:
 	rm -rf $(VENV) var .env
 
-## Languages (README, "Languages"): re-read every marked string into locale/*/django.po (needs
+## Languages (docs/translating.md): re-read every marked string into locale/*/django.po (needs
 ## GNU gettext's xgettext), list what is left to translate, and compile the .mo files (Python only).
 messages: install
 	$(BIN)/python scripts/messages.py extract

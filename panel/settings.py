@@ -280,7 +280,7 @@ PANEL_REAL_IP_HEADER = env.str("PANEL_REAL_IP_HEADER", default="")
 PANEL_PROVIDER_CONNECT_TIMEOUT = env.float("PANEL_PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PANEL_PROVIDER_READ_TIMEOUT = env.float("PANEL_PROVIDER_READ_TIMEOUT", default=30.0)
 PANEL_POLL_CONCURRENCY = env.int("PANEL_POLL_CONCURRENCY", default=8)
-# Polling scale-out (see README, "Benchmarks"): threads that claim and write chunks side by side
+# Polling scale-out (docs/performance.md): threads that claim and write chunks side by side
 # in one poller, each with its own database connection; and poll tasks per provider and round,
 # which any worker may take (each keeps its share of the provider's calls in flight).
 PANEL_POLL_LANES = env.int("PANEL_POLL_LANES", default=2)
