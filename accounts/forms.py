@@ -81,6 +81,14 @@ class ThrottledLoginForm(AuthenticationForm):
     """Django's login form behind attempt counters per address and per username: an attempt is
     counted before its password is checked (accounts.login_throttle)."""
 
+    # Names log in whatever their case (accounts.usernames); only the password is case-sensitive.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Please enter a correct %(username)s and password. The password is case-sensitive."
+        ),
+    }
+
     def clean(self) -> dict[str, Any]:
         username = str(self.data.get("username", "") or "")
         # LoginView always hands the form its request.

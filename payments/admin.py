@@ -5,12 +5,14 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +21,7 @@ from accounts.admin import UserAdmin
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from core.errors import PanelError
-from core.money import money_str
+from core.money import money_str, money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
 from payments.config import gateway_config
 from payments.forms import AssignForm, RejectForm
@@ -55,6 +57,12 @@ def also_reported(deposit: Deposit) -> str:
         % {"reporter": GATEWAYS[report.gateway].name, "id": report.external_id}
         for report in deposit.reports.all()
     )
+
+
+def _amount(value: Decimal, currency: str) -> str:
+    """An amount as the reader's language writes money (core.money)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return money_text(value, currency=currency, language=language)
 
 
 class ReportsShown(ReadOnlyAdmin):
@@ -148,13 +156,15 @@ class UnmatchedDepositAdmin(ReportsShown):
             "title": title,
             "form": form,
             "deposit": deposit,
-            "asked": f"{money_str(deposit.amount)} {deposit.currency}",
+            "asked": _amount(deposit.amount, deposit.currency),
             "received": (
-                f"{money_str(deposit.received_amount)} {deposit.received_currency}"
+                _amount(deposit.received_amount, deposit.received_currency)
                 if deposit.received_amount is not None
                 else ""
             ),
-            "assign_credits": money_str(arrival) if arrival is not None else "",
+            "assign_credits": (
+                _amount(arrival, settings.PANEL_CURRENCY) if arrival is not None else ""
+            ),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/payments/deposit_decide.html", context)
@@ -273,8 +283,9 @@ def gateway_settings_form() -> type[GatewaySettingsBaseForm]:
     return type("GatewaySettingsForm", (GatewaySettingsBaseForm,), fields)
 
 
-def _method_fieldsets() -> tuple[tuple[object, dict], ...]:
-    """A section per method: the settings its gateways use, then their credentials."""
+def _method_fieldsets(only: str | None = None) -> tuple[tuple[object, dict], ...]:
+    """A section per method (or for the one method `only`): the settings its gateways use, then
+    their credentials."""
     return tuple(
         (
             label,
@@ -287,6 +298,7 @@ def _method_fieldsets() -> tuple[tuple[object, dict], ...]:
             },
         )
         for method, label in method_labels().items()
+        if only is None or method == only
     )
 
 
@@ -303,7 +315,9 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ((None, {"fields": COMMON_SETTINGS}), *_method_fieldsets())
+        # A saved row is one method's: the other methods' credentials would only confuse.
+        only = obj.method if isinstance(obj, GatewaySettings) else None
+        return ((None, {"fields": COMMON_SETTINGS}), *_method_fieldsets(only))
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -174,3 +174,12 @@ def test_staff_without_two_factor_cannot_reach_the_admin(
 )
 def test_auth_pages_render(client: Client, url: str) -> None:
     assert client.get(url).status_code == 200
+
+
+def test_a_wrong_login_says_only_the_password_minds_case(client: Client, customer: User) -> None:
+    page = client.post(
+        "/login/", {"username": customer.username.upper(), "password": "wrong"}
+    ).content.decode()
+
+    assert "The password is case-sensitive." in page
+    assert "both fields may be case-sensitive" not in page

@@ -257,8 +257,8 @@ def test_decide_page_shows_asked_and_received(
 
     page = admin.get(f"/admin/payments/unmatcheddeposit/{deposit.pk}/assign/").content.decode()
 
-    assert "Asked" in page and "25 USD" in page
-    assert "Received" in page and "1 USD" in page
+    assert "Asked" in page and "25.00 USD" in page
+    assert "Received" in page and "1.00 USD" in page
 
 
 def test_another_amount_needs_the_admins_reason_which_the_ledger_keeps(

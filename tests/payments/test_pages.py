@@ -207,3 +207,33 @@ def test_staff_who_may_only_view_cannot_assign_a_deposit(client: Client, custome
     assert response.status_code == 403
     deposit.refresh_from_db()
     assert deposit.status == "unmatched"
+
+
+def test_a_saved_methods_page_shows_only_its_own_credentials(client: Client, staff: User) -> None:
+    client.force_login(staff)
+    form = {"method": Method.STRIPE, "is_enabled": "on", "currency": "USD", "rate": "1"}
+    assert client.post("/admin/payments/gatewaysettings/add/", form).status_code == 302
+    row = GatewaySettings.objects.get()
+
+    page = client.get(f"/admin/payments/gatewaysettings/{row.pk}/change/").content.decode()
+
+    assert 'name="secret_key"' in page and 'name="webhook_secret"' in page
+    for other in ("payment_key", "merchant_id", "sepay_api_key", "casso_checksum_key"):
+        assert f'name="{other}"' not in page
+
+
+@pytest.mark.usefixtures("bank")
+def test_the_decide_page_writes_amounts_as_the_reader_reads_numbers(
+    client: Client, staff: User
+) -> None:
+    post_sepay(Client(), sepay_body(transfer_id=7301, amount=120000, content="CK tien nap panel"))
+    deposit = Deposit.objects.get(status=Deposit.Status.UNMATCHED)
+    client.force_login(staff)
+    url = f"/admin/payments/unmatcheddeposit/{deposit.pk}/assign/"
+
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.cookies["django_language"] = "vi"
+    vietnamese = client.get(url).content.decode()
+
+    assert "120,000 ₫" in english and "4.80 USD" in english
+    assert "120.000 ₫" in vietnamese and "4,80 USD" in vietnamese
