@@ -86,8 +86,9 @@ def test_a_rise_beyond_the_hold_percent_is_held_even_when_the_margin_holds(
     catalog: Provider, sandbox: SandboxServer
 ) -> None:
     service = _first(catalog)
-    old_rate = service.rate
-    _raise(sandbox, service, "1.5")
+    old_rate = service.upstream_rate * 2
+    Service.objects.filter(pk=service.pk).update(markup_percent=Decimal(100), rate=old_rate)
+    _raise(sandbox, service, "1.5")  # 2 × the old cost is 1.33 × the new: the margin holds
 
     catalog_sync(provider=catalog)
 
@@ -96,12 +97,26 @@ def test_a_rise_beyond_the_hold_percent_is_held_even_when_the_margin_holds(
     assert service.rate == old_rate and not _on_sale(service)
 
 
+def test_a_rise_that_eats_the_margin_at_todays_price_waits_for_an_operator(
+    catalog: Provider, sandbox: SandboxServer
+) -> None:
+    service = _first(catalog)
+    old_rate = service.rate
+    _raise(sandbox, service, "1.2")  # 1.25 × the old cost is 1.04 × the new
+
+    catalog_sync(provider=catalog)
+
+    service.refresh_from_db()
+    assert service.hold_reason == HoldReason.BELOW_MARGIN
+    assert service.rate == old_rate and not _on_sale(service)
+
+
 def test_a_moderate_rise_that_keeps_the_margin_is_repriced_and_stays_on_sale(
     catalog: Provider, sandbox: SandboxServer
 ) -> None:
     service = _first(catalog)
     old_rate = service.rate
-    _raise(sandbox, service, "1.2")
+    _raise(sandbox, service, "1.1")  # 1.25 × the old cost is 1.14 × the new
 
     summary = catalog_sync(provider=catalog)
 
@@ -141,7 +156,7 @@ def test_a_held_service_stays_held_across_syncs_and_the_digest_is_not_repeated(
 
     service.refresh_from_db()
     assert summary.services.held == 0 and _held_digests() == digests
-    assert service.hold_reason == HoldReason.PRICE_RISE and not _on_sale(service)
+    assert service.hold_reason == HoldReason.BELOW_MARGIN and not _on_sale(service)
 
 
 def test_a_vanished_service_is_taken_off_sale_at_its_price_and_held_when_it_comes_back(
@@ -167,7 +182,7 @@ def held(catalog: Provider, sandbox: SandboxServer) -> Service:
     _raise(sandbox, service, "1.5")
     catalog_sync(provider=catalog)
     service.refresh_from_db()
-    assert service.hold_reason == HoldReason.PRICE_RISE
+    assert service.hold_reason == HoldReason.BELOW_MARGIN
     return service
 
 
@@ -189,7 +204,7 @@ def test_approve_reprice_is_refused_while_it_would_still_lose_the_margin(held: S
 
     held.refresh_from_db()
     assert outcome.refused == [held] and not outcome.released
-    assert held.hold_reason == HoldReason.PRICE_RISE and not _on_sale(held)
+    assert held.hold_reason == HoldReason.BELOW_MARGIN and not _on_sale(held)
     # The way out from there: take it off sale (or pin a higher price).
     catalog_hold_disable(items=Service.objects.filter(pk=held.pk))
     held.refresh_from_db()
@@ -212,7 +227,7 @@ def test_approve_pinned_is_refused_for_a_price_below_the_margin(held: Service) -
     outcome = catalog_hold_approve_pinned(items=Service.objects.filter(pk=held.pk))
 
     held.refresh_from_db()
-    assert outcome.refused == [held] and held.hold_reason == HoldReason.PRICE_RISE
+    assert outcome.refused == [held] and held.hold_reason == HoldReason.BELOW_MARGIN
 
 
 def test_disable_takes_a_held_service_off_sale_and_ends_the_hold(held: Service) -> None:
@@ -254,7 +269,7 @@ def test_admin_actions_resolve_holds_and_need_the_change_permission(
 
     client.post(url, data)
     held.refresh_from_db()
-    assert held.hold_reason == HoldReason.PRICE_RISE  # a viewer has no such action
+    assert held.hold_reason == HoldReason.BELOW_MARGIN  # a viewer has no such action
 
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)

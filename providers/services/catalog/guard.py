@@ -4,14 +4,16 @@ An item is held (off sale, `hold_reason` stored as data, the admin and the staff
 when, after the sync:
 
 - its new cost leaves less than PANEL_MIN_MARGIN_PERCENT over cost at the lowest price any
-  customer pays for it: the best active pricing tier or personal discount, and the lowest
-  per-customer override (coupons are deposit bonuses and change no price);
+  customer pays for it now (a new item: at the markup's price): the best active pricing tier
+  or personal discount, and the lowest per-customer override (coupons are deposit bonuses and
+  change no price);
 - its cost rose by more than PANEL_PRICE_HOLD_PERCENT, even when the margin holds: a customer
   should not find the price jumped without an operator having seen it;
 - it came back upstream after being removed.
 
-A held item keeps its selling price until an operator resolves it (catalog.holds): approve the
-markup's price, approve a pinned price, or take it off sale. An item that vanished upstream is
+A cost change that keeps the margin and the rise limit is repriced by the markup rules as
+before. A held item keeps its selling price until an operator resolves it (catalog.holds):
+approve the markup's price, approve a pinned price, or take it off sale. An item that vanished upstream is
 taken off sale by the sync and its price left alone, never set to 0.
 """
 

@@ -219,8 +219,11 @@ def _plan_update(
         if not item.is_available:
             reason = HoldReason.RESTORED
         elif item.upstream_rate != old_upstream_rate:
+            # At the price customers pay now (item.rate is not moved yet): a cost that eats the
+            # margin waits for an operator to approve the new price, rather than the customers
+            # finding it changed (or the panel selling at a loss until the next sync).
             reason = floor.hold_for(
-                item=item, rate=new_rate, cost=pricing.cost_of(item), old_cost=old_cost
+                item=item, rate=item.rate, cost=pricing.cost_of(item), old_cost=old_cost
             )
         return bool(reason)
 
