@@ -8,7 +8,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -156,7 +158,12 @@ class CatalogItemAdmin(admin.ModelAdmin):
         """The hold's reason in the reader's language, with the cost it moved from."""
         if not obj.hold_reason:
             return "-"
-        reason = obj.get_hold_reason_display()
+        reason = _("%(reason)s, since %(when)s") % {
+            "reason": obj.get_hold_reason_display(),
+            "when": date_format(localtime(obj.held_at), "SHORT_DATETIME_FORMAT")
+            if obj.held_at
+            else "-",
+        }
         if obj.held_from_cost is None:
             return reason
         return _("%(reason)s (cost was %(cost)s)") % {
