@@ -148,7 +148,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
 
     def _imported(self) -> tuple[str, ...]:
         shared = ("provider", "upstream_id", "name", "type", "upstream_rate", "min", "max")
-        return (*shared, *self.upstream_fields, "is_available", "removed_at", "hold")
+        return (*shared, *self.upstream_fields, "is_available", "removed_at", "hold_resolve")
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
         return (*self._imported(), "created_at", "updated_at")
@@ -164,12 +164,59 @@ class CatalogItemAdmin(admin.ModelAdmin):
             if obj.held_at
             else "-",
         }
-        if obj.held_from_cost is None:
+        if obj.held_from_cost is not None:
+            reason = _("%(reason)s (cost was %(cost)s)") % {
+                "reason": reason,
+                "cost": money_str(obj.held_from_cost),
+            }
+        return reason
+
+    @admin.display(description=gettext_lazy("Held"))
+    def hold_resolve(self, obj: Service | Product) -> str:
+        """The hold with its three ways out, on the item's page."""
+        reason = self.hold(obj)
+        if not obj.pk or not obj.hold_reason:
             return reason
-        return _("%(reason)s (cost was %(cost)s)") % {
-            "reason": reason,
-            "cost": money_str(obj.held_from_cost),
-        }
+        # One click per item on its page: the buttons post the change form's CSRF token to the
+        # resolution view (formaction), which saves nothing else of the form.
+        url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_resolve_hold", args=[obj.pk]
+        )
+        return format_html(
+            "{}<br>"
+            '<button type="submit" formaction="{}" name="resolution" value="reprice">{}</button> '
+            '<button type="submit" formaction="{}" name="resolution" value="pinned">{}</button> '
+            '<button type="submit" formaction="{}" name="resolution" value="disable">{}</button>',
+            reason,
+            url,
+            _("Approve the markup's price"),
+            url,
+            _("Approve the current price, pinned"),
+            url,
+            _("Take off sale"),
+        )
+
+    def get_urls(self) -> list:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_resolve_hold"
+        return [
+            path(
+                "<int:pk>/resolve-hold/",
+                self.admin_site.admin_view(self.resolve_hold_view),
+                name=name,
+            ),
+            *super().get_urls(),
+        ]
+
+    @requires_permission("{app_label}.change_{model_name}")
+    def resolve_hold_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """One item's hold resolved from its page (a POST): the same services as the actions."""
+        back = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+        resolve = _RESOLUTIONS.get(request.POST.get("resolution", ""))
+        if request.method != "POST" or resolve is None:
+            return HttpResponseRedirect(back)
+        items = cast(CatalogItemQuerySet, self.model.objects.filter(pk=pk))
+        self._report_holds(request, resolve(items=items))
+        return HttpResponseRedirect(back)
 
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
         selling = (
@@ -365,6 +412,13 @@ class CatalogChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+_RESOLUTIONS = {
+    "reprice": catalog_hold_approve_reprice,
+    "pinned": catalog_hold_approve_pinned,
+    "disable": catalog_hold_disable,
+}
 
 
 def _priority(data: dict) -> int:

@@ -347,3 +347,23 @@ def test_an_order_in_flight_keeps_the_cost_frozen_at_placement(
 
     order.refresh_from_db()
     assert order.cost == cost and order.upstream_rate == service.upstream_rate
+
+
+def test_one_click_on_the_services_page_resolves_its_hold_and_needs_the_permission(
+    client: Client, held: Service
+) -> None:
+    url = reverse("admin:providers_service_resolve_hold", args=[held.pk])
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_service"))
+    client.force_login(viewer)
+    assert client.post(url, {"resolution": "disable"}).status_code == 403
+
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get(reverse("admin:providers_service_change", args=[held.pk])).content.decode()
+    assert f'formaction="{url}"' in page and "Its cost leaves less than the minimum margin" in page
+    response = client.post(url, {"resolution": "disable"})
+
+    held.refresh_from_db()
+    assert response.status_code == 302
+    assert held.hold_reason == "" and not held.is_enabled

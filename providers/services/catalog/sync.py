@@ -173,12 +173,13 @@ def _apply_values(
     values: dict[str, object],
     category: Category,
     pricing: Pricing,
-    hold: Callable[[Decimal], bool],
+    hold: Callable[[], bool],
 ) -> list[tuple[str, object, object]]:
     """Set the upstream values, category and selling rate on an existing item; return the diffs.
 
-    `hold(new_rate)` says whether the margin guard holds the item instead: a held item keeps
-    its selling price until an operator resolves the hold."""
+    `hold()`, asked once the upstream values are set and before the rate moves, says whether
+    the margin guard holds the item: a held item keeps its selling price until an operator
+    resolves the hold."""
     diffs = [
         (name, getattr(item, name), value)
         for name, value in values.items()
@@ -191,7 +192,7 @@ def _apply_values(
         if name != "category":
             setattr(item, name, value)
     new_rate = pricing.rate_for(item)
-    if not hold(new_rate) and new_rate != item.rate:
+    if not hold() and new_rate != item.rate:
         diffs.append(("rate", item.rate, new_rate))
         item.rate = new_rate
     return diffs
@@ -212,7 +213,7 @@ def _plan_update(
     old_cost, old_upstream_rate = pricing.cost_of(item), item.upstream_rate
     reason = ""
 
-    def hold(new_rate: Decimal) -> bool:
+    def hold() -> bool:
         nonlocal reason
         if item.hold_reason:
             return True  # already waiting for an operator: the price stays until they decide
