@@ -18,6 +18,7 @@ FULL = {
     "services_page": {"services": 10_000, "per_service": 3},
     "webhooks": {"webhooks": 2_000},
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
+    "margin": {"services": 10_000},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -33,6 +34,7 @@ SMOKE = {
         "forward_latency_ms": 0,
         "worker_counts": (1, 2),
     },
+    "margin": {"services": 300},
 }
 
 
@@ -55,6 +57,7 @@ def main() -> int:
         catalog,
         dashboard,
         forwarding,
+        margin,
         polling,
         scaleout,
         services_page,
@@ -70,6 +73,7 @@ def main() -> int:
         "services_page": services_page,
         "webhooks": webhooks,
         "scaleout": scaleout,
+        "margin": margin,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

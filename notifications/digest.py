@@ -18,6 +18,7 @@ _TITLES = {
     Kind.OPS_DEPOSIT: "💰 Deposits credited",
     Kind.OPS_DEPOSIT_UNMATCHED: "❓ Deposits not matched to a customer",
     Kind.OPS_DAILY_REPORT: "📊 Daily report",
+    Kind.OPS_SERVICES_HELD: "⏸ Held by the margin guard (approve or take off sale)",
 }
 
 
@@ -34,6 +35,8 @@ def _line(row: Notification) -> str:
             return f"#{data.get('id')} {data.get('username')}: {data.get('subject')}"
         case Kind.OPS_DEPOSIT:
             return f"deposit {data.get('deposit_id')}: {data.get('amount')} {settings.PANEL_CURRENCY} (user {data.get('user_id')})"
+        case Kind.OPS_SERVICES_HELD:
+            return f"{data.get('name')}: {data.get('count')} held"
         case Kind.OPS_DAILY_REPORT:
             return f"{data.get('day')}: {data.get('summary')}"
         case Kind.OPS_DEPOSIT_UNMATCHED:

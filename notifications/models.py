@@ -26,6 +26,7 @@ class Kind(models.TextChoices):
     OPS_DEPOSIT = "ops_deposit", _("Deposit credited (operators)")
     OPS_DEPOSIT_UNMATCHED = "ops_deposit_unmatched", _("Deposit unmatched")
     OPS_DAILY_REPORT = "ops_daily_report", _("Daily report")
+    OPS_SERVICES_HELD = "ops_services_held", _("Services held by the margin guard")
 
 
 class Status(models.TextChoices):

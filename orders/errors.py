@@ -7,6 +7,7 @@ from django.utils.translation import gettext_noop
 from core.errors import InsufficientFunds, InvalidRequest, InvalidTransition, PanelError
 
 __all__ = [
+    "BelowMargin",
     "CancelNotAvailable",
     "IncorrectLink",
     "IncorrectOrder",
@@ -36,6 +37,17 @@ class InvalidOrderField(InvalidRequest):
 
 class IncorrectService(PanelError):
     default_message = gettext_noop("Incorrect service ID")
+
+
+class BelowMargin(IncorrectService):
+    """The charge would not clear the item's cost plus the minimum margin (the margin guard,
+    PANEL_MIN_MARGIN_PERCENT): to the API the item is unavailable, as the protocol words it;
+    a page says why."""
+
+    detail = _(
+        "This service cannot be ordered right now: its price is being reviewed after a change "
+        "at the supplier. Please try again later or choose another service."
+    )
 
 
 class IncorrectProduct(PanelError):

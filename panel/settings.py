@@ -7,6 +7,7 @@ have no default here: `make run` writes them to `.env`, and real environment var
 import importlib.util
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +258,12 @@ PANEL_DISPATCH_SWEEP_SECONDS = env.int("PANEL_DISPATCH_SWEEP_SECONDS", default=3
 PANEL_FORWARD_SWEEP_SECONDS = env.float("PANEL_FORWARD_SWEEP_SECONDS", default=1.0)
 PANEL_CATALOG_SYNC_MINUTES = env.int("PANEL_CATALOG_SYNC_MINUTES", default=60)
 PANEL_BALANCE_REFRESH_MINUTES = env.int("PANEL_BALANCE_REFRESH_MINUTES", default=10)
+# The margin guard (providers.services.catalog.guard, docs/operations.md "Held services"): a
+# sync holds a service whose new cost leaves less than this margin over cost at the lowest
+# price any customer pays, or whose cost rose by more than the hold percent; placing refuses
+# an order charged below its cost plus the margin. Percents, decimals allowed.
+PANEL_MIN_MARGIN_PERCENT = Decimal(env.str("PANEL_MIN_MARGIN_PERCENT", default="5"))
+PANEL_PRICE_HOLD_PERCENT = Decimal(env.str("PANEL_PRICE_HOLD_PERCENT", default="30"))
 
 # Beat sends a heartbeat this often; `/health/worker/` fails when none was consumed for longer
 # than the maximum age (a dead or wedged worker).

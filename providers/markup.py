@@ -44,3 +44,9 @@ def customer_rate(*, rate: Decimal, discount_percent: Decimal) -> Decimal:
     if not discount_percent:
         return rate
     return quantize_money(rate * (HUNDRED - discount_percent) / HUNDRED, rounding=ROUND_HALF_UP)
+
+
+def clears_margin(*, price: Decimal, cost: Decimal, min_margin_percent: Decimal) -> bool:
+    """Whether selling at `price` keeps at least `min_margin_percent` over `cost` (the margin
+    guard's one rule, for a catalog price and for one order's charge alike)."""
+    return price >= cost * (HUNDRED + min_margin_percent) / HUNDRED

@@ -154,12 +154,32 @@ class Category(models.Model):
         return self.name
 
 
+class HoldReason(models.TextChoices):
+    """Why a sync held an item for an operator (providers.services.catalog.guard). Stored as the
+    code; the catalog and the admin render the label in the reader's language."""
+
+    NONE = "", _("Not held")
+    BELOW_MARGIN = "below_margin", _("Its cost leaves less than the minimum margin")
+    PRICE_RISE = "price_rise", _("Its upstream price rose sharply")
+    RESTORED = "restored", _("It came back upstream after being removed")
+
+
 class CatalogItemQuerySet(models.QuerySet):
     def on_sale(self) -> Self:
         """What customers may buy: put on sale by an admin, still offered upstream, and from an
-        enabled provider. The one definition of "on sale": pages, the API, forms and placing
-        all ask it."""
-        return self.filter(is_enabled=True, is_available=True, provider__is_enabled=True)
+        enabled provider, and not held by the margin guard. The one definition of "on sale":
+        pages, the API, forms and placing all ask it (placing through core.db.reads, which
+        spells the same conditions in SQL)."""
+        return self.filter(
+            is_enabled=True,
+            is_available=True,
+            hold_reason=HoldReason.NONE,
+            provider__is_enabled=True,
+        )
+
+    def held(self) -> Self:
+        """Held by the margin guard, waiting for an operator: approve or disable."""
+        return self.exclude(hold_reason=HoldReason.NONE)
 
 
 class CatalogItem(models.Model):
@@ -192,6 +212,19 @@ class CatalogItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The margin guard's hold: the reason as data, when, and the cost (panel currency, per
+    # 1000 or per package) before the change that held it; the cost now is upstream_rate at the
+    # provider's exchange rate.
+    hold_reason = models.CharField(
+        max_length=16,
+        choices=HoldReason.choices,
+        blank=True,
+        default=HoldReason.NONE,
+        db_default=HoldReason.NONE,  # raw inserts (bench seeds) stay on sale
+        editable=False,
+    )
+    held_at = models.DateTimeField(null=True, blank=True, editable=False)
+    held_from_cost = money_field(null=True, blank=True, editable=False)
 
     objects = CatalogItemQuerySet.as_manager()
 

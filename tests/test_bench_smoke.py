@@ -53,4 +53,7 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "poll_speedup_2_workers",
         "forward_speedup_2_workers",
         "poll_worker_peak_rss",
+        "margin_sync_10pct_raised_1pct_removed",
+        "margin_changed_services_still_on_sale",
+        "margin_orders_accepted_at_a_loss",
     } <= figures

@@ -75,8 +75,8 @@ def service_for_order(
     service_id: int,
     user_id: int,
 ) -> ServiceForOrder[_S] | None:
-    """The service `service_id` if it and its provider are enabled and it is available, None
-    otherwise; one query. `overrides` holds users' own rates (`user_id`, `service_id`, `rate`),
+    """The service `service_id` if it and its provider are enabled, it is available and not held
+    (the margin guard's `hold_reason` is empty), None otherwise; one query. `overrides` holds users' own rates (`user_id`, `service_id`, `rate`),
     `routes` a service's routes (`service_id`)."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -106,7 +106,8 @@ def _service_for_order_sql(
         "WHERE o.service_id = s.id AND o.user_id = %s), "
         f"EXISTS (SELECT 1 FROM {table(routes)} r WHERE r.service_id = s.id) "
         f"FROM {table(services)} s JOIN {table(providers)} p ON p.id = s.provider_id "
-        "WHERE s.id = %s AND s.is_enabled AND s.is_available AND p.is_enabled"
+        "WHERE s.id = %s AND s.is_enabled AND s.is_available AND s.hold_reason = '' "
+        "AND p.is_enabled"
     )
 
 

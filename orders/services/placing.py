@@ -2,8 +2,10 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_noop
@@ -18,6 +20,7 @@ from core.money import ZERO
 from core.text import is_storable
 from orders import pricing
 from orders.errors import (
+    BelowMargin,
     IncorrectProduct,
     IncorrectService,
     InvalidOrderField,
@@ -28,6 +31,7 @@ from orders.lifecycle.events import NOTE_PLACED, Actor, event_for, event_link
 from orders.models import Order, OrderEvent, ProductOrder, Source
 from orders.services.routing import route_for
 from orders.type_rules import check_limits, parse_order_fields
+from providers.markup import clears_margin
 from providers.models import Product, Service
 from providers.pricing import customer_pricing, customer_pricing_of
 from providers.selectors import service_for_order
@@ -54,6 +58,15 @@ def _on_sale(model: type[_Item], pk: object, error: type[PanelError]) -> _Item:
         return model.objects.on_sale().select_related("provider").get(pk=item_id)
     except model.DoesNotExist:
         raise error() from None
+
+
+def _check_margin(*, charge: Decimal, cost: Decimal) -> None:
+    """The margin guard at the till: a charge below the cost plus the minimum margin is refused,
+    whatever price the catalog showed (a sync may not have run since upstream moved)."""
+    if not clears_margin(
+        price=charge, cost=cost, min_margin_percent=settings.PANEL_MIN_MARGIN_PERCENT
+    ):
+        raise BelowMargin()
 
 
 def _clean_client_ref(client_ref: str | None) -> str | None:
@@ -172,6 +185,9 @@ def order_place(
     choice = route_for(service, has_routes=found.has_routes)
     if choice is None:
         raise IncorrectService()  # routes exist, none usable: the service cannot be bought now
+    # The cost is frozen on the order from here on; the check reads no more than placing did.
+    cost = choice.cost(units=request.total_quantity, is_package=request.is_package)
+    _check_margin(charge=charge, cost=cost)
     return _create_charged(
         Order,
         user=user,
@@ -190,7 +206,7 @@ def order_place(
             "charge": charge,
             "upstream_rate": choice.upstream_rate,
             "exchange_rate": choice.exchange_rate,
-            "cost": choice.cost(units=request.total_quantity, is_package=request.is_package),
+            "cost": cost,
             "remains": request.total_quantity,
             "source": source,
         },
@@ -273,6 +289,8 @@ def product_order_place(
     rate = customer_pricing(user=user, service_ids=[]).product_rate(rate=product.rate)
     charge = pricing.product_charge(rate=rate, quantity=count)
     exchange_rate = product.provider.exchange_rate
+    cost = pricing.converted(amount=product.upstream_rate * count, exchange_rate=exchange_rate)
+    _check_margin(charge=charge, cost=cost)
     return _create_charged(
         ProductOrder,
         user=user,
@@ -285,9 +303,7 @@ def product_order_place(
             "charge": charge,
             "upstream_rate": product.upstream_rate,
             "exchange_rate": exchange_rate,
-            "cost": pricing.converted(
-                amount=product.upstream_rate * count, exchange_rate=exchange_rate
-            ),
+            "cost": cost,
             "source": source,
         },
         memo_label="Product order",

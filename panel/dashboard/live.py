@@ -97,6 +97,11 @@ def hands() -> list[HandsItem]:
             _changelist("providers_service", "margin=losing"),
         ),
         HandsItem(
+            str(_("Services held by the margin guard")),
+            Service.objects.held().count(),
+            _changelist("providers_service", "held=any"),
+        ),
+        HandsItem(
             str(_("Unprofitable routes")),
             ServiceRoute.objects.filter(is_enabled=True, is_profitable=False).count(),
             _changelist("providers_serviceroute", "is_profitable__exact=0&is_enabled__exact=1"),

@@ -2,6 +2,9 @@
 
 from providers.services.catalog import (
     SyncSummary,
+    catalog_hold_approve_pinned,
+    catalog_hold_approve_reprice,
+    catalog_hold_disable,
     catalog_reprice,
     catalog_set_on_sale,
     catalog_sync,
@@ -19,6 +22,9 @@ from providers.services.routes import route_add, route_update, routes_refresh
 
 __all__ = [
     "SyncSummary",
+    "catalog_hold_approve_pinned",
+    "catalog_hold_approve_reprice",
+    "catalog_hold_disable",
     "catalog_reprice",
     "catalog_set_on_sale",
     "catalog_sync",

@@ -251,7 +251,11 @@ def test_order_new_places_a_subscription_with_posts_and_shows_limits_beside_min_
     logged_in: Client, customer: User
 ) -> None:
     subscription = ServiceFactory(
-        type=ServiceType.SUBSCRIPTIONS, rate=Decimal("1"), min=50, max=5000
+        type=ServiceType.SUBSCRIPTIONS,
+        rate=Decimal("1"),
+        upstream_rate=Decimal("0.8"),  # sold above cost plus the margin (the margin guard)
+        min=50,
+        max=5000,
     )
     fields = {
         "service": subscription.pk,

@@ -74,7 +74,7 @@ def test_dashboard_needs_a_login(client: Client, db: None) -> None:
 def test_dashboard_shows_balance_figures_and_the_five_latest_orders(
     client: Client, customer: User
 ) -> None:
-    service = ServiceFactory(rate=Decimal("2"), min=10)
+    service = ServiceFactory(rate=Decimal("2"), upstream_rate=Decimal("1.6"), min=10)
     orders = [
         order_place(
             user=customer,

@@ -88,7 +88,8 @@ def priced_customer(catalog: Provider) -> tuple[User, Service, Service]:
     assert user.pricing_tier == tier
     services = list(Service.objects.filter(provider=catalog, type=ServiceType.DEFAULT)[:2])
     overridden, tiered = services
-    PriceOverride.objects.create(user=user, service=overridden, rate=Decimal("0.123457"))
+    # An odd rate, above cost plus the minimum margin (placing refuses less: the margin guard).
+    PriceOverride.objects.create(user=user, service=overridden, rate=Decimal("98.765432"))
     return user, overridden, tiered
 
 
@@ -97,7 +98,7 @@ def test_services_page_order_form_api_and_charge_show_the_same_price(
 ) -> None:
     user, overridden, tiered = priced_customer
     expected = {
-        overridden.pk: Decimal("0.123457"),
+        overridden.pk: Decimal("98.765432"),
         tiered.pk: (tiered.rate * Decimal("0.85")).quantize(MONEY),
     }
     client.force_login(user)

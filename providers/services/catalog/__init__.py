@@ -1,5 +1,12 @@
-"""Catalog import and sync, repricing, and the on-sale switch (see the modules)."""
+"""Catalog import and sync, the margin guard and its holds, repricing, and the on-sale switch
+(see the modules)."""
 
+from providers.services.catalog.holds import (
+    HoldOutcome,
+    catalog_hold_approve_pinned,
+    catalog_hold_approve_reprice,
+    catalog_hold_disable,
+)
 from providers.services.catalog.items import PRODUCTS, SERVICES, ItemCounts, ItemSpec, SyncSummary
 from providers.services.catalog.reprice import catalog_reprice, catalog_set_on_sale
 from providers.services.catalog.sync import UNCATEGORISED, catalog_sync
@@ -8,9 +15,13 @@ __all__ = [
     "PRODUCTS",
     "SERVICES",
     "UNCATEGORISED",
+    "HoldOutcome",
     "ItemCounts",
     "ItemSpec",
     "SyncSummary",
+    "catalog_hold_approve_pinned",
+    "catalog_hold_approve_reprice",
+    "catalog_hold_disable",
     "catalog_reprice",
     "catalog_set_on_sale",
     "catalog_sync",

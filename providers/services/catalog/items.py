@@ -80,11 +80,13 @@ class ItemCounts:
     restored: int = 0
     unchanged: int = 0
     skipped: int = 0
+    held: int = 0  # newly held by the margin guard (catalog.guard), among the counts above
 
     def __str__(self) -> str:
         return (
             f"{self.added} added, {self.changed} changed, {self.removed} removed, "
-            f"{self.restored} back, {self.unchanged} unchanged, {self.skipped} skipped"
+            f"{self.restored} back, {self.unchanged} unchanged, {self.skipped} skipped, "
+            f"{self.held} held"
         )
 
 
@@ -123,15 +125,24 @@ class Pricing:
             provider_rule,
         )
 
-    def rate_for(self, item: Service | Product) -> Decimal:
-        if item.is_rate_pinned:
-            return item.rate
+    def cost_of(self, item: Service | Product) -> Decimal:
+        """What the item costs upstream, in the panel currency (per 1000 or per package)."""
+        _, exchange_rate = self.providers[item.provider_id]
+        return item.upstream_rate * exchange_rate
+
+    def markup_rate(self, item: Service | Product) -> Decimal:
+        """The selling price the markup rules give, pinned or not."""
         _, exchange_rate = self.providers[item.provider_id]
         return selling_rate(
             upstream_rate=item.upstream_rate,
             exchange_rate=exchange_rate,
             markup=self.markup_for(item),
         )
+
+    def rate_for(self, item: Service | Product) -> Decimal:
+        if item.is_rate_pinned:
+            return item.rate
+        return self.markup_rate(item)
 
 
 def _text(value: object) -> str:

@@ -1,8 +1,9 @@
 """Catalog sync: one bulk upsert per provider, selling rates from markup rules, a change log,
-and vanished items taken off sale (never deleted, since orders point at them)."""
+vanished items taken off sale (never deleted, since orders point at them, and never re-priced),
+and the margin guard's holds (catalog.guard) with one staff digest per sync that held anything."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -11,17 +12,21 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.money import quantize_money
 from providers.client import UpstreamProduct, UpstreamService
 from providers.errors import ProviderRejected
 from providers.models import (
     CatalogChange,
     CatalogItem,
     Category,
+    HoldReason,
     Product,
     Provider,
     Service,
     ServiceType,
 )
+from providers.services.catalog.guard import MarginFloor, margin_floor
+from providers.services.catalog.holds import alert_held
 from providers.services.catalog.items import (
     PRODUCTS,
     SERVICES,
@@ -88,6 +93,32 @@ class _SyncPlan:
     updates: list[Any] = field(default_factory=list)
     updated_fields: set[str] = field(default_factory=set)
     changes: list[CatalogChange] = field(default_factory=list)
+    held: list[Any] = field(default_factory=list)  # newly held by the margin guard
+
+
+_HOLD_FIELDS = ("hold_reason", "held_at", "held_from_cost")
+
+
+def _hold(
+    plan: _SyncPlan,
+    spec: ItemSpec,
+    item: CatalogItem,
+    reason: str,
+    old_cost: Decimal | None,
+    now: datetime,
+) -> None:
+    """Hold `item` for an operator: off sale, its price left as it was, the reason stored."""
+    item.hold_reason, item.held_at = reason, now
+    item.held_from_cost = None if old_cost is None else quantize_money(old_cost)
+    plan.held.append(item)
+    plan.counts.held += 1
+    if item.pk is not None:  # a new item's row is logged as added; its hold is on the row
+        plan.updated_fields.update(_HOLD_FIELDS)
+        plan.changes.append(
+            change_row(
+                spec, item, CatalogChange.Kind.CHANGED, now, "hold", "", reason, is_public=False
+            )
+        )
 
 
 def _sync_items(
@@ -96,8 +127,9 @@ def _sync_items(
     upstream_items: Sequence[UpstreamService | UpstreamProduct],
     categories: dict[str, Category],
     pricing: Pricing,
+    floor: MarginFloor,
     now: datetime,
-) -> ItemCounts:
+) -> tuple[ItemCounts, list[Any]]:
     plan = _SyncPlan()
     existing = {item.upstream_id: item for item in spec.model.objects.filter(provider=provider)}
     seen: set[str] = set()
@@ -121,14 +153,19 @@ def _sync_items(
                 **values,
             )
             item.rate = pricing.rate_for(item)
+            cost = pricing.cost_of(item)
+            if reason := floor.hold_for(item=item, rate=item.rate, cost=cost, old_cost=None):
+                _hold(plan, spec, item, reason, None, now)
             plan.creates.append(item)
         else:
-            _plan_update(plan, spec, item, values, category, pricing, now)
+            _plan_update(plan, spec, item, values, category, pricing, floor, now)
 
+    # Taken off sale as they are: the price stays what it was (never 0), and coming back holds
+    # them until an operator approves (_plan_update).
     vanished = [item for item in existing.values() if item.is_available]
     plan.counts.added, plan.counts.removed = len(plan.creates), len(vanished)
     _write_plan(plan, spec, vanished, now)
-    return plan.counts
+    return plan.counts, plan.held
 
 
 def _apply_values(
@@ -136,8 +173,13 @@ def _apply_values(
     values: dict[str, object],
     category: Category,
     pricing: Pricing,
+    hold: Callable[[], bool],
 ) -> list[tuple[str, object, object]]:
-    """Set the upstream values, category and selling rate on an existing item; return the diffs."""
+    """Set the upstream values, category and selling rate on an existing item; return the diffs.
+
+    `hold()`, asked once the upstream values are set and before the rate moves, says whether
+    the margin guard holds the item: a held item keeps its selling price until an operator
+    resolves the hold."""
     diffs = [
         (name, getattr(item, name), value)
         for name, value in values.items()
@@ -150,7 +192,7 @@ def _apply_values(
         if name != "category":
             setattr(item, name, value)
     new_rate = pricing.rate_for(item)
-    if new_rate != item.rate:
+    if not hold() and new_rate != item.rate:
         diffs.append(("rate", item.rate, new_rate))
         item.rate = new_rate
     return diffs
@@ -163,10 +205,32 @@ def _plan_update(
     values: dict[str, object],
     category: Category,
     pricing: Pricing,
+    floor: MarginFloor,
     now: datetime,
 ) -> None:
-    """Bring an item the provider still lists up to date: restored, changed or unchanged."""
-    diffs = _apply_values(item, values, category, pricing)
+    """Bring an item the provider still lists up to date: restored, changed or unchanged; held
+    when the margin guard says so (catalog.guard)."""
+    old_cost, old_upstream_rate = pricing.cost_of(item), item.upstream_rate
+    reason = ""
+
+    def hold() -> bool:
+        nonlocal reason
+        if item.hold_reason:
+            return True  # already waiting for an operator: the price stays until they decide
+        if not item.is_available:
+            reason = HoldReason.RESTORED
+        elif item.upstream_rate != old_upstream_rate:
+            # At the price customers pay now (item.rate is not moved yet): a cost that eats the
+            # margin waits for an operator to approve the new price, rather than the customers
+            # finding it changed (or the panel selling at a loss until the next sync).
+            reason = floor.hold_for(
+                item=item, rate=item.rate, cost=pricing.cost_of(item), old_cost=old_cost
+            )
+        return bool(reason)
+
+    diffs = _apply_values(item, values, category, pricing, hold)
+    if reason:
+        _hold(plan, spec, item, reason, old_cost, now)
     if not item.is_available:
         item.is_available, item.removed_at = True, None
         plan.updated_fields.update({"is_available", "removed_at"})
@@ -228,14 +292,21 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
         categories = _ensure_categories(names)
         pricing = Pricing([provider])
         pricing.add_categories(categories.values())
-        summary.services = _sync_items(
-            SERVICES, provider, upstream_services, categories, pricing, now
+        floor = margin_floor(
+            service_ids=Service.objects.filter(provider=provider).values_list("pk", flat=True)
+        )
+        summary.services, held = _sync_items(
+            SERVICES, provider, upstream_services, categories, pricing, floor, now
         )
         if upstream_products is not None:
-            summary.products = _sync_items(
-                PRODUCTS, provider, upstream_products, categories, pricing, now
+            summary.products, held_products = _sync_items(
+                PRODUCTS, provider, upstream_products, categories, pricing, floor, now
             )
+            held += held_products
         routes_refresh(provider=provider, now=now)
+        if held:
+            # In the sync's transaction: the digest exists exactly when the holds do.
+            alert_held(provider=provider, items=held, synced_at=now)
         Provider.objects.filter(pk=provider.pk).update(last_synced_at=now, last_error="")
     logger.info("catalog sync %s", summary)
     return summary
