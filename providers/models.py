@@ -214,6 +214,11 @@ class Service(CatalogItem):
     quantity_step = models.PositiveIntegerField(
         default=1, help_text="Quantities must be a multiple of this."
     )
+    is_one_order_per_link = models.BooleanField(
+        default=True,
+        help_text="Refuse a second order for the same link while one is still open "
+        "(docs/protocol.md); links are compared without scheme, www. and tracking parameters.",
+    )
     average_time_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
