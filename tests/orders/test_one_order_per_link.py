@@ -1,7 +1,6 @@
 """One open order per service and link (issue 21, part 3; docs/protocol.md "One open order per
 link"): refused on every channel, decided by the database, freed by a final status."""
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
