@@ -23,7 +23,7 @@ def insert_with_event(
     key waits for the other transaction: PostgreSQL decides, not a read before the write."""
     row_columns, row_values = insert_parts(row)
     event_columns, event_values = insert_parts(event, leave_out=[link])
-    conflict, conflict_params = "", []
+    conflict, conflict_params = "", tuple[Any, ...]()
     if unless_taken is not None:
         conflict, conflict_params = _on_conflict_do_nothing(type(row), unless_taken)
     with connection.cursor() as cursor:
@@ -43,17 +43,18 @@ def insert_with_event(
 
 
 @cache
-def _on_conflict_do_nothing(model: type[Model], name: str) -> tuple[str, list[Any]]:
+def _on_conflict_do_nothing(model: type[Model], name: str) -> tuple[str, tuple[Any, ...]]:
     """`ON CONFLICT (columns) WHERE predicate DO NOTHING` naming the partial unique index of
     constraint `name`: PostgreSQL infers a partial index from its columns and predicate."""
     constraint = next(c for c in model._meta.constraints if c.name == name)
     if not isinstance(constraint, UniqueConstraint) or constraint.condition is None:
         raise ValueError(f"{name} is not a partial unique constraint of {model.__name__}")
+    fields = {field.name: field for field in model._meta.concrete_fields}
     columns = ", ".join(
-        connection.ops.quote_name(model._meta.get_field(field).column)
-        for field in constraint.fields
+        connection.ops.quote_name(str(fields[field_name].column))
+        for field_name in constraint.fields
     )
     query = Query(model=model, alias_cols=False)
     compiler = query.get_compiler(connection=connection)
     predicate, params = query.build_where(constraint.condition).as_sql(compiler, connection)
-    return f" ON CONFLICT ({columns}) WHERE {predicate} DO NOTHING", list(params)
+    return f" ON CONFLICT ({columns}) WHERE {predicate} DO NOTHING", tuple(params)

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils.text import format_lazy
@@ -147,7 +147,7 @@ def _create_charged(
             existing := model.objects.filter(user=user, client_ref=client_ref).first()
         ):
             return existing
-        raise LinkBusy(_open_order_on_link(cast(Order, row)))
+        raise LinkBusy(_open_order_on_link(row) if isinstance(row, Order) else None)
     return row
 
 
