@@ -22,7 +22,7 @@ def normalized_link(link: str) -> str:
     """`link` without scheme, `www.`, tracking parameters, fragment or trailing slash, its host
     in lowercase. A handle (`@name`, no host) is only trimmed."""
     text = link.strip()
-    if "://" not in text and "." not in text.split("/", 1)[0]:
+    if text.startswith("@") or ("://" not in text and "." not in text.split("/", 1)[0]):
         return text.rstrip("/")
     parts = urlsplit(text if "://" in text else f"//{text}")
     host = (parts.hostname or "").removeprefix("www.")

@@ -165,10 +165,13 @@ def _insert_placed(row: Order | ProductOrder, event: OrderEvent) -> bool:
 
 
 def _open_order_on_link(order: Order) -> int | None:
-    """The open order holding `order`'s link, for the refusal to point at (None when it
-    finished in the meantime)."""
+    """The open order holding `order`'s link, for the refusal to point at: None when it is
+    another customer's (never reveal that it exists) or finished in the meantime."""
     holder = Order.objects.filter(
-        service_id=order.service_id, link_key=order.link_key, status__in=OrderStatus.opens()
+        service_id=order.service_id,
+        link_key=order.link_key,
+        status__in=OrderStatus.opens(),
+        user_id=order.user_id,
     )
     return holder.values_list("pk", flat=True).first()
 

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='service',
             name='is_one_order_per_link',
-            field=models.BooleanField(default=True, help_text='Refuse a second order for the same link while one is still open (docs/protocol.md); links are compared without scheme, www. and tracking parameters.'),
+            field=models.BooleanField(db_default=True, default=True, help_text='Refuse a second order for the same link while one is still open (docs/protocol.md); links are compared without scheme, www. and tracking parameters.'),
         ),
     ]

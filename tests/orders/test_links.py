@@ -38,6 +38,7 @@ def test_paths_and_other_parameters_keep_their_case_and_tell_links_apart() -> No
 
 def test_a_handle_is_only_trimmed() -> None:
     assert normalized_link(" @some_user ") == "@some_user"
+    assert normalized_link("@some.user") == "@some.user"
     assert link_key("@some_user") != link_key("@other_user")
 
 
