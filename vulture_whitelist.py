@@ -140,3 +140,4 @@ _.awaiting_confirmation  # the row's cached copy kept in step with the update (a
 forget_reporters  # form field the admin reads from cleaned_data (payments/admin.py)
 bank_reference  # model field in the bank key's unique constraint (payments/models.py)
 bank_date  # model field in the bank key's unique constraint (payments/models.py)
+_._put  # kombu calls it (panel/broker.py:21, the file broker's Channel)

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import psycopg
 
+from tests.e2e.processes import database_server
+
 
 def _bench_db() -> str:
     """PANEL_BENCH_DB, or the database the environment names with `_bench` appended
@@ -21,7 +23,8 @@ def _bench_db() -> str:
 
 
 BENCH_DB = _bench_db()
-PG = "postgres://postgres@127.0.0.1:5432"
+# The server DATABASE_URL names (127.0.0.1:5432 by default), as the tests use it.
+PG = database_server()
 
 
 def database_cpu_seconds() -> float | None:

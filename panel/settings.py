@@ -12,6 +12,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -91,15 +92,13 @@ DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web process read while a worker writes; IMMEDIATE takes the write lock at
-    # BEGIN so two writers queue up instead of failing with "database is locked" mid-transaction.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
-    }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    # The hot paths are written for PostgreSQL alone, and `make run` starts an
+    # embedded PostgreSQL, so no setup needs another database.
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must name a PostgreSQL database (postgres://...), not "
+        f"{DATABASES['default']['ENGINE']}"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -224,6 +223,9 @@ LOGGING = {
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded setup's file broker, writing each message whole (panel/broker.py).
+    CELERY_BROKER_TRANSPORT = "panel.broker:Transport"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -281,7 +283,7 @@ PANEL_REAL_IP_HEADER = env.str("PANEL_REAL_IP_HEADER", default="")
 PANEL_PROVIDER_CONNECT_TIMEOUT = env.float("PANEL_PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PANEL_PROVIDER_READ_TIMEOUT = env.float("PANEL_PROVIDER_READ_TIMEOUT", default=30.0)
 PANEL_POLL_CONCURRENCY = env.int("PANEL_POLL_CONCURRENCY", default=8)
-# Polling scale-out (see README, "Benchmarks"): threads that claim and write chunks side by side
+# Polling scale-out (docs/performance.md): threads that claim and write chunks side by side
 # in one poller, each with its own database connection; and poll tasks per provider and round,
 # which any worker may take (each keeps its share of the provider's calls in flight).
 PANEL_POLL_LANES = env.int("PANEL_POLL_LANES", default=2)
@@ -337,6 +339,10 @@ PANEL_SEPAY_API_KEY = env.str("PANEL_SEPAY_API_KEY", default="")
 PANEL_CASSO_CHECKSUM_KEY = env.str("PANEL_CASSO_CHECKSUM_KEY", default="")
 # VND per one unit of the panel currency; empty means bank transfers are not offered.
 PANEL_VND_RATE = env.str("PANEL_VND_RATE", default="")
+# Where the panel calls Stripe's and Cryptomus' APIs (the secret key goes with every call), set
+# only here, never in the admin: empty is the gateway's own documented host. For test servers.
+PANEL_STRIPE_API_BASE = env.str("PANEL_STRIPE_API_BASE", default="")
+PANEL_CRYPTOMUS_API_BASE = env.str("PANEL_CRYPTOMUS_API_BASE", default="")
 # How old a signed webhook (Casso, Stripe) may be before it is refused as a replay.
 PANEL_WEBHOOK_TOLERANCE_SECONDS = env.int("PANEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
 MIDDLEWARE += ["panel.middleware.PagesOnlyStaffTwoFactor"]

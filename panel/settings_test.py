@@ -27,5 +27,12 @@ PANEL_PROVIDER_READ_TIMEOUT = 2.0
 PANEL_PROVIDER_CONNECT_TIMEOUT = 2.0
 # Tests serve static files from the finders; there is no collectstatic output to look for.
 STATIC_ROOT = None
+# Under pytest-xdist (`make test` runs the suite in parallel) each worker has its own test
+# database (pytest-django names it test_<name>_gw0, ...) but the same Redis databases: its cache
+# keys carry the worker's name, and clearing the cache removes only its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER and CACHES["default"]["BACKEND"].endswith("redis.RedisCache"):  # noqa: F405
+    CACHES["default"]["BACKEND"] = "tests.worker_cache.WorkerRedisCache"  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER  # noqa: F405
 # Staff 2FA is tested where it is switched on; the other admin tests log staff in directly.
 PANEL_STAFF_2FA = False

@@ -21,11 +21,14 @@ from accounts.models import User
 from core.errors import PanelError
 from core.money import money_str
 from core.permissions import ReadOnlyAdmin, requires_permission
-from payments.config import SECRET_FIELDS, gateway_config
+from payments.config import gateway_config
 from payments.forms import AssignForm, RejectForm
-from payments.gateways import BANK_REPORTERS, GATEWAYS, bank_reporters
+from payments.gateways import BANK_REPORTERS, GATEWAYS, bank, bank_reporters
+from payments.gateways.closing import deposit_reject_everywhere
 from payments.models import BonusRule, Deposit, GatewaySettings, Method, UnmatchedDeposit
-from payments.services import deposit_assign, deposit_create_manual, deposit_reject
+from payments.registry import method_labels, secret_fields, settings_fields
+from payments.services import deposit_assign, deposit_create_manual
+from payments.services.crediting import DECIDABLE, credited_for_arrival
 
 # Crediting or rejecting a deposit someone has to decide on.
 DECIDE = "payments.change_unmatcheddeposit"
@@ -85,7 +88,9 @@ class DepositAdmin(ReportsShown):
     def reject_abandoned(self, request: AuthenticatedRequest, queryset: QuerySet[Deposit]) -> None:
         closed = 0
         for deposit in queryset.filter(status=Deposit.Status.PENDING):
-            deposit_reject(deposit_id=deposit.pk, admin=request.user, reason="never paid")
+            deposit_reject_everywhere(
+                deposit_id=deposit.pk, admin=request.user, reason="never paid"
+            )
             closed += 1
         self.message_user(request, _("Rejected %(count)s pending deposit(s).") % {"count": closed})
 
@@ -100,8 +105,7 @@ class UnmatchedDepositAdmin(ReportsShown):
     readonly_fields = [field.name for field in Deposit._meta.fields] + ["also_reported"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deposit]:
-        statuses = (Deposit.Status.UNMATCHED, Deposit.Status.REVIEW)
-        return super().get_queryset(request).filter(status__in=statuses)
+        return super().get_queryset(request).filter(status__in=DECIDABLE)
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(DECIDE)
@@ -131,17 +135,26 @@ class UnmatchedDepositAdmin(ReportsShown):
 
     def _decision(self, request: HttpRequest, pk: int, form_class: type[forms.Form]) -> tuple:
         deposit = get_object_or_404(Deposit, pk=pk)
-        form = form_class(request.POST or None)
+        initial = {"username": deposit.user.username} if deposit.user else {}
+        form = form_class(request.POST or None, initial=initial)
         return deposit, form
 
     def _render(
         self, request: HttpRequest, deposit: Deposit, form: forms.Form, title: str
     ) -> HttpResponse:
+        arrival = credited_for_arrival(deposit)
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "form": form,
             "deposit": deposit,
+            "asked": f"{money_str(deposit.amount)} {deposit.currency}",
+            "received": (
+                f"{money_str(deposit.received_amount)} {deposit.received_currency}"
+                if deposit.received_amount is not None
+                else ""
+            ),
+            "assign_credits": money_str(arrival) if arrival is not None else "",
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/payments/deposit_decide.html", context)
@@ -155,7 +168,13 @@ class UnmatchedDepositAdmin(ReportsShown):
                 form.add_error("username", _("No such user."))
             else:
                 try:
-                    deposit_assign(deposit_id=deposit.pk, user_id=user.pk, admin=request.user)
+                    deposit_assign(
+                        deposit_id=deposit.pk,
+                        user_id=user.pk,
+                        admin=request.user,
+                        credited_amount=form.cleaned_data["credited_amount"],
+                        reason=form.cleaned_data["reason"],
+                    )
                 except PanelError as exc:
                     form.add_error(None, exc.message)
                 else:
@@ -177,7 +196,7 @@ class UnmatchedDepositAdmin(ReportsShown):
         deposit, form = self._decision(request, pk, RejectForm)
         if request.method == "POST" and form.is_valid():
             try:
-                deposit_reject(
+                deposit_reject_everywhere(
                     deposit_id=deposit.pk, admin=request.user, reason=form.cleaned_data["reason"]
                 )
             except PanelError as exc:
@@ -192,38 +211,13 @@ class UnmatchedDepositAdmin(ReportsShown):
         )
 
 
-class GatewaySettingsForm(forms.ModelForm):
-    """Credentials are write-only: blank keeps the stored value, they are never shown again."""
+COMMON_SETTINGS = ("method", "is_enabled", "currency", "rate", "min_amount", "max_amount")
 
-    secret_names = (
-        "sepay_api_key",
-        "casso_checksum_key",
-        "secret_key",
-        "webhook_secret",
-        "merchant_id",
-        "payment_key",
-    )
 
-    sepay_api_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("SePay API key")
-    )
-    casso_checksum_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("Casso checksum key")
-    )
-    secret_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("Stripe secret key")
-    )
-    webhook_secret = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput,
-        label=gettext_lazy("Stripe webhook signing secret"),
-    )
-    merchant_id = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus merchant id")
-    )
-    payment_key = forms.CharField(
-        required=False, widget=forms.PasswordInput, label=gettext_lazy("Cryptomus payment key")
-    )
+class GatewaySettingsBaseForm(forms.ModelForm):
+    """Credentials are write-only: blank keeps the stored value, they are never shown again.
+    Which credentials a method has is its gateways' fact (gateway_settings_form adds them)."""
+
     # Turning a reporter off: its key stored here is forgotten (one set in the environment
     # stays, and the page keeps saying so).
     forget_reporters = forms.MultipleChoiceField(
@@ -233,38 +227,18 @@ class GatewaySettingsForm(forms.ModelForm):
         label=gettext_lazy("Stop these reporters"),
         help_text=gettext_lazy("Forgets the key stored here; its reports are then refused."),
     )
-    api_base = forms.URLField(
-        assume_scheme="https",
-        required=False,
-        label=gettext_lazy("API base URL"),
-        help_text=gettext_lazy(
-            "Only to point Stripe or Cryptomus at a test server; empty is the real API."
-        ),
-    )
 
     class Meta:
         model = GatewaySettings
-        fields = (
-            "method",
-            "is_enabled",
-            "currency",
-            "rate",
-            "min_amount",
-            "max_amount",
-            "bank_bin",
-            "bank_account",
-            "bank_account_name",
-            "transfer_prefix",
-        )
+        fields = (*COMMON_SETTINGS, *bank.ACCOUNT_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         stored = self.instance.secrets if self.instance.pk else {}
-        for name in self.secret_names:
-            self.fields[name].help_text = (
-                _("Set; leave empty to keep it.") if stored.get(name) else _("Not set.")
+        for secret in secret_fields():
+            self.fields[secret.name].help_text = (
+                _("Set; leave empty to keep it.") if stored.get(secret.name) else _("Not set.")
             )
-        self.fields["api_base"].initial = stored.get("api_base", "")
 
     def clean_transfer_prefix(self) -> str:
         prefix = self.cleaned_data["transfer_prefix"].strip().upper()
@@ -274,60 +248,62 @@ class GatewaySettingsForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> GatewaySettings:
         settings_row = super().save(commit=False)
-        secrets = dict(settings_row.secrets) if settings_row.pk else {}
-        allowed = SECRET_FIELDS[Method(settings_row.method)]
+        allowed = [secret.name for secret in secret_fields(settings_row.method)]
+        # Only this method's credentials are kept: anything else an older version stored (an
+        # API base URL) is dropped on the next save.
+        stored = settings_row.secrets if settings_row.pk else {}
+        secrets = {name: stored[name] for name in allowed if stored.get(name)}
         for name in allowed:
             if value := self.cleaned_data.get(name, "").strip():
                 secrets[name] = value
         for name in self.cleaned_data.get("forget_reporters") or ():
             secrets.pop(name, None)
-        if "api_base" in self.changed_data:
-            secrets["api_base"] = self.cleaned_data["api_base"]
         settings_row.secrets = {name: value for name, value in secrets.items() if value}
         if commit:
             settings_row.save()
         return settings_row
 
 
-@admin.register(GatewaySettings)
-class GatewaySettingsAdmin(admin.ModelAdmin):
-    form = GatewaySettingsForm
-    list_display = (
-        "method",
-        "is_enabled",
-        "currency",
-        "rate",
-        "min_amount",
-        "max_amount",
-        "updated_at",
-    )
+def gateway_settings_form() -> type[GatewaySettingsBaseForm]:
+    """The form with one write-only field per credential the registered gateways declare."""
+    fields = {
+        secret.name: forms.CharField(required=False, widget=forms.PasswordInput, label=secret.label)
+        for secret in secret_fields()
+    }
+    return type("GatewaySettingsForm", (GatewaySettingsBaseForm,), fields)
 
-    fieldsets = (
+
+def _method_fieldsets() -> tuple[tuple[object, dict], ...]:
+    """A section per method: the settings its gateways use, then their credentials."""
+    return tuple(
         (
-            None,
-            {"fields": ("method", "is_enabled", "currency", "rate", "min_amount", "max_amount")},
-        ),
-        (
-            gettext_lazy("Bank transfer (VietQR)"),
+            label,
             {
                 "fields": (
-                    "bank_bin",
-                    "bank_account",
-                    "bank_account_name",
-                    "transfer_prefix",
-                    "reporters",
-                    "sepay_api_key",
-                    "casso_checksum_key",
-                    "forget_reporters",
+                    *settings_fields(method),
+                    *(secret.name for secret in secret_fields(method)),
+                    *(("reporters", "forget_reporters") if method == Method.BANK else ()),
                 )
             },
-        ),
-        (gettext_lazy("Card (Stripe)"), {"fields": ("secret_key", "webhook_secret")}),
-        (gettext_lazy("Crypto (Cryptomus)"), {"fields": ("merchant_id", "payment_key")}),
-        (gettext_lazy("Testing"), {"classes": ("collapse",), "fields": ("api_base",)}),
+        )
+        for method, label in method_labels().items()
     )
 
+
+@admin.register(GatewaySettings)
+class GatewaySettingsAdmin(admin.ModelAdmin):
+    list_display = (*COMMON_SETTINGS, "updated_at")
     readonly_fields = ("reporters",)
+
+    # Built per request from the registry: a gateway's credentials are its own fact.
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs["form"] = gateway_settings_form()
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ((None, {"fields": COMMON_SETTINGS}), *_method_fieldsets())
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

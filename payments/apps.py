@@ -6,3 +6,8 @@ class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        # The gateways' list registers them (payments.registry): every process knows them
+        # before the first request, task or admin form reads a choice.
+        import payments.gateways.registry  # noqa: F401

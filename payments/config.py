@@ -1,30 +1,16 @@
 """The settings in force for each method: the admin's row over the PANEL_* environment values.
 
-A method is offered only when it has everything it needs (credentials, a rate); a half-set
-gateway is simply not shown, never half-working."""
+A method is offered only when one of its gateways has everything it needs (credentials, a bank
+account) and the method has a rate; a half-set gateway is simply not shown, never half-working.
+What each gateway needs is the gateway's own fact (payments.gateways.registry)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
 from payments.models import GatewaySettings, Method
-
-# What each method needs before it is offered.
-REQUIRED_SECRETS = {
-    Method.BANK: (),
-    Method.STRIPE: ("secret_key", "webhook_secret"),
-    Method.CRYPTOMUS: ("merchant_id", "payment_key"),
-}
-SECRET_FIELDS = {
-    Method.BANK: ("sepay_api_key", "casso_checksum_key"),
-    Method.STRIPE: ("secret_key", "webhook_secret"),
-    Method.CRYPTOMUS: ("merchant_id", "payment_key"),
-}
-DEFAULT_API_BASE = {
-    Method.STRIPE: "https://api.stripe.com",
-    Method.CRYPTOMUS: "https://api.cryptomus.com",
-}
+from payments.registry import gateways_for, method_labels, secret_fields
 
 
 @dataclass(frozen=True)
@@ -40,26 +26,17 @@ class GatewayConfig:
     bank_account_name: str = ""
     transfer_prefix: str = ""
     secrets: dict[str, str] = field(default_factory=dict)
+    # The method's gateways (by Deposit.gateway value) that have all they need.
+    ready_gateways: tuple[str, ...] = ()
 
     def secret(self, name: str) -> str:
         return self.secrets.get(name, "")
 
     @property
-    def api_base(self) -> str:
-        return self.secret("api_base") or DEFAULT_API_BASE.get(Method(self.method), "")
-
-    @property
     def is_offered(self) -> bool:
-        if not self.is_enabled or self.rate is None or not self.currency:
-            return False
-        if any(not self.secret(name) for name in REQUIRED_SECRETS[Method(self.method)]):
-            return False
-        if self.method == Method.BANK:
-            has_reporter = bool(self.secret("sepay_api_key") or self.secret("casso_checksum_key"))
-            return (
-                bool(self.bank_bin and self.bank_account and self.transfer_prefix) and has_reporter
-            )
-        return True
+        return bool(self.is_enabled and self.rate is not None and self.currency) and bool(
+            self.ready_gateways
+        )
 
 
 def _env_rate(text: str) -> Decimal | None:
@@ -80,8 +57,20 @@ def _default_rate(currency: str) -> Decimal | None:
 
 def gateway_config(*, method: str) -> GatewayConfig:
     row = GatewaySettings.objects.filter(method=method).first()
-    if method == Method.BANK:
-        return _bank_config(row)
+    stored = row.secrets if row else {}
+    # A credential the admin left empty falls back to its PANEL_* setting, where it has one.
+    secrets = {
+        secret.name: stored.get(secret.name)
+        or (getattr(settings, secret.setting) if secret.setting else "")
+        for secret in secret_fields(method)
+    }
+    config = _bank_config(row) if method == Method.BANK else _config(method, row)
+    config = replace(config, secrets={name: value for name, value in secrets.items() if value})
+    ready = tuple(gateway.gateway for gateway in gateways_for(method) if gateway.is_ready(config))
+    return replace(config, ready_gateways=ready)
+
+
+def _config(method: str, row: GatewaySettings | None) -> GatewayConfig:
     currency = (row.currency if row else "") or settings.PANEL_CURRENCY
     return GatewayConfig(
         method=method,
@@ -90,16 +79,10 @@ def gateway_config(*, method: str) -> GatewayConfig:
         rate=(row.rate if row and row.rate else None) or _default_rate(currency),
         min_amount=row.min_amount if row else None,
         max_amount=row.max_amount if row else None,
-        secrets=row.secrets if row else {},
     )
 
 
 def _bank_config(row: GatewaySettings | None) -> GatewayConfig:
-    stored = row.secrets if row else {}
-    secrets = {
-        "sepay_api_key": stored.get("sepay_api_key") or settings.PANEL_SEPAY_API_KEY,
-        "casso_checksum_key": stored.get("casso_checksum_key") or settings.PANEL_CASSO_CHECKSUM_KEY,
-    }
     return GatewayConfig(
         method=Method.BANK,
         is_enabled=row.is_enabled if row else True,
@@ -114,10 +97,9 @@ def _bank_config(row: GatewaySettings | None) -> GatewayConfig:
         transfer_prefix=(
             (row.transfer_prefix if row else "") or settings.PANEL_TRANSFER_PREFIX
         ).upper(),
-        secrets={name: value for name, value in secrets.items() if value},
     )
 
 
 def offered_methods() -> list[GatewayConfig]:
-    configs = [gateway_config(method=method) for method in Method.values]
+    configs = [gateway_config(method=method) for method in method_labels()]
     return [config for config in configs if config.is_offered]

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from payments.models import Deposit, Gateway
+from payments.services.crediting import DECIDABLE
 
 
 def deposits_by_gateway(start: datetime, end: datetime) -> list[tuple[str, Decimal]]:
@@ -24,11 +25,10 @@ def deposits_by_gateway(start: datetime, end: datetime) -> list[tuple[str, Decim
 
 
 def hands() -> list[dict]:
-    """Deposits waiting for an admin: transfers that matched nobody, and those to review."""
+    """Deposits waiting for an admin: transfers that matched nobody, those to review, and
+    payments that came after their deposit was rejected."""
     counts = dict(
-        Deposit.objects.filter(status__in=[Deposit.Status.UNMATCHED, Deposit.Status.REVIEW])
-        .values_list("status")
-        .annotate(n=Count("*"))
+        Deposit.objects.filter(status__in=DECIDABLE).values_list("status").annotate(n=Count("*"))
     )
     url = reverse("admin:payments_unmatcheddeposit_changelist")
     return [
@@ -41,5 +41,10 @@ def hands() -> list[dict]:
             "label": _("Deposits to review"),
             "count": counts.get(Deposit.Status.REVIEW, 0),
             "url": f"{url}?status__exact=review",
+        },
+        {
+            "label": _("Deposits paid after rejection"),
+            "count": counts.get(Deposit.Status.PAID_LATE, 0),
+            "url": f"{url}?status__exact=paid_late",
         },
     ]

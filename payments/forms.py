@@ -34,6 +34,20 @@ class BankCouponForm(BankAmountForm):
 
 class AssignForm(forms.Form):
     username = forms.CharField(label=_("Customer's username"), max_length=150)
+    credited_amount = forms.DecimalField(
+        label=_("Amount to credit"),
+        required=False,
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        min_value=Decimal("0.000001"),
+        help_text=_("Empty: what arrived. Another amount needs a reason."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for another amount"),
+        max_length=150,
+        required=False,
+        help_text=_("Written on the customer's ledger line."),
+    )
 
 
 class RejectForm(forms.Form):

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -10,13 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
+from payments import registry
 
 RATE_DIGITS = 20
 RATE_PLACES = 6
 
 
 class Gateway(models.TextChoices):
-    """Where a deposit came from. Bank transfers are reported by SePay or Casso."""
+    """The built-in gateways' names (and the admin's manual deposits), for code that names one.
+    The choices a deposit may take come from the registry (gateway_choices)."""
 
     SEPAY = "sepay", _("Bank transfer (SePay)")
     CASSO = "casso", _("Bank transfer (Casso)")
@@ -26,18 +29,31 @@ class Gateway(models.TextChoices):
 
 
 class Method(models.TextChoices):
-    """What a customer chooses on the add-funds page; each has one settings row."""
+    """The built-in methods' names: what a customer chooses on the add-funds page, one settings
+    row each. The choices come from the registry (method_choices)."""
 
     BANK = "bank", _("Bank transfer (VietQR)")
     STRIPE = "stripe", _("Card (Stripe)")
     CRYPTOMUS = "cryptomus", _("Crypto (Cryptomus)")
 
 
+def method_choices() -> list[tuple[str, str]]:
+    """Every method the registered gateways offer: a new gateway needs no migration."""
+    return [(method, str(label)) for method, label in registry.method_labels().items()]
+
+
+def gateway_choices() -> list[tuple[str, str]]:
+    """Every registered gateway, and the admin's manual deposits."""
+    return [(gateway.gateway, str(gateway.label)) for gateway in registry.REGISTERED] + [
+        (Gateway.MANUAL, str(Gateway.MANUAL.label))
+    ]
+
+
 class GatewaySettings(models.Model):
     """An admin's settings for one method. Empty bank fields fall back to the PANEL_BANK_*
     environment variables; credentials are encrypted at rest and never shown again."""
 
-    method = models.CharField(max_length=16, choices=Method.choices, unique=True)
+    method = models.CharField(max_length=16, choices=method_choices, unique=True)
     is_enabled = models.BooleanField(default=True)
     currency = models.CharField(
         max_length=3, blank=True, help_text=_("Currency the gateway charges in (VND for banks).")
@@ -97,7 +113,7 @@ class BonusRule(models.Model):
 
     gateway = models.CharField(
         max_length=16,
-        choices=Gateway.choices,
+        choices=gateway_choices,
         blank=True,
         help_text=_("Empty: every gateway except manual deposits."),
     )
@@ -128,6 +144,10 @@ class Deposit(models.Model):
         CREDITED = "credited", _("Credited")
         UNMATCHED = "unmatched", _("Unmatched")
         REVIEW = "review", _("Needs review")
+        # The customer paid a session or invoice after an admin had rejected its deposit as never
+        # paid. Resolved by crediting it (assign) or refusing it (reject, the money returned
+        # outside the panel), like a review.
+        PAID_LATE = "paid_late", _("Paid after rejection")
         REJECTED = "rejected", _("Rejected")
 
     user = models.ForeignKey(
@@ -137,13 +157,21 @@ class Deposit(models.Model):
         blank=True,
         related_name="deposits",
     )
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    gateway = models.CharField(max_length=16, choices=gateway_choices)
     # Ours: what the gateway echoes back (Stripe's client_reference_id, Cryptomus' order_id).
     reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Theirs: the transfer id, the Checkout Session or the invoice uuid. Empty until known.
     external_id = models.CharField(max_length=128, blank=True)
-    amount = money_field(help_text=_("As the gateway reported it, in its currency."))
+    # Asked: what the customer started the payment for. A bank transfer asks nothing: its amount
+    # is what arrived, the same as received_amount.
+    amount = money_field(help_text=_("Asked, in the gateway currency."))
     currency = models.CharField(max_length=3)
+    # Received: what the gateway reports arrived, once it does; "assign" credits this. Empty
+    # while nothing has arrived, or when the gateway did not say how much in this currency.
+    received_amount = money_field(
+        null=True, blank=True, help_text=_("Received, as the gateway reported it.")
+    )
+    received_currency = models.CharField(max_length=3, blank=True)
     rate = models.DecimalField(
         max_digits=RATE_DIGITS,
         decimal_places=RATE_PLACES,
@@ -205,6 +233,11 @@ class Deposit(models.Model):
             models.CheckConstraint(
                 condition=Q(bonus_amount__gte=0), name="deposit_bonus_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(received_amount__isnull=True)
+                | (Q(received_amount__gt=0) & ~Q(received_currency="")),
+                name="deposit_received_positive_with_currency",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -213,6 +246,14 @@ class Deposit(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in (self.Status.CREDITED, self.Status.REJECTED)
+
+    @property
+    def arrived_amount(self) -> Decimal | None:
+        """What arrived, in the deposit's own currency (the one its rate converts); None when
+        nothing is known to have arrived, or only in another currency."""
+        if self.received_amount is None or self.received_currency.upper() != self.currency.upper():
+            return None
+        return self.received_amount
 
 
 class UnmatchedDeposit(Deposit):

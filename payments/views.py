@@ -7,7 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    RawPostDataException,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,16 +31,13 @@ from payments.forms import AmountForm, BankAmountForm, BankCouponForm
 from payments.gateways import GATEWAYS, StartFailed, Webhook, WebhookRejected
 from payments.gateways.base import require_storable
 from payments.memo import memo_for
-from payments.models import Deposit, Gateway, Method
+from payments.models import Deposit, Method
+from payments.registry import method_labels, starting_gateway
 from payments.selectors import deposits_for_user, last_credited_deposit_id
 from payments.vietqr import build_payload, qr_svg
 
 logger = logging.getLogger(__name__)
 DEPOSITS_PER_PAGE = 30
-START_GATEWAY: dict[str, Gateway] = {
-    Method.STRIPE: Gateway.STRIPE,
-    Method.CRYPTOMUS: Gateway.CRYPTOMUS,
-}
 
 
 def _bank_context(request: AuthenticatedRequest, config: GatewayConfig) -> dict:
@@ -65,7 +69,7 @@ def add_funds(request: AuthenticatedRequest) -> HttpResponse:
         "others": [
             {
                 "config": config,
-                "label": Method(config.method).label,
+                "label": method_labels()[config.method],
                 "low": money_str(config.min_amount) if config.min_amount else "",
                 "high": money_str(config.max_amount) if config.max_amount else "",
             }
@@ -116,7 +120,8 @@ def _coupon_text(code: str, bonus: Decimal, request: AuthenticatedRequest) -> st
 def start_payment(request: AuthenticatedRequest, method: str) -> HttpResponse:
     # Not atomic: the pending deposit commits before the gateway is called, so a slow or failed
     # call never holds a transaction open and a created session always has its deposit.
-    if method not in START_GATEWAY:
+    gateway = starting_gateway(method)
+    if gateway is None:
         raise Http404()
     config = gateway_config(method=method)
     form = AmountForm(request.POST)
@@ -126,7 +131,7 @@ def start_payment(request: AuthenticatedRequest, method: str) -> HttpResponse:
     try:
         deposit = services.deposit_start(
             user=request.user,
-            gateway=START_GATEWAY[method],
+            gateway=gateway.gateway,
             config=config,
             amount=form.cleaned_data["amount"],
             coupon_code=form.cleaned_data["coupon"],
@@ -136,7 +141,6 @@ def start_payment(request: AuthenticatedRequest, method: str) -> HttpResponse:
         return redirect("add_funds")
     if deposit.coupon_code:
         _tell_coupon_bonus(request, deposit)
-    gateway = GATEWAYS[deposit.gateway]
     try:
         url = gateway.start(
             deposit=deposit,
@@ -197,6 +201,18 @@ def deposit_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "payments/deposit_list.html", {"page": page, "rows": rows})
 
 
+def _webhook_body(request: HttpRequest) -> bytes:
+    """The raw body every gateway signs. Gateways post JSON: a form body is refused before
+    anything parses it (the page middleware may already have read it as a form, which leaves
+    no raw body to check a signature over)."""
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise WebhookRejected("malformed body")
+    try:
+        return request.body
+    except RawPostDataException as exc:
+        raise WebhookRejected("malformed body") from exc
+
+
 @csrf_exempt
 @require_POST
 @transaction.non_atomic_requests
@@ -206,11 +222,13 @@ def webhook(request: HttpRequest, gateway: str) -> JsonResponse:
     module = GATEWAYS.get(gateway)
     if module is None:
         return JsonResponse({"success": False, "error": "unknown gateway"}, status=404)
+    try:
+        body = _webhook_body(request)
+    except WebhookRejected as exc:
+        return JsonResponse({"success": False, "error": exc.reason}, status=exc.status)
     config = gateway_config(method=module.method)
     try:
-        data = module.verify(
-            webhook=Webhook(body=request.body, headers=request.headers), config=config
-        )
+        data = module.verify(webhook=Webhook(body=body, headers=request.headers), config=config)
         require_storable(data)
         outcome = module.apply(data=data, config=config)
     except WebhookRejected as exc:

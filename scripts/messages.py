@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The translation workflow (README, "Languages"): `make messages` runs `extract` then `compile`.
+"""The translation workflow (docs/translating.md): `make messages` runs `extract` then `compile`.
 
   extract  re-read the code and templates into locale/<lang>/LC_MESSAGES/django.po (needs GNU
            gettext's xgettext, like Django's makemessages; translators' work is kept)

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Write `.env` for the embedded setup (SQLite, a broker on the file system, a file cache) with
-fresh secrets. Standard library only: it runs before anything is installed. Never overwrites."""
+"""Write `.env` for the embedded setup (the embedded PostgreSQL that `make run` starts, a broker on
+the file system, a file cache) with fresh secrets. Standard library only: it runs before anything
+is installed. Never overwrites a value, except an SQLite DATABASE_URL of an older checkout, which
+moves to the embedded PostgreSQL (SQLite is no longer supported)."""
 
 import base64
 import json
@@ -12,11 +14,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# A port beside the usual 5432, so a PostgreSQL of the machine's own keeps its port.
+DEFAULT_EMBEDDED_PORT = 5433
+
+
+def embedded_database_url() -> str:
+    port = int(os.environ.get("PANEL_EMBEDDED_PG_PORT") or DEFAULT_EMBEDDED_PORT)
+    return f"postgres://postgres@127.0.0.1:{port}/smm_panel"
+
+
 def embedded_values(var: Path) -> dict[str, str]:
     return {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PANEL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "DATABASE_URL": f"sqlite:///{var / 'panel.sqlite3'}",
+        "DATABASE_URL": embedded_database_url(),
+        # Says that `make run` starts and stops the server of DATABASE_URL, with its data here.
+        "PANEL_EMBEDDED_PG_DATA": str(var / "postgres"),
         "CELERY_BROKER_URL": "filesystem://",
         "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(
             {
@@ -41,26 +54,55 @@ def embedded_values(var: Path) -> dict[str, str]:
     }
 
 
+def read_values(target: Path) -> dict[str, str]:
+    values = {}
+    for line in target.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.lstrip().startswith("#"):
+            values[name.strip()] = value.strip()
+    return values
+
+
+def move_off_sqlite(target: Path, values: dict[str, str]) -> bool:
+    """An .env of the SQLite days names an SQLite file: point it at the embedded PostgreSQL
+    instead. The SQLite file stays where it is; the demo data is seeded again."""
+    if not read_values(target).get("DATABASE_URL", "").startswith("sqlite:"):
+        return False
+    lines = [
+        f"DATABASE_URL={values['DATABASE_URL']}"
+        if line.partition("=")[0].strip() == "DATABASE_URL" and not line.lstrip().startswith("#")
+        else line
+        for line in target.read_text().splitlines()
+    ]
+    lines = [line for line in lines if not line.startswith("PANEL_EMBEDDED_PG_DATA=")]
+    lines.append(f"PANEL_EMBEDDED_PG_DATA={values['PANEL_EMBEDDED_PG_DATA']}")
+    target.write_text("\n".join(lines) + "\n")
+    return True
+
+
 def add_missing(target: Path, values: dict[str, str]) -> list[str]:
     """An .env written by an older checkout lacks settings added since; append those (never
-    change a value that is there)."""
-    present = {
-        line.partition("=")[0].strip()
-        for line in target.read_text().splitlines()
-        if "=" in line and not line.lstrip().startswith("#")
-    }
-    missing = [name for name in values if name not in present]
+    change a value that is there). PANEL_EMBEDDED_PG_DATA is not one of them: added to an .env
+    that names a server of its own, it would make `make run` start a second one."""
+    present = read_values(target)
+    missing = [name for name in values if name not in present and name != "PANEL_EMBEDDED_PG_DATA"]
     if missing:
         with target.open("a") as env_file:
             env_file.write("".join(f"{name}={values[name]}\n" for name in missing))
     return missing
 
 
-def main() -> int:
-    target = ROOT / ".env"
-    var = ROOT / "var"
+def main(root: Path = ROOT) -> int:
+    target = root / ".env"
+    var = root / "var"
     values = embedded_values(var)
     if target.exists():
+        if move_off_sqlite(target, values):
+            print(
+                f".env named an SQLite database, which the panel no longer supports; it now names "
+                f"the embedded PostgreSQL ({values['DATABASE_URL']}, data in var/postgres). "
+                "The old SQLite file is left in var/; the demo data is seeded again."
+            )
         added = add_missing(target, values)
         print(
             f".env exists; added {', '.join(added)}"
@@ -71,7 +113,7 @@ def main() -> int:
     for folder in ("broker/queue", "broker/processed", "broker/control", "cache"):
         (var / folder).mkdir(parents=True, exist_ok=True)
     lines = []
-    for line in (ROOT / ".env.example").read_text().splitlines():
+    for line in (root / ".env.example").read_text().splitlines():
         name, sep, _ = line.partition("=")
         if sep and not line.lstrip().startswith("#") and name.strip() in values:
             line = f"{name.strip()}={values[name.strip()]}"

@@ -32,7 +32,7 @@ def service_answer(row: dict, pricing: CustomerPricing) -> dict:
     if row["description"]:
         answer["desc"] = row["description"]
     if row["average_time_seconds"] is not None:
-        # An extra key (clients ignore keys they don't know): seconds per 1000, see README.
+        # An extra key (clients ignore keys they don't know): seconds per 1000, docs/operators.md.
         answer["average_time"] = str(row["average_time_seconds"])
     return answer
 

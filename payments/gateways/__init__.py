@@ -1,19 +1,12 @@
-"""Each gateway is a small module behind one interface (`base.PaymentGateway`): start a payment,
-verify a webhook, map it to a deposit. `GATEWAYS` names them by their webhook URL segment."""
+"""Each gateway is a small module behind one interface (`base.PaymentGateway`): its facts (the
+credentials it needs, its API, how a payment starts), then start a payment, verify a webhook,
+map it to a deposit. `payments.registry.GATEWAYS` lists them by their webhook URL segment."""
 
+import payments.gateways.registry  # noqa: F401  (fills payments.registry before it is read below)
 from payments.config import GatewayConfig
 from payments.gateways.base import PaymentGateway, StartFailed, Webhook, WebhookRejected
-from payments.gateways.casso import CassoGateway
-from payments.gateways.cryptomus import CryptomusGateway
-from payments.gateways.sepay import SePayGateway
-from payments.gateways.stripe import StripeGateway
 from payments.models import Method
-
-GATEWAYS: dict[str, PaymentGateway] = {
-    gateway.gateway: gateway
-    for gateway in (SePayGateway(), CassoGateway(), StripeGateway(), CryptomusGateway())
-}
-
+from payments.registry import GATEWAYS
 
 BANK_REPORTERS = tuple(gateway for gateway in GATEWAYS.values() if gateway.method == Method.BANK)
 

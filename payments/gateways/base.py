@@ -5,13 +5,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
 
 from core.money import parse_money
 from core.text import is_storable
 from payments.config import GatewayConfig
 from payments.models import Deposit
+from payments.registry import SecretField
 from payments.services import DepositOutcome
 from payments.services.transfers import BankKey
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class WebhookRejected(Exception):
@@ -35,17 +42,53 @@ class Webhook:
 
 
 class PaymentGateway:
+    """One gateway and every fact about it, as Saleor's payment plugins carry theirs: the admin's
+    form, the add-funds page and the webhook URL are derived from these (registry.py lists the
+    gateways). A method (what the customer chooses, one settings row) may have several gateways:
+    a bank transfer is reported by SePay or Casso."""
+
     gateway: str  # the Deposit.gateway value and the webhook URL segment
-    method: str  # the settings row (Method) it reads
+    label: "StrOrPromise"
     name: str  # the service's own name, as operators know it
-    key_field: str  # the stored secret its webhooks are checked with
+    key_field: str = ""  # the stored secret its webhooks are checked with
+    method: str  # the settings row it reads
+    method_label: "StrOrPromise"
+    secret_fields: tuple[SecretField, ...] = ()
+    # What must be set before the gateway works: credentials, and settings fields (a bank
+    # account). A method is offered when one of its gateways has all of them.
+    required_secrets: tuple[str, ...] = ()
+    required_settings: tuple[str, ...] = ()
+    # The settings row's fields the admin fills in for it beyond the common ones.
+    settings_fields: tuple[str, ...] = ()
+    # Where the panel calls the gateway's API, and the PANEL_* setting that moves it (test
+    # servers only; never the admin: the secret key goes with every call).
+    default_api_base: str = ""
+    api_base_setting: str = ""
+    # How a payment starts: True, the customer starts it on the add-funds page (start() makes
+    # the session or invoice); False, the gateway reports money that arrived on its own.
+    starts_payments: bool = False
     success_body: Mapping[str, object] = {"success": True}
+
+    def is_ready(self, config: GatewayConfig) -> bool:
+        return all(config.secret(name) for name in self.required_secrets) and all(
+            getattr(config, name) for name in self.required_settings
+        )
+
+    def api_base(self) -> str:
+        override = getattr(settings, self.api_base_setting) if self.api_base_setting else ""
+        return str(override or self.default_api_base)
 
     def start(
         self, *, deposit: Deposit, config: GatewayConfig, return_url: str, callback_url: str
     ) -> str:
         """Create the payment at the gateway; returns the URL to send the customer to."""
         raise NotImplementedError(f"{self.gateway} payments are not started from the panel")
+
+    def expire(self, *, deposit: Deposit, config: GatewayConfig) -> bool:
+        """Close the deposit's session or invoice at the gateway so it can no longer be paid;
+        False when the gateway's API has no such call or the call failed (a payment that still
+        comes lands in Deposit.Status.PAID_LATE). Never raises."""
+        return False
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
         """The authenticated webhook body; raises WebhookRejected."""
@@ -71,7 +114,7 @@ def json_object(body: bytes) -> dict:
     """The body as a JSON object with exact decimals; raises WebhookRejected otherwise."""
     try:
         data = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise WebhookRejected("malformed body") from exc
     if not isinstance(data, dict):
         raise WebhookRejected("malformed body")

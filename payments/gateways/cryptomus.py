@@ -4,6 +4,10 @@ json_encode writes it with JSON_UNESCAPED_UNICODE: unescaped unicode, escaped sl
 payment key). `paid` and `paid_over` credit once, `wrong_amount` goes to review; the invoice
 `uuid` is the deposit's external id.
 
+Cryptomus' API has no call that cancels an invoice (it expires after its `lifetime`, an hour
+by default), so rejecting a pending deposit cannot close it there: a payment that still comes
+waits as paid-after-rejection.
+
 This module is the panel's only HTTP client for Cryptomus, as providers.client is for upstream
 providers: one call, a short timeout, and a failure is "no invoice", never a charge."""
 
@@ -11,14 +15,17 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from decimal import Decimal
 
 import httpx
+from django.utils.translation import gettext_lazy
 
 from core.money import money_str
 from payments.config import GatewayConfig
 from payments.gateways.base import (
     PaymentGateway,
+    SecretField,
     StartFailed,
     Webhook,
     WebhookRejected,
@@ -41,6 +48,7 @@ PAID_STATUSES = ("paid", "paid_over")
 # Final without payment: the pending deposit is closed.
 CLOSED_STATUSES = ("cancel", "fail", "system_fail")
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
 
 def php_json(data: object) -> str:
@@ -52,6 +60,22 @@ def sign(text: str, key: str) -> str:
     return hashlib.md5(  # noqa: S324 - the gateway's scheme, not our choice
         base64.b64encode(text.encode("utf-8")) + key.encode("utf-8")
     ).hexdigest()
+
+
+def paid_in_invoice_currency(data: dict) -> tuple[Decimal | None, str]:
+    """What the client paid, in the invoice's currency: `payment_amount` is in the currency they
+    paid with, `payment_amount_usd` in USD. (None, "") when neither is in the invoice's."""
+    currency = text_field(data, "currency").upper()
+    if text_field(data, "payer_currency").upper() == currency:
+        field = "payment_amount"
+    elif currency == "USD":
+        field = "payment_amount_usd"
+    else:
+        return None, ""
+    try:
+        return positive_amount(data.get(field)), currency
+    except WebhookRejected:
+        return None, ""  # the report stands; an admin reads the payload and decides
 
 
 def invoice_body(*, deposit: Deposit, return_url: str, callback_url: str) -> dict[str, str]:
@@ -67,9 +91,19 @@ def invoice_body(*, deposit: Deposit, return_url: str, callback_url: str) -> dic
 
 class CryptomusGateway(PaymentGateway):
     gateway = Gateway.CRYPTOMUS
+    label = Gateway.CRYPTOMUS.label
     method = Method.CRYPTOMUS
     name = "Cryptomus"
     key_field = "payment_key"
+    method_label = Method.CRYPTOMUS.label
+    secret_fields = (
+        SecretField("merchant_id", gettext_lazy("Cryptomus merchant id")),
+        SecretField("payment_key", gettext_lazy("Cryptomus payment key")),
+    )
+    required_secrets = ("merchant_id", "payment_key")
+    default_api_base = "https://api.cryptomus.com"
+    api_base_setting = "PANEL_CRYPTOMUS_API_BASE"
+    starts_payments = True
 
     def start(
         self, *, deposit: Deposit, config: GatewayConfig, return_url: str, callback_url: str
@@ -84,7 +118,7 @@ class CryptomusGateway(PaymentGateway):
         }
         try:
             response = httpx.post(
-                f"{config.api_base.rstrip('/')}/v1/payment",
+                f"{self.api_base().rstrip('/')}/v1/payment",
                 content=text.encode("utf-8"),
                 headers=headers,
                 timeout=TIMEOUT,
@@ -102,12 +136,15 @@ class CryptomusGateway(PaymentGateway):
         key = webhook_secret(config, self.key_field)
         try:
             data = json.loads(webhook.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise WebhookRejected("malformed body") from exc
         if not isinstance(data, dict) or not isinstance(data.get("sign"), str):
             raise WebhookRejected("malformed body")
-        given = data.pop("sign")
-        if not hmac.compare_digest(sign(php_json(data), key), given.lower()):
+        given = data.pop("sign").lower()
+        # hmac.compare_digest raises on non-ASCII text: an md5 is 32 hex digits or no signature.
+        if not MD5_HEX.fullmatch(given) or not hmac.compare_digest(
+            sign(php_json(data), key), given
+        ):
             raise WebhookRejected("bad signature", status=401)
         return data
 
@@ -115,12 +152,15 @@ class CryptomusGateway(PaymentGateway):
         status = text_field(data, "status")
         invoice, reference = external_id(data.get("uuid")), text_field(data, "order_id")
         if status == "wrong_amount":
+            received, currency = paid_in_invoice_currency(data)
             return deposit_mark_review(
                 gateway=self.gateway,
                 external_id=invoice,
                 reference=reference,
                 reason="Cryptomus: wrong amount paid",
                 payload=stored_payload(data),
+                received_amount=received,
+                received_currency=currency,
             )
         if status in CLOSED_STATUSES:
             deposit_close_unpaid(

@@ -6,10 +6,13 @@ text (by the structure set in its dashboard), null when none; `referenceCode`, `
 
 import hmac
 
+from django.utils.translation import gettext_lazy
+
 from payments.config import GatewayConfig
 from payments.gateways import bank
 from payments.gateways.base import (
     PaymentGateway,
+    SecretField,
     Webhook,
     WebhookRejected,
     bank_key,
@@ -27,9 +30,17 @@ from payments.services.transfers import Transfer
 
 class SePayGateway(PaymentGateway):
     gateway = Gateway.SEPAY
+    label = Gateway.SEPAY.label
     method = Method.BANK
     name = "SePay"
     key_field = "sepay_api_key"
+    method_label = Method.BANK.label
+    secret_fields = (
+        SecretField("sepay_api_key", gettext_lazy("SePay API key"), setting="PANEL_SEPAY_API_KEY"),
+    )
+    required_secrets = ("sepay_api_key",)
+    required_settings = bank.REQUIRED_ACCOUNT_FIELDS
+    settings_fields = bank.ACCOUNT_FIELDS
 
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
         key = webhook_secret(config, self.key_field)

@@ -3,15 +3,17 @@
 with `payment_status` "paid" and on `checkout.session.async_payment_succeeded`; the signature
 is checked by the library's webhook helper; the session id is the deposit's external id."""
 
+import logging
 from decimal import Decimal
 
 import stripe
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from payments.config import GatewayConfig
 from payments.gateways.base import (
     PaymentGateway,
+    SecretField,
     StartFailed,
     Webhook,
     WebhookRejected,
@@ -27,6 +29,7 @@ from payments.services import (
     deposit_confirm_paid,
 )
 
+logger = logging.getLogger(__name__)
 # Stripe counts these currencies in whole units, every other one in hundredths.
 ZERO_DECIMAL_CURRENCIES = frozenset(
     "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
@@ -71,15 +74,25 @@ def session_params(*, deposit: Deposit, return_url: str) -> dict:
 
 class StripeGateway(PaymentGateway):
     gateway = Gateway.STRIPE
+    label = Gateway.STRIPE.label
     method = Method.STRIPE
     name = "Stripe"
     key_field = "webhook_secret"
+    method_label = Method.STRIPE.label
+    secret_fields = (
+        SecretField("secret_key", gettext_lazy("Stripe secret key")),
+        SecretField("webhook_secret", gettext_lazy("Stripe webhook signing secret")),
+    )
+    required_secrets = ("secret_key", "webhook_secret")
+    default_api_base = "https://api.stripe.com"
+    api_base_setting = "PANEL_STRIPE_API_BASE"
+    starts_payments = True
     success_body = {"received": True}
 
     def client(self, config: GatewayConfig) -> stripe.StripeClient:
         return stripe.StripeClient(
             config.secret("secret_key"),
-            base_addresses={"api": config.api_base},
+            base_addresses={"api": self.api_base()},
             max_network_retries=0,
         )
 
@@ -95,12 +108,28 @@ class StripeGateway(PaymentGateway):
         deposit_attach_external(deposit_id=deposit.pk, external_id=session.id)
         return str(session.url)
 
+    def expire(self, *, deposit: Deposit, config: GatewayConfig) -> bool:
+        if not deposit.external_id:
+            return False  # the session was never created
+        try:
+            self.client(config).v1.checkout.sessions.expire(deposit.external_id)
+        except stripe.StripeError as exc:
+            # Already paid or expired, or Stripe unreachable: a payment that still comes lands
+            # in the paid-after-rejection queue.
+            logger.warning("deposit %s: Stripe session not expired (%s)", deposit.pk, exc)
+            return False
+        return True
+
     def verify(self, *, webhook: Webhook, config: GatewayConfig) -> dict:
         secret = webhook_secret(config, self.key_field)
+        header = webhook.headers.get("Stripe-Signature", "")
+        if not header.isascii():
+            # The library compares with hmac.compare_digest, which raises on non-ASCII text.
+            raise WebhookRejected("bad signature", status=400)
         try:
             stripe.WebhookSignature.verify_header(
                 webhook.body.decode("utf-8"),
-                webhook.headers.get("Stripe-Signature", ""),
+                header,
                 secret,
                 settings.PANEL_WEBHOOK_TOLERANCE_SECONDS,
             )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.coupons import CouponInvalid, coupon_redeem
 from accounts.models import BalanceTransaction, User
@@ -21,6 +22,8 @@ from payments.models import BankCoupon, BonusRule, Deposit, Gateway
 
 Status = Deposit.Status
 BANK_GATEWAYS = (Gateway.SEPAY, Gateway.CASSO)
+# What an admin decides on: crediting (assign) or refusing (reject) each ends it.
+DECIDABLE = (Status.UNMATCHED, Status.REVIEW, Status.PAID_LATE)
 Kind = BalanceTransaction.Kind
 
 
@@ -51,18 +54,39 @@ def bonus_for(*, gateway: str, credited: Decimal) -> Decimal:
     return quantize_money(credited * rule.percent / 100, rounding=ROUND_DOWN)
 
 
-def credit_locked(*, deposit: Deposit, user_id: int, created_by: User | None) -> Deposit:
+def credited_for_arrival(deposit: Deposit) -> Decimal | None:
+    """What crediting the deposit adds, in the panel currency: what arrived at its frozen rate;
+    None when it is not known how much arrived in the deposit's currency."""
+    arrived = deposit.arrived_amount
+    return None if arrived is None else credited_amount_for(amount=arrived, rate=deposit.rate)
+
+
+def credit_locked(
+    *,
+    deposit: Deposit,
+    user_id: int,
+    created_by: User | None,
+    credited: Decimal | None = None,
+    note: str = "",
+) -> Deposit:
     """Credit a deposit whose row the caller holds locked (select_for_update) in a transaction,
-    and write the customer's "deposit credited" email (and the operators' line) to the outbox."""
-    credited = credited_amount_for(amount=deposit.amount, rate=deposit.rate)
+    and write the customer's "deposit credited" email (and the operators' line) to the outbox:
+    what arrived (credited_for_arrival), or `credited` when an admin decided another amount,
+    with their `note` saying why on the ledger line. Raises InvalidRequest when neither is
+    known or the amount is not positive."""
+    credited = credited if credited is not None else credited_for_arrival(deposit)
+    if credited is None:
+        raise InvalidRequest(
+            _("It is not known how much arrived: enter the amount to credit and a reason.")
+        )
     if credited <= ZERO:
-        raise InvalidRequest("The amount is too small to credit")
+        raise InvalidRequest(_("The amount is too small to credit"))
     label = f"{deposit.get_gateway_display()} #{deposit.pk}"
     balance_credit(
         user_id=user_id,
         amount=credited,
         kind=Kind.DEPOSIT,
-        memo=f"Deposit: {label}",
+        memo=f"Deposit: {label}" + (f" ({note})" if note else ""),
         deposit_id=deposit.pk,
         created_by=created_by,
     )
@@ -84,6 +108,7 @@ def credit_locked(*, deposit: Deposit, user_id: int, created_by: User | None) ->
         bonus_amount=bonus,
         credited_at=timezone.now(),
         created_by=created_by or deposit.created_by,
+        reason=note[:255] or deposit.reason,
         updated_at=timezone.now(),
     )
     if changed != 1:  # the row is locked, so only a caller bug gets here
@@ -136,18 +161,53 @@ def _locked(deposit_id: int) -> Deposit:
     return Deposit.objects.select_for_update().get(pk=deposit_id)
 
 
-def deposit_assign(*, deposit_id: int, user_id: int, admin: User) -> Deposit:
-    """Credit an unmatched or review deposit to `user_id`, with the admin's name on the ledger.
+def deposit_assign(
+    *,
+    deposit_id: int,
+    user_id: int,
+    admin: User,
+    credited_amount: Decimal | None = None,
+    reason: str = "",
+) -> Deposit:
+    """Credit an unmatched, review or paid-after-rejection deposit to `user_id`, with the
+    admin's name on the ledger. Credits what arrived; `credited_amount` (panel currency) credits
+    another amount, and then `reason` is required and written on the ledger line.
     Raises InvalidTransition when someone already credited or rejected it."""
     if not User.objects.filter(pk=user_id).exists():
-        raise InvalidRequest("No such user")
+        raise InvalidRequest(_("No such user"))
+    if credited_amount is not None and (
+        not credited_amount.is_finite()
+        or credited_amount <= ZERO
+        or credited_amount != quantize_money(credited_amount)
+    ):
+        raise InvalidRequest(_("Amount must be a positive number"))
     with transaction.atomic():
         deposit = _locked(deposit_id)
-        if deposit.status not in (Status.UNMATCHED, Status.REVIEW):
+        if deposit.status not in DECIDABLE:
             raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
+        note = _other_amount_note(deposit, credited_amount, reason=reason, admin=admin)
         if deposit.gateway in BANK_GATEWAYS:
             deposit = bank_coupon_take(deposit=deposit, user_id=user_id)
-        return credit_locked(deposit=deposit, user_id=user_id, created_by=admin)
+        return credit_locked(
+            deposit=deposit,
+            user_id=user_id,
+            created_by=admin,
+            credited=credited_amount,
+            note=note,
+        )
+
+
+def _other_amount_note(
+    deposit: Deposit, credited: Decimal | None, *, reason: str, admin: User
+) -> str:
+    """The ledger's note for an amount other than what arrived; '' when it is what arrived."""
+    arrival = credited_for_arrival(deposit)
+    if credited is None or credited == arrival:
+        return ""
+    if not reason.strip():
+        raise InvalidRequest(_("Crediting another amount than what arrived needs a reason."))
+    instead = money_str(arrival) if arrival is not None else "?"
+    return f"{money_str(credited)} instead of {instead}: {reason.strip()} ({admin.username})"[:200]
 
 
 def deposit_reject(*, deposit_id: int, admin: User, reason: str) -> Deposit:
@@ -178,6 +238,8 @@ def deposit_create_manual(*, user_id: int, amount: Decimal, memo: str, admin: Us
             user_id=user_id,
             amount=amount,
             currency=settings.PANEL_CURRENCY,
+            received_amount=amount,
+            received_currency=settings.PANEL_CURRENCY,
             rate=Decimal(1),
             status=Status.PENDING,
             memo=memo[:255],

@@ -81,25 +81,62 @@ def deposit_confirm_paid(
     payload: dict,
 ) -> DepositOutcome:
     """Credit the pending deposit the gateway reports paid, once. A paid amount or currency
-    other than the one asked for puts it in review instead. Raises InvalidRequest when no
-    deposit of this gateway has that id or reference."""
+    other than the one asked for puts it in review instead, and a payment of a deposit an admin
+    had rejected waits as paid-after-rejection. Raises InvalidRequest when no deposit of this
+    gateway has that id or reference."""
     with transaction.atomic():
         deposit = _find_locked(gateway=gateway, external_id=external_id, reference=reference)
         if deposit is None:
             raise InvalidRequest(_("Unknown payment"))
-        if deposit.status != Status.PENDING:
+        if not _takes_a_payment(deposit):
             return DepositOutcome(deposit=deposit, is_new=False)
-        Deposit.objects.filter(pk=deposit.pk).update(
-            payload=payload, external_id=deposit.external_id or external_id
+        _record_payment(
+            deposit, external_id=external_id, payload=payload, amount=amount, currency=currency
         )
+        if deposit.status == Status.REJECTED:
+            return DepositOutcome(deposit=_paid_late(deposit), is_new=True)
         if currency.upper() != deposit.currency.upper() or amount != deposit.amount:
             reason = f"paid {amount} {currency.upper()} for {deposit.amount} {deposit.currency}"
             return DepositOutcome(deposit=_review(deposit, reason), is_new=True)
-        deposit.refresh_from_db()
         # A deposit started by a customer always has its user.
         user_id = cast(int, deposit.user_id)
         credited = credit_locked(deposit=deposit, user_id=user_id, created_by=None)
         return DepositOutcome(deposit=credited, is_new=True)
+
+
+def _takes_a_payment(deposit: Deposit) -> bool:
+    """Pending, or rejected by an admin before any payment was reported: a payment of a rejected
+    deposit must reach someone, not be answered as a replay. Anything else has had its report
+    (this is a replay, or a second report of the same payment). Only a payment report stores a
+    payload on a started deposit, so an empty one means none came yet."""
+    if deposit.status == Status.PENDING:
+        return True
+    return deposit.status == Status.REJECTED and not deposit.payload
+
+
+def _record_payment(
+    deposit: Deposit,
+    *,
+    external_id: str,
+    payload: dict,
+    amount: Decimal | None,
+    currency: str,
+) -> None:
+    received = {"received_amount": amount, "received_currency": currency.upper()}
+    Deposit.objects.filter(pk=deposit.pk).update(
+        payload=payload,
+        external_id=deposit.external_id or external_id,
+        **(received if amount is not None and amount > 0 else {}),
+    )
+    deposit.refresh_from_db()
+
+
+def _paid_late(deposit: Deposit) -> Deposit:
+    reason = f"paid after it was rejected ({deposit.reason})"
+    Deposit.objects.filter(pk=deposit.pk).update(status=Status.PAID_LATE, reason=reason[:255])
+    deposit.refresh_from_db()
+    logger.warning("deposit %s paid after it was rejected: waits for an admin", deposit.pk)
+    return deposit
 
 
 def _review(deposit: Deposit, reason: str) -> Deposit:
@@ -110,16 +147,32 @@ def _review(deposit: Deposit, reason: str) -> Deposit:
 
 
 def deposit_mark_review(
-    *, gateway: str, external_id: str, reference: str, reason: str, payload: dict
+    *,
+    gateway: str,
+    external_id: str,
+    reference: str,
+    reason: str,
+    payload: dict,
+    received_amount: Decimal | None = None,
+    received_currency: str = "",
 ) -> DepositOutcome:
-    """A pending deposit the gateway reports oddly (Cryptomus `wrong_amount`) waits for an admin."""
+    """A pending deposit the gateway reports oddly (Cryptomus `wrong_amount`) waits for an admin,
+    with what arrived when the gateway says (crediting it credits that)."""
     with transaction.atomic():
         deposit = _find_locked(gateway=gateway, external_id=external_id, reference=reference)
         if deposit is None:
             raise InvalidRequest(_("Unknown payment"))
-        if deposit.status != Status.PENDING:
+        if not _takes_a_payment(deposit):
             return DepositOutcome(deposit=deposit, is_new=False)
-        Deposit.objects.filter(pk=deposit.pk).update(payload=payload)
+        _record_payment(
+            deposit,
+            external_id=external_id,
+            payload=payload,
+            amount=received_amount,
+            currency=received_currency,
+        )
+        if deposit.status == Status.REJECTED:
+            return DepositOutcome(deposit=_paid_late(deposit), is_new=True)
         return DepositOutcome(deposit=_review(deposit, reason), is_new=True)
 
 

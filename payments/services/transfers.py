@@ -63,6 +63,8 @@ def _insert_once(transfer: Transfer, *, rate: Decimal) -> DepositOutcome:
                 external_id=transfer.external_id,
                 amount=transfer.amount,
                 currency="VND",
+                received_amount=transfer.amount,
+                received_currency="VND",
                 rate=rate,
                 status=Status.PENDING,
                 memo=transfer.content[:255],

@@ -10,13 +10,23 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def database_server(url: str | None = None) -> str:
+    """The server part of DATABASE_URL (postgres://user@host:port): the tests' PostgreSQL is
+    127.0.0.1:5432 or, on a machine without one, the embedded server `make test` starts."""
+    parts = urlsplit(url or os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+PG = database_server()
 
 
 def free_port() -> int:

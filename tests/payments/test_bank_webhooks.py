@@ -15,6 +15,7 @@ from payments.models import BonusRule, Deposit, GatewaySettings, Method
 from tests.factories import UserFactory
 from tests.payments.senders import (
     casso_body,
+    casso_node_signature,
     casso_signature,
     post_casso,
     post_sepay,
@@ -253,3 +254,58 @@ def test_casso_published_sample_signature_verifies(client: Client, settings: obj
     # The signature holds; the sample's memo names nobody, so it waits in the unmatched queue.
     assert response.status_code == 200
     assert Deposit.objects.get(gateway="casso", external_id="0").status == "unmatched"
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Nạp tiền tài khoản NAP{pk} – cảm ơn",
+        "CHUYỂN KHOẢN ĐẾN NAP{pk} từ NGUYỄN VĂN ĐỨC",
+        "NAP{pk} ghi chú: phí/chuyển “nhanh” 😀",
+    ],
+)
+def test_casso_signed_as_its_node_sample_with_diacritics_is_credited(
+    client: Client, customer: User, description: str
+) -> None:
+    """Casso's Node signer keeps "ạ" as UTF-8 in the signed text; before, only the \\u-escaped
+    spellings were tried and a Vietnamese memo was refused with 401."""
+    body = casso_body(transfer_id=45, amount=75000, description=description.format(pk=customer.pk))
+    body["data"]["counterAccountName"] = "NGUYỄN THỊ HẰNG"
+
+    response = post_casso(client, body, signature=casso_node_signature(body))
+
+    assert response.status_code == 200
+    assert _ledger(customer) == [("deposit", Decimal("3"))]
+    assert Deposit.objects.get(gateway="casso").memo == description.format(pk=customer.pk)
+
+
+def test_casso_python_spelling_of_diacritics_still_verifies(client: Client, customer: User) -> None:
+    body = casso_body(transfer_id=46, amount=75000, description=f"Nạp tiền NAP{customer.pk}")
+    assert post_casso(client, body, signature=casso_signature(body)).status_code == 200
+    assert _ledger(customer) == [("deposit", Decimal("3"))]
+
+
+def test_casso_diacritics_signed_with_another_key_are_refused(
+    client: Client, customer: User
+) -> None:
+    body = casso_body(transfer_id=47, amount=75000, description=f"Nạp tiền NAP{customer.pk}")
+    response = post_casso(client, body, signature=casso_node_signature(body, key="other"))
+    assert response.status_code == 401
+    assert not Deposit.objects.exists()
+
+
+def test_casso_node_spelling_matches_json_stringify_exactly() -> None:
+    """Expected text written by Node 18's JSON.stringify(sortObjDataByKey(JSON.parse(body)))."""
+    from payments.gateways.casso import _signed_texts
+
+    body = (
+        '{"b":1.50,"a":1e21,"10":"x","9":"y","c":"n\u1ea1p/\\ud800","d":{"z":0.0000001,"y":-0.0,'
+        '"x":12345678901234567890},"e":[{"b":1,"a":2}],"f":1e400}'
+    ).encode()
+
+    node = _signed_texts(body)[0]
+
+    assert node == (
+        '{"9":"y","10":"x","a":1e+21,"b":1.5,"c":"n\u1ea1p/\\ud800","d":{"x":12345678901234567000,'
+        '"y":0,"z":1e-7},"e":[{"b":1,"a":2}],"f":null}'
+    )

@@ -1,55 +1,21 @@
 """Stripe Checkout and Cryptomus: a pending deposit per attempt, credited once by its webhook."""
 
 import json
-import threading
 import time
-from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from accounts.models import BalanceTransaction, User
 from payments.models import Deposit, GatewaySettings
-from tests.payments.senders import cryptomus_signed, post_cryptomus, post_stripe
+from tests.payments.senders import GatewayStub, cryptomus_signed, post_cryptomus, post_stripe
 
 pytestmark = pytest.mark.django_db
 
 
-class _Stub(BaseHTTPRequestHandler):
-    """A loopback stand-in for Stripe's and Cryptomus' create calls."""
-
-    requests: list[tuple[str, dict[str, str], bytes]] = []
-    answer: dict = {}
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        _Stub.requests.append((self.path, dict(self.headers), body))
-        data = json.dumps(_Stub.answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def stub() -> Iterator[str]:
-    _Stub.requests = []
-    server = HTTPServer(("127.0.0.1", 0), _Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-def _point_at(row: GatewaySettings, url: str) -> None:
-    row.secrets = {**row.secrets, "api_base": url}
-    row.save()
+_Stub = GatewayStub
 
 
 def _session_event(
@@ -68,7 +34,6 @@ def _session_event(
 
 
 def _start_stripe(client: Client, customer: User, stub: str, row: GatewaySettings) -> Deposit:
-    _point_at(row, stub)
     _Stub.answer = {
         "id": "cs_test_1",
         "object": "checkout.session",
@@ -150,9 +115,9 @@ def test_stripe_unknown_currency_is_refused_and_wrong_amount_goes_to_review(
 
 
 def test_stripe_start_failure_closes_the_deposit(
-    client: Client, customer: User, stripe_gateway: GatewaySettings
+    client: Client, customer: User, stripe_gateway: GatewaySettings, settings: Any
 ) -> None:
-    _point_at(stripe_gateway, "http://127.0.0.1:9")  # nothing listens there
+    settings.PANEL_STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
     client.force_login(customer)
     response = client.post("/add-funds/stripe/start/", {"amount": "25.00"})
     assert response.status_code == 302 and response["Location"] == "/add-funds/"
@@ -160,7 +125,6 @@ def test_stripe_start_failure_closes_the_deposit(
 
 
 def _start_cryptomus(client: Client, customer: User, stub: str, row: GatewaySettings) -> Deposit:
-    _point_at(row, stub)
     _Stub.answer = {
         "state": 0,
         "result": {

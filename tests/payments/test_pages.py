@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import BalanceTransaction, User
+from payments.gateways import GATEWAYS
 from payments.models import Deposit, GatewaySettings, Method
 from tests.payments.senders import post_sepay, sepay_body
 
@@ -101,6 +102,55 @@ def test_gateway_settings_keep_credentials_encrypted_and_write_only(
     )
     row.refresh_from_db()
     assert row.secrets["secret_key"] == "sk_live_secret"
+
+
+def test_gateway_api_base_cannot_be_pointed_elsewhere_from_the_admin(
+    client: Client, settings: object
+) -> None:
+    """Staff who may change gateway settings once could set the API base URL, and the next
+    payment sent the write-only Stripe secret key to their server."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    # given: staff with exactly "view" and "change gateway settings", and a row from before,
+    # when the admin still stored a base URL among the secrets
+    settings.PANEL_STRIPE_API_BASE = ""
+    clerk = UserFactory(username="clerk", is_staff=True)
+    clerk.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_gatewaysettings", "change_gatewaysettings"])
+    )
+    row = GatewaySettings(method=Method.STRIPE, currency="USD", rate=Decimal(1))
+    row.secrets = {
+        "secret_key": "sk_live_1",
+        "webhook_secret": "whsec_1",
+        "api_base": "https://evil.example",
+    }
+    row.save()
+    client.force_login(clerk)
+    url = f"/admin/payments/gatewaysettings/{row.pk}/change/"
+    form = {"method": Method.STRIPE, "is_enabled": "on", "currency": "USD", "rate": "1"}
+
+    # when
+    page = client.get(url).content.decode()
+    response = client.post(url, {**form, "api_base": "https://evil.example/v2"})
+
+    # then: no field for it, the posted value is ignored, the stale one is dropped
+    assert response.status_code == 302
+    assert 'name="api_base"' not in page
+    row.refresh_from_db()
+    assert row.secrets == {"secret_key": "sk_live_1", "webhook_secret": "whsec_1"}
+    assert GATEWAYS["stripe"].api_base() == "https://api.stripe.com"
+
+
+def test_gateway_api_base_comes_from_the_environment_only(settings: object) -> None:
+    row = GatewaySettings(method=Method.CRYPTOMUS, currency="USD", rate=Decimal(1))
+    row.secrets = {"merchant_id": "m", "payment_key": "k", "api_base": "https://evil.example"}
+    row.save()
+    settings.PANEL_CRYPTOMUS_API_BASE = ""
+    assert GATEWAYS["cryptomus"].api_base() == "https://api.cryptomus.com"
+    settings.PANEL_CRYPTOMUS_API_BASE = "http://127.0.0.1:8025"
+    assert GATEWAYS["cryptomus"].api_base() == "http://127.0.0.1:8025"
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,13 @@ from panel.backups import BackupError, backup_create, backup_default_path
 
 
 class Command(BaseCommand):
-    help = "Write a consistent backup of the database (pg_dump or SQLite's online backup)."
+    help = "Write a consistent backup of the database (pg_dump's custom format)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--output",
             default="",
-            help="The file to write; default var/backups/panel-<time>.dump (or .sqlite3)",
+            help="The file to write; default var/backups/panel-<time>.dump",
         )
 
     def handle(self, *args: object, **options: object) -> None:
