@@ -20,6 +20,9 @@ import pytest
 
 from tests.e2e.processes import Process, free_port, manage, wait_until
 
+# Real server processes, a migration from nothing and a web server: `make test`'s slow step.
+pytestmark = [pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = [sys.executable, str(ROOT / "scripts/embedded_pg.py")]
 
