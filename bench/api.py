@@ -3,6 +3,7 @@ sustained `add` rate under gunicorn on PostgreSQL, beside a minimal DRF endpoint
 framework's ceiling) and a fair baseline, a DRF endpoint that inserts one row and commits,
 measured the same way in the same run."""
 
+import itertools
 import threading
 import time
 from decimal import Decimal
@@ -12,6 +13,9 @@ import httpx
 from bench.common import broker_db, median_ms, note, report, reset_tables, worker_env
 
 CLIENTS = 8
+
+
+_serial = itertools.count()
 
 
 def _load(url: str, forms: list[dict], seconds: float, threads: int) -> tuple[int, int, float]:
@@ -24,7 +28,12 @@ def _load(url: str, forms: list[dict], seconds: float, threads: int) -> tuple[in
     def client(data: dict) -> None:
         with httpx.Client(timeout=30) as http:
             while time.monotonic() < stop:
-                answer = http.post(url, data=data)
+                # Each order on a link of its own: a service takes one open order per link
+                # (docs/protocol.md), and the same body again would be refused.
+                body = (
+                    {**data, "link": f"{data['link']}/{next(_serial)}"} if "link" in data else data
+                )
+                answer = http.post(url, data=body)
                 ok = answer.status_code == 200 and "error" not in answer.json()
                 with lock:
                     done[0] += ok

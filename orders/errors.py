@@ -1,6 +1,7 @@
 """Order errors. Messages are the v2 protocol's exact strings (docs/protocol.md); `field` names the
 form field a browser form should show the error beside."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -18,6 +19,7 @@ __all__ = [
     "InvalidOrderField",
     "InvalidRequest",
     "InvalidTransition",
+    "LinkBusy",
     "OutOfStock",
     "PanelError",
     "QuantityOutOfRange",
@@ -86,3 +88,30 @@ class RefillNotAvailable(PanelError):
 
 class CancelNotAvailable(PanelError):
     default_message = gettext_noop("Cancel is not available for this order")
+
+
+class LinkBusy(PanelError):
+    """The service takes one open order per link, and the link has one: `active_order_id`."""
+
+    default_message = gettext_noop(
+        "You have active order with this link. Please wait until order being completed."
+    )
+
+    def __init__(self, active_order_id: int | None) -> None:
+        super().__init__()
+        self.active_order_id = active_order_id
+        # Pages say it in the reader's language; the API keeps the protocol's string.
+        self.detail = (
+            format_lazy(
+                _(
+                    "This link already has an open order (#{id}) for this service. "
+                    "You can order it again once that order is completed."
+                ),
+                id=active_order_id,
+            )
+            if active_order_id
+            else _(
+                "This link already has an open order for this service. "
+                "You can order it again once that order is completed."
+            )
+        )

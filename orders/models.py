@@ -25,6 +25,9 @@ STATUS_NAMES = {
 }
 
 
+ONE_OPEN_ORDER_PER_LINK = "order_one_open_per_link"
+
+
 class DispatchState(models.TextChoices):
     """Where a request stands with the upstream provider, apart from what the customer sees."""
 
@@ -127,6 +130,9 @@ class Order(Dispatched, Charged):
     )
     upstream_service_id = models.CharField(max_length=64, blank=True)
     link = models.CharField(max_length=1000, blank=True)
+    # orders.links.link_key of `link` when the service allows one open order per link; the
+    # unique index below is what refuses the second one, so a race cannot slip past it.
+    link_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     quantity = models.PositiveBigIntegerField(help_text="As sent upstream (per run for drip-feed).")
     total_quantity = models.PositiveBigIntegerField(
         help_text="What is charged for: quantity × runs, or posts × max."
@@ -162,6 +168,12 @@ class Order(Dispatched, Charged):
                 name="order_refund_within_charge",
             ),
             models.CheckConstraint(condition=Q(charge__gte=0), name="order_charge_not_negative"),
+            # Open statuses only: the link frees the moment its order is final.
+            models.UniqueConstraint(
+                fields=["service", "link_key"],
+                condition=Q(link_key__isnull=False) & Q(status__in=OrderStatus.opens()),
+                name=ONE_OPEN_ORDER_PER_LINK,
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user_recent"),

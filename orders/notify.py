@@ -10,6 +10,7 @@ from django.db.models import Model
 
 from core.money import ZERO
 from notifications.services import Event, notifications_add, order_final_event, refill_final_event
+from orders.link_waits import link_waits_wake
 from orders.models import Order, OrderStatus, Refill, RefillStatus
 
 
@@ -36,6 +37,10 @@ def _event(model: type[Model], row: Finished) -> Event | None:
 
 def notify_finished_rows(model: type[Model], rows: list[Finished]) -> None:
     notifications_add(events=[e for row in rows if (e := _event(model, row)) is not None])
+    if model is Order and rows:
+        # Every final status of an order passes here (finish and the polling write): the one
+        # place that sees a link freed at a provider.
+        link_waits_wake(finished_order_ids=[row.id for row in rows])
 
 
 def notify_finished(

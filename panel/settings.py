@@ -254,6 +254,9 @@ PANEL_POLL_SECONDS = env.int("PANEL_POLL_SECONDS", default=15)
 PANEL_POLL_INTERVAL_SECONDS = env.int("PANEL_POLL_INTERVAL_SECONDS", default=60)
 PANEL_POLL_MAX_INTERVAL_SECONDS = env.int("PANEL_POLL_MAX_INTERVAL_SECONDS", default=1800)
 PANEL_DISPATCH_SWEEP_SECONDS = env.int("PANEL_DISPATCH_SWEEP_SECONDS", default=30)
+# An order a provider refused because the link has an open order there waits this long before
+# the next try (sooner when the panel sees its own order on that link finish).
+PANEL_LINK_BUSY_RETRY_SECONDS = env.int("PANEL_LINK_BUSY_RETRY_SECONDS", default=600)
 # Placing an order publishes nothing; this often beat queues the forwards of new orders.
 PANEL_FORWARD_SWEEP_SECONDS = env.float("PANEL_FORWARD_SWEEP_SECONDS", default=1.0)
 PANEL_CATALOG_SYNC_MINUTES = env.int("PANEL_CATALOG_SYNC_MINUTES", default=60)

@@ -247,6 +247,14 @@ class Service(CatalogItem):
     quantity_step = models.PositiveIntegerField(
         default=1, help_text="Quantities must be a multiple of this."
     )
+    # db_default as well: services written by code that predates the column (a rolling
+    # deploy, raw inserts) take the rule too.
+    is_one_order_per_link = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Refuse a second order for the same link while one is still open "
+        "(docs/protocol.md); links are compared without scheme, www. and tracking parameters.",
+    )
     average_time_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,

@@ -57,6 +57,9 @@ class SandboxConfig:
     # `add` answered with an explicit rejection ("Incorrect service ID"): failover tests.
     reject_add_rate: float = 0
     fault_actions: tuple[str, ...] = ("add",)
+    # `add` refuses a second order for a service and link while one is still open, as many
+    # real panels do: the panel's link-busy waits are tested against it.
+    is_one_order_per_link: bool = False
     state_file: str | None = None
     save_interval_seconds: float = 2
     verbose: bool = False
@@ -102,7 +105,7 @@ def _parse_field(name: str, value: Any) -> Any:
         if not 0 <= number <= 1:
             raise ControlError(f"{name} must be between 0 and 1")
         return number
-    if name == "verbose":
+    if name in ("verbose", "is_one_order_per_link"):
         return bool(value)
     raise ControlError(f"Unknown or read-only config field: {name}")
 

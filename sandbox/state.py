@@ -16,6 +16,7 @@ from sandbox.errors import (
     CANCEL_UNAVAILABLE,
     INCORRECT_ORDER,
     INCORRECT_PRODUCT,
+    LINK_DUPLICATE,
     NO_FUNDS,
     OUT_OF_STOCK,
     REFILL_UNAVAILABLE,
@@ -186,12 +187,24 @@ class SandboxState:
         charge: Decimal,
         fields: dict[str, str],
     ) -> int:
-        """Debit the charge and create the order; raises ApiError when funds are short."""
+        """Debit the charge and create the order; raises ApiError when funds are short, or when
+        the link has an open order of this service and the config refuses that."""
         with self.lock:
+            if self.config.is_one_order_per_link and self._has_open_order(service, link):
+                raise ApiError(LINK_DUPLICATE)
             self._debit(charge)
             order = self.new_order(service, link, quantity, charge, self.now())
             order.fields = fields
             return order.id
+
+    def _has_open_order(self, service: Service, link: str) -> bool:
+        now = self.now()
+        return any(
+            order.service_id == service.service
+            and order.link == link
+            and order_progress(order, now)[0] not in FINAL_STATUSES
+            for order in self.orders.values()
+        )
 
     def new_order(
         self,

@@ -1,25 +1,60 @@
 """A row inserted with the event that records it, in one statement: every order placed pays a
 round trip per statement."""
 
+from functools import cache
+from typing import Any
+
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, UniqueConstraint
+from django.db.models.sql import Query
 
 from core.db.rows import insert_parts, mark_saved, placeholders, table
 
 
-def insert_with_event(*, row: Model, event: Model, link: str) -> None:
+def insert_with_event(
+    *, row: Model, event: Model, link: str, unless_taken: str | None = None
+) -> bool:
     """Insert the unsaved `row` and the unsaved `event` whose `link` (an attname, such as
-    `order_id`) points at it. `row` is left as save() leaves it, and `event` gets its link."""
+    `order_id`) points at it. `row` is left as save() leaves it, and `event` gets its link.
+
+    With `unless_taken`, the name of one of the row model's partial unique constraints, a row
+    whose key that constraint already holds is not inserted (nor its event), and False is
+    returned; the transaction stays usable, with no savepoint. A concurrent insert of the same
+    key waits for the other transaction: PostgreSQL decides, not a read before the write."""
     row_columns, row_values = insert_parts(row)
     event_columns, event_values = insert_parts(event, leave_out=[link])
+    conflict, conflict_params = "", tuple[Any, ...]()
+    if unless_taken is not None:
+        conflict, conflict_params = _on_conflict_do_nothing(type(row), unless_taken)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH placed AS (INSERT INTO {table(type(row))} ({row_columns}) "  # noqa: S608 - the models' own names
-            f'VALUES ({placeholders(row_values)}) RETURNING "id") '
+            f'VALUES ({placeholders(row_values)}){conflict} RETURNING "id") '
             f'INSERT INTO {table(type(event))} ({event_columns}, "{link}") '
             f'SELECT {placeholders(event_values)}, placed."id" FROM placed RETURNING "{link}"',
-            [*row_values, *event_values],
+            [*row_values, *conflict_params, *event_values],
         )
-        (row_id,) = cursor.fetchone()
-    mark_saved(row, row_id)
-    setattr(event, link, row_id)
+        found = cursor.fetchone()
+    if found is None:
+        return False
+    mark_saved(row, found[0])
+    setattr(event, link, found[0])
+    return True
+
+
+@cache
+def _on_conflict_do_nothing(model: type[Model], name: str) -> tuple[str, tuple[Any, ...]]:
+    """`ON CONFLICT (columns) WHERE predicate DO NOTHING` naming the partial unique index of
+    constraint `name`: PostgreSQL infers a partial index from its columns and predicate."""
+    constraint = next(c for c in model._meta.constraints if c.name == name)
+    if not isinstance(constraint, UniqueConstraint) or constraint.condition is None:
+        raise ValueError(f"{name} is not a partial unique constraint of {model.__name__}")
+    fields = {field.name: field for field in model._meta.concrete_fields}
+    columns = ", ".join(
+        connection.ops.quote_name(str(fields[field_name].column))
+        for field_name in constraint.fields
+    )
+    query = Query(model=model, alias_cols=False)
+    compiler = query.get_compiler(connection=connection)
+    predicate, params = query.build_where(constraint.condition).as_sql(compiler, connection)
+    return f" ON CONFLICT ({columns}) WHERE {predicate} DO NOTHING", tuple(params)

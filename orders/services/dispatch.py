@@ -66,7 +66,6 @@ logger = logging.getLogger(__name__)
 RETRY_BASE_SECONDS = 15
 RETRY_CAP_SECONDS = 900
 BUSY_PAUSE_SECONDS = 120
-LINK_BUSY_DELAY = timedelta(minutes=10)
 SWEEP_GRACE = timedelta(seconds=10)  # a fresh row's own task gets there first
 
 
@@ -208,8 +207,10 @@ def _forward(forward: Forwarding) -> str:
 
 def _wait_busy(forward: Forwarding, provider: Provider, exc: ProviderBusy, now: datetime) -> str:
     if exc.message == LINK_DUPLICATE:
-        # Busy for this link only: this row waits, the provider's other orders go on.
-        delay = LINK_BUSY_DELAY * random.uniform(1.0, 1.2)
+        # Busy for this link only: this row waits, the provider's other orders go on. Never
+        # failed or refunded for it (the add provably did not land); the panel's own order on
+        # the link finishing makes it due sooner (orders.link_waits).
+        delay = timedelta(seconds=settings.PANEL_LINK_BUSY_RETRY_SECONDS) * random.uniform(1.0, 1.2)
         message = f"Waiting for the link's running order upstream: {exc.message}"
         _requeue(forward, message, exc, now + delay)
         return "waiting"

@@ -24,11 +24,20 @@ from orders.errors import (
     IncorrectProduct,
     IncorrectService,
     InvalidOrderField,
+    LinkBusy,
     OutOfStock,
     PanelError,
 )
 from orders.lifecycle.events import NOTE_PLACED, Actor, event_for, event_link
-from orders.models import Order, OrderEvent, ProductOrder, Source
+from orders.links import link_key
+from orders.models import (
+    ONE_OPEN_ORDER_PER_LINK,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    ProductOrder,
+    Source,
+)
 from orders.services.routing import route_for
 from orders.type_rules import check_limits, parse_order_fields
 from providers.markup import clears_margin
@@ -95,7 +104,8 @@ def _create_charged(
     actor_user: User | None = None,
 ) -> _Row:
     """Create the row, debit its charge and record it in one transaction. A concurrent insert of
-    the same client_ref wins: its row is returned instead.
+    the same client_ref wins: its row is returned instead. An order whose link already has an
+    open order of its service is not written: raises LinkBusy.
 
     Nothing is published: the row is born `queued`, and the forwarding sweep (beat, every
     PANEL_FORWARD_SWEEP_SECONDS) queues its forward. A broker outage therefore cannot touch
@@ -106,7 +116,7 @@ def _create_charged(
         # can make the insert fail in a way the caller recovers from (below).
         with transaction.atomic(savepoint=client_ref is not None):
             row = model(user=user, client_ref=client_ref, **values)
-            _insert_placed(
+            is_placed = _insert_placed(
                 row,
                 event_for(
                     row,
@@ -119,7 +129,7 @@ def _create_charged(
             )
             # The debit last: it locks the user's row until the commit, and a reseller's
             # concurrent orders queue on that lock, so it is held for as few statements as can be.
-            if row.charge > ZERO:
+            if is_placed and row.charge > ZERO:
                 try:
                     balance_debit(
                         user_id=user.pk,
@@ -143,13 +153,40 @@ def _create_charged(
         raise
     if is_refused:
         raise InsufficientFunds()
+    if not is_placed:
+        # Nothing was written, so nothing was charged; the transaction is intact. A racing
+        # replay of this client_ref holds the link with the very order asked for: that one.
+        if client_ref and (
+            existing := model.objects.filter(user=user, client_ref=client_ref).first()
+        ):
+            return existing
+        raise LinkBusy(_open_order_on_link(row) if isinstance(row, Order) else None)
     return row
 
 
-def _insert_placed(row: Order | ProductOrder, event: OrderEvent) -> None:
+def _insert_placed(row: Order | ProductOrder, event: OrderEvent) -> bool:
     """Insert `row` and its Placed event in one statement: every order pays a round trip per
-    statement."""
-    insert_with_event(row=row, event=event, link=event_link(type(row)))
+    statement. False when the order's link already has an open order of its service (the
+    database's unique index decides, so two racing orders cannot both pass)."""
+    guarded = isinstance(row, Order) and row.link_key is not None
+    return insert_with_event(
+        row=row,
+        event=event,
+        link=event_link(type(row)),
+        unless_taken=ONE_OPEN_ORDER_PER_LINK if guarded else None,
+    )
+
+
+def _open_order_on_link(order: Order) -> int | None:
+    """The open order holding `order`'s link, for the refusal to point at: None when it is
+    another customer's (never reveal that it exists) or finished in the meantime."""
+    holder = Order.objects.filter(
+        service_id=order.service_id,
+        link_key=order.link_key,
+        status__in=OrderStatus.opens(),
+        user_id=order.user_id,
+    )
+    return holder.values_list("pk", flat=True).first()
 
 
 def order_place(
@@ -164,7 +201,8 @@ def order_place(
     """Validate, charge and create an order in one transaction; the forwarding sweep sends it.
 
     With a `client_ref` already used by this user, returns that order and charges nothing.
-    Raises IncorrectService, an InvalidRequest kind (fields, link, quantity) or InsufficientFunds.
+    Raises IncorrectService, an InvalidRequest kind (fields, link, quantity), LinkBusy (the
+    service takes one open order per link and the link has one) or InsufficientFunds.
     """
     client_ref = _clean_client_ref(client_ref)
     if client_ref and (existing := Order.objects.filter(user=user, client_ref=client_ref).first()):
@@ -198,6 +236,9 @@ def order_place(
             "route": choice.route,
             "upstream_service_id": choice.upstream_service_id,
             "link": request.link,
+            "link_key": link_key(request.link)
+            if service.is_one_order_per_link and request.link
+            else None,
             "quantity": request.quantity,
             "total_quantity": request.total_quantity,
             "runs": request.runs,

@@ -18,7 +18,7 @@ from core.errors import error_display
 from core.ids import parse_id
 from core.money import NUMBER_SEPARATORS, ZERO, currency_label, currency_places
 from orders import services
-from orders.errors import InvalidOrderField, PanelError
+from orders.errors import InvalidOrderField, LinkBusy, PanelError
 from orders.forms import MassOrderForm, OrderForm, type_layouts
 from orders.models import Source
 from orders.views.common import already_placed, charged_text
@@ -112,6 +112,7 @@ def _order_new_context(
 def order_new(request: AuthenticatedRequest) -> HttpResponse:
     form = OrderForm(request.POST or None)
     error = ""
+    active_order_id = None
     source = request.POST if request.method == "POST" else request.GET
     selected_id = parse_id(source.get("service"))
     selected = service_rows().filter(id=selected_id).first() if selected_id else None
@@ -141,6 +142,8 @@ def order_new(request: AuthenticatedRequest) -> HttpResponse:
                 service_type=selected and selected["type"],
             ):
                 error = error_display(exc)
+        except LinkBusy as exc:
+            error, active_order_id = error_display(exc), exc.active_order_id
         except PanelError as exc:
             error = error_display(exc)
         else:
@@ -153,6 +156,7 @@ def order_new(request: AuthenticatedRequest) -> HttpResponse:
     elif selected_id and selected is None:
         error = gettext("This service is not on sale.")
     context = _order_new_context(request, form, error, selected)
+    context["active_order_id"] = active_order_id  # the order a refused link waits for
     return render(request, "orders/order_new.html", context)
 
 

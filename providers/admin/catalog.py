@@ -302,7 +302,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
 @admin.register(Service)
 class ServiceAdmin(CatalogItemAdmin):
     upstream_fields = ("has_refill", "has_cancel", "has_dripfeed")
-    selling_extra = ("quantity_step",)
+    selling_extra = ("quantity_step", "is_one_order_per_link")
     list_display = (
         *CatalogItemAdmin.list_columns,
         "is_enabled",

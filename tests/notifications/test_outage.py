@@ -33,12 +33,12 @@ def broken_telegram(settings: object) -> Iterator[TelegramStub]:
         yield server
 
 
-def _sent_order(user: User, provider: Provider) -> Order:
+def _sent_order(user: User, provider: Provider, link: str = "https://instagram.com/p/x") -> Order:
     service = Service.objects.filter(provider=provider, type="Default").order_by("pk").first()
     order = order_place(
         user=user,
         service_id=service.pk,
-        fields={"link": "https://instagram.com/p/x", "quantity": "1000"},
+        fields={"link": link, "quantity": "1000"},
         source=Source.API,
     )
     assert order_forward(order_id=order.pk) == "sent"
@@ -50,7 +50,8 @@ def test_orders_finish_and_refund_while_telegram_answers_500(
     broken_telegram: TelegramStub, catalog: Provider, sandbox: SandboxServer, customer: User
 ) -> None:
     # given two orders upstream, one canceled, one whose status goes nowhere (needs review)
-    canceled, lost = _sent_order(customer, catalog), _sent_order(customer, catalog)
+    canceled = _sent_order(customer, catalog)
+    lost = _sent_order(customer, catalog, "https://instagram.com/p/y")  # one open order per link
     sandbox_control(sandbox, "force", order=int(canceled.upstream_id), status="Canceled")
     Order.objects.filter(pk=lost.pk).update(dispatch_state=DispatchState.NEEDS_REVIEW)
     from orders.lifecycle.events import event_record

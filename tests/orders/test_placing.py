@@ -115,7 +115,10 @@ def test_a_refused_order_leaves_the_callers_transaction_usable(
     assert list(Order.objects.values_list("pk", flat=True)) == [order.pk]
     assert list(OrderEvent.objects.values_list("order_id", flat=True)) == [order.pk]
     assert BalanceTransaction.objects.filter(user=customer, kind="charge").count() == 1
-    again = order_place(user=customer, service_id=service.pk, fields=fields, client_ref="r1")
+    # Another link: the first order still holds "@a" (one open order per link).
+    again = order_place(
+        user=customer, service_id=service.pk, fields={**fields, "link": "@b"}, client_ref="r1"
+    )
     assert again.pk != order.pk and again.client_ref == "r1"
 
 
@@ -223,9 +226,10 @@ def test_client_ref_is_per_user(
 ) -> None:
     service = service_of()
     fields = {"link": "@a", "quantity": str(service.min)}
+    others = {**fields, "link": "@b"}  # one open order per link: each its own
     assert (
         order_place(user=customer, service_id=service.pk, fields=fields, client_ref="same").pk
-        != order_place(user=reseller, service_id=service.pk, fields=fields, client_ref="same").pk
+        != order_place(user=reseller, service_id=service.pk, fields=others, client_ref="same").pk
     )
 
 

@@ -459,7 +459,7 @@ def test_order_list_shows_net_charge_with_the_refund_and_the_right_buttons(
     logged_in: Client, customer: User, service: Service
 ) -> None:
     queued = _place(customer, service)
-    completed = _place(customer, service)
+    completed = _place(customer, service, link=f"{LINK}/2")  # one open order per link
     _make_sent(completed)
     Order.objects.filter(pk=completed.pk).update(
         refunded=Decimal("0.5"), status=OrderStatus.PARTIAL
@@ -478,8 +478,8 @@ def test_order_list_shows_net_charge_with_the_refund_and_the_right_buttons(
 
 
 def test_order_list_paginates_by_fifty(logged_in: Client, customer: User, service: Service) -> None:
-    for _ in range(51):
-        _place(customer, service, quantity=100)
+    for number in range(51):
+        _place(customer, service, quantity=100, link=f"{LINK}/{number}")
 
     first = logged_in.get(reverse("order_list"))
     second = logged_in.get(reverse("order_list"), {"page": 2})

@@ -363,7 +363,7 @@ def test_add_is_four_queries_and_one_redis_round_trip(
     )
 
     with CaptureQueriesContext(connection) as queries:
-        answer = client.post(URL, add)
+        answer = client.post(URL, {**add, "link": "@b"})  # "@a" has its open order
 
     assert "order" in json.loads(answer.content)
     statements = [q["sql"].split()[0] for q in queries.captured_queries]

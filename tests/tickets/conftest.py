@@ -28,7 +28,11 @@ def completed(catalog: Provider, sandbox: SandboxServer, customer: User) -> Call
         order = order_place(
             user=user or customer,
             service_id=service.pk,
-            fields={"link": "https://instagram.com/p/t", "quantity": str(max(service.min, 100))},
+            # A link of its own: the service takes one open order per link.
+            fields={
+                "link": f"https://instagram.com/p/t{Order.objects.count() + 1}",
+                "quantity": str(max(service.min, 100)),
+            },
             source=Source.API,
         )
         assert order_forward(order_id=order.pk) == "sent"
