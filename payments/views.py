@@ -3,6 +3,7 @@
 import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,6 +18,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -24,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedRequest
 from core.errors import PanelError, error_display
-from core.money import balance_str, money_str
+from core.money import balance_str, money_str, money_text
 from payments import services
 from payments.config import GatewayConfig, gateway_config, offered_methods
 from payments.forms import AmountForm, BankAmountForm, BankCouponForm
@@ -179,6 +181,12 @@ def deposit_status(request: AuthenticatedRequest) -> JsonResponse:
         {
             "balance": balance_str(request.user.balance),
             "currency": request.user.currency,
+            # As the top bar writes it (panel_format's money filter), in the reader's language.
+            "balance_text": money_text(
+                request.user.balance,
+                currency=request.user.currency,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            ),
             "last_deposit_id": last_credited_deposit_id(user=request.user),
         }
     )

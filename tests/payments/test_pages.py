@@ -40,6 +40,30 @@ def test_status_endpoint_reports_the_new_deposit(client: Client, customer: User)
     assert before["last_deposit_id"] == 0
     assert after["last_deposit_id"] == Deposit.objects.get().pk
     assert after["balance"] == "104.00"
+    assert after["balance_text"] == "104.00 USD"
+
+
+@pytest.mark.usefixtures("bank")
+def test_status_endpoint_writes_the_balance_as_the_top_bar_does(
+    client: Client, customer: User
+) -> None:
+    customer.language = "vi"
+    customer.save(update_fields=["language"])
+    client.force_login(customer)
+    client.cookies["django_language"] = "vi"
+    post_sepay(Client(), sepay_body(transfer_id=2, amount=100000000, content=f"NAP{customer.pk}"))
+
+    assert client.get("/add-funds/status/").json()["balance_text"] == "4.100,00 USD"
+
+
+@pytest.mark.usefixtures("bank")
+def test_add_funds_names_the_exchange_rate_ty_gia_in_vietnamese(
+    client: Client, customer: User
+) -> None:
+    client.force_login(customer)
+    client.cookies["django_language"] = "vi"
+
+    assert "<dt>Tỷ giá</dt>" in client.get("/add-funds/").content.decode()
 
 
 @pytest.mark.usefixtures("bank")

@@ -10,10 +10,10 @@
   var stopped = false;
 
   function show(data) {
-    document.getElementById("deposit-done").textContent = doneText + " " + data.balance + " " + data.currency + ".";
+    document.getElementById("deposit-done").textContent = doneText + " " + data.balance_text + ".";
     watch.hidden = false;
     var badge = document.querySelector(".topbar .balance");
-    if (badge) badge.textContent = data.balance + " " + data.currency;
+    if (badge) badge.textContent = data.balance_text;
   }
 
   function poll() {
