@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.admin import UserAdmin
 from accounts.http import AuthenticatedRequest
@@ -68,12 +68,25 @@ def _amount(value: Decimal, currency: str) -> str:
 class ReportsShown(ReadOnlyAdmin):
     """A deposit's second reports, fetched with the page's rows rather than one query each."""
 
+    # Shown as reason_text instead: the stored reason is a catalog id.
+    exclude = ("reason",)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deposit]:
         return super().get_queryset(request).prefetch_related("reports")
 
     @admin.display(description=gettext_lazy("Other reporters"))
     def also_reported(self, obj: Deposit) -> str:
         return also_reported(obj)
+
+    @admin.display(description=gettext_lazy("Reason"))
+    def reason_text(self, obj: Deposit) -> str:
+        return obj.reason_text
+
+
+# Every field, read-only, with the stored reason shown in the reader's language.
+DEPOSIT_READONLY = [
+    "reason_text" if field.name == "reason" else field.name for field in Deposit._meta.fields
+] + ["also_reported"]
 
 
 @admin.register(Deposit)
@@ -83,7 +96,7 @@ class DepositAdmin(ReportsShown):
     search_fields = ("user__username", "=external_id", "memo", "=reference", "=bank_reference")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in Deposit._meta.fields] + ["also_reported"]
+    readonly_fields = DEPOSIT_READONLY
     actions = ["reject_abandoned"]
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
@@ -97,7 +110,7 @@ class DepositAdmin(ReportsShown):
         closed = 0
         for deposit in queryset.filter(status=Deposit.Status.PENDING):
             deposit_reject_everywhere(
-                deposit_id=deposit.pk, admin=request.user, reason="never paid"
+                deposit_id=deposit.pk, admin=request.user, reason=gettext_noop("never paid")
             )
             closed += 1
         self.message_user(request, _("Rejected %(count)s pending deposit(s).") % {"count": closed})
@@ -110,7 +123,7 @@ class UnmatchedDepositAdmin(ReportsShown):
     list_filter = ("gateway",)
     search_fields = ("memo", "=external_id", "user__username")
     list_select_related = ("user",)
-    readonly_fields = [field.name for field in Deposit._meta.fields] + ["also_reported"]
+    readonly_fields = DEPOSIT_READONLY
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deposit]:
         return super().get_queryset(request).filter(status__in=DECIDABLE)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
@@ -246,6 +247,13 @@ class Deposit(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in (self.Status.CREDITED, self.Status.REJECTED)
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language: the panel stores its own reasons as their English
+        catalog ids (marked with gettext_noop where they are written); an admin's typed reason,
+        or one carrying figures, has no entry and reads as written."""
+        return gettext(self.reason) if self.reason else ""
 
     @property
     def arrived_amount(self) -> Decimal | None:

@@ -19,7 +19,7 @@ import re
 from decimal import Decimal
 
 import httpx
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core.money import money_str
 from payments.config import GatewayConfig
@@ -157,7 +157,7 @@ class CryptomusGateway(PaymentGateway):
                 gateway=self.gateway,
                 external_id=invoice,
                 reference=reference,
-                reason="Cryptomus: wrong amount paid",
+                reason=gettext_noop("Cryptomus: wrong amount paid"),
                 payload=stored_payload(data),
                 received_amount=received,
                 received_currency=currency,

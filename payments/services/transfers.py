@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from core.errors import InvalidRequest
@@ -115,9 +116,9 @@ def _named_customer(transfer: Transfer, *, prefix: str) -> tuple[set[int], str]:
         return ids, ""
     ids = user_ids_in(transfer.content, prefix=prefix)
     if not ids:
-        return ids, "the memo names no customer"
+        return ids, gettext_noop("the memo names no customer")
     if len(ids) > 1:
-        return ids, "the memo names more than one customer"
+        return ids, gettext_noop("the memo names more than one customer")
     return ids, ""
 
 
@@ -160,7 +161,7 @@ def deposit_receive_transfer(
         ids, unnamed = _named_customer(transfer, prefix=config.transfer_prefix)
         user_id = ids.pop() if len(ids) == 1 else None
         if user_id is not None and not User.objects.filter(pk=user_id, is_active=True).exists():
-            user_id, unnamed = None, "the memo names no customer"
+            user_id, unnamed = None, gettext_noop("the memo names no customer")
         if user_id is None:
             deposit = _park(deposit, Status.UNMATCHED, unnamed)
             notify_deposit_unmatched(

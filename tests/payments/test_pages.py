@@ -261,3 +261,19 @@ def test_the_decide_page_writes_amounts_as_the_reader_reads_numbers(
 
     assert "120,000 ₫" in english and "4.80 USD" in english
     assert "120.000 ₫" in vietnamese and "4,80 USD" in vietnamese
+
+
+@pytest.mark.usefixtures("bank")
+def test_a_stored_reason_reads_in_the_readers_language(client: Client, staff: User) -> None:
+    post_sepay(Client(), sepay_body(transfer_id=7302, amount=120000, content="CK tien nap"))
+    deposit = Deposit.objects.get(status=Deposit.Status.UNMATCHED)
+    assert deposit.reason == "the memo names no customer"  # stored as data: the catalog id
+    client.force_login(staff)
+    client.cookies["django_language"] = "vi"
+
+    decide = client.get(f"/admin/payments/unmatcheddeposit/{deposit.pk}/assign/").content.decode()
+    change = client.get(f"/admin/payments/deposit/{deposit.pk}/change/").content.decode()
+
+    for page in (decide, change):
+        assert "nội dung chuyển khoản không ghi mã khách hàng nào" in page
+        assert "the memo names no customer" not in page
