@@ -7,7 +7,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView, PasswordResetConfirmView, PasswordResetView
+from django.contrib.auth.views import (
+    LoginView,
+    LogoutView,
+    PasswordResetConfirmView,
+    PasswordResetView,
+)
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,6 +53,17 @@ class PanelLoginView(LoginView):
             }
             return redirect("login_verify")
         return super().form_valid(form)
+
+
+class PanelLogoutView(LogoutView):
+    """Django's logout (POST only), saying so on the page it lands on."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        was_logged_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_logged_in:
+            messages.info(request, _("You have logged out."))
+        return response
 
 
 class PanelPasswordResetView(PasswordResetView):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.login_throttle import attempt_begin, attempt_succeeded
 from accounts.models import User
-from accounts.selectors import username_taken
+from accounts.selectors import login_name, username_taken
 from accounts.signup import signup_claim_by_reset
 from accounts.usernames import username_normalize
 from core.money import MONEY_DIGITS, MONEY_PLACES
@@ -49,7 +49,10 @@ class SignUpForm(forms.Form):
     username = forms.CharField(
         label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()]
     )
-    email = forms.EmailField(label=_("Email"))
+    # Its own catalog entry: it overrides Django's weaker Vietnamese wherever the message shows.
+    email = forms.EmailField(
+        label=_("Email"), error_messages={"invalid": _("Enter a valid email address.")}
+    )
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
 
@@ -85,12 +88,18 @@ class ThrottledLoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
-            "Please enter a correct %(username)s and password. The password is case-sensitive."
+            "Please enter a correct username or email and password. The password is case-sensitive."
         ),
     }
 
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = _("Username or email")
+
     def clean(self) -> dict[str, Any]:
-        username = str(self.data.get("username", "") or "")
+        username = login_name(str(self.data.get("username", "") or ""))
+        if "username" in self.cleaned_data:
+            self.cleaned_data["username"] = username
         # LoginView always hands the form its request.
         request = cast(HttpRequest, self.request)
         if not attempt_begin(request, username):

@@ -63,3 +63,18 @@ def username_taken(username: str) -> bool:
     return (
         User.objects.with_username(username).exclude(pk__in=signups_expired().values("pk")).exists()
     )
+
+
+def login_name(typed: str) -> str:
+    """The username a login form's "username or email" means: an account's own name first (a
+    name may contain "@"), else the one active account with that email address; otherwise what
+    was typed, which then fails like any unknown name. The login throttle counts the name this
+    returns, so an address and its account's name share one counter."""
+    if "@" not in typed or User.objects.with_username(typed).exists():
+        return typed
+    holders = list(
+        User.objects.filter(email__iexact=typed.strip(), is_active=True).values_list(
+            "username", flat=True
+        )[:2]
+    )
+    return holders[0] if len(holders) == 1 else typed

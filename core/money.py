@@ -62,9 +62,10 @@ def money_json_number(value: Decimal) -> int | float:
 
 
 # --- Money and numbers as a customer reads them ---------------------------------------------
-# Digits after the decimal point each currency is written with (ISO 4217 minor units); an
-# amount with finer digits (a rate per 1000, a partial refund) keeps them, so what is shown is
-# always the stored value, never a rounding of it.
+# Digits after the decimal point each currency is written with (ISO 4217 minor units). An amount
+# is shown rounded to them ("0.44 USD", never "0,436625 USD": the ledger keeps the exact value);
+# a rate per 1000 or per unit is a price of something smaller than the unit of money, so it keeps
+# every stored digit (`exact=True`, the `rate` template filter).
 CURRENCY_PLACES = {"VND": 0, "JPY": 0, "KRW": 0, "IDR": 0, "CLP": 0}
 DEFAULT_CURRENCY_PLACES = 2
 CURRENCY_SYMBOLS = {"VND": "₫"}
@@ -104,15 +105,22 @@ def number_text(value: Decimal | int, *, language: str, min_places: int = 0) -> 
     return f"{sign}{text}{point}{fraction}" if fraction else f"{sign}{text}"
 
 
-def amount_text(value: Decimal, *, currency: str, language: str, signed: bool = False) -> str:
-    """An amount in `currency` without its label: the currency decides the decimals (VND none)."""
-    text = number_text(value, language=language, min_places=currency_places(currency))
+def amount_text(
+    value: Decimal, *, currency: str, language: str, signed: bool = False, exact: bool = False
+) -> str:
+    """An amount in `currency` without its label: the currency decides the decimals (VND none),
+    rounded half up to them unless `exact` (rates keep every stored digit)."""
+    places = currency_places(currency)
+    if not exact:
+        value = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = number_text(value, language=language, min_places=places)
     if signed and value > 0:
         return f"+{text}"
     # A true minus sign: the hyphen of negative numbers reads as a dash in a table.
     return text.replace("-", "−", 1)
 
 
-def money_text(value: Decimal, *, currency: str, language: str) -> str:
+def money_text(value: Decimal, *, currency: str, language: str, exact: bool = False) -> str:
     """An amount with its currency, as customers read it: "1.234.567 ₫", "1,234.56 USD"."""
-    return f"{amount_text(value, currency=currency, language=language)} {currency_label(currency)}"
+    text = amount_text(value, currency=currency, language=language, exact=exact)
+    return f"{text} {currency_label(currency)}"

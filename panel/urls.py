@@ -39,7 +39,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth_pages.PanelLogoutView.as_view(), name="logout"),
     path("account/", account_views.account, name="account"),
     path("account/api-key/", account_views.api_key_generate, name="api_key_generate"),
     path("account/history/", account_views.balance_history, name="balance_history"),

@@ -9,7 +9,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.money import ZERO, money_str
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+
+from core.money import ZERO, amount_text
 
 WIDTH, HEIGHT = 960, 260
 LEFT, RIGHT, TOP, BOTTOM = 84, 16, 16, 40
@@ -66,6 +70,11 @@ def build_chart(per_day: Sequence[tuple[date, Any]]) -> Chart:
         return round(TOP + plot_h * float((high - value) / (high - low)), 1)
 
     labels = {"revenue": "Revenue", "cost": "Cost", "profit": "Profit"}
+    language = translation.get_language() or settings.LANGUAGE_CODE
+
+    def figure(value: Decimal) -> str:
+        return amount_text(value, currency=settings.PANEL_CURRENCY, language=language)
+
     lines = [
         (name, labels[name], " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(points)))
         for name, points in series.items()
@@ -73,19 +82,19 @@ def build_chart(per_day: Sequence[tuple[date, Any]]) -> Chart:
     ticks = []
     tick = (low / step).to_integral_value(rounding="ROUND_CEILING") * step
     while tick <= high:
-        ticks.append((y(tick), money_str(tick)))
+        ticks.append((y(tick), figure(tick)))
         tick += step
     every = max(len(per_day) // 7, 1)
     last = len(per_day) - 1
     x_labels = [
         # The last label ends at the plot's edge instead of running past it.
-        (x(i), day.strftime("%d %b"), "end" if i == last and i else "middle")
+        (x(i), day.strftime("%d/%m"), "end" if i == last and i else "middle")
         for i, (day, _) in enumerate(per_day)
         if i % every == 0
     ]
     dots = (
         [
-            (name, x(i), y(v), f"{per_day[i][0]:%d %b} {labels[name]} {money_str(v)}")
+            (name, x(i), y(v), f"{per_day[i][0]:%d/%m} {gettext(labels[name])} {figure(v)}")
             for name, points in series.items()
             for i, v in enumerate(points)
         ]

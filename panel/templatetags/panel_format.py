@@ -45,6 +45,18 @@ def money(value: object, currency: str = "") -> str:
 
 
 @register.filter
+def rate(value: object, currency: str = "") -> str:
+    """`{{ service.rate|rate }}`: a price per 1000 or per unit with every stored digit
+    ("0,27819 USD"), where `money` rounds to the currency's places."""
+    price = _decimal(value)
+    if price is None:
+        return "" if value is None else str(value)
+    return money_text(
+        price, currency=currency or settings.PANEL_CURRENCY, language=_language(), exact=True
+    )
+
+
+@register.filter
 def amount(value: object, options: str = "") -> str:
     """`{{ amount|amount }}`: the amount without its currency (a column says which);
     `{{ amount|amount:"signed" }}` writes credits with a plus."""

@@ -1,6 +1,7 @@
 """The admin dashboard: figures from the rollup equal sums computed here from the orders."""
 
 import random
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -493,3 +494,28 @@ def test_payments_and_support_plug_deposits_and_their_queues_in(
     client.force_login(staff)
     for label in ("Unmatched deposits", "Open tickets"):
         assert client.get(items[label].url).context["cl"].result_count == 1, label
+
+
+@override_settings(TIME_ZONE=TZ)
+def test_the_vietnamese_chart_keeps_its_coordinates_and_writes_money_as_vietnamese(
+    shop: dict, client: Client, staff: User
+) -> None:
+    """Issue 23: the template localized floats inside the SVG ("12,5") and broke the chart."""
+    dashboard_rollup()
+    client.force_login(staff)
+    client.post(reverse("set_language"), {"language": "vi"})
+
+    html = client.get(reverse("admin:index"), {"range": "30d"}).content.decode()
+
+    start = html.index('<svg class="cockpit-svg"')
+    svg = html[start : html.index("</svg>", start)]
+    coordinates = re.findall(r' (?:x|y|x1|x2|y1|y2|cx|cy)="([^"]*)"', svg)
+    assert coordinates and all(re.fullmatch(r"-?\d+(\.\d+)?", c) for c in coordinates)
+    points = re.findall(r'points="([^"]*)"', svg)
+    assert points and all(
+        re.fullmatch(r"-?\d+(\.\d+)?,-?\d+(\.\d+)?", pair)
+        for line in points
+        for pair in line.split()
+    )
+    # Money as Vietnamese writes it ("1.545,77"), never "1,545,77" from floatformat + intcomma.
+    assert not re.search(r"\d,\d{3},\d{2}\b", html)

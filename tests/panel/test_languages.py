@@ -447,8 +447,9 @@ def test_the_switcher_only_answers_post(client: Client, db: None) -> None:
         ("1234.56", "USD", "en", "1,234.56 USD"),
         ("1234.56", "USD", "vi", "1.234,56 USD"),
         ("2.5", "USD", "en", "2.50 USD"),
-        ("0.27819", "USD", "en", "0.27819 USD"),  # a rate keeps every stored digit
-        ("12.5", "VND", "vi", "12,5 ₫"),  # never rounded away, even where VND has no decimals
+        ("0.436625", "USD", "vi", "0,44 USD"),  # an amount rounds to the currency's places
+        ("0.004", "USD", "en", "0.00 USD"),
+        ("12.5", "VND", "vi", "13 ₫"),
         ("-2.5", "USD", "vi", "−2,50 USD"),
         ("0", "VND", "vi", "0 ₫"),
     ],
@@ -457,6 +458,23 @@ def test_money_text_groups_and_decimals_per_language_and_currency(
     amount: str, currency: str, language: str, expected: str
 ) -> None:
     assert money_text(Decimal(amount), currency=currency, language=language) == expected
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "language", "expected"),
+    [
+        ("0.27819", "USD", "en", "0.27819 USD"),  # a rate keeps every stored digit
+        ("12.5", "VND", "vi", "12,5 ₫"),  # even where VND has no decimals
+        ("2.5", "USD", "vi", "2,50 USD"),
+    ],
+)
+def test_rates_keep_every_stored_digit(
+    price: str, currency: str, language: str, expected: str
+) -> None:
+    assert money_text(Decimal(price), currency=currency, language=language, exact=True) == expected
+    template = Template("{% load panel_format %}{{ price|rate:currency }}")
+    with translation.override(language):
+        assert template.render(Context({"price": Decimal(price), "currency": currency})) == expected
 
 
 def test_amounts_carry_a_sign_when_asked_and_counts_are_grouped() -> None:

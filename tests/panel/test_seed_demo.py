@@ -1,5 +1,6 @@
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,15 +15,21 @@ from providers.models import Provider, Service
 from sandbox import SandboxServer
 
 
-def test_seed_demo_builds_a_living_panel_once(db: None, sandbox: SandboxServer) -> None:
+def test_seed_demo_builds_a_living_panel_once(
+    db: None, sandbox: SandboxServer, tmp_path: Path
+) -> None:
     out = StringIO()
+    logins = tmp_path / "var" / "demo-logins.txt"
     call_command(
         "seed_demo",
         sandbox_url=sandbox.url,
         web_url="http://127.0.0.1:8000/",
+        logins_file=str(logins),
         stdout=out,
         stderr=StringIO(),
     )
+    # The terminal scrolls the welcome away; the file keeps it, keys included, for its owner only.
+    assert "API key of reseller" in logins.read_text() and logins.stat().st_mode & 0o777 == 0o600
 
     key = next(
         line.split(": ")[-1]
@@ -43,8 +50,15 @@ def test_seed_demo_builds_a_living_panel_once(db: None, sandbox: SandboxServer) 
     assert Deposit.objects.filter(status="credited", gateway="manual").count() >= 30
 
     again = StringIO()
-    call_command("seed_demo", sandbox_url=sandbox.url, stdout=again, stderr=StringIO())
+    call_command(
+        "seed_demo",
+        sandbox_url=sandbox.url,
+        logins_file=str(logins),
+        stdout=again,
+        stderr=StringIO(),
+    )
     assert "API key" not in again.getvalue() and "login demo / demo12345" in again.getvalue()
+    assert str(logins) in again.getvalue() and "API key of reseller" in logins.read_text()
     assert Provider.objects.count() == 1
 
 

@@ -5,6 +5,7 @@ types so a newcomer sees a living panel. Later runs only print the URLs and logi
 import secrets
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -68,6 +69,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait", type=float, default=30.0, help="Seconds to wait for the sandbox to answer"
         )
+        parser.add_argument(
+            "--logins-file",
+            default="",
+            help="Also write the welcome (with the API keys shown once) to this file: the "
+            "terminal scrolls it away within seconds",
+        )
 
     def handle(self, *args: object, **options: Any) -> None:
         keys: dict[str, str] = {}
@@ -82,7 +89,7 @@ class Command(BaseCommand):
             self._seed_history()
         if not GatewaySettings.objects.filter(method=Method.BANK).exists():
             self._seed_bank_gateway()
-        self._print_welcome(str(options["web_url"]), keys)
+        self._print_welcome(str(options["web_url"]), keys, str(options["logins_file"]))
 
     def _seed_bank_gateway(self) -> None:
         """A demo bank account for the add-funds page, and a SePay key for simulate_transfer."""
@@ -172,7 +179,7 @@ class Command(BaseCommand):
             f"added {made} finished orders over 30 days; {dashboard_rollup(full=True)}"
         )
 
-    def _print_welcome(self, web_url: str, keys: dict[str, str]) -> None:
+    def _print_welcome(self, web_url: str, keys: dict[str, str], logins_file: str) -> None:
         base = web_url.rstrip("/")
         lines = [
             "",
@@ -188,5 +195,14 @@ class Command(BaseCommand):
             f"  Add funds {base}/add-funds/   (bank transfer with VietQR, as {CUSTOMER[0]})",
             f"  Pay it    .venv/bin/python manage.py simulate_transfer {CUSTOMER[0]} 100000 --url {base}",
         ]
+        saved = Path(logins_file) if logins_file else None
+        if saved is not None and not keys and saved.exists():
+            lines.append(f"  Logins    {saved} (the logins and keys as first shown)")
         lines += ["=" * 64, ""]
-        self.stdout.write("\n".join(lines))
+        welcome = "\n".join(lines)
+        self.stdout.write(welcome)
+        if saved is not None and keys:
+            # The keys exist only here and in this file: the database keeps their hashes.
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(welcome.strip("\n") + "\n", encoding="utf-8")
+            saved.chmod(0o600)

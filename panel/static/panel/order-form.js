@@ -91,7 +91,11 @@
     return BigInt(match[1]) * MICRO + BigInt((match[2] || "").padEnd(6, "0"));
   }
 
+  // An amount (not a rate) is shown rounded half up to the currency's places, as
+  // core.money.amount_text does; the server still charges the exact value.
   function money(units) {
+    var step = 10n ** BigInt(6 - Math.min(Number(words.places), 6));
+    units = (units + step / 2n) / step * step;
     var fraction = (units % MICRO).toString().padStart(6, "0").replace(/0+$/, "");
     return shownMoney((units / MICRO).toString() + (fraction ? "." + fraction : ""));
   }
