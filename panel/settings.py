@@ -123,7 +123,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # A visitor's choice outlives the browser session (Django's default cookie ends with it).
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# A Vietnamese panel keeps Vietnam's time: "today" on the dashboard, the daily report's midnight.
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Ho_Chi_Minh" if LANGUAGE_CODE == "vi" else "UTC")
+# Dates as each language writes them (panel/formats: 06/12/2026 14:30 in Vietnamese).
+FORMAT_MODULE_PATH = ["panel.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -4,6 +4,7 @@ speak the reader's language, and the API that never does (docs/protocol.md)."""
 import importlib.util
 import json
 import re
+from datetime import datetime
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -543,3 +544,13 @@ def test_switching_on_a_page_answering_a_form_goes_back_to_the_page_that_sent_it
     answer = client.post(reverse("api_key_generate"), HTTP_REFERER=account)
 
     assert f'name="next" value="{account}"' in answer.content.decode()
+
+
+def test_dates_are_written_as_each_language_writes_them() -> None:
+    """Issue 23: dd/mm/yyyy HH:mm in Vietnamese (Django's own is "H:i d-m-Y"), ISO in English."""
+    moment = datetime(2026, 12, 6, 14, 30)
+    template = Template('{{ moment|date:"SHORT_DATETIME_FORMAT" }}')
+    with translation.override("vi"):
+        assert template.render(Context({"moment": moment})) == "06/12/2026 14:30"
+    with translation.override("en"):
+        assert template.render(Context({"moment": moment})) == "2026-12-06 14:30"
