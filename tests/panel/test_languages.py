@@ -15,7 +15,7 @@ from django.conf import settings
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.defaults import server_error
 
 from accounts.models import User
@@ -548,7 +548,7 @@ def test_switching_on_a_page_answering_a_form_goes_back_to_the_page_that_sent_it
 
 def test_dates_are_written_as_each_language_writes_them() -> None:
     """Issue 23: dd/mm/yyyy HH:mm in Vietnamese (Django's own is "H:i d-m-Y"), ISO in English."""
-    moment = datetime(2026, 12, 6, 14, 30)
+    moment = datetime(2026, 12, 6, 14, 30, tzinfo=timezone.get_current_timezone())
     template = Template('{{ moment|date:"SHORT_DATETIME_FORMAT" }}')
     with translation.override("vi"):
         assert template.render(Context({"moment": moment})) == "06/12/2026 14:30"
