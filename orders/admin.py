@@ -75,21 +75,23 @@ class ReadOnlyAdmin(BaseReadOnlyAdmin):
 @admin.register(Order)
 class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
     review_kind = Kind.ORDER
+    # What an operator reads first comes first: the list is wider than a laptop's screen, and
+    # the status, the review reason and the money must not be the columns scrolled off it.
     list_display = (
         "id",
-        "created_at",
+        "status",
+        "review_link",
         "user",
-        "service_id",
-        "link_short",
-        "total_quantity",
         "charge",
         "refunded",
         "cost",
         "profit",
-        "status",
+        "service_id",
+        "total_quantity",
         "dispatch_state",
+        "created_at",
+        "link_short",
         "upstream_id",
-        "review_link",
     )
     list_filter = ("status", "dispatch_state", "provider", "source", "created_at")
     search_fields = ("=id", "link", "=upstream_id", "user__username", "client_ref")
