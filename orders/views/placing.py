@@ -1,6 +1,7 @@
 """Placing orders: one service (with its live options list) or a mass order."""
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, cast
 
 from django.conf import settings
@@ -14,9 +15,10 @@ from django.utils.translation import get_language, gettext, ngettext, pgettext
 
 from accounts import form_tokens
 from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from core.errors import error_display
 from core.ids import parse_id
-from core.money import NUMBER_SEPARATORS, ZERO, currency_label, currency_places
+from core.money import NUMBER_SEPARATORS, ZERO, currency_label, currency_places, money_str
 from orders import services
 from orders.errors import InvalidOrderField, LinkBusy, PanelError
 from orders.forms import MassOrderForm, OrderForm, type_layouts
@@ -45,12 +47,13 @@ def _service_options(
     return [service_row_display(row, pricing) for row in rows], category_id, search
 
 
-def _order_script_text() -> dict[str, str]:
+def _order_script_text(balance: Decimal) -> dict[str, str]:
     """The order form script's words and number format in the reader's language (order-form.js
-    fills the %(name)s placeholders)."""
+    fills the %(name)s placeholders), and the balance it compares the estimate with."""
     language = get_language()
     group, point = NUMBER_SEPARATORS.get(language, NUMBER_SEPARATORS["en"])
     return {
+        "balance": money_str(balance),
         "group": group,
         "decimal": point,
         "places": str(currency_places(settings.PANEL_CURRENCY)),
@@ -80,6 +83,13 @@ def _order_script_text() -> dict[str, str]:
         "helpSubscriptions": gettext("The account whose new posts get the delivery."),
         "helpFollowers": gettext("The account whose followers are mentioned."),
         "helpCommentLikes": gettext("The author of the comment to like."),
+        "topUp": gettext(
+            "Your balance is %(balance)s: top up %(amount)s more to place this order."
+        ),
+        "addFunds": gettext("Add funds"),
+        "addFundsUrl": reverse("add_funds"),
+        "quantityRange": gettext("Enter a quantity from %(min)s to %(max)s."),
+        "quantityStep": gettext("Enter a multiple of %(step)s."),
     }
 
 
@@ -102,7 +112,7 @@ def _order_new_context(
             (option for option in options if option["id"] == selected_id), None
         ),
         "layouts": type_layouts(),
-        "script_text": _order_script_text(),
+        "script_text": _order_script_text(cast(User, request.user).balance),
         "options_url": reverse("order_service_options"),
     }
     return context

@@ -207,6 +207,7 @@
     var charged = layout && rate !== null ? chargedUnits(option, layout) : null;
     estimateInline.hidden = !charged;
     if (!charged) {
+      showShortfall(0n);
       estimate.textContent = "—";
       estimateDetail.textContent = !layout ? ""
         : layout.subscription ? words.needPosts
@@ -216,12 +217,64 @@
     }
     // rate × units / 1000, rounded half up at 6 places, as orders/pricing.py does.
     var total = charged.flat ? rate : (rate * charged.units + 500n) / 1000n;
+    showShortfall(total);
     estimate.textContent = money(total);
     estimateInline.textContent = say(words.estimated, { amount: estimate.textContent });
     estimateDetail.textContent = charged.flat
       ? say(words.ratePerPackage, { rate: shownMoney(option.getAttribute("data-rate")) })
       : charged.text + " × " + shown(option.getAttribute("data-rate")) + " / 1000";
   }
+
+  // --- Guards before submit: the server checks all of this too; these spare a round trip. ---
+  var balance = micro(words.balance);
+  var shortfallBox = document.getElementById("estimate-shortfall");
+  var shortfall = 0n;
+
+  function showShortfall(total) {
+    shortfall = balance !== null && total > balance ? total - balance : 0n;
+    if (!shortfallBox) return;
+    shortfallBox.hidden = shortfall <= 0n;
+    if (shortfall <= 0n) return;
+    shortfallBox.textContent = say(words.topUp, { balance: money(balance), amount: money(shortfall) }) + " ";
+    var link = element("a", "", words.addFunds);
+    link.href = words.addFundsUrl;
+    shortfallBox.appendChild(link);
+  }
+
+  // "instagram.com/p/abc" is what people paste; the order needs the scheme.
+  var BARE_LINK = /^(?![a-z][a-z0-9+.\-]*:\/\/)[^\s@\/]+\.[a-z]{2,}(\/\S*)?$/i;
+
+  function quantityProblem(option) {
+    var quantity = field("quantity");
+    if (!quantity || quantity.disabled || !quantity.value || !option) return "";
+    var amount = Number(quantity.value);
+    var min = Number(option.getAttribute("data-min")), max = Number(option.getAttribute("data-max"));
+    var step = Number(option.getAttribute("data-step")) || 1;
+    var runs = field("runs");
+    var total = runs && !runs.disabled && Number(runs.value) > 1 ? amount * Number(runs.value) : amount;
+    if (amount < min || total > max) {
+      return say(words.quantityRange, { min: grouped(String(min)), max: grouped(String(max)) });
+    }
+    if (step > 1 && amount % step) return say(words.quantityStep, { step: grouped(String(step)) });
+    return "";
+  }
+
+  form.addEventListener("submit", function (event) {
+    var link = field("link");
+    if (link && !link.disabled && BARE_LINK.test(link.value.trim())) {
+      link.value = "https://" + link.value.trim();
+    }
+    var quantity = field("quantity");
+    var problem = quantityProblem(current());
+    if (quantity) quantity.setCustomValidity(problem);
+    if (problem) {
+      event.preventDefault();
+      quantity.reportValidity();
+    } else if (shortfall > 0n) {
+      event.preventDefault();
+      shortfallBox.scrollIntoView({ block: "center" });
+    }
+  });
 
   function updateLineCounts() {
     form.querySelectorAll("textarea[data-count-lines]").forEach(function (area) {
@@ -304,6 +357,10 @@
   drip.addEventListener("change", applyLayout);
   form.addEventListener("input", function (event) {
     if (event.target.matches("textarea[data-count-lines]")) updateLineCounts();
+    if (event.target.name === "quantity" || event.target.name === "runs") {
+      var quantity = field("quantity");
+      if (quantity) quantity.setCustomValidity("");
+    }
     updateEstimate();
   });
 
