@@ -119,7 +119,8 @@ def order_start(chat: Chat, user: User, service_id: str) -> None:
         return
     row, intro = found
     state_set(chat.chat_id, step="link", service=row["id"])
-    chat.say(f"{intro}\n\n{gettext('Send the link.')}", [_stop_row()])
+    ask = gettext("Send the link.")
+    chat.say(f"{intro}\n\n{ask}", [_stop_row()])
 
 
 def _stop_row() -> list[dict[str, str]]:
