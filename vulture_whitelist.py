@@ -141,3 +141,15 @@ forget_reporters  # form field the admin reads from cleaned_data (payments/admin
 bank_reference  # model field in the bank key's unique constraint (payments/models.py)
 bank_date  # model field in the bank key's unique constraint (payments/models.py)
 _._put  # kombu calls it (panel/broker.py:21, the file broker's Channel)
+
+# bot: BotUpdate.received_at is filled by the database and filtered on by name.
+_.received_at
+# notifications: the Telegram preferences are read by name (Preferences.wants_telegram); the
+# link's and the bot's dates and names are shown by the admin and the account page.
+telegram_order_final
+telegram_refill_final
+telegram_ticket_answered
+telegram_deposit_credited
+_.webhook_set_at
+_.telegram_name
+_.linked_at

@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone, translation
@@ -21,7 +22,6 @@ from accounts.models import User
 from bot import actions, screens
 from bot.models import BotUpdate
 from bot.screens import Chat, Reply
-from bot.tasks import bot_update_task
 from notifications.models import TelegramBot
 from notifications.selectors import telegram_bot_active, telegram_chat_user
 from notifications.services import telegram_link_claim, telegram_unlink
@@ -244,7 +244,9 @@ def bot_updates_sweep() -> dict[str, int]:
             handled_at__isnull=True, received_at__lt=now - UNTAKEN_AFTER
         ).values_list("pk", flat=True)[:500]
     )
+    # By name, like orders.enqueue: the tasks import this module, not the other way round.
+    task = current_app.tasks["bot.tasks.bot_update_task"]
     for pk in untaken:
-        bot_update_task.delay(pk)
+        task.delay(pk)
     forgotten, _counts = BotUpdate.objects.filter(received_at__lt=now - KEEP_UPDATES).delete()
     return {"queued": len(untaken), "forgotten": forgotten}

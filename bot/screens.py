@@ -14,7 +14,7 @@ from accounts.models import User
 from bot.selectors import bot_categories, bot_service, bot_services
 from core.money import money_text
 from notifications.models import TelegramBot
-from notifications.telegram import Keyboard
+from notifications.telegram import MAX_CALLBACK_DATA, Keyboard
 from orders.errors import IncorrectOrder
 from orders.models import STATUS_NAMES, Order
 from orders.selectors import orders_for_user, waiting_cancel_order_ids
@@ -53,6 +53,8 @@ class Chat:
 
 
 def button(text: str, data: str) -> dict[str, str]:
+    if len(data.encode()) > MAX_CALLBACK_DATA:  # Telegram would refuse the whole message
+        raise ValueError(f"callback data over {MAX_CALLBACK_DATA} bytes: {data[:20]}…")
     if len(text) > BUTTON_TEXT:
         text = text[: BUTTON_TEXT - 1] + "…"
     return {"text": text, "callback_data": data}

@@ -10,7 +10,7 @@ from accounts.models import User
 from bot.handling import bot_update_handle
 from bot.models import BotUpdate
 from notifications.models import TelegramBot
-from notifications.services import telegram_link_code_new, telegram_link_claim
+from notifications.services import telegram_link_claim, telegram_link_code_new
 from tests.bot.fake_bot_api import FakeBotApi
 
 SECRET = "s3cret-webhook-path-and-header_0123456789"
