@@ -153,3 +153,6 @@ telegram_deposit_credited
 _.webhook_set_at
 _.telegram_name
 _.linked_at
+_.handled_at  # bot: set and filtered on by name (bot/handling.py)
+new_token  # notifications: the bot admin form's write-only token field
+_.sent_via  # notifications: written by the sender through update(), shown in the admin

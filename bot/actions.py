@@ -215,6 +215,9 @@ def ticket_start(chat: Chat) -> None:
 
 
 def ticket_text(chat: Chat, state: dict[str, Any], text: str) -> None:
+    if not text.strip():  # a sticker or a photo: ask for words
+        ticket_start(chat)
+        return
     token = form_tokens.form_token_new()
     state_set(chat.chat_id, step="ticket_confirm", message=text[:MAX_TICKET], token=token)
     chat.say(

@@ -3,6 +3,7 @@
 import json
 import logging
 import secrets
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -10,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bot.models import BotUpdate
+from core.text import strip_unstorable
 from bot.tasks import bot_update_task
 from notifications.selectors import telegram_bot_active
 
@@ -17,6 +19,18 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # an update is a few KB; a bigger body is not Telegram's
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
+def _storable(value: Any) -> Any:
+    """The update without what PostgreSQL cannot keep (NUL, lone surrogates): refusing it would
+    make Telegram resend it for a day, and a dropped invisible character changes nothing."""
+    if isinstance(value, str):
+        return strip_unstorable(value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 @csrf_exempt
@@ -46,7 +60,7 @@ def webhook(request: HttpRequest, secret: str) -> HttpResponse:
         return HttpResponse(status=400)
     try:
         with transaction.atomic():
-            row = BotUpdate.objects.create(update_id=update_id, payload=update)
+            row = BotUpdate.objects.create(update_id=update_id, payload=_storable(update))
             transaction.on_commit(lambda: bot_update_task.delay(row.pk), robust=True)
     except IntegrityError:
         logger.info("telegram update %s received again: ignored", update_id)

@@ -69,6 +69,12 @@ class TelegramBotForm(forms.ModelForm):
         widget=forms.PasswordInput,
         help_text=_("From @BotFather. Leave empty to keep the stored token."),
     )
+    site_url = forms.URLField(
+        label=_("panel address"),
+        required=False,
+        assume_scheme="https",
+        help_text=TelegramBot._meta.get_field("site_url").help_text,
+    )
 
     class Meta:
         model = TelegramBot

@@ -3,6 +3,8 @@ the account page belongs to accounts, which sits below notifications and cannot 
 
 from django import template
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from accounts.models import User
 from notifications.forms import PreferencesForm
@@ -21,6 +23,11 @@ def _linked(user: User) -> bool:
 @register.inclusion_tag("notifications/_preferences.html", takes_context=True)
 def notification_preferences(context: template.Context, user: User) -> dict:
     form = PreferencesForm(instance=preferences_for(user=user))
+    for kind in EMAIL_KINDS:  # the column header says it to the eye; this, to a screen reader
+        label = gettext("%(kind)s: in Telegram instead of email") % {
+            "kind": capfirst(form.fields[f"email_{kind}"].label)
+        }
+        form.fields[f"telegram_{kind}"].widget.attrs["aria-label"] = label
     rows = [(form[f"email_{kind}"], form[f"telegram_{kind}"]) for kind in EMAIL_KINDS]
     return {"rows": rows, "telegram": _linked(user), "csrf_token": context.get("csrf_token")}
 

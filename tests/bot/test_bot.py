@@ -257,3 +257,40 @@ def test_a_customer_who_blocked_the_bot_fails_the_row_without_email(
     notifications_deliver()
     row = Notification.objects.get(user=user)
     assert row.status == Status.FAILED and row.sent_via == "telegram" and not mailoutbox
+
+
+def test_an_update_with_text_the_database_cannot_keep_is_stored_without_it(
+    send: Send, fake_api: FakeBotApi
+) -> None:
+    link(UserFactory())
+    update = message("/balance\x00\ud800")
+    send(update)
+    stored = BotUpdate.objects.get(update_id=update["update_id"])
+    assert stored.payload["message"]["text"] == "/balance"
+    assert fake_api.texts()[-1].startswith("Your balance:")
+
+
+def test_groups_get_no_answer(send: Send, fake_api: FakeBotApi) -> None:
+    update = message("/start")
+    update["message"]["chat"]["type"] = "group"
+    send(update)
+    assert not fake_api.sent()
+
+
+def test_the_sweep_queues_an_update_no_worker_took_and_forgets_old_ones(
+    bot: object, client: Client, settings: Any
+) -> None:
+    from bot.handling import bot_updates_sweep
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    old, lost = message("/start"), message("/start")
+    assert post_update(client, old) == 200 and post_update(client, lost) == 200
+    BotUpdate.objects.filter(update_id=old["update_id"]).update(
+        received_at=timezone.now() - timedelta(days=3)
+    )
+    BotUpdate.objects.filter(update_id=lost["update_id"]).update(
+        received_at=timezone.now() - timedelta(minutes=5)
+    )
+    counts = bot_updates_sweep()
+    assert counts["forgotten"] == 1
+    assert BotUpdate.objects.get(update_id=lost["update_id"]).handled_at is not None

@@ -97,6 +97,5 @@ def test_a_customer_orders_in_vietnamese_through_the_bot_and_a_real_worker(
     assert user.balance == Decimal(100) - order.charge
     assert Order.objects.filter(user=user).count() == 1
     transcript = "\n---\n".join(api.texts())
-    print(transcript)
     assert f"Đơn hàng #{order.pk}" in transcript
     assert "Đã thực hiện rồi" in transcript
