@@ -11,8 +11,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bot.models import BotUpdate
-from core.text import strip_unstorable
 from bot.tasks import bot_update_task
+from core.text import strip_unstorable
 from notifications.selectors import telegram_bot_active
 
 logger = logging.getLogger(__name__)
