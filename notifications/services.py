@@ -15,7 +15,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
 from core.db.bulk import bulk_insert_values
@@ -30,7 +31,7 @@ from notifications.models import (
     TelegramBot,
     TelegramLink,
 )
-from notifications.telegram import bot_set_webhook, bot_username
+from notifications.telegram import bot_set_commands, bot_set_webhook, bot_username
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,29 @@ def telegram_unlink(*, user: User) -> bool:
     return bool(deleted)
 
 
+# The bot's commands (bot/handling.py answers them), as Telegram apps list them.
+BOT_COMMANDS = (
+    ("menu", gettext_noop("Menu")),
+    ("balance", gettext_noop("Balance")),
+    ("orders", gettext_noop("Recent orders")),
+    ("new", gettext_noop("New order")),
+    ("funds", gettext_noop("Add funds")),
+    ("ticket", gettext_noop("Open a ticket")),
+    ("cancel", gettext_noop("Stop the conversation")),
+    ("unlink", gettext_noop("Unlink Telegram")),
+)
+
+
+def _register_commands(token: str) -> None:
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            commands = [(name, gettext(text)) for name, text in BOT_COMMANDS]
+        # The default list (no language) is the panel's language, for every other app language.
+        if language == settings.LANGUAGE_CODE:
+            bot_set_commands(token=token, commands=commands)
+        bot_set_commands(token=token, commands=commands, language=language)
+
+
 def telegram_webhook_register(*, bot: TelegramBot, site_url: str = "") -> TelegramBot:
     """Ask Telegram (getMe, setWebhook) to send the bot's updates to this panel, under a secret
     of its own; calling it again (a new address, a new token) registers the new one."""
@@ -348,6 +372,7 @@ def telegram_webhook_register(*, bot: TelegramBot, site_url: str = "") -> Telegr
     bot.username = bot_username(token=token) or bot.username
     url = bot.site_url.rstrip("/") + reverse("telegram_webhook", args=[bot.webhook_secret])
     bot_set_webhook(token=token, url=url, secret_token=bot.webhook_secret)
+    _register_commands(token)
     bot.webhook_set_at = timezone.now()
     bot.save()
     return bot

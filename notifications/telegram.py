@@ -173,6 +173,16 @@ def bot_set_webhook(*, token: str, url: str, secret_token: str) -> None:
     )
 
 
+def bot_set_commands(*, token: str, commands: list[tuple[str, str]], language: str = "") -> None:
+    """The command menu Telegram apps show; with `language`, for users of that app language."""
+    body: dict[str, Any] = {
+        "commands": [{"command": name, "description": text[:256]} for name, text in commands]
+    }
+    if language:
+        body["language_code"] = language
+    bot_call(token=token, method="setMyCommands", body=body)
+
+
 def bot_username(*, token: str) -> str:
     """The bot's @username (getMe), for the t.me links on the account page."""
     result = bot_call(token=token, method="getMe", body={})

@@ -88,6 +88,12 @@ def test_the_admin_stores_the_token_encrypted_and_registers_the_webhook(
     assert hook["body"]["url"] == f"https://panel.example/telegram/webhook/{bot.webhook_secret}/"
     assert hook["body"]["secret_token"] == bot.webhook_secret
     assert bot.username == "panel_test_bot" and bot.webhook_set_at is not None
+    menus = {
+        call["body"].get("language_code", ""): call["body"]["commands"]
+        for call in fake_api.sent("setMyCommands")
+    }
+    assert {"", "en", "vi"} <= menus.keys()
+    assert {"command": "funds", "description": "Nạp tiền"} in menus["vi"]
 
 
 def test_the_token_is_not_required_again_and_enabling_needs_one(

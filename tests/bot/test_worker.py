@@ -11,12 +11,13 @@ from django.db import connection
 from django.test import Client
 
 from bot.models import BotUpdate
-from notifications.models import TelegramBot
+from notifications.models import Notification, TelegramBot
+from notifications.services import preferences_update
 from orders.models import DispatchState, Order, Source
 from providers.models import Service, ServiceType
 from providers.services import catalog_sync, provider_create
 from sandbox import SandboxConfig, SandboxServer
-from tests.bot.conftest import SECRET, link, message, post_update, tap
+from tests.bot.conftest import CHAT, SECRET, link, message, post_update, tap
 from tests.bot.fake_bot_api import FakeBotApi
 from tests.e2e.processes import (
     FAST_PANEL,
@@ -49,6 +50,7 @@ def worker(transactional_db: None, api: FakeBotApi) -> Iterator[Process]:
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
         "DATABASE_URL": _database_url(),
         "PANEL_TELEGRAM_API_URL": api.url,
+        "PANEL_NOTIFICATIONS_SECONDS": "1",
         **FAST_PANEL,
     }
     process = celery_worker(env)
@@ -62,13 +64,15 @@ def test_a_customer_orders_in_vietnamese_through_the_bot_and_a_real_worker(
     bot = TelegramBot(webhook_secret=SECRET, site_url="https://panel.example", is_enabled=True)
     bot.username, bot.token = "panel_test_bot", "123456:TEST-token"
     bot.save()
-    with SandboxServer(SandboxConfig(services=20, seed=3, pending_seconds=0.5), port=0) as sandbox:
+    config = SandboxConfig(services=20, seed=3, pending_seconds=0.5, run_seconds=1.5)
+    with SandboxServer(config, port=0) as sandbox:
         provider = provider_create(name="Sandbox", api_url=sandbox.url, api_key="sandbox-key")
         catalog_sync(provider=provider)
         service = Service.objects.filter(type=ServiceType.DEFAULT).order_by("pk").first()
         assert service is not None
         user = UserFactory(funds=Decimal(100), language="vi")
         link(user)
+        preferences_update(user=user, email_kinds=["order_final"], telegram_kinds=["order_final"])
 
         def say(update: dict[str, Any]) -> None:
             before = len(api.texts())
@@ -98,8 +102,20 @@ def test_a_customer_orders_in_vietnamese_through_the_bot_and_a_real_worker(
             what="the order forwarded to the sandbox",
         )
         say(tap(f"s:{order.pk}"))
+        # the order finishes at the sandbox; the outbox tells the chat, not the mailbox
+        wait_until(
+            lambda: Notification.objects.filter(
+                user=user, kind="order_final", status="sent", sent_via="telegram"
+            ).exists(),
+            timeout=90,
+            what="the order's end told in the chat",
+        )
+        told = api.sent("sendMessage")[-1]["body"]
+        assert told["chat_id"] == CHAT and told["text"].startswith(("✅", "⚠️", "↩️"))
+        assert f"Đơn hàng {order.pk} " in told["text"]
     user.refresh_from_db()
-    assert user.balance == Decimal(100) - order.charge
+    order.refresh_from_db()
+    assert user.balance == Decimal(100) - order.net_charge
     assert Order.objects.filter(user=user).count() == 1
     transcript = "\n---\n".join(api.texts())
     assert f"Đơn hàng #{order.pk}" in transcript
