@@ -142,3 +142,18 @@ bank_reference  # model field in the bank key's unique constraint (payments/mode
 bank_date  # model field in the bank key's unique constraint (payments/models.py)
 _._put  # kombu calls it (panel/broker.py:21, the file broker's Channel)
 quiet_routine_lines  # a Celery signal receiver (panel/celery.py)
+
+# bot: BotUpdate.received_at is filled by the database and filtered on by name.
+_.received_at
+# notifications: the Telegram preferences are read by name (Preferences.wants_telegram); the
+# link's and the bot's dates and names are shown by the admin and the account page.
+telegram_order_final
+telegram_refill_final
+telegram_ticket_answered
+telegram_deposit_credited
+_.webhook_set_at
+_.telegram_name
+_.linked_at
+_.handled_at  # bot: set and filtered on by name (bot/handling.py)
+new_token  # notifications: the bot admin form's write-only token field
+_.sent_via  # notifications: written by the sender through update(), shown in the admin

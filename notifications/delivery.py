@@ -30,13 +30,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications.digest import digest_text
-from notifications.emails import email_message, staff_email_message
+from notifications.emails import email_message, staff_email_message, telegram_text
 from notifications.models import Channel, Notification, Preferences, Status
+from notifications.selectors import telegram_bot_active, telegram_chats
 from notifications.services import staff_recipients, telegram_enabled
 from notifications.telegram import (
     TelegramAmbiguous,
     TelegramNeverSent,
     TelegramRejected,
+    bot_send_message,
     telegram_send,
 )
 
@@ -110,7 +112,7 @@ def _move(pks: list[int], token: str, from_status: str, **values: object) -> int
     )
 
 
-def _finish(pks: list[int], token: str, status: str, error: str = "") -> int:
+def _finish(pks: list[int], token: str, status: str, error: str = "", via: str = "") -> int:
     now = timezone.now()
     return _move(
         pks,
@@ -120,6 +122,7 @@ def _finish(pks: list[int], token: str, status: str, error: str = "") -> int:
         error=error[:500],
         lease_until=None,
         sent_at=now if status == Status.SENT else None,
+        sent_via=via,
     )
 
 
@@ -196,6 +199,71 @@ def _send_one(
         counts.sent += _finish([row.pk], token, Status.SENT)
 
 
+def _by_telegram(rows: list[Notification]) -> dict[int, int]:
+    """Customer rows the customer chose to get in Telegram, with a chat linked and the bot on:
+    row id → chat id. The choice is read when the row is sent, so one row is one message, by
+    email or by Telegram, whatever the customer changed in between."""
+    if not rows or telegram_bot_active() is None:
+        return {}
+    users = {row.user.pk for row in rows if row.user is not None and row.user.is_active}
+    chats = telegram_chats(user_ids=users)
+    preferences = {p.user_id: p for p in Preferences.objects.filter(user_id__in=chats.keys())}
+    return {
+        row.pk: chats[row.user_id]
+        for row in rows
+        if row.user_id in preferences and preferences[row.user_id].wants_telegram(row.kind)
+    }
+
+
+def _send_telegram_one(row: Notification, chat_id: int, bot_token: str, token: str) -> str:
+    """One customer row to their chat; the outcome's counter name."""
+    try:
+        text = telegram_text(row, row.user)  # type: ignore[arg-type]
+    except Exception as exc:  # a template bug: sending it again would fail the same way
+        logger.exception("notification %s could not be rendered", row.pk)
+        _move([row.pk], token, Status.CLAIMED, status=Status.FAILED, error=repr(exc)[:500])
+        return "failed"
+    if not _move(
+        [row.pk], token, Status.CLAIMED, status=Status.SENDING, lease_until=timezone.now() + LEASE
+    ):
+        return ""
+    try:
+        bot_send_message(token=bot_token, chat_id=chat_id, text=text)
+    except TelegramNeverSent as exc:
+        delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+        _retry_later([row.pk], token, Status.SENDING, exc.message, delay)
+        return "retried"
+    except TelegramRejected as exc:  # the customer blocked the bot, or left the chat
+        _finish([row.pk], token, Status.FAILED, f"rejected: {exc.message}", via="telegram")
+        return "failed"
+    except TelegramAmbiguous as exc:
+        _finish([row.pk], token, Status.UNKNOWN, f"outcome unknown: {exc.message}", "telegram")
+        return "unknown"
+    _finish([row.pk], token, Status.SENT, via="telegram")
+    return "sent"
+
+
+def _deliver_by_telegram(
+    rows: list[Notification],
+    chats: dict[int, int],
+    token: str,
+    deadline: float,
+    counts: DeliveryCounts,
+) -> None:
+    bot = telegram_bot_active()
+    if bot is None:  # switched off since _by_telegram looked: back to the queue, by email
+        counts.released += _release([row.pk for row in rows], token)
+        return
+    bot_token = bot.token
+    for index, row in enumerate(rows):
+        if time.monotonic() > deadline:
+            counts.released += _release([r.pk for r in rows[index:]], token)
+            return
+        outcome = _send_telegram_one(row, chats[row.pk], bot_token, token)
+        if outcome:
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+
+
 def _email_builder(
     channel: str, rows: list[Notification]
 ) -> tuple[list[Notification], Callable[[Notification], EmailMessage]]:
@@ -213,6 +281,12 @@ def emails_deliver(
     rows = _claim(channel, EMAIL_BATCH, timezone.now(), token)
     if not rows:
         return 0
+    claimed = len(rows)
+    if channel == Channel.EMAIL and (chats := _by_telegram(rows)):
+        _deliver_by_telegram([r for r in rows if r.pk in chats], chats, token, deadline, counts)
+        rows = [row for row in rows if row.pk not in chats]
+        if not rows:
+            return claimed
     skip, build = _email_builder(channel, rows)
     counts.skipped += _move(
         [row.pk for row in skip], token, Status.CLAIMED, status=Status.SKIPPED, lease_until=None
@@ -225,7 +299,7 @@ def emails_deliver(
         counts.retried += _retry_later(
             [row.pk for row in rows], token, Status.CLAIMED, f"mail server: {exc!r}"
         )
-        return len(rows) + len(skip)
+        return claimed
     try:
         for index, row in enumerate(rows):
             if time.monotonic() > deadline:
@@ -234,7 +308,7 @@ def emails_deliver(
             _send_one(row, build, connection, token, counts)
     finally:
         connection.close()
-    return len(rows) + len(skip)
+    return claimed
 
 
 def telegram_deliver(*, token: str, counts: DeliveryCounts) -> int:

@@ -41,3 +41,15 @@ def staff_email_message(row: Notification, recipients: list[str]) -> EmailMessag
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
     )
+
+
+def telegram_text(row: Notification, user: User) -> str:
+    """A customer row as their Telegram chat gets it: the email's news without the letter
+    around it, in their language (the same catalog entries)."""
+    context = {
+        **row.payload,
+        "panel_name": settings.PANEL_NAME,
+        "currency": settings.PANEL_CURRENCY,
+    }
+    with translation.override(user_language(user)):
+        return render_to_string(f"notifications/telegram/{row.kind}.txt", context).strip()

@@ -11,4 +11,8 @@ class PreferencesForm(forms.ModelForm):
             "email_refill_final",
             "email_ticket_answered",
             "email_deposit_credited",
+            "telegram_order_final",
+            "telegram_refill_final",
+            "telegram_ticket_answered",
+            "telegram_deposit_credited",
         )

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.secrets import decrypt_secret, encrypt_secret
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email to the customer")
@@ -63,6 +65,9 @@ class Notification(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # Customer rows go to email or, by the customer's choice, to their Telegram chat: which one
+    # took it, written when it is handed over (empty: the row's own channel).
+    sent_via = models.CharField(max_length=16, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -91,7 +96,8 @@ class Notification(models.Model):
 
 
 class Preferences(models.Model):
-    """Which emails a customer wants. No row means every email is on."""
+    """Which emails a customer wants, and which of them go to their Telegram chat instead. No row
+    means every email is on and nothing goes to Telegram."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
@@ -100,6 +106,10 @@ class Preferences(models.Model):
     email_refill_final = models.BooleanField(_("refills finished"), default=True)
     email_ticket_answered = models.BooleanField(_("ticket answers"), default=True)
     email_deposit_credited = models.BooleanField(_("deposits credited"), default=True)
+    telegram_order_final = models.BooleanField(default=False)
+    telegram_refill_final = models.BooleanField(default=False)
+    telegram_ticket_answered = models.BooleanField(default=False)
+    telegram_deposit_credited = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "preferences"
@@ -108,7 +118,75 @@ class Preferences(models.Model):
         return f"Preferences of {self.user_id}"
 
     def wants(self, kind: str) -> bool:
+        """Whether the customer wants to hear of `kind` at all (by email or Telegram)."""
         return bool(getattr(self, f"email_{kind}", True))
+
+    def wants_telegram(self, kind: str) -> bool:
+        return self.wants(kind) and bool(getattr(self, f"telegram_{kind}", False))
 
 
 EMAIL_KINDS = (Kind.ORDER_FINAL, Kind.REFILL_FINAL, Kind.TICKET_ANSWERED, Kind.DEPOSIT_CREDITED)
+
+
+class TelegramBot(models.Model):
+    """The customers' bot (docs/telegram-bot.md): one row, edited in the admin. The token is
+    encrypted at rest (core.secrets) and never shown again once saved."""
+
+    token_encrypted = models.TextField(blank=True, editable=False)
+    username = models.CharField(
+        _("username"), max_length=64, blank=True, help_text=_("Filled in from Telegram.")
+    )
+    # Both the webhook path's last part and the X-Telegram-Bot-Api-Secret-Token header.
+    webhook_secret = models.CharField(max_length=64, blank=True, editable=False)
+    site_url = models.URLField(
+        _("panel address"),
+        blank=True,
+        help_text=_(
+            "The panel's public address, https://…; the webhook and the bot's links use it."
+        ),
+    )
+    is_enabled = models.BooleanField(_("enabled"), default=False)
+    webhook_set_at = models.DateTimeField(_("webhook registered"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Telegram bot")
+        verbose_name_plural = _("Telegram bot")
+
+    def __str__(self) -> str:
+        return f"@{self.username}" if self.username else "Telegram bot"
+
+    @property
+    def token(self) -> str:
+        return decrypt_secret(self.token_encrypted) if self.token_encrypted else ""
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self.token_encrypted = encrypt_secret(value) if value else ""
+
+
+class TelegramLink(models.Model):
+    """A customer's Telegram chat: one chat per account and one account per chat. Until the
+    customer sends the code to the bot, `chat_id` is empty and the code waits."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="telegram_link"
+    )
+    chat_id = models.BigIntegerField(null=True, blank=True)
+    code = models.CharField(max_length=32, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    telegram_name = models.CharField(max_length=128, blank=True)
+    linked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat_id"], condition=Q(chat_id__isnull=False), name="telegram_link_chat"
+            ),
+            models.UniqueConstraint(
+                fields=["code"], condition=~Q(code=""), name="telegram_link_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Telegram of {self.user_id}"

@@ -55,6 +55,7 @@ class Source(models.TextChoices):
     API = "api", "API"
     MASS = "mass", "Mass order"
     ADMIN = "admin", "Admin"
+    TELEGRAM = "telegram", "Telegram"
 
 
 class Dispatched(models.Model):

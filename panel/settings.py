@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "providers",
     "orders",
     "support",
+    "bot",
     "panel",
 ]
 # The provider simulator lives beside the product in a checkout (development, tests, the demo)
@@ -320,6 +321,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost"
 PANEL_TELEGRAM_BOT_TOKEN = env.str("PANEL_TELEGRAM_BOT_TOKEN", default="")
 PANEL_TELEGRAM_CHAT_ID = env.str("PANEL_TELEGRAM_CHAT_ID", default="")
 PANEL_TELEGRAM_API_URL = env.str("PANEL_TELEGRAM_API_URL", default="https://api.telegram.org")
+# The customers' bot (docs/telegram-bot.md): its token is set in the admin, not here.
+PANEL_TELEGRAM_BOT_RATE_PER_MINUTE = env.int("PANEL_TELEGRAM_BOT_RATE_PER_MINUTE", default=30)
 PANEL_NOTIFICATIONS_SECONDS = env.int("PANEL_NOTIFICATIONS_SECONDS", default=30)
 PANEL_DELIVERY_TIMES_MINUTES = env.int("PANEL_DELIVERY_TIMES_MINUTES", default=10)
 
@@ -425,6 +428,11 @@ CELERY_BEAT_SCHEDULE = {
     "pricing-tiers": {
         "task": "panel.tasks.pricing_tiers_assign_task",
         "schedule": timedelta(minutes=PANEL_PRICING_TIERS_MINUTES),
+    },
+    # Telegram updates a worker never took (a lost task), and forgetting old ones.
+    "bot-updates-sweep": {
+        "task": "bot.tasks.bot_updates_sweep_task",
+        "schedule": timedelta(minutes=1),
     },
     "signups-expire": {
         "task": "accounts.tasks.signups_expire_task",

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from accounts import auth_views as auth_pages
 from accounts import views as account_views
 from accounts.auth_views import PanelLoginView
+from bot import views as bot_views
 from notifications import views as notification_views
 from panel import views
 from panel.api.views import ApiV2View
@@ -62,6 +63,13 @@ urlpatterns = [
         notification_views.preferences_save,
         name="notification_preferences",
     ),
+    path("account/telegram/", notification_views.telegram_link_start, name="telegram_link"),
+    path(
+        "account/telegram/unlink/",
+        notification_views.telegram_link_remove,
+        name="telegram_unlink",
+    ),
+    path("telegram/webhook/<str:secret>/", bot_views.webhook, name="telegram_webhook"),
     path("", include("providers.urls")),
     path("", include("orders.urls")),
     path("", include("support.urls")),

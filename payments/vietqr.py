@@ -5,6 +5,7 @@ Layout (NAPAS VietQR, EMVCo MPM): 00 format "01", 01 initiation ("11" static, "1
 amount), 38 merchant account {00 GUID A000000727, 01 {00 BIN, 01 account}, 02 QRIBFTTA},
 53 currency 704, 54 amount, 58 country VN, 62 {08 purpose: the memo}, 63 CRC16-CCITT."""
 
+import io
 from decimal import Decimal
 
 import segno
@@ -62,3 +63,10 @@ def qr_svg(payload: str, *, scale: int = 5) -> str:
     return segno.make(payload, error="m", micro=False).svg_inline(
         scale=scale, border=2, dark="#111827", light="#ffffff"
     )
+
+
+def qr_png(payload: str, *, scale: int = 8) -> bytes:
+    """The QR as a PNG image (for a chat, where SVG is not shown)."""
+    buffer = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()

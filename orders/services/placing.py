@@ -54,6 +54,7 @@ _ACTOR_BY_SOURCE: dict[str, str] = {
     Source.MASS: Actor.CUSTOMER,
     Source.API: Actor.API,
     Source.ADMIN: Actor.ADMIN,
+    Source.TELEGRAM: Actor.CUSTOMER,
 }
 
 

@@ -23,6 +23,7 @@ _ACTOR_BY_SOURCE: dict[str, str] = {
     Source.MASS: Actor.CUSTOMER,
     Source.API: Actor.API,
     Source.ADMIN: Actor.ADMIN,
+    Source.TELEGRAM: Actor.CUSTOMER,
 }
 REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
 

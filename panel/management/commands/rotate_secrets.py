@@ -1,6 +1,6 @@
 """Re-encrypt every secret at rest under the first key of PANEL_ENCRYPTION_KEYS. It lives in
 panel because the secrets belong to apps that may not import each other (provider API keys,
-payment gateway credentials, two-factor secrets)."""
+payment gateway credentials, two-factor secrets, the customers' bot token)."""
 
 from typing import Any
 
@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import TwoFactorDevice
 from core.secrets import reencrypt_secret
+from notifications.models import TelegramBot
 from payments.models import GatewaySettings
 from providers.models import Provider
 
@@ -16,13 +17,14 @@ SECRET_COLUMNS = (
     (Provider, "api_key_encrypted", "provider API key"),
     (GatewaySettings, "secrets_encrypted", "gateway credential set"),
     (TwoFactorDevice, "secret_encrypted", "two-factor secret"),
+    (TelegramBot, "token_encrypted", "Telegram bot token"),
 )
 
 
 class Command(BaseCommand):
     help = (
         "Re-encrypt every secret at rest (provider API keys, gateway credentials, two-factor "
-        "secrets) under the first key of PANEL_ENCRYPTION_KEYS. Put a new key first, run this, "
+        "secrets, the Telegram bot token) under the first key of PANEL_ENCRYPTION_KEYS. Put a new key first, run this, "
         "then drop the old key from the setting."
     )
 
