@@ -141,3 +141,4 @@ forget_reporters  # form field the admin reads from cleaned_data (payments/admin
 bank_reference  # model field in the bank key's unique constraint (payments/models.py)
 bank_date  # model field in the bank key's unique constraint (payments/models.py)
 _._put  # kombu calls it (panel/broker.py:21, the file broker's Channel)
+_.allow_request  # DRF's throttle hook (operatorapi/api/base.py)
