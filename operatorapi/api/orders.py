@@ -76,7 +76,12 @@ class OrderRefill(OperatorView):
     def post(self, request: Request, pk: int) -> Response:
         def act(body: dict[str, Any]) -> tuple[int, Any]:
             order = _order(pk)
-            refill = refill_request(user=order.user, order_id=pk, source=Source.ADMIN)
+            refill = refill_request(
+                user=order.user,
+                order_id=pk,
+                source=Source.ADMIN,
+                staff=self.key.user,  # type: ignore[union-attr]
+            )
             return _done(pk, refill=refill.pk)
 
         return self._write(act)
@@ -88,7 +93,12 @@ class OrderCancel(OperatorView):
     def post(self, request: Request, pk: int) -> Response:
         def act(body: dict[str, Any]) -> tuple[int, Any]:
             order = _order(pk)
-            order_cancel(user=order.user, order_id=pk, source=Source.ADMIN)
+            order_cancel(
+                user=order.user,
+                order_id=pk,
+                source=Source.ADMIN,
+                staff=self.key.user,  # type: ignore[union-attr]
+            )
             return _done(pk)
 
         return self._write(act)

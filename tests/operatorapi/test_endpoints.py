@@ -59,6 +59,7 @@ def test_cancel_of_an_unsent_order_refunds_it_in_full(
     assert order.status == OrderStatus.CANCELED and order.refunded == order.charge
     assert User.objects.get(pk=customer.pk).balance == before + order.charge
     assert answer.json()["data"]["status"] == "Canceled"
+    assert order.events.filter(actor="admin", actor_user__username="root").exists()
 
 
 def test_refill_goes_through_the_lifecycle(api: Api, place: Callable[..., Order]) -> None:
