@@ -4,9 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.errors import PanelError, error_display
 from operatorapi.models import Scope
-from operatorapi.services import parse_networks
+from operatorapi.services import InvalidNetwork, parse_networks
 
 
 class StaffApiKeyForm(forms.Form):
@@ -48,5 +47,7 @@ class StaffApiKeyForm(forms.Form):
     def clean_allowed_networks(self) -> list[str]:
         try:
             return parse_networks(self.cleaned_data["allowed_networks"])
-        except PanelError as exc:
-            raise forms.ValidationError(error_display(exc)) from None
+        except InvalidNetwork as exc:
+            raise forms.ValidationError(
+                _("Not an address or network: %(item)s") % {"item": exc.item}
+            ) from None

@@ -25,6 +25,12 @@ class KeyNotAllowed(InvalidRequest):
     default_message = gettext_noop("Only a superuser creates keys for another staff user.")
 
 
+class InvalidNetwork(InvalidRequest):
+    def __init__(self, item: str) -> None:
+        super().__init__(f"Not an address or network: {item}")
+        self.item = item
+
+
 # --- Keys --------------------------------------------------------------------------------------
 
 
@@ -39,7 +45,7 @@ def parse_networks(text: str | list[str]) -> list[str]:
         try:
             networks.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
-            raise InvalidRequest(f"Not an address or network: {item[:60]}") from None
+            raise InvalidNetwork(item[:60]) from None
     return list(dict.fromkeys(networks))
 
 
