@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -29,19 +31,32 @@ def _is_superuser(request: HttpRequest) -> bool:
     return bool(getattr(request.user, "is_superuser", False))
 
 
+class KeyStateFilter(admin.SimpleListFilter):
+    title = _("Status")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("active", _("In use")), ("revoked", _("Revoked"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("active", "revoked"):
+            return queryset.filter(revoked_at__isnull=self.value() == "active")
+        return queryset
+
+
 @admin.register(StaffApiKey)
 class StaffApiKeyAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "user",
         "key_prefix",
+        "state",
         "scope_list",
         "network_list",
-        "created_at",
         "last_used_at",
-        "revoked_at",
+        "created_at",
     )
-    list_filter = ("revoked_at", "user")
+    list_filter = (KeyStateFilter, ("user", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "=prefix", "user__username")
     list_select_related = ("user",)
     actions = ["revoke"]
@@ -65,6 +80,13 @@ class StaffApiKeyAdmin(admin.ModelAdmin):
     @admin.display(description=_("key prefix"), ordering="prefix")
     def key_prefix(self, obj: StaffApiKey) -> str:
         return f"{obj.prefix}…"
+
+    @admin.display(description=_("Status"), ordering="revoked_at")
+    def state(self, obj: StaffApiKey) -> str:
+        if obj.revoked_at is None:
+            return str(_("In use"))
+        when = date_format(localtime(obj.revoked_at), "d/m/Y H:i")
+        return str(_("Revoked %(date)s") % {"date": when})
 
     @admin.display(description=_("scopes"))
     def scope_list(self, obj: StaffApiKey) -> str:
@@ -155,24 +177,24 @@ class ActionFilter(admin.SimpleListFilter):
 
 @admin.register(ApiCall)
 class ApiCallAdmin(ReadOnlyAdmin):
-    list_display = (
-        "created_at",
-        "key",
-        "owner",
-        "address",
-        "method",
-        "action",
-        "object_id",
-        "status_code",
-        "error_code",
-        "replayed",
-    )
+    # What was done and how it ended first: beside the navigation and the filters, the columns
+    # after these scroll.
+    list_display = ("when", "action", "object_id", "result", "key_name", "address")
     list_filter = ("key", ActionFilter, "status_code", "replayed")
     search_fields = ("=object_id", "=address", "key__prefix", "key__user__username")
     list_select_related = ("key__user",)
     date_hierarchy = "created_at"
     show_full_result_count = False
 
-    @admin.display(description=_("owner"), ordering="key__user__username")
-    def owner(self, obj: ApiCall) -> str:
-        return obj.key.user.get_username()
+    @admin.display(description=_("time"), ordering="created_at")
+    def when(self, obj: ApiCall) -> str:
+        return date_format(localtime(obj.created_at), "d/m/Y H:i:s")
+
+    @admin.display(description=_("result"), ordering="status_code")
+    def result(self, obj: ApiCall) -> str:
+        text = f"{obj.status_code} {obj.error_code}".strip()
+        return f"{text} ({_('replayed')})" if obj.replayed else text
+
+    @admin.display(description=_("key"), ordering="key__name")
+    def key_name(self, obj: ApiCall) -> str:
+        return f"{obj.key.name} ({obj.key.user.get_username()})"
