@@ -221,6 +221,9 @@ class OperatorView(APIView):
             data = data.dict()
         if not isinstance(data, dict):
             raise ApiError(400, "invalid_request", "The body must be a JSON object")
+        # NUL and lone surrogates would fail deep in a query: refused before anything is written.
+        if not all(is_storable(str(k)) and is_storable(str(v)) for k, v in data.items()):
+            raise ApiError(400, "invalid_request", "The body holds characters that cannot be used")
         return data
 
     def _write(self, act: Callable[[dict[str, Any]], tuple[int, Any]]) -> Response:

@@ -173,3 +173,13 @@ def test_services_list_and_on_off(api: Api, service_of: Callable[..., Service]) 
     assert not Service.objects.get(pk=service.pk).is_enabled
     assert api.post(f"services/{service.pk}/enable").json()["data"]["enabled"] is True
     assert api.post("services/999999/enable").status_code == 404
+
+
+def test_text_the_database_cannot_store_is_refused_before_anything_is_written(
+    api: Api, customer: User
+) -> None:
+    deposit = _unmatched()
+    answer = api.post(f"deposits/{deposit.pk}/reject", {"reason": "bad\u0000text"})
+    assert answer.status_code == 400 and answer.json()["error_code"] == "invalid_request"
+    assert Deposit.objects.get(pk=deposit.pk).status == Deposit.Status.UNMATCHED
+    assert api.get("orders", link="a\u0000b").status_code == 400
