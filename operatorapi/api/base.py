@@ -187,6 +187,8 @@ class OperatorView(APIView):
             code = exc.get_codes()
             code = code if isinstance(code, str) else "invalid_request"
             return Response(error_body(code, str(exc.detail)), status=exc.status_code)
+        # A fault of ours: Django answers 500 and reports it; the log still shows the call.
+        self._record(self.request, 500, "server_error")
         raise exc
 
     def finalize_response(
@@ -194,19 +196,24 @@ class OperatorView(APIView):
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "no-store"
-        if self.key is not None:
-            data = getattr(response, "data", None)
-            api_call_record(
-                key_id=self.key.pk,
-                address=throttle.client_address(request),
-                method=request.method or "",
-                action=self.endpoint.action,
-                object_id=self.object_id,
-                status_code=response.status_code,
-                error_code=data.get("error_code", "") if isinstance(data, dict) else "",
-                replayed=self.replayed,
-            )
+        data = getattr(response, "data", None)
+        error = data.get("error_code", "") if isinstance(data, dict) else ""
+        self._record(request, response.status_code, str(error))
         return response
+
+    def _record(self, request: Request, status_code: int, error_code: str) -> None:
+        if self.key is None:
+            return  # no valid key: throttled per address instead of logged
+        api_call_record(
+            key_id=self.key.pk,
+            address=throttle.client_address(request),
+            method=request.method or "",
+            action=self.endpoint.action,
+            object_id=self.object_id,
+            status_code=status_code,
+            error_code=error_code,
+            replayed=self.replayed,
+        )
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         # Messages are the API's own, in English like /api/v2's: scripts match on error_code.

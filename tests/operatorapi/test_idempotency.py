@@ -76,3 +76,26 @@ def test_records_expire_after_a_day(api: Api, customer: User) -> None:
     assert BalanceTransaction.objects.filter(memo="daily").count() == 2
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=2))
     assert idempotency_records_purge() == 1
+
+
+def test_a_fault_is_logged_and_frees_the_idempotency_key(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from operatorapi.api import catalog
+    from providers.models import Service
+    from tests.factories import ServiceFactory
+
+    service = ServiceFactory()
+
+    def broken(**kwargs: object) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(catalog, "catalog_set_on_sale", broken)
+    api.client.raise_request_exception = False
+    assert api.post(f"services/{service.pk}/disable", idempotency_key="f").status_code == 500
+    call = ApiCall.objects.get()
+    assert (call.status_code, call.error_code) == (500, "server_error")
+    assert not IdempotencyRecord.objects.exists()  # nothing happened: the retry may act
+    monkeypatch.undo()
+    assert api.post(f"services/{service.pk}/disable", idempotency_key="f").status_code == 200
+    assert not Service.objects.get(pk=service.pk).is_enabled
