@@ -157,3 +157,4 @@ _.linked_at
 _.handled_at  # bot: set and filtered on by name (bot/handling.py)
 new_token  # notifications: the bot admin form's write-only token field
 _.sent_via  # notifications: written by the sender through update(), shown in the admin
+_.allow_request  # DRF's throttle hook (operatorapi/api/base.py)

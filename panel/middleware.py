@@ -27,7 +27,7 @@ from accounts.middleware import StaffTwoFactorMiddleware
 from core.text import is_storable
 from panel.error_pages import bad_request
 
-EXEMPT = ("/api/v2",)
+EXEMPT = ("/api/v2", "/adminapi/v2/")
 
 
 def _clean(data: QueryDict) -> bool:

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "support",
     "bot",
     "panel",
+    "operatorapi",
 ]
 # The provider simulator lives beside the product in a checkout (development, tests, the demo)
 # and is left out of the installed package, so it is an app only where it can be imported.
@@ -288,6 +289,8 @@ PANEL_CURRENCY = env.str("PANEL_CURRENCY", default="USD")
 PANEL_ENCRYPTION_KEYS = env.list("PANEL_ENCRYPTION_KEYS")
 PANEL_API_RATE = env.str("PANEL_API_RATE", default="1200/min")
 PANEL_API_BAD_KEY_RATE = env.str("PANEL_API_BAD_KEY_RATE", default="30/min")
+# Calls per staff key of the operator API (/adminapi/v2, docs/admin-api.md).
+PANEL_OPERATOR_API_RATE = env.str("PANEL_OPERATOR_API_RATE", default="600/min")
 # Behind a proxy, the request header that carries the client address (e.g. HTTP_X_REAL_IP);
 # empty means REMOTE_ADDR. Only set it when the proxy overwrites the header.
 PANEL_REAL_IP_HEADER = env.str("PANEL_REAL_IP_HEADER", default="")
@@ -436,6 +439,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "signups-expire": {
         "task": "accounts.tasks.signups_expire_task",
+        "schedule": timedelta(hours=1),
+    },
+    # Idempotency records of the operator API live a day (docs/admin-api.md).
+    "operator-api-idempotency-purge": {
+        "task": "operatorapi.tasks.idempotency_records_purge_task",
         "schedule": timedelta(hours=1),
     },
 }

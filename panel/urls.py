@@ -13,6 +13,8 @@ from panel.api.views import ApiV2View
 urlpatterns = [
     # Both spellings answer directly: a redirect turns many clients' POST into a body-less GET.
     re_path(r"^api/v2/?$", ApiV2View.as_view(), name="api_v2"),
+    # The operator API sits above panel in the layers: included by name, never imported.
+    path("adminapi/v2/", include("operatorapi.urls")),
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("login/", PanelLoginView.as_view(redirect_authenticated_user=True), name="login"),

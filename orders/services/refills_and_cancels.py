@@ -60,8 +60,11 @@ def can_cancel(*, order: Order) -> bool:
     )
 
 
-def refill_request(*, user: User, order_id: object, source: str = Source.WEB) -> Refill:
-    """Ask for a refill of a completed or partial order whose service offers refills.
+def refill_request(
+    *, user: User, order_id: object, source: str = Source.WEB, staff: User | None = None
+) -> Refill:
+    """Ask for a refill of a completed or partial order whose service offers refills; `staff`
+    names the person asking on the customer's behalf in the order's history.
 
     One refill runs at a time per order. Raises IncorrectOrder or RefillNotAvailable.
     """
@@ -79,6 +82,7 @@ def refill_request(*, user: User, order_id: object, source: str = Source.WEB) ->
                 new=str(refill.pk),
                 message=NOTE_REFILL_REQUESTED,
                 actor=_ACTOR_BY_SOURCE[source],
+                actor_user=staff,
             )
             enqueue("refill_forward_task", refill.pk)
     except IntegrityError:
@@ -106,8 +110,10 @@ def _cancel_unsent(order_id: int, actor: By, message: str) -> bool:
     return True
 
 
-def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> Order:
-    """Cancel an order. Not yet sent: canceled here and refunded at once. Being sent: the cancel
+def order_cancel(
+    *, user: User, order_id: object, source: str = Source.WEB, staff: User | None = None
+) -> Order:
+    """Cancel an order (`staff`: the person asking on the customer's behalf, in its history). Not yet sent: canceled here and refunded at once. Being sent: the cancel
     is recorded and applied once the add's outcome is known. Sent, with a service that allows
     it: a cancel request goes upstream and the refund follows its status.
 
@@ -116,21 +122,21 @@ def order_cancel(*, user: User, order_id: object, source: str = Source.WEB) -> O
     order = own_order(user=user, order_id=order_id)
     if not can_cancel(order=order):
         raise CancelNotAvailable()
-    actor = By(_ACTOR_BY_SOURCE[source])
+    actor = By(_ACTOR_BY_SOURCE[source], staff)
     if order.dispatch_state == DispatchState.QUEUED:
         if _cancel_unsent(order.pk, actor, NOTE_CANCELED_BEFORE_SENT):
             return own_order(user=user, order_id=order.pk)
         order = own_order(user=user, order_id=order.pk)
         if not can_cancel(order=order) or order.dispatch_state == DispatchState.QUEUED:
             raise CancelNotAvailable()
-    _cancel_request(order, user=user, source=source)
+    _cancel_request(order, user=user, source=source, staff=staff)
     if order.dispatch_state != DispatchState.SENT:
         # The add may have finished between the read above and the insert: apply it now.
         held_cancel_apply(order_id=order.pk)
     return order
 
 
-def _cancel_request(order: Order, *, user: User, source: str) -> None:
+def _cancel_request(order: Order, *, user: User, source: str, staff: User | None) -> None:
     is_held = order.dispatch_state != DispatchState.SENT
     try:
         with transaction.atomic():
@@ -147,6 +153,7 @@ def _cancel_request(order: Order, *, user: User, source: str) -> None:
                 new="held" if is_held else "requested",
                 message=NOTE_CANCEL_HELD if is_held else NOTE_CANCEL_REQUESTED,
                 actor=_ACTOR_BY_SOURCE[source],
+                actor_user=staff,
             )
             if not is_held:
                 enqueue("cancel_forward_task", request.pk)

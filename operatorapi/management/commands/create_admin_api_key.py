@@ -1,0 +1,50 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import User
+from core.errors import PanelError
+from operatorapi.models import Scope
+from operatorapi.services import staff_api_key_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a staff API key for the operator API (docs/admin-api.md); the key is printed on "
+        "the last line. It can do what USERNAME's permissions allow, narrowed by --scope."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--name", default="", help="What uses the key (default: cli).")
+        parser.add_argument(
+            "--scope",
+            action="append",
+            default=[],
+            choices=Scope.values,
+            help="Narrow the key to this scope (repeat for more); none means all.",
+        )
+        parser.add_argument(
+            "--allow",
+            action="append",
+            default=[],
+            help="Accept calls only from this address or CIDR network (repeatable).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        owner = User.objects.filter(username__iexact=options["username"]).first()
+        if owner is None:
+            raise CommandError(f"No such user: {options['username']}")
+        try:
+            row, key = staff_api_key_create(
+                owner=owner,
+                created_by=owner,
+                name=options["name"] or "cli",
+                scopes=options["scope"],
+                allowed_networks=options["allow"],
+            )
+        except PanelError as exc:
+            raise CommandError(exc.message) from None
+        scopes = ", ".join(row.scopes) or "everything the owner may do"
+        self.stdout.write(f"Staff API key '{row.name}' for {owner.get_username()} ({scopes}):")
+        self.stdout.write(key)
