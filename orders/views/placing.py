@@ -104,6 +104,7 @@ def _order_new_context(
         "layouts": type_layouts(),
         "script_text": _order_script_text(),
         "options_url": reverse("order_service_options"),
+        "scorecard_days": settings.PANEL_SCORECARD_DAYS,
     }
     return context
 
