@@ -61,7 +61,7 @@ def refill_success_counts(*, since: datetime) -> dict[tuple[int, int | None], Re
     )
     totals: dict[tuple[int, int | None], list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
-        keys = [(row["order__service_id"], None)]
+        keys: list[tuple[int, int | None]] = [(row["order__service_id"], None)]
         if row["order__route_id"] is not None:
             keys.append((row["order__service_id"], row["order__route_id"]))
         for key in keys:
@@ -83,7 +83,7 @@ def _percent(part: int, whole: int, minimum: int) -> Decimal | None:
 def _figures(
     row: TimesRow | None, refills: RefillCounts, *, minimum: int, now: datetime
 ) -> dict[str, object]:
-    refill_figures = {
+    refill_figures: dict[str, object] = {
         "refills": refills.finished,
         "refill_success_percent": _percent(refills.completed, refills.finished, minimum),
         "computed_at": now,

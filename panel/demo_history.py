@@ -22,7 +22,15 @@ from notifications.services import preferences_update
 from orders import pricing
 from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish, status_start
 from orders.lifecycle.events import Actor
-from orders.models import DispatchState, Order, OrderEvent, OrderStatus, Source
+from orders.models import (
+    DispatchState,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Refill,
+    RefillStatus,
+    Source,
+)
 from payments.models import Deposit
 from payments.services import deposit_create_manual
 from providers.models import PACKAGE_TYPES, Service, ServiceType
@@ -103,6 +111,9 @@ def _history_order(
         OrderStatus.CANCELED: quantity,
     }
     remains = remains_by_status.get(status, 0)
+    started, finished = pace.times(quantity, is_package, rng)
+    # Nothing finishes in the future: a late order of the last day is placed earlier instead.
+    moment = min(moment, timezone.now() - timedelta(seconds=finished, hours=1))
     worker = By(Actor.WORKER)
     with transaction.atomic():
         order = Order.objects.create(
@@ -151,8 +162,27 @@ def _history_order(
             actor=worker,
             message="Demo history",
         )
-        started, finished = pace.times(quantity, is_package, rng)
         _backdate(moment, order.pk, started, finished)
+        if status == OrderStatus.COMPLETED and service.has_refill and rng.random() < 0.4:
+            _history_refill(order, moment + timedelta(seconds=finished), rng)
+
+
+def _history_refill(order: Order, moment: datetime, rng: random.Random) -> None:
+    """A refill of a completed order, asked for and finished through the lifecycle (most are
+    done, some rejected, as providers do), moved back to `moment`."""
+    worker = By(Actor.WORKER)
+    refill = Refill.objects.create(order=order, user=order.user, provider=order.provider)
+    for old, new, values in (
+        (DispatchState.QUEUED, DispatchState.SENDING, {}),
+        (DispatchState.SENDING, DispatchState.SENT, {"upstream_id": f"demo-r{order.pk}"}),
+    ):
+        dispatch_move(Kind.REFILL, refill.pk, from_state=old, to_state=new, actor=worker, **values)
+    status = RefillStatus.COMPLETED if rng.random() < 0.85 else RefillStatus.REJECTED
+    finish(Kind.REFILL, refill.pk, Finish(status=status), actor=worker, message="Demo history")
+    Refill.objects.filter(pk=refill.pk).update(
+        created_at=moment, updated_at=moment, sending_started_at=moment, sent_at=moment
+    )
+    OrderEvent.objects.filter(refill_id=refill.pk).update(created_at=moment)
 
 
 def _history_deposit(user: User, admin: User, amount: Decimal, moment: datetime) -> None:

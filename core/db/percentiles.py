@@ -7,6 +7,7 @@ figures in one pass over the window's orders, where Python would have to read ev
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Model
@@ -50,19 +51,6 @@ class TimesQuery:
 # routing target. Canceled orders count nowhere: what they say is about the provider's stock
 # or the customer, and the refund already says it.
 _SQL = """
-WITH finished AS (
-    SELECT o.id, o.service_id, o.route_id, o.status, o.created_at, o.finished_at,
-           CASE WHEN s.type = ANY(%(packages)s) THEN 1.0
-                ELSE 1000.0 / GREATEST(o.total_quantity, 1) END AS scale
-    FROM {orders} o JOIN {services} s ON s.id = o.service_id
-    WHERE o.created_at >= %(since)s AND o.status IN (%(completed)s, %(partial)s)
-      AND o.finished_at IS NOT NULL
-), started AS (
-    SELECT e.order_id, MIN(e.created_at) AS started_at
-    FROM {events} e JOIN finished f ON f.id = e.order_id
-    WHERE e.field = 'status' AND e.old_value = %(pending)s AND e.new_value <> %(canceled)s
-    GROUP BY e.order_id
-)
 SELECT f.service_id, f.route_id, GROUPING(f.route_id) = 1 AS per_service,
        COUNT(*), COUNT(st.started_at),
        COUNT(*) FILTER (WHERE f.status = %(completed)s),
@@ -77,7 +65,20 @@ SELECT f.service_id, f.route_id, GROUPING(f.route_id) = 1 AS per_service,
        percentile_cont(0.9) WITHIN GROUP (
            ORDER BY GREATEST(EXTRACT(EPOCH FROM f.finished_at - f.created_at), 0) * f.scale)
            FILTER (WHERE f.status = %(completed)s)
-FROM finished f LEFT JOIN started st ON st.order_id = f.id
+FROM (
+    SELECT o.id, o.service_id, o.route_id, o.status, o.created_at, o.finished_at,
+           CASE WHEN s.type = ANY(%(packages)s) THEN 1.0
+                ELSE 1000.0 / GREATEST(o.total_quantity, 1) END AS scale
+    FROM {orders} o JOIN {services} s ON s.id = o.service_id
+    WHERE o.created_at >= %(since)s AND o.status IN (%(completed)s, %(partial)s)
+      AND o.finished_at IS NOT NULL
+) f
+-- Per order through the events' order index: bounded by the window, never by all history.
+LEFT JOIN LATERAL (
+    SELECT MIN(e.created_at) AS started_at FROM {events} e
+    WHERE e.order_id = f.id AND e.field = 'status' AND e.old_value = %(pending)s
+      AND e.new_value <> %(canceled)s
+) st ON true
 GROUP BY GROUPING SETS ((f.service_id), (f.service_id, f.route_id))
 """
 
@@ -92,7 +93,7 @@ def order_time_percentiles(query: TimesQuery) -> list[TimesRow]:
     sql = _SQL.format(
         orders=table(query.orders), events=table(query.events), services=table(query.services)
     )
-    params = {
+    params: dict[str, Any] = {
         "packages": list(query.package_types),
         "since": query.since,
         "pending": query.pending,

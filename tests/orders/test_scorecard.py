@@ -223,7 +223,7 @@ def test_a_service_without_enough_orders_shows_a_dash(
     page = client.get(reverse("services"), {"q": str(service.pk)}).content.decode()
 
     assert "Not enough data" not in page
-    assert '<td class="time" data-label="Usual time">—</td>' in page
+    assert '<td class="time" data-label="Usual time"><span>—</span></td>' in page
 
 
 @pytest.mark.parametrize(
