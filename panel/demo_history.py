@@ -163,7 +163,7 @@ def _history_order(
             message="Demo history",
         )
         _backdate(moment, order.pk, started, finished)
-        if status == OrderStatus.COMPLETED and service.has_refill and rng.random() < 0.4:
+        if status == OrderStatus.COMPLETED and service.has_refill and rng.random() < 0.9:
             _history_refill(order, moment + timedelta(seconds=finished), rng)
 
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from core.ids import parse_id
 from core.money import money_str, parse_money
 from providers.delivery_time import (
-    duration_text,
     percent_text,
     slow_time_text,
     usual_time_text,
@@ -66,7 +65,6 @@ def service_row_display(row: dict, pricing: CustomerPricing) -> dict:
         "dripfeed": row["has_dripfeed"],
         "description": row["description"],
         "is_package": row["type"] in PACKAGE_TYPES,
-        "average_time": duration_text(row["average_time_seconds"]),
         **scorecard_display(row),
     }
 

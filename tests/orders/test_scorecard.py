@@ -226,6 +226,30 @@ def test_a_service_without_enough_orders_shows_a_dash(
     assert '<td class="time" data-label="Usual time"><span>—</span></td>' in page
 
 
+def test_the_order_form_card_and_its_options_show_the_scorecard(
+    place: Callable[..., Order],
+    service_of: Callable[..., Service],
+    client: Client,
+    customer: User,
+) -> None:
+    service = service_of()
+    for _ in range(3):
+        _finished(place, service, start_minutes=5, done_minutes=90)
+    _refresh()
+    client.force_login(customer)
+
+    page = client.get(reverse("order_new") + f"?service={service.pk}").content.decode()
+    options = client.get(
+        reverse("order_service_options") + f"?category={service.category_id}"
+    ).json()
+
+    sentence = "usually starts in 5 min, 1000 done in 1 h 30 min"
+    assert f'data-usual-time="{sentence}"' in page and f">{sentence}</dd>" in page
+    shown = {s["id"]: s for s in options["services"]}[service.pk]
+    assert (shown["usual_time"], shown["partial_rate"]) == (sentence, "0%")
+    assert shown["slow_time"] == "9 in 10 done within 1 h 30 min per 1000"
+
+
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [
