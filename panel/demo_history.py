@@ -172,10 +172,11 @@ def _history_refill(order: Order, moment: datetime, rng: random.Random) -> None:
     done, some rejected, as providers do), moved back to `moment`."""
     worker = By(Actor.WORKER)
     refill = Refill.objects.create(order=order, user=order.user, provider=order.provider)
-    for old, new, values in (
+    moves: tuple[tuple[str, str, dict[str, Any]], ...] = (
         (DispatchState.QUEUED, DispatchState.SENDING, {}),
         (DispatchState.SENDING, DispatchState.SENT, {"upstream_id": f"demo-r{order.pk}"}),
-    ):
+    )
+    for old, new, values in moves:
         dispatch_move(Kind.REFILL, refill.pk, from_state=old, to_state=new, actor=worker, **values)
     status = RefillStatus.COMPLETED if rng.random() < 0.85 else RefillStatus.REJECTED
     finish(Kind.REFILL, refill.pk, Finish(status=status), actor=worker, message="Demo history")
