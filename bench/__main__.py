@@ -19,6 +19,7 @@ FULL = {
     "webhooks": {"webhooks": 2_000},
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
     "margin": {"services": 10_000},
+    "scorecard": {"orders": 200_000},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -35,6 +36,7 @@ SMOKE = {
         "worker_counts": (1, 2),
     },
     "margin": {"services": 300},
+    "scorecard": {"orders": 3_000},
 }
 
 
@@ -60,6 +62,7 @@ def main() -> int:
         margin,
         polling,
         scaleout,
+        scorecard,
         services_page,
         webhooks,
     )
@@ -74,6 +77,7 @@ def main() -> int:
         "webhooks": webhooks,
         "scaleout": scaleout,
         "margin": margin,
+        "scorecard": scorecard,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

@@ -132,3 +132,12 @@ def service_delivery_times_task(full: bool = False) -> None:
     changed = service_delivery_times_refresh(since=since)
     if changed:
         logger.info("delivery times: %d services changed", changed)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def service_scores_refresh_task() -> None:
+    """Recomputes the whole scorecard: it replaces what it read, so a late or second run is
+    harmless."""
+    from orders.scorecard import service_scores_refresh
+
+    logger.info("scorecard: %s", service_scores_refresh())

@@ -7,6 +7,7 @@ event. Only the timestamps are moved back afterwards.
 """
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -19,9 +20,17 @@ from accounts.services import balance_debit, user_create_customer
 from core.errors import InsufficientFunds
 from notifications.services import preferences_update
 from orders import pricing
-from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish
+from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish, status_start
 from orders.lifecycle.events import Actor
-from orders.models import DispatchState, Order, OrderEvent, OrderStatus, Source
+from orders.models import (
+    DispatchState,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Refill,
+    RefillStatus,
+    Source,
+)
 from payments.models import Deposit
 from payments.services import deposit_create_manual
 from providers.models import PACKAGE_TYPES, Service, ServiceType
@@ -30,16 +39,48 @@ from providers.pricing import customer_pricing
 EXTRA_CUSTOMERS = ("linh", "minh", "trang", "quang", "hoa", "tuan")
 
 
-def _backdate(moment: datetime, order_id: int) -> None:
+@dataclass(frozen=True)
+class Pace:
+    """How fast a demo service runs: the usual wait before it starts, and the usual time per
+    1,000 units (per order for packages), each order drawn around them."""
+
+    start_minutes: float
+    per_1000_minutes: float
+
+    def times(self, quantity: int, is_package: bool, rng: random.Random) -> tuple[int, int]:
+        """Seconds to the start and to completion of one order."""
+        start = self.start_minutes * 60 * rng.lognormvariate(0, 0.6)
+        units = 1 if is_package else quantity / 1000
+        run = self.per_1000_minutes * 60 * units * rng.lognormvariate(0, 0.4)
+        return round(start), round(start + run)
+
+
+def _pace(service: Service) -> Pace:
+    # Drawn from the service's id, so each service keeps its pace from one seeding to the next.
+    rng = random.Random(service.pk)
+    return Pace(
+        start_minutes=rng.choice((2, 5, 10, 15, 30, 60)),
+        per_1000_minutes=rng.choice((20, 45, 90, 180, 360)),
+    )
+
+
+def _backdate(moment: datetime, order_id: int, started: int, finished: int) -> None:
     Order.objects.filter(pk=order_id).update(
         created_at=moment,
         updated_at=moment,
         sending_started_at=moment,
         sent_at=moment,
-        finished_at=moment + timedelta(hours=3),
+        finished_at=moment + timedelta(seconds=finished),
     )
     BalanceTransaction.objects.filter(order_id=order_id).update(created_at=moment)
-    OrderEvent.objects.filter(order_id=order_id).update(created_at=moment)
+    events = OrderEvent.objects.filter(order_id=order_id)
+    events.update(created_at=moment)
+    events.filter(field="status", new_value=OrderStatus.IN_PROGRESS).update(
+        created_at=moment + timedelta(seconds=started)
+    )
+    events.filter(field="status", new_value__in=OrderStatus.finals()).update(
+        created_at=moment + timedelta(seconds=finished)
+    )
 
 
 def _final_status(rng: random.Random) -> str:
@@ -49,7 +90,9 @@ def _final_status(rng: random.Random) -> str:
     return OrderStatus.PARTIAL if roll < 0.92 else OrderStatus.CANCELED
 
 
-def _history_order(user: User, service: Service, moment: datetime, rng: random.Random) -> None:
+def _history_order(
+    user: User, service: Service, moment: datetime, rng: random.Random, pace: Pace
+) -> None:
     """Placed, charged, sent and finished through the same services as a live order (the
     lifecycle writes every state and the refund), then moved back to `moment`."""
     quantity = min(max(service.min, rng.choice((500, 1000, 2000, 5000))), service.max)
@@ -59,11 +102,18 @@ def _history_order(user: User, service: Service, moment: datetime, rng: random.R
     )
     charge = pricing.order_charge(rate=rate, units=quantity, is_package=is_package)
     status = _final_status(rng)
+    if status == OrderStatus.PARTIAL and service.type != ServiceType.DEFAULT:
+        # Other types measure a Partial by their own fields (comments, posts), which the
+        # history does not write.
+        status = OrderStatus.COMPLETED
     remains_by_status: dict[str, int] = {
         OrderStatus.PARTIAL: quantity // 3,
         OrderStatus.CANCELED: quantity,
     }
     remains = remains_by_status.get(status, 0)
+    started, finished = pace.times(quantity, is_package, rng)
+    # Nothing finishes in the future: a late order of the last day is placed earlier instead.
+    moment = min(moment, timezone.now() - timedelta(seconds=finished, hours=1))
     worker = By(Actor.WORKER)
     with transaction.atomic():
         order = Order.objects.create(
@@ -101,6 +151,10 @@ def _history_order(user: User, service: Service, moment: datetime, rng: random.R
                 message="Demo history",
                 **values,
             )
+        if status != OrderStatus.CANCELED:
+            status_start(
+                order.pk, to_status=OrderStatus.IN_PROGRESS, actor=worker, message="Demo history"
+            )
         finish(
             Kind.ORDER,
             order.pk,
@@ -108,7 +162,28 @@ def _history_order(user: User, service: Service, moment: datetime, rng: random.R
             actor=worker,
             message="Demo history",
         )
-        _backdate(moment, order.pk)
+        _backdate(moment, order.pk, started, finished)
+        if status == OrderStatus.COMPLETED and service.has_refill and rng.random() < 0.9:
+            _history_refill(order, moment + timedelta(seconds=finished), rng)
+
+
+def _history_refill(order: Order, moment: datetime, rng: random.Random) -> None:
+    """A refill of a completed order, asked for and finished through the lifecycle (most are
+    done, some rejected, as providers do), moved back to `moment`."""
+    worker = By(Actor.WORKER)
+    refill = Refill.objects.create(order=order, user=order.user, provider=order.provider)
+    moves: tuple[tuple[str, str, dict[str, Any]], ...] = (
+        (DispatchState.QUEUED, DispatchState.SENDING, {}),
+        (DispatchState.SENDING, DispatchState.SENT, {"upstream_id": f"demo-r{order.pk}"}),
+    )
+    for old, new, values in moves:
+        dispatch_move(Kind.REFILL, refill.pk, from_state=old, to_state=new, actor=worker, **values)
+    status = RefillStatus.COMPLETED if rng.random() < 0.85 else RefillStatus.REJECTED
+    finish(Kind.REFILL, refill.pk, Finish(status=status), actor=worker, message="Demo history")
+    Refill.objects.filter(pk=refill.pk).update(
+        created_at=moment, updated_at=moment, sending_started_at=moment, sent_at=moment
+    )
+    OrderEvent.objects.filter(refill_id=refill.pk).update(created_at=moment)
 
 
 def _history_deposit(user: User, admin: User, amount: Decimal, moment: datetime) -> None:
@@ -142,15 +217,12 @@ def seed_demo_history(*, days: int = 30, seed: int = 30) -> int:
     rng = random.Random(seed)
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     customers = _customers(days, rng)
-    services = list(
-        Service.objects.on_sale()
-        .filter(type=ServiceType.DEFAULT)
-        .select_related("provider")
-        .order_by("pk")[:10]
-    )
+    # Every service on sale gets a past, so the scorecard has figures for each (issue 23).
+    services = list(Service.objects.on_sale().select_related("provider").order_by("pk"))
     if not services:
         return 0
-    made = 0
+    paces = {service.pk: _pace(service) for service in services}
+    made = turn = 0
     now = timezone.now()
     for age in range(days, 0, -1):
         day_start = now - timedelta(days=age)
@@ -158,10 +230,13 @@ def seed_demo_history(*, days: int = 30, seed: int = 30) -> int:
             # seed_demo creates the superuser before the history.
             superuser = cast(User, admin)
             _history_deposit(user, superuser, Decimal(rng.choice((50, 100, 200, 300))), day_start)
-            for _ in range(rng.randint(1, 5) + age % 3):
+            for _ in range(rng.randint(2, 6) + age % 3):
                 moment = day_start + timedelta(minutes=rng.randrange(1, 1400))
+                # In turn rather than at random: every service gets its share of the past.
+                service = services[turn % len(services)]
+                turn += 1
                 try:
-                    _history_order(user, rng.choice(services), moment, rng)
+                    _history_order(user, service, moment, rng, paces[service.pk])
                 except InsufficientFunds:
                     continue  # this customer spent the day's deposit: history goes on
                 made += 1

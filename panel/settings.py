@@ -328,6 +328,11 @@ PANEL_TELEGRAM_API_URL = env.str("PANEL_TELEGRAM_API_URL", default="https://api.
 PANEL_TELEGRAM_BOT_RATE_PER_MINUTE = env.int("PANEL_TELEGRAM_BOT_RATE_PER_MINUTE", default=30)
 PANEL_NOTIFICATIONS_SECONDS = env.int("PANEL_NOTIFICATIONS_SECONDS", default=30)
 PANEL_DELIVERY_TIMES_MINUTES = env.int("PANEL_DELIVERY_TIMES_MINUTES", default=10)
+# The scorecard (orders.scorecard): its window, the fewest orders a figure is shown from, and
+# how often beat recomputes it.
+PANEL_SCORECARD_DAYS = env.int("PANEL_SCORECARD_DAYS", default=30)
+PANEL_SCORECARD_MIN_ORDERS = env.int("PANEL_SCORECARD_MIN_ORDERS", default=10)
+PANEL_SCORECARD_MINUTES = env.int("PANEL_SCORECARD_MINUTES", default=15)
 
 # --- Sign-up, security and payments (issue 9) ----------------------------------------------
 # A new account stays inactive until the emailed link is opened. On unless said otherwise:
@@ -418,6 +423,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.service_delivery_times_task",
         "schedule": timedelta(days=1),
         "kwargs": {"full": True},
+    },
+    "services-scorecard": {
+        "task": "orders.tasks.service_scores_refresh_task",
+        "schedule": timedelta(minutes=PANEL_SCORECARD_MINUTES),
     },
     "dashboard-rollup": {
         "task": "panel.tasks.dashboard_rollup_task",

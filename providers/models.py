@@ -262,6 +262,15 @@ class Service(CatalogItem):
         help_text="Mean time to Completed per 1,000 units of the last 10 completed orders "
         "(orders.delivery_times); empty with fewer than 3.",
     )
+    # The routing rule's bar (orders.services.routing): in the scorecard's unit, per 1,000
+    # units (per order for package services), as its 90th percentile is.
+    completion_target = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="Target 90th-percentile completion time per 1,000 (per order for packages), "
+        "e.g. 03:00:00. With a target, orders take the cheapest route whose last 30 days meet "
+        "it (docs/operators.md, Routes); empty: routes in priority order.",
+    )
 
     class Meta:
         ordering = ["category__sort_order", "category__name", "sort_order", "id"]
@@ -380,6 +389,48 @@ class ServiceRoute(models.Model):
     @property
     def upstream_id(self) -> str:
         return self.target.upstream_id
+
+
+class Scorecard(models.Model):
+    """How a service (or one of its routes) did over the scorecard's window: times from placing
+    to start and to Completed, the partial rate and the refill success rate, from real orders
+    (orders.scorecard). A figure is empty below the minimum sample. Rewritten as a whole by each
+    refresh; pages and routing only read it."""
+
+    orders = models.PositiveIntegerField(default=0, help_text="Finished orders in the window.")
+    started = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    partial = models.PositiveIntegerField(default=0)
+    start_p50_seconds = models.PositiveIntegerField(null=True, blank=True)
+    start_p90_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Per 1,000 units (per order for package services): the unit the routing target is set in.
+    complete_p50_seconds = models.PositiveIntegerField(null=True, blank=True)
+    complete_p90_seconds = models.PositiveIntegerField(null=True, blank=True)
+    partial_percent = percent_field(null=True, blank=True)
+    refills = models.PositiveIntegerField(default=0, help_text="Finished refills in the window.")
+    refill_success_percent = percent_field(null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class ServiceScore(Scorecard):
+    service = models.OneToOneField(
+        Service, on_delete=models.CASCADE, primary_key=True, related_name="score"
+    )
+
+    def __str__(self) -> str:
+        return f"Scorecard of service {self.service_id}"
+
+
+class RouteScore(Scorecard):
+    route = models.OneToOneField(
+        ServiceRoute, on_delete=models.CASCADE, primary_key=True, related_name="score"
+    )
+
+    def __str__(self) -> str:
+        return f"Scorecard of route {self.route_id}"
 
 
 class PriceOverride(models.Model):

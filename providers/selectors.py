@@ -50,6 +50,12 @@ def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySe
         "description",
         "quantity_step",
         "average_time_seconds",
+        # The scorecard (orders.scorecard), empty for a service without one.
+        "score__start_p50_seconds",
+        "score__complete_p50_seconds",
+        "score__complete_p90_seconds",
+        "score__partial_percent",
+        "score__refill_success_percent",
     )
 
 

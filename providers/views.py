@@ -4,6 +4,7 @@ The catalog is read as plain value rows (`service_rows`, `product_rows`), never 
 instances: the services page must stay fast with 10,000 services on sale.
 """
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,7 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.ids import parse_id
 from core.money import money_str, parse_money
-from providers.delivery_time import duration_text
+from providers.delivery_time import (
+    percent_text,
+    slow_time_text,
+    usual_time_text,
+)
 from providers.models import PACKAGE_TYPES, CatalogChange
 from providers.pricing import CustomerPricing, customer_pricing
 from providers.selectors import product_rows, public_changes, service_category_rows, service_rows
@@ -60,7 +65,25 @@ def service_row_display(row: dict, pricing: CustomerPricing) -> dict:
         "dripfeed": row["has_dripfeed"],
         "description": row["description"],
         "is_package": row["type"] in PACKAGE_TYPES,
-        "average_time": duration_text(row["average_time_seconds"]),
+        **scorecard_display(row),
+    }
+
+
+def scorecard_display(row: dict) -> dict:
+    """The scorecard's figures of a `service_rows` row as the services page and the order
+    form write them."""
+    is_package = row["type"] in PACKAGE_TYPES
+    return {
+        "usual_time": usual_time_text(
+            start=row["score__start_p50_seconds"],
+            done=row["score__complete_p50_seconds"],
+            is_package=is_package,
+        ),
+        "slow_time": slow_time_text(
+            done_p90=row["score__complete_p90_seconds"], is_package=is_package
+        ),
+        "partial_rate": percent_text(row["score__partial_percent"]),
+        "refill_rate": percent_text(row["score__refill_success_percent"]),
     }
 
 
@@ -85,6 +108,7 @@ def services(request: HttpRequest) -> HttpResponse:
         "categories": service_category_rows(),
         "search": search,
         "category_id": category_id,
+        "scorecard_days": settings.PANEL_SCORECARD_DAYS,
     }
     return render(request, "providers/services.html", context)
 

@@ -22,6 +22,7 @@ from orders.lifecycle.moves import (
     figures_of,
     finish,
     kind_of,
+    status_start,
 )
 from orders.lifecycle.poll import PollStep, Seen, poll_step
 from orders.lifecycle.refunds import Delivery, Figures, refund_due
@@ -70,4 +71,5 @@ __all__ = [
     "refund_due",
     "resolutions_for",
     "resolved_state",
+    "status_start",
 ]

@@ -263,3 +263,26 @@ def review_restate(
         review = DispatchState.NEEDS_REVIEW
         _dispatch_event(kind, pk, review, review, message, actor)
     return bool(moved)
+
+
+def status_start(pk: int, *, to_status: str, actor: By, message: str = "") -> bool:
+    """An order the provider has moves from Pending to an open status it reported outside a
+    poll round (the demo's history): a conditional update and its event, the one the
+    scorecard reads the start time from. Returns whether it moved."""
+    if to_status not in OrderStatus.opens() or to_status == OrderStatus.PENDING:
+        raise InvalidTransition(f"an order does not start by moving to {to_status}")
+    moved = Order.objects.filter(
+        pk=pk, status=OrderStatus.PENDING, dispatch_state=DispatchState.SENT
+    ).update(status=to_status, updated_at=timezone.now())
+    if moved:
+        event_for(
+            pk,
+            target_model=Order,
+            field="status",
+            old=OrderStatus.PENDING,
+            new=to_status,
+            message=message,
+            actor=actor.name,
+            actor_user=actor.user,
+        ).save()
+    return bool(moved)

@@ -1,18 +1,30 @@
 """Which provider an order goes to, and where it goes when a provider refuses it.
 
 A service without `ServiceRoute` rows goes to its own provider, as imported. With routes, an
-order takes the first enabled route (by priority) whose provider can take orders, whose
-target is still offered upstream, and whose cost is below the service's selling price.
+order takes a usable route: enabled, its provider enabled with working credentials, its target
+still offered upstream, and its cost clearing the margin guard at the service's selling price
+(PANEL_MIN_MARGIN_PERCENT, the floor placing checks again with the customer's own charge).
+Which usable route (docs/operators.md, "Routes and failover"):
+
+- the service has a `completion_target`: the cheapest route whose scorecard 90th percentile of
+  completion (providers.RouteScore, orders.scorecard) is within it; ties by priority;
+- none meets it, or there is no target: the first by priority, as the operator ordered them. A
+  route without enough orders to measure is unknown rather than slow, and a target nobody meets
+  says nothing about which to prefer: the operator's order does, and the admin shows each
+  route's figures to reorder by. (Taking the fastest instead would send every order to one
+  route, which would starve the others of the orders that measure them.)
 
 Failover happens in one case only: the provider explicitly rejected the `add`
 (ProviderRejected, docs/protocol.md "Error classes"). Then nothing was bought, so the next
-route may be tried. An unknown outcome never moves to another provider: the first may have
-bought it, and a second would buy it twice; it waits for review as before.
+route in that same ranking may be tried. An unknown outcome never moves to another provider:
+the first may have bought it, and a second would buy it twice; it waits for review as before.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 
 from orders import pricing
@@ -20,7 +32,8 @@ from orders.enqueue import enqueue
 from orders.lifecycle import By, Kind, dispatch_move
 from orders.lifecycle.events import Actor
 from orders.models import DispatchState, Order
-from providers.models import PACKAGE_TYPES, Provider, Service, ServiceRoute
+from providers.markup import clears_margin
+from providers.models import PACKAGE_TYPES, Provider, RouteScore, Service, ServiceRoute
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,35 @@ def is_route_usable(route: ServiceRoute, selling_rate: Decimal) -> bool:
         and route.target.is_available
         and provider.is_enabled
         and provider.credentials_failed_at is None
-        and route_cost_rate(route) < selling_rate
+        and clears_margin(
+            price=selling_rate,
+            cost=route_cost_rate(route),
+            min_margin_percent=settings.PANEL_MIN_MARGIN_PERCENT,
+        )
     )
+
+
+def _completion_p90(route: ServiceRoute) -> int | None:
+    try:
+        return route.score.complete_p90_seconds
+    except RouteScore.DoesNotExist:
+        return None
+
+
+def _meets(route: ServiceRoute, target: timedelta) -> bool:
+    p90 = _completion_p90(route)
+    return p90 is not None and p90 <= target.total_seconds()
+
+
+def ranked_routes(service: Service, routes: list[ServiceRoute]) -> list[ServiceRoute]:
+    """`service`'s usable routes in the order orders try them (the module's rule). `routes`
+    come in priority order."""
+    usable = [route for route in routes if is_route_usable(route, service.rate)]
+    target = service.completion_target
+    if target is None:
+        return usable
+    meeting = sorted((r for r in usable if _meets(r, target)), key=route_cost_rate)
+    return meeting + [route for route in usable if route not in meeting]
 
 
 def _home(service: Service) -> RouteChoice:
@@ -89,17 +129,18 @@ def route_for(
         return _home(service) if after is None else None
     routes = list(
         ServiceRoute.objects.filter(service=service)
-        .select_related("target__provider")
+        .select_related("target__provider", "score")
         .order_by("priority", "id")
     )
     if not routes:
         return _home(service) if after is None else None
+    ranked = ranked_routes(service, routes)
     if after is not None:
-        routes = [r for r in routes if (r.priority, r.pk) > (after.priority, after.pk)]
-    for route in routes:
-        if is_route_usable(route, service.rate):
-            return _choice(route)
-    return None
+        if after in ranked:
+            ranked = ranked[ranked.index(after) + 1 :]
+        else:  # no longer usable since it was taken: the routes after it by priority
+            ranked = [r for r in ranked if (r.priority, r.pk) > (after.priority, after.pk)]
+    return _choice(ranked[0]) if ranked else None
 
 
 def order_reroute_after_rejection(*, order_id: int, message: str) -> bool:

@@ -114,6 +114,7 @@ def _order_new_context(
         "layouts": type_layouts(),
         "script_text": _order_script_text(cast(User, request.user).balance),
         "options_url": reverse("order_service_options"),
+        "scorecard_days": settings.PANEL_SCORECARD_DAYS,
     }
     return context
 

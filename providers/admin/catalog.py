@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from core.errors import PanelError
 from core.money import money_str
 from core.permissions import requires_permission
+from providers.admin.scorecards import scorecard_html
 from providers.models import (
     CatalogChange,
     CatalogItemQuerySet,
@@ -24,6 +25,7 @@ from providers.models import (
     HoldReason,
     Product,
     Service,
+    ServiceScore,
 )
 from providers.selectors import route_suggestions
 from providers.services import (
@@ -302,7 +304,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
 @admin.register(Service)
 class ServiceAdmin(CatalogItemAdmin):
     upstream_fields = ("has_refill", "has_cancel", "has_dripfeed")
-    selling_extra = ("quantity_step", "is_one_order_per_link")
+    selling_extra = ("quantity_step", "is_one_order_per_link", "completion_target")
     list_display = (
         *CatalogItemAdmin.list_columns,
         "is_enabled",
@@ -317,10 +319,18 @@ class ServiceAdmin(CatalogItemAdmin):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
-        return (*super().get_readonly_fields(request, obj), "routes_link")
+        return (*super().get_readonly_fields(request, obj), "routes_link", "scorecard")
 
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
-        return (*super().get_fieldsets(request, obj), ("Routes", {"fields": ("routes_link",)}))
+        return (
+            *super().get_fieldsets(request, obj),
+            ("Scorecard", {"fields": ("scorecard",)}),
+            ("Routes", {"fields": ("routes_link",)}),
+        )
+
+    @admin.display(description="Scorecard")
+    def scorecard(self, obj: Service) -> str:
+        return scorecard_html(ServiceScore.objects.filter(service_id=obj.pk).first())
 
     @admin.display(description="Routes")
     def routes_link(self, obj: Service) -> str:

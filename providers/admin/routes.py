@@ -3,15 +3,24 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from providers.admin.scorecards import completion_p90_text, scorecard_html
 from providers.forms import ServiceRouteForm
 from providers.models import (
     PriceOverride,
+    RouteScore,
     ServiceRoute,
 )
 from providers.services import (
     route_add,
     route_update,
 )
+
+
+def _score_of(route: ServiceRoute) -> RouteScore | None:
+    try:
+        return route.score  # read with the list (list_select_related)
+    except RouteScore.DoesNotExist:
+        return None
 
 
 @admin.register(ServiceRoute)
@@ -28,12 +37,13 @@ class ServiceRouteAdmin(admin.ModelAdmin):
         "cost_rate",
         "selling_rate",
         "is_profitable",
+        "completion_p90",
     )
     list_filter = ("is_enabled", "is_profitable", "target__provider")
-    list_select_related = ("service", "target__provider")
+    list_select_related = ("service", "target__provider", "score")
     search_fields = ("=service__id", "service__name", "target__upstream_id")
     raw_id_fields = ("service", "target")
-    readonly_fields = ("cost_rate", "is_profitable", "created_at", "updated_at")
+    readonly_fields = ("cost_rate", "is_profitable", "scorecard", "created_at", "updated_at")
     form = ServiceRouteForm
 
     @admin.display(description="Provider")
@@ -43,6 +53,14 @@ class ServiceRouteAdmin(admin.ModelAdmin):
     @admin.display(description="Provider's service id")
     def target_upstream_id(self, obj: ServiceRoute) -> str:
         return obj.target.upstream_id
+
+    @admin.display(description="Completion p90 per 1,000")
+    def completion_p90(self, obj: ServiceRoute) -> str:
+        return completion_p90_text(_score_of(obj))
+
+    @admin.display(description="Scorecard")
+    def scorecard(self, obj: ServiceRoute) -> str:
+        return scorecard_html(_score_of(obj))
 
     @admin.display(description="Selling rate")
     def selling_rate(self, obj: ServiceRoute) -> object:

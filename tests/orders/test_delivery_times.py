@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from django.test import Client
-from django.urls import reverse
 
 from orders.delivery_times import service_delivery_times_refresh
 from orders.models import DispatchState, Order, OrderStatus
@@ -97,39 +96,17 @@ def test_a_refresh_since_a_time_touches_only_services_with_new_completions(
     assert quiet.average_time_seconds is None  # not recomputed: nothing completed since
 
 
-def test_pages_and_the_api_show_the_average_time(
+def test_the_api_shows_the_average_time(
     place: Callable[..., Order], service_of: Callable[..., Service], reseller_key: str
 ) -> None:
+    # (the pages show the scorecard instead: tests/orders/test_scorecard.py)
     service = service_of()
     for _ in range(3):
         _finished(place, service, minutes=135)
     service_delivery_times_refresh()
 
-    page = Client().get(reverse("services"))
     answer = Client().post("/api/v2", {"key": reseller_key, "action": "services"}).json()
 
-    assert "2 h 15 min" in page.content.decode() and "Not enough data" in page.content.decode()
     by_id = {row["service"]: row for row in answer}
     assert by_id[service.pk]["average_time"] == str(135 * 60)
     assert all("average_time" not in row for pk, row in by_id.items() if pk != service.pk)
-
-
-def test_the_order_form_card_shows_the_average_time(
-    place: Callable[..., Order],
-    service_of: Callable[..., Service],
-    client: Client,
-    customer: object,
-) -> None:
-    service = service_of()
-    for _ in range(3):
-        _finished(place, service, minutes=90)
-    service_delivery_times_refresh()
-    client.force_login(customer)
-
-    page = client.get(reverse("order_new") + f"?service={service.pk}").content.decode()
-    options = client.get(
-        reverse("order_service_options") + f"?category={service.category_id}"
-    ).json()
-
-    assert 'data-avg-time="1 h 30 min"' in page and "Average time" in page
-    assert {s["id"]: s["average_time"] for s in options["services"]}[service.pk] == "1 h 30 min"

@@ -370,7 +370,10 @@ def test_service_options_lists_one_category_as_json(logged_in: Client, service: 
         "dripfeed": False,
         "description": "",
         "is_package": False,
-        "average_time": "Not enough data",
+        "usual_time": "—",
+        "slow_time": "—",
+        "partial_rate": "—",
+        "refill_rate": "—",
     }
 
 

@@ -11,7 +11,7 @@ from accounts.services import api_key_authenticate
 from orders.models import Order, ProductOrder
 from panel.models import DayFigures
 from payments.models import Deposit
-from providers.models import Provider, Service
+from providers.models import Provider, Service, ServiceScore
 from sandbox import SandboxServer
 
 
@@ -48,6 +48,11 @@ def test_seed_demo_builds_a_living_panel_once(
     assert timezone.now() - oldest > timedelta(days=29)
     assert DayFigures.objects.values("day").distinct().count() >= 28
     assert Deposit.objects.filter(status="credited", gateway="manual").count() >= 30
+    # every service on sale has a past, so its scorecard has figures (issue 23)
+    scored = ServiceScore.objects.filter(complete_p50_seconds__isnull=False)
+    assert scored.count() >= 0.9 * Service.objects.on_sale().count()
+    assert ServiceScore.objects.filter(refill_success_percent__isnull=False).exists()
+    assert not Order.objects.filter(finished_at__gt=timezone.now()).exists()
 
     again = StringIO()
     call_command(

@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.services import api_key_create, user_create_customer
 from core.errors import PanelError
 from orders.models import Source
+from orders.scorecard import service_scores_refresh
 from orders.services import order_place, product_order_place
 from panel.dashboard.rollup import dashboard_rollup
 from panel.demo_history import seed_demo_history
@@ -176,7 +177,8 @@ class Command(BaseCommand):
         """30 days of finished orders and deposits, rolled up for the admin dashboard."""
         made = seed_demo_history(days=30)
         self.stdout.write(
-            f"added {made} finished orders over 30 days; {dashboard_rollup(full=True)}"
+            f"added {made} finished orders over 30 days; {dashboard_rollup(full=True)}; "
+            f"scorecard: {service_scores_refresh()}"
         )
 
     def _print_welcome(self, web_url: str, keys: dict[str, str], logins_file: str) -> None:

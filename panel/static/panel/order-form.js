@@ -172,11 +172,17 @@
     var per = option.getAttribute("data-package") ? words.perPackage : words.per1000;
     [[words.rate, shownMoney(option.getAttribute("data-rate")) + " " + per],
      [words.limits, grouped(option.getAttribute("data-min")) + " / " + grouped(option.getAttribute("data-max"))],
-     [info.getAttribute("data-label-avg-time") || "Average time", option.getAttribute("data-avg-time")]].forEach(function (pair) {
+     [info.getAttribute("data-label-usual-time"), option.getAttribute("data-usual-time")],
+     [info.getAttribute("data-label-slow-time"), option.getAttribute("data-slow-time")],
+     [info.getAttribute("data-label-partial-rate"), option.getAttribute("data-partial-rate")],
+     option.getAttribute("data-refill") ? [info.getAttribute("data-label-refill-rate"), option.getAttribute("data-refill-rate")] : null
+    ].forEach(function (pair) {
+      if (!pair) return;
       facts.appendChild(element("dt", "", pair[0]));
       facts.appendChild(element("dd", "", pair[1]));
     });
     info.appendChild(facts);
+    info.appendChild(element("p", "help", info.getAttribute("data-note-scorecard")));
     var desc = option.getAttribute("data-desc");
     if (desc) info.appendChild(element("div", "desc", desc));
   }
@@ -296,7 +302,8 @@
       type: service.type, rate: service.rate, min: service.min, max: service.max, step: service.step,
       dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? "1" : "", cancel: service.cancel ? "1" : "",
       "package": service.is_package ? "1" : "", name: service.name, desc: service.description || "",
-      "avg-time": service.average_time || ""
+      "usual-time": service.usual_time || "", "slow-time": service.slow_time || "",
+      "partial-rate": service.partial_rate || "", "refill-rate": service.refill_rate || ""
     };
     Object.keys(data).forEach(function (key) { option.setAttribute("data-" + key, data[key]); });
     return option;
