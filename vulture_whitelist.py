@@ -141,3 +141,15 @@ forget_reporters  # form field the admin reads from cleaned_data (payments/admin
 bank_reference  # model field in the bank key's unique constraint (payments/models.py)
 bank_date  # model field in the bank key's unique constraint (payments/models.py)
 _._put  # kombu calls it (panel/broker.py:21, the file broker's Channel)
+
+# Webhooks (notifications/webhooks/): fields written by conditional updates and read in
+# querysets or templates (the API page's webhooks section, the provider admin).
+balance_low_at  # model field the balance watch filters on (notifications/models.py)
+balance_low_count  # model field numbering the crossings (notifications/models.py)
+_.balance_low_at  # re-armed when the threshold changes (notifications/webhooks/services.py)
+notification  # WebhookAttempt's foreign key, read as webhook_attempts (notifications/models.py)
+answer_excerpt  # shown in the deliveries log (templates/notifications/_webhooks.html)
+event_label  # shown in the deliveries log (templates/notifications/_webhooks.html)
+endpoint_url  # shown in the deliveries log (templates/notifications/_webhooks.html)
+_.can_resend  # read by the deliveries log (templates/notifications/_webhooks.html)
+webhook_subscribed_at  # shown in the provider admin (providers/admin/providers.py)

@@ -136,7 +136,7 @@ class WebhookEndpoint(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(_("URL"), max_length=500)
-    events = models.JSONField(default=list, help_text=_("WebhookEvent values."))
+    events = models.JSONField(default=list)  # WebhookEvent values
     secret_encrypted = models.TextField(editable=False)
     # The balance under which `balance.low` fires, once per crossing: armed while the balance
     # is at or above it, fired (and disarmed) when it drops below, re-armed when it recovers.

@@ -59,7 +59,7 @@ def webhook_update(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = WebhookEndpointForm(request.POST, is_new=False)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
         return _back()
     try:
         webhook_endpoint_update(

@@ -98,7 +98,7 @@ def webhook_deliveries_of(*, user: User, limit: int = DELIVERIES_SHOWN) -> list[
             status=row.status,
             attempts=row.attempts,
             next_attempt_at=row.next_attempt_at,
-            last=row.tries[0] if row.tries else None,  # type: ignore[attr-defined]
+            last=row.tries[0] if row.tries else None,
         )
         for row in rows
     ]

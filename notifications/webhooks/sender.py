@@ -110,7 +110,7 @@ def _settle(row: Notification, token: str, answer: Answer, counts: WebhookCounts
 
 
 def webhook_deliver_one(row: Notification, token: str, counts: WebhookCounts) -> None:
-    endpoint = WebhookEndpoint.objects.filter(pk=row.ref).first()
+    endpoint = WebhookEndpoint.objects.filter(pk=row.ref or 0).first()
     if endpoint is None:
         counts.skipped += _move(
             [row.pk], token, Status.CLAIMED, status=Status.SKIPPED, error="endpoint deleted"

@@ -292,7 +292,7 @@ def webhook_test_send(*, user: User, endpoint_id: int) -> Notification:
     if endpoint is None:
         raise WebhookRefused("not_found")
     key = f"ping:{uuid.uuid4().hex}"
-    data = {"message": "This is a test event from the panel."}
+    data: dict[str, object] = {"message": "This is a test event from the panel."}
     notifications_add(events=[_webhook_event(endpoint.pk, user.pk, "ping", key, data)])
     _kick_sender()
     return Notification.objects.get(key=f"webhook:{endpoint.pk}:{key}")
