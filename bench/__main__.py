@@ -19,6 +19,7 @@ FULL = {
     "webhooks": {"webhooks": 2_000},
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
     "margin": {"services": 10_000},
+    "webhook_chain": {"orders": 5, "poll_seconds": 5, "interval_seconds": 10},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -35,6 +36,7 @@ SMOKE = {
         "worker_counts": (1, 2),
     },
     "margin": {"services": 300},
+    "webhook_chain": {"orders": 1, "poll_seconds": 1, "interval_seconds": 2},
 }
 
 
@@ -61,6 +63,7 @@ def main() -> int:
         polling,
         scaleout,
         services_page,
+        webhook_chain,
         webhooks,
     )
 
@@ -74,6 +77,7 @@ def main() -> int:
         "webhooks": webhooks,
         "scaleout": scaleout,
         "margin": margin,
+        "webhook_chain": webhook_chain,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

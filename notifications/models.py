@@ -152,6 +152,9 @@ class WebhookEndpoint(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "url"], name="webhook_endpoint_unique_url")
+        ]
         indexes = [
             models.Index(
                 fields=["balance_threshold"],
@@ -162,9 +165,6 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
-
-    def wants(self, event: str) -> bool:
-        return event in self.events
 
 
 class WebhookAttempt(models.Model):

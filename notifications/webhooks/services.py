@@ -168,8 +168,10 @@ def webhooks_balance_watch() -> int:
     fired = 0
     crossing = watched.filter(
         balance_low_at__isnull=True, user__balance__lt=F("balance_threshold")
-    ).values_list("pk", "user_id", "user__balance", "balance_threshold", "balance_low_count")
-    for pk, user_id, balance, threshold, count in crossing:
+    ).values_list(
+        "pk", "user_id", "user__balance", "balance_threshold", "balance_low_count", "events"
+    )
+    for pk, user_id, balance, threshold, count, events in crossing:
         with transaction.atomic():
             moved = WebhookEndpoint.objects.filter(pk=pk, balance_low_at__isnull=True).update(
                 balance_low_at=now, balance_low_count=count + 1
@@ -177,8 +179,7 @@ def webhooks_balance_watch() -> int:
             if not moved:
                 continue
             fired += 1
-            endpoint = WebhookEndpoint.objects.get(pk=pk)
-            if endpoint.wants(WebhookEvent.BALANCE_LOW):
+            if WebhookEvent.BALANCE_LOW in events:
                 data = _balance_data(balance, threshold)
                 event = _webhook_event(
                     pk, user_id, WebhookEvent.BALANCE_LOW, f"balance-low:{pk}:{count + 1}", data
@@ -226,19 +227,39 @@ def webhook_endpoint_create(
     secret = secret_new()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
-        if WebhookEndpoint.objects.filter(user=user).count() >= MAX_ENDPOINTS:
-            raise WebhookRefused("too_many")
         if WebhookEndpoint.objects.filter(user=user, url=url).exists():
             raise WebhookRefused("duplicate")
-        endpoint = WebhookEndpoint.objects.create(
+        endpoint = _create_locked(
             user=user,
             url=url,
             events=chosen,
-            secret_encrypted=encrypt_secret(secret),
+            secret=secret,
             balance_threshold=balance_threshold,
             is_panel_subscription=is_panel_subscription,
         )
     return endpoint, secret
+
+
+def _create_locked(
+    *,
+    user: User,
+    url: str,
+    events: list[str],
+    secret: str,
+    balance_threshold: Decimal | None,
+    is_panel_subscription: bool,
+) -> WebhookEndpoint:
+    """Under the customer's row lock (the limit is counted under it)."""
+    if WebhookEndpoint.objects.filter(user=user).count() >= MAX_ENDPOINTS:
+        raise WebhookRefused("too_many")
+    return WebhookEndpoint.objects.create(
+        user=user,
+        url=url,
+        events=events,
+        secret_encrypted=encrypt_secret(secret),
+        balance_threshold=balance_threshold,
+        is_panel_subscription=is_panel_subscription,
+    )
 
 
 def webhook_endpoint_subscribe(
@@ -247,18 +268,31 @@ def webhook_endpoint_subscribe(
     """For a downstream copy of this panel (the v2 `webhook_subscribe` action): the endpoint for
     `url`, made or kept, with a NEW secret each call. A subscriber whose answer was lost simply
     calls again; the secret it got last is the one that signs from then on."""
+    url = url.strip()
     chosen = _clean_events(events)
     secret = secret_new()
+    # Under the customer's lock from the lookup to the insert: two racing subscriptions of one
+    # URL end with one endpoint (the later secret wins), never with a refusal.
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
-        existing = WebhookEndpoint.objects.filter(user=user, url=url.strip()).first()
+        existing = WebhookEndpoint.objects.filter(user=user, url=url).first()
         if existing is not None:
             existing.events = chosen
             existing.secret_encrypted = encrypt_secret(secret)
             existing.is_panel_subscription = True
             existing.save(update_fields=["events", "secret_encrypted", "is_panel_subscription"])
             return existing, secret
-    return webhook_endpoint_create(user=user, url=url, events=chosen, is_panel_subscription=True)
+        if (problem := url_problem(url)) is not None:
+            raise WebhookRefused(problem)
+        endpoint = _create_locked(
+            user=user,
+            url=url,
+            events=chosen,
+            secret=secret,
+            balance_threshold=None,
+            is_panel_subscription=True,
+        )
+    return endpoint, secret
 
 
 def webhook_endpoint_update(

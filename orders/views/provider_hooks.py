@@ -44,7 +44,8 @@ def provider_webhook(request: HttpRequest, provider_id: int) -> JsonResponse:
     )
     if provider is None:
         return _answer(404, error="unknown provider")
-    if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+    length = request.headers.get("Content-Length") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY:
         return _answer(413, error="too large")
     body = request.body
     if not signature_is_valid(

@@ -475,3 +475,37 @@ def test_api_page_in_vietnamese(
     client.force_login(customer)
     page = client.get(reverse("api_docs")).content.decode()
     assert "Webhook" in page and "Add an endpoint" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_subscriptions_of_one_url_make_one_endpoint(settings: object) -> None:
+    import threading
+
+    from django.db import connection
+
+    settings.PANEL_WEBHOOKS_ALLOW_LOOPBACK = True  # type: ignore[attr-defined]
+    user = UserFactory()
+    secrets: list[str] = []
+    errors: list[Exception] = []
+    barrier = threading.Barrier(4)
+
+    def subscribe() -> None:
+        try:
+            barrier.wait()
+            _, secret = webhook_endpoint_subscribe(
+                user=user, url="http://127.0.0.1:9/race", events=ALL_EVENTS
+            )
+            secrets.append(secret)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=subscribe) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(secrets) == 4
+    endpoint = WebhookEndpoint.objects.get(user=user)
+    assert decrypt_secret(endpoint.secret_encrypted) in secrets
