@@ -158,3 +158,15 @@ _.handled_at  # bot: set and filtered on by name (bot/handling.py)
 new_token  # notifications: the bot admin form's write-only token field
 _.sent_via  # notifications: written by the sender through update(), shown in the admin
 _.allow_request  # DRF's throttle hook (operatorapi/api/base.py)
+
+# Webhooks (notifications/webhooks/): fields written by conditional updates and read in
+# querysets or templates (the API page's webhooks section, the provider admin).
+balance_low_at  # model field the balance watch filters on (notifications/models.py)
+balance_low_count  # model field numbering the crossings (notifications/models.py)
+_.balance_low_at  # re-armed when the threshold changes (notifications/webhooks/services.py)
+notification  # WebhookAttempt's foreign key, read as webhook_attempts (notifications/models.py)
+answer_excerpt  # shown in the deliveries log (templates/notifications/_webhooks.html)
+event_label  # shown in the deliveries log (templates/notifications/_webhooks.html)
+endpoint_url  # shown in the deliveries log (templates/notifications/_webhooks.html)
+_.can_resend  # read by the deliveries log (templates/notifications/_webhooks.html)
+webhook_subscribed_at  # shown in the provider admin (providers/admin/providers.py)

@@ -20,6 +20,7 @@ FULL = {
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
     "margin": {"services": 10_000},
     "scorecard": {"orders": 200_000},
+    "webhook_chain": {"orders": 5, "poll_seconds": 5, "interval_seconds": 10},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -37,6 +38,7 @@ SMOKE = {
     },
     "margin": {"services": 300},
     "scorecard": {"orders": 3_000},
+    "webhook_chain": {"orders": 1, "poll_seconds": 1, "interval_seconds": 2},
 }
 
 
@@ -64,6 +66,7 @@ def main() -> int:
         scaleout,
         scorecard,
         services_page,
+        webhook_chain,
         webhooks,
     )
 
@@ -78,6 +81,7 @@ def main() -> int:
         "scaleout": scaleout,
         "margin": margin,
         "scorecard": scorecard,
+        "webhook_chain": webhook_chain,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

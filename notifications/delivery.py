@@ -76,11 +76,13 @@ def _retry_delay(attempts: int) -> timedelta:
 
 
 def outbox_release_expired(*, now: datetime) -> tuple[int, int]:
-    """Rows whose sender died: `claimed` ones go back to pending, `sending` ones to unknown."""
-    released = Notification.objects.filter(status=Status.CLAIMED, lease_until__lt=now).update(
+    """Rows whose sender died: `claimed` ones go back to pending, `sending` ones to unknown.
+    Webhook rows are left to their own sender, which may send one twice (webhooks.sender)."""
+    rows = Notification.objects.exclude(channel=Channel.WEBHOOK)
+    released = rows.filter(status=Status.CLAIMED, lease_until__lt=now).update(
         status=Status.PENDING, lease_until=None, claim_token=""
     )
-    abandoned = Notification.objects.filter(status=Status.SENDING, lease_until__lt=now).update(
+    abandoned = rows.filter(status=Status.SENDING, lease_until__lt=now).update(
         status=Status.UNKNOWN, lease_until=None, error=UNKNOWN_MESSAGE
     )
     if abandoned:

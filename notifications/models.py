@@ -2,10 +2,12 @@
 event) and delivered at most once by the sender (`notifications/delivery.py`)."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.money import money_field
 from core.secrets import decrypt_secret, encrypt_secret
 
 
@@ -14,6 +16,8 @@ class Channel(models.TextChoices):
     TELEGRAM = "telegram", _("Telegram to the operators")
     # One email per event to every active staff member with an address, looked up when sent.
     STAFF_EMAIL = "staff_email", _("Email to the staff")
+    # One POST per event to one of a customer's endpoints (notifications/webhooks/).
+    WEBHOOK = "webhook", _("Webhook to the customer")
 
 
 class Kind(models.TextChoices):
@@ -29,6 +33,7 @@ class Kind(models.TextChoices):
     OPS_DEPOSIT_UNMATCHED = "ops_deposit_unmatched", _("Deposit unmatched")
     OPS_DAILY_REPORT = "ops_daily_report", _("Daily report")
     OPS_SERVICES_HELD = "ops_services_held", _("Services held by the margin guard")
+    WEBHOOK = "webhook", _("Webhook")
 
 
 class Status(models.TextChoices):
@@ -190,3 +195,75 @@ class TelegramLink(models.Model):
 
     def __str__(self) -> str:
         return f"Telegram of {self.user_id}"
+
+
+class WebhookEvent(models.TextChoices):
+    """What a customer's endpoint can subscribe to; the value is the `type` of the body."""
+
+    ORDER_STATUS = "order.status_changed", _("Order status changed")
+    ORDER_FINISHED = "order.finished", _("Order finished")
+    REFILL_FINISHED = "refill.finished", _("Refill finished")
+    BALANCE_LOW = "balance.low", _("Balance low")
+
+
+class WebhookEndpoint(models.Model):
+    """A customer's HTTPS address that gets a signed POST per event it subscribed to."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(default=list)  # WebhookEvent values
+    secret_encrypted = models.TextField(editable=False)
+    # The balance under which `balance.low` fires, once per crossing: armed while the balance
+    # is at or above it, fired (and disarmed) when it drops below, re-armed when it recovers.
+    balance_threshold = money_field(
+        null=True, blank=True, validators=[MinValueValidator(0)], verbose_name=_("balance under")
+    )
+    balance_low_at = models.DateTimeField(null=True, blank=True, editable=False)
+    balance_low_count = models.PositiveIntegerField(default=0, editable=False)
+    # Set by the provider subscription action (providers.services.webhooks): the endpoint of
+    # a downstream copy of this panel, which it manages itself.
+    is_panel_subscription = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "url"], name="webhook_endpoint_unique_url")
+        ]
+        indexes = [
+            models.Index(
+                fields=["balance_threshold"],
+                condition=Q(balance_threshold__isnull=False),
+                name="webhook_balance_watch",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookAttempt(models.Model):
+    """One POST of one webhook delivery (a `Notification` row of the webhook channel) and how
+    the endpoint answered: the customer's delivery log."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="webhook_attempts"
+    )
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="attempts")
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_success = models.BooleanField(default=False)
+    # The first few hundred characters of the answer, or why there was none (a refused
+    # address, a timeout): enough to debug, never a whole page kept.
+    answer_excerpt = models.CharField(max_length=300, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["endpoint", "-id"], name="webhook_attempt_endpoint")]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} → {self.status_code or self.error_code}"

@@ -16,3 +16,21 @@ def notifications_deliver_task() -> dict[str, int]:
     if any(counts.values()):
         logger.info("notifications: %s", counts)
     return counts
+
+
+@shared_task(ignore_result=True)
+def webhooks_deliver_task() -> dict[str, int]:
+    """Queued after the commit that wrote webhook rows, and by beat for the retries."""
+    from notifications.webhooks.sender import webhooks_deliver
+
+    counts = webhooks_deliver().as_dict()
+    if any(counts.values()):
+        logger.info("webhooks: %s", counts)
+    return counts
+
+
+@shared_task(ignore_result=True)
+def webhooks_balance_watch_task() -> int:
+    from notifications.webhooks.services import webhooks_balance_watch
+
+    return webhooks_balance_watch()

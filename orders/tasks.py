@@ -141,3 +141,12 @@ def service_scores_refresh_task() -> None:
     from orders.scorecard import service_scores_refresh
 
     logger.info("scorecard: %s", service_scores_refresh())
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def provider_poll_hinted_task(provider_id: int, kind: str, upstream_ids: list[str]) -> None:
+    """An upstream copy of this panel said these rows changed: re-read them now (idempotent,
+    like every poll)."""
+    from orders.services.polling.hints import provider_poll_hinted
+
+    provider_poll_hinted(provider_id=provider_id, kind=kind, upstream_ids=upstream_ids)

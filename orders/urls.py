@@ -1,6 +1,7 @@
 from django.urls import path
 
 from orders import views
+from orders.views.provider_hooks import provider_webhook
 
 urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
@@ -13,4 +14,5 @@ urlpatterns = [
     path("refills/", views.refill_list, name="refill_list"),
     path("products/<int:pk>/order/", views.product_order_new, name="product_order_new"),
     path("products/orders/", views.product_order_list, name="product_order_list"),
+    path("hooks/provider/<int:provider_id>/", provider_webhook, name="provider_webhook"),
 ]

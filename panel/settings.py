@@ -333,6 +333,15 @@ PANEL_DELIVERY_TIMES_MINUTES = env.int("PANEL_DELIVERY_TIMES_MINUTES", default=1
 PANEL_SCORECARD_DAYS = env.int("PANEL_SCORECARD_DAYS", default=30)
 PANEL_SCORECARD_MIN_ORDERS = env.int("PANEL_SCORECARD_MIN_ORDERS", default=10)
 PANEL_SCORECARD_MINUTES = env.int("PANEL_SCORECARD_MINUTES", default=15)
+# Webhooks to customers (notifications/webhooks/): how often beat posts the retries and checks
+# balances against the endpoints' thresholds (new events are posted right after their commit).
+PANEL_WEBHOOKS_SECONDS = env.int("PANEL_WEBHOOKS_SECONDS", default=10)
+# Deliveries to 127.0.0.1/::1 (and plain http there): for tests and the demo only; every other
+# private, link-local or reserved address is refused whatever this says.
+PANEL_WEBHOOKS_ALLOW_LOOPBACK = env.bool("PANEL_WEBHOOKS_ALLOW_LOOPBACK", default=False)
+# This panel's public address (https://panel.example.com): where upstream copies of this panel
+# post their webhooks. Empty: the panel subscribes to none and relies on polling alone.
+PANEL_PUBLIC_URL = env.str("PANEL_PUBLIC_URL", default="")
 
 # --- Sign-up, security and payments (issue 9) ----------------------------------------------
 # A new account stays inactive until the emailed link is opened. On unless said otherwise:
@@ -410,6 +419,21 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliver": {
         "task": "notifications.tasks.notifications_deliver_task",
         "schedule": timedelta(seconds=PANEL_NOTIFICATIONS_SECONDS),
+    },
+    "webhooks-deliver": {
+        "task": "notifications.tasks.webhooks_deliver_task",
+        "schedule": timedelta(seconds=PANEL_WEBHOOKS_SECONDS),
+        "options": {"expires": max(5 * PANEL_WEBHOOKS_SECONDS, 5)},
+    },
+    "webhooks-balance-watch": {
+        "task": "notifications.tasks.webhooks_balance_watch_task",
+        "schedule": timedelta(seconds=PANEL_WEBHOOKS_SECONDS),
+        "options": {"expires": max(5 * PANEL_WEBHOOKS_SECONDS, 5)},
+    },
+    # Upstream copies of this panel push statuses once subscribed (providers.services.webhooks).
+    "providers-webhooks-subscribe": {
+        "task": "providers.tasks.providers_webhooks_subscribe_task",
+        "schedule": timedelta(hours=1),
     },
     "orders-needs-review-alerts": {
         "task": "orders.tasks.needs_review_alerts_task",

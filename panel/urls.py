@@ -7,7 +7,7 @@ from accounts import views as account_views
 from accounts.auth_views import PanelLoginView
 from bot import views as bot_views
 from notifications import views as notification_views
-from panel import views
+from panel import views, webhook_views
 from panel.api.views import ApiV2View
 
 urlpatterns = [
@@ -60,6 +60,15 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("api/", views.api_docs, name="api_docs"),
+    path("api/webhooks/", webhook_views.webhook_add, name="webhook_add"),
+    path("api/webhooks/<int:pk>/", webhook_views.webhook_update, name="webhook_update"),
+    path("api/webhooks/<int:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("api/webhooks/<int:pk>/test/", webhook_views.webhook_test, name="webhook_test"),
+    path(
+        "api/webhooks/deliveries/<int:pk>/resend/",
+        webhook_views.webhook_delivery_resend,
+        name="webhook_delivery_resend",
+    ),
     path(
         "account/notifications/",
         notification_views.preferences_save,

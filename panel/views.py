@@ -19,6 +19,7 @@ from orders.selectors import dashboard_figures, orders_for_user
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
 from panel import health as health_checks
 from panel.language import SESSION_CHOICE_KEY, is_supported
+from panel.webhook_pages import webhooks_context
 from providers.models import ServiceType
 from providers.pricing import customer_percent_off
 
@@ -95,6 +96,12 @@ def _add_example(service_type: str) -> dict:
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:
+    return api_page(request)
+
+
+def api_page(request: HttpRequest, **extra: object) -> HttpResponse:
+    """The API page; `extra` carries what a webhook action shows once (a new secret, a form
+    with its errors)."""
     user = request.user
     active_key = (
         user.api_keys.filter(revoked_at__isnull=True).first() if user.is_authenticated else None
@@ -110,6 +117,8 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         "delays": ", ".join(str(minutes) for minutes in SUBSCRIPTION_DELAYS),
         "default_posts": settings.PANEL_SUBSCRIPTION_DEFAULT_POSTS,
         "api_rate": settings.PANEL_API_RATE,
+        **(webhooks_context(user=user) if user.is_authenticated else {}),
+        **extra,
     }
     return render(request, "panel/api_docs.html", context)
 

@@ -99,6 +99,12 @@ class Provider(models.Model):
     # Set when the low-balance alert went out, cleared when the balance recovers: one alert
     # per crossing (providers.alerts).
     balance_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the provider is a copy of this panel and pushes status webhooks to us
+    # (providers.services.webhooks): the secret it signs them with, and where they come.
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    webhook_id = models.CharField(max_length=64, blank=True, editable=False)
+    webhook_url = models.CharField(max_length=500, blank=True, editable=False)
+    webhook_subscribed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,3 +42,10 @@ def provider_refresh_balances_task() -> None:
     logger.info("provider balances: %s", provider_refresh_balances())
     if alerted := provider_balance_alerts():
         logger.warning("low balance alert sent for %s", ", ".join(alerted))
+
+
+@shared_task(ignore_result=True)
+def providers_webhooks_subscribe_task() -> int:
+    from providers.services import providers_webhooks_subscribe
+
+    return providers_webhooks_subscribe()

@@ -51,6 +51,8 @@ def embedded_values(var: Path) -> dict[str, str]:
         "PANEL_STAFF_2FA": "False",
         # Visitors who have not picked a language get this one (vi or en).
         "PANEL_LANGUAGE": "vi",
+        # The demo's webhooks may go to a receiver on this machine (never on a server).
+        "PANEL_WEBHOOKS_ALLOW_LOOPBACK": "on",
     }
 
 

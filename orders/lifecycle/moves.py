@@ -227,7 +227,9 @@ def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: str = "") ->
             )
             balance_credit(**vars(credit))
         order_id = row.order_id if isinstance(row, Refill) else None
-        finished = Finished(row.pk, row.user_id, end.status, refund, order_id=order_id)
+        finished = Finished(
+            row.pk, row.user_id, end.status, refund, order_id=order_id, old_status=old_status
+        )
         notify_finished_rows(type(row), [finished])
         event_for(
             row,

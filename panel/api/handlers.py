@@ -5,6 +5,12 @@ from collections.abc import Callable, Mapping
 
 from accounts.models import User
 from core.ids import parse_id
+from notifications.models import WebhookEvent
+from notifications.webhooks.services import (
+    WebhookRefused,
+    webhook_endpoint_delete,
+    webhook_endpoint_subscribe,
+)
 from orders.errors import IncorrectOrder, IncorrectRefill, InvalidRequest, PanelError
 from orders.models import Source
 from orders.selectors import order_rows_by_id, product_order_rows_by_id, refill_rows_by_id
@@ -16,6 +22,16 @@ from providers.pricing import customer_pricing
 from providers.selectors import product_rows, service_rows
 
 MAX_IDS = 100
+FEATURES_PANEL = "smm-panel"
+# The API's words for a refused endpoint (English, as every v2 error; docs/protocol.md).
+WEBHOOK_API_ERRORS = {
+    "invalid_url": "Incorrect webhook URL",
+    "https_required": "Incorrect webhook URL",
+    "dns": "Incorrect webhook URL",
+    "address_refused": "Webhook URL is not allowed",
+    "too_many": "Too many webhooks (limit 5)",
+    "no_events": "Incorrect webhook events",
+}
 Params = Mapping[str, str]
 
 
@@ -183,6 +199,37 @@ def product_order_status(user: User, params: Params) -> dict:
     return _statuses(user, params, product_order_rows_by_id, answers.product_order_status_answer)
 
 
+# --- The panel's extensions (docs/protocol.md): other panels answer them "Incorrect request" ----
+
+
+def features(user: User, params: Params) -> dict:
+    """How a downstream panel learns that this one is a copy of it, and what it can push."""
+    return {
+        "panel": FEATURES_PANEL,
+        "features": ["client_ref", "webhooks"],
+        "webhook_events": list(WebhookEvent.values),
+    }
+
+
+def webhook_subscribe(user: User, params: Params) -> dict:
+    """Register (or renew: a new secret) the caller's endpoint for `url`; `events` optional."""
+    url = _single(params, "url")
+    raw_events = clean_value(params, "events")
+    events = [part.strip() for part in raw_events.split(",")] if raw_events else WebhookEvent.values
+    try:
+        endpoint, secret = webhook_endpoint_subscribe(user=user, url=url, events=events)
+    except WebhookRefused as exc:
+        raise InvalidRequest(WEBHOOK_API_ERRORS.get(exc.code, "Incorrect request")) from None
+    return {"webhook": endpoint.pk, "secret": secret, "events": endpoint.events}
+
+
+def webhook_unsubscribe(user: User, params: Params) -> dict:
+    webhook_id = parse_id(_single(params, "webhook"))
+    if webhook_id is None or not webhook_endpoint_delete(user=user, endpoint_id=webhook_id):
+        raise InvalidRequest("Incorrect webhook ID")
+    return {"webhook": webhook_id, "deleted": 1}
+
+
 HANDLERS: dict[str, Callable[[User, Params], object]] = {
     "services": services,
     "add": add,
@@ -194,4 +241,7 @@ HANDLERS: dict[str, Callable[[User, Params], object]] = {
     "products": products,
     "add_product_order": add_product_order,
     "product_order_status": product_order_status,
+    "features": features,
+    "webhook_subscribe": webhook_subscribe,
+    "webhook_unsubscribe": webhook_unsubscribe,
 }

@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -21,6 +22,7 @@ from providers.services import (
     catalog_reprice,
     catalog_sync,
     provider_check,
+    provider_webhook_subscribe,
 )
 
 _PRICING_FIELDS = {"markup_percent", "markup_fixed", "exchange_rate"}
@@ -66,8 +68,9 @@ class ProviderAdmin(admin.ModelAdmin):
         "last_error_at",
         "last_synced_at",
         "changes_link",
+        "webhook_subscribed_at",
     )
-    actions = ["sync_catalog", "check_balance", "resume_dispatch"]
+    actions = ["sync_catalog", "check_balance", "resume_dispatch", "subscribe_webhooks"]
     fieldsets = (
         (None, {"fields": ("name", "api_url", "api_key", "is_enabled")}),
         (
@@ -86,7 +89,7 @@ class ProviderAdmin(admin.ModelAdmin):
         ),
         ("Catalog", {"fields": ("new_items_on_sale", "last_synced_at", "changes_link")}),
         ("Health", {"fields": ("health", "last_error", "last_error_at")}),
-        (_("Polling"), {"fields": ("poll_concurrency",)}),
+        (_("Polling"), {"fields": ("poll_concurrency", "webhook_subscribed_at")}),
     )
 
     @admin.display(description="API host")
@@ -216,3 +219,25 @@ class ProviderAdmin(admin.ModelAdmin):
         )
         for provider in queryset.filter(credentials_failed_at__isnull=False):
             self._check(request, provider)
+
+    @admin.action(
+        description="Subscribe to status webhooks (providers that are copies of this panel)",
+        permissions=["change"],
+    )
+    def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        if not settings.PANEL_PUBLIC_URL:
+            self.message_user(
+                request,
+                "Set PANEL_PUBLIC_URL first: providers need an address to post to.",
+                messages.ERROR,
+            )
+            return
+        for provider in queryset:
+            if provider_webhook_subscribe(provider=provider):
+                self.message_user(request, f"{provider.name}: subscribed.", messages.SUCCESS)
+            else:
+                self.message_user(
+                    request,
+                    f"{provider.name}: offers no webhooks (not a copy of this panel); polling only.",
+                    messages.WARNING,
+                )

@@ -147,6 +147,29 @@ class ProviderClient:
             self._answers.fail("balance", READ, f"no readable balance in {shape(data)}")
         return UpstreamBalance(balance=amount, currency=to_text(field(rec, "currency")).upper())
 
+    # --- the extensions of a copy of this panel (docs/protocol.md) -------------------------
+
+    def features(self) -> frozenset[str]:
+        """What the provider says it supports; other panels refuse the action (raises)."""
+        data = self._call("features", {}, is_write=READ)
+        rec = _unwrap_record(data, ("features",))
+        listed = field(rec, "features")
+        if not isinstance(listed, list):
+            self._answers.fail("features", READ, f"no feature list in {shape(data)}")
+        return frozenset(to_text(item) for item in listed)
+
+    def webhook_subscribe(self, *, url: str, events: Sequence[str]) -> tuple[str, str]:
+        """Register `url` for `events`; the provider's id of the webhook and its new secret.
+        Safe to repeat (the same url keeps its id and gets a new secret)."""
+        params = {"url": url, "events": ",".join(events)}
+        data = self._call("webhook_subscribe", params, is_write=READ)
+        rec = _unwrap_record(data, ("webhook",))
+        webhook_id = to_id(field(rec, "webhook"))
+        secret = to_text(field(rec, "secret"))
+        if webhook_id is None or not secret:
+            self._answers.fail("webhook_subscribe", READ, f"no webhook in {shape(data)}")
+        return webhook_id, secret
+
     # --- orders ----------------------------------------------------------------------------
 
     def add(self, *, service: str, fields: Mapping[str, str]) -> str:

@@ -19,6 +19,7 @@ from providers.services.provider import (
     provider_refresh_balances,
 )
 from providers.services.routes import route_add, route_update, routes_refresh
+from providers.services.webhooks import provider_webhook_subscribe, providers_webhooks_subscribe
 
 __all__ = [
     "SyncSummary",
@@ -35,6 +36,8 @@ __all__ = [
     "provider_pause_dispatch",
     "provider_record_error",
     "provider_refresh_balances",
+    "provider_webhook_subscribe",
+    "providers_webhooks_subscribe",
     "route_add",
     "route_update",
     "routes_refresh",

@@ -66,19 +66,28 @@ __all__ = [
 
 
 def _claim_due(
-    spec: PollSpec, provider_id: int, now: datetime, limit: int, holder: str | None = None
+    spec: PollSpec,
+    provider_id: int,
+    now: datetime,
+    limit: int,
+    holder: str | None = None,
+    upstream_ids: list[str] | None = None,
 ) -> tuple[list[dict], int | None]:
     """Due rows no other poller holds, and the id of the lease that now holds them (see
     leases.py). The rows themselves are only read: a claim that updated them would write a
     new version of each wide row, with its many index entries, only to write it again when
     the answer comes. `holder` (the name of the lock the round holds) lets the lock's next
-    holder delete the lease if this round dies."""
+    holder delete the lease if this round dies. `upstream_ids` claims those rows whether due
+    or not (an upstream's webhook said they changed: polling/hints.py)."""
+    which = (
+        {"next_poll_at__lte": now} if upstream_ids is None else {"upstream_id__in": upstream_ids}
+    )
     due = (
         spec.model.objects.filter(
             spec.due,
             provider_id=provider_id,
             dispatch_state=DispatchState.SENT,
-            next_poll_at__lte=now,
+            **which,
         )
         .exclude(pk__in=leased_ids(spec.model, now))
         .order_by("next_poll_at")

@@ -10,6 +10,7 @@ from django.db import transaction
 from accounts.models import TwoFactorDevice
 from core.secrets import reencrypt_secret
 from notifications.models import TelegramBot
+from notifications.models import WebhookEndpoint
 from payments.models import GatewaySettings
 from providers.models import Provider
 
@@ -18,13 +19,16 @@ SECRET_COLUMNS = (
     (GatewaySettings, "secrets_encrypted", "gateway credential set"),
     (TwoFactorDevice, "secret_encrypted", "two-factor secret"),
     (TelegramBot, "token_encrypted", "Telegram bot token"),
+    (WebhookEndpoint, "secret_encrypted", "customer webhook secret"),
+    (Provider, "webhook_secret_encrypted", "provider webhook secret"),
 )
 
 
 class Command(BaseCommand):
     help = (
         "Re-encrypt every secret at rest (provider API keys, gateway credentials, two-factor "
-        "secrets, the Telegram bot token) under the first key of PANEL_ENCRYPTION_KEYS. Put a new key first, run this, "
+        "secrets, the Telegram bot token, webhook secrets) under the first key of "
+        "PANEL_ENCRYPTION_KEYS. Put a new key first, run this, "
         "then drop the old key from the setting."
     )
 

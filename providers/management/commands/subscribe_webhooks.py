@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from providers.models import Provider
+from providers.services import provider_webhook_subscribe
+
+
+class Command(BaseCommand):
+    help = (
+        "Subscribe to the status webhooks of every enabled provider that is a copy of this panel "
+        "(beat does it hourly; run this after setting PANEL_PUBLIC_URL to start at once)."
+    )
+
+    def handle(self, *args: object, **options: object) -> None:
+        if not settings.PANEL_PUBLIC_URL:
+            raise CommandError("Set PANEL_PUBLIC_URL first: providers need an address to post to")
+        for provider in Provider.objects.filter(is_enabled=True).order_by("name"):
+            if provider_webhook_subscribe(provider=provider):
+                self.stdout.write(f"{provider.name}: subscribed")
+            else:
+                self.stdout.write(f"{provider.name}: no webhooks (polling only)")
