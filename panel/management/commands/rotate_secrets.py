@@ -9,8 +9,7 @@ from django.db import transaction
 
 from accounts.models import TwoFactorDevice
 from core.secrets import reencrypt_secret
-from notifications.models import TelegramBot
-from notifications.models import WebhookEndpoint
+from notifications.models import TelegramBot, WebhookEndpoint
 from payments.models import GatewaySettings
 from providers.models import Provider
 
