@@ -11,4 +11,5 @@ class PreferencesForm(forms.ModelForm):
             "email_refill_final",
             "email_ticket_answered",
             "email_deposit_credited",
+            "email_rank_promoted",
         )

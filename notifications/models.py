@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     REFILL_FINAL = "refill_final", _("Refill finished")
     TICKET_ANSWERED = "ticket_answered", _("Ticket answered")
     DEPOSIT_CREDITED = "deposit_credited", _("Deposit credited")
+    RANK_PROMOTED = "rank_promoted", _("Rank reached")
     OPS_NEEDS_REVIEW = "ops_needs_review", _("Needs review")
     OPS_LOW_BALANCE = "ops_low_balance", _("Provider balance low")
     OPS_CREDENTIALS = "ops_credentials", _("Provider rejects credentials")
@@ -100,6 +101,7 @@ class Preferences(models.Model):
     email_refill_final = models.BooleanField(_("refills finished"), default=True)
     email_ticket_answered = models.BooleanField(_("ticket answers"), default=True)
     email_deposit_credited = models.BooleanField(_("deposits credited"), default=True)
+    email_rank_promoted = models.BooleanField(_("new ranks reached"), default=True)
 
     class Meta:
         verbose_name_plural = "preferences"
@@ -111,4 +113,10 @@ class Preferences(models.Model):
         return bool(getattr(self, f"email_{kind}", True))
 
 
-EMAIL_KINDS = (Kind.ORDER_FINAL, Kind.REFILL_FINAL, Kind.TICKET_ANSWERED, Kind.DEPOSIT_CREDITED)
+EMAIL_KINDS = (
+    Kind.ORDER_FINAL,
+    Kind.REFILL_FINAL,
+    Kind.TICKET_ANSWERED,
+    Kind.DEPOSIT_CREDITED,
+    Kind.RANK_PROMOTED,
+)
