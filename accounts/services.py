@@ -296,7 +296,7 @@ def pricing_tiers_assign(*, user_ids: list[int] | None = None) -> list[RankMove]
             continue
         plan[(held_id, target.pk if target else None)].append(user_id)
     moves: list[RankMove] = []
-    for (from_id, to_id), ids in plan.items():
+    for (from_id, to_id), moved in _ranks_move(plan).items():
         previous = every_rank.get(from_id) if from_id is not None else None
         target = every_rank.get(to_id) if to_id is not None else None
         moves += [
@@ -306,19 +306,27 @@ def pricing_tiers_assign(*, user_ids: list[int] | None = None) -> list[RankMove]
                 previous=previous,
                 is_promotion=is_promotion(target, previous),
             )
-            for user_id in _rank_move(ids, held_id=from_id, target_id=to_id)
+            for user_id in moved
         ]
     return moves
 
 
-def _rank_move(user_ids: list[int], *, held_id: int | None, target_id: int | None) -> list[int]:
-    """Set the rank of those of `user_ids` who still hold `held_id`; the ids moved."""
+def _ranks_move(
+    plan: dict[tuple[int | None, int | None], list[int]],
+) -> dict[tuple[int | None, int | None], list[int]]:
+    """Carry out `plan` ((held rank, new rank) → user ids) for the users who still hold the rank
+    they were read with; the ids moved per step. Every row is locked first, in one id order, so
+    passes running at once queue on each other instead of deadlocking."""
     with transaction.atomic():
-        still = list(
+        held_now = dict(
             User.objects.select_for_update()
-            .filter(pk__in=user_ids, pricing_tier_id=held_id)
+            .filter(pk__in=[user_id for ids in plan.values() for user_id in ids])
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "pricing_tier_id")
         )
-        User.objects.filter(pk__in=still).update(pricing_tier_id=target_id)
-    return still
+        done: dict[tuple[int | None, int | None], list[int]] = {}
+        for (from_id, to_id), ids in plan.items():
+            still = [user_id for user_id in ids if held_now.get(user_id, -1) == from_id]
+            User.objects.filter(pk__in=still).update(pricing_tier_id=to_id)
+            done[(from_id, to_id)] = still
+    return done

@@ -7,10 +7,12 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import PricingTier, User
 from accounts.ranks import can_order_child_panels, customer_percent_off, rank_card
-from accounts.services import _rank_move, balance_credit, balance_debit
+from accounts.services import _ranks_move, balance_credit, balance_debit
 from notifications.delivery import notifications_deliver
 from notifications.models import Kind, Notification
 from notifications.services import preferences_update, ranks_assign
@@ -180,7 +182,9 @@ def test_a_pass_that_read_an_old_rank_leaves_a_newer_promotion_alone(
     User.objects.filter(pk=user.pk).update(pricing_tier=ladder["Agency"])
 
     # A pass that read "no rank" and wants Member: the deposit's promotion came first.
-    assert _rank_move([user.pk], held_id=None, target_id=ladder["Member"].pk) == []
+    assert _ranks_move({(None, ladder["Member"].pk): [user.pk]}) == {
+        (None, ladder["Member"].pk): []
+    }
     assert _rank_of(user) == "Agency"
 
 
@@ -258,3 +262,72 @@ def test_the_promotion_email_names_the_rank_in_the_customers_language(
     assert "6%" in by_address[vi.email].body
     assert "Agency" in by_address[en.email].subject
     assert "child panels" in by_address[en.email].body
+
+
+def test_saving_or_deleting_a_rank_in_the_admin_moves_customers_at_once(
+    admin_client: Client, customer: User
+) -> None:
+    # given: alice deposited 100
+    admin_client.post(
+        reverse("admin:accounts_pricingtier_add"),
+        {
+            "name": "Collaborator",
+            "name_vi": "CTV",
+            "basis": "deposits",
+            "threshold": "50",
+            "percent_off": "3",
+            "is_active": "on",
+        },
+    )
+    rank = PricingTier.objects.get(name="Collaborator")
+    assert _rank_of(customer) == "Collaborator"
+    assert _promotions(customer) == ["Collaborator"]
+    # when
+    admin_client.post(reverse("admin:accounts_pricingtier_delete", args=[rank.pk]), {"post": "yes"})
+    # then
+    assert _rank_of(customer) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deposits_racing_a_pass_end_at_the_rank_reached_with_one_email_each() -> None:
+    # given: ten customers at 150, a rank at 100 and one at 300
+    PricingTier.objects.create(name="CTV", threshold=Decimal(100), percent_off=Decimal(3))
+    PricingTier.objects.create(name="Agency", threshold=Decimal(300), percent_off=Decimal(6))
+    admin = UserFactory(is_staff=True)
+    users = [UserFactory(funds=Decimal(150)) for _ in range(10)]
+    barrier = threading.Barrier(3)
+
+    def deposits(chunk: list[User]) -> None:
+        try:
+            barrier.wait()
+            for user in chunk:
+                deposit_create_manual(
+                    user_id=user.pk, amount=Decimal(200), memo="cash", admin=admin
+                )
+        finally:
+            connection.close()
+
+    def passes() -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                ranks_assign()
+        finally:
+            connection.close()
+
+    # when
+    threads = [
+        threading.Thread(target=deposits, args=(users[:5],)),
+        threading.Thread(target=deposits, args=(users[5:],)),
+        threading.Thread(target=passes),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ranks_assign()
+    # then: nobody left below what they reached, and one email per rank reached
+    assert {_rank_of(user) for user in users} == {"Agency"}
+    for user in users:
+        names = _promotions(user)
+        assert names[-1] == "Agency" and len(names) == len(set(names))
