@@ -22,7 +22,6 @@ from accounts.models import (
     BalanceTransaction,
     Coupon,
     CouponRedemption,
-    PricingTier,
     User,
 )
 from accounts.services import (
@@ -30,7 +29,6 @@ from accounts.services import (
     api_key_revoke,
     balance_adjust,
     balance_credit,
-    pricing_tiers_assign,
 )
 from core.errors import PanelError
 from core.permissions import ReadOnlyAdmin, requires_permission
@@ -86,6 +84,7 @@ class UserAdmin(DjangoUserAdmin):
                     "currency",
                     "discount_percent",
                     "pricing_tier",
+                    "child_panels_allowed",
                     "balance_actions",
                 )
             },
@@ -249,28 +248,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
-
-
-@admin.register(PricingTier)
-class PricingTierAdmin(admin.ModelAdmin):
-    list_display = ("name", "basis", "threshold", "percent_off", "is_active", "user_count")
-    list_filter = ("basis", "is_active")
-    actions = ["assign_now"]
-
-    @admin.display(description="Users")
-    def user_count(self, obj: PricingTier) -> int:
-        return obj.users.count()
-
-    def save_model(
-        self, request: HttpRequest, obj: PricingTier, form: object, change: bool
-    ) -> None:
-        super().save_model(request, obj, form, change)
-        moved = pricing_tiers_assign()
-        self.message_user(request, f"Tiers reassigned: {moved} customer(s) moved.")
-
-    @admin.action(description="Reassign every customer's tier now", permissions=["change"])
-    def assign_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.message_user(request, f"{pricing_tiers_assign()} customer(s) moved.")
 
 
 @admin.register(Coupon)

@@ -35,7 +35,8 @@ class User(AbstractUser):
         default=ZERO,
         help_text="Taken off every service and product price this user pays, 0–100.",
     )
-    # Set by pricing_tiers_assign (beat and after deposits) from the ledger's totals.
+    # The rank (accounts.ranks): set by pricing_tiers_assign from the ledger's totals, right
+    # after each credited deposit and on beat; it only ever moves up on its own.
     pricing_tier = models.ForeignKey(
         "accounts.PricingTier",
         on_delete=models.SET_NULL,
@@ -50,6 +51,12 @@ class User(AbstractUser):
     # admin also clears: only these expire (PANEL_SIGNUP_CONFIRM_HOURS) and free their address.
     # A default in the database too: raw inserts (bench, restores) that predate it keep working.
     awaiting_confirmation = models.BooleanField(default=False, db_default=False, editable=False)
+    # The admin's grant of child panels whatever the rank (accounts.ranks.can_order_child_panels).
+    child_panels_allowed = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="May order child panels whatever their rank.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -111,6 +118,14 @@ class BalanceTransaction(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["user", "-id"], name="ledger_user_recent"),
+            # A customer's total deposits (their rank's progress, after every deposit) from the
+            # few deposit rows alone, not from every charge of a busy reseller's ledger.
+            models.Index(
+                fields=["user"],
+                include=["amount"],
+                condition=Q(kind="deposit"),
+                name="ledger_user_deposits",
+            ),
             models.Index(
                 fields=["created_by"],
                 condition=Q(created_by__isnull=False),
@@ -169,28 +184,44 @@ class ApiKey(models.Model):
 
 
 class PricingTier(models.Model):
-    """A percent off every price for customers whose total deposits or spend reach a threshold.
+    """A rank: what customers whose total deposits or spend reach a threshold are called, the
+    percent off every price it gives and what it unlocks (accounts.ranks has the rules).
 
-    Each user holds the best tier they qualify for (`User.pricing_tier`); the price a customer
-    pays is resolved in providers.pricing: their override, else this percent or their personal
-    discount (whichever is larger), else the service's price.
+    Each user holds the best rank they reached (`User.pricing_tier`), never lowered on its own;
+    the price a customer pays is resolved in providers.pricing: their override, else this
+    percent or their personal discount (whichever is larger), else the service's price.
     """
 
     class Basis(models.TextChoices):
         DEPOSITS = "deposits", "Total deposits"
         SPEND = "spend", "Total spend (charges less refunds)"
 
-    name = models.CharField(max_length=100, unique=True)
+    # Names are the operator's words, one per language: shown to each reader in theirs.
+    name = models.CharField(
+        max_length=100, unique=True, help_text="The rank's name in English (e.g. Reseller)."
+    )
+    name_vi = models.CharField(
+        "name in Vietnamese",
+        max_length=100,
+        blank=True,
+        help_text="The rank's name in Vietnamese (e.g. Đại lý); empty: the English name.",
+    )
     basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.DEPOSITS)
     threshold = money_field(help_text="Reached when the basis total is at least this.")
-    percent_off = models.DecimalField(max_digits=5, decimal_places=2)
+    percent_off = models.DecimalField(
+        max_digits=5, decimal_places=2, help_text="Taken off every price; 0 for a starting rank."
+    )
+    unlocks_child_panels = models.BooleanField(
+        default=False, help_text="Customers of this rank may order child panels."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["basis", "threshold"]
+        verbose_name = "rank"
         constraints = [
             models.CheckConstraint(
-                condition=Q(percent_off__gt=0) & Q(percent_off__lte=100),
+                condition=Q(percent_off__gte=0) & Q(percent_off__lte=100),
                 name="pricing_tier_percent_range",
             ),
             models.CheckConstraint(condition=Q(threshold__gte=0), name="pricing_tier_threshold"),
@@ -198,6 +229,12 @@ class PricingTier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.percent_off}% off)"
+
+    def name_in(self, language: str) -> str:
+        """The operator's name for this rank in `language`, else the English one."""
+        if language.split("-")[0].lower() == "vi" and self.name_vi:
+            return self.name_vi
+        return self.name
 
 
 class Coupon(models.Model):

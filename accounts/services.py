@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts import keys
 from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
+from accounts.ranks import RankMove, best_rank, is_promotion, ledger_totals, rank_key
 from core.db.bulk import bulk_insert_values, bulk_update_values
 from core.db.ledger import ledger_move
 from core.db.reads import api_key_lookup
@@ -270,46 +270,63 @@ def user_set_language(*, user: User, language: str) -> None:
         user.language = language
 
 
-# --- Pricing tiers -------------------------------------------------------------------------
+# --- Ranks (pricing tiers; the rules are in accounts.ranks) ----------------------------------
 
 
-def _best_tier(tiers: list[PricingTier], totals: dict[str, Decimal]) -> PricingTier | None:
-    qualifying = [tier for tier in tiers if totals.get(tier.basis, ZERO) >= tier.threshold]
-    return max(qualifying, key=lambda tier: (tier.percent_off, -tier.pk), default=None)
+def pricing_tiers_assign(*, user_ids: list[int] | None = None) -> list[RankMove]:
+    """Move each user (or only `user_ids`) up to the best active rank their ledger totals
+    reach; never down, except off a rank that is no longer active (accounts.ranks).
+
+    Runs on beat and in the transaction that credits a deposit. Each move is a conditional
+    update on the rank the user was read with, under row locks taken in id order: a user that a
+    concurrent pass (or deposit) moved meanwhile is left to it, so two passes cannot undo each
+    other's promotion. Returns the moves made."""
+    every_rank = {rank.pk: rank for rank in PricingTier.objects.all()}
+    ladder = [rank for rank in every_rank.values() if rank.is_active]
+    totals = ledger_totals(user_ids=user_ids, bases={rank.basis for rank in ladder})
+    users = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
+    plan: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
+    for user_id, held_id in users.values_list("pk", "pricing_tier_id"):
+        target = best_rank(ladder, totals.get(user_id, {}))
+        held = every_rank.get(held_id) if held_id is not None else None
+        if held is not None and held.is_active:
+            if target is None or rank_key(target) <= rank_key(held):
+                continue  # held: never down on its own
+        elif (target.pk if target else None) == held_id:
+            continue
+        plan[(held_id, target.pk if target else None)].append(user_id)
+    moves: list[RankMove] = []
+    for (from_id, to_id), moved in _ranks_move(plan).items():
+        previous = every_rank.get(from_id) if from_id is not None else None
+        target = every_rank.get(to_id) if to_id is not None else None
+        moves += [
+            RankMove(
+                user_id=user_id,
+                rank=target,
+                previous=previous,
+                is_promotion=is_promotion(target, previous),
+            )
+            for user_id in moved
+        ]
+    return moves
 
 
-def pricing_tiers_assign(*, user_ids: list[int] | None = None) -> int:
-    """Give each user (or only `user_ids`) the best active tier their ledger totals reach.
-
-    Deposits are the deposit rows (bonuses and adjustments excluded); spend is charges less
-    refunds. Runs on beat and may be called after a deposit. Returns how many users moved.
-    """
-    tiers = list(PricingTier.objects.filter(is_active=True))
-    ledger = BalanceTransaction.objects.all()
-    users = User.objects.all()
-    if user_ids is not None:
-        ledger, users = ledger.filter(user_id__in=user_ids), users.filter(pk__in=user_ids)
-    rows = ledger.values("user_id").annotate(
-        deposits=Sum("amount", filter=Q(kind=Kind.DEPOSIT), default=ZERO),
-        charges=Sum("amount", filter=Q(kind=Kind.CHARGE), default=ZERO),
-        refunds=Sum("amount", filter=Q(kind=Kind.REFUND), default=ZERO),
-    )
-    desired: dict[int, int | None] = {}
-    for row in rows:
-        totals: dict[str, Decimal] = {
-            PricingTier.Basis.DEPOSITS: row["deposits"],
-            PricingTier.Basis.SPEND: -row["charges"] - row["refunds"],
-        }
-        tier = _best_tier(tiers, totals)
-        desired[row["user_id"]] = tier.pk if tier else None
-    without_ledger = _best_tier(tiers, {})
-    moved = 0
-    current = dict(users.values_list("pk", "pricing_tier_id"))
-    by_tier: dict[int | None, list[int]] = defaultdict(list)
-    for user_id, tier_id in current.items():
-        wanted = desired.get(user_id, without_ledger.pk if without_ledger else None)
-        if wanted != tier_id:
-            by_tier[wanted].append(user_id)
-    for target_tier_id, ids in by_tier.items():
-        moved += User.objects.filter(pk__in=ids).update(pricing_tier_id=target_tier_id)
-    return moved
+def _ranks_move(
+    plan: dict[tuple[int | None, int | None], list[int]],
+) -> dict[tuple[int | None, int | None], list[int]]:
+    """Carry out `plan` ((held rank, new rank) → user ids) for the users who still hold the rank
+    they were read with; the ids moved per step. Every row is locked first, in one id order, so
+    passes running at once queue on each other instead of deadlocking."""
+    with transaction.atomic():
+        held_now = dict(
+            User.objects.select_for_update()
+            .filter(pk__in=[user_id for ids in plan.values() for user_id in ids])
+            .order_by("pk")
+            .values_list("pk", "pricing_tier_id")
+        )
+        done: dict[tuple[int | None, int | None], list[int]] = {}
+        for (from_id, to_id), ids in plan.items():
+            still = [user_id for user_id in ids if held_now.get(user_id, -1) == from_id]
+            User.objects.filter(pk__in=still).update(pricing_tier_id=to_id)
+            done[(from_id, to_id)] = still
+    return done

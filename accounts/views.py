@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts import services
 from accounts.http import AuthenticatedRequest
 from accounts.models import BalanceTransaction
+from accounts.ranks import customer_percent_off, rank_card
 from accounts.selectors import ledger_for_user
 from core.money import ZERO
 
@@ -24,7 +25,8 @@ def _account_page(
     user = request.user
     context = {
         "balance": user.balance,
-        "discount": user.discount_percent,
+        "discount": customer_percent_off(user=user),
+        "rank": rank_card(user=user),
         "active_key": user.api_keys.filter(revoked_at__isnull=True).first(),
         "new_key": new_key,
         "replaced": replaced,

@@ -25,6 +25,7 @@ class Kind(models.TextChoices):
     REFILL_FINAL = "refill_final", _("Refill finished")
     TICKET_ANSWERED = "ticket_answered", _("Ticket answered")
     DEPOSIT_CREDITED = "deposit_credited", _("Deposit credited")
+    RANK_PROMOTED = "rank_promoted", _("Rank reached")
     OPS_NEEDS_REVIEW = "ops_needs_review", _("Needs review")
     OPS_LOW_BALANCE = "ops_low_balance", _("Provider balance low")
     OPS_CREDENTIALS = "ops_credentials", _("Provider rejects credentials")
@@ -115,6 +116,7 @@ class Preferences(models.Model):
     telegram_refill_final = models.BooleanField(default=False)
     telegram_ticket_answered = models.BooleanField(default=False)
     telegram_deposit_credited = models.BooleanField(default=False)
+    email_rank_promoted = models.BooleanField(_("new ranks reached"), default=True)
 
     class Meta:
         verbose_name_plural = "preferences"
@@ -130,7 +132,13 @@ class Preferences(models.Model):
         return self.wants(kind) and bool(getattr(self, f"telegram_{kind}", False))
 
 
-EMAIL_KINDS = (Kind.ORDER_FINAL, Kind.REFILL_FINAL, Kind.TICKET_ANSWERED, Kind.DEPOSIT_CREDITED)
+EMAIL_KINDS = (
+    Kind.ORDER_FINAL,
+    Kind.REFILL_FINAL,
+    Kind.TICKET_ANSWERED,
+    Kind.DEPOSIT_CREDITED,
+    Kind.RANK_PROMOTED,
+)
 
 
 class TelegramBot(models.Model):

@@ -19,6 +19,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
+from accounts.ranks import RankMove
+from accounts.services import pricing_tiers_assign
 from core.db.bulk import bulk_insert_values
 from core.money import money_str
 from notifications.models import (
@@ -172,6 +174,40 @@ def notify_deposit_credited(*, deposit_id: int, user_id: int, amount: Decimal) -
             ),
         ]
     )
+
+
+def rank_promoted_event(move: RankMove) -> Event | None:
+    """The customer's "you reached a rank" email, once per customer and rank (a second pass or
+    a racing deposit finds the key written). The names go along in both languages, so the email
+    reads right in the customer's even if the operator renames or deletes the rank meanwhile."""
+    rank = move.rank
+    if rank is None or not move.is_promotion:
+        return None
+    return Event(
+        key=f"rank-promoted:{move.user_id}:{rank.pk}",
+        kind=Kind.RANK_PROMOTED,
+        channel=Channel.EMAIL,
+        user_id=move.user_id,
+        payload={
+            "rank_id": rank.pk,
+            "name": rank.name,
+            "name_vi": rank.name_vi,
+            "percent_off": money_str(rank.percent_off),
+            "unlocks_child_panels": rank.unlocks_child_panels,
+        },
+        ref=rank.pk,
+    )
+
+
+def ranks_assign(*, user_ids: list[int] | None = None) -> list[RankMove]:
+    """Move customers up to the ranks they reached (accounts.services.pricing_tiers_assign) and
+    write each promotion's email in the same transaction: the email exists exactly when the
+    move does. Payments call it in the transaction that credits a deposit; beat and the admin
+    for everyone."""
+    with transaction.atomic():
+        moves = pricing_tiers_assign(user_ids=user_ids)
+        notifications_add(events=[e for move in moves if (e := rank_promoted_event(move))])
+    return moves
 
 
 def notify_deposit_unmatched(

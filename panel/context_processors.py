@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts.models import User
 from core.money import currency_label
 
 
@@ -13,5 +14,9 @@ def panel(request: HttpRequest) -> dict[str, object]:
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        context["user_balance"] = user.balance  # formatted by the template's money filter
+        # Read when the top bar is drawn, not when the request began: a page that charged
+        # (a mass order answers with its own page, no redirect) shows the balance it left.
+        context["user_balance"] = lambda: (
+            User.objects.filter(pk=user.pk).values_list("balance", flat=True).first()
+        )
     return context

@@ -46,6 +46,6 @@ def daily_report_task(self: Task) -> None:
 
 @shared_task(ignore_result=True, acks_late=True)
 def pricing_tiers_assign_task() -> None:
-    from accounts.services import pricing_tiers_assign
+    from notifications.services import ranks_assign
 
-    logger.info("pricing tiers: %s customer(s) moved", pricing_tiers_assign())
+    logger.info("ranks: %s customer(s) moved", len(ranks_assign()))

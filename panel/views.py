@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from accounts.http import AuthenticatedRequest
+from accounts.ranks import rank_card
 from accounts.services import user_set_language
 from orders.forms import type_layout
 from orders.selectors import dashboard_figures, orders_for_user
@@ -69,6 +70,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "spent": figures["spent"],
         "balance": request.user.balance,
         "discount": customer_percent_off(user=request.user),
+        "rank": rank_card(user=request.user),
         "latest": latest,
     }
     return render(request, "panel/dashboard.html", context)

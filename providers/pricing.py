@@ -2,10 +2,11 @@
 
 Resolution, in order:
 1. the customer's own rate for the service (`PriceOverride`), taken as is;
-2. otherwise the service's selling price less a percent: the larger of the customer's pricing
-   tier (`User.pricing_tier`, assigned from total deposits or spend) and their personal
-   discount (`User.discount_percent`). The two never stack: the personal discount stays as the
-   admin's manual lever, and a tier only ever improves on it;
+2. otherwise the service's selling price less a percent: the larger of the customer's rank
+   (`User.pricing_tier`, reached by total deposits or spend: accounts.ranks) and their personal
+   discount (`User.discount_percent`), as `accounts.ranks.customer_percent_off` says. The two
+   never stack: the personal discount stays as the admin's manual lever, and a rank only ever
+   improves on it;
 3. otherwise the service's selling price.
 
 Products have no overrides: they take step 2 and 3. The services page, the order form, the v2
@@ -18,7 +19,8 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
 
-from accounts.models import PricingTier, User
+from accounts.models import User
+from accounts.ranks import customer_percent_off as customer_percent_off
 from core.db.reads import ServiceForOrder
 from core.money import ZERO
 from providers.markup import customer_rate
@@ -47,20 +49,6 @@ class CustomerPricing:
 
 
 ANONYMOUS = CustomerPricing()
-
-
-def customer_percent_off(*, user: User | AnonymousUser) -> Decimal:
-    """The percent off (tier or personal discount, the larger) for a user, 0 for visitors."""
-    if not isinstance(user, User):
-        return ZERO
-    tier_percent = (
-        PricingTier.objects.filter(pk=user.pricing_tier_id, is_active=True)
-        .values_list("percent_off", flat=True)
-        .first()
-        if user.pricing_tier_id
-        else None
-    )
-    return max(tier_percent or ZERO, user.discount_percent or ZERO)
 
 
 def customer_pricing(

@@ -17,7 +17,7 @@ from accounts.models import BalanceTransaction, User
 from accounts.services import balance_credit
 from core.errors import InvalidRequest, InvalidTransition
 from core.money import ZERO, money_str, quantize_money
-from notifications.services import notify_deposit_credited
+from notifications.services import notify_deposit_credited, ranks_assign
 from payments.models import BankCoupon, BonusRule, Deposit, Gateway
 
 Status = Deposit.Status
@@ -116,6 +116,9 @@ def credit_locked(
     # In the crediting transaction: the email exists exactly when the credit does, and its
     # key (the deposit) keeps it to one whatever replays or second reports arrive.
     notify_deposit_credited(deposit_id=deposit.pk, user_id=user_id, amount=credited)
+    # The rank this deposit earns, now and not at the next pass: in this transaction, after the
+    # credit locked the customer's row, so two deposits of one customer promote in turn.
+    ranks_assign(user_ids=[user_id])
     deposit.refresh_from_db()
     return deposit
 

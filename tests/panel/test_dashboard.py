@@ -446,7 +446,8 @@ def test_beat_tasks_call_their_services(staff: User, customer: User) -> None:
 
     assert User.objects.get(pk=customer.pk).pricing_tier == tier
     assert DailyReport.objects.get().day == timezone.localdate() - timedelta(days=1)
-    assert len(mail.outbox) == 1
+    # The daily report to the staff, and the customer's "you reached a rank" email.
+    assert sorted(message.to[0] for message in mail.outbox) == sorted([customer.email, staff.email])
 
 
 @override_settings(PANEL_TELEGRAM_BOT_TOKEN="123:abc", PANEL_TELEGRAM_CHAT_ID="42")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import PricingTier, User
 from accounts.services import api_key_create, user_create_customer
 from core.errors import PanelError
 from orders.models import Source
@@ -29,6 +29,15 @@ from providers.services import catalog_sync, provider_create
 ADMIN = ("admin", "admin12345")
 CUSTOMER = ("demo", "demo12345")
 RESELLER = ("reseller", "reseller12345")
+# (English name, Vietnamese name, percent off, unlocks child panels), lowest first.
+DEMO_RANKS = [
+    ("Member", "Thành viên", "0", False),
+    ("Collaborator", "CTV", "3", False),
+    ("Agency", "Đại lý", "6", True),
+    ("VIP", "VIP", "10", True),
+]
+DEMO_RANKS_VND = [Decimal(0), Decimal(1_000_000), Decimal(5_000_000), Decimal(20_000_000)]
+DEMO_RANKS_USD = [Decimal(0), Decimal(50), Decimal(200), Decimal(1000)]
 DEMO_ORDERS = [
     (ServiceType.DEFAULT, {"link": "https://www.instagram.com/p/demo-post/", "quantity": "1000"}),
     (ServiceType.DEFAULT, {"link": "https://www.youtube.com/watch?v=demo", "quantity": "2500"}),
@@ -79,6 +88,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: Any) -> None:
         keys: dict[str, str] = {}
+        if not PricingTier.objects.exists():
+            self._seed_ranks()
         if not User.objects.filter(username=ADMIN[0]).exists():
             keys = self._seed_users()
         if not Provider.objects.exists():
@@ -91,6 +102,20 @@ class Command(BaseCommand):
         if not GatewaySettings.objects.filter(method=Method.BANK).exists():
             self._seed_bank_gateway()
         self._print_welcome(str(options["web_url"]), keys, str(options["logins_file"]))
+
+    def _seed_ranks(self) -> None:
+        """The ranks Vietnamese panels use, by total deposits, with thresholds in the panel's
+        currency (VND, else USD-sized figures)."""
+        steps = DEMO_RANKS_VND if settings.PANEL_CURRENCY == "VND" else DEMO_RANKS_USD
+        for (name, name_vi, percent, unlocks), threshold in zip(DEMO_RANKS, steps, strict=True):
+            PricingTier.objects.create(
+                name=name,
+                name_vi=name_vi,
+                threshold=threshold,
+                percent_off=Decimal(percent),
+                unlocks_child_panels=unlocks,
+            )
+        self.stdout.write("seeded the ranks: " + " → ".join(rank[1] for rank in DEMO_RANKS))
 
     def _seed_bank_gateway(self) -> None:
         """A demo bank account for the add-funds page, and a SePay key for simulate_transfer."""
