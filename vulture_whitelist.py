@@ -154,6 +154,7 @@ telegram_order_final
 telegram_refill_final
 telegram_ticket_answered
 telegram_deposit_credited
+telegram_rank_promoted
 _.webhook_set_at
 _.telegram_name
 _.linked_at

@@ -19,6 +19,7 @@ class PreferencesForm(forms.ModelForm):
             "telegram_refill_final",
             "telegram_ticket_answered",
             "telegram_deposit_credited",
+            "telegram_rank_promoted",
             "email_rank_promoted",
         )
 

@@ -116,6 +116,7 @@ class Preferences(models.Model):
     telegram_refill_final = models.BooleanField(default=False)
     telegram_ticket_answered = models.BooleanField(default=False)
     telegram_deposit_credited = models.BooleanField(default=False)
+    telegram_rank_promoted = models.BooleanField(default=False)
     email_rank_promoted = models.BooleanField(_("new ranks reached"), default=True)
 
     class Meta:

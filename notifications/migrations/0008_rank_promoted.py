@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='preferences',
+            name='telegram_rank_promoted',
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
+            model_name='preferences',
             name='email_rank_promoted',
             field=models.BooleanField(default=True, verbose_name='new ranks reached'),
         ),
