@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     OPS_DEPOSIT_UNMATCHED = "ops_deposit_unmatched", _("Deposit unmatched")
     OPS_DAILY_REPORT = "ops_daily_report", _("Daily report")
     OPS_SERVICES_HELD = "ops_services_held", _("Services held by the margin guard")
+    OPS_RECONCILIATION = "ops_reconciliation", _("Provider books do not match")
 
 
 class Status(models.TextChoices):
