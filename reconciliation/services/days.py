@@ -272,12 +272,13 @@ def _flag_balance(provider_day: ProviderDay) -> None:
 
 
 def _is_due(provider: Provider, day: date, now: datetime) -> bool:
-    """Reconciled once its closing edge is a refund lag behind, and again when its balance
-    check became possible since (a snapshot read late)."""
-    done = ProviderDay.objects.filter(provider=provider, day=day).first()
+    """Reconciled once its closing edge was taken (read or not: the orders are checked either
+    way) and is a refund lag behind, and again when its balance check became possible since (a
+    snapshot read late). Days before the provider's first snapshot are left alone."""
     window = _window(provider, day)
-    if now < window.end + refund_lag():
+    if window.closing is None or now < window.end + refund_lag():
         return False
+    done = ProviderDay.objects.filter(provider=provider, day=day).first()
     return done is None or (window.has_balances and not done.has_balance_check)
 
 

@@ -28,7 +28,13 @@ def clock() -> FakeClock:
 @pytest.fixture
 def sandbox_config(clock: FakeClock) -> SandboxConfig:
     return SandboxConfig(
-        key="sandbox-key", services=40, products=6, seed=7, clock=clock, partial_rate=0, cancel_rate=0
+        key="sandbox-key",
+        services=40,
+        products=6,
+        seed=7,
+        clock=clock,
+        partial_rate=0,
+        cancel_rate=0,
     )
 
 
