@@ -19,6 +19,7 @@ FULL = {
     "webhooks": {"webhooks": 2_000},
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
     "margin": {"services": 10_000},
+    "reconcile": {"orders": 2_000, "each": 10},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -35,6 +36,7 @@ SMOKE = {
         "worker_counts": (1, 2),
     },
     "margin": {"services": 300},
+    "reconcile": {"orders": 60, "each": 3},
 }
 
 
@@ -59,6 +61,7 @@ def main() -> int:
         forwarding,
         margin,
         polling,
+        reconcile,
         scaleout,
         services_page,
         webhooks,
@@ -74,6 +77,7 @@ def main() -> int:
         "webhooks": webhooks,
         "scaleout": scaleout,
         "margin": margin,
+        "reconcile": reconcile,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

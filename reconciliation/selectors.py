@@ -17,7 +17,7 @@ from core.money import ZERO, quantize_money
 from orders.lifecycle.refunds import figures_of_order, figures_of_product_order
 from orders.models import DispatchState, Order, OrderStatus, ProductOrder, ProductOrderStatus
 from providers.models import Provider
-from reconciliation.models import BalanceSnapshot, Mismatch, MismatchStatus, ProviderDay
+from reconciliation.models import BalanceSnapshot, Mismatch, ProviderDay
 
 _ORDER_FIELDS = (
     "id",
