@@ -2,6 +2,7 @@
 figure, and the mismatches with their ways out. Looking needs
 `reconciliation.view_reconciliation`; resolving `reconciliation.resolve_reconciliation`."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib import admin
@@ -23,7 +24,6 @@ from reconciliation.forms import ResolveForm
 from reconciliation.models import Mismatch, MismatchStatus, ProviderDay
 from reconciliation.services import mismatch_resolve, refund_lag, resolutions_for
 
-VIEW = "{app_label}.view_reconciliation"
 RESOLVE = "{app_label}.resolve_reconciliation"
 LISTED = 100  # orders shown per figure; the count says how many there are
 
@@ -125,7 +125,10 @@ class ProviderDayAdmin(BooksAdmin):
         for flag in selectors.mismatches_of_day(provider_day):
             choices = [(status.value, status.label) for status in resolutions_for(flag)]
             form = forms.get(flag.pk) or ResolveForm(choices=choices, prefix=f"m{flag.pk}")
-            flags.append({"flag": flag, "form": form if choices and can_resolve else None})
+            steps = [{**step, "at": datetime.fromisoformat(step["at"])} for step in flag.history]
+            flags.append(
+                {"flag": flag, "steps": steps, "form": form if choices and can_resolve else None}
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": _("%(provider)s, %(day)s")

@@ -1,4 +1,7 @@
+from collections.abc import Sequence
+
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,6 +17,8 @@ class ResolveForm(forms.Form):
         help_text=_("Required to write off or acknowledge: say why."),
     )
 
-    def __init__(self, *args: object, choices: list[tuple[str, str]], **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, choices: Sequence[tuple[str, str | Promise]], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["to_status"].choices = choices  # type: ignore[attr-defined]
+        self.fields["to_status"].choices = list(choices)  # type: ignore[attr-defined]

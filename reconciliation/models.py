@@ -3,6 +3,8 @@
 Every figure is in the provider's currency: a provider's balance is, and converting would blur a
 difference into the exchange rate."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -92,14 +94,14 @@ class ProviderDay(models.Model):
         return self.balance_difference is not None
 
     @property
-    def balance_spent(self) -> object:
+    def balance_spent(self) -> Decimal | None:
         """What the provider's balance fell by over the day (negative: it rose)."""
         if self.opening_balance is None or self.closing_balance is None:
             return None
         return self.opening_balance - self.closing_balance
 
     @property
-    def spent_expected(self) -> object:
+    def spent_expected(self) -> Decimal:
         return self.charges_expected - self.refunds_expected
 
 
@@ -185,7 +187,7 @@ class Mismatch(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
     @property
-    def difference(self) -> object:
+    def difference(self) -> Decimal:
         return self.reported - self.expected
 
     @property

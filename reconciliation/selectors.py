@@ -57,13 +57,13 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _kept(price: Decimal, charge: Decimal, refunded: Decimal) -> Decimal:
-    if charge <= ZERO:
+    if charge <= ZERO or refunded <= ZERO:
         return price
     return quantize_money(price * (charge - refunded) / charge)
 
 
 def _order(values: dict) -> Bought:
-    price = figures_of_order(values).upstream_expected
+    price = quantize_money(figures_of_order(values).upstream_expected)
     return Bought(
         pk=values["id"],
         upstream_id=values["upstream_id"] or "",
@@ -74,7 +74,7 @@ def _order(values: dict) -> Bought:
 
 
 def _product_order(values: dict) -> Bought:
-    price = figures_of_product_order(values).upstream_expected
+    price = quantize_money(figures_of_product_order(values).upstream_expected)
     return Bought(
         pk=values["id"],
         upstream_id=values["upstream_id"] or "",

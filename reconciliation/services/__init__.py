@@ -1,7 +1,7 @@
 """Every write of the reconciliation: snapshots, reconciled days, resolutions."""
 
 from reconciliation.services.days import (
-    order_tolerance,
+    ProviderUnreachable,
     provider_day_reconcile,
     reconciliation_due,
     refund_lag,
@@ -18,11 +18,11 @@ from reconciliation.services.snapshots import balance_snapshot_take, balance_sna
 __all__ = [
     "MOVES",
     "NEEDS_NOTE",
+    "ProviderUnreachable",
     "ResolutionRefused",
     "balance_snapshot_take",
     "balance_snapshots_take",
     "mismatch_resolve",
-    "order_tolerance",
     "provider_day_reconcile",
     "reconciliation_due",
     "refund_lag",

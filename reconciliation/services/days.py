@@ -9,7 +9,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from core.errors import PanelError
 from core.money import ZERO, currency_places, quantize_money
 from providers.client import ItemError
 from providers.errors import ProviderError
@@ -35,6 +37,13 @@ from reconciliation.selectors import (
 )
 from reconciliation.services.resolutions import history_step
 from reconciliation.services.snapshots import balance_snapshots_take
+
+
+class ProviderUnreachable(PanelError):
+    """The provider did not answer `status`: the day stays as it was, to be checked later."""
+
+    default_message = gettext_noop("The provider did not answer: the day was not checked.")
+
 
 STATUS_BATCH = 100  # ids per `status` call, as polling asks (docs/protocol.md)
 HUNDRED = Decimal(100)
@@ -77,9 +86,10 @@ def _check_orders(provider: Provider, start: datetime, end: datetime, currency: 
         chunk = rows[first : first + STATUS_BATCH]
         try:
             answers = client.statuses([row.upstream_id for row in chunk])
-        except ProviderError:
-            found.unanswered += len(chunk)
-            continue
+        except ProviderError as exc:
+            # Not a figure: a day checked while its provider is down would read as every
+            # order unanswered and the balance unexplained. Nothing is written; try later.
+            raise ProviderUnreachable(exc.message) from exc
         for row in chunk:
             answer = answers.get(row.upstream_id)
             if answer is None or isinstance(answer, ItemError) or answer.charge is None:
@@ -160,7 +170,8 @@ def _slack(provider: Provider, window: _Window) -> tuple[Decimal, Decimal]:
 def provider_day_reconcile(*, provider: Provider, day: date) -> ProviderDay:
     """Reconcile `day` (TIME_ZONE) for `provider`: recompute its figures, flag what does not
     match (a re-run updates the open flags it finds again) and alert once per day. Calls the
-    provider's `status`; an order it does not answer for is counted, not flagged."""
+    provider's `status`; an order it does not answer for is counted, not flagged. Raises
+    ProviderUnreachable, having written nothing, when a `status` call fails."""
     window = _window(provider, day)
     currency = provider.balance_currency or provider.currency
     if window.opening is not None and window.opening.currency:
@@ -257,7 +268,8 @@ def _flag_balance(provider_day: ProviderDay) -> None:
         return
     allowed_more = provider_day.slack_more + provider_day.tolerance
     allowed_less = provider_day.slack_less + provider_day.tolerance
-    spent = provider_day.opening_balance - provider_day.closing_balance  # type: ignore[operator]
+    spent = provider_day.balance_spent
+    assert spent is not None  # a balance difference needs both balances
     if -allowed_less <= difference <= allowed_more:
         _settle_if_matching(
             provider_day.mismatches.filter(kind=MismatchKind.BALANCE, status=MismatchStatus.OPEN)
@@ -292,6 +304,10 @@ def reconciliation_due(*, days_back: int = 7) -> list[ProviderDay]:
     for provider in Provider.objects.filter(is_enabled=True).order_by("pk"):
         for back in range(days_back, 0, -1):
             day = today - timedelta(days=back)
-            if _is_due(provider, day, now):
+            if not _is_due(provider, day, now):
+                continue
+            try:
                 reconciled.append(provider_day_reconcile(provider=provider, day=day))
+            except ProviderUnreachable:
+                break  # this provider's days wait for the next run; the others go on
     return reconciled

@@ -16,15 +16,15 @@ ACKNOWLEDGED = MismatchStatus.ACKNOWLEDGED
 # Money the provider owes: claim it, then record it recovered or write it off; or explain it
 # (a top-up, a price change agreed with the provider). A refund the provider gave that the
 # customer did not get is the panel's to keep or pass on: explained either way.
-_OWED = {
+_OWED: dict[str, tuple[MismatchStatus, ...]] = {
     OPEN: (CLAIMED, RECOVERED, WRITTEN_OFF, ACKNOWLEDGED),
     CLAIMED: (RECOVERED, WRITTEN_OFF),
 }
 MOVES: dict[str, dict[str, tuple[MismatchStatus, ...]]] = {
-    MismatchKind.OVERCHARGED: _OWED,
-    MismatchKind.REFUND_MISSING: _OWED,
-    MismatchKind.BALANCE: _OWED,
-    MismatchKind.REFUND_KEPT: {OPEN: (ACKNOWLEDGED,)},
+    MismatchKind.OVERCHARGED.value: _OWED,
+    MismatchKind.REFUND_MISSING.value: _OWED,
+    MismatchKind.BALANCE.value: _OWED,
+    MismatchKind.REFUND_KEPT.value: {OPEN: (ACKNOWLEDGED,)},
 }
 # A loss or an explanation is on the record in the operator's words.
 NEEDS_NOTE = frozenset({WRITTEN_OFF, ACKNOWLEDGED})

@@ -214,3 +214,38 @@ def test_without_snapshots_the_orders_are_still_checked_over_the_calendar_day(
 
     assert not day.has_balance_check
     assert _flags(day) == {(MismatchKind.OVERCHARGED, order.pk)}
+
+
+def test_a_provider_that_does_not_answer_leaves_the_day_as_it_was(
+    books: Books, sent_order: Callable[..., Order]
+) -> None:
+    from io import StringIO
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    from providers.models import Provider
+    from reconciliation.models import ProviderDay
+    from reconciliation.services import ProviderUnreachable
+
+    books.open()
+    order = sent_order()
+    books.force(order, "Completed")
+    books.poll()
+    books.close()
+    before = books.reconcile()
+    # when the provider is down (nothing listens on the discard port)
+    Provider.objects.filter(pk=books.provider.pk).update(api_url="http://127.0.0.1:9/api/v2")
+    books.provider.refresh_from_db()
+
+    with pytest.raises(ProviderUnreachable):
+        books.reconcile()
+    err = StringIO()
+    with pytest.raises(CommandError, match="not checked: Sandbox"):
+        call_command(
+            "reconcile_providers", date=books.day.isoformat(), stdout=StringIO(), stderr=err
+        )
+
+    after = ProviderDay.objects.get()
+    assert (after.reconciled_at, after.orders_checked) == (before.reconciled_at, 1)
+    assert _flags(after) == set()

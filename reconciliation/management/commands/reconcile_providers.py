@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from providers.models import Provider
 from reconciliation.models import MismatchStatus, ProviderDay
-from reconciliation.services import provider_day_reconcile
+from reconciliation.services import ProviderUnreachable, provider_day_reconcile
 
 
 class Command(BaseCommand):
@@ -26,12 +26,20 @@ class Command(BaseCommand):
             providers = Provider.objects.filter(name=options["provider"])
             if not providers.exists():
                 raise CommandError(f"No provider named {options['provider']!r}")
-        unsettled = 0
+        unsettled, unchecked = 0, []
         for provider in providers:
-            provider_day = provider_day_reconcile(provider=provider, day=day)
+            try:
+                provider_day = provider_day_reconcile(provider=provider, day=day)
+            except ProviderUnreachable as exc:
+                self.stderr.write(f"{provider.name} {day}: not checked, {exc.message}")
+                unchecked.append(provider.name)
+                continue
             unsettled += self._report(provider_day)
-        if unsettled:
-            raise CommandError(f"{unsettled} mismatch(es) to resolve for {day.isoformat()}")
+        if unsettled or unchecked:
+            raise CommandError(
+                f"{unsettled} mismatch(es) to resolve for {day.isoformat()}"
+                + (f"; not checked: {', '.join(unchecked)}" if unchecked else "")
+            )
         self.stdout.write(self.style.SUCCESS(f"books match for {day.isoformat()}"))
 
     def _day(self, text: str | None) -> date:
