@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -44,8 +45,10 @@ class BooksAdmin(ReadOnlyAdmin):
 
 @admin.register(ProviderDay)
 class ProviderDayAdmin(BooksAdmin):
+    # The state second: on a phone it is what shows before the table scrolls.
     list_display = (
-        "day",
+        "day_text",
+        "state",
         "provider",
         "orders_sent",
         "charges_text",
@@ -54,6 +57,7 @@ class ProviderDayAdmin(BooksAdmin):
         "unexplained_text",
         "state",
     )
+    list_display_links = ("day_text",)
     list_filter = ("provider",)
     date_hierarchy = "day"
     list_select_related = ("provider",)
@@ -66,6 +70,10 @@ class ProviderDayAdmin(BooksAdmin):
 
     def _money(self, value: Decimal | None, currency: str) -> str:
         return _money(value, currency)
+
+    @admin.display(description=_("day"), ordering="day")
+    def day_text(self, obj: ProviderDay) -> str:
+        return date_format(obj.day, "SHORT_DATE_FORMAT")
 
     @admin.display(description=_("Charges expected"))
     def charges_text(self, obj: ProviderDay) -> str:
