@@ -21,6 +21,7 @@ FULL = {
     "margin": {"services": 10_000},
     "scorecard": {"orders": 200_000},
     "webhook_chain": {"orders": 5, "poll_seconds": 5, "interval_seconds": 10},
+    "reconcile": {"orders": 2_000, "each": 10},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -39,6 +40,7 @@ SMOKE = {
     "margin": {"services": 300},
     "scorecard": {"orders": 3_000},
     "webhook_chain": {"orders": 1, "poll_seconds": 1, "interval_seconds": 2},
+    "reconcile": {"orders": 60, "each": 3},
 }
 
 
@@ -63,6 +65,7 @@ def main() -> int:
         forwarding,
         margin,
         polling,
+        reconcile,
         scaleout,
         scorecard,
         services_page,
@@ -82,6 +85,7 @@ def main() -> int:
         "margin": margin,
         "scorecard": scorecard,
         "webhook_chain": webhook_chain,
+        "reconcile": reconcile,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

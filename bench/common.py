@@ -99,7 +99,8 @@ def reset_tables() -> None:
     tables = [
         t
         for t in connection.introspection.table_names()
-        if t.split("_")[0] in ("accounts", "providers", "orders", "payments", "panel")
+        if t.split("_")[0]
+        in ("accounts", "providers", "orders", "payments", "panel", "reconciliation")
     ]
     with connection.cursor() as cursor:
         cursor.execute(

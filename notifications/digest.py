@@ -19,6 +19,7 @@ _TITLES = {
     Kind.OPS_DEPOSIT_UNMATCHED: "❓ Deposits not matched to a customer",
     Kind.OPS_DAILY_REPORT: "📊 Daily report",
     Kind.OPS_SERVICES_HELD: "⏸ Held by the margin guard (approve or take off sale)",
+    Kind.OPS_RECONCILIATION: "🧾 Provider books do not match (resolve each in the admin)",
 }
 
 
@@ -37,6 +38,8 @@ def _line(row: Notification) -> str:
             return f"deposit {data.get('deposit_id')}: {data.get('amount')} {settings.PANEL_CURRENCY} (user {data.get('user_id')})"
         case Kind.OPS_SERVICES_HELD:
             return f"{data.get('name')}: {data.get('count')} held"
+        case Kind.OPS_RECONCILIATION:
+            return f"{data.get('name')} {data.get('day')}: {data.get('count')} to resolve"
         case Kind.OPS_DAILY_REPORT:
             return f"{data.get('day')}: {data.get('summary')}"
         case Kind.OPS_DEPOSIT_UNMATCHED:

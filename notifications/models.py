@@ -35,6 +35,7 @@ class Kind(models.TextChoices):
     OPS_DAILY_REPORT = "ops_daily_report", _("Daily report")
     OPS_SERVICES_HELD = "ops_services_held", _("Services held by the margin guard")
     WEBHOOK = "webhook", _("Webhook")
+    OPS_RECONCILIATION = "ops_reconciliation", _("Provider books do not match")
 
 
 class Status(models.TextChoices):

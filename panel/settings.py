@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "payments",
     "providers",
     "orders",
+    "reconciliation",
     "support",
     "bot",
     "panel",
@@ -272,6 +273,16 @@ PANEL_BALANCE_REFRESH_MINUTES = env.int("PANEL_BALANCE_REFRESH_MINUTES", default
 # an order charged below its cost plus the margin. Percents, decimals allowed.
 PANEL_MIN_MARGIN_PERCENT = Decimal(env.str("PANEL_MIN_MARGIN_PERCENT", default="5"))
 PANEL_PRICE_HOLD_PERCENT = Decimal(env.str("PANEL_PRICE_HOLD_PERCENT", default="30"))
+# The provider reconciliation (docs/reconciliation.md): an order is flagged when what its
+# provider charges differs from what the panel expects by more than this percent of its price;
+# a day's balance when its unexplained drift exceeds this percent of the day's charges (beyond
+# what the day's edges leave open). Percents, decimals allowed.
+PANEL_RECONCILE_ORDER_TOLERANCE_PERCENT = Decimal(
+    env.str("PANEL_RECONCILE_ORDER_TOLERANCE_PERCENT", default="1")
+)
+PANEL_RECONCILE_BALANCE_TOLERANCE_PERCENT = Decimal(
+    env.str("PANEL_RECONCILE_BALANCE_TOLERANCE_PERCENT", default="0.5")
+)
 
 # Beat sends a heartbeat this often; `/health/worker/` fails when none was consumed for longer
 # than the maximum age (a dead or wedged worker).
@@ -478,5 +489,16 @@ CELERY_BEAT_SCHEDULE = {
     "operator-api-idempotency-purge": {
         "task": "operatorapi.tasks.idempotency_records_purge_task",
         "schedule": timedelta(hours=1),
+    },
+    # Midnight in TIME_ZONE: every provider's balance at the edge of the day
+    # (docs/reconciliation.md); the quarter-hourly run takes a snapshot the midnight one missed
+    # and reconciles each day once its refunds had time to be seen.
+    "reconciliation-snapshots": {
+        "task": "reconciliation.tasks.balance_snapshots_task",
+        "schedule": crontab(minute=0, hour=0),
+    },
+    "reconciliation": {
+        "task": "reconciliation.tasks.reconciliation_due_task",
+        "schedule": timedelta(minutes=15),
     },
 }

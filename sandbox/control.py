@@ -26,6 +26,7 @@ from sandbox.records import (
 from sandbox.state import SandboxState
 
 MAX_SEEDED_ORDERS = 1_000_000
+ZERO_AMOUNT = Decimal(0)
 Body = dict[str, Any]
 
 
@@ -229,6 +230,42 @@ def _force_product_order(state: SandboxState, body: Body) -> Any:
     return {"order": order.id, **product_order_answer(order, now)}
 
 
+def _misreport(state: SandboxState, body: Body) -> Any:
+    """Plant a provider's fault on one order: `extra_charge` (taken from the balance now and
+    added to the charge `status` reports), `skip_refund` (the refund its final status promises
+    is never given, and the full charge stays reported) or `refund` (given back now without
+    anyone asking, and taken off the reported charge)."""
+    with state.lock:
+        order = state.orders.get(_to_int(body.get("order"), "order"))
+        if order is None:
+            raise ControlError("Incorrect order ID", status=404)
+        extra = _decimal_or_none(body, "extra_charge") or ZERO_AMOUNT
+        refund = _decimal_or_none(body, "refund") or ZERO_AMOUNT
+        state.balance -= extra
+        state.balance += refund
+        order.extra_charge += extra
+        order.refund_given += refund
+        if body.get("skip_refund"):
+            order.skips_refund = True
+        state.settle_order(order, state.now())
+        state.touch()
+        return {"order": order.id, **order_answer(order, state.now(), state.config.currency)}
+
+
+def _balance_adjust(state: SandboxState, body: Body) -> Any:
+    """Move the balance outside any order by a signed `amount`: a fee, a top-up, a mistake."""
+    try:
+        amount = Decimal(str(body.get("amount")))
+    except InvalidOperation:
+        raise ControlError("amount must be a decimal number") from None
+    if not amount.is_finite():
+        raise ControlError("amount must be a decimal number")
+    with state.lock:
+        state.balance += amount
+        state.touch()
+        return {"balance": decimal_str(state.balance)}
+
+
 def _reset(state: SandboxState, body: Body) -> Any:
     state.reset()
     return {"reset": True}
@@ -296,5 +333,7 @@ CONTROLS: dict[str, Callable[[SandboxState, Body], Any]] = {
     "add_services": _add_services,
     "seed_orders": _seed_orders,
     "force": _force,
+    "misreport": _misreport,
+    "balance_adjust": _balance_adjust,
     "reset": _reset,
 }

@@ -20,7 +20,7 @@ FORMAT_VERSION = 1
 _ORDER_FIELDS = tuple(item.name for item in fields(Order))
 _REFILL_FIELDS = tuple(item.name for item in fields(Refill))
 _PRODUCT_ORDER_FIELDS = tuple(item.name for item in fields(ProductOrder))
-_DECIMAL_FIELDS = frozenset(("charge", "refunded"))
+_DECIMAL_FIELDS = frozenset(("charge", "refunded", "extra_charge", "refund_given"))
 Record = TypeVar("Record", Order, Refill, ProductOrder)
 
 
@@ -89,7 +89,8 @@ def _row(record: Any, names: tuple[str, ...]) -> list[Any]:
 def _record(cls: type[Record], names: tuple[str, ...], row: list[Any]) -> Record:
     values: dict[str, Any] = {
         name: Decimal(value) if name in _DECIMAL_FIELDS else value
-        for name, value in zip(names, row, strict=True)
+        # A state saved before a field was added lacks it at the end: its default stands.
+        for name, value in zip(names, row, strict=False)
     }
     return cls(**values)
 

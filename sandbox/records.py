@@ -46,6 +46,12 @@ class Order:
     forced_remains: int | None = None
     refunded: Decimal = ZERO
     fields: dict[str, str] = field(default_factory=dict)
+    # Planted faults (/_sandbox/misreport): a provider that charges more than its price, never
+    # gives the refund its status promises, or gives one nobody asked for. Each is both taken
+    # from (or given to) the balance and reported in `status`, as such a provider does.
+    extra_charge: Decimal = ZERO
+    skips_refund: bool = False
+    refund_given: Decimal = ZERO
 
 
 def order_progress(order: Order, now: float) -> tuple[str, int]:
@@ -71,8 +77,14 @@ def order_effective_charge(order: Order, status: str, remains: int) -> Decimal:
     return order.charge
 
 
+def order_reported_charge(order: Order, status: str, remains: int) -> Decimal:
+    """What `status` says the order costs: its effective charge, bent by planted faults."""
+    charged = order.charge if order.skips_refund else order_effective_charge(order, status, remains)
+    return charged + order.extra_charge - order.refund_given
+
+
 def order_refund_due(order: Order, now: float) -> Decimal:
-    if order.is_seeded:
+    if order.is_seeded or order.skips_refund:
         return ZERO
     status, remains = order_progress(order, now)
     if status not in FINAL_STATUSES:
@@ -84,7 +96,7 @@ def order_answer(order: Order, now: float, currency: str) -> dict[str, Any]:
     status, remains = order_progress(order, now)
     is_started = status != PENDING or order.forced_status is not None
     return {
-        "charge": decimal_str(order_effective_charge(order, status, remains)),
+        "charge": decimal_str(order_reported_charge(order, status, remains)),
         "start_count": str(order.start_count if is_started else 0),
         "status": status,
         "remains": str(remains),

@@ -48,6 +48,8 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "poll_breakdown_claim",
         "poll_breakdown_write",
         "poll_breakdown_refunds",
+        "reconcile_found_planted",
+        "reconcile_false_flags",
         "poll_breakdown_fetch_wait",
         "poll_breakdown_fetch_client_cpu",
         "poll_speedup_2_workers",

@@ -25,4 +25,9 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('order_final', 'Order finished'), ('refill_final', 'Refill finished'), ('ticket_answered', 'Ticket answered'), ('deposit_credited', 'Deposit credited'), ('rank_promoted', 'Rank reached'), ('ops_needs_review', 'Needs review'), ('ops_low_balance', 'Provider balance low'), ('ops_credentials', 'Provider rejects credentials'), ('ops_new_ticket', 'New ticket'), ('ops_deposit', 'Deposit credited (operators)'), ('ops_deposit_unmatched', 'Deposit unmatched'), ('ops_daily_report', 'Daily report'), ('ops_services_held', 'Services held by the margin guard'), ('webhook', 'Webhook')], max_length=32),
         ),
+        migrations.AlterField(
+            model_name='notification',
+            name='kind',
+            field=models.CharField(choices=[('order_final', 'Order finished'), ('refill_final', 'Refill finished'), ('ticket_answered', 'Ticket answered'), ('deposit_credited', 'Deposit credited'), ('rank_promoted', 'Rank reached'), ('ops_needs_review', 'Needs review'), ('ops_low_balance', 'Provider balance low'), ('ops_credentials', 'Provider rejects credentials'), ('ops_new_ticket', 'New ticket'), ('ops_deposit', 'Deposit credited (operators)'), ('ops_deposit_unmatched', 'Deposit unmatched'), ('ops_daily_report', 'Daily report'), ('ops_services_held', 'Services held by the margin guard'), ('webhook', 'Webhook'), ('ops_reconciliation', 'Provider books do not match')], max_length=32),
+        ),
     ]
