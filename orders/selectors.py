@@ -1,6 +1,8 @@
 """Reads of orders for the pages and the v2 API."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict
 
@@ -10,7 +12,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from core.ids import parse_id
 from core.money import ZERO
-from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill
+from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill, RefillStatus
 
 
 def orders_for_user(*, user: User, status: str = "", search: str = "") -> QuerySet[Order]:
@@ -92,3 +94,52 @@ def dashboard_figures(*, user: User) -> DashboardFigures:
         "completed": totals["completed"],
         "spent": spent,
     }
+
+
+# --- Refill success rates (the services scorecard reads these) -------------------------------
+
+
+@dataclass(frozen=True)
+class RefillSuccess:
+    """Finished refills and how many of them ended refilled (Completed)."""
+
+    finished: int
+    refilled: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Refilled / finished, 0..1 at 4 places; None before any refill finished."""
+        if not self.finished:
+            return None
+        return (Decimal(self.refilled) / Decimal(self.finished)).quantize(Decimal("0.0001"))
+
+
+def _refill_success(group_by: str, refilled: Q, since: datetime | None) -> dict[int, RefillSuccess]:
+    refills = Refill.objects.filter(status__in=RefillStatus.finals())
+    if since is not None:
+        refills = refills.filter(finished_at__gte=since)
+    rows = refills.values(group_by).annotate(
+        finished=Count("id"), refilled=Count("id", filter=refilled)
+    )
+    return {
+        row[group_by]: RefillSuccess(finished=row["finished"], refilled=row["refilled"])
+        for row in rows
+    }
+
+
+def refill_success_by_service(*, since: datetime | None = None) -> dict[int, RefillSuccess]:
+    """Per service id: of the refills of its orders that finished (since `since`), how many
+    ended refilled, by the provider or by the panel's replacement order; the rest were
+    refunded. Measured from real refills only; services without one are absent."""
+    return _refill_success("order__service_id", Q(status=RefillStatus.COMPLETED), since)
+
+
+def refill_success_by_provider(*, since: datetime | None = None) -> dict[int, RefillSuccess]:
+    """Per provider id: of the refills asked of it that finished (since `since`), how many it
+    refilled itself (asked once or twice). One the panel had to reorder elsewhere or refund
+    counts against it."""
+    return _refill_success(
+        "provider_id",
+        Q(status=RefillStatus.COMPLETED, replacement__isnull=True),
+        since,
+    )

@@ -320,7 +320,19 @@ class ServiceAdmin(CatalogItemAdmin):
         return (*super().get_readonly_fields(request, obj), "routes_link")
 
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
-        return (*super().get_fieldsets(request, obj), ("Routes", {"fields": ("routes_link",)}))
+        refill_rules = (
+            "warranty_days",
+            "refill_max_per_order",
+            "refill_cooldown_hours",
+            "refill_deadline_hours",
+            "refill_escalation",
+        )
+        return (
+            *super().get_fieldsets(request, obj),
+            # The panel's own rules: the catalog sync imports `has_refill` and never these.
+            ("Refill rules (docs/lifecycle.md, Refills)", {"fields": refill_rules}),
+            ("Routes", {"fields": ("routes_link",)}),
+        )
 
     @admin.display(description="Routes")
     def routes_link(self, obj: Service) -> str:
