@@ -64,7 +64,7 @@ class RefillVerdict:
             return ""
         text = _REASONS[self.refusal]
         values = {
-            "date": _when(self.possible_at or self.warranty_ends_at),
+            "date": when_text(self.possible_at or self.warranty_ends_at),
             "cap": self.cap or 0,
         }
         return str(text) % values
@@ -78,16 +78,17 @@ _REASONS = {
     Refusal.IN_FLIGHT: _("A refill of this order is still running."),
     Refusal.COOLDOWN: _("The next refill can be asked for from %(date)s."),
     Refusal.COOLDOWN_PAST_WARRANTY: _(
-        "The next refill would only be possible after the warranty ends on %(date)s."
+        "No further refill: the wait between refills runs past the warranty's end on %(date)s."
     ),
     Refusal.REFUNDED: _("A refill of this order was refunded: its warranty is settled."),
 }
 
 
-def _when(moment: datetime | None) -> str:
+def when_text(moment: datetime | None) -> str:
+    """A moment as the order pages write theirs (local time, "Y-m-d H:i")."""
     if moment is None:
         return ""
-    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i")
 
 
 def warranty_ends_at(order: Order) -> datetime | None:

@@ -127,7 +127,7 @@ RESOLUTIONS: dict[Reason, frozenset[Resolution]] = {
     R.PARTIAL_NO_FIGURES: frozenset({S.FINISH_PARTIAL}),
     R.CANCEL_UNKNOWN: frozenset({S.CANCEL_ACCEPTED, S.CANCEL_REJECTED}),
 }
-# What no kind offers: refills carry no money and no delivered share.
+# What no kind offers: refills have no delivered share (their Rejected refunds, refunds.py).
 NOT_FOR_KIND: dict[Kind, frozenset[Resolution]] = {
     Kind.ORDER: frozenset({S.CANCEL_ACCEPTED, S.CANCEL_REJECTED}),
     Kind.PRODUCT_ORDER: frozenset({S.CANCEL_ACCEPTED, S.CANCEL_REJECTED}),

@@ -109,7 +109,7 @@ def _ask_again(refill: Refill, cause: str, now: datetime) -> bool:
         escalation_cause=cause,
     )
     if moved:
-        _note(refill, RefillEscalation.ASK_AGAIN, NOTE_ASKED_AGAIN)
+        _note(refill, NOTE_ASKED_AGAIN)
         enqueue("refill_forward_task", refill.pk)
     return moved
 
@@ -164,7 +164,7 @@ def _reorder(refill: Refill, cause: str, now: datetime) -> bool:
         **values,
     ):
         raise RuntimeError(f"refill {refill.pk} moved while locked")
-    _note(refill, RefillEscalation.REORDER, NOTE_REORDERED, detail=str(replacement.pk))
+    _note(refill, NOTE_REORDERED)
     return True
 
 
@@ -191,17 +191,13 @@ def _refund(refill: Refill, cause: str, *, missing: int | None, message: str) ->
         actor=WORKER,
         message=message,
     )
+    _note(refill, message)
 
 
-def _note(refill: Refill, step: str, message: str, detail: str = "") -> None:
-    """The step in the order's history, which the customer reads."""
+def _note(refill: Refill, message: str) -> None:
+    """The step in the order's history, which the customer reads ("Refill #N" and the note)."""
     event_record(
-        refill.order,
-        field="refill",
-        old=str(refill.pk),
-        new=detail or step,
-        message=message,
-        actor=Actor.WORKER,
+        refill.order, field="refill", new=str(refill.pk), message=message, actor=Actor.WORKER
     )
 
 
@@ -223,6 +219,7 @@ def replacement_settle(*, refill_id: int) -> str:
                 actor=WORKER,
                 message=NOTE_REFILLED_BY_REPLACEMENT,
             )
+            _note(refill, NOTE_REFILLED_BY_REPLACEMENT)
             return "refilled"
         short = replacement.remains
         if replacement.status == OrderStatus.CANCELED or short is None:

@@ -5,8 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -22,6 +20,7 @@ from orders.refill_rules import (
     refill_histories,
     refill_history,
     refill_verdict,
+    when_text,
 )
 from orders.selectors import (
     orders_for_user,
@@ -48,7 +47,9 @@ ORDER_TABS = (
 CUSTOMER_EVENT_FIELDS = ("status", "refill", "cancel", "refund")
 
 
-def _order_row(order: Order, waiting: set[int], history: RefillHistory) -> dict:
+def _order_row(
+    order: Order, waiting: set[int], history: RefillHistory, *, in_list: bool = False
+) -> dict:
     verdict = refill_verdict(order=order, history=history)
     # A service with refills shows why a finished order cannot be refilled now, and when it
     # can; an order still running or a service without refills shows nothing.
@@ -60,6 +61,10 @@ def _order_row(order: Order, waiting: set[int], history: RefillHistory) -> dict:
         "can_refill": verdict.allowed,
         "refill_refusal": verdict.reason if shows_refill else "",
         "warranty_ends_at": verdict.warranty_ends_at,
+        # The list says until when the warranty runs (the order page has it among its facts).
+        "warranty_note": verdict.warranty_ends_at
+        if in_list and shows_refill and verdict.refusal is not Refusal.WINDOW_CLOSED
+        else None,
         "can_cancel": services.can_cancel(order=order) and order.pk not in waiting,
         "cancel_waiting": order.pk in waiting,
     }
@@ -87,11 +92,7 @@ def refill_outcome(refill: Refill) -> str:
             "quantity": number_text(refill.missing_quantity or 0, language=get_language()),
             "order": refill.replacement_id,
         }
-    due = (
-        date_format(timezone.localtime(refill.deadline_at), "SHORT_DATETIME_FORMAT")
-        if refill.deadline_at
-        else ""
-    )
+    due = when_text(refill.deadline_at)
     if refill.escalation == RefillEscalation.ASK_AGAIN:
         return gettext("The provider did not refill it: asked again, due by %(date)s.") % {
             "date": due
@@ -115,7 +116,8 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "page": page,
         "rows": [
-            _order_row(order, waiting, histories.get(order.pk, RefillHistory())) for order in orders
+            _order_row(order, waiting, histories.get(order.pk, RefillHistory()), in_list=True)
+            for order in orders
         ],
         "tabs": ORDER_TABS,
         "status": status,

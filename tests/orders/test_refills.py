@@ -12,7 +12,7 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import BalanceTransaction, User
 from accounts.selectors import ledger_mismatches
@@ -22,6 +22,7 @@ from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatu
 from orders.refill_rules import Refusal, refill_history, refill_verdict
 from orders.selectors import refill_success_by_provider, refill_success_by_service
 from orders.services import (
+    Answer,
     order_forward,
     order_place,
     refill_forward,
@@ -41,9 +42,7 @@ D = DispatchState
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
     # No random refill fates: each test says what the provider does.
-    return SandboxConfig(
-        key="sandbox-key", services=20, products=0, seed=7, refill_rejected_rate=0
-    )
+    return SandboxConfig(key="sandbox-key", services=20, products=0, seed=7, refill_rejected_rate=0)
 
 
 @pytest.fixture
@@ -247,7 +246,8 @@ def test_the_services_page_shows_the_warranty_in_vietnamese(
     service: Service, client: Client
 ) -> None:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
-    page = client.get(reverse("services")).content.decode()
+    with translation.override("en"):  # the request's language stays with the request
+        page = client.get(reverse("services")).content.decode()
 
     assert "Bảo hành 30 ngày" in page
 
@@ -534,3 +534,27 @@ def test_refill_success_rates_per_service_and_provider(
     assert by_provider[service.provider_id].rate == Decimal("0.5000")
     assert refill_success_by_service(since=timezone.now()) == {}
     assert OrderStatus.COMPLETED  # the statuses the rates read are the protocol's
+
+
+def test_a_refill_sent_again_from_review_gets_a_new_deadline(
+    finished: Callable[..., Order], customer: User, staff: User
+) -> None:
+    order = finished()
+    refill = refill_request(user=customer, order_id=order.pk)
+    later = refill.deadline_at + timedelta(hours=1)
+    Refill.objects.filter(pk=refill.pk).update(
+        dispatch_state=D.NEEDS_REVIEW, review_reason="add_unknown"
+    )
+
+    with time_machine.travel(later):
+        review_resolve(
+            kind=Kind.REFILL,
+            pk=refill.pk,
+            resolution="send_again",
+            admin=staff,
+            answer=Answer(confirmed_absent=True),
+        )
+        assert refills_escalate_due() == {}
+
+    refill.refresh_from_db()
+    assert refill.dispatch_state == D.QUEUED and refill.deadline_at > later
