@@ -278,6 +278,12 @@ class Refill(Dispatched):
                 condition=Q(dispatch_state="sent") & Q(status__in=["Pending", "In progress"]),
                 name="refill_due_for_poll",
             ),
+            # Refill success rates over a window (orders.selectors.refill_success_rates).
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(status__in=["Completed", "Rejected"]),
+                name="refill_finished",
+            ),
             # The escalation sweep: open refills by deadline (few: refills are rare).
             models.Index(
                 fields=["deadline_at"],

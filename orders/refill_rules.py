@@ -9,7 +9,7 @@ of refills per order, a cooldown between two requests, one refill in flight at a
 order whose refill ended refunded has had its warranty paid out and takes no more.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -110,25 +110,25 @@ def refill_verdict(
         return RefillVerdict(Refusal.NO_REFILL)
     ends = warranty_ends_at(order)
     cap = service.refill_max_per_order
-    common = {"warranty_ends_at": ends, "used": history.count, "cap": cap}
+    allowed = RefillVerdict(None, warranty_ends_at=ends, used=history.count, cap=cap)
     if order.status not in REFILLABLE_STATUSES or order.dispatch_state != DispatchState.SENT:
-        return RefillVerdict(Refusal.NOT_FINISHED, **common)
+        return replace(allowed, refusal=Refusal.NOT_FINISHED)
     if history.refunded_count:
-        return RefillVerdict(Refusal.REFUNDED, **common)
+        return replace(allowed, refusal=Refusal.REFUNDED)
     if ends is not None and now >= ends:
-        return RefillVerdict(Refusal.WINDOW_CLOSED, **common)
+        return replace(allowed, refusal=Refusal.WINDOW_CLOSED)
     if cap is not None and history.count >= cap:
-        return RefillVerdict(Refusal.CAP_REACHED, **common)
+        return replace(allowed, refusal=Refusal.CAP_REACHED)
     if history.open_count:
-        return RefillVerdict(Refusal.IN_FLIGHT, **common)
+        return replace(allowed, refusal=Refusal.IN_FLIGHT)
     if history.last_at is not None and service.refill_cooldown_hours:
         possible = history.last_at + timedelta(hours=service.refill_cooldown_hours)
         if now < possible:
             if ends is not None and possible >= ends:
                 # The cooldown outlasts the warranty: it never becomes possible again.
-                return RefillVerdict(Refusal.COOLDOWN_PAST_WARRANTY, **common)
-            return RefillVerdict(Refusal.COOLDOWN, possible_at=possible, **common)
-    return RefillVerdict(None, **common)
+                return replace(allowed, refusal=Refusal.COOLDOWN_PAST_WARRANTY)
+            return replace(allowed, refusal=Refusal.COOLDOWN, possible_at=possible)
+    return allowed
 
 
 def refill_histories(*, order_ids: list[int]) -> dict[int, RefillHistory]:

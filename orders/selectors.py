@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -114,7 +114,22 @@ class RefillSuccess:
         return (Decimal(self.refilled) / Decimal(self.finished)).quantize(Decimal("0.0001"))
 
 
-def _refill_success(group_by: str, refilled: Q, since: datetime | None) -> dict[int, RefillSuccess]:
+REFILLED_BY = {
+    # Per service: the customer was refilled, by the provider or by the panel's replacement.
+    "service": ("order__service_id", Q(status=RefillStatus.COMPLETED)),
+    # Per provider: it refilled the refill itself (asked once or twice); one the panel had to
+    # reorder elsewhere or refund counts against it.
+    "provider": ("provider_id", Q(status=RefillStatus.COMPLETED, replacement__isnull=True)),
+}
+
+
+def refill_success_rates(
+    *, by: Literal["service", "provider"], since: datetime | None = None
+) -> dict[int, RefillSuccess]:
+    """Refill success per service id or per provider id: of the refills that finished (since
+    `since`, by `finished_at`), how many ended refilled; the rest were refunded. Measured from
+    real refills only: ids without a finished refill are absent (docs/lifecycle.md, "Refills")."""
+    group_by, refilled = REFILLED_BY[by]
     refills = Refill.objects.filter(status__in=RefillStatus.finals())
     if since is not None:
         refills = refills.filter(finished_at__gte=since)
@@ -125,21 +140,3 @@ def _refill_success(group_by: str, refilled: Q, since: datetime | None) -> dict[
         row[group_by]: RefillSuccess(finished=row["finished"], refilled=row["refilled"])
         for row in rows
     }
-
-
-def refill_success_by_service(*, since: datetime | None = None) -> dict[int, RefillSuccess]:
-    """Per service id: of the refills of its orders that finished (since `since`), how many
-    ended refilled, by the provider or by the panel's replacement order; the rest were
-    refunded. Measured from real refills only; services without one are absent."""
-    return _refill_success("order__service_id", Q(status=RefillStatus.COMPLETED), since)
-
-
-def refill_success_by_provider(*, since: datetime | None = None) -> dict[int, RefillSuccess]:
-    """Per provider id: of the refills asked of it that finished (since `since`), how many it
-    refilled itself (asked once or twice). One the panel had to reorder elsewhere or refund
-    counts against it."""
-    return _refill_success(
-        "provider_id",
-        Q(status=RefillStatus.COMPLETED, replacement__isnull=True),
-        since,
-    )

@@ -146,13 +146,13 @@ def _reorder(refill: Refill, cause: str, now: datetime) -> bool:
         message=f"Replacement of refill {refill.pk} (order {order.pk})",
         actor=Actor.WORKER,
     )
-    values = {
-        "replacement": replacement,
-        "escalation": RefillEscalation.REORDER,
-        "escalation_cause": cause,
-    }
     if refill.dispatch_state == D.FAILED:
-        Refill.objects.filter(pk=refill.pk).update(**values, updated_at=now)
+        Refill.objects.filter(pk=refill.pk).update(
+            replacement=replacement,
+            escalation=RefillEscalation.REORDER,
+            escalation_cause=cause,
+            updated_at=now,
+        )
     elif not dispatch_move(
         Kind.REFILL,
         refill.pk,
@@ -161,7 +161,9 @@ def _reorder(refill: Refill, cause: str, now: datetime) -> bool:
         actor=WORKER,
         message=NOTE_REORDERED,
         next_poll_at=None,
-        **values,
+        replacement=replacement,
+        escalation=RefillEscalation.REORDER,
+        escalation_cause=cause,
     ):
         raise RuntimeError(f"refill {refill.pk} moved while locked")
     _note(refill, NOTE_REORDERED)
@@ -208,7 +210,7 @@ def replacement_settle(*, refill_id: int) -> str:
         refill = _locked(refill_id)
         if refill is None:
             return "final"
-        replacement = Order.objects.filter(pk=refill.replacement_id).first()
+        replacement = refill.replacement
         if replacement is None or not replacement.is_final:
             return "waiting"
         if replacement.status == OrderStatus.COMPLETED:

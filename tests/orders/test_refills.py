@@ -20,7 +20,7 @@ from orders.errors import RefillNotAvailable
 from orders.lifecycle import Kind
 from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatus, Source
 from orders.refill_rules import Refusal, refill_history, refill_verdict
-from orders.selectors import refill_success_by_provider, refill_success_by_service
+from orders.selectors import refill_success_rates
 from orders.services import (
     Answer,
     order_forward,
@@ -526,13 +526,13 @@ def test_refill_success_rates_per_service_and_provider(
     refill_forward(refill_id=bad.pk)
     refill_request(user=customer, order_id=done.pk)  # still open: not counted
 
-    by_service = refill_success_by_service()
-    by_provider = refill_success_by_provider()
+    by_service = refill_success_rates(by="service")
+    by_provider = refill_success_rates(by="provider")
 
     assert (by_service[service.pk].finished, by_service[service.pk].refilled) == (2, 1)
     assert by_service[service.pk].rate == Decimal("0.5000")
     assert by_provider[service.provider_id].rate == Decimal("0.5000")
-    assert refill_success_by_service(since=timezone.now()) == {}
+    assert refill_success_rates(by="service", since=timezone.now()) == {}
     assert OrderStatus.COMPLETED  # the statuses the rates read are the protocol's
 
 
