@@ -70,6 +70,24 @@ class RefillVerdict:
         return str(text) % values
 
 
+    @property
+    def short(self) -> str:
+        """The refusal in a few words, for a list's narrow column ("" when allowed)."""
+        if self.refusal is None:
+            return ""
+        return str(_SHORT[self.refusal]) % {"date": when_text(self.possible_at)}
+
+
+_SHORT = {
+    Refusal.NO_REFILL: _("No refill"),
+    Refusal.NOT_FINISHED: _("Not finished yet"),
+    Refusal.WINDOW_CLOSED: _("Warranty ended"),
+    Refusal.CAP_REACHED: _("Refills used up"),
+    Refusal.IN_FLIGHT: _("Refill running"),
+    Refusal.COOLDOWN: _("Again from %(date)s"),
+    Refusal.COOLDOWN_PAST_WARRANTY: _("No further refill"),
+    Refusal.REFUNDED: _("Refunded"),
+}
 _REASONS = {
     Refusal.NO_REFILL: _("This service has no refill."),
     Refusal.NOT_FINISHED: _("It can be refilled once the order is Completed or Partial."),

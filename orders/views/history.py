@@ -60,10 +60,13 @@ def _order_row(
         "refunded": order.refunded if order.refunded else None,
         "can_refill": verdict.allowed,
         "refill_refusal": verdict.reason if shows_refill else "",
+        "refill_refusal_short": verdict.short if shows_refill else "",
+        "in_list": in_list,
         "warranty_ends_at": verdict.warranty_ends_at,
         # The list says until when the warranty runs (the order page has it among its facts).
+        # Only while a refill can still come: not once it is used up, refunded or over.
         "warranty_note": verdict.warranty_ends_at
-        if in_list and shows_refill and verdict.refusal is not Refusal.WINDOW_CLOSED
+        if in_list and verdict.refusal in (None, Refusal.IN_FLIGHT, Refusal.COOLDOWN)
         else None,
         "can_cancel": services.can_cancel(order=order) and order.pk not in waiting,
         "cancel_waiting": order.pk in waiting,
