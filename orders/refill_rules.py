@@ -69,7 +69,6 @@ class RefillVerdict:
         }
         return str(text) % values
 
-
     @property
     def short(self) -> str:
         """The refusal in a few words, for a list's narrow column ("" when allowed)."""

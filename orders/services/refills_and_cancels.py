@@ -83,7 +83,11 @@ def refill_request(*, user: User, order_id: object, source: str = Source.WEB) ->
                 user=user,
                 provider=order.provider,
                 source=source,
-                missing_quantity=refill_missing_quantity(order=figures, remains=order.remains),
+                # Completed means all of it was delivered, whatever `remains` last said.
+                missing_quantity=refill_missing_quantity(
+                    order=figures,
+                    remains=0 if order.status == OrderStatus.COMPLETED else order.remains,
+                ),
                 deadline_at=now + timedelta(hours=order.service.refill_deadline_hours),
             )
             event_record(

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 
 from accounts.models import BalanceTransaction, User
 from accounts.selectors import ledger_mismatches
+from notifications.models import Notification
 from orders.errors import RefillNotAvailable
 from orders.lifecycle import Kind
 from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatus, Source
@@ -294,6 +295,9 @@ def test_refund_rule_a_refill_the_provider_refuses_is_refunded_once(
     assert refills_escalate_due() == {}  # nothing left to do, nothing paid twice
     assert _refunds(refill) == [order.charge] and not ledger_mismatches()
     assert _verdict(order) is Refusal.REFUNDED
+    email = Notification.objects.get(key=f"refill-final:{refill.pk}")
+    assert email.payload["status"] == "Rejected"
+    assert Decimal(email.payload["refund"]) == order.charge
 
 
 def test_refund_of_a_partial_order_pays_back_only_what_it_still_holds(
