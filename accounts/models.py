@@ -101,6 +101,8 @@ class BalanceTransaction(models.Model):
     # Plain ids, not foreign keys: the ledger sits below the orders app and outlives any row.
     order_id = models.BigIntegerField(null=True, blank=True)
     product_order_id = models.BigIntegerField(null=True, blank=True)
+    # A refill that ends refunded pays out apart from its order's own refund (docs/lifecycle.md).
+    refill_id = models.BigIntegerField(null=True, blank=True)
     deposit_id = models.BigIntegerField(null=True, blank=True)
     memo = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
@@ -143,6 +145,11 @@ class BalanceTransaction(models.Model):
                 fields=["product_order_id", "kind"],
                 condition=Q(product_order_id__isnull=False),
                 name="ledger_once_per_product_order_and_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["refill_id", "kind"],
+                condition=Q(refill_id__isnull=False),
+                name="ledger_once_per_refill_and_kind",
             ),
             # A deposit credits once and pays its bonus once, however often its webhook comes.
             models.UniqueConstraint(

@@ -32,6 +32,7 @@ class Credit:
     memo: str = ""
     order_id: int | None = None
     product_order_id: int | None = None
+    refill_id: int | None = None
 
 
 def _check_amount(amount: Decimal) -> None:
@@ -51,6 +52,7 @@ def _move(
     product_order_id: int | None,
     created_by: User | None,
     deposit_id: int | None = None,
+    refill_id: int | None = None,
 ) -> BalanceTransaction:
     entry = BalanceTransaction(
         user_id=user_id,
@@ -60,6 +62,7 @@ def _move(
         order_id=order_id,
         product_order_id=product_order_id,
         deposit_id=deposit_id,
+        refill_id=refill_id,
         created_by=created_by,
     )
     # No savepoint of its own: an order's `add` is a handful of round trips, and a savepoint is
@@ -82,10 +85,12 @@ def balance_credit(
     product_order_id: int | None = None,
     created_by: User | None = None,
     deposit_id: int | None = None,
+    refill_id: int | None = None,
 ) -> BalanceTransaction:
     """Add `amount` (> 0) to the balance and the ledger, under a lock on the user row.
 
-    A repeated (deposit_id, kind) or (order_id, kind) violates the ledger's unique constraints.
+    A repeated (deposit_id, kind), (order_id, kind) or (refill_id, kind) violates the ledger's
+    unique constraints.
     """
     _check_amount(amount)
     return _move(
@@ -97,6 +102,7 @@ def balance_credit(
         product_order_id=product_order_id,
         created_by=created_by,
         deposit_id=deposit_id,
+        refill_id=refill_id,
     )
 
 

@@ -22,7 +22,7 @@ from accounts.models import User
 from accounts.ranks import RankMove
 from accounts.services import pricing_tiers_assign
 from core.db.bulk import bulk_insert_values
-from core.money import money_str
+from core.money import ZERO, money_str
 from notifications.models import (
     EMAIL_KINDS,
     Channel,
@@ -87,13 +87,22 @@ def order_final_event(*, order_id: int, user_id: int, status: str, refund: Decim
     )
 
 
-def refill_final_event(*, refill_id: int, order_id: int, user_id: int, status: str) -> Event:
+def refill_final_event(
+    *, refill_id: int, order_id: int, user_id: int, status: str, refund: Decimal = ZERO
+) -> Event:
+    """A refill ended: Completed, or Rejected with what was refunded for it (docs/lifecycle.md,
+    "Refills")."""
     return Event(
         key=f"refill-final:{refill_id}",
         kind=Kind.REFILL_FINAL,
         channel=Channel.EMAIL,
         user_id=user_id,
-        payload={"refill_id": refill_id, "order_id": order_id, "status": status},
+        payload={
+            "refill_id": refill_id,
+            "order_id": order_id,
+            "status": status,
+            "refund": money_str(refund),
+        },
         ref=refill_id,
     )
 

@@ -239,10 +239,12 @@ class RefillAdmin(ReviewAdminMixin, ReadOnlyAdmin):
         "order",
         "status",
         "dispatch_state",
+        "escalation",
+        "refunded",
         "upstream_id",
         "review_link",
     )
-    list_filter = ("status", "dispatch_state", "provider")
+    list_filter = ("status", "dispatch_state", "escalation", "provider")
     search_fields = ("=id", "=order__id", "=upstream_id", "user__username")
     list_select_related = ("user", "order")
     inlines = [EventInline]

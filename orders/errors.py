@@ -83,7 +83,16 @@ class IncorrectRefill(PanelError):
 
 
 class RefillNotAvailable(PanelError):
+    """The API says the protocol's one string; pages and tickets show `detail`: why, and when
+    it becomes possible (orders.refill_rules.RefillVerdict)."""
+
     default_message = gettext_noop("Refill is not available for this order")
+
+    def __init__(self, message: str | None = None, *, verdict: object = None) -> None:
+        super().__init__(message)
+        self.verdict = verdict
+        reason = getattr(verdict, "reason", "")
+        self.detail = reason or None
 
 
 class CancelNotAvailable(PanelError):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from core.money import ZERO, money_field
-from providers.models import Product, Provider, Service, ServiceRoute
+from providers.models import Product, Provider, RefillEscalation, Service, ServiceRoute
 
 # The status enums live with the protocol they spell (providers.statuses).
 from providers.statuses import OrderStatus, ProductOrderStatus, RefillStatus
@@ -56,6 +56,7 @@ class Source(models.TextChoices):
     MASS = "mass", "Mass order"
     ADMIN = "admin", "Admin"
     TELEGRAM = "telegram", "Telegram"
+    REFILL = "refill", "Refill"  # the panel's own order of a refill's missing quantity
 
 
 class Dispatched(models.Model):
@@ -215,6 +216,13 @@ class Order(Dispatched, Charged):
         return self.status in OrderStatus.finals()
 
 
+class RefillCause(models.TextChoices):
+    """Why a refill escalated."""
+
+    REJECTED = "rejected", "The provider rejected it"
+    DEADLINE = "deadline", "Not done by its deadline"
+
+
 class Refill(Dispatched):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
     user = models.ForeignKey(
@@ -225,10 +233,33 @@ class Refill(Dispatched):
         max_length=16, choices=RefillStatus.choices, default=RefillStatus.PENDING
     )
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    # The refill rules (docs/lifecycle.md, "Refills"). What the refill asks for: the units the
+    # order delivered (what the warranty keeps); None for a package, whose size is unknown.
+    missing_quantity = models.PositiveBigIntegerField(null=True, blank=True)
+    # Not Completed by then: the service's escalation rule takes over (refills_escalate_due).
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    # The escalation step taken (once each): asked again, reordered elsewhere, or refunded.
+    escalation = models.CharField(
+        max_length=16, choices=RefillEscalation.choices, blank=True, default=""
+    )
+    escalation_cause = models.CharField(
+        max_length=16, choices=RefillCause.choices, blank=True, default=""
+    )
+    # The panel's order of the missing quantity at another route (escalation "reorder").
+    replacement = models.OneToOneField(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_refill",
+    )
+    refunded = money_field(default=ZERO, help_text="Paid back when the refill ended refunded.")
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.CheckConstraint(condition=Q(refunded__gte=0), name="refill_refund_not_negative"),
             # One refill at a time per order: a second request while one runs is refused.
             models.UniqueConstraint(
                 fields=["order"],
@@ -247,6 +278,18 @@ class Refill(Dispatched):
                 fields=["provider", "next_poll_at"],
                 condition=Q(dispatch_state="sent") & Q(status__in=["Pending", "In progress"]),
                 name="refill_due_for_poll",
+            ),
+            # Refill success rates over a window (orders.selectors.refill_success_rates).
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(status__in=["Completed", "Rejected"]),
+                name="refill_finished",
+            ),
+            # The escalation sweep: open refills by deadline (few: refills are rare).
+            models.Index(
+                fields=["deadline_at"],
+                condition=Q(status__in=["Pending", "In progress"]),
+                name="refill_open_deadline",
             ),
         ]
 

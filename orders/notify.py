@@ -32,7 +32,11 @@ def _event(model: type[Model], row: Finished) -> Event | None:
         )
     if model is Refill and row.status in RefillStatus.finals() and row.order_id is not None:
         return refill_final_event(
-            refill_id=row.id, order_id=row.order_id, user_id=row.user_id, status=row.status
+            refill_id=row.id,
+            order_id=row.order_id,
+            user_id=row.user_id,
+            status=row.status,
+            refund=row.refund,
         )
     return None  # product orders: no email yet
 

@@ -1,8 +1,10 @@
 """Reads of orders for the pages and the v2 API."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -10,7 +12,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from core.ids import parse_id
 from core.money import ZERO
-from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill
+from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill, RefillStatus
 
 
 def orders_for_user(*, user: User, status: str = "", search: str = "") -> QuerySet[Order]:
@@ -91,4 +93,50 @@ def dashboard_figures(*, user: User) -> DashboardFigures:
         "active": totals["active"],
         "completed": totals["completed"],
         "spent": spent,
+    }
+
+
+# --- Refill success rates (the services scorecard reads these) -------------------------------
+
+
+@dataclass(frozen=True)
+class RefillSuccess:
+    """Finished refills and how many of them ended refilled (Completed)."""
+
+    finished: int
+    refilled: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Refilled / finished, 0..1 at 4 places; None before any refill finished."""
+        if not self.finished:
+            return None
+        return (Decimal(self.refilled) / Decimal(self.finished)).quantize(Decimal("0.0001"))
+
+
+REFILLED_BY = {
+    # Per service: the customer was refilled, by the provider or by the panel's replacement.
+    "service": ("order__service_id", Q(status=RefillStatus.COMPLETED)),
+    # Per provider: it refilled the refill itself (asked once or twice); one the panel had to
+    # reorder elsewhere or refund counts against it.
+    "provider": ("provider_id", Q(status=RefillStatus.COMPLETED, replacement__isnull=True)),
+}
+
+
+def refill_success_rates(
+    *, by: Literal["service", "provider"], since: datetime | None = None
+) -> dict[int, RefillSuccess]:
+    """Refill success per service id or per provider id: of the refills that finished (since
+    `since`, by `finished_at`), how many ended refilled; the rest were refunded. Measured from
+    real refills only: ids without a finished refill are absent (docs/lifecycle.md, "Refills")."""
+    group_by, refilled = REFILLED_BY[by]
+    refills = Refill.objects.filter(status__in=RefillStatus.finals())
+    if since is not None:
+        refills = refills.filter(finished_at__gte=since)
+    rows = refills.values(group_by).annotate(
+        finished=Count("id"), refilled=Count("id", filter=refilled)
+    )
+    return {
+        row[group_by]: RefillSuccess(finished=row["finished"], refilled=row["refilled"])
+        for row in rows
     }

@@ -56,6 +56,14 @@ def orders_dispatch_sweep_task() -> dict[str, int]:
     return dispatch_sweep()
 
 
+@shared_task(ignore_result=True)
+def refills_escalate_task() -> dict[str, int]:
+    # Two ticks at once are safe: each refill's step is taken under its row lock.
+    from orders.services import refills_escalate_due
+
+    return refills_escalate_due()
+
+
 @shared_task(ignore_result=True, acks_late=True)
 def provider_poll_task(provider_id: int, share: int = 0, shares: int = 1) -> None:
     """One of `shares` pollers of one provider's round; any worker may take each, and they

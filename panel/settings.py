@@ -410,6 +410,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.orders_dispatch_sweep_task",
         "schedule": timedelta(seconds=PANEL_DISPATCH_SWEEP_SECONDS),
     },
+    # Refills past their deadline or rejected upstream take their service's next step
+    # (docs/lifecycle.md, "Refills"); replacement orders that finished end their refill.
+    "refills-escalate": {
+        "task": "orders.tasks.refills_escalate_task",
+        "schedule": timedelta(minutes=1),
+    },
     "catalog-sync": {
         "task": "providers.tasks.catalog_sync_all_task",
         "schedule": timedelta(minutes=PANEL_CATALOG_SYNC_MINUTES),

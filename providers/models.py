@@ -37,7 +37,16 @@ class ServiceType(models.TextChoices):
 
 MAX_POLL_CONCURRENCY = 64
 
+
 # Types priced per package (flat), not per 1000.
+class RefillEscalation(models.TextChoices):
+    """A service's rule for a refill the provider rejects or does not finish by its deadline."""
+
+    ASK_AGAIN = "ask_again", "Ask the provider again (once)"
+    REORDER = "reorder", "Order the missing quantity at another route (once)"
+    REFUND = "refund", "Refund pro rata"
+
+
 PACKAGE_TYPES = frozenset({ServiceType.PACKAGE, ServiceType.CUSTOM_COMMENTS_PACKAGE})
 
 
@@ -261,6 +270,34 @@ class Service(CatalogItem):
         help_text="Refuse a second order for the same link while one is still open "
         "(docs/protocol.md); links are compared without scheme, www. and tracking parameters.",
     )
+    # The refill rules (docs/lifecycle.md, "Refills"): set by an operator, never by the
+    # catalog sync, which imports `has_refill` only. db_default: rows inserted by code that
+    # predates the columns take the rule too.
+    warranty_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Refill window after the order finished, in days (the 'Bảo hành N ngày' "
+        "customers read). Empty: refills have no time limit.",
+    )
+    refill_max_per_order = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Refills an order may have. Empty: no cap."
+    )
+    refill_cooldown_hours = models.PositiveSmallIntegerField(
+        default=24, db_default=24, help_text="Hours between two refill requests of one order."
+    )
+    refill_deadline_hours = models.PositiveSmallIntegerField(
+        default=72,
+        db_default=72,
+        help_text="A refill not Completed this many hours after it was asked escalates.",
+    )
+    refill_escalation = models.CharField(
+        max_length=16,
+        choices=RefillEscalation.choices,
+        default=RefillEscalation.REFUND,
+        db_default=RefillEscalation.REFUND,
+        help_text="What the panel does when the provider rejects a refill or misses its "
+        "deadline. Whatever it is, a refill that still fails is refunded pro rata.",
+    )
     average_time_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -287,6 +324,9 @@ class Service(CatalogItem):
             models.CheckConstraint(condition=Q(rate__gte=0), name="service_rate_not_negative"),
             models.CheckConstraint(
                 condition=Q(quantity_step__gte=1), name="service_quantity_step_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(refill_deadline_hours__gte=1), name="service_refill_deadline_positive"
             ),
         ]
         indexes = [

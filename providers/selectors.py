@@ -45,6 +45,7 @@ def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySe
         "min",
         "max",
         "has_refill",
+        "warranty_days",
         "has_cancel",
         "has_dripfeed",
         "description",

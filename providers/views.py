@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.ids import parse_id
@@ -48,6 +49,15 @@ def pricing_of(request: HttpRequest) -> CustomerPricing:
     return customer_pricing(user=request.user)
 
 
+def refill_badge(warranty_days: int | None) -> str:
+    """How a service's refill reads: "Bảo hành 30 ngày" (the glossary) or plain "Refill"."""
+    if not warranty_days:
+        return gettext("Refill")
+    return ngettext("%(days)s-day warranty", "%(days)s-day warranty", warranty_days) % {
+        "days": warranty_days
+    }
+
+
 def service_row_display(row: dict, pricing: CustomerPricing) -> dict:
     """One service row as a page shows it: the visitor's rate as money text, flags spelled out."""
     return {
@@ -61,6 +71,7 @@ def service_row_display(row: dict, pricing: CustomerPricing) -> dict:
         "max": row["max"],
         "step": row["quantity_step"],
         "refill": row["has_refill"],
+        "refill_badge": refill_badge(row["warranty_days"]),
         "cancel": row["has_cancel"],
         "dripfeed": row["has_dripfeed"],
         "description": row["description"],

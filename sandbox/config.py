@@ -24,6 +24,7 @@ PROBABILITIES = (
     "partial_rate",
     "cancel_rate",
     "refill_rejected_rate",
+    "refill_refuse_rate",
     "timeout_rate",
     "error_5xx_rate",
     "non_json_rate",
@@ -48,6 +49,9 @@ class SandboxConfig:
     partial_rate: float = 0.1
     cancel_rate: float = 0.05
     refill_rejected_rate: float = 0.1
+    # `refill` answered "Refill is not available for this order" at once (not Rejected later):
+    # the panel's refill escalation tests.
+    refill_refuse_rate: float = 0
     timeout_rate: float = 0
     timeout_seconds: float = 30
     error_5xx_rate: float = 0

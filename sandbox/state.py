@@ -293,6 +293,10 @@ class SandboxState:
             status, _ = order_progress(order, now)
             if not order.can_refill or status not in (COMPLETED, PARTIAL):
                 raise ApiError(REFILL_UNAVAILABLE)
+            if self.config.refill_refuse_rate and (
+                self.rng.random() < self.config.refill_refuse_rate
+            ):
+                raise ApiError(REFILL_UNAVAILABLE)
             is_rejected = self.rng.random() < self.config.refill_rejected_rate
             starts_at = now + self.config.pending_seconds
             refill = Refill(

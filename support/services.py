@@ -2,23 +2,21 @@
 admin's one-click refill and cancel of a ticket's orders (the same order services as the API)."""
 
 import re
-from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import InvalidRequest, InvalidTransition, PanelError
+from core.errors import InvalidRequest, InvalidTransition, PanelError, error_display
 from core.ids import parse_id
 from notifications.services import notify_ticket_answered, notify_ticket_opened
-from orders.models import Order, Refill, Source
+from orders.models import Order, Source
 from orders.services import order_cancel, refill_request
 from support.models import OrderRequest, Ticket, TicketKind, TicketMessage, TicketStatus
 
 MAX_ORDER_IDS = 20
 MAX_BODY = 5000
-REFILL_COOLDOWN = timedelta(days=1)
 
 
 class TicketFieldError(InvalidRequest):
@@ -186,22 +184,14 @@ def ticket_mark_read(*, ticket: Ticket, by_staff: bool) -> None:
 # --- The admin's one-click actions on a ticket's orders --------------------------------------
 
 
-def _refill_line(ticket: Ticket, order_id: int, now: datetime) -> str:
-    recent = (
-        Refill.objects.filter(order_id=order_id, created_at__gte=now - REFILL_COOLDOWN)
-        .order_by("-created_at")
-        .first()
-    )
-    if recent is not None:
-        return _(
-            "Order %(order)d: not refilled: refill %(refill)d was requested less than a day ago."
-        ) % {"order": order_id, "refill": recent.pk}
+def _refill_line(ticket: Ticket, order_id: int) -> str:
+    # The service's refill rules decide, as for the web and the API (orders.refill_rules).
     try:
         refill = refill_request(user=ticket.user, order_id=order_id, source=Source.ADMIN)
     except PanelError as exc:
         return _("Order %(order)d: refill refused: %(reason)s") % {
             "order": order_id,
-            "reason": exc.message,
+            "reason": error_display(exc),
         }
     return _("Order %(order)d: refill %(refill)d requested from the provider.") % {
         "order": order_id,
@@ -228,7 +218,7 @@ def ticket_order_action(*, ticket_id: int, action: str, admin: User) -> TicketMe
     """Refill or cancel every order of an order ticket through the order services (as the
     customer would through the API), and post the results into the thread.
 
-    A refill is refused for an order refilled (by anyone, any way) less than a day ago, so
+    A refill follows the service's refill rules (window, cap, cooldown, one in flight), so
     repeated tickets cannot make the provider refill the same order again and again. The
     ticket row is locked meanwhile: two admins clicking at once run one after the other.
     """
@@ -239,11 +229,10 @@ def ticket_order_action(*, ticket_id: int, action: str, admin: User) -> TicketMe
         order_ids = list(ticket.orders.order_by("pk").values_list("pk", flat=True))
         if ticket.kind != TicketKind.ORDER or not order_ids:
             raise InvalidTransition("Only order tickets have orders to act on")
-        now = timezone.now()
         # Written in the customer's language: the results are posted into their thread.
         with translation.override(ticket.user.preferred_language):
             if action == OrderRequest.REFILL:
-                lines = [_refill_line(ticket, pk, now) for pk in order_ids]
+                lines = [_refill_line(ticket, pk) for pk in order_ids]
             else:
                 lines = [_cancel_line(ticket, pk) for pk in order_ids]
             body = "\n".join(lines)

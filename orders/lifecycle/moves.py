@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,19 +23,28 @@ from orders.lifecycle.refunds import (
     Figures,
     figures_of_order,
     figures_of_product_order,
+    refill_refund_due,
     refund_credit,
 )
 from orders.lifecycle.refunds import refund_due as _refund_due
 from orders.lifecycle.table import (
-    DISPATCH_MOVES,
     FINAL_BY_KIND,
     FINISH_FROM,
     REASON_FROM,
     RESOLUTIONS,
     Kind,
     Reason,
+    moves_for,
 )
-from orders.models import CancelRequest, DispatchState, Order, OrderStatus, ProductOrder, Refill
+from orders.models import (
+    CancelRequest,
+    DispatchState,
+    Order,
+    OrderStatus,
+    ProductOrder,
+    Refill,
+    RefillStatus,
+)
 from orders.notify import Finished, notify_finished_rows
 
 Row = Order | ProductOrder | Refill | CancelRequest
@@ -84,7 +93,7 @@ def dispatch_move(
 
     Entering review needs a `reason`; leaving it clears the reason. Returns whether it moved.
     """
-    if (from_state, to_state) not in DISPATCH_MOVES:
+    if (from_state, to_state) not in moves_for(kind):
         raise InvalidTransition(f"{kind} cannot move from {from_state} to {to_state}")
     if (to_state == DispatchState.NEEDS_REVIEW) != bool(reason):
         raise ValueError("a row enters review with a reason, and only then")
@@ -169,6 +178,24 @@ def _settle(kind: Kind, row: Row, finish: Finish) -> tuple[list[str], Decimal]:
         if finish.note is not None:
             row.note = finish.note[:500]
         fields += ["result", "note"]
+    if kind is Kind.REFILL:
+        assert isinstance(row, Refill)
+        if finish.status != RefillStatus.REJECTED:
+            return fields, ZERO
+        # A refill ends refilled or refunded: Rejected pays the missing share back, whoever
+        # ends it (the escalation, an admin's resolution). `remains` is what is still missing.
+        order = Order.objects.select_related("service").get(pk=row.order_id)
+        paid_out = (
+            Refill.objects.filter(order_id=row.order_id)
+            .exclude(pk=row.pk)
+            .aggregate(total=Sum("refunded"))["total"]
+        )
+        missing = finish.delivery.remains
+        return fields, refill_refund_due(
+            order=figures_of(Kind.ORDER, order),
+            missing=row.missing_quantity if missing is None else missing,
+            paid_out=paid_out or ZERO,
+        )
     if kind in (Kind.ORDER, Kind.PRODUCT_ORDER):
         refund = _refund_due(
             status=finish.status, figures=figures_of(kind, row), delivery=finish.delivery
@@ -216,10 +243,9 @@ def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: str = "") ->
         row.status = end.status
         row.dispatch_state, row.review_reason = FINISH_FROM[row.dispatch_state], ""
         fields += ["status", "dispatch_state", "review_reason", "updated_at"]
-        if not isinstance(row, Refill):
-            row.refunded += refund
-            row.finished_at = timezone.now()
-            fields += ["refunded", "finished_at"]
+        row.refunded += refund
+        row.finished_at = timezone.now()
+        fields += ["refunded", "finished_at"]
         row.save(update_fields=fields)
         if refund > ZERO:
             credit = refund_credit(

@@ -18,11 +18,21 @@ from orders.lifecycle.refunds import (
     refund_due,
 )
 from orders.lifecycle.table import DISPATCH_MOVES, FINAL_BY_KIND, Kind, Reason
-from orders.models import DispatchState, Order, OrderStatus, ProductOrder, Refill
+from orders.models import (
+    DispatchState,
+    Order,
+    OrderStatus,
+    ProductOrder,
+    Refill,
+    RefillCause,
+    RefillStatus,
+)
 
 IN_PROGRESS = OrderStatus.IN_PROGRESS  # the same word for orders and product orders
+REJECTED = RefillStatus.REJECTED
 _MODELS = {Kind.ORDER: Order, Kind.PRODUCT_ORDER: ProductOrder, Kind.REFILL: Refill}
 assert (DispatchState.SENT, DispatchState.NEEDS_REVIEW) in DISPATCH_MOVES
+assert (DispatchState.SENT, DispatchState.FAILED) in DISPATCH_MOVES
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,20 @@ def poll_step(kind: Kind, row: dict, seen: Seen, now: datetime) -> PollStep:
     status = seen.status
     if status is None or status == row["status"]:
         return step
+    if kind is Kind.REFILL and status == REJECTED:
+        # Not the end of a refill: it leaves polling for `failed` and is due for its service's
+        # escalation now (orders.services.refill_escalation): ask again, reorder or refund.
+        message = "Rejected by the provider: the service's refill rule takes over"
+        step.columns.update(
+            dispatch_state=DispatchState.FAILED,
+            deadline_at=now,
+            escalation_cause=RefillCause.REJECTED,
+            dispatch_error=message,
+        )
+        step.events.append(
+            _event(kind, row, "dispatch", DispatchState.SENT, DispatchState.FAILED, message)
+        )
+        return step
     if status in FINAL_BY_KIND[kind] and kind is not Kind.REFILL:
         refund = _refund(kind, row, seen, status) if status in REFUNDING else ZERO
         if refund is None:
@@ -128,6 +152,8 @@ def poll_step(kind: Kind, row: dict, seen: Seen, now: datetime) -> PollStep:
                 )
             )
     step.is_finished = status in FINAL_BY_KIND[kind]
+    if step.is_finished and kind is Kind.REFILL:
+        step.columns["finished_at"] = now
     step.columns["status"] = status
     step.events.append(_event(kind, row, "status", row["status"], status))
     return step

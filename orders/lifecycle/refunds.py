@@ -69,6 +69,30 @@ def refund_due(*, status: str, figures: Figures, delivery: Delivery) -> Decimal 
     return min(max(refund - figures.refunded, ZERO), open_amount)
 
 
+def refill_refund_due(*, order: Figures, missing: int | None, paid_out: Decimal) -> Decimal:
+    """What a refill that ends refunded pays back (docs/lifecycle.md, "Refills: the money").
+
+    `charge × missing / base`, rounded half-up at the money precision, where `missing` is
+    what the refill still lacks (the units it asked for, or what the panel's replacement
+    order left undelivered) and `base` the order's refund base. Never more than what the
+    order still holds: its charge less its own refund and what earlier refills paid out
+    (`paid_out`). A package (no base) or a refill whose size is unknown gets all of that.
+    """
+    open_amount = max(order.charge - order.refunded - paid_out, ZERO)
+    if missing is None or not order.base:
+        return open_amount
+    share = pricing.partial_refund(charge=order.charge, remains=missing, total_quantity=order.base)
+    return min(share, open_amount)
+
+
+def refill_missing_quantity(*, order: Figures, remains: int | None) -> int | None:
+    """What a refill asks the provider for: every unit the order delivered (its base less the
+    provider's remains), since the panel cannot count what dropped. None for a package."""
+    if not order.base:
+        return None
+    return max(order.base - max(remains or 0, 0), 0)
+
+
 def order_refund_base(*, service_type: str, total_quantity: int, details: dict) -> int | None:
     if service_type == ServiceType.CUSTOM_COMMENTS_PACKAGE:
         return len([line for line in str(details.get("comments", "")).split("\n") if line])
@@ -106,7 +130,7 @@ def figures_of_product_order(values: dict) -> Figures:
 
 
 def refund_credit(*, kind: str, row_id: int, user_id: int, amount: Decimal, status: str) -> Credit:
-    """The ledger credit of a refund (kind: "order" or "product_order")."""
+    """The ledger credit of a refund (kind: "order", "product_order" or "refill")."""
     label = kind.replace("_", " ")
     return Credit(
         user_id=user_id,

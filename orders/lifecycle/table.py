@@ -55,7 +55,26 @@ DISPATCH_MOVES: dict[tuple[str, str], str] = {
     (D.NEEDS_REVIEW, D.SENT): "an admin attached the upstream id, resumed polling or finished it",
     (D.NEEDS_REVIEW, D.QUEUED): "an admin confirmed the add never landed: send again",
     (D.NEEDS_REVIEW, D.FAILED): "an admin confirmed it never landed: cancel and refund in full",
+    # Refills only (KIND_ONLY_MOVES): the escalation of a refill the provider rejected or did
+    # not finish by its deadline (orders.services.refill_escalation, docs/lifecycle.md).
+    (D.SENT, D.FAILED): "refills: rejected at the provider, or the panel stops waiting for it",
+    (D.SENT, D.QUEUED): "refills: not done by the deadline, asked again",
+    (D.FAILED, D.QUEUED): "refills: rejected by the provider, asked again",
 }
+# Moves that only some kinds make; every other move is open to every kind.
+KIND_ONLY_MOVES: dict[tuple[str, str], frozenset[Kind]] = {
+    (D.SENT, D.FAILED): frozenset({Kind.REFILL}),
+    (D.SENT, D.QUEUED): frozenset({Kind.REFILL}),
+    (D.FAILED, D.QUEUED): frozenset({Kind.REFILL}),
+}
+
+
+def moves_for(kind: Kind) -> frozenset[tuple[str, str]]:
+    """The dispatch moves a row of `kind` may make."""
+    return frozenset(
+        move for move in DISPATCH_MOVES if kind in KIND_ONLY_MOVES.get(move, frozenset(Kind))
+    )
+
 
 # Where a final status may be written: (dispatch state at that moment) → dispatch state after.
 # Never while queued or sending: the row first moves to `failed` (canceled before sending,
@@ -108,7 +127,7 @@ RESOLUTIONS: dict[Reason, frozenset[Resolution]] = {
     R.PARTIAL_NO_FIGURES: frozenset({S.FINISH_PARTIAL}),
     R.CANCEL_UNKNOWN: frozenset({S.CANCEL_ACCEPTED, S.CANCEL_REJECTED}),
 }
-# What no kind offers: refills carry no money and no delivered share.
+# What no kind offers: refills have no delivered share (their Rejected refunds, refunds.py).
 NOT_FOR_KIND: dict[Kind, frozenset[Resolution]] = {
     Kind.ORDER: frozenset({S.CANCEL_ACCEPTED, S.CANCEL_REJECTED}),
     Kind.PRODUCT_ORDER: frozenset({S.CANCEL_ACCEPTED, S.CANCEL_REJECTED}),

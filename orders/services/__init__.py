@@ -14,6 +14,11 @@ from orders.services.placing import (
     product_order_place,
 )
 from orders.services.polling import PollCounts, provider_poll
+from orders.services.refill_escalation import (
+    refill_escalate,
+    refills_escalate_due,
+    replacement_settle,
+)
 from orders.services.refills_and_cancels import (
     can_cancel,
     can_refill,
@@ -43,8 +48,11 @@ __all__ = [
     "product_order_forward",
     "product_order_place",
     "provider_poll",
+    "refill_escalate",
     "refill_forward",
     "refill_request",
+    "refills_escalate_due",
+    "replacement_settle",
     "review_attach_many",
     "review_resolve",
 ]

@@ -38,8 +38,8 @@ from orders.models import (
     ProductOrder,
     ProductOrderStatus,
     Refill,
-    RefillStatus,
 )
+from orders.services.refill_escalation import refill_escalate
 from orders.services.refills_and_cancels import held_cancel_apply
 from orders.services.routing import order_reroute_after_rejection
 from orders.type_rules import upstream_fields
@@ -342,9 +342,17 @@ def refill_forward(*, refill_id: int) -> str:
             row=refill,
             send=lambda client: client.refill(_upstream_id_of(refill.order)),
             on_sent=lambda upstream_id: None,
-            on_rejected=_rejected(Kind.REFILL, refill.pk, RefillStatus.REJECTED),
+            # Not the end of it: the service's refill rule takes over (ask again, reorder
+            # elsewhere or refund pro rata), in this same transaction.
+            on_rejected=lambda message: _refill_rejected(refill),
         )
     )
+
+
+def _refill_rejected(refill: Refill) -> None:
+    now = timezone.now()
+    Refill.objects.filter(pk=refill.pk).update(deadline_at=now)
+    refill_escalate(refill_id=refill.pk, now=now)
 
 
 def cancel_forward(*, cancel_request_id: int) -> str:

@@ -1,5 +1,7 @@
 """Refill and cancel requests from customers, resellers and admins, and who may ask for one."""
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -7,7 +9,7 @@ from accounts.models import User
 from core.ids import parse_id
 from orders.enqueue import enqueue
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
-from orders.lifecycle import By, Finish, Kind, dispatch_move, finish
+from orders.lifecycle import By, Finish, Kind, dispatch_move, figures_of, finish
 from orders.lifecycle.events import (
     NOTE_CANCEL_HELD,
     NOTE_CANCEL_REQUESTED,
@@ -16,7 +18,9 @@ from orders.lifecycle.events import (
     Actor,
     event_record,
 )
+from orders.lifecycle.refunds import refill_missing_quantity
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, Source
+from orders.refill_rules import refill_history, refill_verdict
 
 _ACTOR_BY_SOURCE: dict[str, str] = {
     Source.WEB: Actor.CUSTOMER,
@@ -25,7 +29,6 @@ _ACTOR_BY_SOURCE: dict[str, str] = {
     Source.ADMIN: Actor.ADMIN,
     Source.TELEGRAM: Actor.CUSTOMER,
 }
-REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
 
 
 def own_order(*, user: User, order_id: object) -> Order:
@@ -40,11 +43,8 @@ def own_order(*, user: User, order_id: object) -> Order:
 
 
 def can_refill(*, order: Order) -> bool:
-    return (
-        order.service.has_refill
-        and order.status in REFILLABLE_STATUSES
-        and order.dispatch_state == DispatchState.SENT
-    )
+    """Whether the order may be refilled now (orders.refill_rules has the why and the when)."""
+    return refill_verdict(order=order, history=refill_history(order_id=order.pk)).allowed
 
 
 def can_cancel(*, order: Order) -> bool:
@@ -66,15 +66,33 @@ def refill_request(
     """Ask for a refill of a completed or partial order whose service offers refills; `staff`
     names the person asking on the customer's behalf in the order's history.
 
-    One refill runs at a time per order. Raises IncorrectOrder or RefillNotAvailable.
+    The service's rules decide (orders.refill_rules: warranty window, cap, cooldown, one in
+    flight), the same for the web, the API and tickets. The order row is locked while they are
+    checked, so two requests at once cannot both pass a cap or a cooldown. Raises
+    IncorrectOrder, or RefillNotAvailable with the refusal in `detail`.
     """
     order = own_order(user=user, order_id=order_id)
-    if not can_refill(order=order):
-        raise RefillNotAvailable()
+    now = timezone.now()
     try:
         with transaction.atomic():
+            Order.objects.select_for_update(no_key=True).filter(pk=order.pk).first()
+            verdict = refill_verdict(
+                order=order, history=refill_history(order_id=order.pk), now=now
+            )
+            if not verdict.allowed:
+                raise RefillNotAvailable(verdict=verdict)
+            figures = figures_of(Kind.ORDER, order)
             refill = Refill.objects.create(
-                order=order, user=user, provider=order.provider, source=source
+                order=order,
+                user=user,
+                provider=order.provider,
+                source=source,
+                # Completed means all of it was delivered, whatever `remains` last said.
+                missing_quantity=refill_missing_quantity(
+                    order=figures,
+                    remains=0 if order.status == OrderStatus.COMPLETED else order.remains,
+                ),
+                deadline_at=now + timedelta(hours=order.service.refill_deadline_hours),
             )
             event_record(
                 order,
@@ -86,7 +104,10 @@ def refill_request(
             )
             enqueue("refill_forward_task", refill.pk)
     except IntegrityError:
-        raise RefillNotAvailable() from None  # a refill of this order is still running
+        # A refill of this order is still running (the one-in-flight index).
+        raise RefillNotAvailable(
+            verdict=refill_verdict(order=order, history=refill_history(order_id=order.pk))
+        ) from None
     return refill
 
 

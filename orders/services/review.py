@@ -6,6 +6,7 @@ caller's: a row whose add may have landed is never sent again on anyone's click.
 import logging
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +33,7 @@ from orders.lifecycle import (
 )
 from orders.lifecycle.events import Actor
 from orders.lifecycle.moves import Row
-from orders.models import CancelRequest, DispatchState, Order, OrderStatus, RefillStatus
+from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, RefillStatus
 from orders.services.placing import MassOrderLine
 from orders.services.refills_and_cancels import held_cancel_apply
 from orders.services.sweeps import FORWARD_TASKS
@@ -81,6 +82,15 @@ def review_resolve(
 def _leave_review(kind: Kind, pk: int, to_state: str, by: By, message: str, **values: Any) -> None:
     """Move out of review; raises when someone else resolved it first (nothing changed)."""
     from_state = DispatchState.NEEDS_REVIEW
+    if kind is Kind.REFILL and to_state != DispatchState.FAILED:
+        # Back to the provider: a new deadline from now, or the escalation sweep would take
+        # the refill (past its deadline while it waited for a person) before it goes.
+        hours = (
+            Refill.objects.filter(pk=pk)
+            .values_list("order__service__refill_deadline_hours", flat=True)
+            .first()
+        )
+        values["deadline_at"] = timezone.now() + timedelta(hours=hours or 0)
     if not dispatch_move(
         kind, pk, from_state=from_state, to_state=to_state, actor=by, message=message, **values
     ):

@@ -177,3 +177,30 @@ def order_reroute_after_rejection(*, order_id: int, message: str) -> bool:
     if moved:
         enqueue("order_forward_task", order.pk)
     return moved
+
+
+def route_for_refill(
+    service: Service, *, avoid_provider_id: int, quantity: int
+) -> RouteChoice | None:
+    """Where a refill's missing quantity is ordered when the refill's provider failed it: the
+    first usable route (by priority) at another provider whose upstream service takes
+    `quantity`, else the service's own provider if that is another one. None: nowhere."""
+    routes = (
+        ServiceRoute.objects.filter(service=service)
+        .exclude(target__provider_id=avoid_provider_id)
+        .select_related("target__provider")
+        .order_by("priority", "id")
+    )
+    for route in routes:
+        target = route.target
+        if is_route_usable(route, service.rate) and target.min <= quantity <= target.max:
+            return _choice(route)
+    home = service.provider
+    if (
+        home.pk != avoid_provider_id
+        and home.is_enabled
+        and home.credentials_failed_at is None
+        and service.min <= quantity <= service.max
+    ):
+        return _home(service)
+    return None

@@ -5,20 +5,30 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
+from core.money import number_text
 from orders import services
 from orders.errors import IncorrectOrder, PanelError
-from orders.models import STATUS_NAMES, Order, OrderStatus, Source
+from orders.models import STATUS_NAMES, Order, OrderStatus, Refill, RefillStatus, Source
+from orders.refill_rules import (
+    RefillHistory,
+    Refusal,
+    refill_histories,
+    refill_history,
+    refill_verdict,
+    when_text,
+)
 from orders.selectors import (
     orders_for_user,
     refills_for_user,
     waiting_cancel_order_ids,
 )
 from orders.views.common import back_url, charged_text, order_error_text, paginate
+from providers.models import RefillEscalation
 
 ORDER_TABS = (
     ("", _("All")),
@@ -37,15 +47,62 @@ ORDER_TABS = (
 CUSTOMER_EVENT_FIELDS = ("status", "refill", "cancel", "refund")
 
 
-def _order_row(order: Order, waiting: set[int]) -> dict:
+def _order_row(
+    order: Order, waiting: set[int], history: RefillHistory, *, in_list: bool = False
+) -> dict:
+    verdict = refill_verdict(order=order, history=history)
+    # A service with refills shows why a finished order cannot be refilled now, and when it
+    # can; an order still running or a service without refills shows nothing.
+    shows_refill = verdict.refusal not in (Refusal.NO_REFILL, Refusal.NOT_FINISHED)
     return {
         "order": order,
         "charge": order.net_charge,
         "refunded": order.refunded if order.refunded else None,
-        "can_refill": services.can_refill(order=order),
+        "can_refill": verdict.allowed,
+        "refill_refusal": verdict.reason if shows_refill else "",
+        "refill_refusal_short": verdict.short if shows_refill else "",
+        "in_list": in_list,
+        "warranty_ends_at": verdict.warranty_ends_at,
+        # The list says until when the warranty runs (the order page has it among its facts).
+        # Only while a refill can still come: not once it is used up, refunded or over.
+        "warranty_note": verdict.warranty_ends_at
+        if in_list and verdict.refusal in (None, Refusal.IN_FLIGHT, Refusal.COOLDOWN)
+        else None,
         "can_cancel": services.can_cancel(order=order) and order.pk not in waiting,
         "cancel_waiting": order.pk in waiting,
     }
+
+
+def refill_outcome(refill: Refill) -> str:
+    """What happened to a refill, in the reader's language (docs/lifecycle.md, "Refills")."""
+    if refill.status == RefillStatus.COMPLETED:
+        if refill.replacement_id:
+            return gettext("Refilled by replacement order #%(order)s.") % {
+                "order": refill.replacement_id
+            }
+        return gettext("Refilled.")
+    if refill.status == RefillStatus.REJECTED:
+        if refill.refunded:
+            return gettext("Could not be refilled: %(amount)s refunded.") % {
+                "amount": charged_text(refill.refunded)
+            }
+        return gettext("Could not be refilled; nothing was left to refund.")
+    if refill.replacement_id:
+        return gettext(
+            "The provider did not refill it: %(quantity)s ordered from another supplier "
+            "(order #%(order)s)."
+        ) % {
+            "quantity": number_text(refill.missing_quantity or 0, language=get_language()),
+            "order": refill.replacement_id,
+        }
+    due = when_text(refill.deadline_at)
+    if refill.escalation == RefillEscalation.ASK_AGAIN:
+        return gettext("The provider did not refill it: asked again, due by %(date)s.") % {
+            "date": due
+        }
+    if due:
+        return gettext("Asked from the provider, due by %(date)s.") % {"date": due}
+    return ""
 
 
 @login_required
@@ -56,10 +113,15 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:200]
     page = paginate(request, orders_for_user(user=request.user, status=status, search=search))
     orders = list(page.object_list)
-    waiting = waiting_cancel_order_ids(user=request.user, order_ids=[order.pk for order in orders])
+    ids = [order.pk for order in orders]
+    waiting = waiting_cancel_order_ids(user=request.user, order_ids=ids)
+    histories = refill_histories(order_ids=ids)
     context = {
         "page": page,
-        "rows": [_order_row(order, waiting) for order in orders],
+        "rows": [
+            _order_row(order, waiting, histories.get(order.pk, RefillHistory()), in_list=True)
+            for order in orders
+        ],
         "tabs": ORDER_TABS,
         "status": status,
         "search": search,
@@ -75,12 +137,15 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         raise Http404("No such order") from None
     waiting = waiting_cancel_order_ids(user=request.user, order_ids=[order.pk])
     context = {
-        "row": _order_row(order, waiting),
+        "row": _order_row(order, waiting, refill_history(order_id=order.pk)),
         "order": order,
         "details": sorted(order.details.items()),
         "charge": order.charge,
         "events": order.events.filter(field__in=CUSTOMER_EVENT_FIELDS).order_by("id"),
-        "refills": order.refills.order_by("-id"),
+        "refills": [
+            {"refill": refill, "outcome": refill_outcome(refill)}
+            for refill in order.refills.order_by("-id")
+        ],
     }
     return render(request, "orders/order_detail.html", context)
 
@@ -130,8 +195,6 @@ def order_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def refill_list(request: AuthenticatedRequest) -> HttpResponse:
-    return render(
-        request,
-        "orders/refill_list.html",
-        {"page": paginate(request, refills_for_user(user=request.user))},
-    )
+    page = paginate(request, refills_for_user(user=request.user))
+    rows = [{"refill": refill, "outcome": refill_outcome(refill)} for refill in page.object_list]
+    return render(request, "orders/refill_list.html", {"page": page, "rows": rows})

@@ -24,10 +24,12 @@ from orders.models import (
     Refill,
     ReviewReason,
 )
+from orders.selectors import RefillSuccess, refill_success_rates
 from panel.dashboard.hooks import app_hooks
 from providers.models import Provider, ProviderCall, Service, ServiceRoute
 
 LAST_HOUR = timedelta(hours=1)
+REFILL_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class ProviderCard:
     error_rate: Decimal | None
     avg_latency_ms: int | None
     in_flight: int
+    refills: RefillSuccess | None = None  # finished in the last REFILL_WINDOW
 
 
 def provider_cards(now: datetime | None = None) -> list[ProviderCard]:
@@ -148,6 +151,7 @@ def provider_cards(now: datetime | None = None) -> list[ProviderCard]:
             orders.values("provider_id").annotate(n=Count("*")).values_list("provider_id", "n")
         ):
             in_flight[provider_id] += n
+    refills = refill_success_rates(by="provider", since=now - REFILL_WINDOW)
     cards = []
     for provider in Provider.objects.order_by("-is_enabled", "name"):
         row: Mapping[str, Any] = calls.get(provider.pk, {"n": 0, "errors": 0, "latency": None})
@@ -164,6 +168,7 @@ def provider_cards(now: datetime | None = None) -> list[ProviderCard]:
                 else None,
                 avg_latency_ms=round(row["latency"]) if row["latency"] is not None else None,
                 in_flight=in_flight.get(provider.pk, 0),
+                refills=refills.get(provider.pk),
             )
         )
     return cards

@@ -113,6 +113,8 @@ def ledger_memo(entry: BalanceTransaction) -> str:
     from their kind and ids (the stored memo is English, for admins); the words of an admin's
     deposit or adjustment are shown as written."""
     Kind = BalanceTransaction.Kind
+    if entry.kind == Kind.REFUND and entry.refill_id:
+        return gettext("Refund for refill #%(id)s") % {"id": entry.refill_id}
     if entry.kind not in (Kind.CHARGE, Kind.REFUND) or not (
         entry.order_id or entry.product_order_id
     ):

@@ -322,8 +322,17 @@ class ServiceAdmin(CatalogItemAdmin):
         return (*super().get_readonly_fields(request, obj), "routes_link", "scorecard")
 
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
+        refill_rules = (
+            "warranty_days",
+            "refill_max_per_order",
+            "refill_cooldown_hours",
+            "refill_deadline_hours",
+            "refill_escalation",
+        )
         return (
             *super().get_fieldsets(request, obj),
+            # The panel's own rules: the catalog sync imports `has_refill` and never these.
+            ("Refill rules (docs/lifecycle.md, Refills)", {"fields": refill_rules}),
             ("Scorecard", {"fields": ("scorecard",)}),
             ("Routes", {"fields": ("routes_link",)}),
         )

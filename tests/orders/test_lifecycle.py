@@ -15,7 +15,6 @@ from django.utils import timezone
 from accounts.models import BalanceTransaction, User
 from orders.errors import InvalidTransition
 from orders.lifecycle import (
-    DISPATCH_MOVES,
     FINAL_BY_KIND,
     FINISH_FROM,
     OPEN,
@@ -29,7 +28,7 @@ from orders.lifecycle import (
     resolutions_for,
     resolved_state,
 )
-from orders.lifecycle.table import NOT_FOR_KIND
+from orders.lifecycle.table import NOT_FOR_KIND, moves_for
 from orders.models import DispatchState, Order
 from orders.services import Answer, dispatch_sweep, order_forward, provider_poll, review_resolve
 from providers.models import Provider
@@ -45,7 +44,7 @@ def _next_states(kind: Kind, state: State) -> set[State]:
     """Every state one step away, as the table allows it."""
     if state.status != OPEN:
         return set()
-    found = {State(to, OPEN) for (frm, to) in DISPATCH_MOVES if frm == state.dispatch}
+    found = {State(to, OPEN) for (frm, to) in moves_for(kind) if frm == state.dispatch}
     found.discard(State(D.NEEDS_REVIEW, OPEN))  # review is entered with a reason, below
     if state.dispatch in FINISH_FROM and state.dispatch != D.NEEDS_REVIEW:
         finals = FINAL_BY_KIND[kind]

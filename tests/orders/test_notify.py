@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
+from core.money import money_str
 from notifications.models import Kind, Notification
 from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatus, Source
 from orders.services import refill_forward, refill_request
@@ -143,7 +144,12 @@ def test_a_refill_that_ends_gets_one_row(
     refill.refresh_from_db()
     assert refill.status == RefillStatus.COMPLETED
     row = Notification.objects.get(kind=Kind.REFILL_FINAL)
-    assert row.payload == {"refill_id": refill.pk, "order_id": order.pk, "status": "Completed"}
+    assert row.payload == {
+        "refill_id": refill.pk,
+        "order_id": order.pk,
+        "status": "Completed",
+        "refund": "0",
+    }
 
 
 @override_settings(PANEL_TELEGRAM_BOT_TOKEN="123:abc", PANEL_TELEGRAM_CHAT_ID="-100")
@@ -201,4 +207,10 @@ def test_a_refill_the_provider_rejects_at_once_gets_its_row(
     assert refill_forward(refill_id=refill.pk) == "failed"
 
     row = Notification.objects.get(kind=Kind.REFILL_FINAL)
-    assert row.payload == {"refill_id": refill.pk, "order_id": order.pk, "status": "Rejected"}
+    # The refill ends refunded: every unit the order delivered, its whole charge.
+    assert row.payload == {
+        "refill_id": refill.pk,
+        "order_id": order.pk,
+        "status": "Rejected",
+        "refund": money_str(order.charge),
+    }

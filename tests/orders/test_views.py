@@ -366,6 +366,7 @@ def test_service_options_lists_one_category_as_json(logged_in: Client, service: 
         "max": 10000,
         "step": 1,
         "refill": True,
+        "refill_badge": "Refill",
         "cancel": True,
         "dripfeed": False,
         "description": "",
@@ -536,7 +537,9 @@ def test_refill_button_shows_the_service_message_when_refill_is_not_available(
     response = logged_in.post(reverse("order_refill", args=[order.pk]))
 
     assert response["Location"] == reverse("order_list")
-    assert _messages(response) == [f"Order #{order.pk}: Refill is not available for this order"]
+    assert _messages(response) == [
+        f"Order #{order.pk}: It can be refilled once the order is Completed or Partial."
+    ]
     assert not Refill.objects.exists()
 
 

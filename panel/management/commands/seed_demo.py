@@ -2,6 +2,7 @@
 the sandbox registered as a provider with its catalog imported, and a few orders of several
 types so a newcomer sees a living panel. Later runs only print the URLs and logins."""
 
+import re
 import secrets
 import time
 from decimal import Decimal
@@ -169,6 +170,14 @@ class Command(BaseCommand):
             summary = catalog_sync(provider=provider)
         except ProviderError as exc:
             raise CommandError(f"Could not import the sandbox catalog: {exc.message}") from exc
+        # The refill rules are the operator's (the sync imports only `has_refill`): the demo
+        # gives each refill service the warranty its name promises ("[Refill 30D]"; "Lifetime"
+        # has no limit), else 30 days.
+        for service in Service.objects.filter(provider=provider, has_refill=True):
+            days = re.search(r"refill\s*(\d+)\s*d", service.name, re.IGNORECASE)
+            lifetime = "lifetime" in service.name.lower()
+            service.warranty_days = int(days.group(1)) if days else None if lifetime else 30
+            service.save(update_fields=["warranty_days"])
         self.stdout.write(f"imported the sandbox catalog: {summary}")
 
     def _seed_orders(self) -> None:

@@ -163,7 +163,9 @@
     var badges = element("div", "badges");
     var type = option.getAttribute("data-type");
     if (type !== "Default") badges.appendChild(element("span", "badge info", type));
-    if (option.getAttribute("data-refill")) badges.appendChild(element("span", "badge ok", words.refill));
+    // data-refill carries the badge's words ("Bảo hành 30 ngày"); "1" from older markup.
+    var refill = option.getAttribute("data-refill");
+    if (refill) badges.appendChild(element("span", "badge ok", refill === "1" ? words.refill : refill));
     if (option.getAttribute("data-cancel")) badges.appendChild(element("span", "badge warn", words.cancel));
     if (option.getAttribute("data-dripfeed")) badges.appendChild(element("span", "badge", words.dripfeed));
     info.appendChild(badges);
@@ -300,7 +302,7 @@
     option.textContent = service.id + " · " + service.name + " · " + shownMoney(service.rate);
     var data = {
       type: service.type, rate: service.rate, min: service.min, max: service.max, step: service.step,
-      dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? "1" : "", cancel: service.cancel ? "1" : "",
+      dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? (service.refill_badge || "1") : "", cancel: service.cancel ? "1" : "",
       "package": service.is_package ? "1" : "", name: service.name, desc: service.description || "",
       "usual-time": service.usual_time || "", "slow-time": service.slow_time || "",
       "partial-rate": service.partial_rate || "", "refill-rate": service.refill_rate || ""
