@@ -20,6 +20,7 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import (
     ApiKey,
     BalanceTransaction,
+    CommissionTransaction,
     Coupon,
     CouponRedemption,
     PricingTier,
@@ -239,6 +240,24 @@ class BalanceTransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+@admin.register(CommissionTransaction)
+class CommissionTransactionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "user",
+        "kind",
+        "amount",
+        "balance_after",
+        "commission_id",
+        "payout_id",
+        "created_by",
+    )
+    list_filter = ("kind",)
+    search_fields = ("user__username", "=commission_id", "=payout_id")
+    list_select_related = ("user", "created_by")
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("prefix", "user", "created_at", "last_used_at", "revoked_at")
@@ -253,7 +272,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(PricingTier)
 class PricingTierAdmin(admin.ModelAdmin):
-    list_display = ("name", "basis", "threshold", "percent_off", "is_active", "user_count")
+    list_display = (
+        "name",
+        "basis",
+        "threshold",
+        "percent_off",
+        "affiliate_percent",
+        "is_active",
+        "user_count",
+    )
     list_filter = ("basis", "is_active")
     actions = ["assign_now"]
 

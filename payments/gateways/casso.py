@@ -24,6 +24,7 @@ from payments.gateways.base import (
     WebhookRejected,
     bank_key,
     external_id,
+    payer_name_normalize,
     json_object,
     positive_amount,
     stored_payload,
@@ -184,5 +185,7 @@ class CassoGateway(PaymentGateway):
                 reference=text_field(item, "reference"),
                 when=text_field(item, "transactionDateTime"),
             ),
+            payer_account=text_field(item, "counterAccountNumber").strip(),
+            payer_name=payer_name_normalize(text_field(item, "counterAccountName")),
         )
         return bank.receive(transfer=transfer, account=account, config=config)
