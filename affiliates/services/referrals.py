@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -87,7 +87,7 @@ def _flag_same_signup(referral: Referral, trace: SignupTrace) -> None:
             address=trace.address, agent_digest=trace.agent_digest, created_at__gte=since
         )
         .exclude(user_id=trace.user_id)
-        .filter(user_id__in=[referral.referrer_id, *family])
+        .filter(Q(user_id=referral.referrer_id) | Q(user_id__in=family))
     )
     same = sorted(matches.values_list("user_id", flat=True))
     if same:
