@@ -56,7 +56,9 @@ def agent_digest(user_agent: str) -> str:
     text (and without it being looked up in a table of known agents)."""
     if not user_agent:
         return ""
-    return salted_hmac("affiliates.signup-agent", user_agent[:512]).hexdigest()
+    return salted_hmac(
+        "affiliates.signup-agent", user_agent[:512], algorithm="sha256"
+    ).hexdigest()
 
 
 def referral_record_signup(
