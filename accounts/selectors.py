@@ -22,7 +22,9 @@ class LedgerMismatch:
     book: str = "balance"  # or "commission_balance": the commission ledger
 
 
-def _book_mismatches(book: str, lines: type[BalanceTransaction | CommissionTransaction]) -> list:
+def _book_mismatches(
+    book: str, lines: type[BalanceTransaction | CommissionTransaction]
+) -> list[LedgerMismatch]:
     money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     ledger_sum = (
         lines.objects.filter(user=OuterRef("pk"))
@@ -39,7 +41,11 @@ def _book_mismatches(book: str, lines: type[BalanceTransaction | CommissionTrans
         .values_list("pk", "username", book, "ledger_sum")
         .order_by("pk")
     )
-    return [LedgerMismatch(*row, book=book) for row in rows if row[2] != row[3]]
+    return [
+        LedgerMismatch(user_id=pk, username=name, balance=cached, ledger_sum=total, book=book)
+        for pk, name, cached, total in rows
+        if cached != total
+    ]
 
 
 def ledger_mismatches() -> list[LedgerMismatch]:

@@ -280,5 +280,12 @@ class CommissionAdmin(ReadOnlyAdmin):
 
 @admin.register(ReferralChange)
 class ReferralChangeAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "referred", "old_referrer", "new_referrer", "reason", "changed_by")
+    list_display = (
+        "created_at",
+        "referred",
+        "old_referrer",
+        "new_referrer",
+        "reason",
+        "changed_by",
+    )
     list_select_related = ("referred", "old_referrer", "new_referrer", "changed_by")

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -72,7 +73,6 @@ class ReferralRow:
     joined_at: datetime
     deposits: Decimal
     commission: Decimal
-    is_paying: bool
 
 
 def referral_rows(*, user: User) -> list[ReferralRow]:
@@ -96,14 +96,13 @@ def referral_rows(*, user: User) -> list[ReferralRow]:
     }
     rows = []
     for referral in referrals:
-        total = totals.get(referral.referred_id, {})
+        total: dict[str, Any] = dict(totals.get(referral.referred_id) or {})
         rows.append(
             ReferralRow(
                 masked=username_mask(referral.referred.username),
                 joined_at=referral.created_at,
                 deposits=total.get("deposits") or ZERO,
                 commission=total.get("commission") or ZERO,
-                is_paying=bool(total),
             )
         )
     return rows

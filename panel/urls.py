@@ -3,9 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from accounts import auth_views as auth_pages
-from affiliates.views import record_sign_up
 from accounts import views as account_views
 from accounts.auth_views import PanelLoginView
+from affiliates.views import record_sign_up
 from notifications import views as notification_views
 from panel import views
 from panel.api.views import ApiV2View

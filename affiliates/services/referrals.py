@@ -13,8 +13,14 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from affiliates.models import Affiliate, Commission, Referral, ReferralChange, ReferralFlag
-from affiliates.models import SignupTrace
+from affiliates.models import (
+    Affiliate,
+    Commission,
+    Referral,
+    ReferralChange,
+    ReferralFlag,
+    SignupTrace,
+)
 from core.errors import InvalidRequest, InvalidTransition
 
 Review = Referral.Review
@@ -56,9 +62,7 @@ def agent_digest(user_agent: str) -> str:
     text (and without it being looked up in a table of known agents)."""
     if not user_agent:
         return ""
-    return salted_hmac(
-        "affiliates.signup-agent", user_agent[:512], algorithm="sha256"
-    ).hexdigest()
+    return salted_hmac("affiliates.signup-agent", user_agent[:512], algorithm="sha256").hexdigest()
 
 
 def referral_record_signup(

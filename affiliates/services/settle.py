@@ -123,7 +123,7 @@ def _accrue_one(deposit: Deposit, *, now: datetime) -> None:
     Commission.objects.create(
         deposit_id=deposit.pk,
         affiliate_id=referrer_id,
-        referred_id=deposit.user_id,
+        referred_id=referral.referred_id,
         deposit_amount=deposit.credited_amount,
         percent=percent,
         amount=max(amount, ZERO),
@@ -210,4 +210,3 @@ def affiliate_settle(*, now: datetime | None = None) -> SettleResult:
     settled = commissions_settle(now=now)
     signup_traces_purge(now=now)
     return SettleResult(accrued=accrued, reversed=reversed_count, settled=settled)
-

@@ -29,7 +29,7 @@ def ledger_move(
     nothing is written when it refuses, so the caller's transaction stays usable."""
     amount = entry.amount  # type: ignore[attr-defined]
     columns, values = insert_parts(entry, leave_out=["balance_after"])
-    name = accounts._meta.get_field(column).column
+    name = accounts._meta.get_field(column).column  # type: ignore[union-attr]
     floor = "" if may_go_negative else f' AND "{name}" + %s >= 0'
     floor_params = [] if may_go_negative else [amount]
     with connection.cursor() as cursor:

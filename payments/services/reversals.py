@@ -54,6 +54,4 @@ def deposit_by_payment(*, gateway: str, payment_ref: str) -> Deposit | None:
 
 def deposit_payer_record(*, deposit_id: int, payer_account: str) -> None:
     """Who paid, learnt after the payment: kept once (the first report), never overwritten."""
-    Deposit.objects.filter(pk=deposit_id, payer_account="").update(
-        payer_account=payer_account[:64]
-    )
+    Deposit.objects.filter(pk=deposit_id, payer_account="").update(payer_account=payer_account[:64])

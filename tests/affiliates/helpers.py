@@ -38,5 +38,3 @@ def credited_deposit(
             user_id=user.pk,
             created_by=None,
         )
-
-

@@ -69,7 +69,12 @@ def test_referral_link_remembers_first_referrer_and_signup_records_it(referrer: 
     client.get(f"/r/{first.code}/")
     response = client.post(
         reverse("signup"),
-        {"username": "newbie", "email": "n@example.com", "password1": "S3cret-pass-42", "password2": "S3cret-pass-42"},
+        {
+            "username": "newbie",
+            "email": "n@example.com",
+            "password1": "S3cret-pass-42",
+            "password2": "S3cret-pass-42",
+        },
     )
     # then the first link wins, and a repeat visit from the same browser counted once
     assert response.status_code == 200  # "check your email": the account waits for its link
@@ -100,7 +105,9 @@ def test_admin_changes_referrer_with_reason_only(referred: User, referrer: User)
     admin = UserFactory(username="boss", is_staff=True)
     other = UserFactory(username="other")
     with pytest.raises(InvalidRequest):
-        referral_set_referrer(referred_id=referred.pk, referrer_id=other.pk, reason=" ", admin=admin)
+        referral_set_referrer(
+            referred_id=referred.pk, referrer_id=other.pk, reason=" ", admin=admin
+        )
     with pytest.raises(InvalidRequest):
         referral_set_referrer(
             referred_id=referred.pk, referrer_id=referred.pk, reason="x", admin=admin
@@ -110,7 +117,11 @@ def test_admin_changes_referrer_with_reason_only(referred: User, referrer: User)
     )
     assert Referral.objects.get(referred=referred).referrer == other
     change = ReferralChange.objects.get()
-    assert (change.old_referrer, change.new_referrer, change.reason) == (referrer, other, "wrong link")
+    assert (change.old_referrer, change.new_referrer, change.reason) == (
+        referrer,
+        other,
+        "wrong link",
+    )
 
 
 # --- commission -------------------------------------------------------------------------------
@@ -136,9 +147,7 @@ def test_bank_deposit_commission_is_held_then_settles(
     assert Commission.objects.get().status == Commission.Status.AVAILABLE
 
 
-def test_no_commission_on_manual_credits_or_before_the_referral(
-    referrer: User, settings
-) -> None:
+def test_no_commission_on_manual_credits_or_before_the_referral(referrer: User, settings) -> None:
     admin = UserFactory(username="boss", is_staff=True)
     user = UserFactory(username="late")
     credited_deposit(user, D("50"))  # before being referred
@@ -217,7 +226,11 @@ def test_reversal_is_recorded_once_and_only_for_credited(referred: User) -> None
     again = deposit_reversal_record(deposit_id=deposit.pk, kind=DepositReversal.Kind.CHARGEBACK)
     assert first.pk == again.pk
     pending = Deposit.objects.create(
-        user=referred, gateway=Gateway.STRIPE, amount=D("5"), currency="USD", rate=D(1),
+        user=referred,
+        gateway=Gateway.STRIPE,
+        amount=D("5"),
+        currency="USD",
+        rate=D(1),
         status=Deposit.Status.PENDING,
     )
     with pytest.raises(InvalidTransition):
@@ -394,5 +407,3 @@ def test_check_ledger_covers_the_commission_book(referrer: User) -> None:
 )
 def test_username_mask(name: str, masked: str) -> None:
     assert username_mask(name) == masked
-
-
