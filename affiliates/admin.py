@@ -53,7 +53,7 @@ def _decide_page(
         "opts": opts,
         "back_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
     }
-    return TemplateResponse(request, "admin/affiliates/decide.html", context)
+    return TemplateResponse(request, "admin/reasoned_decision.html", context)
 
 
 @admin.register(Affiliate)
