@@ -407,3 +407,16 @@ def test_check_ledger_covers_the_commission_book(referrer: User) -> None:
 )
 def test_username_mask(name: str, masked: str) -> None:
     assert username_mask(name) == masked
+
+
+def test_demo_affiliate_has_settled_held_and_flagged_referrals() -> None:
+    from panel.demo_affiliates import seed_demo_affiliates
+
+    for name in ("demo", "linh", "minh", "trang", "hoa"):
+        UserFactory(username=name)
+    assert seed_demo_affiliates(affiliate="demo") == 4
+    assert seed_demo_affiliates(affiliate="demo") == 0
+    demo = User.objects.get(username="demo")
+    assert demo.commission_balance > 0
+    assert Commission.objects.filter(status=Commission.Status.PENDING).exists()
+    assert Referral.objects.get(referred__username="hoa").review == Referral.Review.FLAGGED
