@@ -6,12 +6,15 @@ when it takes the balance below zero (what was already paid out becomes owed and
 commissions fill it); what the affiliate asks for (a move to the spending balance, a payout)
 never does. The affiliates app decides when each happens (docs/affiliates.md)."""
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import BalanceTransaction, CommissionTransaction, User
 from accounts.services import balance_credit
+from core.db.bulk import bulk_insert_values, bulk_update_values
 from core.db.ledger import ledger_move
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import MONEY_QUANTUM, ZERO
@@ -78,6 +81,47 @@ def commission_credit(
         payout_id=payout_id,
         created_by=created_by,
     )
+
+
+def commission_settle_many(*, settled: list[tuple[int, Decimal, int]]) -> None:
+    """Credit many settled commissions, `(user_id, amount, commission_id)` each, in a few
+    statements instead of a lock per line: the settle pass credits thousands. Users are locked
+    in primary-key order (two batches cannot deadlock); a commission credited before violates
+    the ledger's unique key and rolls the whole batch back."""
+    if not settled:
+        return
+    by_user: dict[int, list[tuple[Decimal, int]]] = defaultdict(list)
+    for user_id, amount, commission_id in settled:
+        _check_amount(amount)
+        by_user[user_id].append((amount, commission_id))
+    now = timezone.now()
+    with transaction.atomic():
+        balances = dict(
+            User.objects.select_for_update(no_key=True)
+            .filter(pk__in=by_user)
+            .order_by("pk")
+            .values_list("pk", "commission_balance")
+        )
+        rows: list[dict[str, object]] = []
+        for user_id in sorted(by_user):
+            balance = balances[user_id]
+            for amount, commission_id in by_user[user_id]:
+                balance += amount
+                rows.append(
+                    {
+                        "user_id": user_id,
+                        "amount": amount,
+                        "kind": Kind.COMMISSION,
+                        "balance_after": balance,
+                        "commission_id": commission_id,
+                        "created_at": now,
+                    }
+                )
+            balances[user_id] = balance
+        bulk_update_values(
+            User, {user_id: {"commission_balance": balances[user_id]} for user_id in by_user}
+        )
+        bulk_insert_values(CommissionTransaction, rows)
 
 
 def commission_reverse(*, user_id: int, amount: Decimal, commission_id: int) -> None:

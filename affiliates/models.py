@@ -177,6 +177,9 @@ class Commission(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     deposit_amount = money_field()
+    # When its deposit was credited: the settle pass looks only at deposits credited since the
+    # newest one it has seen (less a margin), not at every deposit ever credited.
+    deposit_credited_at = models.DateTimeField(db_index=True)
     percent = models.DecimalField(max_digits=5, decimal_places=2)
     amount = money_field()
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)

@@ -57,7 +57,10 @@ def record_sign_up(request: HttpRequest, user: User) -> None:
 
 
 def _qr_svg(url: str) -> str:
-    return segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#111827")
+    # No fixed size: the stylesheet sizes it (a viewBox scales it sharply).
+    return segno.make(url, error="m", micro=False).svg_inline(
+        border=2, dark="#111827", omitsize=True
+    )
 
 
 def _page(

@@ -19,6 +19,7 @@ FULL = {
     "webhooks": {"webhooks": 2_000},
     "scaleout": {"poll_orders": 100_000, "forward_orders": 2_000, "forward_latency_ms": 10},
     "margin": {"services": 10_000},
+    "affiliates": {"customers": 1_000, "deposits": 5_000},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -35,6 +36,7 @@ SMOKE = {
         "worker_counts": (1, 2),
     },
     "margin": {"services": 300},
+    "affiliates": {"customers": 60, "deposits": 200},
 }
 
 
@@ -53,6 +55,7 @@ def main() -> int:
 
     setup_django()
     from bench import (
+        affiliates,
         api,
         catalog,
         dashboard,
@@ -74,6 +77,7 @@ def main() -> int:
         "webhooks": webhooks,
         "scaleout": scaleout,
         "margin": margin,
+        "affiliates": affiliates,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

@@ -99,7 +99,7 @@ def reset_tables() -> None:
     tables = [
         t
         for t in connection.introspection.table_names()
-        if t.split("_")[0] in ("accounts", "providers", "orders", "payments", "panel")
+        if t.split("_")[0] in ("accounts", "affiliates", "providers", "orders", "payments", "panel")
     ]
     with connection.cursor() as cursor:
         cursor.execute(

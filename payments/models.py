@@ -224,6 +224,12 @@ class Deposit(models.Model):
                 condition=~Q(payment_ref=""),
                 name="deposit_payment_ref",
             ),
+            # The affiliates' settle pass reads the deposits credited since its last one.
+            models.Index(
+                fields=["credited_at"],
+                condition=Q(status="credited"),
+                name="deposit_credited_recent",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -12,11 +12,11 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, QuerySet
 from django.utils import timezone
 
-from accounts.commission import commission_credit, commission_reverse
-from accounts.models import CommissionTransaction, User
+from accounts.commission import commission_reverse, commission_settle_many
+from accounts.models import User
 from affiliates.models import Affiliate, Commission, Referral, ReferralFlag
 from affiliates.services.referrals import referral_flag, signup_traces_purge
 from core.db.locks import wait_transaction_lock
@@ -28,6 +28,7 @@ from payments.models import Deposit, DepositReversal, Gateway
 Status = Commission.Status
 BATCH = 500
 LOCK = "affiliates.settle"
+ACCRUAL_MARGIN = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,24 @@ class SettleResult:
     settled: int
 
 
-def commission_percent(*, affiliate_id: int) -> Decimal:
-    """The admin's percent for this affiliate; else the global percent or their rank's, the
-    higher (a rank unlocks more, never less)."""
-    override = Affiliate.objects.filter(user_id=affiliate_id).values_list("percent", flat=True)
-    if override and override[0] is not None:
-        return override[0]
-    ranked = (
-        User.objects.filter(pk=affiliate_id)
-        .values_list("pricing_tier__affiliate_percent", flat=True)
-        .first()
+def commission_percents(*, affiliate_ids: set[int]) -> dict[int, Decimal]:
+    """Each affiliate's percent: the admin's for them; else the global percent or their rank's,
+    the higher (a rank unlocks more, never less)."""
+    overrides = dict(
+        Affiliate.objects.filter(user_id__in=affiliate_ids, percent__isnull=False).values_list(
+            "user_id", "percent"
+        )
     )
-    return max(settings.PANEL_AFFILIATE_PERCENT, ranked or ZERO)
+    ranked = dict(
+        User.objects.filter(pk__in=affiliate_ids - overrides.keys()).values_list(
+            "pk", "pricing_tier__affiliate_percent"
+        )
+    )
+    default = settings.PANEL_AFFILIATE_PERCENT
+    return {
+        affiliate_id: overrides.get(affiliate_id) or max(default, ranked.get(affiliate_id) or ZERO)
+        for affiliate_id in affiliate_ids
+    }
 
 
 def hold_for(gateway: str) -> timedelta:
@@ -62,12 +69,21 @@ def hold_for(gateway: str) -> timedelta:
     return timedelta(days=settings.PANEL_AFFILIATE_HOLD_DAYS)
 
 
-def _unaccrued() -> QuerySet[Deposit]:
+def _accrued_up_to() -> datetime | None:
+    """Where the last pass got to, less a margin for a crediting transaction that was still open
+    while it ran (its credited_at is earlier than its commit): deposits credited before this all
+    have their commission. None: nothing was accrued yet."""
+    newest = Commission.objects.aggregate(newest=Max("deposit_credited_at"))["newest"]
+    return newest - ACCRUAL_MARGIN if newest else None
+
+
+def _unaccrued(since: datetime | None) -> QuerySet[Deposit]:
     """Credited deposits of referred customers, made since their referral, that have no
     commission yet: what the customer actually paid. Manual credits never count, and bonuses and
     coupons are their own ledger lines, not the deposit's credited amount."""
+    recent = Deposit.objects.filter(credited_at__gte=since) if since else Deposit.objects.all()
     return (
-        Deposit.objects.filter(
+        recent.filter(
             status=Deposit.Status.CREDITED,
             user__referral__isnull=False,
             credited_at__gte=F("user__referral__created_at"),
@@ -79,7 +95,7 @@ def _unaccrued() -> QuerySet[Deposit]:
             referral_id=F("user__referral__id"),
             is_reversed=Exists(DepositReversal.objects.filter(deposit_id=OuterRef("pk"))),
         )
-        .order_by("pk")
+        .order_by("credited_at", "pk")
     )
 
 
@@ -105,32 +121,46 @@ def _same_payer(deposit: Deposit, *, referrer_id: int) -> tuple[str, dict] | Non
     return None
 
 
-def _accrue_one(deposit: Deposit, *, now: datetime) -> None:
-    referral = Referral.objects.get(pk=deposit.referral_id)  # type: ignore[attr-defined]
-    referrer_id: int = deposit.referrer_id  # type: ignore[attr-defined]
-    evidence = _same_payer(deposit, referrer_id=referrer_id)
-    if evidence is not None:
-        referral_flag(referral=referral, reason=evidence[0], evidence=evidence[1])
-    percent = commission_percent(affiliate_id=referrer_id)
-    amount = quantize_money(deposit.credited_amount * percent / 100, rounding=ROUND_DOWN)
-    status = Status.PENDING
+def _status_for(deposit: Deposit, *, review: str, amount: Decimal) -> str:
     if deposit.is_reversed:  # type: ignore[attr-defined]
-        status = Status.REVERSED
-    elif amount <= ZERO or referral.review == Referral.Review.REFUSED:
-        status = Status.REFUSED
-    elif referral.review == Referral.Review.FLAGGED:
-        status = Status.HELD
-    Commission.objects.create(
-        deposit_id=deposit.pk,
-        affiliate_id=referrer_id,
-        referred_id=referral.referred_id,
-        deposit_amount=deposit.credited_amount,
-        percent=percent,
-        amount=max(amount, ZERO),
-        status=status,
-        settle_at=(deposit.credited_at or now) + hold_for(deposit.gateway),
-        reversed_at=now if status == Status.REVERSED else None,
-    )
+        return Status.REVERSED
+    if amount <= ZERO or review == Referral.Review.REFUSED:
+        return Status.REFUSED
+    return Status.HELD if review == Referral.Review.FLAGGED else Status.PENDING
+
+
+def _accrue_batch(batch: list[Deposit], *, now: datetime) -> None:
+    """Commissions of a batch of deposits: a few queries for the batch, one insert; the payer
+    check (and a flag) only for deposits whose payer is known."""
+    referrals = Referral.objects.in_bulk([d.referral_id for d in batch])  # type: ignore[attr-defined]
+    for deposit in batch:
+        if deposit.payer_account or deposit.payer_name:
+            referral = referrals[deposit.referral_id]  # type: ignore[attr-defined]
+            evidence = _same_payer(deposit, referrer_id=referral.referrer_id)
+            if evidence is not None:
+                referral_flag(referral=referral, reason=evidence[0], evidence=evidence[1])
+    percents = commission_percents(affiliate_ids={r.referrer_id for r in referrals.values()})
+    rows = []
+    for deposit in batch:
+        referral = referrals[deposit.referral_id]  # type: ignore[attr-defined]
+        percent = percents[referral.referrer_id]
+        amount = quantize_money(deposit.credited_amount * percent / 100, rounding=ROUND_DOWN)
+        status = _status_for(deposit, review=referral.review, amount=amount)
+        rows.append(
+            Commission(
+                deposit_id=deposit.pk,
+                affiliate_id=referral.referrer_id,
+                referred_id=referral.referred_id,
+                deposit_amount=deposit.credited_amount,
+                deposit_credited_at=deposit.credited_at or now,
+                percent=percent,
+                amount=max(amount, ZERO),
+                status=status,
+                settle_at=(deposit.credited_at or now) + hold_for(deposit.gateway),
+                reversed_at=now if status == Status.REVERSED else None,
+            )
+        )
+    Commission.objects.bulk_create(rows)
 
 
 def commissions_accrue(*, now: datetime) -> int:
@@ -138,9 +168,9 @@ def commissions_accrue(*, now: datetime) -> int:
     while True:
         with transaction.atomic():
             wait_transaction_lock(LOCK)
-            batch = list(_unaccrued()[:BATCH])
-            for deposit in batch:
-                _accrue_one(deposit, now=now)
+            batch = list(_unaccrued(_accrued_up_to())[:BATCH])
+            if batch:
+                _accrue_batch(batch, now=now)
         done += len(batch)
         if len(batch) < BATCH:
             return done
@@ -186,16 +216,13 @@ def commissions_settle(*, now: datetime) -> int:
                 .exclude(amount=ZERO)
                 .order_by("pk")[:BATCH]
             )
-            for commission in batch:
-                commission_credit(
-                    user_id=commission.affiliate_id,
-                    amount=commission.amount,
-                    kind=CommissionTransaction.Kind.COMMISSION,
-                    commission_id=commission.pk,
-                )
-                Commission.objects.filter(pk=commission.pk, status=Status.PENDING).update(
-                    status=Status.AVAILABLE, settled_at=now
-                )
+            commission_settle_many(
+                settled=[(c.affiliate_id, c.amount, c.pk) for c in batch],
+            )
+            # Under the pass's lock nothing else moves these rows: all of them change.
+            Commission.objects.filter(pk__in=[c.pk for c in batch], status=Status.PENDING).update(
+                status=Status.AVAILABLE, settled_at=now
+            )
         done += len(batch)
         if len(batch) < BATCH:
             return done

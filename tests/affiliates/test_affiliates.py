@@ -88,7 +88,9 @@ def test_referral_link_remembers_first_referrer_and_signup_records_it(referrer: 
 def test_code_is_random_and_stable(referrer: User) -> None:
     code = affiliate_ensure(user_id=referrer.pk).code
     assert affiliate_ensure(user_id=referrer.pk).code == code
-    assert len(code) == 10 and str(referrer.pk) not in code
+    other = affiliate_ensure(user_id=UserFactory(username="other").pk).code
+    assert len(code) == 10 and code != other
+    assert set(code) <= set("abcdefghjkmnpqrstuvwxyz23456789")
 
 
 def test_unknown_code_sets_no_cookie() -> None:
