@@ -56,6 +56,24 @@ def _decide_page(
     return TemplateResponse(request, "admin/reasoned_decision.html", context)
 
 
+def evidence_text(flag: ReferralFlag) -> str:
+    """What matched, in the reader's language: the flag stores values, not sentences."""
+    evidence = flag.evidence
+    if flag.reason == ReferralFlag.Reason.SAME_SIGNUP:
+        users = User.objects.filter(pk__in=evidence.get("users", [])).values_list(
+            "username", flat=True
+        )
+        return _("Address %(address)s, the same browser, as %(users)s") % {
+            "address": evidence.get("address", "?"),
+            "users": ", ".join(users),
+        }
+    return _("%(payer)s paid deposit #%(deposit)s; the referrer paid deposits %(theirs)s") % {
+        "payer": evidence.get("payer", "?"),
+        "deposit": evidence.get("deposit", "?"),
+        "theirs": ", ".join(f"#{pk}" for pk in evidence.get("referrer_deposits", [])),
+    }
+
+
 @admin.register(Affiliate)
 class AffiliateAdmin(admin.ModelAdmin):
     list_display = ("user", "code", "percent", "visits", "signups", "pending", "available")
@@ -87,13 +105,17 @@ class AffiliateAdmin(admin.ModelAdmin):
 
 class FlagInline(admin.TabularInline):
     model = ReferralFlag
-    fields = ("reason", "evidence", "created_at")
+    fields = ("reason", "what_matched", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("What matched"))
+    def what_matched(self, obj: ReferralFlag) -> str:
+        return evidence_text(obj)
 
 
 @admin.register(Referral)
@@ -137,7 +159,7 @@ class ReferralAdmin(ReadOnlyAdmin):
             (_("Review"), referral.get_review_display()),
         ]
         for flag in referral.flags.all():
-            facts.append((flag.get_reason_display(), flag.evidence))
+            facts.append((flag.get_reason_display(), evidence_text(flag)))
         return facts
 
     @requires_permission(CHANGE)

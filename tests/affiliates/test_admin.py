@@ -46,7 +46,7 @@ def test_review_shows_evidence_and_refuses_with_a_reason(
     assert ReferralFlag.objects.filter(referral=referral).exists()
     url = f"/admin/affiliates/referral/{referral.pk}/review/"
     page = admin_client.get(url).content.decode()
-    assert "NGUYEN VAN A" in page and "Same bank account holder name" in page
+    assert "NGUYEN VAN A paid deposit" in page and "Same bank account holder name" in page
     assert admin_client.post(url, {"decision": "refuse", "reason": ""}).status_code == 200
     response = admin_client.post(url, {"decision": "refuse", "reason": "one person"})
     assert response.status_code == 302
