@@ -56,4 +56,8 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "margin_sync_10pct_raised_1pct_removed",
         "margin_changed_services_still_on_sale",
         "margin_orders_accepted_at_a_loss",
+        "affiliates_settle_pass",
+        "affiliates_reversal_pass",
+        "affiliates_books_disagreeing",
+        "affiliates_ledger_mismatches",
     } <= figures
