@@ -12,8 +12,11 @@ from django.utils import timezone
 from accounts.models import User
 from affiliates.models import Referral
 from affiliates.services import affiliate_ensure, affiliate_settle, referral_record_signup
-from payments.models import Deposit, Gateway
-from payments.services.crediting import credit_locked
+from payments.config import gateway_config
+from payments.memo import memo_for
+from payments.models import Deposit, Gateway, Method
+from payments.services import deposit_receive_transfer
+from payments.services.transfers import Transfer
 
 # (customer, [(amount, days ago)], the payer's name on their transfers)
 REFERRED = (
@@ -26,27 +29,24 @@ AFFILIATE_PAYER = "NGUYEN VAN DEMO"
 
 
 def _transfer(user: User, amount: Decimal, *, days_ago: int, payer: str) -> None:
-    """A bank transfer credited through the payments service, then moved back in time."""
-    deposit = Deposit.objects.create(
-        user=user,
-        gateway=Gateway.SEPAY,
-        external_id=f"demo-{uuid.uuid4().hex[:12]}",
-        amount=amount,
-        currency=user.currency,
-        received_amount=amount,
-        received_currency=user.currency,
-        rate=Decimal(1),
-        status=Deposit.Status.PENDING,
-        payer_account="",
-        payer_name=payer,
-    )
-    credit_locked(
-        deposit=Deposit.objects.select_for_update().get(pk=deposit.pk),
-        user_id=user.pk,
-        created_by=None,
+    """A bank transfer with the customer's memo, received and credited as a Casso report is,
+    then moved back in time."""
+    config = gateway_config(method=Method.BANK)
+    rate = config.rate or Decimal(1)
+    outcome = deposit_receive_transfer(
+        transfer=Transfer(
+            gateway=Gateway.CASSO,
+            external_id=f"demo-{uuid.uuid4().hex[:12]}",
+            amount=amount * rate,
+            content=memo_for(prefix=config.transfer_prefix, user_id=user.pk),
+            payload={},
+            payer_account="",
+            payer_name=payer,
+        ),
+        config=config,
     )
     moment = timezone.now() - timedelta(days=days_ago)
-    Deposit.objects.filter(pk=deposit.pk).update(created_at=moment, credited_at=moment)
+    Deposit.objects.filter(pk=outcome.deposit.pk).update(created_at=moment, credited_at=moment)
 
 
 def seed_demo_affiliates(*, affiliate: str) -> int:
@@ -54,6 +54,8 @@ def seed_demo_affiliates(*, affiliate: str) -> int:
     referrer = User.objects.filter(username=affiliate).first()
     if referrer is None or Referral.objects.filter(referrer=referrer).exists():
         return 0
+    if gateway_config(method=Method.BANK).rate is None:
+        return 0  # no bank transfers configured: nothing to pay with
     with transaction.atomic():
         code = affiliate_ensure(user_id=referrer.pk).code
         _transfer(referrer, Decimal("20"), days_ago=25, payer=AFFILIATE_PAYER)

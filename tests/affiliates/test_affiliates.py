@@ -411,9 +411,11 @@ def test_username_mask(name: str, masked: str) -> None:
     assert username_mask(name) == masked
 
 
-def test_demo_affiliate_has_settled_held_and_flagged_referrals() -> None:
+def test_demo_affiliate_has_settled_held_and_flagged_referrals(settings) -> None:
     from panel.demo_affiliates import seed_demo_affiliates
 
+    settings.PANEL_BANK_BIN, settings.PANEL_BANK_ACCOUNT = "970436", "0011001800879"
+    settings.PANEL_TRANSFER_PREFIX, settings.PANEL_VND_RATE = "NAP", "25000"
     for name in ("demo", "linh", "minh", "trang", "hoa"):
         UserFactory(username=name)
     assert seed_demo_affiliates(affiliate="demo") == 4
