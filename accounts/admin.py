@@ -20,6 +20,7 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import (
     ApiKey,
     BalanceTransaction,
+    CommissionTransaction,
     Coupon,
     CouponRedemption,
     User,
@@ -236,6 +237,24 @@ class BalanceTransactionAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "memo", "=order_id", "=product_order_id")
     list_select_related = ("user", "created_by")
     date_hierarchy = "created_at"
+
+
+@admin.register(CommissionTransaction)
+class CommissionTransactionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "user",
+        "kind",
+        "amount",
+        "balance_after",
+        "commission_id",
+        "payout_id",
+        "created_by",
+    )
+    list_filter = ("kind",)
+    search_fields = ("user__username", "=commission_id", "=payout_id")
+    list_select_related = ("user", "created_by")
 
 
 @admin.register(ApiKey)

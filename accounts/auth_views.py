@@ -1,5 +1,6 @@
 """Sign-up, email confirmation, the throttled two-step login and two-factor enrolment."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -105,8 +106,14 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/login_verify.html", {"form": form})
 
 
+SignedUp = Callable[[HttpRequest, User], None]
+
+
 @never_cache
-def sign_up(request: HttpRequest) -> HttpResponse:
+def sign_up(request: HttpRequest, after_sign_up: SignedUp | None = None) -> HttpResponse:
+    """The sign-up form. `after_sign_up` is what a higher app records about a new account in the
+    same transaction (the affiliates' referral: panel/urls.py passes it), so accounts needs to
+    know nothing above it."""
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = SignUpForm(request.POST or None)
@@ -120,6 +127,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         except PanelError as exc:
             form.add_error(None, exc.message)
         else:
+            if after_sign_up is not None:
+                after_sign_up(request, user)
             if user.is_active:
                 login(request, user, backend=MODEL_BACKEND)
                 messages.success(request, _("Welcome! Your account is ready."))

@@ -57,6 +57,11 @@ class User(AbstractUser):
         db_default=False,
         help_text="May order child panels whatever their rank.",
     )
+    # A cache of the commission ledger (CommissionTransaction), apart from the spending balance:
+    # changed only by accounts.commission. Below zero is commission that was paid out and then
+    # reversed: owed, and recovered from the next commissions (docs/affiliates.md). A default in
+    # the database too, for the raw inserts that predate it.
+    commission_balance = money_field(default=ZERO, db_default=ZERO, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -90,6 +95,8 @@ class BalanceTransaction(models.Model):
         REFUND = "refund", _("Refund")
         ADJUSTMENT = "adjustment", _("Adjustment")
         BONUS = "bonus", _("Bonus")
+        # Referral commission moved from the commission balance (accounts.commission).
+        COMMISSION = "commission", _("Referral commission")
 
     # No index of its own: "ledger_user_recent" starts with the user and serves every lookup.
     user = models.ForeignKey(
@@ -167,6 +174,62 @@ class BalanceTransaction(models.Model):
         return f"{self.get_kind_display()} {self.amount} for {self.user_id}"
 
 
+class CommissionTransaction(models.Model):
+    """One movement of referral commission: the affiliate's own ledger, apart from the spending
+    balance. The sum of a user's rows is their commission_balance, always (check_ledger)."""
+
+    class Kind(models.TextChoices):
+        COMMISSION = "commission", _("Commission settled")
+        REVERSAL = "reversal", _("Commission reversed")
+        TRANSFER = "transfer", _("Moved to balance")
+        PAYOUT = "payout", _("Payout requested")
+        PAYOUT_RETURN = "payout_return", _("Payout rejected")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="commission_ledger",
+        db_index=False,
+    )
+    amount = money_field()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # May be below zero (owed); a debit the affiliate asks for never takes it there.
+    balance_after = money_field()
+    # Plain ids, like the balance ledger's: the rows they name live in the affiliates app above.
+    commission_id = models.BigIntegerField(null=True, blank=True)
+    payout_id = models.BigIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="commission_user_recent")]
+        constraints = [
+            # A commission settles once and is reversed once, however often the pass runs.
+            models.UniqueConstraint(
+                fields=["commission_id", "kind"],
+                condition=Q(commission_id__isnull=False),
+                name="commission_once_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["payout_id", "kind"],
+                condition=Q(payout_id__isnull=False),
+                name="commission_payout_once_per_kind",
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="commission_amount_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} for {self.user_id}"
+
+
 class ApiKey(models.Model):
     """A reseller's key, stored as a lookup prefix and an HMAC; the key itself is shown once."""
 
@@ -221,6 +284,16 @@ class PricingTier(models.Model):
     unlocks_child_panels = models.BooleanField(
         default=False, help_text="Customers of this rank may order child panels."
     )
+    # A rank may unlock a higher referral commission than PANEL_AFFILIATE_PERCENT; empty: the
+    # global percent (docs/affiliates.md).
+    affiliate_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Referral commission for affiliates holding this tier, when higher than the "
+        "global percent; empty: the global percent.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -232,6 +305,11 @@ class PricingTier(models.Model):
                 name="pricing_tier_percent_range",
             ),
             models.CheckConstraint(condition=Q(threshold__gte=0), name="pricing_tier_threshold"),
+            models.CheckConstraint(
+                condition=Q(affiliate_percent__isnull=True)
+                | (Q(affiliate_percent__gte=0) & Q(affiliate_percent__lte=100)),
+                name="pricing_tier_affiliate_percent_range",
+            ),
         ]
 
     def __str__(self) -> str:

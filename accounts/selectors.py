@@ -9,7 +9,7 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import BalanceTransaction, User
+from accounts.models import BalanceTransaction, CommissionTransaction, User
 from core.money import MONEY_DIGITS, MONEY_PLACES, ZERO
 
 
@@ -19,13 +19,15 @@ class LedgerMismatch:
     username: str
     balance: Decimal
     ledger_sum: Decimal
+    book: str = "balance"  # or "commission_balance": the commission ledger
 
 
-def ledger_mismatches() -> list[LedgerMismatch]:
-    """Users whose cached balance differs from the sum of their ledger rows (should be none)."""
+def _book_mismatches(
+    book: str, lines: type[BalanceTransaction | CommissionTransaction]
+) -> list[LedgerMismatch]:
     money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     ledger_sum = (
-        BalanceTransaction.objects.filter(user=OuterRef("pk"))
+        lines.objects.filter(user=OuterRef("pk"))
         .values("user")
         .annotate(total=Sum("amount"))
         .values("total")
@@ -36,10 +38,22 @@ def ledger_mismatches() -> list[LedgerMismatch]:
                 Subquery(ledger_sum, output_field=money), Value(ZERO), output_field=money
             )
         )
-        .values_list("pk", "username", "balance", "ledger_sum")
+        .values_list("pk", "username", book, "ledger_sum")
         .order_by("pk")
     )
-    return [LedgerMismatch(*row) for row in rows if row[2] != row[3]]
+    return [
+        LedgerMismatch(user_id=pk, username=name, balance=cached, ledger_sum=total, book=book)
+        for pk, name, cached, total in rows
+        if cached != total
+    ]
+
+
+def ledger_mismatches() -> list[LedgerMismatch]:
+    """Users whose cached balance differs from the sum of their ledger rows, in either book:
+    the spending balance and the commission balance (should be none)."""
+    return _book_mismatches("balance", BalanceTransaction) + _book_mismatches(
+        "commission_balance", CommissionTransaction
+    )
 
 
 def ledger_for_user(*, user: User) -> QuerySet[BalanceTransaction]:

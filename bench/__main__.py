@@ -22,6 +22,7 @@ FULL = {
     "scorecard": {"orders": 200_000},
     "webhook_chain": {"orders": 5, "poll_seconds": 5, "interval_seconds": 10},
     "reconcile": {"orders": 2_000, "each": 10},
+    "affiliates": {"customers": 1_000, "deposits": 5_000},
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -41,6 +42,7 @@ SMOKE = {
     "scorecard": {"orders": 3_000},
     "webhook_chain": {"orders": 1, "poll_seconds": 1, "interval_seconds": 2},
     "reconcile": {"orders": 60, "each": 3},
+    "affiliates": {"customers": 60, "deposits": 200},
 }
 
 
@@ -59,6 +61,7 @@ def main() -> int:
 
     setup_django()
     from bench import (
+        affiliates,
         api,
         catalog,
         dashboard,
@@ -86,6 +89,7 @@ def main() -> int:
         "scorecard": scorecard,
         "webhook_chain": webhook_chain,
         "reconcile": reconcile,
+        "affiliates": affiliates,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):

@@ -100,7 +100,7 @@ def reset_tables() -> None:
         t
         for t in connection.introspection.table_names()
         if t.split("_")[0]
-        in ("accounts", "providers", "orders", "payments", "panel", "reconciliation")
+        in ("accounts", "affiliates", "providers", "orders", "payments", "panel", "reconciliation")
     ]
     with connection.cursor() as cursor:
         cursor.execute(

@@ -21,6 +21,7 @@ class RankAdmin(admin.ModelAdmin):
         "threshold",
         "percent_off",
         "unlocks_child_panels",
+        "affiliate_percent",
         "is_active",
         "user_count",
     )
@@ -32,6 +33,7 @@ class RankAdmin(admin.ModelAdmin):
         "threshold",
         "percent_off",
         "unlocks_child_panels",
+        "affiliate_percent",
         "is_active",
     )
     actions = ["assign_now"]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "notifications",
     "payments",
     "providers",
+    "affiliates",
     "orders",
     "reconciliation",
     "support",
@@ -391,6 +392,17 @@ MIDDLEWARE += ["panel.middleware.PagesOnlyStaffTwoFactor"]
 # --- The operator's cockpit (dashboard rollup, daily report, tiers) ------------------------
 PANEL_DASHBOARD_ROLLUP_SECONDS = env.int("PANEL_DASHBOARD_ROLLUP_SECONDS", default=60)
 PANEL_PRICING_TIERS_MINUTES = env.int("PANEL_PRICING_TIERS_MINUTES", default=60)
+# Affiliates (docs/affiliates.md): the share of each referred deposit, how long a referral link
+# is remembered, how long each kind of payment is held before its commission settles, the
+# smallest payout, and how sign-up traces are compared and kept.
+PANEL_AFFILIATE_PERCENT = Decimal(env.str("PANEL_AFFILIATE_PERCENT", default="5"))
+PANEL_AFFILIATE_COOKIE_DAYS = env.int("PANEL_AFFILIATE_COOKIE_DAYS", default=30)
+PANEL_AFFILIATE_HOLD_DAYS = env.int("PANEL_AFFILIATE_HOLD_DAYS", default=7)
+PANEL_AFFILIATE_CARD_HOLD_DAYS = env.int("PANEL_AFFILIATE_CARD_HOLD_DAYS", default=120)
+PANEL_AFFILIATE_MIN_PAYOUT = Decimal(env.str("PANEL_AFFILIATE_MIN_PAYOUT", default="10"))
+PANEL_AFFILIATE_SIGNUP_WINDOW_HOURS = env.int("PANEL_AFFILIATE_SIGNUP_WINDOW_HOURS", default=72)
+PANEL_AFFILIATE_TRACE_DAYS = env.int("PANEL_AFFILIATE_TRACE_DAYS", default=90)
+PANEL_AFFILIATE_SETTLE_MINUTES = env.int("PANEL_AFFILIATE_SETTLE_MINUTES", default=5)
 # The daily report counts orders still not final this long after they were placed as stuck.
 PANEL_STUCK_ORDER_HOURS = env.int("PANEL_STUCK_ORDER_HOURS", default=48)
 
@@ -506,5 +518,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconciliation": {
         "task": "reconciliation.tasks.reconciliation_due_task",
         "schedule": timedelta(minutes=15),
+    },
+    # Accrues, reverses and settles referral commissions (docs/affiliates.md).
+    "affiliate-settle": {
+        "task": "affiliates.tasks.affiliate_settle_task",
+        "schedule": timedelta(minutes=PANEL_AFFILIATE_SETTLE_MINUTES),
     },
 }

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from accounts import auth_views as auth_pages
 from accounts import views as account_views
 from accounts.auth_views import PanelLoginView
+from affiliates.views import record_sign_up
 from bot import views as bot_views
 from notifications import views as notification_views
 from panel import views, webhook_views
@@ -19,7 +20,8 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("login/", PanelLoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("login/verify/", auth_pages.login_verify, name="login_verify"),
-    path("signup/", auth_pages.sign_up, name="signup"),
+    # The new account's referrer is recorded by the affiliates app, above accounts.
+    path("signup/", auth_pages.sign_up, {"after_sign_up": record_sign_up}, name="signup"),
     path(
         "signup/confirm/<str:uidb64>/<str:token>/",
         auth_pages.signup_confirm,
@@ -85,6 +87,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("support.urls")),
     path("", include("payments.urls")),
+    path("", include("affiliates.urls")),
     path("health/", views.health, name="health"),
     path("health/worker/", views.health_worker, name="health_worker"),
     path("i18n/setlang/", views.set_language, name="set_language"),

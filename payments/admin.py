@@ -23,6 +23,7 @@ from accounts.models import User
 from core.errors import PanelError
 from core.money import money_str, money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
+from payments.admin_reversals import ReversalViews
 from payments.config import gateway_config
 from payments.forms import AssignForm, RejectForm
 from payments.gateways import BANK_REPORTERS, GATEWAYS, bank, bank_reporters
@@ -90,11 +91,11 @@ DEPOSIT_READONLY = [
 
 
 @admin.register(Deposit)
-class DepositAdmin(ReportsShown):
-    list_display = DEPOSIT_COLUMNS
+class DepositAdmin(ReversalViews, ReportsShown):
+    list_display = (*DEPOSIT_COLUMNS, "reversal_link")
     list_filter = ("status", "gateway", "currency", "created_at")
     search_fields = ("user__username", "=external_id", "memo", "=reference", "=bank_reference")
-    list_select_related = ("user",)
+    list_select_related = ("user", "reversal")
     date_hierarchy = "created_at"
     readonly_fields = DEPOSIT_READONLY
     actions = ["reject_abandoned"]

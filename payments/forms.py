@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.money import MONEY_DIGITS, MONEY_PLACES
+from payments.models import DepositReversal
 
 
 def coupon_field() -> forms.CharField:
@@ -52,3 +53,7 @@ class AssignForm(forms.Form):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class ReversalForm(RejectForm):
+    kind = forms.ChoiceField(label=_("What happened"), choices=DepositReversal.Kind.choices)

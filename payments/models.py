@@ -205,10 +205,32 @@ class Deposit(models.Model):
     bank_account = models.CharField(max_length=32, blank=True)
     bank_reference = models.CharField(max_length=128, blank=True)
     bank_date = models.DateField(null=True, blank=True)
+    # Who paid, where the gateway says: the sender's bank account number and holder name (a
+    # Casso report; the name as payer_name_normalize spells it), or a card's Stripe fingerprint
+    # ("card:<fingerprint>", from its charge). Empty when unknown. The affiliates' self-referral
+    # guard compares them (docs/affiliates.md).
+    payer_account = models.CharField(max_length=64, blank=True)
+    payer_name = models.CharField(max_length=128, blank=True)
+    # The gateway's id of the payment behind a session (Stripe's PaymentIntent): its charge,
+    # refund and dispute events name this, not the session.
+    payment_ref = models.CharField(max_length=128, blank=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["user", "-id"], name="deposit_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="deposit_user_recent"),
+            models.Index(
+                fields=["gateway", "payment_ref"],
+                condition=~Q(payment_ref=""),
+                name="deposit_payment_ref",
+            ),
+            # The affiliates' settle pass reads the deposits credited since its last one.
+            models.Index(
+                fields=["credited_at"],
+                condition=Q(status="credited"),
+                name="deposit_credited_recent",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["gateway", "external_id"],
@@ -262,6 +284,35 @@ class Deposit(models.Model):
         if self.received_amount is None or self.received_currency.upper() != self.currency.upper():
             return None
         return self.received_amount
+
+
+class DepositReversal(models.Model):
+    """A credited deposit taken back after the fact: refunded to the payer, or charged back by
+    their card's bank. One per deposit (the first report counts; a replay or a later partial
+    refund finds it). It moves no balance by itself: the affiliates' settle pass reads it and
+    reverses the deposit's referral commission (docs/affiliates.md)."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", _("Refunded")
+        CHARGEBACK = "chargeback", _("Charged back")
+
+    deposit = models.OneToOneField(Deposit, on_delete=models.PROTECT, related_name="reversal")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The gateway's event (a Stripe refund or dispute id); empty when an admin recorded it.
+    external_id = models.CharField(max_length=128, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("refund or chargeback")
+        verbose_name_plural = _("refunds and chargebacks")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of deposit {self.deposit_id}"
 
 
 class UnmatchedDeposit(Deposit):

@@ -10,25 +10,36 @@ from core.db.rows import insert_parts, mark_saved, placeholders, table
 _E = TypeVar("_E", bound=Model)
 
 
-def ledger_move(*, accounts: type[Model], entry: _E, account_id: int) -> _E | None:
-    """Add `entry.amount` to the `balance` of the row `account_id` of `accounts` unless that
-    would take it below zero, and insert the unsaved ledger row `entry` with the new balance as
-    its `balance_after`; `entry`, saved as save() leaves it, or None (and nothing written) when
-    refused.
+def ledger_move(
+    *,
+    accounts: type[Model],
+    entry: _E,
+    account_id: int,
+    column: str = "balance",
+    may_go_negative: bool = False,
+) -> _E | None:
+    """Add `entry.amount` to the `column` (the balance) of the row `account_id` of `accounts`
+    unless that would take it below zero, and insert the unsaved ledger row `entry` with the new
+    balance as its `balance_after`; `entry`, saved as save() leaves it, or None (and nothing
+    written) when refused. `may_go_negative` lifts the floor (the commission ledger's
+    reversals: money already paid out becomes owed) and then refuses only a missing account.
 
     The conditional UPDATE locks the account's row until the caller's transaction ends, as
     SELECT … FOR UPDATE would, and the ledger row rides in the same round trip. No savepoint:
     nothing is written when it refuses, so the caller's transaction stays usable."""
     amount = entry.amount  # type: ignore[attr-defined]
     columns, values = insert_parts(entry, leave_out=["balance_after"])
+    name = accounts._meta.get_field(column).column  # type: ignore[union-attr]
+    floor = "" if may_go_negative else f' AND "{name}" + %s >= 0'
+    floor_params = [] if may_go_negative else [amount]
     with connection.cursor() as cursor:
         cursor.execute(
-            f'WITH moved AS (UPDATE {table(accounts)} SET "balance" = "balance" + %s '  # noqa: S608 - the models' own names
-            'WHERE "id" = %s AND "balance" + %s >= 0 RETURNING "balance") '
+            f'WITH moved AS (UPDATE {table(accounts)} SET "{name}" = "{name}" + %s '  # noqa: S608 - the models' own names
+            f'WHERE "id" = %s{floor} RETURNING "{name}") '
             f'INSERT INTO {table(type(entry))} ({columns}, "balance_after") '
-            f'SELECT {placeholders(values)}, moved."balance" FROM moved '
+            f'SELECT {placeholders(values)}, moved."{name}" FROM moved '
             'RETURNING "id", "balance_after"',
-            [amount, account_id, amount, *values],
+            [amount, account_id, *floor_params, *values],
         )
         row = cursor.fetchone()
     if row is None:

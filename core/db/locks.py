@@ -65,3 +65,11 @@ def _advisory_unlock(key: int) -> None:
         # the lock, rather than leaving it held on a pooled connection.
         logger.warning("advisory unlock failed; closing the connection to release the lock")
         connection.close()
+
+
+def wait_transaction_lock(name: str) -> None:
+    """Wait for the transaction-scoped lock `name` inside the caller's transaction: held until it
+    commits or rolls back. Unlike exclusive_transaction, the statements after it run one by one
+    (savepoints and caught IntegrityErrors included)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(name)])

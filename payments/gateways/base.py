@@ -1,6 +1,7 @@
 """The interface every gateway module implements, and the helpers they share."""
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -41,6 +42,17 @@ class Webhook:
     headers: Mapping[str, str]
 
 
+class Finality:
+    """How long a credited payment can still be taken back, as a gateway declares it: a bank
+    transfer can be recalled or refunded for a while, a card payment disputed within its
+    network's window, a confirmed crypto payment never. Read by the affiliates' hold
+    (docs/affiliates.md)."""
+
+    TRANSFER = "transfer"
+    CARD = "card"
+    FINAL = "final"
+
+
 class PaymentGateway:
     """One gateway and every fact about it, as Saleor's payment plugins carry theirs: the admin's
     form, the add-funds page and the webhook URL are derived from these (registry.py lists the
@@ -67,6 +79,7 @@ class PaymentGateway:
     # How a payment starts: True, the customer starts it on the add-funds page (start() makes
     # the session or invoice); False, the gateway reports money that arrived on its own.
     starts_payments: bool = False
+    finality: str = Finality.TRANSFER
     success_body: Mapping[str, object] = {"success": True}
 
     def is_ready(self, config: GatewayConfig) -> bool:
@@ -164,6 +177,14 @@ def text_field(data: Mapping[str, object], name: str) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise WebhookRejected(f"bad {name}")
     return str(value)
+
+
+def payer_name_normalize(name: str) -> str:
+    """A bank account holder's name as one spelling: upper case, accents and spacing dropped
+    ("Nguyễn  Văn A" and "NGUYEN VAN A" are one payer)."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.upper().split())[:128]
 
 
 def stored_payload(data: dict) -> dict:

@@ -25,6 +25,7 @@ from payments.gateways.base import (
     bank_key,
     external_id,
     json_object,
+    payer_name_normalize,
     positive_amount,
     stored_payload,
     text_field,
@@ -184,5 +185,7 @@ class CassoGateway(PaymentGateway):
                 reference=text_field(item, "reference"),
                 when=text_field(item, "transactionDateTime"),
             ),
+            payer_account=text_field(item, "counterAccountNumber").strip(),
+            payer_name=payer_name_normalize(text_field(item, "counterAccountName")),
         )
         return bank.receive(transfer=transfer, account=account, config=config)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from core.money import money_str
 from payments.config import GatewayConfig
 from payments.gateways.base import (
+    Finality,
     PaymentGateway,
     SecretField,
     StartFailed,
@@ -104,6 +105,9 @@ class CryptomusGateway(PaymentGateway):
     default_api_base = "https://api.cryptomus.com"
     api_base_setting = "PANEL_CRYPTOMUS_API_BASE"
     starts_payments = True
+    # Credited on "paid" or "paid_over" only, which Cryptomus sends once the network has
+    # confirmed the payment: nothing takes it back after that.
+    finality = Finality.FINAL
 
     def start(
         self, *, deposit: Deposit, config: GatewayConfig, return_url: str, callback_url: str

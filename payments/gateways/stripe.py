@@ -12,6 +12,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from payments.config import GatewayConfig
 from payments.gateways.base import (
+    Finality,
     PaymentGateway,
     SecretField,
     StartFailed,
@@ -21,12 +22,15 @@ from payments.gateways.base import (
     stored_payload,
     webhook_secret,
 )
-from payments.models import Deposit, Gateway, Method
+from payments.models import Deposit, DepositReversal, Gateway, Method
 from payments.services import (
     DepositOutcome,
     deposit_attach_external,
+    deposit_by_payment,
     deposit_close_unpaid,
     deposit_confirm_paid,
+    deposit_payer_record,
+    deposit_reversal_record,
 )
 
 logger = logging.getLogger(__name__)
@@ -37,6 +41,13 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 FULFIL_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 # The session can no longer be paid: its pending deposit is closed.
 CLOSE_EVENTS = ("checkout.session.expired", "checkout.session.async_payment_failed")
+# A charge of a session's PaymentIntent: who paid (the card's fingerprint), and money taken back
+# after the deposit was credited (docs/affiliates.md).
+CHARGE_EVENT = "charge.succeeded"
+REVERSAL_EVENTS = {
+    "charge.refunded": DepositReversal.Kind.REFUND,
+    "charge.dispute.created": DepositReversal.Kind.CHARGEBACK,
+}
 
 
 def minor_units(amount: Decimal, currency: str) -> int:
@@ -87,6 +98,7 @@ class StripeGateway(PaymentGateway):
     default_api_base = "https://api.stripe.com"
     api_base_setting = "PANEL_STRIPE_API_BASE"
     starts_payments = True
+    finality = Finality.CARD
     success_body = {"received": True}
 
     def client(self, config: GatewayConfig) -> stripe.StripeClient:
@@ -140,6 +152,9 @@ class StripeGateway(PaymentGateway):
         return json_object(webhook.body)
 
     def apply(self, *, data: dict, config: GatewayConfig) -> DepositOutcome | None:
+        if data.get("type") == CHARGE_EVENT or data.get("type") in REVERSAL_EVENTS:
+            self.apply_charge_event(data)
+            return None
         if data.get("type") not in (*FULFIL_EVENTS, *CLOSE_EVENTS):
             return None
         session = (data.get("data") or {}).get("object")
@@ -164,4 +179,37 @@ class StripeGateway(PaymentGateway):
             amount=from_minor_units(total, currency),
             currency=currency,
             payload=stored_payload(data),
+            payment_ref=str(session.get("payment_intent") or ""),
         )
+
+    def apply_charge_event(self, data: dict) -> None:
+        """A charge's fingerprint, refund or dispute, on the deposit of its PaymentIntent. Stripe
+        may send a charge before the session's completion that names the PaymentIntent: such an
+        event is refused with 409 and Stripe sends it again later, once the deposit knows it."""
+        charge = (data.get("data") or {}).get("object")
+        if not isinstance(charge, dict):
+            raise WebhookRejected("malformed body")
+        intent, event_id = charge.get("payment_intent"), charge.get("id")
+        if not isinstance(intent, str) or not intent or not isinstance(event_id, str):
+            return None  # a charge made outside a Checkout Session: not the panel's
+        deposit = deposit_by_payment(gateway=self.gateway, payment_ref=intent)
+        if deposit is None:
+            raise WebhookRejected("payment not known yet", status=409)
+        if data["type"] == CHARGE_EVENT:
+            card = (charge.get("payment_method_details") or {}).get("card") or {}
+            fingerprint = card.get("fingerprint") if isinstance(card, dict) else None
+            if isinstance(fingerprint, str) and fingerprint.strip():
+                deposit_payer_record(
+                    deposit_id=deposit.pk, payer_account=f"card:{fingerprint.strip()}"
+                )
+            return None
+        if deposit.status != Deposit.Status.CREDITED:
+            logger.warning("deposit %s: %s before it was credited", deposit.pk, data["type"])
+            return None
+        deposit_reversal_record(
+            deposit_id=deposit.pk,
+            kind=REVERSAL_EVENTS[data["type"]],
+            external_id=event_id,
+            reason=f"Stripe: {data['type']}",
+        )
+        return None

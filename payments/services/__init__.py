@@ -13,6 +13,11 @@ from payments.services.crediting import (
     deposit_create_manual,
     deposit_reject,
 )
+from payments.services.reversals import (
+    deposit_by_payment,
+    deposit_payer_record,
+    deposit_reversal_record,
+)
 from payments.services.started import (
     deposit_abandon,
     deposit_attach_external,
@@ -32,6 +37,9 @@ __all__ = [
     "deposit_abandon",
     "deposit_assign",
     "deposit_attach_external",
+    "deposit_by_payment",
+    "deposit_payer_record",
+    "deposit_reversal_record",
     "deposit_close_unpaid",
     "deposit_confirm_paid",
     "deposit_create_manual",

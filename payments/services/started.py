@@ -79,6 +79,7 @@ def deposit_confirm_paid(
     amount: Decimal,
     currency: str,
     payload: dict,
+    payment_ref: str = "",
 ) -> DepositOutcome:
     """Credit the pending deposit the gateway reports paid, once. A paid amount or currency
     other than the one asked for puts it in review instead, and a payment of a deposit an admin
@@ -91,7 +92,12 @@ def deposit_confirm_paid(
         if not _takes_a_payment(deposit):
             return DepositOutcome(deposit=deposit, is_new=False)
         _record_payment(
-            deposit, external_id=external_id, payload=payload, amount=amount, currency=currency
+            deposit,
+            external_id=external_id,
+            payload=payload,
+            amount=amount,
+            currency=currency,
+            payment_ref=payment_ref,
         )
         if deposit.status == Status.REJECTED:
             return DepositOutcome(deposit=_paid_late(deposit), is_new=True)
@@ -121,10 +127,12 @@ def _record_payment(
     payload: dict,
     amount: Decimal | None,
     currency: str,
+    payment_ref: str = "",
 ) -> None:
     received = {"received_amount": amount, "received_currency": currency.upper()}
     Deposit.objects.filter(pk=deposit.pk).update(
         payload=payload,
+        payment_ref=payment_ref[:128] or deposit.payment_ref,
         external_id=deposit.external_id or external_id,
         **(received if amount is not None and amount > 0 else {}),
     )

@@ -50,6 +50,9 @@ class Transfer:
     # The reporter's own reading of the payment code (SePay's `code`), preferred to the text.
     code: str = ""
     bank: BankKey | None = None
+    # Who sent it, when the reporter says (Casso's counter account): see Deposit.payer_account.
+    payer_account: str = ""
+    payer_name: str = ""
 
 
 def _insert_once(transfer: Transfer, *, rate: Decimal) -> DepositOutcome:
@@ -73,6 +76,8 @@ def _insert_once(transfer: Transfer, *, rate: Decimal) -> DepositOutcome:
                 bank_account=bank.account if bank else "",
                 bank_reference=bank.reference if bank else "",
                 bank_date=bank.day if bank else None,
+                payer_account=transfer.payer_account[:64],
+                payer_name=transfer.payer_name[:128],
             )
     except IntegrityError:
         existing = Deposit.objects.filter(

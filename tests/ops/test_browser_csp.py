@@ -18,6 +18,7 @@ CUSTOMER = (
     "order_list",
     "account",
     "balance_history",
+    "affiliates",
     "add_funds",
     "deposit_list",
     "two_factor",
@@ -28,6 +29,7 @@ ADMIN = (
     "admin:orders_order_changelist",
     "admin:accounts_user_changelist",
     "admin:payments_unmatcheddeposit_changelist",
+    "admin:affiliates_referral_changelist",
     "admin:payments_gatewaysettings_add",
 )
 ADMIN += ("admin:support_ticket_changelist", "admin:notifications_notification_changelist")

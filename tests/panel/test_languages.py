@@ -230,6 +230,7 @@ CUSTOMER_PAGES = (
     "updates",
     "account",
     "balance_history",
+    "affiliates",
     "api_docs",
     "password_change",
     "password_change_done",

@@ -20,6 +20,7 @@ from orders.models import Source
 from orders.scorecard import service_scores_refresh
 from orders.services import order_place, product_order_place
 from panel.dashboard.rollup import dashboard_rollup
+from panel.demo_affiliates import seed_demo_affiliates
 from panel.demo_history import seed_demo_history
 from payments.models import GatewaySettings, Method
 from providers.client import ProviderClient
@@ -102,6 +103,7 @@ class Command(BaseCommand):
             self._seed_history()
         if not GatewaySettings.objects.filter(method=Method.BANK).exists():
             self._seed_bank_gateway()
+        seed_demo_affiliates(affiliate=CUSTOMER[0])
         self._print_welcome(str(options["web_url"]), keys, str(options["logins_file"]))
 
     def _seed_ranks(self) -> None:
