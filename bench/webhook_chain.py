@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench.common import BENCH_DB, PG, note, report
+from bench.common import BENCH_DB, PG, note, report, reset_tables
 from bench.upstream import KEY, Upstream, sandbox_process
 from tests.e2e.processes import VENV_BIN, Process, free_port, manage, wait_until
 
@@ -217,6 +217,9 @@ def _unsubscribe(panels: dict[str, Panel], keys: dict[str, str]) -> None:
 
 
 def run(orders: int = 5, poll_seconds: int = 5, interval_seconds: int = 10) -> None:
+    # The panels are clones of the benchmark's database: it must hold no rows of an earlier
+    # benchmark (a provider whose key another process encrypted would stop their sync).
+    reset_tables()
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-chain-")))
         sandbox = stack.enter_context(
