@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.usernames import username_normalize
 from core.money import ZERO, money_field
@@ -91,7 +92,8 @@ class BalanceTransaction(models.Model):
 
     class Kind(models.TextChoices):
         DEPOSIT = "deposit", _("Deposit")
-        CHARGE = "charge", _("Charge")
+        # Its own word in Vietnamese (a debit, "Trừ tiền"), apart from an order's "Charge" column.
+        CHARGE = "charge", pgettext_lazy("ledger kind", "Charge")
         REFUND = "refund", _("Refund")
         ADJUSTMENT = "adjustment", _("Adjustment")
         BONUS = "bonus", _("Bonus")

@@ -321,7 +321,7 @@ def test_messages_after_an_order_speak_vietnamese_with_vietnamese_money(
 
     order = Order.objects.filter(user=vietnamese_customer).latest("id")
     assert [str(m) for m in response.context["messages"]] == [
-        f"Đã đặt đơn #{order.pk}: trừ 123,45 USD"
+        f"Đã đặt đơn #{order.pk}: đã trừ 123,45 USD"
     ]
 
 
