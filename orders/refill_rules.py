@@ -18,7 +18,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO
-from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatus
+from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatus, Source
 from providers.models import RefillEscalation
 
 REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
@@ -123,7 +123,9 @@ def refill_verdict(
     """The one check every way of asking for a refill makes (the order's service loaded)."""
     now = now or timezone.now()
     service = order.service
-    if not service.has_refill:
+    # The panel's own order of a refill's missing quantity is the refill itself: its customer
+    # refills the original order, never the replacement (it would restart the warranty and the cap).
+    if not service.has_refill or order.source == Source.REFILL:
         return RefillVerdict(Refusal.NO_REFILL)
     ends = warranty_ends_at(order)
     cap = service.refill_max_per_order

@@ -14,6 +14,7 @@ second waits for a person whose resolution ends it.
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -237,8 +238,8 @@ def refills_escalate_due(*, now: datetime | None = None, limit: int = 500) -> di
     counts: dict[str, int] = {}
     due = list(
         Refill.objects.filter(
+            Q(deadline_at__lte=now) | Q(deadline_at__isnull=True),  # opened before deadlines
             status__in=RefillStatus.opens(),
-            deadline_at__lte=now,
             replacement__isnull=True,
             dispatch_state__in=(D.QUEUED, D.SENT, D.FAILED),
         )

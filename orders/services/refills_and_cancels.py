@@ -48,7 +48,9 @@ def can_refill(*, order: Order) -> bool:
 
 
 def can_cancel(*, order: Order) -> bool:
-    if order.is_final:
+    # A refill's replacement order is the panel's, at its cost: cancelling it would refund the
+    # refill's missing part in cash while the refill is still being delivered.
+    if order.is_final or order.source == Source.REFILL:
         return False
     if order.dispatch_state == DispatchState.QUEUED:
         return True  # not at the provider yet: the panel can cancel it alone

@@ -32,6 +32,7 @@ from orders.services import (
     review_resolve,
 )
 from orders.services.polling import ORDERS, REFILLS, poll
+from orders.services.refills_and_cancels import can_cancel
 from providers.models import Provider, RefillEscalation, Service, ServiceType
 from providers.services import catalog_sync, provider_create, route_add
 from sandbox import SandboxConfig, SandboxServer
@@ -201,6 +202,19 @@ def test_an_order_still_running_or_a_service_without_refill_is_refused(
     done = finished()
     _rule(service, has_refill=False)
     assert _verdict(done) is Refusal.NO_REFILL
+
+
+def test_a_refills_replacement_order_is_neither_refilled_nor_cancelled_by_the_customer(
+    finished: Callable[..., Order],
+) -> None:
+    """The panel's own order of a refill's missing part: a cancel would refund the refill in cash,
+    a refill would restart its warranty and cap (the customer refills the original instead)."""
+    order = finished()
+    Order.objects.filter(pk=order.pk).update(source=Source.REFILL)
+    order = Order.objects.select_related("service").get(pk=order.pk)
+
+    assert _verdict(order) == Refusal.NO_REFILL
+    assert not can_cancel(order=order)
 
 
 def test_the_api_answers_every_refusal_with_the_protocols_string(
