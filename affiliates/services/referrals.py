@@ -167,6 +167,11 @@ def referral_set_referrer(
     with transaction.atomic():
         current = Referral.objects.select_for_update().filter(referred_id=referred_id).first()
         old = current.referrer_id if current else None
+        if current is not None and current.review == Referral.Review.FLAGGED and old != referrer_id:
+            # Its held commissions wait for the flag's decision: decide it first.
+            raise InvalidTransition(
+                _("Clear or refuse the flagged referral before changing its referrer.")
+            )
         if old == referrer_id:
             return current
         ReferralChange.objects.create(

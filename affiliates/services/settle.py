@@ -53,7 +53,10 @@ def commission_percents(*, affiliate_ids: set[int]) -> dict[int, Decimal]:
     )
     default = settings.PANEL_AFFILIATE_PERCENT
     return {
-        affiliate_id: overrides.get(affiliate_id) or max(default, ranked.get(affiliate_id) or ZERO)
+        # An override of 0 % is the admin's word too: pay that affiliate nothing.
+        affiliate_id: overrides[affiliate_id]
+        if affiliate_id in overrides
+        else max(default, ranked.get(affiliate_id) or ZERO)
         for affiliate_id in affiliate_ids
     }
 

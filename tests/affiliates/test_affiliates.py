@@ -23,6 +23,7 @@ from affiliates.services import (
     referral_review,
     referral_set_referrer,
 )
+from affiliates.services.settle import commission_percents
 from core.errors import InvalidRequest, InvalidTransition
 from payments.models import BonusRule, Deposit, DepositReversal, Gateway
 from payments.services import deposit_create_manual, deposit_reversal_record
@@ -186,6 +187,11 @@ def test_percent_override_beats_rank_and_rank_beats_global(
     credited_deposit(referred, D("100"))
     affiliate_settle()
     assert sorted(Commission.objects.values_list("percent", flat=True)) == [D("8"), D("12")]
+
+
+def test_an_override_of_zero_percent_pays_nothing(referred: User, referrer: User) -> None:
+    Affiliate.objects.filter(user=referrer).update(percent=D("0"))
+    assert commission_percents(affiliate_ids={referrer.pk}) == {referrer.pk: D("0")}
 
 
 def test_refund_before_settling_never_reaches_the_ledger(referred: User, referrer: User) -> None:
