@@ -28,7 +28,7 @@ from affiliates.models import (
 )
 from affiliates.selectors import affiliates_with_figures
 from affiliates.services import payout_decide, referral_review, referral_set_referrer
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from core.permissions import ReadOnlyAdmin, requires_permission
 
 CHANGE = "{app_label}.change_{model_name}"
@@ -175,7 +175,7 @@ class ReferralAdmin(ReadOnlyAdmin):
                     admin=request.user,
                 )
             except PanelError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, error_display(exc))
             else:
                 self.message_user(request, _("Referral reviewed."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:affiliates_referral_changelist"))
@@ -209,7 +209,7 @@ class ReferralAdmin(ReadOnlyAdmin):
                         admin=request.user,
                     )
                 except PanelError as exc:
-                    form.add_error(None, exc.message)
+                    form.add_error(None, error_display(exc))
                 else:
                     self.message_user(request, _("Referrer changed."), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:affiliates_referral_changelist"))
@@ -263,7 +263,7 @@ class PayoutAdmin(ReadOnlyAdmin):
                     admin=request.user,
                 )
             except PanelError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, error_display(exc))
             else:
                 self.message_user(request, _("Payout decided."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:affiliates_payout_changelist"))

@@ -18,7 +18,7 @@ from accounts.models import User
 from affiliates import services
 from affiliates.forms import MoveForm, PayoutForm
 from affiliates.selectors import affiliate_figures, referral_rows
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 
 COOKIE = "panel_ref"
 COOKIE_SALT = "affiliates.referral"
@@ -102,7 +102,7 @@ def commission_move(request: AuthenticatedRequest) -> HttpResponse:
                 user=request.user, amount=form.cleaned_data["amount"]
             )
         except PanelError as exc:
-            form.add_error("amount", exc.message)
+            form.add_error("amount", error_display(exc))
         else:
             messages.success(request, gettext("Commission moved to your balance."))
             return redirect("affiliates")
@@ -121,7 +121,7 @@ def payout_request(request: AuthenticatedRequest) -> HttpResponse:
                 details=form.cleaned_data["details"],
             )
         except PanelError as exc:
-            form.add_error("amount", exc.message)
+            form.add_error("amount", error_display(exc))
         else:
             messages.success(request, gettext("Payout requested. An admin will send it."))
             return redirect("affiliates")
