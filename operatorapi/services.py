@@ -67,7 +67,7 @@ def staff_api_key_create(
     if not name:
         raise InvalidRequest(gettext_noop("Give the key a name."))
     chosen = list(dict.fromkeys(scopes or []))
-    if unknown := [scope for scope in chosen if scope not in Scope.values]:
+    if any(scope not in Scope.values for scope in chosen):
         # The names a key may carry are listed in docs/admin-api.md; the message is a catalog entry.
         raise InvalidRequest(gettext_noop("Unknown scope: see the list of scopes."))
     key = keys.generate_key(keys.STAFF_KEY_PREFIX)
