@@ -54,7 +54,7 @@ def commission_percents(*, affiliate_ids: set[int]) -> dict[int, Decimal]:
     default = settings.PANEL_AFFILIATE_PERCENT
     return {
         # An override of 0 % is the admin's word too: pay that affiliate nothing.
-        affiliate_id: overrides[affiliate_id]
+        affiliate_id: (overrides[affiliate_id] or ZERO)
         if affiliate_id in overrides
         else max(default, ranked.get(affiliate_id) or ZERO)
         for affiliate_id in affiliate_ids
