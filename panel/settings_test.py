@@ -34,5 +34,14 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if XDIST_WORKER and CACHES["default"]["BACKEND"].endswith("redis.RedisCache"):  # noqa: F405
     CACHES["default"]["BACKEND"] = "tests.worker_cache.WorkerRedisCache"  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER  # noqa: F405
+# The workers the end-to-end tests start inherit this process's environment, so they and the test
+# share a broker key prefix of their own: a stray worker of another run on the same Redis database
+# (an earlier run killed mid-way, another checkout's tests) can never take this run's tasks.
+os.environ.setdefault("PANEL_TEST_BROKER_PREFIX", f"test-{os.getpid()}:")
+if CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "global_keyprefix": os.environ["PANEL_TEST_BROKER_PREFIX"],
+    }
 # Staff 2FA is tested where it is switched on; the other admin tests log staff in directly.
 PANEL_STAFF_2FA = False

@@ -100,6 +100,7 @@ def test_a_customer_orders_in_vietnamese_through_the_bot_and_a_real_worker(
             lambda: Order.objects.get(pk=order.pk).dispatch_state == DispatchState.SENT,
             timeout=60,
             what="the order forwarded to the sandbox",
+            logs=[worker],
         )
         say(tap(f"s:{order.pk}"))
         # the order finishes at the sandbox; the outbox tells the chat, not the mailbox
@@ -109,6 +110,7 @@ def test_a_customer_orders_in_vietnamese_through_the_bot_and_a_real_worker(
             ).exists(),
             timeout=90,
             what="the order's end told in the chat",
+            logs=[worker],
         )
         told = api.sent("sendMessage")[-1]["body"]
         assert told["chat_id"] == CHAT and told["text"].startswith(("✅", "⚠️", "↩️"))

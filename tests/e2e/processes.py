@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,14 +50,21 @@ def wait_until(
     timeout: float,
     interval: float = 0.25,
     what: str = "condition",
+    logs: "Sequence[Process]" = (),
 ) -> object:
+    """Poll `condition` until it is true. On a timeout the failure carries the end of each of
+    `logs`' output: a process's own account of why it did not get there is the first clue."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            tails = "".join(
+                f"\n--- {process.name} (last lines) ---\n{process.output()[-4000:]}"
+                for process in logs
+            )
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{tails}")
         time.sleep(interval)
 
 
