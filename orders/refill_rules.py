@@ -108,6 +108,12 @@ def when_text(moment: datetime | None) -> str:
     return formats.date_format(timezone.localtime(moment), "Y-m-d H:i")
 
 
+def refill_deadline(*, order: Order, now: datetime) -> datetime:
+    """When a refill opened or escalated now must be done before its service's next step: one
+    rule for a customer's request and for each escalation (docs/lifecycle.md, "Refills")."""
+    return now + timedelta(hours=order.service.refill_deadline_hours)
+
+
 def warranty_ends_at(order: Order) -> datetime | None:
     """When the order's refill window closes: `warranty_days` after it finished."""
     days = order.service.warranty_days

@@ -11,7 +11,7 @@ Refills in `sending` or in review are left alone: the first has an answer on its
 second waits for a person whose resolution ends it.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
@@ -30,6 +30,7 @@ from orders.models import (
     RefillStatus,
     Source,
 )
+from orders.refill_rules import refill_deadline
 from orders.services.routing import route_for_refill
 from providers.models import RefillEscalation, ServiceType
 
@@ -46,10 +47,6 @@ NOTE_REFILLED_BY_REPLACEMENT = gettext_noop("Refilled by the replacement order")
 NOTE_REPLACEMENT_SHORT = gettext_noop(
     "The replacement order did not deliver everything: the rest was refunded"
 )
-
-
-def refill_deadline(*, refill: Refill, now: datetime) -> datetime:
-    return now + timedelta(hours=refill.order.service.refill_deadline_hours)
 
 
 def _locked(refill_id: int) -> Refill | None:
@@ -105,7 +102,7 @@ def _ask_again(refill: Refill, cause: str, now: datetime) -> bool:
         next_dispatch_at=now,
         next_poll_at=None,
         sending_started_at=None,
-        deadline_at=refill_deadline(refill=refill, now=now),
+        deadline_at=refill_deadline(order=refill.order, now=now),
         escalation=RefillEscalation.ASK_AGAIN,
         escalation_cause=cause,
     )

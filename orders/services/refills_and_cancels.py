@@ -1,7 +1,5 @@
 """Refill and cancel requests from customers, resellers and admins, and who may ask for one."""
 
-from datetime import timedelta
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,7 +18,7 @@ from orders.lifecycle.events import (
 )
 from orders.lifecycle.refunds import refill_missing_quantity
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, Source
-from orders.refill_rules import refill_history, refill_verdict
+from orders.refill_rules import refill_deadline, refill_history, refill_verdict
 
 _ACTOR_BY_SOURCE: dict[str, str] = {
     Source.WEB: Actor.CUSTOMER,
@@ -94,7 +92,7 @@ def refill_request(
                     order=figures,
                     remains=0 if order.status == OrderStatus.COMPLETED else order.remains,
                 ),
-                deadline_at=now + timedelta(hours=order.service.refill_deadline_hours),
+                deadline_at=refill_deadline(order=order, now=now),
             )
             event_record(
                 order,
