@@ -18,11 +18,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from core.db.percentiles import TimesQuery, TimesRow, order_time_percentiles
 from orders.models import Order, OrderEvent, OrderStatus, Refill, RefillStatus
+from orders.selectors import REFILLED_BY
 from providers.models import (
     PACKAGE_TYPES,
     RouteScore,
@@ -49,15 +50,14 @@ class ScoreCounts:
 
 
 def refill_success_counts(*, since: datetime) -> dict[tuple[int, int | None], RefillCounts]:
-    """Finished refills requested since `since`: per (service id, None) and per (service id,
-    route id). The one place the scorecard reads refills (the refills branch brings its own
-    rate per service and provider: the two meet here). One query."""
+    """Refills that finished since `since`: per (service id, None) and per (service id, route
+    id), counted by the same rule as the dashboard's rates (orders.selectors.REFILLED_BY: the
+    customer was refilled, by the provider or by the panel's replacement). One query."""
+    _, refilled = REFILLED_BY["service"]
     rows = (
-        Refill.objects.filter(created_at__gte=since, status__in=RefillStatus.finals())
+        Refill.objects.filter(finished_at__gte=since, status__in=RefillStatus.finals())
         .values("order__service_id", "order__route_id")
-        .annotate(
-            finished=Count("id"), completed=Count("id", filter=Q(status=RefillStatus.COMPLETED))
-        )
+        .annotate(finished=Count("id"), completed=Count("id", filter=refilled))
     )
     totals: dict[tuple[int, int | None], list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
