@@ -6,13 +6,14 @@ DepositReversal). It runs on beat and as `manage.py affiliate_settle`; two passe
 turns on one advisory lock, and the unique keys (one commission per deposit, one ledger line
 per commission and kind) make a commission count once whatever runs."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.commission import commission_reverse, commission_settle_many
@@ -102,26 +103,45 @@ def _unaccrued(since: datetime | None) -> QuerySet[Deposit]:
     )
 
 
-def _same_payer(deposit: Deposit, *, referrer_id: int) -> tuple[str, dict] | None:
-    """Evidence that the referrer paid with the same account, card or holder name."""
-    theirs = Deposit.objects.filter(user_id=referrer_id)
-    if deposit.payer_account:
-        ids = list(theirs.filter(payer_account=deposit.payer_account).values_list("pk", flat=True))
-        if ids:
-            return ReferralFlag.Reason.SAME_PAYER_ACCOUNT, {
-                "payer": deposit.payer_account,
-                "deposit": deposit.pk,
-                "referrer_deposits": ids[:10],
-            }
-    if deposit.payer_name:
-        ids = list(theirs.filter(payer_name=deposit.payer_name).values_list("pk", flat=True))
-        if ids:
-            return ReferralFlag.Reason.SAME_PAYER_NAME, {
-                "payer": deposit.payer_name,
-                "deposit": deposit.pk,
-                "referrer_deposits": ids[:10],
-            }
-    return None
+def _same_payers(
+    batch: list[Deposit], referrals: dict[int, Referral]
+) -> dict[int, tuple[str, dict]]:
+    """Evidence, per deposit of `batch`, that its referrer paid with the same account or holder
+    name (the account wins when both match). One query for the whole batch."""
+    known = [d for d in batch if d.payer_account or d.payer_name]
+    if not known:
+        return {}
+    referrer_of = {d.pk: referrals[d.referral_id].referrer_id for d in known}  # type: ignore[attr-defined]
+    accounts = {d.payer_account for d in known if d.payer_account}
+    names = {d.payer_name for d in known if d.payer_name}
+    by_account: dict[tuple[int, str], list[int]] = defaultdict(list)
+    by_name: dict[tuple[int, str], list[int]] = defaultdict(list)
+    theirs = (
+        Deposit.objects.filter(user_id__in=set(referrer_of.values()))
+        .filter(Q(payer_account__in=accounts) | Q(payer_name__in=names))
+        .order_by("pk")
+        .values_list("pk", "user_id", "payer_account", "payer_name")
+    )
+    for pk, user_id, account, name in theirs:
+        if account in accounts:
+            by_account[user_id, account].append(pk)
+        if name in names:
+            by_name[user_id, name].append(pk)
+    evidence: dict[int, tuple[str, dict]] = {}
+    for deposit in known:
+        referrer_id = referrer_of[deposit.pk]
+        for reason, payer, seen in (
+            (ReferralFlag.Reason.SAME_PAYER_ACCOUNT, deposit.payer_account, by_account),
+            (ReferralFlag.Reason.SAME_PAYER_NAME, deposit.payer_name, by_name),
+        ):
+            ids = seen.get((referrer_id, payer), []) if payer else []
+            if ids:
+                evidence[deposit.pk] = (
+                    reason,
+                    {"payer": payer, "deposit": deposit.pk, "referrer_deposits": ids[:10]},
+                )
+                break
+    return evidence
 
 
 def _status_for(deposit: Deposit, *, review: str, amount: Decimal) -> str:
@@ -136,12 +156,12 @@ def _accrue_batch(batch: list[Deposit], *, now: datetime) -> None:
     """Commissions of a batch of deposits: a few queries for the batch, one insert; the payer
     check (and a flag) only for deposits whose payer is known."""
     referrals = Referral.objects.in_bulk([d.referral_id for d in batch])  # type: ignore[attr-defined]
+    same_payers = _same_payers(batch, referrals)
     for deposit in batch:
-        if deposit.payer_account or deposit.payer_name:
+        evidence = same_payers.get(deposit.pk)
+        if evidence is not None:
             referral = referrals[deposit.referral_id]  # type: ignore[attr-defined]
-            evidence = _same_payer(deposit, referrer_id=referral.referrer_id)
-            if evidence is not None:
-                referral_flag(referral=referral, reason=evidence[0], evidence=evidence[1])
+            referral_flag(referral=referral, reason=evidence[0], evidence=evidence[1])
     percents = commission_percents(affiliate_ids={r.referrer_id for r in referrals.values()})
     rows = []
     for deposit in batch:
