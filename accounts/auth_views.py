@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import (
     LoginView,
     LogoutView,
+    PasswordChangeView,
     PasswordResetConfirmView,
     PasswordResetView,
 )
@@ -24,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from accounts import signup, two_factor
 from accounts.forms import (
     CodeForm,
+    PanelPasswordChangeForm,
     PanelPasswordResetForm,
     PanelSetPasswordForm,
     SignUpForm,
@@ -73,6 +75,9 @@ class PanelPasswordResetView(PasswordResetView):
     the page tells nothing about which addresses exist."""
 
     form_class = PanelPasswordResetForm
+    # The panel's own mail (Django's default is the admin's, in Django's Vietnamese).
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    email_template_name = "accounts/email/password_reset_body.txt"
 
     def form_valid(self, form: PanelPasswordResetForm) -> HttpResponse:  # type: ignore[override]
         if reset_mail_allowed(self.request, form.cleaned_data["email"]):
@@ -82,6 +87,11 @@ class PanelPasswordResetView(PasswordResetView):
 
 class PanelPasswordResetConfirmView(PasswordResetConfirmView):
     form_class = PanelSetPasswordForm
+
+
+class PanelPasswordChangeView(PasswordChangeView):
+    form_class = PanelPasswordChangeForm
+    template_name = "accounts/password_change.html"
 
 
 @never_cache

@@ -6,10 +6,16 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.login_throttle import attempt_begin, attempt_succeeded
@@ -138,12 +144,71 @@ class PanelPasswordResetForm(PasswordResetForm):
             and unicodedata.normalize("NFKC", user.email).casefold() == wanted
         )
 
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        """The mail in the account's language (not the language of whoever asked for it), with
+        the panel's name and how long the link works."""
+        user = cast(User, context["user"])
+        context = {
+            **context,
+            "panel_name": settings.PANEL_NAME,
+            "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+        }
+        with translation.override(user.preferred_language):
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
+            )
+
+
+def _panel_password_words(form: SetPasswordForm) -> None:
+    """The new-password fields in the panel's words: Django's labels and mismatch message read
+    stiffly in Vietnamese ("Xác nhận mật khẩu mới", "Hai trường mật khẩu không giống nhau")."""
+    form.fields["new_password1"].label = _("New password")
+    form.fields["new_password2"].label = _("New password again")
+    form.fields["new_password2"].help_text = ""
+
 
 class PanelSetPasswordForm(SetPasswordForm):
     """The reset's new password; an unconfirmed account becomes the address owner's."""
+
+    error_messages = {
+        **SetPasswordForm.error_messages,
+        "password_mismatch": _("The two passwords differ."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _panel_password_words(self)
 
     def save(self, commit: bool = True) -> User:
         user = cast(User, super().save(commit=commit))
         if commit:
             signup_claim_by_reset(user=user)
         return user
+
+
+class PanelPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, in the panel's words."""
+
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_mismatch": _("The two passwords differ."),
+        "password_incorrect": _("Your current password is not right. Enter it again."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Current password")
+        _panel_password_words(self)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from orders.type_rules import RULES, SUBSCRIPTION_DELAYS
 from providers.models import ServiceType
@@ -74,7 +74,12 @@ class OrderForm(forms.Form):
     )
     hashtags = _field(_("Hashtags"), _lines(_("One hashtag per line")), _("One hashtag per line."))
     hashtag = _field(_("Hashtag"), _text("#hashtag"))
-    username = _field(_("Username"), _text(_("username"), autocapitalize="off"))
+    # The social account's name: its own word in Vietnamese ("Tên người dùng", as Instagram and
+    # TikTok write it), apart from the panel login's "Tên đăng nhập".
+    username = _field(
+        pgettext_lazy("social account", "Username"),
+        _text(pgettext_lazy("social account", "username"), autocapitalize="off"),
+    )
     # The metaclass moves declared fields out of the class attributes, so this does not replace
     # the form\'s `media` property; the stubs see a plain class attribute.
     media = _field(_("Media link"), _text("https://…", inputmode="url", autocapitalize="off"))  # type: ignore[assignment]

@@ -51,7 +51,7 @@ urlpatterns = [
     path("account/api-key/revoke/", account_views.api_key_revoke, name="api_key_revoke"),
     path(
         "account/password/",
-        auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html"),
+        auth_pages.PanelPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

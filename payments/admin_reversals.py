@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.http import AuthenticatedRequest
 from core.errors import PanelError
@@ -74,7 +74,7 @@ class ReversalViews(admin.ModelAdmin):
             "facts": [
                 (_("Customer"), deposit.user.username if deposit.user else "—"),
                 (_("Gateway"), deposit.get_gateway_display()),
-                (_("Credited"), deposit.credited_amount),
+                (pgettext("amount", "Credited"), deposit.credited_amount),
                 (_("Status"), deposit.get_status_display()),
             ],
             "buttons": [("record", _("Record"))],

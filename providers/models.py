@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
@@ -33,6 +34,32 @@ class ServiceType(models.TextChoices):
     INVITES_FROM_GROUPS = "Invites from Groups"
     SEO = "SEO"
     SUBSCRIPTIONS = "Subscriptions"
+
+
+# A service type as a badge names it in the reader's language; the stored value and the API keep
+# the protocol's English (docs/protocol.md). Short: the badge sits beside the name on a phone.
+SERVICE_TYPE_NAMES = {
+    ServiceType.DEFAULT: pgettext_lazy("service type", "Default"),
+    ServiceType.PACKAGE: pgettext_lazy("service type", "Package"),
+    ServiceType.CUSTOM_COMMENTS: pgettext_lazy("service type", "Custom Comments"),
+    ServiceType.CUSTOM_COMMENTS_PACKAGE: pgettext_lazy("service type", "Custom Comments Package"),
+    ServiceType.MENTIONS: pgettext_lazy("service type", "Mentions"),
+    ServiceType.MENTIONS_WITH_HASHTAGS: pgettext_lazy("service type", "Mentions with Hashtags"),
+    ServiceType.MENTIONS_CUSTOM_LIST: pgettext_lazy("service type", "Mentions Custom List"),
+    ServiceType.MENTIONS_HASHTAG: pgettext_lazy("service type", "Mentions Hashtag"),
+    ServiceType.MENTIONS_USER_FOLLOWERS: pgettext_lazy("service type", "Mentions User Followers"),
+    ServiceType.MENTIONS_MEDIA_LIKERS: pgettext_lazy("service type", "Mentions Media Likers"),
+    ServiceType.COMMENT_LIKES: pgettext_lazy("service type", "Comment Likes"),
+    ServiceType.POLL: pgettext_lazy("service type", "Poll"),
+    ServiceType.INVITES_FROM_GROUPS: pgettext_lazy("service type", "Invites from Groups"),
+    ServiceType.SEO: pgettext_lazy("service type", "SEO"),
+    ServiceType.SUBSCRIPTIONS: pgettext_lazy("service type", "Subscriptions"),
+}
+
+
+def service_type_name(value: str) -> str:
+    """`service_type_name("Poll")` → "Bình chọn" in Vietnamese; an unknown value as it is."""
+    return str(SERVICE_TYPE_NAMES.get(value, value))  # type: ignore[call-overload]
 
 
 MAX_POLL_CONCURRENCY = 64

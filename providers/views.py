@@ -18,7 +18,7 @@ from providers.delivery_time import (
     slow_time_text,
     usual_time_text,
 )
-from providers.models import PACKAGE_TYPES, CatalogChange
+from providers.models import PACKAGE_TYPES, CatalogChange, service_type_name
 from providers.pricing import CustomerPricing, customer_pricing
 from providers.selectors import product_rows, public_changes, service_category_rows, service_rows
 
@@ -64,6 +64,7 @@ def service_row_display(row: dict, pricing: CustomerPricing) -> dict:
         "id": row["id"],
         "name": row["name_override"] or row["name"],
         "type": row["type"],
+        "type_label": service_type_name(row["type"]),
         "category_id": row["category_id"],
         "category": row["category__name"],
         "rate": money_str(pricing.service_rate(service_id=row["id"], rate=row["rate"])),

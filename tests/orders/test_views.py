@@ -359,6 +359,7 @@ def test_service_options_lists_one_category_as_json(logged_in: Client, service: 
         "id": service.pk,
         "name": "Instagram Followers [HQ]",
         "type": "Default",
+        "type_label": "Default",
         "category_id": service.category_id,
         "category": service.category.name,
         "rate": "2.5",

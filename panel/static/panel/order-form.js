@@ -162,7 +162,7 @@
     info.appendChild(name);
     var badges = element("div", "badges");
     var type = option.getAttribute("data-type");
-    if (type !== "Default") badges.appendChild(element("span", "badge info", type));
+    if (type !== "Default") badges.appendChild(element("span", "badge info", option.getAttribute("data-type-label") || type));
     // data-refill carries the badge's words ("Bảo hành 30 ngày"); "1" from older markup.
     var refill = option.getAttribute("data-refill");
     if (refill) badges.appendChild(element("span", "badge ok", refill === "1" ? words.refill : refill));
@@ -301,7 +301,7 @@
     option.value = service.id;
     option.textContent = service.id + " · " + service.name + " · " + shownMoney(service.rate);
     var data = {
-      type: service.type, rate: service.rate, min: service.min, max: service.max, step: service.step,
+      type: service.type, "type-label": service.type_label, rate: service.rate, min: service.min, max: service.max, step: service.step,
       dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? (service.refill_badge || "1") : "", cancel: service.cancel ? "1" : "",
       "package": service.is_package ? "1" : "", name: service.name, desc: service.description || "",
       "usual-time": service.usual_time || "", "slow-time": service.slow_time || "",
