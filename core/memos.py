@@ -23,7 +23,8 @@ from django.utils.translation import get_language
 
 from core.money import money_text, parse_money
 
-Param = str | int
+# A parameter is stored in a JSON column: text, a number, or an earlier memo as an object.
+Param = str | int | dict[str, Any]
 Formatter = Callable[[Any], object]
 
 

@@ -15,11 +15,18 @@ from django.utils.translation import gettext as _
 from accounts.coupons import CouponInvalid, coupon_redeem
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_credit
+from core import memos
 from core.errors import InvalidRequest, InvalidTransition
-from core.memos import Param
+from core.memos import Memo, Param
 from core.money import ZERO, money_str, quantize_money
 from notifications.services import notify_deposit_credited, ranks_assign
-from payments.memos import DEPOSIT, DEPOSIT_BONUS, DEPOSIT_OTHER_AMOUNT
+from payments.memos import (
+    COUPON_APPLIED,
+    COUPON_NOT_APPLIED,
+    DEPOSIT,
+    DEPOSIT_BONUS,
+    DEPOSIT_OTHER_AMOUNT,
+)
 from payments.models import BankCoupon, BonusRule, Deposit, Gateway
 
 Status = Deposit.Status
@@ -102,15 +109,23 @@ def credit_locked(
             deposit_id=deposit.pk,
         )
     coupon_note = _redeem_coupon(deposit, user_id=user_id, credited=credited)
+    if other_amount:
+        reason = memos.columns(_other_amount_reason(other_amount), prefix="reason", max_length=255)
+    else:
+        reason = {}
     changed = Deposit.objects.filter(pk=deposit.pk, status=deposit.status).update(
         status=Status.CREDITED,
-        coupon_note=coupon_note,
+        **(
+            {}
+            if coupon_note is None
+            else memos.columns(coupon_note, prefix="coupon_note", max_length=255)
+        ),
         user_id=user_id,
         credited_amount=credited,
         bonus_amount=bonus,
         credited_at=timezone.now(),
         created_by=created_by or deposit.created_by,
-        reason=_other_amount_reason(other_amount) or deposit.reason,
+        **reason,
         updated_at=timezone.now(),
     )
     if changed != 1:  # the row is locked, so only a caller bug gets here
@@ -131,11 +146,12 @@ def deposit_key(deposit: Deposit) -> str:
     return f"{deposit.gateway}:{deposit.external_id or deposit.reference}"
 
 
-def _redeem_coupon(deposit: Deposit, *, user_id: int, credited: Decimal) -> str:
-    """The coupon's bonus line, in the caller's transaction; the note for the deposit. A coupon
-    that no longer applies (expired, used up) is noted and the deposit is credited anyway."""
+def _redeem_coupon(deposit: Deposit, *, user_id: int, credited: Decimal) -> Memo | None:
+    """The coupon's bonus line, in the caller's transaction; the note for the deposit (None: no
+    coupon, the note stays). A coupon that no longer applies (expired, used up) is noted and the
+    deposit is credited anyway."""
     if not deposit.coupon_code:
-        return deposit.coupon_note
+        return None
     try:
         redemption = coupon_redeem(
             code=deposit.coupon_code,
@@ -144,8 +160,8 @@ def _redeem_coupon(deposit: Deposit, *, user_id: int, credited: Decimal) -> str:
             deposit_key=deposit_key(deposit),
         )
     except CouponInvalid as exc:
-        return f"Coupon {deposit.coupon_code} not applied: {exc.message}"[:255]
-    return f"Coupon {redemption.coupon.code}: bonus {money_str(redemption.bonus)}"
+        return COUPON_NOT_APPLIED(code=deposit.coupon_code, reason=exc.message[:200])
+    return COUPON_APPLIED(code=redemption.coupon.code, bonus=money_str(redemption.bonus))
 
 
 def bank_coupon_take(*, deposit: Deposit, user_id: int) -> Deposit:
@@ -238,7 +254,9 @@ def deposit_reject(*, deposit_id: int, admin: User, reason: str) -> Deposit:
             raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
         Deposit.objects.filter(pk=deposit.pk).update(
             status=Status.REJECTED,
-            reason=f"{reason.strip()} ({admin.username})"[:255],
+            **memos.columns(
+                f"{reason.strip()} ({admin.username})", prefix="reason", max_length=255
+            ),
             updated_at=timezone.now(),
         )
         deposit.refresh_from_db()

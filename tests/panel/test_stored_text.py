@@ -473,3 +473,67 @@ def test_the_operators_digest_is_written_in_the_panels_language(db: None) -> Non
 
     assert "🔎 Cần kiểm tra: 1" in text
     assert "Đơn hàng #5: Không rõ kết quả, không gửi lại: timeout" in text
+
+
+# --- A deposit's reason and coupon note --------------------------------------------------------
+
+DEPOSIT_MIGRATION = importlib.import_module("payments.migrations.0008_deposit_reason_codes_data")
+
+OLD_REASONS = {
+    "paid 1.00 USD for 25.000000 USD": (
+        "paid_other_amount",
+        {"paid": "1.00 USD", "asked": "25.000000 USD"},
+    ),
+    "below the minimum of 10000 VND": ("below_minimum", {"amount": "10000"}),
+    "above the maximum of 50000000 VND": ("above_maximum", {"amount": "50000000"}),
+    "paid after it was rejected (never paid (admin))": (
+        "paid_after_rejected",
+        {"before": {"code": "", "params": {}, "text": "never paid (admin)"}},
+    ),
+    "paid after it was rejected (paid 1 USD for 2 USD)": (
+        "paid_after_rejected",
+        {
+            "before": {
+                "code": "paid_other_amount",
+                "params": {"paid": "1 USD", "asked": "2 USD"},
+                "text": "",
+            }
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("reason", OLD_REASONS)
+def test_the_migration_reads_every_deposit_reason_with_figures(reason: str) -> None:
+    parsed = DEPOSIT_MIGRATION.parse_reason(reason)
+
+    assert parsed == OLD_REASONS[reason]
+    assert memos.is_defined(parsed[0])
+    assert DEPOSIT_MIGRATION.english(*parsed) == reason
+
+
+def test_the_migration_reads_both_coupon_notes_and_leaves_catalog_ids_alone() -> None:
+    assert DEPOSIT_MIGRATION.parse_coupon_note("Coupon TET: bonus 0.4") == (
+        "coupon_applied",
+        {"code": "TET", "bonus": "0.4"},
+    )
+    assert DEPOSIT_MIGRATION.parse_coupon_note(
+        "Coupon TET not applied: This coupon has expired"
+    ) == ("coupon_not_applied", {"code": "TET", "reason": "This coupon has expired"})
+    assert DEPOSIT_MIGRATION.parse_reason("the memo names no customer") is None
+
+
+def test_a_deposit_reason_and_coupon_note_read_in_vietnamese(db: None) -> None:
+    deposit = Deposit(
+        reason_code="paid_after_rejected",
+        reason_params={"before": {"code": "", "params": {}, "text": "never paid"}},
+        coupon_note_code="coupon_not_applied",
+        coupon_note_params={"code": "TET", "reason": "This coupon has expired"},
+    )
+
+    with translation.override("vi"):
+        assert deposit.reason_text.startswith("thanh toán sau khi đã bị từ chối (")
+        assert "never paid" not in deposit.reason_text
+        assert deposit.coupon_note_text == (
+            "Mã khuyến mãi TET không được áp dụng: Mã khuyến mãi này đã hết hạn"
+        )
