@@ -76,6 +76,7 @@ def telegram_text(row: Notification, user: User) -> str:
         **row.payload,
         "panel_name": settings.PANEL_NAME,
         "currency": settings.PANEL_CURRENCY,
+        "link": page_link(row),
     }
     with translation.override(user_language(user)):
         return render_to_string(f"notifications/telegram/{row.kind}.txt", context).strip()

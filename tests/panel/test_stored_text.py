@@ -537,3 +537,18 @@ def test_a_deposit_reason_and_coupon_note_read_in_vietnamese(db: None) -> None:
         assert deposit.coupon_note_text == (
             "Mã khuyến mãi TET không được áp dụng: Mã khuyến mãi này đã hết hạn"
         )
+
+
+@override_settings(PANEL_PUBLIC_URL="https://panel.example")
+def test_a_customers_telegram_message_links_to_its_order_in_their_language(db: None) -> None:
+    from notifications.emails import telegram_text
+    from notifications.models import Kind, Notification
+
+    user = UserFactory(username="vy", language="vi")
+    row = Notification(
+        kind=Kind.ORDER_FINAL, payload={"order_id": 42, "status": "Completed", "refund": "0"}
+    )
+
+    text = telegram_text(row, user)
+
+    assert "Xem đơn hàng: https://panel.example/orders/42/" in text
