@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.coupons import coupon_create
 from accounts.forms import BalanceAdjustmentForm
@@ -230,13 +231,20 @@ class BalanceTransactionAdmin(ReadOnlyAdmin):
         "balance_after",
         "order_id",
         "product_order_id",
-        "memo",
+        "memo_shown",
         "created_by",
     )
     list_filter = ("kind", "created_at")
     search_fields = ("user__username", "memo", "=order_id", "=product_order_id")
     list_select_related = ("user", "created_by")
     date_hierarchy = "created_at"
+    # The memo's columns are shown as one sentence in the reader's language (core.memos).
+    exclude = ("memo", "memo_code", "memo_params")
+    readonly_fields = ("memo_shown",)
+
+    @admin.display(description=_("Memo"))
+    def memo_shown(self, obj: BalanceTransaction) -> str:
+        return obj.memo_text
 
 
 @admin.register(CommissionTransaction)

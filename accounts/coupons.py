@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from accounts.memos import COUPON_BONUS
 from accounts.models import BalanceTransaction, Coupon, CouponRedemption
 from accounts.services import balance_credit
 from core.errors import InvalidRequest
@@ -127,7 +128,7 @@ def coupon_redeem(
                 user_id=user_id,
                 amount=quote.bonus,
                 kind=BalanceTransaction.Kind.BONUS,
-                memo=f"Coupon {quote.coupon.code} on deposit {deposit_key}",
+                memo=COUPON_BONUS(code=quote.coupon.code, deposit=deposit_key),
             )
             Coupon.objects.filter(pk=quote.coupon.pk).update(uses=F("uses") + 1)
             return CouponRedemption.objects.create(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.usernames import username_normalize
+from core import memos
 from core.money import ZERO, money_field
 
 
@@ -113,7 +114,11 @@ class BalanceTransaction(models.Model):
     # A refill that ends refunded pays out apart from its order's own refund (docs/lifecycle.md).
     refill_id = models.BigIntegerField(null=True, blank=True)
     deposit_id = models.BigIntegerField(null=True, blank=True)
+    # What a person typed (an adjustment's reason), shown as typed; what the panel writes is a
+    # code and its parameters, put into the reader's words when shown (core.memos).
     memo = models.CharField(max_length=255, blank=True)
+    memo_code = models.CharField(max_length=48, blank=True, default="")
+    memo_params = models.JSONField(blank=True, default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -174,6 +179,11 @@ class BalanceTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} for {self.user_id}"
+
+    @property
+    def memo_text(self) -> str:
+        """The memo in the reader's language (the active one)."""
+        return memos.render(self.memo_code, self.memo_params, fallback=self.memo)
 
 
 class CommissionTransaction(models.Model):

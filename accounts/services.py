@@ -8,15 +8,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from accounts import keys
+from accounts.memos import OPENING_BALANCE
 from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
 from accounts.ranks import RankMove, best_rank, is_promotion, ledger_totals, rank_key
+from core import memos
 from core.db.bulk import bulk_insert_values, bulk_update_values
 from core.db.ledger import ledger_move
 from core.db.reads import api_key_lookup
 from core.errors import InsufficientFunds, InvalidRequest
+from core.memos import Text
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO
 
 Kind = BalanceTransaction.Kind
@@ -29,10 +31,16 @@ class Credit:
     user_id: int
     amount: Decimal
     kind: str
-    memo: str = ""
+    memo: Text = ""
     order_id: int | None = None
     product_order_id: int | None = None
     refill_id: int | None = None
+
+
+def _memo_columns(memo: Text) -> dict[str, object]:
+    """A memo the panel wrote is stored as its code and parameters (core.memos); a person's
+    words, as typed."""
+    return memos.columns(memo, prefix="memo", max_length=255)
 
 
 def _check_amount(amount: Decimal) -> None:
@@ -47,7 +55,7 @@ def _move(
     user_id: int,
     delta: Decimal,
     kind: str,
-    memo: str,
+    memo: Text,
     order_id: int | None,
     product_order_id: int | None,
     created_by: User | None,
@@ -58,7 +66,7 @@ def _move(
         user_id=user_id,
         amount=delta,
         kind=kind,
-        memo=memo[:255],
+        **_memo_columns(memo),
         order_id=order_id,
         product_order_id=product_order_id,
         deposit_id=deposit_id,
@@ -80,7 +88,7 @@ def balance_credit(
     user_id: int,
     amount: Decimal,
     kind: str = Kind.DEPOSIT,
-    memo: str = "",
+    memo: Text = "",
     order_id: int | None = None,
     product_order_id: int | None = None,
     created_by: User | None = None,
@@ -111,7 +119,7 @@ def balance_debit(
     user_id: int,
     amount: Decimal,
     kind: str = Kind.CHARGE,
-    memo: str = "",
+    memo: Text = "",
     order_id: int | None = None,
     product_order_id: int | None = None,
     created_by: User | None = None,
@@ -182,7 +190,7 @@ def balance_credit_many(*, credits: list[Credit]) -> None:
                         "amount": credit.amount,
                         "kind": credit.kind,
                         "balance_after": balance,
-                        "memo": credit.memo[:255],
+                        **_memo_columns(credit.memo),
                         "order_id": credit.order_id,
                         "product_order_id": credit.product_order_id,
                         "created_at": now,
@@ -260,7 +268,7 @@ def user_create_customer(
                 user_id=user.pk,
                 amount=balance,
                 kind=Kind.DEPOSIT,
-                memo=gettext_noop("Opening balance"),
+                memo=OPENING_BALANCE(),
                 created_by=created_by,
             )
             user.refresh_from_db(fields=["balance"])

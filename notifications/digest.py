@@ -1,45 +1,65 @@
 """Operator alerts gathered into one Telegram message: a storm of events (a provider down, a
-thousand orders to review) reads as a few lines per kind, not a message per event."""
+thousand orders to review) reads as a few lines per kind, not a message per event. Written in
+the panel's language (PANEL_LANGUAGE) when sent, from the rows' figures."""
 
 from collections import defaultdict
 
 from django.conf import settings
+from django.utils.translation import gettext, override
+from django.utils.translation import gettext_lazy as _
 
+from core import memos
 from notifications.models import Kind, Notification
 from notifications.telegram import MAX_TEXT
 
 ITEMS_PER_KIND = 15
 
 _TITLES = {
-    Kind.OPS_NEEDS_REVIEW: "🔎 Needs review",
-    Kind.OPS_LOW_BALANCE: "💸 Provider balance low",
-    Kind.OPS_CREDENTIALS: "🔑 Provider rejects the panel's key",
-    Kind.OPS_NEW_TICKET: "💬 New tickets",
-    Kind.OPS_DEPOSIT: "💰 Deposits credited",
-    Kind.OPS_DEPOSIT_UNMATCHED: "❓ Deposits not matched to a customer",
-    Kind.OPS_DAILY_REPORT: "📊 Daily report",
-    Kind.OPS_SERVICES_HELD: "⏸ Held by the margin guard (approve or take off sale)",
-    Kind.OPS_RECONCILIATION: "🧾 Provider books do not match (resolve each in the admin)",
+    Kind.OPS_NEEDS_REVIEW: ("🔎", _("Needs review")),
+    Kind.OPS_LOW_BALANCE: ("💸", _("Provider balance low")),
+    Kind.OPS_CREDENTIALS: ("🔑", _("Provider rejects the panel's key")),
+    Kind.OPS_NEW_TICKET: ("💬", _("New tickets")),
+    Kind.OPS_DEPOSIT: ("💰", _("Deposits credited")),
+    Kind.OPS_DEPOSIT_UNMATCHED: ("❓", _("Deposits not matched to a customer")),
+    Kind.OPS_DAILY_REPORT: ("📊", _("Daily report")),
+    Kind.OPS_SERVICES_HELD: ("⏸", _("Held by the margin guard (approve or take off sale)")),
+    Kind.OPS_RECONCILIATION: ("🧾", _("Provider books do not match (resolve each in the admin)")),
 }
+# What a needs-review alert names, in the reader's words.
+_TARGETS = {"order": _("Order"), "product order": _("Product order"), "refill": _("Refill")}
+
+
+def _review_note(data: dict) -> str:
+    """The history note an alert carries: a memo (code and parameters) or older plain text."""
+    return memos.render(
+        str(data.get("message_code") or ""),
+        data.get("message_params") or {},
+        fallback=str(data.get("message") or ""),
+    )
 
 
 def _line(row: Notification) -> str:
     data = row.payload
     match row.kind:
         case Kind.OPS_NEEDS_REVIEW:
-            return f"{data.get('target')} {data.get('id')}: {data.get('message')}"
+            target = str(_TARGETS.get(str(data.get("target")), data.get("target")))
+            return f"{target} #{data.get('id')}: {_review_note(data)}"
         case Kind.OPS_LOW_BALANCE:
-            return f"{data.get('name')}: {data.get('balance')} (threshold {data.get('threshold')})"
+            return gettext("%(name)s: %(balance)s (threshold %(threshold)s)") % data
         case Kind.OPS_CREDENTIALS:
             return f"{data.get('name')}: {data.get('message')}"
         case Kind.OPS_NEW_TICKET:
             return f"#{data.get('id')} {data.get('username')}: {data.get('subject')}"
         case Kind.OPS_DEPOSIT:
-            return f"deposit {data.get('deposit_id')}: {data.get('amount')} {settings.PANEL_CURRENCY} (user {data.get('user_id')})"
+            values = {**data, "currency": settings.PANEL_CURRENCY}
+            return (
+                gettext("deposit #%(deposit_id)s: %(amount)s %(currency)s (user #%(user_id)s)")
+                % values
+            )
         case Kind.OPS_SERVICES_HELD:
-            return f"{data.get('name')}: {data.get('count')} held"
+            return gettext("%(name)s: %(count)s held") % data
         case Kind.OPS_RECONCILIATION:
-            return f"{data.get('name')} {data.get('day')}: {data.get('count')} to resolve"
+            return gettext("%(name)s %(day)s: %(count)s to resolve") % data
         case Kind.OPS_DAILY_REPORT:
             return f"{data.get('day')}: {data.get('summary')}"
         case Kind.OPS_DEPOSIT_UNMATCHED:
@@ -55,14 +75,16 @@ def digest_text(rows: list[Notification]) -> str:
     for row in rows:
         by_kind[row.kind].append(row)
     parts = [settings.PANEL_NAME]
-    for kind, title in _TITLES.items():
-        items = by_kind.get(kind)
-        if not items:
-            continue
-        lines = [f"{title}: {len(items)}"]
-        lines += [f"• {_line(row)}"[:300] for row in items[:ITEMS_PER_KIND]]
-        if len(items) > ITEMS_PER_KIND:
-            lines.append(f"… and {len(items) - ITEMS_PER_KIND} more")
-        parts.append("\n".join(lines))
+    with override(settings.LANGUAGE_CODE):
+        for kind, (icon, title) in _TITLES.items():
+            items = by_kind.get(kind)
+            if not items:
+                continue
+            lines = [f"{icon} {title}: {len(items)}"]
+            lines += [f"• {_line(row)}"[:300] for row in items[:ITEMS_PER_KIND]]
+            if len(items) > ITEMS_PER_KIND:
+                more = len(items) - ITEMS_PER_KIND
+                lines.append(gettext("… and %(count)s more") % {"count": more})
+            parts.append("\n".join(lines))
     text = "\n\n".join(parts)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"

@@ -4,14 +4,39 @@ language (the same catalog as the pages)."""
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
-from notifications.models import Notification
+from notifications.models import Kind, Notification
 
 
 def user_language(user: User) -> str:
     return user.preferred_language
+
+
+# The page each customer email is about: its URL name and the payload key of its argument.
+_PAGES: dict[str, tuple[str, str | None]] = {
+    Kind.ORDER_FINAL: ("order_detail", "order_id"),
+    Kind.REFILL_FINAL: ("order_detail", "order_id"),
+    Kind.TICKET_ANSWERED: ("ticket_detail", "ticket_id"),
+    Kind.DEPOSIT_CREDITED: ("balance_history", None),
+    Kind.RANK_PROMOTED: ("dashboard", None),
+}
+
+
+def page_link(row: Notification) -> str:
+    """The absolute address of the page the email is about, from PANEL_PUBLIC_URL; empty while
+    the panel's address is not set (docs/configuration.md)."""
+    base = settings.PANEL_PUBLIC_URL.rstrip("/")
+    page = _PAGES.get(row.kind)
+    if not base or page is None:
+        return ""
+    name, key = page
+    if key is None:
+        return base + reverse(name)
+    value = row.payload.get(key)
+    return base + reverse(name, args=[value]) if isinstance(value, int) else ""
 
 
 def email_message(row: Notification, user: User) -> EmailMessage:
@@ -20,6 +45,7 @@ def email_message(row: Notification, user: User) -> EmailMessage:
         "user": user,
         "panel_name": settings.PANEL_NAME,
         "currency": settings.PANEL_CURRENCY,
+        "link": page_link(row),
     }
     with translation.override(user_language(user)):
         subject = render_to_string(f"notifications/email/{row.kind}_subject.txt", context)
@@ -33,8 +59,8 @@ def email_message(row: Notification, user: User) -> EmailMessage:
 
 
 def staff_email_message(row: Notification, recipients: list[str]) -> EmailMessage:
-    """An operator alert (notifications.services.staff_alert): written in English, like the
-    admin's logs, to every staff address at once."""
+    """An operator alert (notifications.services.staff_alert), written by its caller in the
+    panel's language (PANEL_LANGUAGE), to every staff address at once."""
     return EmailMessage(
         subject=f"[{settings.PANEL_NAME}] {row.payload.get('subject', row.kind)}",
         body=str(row.payload.get("body", "")).strip() + "\n",
@@ -50,6 +76,7 @@ def telegram_text(row: Notification, user: User) -> str:
         **row.payload,
         "panel_name": settings.PANEL_NAME,
         "currency": settings.PANEL_CURRENCY,
+        "link": page_link(row),
     }
     with translation.override(user_language(user)):
         return render_to_string(f"notifications/telegram/{row.kind}.txt", context).strip()

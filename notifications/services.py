@@ -107,13 +107,29 @@ def refill_final_event(
     )
 
 
-def needs_review_event(*, event_id: int, target: str, target_id: int, message: str) -> Event:
-    """An order, refill or product order handed to a person; `event_id` is its history row."""
+def needs_review_event(
+    *,
+    event_id: int,
+    target: str,
+    target_id: int,
+    message: str,
+    message_code: str = "",
+    message_params: dict[str, object] | None = None,
+) -> Event:
+    """An order, refill or product order handed to a person; `event_id` is its history row,
+    whose note travels as it is stored (a memo's code and parameters, or a person's words) and
+    is written in the panel's language when the digest is sent."""
     return Event(
         key=f"needs-review:{event_id}",
         kind=Kind.OPS_NEEDS_REVIEW,
         channel=Channel.TELEGRAM,
-        payload={"target": target, "id": target_id, "message": message[:200]},
+        payload={
+            "target": target,
+            "id": target_id,
+            "message": message[:200],
+            "message_code": message_code,
+            "message_params": message_params or {},
+        },
         ref=event_id,
     )
 
@@ -226,15 +242,28 @@ def notify_deposit_unmatched(
     queue). Call in the transaction that parks the deposit; keyed on the deposit, so a replayed
     webhook or the same transfer from a second reporter alerts once. `reference` is the
     reporter's id of the transfer, `amount` what arrived, in `currency`."""
-    amount_text = f"{money_str(amount)} {currency}"
+    values = {
+        "id": deposit_id,
+        "amount": f"{money_str(amount)} {currency}",
+        "gateway": gateway,
+        "reference": reference[:120],
+    }
+    # In the panel's language: operators read it (PANEL_LANGUAGE).
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("Deposit #%(id)s matches no customer") % values
+        body = (
+            gettext(
+                "A transfer of %(amount)s (%(gateway)s %(reference)s) names no customer in its "
+                "transfer content. It waits in the admin's unmatched queue to be assigned or "
+                "rejected."
+            )
+            % values
+        )
     staff_alert(
         key=f"deposit-unmatched:{deposit_id}",
         kind=Kind.OPS_DEPOSIT_UNMATCHED,
-        subject=f"Deposit #{deposit_id} matches no customer",
-        body=(
-            f"A transfer of {amount_text} ({gateway} {reference[:120]}) names no customer "
-            f"in its memo. It waits in the admin's unmatched queue to be assigned or rejected."
-        ),
+        subject=subject,
+        body=body,
         telegram={
             "deposit_id": deposit_id,
             "reference": reference[:120],

@@ -53,11 +53,15 @@ UPSTREAM_FIELDSET: tuple[str, "_FieldOpts"] = (
 
 class EventInline(admin.TabularInline):
     model = OrderEvent
-    fields = ("created_at", "field", "old_value", "new_value", "message", "actor", "actor_user")
+    fields = ("created_at", "field", "old_value", "new_value", "note", "actor", "actor_user")
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ("id",)
+
+    @admin.display(description=_("Note"))
+    def note(self, obj: OrderEvent) -> str:
+        return obj.message_text
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -205,7 +209,7 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
     list_select_related = ("user", "product")
     inlines = [EventInline]
     actions = ["send_again", "resume_polling", "cancel_and_refund"]
-    readonly_fields = [f.name for f in ProductOrder._meta.fields] + ["review_link"]
+    readonly_fields = [f.name for f in ProductOrder._meta.fields] + ["review_link", "note_shown"]
     fieldsets = (
         (
             "Order",
@@ -223,10 +227,14 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
                 )
             },
         ),
-        ("Status", {"fields": ("status", "result", "note", "finished_at")}),
+        ("Status", {"fields": ("status", "result", "note_shown", "finished_at")}),
         ("Money", {"fields": ("charge", "refunded", "cost", "upstream_rate", "exchange_rate")}),
         UPSTREAM_FIELDSET,
     )
+
+    @admin.display(description=_("Note"))
+    def note_shown(self, obj: ProductOrder) -> str:
+        return obj.note_text
 
 
 @admin.register(Refill)

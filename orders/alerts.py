@@ -40,7 +40,15 @@ def needs_review_alerts_collect() -> int:
             new_value=DispatchState.NEEDS_REVIEW,
         )
         .order_by("id")
-        .values("id", "order_id", "product_order_id", "refill_id", "message")[:SCAN_LIMIT]
+        .values(
+            "id",
+            "order_id",
+            "product_order_id",
+            "refill_id",
+            "message",
+            "message_code",
+            "message_params",
+        )[:SCAN_LIMIT]
     )
     notifications_add(
         events=[
@@ -49,6 +57,8 @@ def needs_review_alerts_collect() -> int:
                 target=_target(event)[0],
                 target_id=_target(event)[1],
                 message=event["message"],
+                message_code=event["message_code"],
+                message_params=event["message_params"],
             )
             for event in events
         ]

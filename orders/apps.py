@@ -8,4 +8,4 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # Registers the tasks in every process, the web's too: the services publish forwards by
         # task name (orders.enqueue.forward_task) instead of importing this module.
-        from orders import tasks  # noqa: F401
+        from orders import memos, tasks  # noqa: F401  (memos: the codes, core.memos)

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from core import memos
 from core.money import ZERO, money_field
 from providers.models import Product, Provider, RefillEscalation, Service, ServiceRoute
 
@@ -337,7 +338,10 @@ class ProductOrder(Dispatched, Charged):
         max_length=16, choices=ProductOrderStatus.choices, default=ProductOrderStatus.PENDING
     )
     result = models.TextField(blank=True, help_text="What was delivered: shown to its owner only.")
+    # The provider's note as it sent it, or a note of the panel's own as a code (core.memos).
     note = models.CharField(max_length=500, blank=True)
+    note_code = models.CharField(max_length=48, blank=True, default="")
+    note_params = models.JSONField(blank=True, default=dict)
 
     class Meta:
         ordering = ["-id"]
@@ -374,6 +378,11 @@ class ProductOrder(Dispatched, Charged):
     @property
     def is_final(self) -> bool:
         return self.status in ProductOrderStatus.finals()
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language: the panel's own, or the provider's as sent."""
+        return memos.render(self.note_code, self.note_params, fallback=self.note)
 
 
 class OrderEvent(models.Model):
@@ -413,7 +422,11 @@ class OrderEvent(models.Model):
     )
     old_value = models.CharField(max_length=64, blank=True)
     new_value = models.CharField(max_length=64, blank=True)
+    # A person's words (an admin's note) as typed; what the panel writes is a code and its
+    # parameters, put into the reader's words when shown (core.memos, orders.memos).
     message = models.CharField(max_length=500, blank=True)
+    message_code = models.CharField(max_length=48, blank=True, default="")
+    message_params = models.JSONField(blank=True, default=dict)
     actor = models.CharField(max_length=16, choices=Actor.choices)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -438,6 +451,11 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+    @property
+    def message_text(self) -> str:
+        """The note in the reader's language (the active one)."""
+        return memos.render(self.message_code, self.message_params, fallback=self.message)
 
 
 class PollLease(models.Model):

@@ -22,6 +22,7 @@ from notifications.services import preferences_update
 from orders import pricing
 from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish, status_start
 from orders.lifecycle.events import Actor
+from orders.memos import ORDER_CHARGE
 from orders.models import (
     DispatchState,
     Order,
@@ -136,7 +137,12 @@ def _history_order(
             remains=quantity,
             source=rng.choice((Source.WEB, Source.API)),
         )
-        balance_debit(user_id=user.pk, amount=charge, order_id=order.pk, memo=f"Order {order.pk}")
+        balance_debit(
+            user_id=user.pk,
+            amount=charge,
+            order_id=order.pk,
+            memo=ORDER_CHARGE(id=order.pk, item=service.display_name[:200]),
+        )
         moves: tuple[tuple[str, str, dict[str, Any]], ...] = (
             (DispatchState.QUEUED, DispatchState.SENDING, {}),
             (DispatchState.SENDING, DispatchState.SENT, {"upstream_id": f"demo-{order.pk}"}),
@@ -148,19 +154,15 @@ def _history_order(
                 from_state=old,
                 to_state=new,
                 actor=worker,
-                message="Demo history",
                 **values,
             )
         if status != OrderStatus.CANCELED:
-            status_start(
-                order.pk, to_status=OrderStatus.IN_PROGRESS, actor=worker, message="Demo history"
-            )
+            status_start(order.pk, to_status=OrderStatus.IN_PROGRESS, actor=worker)
         finish(
             Kind.ORDER,
             order.pk,
             Finish(status=status, delivery=Delivery(remains=remains)),
             actor=worker,
-            message="Demo history",
         )
         _backdate(moment, order.pk, started, finished)
         if status == OrderStatus.COMPLETED and service.has_refill and rng.random() < 0.9:
@@ -179,7 +181,7 @@ def _history_refill(order: Order, moment: datetime, rng: random.Random) -> None:
     for old, new, values in moves:
         dispatch_move(Kind.REFILL, refill.pk, from_state=old, to_state=new, actor=worker, **values)
     status = RefillStatus.COMPLETED if rng.random() < 0.85 else RefillStatus.REJECTED
-    finish(Kind.REFILL, refill.pk, Finish(status=status), actor=worker, message="Demo history")
+    finish(Kind.REFILL, refill.pk, Finish(status=status), actor=worker)
     Refill.objects.filter(pk=refill.pk).update(
         created_at=moment, updated_at=moment, sending_started_at=moment, sent_at=moment
     )

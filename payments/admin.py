@@ -69,8 +69,15 @@ def _amount(value: Decimal, currency: str) -> str:
 class ReportsShown(ReadOnlyAdmin):
     """A deposit's second reports, fetched with the page's rows rather than one query each."""
 
-    # Shown as reason_text instead: the stored reason is a catalog id.
-    exclude = ("reason",)
+    # Shown as sentences in the reader's language instead (Deposit.reason_text, coupon_note_text).
+    exclude = (
+        "reason",
+        "reason_code",
+        "reason_params",
+        "coupon_note",
+        "coupon_note_code",
+        "coupon_note_params",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deposit]:
         return super().get_queryset(request).prefetch_related("reports")
@@ -83,10 +90,17 @@ class ReportsShown(ReadOnlyAdmin):
     def reason_text(self, obj: Deposit) -> str:
         return obj.reason_text
 
+    @admin.display(description=gettext_lazy("Coupon"))
+    def coupon_note_text(self, obj: Deposit) -> str:
+        return obj.coupon_note_text
 
-# Every field, read-only, with the stored reason shown in the reader's language.
+
+# Every field, read-only, with the stored reason and coupon note shown in the reader's language.
+_SHOWN_AS = {"reason": "reason_text", "coupon_note": "coupon_note_text"}
 DEPOSIT_READONLY = [
-    "reason_text" if field.name == "reason" else field.name for field in Deposit._meta.fields
+    _SHOWN_AS.get(field.name, field.name)
+    for field in Deposit._meta.fields
+    if field.name not in ("reason_code", "reason_params", "coupon_note_code", "coupon_note_params")
 ] + ["also_reported"]
 
 

@@ -11,3 +11,4 @@ class PaymentsConfig(AppConfig):
         # The gateways' list registers them (payments.registry): every process knows them
         # before the first request, task or admin form reads a choice.
         import payments.gateways.registry  # noqa: F401
+        import payments.memos  # noqa: F401  (the memo codes: core.memos)

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import memos
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
 from payments import registry
@@ -182,11 +183,18 @@ class Deposit(models.Model):
     bonus_amount = money_field(default=ZERO)
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
     memo = models.CharField(max_length=255, blank=True)
+    # An admin's words as typed, a catalog id the panel marked with gettext_noop, or (the code
+    # and its parameters) a sentence with figures: shown through reason_text (core.memos).
     reason = models.CharField(max_length=255, blank=True)
+    reason_code = models.CharField(max_length=48, blank=True, default="")
+    reason_params = models.JSONField(blank=True, default=dict)
     # The customer's coupon (accounts.coupons), redeemed when the deposit is credited; the note
-    # says what came of it (its bonus, or why it did not apply: the deposit is credited anyway).
+    # says what came of it (its bonus, or why it did not apply: the deposit is credited anyway),
+    # as a memo code and its parameters (payments.memos).
     coupon_code = models.CharField(max_length=32, blank=True)
     coupon_note = models.CharField(max_length=255, blank=True)
+    coupon_note_code = models.CharField(max_length=48, blank=True, default="")
+    coupon_note_params = models.JSONField(blank=True, default=dict)
     payload = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -272,10 +280,20 @@ class Deposit(models.Model):
 
     @property
     def reason_text(self) -> str:
-        """The reason in the reader's language: the panel stores its own reasons as their English
-        catalog ids (marked with gettext_noop where they are written); an admin's typed reason,
-        or one carrying figures, has no entry and reads as written."""
-        return gettext(self.reason) if self.reason else ""
+        """The reason in the reader's language: a memo code (payments.memos), a catalog id the
+        panel marked with gettext_noop where it is written, or an admin's words as typed (no
+        catalog entry: read as written)."""
+        return memos.render(
+            self.reason_code,
+            self.reason_params,
+            fallback=gettext(self.reason) if self.reason else "",
+        )
+
+    @property
+    def coupon_note_text(self) -> str:
+        return memos.render(
+            self.coupon_note_code, self.coupon_note_params, fallback=self.coupon_note
+        )
 
     @property
     def arrived_amount(self) -> Decimal | None:

@@ -12,9 +12,11 @@ and sent by the outbox sender.
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from core.money import money_str
 from notifications.models import Kind
@@ -57,16 +59,24 @@ def provider_balance_alerts() -> list[str]:
 def _alert_low_balance(provider: Provider, *, balance: Decimal, alerted_at: datetime) -> None:
     balance_text = f"{money_str(balance)} {provider.balance_currency or provider.currency}"
     threshold = money_str(provider.low_balance_threshold)
+    values = {"name": provider.name, "balance": balance_text, "threshold": threshold}
+    # In the panel's language: operators read it (PANEL_LANGUAGE).
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("%(name)s: balance low (%(balance)s)") % values
+        body = (
+            gettext(
+                "The balance at %(name)s is %(balance)s, below its threshold of %(threshold)s. "
+                "Orders to it will start failing with 'not enough funds' once it runs out: top "
+                "it up.\nYou will not be told again until the balance has recovered and fallen "
+                "again."
+            )
+            % values
+        )
     staff_alert(
         key=f"provider-low-balance:{provider.pk}:{alerted_at.isoformat()}",
         kind=Kind.OPS_LOW_BALANCE,
-        subject=f"{provider.name}: balance low ({balance_text})",
-        body=(
-            f"The balance at {provider.name} is {balance_text}, below its threshold of "
-            f"{threshold}. Orders to it will start failing "
-            "with 'not enough funds' once it runs out: top it up.\n"
-            "You will not be told again until the balance has recovered and fallen again."
-        ),
+        subject=subject,
+        body=body,
         telegram={"name": provider.name, "balance": balance_text, "threshold": threshold},
         ref=provider.pk,
     )

@@ -2,8 +2,10 @@
 operators about. Each mismatch alerts once (its `alerted_at` is the claim), in one message per
 provider day however many it found; a re-run that finds nothing new sends nothing."""
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from notifications.models import Kind
 from notifications.services import staff_alert
@@ -28,18 +30,26 @@ def provider_day_alert(*, provider_day: ProviderDay) -> int:
             return 0
         Mismatch.objects.filter(pk__in=fresh).update(alerted_at=now)
         name, day = provider_day.provider.name, provider_day.day.isoformat()
+        values = {"name": name, "day": day, "count": len(fresh)}
+        # In the panel's language: operators read it (PANEL_LANGUAGE).
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = gettext("%(name)s: the books of %(day)s do not match (%(count)s)") % values
+            body = (
+                gettext(
+                    "The reconciliation of %(name)s for %(day)s found %(count)s thing(s) that do "
+                    "not match what the panel expects: orders charged more than their price, "
+                    "refunds the provider did not give or gave without the customer getting "
+                    "them, or a balance drift no order explains.\nOpen Provider books in the "
+                    "admin: each one says its ways out (claim, recovered, write off, acknowledge "
+                    "with a note)."
+                )
+                % values
+            )
         staff_alert(
             key=f"reconciliation:{provider_day.pk}:{fresh[0]}",
             kind=Kind.OPS_RECONCILIATION,
-            subject=f"{name}: the books of {day} do not match ({len(fresh)})",
-            body=(
-                f"The reconciliation of {name} for {day} found {len(fresh)} thing(s) that do "
-                "not match what the panel expects: orders charged more than their price, "
-                "refunds the provider did not give or gave without the customer getting "
-                "them, or a balance drift no order explains.\n"
-                "Open Provider books in the admin: each one says its ways out (claim, "
-                "recovered, write off, acknowledge with a note)."
-            ),
+            subject=subject,
+            body=body,
             telegram={"name": name, "day": day, "count": len(fresh)},
             ref=provider_day.pk,
         )

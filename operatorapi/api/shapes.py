@@ -58,7 +58,11 @@ def _event(event: OrderEvent) -> dict[str, Any]:
         "field": event.field,
         "old": event.old_value,
         "new": event.new_value,
-        "message": event.message,
+        # The note in English, like every message of this API; the code and its parameters
+        # for scripts (a person's own words have no code).
+        "message": event.message_text,
+        "message_code": event.message_code or None,
+        "message_params": event.message_params,
         "actor": event.actor,
         "actor_user": event.actor_user.username if event.actor_user else None,
     }

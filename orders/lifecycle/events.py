@@ -1,23 +1,13 @@
 """The history of every order, product order and refill: one row per status or dispatch change."""
 
 from django.db.models import Model
-from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from core import memos
+from core.memos import Text
 from orders.models import Order, OrderEvent, ProductOrder, Refill
 
 Actor = OrderEvent.Actor
-
-# Notes are stored in English (admins read them too); the ones customers see are marked for the
-# catalog where they are written, and the order page translates them (panel_format.event_note).
-REJECTED_NOTE_PREFIX = "Rejected by the provider: "
-NOTE_PLACED = gettext_noop("Placed")
-NOTE_REFILL_REQUESTED = gettext_noop("Refill requested")
-NOTE_CANCELED_BEFORE_SENT = gettext_noop("Canceled before it was sent")
-NOTE_CANCEL_REQUESTED = gettext_noop("Cancel requested from the provider")
-NOTE_CANCEL_HELD = gettext_noop(
-    "Cancel recorded: applied once the provider's answer to the add is known"
-)
 
 
 def event_for(
@@ -26,7 +16,7 @@ def event_for(
     field: str,
     old: str = "",
     new: str = "",
-    message: str = "",
+    message: Text = "",
     actor: str,
     actor_user: User | None = None,
     target_model: type[Model] | None = None,
@@ -63,17 +53,18 @@ def event_values(
     field: str,
     old: str = "",
     new: str = "",
-    message: str = "",
+    message: Text = "",
     actor: str,
 ) -> dict[str, object]:
     """The columns of an event row without a model instance: polling writes thousands in one
-    statement, and building the instances cost more than inserting them."""
+    statement, and building the instances cost more than inserting them. `message` is a memo
+    of orders.memos (stored as its code) or a person's words."""
     return {
         _LINKS[target_model]: target_id,
         "field": field,
         "old_value": str(old)[:64],
         "new_value": str(new)[:64],
-        "message": message[:500],
+        **memos.columns(message, prefix="message", max_length=500),
         "actor": actor,
     }
 

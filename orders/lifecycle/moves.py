@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import balance_credit
+from core import memos
+from core.memos import Text
 from core.money import ZERO
 from orders.errors import InvalidTransition
 from orders.lifecycle.events import event_for
@@ -36,6 +38,7 @@ from orders.lifecycle.table import (
     Reason,
     moves_for,
 )
+from orders.memos import REVIEW_REASON
 from orders.models import (
     CancelRequest,
     DispatchState,
@@ -84,7 +87,7 @@ def dispatch_move(
     from_state: str,
     to_state: str,
     actor: By,
-    message: str = "",
+    message: Text = "",
     reason: str = "",
     only: Q | None = None,
     **values: Any,
@@ -106,11 +109,13 @@ def dispatch_move(
         dispatch_state=to_state, review_reason=reason, updated_at=timezone.now(), **values
     )
     if moved:
-        _dispatch_event(kind, pk, from_state, to_state, message or reason, actor)
+        if not message and reason:
+            message = REVIEW_REASON(reason=reason)
+        _dispatch_event(kind, pk, from_state, to_state, message, actor)
     return bool(moved)
 
 
-def _dispatch_event(kind: Kind, pk: int, old: str, new: str, message: str, actor: By) -> None:
+def _dispatch_event(kind: Kind, pk: int, old: str, new: str, message: Text, actor: By) -> None:
     target, model = history_of(kind, pk)
     event_for(
         target,
@@ -155,7 +160,8 @@ class Finish:
     delivery: Delivery = Delivery()
     start_count: int | None = None
     result: str | None = None
-    note: str | None = None
+    # The provider's note as sent, or the panel's own as a memo (orders.memos).
+    note: Text | None = None
 
 
 def _settle(kind: Kind, row: Row, finish: Finish) -> tuple[list[str], Decimal]:
@@ -176,8 +182,9 @@ def _settle(kind: Kind, row: Row, finish: Finish) -> tuple[list[str], Decimal]:
         if finish.result is not None:
             row.result = finish.result
         if finish.note is not None:
-            row.note = finish.note[:500]
-        fields += ["result", "note"]
+            for name, value in memos.columns(finish.note, prefix="note", max_length=500).items():
+                setattr(row, name, value)
+        fields += ["result", "note", "note_code", "note_params"]
     if kind is Kind.REFILL:
         assert isinstance(row, Refill)
         if finish.status != RefillStatus.REJECTED:
@@ -224,7 +231,7 @@ def _locked_open(kind: Kind, pk: int) -> Finishable | None:
     return refills.filter(pk=pk).exclude(status__in=finals).first()
 
 
-def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: str = "") -> Finishable | None:
+def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: Text = "") -> Finishable | None:
     """Write a final status, its refund (ledger row included) and its event, under a row lock.
 
     Returns None, changing nothing, when the row is already final. Raises InvalidTransition
@@ -270,7 +277,14 @@ def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: str = "") ->
 
 
 def review_restate(
-    kind: Kind, pk: int, *, reason: str, message: str, actor: By, **values: Any
+    kind: Kind,
+    pk: int,
+    *,
+    reason: str,
+    message: Text,
+    dispatch_error: str,
+    actor: By,
+    **values: Any,
 ) -> bool:
     """Give a row already in review a new reason (and values: an upstream id that came late).
     Values that break a unique key (an id another row has) are dropped, the reason is kept."""
@@ -279,7 +293,7 @@ def review_restate(
     rows = MODELS[kind].objects.filter(pk=pk, dispatch_state=DispatchState.NEEDS_REVIEW)
     fields = {
         "review_reason": reason,
-        "dispatch_error": message[:500],
+        "dispatch_error": dispatch_error[:500],
         "updated_at": timezone.now(),
     }
     try:
@@ -293,7 +307,7 @@ def review_restate(
     return bool(moved)
 
 
-def status_start(pk: int, *, to_status: str, actor: By, message: str = "") -> bool:
+def status_start(pk: int, *, to_status: str, actor: By, message: Text = "") -> bool:
     """An order the provider has moves from Pending to an open status it reported outside a
     poll round (the demo's history): a conditional update and its event, the one the
     scorecard reads the start time from. Returns whether it moved."""

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from accounts.services import Credit
+from core.memos import Text
 from core.money import ZERO
 from orders import pricing
 from orders.lifecycle.events import Actor, event_values
@@ -18,6 +19,7 @@ from orders.lifecycle.refunds import (
     refund_due,
 )
 from orders.lifecycle.table import DISPATCH_MOVES, FINAL_BY_KIND, Kind, Reason
+from orders.memos import PARTIAL_NO_FIGURES, REFILL_RULE_TAKES_OVER
 from orders.models import (
     DispatchState,
     Order,
@@ -80,7 +82,7 @@ def _delivery_columns(kind: Kind, row: dict, seen: Seen) -> dict[str, object]:
 
 
 def _event(
-    kind: Kind, row: dict, field_name: str, old: str, new: str, message: str = ""
+    kind: Kind, row: dict, field_name: str, old: str, new: str, message: Text = ""
 ) -> dict[str, object]:
     return event_values(
         row["id"],
@@ -108,34 +110,42 @@ def poll_step(kind: Kind, row: dict, seen: Seen, now: datetime) -> PollStep:
     if kind is Kind.REFILL and status == REJECTED:
         # Not the end of a refill: it leaves polling for `failed` and is due for its service's
         # escalation now (orders.services.refill_escalation): ask again, reorder or refund.
-        message = "Rejected by the provider: the service's refill rule takes over"
         step.columns.update(
             dispatch_state=DispatchState.FAILED,
             deadline_at=now,
             escalation_cause=RefillCause.REJECTED,
-            dispatch_error=message,
+            dispatch_error="Rejected",
         )
         step.events.append(
-            _event(kind, row, "dispatch", DispatchState.SENT, DispatchState.FAILED, message)
+            _event(
+                kind,
+                row,
+                "dispatch",
+                DispatchState.SENT,
+                DispatchState.FAILED,
+                REFILL_RULE_TAKES_OVER(),
+            )
         )
         return step
     if status in FINAL_BY_KIND[kind] and kind is not Kind.REFILL:
         refund = _refund(kind, row, seen, status) if status in REFUNDING else ZERO
         if refund is None:
-            message = (
-                "Partial without remains or charge from the provider: give the delivered quantity"
-            )
             # The customer sees In progress (something was delivered) until the admin settles
             # it: not Partial, which promises a refund that does not exist yet.
             step.columns.update(
                 status=IN_PROGRESS,
                 dispatch_state=DispatchState.NEEDS_REVIEW,
                 review_reason=Reason.PARTIAL_NO_FIGURES,
-                dispatch_error=message,
+                dispatch_error="Partial",
             )
             step.events.append(
                 _event(
-                    kind, row, "dispatch", DispatchState.SENT, DispatchState.NEEDS_REVIEW, message
+                    kind,
+                    row,
+                    "dispatch",
+                    DispatchState.SENT,
+                    DispatchState.NEEDS_REVIEW,
+                    PARTIAL_NO_FIGURES(),
                 )
             )
             return step

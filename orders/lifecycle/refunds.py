@@ -21,6 +21,7 @@ from accounts.services import Credit
 from core.money import ZERO
 from orders import pricing
 from orders.lifecycle.table import CANCELED, PARTIAL
+from orders.memos import ORDER_REFUND, PRODUCT_ORDER_REFUND, REFILL_REFUND
 from providers.models import PACKAGE_TYPES, ServiceType
 
 
@@ -129,13 +130,19 @@ def figures_of_product_order(values: dict) -> Figures:
     )
 
 
+_REFUND_MEMOS = {
+    "order": ORDER_REFUND,
+    "product_order": PRODUCT_ORDER_REFUND,
+    "refill": REFILL_REFUND,
+}
+
+
 def refund_credit(*, kind: str, row_id: int, user_id: int, amount: Decimal, status: str) -> Credit:
     """The ledger credit of a refund (kind: "order", "product_order" or "refill")."""
-    label = kind.replace("_", " ")
     return Credit(
         user_id=user_id,
         amount=amount,
         kind=BalanceTransaction.Kind.REFUND,
-        memo=f"Refund for {label} {row_id} ({status.lower()})",
+        memo=_REFUND_MEMOS[kind](id=row_id, status=status),
         **{f"{kind}_id": row_id},
     )

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.memos import Text
 from orders.lifecycle import (
     FINAL_BY_KIND,
     By,
@@ -28,8 +29,22 @@ from orders.lifecycle import (
     finish,
     kind_of,
 )
-from orders.lifecycle.events import REJECTED_NOTE_PREFIX, Actor
+from orders.lifecycle.events import Actor
 from orders.lifecycle.moves import review_restate
+from orders.memos import (
+    ACCEPTED,
+    ANSWERED_LATE,
+    ATTEMPT,
+    KEY_REFUSED,
+    LINK_BUSY,
+    OUTCOME_UNKNOWN,
+    PROVIDER_BUSY,
+    REJECTED,
+    UNEXPECTED_ERROR,
+    UPSTREAM_ID,
+    UPSTREAM_ID_TAKEN,
+    WILL_RETRY,
+)
 from orders.models import (
     CancelRequest,
     DispatchState,
@@ -103,7 +118,7 @@ WORKER = By(Actor.WORKER)
 
 
 def _move(
-    forward: Forwarding, to_state: str, message: str, reason: str = "", **values: Any
+    forward: Forwarding, to_state: str, message: Text, reason: str = "", **values: Any
 ) -> bool:
     """Move the row on from `sending` (the only state a forward leaves)."""
     return dispatch_move(
@@ -119,7 +134,7 @@ def _move(
 
 
 def _requeue(
-    forward: Forwarding, message: str, error: ProviderError, next_at: datetime | None
+    forward: Forwarding, message: Text, error: ProviderError, next_at: datetime | None
 ) -> None:
     """Back to `queued`: the request provably did not land (or must wait), so it may go again."""
     _move(
@@ -142,7 +157,7 @@ def _claim(forward: Forwarding, now: datetime) -> bool:
         from_state=DispatchState.QUEUED,
         to_state=DispatchState.SENDING,
         actor=WORKER,
-        message=f"Attempt {forward.row.dispatch_attempts + 1}",
+        message=ATTEMPT(number=forward.row.dispatch_attempts + 1),
         only=only,
         sending_started_at=now,
         dispatch_attempts=F("dispatch_attempts") + 1,
@@ -161,13 +176,13 @@ def _forward(forward: Forwarding) -> str:
         upstream_id = forward.send(provider_client(provider))
     except ProviderUnavailable as exc:
         provider_record_error(provider=provider, message=exc.message)
-        _requeue(forward, f"Not sent, will retry: {exc.message}", exc, now + _retry_delay(attempts))
+        _requeue(forward, WILL_RETRY(error=exc.message), exc, now + _retry_delay(attempts))
         return "retry"
     except ProviderBusy as exc:
         return _wait_busy(forward, provider, exc, now)
     except ProviderAuthError as exc:
         provider_mark_credentials_failed(provider=provider, message=exc.message)
-        _requeue(forward, f"Provider refused the panel's key: {exc.message}", exc, now)
+        _requeue(forward, KEY_REFUSED(error=exc.message), exc, now)
         return "waiting"
     except ProviderRejected as exc:
         if forward.reroute is not None and forward.reroute(exc.message):
@@ -176,18 +191,17 @@ def _forward(forward: Forwarding) -> str:
             if _move(
                 forward,
                 DispatchState.FAILED,
-                f"{REJECTED_NOTE_PREFIX}{exc.message}",
+                REJECTED(reason=exc.message),
                 dispatch_error=exc.message[:500],
                 **forward.rejected_values,
             ):
                 forward.on_rejected(exc.message)
         return "failed"
     except ProviderAmbiguous as exc:
-        message = f"Outcome unknown, not resent: {exc.message}"
         _move(
             forward,
             DispatchState.NEEDS_REVIEW,
-            message,
+            OUTCOME_UNKNOWN(error=exc.message),
             reason=forward.unknown_reason,
             dispatch_error=exc.message[:500],
         )
@@ -197,7 +211,7 @@ def _forward(forward: Forwarding) -> str:
         _move(
             forward,
             DispatchState.NEEDS_REVIEW,
-            f"Unexpected error, not resent: {exc!r}"[:500],
+            UNEXPECTED_ERROR(error=repr(exc)[:400]),
             reason=forward.unknown_reason,
             dispatch_error=repr(exc)[:500],
         )
@@ -211,11 +225,10 @@ def _wait_busy(forward: Forwarding, provider: Provider, exc: ProviderBusy, now: 
         # failed or refunded for it (the add provably did not land); the panel's own order on
         # the link finishing makes it due sooner (orders.link_waits).
         delay = timedelta(seconds=settings.PANEL_LINK_BUSY_RETRY_SECONDS) * random.uniform(1.0, 1.2)
-        message = f"Waiting for the link's running order upstream: {exc.message}"
-        _requeue(forward, message, exc, now + delay)
+        _requeue(forward, LINK_BUSY(error=exc.message), exc, now + delay)
         return "waiting"
     provider_pause_dispatch(provider=provider, seconds=BUSY_PAUSE_SECONDS, message=exc.message)
-    _requeue(forward, f"Provider busy, waiting: {exc.message}", exc, provider.dispatch_paused_until)
+    _requeue(forward, PROVIDER_BUSY(error=exc.message), exc, provider.dispatch_paused_until)
     return "waiting"
 
 
@@ -227,7 +240,7 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
             if _move(
                 forward,
                 DispatchState.SENT,
-                f"Upstream id {upstream_id}" if upstream_id else "Accepted",
+                UPSTREAM_ID(upstream_id=upstream_id) if upstream_id else ACCEPTED(),
                 upstream_id=upstream_id or None,
                 sent_at=timezone.now(),
                 next_poll_at=timezone.now() + first_poll_delay(),
@@ -237,15 +250,12 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
                 forward.on_sent(upstream_id)
                 return "sent"
     except IntegrityError:
-        message = (
-            f"The provider answered with upstream id {upstream_id}, which another row already has"
-        )
         _move(
             forward,
             DispatchState.NEEDS_REVIEW,
-            message,
+            UPSTREAM_ID_TAKEN(upstream_id=upstream_id),
             reason=Reason.ANSWER_NOT_KEPT,
-            dispatch_error=message,
+            dispatch_error=f"upstream id in use: {upstream_id}",
         )
         return "needs_review"
     # The sweeper flagged the row while the provider was answering: it was bought, so keep its
@@ -254,7 +264,8 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
         forward.kind,
         forward.row.pk,
         reason=Reason.ANSWER_NOT_KEPT,
-        message=f"The provider answered late with upstream id {upstream_id or '(none)'}: it was bought",
+        message=ANSWERED_LATE(upstream_id=upstream_id or "—"),
+        dispatch_error=f"late upstream id: {upstream_id or '-'}",
         actor=WORKER,
         upstream_id=upstream_id or None,
     )
@@ -266,8 +277,9 @@ def _record_sent(forward: Forwarding, upstream_id: str) -> str:
 
 def _rejected(kind: Kind, pk: int, status: str, note: bool = False) -> Callable[[str], None]:
     def reject(message: str) -> None:
-        end = Finish(status=status, note=message if note else None)
-        finish(kind, pk, end, actor=WORKER, message=f"{REJECTED_NOTE_PREFIX}{message}")
+        said = REJECTED(reason=message)
+        end = Finish(status=status, note=said if note else None)
+        finish(kind, pk, end, actor=WORKER, message=said)
 
     return reject
 

@@ -16,6 +16,7 @@ from accounts.services import balance_debit
 from core.db.inserts import insert_with_event
 from core.errors import InsufficientFunds, error_display
 from core.ids import parse_id, parse_whole
+from core.memos import MemoKind
 from core.money import ZERO
 from core.text import is_storable
 from orders import pricing
@@ -28,8 +29,9 @@ from orders.errors import (
     OutOfStock,
     PanelError,
 )
-from orders.lifecycle.events import NOTE_PLACED, Actor, event_for, event_link
+from orders.lifecycle.events import Actor, event_for, event_link
 from orders.links import link_key
+from orders.memos import ORDER_CHARGE, PLACED, PRODUCT_ORDER_CHARGE
 from orders.models import (
     ONE_OPEN_ORDER_PER_LINK,
     Order,
@@ -99,8 +101,8 @@ def _create_charged(
     user: User,
     client_ref: str | None,
     values: dict[str, object],
-    memo_label: str,
-    memo_detail: str,
+    memo: MemoKind,
+    memo_item: str,
     actor: str,
     actor_user: User | None = None,
 ) -> _Row:
@@ -123,7 +125,7 @@ def _create_charged(
                     row,
                     field="status",
                     new=row.status,
-                    message=NOTE_PLACED,
+                    message=PLACED(),
                     actor=actor,
                     actor_user=actor_user,
                 ),
@@ -136,7 +138,7 @@ def _create_charged(
                         user_id=user.pk,
                         amount=row.charge,
                         kind=BalanceTransaction.Kind.CHARGE,
-                        memo=f"{memo_label} {row.pk}: {memo_detail}"[:255],
+                        memo=memo(id=row.pk, item=memo_item[:200]),
                         order_id=row.pk if model is Order else None,
                         product_order_id=None if model is Order else row.pk,
                     )
@@ -252,8 +254,8 @@ def order_place(
             "remains": request.total_quantity,
             "source": source,
         },
-        memo_label="Order",
-        memo_detail=service.display_name,
+        memo=ORDER_CHARGE,
+        memo_item=service.display_name,
         actor=_ACTOR_BY_SOURCE[source],
         actor_user=actor_user,
     )
@@ -348,7 +350,7 @@ def product_order_place(
             "cost": cost,
             "source": source,
         },
-        memo_label="Product order",
-        memo_detail=product.display_name,
+        memo=PRODUCT_ORDER_CHARGE,
+        memo_item=product.display_name,
         actor=_ACTOR_BY_SOURCE[source],
     )

@@ -16,11 +16,19 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
+from core.memos import Memo
 from orders.enqueue import enqueue
 from orders.lifecycle import By, Delivery, Finish, Kind, dispatch_move, finish
 from orders.lifecycle.events import Actor, event_record
+from orders.memos import (
+    REFILL_ASKED_AGAIN,
+    REFILL_REFUNDED,
+    REFILL_REORDERED,
+    REFILLED_BY_REPLACEMENT,
+    REPLACEMENT_OF,
+    REPLACEMENT_SHORT,
+)
 from orders.models import (
     DispatchState,
     Order,
@@ -36,17 +44,6 @@ from providers.models import RefillEscalation, ServiceType
 
 WORKER = By(Actor.WORKER)
 D = DispatchState
-
-# Notes customers read on the order page (translated there, panel_format.event_note).
-NOTE_ASKED_AGAIN = gettext_noop("The provider did not refill it: the panel asked again")
-NOTE_REORDERED = gettext_noop(
-    "The provider did not refill it: the missing quantity was ordered from another supplier"
-)
-NOTE_REFUNDED = gettext_noop("The refill could not be done: the missing quantity was refunded")
-NOTE_REFILLED_BY_REPLACEMENT = gettext_noop("Refilled by the replacement order")
-NOTE_REPLACEMENT_SHORT = gettext_noop(
-    "The replacement order did not deliver everything: the rest was refunded"
-)
 
 
 def _locked(refill_id: int) -> Refill | None:
@@ -84,7 +81,7 @@ def refill_escalate(*, refill_id: int, now: datetime | None = None) -> str:
                 return "asked_again"
             if rule == RefillEscalation.REORDER and _reorder(refill, cause, now):
                 return "reordered"
-        _refund(refill, cause, missing=None, message=NOTE_REFUNDED)
+        _refund(refill, cause, missing=None, message=REFILL_REFUNDED())
         return "refunded"
 
 
@@ -97,7 +94,7 @@ def _ask_again(refill: Refill, cause: str, now: datetime) -> bool:
         from_state=refill.dispatch_state,
         to_state=D.QUEUED,
         actor=WORKER,
-        message=NOTE_ASKED_AGAIN,
+        message=REFILL_ASKED_AGAIN(),
         upstream_id=None,
         next_dispatch_at=now,
         next_poll_at=None,
@@ -107,7 +104,7 @@ def _ask_again(refill: Refill, cause: str, now: datetime) -> bool:
         escalation_cause=cause,
     )
     if moved:
-        _note(refill, NOTE_ASKED_AGAIN)
+        _note(refill, REFILL_ASKED_AGAIN())
         enqueue("refill_forward_task", refill.pk)
     return moved
 
@@ -141,7 +138,7 @@ def _reorder(refill: Refill, cause: str, now: datetime) -> bool:
     event_record(
         replacement,
         field="note",
-        message=f"Replacement of refill {refill.pk} (order {order.pk})",
+        message=REPLACEMENT_OF(refill=refill.pk, order=order.pk),
         actor=Actor.WORKER,
     )
     if refill.dispatch_state == D.FAILED:
@@ -157,18 +154,18 @@ def _reorder(refill: Refill, cause: str, now: datetime) -> bool:
         from_state=refill.dispatch_state,
         to_state=D.FAILED,
         actor=WORKER,
-        message=NOTE_REORDERED,
+        message=REFILL_REORDERED(),
         next_poll_at=None,
         replacement=replacement,
         escalation=RefillEscalation.REORDER,
         escalation_cause=cause,
     ):
         raise RuntimeError(f"refill {refill.pk} moved while locked")
-    _note(refill, NOTE_REORDERED)
+    _note(refill, REFILL_REORDERED())
     return True
 
 
-def _refund(refill: Refill, cause: str, *, missing: int | None, message: str) -> None:
+def _refund(refill: Refill, cause: str, *, missing: int | None, message: Memo) -> None:
     # The row is locked (refill_escalate, replacement_settle): a forward's claim waits for it.
     """End the refill Rejected: the lifecycle refunds the missing share (once, on the ledger)."""
     Refill.objects.filter(pk=refill.pk).update(
@@ -194,7 +191,7 @@ def _refund(refill: Refill, cause: str, *, missing: int | None, message: str) ->
     _note(refill, message)
 
 
-def _note(refill: Refill, message: str) -> None:
+def _note(refill: Refill, message: Memo) -> None:
     """The step in the order's history, which the customer reads ("Refill #N" and the note)."""
     event_record(
         refill.order, field="refill", new=str(refill.pk), message=message, actor=Actor.WORKER
@@ -217,14 +214,14 @@ def replacement_settle(*, refill_id: int) -> str:
                 refill.pk,
                 Finish(status=RefillStatus.COMPLETED),
                 actor=WORKER,
-                message=NOTE_REFILLED_BY_REPLACEMENT,
+                message=REFILLED_BY_REPLACEMENT(),
             )
-            _note(refill, NOTE_REFILLED_BY_REPLACEMENT)
+            _note(refill, REFILLED_BY_REPLACEMENT())
             return "refilled"
         short = replacement.remains
         if replacement.status == OrderStatus.CANCELED or short is None:
             short = replacement.total_quantity
-        _refund(refill, "", missing=short, message=NOTE_REPLACEMENT_SHORT)
+        _refund(refill, "", missing=short, message=REPLACEMENT_SHORT())
         return "refunded"
 
 

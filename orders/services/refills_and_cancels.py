@@ -5,18 +5,20 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.ids import parse_id
+from core.memos import Memo
 from orders.enqueue import enqueue
 from orders.errors import CancelNotAvailable, IncorrectOrder, RefillNotAvailable
 from orders.lifecycle import By, Finish, Kind, dispatch_move, figures_of, finish
-from orders.lifecycle.events import (
-    NOTE_CANCEL_HELD,
-    NOTE_CANCEL_REQUESTED,
-    NOTE_CANCELED_BEFORE_SENT,
-    NOTE_REFILL_REQUESTED,
-    Actor,
-    event_record,
-)
+from orders.lifecycle.events import Actor, event_record
 from orders.lifecycle.refunds import refill_missing_quantity
+from orders.memos import (
+    CANCEL_HELD,
+    CANCEL_NOT_SENT,
+    CANCEL_REQUESTED,
+    CANCELED_BEFORE_SENT,
+    CANCELED_NEVER_LANDED,
+    REFILL_REQUESTED,
+)
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, Source
 from orders.refill_rules import refill_deadline, refill_history, refill_verdict
 
@@ -98,7 +100,7 @@ def refill_request(
                 order,
                 field="refill",
                 new=str(refill.pk),
-                message=NOTE_REFILL_REQUESTED,
+                message=REFILL_REQUESTED(),
                 actor=_ACTOR_BY_SOURCE[source],
                 actor_user=staff,
             )
@@ -111,7 +113,7 @@ def refill_request(
     return refill
 
 
-def _cancel_unsent(order_id: int, actor: By, message: str) -> bool:
+def _cancel_unsent(order_id: int, actor: By, message: Memo) -> bool:
     """Cancel an order that never reached the provider, with a full refund. The claim that
     forwarding uses (queued → ...): whoever moves it out of `queued` first wins."""
     with transaction.atomic():
@@ -122,7 +124,7 @@ def _cancel_unsent(order_id: int, actor: By, message: str) -> bool:
             to_state=DispatchState.FAILED,
             actor=actor,
             message=message,
-            dispatch_error=message,
+            dispatch_error="",
         ):
             return False
         finish(
@@ -145,7 +147,7 @@ def order_cancel(
         raise CancelNotAvailable()
     actor = By(_ACTOR_BY_SOURCE[source], staff)
     if order.dispatch_state == DispatchState.QUEUED:
-        if _cancel_unsent(order.pk, actor, NOTE_CANCELED_BEFORE_SENT):
+        if _cancel_unsent(order.pk, actor, CANCELED_BEFORE_SENT()):
             return own_order(user=user, order_id=order.pk)
         order = own_order(user=user, order_id=order.pk)
         if not can_cancel(order=order) or order.dispatch_state == DispatchState.QUEUED:
@@ -172,7 +174,7 @@ def _cancel_request(order: Order, *, user: User, source: str, staff: User | None
                 order,
                 field="cancel",
                 new="held" if is_held else "requested",
-                message=NOTE_CANCEL_HELD if is_held else NOTE_CANCEL_REQUESTED,
+                message=CANCEL_HELD() if is_held else CANCEL_REQUESTED(),
                 actor=_ACTOR_BY_SOURCE[source],
                 actor_user=staff,
             )
@@ -212,11 +214,7 @@ def held_cancel_apply(*, order_id: int) -> str | None:
         enqueue("cancel_forward_task", held.pk)
         return "forwarded"
     if order.dispatch_state == DispatchState.QUEUED:
-        _cancel_unsent(
-            order_id,
-            actor,
-            "Canceled: the cancel came while it was being sent, and it never landed",
-        )
+        _cancel_unsent(order_id, actor, CANCELED_NEVER_LANDED())
         order.refresh_from_db()
     if not order.is_final:
         return "held"
@@ -231,7 +229,7 @@ def held_cancel_apply(*, order_id: int) -> str | None:
         from_state=DispatchState.QUEUED,
         to_state=DispatchState.FAILED,
         actor=actor,
-        message=f"Not sent upstream: the order is {order.status}",
+        message=CANCEL_NOT_SENT(status=order.status),
         outcome=outcome,
     )
     return outcome

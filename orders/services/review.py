@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.ids import parse_id
+from core.memos import Memo
 from orders.enqueue import enqueue
 from orders.errors import InvalidTransition
 from orders.lifecycle import (
@@ -33,6 +34,16 @@ from orders.lifecycle import (
 )
 from orders.lifecycle.events import Actor
 from orders.lifecycle.moves import Row
+from orders.memos import (
+    CANCEL_SETTLED_BY_ADMIN,
+    CANCELED_BY_ADMIN,
+    COMPLETED_BY_ADMIN,
+    FOUND_AT_PROVIDER,
+    PARTIAL_BY_ADMIN_CHARGED,
+    PARTIAL_BY_ADMIN_DELIVERED,
+    POLLING_RESUMED,
+    SENT_AGAIN,
+)
 from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, RefillStatus
 from orders.services.placing import MassOrderLine
 from orders.services.refills_and_cancels import held_cancel_apply
@@ -79,7 +90,7 @@ def review_resolve(
         held_cancel_apply(order_id=pk)
 
 
-def _leave_review(kind: Kind, pk: int, to_state: str, by: By, message: str, **values: Any) -> None:
+def _leave_review(kind: Kind, pk: int, to_state: str, by: By, message: Memo, **values: Any) -> None:
     """Move out of review; raises when someone else resolved it first (nothing changed)."""
     from_state = DispatchState.NEEDS_REVIEW
     if kind is Kind.REFILL and to_state != DispatchState.FAILED:
@@ -97,7 +108,7 @@ def _leave_review(kind: Kind, pk: int, to_state: str, by: By, message: str, **va
         raise InvalidTransition(f"{kind} {pk} was resolved meanwhile: look at it again")
 
 
-def _back_to_polling(kind: Kind, row: Row, by: By, message: str, **values: Any) -> None:
+def _back_to_polling(kind: Kind, row: Row, by: By, message: Memo, **values: Any) -> None:
     now = timezone.now()
     _leave_review(
         kind,
@@ -132,7 +143,7 @@ def _attach(kind: Kind, row: Row, by: By, answer: Answer) -> None:
                 kind,
                 row,
                 by,
-                f"Found at the provider as {upstream_id}",
+                FOUND_AT_PROVIDER(upstream_id=upstream_id),
                 upstream_id=upstream_id,
                 sent_at=row.sent_at or timezone.now(),
             )
@@ -143,7 +154,7 @@ def _attach(kind: Kind, row: Row, by: By, answer: Answer) -> None:
 def _resume(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     if not row.upstream_id:
         raise InvalidTransition(f"{row} has no upstream id to poll: attach one")
-    _back_to_polling(kind, row, by, "Polling resumed by an admin")
+    _back_to_polling(kind, row, by, POLLING_RESUMED())
 
 
 def _send_again(kind: Kind, row: Row, by: By, answer: Answer) -> None:
@@ -154,13 +165,13 @@ def _send_again(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     status = getattr(row, "status", "")  # a cancel request has an outcome, not a status
     if status in FINAL_BY_KIND[kind]:
         raise InvalidTransition(f"{row} is already {status}: it is not sent again")
-    message = "Not at the provider (checked by an admin): sent again"
+    message = SENT_AGAIN()
     now = timezone.now()
     _leave_review(kind, row.pk, DispatchState.QUEUED, by, message, next_dispatch_at=now)
     enqueue(FORWARD_TASKS[kind], row.pk)
 
 
-def _finish(kind: Kind, row: Row, by: By, end: Finish, message: str) -> None:
+def _finish(kind: Kind, row: Row, by: By, end: Finish, message: Memo) -> None:
     if finish(kind, row.pk, end, actor=by, message=message) is None:
         # Already final: nothing to refund here, and saying "refunded" would be a lie.
         raise InvalidTransition(f"{row} is already {getattr(row, 'status', 'settled')}")
@@ -168,7 +179,7 @@ def _finish(kind: Kind, row: Row, by: By, end: Finish, message: str) -> None:
 
 def _cancel_refund(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     status = RefillStatus.REJECTED if kind is Kind.REFILL else OrderStatus.CANCELED
-    message = "Canceled by an admin after review"
+    message = CANCELED_BY_ADMIN()
     if not row.upstream_id:
         # Never at the provider (as far as anyone knows): the dispatch failed.
         _leave_review(kind, row.pk, DispatchState.FAILED, by, message)
@@ -179,7 +190,7 @@ def _cancel_refund(kind: Kind, row: Row, by: By, answer: Answer) -> None:
 def _finish_completed(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     delivery = Delivery(remains=0) if kind is Kind.ORDER else Delivery()
     _finish(
-        kind, row, by, Finish(status=OrderStatus.COMPLETED, delivery=delivery), "Completed (admin)"
+        kind, row, by, Finish(status=OrderStatus.COMPLETED, delivery=delivery), COMPLETED_BY_ADMIN()
     )
 
 
@@ -190,7 +201,7 @@ def _finish_partial(kind: Kind, row: Row, by: By, answer: Answer) -> None:
         if answer.upstream_charge < 0:
             raise InvalidTransition("The provider's charge cannot be negative")
         delivery = Delivery(upstream_charge=answer.upstream_charge)
-        said = f"the provider charged {answer.upstream_charge}"
+        said = PARTIAL_BY_ADMIN_CHARGED(charge=str(answer.upstream_charge))
     else:
         base = figures_of(kind, row).base
         if base is None:
@@ -199,13 +210,13 @@ def _finish_partial(kind: Kind, row: Row, by: By, answer: Answer) -> None:
         if not 0 <= answer.delivered <= base:
             raise InvalidTransition(f"The delivered quantity is between 0 and {base}")
         delivery = Delivery(remains=base - answer.delivered)
-        said = f"{answer.delivered} of {base} delivered"
+        said = PARTIAL_BY_ADMIN_DELIVERED(delivered=answer.delivered, base=base)
     _finish(
         kind,
         row,
         by,
         Finish(status=OrderStatus.PARTIAL, delivery=delivery),
-        f"Partial (admin): {said}",
+        said,
     )
 
 
@@ -213,7 +224,7 @@ def _settle_cancel(kind: Kind, row: Row, by: By, answer: Answer, *, accepted: bo
     assert isinstance(row, CancelRequest)
     outcome = CancelRequest.Outcome.ACCEPTED if accepted else CancelRequest.Outcome.REJECTED
     to_state = DispatchState.SENT if accepted else DispatchState.FAILED
-    message = "Settled by an admin after looking at the provider"
+    message = CANCEL_SETTLED_BY_ADMIN()
     _leave_review(Kind.CANCEL, row.pk, to_state, by, message, outcome=outcome)
     if accepted:  # the provider's cancel shows up as the order's status: look soon
         Order.objects.filter(pk=row.order_id, dispatch_state=DispatchState.SENT).update(

@@ -31,6 +31,7 @@ from orders import pricing
 from orders.enqueue import enqueue
 from orders.lifecycle import By, Kind, dispatch_move
 from orders.lifecycle.events import Actor
+from orders.memos import REROUTED
 from orders.models import DispatchState, Order
 from providers.markup import clears_margin
 from providers.models import PACKAGE_TYPES, Provider, RouteScore, Service, ServiceRoute
@@ -161,7 +162,7 @@ def order_reroute_after_rejection(*, order_id: int, message: str) -> bool:
         from_state=DispatchState.SENDING,
         to_state=DispatchState.QUEUED,
         actor=By(Actor.WORKER),
-        message=f"Rejected by {order.provider}: {message}; next route: {choice.provider}",
+        message=REROUTED(provider=str(order.provider), error=message, next=str(choice.provider)),
         dispatch_error=message[:500],
         next_dispatch_at=timezone.now(),
         sending_started_at=None,

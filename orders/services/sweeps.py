@@ -19,6 +19,7 @@ from orders.lifecycle import (
     dispatch_move,
 )
 from orders.lifecycle.events import Actor
+from orders.memos import WORKER_LOST
 from orders.models import CancelRequest, DispatchState
 from orders.services.dispatch import SWEEP_GRACE
 from orders.services.refills_and_cancels import held_cancel_apply
@@ -56,8 +57,7 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
                 to_state=DispatchState.NEEDS_REVIEW,
                 actor=By(Actor.SWEEPER),
                 reason=Reason.CANCEL_UNKNOWN if kind is Kind.CANCEL else Reason.WORKER_LOST,
-                message="No answer was recorded: the worker stopped during the upstream call. "
-                "Not resent.",
+                message=WORKER_LOST(),
                 dispatch_error="worker lost during the upstream call",
             )
         counts[model.__name__] = _queue_due(kind, before=now - SWEEP_GRACE, now=now, limit=limit)

@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
 
 from core.money import money_str
 from notifications.models import Kind
@@ -44,6 +46,16 @@ class Report:
 
 
 def daily_report(day: date) -> Report:
+    """The report in the panel's language (PANEL_LANGUAGE): its readers are the operators."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _daily_report(day)
+
+
+def _row(label: str, value: str) -> str:
+    return f"{label.ljust(11)} {value}"
+
+
+def _daily_report(day: date) -> Report:
     figures = range_figures(start=day, end=day)
     totals = figures.totals
     margin = "—" if totals.margin is None else f"{totals.margin}%"
@@ -52,25 +64,44 @@ def daily_report(day: date) -> Report:
         f"{label} {money_str(amount)}" for label, amount in deposits_by_gateway(day, day)
     )
     review, stuck = needs_review(), stuck_orders()
+    values = {
+        "revenue": money_str(totals.revenue),
+        "cost": money_str(totals.cost),
+        "profit": money_str(totals.profit),
+        "currency": currency,
+        "margin": margin,
+        "orders": figures.orders,
+        "new": figures.new_customers,
+        "review": review,
+        "stuck": stuck,
+        "hours": settings.PANEL_STUCK_ORDER_HOURS,
+    }
     lines = [
-        f"{settings.PANEL_NAME}: {day:%A %d %B %Y} ({settings.TIME_ZONE})",
+        f"{settings.PANEL_NAME}: {date_format(day, 'l d/m/Y')} ({settings.TIME_ZONE})",
         "",
-        f"Revenue     {money_str(totals.revenue)} {currency}",
-        f"Cost        {money_str(totals.cost)} {currency}",
-        f"Profit      {money_str(totals.profit)} {currency} (margin {margin})",
-        f"Orders      {figures.orders}",
-        f"Customers   {figures.new_customers} new",
-        f"Deposits    {deposits}",
+        _row(gettext("Revenue"), f"{values['revenue']} {currency}"),
+        _row(gettext("Cost"), f"{values['cost']} {currency}"),
+        _row(gettext("Profit"), gettext("%(profit)s %(currency)s (margin %(margin)s)") % values),
+        _row(gettext("Orders"), str(figures.orders)),
+        _row(gettext("Customers"), gettext("%(new)s new") % values),
+        _row(pgettext("daily report", "Deposits"), deposits),
         "",
-        f"Needs review now: {review}",
-        f"Stuck orders now (not final after {settings.PANEL_STUCK_ORDER_HOURS} h): {stuck}",
+        gettext("Needs review now: %(review)s") % values,
+        gettext("Stuck orders now (not final after %(hours)s h): %(stuck)s") % values,
     ]
     summary = (
-        f"revenue {money_str(totals.revenue)}, cost {money_str(totals.cost)}, profit "
-        f"{money_str(totals.profit)} {currency} ({margin}); {figures.orders} orders; "
-        f"needs review {review}; stuck {stuck}"
+        gettext(
+            "revenue %(revenue)s, cost %(cost)s, profit %(profit)s %(currency)s (%(margin)s); "
+            "%(orders)s orders; needs review %(review)s; stuck %(stuck)s"
+        )
+        % values
     )
     return Report(body="\n".join(lines), summary=summary)
+
+
+def _report_subject(day: date) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("Daily report %(day)s") % {"day": date_format(day, "d/m/Y")}
 
 
 class ReportNotSent(Exception):
@@ -92,7 +123,7 @@ def daily_report_send(*, day: date | None = None) -> DailyReport | None:
             if not staff_alert(
                 key=f"daily-report:{day.isoformat()}",
                 kind=Kind.OPS_DAILY_REPORT,
-                subject=f"Daily report {day:%Y-%m-%d}",
+                subject=_report_subject(day),
                 body=report.body,
                 telegram={"day": day.isoformat(), "summary": report.summary},
             ):

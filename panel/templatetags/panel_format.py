@@ -6,9 +6,7 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext
 
-from accounts.models import BalanceTransaction
 from core.money import (
     amount_text,
     money_text,
@@ -16,7 +14,6 @@ from core.money import (
     parse_money,
 )
 from orders.forms import OrderForm
-from orders.lifecycle.events import REJECTED_NOTE_PREFIX
 from orders.models import STATUS_NAMES
 
 register = template.Library()
@@ -94,44 +91,3 @@ def detail_label(name: str) -> str:
     """An order detail's name (`posts`, `usernames`) as the order form labels it."""
     field = OrderForm.base_fields.get(name)
     return str(field.label) if field is not None and field.label else name.capitalize()
-
-
-@register.filter
-def event_note(value: object) -> str:
-    """An order event's note in the reader's language when it is one the panel writes (marked
-    for the catalog where it is written); a person's own words are shown as they are."""
-    text = str(value or "")
-    if text.startswith(REJECTED_NOTE_PREFIX):
-        reason = text.removeprefix(REJECTED_NOTE_PREFIX)
-        return gettext("Rejected by the provider: %(reason)s") % {"reason": reason}
-    return gettext(text) if text else ""
-
-
-@register.filter
-def ledger_memo(entry: BalanceTransaction) -> str:
-    """A balance history memo in the reader's language. Charges and refunds of orders are told
-    from their kind and ids (the stored memo is English, for admins); the words of an admin's
-    deposit or adjustment are shown as written."""
-    Kind = BalanceTransaction.Kind
-    if entry.kind == Kind.REFUND and entry.refill_id:
-        return gettext("Refund for refill #%(id)s") % {"id": entry.refill_id}
-    if entry.kind not in (Kind.CHARGE, Kind.REFUND) or not (
-        entry.order_id or entry.product_order_id
-    ):
-        return gettext(entry.memo) if entry.memo else ""
-    values: dict[str, object] = {"id": entry.order_id or entry.product_order_id}
-    if entry.kind == Kind.CHARGE:
-        values["item"] = entry.memo.partition(": ")[2]
-        if entry.order_id:
-            return gettext("Order #%(id)s: %(item)s") % values
-        return gettext("Product order #%(id)s: %(item)s") % values
-    # "Refund for order 12 (partial)": the final status, when given, is in the brackets.
-    status = entry.memo.rpartition("(")[2].rstrip(")").capitalize()
-    if entry.memo.endswith(")") and status in STATUS_NAMES:
-        values["status"] = status_label(status)
-        if entry.order_id:
-            return gettext("Refund for order #%(id)s (%(status)s)") % values
-        return gettext("Refund for product order #%(id)s (%(status)s)") % values
-    if entry.order_id:
-        return gettext("Refund for order #%(id)s") % values
-    return gettext("Refund for product order #%(id)s") % values

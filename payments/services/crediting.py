@@ -15,9 +15,18 @@ from django.utils.translation import gettext as _
 from accounts.coupons import CouponInvalid, coupon_redeem
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_credit
+from core import memos
 from core.errors import InvalidRequest, InvalidTransition
+from core.memos import Memo, Param
 from core.money import ZERO, money_str, quantize_money
 from notifications.services import notify_deposit_credited, ranks_assign
+from payments.memos import (
+    COUPON_APPLIED,
+    COUPON_NOT_APPLIED,
+    DEPOSIT,
+    DEPOSIT_BONUS,
+    DEPOSIT_OTHER_AMOUNT,
+)
 from payments.models import BankCoupon, BonusRule, Deposit, Gateway
 
 Status = Deposit.Status
@@ -67,12 +76,12 @@ def credit_locked(
     user_id: int,
     created_by: User | None,
     credited: Decimal | None = None,
-    note: str = "",
+    other_amount: dict[str, Param] | None = None,
 ) -> Deposit:
     """Credit a deposit whose row the caller holds locked (select_for_update) in a transaction,
     and write the customer's "deposit credited" email (and the operators' line) to the outbox:
     what arrived (credited_for_arrival), or `credited` when an admin decided another amount,
-    with their `note` saying why on the ledger line. Raises InvalidRequest when neither is
+    with the figures and the admin's reason (`other_amount`) on the ledger line. Raises InvalidRequest when neither is
     known or the amount is not positive."""
     credited = credited if credited is not None else credited_for_arrival(deposit)
     if credited is None:
@@ -81,12 +90,12 @@ def credit_locked(
         )
     if credited <= ZERO:
         raise InvalidRequest(_("The amount is too small to credit"))
-    label = f"{deposit.get_gateway_display()} #{deposit.pk}"
+    about: dict[str, Param] = {"gateway": deposit.gateway, "id": deposit.pk}
     balance_credit(
         user_id=user_id,
         amount=credited,
         kind=Kind.DEPOSIT,
-        memo=f"Deposit: {label}" + (f" ({note})" if note else ""),
+        memo=DEPOSIT_OTHER_AMOUNT(**about, **other_amount) if other_amount else DEPOSIT(**about),
         deposit_id=deposit.pk,
         created_by=created_by,
     )
@@ -96,19 +105,27 @@ def credit_locked(
             user_id=user_id,
             amount=bonus,
             kind=Kind.BONUS,
-            memo=f"Bonus on {label}",
+            memo=DEPOSIT_BONUS(**about),
             deposit_id=deposit.pk,
         )
     coupon_note = _redeem_coupon(deposit, user_id=user_id, credited=credited)
+    if other_amount:
+        reason = memos.columns(_other_amount_reason(other_amount), prefix="reason", max_length=255)
+    else:
+        reason = {}
     changed = Deposit.objects.filter(pk=deposit.pk, status=deposit.status).update(
         status=Status.CREDITED,
-        coupon_note=coupon_note,
+        **(
+            {}
+            if coupon_note is None
+            else memos.columns(coupon_note, prefix="coupon_note", max_length=255)
+        ),
         user_id=user_id,
         credited_amount=credited,
         bonus_amount=bonus,
         credited_at=timezone.now(),
         created_by=created_by or deposit.created_by,
-        reason=note[:255] or deposit.reason,
+        **reason,
         updated_at=timezone.now(),
     )
     if changed != 1:  # the row is locked, so only a caller bug gets here
@@ -129,11 +146,12 @@ def deposit_key(deposit: Deposit) -> str:
     return f"{deposit.gateway}:{deposit.external_id or deposit.reference}"
 
 
-def _redeem_coupon(deposit: Deposit, *, user_id: int, credited: Decimal) -> str:
-    """The coupon's bonus line, in the caller's transaction; the note for the deposit. A coupon
-    that no longer applies (expired, used up) is noted and the deposit is credited anyway."""
+def _redeem_coupon(deposit: Deposit, *, user_id: int, credited: Decimal) -> Memo | None:
+    """The coupon's bonus line, in the caller's transaction; the note for the deposit (None: no
+    coupon, the note stays). A coupon that no longer applies (expired, used up) is noted and the
+    deposit is credited anyway."""
     if not deposit.coupon_code:
-        return deposit.coupon_note
+        return None
     try:
         redemption = coupon_redeem(
             code=deposit.coupon_code,
@@ -142,8 +160,8 @@ def _redeem_coupon(deposit: Deposit, *, user_id: int, credited: Decimal) -> str:
             deposit_key=deposit_key(deposit),
         )
     except CouponInvalid as exc:
-        return f"Coupon {deposit.coupon_code} not applied: {exc.message}"[:255]
-    return f"Coupon {redemption.coupon.code}: bonus {money_str(redemption.bonus)}"
+        return COUPON_NOT_APPLIED(code=deposit.coupon_code, reason=exc.message[:200])
+    return COUPON_APPLIED(code=redemption.coupon.code, bonus=money_str(redemption.bonus))
 
 
 def bank_coupon_take(*, deposit: Deposit, user_id: int) -> Deposit:
@@ -188,7 +206,7 @@ def deposit_assign(
         deposit = _locked(deposit_id)
         if deposit.status not in DECIDABLE:
             raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
-        note = _other_amount_note(deposit, credited_amount, reason=reason, admin=admin)
+        other_amount = _other_amount(deposit, credited_amount, reason=reason, admin=admin)
         if deposit.gateway in BANK_GATEWAYS:
             deposit = bank_coupon_take(deposit=deposit, user_id=user_id)
         return credit_locked(
@@ -196,21 +214,34 @@ def deposit_assign(
             user_id=user_id,
             created_by=admin,
             credited=credited_amount,
-            note=note,
+            other_amount=other_amount,
         )
 
 
-def _other_amount_note(
+def _other_amount(
     deposit: Deposit, credited: Decimal | None, *, reason: str, admin: User
-) -> str:
-    """The ledger's note for an amount other than what arrived; '' when it is what arrived."""
+) -> dict[str, Param] | None:
+    """The ledger memo's parameters for an amount other than what arrived (None when it is what
+    arrived): the figures, the admin's reason as typed and their name."""
     arrival = credited_for_arrival(deposit)
     if credited is None or credited == arrival:
-        return ""
+        return None
     if not reason.strip():
         raise InvalidRequest(_("Crediting another amount than what arrived needs a reason."))
-    instead = money_str(arrival) if arrival is not None else "?"
-    return f"{money_str(credited)} instead of {instead}: {reason.strip()} ({admin.username})"[:200]
+    return {
+        "credited": money_str(credited),
+        "arrived": money_str(arrival) if arrival is not None else "?",
+        "reason": reason.strip()[:150],
+        "admin": admin.username,
+    }
+
+
+def _other_amount_reason(other_amount: dict[str, Param] | None) -> str:
+    """The deposit's own reason for another amount: the admin's words and name (its figures
+    are the deposit's columns)."""
+    if not other_amount:
+        return ""
+    return f"{other_amount['reason']} ({other_amount['admin']})"[:255]
 
 
 def deposit_reject(*, deposit_id: int, admin: User, reason: str) -> Deposit:
@@ -223,7 +254,9 @@ def deposit_reject(*, deposit_id: int, admin: User, reason: str) -> Deposit:
             raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
         Deposit.objects.filter(pk=deposit.pk).update(
             status=Status.REJECTED,
-            reason=f"{reason.strip()} ({admin.username})"[:255],
+            **memos.columns(
+                f"{reason.strip()} ({admin.username})", prefix="reason", max_length=255
+            ),
             updated_at=timezone.now(),
         )
         deposit.refresh_from_db()

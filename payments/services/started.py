@@ -12,9 +12,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import memos
 from core.errors import InvalidRequest
+from core.memos import Text
 from core.money import money_str
 from payments.config import GatewayConfig
+from payments.memos import PAID_AFTER_REJECTED, PAID_OTHER_AMOUNT
 from payments.models import Deposit
 from payments.services.coupons import deposit_coupon_quote
 from payments.services.crediting import DepositOutcome, credit_locked, credited_amount_for
@@ -102,7 +105,10 @@ def deposit_confirm_paid(
         if deposit.status == Status.REJECTED:
             return DepositOutcome(deposit=_paid_late(deposit), is_new=True)
         if currency.upper() != deposit.currency.upper() or amount != deposit.amount:
-            reason = f"paid {amount} {currency.upper()} for {deposit.amount} {deposit.currency}"
+            reason = PAID_OTHER_AMOUNT(
+                paid=f"{money_str(amount)} {currency.upper()}",
+                asked=f"{money_str(deposit.amount)} {deposit.currency}",
+            )
             return DepositOutcome(deposit=_review(deposit, reason), is_new=True)
         # A deposit started by a customer always has its user.
         user_id = cast(int, deposit.user_id)
@@ -140,15 +146,20 @@ def _record_payment(
 
 
 def _paid_late(deposit: Deposit) -> Deposit:
-    reason = f"paid after it was rejected ({deposit.reason})"
-    Deposit.objects.filter(pk=deposit.pk).update(status=Status.PAID_LATE, reason=reason[:255])
+    before = {"code": deposit.reason_code, "params": deposit.reason_params, "text": deposit.reason}
+    Deposit.objects.filter(pk=deposit.pk).update(
+        status=Status.PAID_LATE,
+        **memos.columns(PAID_AFTER_REJECTED(before=before), prefix="reason", max_length=255),
+    )
     deposit.refresh_from_db()
     logger.warning("deposit %s paid after it was rejected: waits for an admin", deposit.pk)
     return deposit
 
 
-def _review(deposit: Deposit, reason: str) -> Deposit:
-    Deposit.objects.filter(pk=deposit.pk).update(status=Status.REVIEW, reason=reason[:255])
+def _review(deposit: Deposit, reason: Text) -> Deposit:
+    Deposit.objects.filter(pk=deposit.pk).update(
+        status=Status.REVIEW, **memos.columns(reason, prefix="reason", max_length=255)
+    )
     deposit.refresh_from_db()
     logger.info("deposit %s needs review: %s", deposit.pk, reason)
     return deposit

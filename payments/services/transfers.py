@@ -15,10 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from core import memos
 from core.errors import InvalidRequest
+from core.memos import Memo, Text
+from core.money import money_str
 from notifications.services import notify_deposit_unmatched
 from payments.config import GatewayConfig, gateway_config
 from payments.memo import user_ids_in
+from payments.memos import ABOVE_MAXIMUM, BELOW_MINIMUM
 from payments.models import Deposit, Method, TransferReport
 from payments.services.crediting import (
     DepositOutcome,
@@ -127,17 +131,17 @@ def _named_customer(transfer: Transfer, *, prefix: str) -> tuple[set[int], str]:
     return ids, ""
 
 
-def _outside_limits(amount: Decimal, *, low: Decimal | None, high: Decimal | None) -> str:
+def _outside_limits(amount: Decimal, *, low: Decimal | None, high: Decimal | None) -> Memo | None:
     if low is not None and amount < low:
-        return f"below the minimum of {low} VND"
+        return BELOW_MINIMUM(amount=money_str(low))
     if high is not None and amount > high:
-        return f"above the maximum of {high} VND"
-    return ""
+        return ABOVE_MAXIMUM(amount=money_str(high))
+    return None
 
 
-def _park(deposit: Deposit, status: str, reason: str, *, user_id: int | None = None) -> Deposit:
+def _park(deposit: Deposit, status: str, reason: Text, *, user_id: int | None = None) -> Deposit:
     Deposit.objects.filter(pk=deposit.pk).update(
-        status=status, reason=reason[:255], user_id=user_id
+        status=status, user_id=user_id, **memos.columns(reason, prefix="reason", max_length=255)
     )
     deposit.refresh_from_db()
     logger.info("deposit %s %s: %s", deposit.pk, status, reason)

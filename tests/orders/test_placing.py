@@ -87,14 +87,15 @@ def test_an_order_and_its_placed_event_are_written_as_save_would_write_them(
         stored.charge,
     )
     event = stored.events.get()
-    assert (event.field, event.new_value, event.message, event.actor) == (
+    assert (event.field, event.new_value, event.message_code, event.actor) == (
         "status",
         "Pending",
-        "Placed",
+        "placed",
         "customer",
     )
     charge = BalanceTransaction.objects.get(order_id=order.pk)
-    assert charge.amount == -order.charge and charge.memo.startswith(f"Order {order.pk}: ")
+    assert charge.amount == -order.charge and charge.memo == ""
+    assert (charge.memo_code, charge.memo_params["id"]) == ("order_charge", order.pk)
 
 
 def test_a_refused_order_leaves_the_callers_transaction_usable(

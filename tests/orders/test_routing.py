@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from accounts.models import BalanceTransaction, User
 from core.errors import InvalidRequest
@@ -103,7 +104,9 @@ def test_rejected_add_fails_over_to_the_next_route_and_is_bought_once(
     assert not BalanceTransaction.objects.filter(order_id=order.pk, kind="refund").exists()
     calls = ProviderCall.objects.order_by("id").values_list("provider__name", "action", "result")
     assert list(calls) == [("Sandbox", "add", "rejected"), ("Backup", "add", "ok")]
-    messages = list(order.events.filter(field="dispatch").values_list("new_value", "message"))
+    events = order.events.filter(field="dispatch").order_by("id")
+    with translation.override("en"):
+        messages = [(event.new_value, event.message_text) for event in events]
     assert ("queued", "Rejected by Sandbox: Incorrect service ID; next route: Backup") in messages
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import BalanceTransaction, User
 from core.errors import InvalidRequest
@@ -283,7 +284,12 @@ def test_another_amount_needs_the_admins_reason_which_the_ledger_keeps(
 
     entry = BalanceTransaction.objects.get(deposit_id=deposit.pk)
     assert entry.amount == Decimal("25")
-    assert "25 instead of 1: paid the rest by bank, ticket 88 (admin)" in entry.memo
+    assert entry.memo_code == "deposit_other_amount"
+    assert entry.memo_params["reason"] == "paid the rest by bank, ticket 88"
+    with translation.override("en"):
+        assert "25.00 USD instead of 1.00 USD: paid the rest by bank, ticket 88, admin" in (
+            entry.memo_text
+        )
     assert entry.created_by == staff
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.coupons import coupon_create
 from accounts.models import BalanceTransaction, Coupon, CouponRedemption, User
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.usefixtures("bank"), pytest.mark.django_db]
 
 def _coupon_lines(user: User) -> list[Decimal]:
     return list(
-        BalanceTransaction.objects.filter(user=user, memo__startswith="Coupon ")
+        BalanceTransaction.objects.filter(user=user, memo_code="coupon_bonus")
         .order_by("id")
         .values_list("amount", flat=True)
     )
@@ -91,7 +91,10 @@ def test_sepay_replayed_twenty_times_concurrently_pays_the_coupon_once(
     assert Coupon.objects.get(code="RACE").uses == 1
     deposit = Deposit.objects.get(external_id="8801")
     assert deposit.coupon_code == "RACE"
-    assert deposit.coupon_note == "Coupon RACE: bonus 0.4"
+    assert (deposit.coupon_note_code, deposit.coupon_note_params) == (
+        "coupon_applied",
+        {"code": "RACE", "bonus": "0.4"},
+    )
     assert not BankCoupon.objects.exists()  # taken by this transfer
 
 
@@ -109,7 +112,8 @@ def test_coupon_expired_before_the_money_arrived_is_noted_and_the_deposit_credit
     assert response.status_code == 200
     deposit = Deposit.objects.get(external_id="8802")
     assert deposit.status == Deposit.Status.CREDITED
-    assert deposit.coupon_note == "Coupon SOON not applied: This coupon has expired"
+    with translation.override("en"):
+        assert deposit.coupon_note_text == "Coupon SOON not applied: This coupon has expired"
     assert _coupon_lines(customer) == []
     customer.refresh_from_db()
     assert customer.balance == Decimal("104")

@@ -26,6 +26,7 @@ from orders.lifecycle import (
     poll_step,
 )
 from orders.lifecycle.events import Actor
+from orders.memos import KEEPS_ANSWERING
 from orders.models import (
     DispatchState,
     OrderEvent,
@@ -207,7 +208,7 @@ def _record_missing(spec: PollSpec, rows: list[tuple[dict, str, str]], now: date
             to_state=DispatchState.NEEDS_REVIEW,
             actor=By(Actor.POLLER),
             reason=reason,
-            message=f"The provider keeps answering {answer} for upstream id {row['upstream_id']}",
+            message=KEEPS_ANSWERING(answer=answer, upstream_id=row["upstream_id"]),
             poll_miss_count=misses,
             dispatch_error=f"{answer} ({misses} polls)"[:500],
         )

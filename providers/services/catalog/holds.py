@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from core.money import money_str
 from notifications.models import Kind
@@ -132,24 +134,37 @@ def catalog_hold_disable(*, items: CatalogItemQuerySet) -> HoldOutcome:
 
 def alert_held(*, provider: Provider, items: Sequence[CatalogItem], synced_at: datetime) -> None:
     """One staff digest (email and Telegram) per sync that held something, keyed by the sync."""
-    with translation.override("en"):  # operators' alerts are written in English, as the others
+    values = {"name": provider.name, "count": len(items)}
+    # In the panel's language: operators read it (PANEL_LANGUAGE).
+    with translation.override(settings.LANGUAGE_CODE):
         lines = [
-            f"#{item.pk} {item.display_name}: {HoldReason(item.hold_reason).label} "
-            f"(price {money_str(item.rate)}, cost {_cost_text(item, provider.exchange_rate)})"
+            gettext("#%(id)s %(item)s: %(reason)s (price %(price)s, cost %(cost)s)")
+            % {
+                "id": item.pk,
+                "item": item.display_name,
+                "reason": HoldReason(item.hold_reason).label,
+                "price": money_str(item.rate),
+                "cost": _cost_text(item, provider.exchange_rate),
+            }
             for item in items[:DIGEST_ITEMS]
         ]
-    if len(items) > DIGEST_ITEMS:
-        lines.append(f"… and {len(items) - DIGEST_ITEMS} more")
+        if len(items) > DIGEST_ITEMS:
+            lines.append(gettext("… and %(count)s more") % {"count": len(items) - DIGEST_ITEMS})
+        subject = gettext("%(name)s: %(count)s item(s) held by the margin guard") % values
+        body = (
+            gettext(
+                "The catalog sync of %(name)s held %(count)s item(s): they are off sale until you "
+                "approve a price or take them off sale (admin: Services, filter 'held', actions "
+                "'Approve the markup's price', 'Approve the current price, pinned', 'Take held off "
+                "sale')."
+            )
+            % values
+        )
     staff_alert(
         key=f"catalog-held:{provider.pk}:{synced_at.isoformat()}",
         kind=Kind.OPS_SERVICES_HELD,
-        subject=f"{provider.name}: {len(items)} item(s) held by the margin guard",
-        body=(
-            f"The catalog sync of {provider.name} held {len(items)} item(s): they are off sale "
-            "until you approve a price or take them off sale (admin: Services, filter "
-            "'held', actions 'Approve the markup's price', 'Approve the current price, "
-            "pinned', 'Take held off sale').\n\n" + "\n".join(lines)
-        ),
+        subject=subject,
+        body=body + "\n\n" + "\n".join(lines),
         telegram={"name": provider.name, "count": len(items)},
         ref=provider.pk,
     )

@@ -1,0 +1,57 @@
+"""The ledger memos the payments app writes (core.memos): stored as codes, shown in the reader's
+language. A code is kept in rows: never rename one."""
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core import memos
+from core.memos import as_money, define
+from payments.models import Gateway
+
+
+def _gateway(value: object) -> str:
+    """A gateway's name in the reader's language (a gateway no longer offered: its code)."""
+    return str(dict(Gateway.choices).get(str(value), value))
+
+
+DEPOSIT = define("deposit", _("Deposit: %(gateway)s #%(id)s"), gateway=_gateway)
+# An admin credited another amount than what arrived: the figures and their typed reason.
+DEPOSIT_OTHER_AMOUNT = define(
+    "deposit_other_amount",
+    _("Deposit: %(gateway)s #%(id)s (%(credited)s instead of %(arrived)s: %(reason)s, %(admin)s)"),
+    gateway=_gateway,
+    credited=as_money,
+    arrived=as_money,
+)
+DEPOSIT_BONUS = define("deposit_bonus", _("Bonus on %(gateway)s #%(id)s"), gateway=_gateway)
+
+
+# --- A deposit's reason and coupon note -------------------------------------------------------
+
+
+def _catalog_id(value: object) -> str:
+    """A sentence the panel marked with gettext_noop, in the reader's language."""
+    return gettext(str(value)) if value else ""
+
+
+def _earlier_reason(value: object) -> str:
+    """The reason a deposit had before (a code and parameters, or its text)."""
+    if not isinstance(value, dict):
+        return _catalog_id(value)
+    text = str(value.get("text") or "")
+    return memos.render(
+        str(value.get("code") or ""), value.get("params") or {}, fallback=_catalog_id(text)
+    )
+
+
+# Amounts with their currency as the gateway reported them ("1.00 USD"): not the panel's.
+PAID_OTHER_AMOUNT = define("paid_other_amount", _("paid %(paid)s for %(asked)s"))
+PAID_AFTER_REJECTED = define(
+    "paid_after_rejected", _("paid after it was rejected (%(before)s)"), before=_earlier_reason
+)
+BELOW_MINIMUM = define("below_minimum", _("below the minimum of %(amount)s VND"))
+ABOVE_MAXIMUM = define("above_maximum", _("above the maximum of %(amount)s VND"))
+COUPON_APPLIED = define("coupon_applied", _("Coupon %(code)s: bonus %(bonus)s"), bonus=as_money)
+COUPON_NOT_APPLIED = define(
+    "coupon_not_applied", _("Coupon %(code)s not applied: %(reason)s"), reason=_catalog_id
+)
