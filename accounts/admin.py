@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.coupons import coupon_create
 from accounts.forms import BalanceAdjustmentForm
@@ -78,7 +80,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         (
-            "Money",
+            gettext_lazy("Money"),
             {
                 "fields": (
                     "balance",
@@ -119,7 +121,7 @@ class UserAdmin(DjangoUserAdmin):
         ]
         return urls + super().get_urls()
 
-    @admin.display(description="Balance")
+    @admin.display(description=gettext_lazy("Balance"))
     def balance_actions(self, obj: User) -> str:
         if not obj.pk:
             return "-"
@@ -128,9 +130,11 @@ class UserAdmin(DjangoUserAdmin):
             reverse("admin:accounts_balancetransaction_changelist") + f"?user__id__exact={obj.pk}"
         )
         return format_html(
-            '<a class="button" href="{}">Add funds / adjust</a> &nbsp; <a href="{}">Ledger</a>',
+            '<a class="button" href="{}">{}</a> &nbsp; <a href="{}">{}</a>',
             url,
+            _("Add funds / adjust"),
             ledger,
+            _("Transaction history"),
         )
 
     @requires_permission(ADJUST_BALANCE)
@@ -155,12 +159,15 @@ class UserAdmin(DjangoUserAdmin):
                 form.add_error(None, exc.message)
             else:
                 self.message_user(
-                    request, f"Balance of {user.username} changed by {amount}.", messages.SUCCESS
+                    request,
+                    _("Balance of %(user)s changed by %(amount)s.")
+                    % {"user": user.username, "amount": amount},
+                    messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Adjust the balance of {user.username}",
+            "title": _("Adjust the balance of %(user)s") % {"user": user.username},
             "form": form,
             "target_user": user,
             "opts": self.model._meta,
@@ -183,7 +190,8 @@ class UserAdmin(DjangoUserAdmin):
         return request.user.has_perm(REVOKE_API_KEY)
 
     @admin.action(
-        description="Generate a new API key (revokes the old one)", permissions=["mint_api_key"]
+        description=gettext_lazy("Generate a new API key (revokes the old one)"),
+        permissions=["mint_api_key"],
     )
     def generate_api_key(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse:
         # The keys go out in this one page and are stored nowhere: never in `messages`, whose
@@ -191,7 +199,7 @@ class UserAdmin(DjangoUserAdmin):
         minted = [(user, api_key_create(user=user)) for user in queryset.order_by("username")]
         context = {
             **self.admin_site.each_context(request),
-            "title": "New API keys",
+            "title": _("New API keys"),
             "minted": minted,
             "opts": self.model._meta,
         }
@@ -199,10 +207,14 @@ class UserAdmin(DjangoUserAdmin):
         add_never_cache_headers(response)
         return response
 
-    @admin.action(description="Revoke API keys", permissions=["revoke_api_key"])
+    @admin.action(description=gettext_lazy("Revoke API keys"), permissions=["revoke_api_key"])
     def revoke_api_keys(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         revoked = sum(api_key_revoke(user=user) for user in queryset)
-        self.message_user(request, f"Revoked {revoked} key(s).")
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", revoked)
+            % {"count": revoked},
+        )
 
 
 admin.site.unregister(Group)

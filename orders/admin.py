@@ -6,10 +6,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.errors import PanelError
+from core.money import money_text
 from core.permissions import ReadOnlyAdmin as BaseReadOnlyAdmin
 from core.permissions import permission_for, requires_permission
 from orders.admin_forms import AdminOrderForm
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts
 
 UPSTREAM_FIELDSET: tuple[str, "_FieldOpts"] = (
-    "Upstream",
+    _("Upstream"),
     {
         "fields": (
             "upstream_id",
@@ -104,7 +106,7 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
     readonly_fields = [f.name for f in Order._meta.fields] + ["profit", "review_link"]
     fieldsets = (
         (
-            "Order",
+            _("Order"),
             {
                 "fields": (
                     "id",
@@ -125,19 +127,19 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
                 )
             },
         ),
-        ("Status", {"fields": ("status", "start_count", "remains", "finished_at")}),
+        (_("Status"), {"fields": ("status", "start_count", "remains", "finished_at")}),
         (
-            "Money",
+            _("Money"),
             {"fields": ("charge", "refunded", "cost", "profit", "upstream_rate", "exchange_rate")},
         ),
         UPSTREAM_FIELDSET,
     )
 
-    @admin.display(description="Link")
+    @admin.display(description=_("Link"))
     def link_short(self, obj: Order) -> str:
         return obj.link if len(obj.link) <= 40 else obj.link[:37] + "…"
 
-    @admin.display(description="Profit")
+    @admin.display(description=_("Profit"))
     def profit(self, obj: Order) -> object:
         return obj.profit
 
@@ -170,13 +172,20 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Order {order.pk} placed for {order.user}: charged {order.charge}.",
+                    _("Order %(id)s placed for %(user)s: charged %(charge)s.")
+                    % {
+                        "id": order.pk,
+                        "user": order.user,
+                        "charge": money_text(
+                            order.charge, currency=order.user.currency, language=get_language()
+                        ),
+                    },
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Place an order for a customer",
+            "title": _("Place an order for a customer"),
             "form": form,
             "opts": self.model._meta,
         }
@@ -208,7 +217,7 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
     readonly_fields = [f.name for f in ProductOrder._meta.fields] + ["review_link"]
     fieldsets = (
         (
-            "Order",
+            _("Order"),
             {
                 "fields": (
                     "id",
@@ -223,8 +232,8 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
                 )
             },
         ),
-        ("Status", {"fields": ("status", "result", "note", "finished_at")}),
-        ("Money", {"fields": ("charge", "refunded", "cost", "upstream_rate", "exchange_rate")}),
+        (_("Status"), {"fields": ("status", "result", "note", "finished_at")}),
+        (_("Money"), {"fields": ("charge", "refunded", "cost", "upstream_rate", "exchange_rate")}),
         UPSTREAM_FIELDSET,
     )
 
