@@ -6,8 +6,8 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from accounts.usernames import username_normalize
 from core.money import ZERO, money_field
@@ -197,7 +197,11 @@ class BalanceTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} for {self.user_id}"
+        return gettext("%(kind)s %(amount)s for %(user)s") % {
+            "kind": self.get_kind_display(),
+            "amount": self.amount,
+            "user": self.user_id,
+        }
 
 
 class CommissionTransaction(models.Model):
@@ -257,7 +261,11 @@ class CommissionTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} for {self.user_id}"
+        return gettext("%(kind)s %(amount)s for %(user)s") % {
+            "kind": self.get_kind_display(),
+            "amount": self.amount,
+            "user": self.user_id,
+        }
 
 
 class ApiKey(models.Model):
@@ -364,7 +372,10 @@ class PricingTier(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.percent_off}% off)"
+        return gettext("%(name)s (%(percent)s%% off)") % {
+            "name": self.name,
+            "percent": self.percent_off,
+        }
 
     def name_in(self, language: str) -> str:
         """The operator's name for this rank in `language`, else the English one."""
@@ -451,7 +462,10 @@ class CouponRedemption(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.coupon} for {self.deposit_key}"
+        return gettext("%(coupon)s for %(deposit)s") % {
+            "coupon": self.coupon,
+            "deposit": self.deposit_key,
+        }
 
 
 class FormSubmission(models.Model):

@@ -4,6 +4,7 @@ commission ledger in accounts (CommissionTransaction); these rows say why each l
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money_field
@@ -102,7 +103,10 @@ class Referral(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.referred_id} referred by {self.referrer_id}"
+        return gettext("%(referred)s referred by %(referrer)s") % {
+            "referred": self.referred_id,
+            "referrer": self.referrer_id,
+        }
 
     @property
     def is_held(self) -> bool:
@@ -270,7 +274,11 @@ class Commission(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} on deposit {self.deposit_id} ({self.status})"
+        return gettext("%(amount)s on deposit %(deposit)s (%(status)s)") % {
+            "amount": self.amount,
+            "deposit": self.deposit_id,
+            "status": self.get_status_display(),
+        }
 
 
 class Payout(models.Model):
@@ -319,4 +327,8 @@ class Payout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"payout {self.amount} to {self.affiliate_id} ({self.status})"
+        return gettext("payout %(amount)s to %(user)s (%(status)s)") % {
+            "amount": self.amount,
+            "user": self.affiliate_id,
+            "status": self.get_status_display(),
+        }

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money_field
@@ -145,7 +146,7 @@ class Preferences(models.Model):
         verbose_name_plural = _("preferences")
 
     def __str__(self) -> str:
-        return f"Preferences of {self.user_id}"
+        return gettext("Preferences of %(user)s") % {"user": self.user_id}
 
     def wants(self, kind: str) -> bool:
         """Whether the customer wants to hear of `kind` at all (by email or Telegram)."""
@@ -194,7 +195,7 @@ class TelegramBot(models.Model):
         verbose_name_plural = _("Telegram bot")
 
     def __str__(self) -> str:
-        return f"@{self.username}" if self.username else "Telegram bot"
+        return f"@{self.username}" if self.username else gettext("Telegram bot")
 
     @property
     def token(self) -> str:
@@ -234,7 +235,7 @@ class TelegramLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Telegram of {self.user_id}"
+        return gettext("Telegram of %(user)s") % {"user": self.user_id}
 
 
 class WebhookEvent(models.TextChoices):

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.money import ZERO, money_field
 from providers.models import Product, Provider, RefillEscalation, Service, ServiceRoute
@@ -264,7 +264,7 @@ class Order(Dispatched, Charged):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.pk}"
+        return gettext("Order %(id)s") % {"id": self.pk}
 
     @property
     def is_final(self) -> bool:
@@ -378,7 +378,7 @@ class Refill(Dispatched):
         ]
 
     def __str__(self) -> str:
-        return f"Refill {self.pk} of order {self.order_id}"
+        return gettext("Refill %(id)s of order %(order)s") % {"id": self.pk, "order": self.order_id}
 
 
 class CancelRequest(Dispatched):
@@ -422,7 +422,10 @@ class CancelRequest(Dispatched):
         ]
 
     def __str__(self) -> str:
-        return f"Cancel request {self.pk} of order {self.order_id}"
+        return gettext("Cancel request %(id)s of order %(order)s") % {
+            "id": self.pk,
+            "order": self.order_id,
+        }
 
 
 class ProductOrder(Dispatched, Charged):
@@ -488,7 +491,7 @@ class ProductOrder(Dispatched, Charged):
         ]
 
     def __str__(self) -> str:
-        return f"Product order {self.pk}"
+        return gettext("Product order %(id)s") % {"id": self.pk}
 
     @property
     def is_final(self) -> bool:

@@ -5,6 +5,7 @@ panel.dashboard.rollup and must never block deleting or protecting the rows they
 """
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
@@ -119,4 +120,4 @@ class DailyReport(models.Model):
         default_permissions = ()
 
     def __str__(self) -> str:
-        return f"Report of {self.day}"
+        return gettext("Report of %(day)s") % {"day": self.day}

@@ -304,7 +304,7 @@ class Deposit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_gateway_display()} {self.amount} {self.currency} ({self.status})"
+        return f"{self.get_gateway_display()} {self.amount} {self.currency} ({self.get_status_display()})"
 
     @property
     def is_final(self) -> bool:
@@ -361,7 +361,10 @@ class DepositReversal(models.Model):
         verbose_name_plural = _("refunds and chargebacks")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of deposit {self.deposit_id}"
+        return gettext("%(kind)s of deposit %(deposit)s") % {
+            "kind": self.get_kind_display(),
+            "deposit": self.deposit_id,
+        }
 
 
 class UnmatchedDeposit(Deposit):

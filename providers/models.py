@@ -7,8 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
@@ -648,7 +648,7 @@ class ServiceScore(Scorecard):
         verbose_name_plural = _("service scores")
 
     def __str__(self) -> str:
-        return f"Scorecard of service {self.service_id}"
+        return gettext("Scorecard of service %(id)s") % {"id": self.service_id}
 
 
 class RouteScore(Scorecard):
@@ -665,7 +665,7 @@ class RouteScore(Scorecard):
         verbose_name_plural = _("route scores")
 
     def __str__(self) -> str:
-        return f"Scorecard of route {self.route_id}"
+        return gettext("Scorecard of route %(id)s") % {"id": self.route_id}
 
 
 class PriceOverride(models.Model):
@@ -695,7 +695,11 @@ class PriceOverride(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} pays {self.rate} for {self.service_id}"
+        return gettext("%(user)s pays %(rate)s for %(service)s") % {
+            "user": self.user_id,
+            "rate": self.rate,
+            "service": self.service_id,
+        }
 
 
 class ProviderCall(models.Model):

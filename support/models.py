@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Order
@@ -78,7 +79,7 @@ class Ticket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Ticket {self.pk}: {self.subject}"
+        return gettext("Ticket %(id)s: %(subject)s") % {"id": self.pk, "subject": self.subject}
 
 
 class TicketMessage(models.Model):
@@ -112,4 +113,7 @@ class TicketMessage(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"Message {self.pk} on ticket {self.ticket_id}"
+        return gettext("Message %(id)s on ticket %(ticket)s") % {
+            "id": self.pk,
+            "ticket": self.ticket_id,
+        }
