@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -17,8 +17,11 @@ from core.permissions import permission_for, requires_permission
 from orders.admin_forms import AdminOrderForm
 from orders.admin_review import RESOLVE, BulkAttachMixin, ReviewAdminMixin
 from orders.lifecycle import Kind, Resolution
+from orders.lifecycle.events import REJECTED_NOTE_PREFIX
 from orders.models import (
+    STATUS_NAMES,
     CancelRequest,
+    DispatchState,
     Order,
     OrderEvent,
     ProductOrder,
@@ -53,13 +56,47 @@ UPSTREAM_FIELDSET: tuple[str, "_FieldOpts"] = (
 )
 
 
+# An event stores the lifecycle's own words (docs/lifecycle.md); the admin reads them out.
+EVENT_FIELD_NAMES = {
+    "status": _("Status"),
+    "dispatch": _("Dispatch"),
+    "refund": _("Refund"),
+    "cancel": _("Cancel"),
+    "refill": _("Refill"),
+    "note": _("Note"),
+}
+EVENT_VALUE_NAMES = {"status": STATUS_NAMES, "dispatch": dict(DispatchState.choices)}
+
+
 class EventInline(admin.TabularInline):
     model = OrderEvent
-    fields = ("created_at", "field", "old_value", "new_value", "message", "actor", "actor_user")
+    fields = ("created_at", "what", "old", "new", "note", "actor", "actor_user")
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ("id",)
+
+    @admin.display(description=_("field"))
+    def what(self, obj: OrderEvent) -> str:
+        return str(EVENT_FIELD_NAMES.get(obj.field, obj.field))
+
+    @admin.display(description=_("old value"))
+    def old(self, obj: OrderEvent) -> str:
+        return str(EVENT_VALUE_NAMES.get(obj.field, {}).get(obj.old_value, obj.old_value))
+
+    @admin.display(description=_("new value"))
+    def new(self, obj: OrderEvent) -> str:
+        return str(EVENT_VALUE_NAMES.get(obj.field, {}).get(obj.new_value, obj.new_value))
+
+    @admin.display(description=_("message"))
+    def note(self, obj: OrderEvent) -> str:
+        """The panel's own notes in the reader's language (they are marked for the catalog
+        where they are written); a person's words and a provider's answer as they are."""
+        if obj.message.startswith(REJECTED_NOTE_PREFIX):
+            return gettext("Rejected by the provider: %(reason)s") % {
+                "reason": obj.message.removeprefix(REJECTED_NOTE_PREFIX)
+            }
+        return gettext(obj.message) if obj.message else ""
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -88,7 +125,7 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
         "refunded",
         "cost",
         "profit",
-        "service_id",
+        "service_ref",
         "total_quantity",
         "dispatch_state",
         "created_at",
@@ -138,6 +175,10 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
     @admin.display(description=_("Link"))
     def link_short(self, obj: Order) -> str:
         return obj.link if len(obj.link) <= 40 else obj.link[:37] + "…"
+
+    @admin.display(description=_("Service"), ordering="service_id")
+    def service_ref(self, obj: Order) -> int:
+        return obj.service_id
 
     @admin.display(description=_("Profit"))
     def profit(self, obj: Order) -> object:

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -29,12 +30,13 @@ class AdminOrderForm(forms.Form):
         label=_("Other fields"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
+        # The names are the protocol's (docs/protocol.md): typed as they are, in any language.
         help_text=format_lazy(
             _(
                 "The type's own fields as `name: value` lines ({fields}); for multi-line fields "
                 "repeat the name on each line."
             ),
-            fields=", ".join(TYPE_FIELDS),
+            fields=format_html_join(", ", "<code>{}</code>", ((name,) for name in TYPE_FIELDS)),
         ),
     )
 

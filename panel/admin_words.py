@@ -44,6 +44,13 @@ DJANGO_ADMIN_WORDS = (
     gettext_noop("Raw passwords are not stored, so there is no way to see the user’s password."),
     gettext_noop("Enable password-based authentication for this user by setting a password."),
     gettext_noop("Password-based authentication was disabled."),
+    gettext_noop(
+        "Whether the user will be able to authenticate using a password or not. If disabled, "
+        "they may still be able to authenticate using other backends, such as Single Sign-On "
+        "or LDAP."
+    ),
+    gettext_noop("Set password: %s"),
+    gettext_noop("Conflicting form data submitted. Please try again."),
     gettext_noop("Messages"),
     ngettext_lazy("%(num)d year", "%(num)d years", "num"),
     ngettext_lazy("%(num)d month", "%(num)d months", "num"),

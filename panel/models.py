@@ -5,7 +5,7 @@ panel.dashboard.rollup and must never block deleting or protecting the rows they
 """
 
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
@@ -34,7 +34,7 @@ class DayFigures(models.Model):
         verbose_name = _("day figures")
         verbose_name_plural = _("day figures")
         default_permissions = ()
-        permissions = [("view_dashboard", "Can view the admin dashboard")]
+        permissions = [("view_dashboard", gettext_noop("Can view the admin dashboard"))]
         constraints = [
             models.UniqueConstraint(fields=["day", "kind", "status"], name="day_figures_unique")
         ]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.money import ZERO, money_field
 from orders.models import Order
@@ -82,8 +83,8 @@ class ProviderDay(models.Model):
         verbose_name_plural = _("provider days")
         default_permissions = ()
         permissions = [
-            ("view_reconciliation", "Can view the provider reconciliation"),
-            ("resolve_reconciliation", "Can resolve reconciliation mismatches"),
+            ("view_reconciliation", gettext_noop("Can view the provider reconciliation")),
+            ("resolve_reconciliation", gettext_noop("Can resolve reconciliation mismatches")),
         ]
         ordering = ["-day", "provider__name"]
         constraints = [

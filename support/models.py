@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Order
@@ -74,8 +74,8 @@ class Ticket(models.Model):
             ),
         ]
         permissions = [
-            ("reply_ticket", "Can reply to tickets"),
-            ("run_ticket_order_actions", "Can refill and cancel a ticket's orders"),
+            ("reply_ticket", gettext_noop("Can reply to tickets")),
+            ("run_ticket_order_actions", gettext_noop("Can refill and cancel a ticket's orders")),
         ]
 
     def __str__(self) -> str:

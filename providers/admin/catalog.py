@@ -37,6 +37,7 @@ from providers.services import (
     route_add,
 )
 from providers.services.catalog import HoldOutcome
+from providers.views import CHANGE_FIELD_NAMES, CHANGE_VALUE_NAMES
 
 
 class MarginFilter(admin.SimpleListFilter):
@@ -132,7 +133,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
     # The columns both kinds list first; each kind adds its own after them.
     list_columns: ClassVar[tuple[str, ...]] = (
         "id",
-        "display_name",
+        "shown_name",
         "provider",
         "upstream_id",
         "category",
@@ -161,6 +162,10 @@ class CatalogItemAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # orders point at catalog items: they are taken off sale, never deleted
+
+    @admin.display(description=gettext_lazy("Name"), ordering="name")
+    def shown_name(self, obj: Service | Product) -> str:
+        return obj.display_name
 
     def _imported(self) -> tuple[str, ...]:
         shared = ("provider", "upstream_id", "name", "type", "upstream_rate", "min", "max")
@@ -430,9 +435,9 @@ class CatalogChangeAdmin(admin.ModelAdmin):
         "provider",
         "kind",
         "item",
-        "field",
-        "old_value",
-        "new_value",
+        "field_shown",
+        "old_shown",
+        "new_shown",
         "is_public",
     )
     list_filter = ("provider", "kind", "field", "is_public")
@@ -443,6 +448,19 @@ class CatalogChangeAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("Item"))
     def item(self, obj: CatalogChange) -> str:
         return str(obj.service or obj.product)
+
+    # The log stores the sync's own words (field names, "yes"/"no"); these read them out.
+    @admin.display(description=gettext_lazy("field"), ordering="field")
+    def field_shown(self, obj: CatalogChange) -> str:
+        return str(CHANGE_FIELD_NAMES.get(obj.field, obj.field))
+
+    @admin.display(description=gettext_lazy("old value"))
+    def old_shown(self, obj: CatalogChange) -> str:
+        return str(CHANGE_VALUE_NAMES.get(obj.old_value, obj.old_value))
+
+    @admin.display(description=gettext_lazy("new value"))
+    def new_shown(self, obj: CatalogChange) -> str:
+        return str(CHANGE_VALUE_NAMES.get(obj.new_value, obj.new_value))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
