@@ -1,5 +1,7 @@
+from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
@@ -111,8 +113,30 @@ class ReadOnlyAdmin(BaseReadOnlyAdmin):
         return request.user.has_perm(permission_for(self, RESOLVE))
 
 
+class MoneyColumns:
+    """A paid row's money as customers read it, rounded to the currency's places (core.money);
+    the change page keeps every stored digit."""
+
+    @admin.display(description=_("charge"), ordering="charge")
+    def charge_shown(self, obj: Order | ProductOrder) -> str:
+        return _money(obj.charge)
+
+    @admin.display(description=_("refunded"), ordering="refunded")
+    def refunded_shown(self, obj: Order | ProductOrder) -> str:
+        return _money(obj.refunded)
+
+    @admin.display(description=_("cost"), ordering="cost")
+    def cost_shown(self, obj: Order | ProductOrder) -> str:
+        return _money(obj.cost)
+
+
+def _money(value: Decimal) -> str:
+    language = get_language() or settings.LANGUAGE_CODE
+    return money_text(value, currency=settings.PANEL_CURRENCY, language=language)
+
+
 @admin.register(Order)
-class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
+class OrderAdmin(MoneyColumns, BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
     review_kind = Kind.ORDER
     # What an operator reads first comes first: the list is wider than a laptop's screen, and
     # the status, the review reason and the money must not be the columns scrolled off it.
@@ -121,9 +145,9 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
         "status",
         "review_link",
         "user",
-        "charge",
-        "refunded",
-        "cost",
+        "charge_shown",
+        "refunded_shown",
+        "cost_shown",
         "profit",
         "service_ref",
         "total_quantity",
@@ -181,8 +205,8 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
         return obj.service_id
 
     @admin.display(description=_("Profit"))
-    def profit(self, obj: Order) -> object:
-        return obj.profit
+    def profit(self, obj: Order) -> str:
+        return _money(obj.profit)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.add_order")
@@ -217,9 +241,7 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
                     % {
                         "id": order.pk,
                         "user": order.user,
-                        "charge": money_text(
-                            order.charge, currency=order.user.currency, language=get_language()
-                        ),
+                        "charge": _money(order.charge),
                     },
                     messages.SUCCESS,
                 )
@@ -234,7 +256,7 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(ProductOrder)
-class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
+class ProductOrderAdmin(MoneyColumns, ReviewAdminMixin, ReadOnlyAdmin):
     review_kind = Kind.PRODUCT_ORDER
     list_display = (
         "id",
@@ -242,9 +264,9 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
         "user",
         "product",
         "quantity",
-        "charge",
-        "refunded",
-        "cost",
+        "charge_shown",
+        "refunded_shown",
+        "cost_shown",
         "status",
         "dispatch_state",
         "upstream_id",

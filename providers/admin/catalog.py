@@ -428,6 +428,25 @@ class ProductAdmin(CatalogItemAdmin):
     )
 
 
+class ChangedFieldFilter(admin.SimpleListFilter):
+    """The changed field, named as the Updates page names it."""
+
+    title = gettext_lazy("field")
+    parameter_name = "field"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        fields = (
+            CatalogChange.objects.exclude(field="")
+            .order_by("field")
+            .values_list("field", flat=True)
+            .distinct()
+        )
+        return [(name, CHANGE_FIELD_NAMES.get(name, name)) for name in fields]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(field=self.value()) if self.value() else queryset
+
+
 @admin.register(CatalogChange)
 class CatalogChangeAdmin(admin.ModelAdmin):
     list_display = (
@@ -440,7 +459,7 @@ class CatalogChangeAdmin(admin.ModelAdmin):
         "new_shown",
         "is_public",
     )
-    list_filter = ("provider", "kind", "field", "is_public")
+    list_filter = ("provider", "kind", ChangedFieldFilter, "is_public")
     search_fields = ("service__name", "product__name", "=service__id", "=product__id")
     list_select_related = ("provider", "service", "product")
     date_hierarchy = "created_at"

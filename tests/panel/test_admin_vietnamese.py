@@ -178,8 +178,9 @@ def test_every_admin_page_in_vietnamese_shows_none_of_our_english(
         if response.status_code != 200:
             continue
         text = admin_text(response.content.decode())
-        found = set(_english_on(text, names)) | set(_english_on(text, fragments))
-        if found := sorted(found - PROTOCOL_WORDS):
+        for word in sorted(PROTOCOL_WORDS, key=len, reverse=True):
+            text = text.replace(word, " ")
+        if found := sorted(set(_english_on(text, names)) | set(_english_on(text, fragments))):
             english[url] = found
 
     # then
@@ -211,4 +212,5 @@ def test_the_english_names_check_sees_an_untranslated_name() -> None:
     names = _english_names()
 
     assert "Balance after" in names and "balance transaction" in names
-    assert _english_on("Số dư · Balance after", names) == ["Balance after"]
+    assert "Balance after" in _english_on("Số dư · Balance after", names)
+    assert _english_on("Số dư sau", names) == []
