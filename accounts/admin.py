@@ -2,6 +2,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -14,8 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.coupons import coupon_create
 from accounts.forms import BalanceAdjustmentForm
@@ -35,6 +36,7 @@ from accounts.services import (
     balance_credit,
 )
 from core.errors import PanelError
+from core.money import money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
 
 # What each admin power needs. Minting a key is adding an ApiKey; a balance change is adding a
@@ -94,9 +96,9 @@ class TranslatedPermissionsMixin:
 @admin.register(User)
 class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
     list_display = (
-        "username",
+        "login_name",
         "email",
-        "balance",
+        "balance_shown",
         "currency",
         "discount_percent",
         "pricing_tier",
@@ -106,7 +108,7 @@ class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
     )
     list_filter = ("is_active", "is_staff", "is_superuser")
     readonly_fields = (
-        "balance",
+        "balance_shown",
         "currency",
         "pricing_tier",
         "balance_actions",
@@ -119,7 +121,7 @@ class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
             gettext_lazy("Money"),
             {
                 "fields": (
-                    "balance",
+                    "balance_shown",
                     "currency",
                     "discount_percent",
                     "pricing_tier",
@@ -157,7 +159,25 @@ class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
         ]
         return urls + super().get_urls()
 
-    @admin.display(description=gettext_lazy("Balance"))
+    # Django's "username" is a social account's name in the panel's catalog (the order form);
+    # here it is the login name.
+    @admin.display(description=gettext_lazy("Username"), ordering="username")
+    def login_name(self, obj: User) -> str:
+        return obj.username
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "username" and formfield is not None:
+            formfield.label = gettext_lazy("Username")
+        return formfield
+
+    @admin.display(description=gettext_lazy("balance"), ordering="balance")
+    def balance_shown(self, obj: User) -> str:
+        return money_text(
+            obj.balance, currency=obj.currency, language=get_language() or settings.LANGUAGE_CODE
+        )
+
+    @admin.display(description=gettext_lazy("Add funds / adjust"))
     def balance_actions(self, obj: User) -> str:
         if not obj.pk:
             return "-"

@@ -21,9 +21,7 @@ from orders.admin_review import RESOLVE, BulkAttachMixin, ReviewAdminMixin
 from orders.lifecycle import Kind, Resolution
 from orders.lifecycle.events import REJECTED_NOTE_PREFIX
 from orders.models import (
-    STATUS_NAMES,
     CancelRequest,
-    DispatchState,
     Order,
     OrderEvent,
     ProductOrder,
@@ -58,18 +56,6 @@ UPSTREAM_FIELDSET: tuple[str, "_FieldOpts"] = (
 )
 
 
-# An event stores the lifecycle's own words (docs/lifecycle.md); the admin reads them out.
-EVENT_FIELD_NAMES = {
-    "status": _("Status"),
-    "dispatch": _("Dispatch"),
-    "refund": _("Refund"),
-    "cancel": _("Cancel"),
-    "refill": _("Refill"),
-    "note": _("Note"),
-}
-EVENT_VALUE_NAMES = {"status": STATUS_NAMES, "dispatch": dict(DispatchState.choices)}
-
-
 class EventInline(admin.TabularInline):
     model = OrderEvent
     fields = ("created_at", "what", "old", "new", "note", "actor", "actor_user")
@@ -80,15 +66,15 @@ class EventInline(admin.TabularInline):
 
     @admin.display(description=_("field"))
     def what(self, obj: OrderEvent) -> str:
-        return str(EVENT_FIELD_NAMES.get(obj.field, obj.field))
+        return obj.field_name
 
     @admin.display(description=_("old value"))
     def old(self, obj: OrderEvent) -> str:
-        return str(EVENT_VALUE_NAMES.get(obj.field, {}).get(obj.old_value, obj.old_value))
+        return obj.old_value_name
 
     @admin.display(description=_("new value"))
     def new(self, obj: OrderEvent) -> str:
-        return str(EVENT_VALUE_NAMES.get(obj.field, {}).get(obj.new_value, obj.new_value))
+        return obj.new_value_name
 
     @admin.display(description=_("message"))
     def note(self, obj: OrderEvent) -> str:

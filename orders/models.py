@@ -571,7 +571,34 @@ class OrderEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.old_value} → {self.new_value}"
+        return f"{self.field_name}: {self.old_value_name} → {self.new_value_name}"
+
+    # An event stores the lifecycle's own words (docs/lifecycle.md); these read them out.
+    @property
+    def field_name(self) -> str:
+        return str(EVENT_FIELD_NAMES.get(self.field, self.field))
+
+    @property
+    def old_value_name(self) -> str:
+        return str(EVENT_VALUE_NAMES.get(self.field, {}).get(self.old_value, self.old_value))
+
+    @property
+    def new_value_name(self) -> str:
+        return str(EVENT_VALUE_NAMES.get(self.field, {}).get(self.new_value, self.new_value))
+
+
+EVENT_FIELD_NAMES = {
+    "status": _("Status"),
+    "dispatch": _("Dispatch"),
+    "refund": _("Refund"),
+    "cancel": _("Cancel"),
+    "refill": _("Refill"),
+    "note": _("Note"),
+}
+EVENT_VALUE_NAMES: dict[str, dict[str, object]] = {
+    "status": dict(STATUS_NAMES),
+    "dispatch": dict(DispatchState.choices),
+}
 
 
 class PollLease(models.Model):

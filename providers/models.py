@@ -484,6 +484,19 @@ class Product(CatalogItem):
         ]
 
 
+# What the Updates page calls each public field and the yes/no values the catalog logs
+# (providers.services.catalog.items: SERVICES/PRODUCTS public_fields, _text).
+CHANGE_FIELD_NAMES = {
+    "rate": _("Rate"),
+    "min": _("Min"),
+    "max": _("Max"),
+    "refill": _("Refill"),
+    "cancel": _("Cancel"),
+    "in stock": _("In stock"),
+}
+CHANGE_VALUE_NAMES = {"yes": _("yes"), "no": _("no")}
+
+
 class CatalogChange(models.Model):
     """One detected change of the catalog: the admin's audit trail and the public Updates page."""
 
@@ -539,7 +552,8 @@ class CatalogChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.field}".strip()
+        field = CHANGE_FIELD_NAMES.get(self.field, self.field)
+        return f"{self.get_kind_display()} {field}".strip()
 
 
 class ServiceRoute(models.Model):

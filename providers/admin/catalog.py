@@ -19,6 +19,8 @@ from core.money import money_str
 from core.permissions import requires_permission
 from providers.admin.scorecards import scorecard_html
 from providers.models import (
+    CHANGE_FIELD_NAMES,
+    CHANGE_VALUE_NAMES,
     CatalogChange,
     CatalogItemQuerySet,
     Category,
@@ -37,7 +39,6 @@ from providers.services import (
     route_add,
 )
 from providers.services.catalog import HoldOutcome
-from providers.views import CHANGE_FIELD_NAMES, CHANGE_VALUE_NAMES
 
 
 class MarginFilter(admin.SimpleListFilter):
