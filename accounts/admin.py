@@ -8,7 +8,7 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import ManyToManyField, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -85,8 +85,11 @@ class TranslatedPermissionsMixin:
     """The permission pickers of the user and group pages, in the reader's language."""
 
     def formfield_for_manytomany(
-        self, db_field: Any, request: HttpRequest, **kwargs: Any
-    ) -> forms.ModelMultipleChoiceField | None:
+        self,
+        db_field: "ManyToManyField[Any, Any]",
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> "forms.ModelMultipleChoiceField[Any] | None":
         formfield = super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
         if formfield is not None and db_field.name in ("user_permissions", "permissions"):
             formfield.label_from_instance = permission_label

@@ -33,8 +33,9 @@ from orders.services import Answer, order_place
 # Where an order or product order stands with its provider, shown the same on both.
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts
+    from django.utils.functional import _StrOrPromise
 
-UPSTREAM_FIELDSET: tuple[str, "_FieldOpts"] = (
+UPSTREAM_FIELDSET: tuple["_StrOrPromise", "_FieldOpts"] = (
     _("Upstream"),
     {
         "fields": (

@@ -25,7 +25,7 @@ class UnreadFilter(admin.SimpleListFilter):
     title = _("unread")
     parameter_name = "unread"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         return [("yes", _("New messages from the customer"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
