@@ -186,7 +186,9 @@ def test_every_admin_page_in_vietnamese_shows_none_of_our_english(
     # then
     assert {url: code for url, code in answers.items() if code != 200} == {}
     assert english == {}, "\n".join(f"{url}: {found}" for url, found in english.items())
-    assert len(urls) > 2 * len(admin.site._registry)  # change pages were reached, not only lists
+    # The pages operators live on were reached, not only the lists.
+    changed = {url.split("/")[2:4][1] for url in urls if url.endswith("/change/")}
+    assert {"order", "productorder", "refill", "user", "ticket", "provider", "service"} <= changed
 
 
 def test_the_admin_index_speaks_vietnamese(client: Client, vietnamese_admin: User) -> None:
