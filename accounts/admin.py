@@ -1,19 +1,22 @@
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import ManyToManyField, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
 
 from accounts.coupons import coupon_create
 from accounts.forms import BalanceAdjustmentForm
@@ -33,6 +36,7 @@ from accounts.services import (
     balance_credit,
 )
 from core.errors import PanelError
+from core.money import money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
 
 # What each admin power needs. Minting a key is adding an ApiKey; a balance change is adding a
@@ -54,12 +58,50 @@ def _is_superuser(request: HttpRequest) -> bool:
     return bool(getattr(request.user, "is_superuser", False))
 
 
+# Django stores a permission's name in English when it migrates; the four it makes for every
+# model are read out from the model's translated name, the panel's own from the catalog.
+DEFAULT_PERMISSION_NAMES = {
+    "add": gettext_lazy("Can add %(model)s"),
+    "change": gettext_lazy("Can change %(model)s"),
+    "delete": gettext_lazy("Can delete %(model)s"),
+    "view": gettext_lazy("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission as the admin's pickers list it, in the reader's language."""
+    model = permission.content_type.model_class()
+    if model is None:
+        return str(permission)
+    action, _sep, model_name = permission.codename.partition("_")
+    if action in DEFAULT_PERMISSION_NAMES and model_name == model._meta.model_name:
+        name = DEFAULT_PERMISSION_NAMES[action] % {"model": model._meta.verbose_name}
+    else:
+        name = _(permission.name)
+    return f"{model._meta.app_config.verbose_name} | {model._meta.verbose_name} | {name}"
+
+
+class TranslatedPermissionsMixin:
+    """The permission pickers of the user and group pages, in the reader's language."""
+
+    def formfield_for_manytomany(
+        self,
+        db_field: "ManyToManyField[Any, Any]",
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> "forms.ModelMultipleChoiceField[Any] | None":
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+        if formfield is not None and db_field.name in ("user_permissions", "permissions"):
+            formfield.label_from_instance = permission_label
+        return formfield
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
     list_display = (
-        "username",
+        "login_name",
         "email",
-        "balance",
+        "balance_shown",
         "currency",
         "discount_percent",
         "pricing_tier",
@@ -69,7 +111,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     list_filter = ("is_active", "is_staff", "is_superuser")
     readonly_fields = (
-        "balance",
+        "balance_shown",
         "currency",
         "pricing_tier",
         "balance_actions",
@@ -79,10 +121,10 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         (
-            "Money",
+            gettext_lazy("Money"),
             {
                 "fields": (
-                    "balance",
+                    "balance_shown",
                     "currency",
                     "discount_percent",
                     "pricing_tier",
@@ -120,7 +162,25 @@ class UserAdmin(DjangoUserAdmin):
         ]
         return urls + super().get_urls()
 
-    @admin.display(description="Balance")
+    # Django's "username" is a social account's name in the panel's catalog (the order form);
+    # here it is the login name.
+    @admin.display(description=gettext_lazy("Username"), ordering="username")
+    def login_name(self, obj: User) -> str:
+        return obj.username
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "username" and formfield is not None:
+            formfield.label = gettext_lazy("Username")
+        return formfield
+
+    @admin.display(description=gettext_lazy("balance"), ordering="balance")
+    def balance_shown(self, obj: User) -> str:
+        return money_text(
+            obj.balance, currency=obj.currency, language=get_language() or settings.LANGUAGE_CODE
+        )
+
+    @admin.display(description=gettext_lazy("Add funds / adjust"))
     def balance_actions(self, obj: User) -> str:
         if not obj.pk:
             return "-"
@@ -129,9 +189,11 @@ class UserAdmin(DjangoUserAdmin):
             reverse("admin:accounts_balancetransaction_changelist") + f"?user__id__exact={obj.pk}"
         )
         return format_html(
-            '<a class="button" href="{}">Add funds / adjust</a> &nbsp; <a href="{}">Ledger</a>',
+            '<a class="button" href="{}">{}</a> &nbsp; <a href="{}">{}</a>',
             url,
+            _("Add funds / adjust"),
             ledger,
+            _("Transaction history"),
         )
 
     @requires_permission(ADJUST_BALANCE)
@@ -156,12 +218,15 @@ class UserAdmin(DjangoUserAdmin):
                 form.add_error(None, exc.message)
             else:
                 self.message_user(
-                    request, f"Balance of {user.username} changed by {amount}.", messages.SUCCESS
+                    request,
+                    _("Balance of %(user)s changed by %(amount)s.")
+                    % {"user": user.username, "amount": amount},
+                    messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Adjust the balance of {user.username}",
+            "title": _("Adjust the balance of %(user)s") % {"user": user.username},
             "form": form,
             "target_user": user,
             "opts": self.model._meta,
@@ -184,7 +249,8 @@ class UserAdmin(DjangoUserAdmin):
         return request.user.has_perm(REVOKE_API_KEY)
 
     @admin.action(
-        description="Generate a new API key (revokes the old one)", permissions=["mint_api_key"]
+        description=gettext_lazy("Generate a new API key (revokes the old one)"),
+        permissions=["mint_api_key"],
     )
     def generate_api_key(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse:
         # The keys go out in this one page and are stored nowhere: never in `messages`, whose
@@ -192,7 +258,7 @@ class UserAdmin(DjangoUserAdmin):
         minted = [(user, api_key_create(user=user)) for user in queryset.order_by("username")]
         context = {
             **self.admin_site.each_context(request),
-            "title": "New API keys",
+            "title": _("New API keys"),
             "minted": minted,
             "opts": self.model._meta,
         }
@@ -200,17 +266,21 @@ class UserAdmin(DjangoUserAdmin):
         add_never_cache_headers(response)
         return response
 
-    @admin.action(description="Revoke API keys", permissions=["revoke_api_key"])
+    @admin.action(description=gettext_lazy("Revoke API keys"), permissions=["revoke_api_key"])
     def revoke_api_keys(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         revoked = sum(api_key_revoke(user=user) for user in queryset)
-        self.message_user(request, f"Revoked {revoked} key(s).")
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", revoked)
+            % {"count": revoked},
+        )
 
 
 admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(DjangoGroupAdmin):
+class GroupAdmin(TranslatedPermissionsMixin, DjangoGroupAdmin):
     """A group's permissions are its members' permissions: only superusers set them."""
 
     def get_readonly_fields(
@@ -242,7 +312,7 @@ class BalanceTransactionAdmin(ReadOnlyAdmin):
     exclude = ("memo", "memo_code", "memo_params")
     readonly_fields = ("memo_shown",)
 
-    @admin.display(description=_("Memo"))
+    @admin.display(description=gettext_lazy("Memo"))
     def memo_shown(self, obj: BalanceTransaction) -> str:
         return obj.memo_text
 

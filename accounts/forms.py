@@ -28,16 +28,23 @@ from core.money import MONEY_DIGITS, MONEY_PLACES
 
 class BalanceAdjustmentForm(forms.Form):
     amount = forms.DecimalField(
+        label=_("Amount"),
         max_digits=MONEY_DIGITS,
         decimal_places=MONEY_PLACES,
-        help_text="Positive adds funds, negative removes them.",
+        help_text=_("Positive adds funds, negative removes them."),
     )
     kind = forms.ChoiceField(
-        choices=[("deposit", "Deposit (customer paid)"), ("adjustment", "Adjustment (correction)")],
+        label=_("Kind"),
+        choices=[
+            ("deposit", _("Deposit (customer paid)")),
+            ("adjustment", _("Adjustment (correction)")),
+        ],
         initial="deposit",
     )
     memo = forms.CharField(
-        max_length=255, help_text="Why: shown in the customer's balance history."
+        label=_("Reason"),
+        max_length=255,
+        help_text=_("Why: shown in the customer's transaction history."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -45,9 +52,9 @@ class BalanceAdjustmentForm(forms.Form):
         data = self.cleaned_data
         amount = data.get("amount")
         if amount is not None and amount == Decimal(0):
-            self.add_error("amount", "The amount must not be zero.")
+            self.add_error("amount", _("The amount must not be zero."))
         if amount is not None and amount < 0 and data.get("kind") == "deposit":
-            self.add_error("kind", "A deposit adds funds; use an adjustment to remove them.")
+            self.add_error("kind", _("A deposit adds funds; use an adjustment to remove them."))
         return data
 
 

@@ -6,8 +6,8 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from accounts.usernames import username_normalize
 from core import memos
@@ -29,13 +29,16 @@ class UserManager(DjangoUserManager["User"]):
 
 class User(AbstractUser):
     # A cache of the ledger: changed only by accounts.services.balance_credit/balance_debit.
-    balance = money_field(default=ZERO, editable=False)
-    currency = models.CharField(max_length=3, default=settings.PANEL_CURRENCY, editable=False)
+    balance = money_field(default=ZERO, editable=False, verbose_name=_("balance"))
+    currency = models.CharField(
+        max_length=3, default=settings.PANEL_CURRENCY, editable=False, verbose_name=_("currency")
+    )
     discount_percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         default=ZERO,
-        help_text="Taken off every service and product price this user pays, 0–100.",
+        help_text=_("Taken off every service and product price this user pays, 0–100."),
+        verbose_name=_("discount percent"),
     )
     # The rank (accounts.ranks): set by pricing_tiers_assign from the ledger's totals, right
     # after each credited deposit and on beat; it only ever moves up on its own.
@@ -46,28 +49,38 @@ class User(AbstractUser):
         blank=True,
         editable=False,
         related_name="users",
+        verbose_name=_("pricing tier"),
     )
     # The language the user chose with the switcher; empty until they choose (PANEL_LANGUAGE).
-    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
+    language = models.CharField(
+        max_length=8, blank=True, default="", choices=settings.LANGUAGES, verbose_name=_("language")
+    )
     # A self sign-up whose emailed link was not opened yet. Kept apart from is_active, which an
     # admin also clears: only these expire (PANEL_SIGNUP_CONFIRM_HOURS) and free their address.
     # A default in the database too: raw inserts (bench, restores) that predate it keep working.
-    awaiting_confirmation = models.BooleanField(default=False, db_default=False, editable=False)
+    awaiting_confirmation = models.BooleanField(
+        default=False, db_default=False, editable=False, verbose_name=_("awaiting confirmation")
+    )
     # The admin's grant of child panels whatever the rank (accounts.ranks.can_order_child_panels).
     child_panels_allowed = models.BooleanField(
         default=False,
         db_default=False,
-        help_text="May order child panels whatever their rank.",
+        help_text=_("May order child panels whatever their rank."),
+        verbose_name=_("child panels allowed"),
     )
     # A cache of the commission ledger (CommissionTransaction), apart from the spending balance:
     # changed only by accounts.commission. Below zero is commission that was paid out and then
     # reversed: owed, and recovered from the next commissions (docs/affiliates.md). A default in
     # the database too, for the raw inserts that predate it.
-    commission_balance = money_field(default=ZERO, db_default=ZERO, editable=False)
+    commission_balance = money_field(
+        default=ZERO, db_default=ZERO, editable=False, verbose_name=_("commission balance")
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             # One account per name whatever its case: "ALICE" cannot sit beside "alice".
             models.UniqueConstraint(
@@ -103,20 +116,26 @@ class BalanceTransaction(models.Model):
 
     # No index of its own: "ledger_user_recent" starts with the user and serves every lookup.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        db_index=False,
+        verbose_name=_("user"),
     )
-    amount = money_field()
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    balance_after = money_field()
+    amount = money_field(verbose_name=_("amount"))
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    balance_after = money_field(verbose_name=_("balance after"))
     # Plain ids, not foreign keys: the ledger sits below the orders app and outlives any row.
-    order_id = models.BigIntegerField(null=True, blank=True)
-    product_order_id = models.BigIntegerField(null=True, blank=True)
+    order_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("order ID"))
+    product_order_id = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("product order ID")
+    )
     # A refill that ends refunded pays out apart from its order's own refund (docs/lifecycle.md).
-    refill_id = models.BigIntegerField(null=True, blank=True)
-    deposit_id = models.BigIntegerField(null=True, blank=True)
+    refill_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("refill ID"))
+    deposit_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("deposit ID"))
     # What a person typed (an adjustment's reason), shown as typed; what the panel writes is a
     # code and its parameters, put into the reader's words when shown (core.memos).
-    memo = models.CharField(max_length=255, blank=True)
+    memo = models.CharField(max_length=255, blank=True, verbose_name=_("memo"))
     memo_code = models.CharField(max_length=48, blank=True, default="")
     memo_params = models.JSONField(blank=True, default=dict)
     created_by = models.ForeignKey(
@@ -125,12 +144,17 @@ class BalanceTransaction(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The admin who made a manual deposit or adjustment.",
+        help_text=_("The admin who made a manual deposit or adjustment."),
+        verbose_name=_("created by"),
         db_index=False,  # partial, below: set on manual entries only
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("balance transaction")
+        verbose_name_plural = _("balance transactions")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["user", "-id"], name="ledger_user_recent"),
@@ -178,7 +202,11 @@ class BalanceTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} for {self.user_id}"
+        return gettext("%(kind)s %(amount)s for %(user)s") % {
+            "kind": self.get_kind_display(),
+            "amount": self.amount,
+            "user": self.user_id,
+        }
 
     @property
     def memo_text(self) -> str:
@@ -202,14 +230,15 @@ class CommissionTransaction(models.Model):
         on_delete=models.PROTECT,
         related_name="commission_ledger",
         db_index=False,
+        verbose_name=_("user"),
     )
-    amount = money_field()
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = money_field(verbose_name=_("amount"))
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
     # May be below zero (owed); a debit the affiliate asks for never takes it there.
-    balance_after = money_field()
+    balance_after = money_field(verbose_name=_("balance after"))
     # Plain ids, like the balance ledger's: the rows they name live in the affiliates app above.
-    commission_id = models.BigIntegerField(null=True, blank=True)
-    payout_id = models.BigIntegerField(null=True, blank=True)
+    commission_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("commission ID"))
+    payout_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("payout ID"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -217,10 +246,13 @@ class CommissionTransaction(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("commission transaction")
+        verbose_name_plural = _("commission transactions")
         ordering = ["-id"]
         indexes = [models.Index(fields=["user", "-id"], name="commission_user_recent")]
         constraints = [
@@ -239,22 +271,31 @@ class CommissionTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} for {self.user_id}"
+        return gettext("%(kind)s %(amount)s for %(user)s") % {
+            "kind": self.get_kind_display(),
+            "amount": self.amount,
+            "user": self.user_id,
+        }
 
 
 class ApiKey(models.Model):
     """A reseller's key, stored as a lookup prefix and an HMAC; the key itself is shown once."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("user"),
     )
-    prefix = models.CharField(max_length=16, unique=True)
-    digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(max_length=16, unique=True, verbose_name=_("prefix"))
+    digest = models.CharField(max_length=64, verbose_name=_("digest"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -275,26 +316,38 @@ class PricingTier(models.Model):
     """
 
     class Basis(models.TextChoices):
-        DEPOSITS = "deposits", "Total deposits"
-        SPEND = "spend", "Total spend (charges less refunds)"
+        DEPOSITS = "deposits", _("Total deposits")
+        SPEND = "spend", _("Total spend (charges less refunds)")
 
     # Names are the operator's words, one per language: shown to each reader in theirs.
     name = models.CharField(
-        max_length=100, unique=True, help_text="The rank's name in English (e.g. Reseller)."
+        max_length=100,
+        unique=True,
+        help_text=_("The rank's name in English (e.g. Reseller)."),
+        verbose_name=_("name"),
     )
     name_vi = models.CharField(
-        "name in Vietnamese",
+        _("name in Vietnamese"),
         max_length=100,
         blank=True,
-        help_text="The rank's name in Vietnamese (e.g. Đại lý); empty: the English name.",
+        help_text=_("The rank's name in Vietnamese (e.g. Đại lý); empty: the English name."),
     )
-    basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.DEPOSITS)
-    threshold = money_field(help_text="Reached when the basis total is at least this.")
+    basis = models.CharField(
+        max_length=16, choices=Basis.choices, default=Basis.DEPOSITS, verbose_name=_("basis")
+    )
+    threshold = money_field(
+        help_text=_("Reached when the basis total is at least this."), verbose_name=_("threshold")
+    )
     percent_off = models.DecimalField(
-        max_digits=5, decimal_places=2, help_text="Taken off every price; 0 for a starting rank."
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Taken off every price; 0 for a starting rank."),
+        verbose_name=_("percent off"),
     )
     unlocks_child_panels = models.BooleanField(
-        default=False, help_text="Customers of this rank may order child panels."
+        default=False,
+        help_text=_("Customers of this rank may order child panels."),
+        verbose_name=_("unlocks child panels"),
     )
     # A rank may unlock a higher referral commission than PANEL_AFFILIATE_PERCENT; empty: the
     # global percent (docs/affiliates.md).
@@ -303,14 +356,18 @@ class PricingTier(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Referral commission for affiliates holding this tier, when higher than the "
-        "global percent; empty: the global percent.",
+        help_text=_(
+            "Referral commission for affiliates holding this tier, when higher than the "
+            "global percent; empty: the global percent."
+        ),
+        verbose_name=_("affiliate percent"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name_plural = _("ranks")
         ordering = ["basis", "threshold"]
-        verbose_name = "rank"
+        verbose_name = _("rank")
         constraints = [
             models.CheckConstraint(
                 condition=Q(percent_off__gte=0) & Q(percent_off__lte=100),
@@ -325,7 +382,10 @@ class PricingTier(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.percent_off}% off)"
+        return gettext("%(name)s (%(percent)s%% off)") % {
+            "name": self.name,
+            "percent": self.percent_off,
+        }
 
     def name_in(self, language: str) -> str:
         """The operator's name for this rank in `language`, else the English one."""
@@ -337,18 +397,26 @@ class PricingTier(models.Model):
 class Coupon(models.Model):
     """A code that adds a bonus to a deposit: a percent of it and/or a fixed amount."""
 
-    code = models.CharField(max_length=32, unique=True, help_text="Stored upper-case.")
-    bonus_percent = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
-    bonus_amount = money_field(default=ZERO)
-    min_deposit = money_field(default=ZERO)
-    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
-    max_uses_per_user = models.PositiveIntegerField(default=1)
-    uses = models.PositiveIntegerField(default=0, editable=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    code = models.CharField(
+        max_length=32, unique=True, help_text=_("Stored upper-case."), verbose_name=_("code")
+    )
+    bonus_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=ZERO, verbose_name=_("bonus percent")
+    )
+    bonus_amount = money_field(default=ZERO, verbose_name=_("bonus amount"))
+    min_deposit = money_field(default=ZERO, verbose_name=_("min deposit"))
+    max_uses = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Empty: unlimited."), verbose_name=_("max uses")
+    )
+    max_uses_per_user = models.PositiveIntegerField(default=1, verbose_name=_("max uses per user"))
+    uses = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("uses"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
@@ -375,26 +443,39 @@ class CouponRedemption(models.Model):
     """One use of a coupon on one deposit. `deposit_key` is the deposit's external key (its
     gateway and transaction id), so a replayed deposit never pays its bonus twice."""
 
-    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("coupon")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coupon_redemptions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="coupon_redemptions",
+        verbose_name=_("user"),
     )
-    deposit_key = models.CharField(max_length=128, unique=True)
-    deposit_amount = money_field()
-    bonus = money_field()
+    deposit_key = models.CharField(max_length=128, unique=True, verbose_name=_("deposit key"))
+    deposit_amount = money_field(verbose_name=_("deposit amount"))
+    bonus = money_field(verbose_name=_("bonus"))
     ledger_entry = models.OneToOneField(
-        BalanceTransaction, on_delete=models.PROTECT, related_name="coupon_redemption"
+        BalanceTransaction,
+        on_delete=models.PROTECT,
+        related_name="coupon_redemption",
+        verbose_name=_("ledger entry"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("coupon redemption")
+        verbose_name_plural = _("coupon redemptions")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(bonus__gt=0), name="coupon_bonus_positive")
         ]
 
     def __str__(self) -> str:
-        return f"{self.coupon} for {self.deposit_key}"
+        return gettext("%(coupon)s for %(deposit)s") % {
+            "coupon": self.coupon,
+            "deposit": self.deposit_key,
+        }
 
 
 class FormSubmission(models.Model):
@@ -403,13 +484,20 @@ class FormSubmission(models.Model):
     form did, so a failed submit leaves the token free to send again."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="form_submissions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="form_submissions",
+        verbose_name=_("user"),
     )
-    token = models.CharField(max_length=64)
-    result_url = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    token = models.CharField(max_length=64, verbose_name=_("token"))
+    result_url = models.CharField(max_length=500, blank=True, verbose_name=_("result URL"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
         constraints = [
             models.UniqueConstraint(fields=["user", "token"], name="form_submission_once")
         ]
@@ -422,13 +510,20 @@ class TwoFactorDevice(models.Model):
     """A TOTP secret (encrypted at rest). Unconfirmed until the user types a first code."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="two_factor",
+        verbose_name=_("user"),
     )
-    secret_encrypted = models.TextField()
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    secret_encrypted = models.TextField(verbose_name=_("secret encrypted"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmed at"))
     # The last time step accepted: a code seen once is refused after, even inside its window.
-    last_used_step = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_step = models.BigIntegerField(default=0, verbose_name=_("last used step"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("two-factor device")
+        verbose_name_plural = _("two-factor devices")
 
     def __str__(self) -> str:
         return f"TOTP of {self.user_id}"
@@ -442,12 +537,17 @@ class RecoveryCode(models.Model):
     """A one-use code for a lost phone, stored as a digest like API keys."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="recovery_codes",
+        verbose_name=_("user"),
     )
-    digest = models.CharField(max_length=64)
-    used_at = models.DateTimeField(null=True, blank=True)
+    digest = models.CharField(max_length=64, verbose_name=_("digest"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used at"))
 
     class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
         constraints = [
             models.UniqueConstraint(fields=["user", "digest"], name="recovery_code_once_per_user")
         ]

@@ -4,6 +4,7 @@ commission ledger in accounts (CommissionTransaction); these rows say why each l
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money_field
@@ -18,22 +19,26 @@ class Affiliate(models.Model):
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="affiliate",
+        verbose_name=_("user"),
     )
     # Random, never derived from the user: a link reveals nothing and cannot be guessed.
-    code = models.CharField(max_length=16, unique=True, editable=False)
+    code = models.CharField(max_length=16, unique=True, editable=False, verbose_name=_("code"))
     percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         help_text=_("This affiliate's commission percent; empty: the rank's or the global one."),
+        verbose_name=_("percent"),
     )
     # Browsers that followed the link for the first time (the cookie was set): a reload or a
     # second click from the same browser does not count again.
-    visits = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    visits = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("visits"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("affiliate")
+        verbose_name_plural = _("affiliates")
         constraints = [
             models.CheckConstraint(
                 condition=Q(percent__isnull=True) | (Q(percent__gte=0) & Q(percent__lte=100)),
@@ -57,21 +62,38 @@ class Referral(models.Model):
         REFUSED = "refused", _("Refused: same person")
 
     referred = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="referral"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="referral",
+        verbose_name=_("referred"),
     )
     referrer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        verbose_name=_("referrer"),
     )
     review = models.CharField(
-        max_length=16, choices=Review.choices, default=Review.NONE, db_index=True
+        max_length=16,
+        choices=Review.choices,
+        default=Review.NONE,
+        db_index=True,
+        verbose_name=_("review"),
     )
-    review_reason = models.CharField(max_length=255, blank=True)
+    review_reason = models.CharField(max_length=255, blank=True, verbose_name=_("review reason"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
         ordering = ["-id"]
         indexes = [models.Index(fields=["referrer", "-id"], name="referral_referrer_recent")]
         constraints = [
@@ -81,7 +103,10 @@ class Referral(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.referred_id} referred by {self.referrer_id}"
+        return gettext("%(referred)s referred by %(referrer)s") % {
+            "referred": self.referred_id,
+            "referrer": self.referrer_id,
+        }
 
     @property
     def is_held(self) -> bool:
@@ -97,13 +122,17 @@ class ReferralFlag(models.Model):
         SAME_PAYER_NAME = "payer_name", _("Same bank account holder name")
         SAME_SIGNUP = "signup", _("Same sign-up address and browser")
 
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="flags")
-    reason = models.CharField(max_length=16, choices=Reason.choices)
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="flags", verbose_name=_("referral")
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices, verbose_name=_("reason"))
     # What matched (an account number, a name, an address) and where (deposit ids, users).
-    evidence = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
+    evidence = models.JSONField(default=dict, verbose_name=_("evidence"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("referral flag")
+        verbose_name_plural = _("referral flags")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["referral", "reason"], name="referral_flag_once")
@@ -117,21 +146,38 @@ class ReferralChange(models.Model):
     """An admin's change of a customer's referrer, with the reason."""
 
     referred = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("referred"),
     )
     old_referrer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("old referrer"),
     )
     new_referrer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("new referrer"),
     )
-    reason = models.CharField(max_length=255)
+    reason = models.CharField(max_length=255, verbose_name=_("reason"))
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("referral change")
+        verbose_name_plural = _("referral changes")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -144,13 +190,20 @@ class SignupTrace(models.Model):
     kept)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signup_trace"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="signup_trace",
+        verbose_name=_("user"),
     )
-    address = models.GenericIPAddressField(null=True, blank=True)
-    agent_digest = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("address"))
+    agent_digest = models.CharField(max_length=64, blank=True, verbose_name=_("agent digest"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("signup trace")
+        verbose_name_plural = _("signup traces")
         indexes = [models.Index(fields=["address", "agent_digest"], name="signup_trace_match")]
 
     def __str__(self) -> str:
@@ -169,26 +222,36 @@ class Commission(models.Model):
         REFUSED = "refused", _("Refused")  # an admin found the referral was a self-referral
 
     # A plain id like the ledger's: one commission per deposit, whatever runs the pass.
-    deposit_id = models.BigIntegerField(unique=True)
+    deposit_id = models.BigIntegerField(unique=True, verbose_name=_("deposit ID"))
     affiliate = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commissions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="commissions",
+        verbose_name=_("affiliate"),
     )
     referred = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("referred"),
     )
-    deposit_amount = money_field()
+    deposit_amount = money_field(verbose_name=_("deposit amount"))
     # When its deposit was credited: the settle pass looks only at deposits credited since the
     # newest one it has seen (less a margin), not at every deposit ever credited.
-    deposit_credited_at = models.DateTimeField(db_index=True)
-    percent = models.DecimalField(max_digits=5, decimal_places=2)
-    amount = money_field()
-    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
-    settle_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
-    reversed_at = models.DateTimeField(null=True, blank=True)
+    deposit_credited_at = models.DateTimeField(db_index=True, verbose_name=_("deposit credited at"))
+    percent = models.DecimalField(max_digits=5, decimal_places=2, verbose_name=_("percent"))
+    amount = money_field(verbose_name=_("amount"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, db_index=True, verbose_name=_("status")
+    )
+    settle_at = models.DateTimeField(verbose_name=_("settle at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("settled at"))
+    reversed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reversed at"))
 
     class Meta:
+        verbose_name = _("commission")
+        verbose_name_plural = _("commissions")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["affiliate", "status"], name="commission_affiliate_status"),
@@ -211,7 +274,11 @@ class Commission(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} on deposit {self.deposit_id} ({self.status})"
+        return gettext("%(amount)s on deposit %(deposit)s (%(status)s)") % {
+            "amount": self.amount,
+            "deposit": self.deposit_id,
+            "status": self.get_status_display(),
+        }
 
 
 class Payout(models.Model):
@@ -224,26 +291,44 @@ class Payout(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     affiliate = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        verbose_name=_("affiliate"),
     )
-    amount = money_field()
+    amount = money_field(verbose_name=_("amount"))
     # Where to send it, as the affiliate wrote it (bank, account, holder).
-    details = models.CharField(max_length=255)
+    details = models.CharField(max_length=255, verbose_name=_("details"))
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.REQUESTED, db_index=True
+        max_length=16,
+        choices=Status.choices,
+        default=Status.REQUESTED,
+        db_index=True,
+        verbose_name=_("status"),
     )
-    reason = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive")
         ]
 
     def __str__(self) -> str:
-        return f"payout {self.amount} to {self.affiliate_id} ({self.status})"
+        return gettext("payout %(amount)s to %(user)s (%(status)s)") % {
+            "amount": self.amount,
+            "user": self.affiliate_id,
+            "status": self.get_status_display(),
+        }

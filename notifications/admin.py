@@ -40,7 +40,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         return request.user.has_perm("notifications.change_notification")
 
     @admin.action(
-        description="Outcome unknown or failed → did not arrive: send again",
+        description=_("Outcome unknown or failed → did not arrive: send again"),
         permissions=["resend"],
     )
     def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
@@ -50,9 +50,11 @@ class NotificationAdmin(ReadOnlyAdmin):
         skipped = queryset.count() - done
         self.message_user(
             request,
-            f"{done} queued again."
+            gettext("%(done)d queued again.") % {"done": done}
             + (
-                f" {skipped} skipped: only unknown or failed rows can be sent again."
+                " "
+                + gettext("%(skipped)d skipped: only unknown or failed rows can be sent again.")
+                % {"skipped": skipped}
                 if skipped
                 else ""
             ),

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money_field
@@ -53,32 +54,39 @@ class Status(models.TextChoices):
 
 
 class Notification(models.Model):
-    key = models.CharField(max_length=200, help_text=_("One row per event."))
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    key = models.CharField(max_length=200, help_text=_("One row per event."), verbose_name=_("key"))
+    channel = models.CharField(max_length=16, choices=Channel.choices, verbose_name=_("channel"))
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="notifications",
+        verbose_name=_("user"),
     )
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     # A number the event is about (an order event id, a ticket id): lets a collector resume.
-    ref = models.BigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    claim_token = models.CharField(max_length=32, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    ref = models.BigIntegerField(null=True, blank=True, verbose_name=_("ref"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    lease_until = models.DateTimeField(null=True, blank=True, verbose_name=_("lease until"))
+    claim_token = models.CharField(max_length=32, blank=True, verbose_name=_("claim token"))
+    error = models.CharField(max_length=500, blank=True, verbose_name=_("error"))
     # Customer rows go to email or, by the customer's choice, to their Telegram chat: which one
     # took it, written when it is handed over (empty: the row's own channel).
-    sent_via = models.CharField(max_length=16, blank=True, default="", db_default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_via = models.CharField(
+        max_length=16, blank=True, default="", db_default="", verbose_name=_("sent via")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-id"]
         indexes = [
             models.Index(
@@ -107,24 +115,38 @@ class Preferences(models.Model):
     means every email is on and nothing goes to Telegram."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
     )
     email_order_final = models.BooleanField(_("orders finished"), default=True)
     email_refill_final = models.BooleanField(_("refills finished"), default=True)
     email_ticket_answered = models.BooleanField(_("ticket answers"), default=True)
     email_deposit_credited = models.BooleanField(_("deposits credited"), default=True)
-    telegram_order_final = models.BooleanField(default=False)
-    telegram_refill_final = models.BooleanField(default=False)
-    telegram_ticket_answered = models.BooleanField(default=False)
-    telegram_deposit_credited = models.BooleanField(default=False)
-    telegram_rank_promoted = models.BooleanField(default=False)
+    telegram_order_final = models.BooleanField(
+        default=False, verbose_name=_("Telegram order final")
+    )
+    telegram_refill_final = models.BooleanField(
+        default=False, verbose_name=_("Telegram refill final")
+    )
+    telegram_ticket_answered = models.BooleanField(
+        default=False, verbose_name=_("Telegram ticket answered")
+    )
+    telegram_deposit_credited = models.BooleanField(
+        default=False, verbose_name=_("Telegram deposit credited")
+    )
+    telegram_rank_promoted = models.BooleanField(
+        default=False, verbose_name=_("Telegram rank promoted")
+    )
     email_rank_promoted = models.BooleanField(_("new ranks reached"), default=True)
 
     class Meta:
-        verbose_name_plural = "preferences"
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
 
     def __str__(self) -> str:
-        return f"Preferences of {self.user_id}"
+        return gettext("Preferences of %(user)s") % {"user": self.user_id}
 
     def wants(self, kind: str) -> bool:
         """Whether the customer wants to hear of `kind` at all (by email or Telegram)."""
@@ -147,12 +169,16 @@ class TelegramBot(models.Model):
     """The customers' bot (docs/telegram-bot.md): one row, edited in the admin. The token is
     encrypted at rest (core.secrets) and never shown again once saved."""
 
-    token_encrypted = models.TextField(blank=True, editable=False)
+    token_encrypted = models.TextField(
+        blank=True, editable=False, verbose_name=_("token encrypted")
+    )
     username = models.CharField(
         _("username"), max_length=64, blank=True, help_text=_("Filled in from Telegram.")
     )
     # Both the webhook path's last part and the X-Telegram-Bot-Api-Secret-Token header.
-    webhook_secret = models.CharField(max_length=64, blank=True, editable=False)
+    webhook_secret = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("webhook secret")
+    )
     site_url = models.URLField(
         _("panel address"),
         blank=True,
@@ -162,14 +188,14 @@ class TelegramBot(models.Model):
     )
     is_enabled = models.BooleanField(_("enabled"), default=False)
     webhook_set_at = models.DateTimeField(_("webhook registered"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("Telegram bot")
         verbose_name_plural = _("Telegram bot")
 
     def __str__(self) -> str:
-        return f"@{self.username}" if self.username else "Telegram bot"
+        return f"@{self.username}" if self.username else gettext("Telegram bot")
 
     @property
     def token(self) -> str:
@@ -185,15 +211,20 @@ class TelegramLink(models.Model):
     customer sends the code to the bot, `chat_id` is empty and the code waits."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="telegram_link"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="telegram_link",
+        verbose_name=_("user"),
     )
-    chat_id = models.BigIntegerField(null=True, blank=True)
-    code = models.CharField(max_length=32, blank=True)
-    code_expires_at = models.DateTimeField(null=True, blank=True)
-    telegram_name = models.CharField(max_length=128, blank=True)
-    linked_at = models.DateTimeField(null=True, blank=True)
+    chat_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("chat ID"))
+    code = models.CharField(max_length=32, blank=True, verbose_name=_("code"))
+    code_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("code expires at"))
+    telegram_name = models.CharField(max_length=128, blank=True, verbose_name=_("Telegram name"))
+    linked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("linked at"))
 
     class Meta:
+        verbose_name = _("Telegram link")
+        verbose_name_plural = _("Telegram links")
         constraints = [
             models.UniqueConstraint(
                 fields=["chat_id"], condition=Q(chat_id__isnull=False), name="telegram_link_chat"
@@ -204,7 +235,7 @@ class TelegramLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Telegram of {self.user_id}"
+        return gettext("Telegram of %(user)s") % {"user": self.user_id}
 
 
 class WebhookEvent(models.TextChoices):
@@ -220,24 +251,35 @@ class WebhookEndpoint(models.Model):
     """A customer's HTTPS address that gets a signed POST per event it subscribed to."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+        verbose_name=_("user"),
     )
     url = models.URLField(_("URL"), max_length=500)
-    events = models.JSONField(default=list)  # WebhookEvent values
-    secret_encrypted = models.TextField(editable=False)
+    events = models.JSONField(default=list, verbose_name=_("events"))  # WebhookEvent values
+    secret_encrypted = models.TextField(editable=False, verbose_name=_("secret encrypted"))
     # The balance under which `balance.low` fires, once per crossing: armed while the balance
     # is at or above it, fired (and disarmed) when it drops below, re-armed when it recovers.
     balance_threshold = money_field(
         null=True, blank=True, validators=[MinValueValidator(0)], verbose_name=_("balance under")
     )
-    balance_low_at = models.DateTimeField(null=True, blank=True, editable=False)
-    balance_low_count = models.PositiveIntegerField(default=0, editable=False)
+    balance_low_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("balance low at")
+    )
+    balance_low_count = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("balance low count")
+    )
     # Set by the provider subscription action (providers.services.webhooks): the endpoint of
     # a downstream copy of this panel, which it manages itself.
-    is_panel_subscription = models.BooleanField(default=False, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_panel_subscription = models.BooleanField(
+        default=False, editable=False, verbose_name=_("is panel subscription")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "url"], name="webhook_endpoint_unique_url")
@@ -259,19 +301,31 @@ class WebhookAttempt(models.Model):
     the endpoint answered: the customer's delivery log."""
 
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="webhook_attempts"
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="webhook_attempts",
+        verbose_name=_("notification"),
     )
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="attempts")
-    created_at = models.DateTimeField(auto_now_add=True)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    is_success = models.BooleanField(default=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("endpoint"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("status code")
+    )
+    is_success = models.BooleanField(default=False, verbose_name=_("is success"))
     # The first few hundred characters of the answer, or why there was none (a refused
     # address, a timeout): enough to debug, never a whole page kept.
-    answer_excerpt = models.CharField(max_length=300, blank=True)
-    error_code = models.CharField(max_length=32, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
+    answer_excerpt = models.CharField(max_length=300, blank=True, verbose_name=_("answer excerpt"))
+    error_code = models.CharField(max_length=32, blank=True, verbose_name=_("error code"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration ms"))
 
     class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
         ordering = ["-id"]
         indexes = [models.Index(fields=["endpoint", "-id"], name="webhook_attempt_endpoint")]
 

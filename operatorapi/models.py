@@ -33,7 +33,7 @@ class StaffApiKey(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
-    digest = models.CharField(max_length=64, editable=False)
+    digest = models.CharField(max_length=64, editable=False, verbose_name=_("digest"))
     # Empty: everything the owner may do. Otherwise only these (Scope values).
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     # Empty: any client address. Otherwise CIDR networks ("203.0.113.7/32", "10.0.0.0/8").
@@ -94,14 +94,20 @@ class IdempotencyRecord(models.Model):
     """A write's answer under (key, Idempotency-Key): a repeat gets it again instead of acting
     twice. `status_code` is null while the first request is still running."""
 
-    key = models.ForeignKey(StaffApiKey, on_delete=models.CASCADE, related_name="+")
-    idempotency_key = models.CharField(max_length=255)
-    request_digest = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True)
-    body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    key = models.ForeignKey(
+        StaffApiKey, on_delete=models.CASCADE, related_name="+", verbose_name=_("key")
+    )
+    idempotency_key = models.CharField(max_length=255, verbose_name=_("idempotency key"))
+    request_digest = models.CharField(max_length=64, verbose_name=_("request digest"))
+    status_code = models.PositiveSmallIntegerField(null=True, verbose_name=_("status code"))
+    body = models.JSONField(null=True, verbose_name=_("body"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(
                 fields=["key", "idempotency_key"], name="idempotency_once_per_key"

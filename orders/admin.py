@@ -1,15 +1,19 @@
+from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.errors import PanelError
+from core.money import money_text
 from core.permissions import ReadOnlyAdmin as BaseReadOnlyAdmin
 from core.permissions import permission_for, requires_permission
 from orders.admin_forms import AdminOrderForm
@@ -28,9 +32,10 @@ from orders.services import Answer, order_place
 # Where an order or product order stands with its provider, shown the same on both.
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts
+    from django.utils.functional import _StrOrPromise
 
-UPSTREAM_FIELDSET: tuple[str, "_FieldOpts"] = (
-    "Upstream",
+UPSTREAM_FIELDSET: tuple["_StrOrPromise", "_FieldOpts"] = (
+    _("Upstream"),
     {
         "fields": (
             "upstream_id",
@@ -53,11 +58,23 @@ UPSTREAM_FIELDSET: tuple[str, "_FieldOpts"] = (
 
 class EventInline(admin.TabularInline):
     model = OrderEvent
-    fields = ("created_at", "field", "old_value", "new_value", "note", "actor", "actor_user")
+    fields = ("created_at", "what", "old", "new", "note", "actor", "actor_user")
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ("id",)
+
+    @admin.display(description=_("field"))
+    def what(self, obj: OrderEvent) -> str:
+        return obj.field_name
+
+    @admin.display(description=_("old value"))
+    def old(self, obj: OrderEvent) -> str:
+        return obj.old_value_name
+
+    @admin.display(description=_("new value"))
+    def new(self, obj: OrderEvent) -> str:
+        return obj.new_value_name
 
     @admin.display(description=_("Note"))
     def note(self, obj: OrderEvent) -> str:
@@ -76,8 +93,30 @@ class ReadOnlyAdmin(BaseReadOnlyAdmin):
         return request.user.has_perm(permission_for(self, RESOLVE))
 
 
+class MoneyColumns:
+    """A paid row's money as customers read it, rounded to the currency's places (core.money);
+    the change page keeps every stored digit."""
+
+    @admin.display(description=_("charge"), ordering="charge")
+    def charge_shown(self, obj: Order | ProductOrder) -> str:
+        return _money(obj.charge)
+
+    @admin.display(description=_("refunded"), ordering="refunded")
+    def refunded_shown(self, obj: Order | ProductOrder) -> str:
+        return _money(obj.refunded)
+
+    @admin.display(description=_("cost"), ordering="cost")
+    def cost_shown(self, obj: Order | ProductOrder) -> str:
+        return _money(obj.cost)
+
+
+def _money(value: Decimal) -> str:
+    language = get_language() or settings.LANGUAGE_CODE
+    return money_text(value, currency=settings.PANEL_CURRENCY, language=language)
+
+
 @admin.register(Order)
-class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
+class OrderAdmin(MoneyColumns, BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
     review_kind = Kind.ORDER
     # What an operator reads first comes first: the list is wider than a laptop's screen, and
     # the status, the review reason and the money must not be the columns scrolled off it.
@@ -86,11 +125,11 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
         "status",
         "review_link",
         "user",
-        "charge",
-        "refunded",
-        "cost",
+        "charge_shown",
+        "refunded_shown",
+        "cost_shown",
         "profit",
-        "service_id",
+        "service_ref",
         "total_quantity",
         "dispatch_state",
         "created_at",
@@ -108,7 +147,7 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
     readonly_fields = [f.name for f in Order._meta.fields] + ["profit", "review_link"]
     fieldsets = (
         (
-            "Order",
+            _("Order"),
             {
                 "fields": (
                     "id",
@@ -129,21 +168,25 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
                 )
             },
         ),
-        ("Status", {"fields": ("status", "start_count", "remains", "finished_at")}),
+        (_("Status"), {"fields": ("status", "start_count", "remains", "finished_at")}),
         (
-            "Money",
+            _("Money"),
             {"fields": ("charge", "refunded", "cost", "profit", "upstream_rate", "exchange_rate")},
         ),
         UPSTREAM_FIELDSET,
     )
 
-    @admin.display(description="Link")
+    @admin.display(description=_("Link"))
     def link_short(self, obj: Order) -> str:
         return obj.link if len(obj.link) <= 40 else obj.link[:37] + "…"
 
-    @admin.display(description="Profit")
-    def profit(self, obj: Order) -> object:
-        return obj.profit
+    @admin.display(description=_("Service"), ordering="service_id")
+    def service_ref(self, obj: Order) -> int:
+        return obj.service_id
+
+    @admin.display(description=_("Profit"))
+    def profit(self, obj: Order) -> str:
+        return _money(obj.profit)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.add_order")
@@ -174,13 +217,18 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Order {order.pk} placed for {order.user}: charged {order.charge}.",
+                    _("Order %(id)s placed for %(user)s: charged %(charge)s.")
+                    % {
+                        "id": order.pk,
+                        "user": order.user,
+                        "charge": _money(order.charge),
+                    },
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Place an order for a customer",
+            "title": _("Place an order for a customer"),
             "form": form,
             "opts": self.model._meta,
         }
@@ -188,7 +236,7 @@ class OrderAdmin(BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(ProductOrder)
-class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
+class ProductOrderAdmin(MoneyColumns, ReviewAdminMixin, ReadOnlyAdmin):
     review_kind = Kind.PRODUCT_ORDER
     list_display = (
         "id",
@@ -196,9 +244,9 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
         "user",
         "product",
         "quantity",
-        "charge",
-        "refunded",
-        "cost",
+        "charge_shown",
+        "refunded_shown",
+        "cost_shown",
         "status",
         "dispatch_state",
         "upstream_id",
@@ -212,7 +260,7 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
     readonly_fields = [f.name for f in ProductOrder._meta.fields] + ["review_link", "note_shown"]
     fieldsets = (
         (
-            "Order",
+            _("Order"),
             {
                 "fields": (
                     "id",
@@ -227,8 +275,8 @@ class ProductOrderAdmin(ReviewAdminMixin, ReadOnlyAdmin):
                 )
             },
         ),
-        ("Status", {"fields": ("status", "result", "note_shown", "finished_at")}),
-        ("Money", {"fields": ("charge", "refunded", "cost", "upstream_rate", "exchange_rate")}),
+        (_("Status"), {"fields": ("status", "result", "note_shown", "finished_at")}),
+        (_("Money"), {"fields": ("charge", "refunded", "cost", "upstream_rate", "exchange_rate")}),
         UPSTREAM_FIELDSET,
     )
 

@@ -1,6 +1,8 @@
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -11,17 +13,31 @@ from providers.models import Service
 class AdminOrderForm(forms.Form):
     """Place an order for a customer: the same service as the web form and the API."""
 
-    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
-    service = forms.ModelChoiceField(queryset=Service.objects.on_sale().select_related("category"))
-    link = forms.CharField(required=False, max_length=1000)
-    quantity = forms.CharField(required=False)
-    runs = forms.CharField(required=False)
-    interval = forms.CharField(required=False, help_text="Minutes between drip-feed runs.")
+    user = forms.ModelChoiceField(
+        label=_("Customer"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"), queryset=Service.objects.on_sale().select_related("category")
+    )
+    link = forms.CharField(label=_("Link"), required=False, max_length=1000)
+    quantity = forms.CharField(label=_("Quantity"), required=False)
+    runs = forms.CharField(label=_("Runs"), required=False)
+    interval = forms.CharField(
+        label=_("Interval"), required=False, help_text=_("Minutes between drip-feed runs.")
+    )
     extra = forms.CharField(
+        label=_("Other fields"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=f"The type's own fields as `name: value` lines ({', '.join(TYPE_FIELDS)}); "
-        "for multi-line fields repeat the name on each line.",
+        # The names are the protocol's (docs/protocol.md): typed as they are, in any language.
+        help_text=format_lazy(
+            _(
+                "The type's own fields as `name: value` lines ({fields}); for multi-line fields "
+                "repeat the name on each line."
+            ),
+            fields=format_html_join(", ", "<code>{}</code>", ((name,) for name in TYPE_FIELDS)),
+        ),
     )
 
     def as_order_fields(self) -> dict[str, str]:

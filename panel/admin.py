@@ -1,13 +1,11 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import PricingTier
 from notifications.services import ranks_assign
-
-admin.site.site_header = "SMM panel administration"
-admin.site.site_title = "SMM panel admin"
-admin.site.index_title = "Run the panel"
 
 
 # Registered here, above notifications, because a save moves customers up at once and each
@@ -38,7 +36,7 @@ class RankAdmin(admin.ModelAdmin):
     )
     actions = ["assign_now"]
 
-    @admin.display(description="Customers")
+    @admin.display(description=_("Customers"))
     def user_count(self, obj: PricingTier) -> int:
         return obj.users.count()
 
@@ -57,7 +55,7 @@ class RankAdmin(admin.ModelAdmin):
         self.message_user(request, _moved_text(ranks_assign()))
 
     @admin.action(
-        description="Move customers up to the ranks they reached now", permissions=["change"]
+        description=_("Move customers up to the ranks they reached now"), permissions=["change"]
     )
     def assign_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.message_user(request, _moved_text(ranks_assign()))
@@ -65,7 +63,9 @@ class RankAdmin(admin.ModelAdmin):
 
 def _moved_text(moves: list) -> str:
     promoted = sum(1 for move in moves if move.is_promotion)
-    return (
-        f"Ranks reassigned: {len(moves)} customer(s) moved, {promoted} promoted (each emailed). "
-        "Nobody is moved down, except off a rank that was disabled or deleted."
-    )
+    moved = ngettext(
+        "Ranks reassigned: %(count)d customer moved, %(promoted)d promoted (each emailed).",
+        "Ranks reassigned: %(count)d customers moved, %(promoted)d promoted (each emailed).",
+        len(moves),
+    ) % {"count": len(moves), "promoted": promoted}
+    return f"{moved} {_('Nobody is moved down, except off a rank that was disabled or deleted.')}"

@@ -3,12 +3,16 @@
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from panel.dashboard.views import DASHBOARD_PERMISSION, dashboard_context
 
 
 class PanelAdminSite(admin.AdminSite):
     index_template = "admin/panel_index.html"
+    site_header = _("SMM panel administration")
+    site_title = _("SMM panel admin")
+    index_title = _("Run the panel")
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
         context = dict(extra_context or {})

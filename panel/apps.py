@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PanelConfig(AppConfig):
     name = "panel"
-    verbose_name = "Panel"
+    verbose_name = _("Panel")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

@@ -5,6 +5,8 @@ panel.dashboard.rollup and must never block deleting or protecting the rows they
 """
 
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 
@@ -17,20 +19,22 @@ class DayFigures(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ORDER = "order", "Order"
-        PRODUCT = "product", "Product order"
+        ORDER = "order", _("Order")
+        PRODUCT = "product", _("Product order")
 
-    day = models.DateField()
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    status = models.CharField(max_length=16)
-    orders = models.PositiveIntegerField(default=0)
-    revenue = money_field(default=ZERO)
-    cost = money_field(default=ZERO)
+    day = models.DateField(verbose_name=_("day"))
+    kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
+    status = models.CharField(max_length=16, verbose_name=_("status"))
+    orders = models.PositiveIntegerField(default=0, verbose_name=_("orders"))
+    revenue = money_field(default=ZERO, verbose_name=_("revenue"))
+    cost = money_field(default=ZERO, verbose_name=_("cost"))
 
     class Meta:
         # The dashboard is a page of its own, guarded by this permission (see panel.dashboard).
+        verbose_name = _("day figures")
+        verbose_name_plural = _("day figures")
         default_permissions = ()
-        permissions = [("view_dashboard", "Can view the admin dashboard")]
+        permissions = [("view_dashboard", gettext_noop("Can view the admin dashboard"))]
         constraints = [
             models.UniqueConstraint(fields=["day", "kind", "status"], name="day_figures_unique")
         ]
@@ -42,15 +46,19 @@ class DayFigures(models.Model):
 class DayServiceFigures(models.Model):
     """Orders of one day per service and the route (provider) they took."""
 
-    day = models.DateField()
-    service_id = models.BigIntegerField()
-    provider_id = models.BigIntegerField()
-    route_id = models.BigIntegerField(default=0, help_text="0: the service's own provider.")
-    orders = models.PositiveIntegerField(default=0)
-    revenue = money_field(default=ZERO)
-    cost = money_field(default=ZERO)
+    day = models.DateField(verbose_name=_("day"))
+    service_id = models.BigIntegerField(verbose_name=_("service ID"))
+    provider_id = models.BigIntegerField(verbose_name=_("provider ID"))
+    route_id = models.BigIntegerField(
+        default=0, help_text=_("0: the service's own provider."), verbose_name=_("route ID")
+    )
+    orders = models.PositiveIntegerField(default=0, verbose_name=_("orders"))
+    revenue = money_field(default=ZERO, verbose_name=_("revenue"))
+    cost = money_field(default=ZERO, verbose_name=_("cost"))
 
     class Meta:
+        verbose_name = _("day service figures")
+        verbose_name_plural = _("day service figures")
         default_permissions = ()
         constraints = [
             models.UniqueConstraint(
@@ -66,13 +74,15 @@ class DayServiceFigures(models.Model):
 class DayCustomerFigures(models.Model):
     """Orders and product orders of one day per customer."""
 
-    day = models.DateField()
-    user_id = models.BigIntegerField()
-    orders = models.PositiveIntegerField(default=0)
-    revenue = money_field(default=ZERO)
-    cost = money_field(default=ZERO)
+    day = models.DateField(verbose_name=_("day"))
+    user_id = models.BigIntegerField(verbose_name=_("user ID"))
+    orders = models.PositiveIntegerField(default=0, verbose_name=_("orders"))
+    revenue = money_field(default=ZERO, verbose_name=_("revenue"))
+    cost = money_field(default=ZERO, verbose_name=_("cost"))
 
     class Meta:
+        verbose_name = _("day customer figures")
+        verbose_name_plural = _("day customer figures")
         default_permissions = ()
         constraints = [
             models.UniqueConstraint(fields=["day", "user_id"], name="day_customer_figures_unique")
@@ -85,9 +95,11 @@ class DayCustomerFigures(models.Model):
 class RollupState(models.Model):
     """One row: how far the rollup has read order changes (`updated_at`)."""
 
-    rolled_until = models.DateTimeField(null=True, blank=True)
+    rolled_until = models.DateTimeField(null=True, blank=True, verbose_name=_("rolled until"))
 
     class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup states")
         default_permissions = ()
 
     def __str__(self) -> str:
@@ -97,13 +109,15 @@ class RollupState(models.Model):
 class DailyReport(models.Model):
     """The midnight report of one day: its row makes sending it exactly once per day."""
 
-    day = models.DateField(unique=True)
-    body = models.TextField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    day = models.DateField(unique=True, verbose_name=_("day"))
+    body = models.TextField(verbose_name=_("body"))
+    sent_at = models.DateTimeField(auto_now_add=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("daily report")
+        verbose_name_plural = _("daily reports")
         ordering = ["-day"]
         default_permissions = ()
 
     def __str__(self) -> str:
-        return f"Report of {self.day}"
+        return gettext("Report of %(day)s") % {"day": self.day}

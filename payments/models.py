@@ -55,10 +55,15 @@ class GatewaySettings(models.Model):
     """An admin's settings for one method. Empty bank fields fall back to the PANEL_BANK_*
     environment variables; credentials are encrypted at rest and never shown again."""
 
-    method = models.CharField(max_length=16, choices=method_choices, unique=True)
-    is_enabled = models.BooleanField(default=True)
+    method = models.CharField(
+        max_length=16, choices=method_choices, unique=True, verbose_name=_("method")
+    )
+    is_enabled = models.BooleanField(default=True, verbose_name=_("is enabled"))
     currency = models.CharField(
-        max_length=3, blank=True, help_text=_("Currency the gateway charges in (VND for banks).")
+        max_length=3,
+        blank=True,
+        help_text=_("Currency the gateway charges in (VND for banks)."),
+        verbose_name=_("currency"),
     )
     rate = models.DecimalField(
         max_digits=RATE_DIGITS,
@@ -66,21 +71,37 @@ class GatewaySettings(models.Model):
         null=True,
         blank=True,
         help_text=_("Units of the gateway currency per one unit of the panel currency."),
+        verbose_name=_("rate"),
     )
     min_amount = money_field(
-        null=True, blank=True, help_text=_("Smallest deposit, in the gateway currency.")
+        null=True,
+        blank=True,
+        help_text=_("Smallest deposit, in the gateway currency."),
+        verbose_name=_("min amount"),
     )
     max_amount = money_field(
-        null=True, blank=True, help_text=_("Largest deposit, in the gateway currency.")
+        null=True,
+        blank=True,
+        help_text=_("Largest deposit, in the gateway currency."),
+        verbose_name=_("max amount"),
     )
-    bank_bin = models.CharField(max_length=6, blank=True, help_text=_("NAPAS BIN, 6 digits."))
-    bank_account = models.CharField(max_length=19, blank=True)
-    bank_account_name = models.CharField(max_length=64, blank=True)
+    bank_bin = models.CharField(
+        max_length=6, blank=True, help_text=_("NAPAS BIN, 6 digits."), verbose_name=_("bank bin")
+    )
+    bank_account = models.CharField(max_length=19, blank=True, verbose_name=_("bank account"))
+    bank_account_name = models.CharField(
+        max_length=64, blank=True, verbose_name=_("bank account name")
+    )
     transfer_prefix = models.CharField(
-        max_length=8, blank=True, help_text=_("Memo prefix, uppercase letters (e.g. NAP).")
+        max_length=8,
+        blank=True,
+        help_text=_("Memo prefix, uppercase letters (e.g. NAP)."),
+        verbose_name=_("transfer prefix"),
     )
-    secrets_encrypted = models.TextField(blank=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    secrets_encrypted = models.TextField(
+        blank=True, editable=False, verbose_name=_("secrets encrypted")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("gateway settings")
@@ -118,12 +139,15 @@ class BonusRule(models.Model):
         choices=gateway_choices,
         blank=True,
         help_text=_("Empty: every gateway except manual deposits."),
+        verbose_name=_("gateway"),
     )
-    min_amount = money_field(help_text=_("In the panel currency."))
-    percent = models.DecimalField(max_digits=5, decimal_places=2)
-    is_enabled = models.BooleanField(default=True)
+    min_amount = money_field(help_text=_("In the panel currency."), verbose_name=_("min amount"))
+    percent = models.DecimalField(max_digits=5, decimal_places=2, verbose_name=_("percent"))
+    is_enabled = models.BooleanField(default=True, verbose_name=_("is enabled"))
 
     class Meta:
+        verbose_name = _("bonus rule")
+        verbose_name_plural = _("bonus rules")
         ordering = ["gateway", "-min_amount"]
         constraints = [
             models.CheckConstraint(
@@ -158,72 +182,88 @@ class Deposit(models.Model):
         null=True,
         blank=True,
         related_name="deposits",
+        verbose_name=_("user"),
     )
-    gateway = models.CharField(max_length=16, choices=gateway_choices)
+    gateway = models.CharField(max_length=16, choices=gateway_choices, verbose_name=_("gateway"))
     # Ours: what the gateway echoes back (Stripe's client_reference_id, Cryptomus' order_id).
-    reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("reference")
+    )
     # Theirs: the transfer id, the Checkout Session or the invoice uuid. Empty until known.
-    external_id = models.CharField(max_length=128, blank=True)
+    external_id = models.CharField(max_length=128, blank=True, verbose_name=_("external ID"))
     # Asked: what the customer started the payment for. A bank transfer asks nothing: its amount
     # is what arrived, the same as received_amount.
-    amount = money_field(help_text=_("Asked, in the gateway currency."))
-    currency = models.CharField(max_length=3)
+    amount = money_field(help_text=_("Asked, in the gateway currency."), verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
     # Received: what the gateway reports arrived, once it does; "assign" credits this. Empty
     # while nothing has arrived, or when the gateway did not say how much in this currency.
     received_amount = money_field(
-        null=True, blank=True, help_text=_("Received, as the gateway reported it.")
+        null=True,
+        blank=True,
+        help_text=_("Received, as the gateway reported it."),
+        verbose_name=_("received amount"),
     )
-    received_currency = models.CharField(max_length=3, blank=True)
+    received_currency = models.CharField(
+        max_length=3, blank=True, verbose_name=_("received currency")
+    )
     rate = models.DecimalField(
         max_digits=RATE_DIGITS,
         decimal_places=RATE_PLACES,
         help_text=_("Gateway currency per one panel currency unit, frozen when it arrived."),
+        verbose_name=_("rate"),
     )
-    credited_amount = money_field(default=ZERO)
-    bonus_amount = money_field(default=ZERO)
-    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
-    memo = models.CharField(max_length=255, blank=True)
+    credited_amount = money_field(default=ZERO, verbose_name=_("credited amount"))
+    bonus_amount = money_field(default=ZERO, verbose_name=_("bonus amount"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, db_index=True, verbose_name=_("status")
+    )
+    memo = models.CharField(max_length=255, blank=True, verbose_name=_("memo"))
     # An admin's words as typed, a catalog id the panel marked with gettext_noop, or (the code
     # and its parameters) a sentence with figures: shown through reason_text (core.memos).
-    reason = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
     reason_code = models.CharField(max_length=48, blank=True, default="")
     reason_params = models.JSONField(blank=True, default=dict)
     # The customer's coupon (accounts.coupons), redeemed when the deposit is credited; the note
     # says what came of it (its bonus, or why it did not apply: the deposit is credited anyway),
     # as a memo code and its parameters (payments.memos).
-    coupon_code = models.CharField(max_length=32, blank=True)
-    coupon_note = models.CharField(max_length=255, blank=True)
+    coupon_code = models.CharField(max_length=32, blank=True, verbose_name=_("coupon code"))
+    coupon_note = models.CharField(max_length=255, blank=True, verbose_name=_("coupon note"))
     coupon_note_code = models.CharField(max_length=48, blank=True, default="")
     coupon_note_params = models.JSONField(blank=True, default=dict)
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    credited_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    credited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("credited at"))
     # A bank transfer as the bank itself names it, whichever service (SePay, Casso) reports it:
     # the receiving account, the bank's transaction reference and its date. With the amount,
     # one key per transfer, so a second reporter finds the first one's row. Empty for
     # card and crypto payments and for reports that lack any of them.
-    bank_account = models.CharField(max_length=32, blank=True)
-    bank_reference = models.CharField(max_length=128, blank=True)
-    bank_date = models.DateField(null=True, blank=True)
+    bank_account = models.CharField(max_length=32, blank=True, verbose_name=_("bank account"))
+    bank_reference = models.CharField(max_length=128, blank=True, verbose_name=_("bank reference"))
+    bank_date = models.DateField(null=True, blank=True, verbose_name=_("bank date"))
     # Who paid, where the gateway says: the sender's bank account number and holder name (a
     # Casso report; the name as payer_name_normalize spells it), or a card's Stripe fingerprint
     # ("card:<fingerprint>", from its charge). Empty when unknown. The affiliates' self-referral
     # guard compares them (docs/affiliates.md).
-    payer_account = models.CharField(max_length=64, blank=True)
-    payer_name = models.CharField(max_length=128, blank=True)
+    payer_account = models.CharField(max_length=64, blank=True, verbose_name=_("payer account"))
+    payer_name = models.CharField(max_length=128, blank=True, verbose_name=_("payer name"))
     # The gateway's id of the payment behind a session (Stripe's PaymentIntent): its charge,
     # refund and dispute events name this, not the session.
-    payment_ref = models.CharField(max_length=128, blank=True)
+    payment_ref = models.CharField(max_length=128, blank=True, verbose_name=_("payment ref"))
 
     class Meta:
+        verbose_name = _("deposit")
+        verbose_name_plural = _("deposits")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["user", "-id"], name="deposit_user_recent"),
@@ -272,7 +312,7 @@ class Deposit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_gateway_display()} {self.amount} {self.currency} ({self.status})"
+        return f"{self.get_gateway_display()} {self.amount} {self.currency} ({self.get_status_display()})"
 
     @property
     def is_final(self) -> bool:
@@ -314,15 +354,24 @@ class DepositReversal(models.Model):
         REFUND = "refund", _("Refunded")
         CHARGEBACK = "chargeback", _("Charged back")
 
-    deposit = models.OneToOneField(Deposit, on_delete=models.PROTECT, related_name="reversal")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    # The gateway's event (a Stripe refund or dispute id); empty when an admin recorded it.
-    external_id = models.CharField(max_length=128, blank=True)
-    reason = models.CharField(max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    deposit = models.OneToOneField(
+        Deposit, on_delete=models.PROTECT, related_name="reversal", verbose_name=_("deposit")
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    # The gateway's event (a Stripe refund or dispute id); empty when an admin recorded it.
+    external_id = models.CharField(max_length=128, blank=True, verbose_name=_("external ID"))
+    reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -330,7 +379,10 @@ class DepositReversal(models.Model):
         verbose_name_plural = _("refunds and chargebacks")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of deposit {self.deposit_id}"
+        return gettext("%(kind)s of deposit %(deposit)s") % {
+            "kind": self.get_kind_display(),
+            "deposit": self.deposit_id,
+        }
 
 
 class UnmatchedDeposit(Deposit):
@@ -347,11 +399,13 @@ class TransferReport(models.Model):
     kept against the deposit the first report made, which is credited once. Unique per
     (gateway, the reporter's id), so a replayed second report is recorded once."""
 
-    deposit = models.ForeignKey(Deposit, on_delete=models.CASCADE, related_name="reports")
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
-    external_id = models.CharField(max_length=128)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    deposit = models.ForeignKey(
+        Deposit, on_delete=models.CASCADE, related_name="reports", verbose_name=_("deposit")
+    )
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
+    external_id = models.CharField(max_length=128, verbose_name=_("external ID"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["id"]
@@ -373,10 +427,17 @@ class BankCoupon(models.Model):
     kept here and taken (deleted) by the first transfer credited to them."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bank_coupon"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="bank_coupon",
+        verbose_name=_("user"),
     )
-    code = models.CharField(max_length=32)
-    chosen_at = models.DateTimeField(auto_now=True)
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    chosen_at = models.DateTimeField(auto_now=True, verbose_name=_("chosen at"))
+
+    class Meta:
+        verbose_name = _("bank coupon")
+        verbose_name_plural = _("bank coupons")
 
     def __str__(self) -> str:
         return f"{self.code} for {self.user_id}"

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import PanelError
 from providers.models import Provider, ServiceRoute
@@ -13,13 +14,15 @@ class ProviderAdminForm(forms.ModelForm):
     api_url = forms.URLField(
         max_length=500,
         assume_scheme="https",
-        help_text="The provider's v2 endpoint, e.g. https://example.com/api/v2",
+        label=_("API URL"),
+        help_text=_("The provider's v2 endpoint, e.g. https://example.com/api/v2"),
     )
     api_key = forms.CharField(
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Stored encrypted and never shown again. Leave blank to keep the current key.",
+        label=_("API key"),
+        help_text=_("Stored encrypted and never shown again. Leave blank to keep the current key."),
     )
 
     class Meta:
@@ -42,7 +45,7 @@ class ProviderAdminForm(forms.ModelForm):
         super().clean()
         data = self.cleaned_data
         if not self.instance.pk and not data.get("api_key"):
-            self.add_error("api_key", "A new provider needs its API key.")
+            self.add_error("api_key", _("A new provider needs its API key."))
         return data
 
     def save(self, commit: bool = True) -> Provider:

@@ -7,8 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
@@ -19,21 +19,39 @@ DEFAULT_MARKUP_PERCENT = Decimal(25)
 
 
 class ServiceType(models.TextChoices):
-    DEFAULT = "Default"
-    PACKAGE = "Package"
-    CUSTOM_COMMENTS = "Custom Comments"
-    CUSTOM_COMMENTS_PACKAGE = "Custom Comments Package"
-    MENTIONS = "Mentions"
-    MENTIONS_WITH_HASHTAGS = "Mentions with Hashtags"
-    MENTIONS_CUSTOM_LIST = "Mentions Custom List"
-    MENTIONS_HASHTAG = "Mentions Hashtag"
-    MENTIONS_USER_FOLLOWERS = "Mentions User Followers"
-    MENTIONS_MEDIA_LIKERS = "Mentions Media Likers"
-    COMMENT_LIKES = "Comment Likes"
-    POLL = "Poll"
-    INVITES_FROM_GROUPS = "Invites from Groups"
-    SEO = "SEO"
-    SUBSCRIPTIONS = "Subscriptions"
+    DEFAULT = "Default", pgettext_lazy("service type", "Default")
+    PACKAGE = "Package", pgettext_lazy("service type", "Package")
+    CUSTOM_COMMENTS = "Custom Comments", pgettext_lazy("service type", "Custom Comments")
+    CUSTOM_COMMENTS_PACKAGE = (
+        "Custom Comments Package",
+        pgettext_lazy("service type", "Custom Comments Package"),
+    )
+    MENTIONS = "Mentions", pgettext_lazy("service type", "Mentions")
+    MENTIONS_WITH_HASHTAGS = (
+        "Mentions with Hashtags",
+        pgettext_lazy("service type", "Mentions with Hashtags"),
+    )
+    MENTIONS_CUSTOM_LIST = (
+        "Mentions Custom List",
+        pgettext_lazy("service type", "Mentions Custom List"),
+    )
+    MENTIONS_HASHTAG = "Mentions Hashtag", pgettext_lazy("service type", "Mentions Hashtag")
+    MENTIONS_USER_FOLLOWERS = (
+        "Mentions User Followers",
+        pgettext_lazy("service type", "Mentions User Followers"),
+    )
+    MENTIONS_MEDIA_LIKERS = (
+        "Mentions Media Likers",
+        pgettext_lazy("service type", "Mentions Media Likers"),
+    )
+    COMMENT_LIKES = "Comment Likes", pgettext_lazy("service type", "Comment Likes")
+    POLL = "Poll", pgettext_lazy("service type", "Poll")
+    INVITES_FROM_GROUPS = (
+        "Invites from Groups",
+        pgettext_lazy("service type", "Invites from Groups"),
+    )
+    SEO = "SEO", pgettext_lazy("service type", "SEO")
+    SUBSCRIPTIONS = "Subscriptions", pgettext_lazy("service type", "Subscriptions")
 
 
 # A service type as a badge names it in the reader's language; the stored value and the API keep
@@ -69,9 +87,9 @@ MAX_POLL_CONCURRENCY = 64
 class RefillEscalation(models.TextChoices):
     """A service's rule for a refill the provider rejects or does not finish by its deadline."""
 
-    ASK_AGAIN = "ask_again", "Ask the provider again (once)"
-    REORDER = "reorder", "Order the missing quantity at another route (once)"
-    REFUND = "refund", "Refund pro rata"
+    ASK_AGAIN = "ask_again", _("Ask the provider again (once)")
+    REORDER = "reorder", _("Order the missing quantity at another route (once)")
+    REFUND = "refund", _("Refund pro rata")
 
 
 PACKAGE_TYPES = frozenset({ServiceType.PACKAGE, ServiceType.CUSTOM_COMMENTS_PACKAGE})
@@ -82,35 +100,50 @@ def percent_field(**kwargs: Any) -> models.DecimalField:
 
 
 class Provider(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
     api_url = models.URLField(
-        max_length=500, help_text="The provider's v2 endpoint, e.g. https://example.com/api/v2"
+        max_length=500,
+        help_text=_("The provider's v2 endpoint, e.g. https://example.com/api/v2"),
+        verbose_name=_("api URL"),
     )
-    api_key_encrypted = models.TextField(editable=False)
+    api_key_encrypted = models.TextField(editable=False, verbose_name=_("api key encrypted"))
     currency = models.CharField(
-        max_length=3, default="USD", help_text="The currency the provider charges in."
+        max_length=3,
+        default="USD",
+        help_text=_("The currency the provider charges in."),
+        verbose_name=_("currency"),
     )
     exchange_rate = models.DecimalField(
         max_digits=20,
         decimal_places=8,
         default=Decimal(1),
-        help_text="How much of the panel currency one unit of the provider currency is worth.",
+        help_text=_("How much of the panel currency one unit of the provider currency is worth."),
+        verbose_name=_("exchange rate"),
     )
     is_enabled = models.BooleanField(
-        default=True, help_text="Off: no orders are sent, no syncs run."
+        default=True,
+        help_text=_("Off: no orders are sent, no syncs run."),
+        verbose_name=_("is enabled"),
     )
     markup_percent = percent_field(
-        default=DEFAULT_MARKUP_PERCENT, help_text="Default markup on upstream rates, in percent."
+        default=DEFAULT_MARKUP_PERCENT,
+        help_text=_("Default markup on upstream rates, in percent."),
+        verbose_name=_("markup percent"),
     )
     markup_fixed = money_field(
-        default=ZERO, help_text="Added to every rate per 1000 (panel currency), after the percent."
+        default=ZERO,
+        help_text=_("Added to every rate per 1000 (panel currency), after the percent."),
+        verbose_name=_("markup fixed"),
     )
     new_items_on_sale = models.BooleanField(
         default=True,
-        help_text="New services and products go on sale at once; off: they wait for an admin.",
+        help_text=_("New services and products go on sale at once; off: they wait for an admin."),
+        verbose_name=_("new items on sale"),
     )
     low_balance_threshold = money_field(
-        default=Decimal(10), help_text="Flag the provider when its balance falls below this."
+        default=Decimal(10),
+        help_text=_("Flag the provider when its balance falls below this."),
+        verbose_name=_("low balance threshold"),
     )
     # Per provider because real providers throttle: some take 32 status calls at once, others
     # ban an address for more than a few.
@@ -122,29 +155,56 @@ class Provider(models.Model):
             "Status calls in flight at once while polling this provider, all workers together. "
             "Empty: the panel's default (PANEL_POLL_CONCURRENCY)."
         ),
+        verbose_name=_("poll concurrency"),
     )
-    balance = money_field(null=True, blank=True, editable=False)
-    balance_currency = models.CharField(max_length=3, blank=True, editable=False)
-    balance_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    balance = money_field(null=True, blank=True, editable=False, verbose_name=_("balance"))
+    balance_currency = models.CharField(
+        max_length=3, blank=True, editable=False, verbose_name=_("balance currency")
+    )
+    balance_checked_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("balance checked at")
+    )
     # Dispatch health: set by the forwarding service, cleared by an admin check or by time.
-    dispatch_paused_until = models.DateTimeField(null=True, blank=True, editable=False)
-    credentials_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_error = models.CharField(max_length=500, blank=True, editable=False)
-    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dispatch_paused_until = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("dispatch paused until")
+    )
+    credentials_failed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("credentials failed at")
+    )
+    last_error = models.CharField(
+        max_length=500, blank=True, editable=False, verbose_name=_("last error")
+    )
+    last_error_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last error at")
+    )
+    last_synced_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last synced at")
+    )
     # Set when the low-balance alert went out, cleared when the balance recovers: one alert
     # per crossing (providers.alerts).
-    balance_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    balance_alerted_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("balance alerted at")
+    )
     # Set when the provider is a copy of this panel and pushes status webhooks to us
     # (providers.services.webhooks): the secret it signs them with, and where they come.
-    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
-    webhook_id = models.CharField(max_length=64, blank=True, editable=False)
-    webhook_url = models.CharField(max_length=500, blank=True, editable=False)
-    webhook_subscribed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    webhook_secret_encrypted = models.TextField(
+        blank=True, editable=False, verbose_name=_("webhook secret encrypted")
+    )
+    webhook_id = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("webhook ID")
+    )
+    webhook_url = models.CharField(
+        max_length=500, blank=True, editable=False, verbose_name=_("webhook URL")
+    )
+    webhook_subscribed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("webhook subscribed at")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -179,18 +239,22 @@ class Provider(models.Model):
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=255, unique=True)
-    sort_order = models.IntegerField(default=0)
+    name = models.CharField(max_length=255, unique=True, verbose_name=_("name"))
+    sort_order = models.IntegerField(default=0, verbose_name=_("sort order"))
     markup_percent = percent_field(
-        null=True, blank=True, help_text="Overrides the provider markup for this category."
+        null=True,
+        blank=True,
+        help_text=_("Overrides the provider markup for this category."),
+        verbose_name=_("markup percent"),
     )
-    markup_fixed = money_field(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    markup_fixed = money_field(null=True, blank=True, verbose_name=_("markup fixed"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("category")
         ordering = ["sort_order", "name"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
         return self.name
@@ -227,33 +291,54 @@ class CatalogItemQuerySet(models.QuerySet):
 class CatalogItem(models.Model):
     """What services and products share: upstream identity, selling price and sale flags."""
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT)
-    upstream_id = models.CharField(max_length=64)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT)
-    name = models.CharField(max_length=500, help_text="As last imported.")
-    name_override = models.CharField(
-        max_length=500, blank=True, help_text="Shown to customers instead of the upstream name."
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, verbose_name=_("provider"))
+    upstream_id = models.CharField(max_length=64, verbose_name=_("upstream ID"))
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("category"))
+    name = models.CharField(
+        max_length=500, help_text=_("As last imported."), verbose_name=_("name")
     )
-    description = models.TextField(blank=True)
-    upstream_rate = money_field(help_text="As last imported, in the provider currency.")
-    rate = money_field(help_text="The selling price in the panel currency.")
+    name_override = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("Shown to customers instead of the upstream name."),
+        verbose_name=_("name override"),
+    )
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    upstream_rate = money_field(
+        help_text=_("As last imported, in the provider currency."), verbose_name=_("upstream rate")
+    )
+    rate = money_field(
+        help_text=_("The selling price in the panel currency."), verbose_name=_("rate")
+    )
     is_rate_pinned = models.BooleanField(
-        default=False, help_text="Keep this price whatever upstream or the markup rules say."
+        default=False,
+        help_text=_("Keep this price whatever upstream or the markup rules say."),
+        verbose_name=_("is rate pinned"),
     )
     markup_percent = percent_field(
-        null=True, blank=True, help_text="Overrides category and provider markup."
+        null=True,
+        blank=True,
+        help_text=_("Overrides category and provider markup."),
+        verbose_name=_("markup percent"),
     )
-    markup_fixed = money_field(null=True, blank=True)
-    min = models.PositiveBigIntegerField()
-    max = models.PositiveBigIntegerField()
-    is_enabled = models.BooleanField(default=True, help_text="On sale (an admin's choice).")
+    markup_fixed = money_field(null=True, blank=True, verbose_name=_("markup fixed"))
+    min = models.PositiveBigIntegerField(verbose_name=_("min"))
+    max = models.PositiveBigIntegerField(verbose_name=_("max"))
+    is_enabled = models.BooleanField(
+        default=True, help_text=_("On sale (an admin's choice)."), verbose_name=_("is enabled")
+    )
     is_available = models.BooleanField(
-        default=True, editable=False, help_text="Still offered upstream."
+        default=True,
+        editable=False,
+        help_text=_("Still offered upstream."),
+        verbose_name=_("is available"),
     )
-    sort_order = models.IntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sort_order = models.IntegerField(default=0, verbose_name=_("sort order"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    removed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("removed at")
+    )
     # The margin guard's hold: the reason as data, when, and the cost (panel currency, per
     # 1000 or per package) before the change that held it; the cost now is upstream_rate at the
     # provider's exchange rate.
@@ -264,9 +349,12 @@ class CatalogItem(models.Model):
         default=HoldReason.NONE,
         db_default=HoldReason.NONE,  # raw inserts (bench seeds) stay on sale
         editable=False,
+        verbose_name=_("hold reason"),
     )
-    held_at = models.DateTimeField(null=True, blank=True, editable=False)
-    held_from_cost = money_field(null=True, blank=True, editable=False)
+    held_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("held at"))
+    held_from_cost = money_field(
+        null=True, blank=True, editable=False, verbose_name=_("held from cost")
+    )
 
     objects = CatalogItemQuerySet.as_manager()
 
@@ -282,20 +370,30 @@ class CatalogItem(models.Model):
 
 
 class Service(CatalogItem):
-    type = models.CharField(max_length=32, choices=ServiceType.choices, default=ServiceType.DEFAULT)
-    has_refill = models.BooleanField(default=False)
-    has_cancel = models.BooleanField(default=False)
-    has_dripfeed = models.BooleanField(default=False)
+    type = models.CharField(
+        max_length=32,
+        choices=ServiceType.choices,
+        default=ServiceType.DEFAULT,
+        verbose_name=_("type"),
+    )
+    has_refill = models.BooleanField(default=False, verbose_name=_("has refill"))
+    has_cancel = models.BooleanField(default=False, verbose_name=_("has cancel"))
+    has_dripfeed = models.BooleanField(default=False, verbose_name=_("has dripfeed"))
     quantity_step = models.PositiveIntegerField(
-        default=1, help_text="Quantities must be a multiple of this."
+        default=1,
+        help_text=_("Quantities must be a multiple of this."),
+        verbose_name=_("quantity step"),
     )
     # db_default as well: services written by code that predates the column (a rolling
     # deploy, raw inserts) take the rule too.
     is_one_order_per_link = models.BooleanField(
         default=True,
         db_default=True,
-        help_text="Refuse a second order for the same link while one is still open "
-        "(docs/protocol.md); links are compared without scheme, www. and tracking parameters.",
+        help_text=_(
+            "Refuse a second order for the same link while one is still open "
+            "(docs/protocol.md); links are compared without scheme, www. and tracking parameters."
+        ),
+        verbose_name=_("is one order per link"),
     )
     # The refill rules (docs/lifecycle.md, "Refills"): set by an operator, never by the
     # catalog sync, which imports `has_refill` only. db_default: rows inserted by code that
@@ -303,46 +401,67 @@ class Service(CatalogItem):
     warranty_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Refill window after the order finished, in days (the 'Bảo hành N ngày' "
-        "customers read). Empty: refills have no time limit.",
+        help_text=_(
+            "Refill window after the order finished, in days (the 'Bảo hành N ngày' "
+            "customers read). Empty: refills have no time limit."
+        ),
+        verbose_name=_("warranty days"),
     )
     refill_max_per_order = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Refills an order may have. Empty: no cap."
+        null=True,
+        blank=True,
+        help_text=_("Refills an order may have. Empty: no cap."),
+        verbose_name=_("refill max per order"),
     )
     refill_cooldown_hours = models.PositiveSmallIntegerField(
-        default=24, db_default=24, help_text="Hours between two refill requests of one order."
+        default=24,
+        db_default=24,
+        help_text=_("Hours between two refill requests of one order."),
+        verbose_name=_("refill cooldown hours"),
     )
     refill_deadline_hours = models.PositiveSmallIntegerField(
         default=72,
         db_default=72,
-        help_text="A refill not Completed this many hours after it was asked escalates.",
+        help_text=_("A refill not Completed this many hours after it was asked escalates."),
+        verbose_name=_("refill deadline hours"),
     )
     refill_escalation = models.CharField(
         max_length=16,
         choices=RefillEscalation.choices,
         default=RefillEscalation.REFUND,
         db_default=RefillEscalation.REFUND,
-        help_text="What the panel does when the provider rejects a refill or misses its "
-        "deadline. Whatever it is, a refill that still fails is refunded pro rata.",
+        help_text=_(
+            "What the panel does when the provider rejects a refill or misses its "
+            "deadline. Whatever it is, a refill that still fails is refunded pro rata."
+        ),
+        verbose_name=_("refill escalation"),
     )
     average_time_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
         editable=False,
-        help_text="Mean time to Completed per 1,000 units of the last 10 completed orders "
-        "(orders.delivery_times); empty with fewer than 3.",
+        help_text=_(
+            "Mean time to Completed per 1,000 units of the last 10 completed orders "
+            "(orders.delivery_times); empty with fewer than 3."
+        ),
+        verbose_name=_("average time seconds"),
     )
     # The routing rule's bar (orders.services.routing): in the scorecard's unit, per 1,000
     # units (per order for package services), as its 90th percentile is.
     completion_target = models.DurationField(
         null=True,
         blank=True,
-        help_text="Target 90th-percentile completion time per 1,000 (per order for packages), "
-        "e.g. 03:00:00. With a target, orders take the cheapest route whose last 30 days meet "
-        "it (docs/operators.md, Routes); empty: routes in priority order.",
+        help_text=_(
+            "Target 90th-percentile completion time per 1,000 (per order for packages), "
+            "e.g. 03:00:00. With a target, orders take the cheapest route whose last 30 days meet "
+            "it (docs/operators.md, Routes); empty: routes in priority order."
+        ),
+        verbose_name=_("completion target"),
     )
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["category__sort_order", "category__name", "sort_order", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -363,18 +482,25 @@ class Service(CatalogItem):
 
 class Product(CatalogItem):
     class Kind(models.TextChoices):
-        AUTO = "Auto"
-        SERVICE = "Service"
+        AUTO = "Auto", _("Automatic")
+        SERVICE = "Service", _("Manual")
 
-    type = models.CharField(max_length=16, choices=Kind.choices, default=Kind.AUTO)
-    require = models.CharField(
-        max_length=500, blank=True, help_text="What the customer must give, e.g. an account."
+    type = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.AUTO, verbose_name=_("type")
     )
-    stock_status = models.CharField(max_length=64, blank=True)
-    is_in_stock = models.BooleanField(default=True)
-    inventory = models.PositiveIntegerField(null=True, blank=True)
+    require = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("What the customer must give, e.g. an account."),
+        verbose_name=_("require"),
+    )
+    stock_status = models.CharField(max_length=64, blank=True, verbose_name=_("stock status"))
+    is_in_stock = models.BooleanField(default=True, verbose_name=_("is in stock"))
+    inventory = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("inventory"))
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["category__sort_order", "category__name", "sort_order", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -384,30 +510,63 @@ class Product(CatalogItem):
         ]
 
 
+# What the Updates page calls each public field and the yes/no values the catalog logs
+# (providers.services.catalog.items: SERVICES/PRODUCTS public_fields, _text).
+CHANGE_FIELD_NAMES = {
+    "rate": _("Rate"),
+    "min": _("Min"),
+    "max": _("Max"),
+    "refill": _("Refill"),
+    "cancel": _("Cancel"),
+    "in stock": _("In stock"),
+}
+CHANGE_VALUE_NAMES = {"yes": _("yes"), "no": _("no")}
+
+
 class CatalogChange(models.Model):
     """One detected change of the catalog: the admin's audit trail and the public Updates page."""
 
     class Kind(models.TextChoices):
-        ADDED = "added", "Added"
-        REMOVED = "removed", "Removed"
-        RESTORED = "restored", "Back"
-        CHANGED = "changed", "Changed"
+        ADDED = "added", _("Added")
+        REMOVED = "removed", _("Removed")
+        RESTORED = "restored", _("Back")
+        CHANGED = "changed", _("Changed")
 
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="changes")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="changes", verbose_name=_("provider")
+    )
     service = models.ForeignKey(
-        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
+        Service,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("service"),
     )
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
+        Product,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("product"),
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    field = models.CharField(max_length=32, blank=True)
-    old_value = models.CharField(max_length=500, blank=True)
-    new_value = models.CharField(max_length=500, blank=True)
-    is_public = models.BooleanField(default=True, help_text="Shown on the customers' Updates page.")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    field = models.CharField(max_length=32, blank=True, verbose_name=_("field"))
+    old_value = models.CharField(max_length=500, blank=True, verbose_name=_("old value"))
+    new_value = models.CharField(max_length=500, blank=True, verbose_name=_("new value"))
+    is_public = models.BooleanField(
+        default=True,
+        help_text=_("Shown on the customers' Updates page."),
+        verbose_name=_("is public"),
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("catalog change")
+        verbose_name_plural = _("catalog changes")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["is_public", "-created_at"], name="catalog_change_public")]
         constraints = [
@@ -419,7 +578,8 @@ class CatalogChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.field}".strip()
+        field = CHANGE_FIELD_NAMES.get(self.field, self.field)
+        return f"{self.get_kind_display()} {field}".strip()
 
 
 class ServiceRoute(models.Model):
@@ -430,23 +590,35 @@ class ServiceRoute(models.Model):
     the next only when a provider explicitly rejected the `add` (orders.routing).
     """
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="routes")
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="routes", verbose_name=_("service")
+    )
     target = models.ForeignKey(
         Service,
         on_delete=models.PROTECT,
         related_name="routed_from",
-        help_text="The provider's service, as imported from its catalog.",
+        help_text=_("The provider's service, as imported from its catalog."),
+        verbose_name=_("target"),
     )
-    priority = models.PositiveSmallIntegerField(default=10, help_text="Lower goes first.")
-    is_enabled = models.BooleanField(default=True)
+    priority = models.PositiveSmallIntegerField(
+        default=10, help_text=_("Lower goes first."), verbose_name=_("priority")
+    )
+    is_enabled = models.BooleanField(default=True, verbose_name=_("is enabled"))
     cost_rate = money_field(
-        default=ZERO, editable=False, help_text="Upstream rate in the panel currency, last sync."
+        default=ZERO,
+        editable=False,
+        help_text=_("Upstream rate in the panel currency, last sync."),
+        verbose_name=_("cost rate"),
     )
-    is_profitable = models.BooleanField(default=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_profitable = models.BooleanField(
+        default=True, editable=False, verbose_name=_("is profitable")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("service route")
+        verbose_name_plural = _("service routes")
         ordering = ["service", "priority", "id"]
         constraints = [
             models.UniqueConstraint(fields=["service", "target"], name="route_unique_target"),
@@ -470,19 +642,33 @@ class Scorecard(models.Model):
     (orders.scorecard). A figure is empty below the minimum sample. Rewritten as a whole by each
     refresh; pages and routing only read it."""
 
-    orders = models.PositiveIntegerField(default=0, help_text="Finished orders in the window.")
-    started = models.PositiveIntegerField(default=0)
-    completed = models.PositiveIntegerField(default=0)
-    partial = models.PositiveIntegerField(default=0)
-    start_p50_seconds = models.PositiveIntegerField(null=True, blank=True)
-    start_p90_seconds = models.PositiveIntegerField(null=True, blank=True)
+    orders = models.PositiveIntegerField(
+        default=0, help_text=_("Finished orders in the window."), verbose_name=_("orders")
+    )
+    started = models.PositiveIntegerField(default=0, verbose_name=_("started"))
+    completed = models.PositiveIntegerField(default=0, verbose_name=_("completed"))
+    partial = models.PositiveIntegerField(default=0, verbose_name=_("partial"))
+    start_p50_seconds = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("start p50 seconds")
+    )
+    start_p90_seconds = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("start p90 seconds")
+    )
     # Per 1,000 units (per order for package services): the unit the routing target is set in.
-    complete_p50_seconds = models.PositiveIntegerField(null=True, blank=True)
-    complete_p90_seconds = models.PositiveIntegerField(null=True, blank=True)
-    partial_percent = percent_field(null=True, blank=True)
-    refills = models.PositiveIntegerField(default=0, help_text="Finished refills in the window.")
-    refill_success_percent = percent_field(null=True, blank=True)
-    computed_at = models.DateTimeField()
+    complete_p50_seconds = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("complete p50 seconds")
+    )
+    complete_p90_seconds = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("complete p90 seconds")
+    )
+    partial_percent = percent_field(null=True, blank=True, verbose_name=_("partial percent"))
+    refills = models.PositiveIntegerField(
+        default=0, help_text=_("Finished refills in the window."), verbose_name=_("refills")
+    )
+    refill_success_percent = percent_field(
+        null=True, blank=True, verbose_name=_("refill success percent")
+    )
+    computed_at = models.DateTimeField(verbose_name=_("computed at"))
 
     class Meta:
         abstract = True
@@ -490,20 +676,36 @@ class Scorecard(models.Model):
 
 class ServiceScore(Scorecard):
     service = models.OneToOneField(
-        Service, on_delete=models.CASCADE, primary_key=True, related_name="score"
+        Service,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="score",
+        verbose_name=_("service"),
     )
 
+    class Meta:
+        verbose_name = _("service score")
+        verbose_name_plural = _("service scores")
+
     def __str__(self) -> str:
-        return f"Scorecard of service {self.service_id}"
+        return gettext("Scorecard of service %(id)s") % {"id": self.service_id}
 
 
 class RouteScore(Scorecard):
     route = models.OneToOneField(
-        ServiceRoute, on_delete=models.CASCADE, primary_key=True, related_name="score"
+        ServiceRoute,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="score",
+        verbose_name=_("route"),
     )
 
+    class Meta:
+        verbose_name = _("route score")
+        verbose_name_plural = _("route scores")
+
     def __str__(self) -> str:
-        return f"Scorecard of route {self.route_id}"
+        return gettext("Scorecard of route %(id)s") % {"id": self.route_id}
 
 
 class PriceOverride(models.Model):
@@ -511,14 +713,21 @@ class PriceOverride(models.Model):
     and discounts."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="price_overrides"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="price_overrides",
+        verbose_name=_("user"),
     )
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="price_overrides")
-    rate = money_field()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="price_overrides", verbose_name=_("service")
+    )
+    rate = money_field(verbose_name=_("rate"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("price override")
+        verbose_name_plural = _("price overrides")
         ordering = ["user", "service"]
         constraints = [
             models.UniqueConstraint(fields=["user", "service"], name="price_override_unique"),
@@ -526,7 +735,11 @@ class PriceOverride(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} pays {self.rate} for {self.service_id}"
+        return gettext("%(user)s pays %(rate)s for %(service)s") % {
+            "user": self.user_id,
+            "rate": self.rate,
+            "service": self.service_id,
+        }
 
 
 class ProviderCall(models.Model):
@@ -534,21 +747,25 @@ class ProviderCall(models.Model):
     Old rows are pruned by the dashboard rollup job."""
 
     class Outcome(models.TextChoices):
-        OK = "ok", "Accepted"
-        REJECTED = "rejected", "Rejected"
-        BUSY = "busy", "Busy"
-        UNAVAILABLE = "unavailable", "Not sent"
-        UNKNOWN = "unknown", "Outcome unknown"
-        AUTH = "auth", "Key refused"
-        ERROR = "error", "Unexpected error"
+        OK = "ok", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        BUSY = "busy", _("Busy")
+        UNAVAILABLE = "unavailable", _("Not sent")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        AUTH = "auth", _("Key refused")
+        ERROR = "error", _("Unexpected error")
 
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="calls")
-    action = models.CharField(max_length=32)
-    result = models.CharField(max_length=16, choices=Outcome.choices)
-    duration_ms = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="calls", verbose_name=_("provider")
+    )
+    action = models.CharField(max_length=32, verbose_name=_("action"))
+    result = models.CharField(max_length=16, choices=Outcome.choices, verbose_name=_("result"))
+    duration_ms = models.PositiveIntegerField(verbose_name=_("duration ms"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("provider call")
+        verbose_name_plural = _("provider calls")
         indexes = [models.Index(fields=["provider", "created_at"], name="provider_call_recent")]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ protocol's English; pages translate them (orders.models.STATUS_NAMES).
 Here, in providers, because the upstream client reads them first; orders stores them."""
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 # How providers spell the protocol's words, keyed by the word with case and separators removed
 # (providers.client.parsing.squash: "CANCELLED", "in_progress", "Complete"): the protocol's own
@@ -44,27 +45,27 @@ class ProtocolStatus(models.TextChoices):
 
 
 class OrderStatus(ProtocolStatus):
-    PENDING = "Pending"
-    PROCESSING = "Processing"
-    IN_PROGRESS = "In progress"
-    COMPLETED = "Completed"
-    PARTIAL = "Partial"
-    CANCELED = "Canceled"
+    PENDING = "Pending", pgettext_lazy("status", "Pending")
+    PROCESSING = "Processing", pgettext_lazy("status", "Processing")
+    IN_PROGRESS = "In progress", pgettext_lazy("status", "In progress")
+    COMPLETED = "Completed", pgettext_lazy("status", "Completed")
+    PARTIAL = "Partial", pgettext_lazy("status", "Partial")
+    CANCELED = "Canceled", pgettext_lazy("status", "Canceled")
 
 
 class RefillStatus(ProtocolStatus):
-    PENDING = "Pending"
-    IN_PROGRESS = "In progress"
-    COMPLETED = "Completed"
-    REJECTED = "Rejected"
+    PENDING = "Pending", pgettext_lazy("status", "Pending")
+    IN_PROGRESS = "In progress", pgettext_lazy("status", "In progress")
+    COMPLETED = "Completed", pgettext_lazy("status", "Completed")
+    REJECTED = "Rejected", pgettext_lazy("status", "Rejected")
 
 
 class ProductOrderStatus(ProtocolStatus):
-    PENDING = "Pending"
-    IN_PROGRESS = "In progress"
-    COMPLETED = "Completed"
-    PARTIAL = "Partial"
-    CANCELED = "Canceled"
+    PENDING = "Pending", pgettext_lazy("status", "Pending")
+    IN_PROGRESS = "In progress", pgettext_lazy("status", "In progress")
+    COMPLETED = "Completed", pgettext_lazy("status", "Completed")
+    PARTIAL = "Partial", pgettext_lazy("status", "Partial")
+    CANCELED = "Canceled", pgettext_lazy("status", "Canceled")
 
 
 _FINALS: dict[str, frozenset[str]] = {

@@ -18,7 +18,13 @@ from providers.delivery_time import (
     slow_time_text,
     usual_time_text,
 )
-from providers.models import PACKAGE_TYPES, CatalogChange, service_type_name
+from providers.models import (
+    CHANGE_FIELD_NAMES,
+    CHANGE_VALUE_NAMES,
+    PACKAGE_TYPES,
+    CatalogChange,
+    service_type_name,
+)
 from providers.pricing import CustomerPricing, customer_pricing
 from providers.selectors import product_rows, public_changes, service_category_rows, service_rows
 
@@ -30,17 +36,6 @@ UPDATE_TABS = (
     (CatalogChange.Kind.REMOVED, _("Removed")),
     (CatalogChange.Kind.CHANGED, _("Changed")),
 )
-# What the Updates page calls each public field and the yes/no values the catalog logs
-# (providers.services.catalog.items: SERVICES/PRODUCTS public_fields, _text).
-CHANGE_FIELD_NAMES = {
-    "rate": _("Rate"),
-    "min": _("Min"),
-    "max": _("Max"),
-    "refill": _("Refill"),
-    "cancel": _("Cancel"),
-    "in stock": _("In stock"),
-}
-CHANGE_VALUE_NAMES = {"yes": _("yes"), "no": _("no")}
 PRODUCT_TYPE_NAMES = {"Auto": _("Automatic"), "Service": _("Manual")}
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.money import ZERO, money_field
 from orders.models import Order
@@ -21,15 +22,19 @@ class BalanceSnapshot(models.Model):
     somewhere between `requested_at` and `answered_at`; the reconciliation tolerates the orders
     sent meanwhile (docs/reconciliation.md, "The edges of a day")."""
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    day = models.DateField()
-    balance = money_field(null=True, blank=True)
-    currency = models.CharField(max_length=8, blank=True)
-    requested_at = models.DateTimeField()
-    answered_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="+", verbose_name=_("provider")
+    )
+    day = models.DateField(verbose_name=_("day"))
+    balance = money_field(null=True, blank=True, verbose_name=_("balance"))
+    currency = models.CharField(max_length=8, blank=True, verbose_name=_("currency"))
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
+    error = models.CharField(max_length=500, blank=True, verbose_name=_("error"))
 
     class Meta:
+        verbose_name = _("balance snapshot")
+        verbose_name_plural = _("balance snapshots")
         default_permissions = ()
         ordering = ["-day", "provider_id"]
         constraints = [
@@ -52,34 +57,34 @@ class ProviderDay(models.Model):
         Provider, on_delete=models.PROTECT, related_name="+", verbose_name=_("provider")
     )
     day = models.DateField(_("day"))
-    currency = models.CharField(max_length=8, blank=True)
+    currency = models.CharField(max_length=8, blank=True, verbose_name=_("currency"))
     # The window: from the opening snapshot's request to the closing one's (calendar midnights
     # when a snapshot is missing, and then there is no balance check).
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    opening_balance = money_field(null=True, blank=True)
-    closing_balance = money_field(null=True, blank=True)
-    charges_expected = money_field(default=ZERO)
-    refunds_expected = money_field(default=ZERO)
-    orders_difference = money_field(default=ZERO)
-    balance_difference = money_field(null=True, blank=True)
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    opening_balance = money_field(null=True, blank=True, verbose_name=_("opening balance"))
+    closing_balance = money_field(null=True, blank=True, verbose_name=_("closing balance"))
+    charges_expected = money_field(default=ZERO, verbose_name=_("charges expected"))
+    refunds_expected = money_field(default=ZERO, verbose_name=_("refunds expected"))
+    orders_difference = money_field(default=ZERO, verbose_name=_("orders difference"))
+    balance_difference = money_field(null=True, blank=True, verbose_name=_("balance difference"))
     # How much more (or less) the provider may have taken than the day's figures say, from
     # what its edges leave open (docs/reconciliation.md, "The edges of a day").
-    slack_more = money_field(default=ZERO)
-    slack_less = money_field(default=ZERO)
-    tolerance = money_field(default=ZERO)
+    slack_more = money_field(default=ZERO, verbose_name=_("slack more"))
+    slack_less = money_field(default=ZERO, verbose_name=_("slack less"))
+    tolerance = money_field(default=ZERO, verbose_name=_("tolerance"))
     orders_sent = models.PositiveIntegerField(_("orders bought"), default=0)
-    orders_checked = models.PositiveIntegerField(default=0)
-    orders_unanswered = models.PositiveIntegerField(default=0)
-    reconciled_at = models.DateTimeField()
+    orders_checked = models.PositiveIntegerField(default=0, verbose_name=_("orders checked"))
+    orders_unanswered = models.PositiveIntegerField(default=0, verbose_name=_("orders unanswered"))
+    reconciled_at = models.DateTimeField(verbose_name=_("reconciled at"))
 
     class Meta:
         verbose_name = _("provider day")
         verbose_name_plural = _("provider days")
         default_permissions = ()
         permissions = [
-            ("view_reconciliation", "Can view the provider reconciliation"),
-            ("resolve_reconciliation", "Can resolve reconciliation mismatches"),
+            ("view_reconciliation", gettext_noop("Can view the provider reconciliation")),
+            ("resolve_reconciliation", gettext_noop("Can resolve reconciliation mismatches")),
         ]
         ordering = ["-day", "provider__name"]
         constraints = [
@@ -129,7 +134,10 @@ class Mismatch(models.Model):
     says which resolution each status allows)."""
 
     provider_day = models.ForeignKey(
-        ProviderDay, on_delete=models.PROTECT, related_name="mismatches"
+        ProviderDay,
+        on_delete=models.PROTECT,
+        related_name="mismatches",
+        verbose_name=_("provider day"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=MismatchKind.choices)
     order = models.ForeignKey(
@@ -144,21 +152,26 @@ class Mismatch(models.Model):
     # Provider currency. For an order: its price, what the panel expects it to charge (the
     # share of the price the panel kept of the customer's charge) and what it reports. For the
     # balance: the day's expected and actual spend.
-    full_price = money_field(default=ZERO)
-    expected = money_field()
-    reported = money_field()
+    full_price = money_field(default=ZERO, verbose_name=_("full price"))
+    expected = money_field(verbose_name=_("expected"))
+    reported = money_field(verbose_name=_("reported"))
     status = models.CharField(
         _("status"), max_length=16, choices=MismatchStatus.choices, default=MismatchStatus.OPEN
     )
     # Each step: {"at", "by", "status", "note"}; notes are the operators' own words.
-    history = models.JSONField(default=list, blank=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    history = models.JSONField(default=list, blank=True, verbose_name=_("history"))
+    settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("settled at"))
     settled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("settled by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # Set by the one alert that told the operators (reconciliation.alerts).
-    alerted_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("alerted at"))
 
     class Meta:
         verbose_name = _("mismatch")

@@ -54,11 +54,12 @@ def todo() -> int:
 
 
 def compile_all() -> None:
+    # django.po, and djangojs.po where there is one (the admin's JavaScript words).
     for language in LANGUAGES:
-        po_path = catalog_path(language)
-        catalog = polib.pofile(str(po_path))
-        catalog.save_as_mofile(str(po_path.with_suffix(".mo")))
-        print(f"compiled {po_path.with_suffix('.mo').relative_to(ROOT)}")
+        for po_path in sorted(catalog_path(language).parent.glob("*.po")):
+            catalog = polib.pofile(str(po_path))
+            catalog.save_as_mofile(str(po_path.with_suffix(".mo")))
+            print(f"compiled {po_path.with_suffix('.mo').relative_to(ROOT)}")
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 from accounts.http import AuthenticatedRequest
 from core.errors import PanelError
@@ -21,11 +22,11 @@ ORDER_ACTIONS = "support.run_ticket_order_actions"
 
 
 class UnreadFilter(admin.SimpleListFilter):
-    title = "unread"
+    title = _("unread")
     parameter_name = "unread"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "New messages from the customer")]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", _("New messages from the customer"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
         return queryset.filter(UNREAD_BY_STAFF) if self.value() == "yes" else queryset
@@ -56,11 +57,11 @@ class TicketAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
         return tickets_for_staff()
 
-    @admin.display(description="Unread", ordering="unread")
+    @admin.display(description=_("Unread"), ordering="unread")
     def unread(self, obj: Ticket) -> int:
         return obj.unread  # type: ignore[attr-defined]
 
-    @admin.display(description="Orders")
+    @admin.display(description=_("Orders"))
     def order_links(self, obj: Ticket) -> str:
         return ", ".join(str(pk) for pk in obj.orders.order_by("pk").values_list("pk", flat=True))
 
@@ -70,19 +71,19 @@ class TicketAdmin(ReadOnlyAdmin):
     def has_order_actions_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(ORDER_ACTIONS)
 
-    @admin.action(description="Close the selected tickets", permissions=["reply"])
+    @admin.action(description=_("Close the selected tickets"), permissions=["reply"])
     def close(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         done = sum(
             services.ticket_close(ticket_id=pk) for pk in queryset.values_list("pk", flat=True)
         )
-        self.message_user(request, f"{done} closed.")
+        self.message_user(request, _("%(count)d closed.") % {"count": done})
 
-    @admin.action(description="Reopen the selected tickets", permissions=["reply"])
+    @admin.action(description=_("Reopen the selected tickets"), permissions=["reply"])
     def reopen(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         done = sum(
             services.ticket_reopen(ticket_id=pk) for pk in queryset.values_list("pk", flat=True)
         )
-        self.message_user(request, f"{done} reopened.")
+        self.message_user(request, _("%(count)d reopened.") % {"count": done})
 
     def get_urls(self) -> list:
         return [
@@ -138,7 +139,7 @@ class TicketAdmin(ReadOnlyAdmin):
         except PanelError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            self.message_user(request, "Reply sent; the customer gets an email.")
+            self.message_user(request, _("Reply sent; the customer gets an email."))
         return self._back(pk)
 
     @requires_permission(ORDER_ACTIONS)

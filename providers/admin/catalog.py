@@ -19,6 +19,8 @@ from core.money import money_str
 from core.permissions import requires_permission
 from providers.admin.scorecards import scorecard_html
 from providers.models import (
+    CHANGE_FIELD_NAMES,
+    CHANGE_VALUE_NAMES,
     CatalogChange,
     CatalogItemQuerySet,
     Category,
@@ -40,11 +42,11 @@ from providers.services.catalog import HoldOutcome
 
 
 class MarginFilter(admin.SimpleListFilter):
-    title = "margin"
+    title = gettext_lazy("margin")
     parameter_name = "margin"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("losing", "Cost not below price")]
+        return [("losing", _("Cost not below price"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "losing":
@@ -76,7 +78,7 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     actions = ["put_on_sale", "take_off_sale"]
 
-    @admin.display(description="Services")
+    @admin.display(description=gettext_lazy("Services"))
     def service_count(self, obj: Category) -> int:
         return obj.service_set.count()
 
@@ -84,26 +86,40 @@ class CategoryAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and {"markup_percent", "markup_fixed"} & set(form.changed_data):  # type: ignore[attr-defined]
             self.message_user(
-                request, f"Selling prices recomputed: {catalog_reprice(category=obj)} changed."
+                request,
+                _("Selling prices recomputed: %(count)d changed.")
+                % {"count": catalog_reprice(category=obj)},
             )
 
     @admin.action(
-        description="Put every service of these categories on sale", permissions=["change"]
+        description=gettext_lazy("Put every service of these categories on sale"),
+        permissions=["change"],
     )
     def put_on_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         changed = catalog_set_on_sale(
             items=Service.objects.filter(category__in=queryset), on_sale=True
         )
-        self.message_user(request, f"{changed} service(s) put on sale.")
+        self.message_user(
+            request,
+            ngettext("%(count)d service put on sale.", "%(count)d services put on sale.", changed)
+            % {"count": changed},
+        )
 
     @admin.action(
-        description="Take every service of these categories off sale", permissions=["change"]
+        description=gettext_lazy("Take every service of these categories off sale"),
+        permissions=["change"],
     )
     def take_off_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         changed = catalog_set_on_sale(
             items=Service.objects.filter(category__in=queryset), on_sale=False
         )
-        self.message_user(request, f"{changed} service(s) taken off sale.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d service taken off sale.", "%(count)d services taken off sale.", changed
+            )
+            % {"count": changed},
+        )
 
 
 class CatalogItemAdmin(admin.ModelAdmin):
@@ -118,7 +134,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
     # The columns both kinds list first; each kind adds its own after them.
     list_columns: ClassVar[tuple[str, ...]] = (
         "id",
-        "display_name",
+        "shown_name",
         "provider",
         "upstream_id",
         "category",
@@ -147,6 +163,10 @@ class CatalogItemAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # orders point at catalog items: they are taken off sale, never deleted
+
+    @admin.display(description=gettext_lazy("Name"), ordering="name")
+    def shown_name(self, obj: Service | Product) -> str:
+        return obj.display_name
 
     def _imported(self) -> tuple[str, ...]:
         shared = ("provider", "upstream_id", "name", "type", "upstream_rate", "min", "max")
@@ -234,8 +254,8 @@ class CatalogItemAdmin(admin.ModelAdmin):
             "sort_order",
         )
         return (
-            ("Upstream (as last imported)", {"fields": self._imported()}),
-            ("Selling", {"fields": selling}),
+            (gettext_lazy("Upstream (as last imported)"), {"fields": self._imported()}),
+            (gettext_lazy("Selling"), {"fields": selling}),
         )
 
     def save_model(
@@ -244,7 +264,9 @@ class CatalogItemAdmin(admin.ModelAdmin):
         if "rate" in form.changed_data and not obj.is_rate_pinned:  # type: ignore[attr-defined]
             obj.is_rate_pinned = True  # a price typed by hand is meant to stay
             self.message_user(
-                request, f"The price of {obj} is now pinned; unpin it to follow the markup again."
+                request,
+                _("The price of %(item)s is now pinned; unpin it to follow the markup again.")
+                % {"item": obj},
             )
         super().save_model(request, obj, form, change)
         if change and self._pricing & set(form.changed_data) and not obj.is_rate_pinned:  # type: ignore[attr-defined]
@@ -253,17 +275,15 @@ class CatalogItemAdmin(admin.ModelAdmin):
             else:
                 catalog_reprice(product_ids=[obj.pk])
 
-    @admin.action(description="Put on sale", permissions=["change"])
+    @admin.action(description=gettext_lazy("Put on sale"), permissions=["change"])
     def put_on_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.message_user(
-            request, f"{catalog_set_on_sale(items=queryset, on_sale=True)} put on sale."
-        )
+        changed = catalog_set_on_sale(items=queryset, on_sale=True)
+        self.message_user(request, _("%(count)d put on sale.") % {"count": changed})
 
-    @admin.action(description="Take off sale", permissions=["change"])
+    @admin.action(description=gettext_lazy("Take off sale"), permissions=["change"])
     def take_off_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.message_user(
-            request, f"{catalog_set_on_sale(items=queryset, on_sale=False)} taken off sale."
-        )
+        changed = catalog_set_on_sale(items=queryset, on_sale=False)
+        self.message_user(request, _("%(count)d taken off sale.") % {"count": changed})
 
     def _report_holds(self, request: HttpRequest, outcome: HoldOutcome) -> None:
         released = len(outcome.released)
@@ -332,16 +352,16 @@ class ServiceAdmin(CatalogItemAdmin):
         return (
             *super().get_fieldsets(request, obj),
             # The panel's own rules: the catalog sync imports `has_refill` and never these.
-            ("Refill rules (docs/lifecycle.md, Refills)", {"fields": refill_rules}),
-            ("Scorecard", {"fields": ("scorecard",)}),
-            ("Routes", {"fields": ("routes_link",)}),
+            (gettext_lazy("Refill rules"), {"fields": refill_rules}),
+            (gettext_lazy("Scorecard"), {"fields": ("scorecard",)}),
+            (gettext_lazy("Routes"), {"fields": ("routes_link",)}),
         )
 
-    @admin.display(description="Scorecard")
+    @admin.display(description=gettext_lazy("Scorecard"))
     def scorecard(self, obj: Service) -> str:
         return scorecard_html(ServiceScore.objects.filter(service_id=obj.pk).first())
 
-    @admin.display(description="Routes")
+    @admin.display(description=gettext_lazy("Routes"))
     def routes_link(self, obj: Service) -> str:
         if not obj.pk:
             return "-"
@@ -349,11 +369,13 @@ class ServiceAdmin(CatalogItemAdmin):
             reverse("admin:providers_serviceroute_changelist") + f"?service__id__exact={obj.pk}"
         )
         suggest = reverse("admin:providers_service_suggest_routes", args=[obj.pk])
+        count = obj.routes.count()
         return format_html(
-            '<a href="{}">{} route(s)</a> &nbsp; <a class="button" href="{}">Suggest routes…</a>',
+            '<a href="{}">{}</a> &nbsp; <a class="button" href="{}">{}</a>',
             routes,
-            obj.routes.count(),
+            ngettext("%(count)d route", "%(count)d routes", count) % {"count": count},
             suggest,
+            _("Suggest routes…"),
         )
 
     def get_urls(self) -> list:
@@ -378,12 +400,14 @@ class ServiceAdmin(CatalogItemAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 self.message_user(
-                    request, f"Route to {target.provider} #{target.upstream_id} added."
+                    request,
+                    _("Route to %(provider)s #%(id)s added.")
+                    % {"provider": target.provider, "id": target.upstream_id},
                 )
             return HttpResponseRedirect(request.path)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Routes for {service}",
+            "title": _("Routes for %(service)s") % {"service": service},
             "service": service,
             "rate": money_str(service.rate),
             "routes": service.routes.select_related("target__provider").order_by("priority", "id"),
@@ -405,6 +429,25 @@ class ProductAdmin(CatalogItemAdmin):
     )
 
 
+class ChangedFieldFilter(admin.SimpleListFilter):
+    """The changed field, named as the Updates page names it."""
+
+    title = gettext_lazy("field")
+    parameter_name = "field"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        fields = (
+            CatalogChange.objects.exclude(field="")
+            .order_by("field")
+            .values_list("field", flat=True)
+            .distinct()
+        )
+        return [(name, CHANGE_FIELD_NAMES.get(name, name)) for name in fields]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(field=self.value()) if self.value() else queryset
+
+
 @admin.register(CatalogChange)
 class CatalogChangeAdmin(admin.ModelAdmin):
     list_display = (
@@ -412,19 +455,32 @@ class CatalogChangeAdmin(admin.ModelAdmin):
         "provider",
         "kind",
         "item",
-        "field",
-        "old_value",
-        "new_value",
+        "field_shown",
+        "old_shown",
+        "new_shown",
         "is_public",
     )
-    list_filter = ("provider", "kind", "field", "is_public")
+    list_filter = ("provider", "kind", ChangedFieldFilter, "is_public")
     search_fields = ("service__name", "product__name", "=service__id", "=product__id")
     list_select_related = ("provider", "service", "product")
     date_hierarchy = "created_at"
 
-    @admin.display(description="Item")
+    @admin.display(description=gettext_lazy("Item"))
     def item(self, obj: CatalogChange) -> str:
         return str(obj.service or obj.product)
+
+    # The log stores the sync's own words (field names, "yes"/"no"); these read them out.
+    @admin.display(description=gettext_lazy("field"), ordering="field")
+    def field_shown(self, obj: CatalogChange) -> str:
+        return str(CHANGE_FIELD_NAMES.get(obj.field, obj.field))
+
+    @admin.display(description=gettext_lazy("old value"))
+    def old_shown(self, obj: CatalogChange) -> str:
+        return str(CHANGE_VALUE_NAMES.get(obj.old_value, obj.old_value))
+
+    @admin.display(description=gettext_lazy("new value"))
+    def new_shown(self, obj: CatalogChange) -> str:
+        return str(CHANGE_VALUE_NAMES.get(obj.new_value, obj.new_value))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

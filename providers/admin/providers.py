@@ -1,5 +1,6 @@
 """Provider accounts: health, balance and key checks, sync, pause and resume."""
 
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -10,20 +11,26 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.money import money_text
 from providers.errors import ProviderError
 from providers.forms import ProviderAdminForm
 from providers.models import (
     Provider,
 )
 from providers.services import (
+    SyncSummary,
     catalog_reprice,
     catalog_sync,
     provider_check,
     provider_webhook_subscribe,
 )
+from providers.services.catalog import ItemCounts
 
 _PRICING_FIELDS = {"markup_percent", "markup_fixed", "exchange_rate"}
 
@@ -31,11 +38,11 @@ _PRICING_FIELDS = {"markup_percent", "markup_fixed", "exchange_rate"}
 class HealthFilter(admin.SimpleListFilter):
     """The dashboard's "what needs hands" links land here."""
 
-    title = "health"
+    title = _("health")
     parameter_name = "health"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("low_balance", "Low balance"), ("key_refused", "Key refused")]
+        return [("low_balance", _("Low balance")), ("key_refused", _("Key refused"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "low_balance":
@@ -74,7 +81,7 @@ class ProviderAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "api_url", "api_key", "is_enabled")}),
         (
-            "Money",
+            _("Money"),
             {
                 "fields": (
                     "currency",
@@ -87,12 +94,12 @@ class ProviderAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Catalog", {"fields": ("new_items_on_sale", "last_synced_at", "changes_link")}),
-        ("Health", {"fields": ("health", "last_error", "last_error_at")}),
+        (_("Catalog"), {"fields": ("new_items_on_sale", "last_synced_at", "changes_link")}),
+        (_("Health"), {"fields": ("health", "last_error", "last_error_at")}),
         (_("Polling"), {"fields": ("poll_concurrency", "webhook_subscribed_at")}),
     )
 
-    @admin.display(description="API host")
+    @admin.display(description=_("API host"))
     def host(self, obj: Provider) -> str:
         # hostname and port only: an API URL may carry `user:password@`, and the list is seen
         # by every staff user who may view providers.
@@ -131,37 +138,45 @@ class ProviderAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="Balance")
+    @admin.display(description=_("Balance"))
     def balance_display(self, obj: Provider) -> str:
         if obj.balance is None:
-            return "not checked"
-        text = f"{obj.balance} {obj.balance_currency}"
+            return str(_("not checked"))
+        text = _money(obj.balance, obj.balance_currency)
         if obj.is_low_balance:
-            return format_html('<strong style="color:#c01048">{} — low</strong>', text)
+            return format_html('<strong style="color:#c01048">{} — {}</strong>', text, _("low"))
         return text
 
-    @admin.display(description="Dispatch")
+    @admin.display(description=_("Dispatch"))
     def health(self, obj: Provider) -> str:
         if not obj.is_enabled:
-            return "disabled"
+            return str(_("disabled"))
         if obj.credentials_failed_at:
             return format_html(
-                '<strong style="color:#c01048">key refused since {}</strong>',
-                obj.credentials_failed_at.strftime("%Y-%m-%d %H:%M"),
+                '<strong style="color:#c01048">{}</strong>',
+                _("key refused since %(when)s")
+                % {
+                    "when": date_format(
+                        localtime(obj.credentials_failed_at), "SHORT_DATETIME_FORMAT"
+                    )
+                },
             )
         if obj.dispatch_paused_until and obj.dispatch_paused_until > timezone.now():
             return format_html(
-                '<span style="color:#b54708">paused until {}</span>',
-                obj.dispatch_paused_until.strftime("%H:%M:%S"),
+                '<span style="color:#b54708">{}</span>',
+                _("paused until %(when)s")
+                % {"when": localtime(obj.dispatch_paused_until).strftime("%H:%M:%S")},
             )
-        return "ok"
+        return str(_("ok"))
 
-    @admin.display(description="Change log")
+    @admin.display(description=_("Change log"))
     def changes_link(self, obj: Provider) -> str:
         if not obj.pk:
             return "-"
         url = reverse("admin:providers_catalogchange_changelist") + f"?provider__id__exact={obj.pk}"
-        return format_html('<a href="{}">Catalog changes of {}</a>', url, obj.name)
+        return format_html(
+            '<a href="{}">{}</a>', url, _("Catalog changes of %(name)s") % {"name": obj.name}
+        )
 
     def save_model(
         self, request: HttpRequest, obj: Provider, form: ProviderAdminForm, change: bool
@@ -169,7 +184,9 @@ class ProviderAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and _PRICING_FIELDS & set(form.changed_data):
             repriced = catalog_reprice(provider=obj)
-            self.message_user(request, f"Selling prices recomputed: {repriced} changed.")
+            self.message_user(
+                request, _("Selling prices recomputed: %(count)d changed.") % {"count": repriced}
+            )
         # The admin saves inside its own transaction; the provider is asked once it committed.
         transaction.on_commit(lambda: self._check(request, obj))
 
@@ -178,66 +195,111 @@ class ProviderAdmin(admin.ModelAdmin):
             balance = provider_check(provider=provider)
         except ProviderError as exc:
             self.message_user(
-                request, f"{provider.name}: check failed: {exc.message}", messages.ERROR
+                request,
+                _("%(name)s: check failed: %(error)s")
+                % {"name": provider.name, "error": exc.message},
+                messages.ERROR,
             )
         else:
             level = messages.WARNING if provider.is_low_balance else messages.SUCCESS
             self.message_user(
                 request,
-                f"{provider.name} answers: balance {balance.balance} {balance.currency}.",
+                _("%(name)s answers: balance %(balance)s.")
+                % {
+                    "name": provider.name,
+                    "balance": _money(balance.balance, balance.currency),
+                },
                 level,
             )
             if balance.currency and balance.currency.upper() != provider.currency.upper():
                 self.message_user(
                     request,
-                    f"{provider.name} bills in {balance.currency}, but its currency is set to {provider.currency}.",
+                    _("%(name)s bills in %(billed)s, but its currency is set to %(currency)s.")
+                    % {
+                        "name": provider.name,
+                        "billed": balance.currency,
+                        "currency": provider.currency,
+                    },
                     messages.WARNING,
                 )
 
-    @admin.action(description="Sync catalog now", permissions=["change"])
+    @admin.action(description=_("Sync catalog now"), permissions=["change"])
     def sync_catalog(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for provider in queryset:
             try:
                 summary = catalog_sync(provider=provider)
             except ProviderError as exc:
                 self.message_user(
-                    request, f"{provider.name}: sync failed: {exc.message}", messages.ERROR
+                    request,
+                    _("%(name)s: sync failed: %(error)s")
+                    % {"name": provider.name, "error": exc.message},
+                    messages.ERROR,
                 )
             else:
-                self.message_user(request, str(summary), messages.SUCCESS)
+                self.message_user(request, _sync_text(summary), messages.SUCCESS)
 
-    @admin.action(description="Check balance and credentials", permissions=["change"])
+    @admin.action(description=_("Check balance and credentials"), permissions=["change"])
     def check_balance(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for provider in queryset:
             self._check(request, provider)
 
-    @admin.action(description="Resume sending orders (clears a pause)", permissions=["change"])
+    @admin.action(description=_("Resume sending orders (clears a pause)"), permissions=["change"])
     def resume_dispatch(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         resumed = queryset.update(dispatch_paused_until=None)
         self.message_user(
-            request, f"{resumed} provider(s) resumed; a refused key clears when a check passes."
+            request,
+            ngettext(
+                "%(count)d provider resumed; a refused key clears when a check passes.",
+                "%(count)d providers resumed; a refused key clears when a check passes.",
+                resumed,
+            )
+            % {"count": resumed},
         )
         for provider in queryset.filter(credentials_failed_at__isnull=False):
             self._check(request, provider)
 
     @admin.action(
-        description="Subscribe to status webhooks (providers that are copies of this panel)",
+        description=_("Subscribe to status webhooks (providers that are copies of this panel)"),
         permissions=["change"],
     )
     def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         if not settings.PANEL_PUBLIC_URL:
             self.message_user(
                 request,
-                "Set PANEL_PUBLIC_URL first: providers need an address to post to.",
+                _("Set PANEL_PUBLIC_URL first: providers need an address to post to."),
                 messages.ERROR,
             )
             return
         for provider in queryset:
             if provider_webhook_subscribe(provider=provider):
-                self.message_user(request, f"{provider.name}: subscribed.", messages.SUCCESS)
+                self.message_user(
+                    request, _("%(name)s: subscribed.") % {"name": provider.name}, messages.SUCCESS
+                )
             else:
                 self.message_user(
                     request,
-                    f"{provider.name}: offers no webhooks (not a copy of this panel); polling only.",
+                    _("%(name)s: offers no webhooks (not a copy of this panel); polling only.")
+                    % {"name": provider.name},
                     messages.WARNING,
                 )
+
+
+def _counts_text(counts: ItemCounts) -> str:
+    return _(
+        "%(added)d added, %(changed)d changed, %(removed)d removed, %(restored)d back, "
+        "%(unchanged)d unchanged, %(skipped)d skipped, %(held)d held"
+    ) % vars(counts)
+
+
+def _sync_text(summary: SyncSummary) -> str:
+    """The sync's outcome in the reader's language (the command prints SyncSummary's English)."""
+    products = _counts_text(summary.products) if summary.products is not None else _("not offered")
+    return _("%(provider)s: services %(services)s; products %(products)s") % {
+        "provider": summary.provider,
+        "services": _counts_text(summary.services),
+        "products": products,
+    }
+
+
+def _money(value: Decimal, currency: str) -> str:
+    return money_text(value, currency=currency, language=get_language() or settings.LANGUAGE_CODE)

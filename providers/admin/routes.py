@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from providers.admin.scorecards import completion_p90_text, scorecard_html
 from providers.forms import ServiceRouteForm
@@ -46,23 +47,23 @@ class ServiceRouteAdmin(admin.ModelAdmin):
     readonly_fields = ("cost_rate", "is_profitable", "scorecard", "created_at", "updated_at")
     form = ServiceRouteForm
 
-    @admin.display(description="Provider")
+    @admin.display(description=_("Provider"))
     def target_provider(self, obj: ServiceRoute) -> str:
         return obj.target.provider.name
 
-    @admin.display(description="Provider's service id")
+    @admin.display(description=_("Provider's service id"))
     def target_upstream_id(self, obj: ServiceRoute) -> str:
         return obj.target.upstream_id
 
-    @admin.display(description="Completion p90 per 1,000")
+    @admin.display(description=_("Completion p90 per 1,000"))
     def completion_p90(self, obj: ServiceRoute) -> str:
         return completion_p90_text(_score_of(obj))
 
-    @admin.display(description="Scorecard")
+    @admin.display(description=_("Scorecard"))
     def scorecard(self, obj: ServiceRoute) -> str:
         return scorecard_html(_score_of(obj))
 
-    @admin.display(description="Selling rate")
+    @admin.display(description=_("Selling rate"))
     def selling_rate(self, obj: ServiceRoute) -> object:
         return obj.service.rate
 
@@ -92,6 +93,6 @@ class PriceOverrideAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "=service__id", "service__name")
     raw_id_fields = ("user", "service")
 
-    @admin.display(description="Service price")
+    @admin.display(description=_("Service price"))
     def service_rate(self, obj: PriceOverride) -> object:
         return obj.service.rate
