@@ -128,6 +128,8 @@ def product_rows() -> QuerySet:
             "name",
             "name_override",
             "category__name",
+            "category__name_vi",
+            "category__name_en",
             "rate",
             "min",
             "max",

@@ -340,7 +340,7 @@ def _product_display(row: dict, pricing: CustomerPricing) -> dict:
     return {
         "id": row["id"],
         "name": row["name_override"] or row["name"],
-        "category": row["category__name"],
+        "category": category_name(row, get_language() or settings.LANGUAGE_CODE),
         "rate": money_str(pricing.product_rate(rate=row["rate"])),
         "min": row["min"],
         "max": row["max"],

@@ -154,9 +154,9 @@ class CategoryAdmin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(request.get_full_path())
         search = request.GET.get("q", "").strip()
-        categories = Category.objects.annotate(services=Count("service")).order_by(
-            "sort_order", "name"
-        )
+        categories = Category.objects.annotate(
+            services=Count("service", distinct=True), products=Count("product", distinct=True)
+        ).order_by("sort_order", "name")
         if search:
             categories = categories.filter(
                 Q(name__icontains=search)
