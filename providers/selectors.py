@@ -91,12 +91,12 @@ def service_rows(
 class CategoryRow(TypedDict):
     category_id: int
     category__name: str
+    category__name_vi: str
+    category__name_en: str
     count: int
 
 
 class PlatformCategoryRow(CategoryRow):
-    category__name_vi: str
-    category__name_en: str
     platform: str
 
 
