@@ -7,8 +7,8 @@ def favorite_set(*, user_id: int, service_id: int, is_favorite: bool) -> bool:
     """Star or unstar a service for a user; returns whether it is a favorite now.
 
     Idempotent: starring twice keeps one row (the unique key settles a double click's race),
-    unstarring what is not starred does nothing. A service that is not on sale cannot be
-    starred, and stays unstarrable."""
+    unstarring what is not starred does nothing. A service off sale cannot be starred (one
+    starred before can still be unstarred)."""
     if not is_favorite:
         FavoriteService.objects.filter(user_id=user_id, service_id=service_id).delete()
         return False
