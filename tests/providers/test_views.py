@@ -311,7 +311,7 @@ def test_category_rows_count_only_services_on_sale(client: Client, followers: Se
 
     response = client.get(reverse("services"))
 
-    assert [(row["category__name"], row["count"]) for row in response.context["categories"]] == [
+    assert [(row["name"], row["count"]) for row in response.context["categories"]] == [
         ("Instagram Followers", 1)
     ]
     assert Product.objects.count() == 0
