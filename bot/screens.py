@@ -25,6 +25,7 @@ from payments.models import Method
 from payments.vietqr import build_payload, qr_png
 from providers.models import PACKAGE_TYPES
 from providers.pricing import customer_pricing
+from providers.views import category_name
 
 ORDERS_PER_PAGE = 5
 ITEMS_PER_PAGE = 8
@@ -190,7 +191,12 @@ def categories(chat: Chat, page: int) -> None:
         chat.say(gettext("No services found"), [menu_row()])
         return
     keyboard = [
-        [button(f"{row['category__name']} ({row['count']})", f"g:{row['category_id']}:0")]
+        [
+            button(
+                f"{category_name(row, get_language())} ({row['count']})",
+                f"g:{row['category_id']}:0",
+            )
+        ]
         for row in shown
     ]
     keyboard.append(_pager("n", page, len(rows) > (page + 1) * ITEMS_PER_PAGE))

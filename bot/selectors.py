@@ -14,7 +14,7 @@ def bot_categories() -> list[CategoryRow]:
     return list(
         Service.objects.on_sale()
         .filter(type__in=BOT_TYPES)
-        .values("category_id", "category__name")
+        .values("category_id", "category__name", "category__name_vi", "category__name_en")
         .annotate(count=Count("id"))
         .order_by("category__sort_order", "category__name")
     )

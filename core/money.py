@@ -77,6 +77,13 @@ def currency_places(currency: str) -> int:
     return CURRENCY_PLACES.get(currency.upper(), DEFAULT_CURRENCY_PLACES)
 
 
+def price_quantum(currency: str) -> Decimal:
+    """The finest step of a selling price (per 1000, per package): whole units in a currency
+    written without decimals (a price per 1000 in whole đồng loses nothing a customer could
+    pay, and is how Vietnamese panels write it), else every stored digit (0.27819 USD)."""
+    return Decimal(1) if currency_places(currency) == 0 else MONEY_QUANTUM
+
+
 def currency_label(currency: str) -> str:
     return CURRENCY_SYMBOLS.get(currency.upper(), currency.upper())
 

@@ -12,13 +12,14 @@ from django.utils import timezone
 from accounts.models import User
 from affiliates.models import Referral
 from affiliates.services import affiliate_ensure, affiliate_settle, referral_record_signup
+from panel.demo_money import demo_amount
 from payments.config import gateway_config
 from payments.memo import memo_for
 from payments.models import Deposit, Gateway, Method
 from payments.services import deposit_receive_transfer
 from payments.services.transfers import Transfer
 
-# (customer, [(amount, days ago)], the payer's name on their transfers)
+# (customer, [(amount in dollars, days ago)], the payer's name on their transfers)
 REFERRED = (
     ("linh", [(Decimal("40"), 20), (Decimal("25"), 2)], "TRAN THI LINH"),
     ("minh", [(Decimal("80"), 12)], "LE VAN MINH"),
@@ -28,16 +29,16 @@ REFERRED = (
 AFFILIATE_PAYER = "NGUYEN VAN DEMO"
 
 
-def _transfer(user: User, amount: Decimal, *, days_ago: int, payer: str) -> None:
-    """A bank transfer with the customer's memo, received and credited as a Casso report is,
-    then moved back in time."""
+def _transfer(user: User, dollars: Decimal, *, days_ago: int, payer: str) -> None:
+    """A bank transfer of `dollars` (panel.demo_money) with the customer's memo, received and
+    credited as a Casso report is, then moved back in time."""
     config = gateway_config(method=Method.BANK)
     rate = config.rate or Decimal(1)
     outcome = deposit_receive_transfer(
         transfer=Transfer(
             gateway=Gateway.CASSO,
             external_id=f"demo-{uuid.uuid4().hex[:12]}",
-            amount=amount * rate,
+            amount=demo_amount(dollars) * rate,
             content=memo_for(prefix=config.transfer_prefix, user_id=user.pk),
             payload={},
             payer_account="",

@@ -32,6 +32,7 @@ from orders.models import (
     RefillStatus,
     Source,
 )
+from panel.demo_money import demo_amount
 from payments.models import Deposit
 from payments.services import deposit_create_manual
 from providers.models import PACKAGE_TYPES, Service, ServiceType
@@ -231,7 +232,9 @@ def seed_demo_history(*, days: int = 30, seed: int = 30) -> int:
         for user in rng.sample(customers, k=rng.randint(2, len(customers))):
             # seed_demo creates the superuser before the history.
             superuser = cast(User, admin)
-            _history_deposit(user, superuser, Decimal(rng.choice((50, 100, 200, 300))), day_start)
+            _history_deposit(
+                user, superuser, demo_amount(rng.choice((50, 100, 200, 300))), day_start
+            )
             for _ in range(rng.randint(2, 6) + age % 3):
                 moment = day_start + timedelta(minutes=rng.randrange(1, 1400))
                 # In turn rather than at random: every service gets its share of the past.

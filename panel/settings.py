@@ -296,7 +296,9 @@ PANEL_HEALTH_TIMEOUT = env.float("PANEL_HEALTH_TIMEOUT", default=3.0)
 
 # --- The panel ----------------------------------------------------------------------------
 PANEL_NAME = env.str("PANEL_NAME", default="SMM Panel")
-PANEL_CURRENCY = env.str("PANEL_CURRENCY", default="USD")
+# A Vietnamese panel sells in đồng unless told otherwise (as TIME_ZONE follows the language).
+# The currency is chosen once: balances and prices are stored in it, never converted.
+PANEL_CURRENCY = env.str("PANEL_CURRENCY", default="VND" if LANGUAGE_CODE == "vi" else "USD")
 # Fernet keys for secrets at rest (provider API keys). The first encrypts; all decrypt, so a
 # new key can be put in front, `manage.py rotate_secrets` run, and the old ones retired.
 PANEL_ENCRYPTION_KEYS = env.list("PANEL_ENCRYPTION_KEYS")

@@ -3,9 +3,12 @@
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from core.money import ZERO, quantize_money
+from django.conf import settings
+
+from core.money import ZERO, price_quantum
 
 HUNDRED = Decimal(100)
+THOUSAND = Decimal(1000)
 
 
 @dataclass(frozen=True)
@@ -32,18 +35,27 @@ def effective_markup(*levels: Markup | None) -> Markup:
 def selling_rate(*, upstream_rate: Decimal, exchange_rate: Decimal, markup: Markup) -> Decimal:
     """Upstream rate in the provider currency → selling rate in the panel currency.
 
-    Rounded up, so the panel never sells below the markup it was told to take.
+    Rounded up (to whole units in a currency without decimals, core.money.price_quantum), so
+    the panel never sells below the markup it was told to take.
     """
     in_panel_currency = upstream_rate * exchange_rate
     marked_up = in_panel_currency * (HUNDRED + markup.percent) / HUNDRED + markup.fixed
-    return max(quantize_money(marked_up, rounding=ROUND_CEILING), ZERO)
+    quantum = price_quantum(settings.PANEL_CURRENCY)
+    return max(marked_up.quantize(quantum, rounding=ROUND_CEILING), ZERO)
 
 
 def customer_rate(*, rate: Decimal, discount_percent: Decimal) -> Decimal:
     """The price a customer sees per 1000 (per package, per product unit) after their discount."""
     if not discount_percent:
         return rate
-    return quantize_money(rate * (HUNDRED - discount_percent) / HUNDRED, rounding=ROUND_HALF_UP)
+    quantum = price_quantum(settings.PANEL_CURRENCY)
+    return (rate * (HUNDRED - discount_percent) / HUNDRED).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def unit_price(*, rate_per_1000: Decimal) -> Decimal:
+    """What one unit costs at a price per 1000 (12.500 ₫ per 1000 is 12,5 ₫ a like), for
+    showing only: charges are computed from the rate per 1000 (orders.pricing)."""
+    return rate_per_1000 / THOUSAND
 
 
 def clears_margin(*, price: Decimal, cost: Decimal, min_margin_percent: Decimal) -> bool:

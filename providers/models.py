@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
+from providers.platforms import Platform
 
 # The markup a new provider starts with, in percent: the model, provider_create and the
 # add_provider command all default to it.
@@ -93,6 +94,14 @@ class RefillEscalation(models.TextChoices):
 
 
 PACKAGE_TYPES = frozenset({ServiceType.PACKAGE, ServiceType.CUSTOM_COMMENTS_PACKAGE})
+
+
+def text_in(language: str, *, default: str, vi: str = "", en: str = "") -> str:
+    """The operator's text for `language` (vi or en) when they wrote one, else `default` (as
+    the provider wrote it). Catalog names arrive in the provider's language; the operator's own
+    words per language are kept beside them and never touched by a sync."""
+    own = vi if language.split("-")[0].lower() == "vi" else en
+    return own or default
 
 
 def percent_field(**kwargs: Any) -> models.DecimalField:
@@ -239,7 +248,45 @@ class Provider(models.Model):
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=255, unique=True, verbose_name=_("name"))
+    # The provider's name is the key the sync finds the category by: renaming it would make the
+    # next sync create the category again and move its services back (the operator's names are
+    # name_vi / name_en, which no sync touches).
+    name = models.CharField(
+        max_length=255,
+        unique=True,
+        help_text=_("As the provider names it; the sync matches by it."),
+        verbose_name=_("name"),
+    )
+    name_vi = models.CharField(
+        _("name in Vietnamese"),
+        max_length=255,
+        blank=True,
+        help_text=_("Shown to Vietnamese readers; empty: the provider's name."),
+    )
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=255,
+        blank=True,
+        help_text=_("Shown to English readers; empty: the provider's name."),
+    )
+    platform = models.CharField(
+        max_length=16,
+        choices=Platform.choices,
+        default=Platform.OTHER,
+        db_default=Platform.OTHER,
+        editable=False,
+        verbose_name=_("detected platform"),
+        help_text=_("Detected from the provider's name at each sync."),
+    )
+    platform_override = models.CharField(
+        _("platform"),
+        max_length=16,
+        choices=Platform.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Your choice; empty: the one detected from the name."),
+    )
     sort_order = models.IntegerField(default=0, verbose_name=_("sort order"))
     markup_percent = percent_field(
         null=True,
@@ -258,6 +305,13 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, language: str) -> str:
+        return text_in(language, default=self.name, vi=self.name_vi, en=self.name_en)
+
+    @property
+    def shown_platform(self) -> str:
+        return self.platform_override or self.platform
 
 
 class HoldReason(models.TextChoices):
@@ -375,6 +429,16 @@ class Service(CatalogItem):
         choices=ServiceType.choices,
         default=ServiceType.DEFAULT,
         verbose_name=_("type"),
+    )
+    # The operator's descriptions per language, beside the provider's (`description`, replaced
+    # at each sync): customers read theirs when written.
+    description_vi = models.TextField(
+        _("description in Vietnamese"),
+        blank=True,
+        help_text=_("Empty: the provider's description."),
+    )
+    description_en = models.TextField(
+        _("description in English"), blank=True, help_text=_("Empty: the provider's description.")
     )
     has_refill = models.BooleanField(default=False, verbose_name=_("has refill"))
     has_cancel = models.BooleanField(default=False, verbose_name=_("has cancel"))
@@ -740,6 +804,25 @@ class PriceOverride(models.Model):
             "rate": self.rate,
             "service": self.service_id,
         }
+
+
+class FavoriteService(models.Model):
+    """A service a customer starred: the order form and the services page list them first."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorite_services"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "service"], name="favorite_service_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.service_id}"
 
 
 class ProviderCall(models.Model):

@@ -12,35 +12,61 @@ from core.ids import parse_id
 from providers.models import (
     CatalogChange,
     Category,
+    FavoriteService,
     PriceOverride,
     Product,
     Provider,
     Service,
     ServiceRoute,
 )
+from providers.platforms import platform_of, platform_rank
 
 
-def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySet:
-    """On-sale services as plain rows, in catalog order, for the API and the services page."""
-    services = Service.objects.on_sale()
+def service_rows(
+    *,
+    search: str = "",
+    category_id: int | None = None,
+    platform: str = "",
+    favorites_of: int | None = None,
+    by_platform: bool = False,
+) -> QuerySet:
+    """On-sale services as plain rows, in catalog order, for the API and the services page.
+
+    `platform` keeps one platform's (providers.platforms), `favorites_of` a user's starred
+    ones; `by_platform` orders by platform before category, as the pages group them (the API
+    keeps the catalog order it always had)."""
+    services = Service.objects.on_sale().annotate(platform=platform_of("category__"))
     if category_id:
         services = services.filter(category_id=category_id)
+    if platform:
+        services = services.filter(platform=platform)
+    if favorites_of is not None:
+        services = services.filter(favorites__user_id=favorites_of)
     if search:
         condition = (
             Q(name__icontains=search)
             | Q(name_override__icontains=search)
             | Q(category__name__icontains=search)
+            | Q(category__name_vi__icontains=search)
+            | Q(category__name_en__icontains=search)
         )
         if (number := parse_id(search)) is not None:
             condition |= Q(pk=number)
         services = services.filter(condition)
-    return services.order_by("category__sort_order", "category__name", "sort_order", "id").values(
+    order = ["category__sort_order", "category__name", "sort_order", "id"]
+    if by_platform:
+        services = services.annotate(platform_rank=platform_rank())
+        order.insert(0, "platform_rank")
+    return services.order_by(*order).values(
         "id",
         "name",
         "name_override",
         "type",
         "category_id",
         "category__name",
+        "category__name_vi",
+        "category__name_en",
+        "platform",
         "rate",
         "min",
         "max",
@@ -49,6 +75,8 @@ def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySe
         "has_cancel",
         "has_dripfeed",
         "description",
+        "description_vi",
+        "description_en",
         "quantity_step",
         "average_time_seconds",
         # The scorecard (orders.scorecard), empty for a service without one.
@@ -63,17 +91,32 @@ def service_rows(*, search: str = "", category_id: int | None = None) -> QuerySe
 class CategoryRow(TypedDict):
     category_id: int
     category__name: str
+    category__name_vi: str
+    category__name_en: str
     count: int
 
 
-def service_category_rows() -> list[CategoryRow]:
-    """Categories with services on sale, in catalog order, with how many each holds."""
+class PlatformCategoryRow(CategoryRow):
+    platform: str
+
+
+def service_category_rows(*, platform: str = "") -> list[PlatformCategoryRow]:
+    """Categories with services on sale, grouped by platform then in catalog order, with how
+    many services each holds; one platform's when `platform` is given."""
+    services = Service.objects.on_sale().annotate(platform=platform_of("category__"))
+    if platform:
+        services = services.filter(platform=platform)
     return list(
-        Service.objects.on_sale()
-        .values("category_id", "category__name")
-        .annotate(count=Count("id"))
-        .order_by("category__sort_order", "category__name")
+        services.values(
+            "category_id", "category__name", "category__name_vi", "category__name_en", "platform"
+        )
+        .annotate(count=Count("id"), platform_rank=platform_rank())
+        .order_by("platform_rank", "category__sort_order", "category__name")
     )
+
+
+def favorite_service_ids(*, user_id: int) -> set[int]:
+    return set(FavoriteService.objects.filter(user_id=user_id).values_list("service_id", flat=True))
 
 
 def product_rows() -> QuerySet:
@@ -85,6 +128,8 @@ def product_rows() -> QuerySet:
             "name",
             "name_override",
             "category__name",
+            "category__name_vi",
+            "category__name_en",
             "rate",
             "min",
             "max",

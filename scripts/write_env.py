@@ -51,6 +51,9 @@ def embedded_values(var: Path) -> dict[str, str]:
         "PANEL_STAFF_2FA": "False",
         # Visitors who have not picked a language get this one (vi or en).
         "PANEL_LANGUAGE": "vi",
+        # Chosen once, when .env is written: `PANEL_CURRENCY=USD make run` on a fresh checkout
+        # keeps dollars for good (amounts are stored in the currency, never converted).
+        "PANEL_CURRENCY": os.environ.get("PANEL_CURRENCY") or "VND",
         # The demo's webhooks may go to a receiver on this machine (never on a server).
         "PANEL_WEBHOOKS_ALLOW_LOOPBACK": "on",
     }
@@ -82,15 +85,23 @@ def move_off_sqlite(target: Path, values: dict[str, str]) -> bool:
     return True
 
 
+# What an .env of an older checkout ran with when it lacked the setting: its data is in it.
+# (The currency's default moved from USD to VND; a panel's amounts are stored in its currency.)
+FORMER_DEFAULTS = {"PANEL_CURRENCY": "USD"}
+
+
 def add_missing(target: Path, values: dict[str, str]) -> list[str]:
     """An .env written by an older checkout lacks settings added since; append those (never
-    change a value that is there). PANEL_EMBEDDED_PG_DATA is not one of them: added to an .env
-    that names a server of its own, it would make `make run` start a second one."""
+    change a value that is there), at the value it ran with where the default changed since.
+    PANEL_EMBEDDED_PG_DATA is not one of them: added to an .env that names a server of its own,
+    it would make `make run` start a second one."""
     present = read_values(target)
     missing = [name for name in values if name not in present and name != "PANEL_EMBEDDED_PG_DATA"]
     if missing:
         with target.open("a") as env_file:
-            env_file.write("".join(f"{name}={values[name]}\n" for name in missing))
+            env_file.write(
+                "".join(f"{name}={FORMER_DEFAULTS.get(name, values[name])}\n" for name in missing)
+            )
     return missing
 
 

@@ -24,27 +24,47 @@ from orders.errors import InvalidOrderField, LinkBusy, PanelError
 from orders.forms import MassOrderForm, OrderForm, type_layouts
 from orders.models import Source
 from orders.views.common import already_placed, charged_text
-from providers.selectors import CategoryRow, service_category_rows, service_rows
-from providers.views import pricing_of, service_row_display
+from providers.selectors import (
+    PlatformCategoryRow,
+    favorite_service_ids,
+    service_category_rows,
+    service_rows,
+)
+from providers.views import (
+    catalog_filters,
+    category_options,
+    platform_chips,
+    pricing_of,
+    service_row_display,
+)
 
 MAX_SEARCH_OPTIONS = 100
 
 
 def _service_options(
-    request: HttpRequest, selected: dict | None, categories: list[CategoryRow]
-) -> tuple[list[dict], int | None, str]:
-    """The services offered in the select: the chosen service's category, a search, or a category."""
-    search = request.GET.get("q", "").strip()[:100]
-    category_id = selected["category_id"] if selected else parse_id(request.GET.get("category"))
-    if search and not selected:
-        rows: Iterable[Any] = service_rows(search=search)[:MAX_SEARCH_OPTIONS]
-        category_id = None
+    request: HttpRequest, selected: dict | None, categories: list[PlatformCategoryRow]
+) -> tuple[list[dict], dict[str, Any]]:
+    """The services offered in the select, and the filters that chose them: the chosen
+    service's category, the visitor's favorites, a search, or a category (the platform's first
+    when none is chosen)."""
+    filters = catalog_filters(request)
+    user_id = cast(User, request.user).pk
+    if selected:
+        filters.update(category_id=selected["category_id"], search="", favorites_of=None)
+    if filters["favorites_of"] is not None:
+        rows: Iterable[Any] = service_rows(favorites_of=user_id, by_platform=True)
+        filters.update(category_id=None, search="")
+    elif filters["search"]:
+        rows = service_rows(search=filters["search"], by_platform=True)[:MAX_SEARCH_OPTIONS]
+        filters["category_id"] = None
     else:
-        if category_id is None and categories:
-            category_id = categories[0]["category_id"]
-        rows = service_rows(category_id=category_id) if category_id else []
+        shown = category_options(categories, filters["platform"])
+        if filters["category_id"] is None and shown:
+            filters["category_id"] = shown[0]["id"]
+        rows = service_rows(category_id=filters["category_id"]) if filters["category_id"] else []
     pricing = pricing_of(request)
-    return [service_row_display(row, pricing) for row in rows], category_id, search
+    favorites = favorite_service_ids(user_id=user_id)
+    return [service_row_display(row, pricing, favorites) for row in rows], filters
 
 
 def _order_script_text(balance: Decimal) -> dict[str, str]:
@@ -64,6 +84,8 @@ def _order_script_text(balance: Decimal) -> dict[str, str]:
         "cancel": pgettext("feature", "Cancel"),
         "dripfeed": gettext("Drip-feed"),
         "rate": gettext("Rate"),
+        "favoriteOn": gettext("Remove from favorites"),
+        "favoriteOff": gettext("Add to favorites"),
         "limits": gettext("Min / max"),
         "perPackage": gettext("per package"),
         "per1000": gettext("per 1000"),
@@ -96,16 +118,21 @@ def _order_script_text(balance: Decimal) -> dict[str, str]:
 def _order_new_context(
     request: HttpRequest, form: OrderForm, error: str, selected: dict | None
 ) -> dict[str, Any]:
-    """The order form page: the categories, the offered services and the one chosen."""
+    """The order form page: the platforms and categories, the offered services and the one
+    chosen."""
     categories = service_category_rows()
-    options, category_id, search = _service_options(request, selected, categories)
+    options, filters = _service_options(request, selected, categories)
+    platform = selected["platform"] if selected else filters["platform"]
     selected_id = selected["id"] if selected else (options[0]["id"] if options else None)
     context = {
         "form": form,
         "error": error,
-        "categories": categories,
-        "category_id": category_id,
-        "search": search,
+        "platforms": platform_chips(categories),
+        "platform": platform,
+        "is_favorites": filters["favorites_of"] is not None,
+        "categories": category_options(categories, platform),
+        "category_id": filters["category_id"],
+        "search": filters["search"],
         "options": options,
         "selected_id": selected_id,
         "selected_option": next(
@@ -172,19 +199,24 @@ def order_new(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-def order_service_options(request: HttpRequest) -> JsonResponse:
-    """Services of one category (`category`) or matching a search (`q`), for the order form."""
-    category_id = parse_id(request.GET.get("category"))
-    search = request.GET.get("q", "").strip()[:100]
+def order_service_options(request: AuthenticatedRequest) -> JsonResponse:
+    """Services of one category (`category`), matching a search (`q`) or starred
+    (`favorites=1`), for the order form."""
+    filters = catalog_filters(request)
     rows: Iterable[Any]
-    if category_id:
-        rows = service_rows(category_id=category_id)
-    elif search:
-        rows = service_rows(search=search)[:MAX_SEARCH_OPTIONS]
+    if filters["category_id"]:
+        rows = service_rows(category_id=filters["category_id"])
+    elif filters["favorites_of"] is not None:
+        rows = service_rows(favorites_of=request.user.pk, by_platform=True)
+    elif filters["search"]:
+        rows = service_rows(search=filters["search"], by_platform=True)[:MAX_SEARCH_OPTIONS]
     else:
         rows = []
     pricing = pricing_of(request)
-    return JsonResponse({"services": [service_row_display(row, pricing) for row in rows]})
+    favorites = favorite_service_ids(user_id=request.user.pk)
+    return JsonResponse(
+        {"services": [service_row_display(row, pricing, favorites) for row in rows]}
+    )
 
 
 @login_required

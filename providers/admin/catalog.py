@@ -3,7 +3,8 @@
 from typing import Any, ClassVar, cast
 
 from django.contrib import admin, messages
-from django.db.models import F, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.errors import PanelError
+from core.ids import parse_id
 from core.money import money_str
 from core.permissions import requires_permission
 from providers.admin.scorecards import scorecard_html
@@ -29,16 +31,40 @@ from providers.models import (
     Service,
     ServiceScore,
 )
+from providers.platforms import Platform
 from providers.selectors import route_suggestions
 from providers.services import (
+    CategoryWords,
     catalog_hold_approve_pinned,
     catalog_hold_approve_reprice,
     catalog_hold_disable,
     catalog_reprice,
     catalog_set_on_sale,
+    category_words_update,
     route_add,
 )
 from providers.services.catalog import HoldOutcome
+
+# Three inputs a row: a page stays well under DATA_UPLOAD_MAX_NUMBER_FIELDS.
+WORDS_PER_PAGE = 100
+
+
+def _posted_words(request: HttpRequest) -> list[CategoryWords]:
+    """The rows of the words page as posted: one per id listed in `ids`."""
+    rows = []
+    for raw in request.POST.getlist("ids"):
+        category_id = parse_id(raw)
+        if category_id is None:
+            continue
+        rows.append(
+            CategoryWords(
+                category_id=category_id,
+                name_vi=request.POST.get(f"name_vi_{category_id}", ""),
+                name_en=request.POST.get(f"name_en_{category_id}", ""),
+                platform_override=request.POST.get(f"platform_{category_id}", ""),
+            )
+        )
+    return rows
 
 
 class MarginFilter(admin.SimpleListFilter):
@@ -73,10 +99,82 @@ class HoldFilter(admin.SimpleListFilter):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "sort_order", "markup_percent", "markup_fixed", "service_count")
+    list_display = (
+        "name",
+        "name_vi",
+        "name_en",
+        "platform_shown",
+        "sort_order",
+        "markup_percent",
+        "markup_fixed",
+        "service_count",
+    )
     list_editable = ("sort_order",)
-    search_fields = ("name",)
+    list_filter = ("platform", "platform_override")
+    search_fields = ("name", "name_vi", "name_en")
     actions = ["put_on_sale", "take_off_sale"]
+    change_list_template = "admin/providers/category/change_list.html"
+    fields = (
+        "name",
+        "name_vi",
+        "name_en",
+        "platform",
+        "platform_override",
+        "sort_order",
+        "markup_percent",
+        "markup_fixed",
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        # The provider's name is the key the sync finds the category by (catalog.sync): the
+        # operator's names are name_vi / name_en.
+        return ("platform",) if obj is None else ("name", "platform")
+
+    @admin.display(description=gettext_lazy("Platform"), ordering="platform")
+    def platform_shown(self, obj: Category) -> str:
+        return str(Platform(obj.shown_platform).label)
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "words/",
+                self.admin_site.admin_view(self.words_view),
+                name="providers_category_words",
+            ),
+            *super().get_urls(),
+        ]
+
+    @requires_permission("{app_label}.change_{model_name}")
+    def words_view(self, request: HttpRequest) -> HttpResponse:
+        """Every category's names per language and platform on one page, saved at once."""
+        if request.method == "POST":
+            changed = category_words_update(rows=_posted_words(request))
+            self.message_user(
+                request,
+                ngettext("%(count)d category changed.", "%(count)d categories changed.", changed)
+                % {"count": changed},
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        search = request.GET.get("q", "").strip()
+        categories = Category.objects.annotate(
+            services=Count("service", distinct=True), products=Count("product", distinct=True)
+        ).order_by("sort_order", "name")
+        if search:
+            categories = categories.filter(
+                Q(name__icontains=search)
+                | Q(name_vi__icontains=search)
+                | Q(name_en__icontains=search)
+            )
+        page = Paginator(categories, WORDS_PER_PAGE).get_page(request.GET.get("page"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Category names and platforms"),
+            "page": page,
+            "search": search,
+            "platforms": Platform.choices,
+        }
+        return TemplateResponse(request, "admin/providers/category/words.html", context)
 
     @admin.display(description=gettext_lazy("Services"))
     def service_count(self, obj: Category) -> int:
@@ -160,6 +258,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
     _pricing = {"markup_percent", "markup_fixed", "is_rate_pinned", "rate", "category"}
     upstream_fields: tuple[str, ...] = ()  # what the kind imports besides the shared fields
     selling_extra: tuple[str, ...] = ()  # what an admin sets besides the shared fields
+    description_fields: tuple[str, ...] = ()  # the operator's descriptions per language
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # orders point at catalog items: they are taken off sale, never deleted
@@ -245,6 +344,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
             "name_override",
             "category",
             "description",
+            *self.description_fields,
             "rate",
             "is_rate_pinned",
             "markup_percent",
@@ -324,6 +424,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
 @admin.register(Service)
 class ServiceAdmin(CatalogItemAdmin):
     upstream_fields = ("has_refill", "has_cancel", "has_dripfeed")
+    description_fields = ("description_vi", "description_en")
     selling_extra = ("quantity_step", "is_one_order_per_link", "completion_target")
     list_display = (
         *CatalogItemAdmin.list_columns,

@@ -1,6 +1,7 @@
 """Every write to providers and the catalog."""
 
 from providers.services.catalog import (
+    CategoryWords,
     SyncSummary,
     catalog_hold_approve_pinned,
     catalog_hold_approve_reprice,
@@ -8,7 +9,9 @@ from providers.services.catalog import (
     catalog_reprice,
     catalog_set_on_sale,
     catalog_sync,
+    category_words_update,
 )
+from providers.services.favorites import favorite_set
 from providers.services.provider import (
     provider_check,
     provider_client,
@@ -22,6 +25,7 @@ from providers.services.routes import route_add, route_update, routes_refresh
 from providers.services.webhooks import provider_webhook_subscribe, providers_webhooks_subscribe
 
 __all__ = [
+    "CategoryWords",
     "SyncSummary",
     "catalog_hold_approve_pinned",
     "catalog_hold_approve_reprice",
@@ -29,6 +33,8 @@ __all__ = [
     "catalog_reprice",
     "catalog_set_on_sale",
     "catalog_sync",
+    "category_words_update",
+    "favorite_set",
     "provider_check",
     "provider_client",
     "provider_create",

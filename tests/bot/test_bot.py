@@ -23,7 +23,7 @@ from orders.models import Order, OrderStatus, Source
 from support.models import Ticket
 from tests.bot.conftest import CHAT, SECRET, link, message, post_update, tap
 from tests.bot.fake_bot_api import FakeBotApi
-from tests.factories import ServiceFactory, UserFactory
+from tests.factories import CategoryFactory, ServiceFactory, UserFactory
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -294,3 +294,14 @@ def test_the_sweep_queues_an_update_no_worker_took_and_forgets_old_ones(
     counts = bot_updates_sweep()
     assert counts["forgotten"] == 1
     assert BotUpdate.objects.get(update_id=lost["update_id"]).handled_at is not None
+
+
+def test_the_category_buttons_speak_the_chats_language(send: Send, fake_api: FakeBotApi) -> None:
+    user = UserFactory(language="vi")
+    link(user)
+    ServiceFactory(category=CategoryFactory(name="TikTok Views", name_vi="Tăng view TikTok"))
+
+    send(tap("n:0"))
+
+    labels = [b["text"] for row in fake_api.last_keyboard() for b in row]
+    assert "Tăng view TikTok (1)" in labels

@@ -70,3 +70,27 @@ def test_an_env_naming_a_server_of_its_own_keeps_it_without_an_embedded_one(
     values = _values(checkout / ".env")
     assert values["DATABASE_URL"] == server
     assert "PANEL_EMBEDDED_PG_DATA" not in values
+
+
+def test_a_new_env_sells_in_dong_unless_told_otherwise(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PANEL_CURRENCY", raising=False)
+    _write_env().main(checkout)
+    assert _values(checkout / ".env")["PANEL_CURRENCY"] == "VND"
+
+    (checkout / ".env").unlink()
+    monkeypatch.setenv("PANEL_CURRENCY", "USD")
+    _write_env().main(checkout)
+    assert _values(checkout / ".env")["PANEL_CURRENCY"] == "USD"
+
+
+def test_an_older_env_keeps_the_dollars_it_ran_with(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PANEL_CURRENCY", raising=False)
+    (checkout / ".env").write_text("SECRET_KEY=kept\nPANEL_LANGUAGE=vi\n")
+
+    _write_env().main(checkout)
+
+    assert _values(checkout / ".env")["PANEL_CURRENCY"] == "USD"

@@ -108,8 +108,12 @@ def test_order_new_renders_the_category_services_with_their_data(
     assert response.status_code == 200
     html = response.content.decode()
     assert (
-        f'value="{service.pk}" data-type="Default" data-rate="2.5" data-min="100" data-max="10000"'
-        in html
+        f'value="{service.pk}" data-type="Default" data-rate="2.5" '
+        'data-price="2.50 USD / 1000" data-unit-price="0.0025 USD per unit"' in html
+    )
+    assert (
+        f'data-favorite="" data-category="{service.category.name}" data-platform="other" '
+        'data-min="100" data-max="10000"' in html
     )
     assert service.category.name in html
     assert 'id="type-layouts"' in html
@@ -372,6 +376,10 @@ def test_service_options_lists_one_category_as_json(logged_in: Client, service: 
         "dripfeed": False,
         "description": "",
         "is_package": False,
+        "is_favorite": False,
+        "platform": "other",
+        "price": "2.50 USD / 1000",
+        "unit_price": "0.0025 USD per unit",
         "usual_time": "—",
         "slow_time": "—",
         "partial_rate": "—",

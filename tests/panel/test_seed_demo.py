@@ -1,14 +1,16 @@
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import BalanceTransaction, User
 from accounts.services import api_key_authenticate
 from orders.models import Order, ProductOrder
+from panel.demo_money import demo_dollar_rate
 from panel.models import DayFigures
 from payments.models import Deposit
 from providers.models import Provider, Service, ServiceScore
@@ -76,3 +78,30 @@ def test_seed_demo_says_clearly_when_the_sandbox_is_not_there(db: None) -> None:
             stdout=StringIO(),
             stderr=StringIO(),
         )
+
+
+def test_seed_demo_runs_in_dong(db: None, sandbox: SandboxServer, settings: Any) -> None:
+    """A Vietnamese panel's demo is in VND: the sandbox bills in dollars, so the demo converts
+    at its rate; prices per 1000 are whole đồng and the balances đồng-sized."""
+    settings.PANEL_CURRENCY = "VND"
+
+    call_command("seed_demo", sandbox_url=sandbox.url, stdout=StringIO(), stderr=StringIO())
+
+    provider = Provider.objects.get()
+    assert (provider.currency, provider.exchange_rate) == ("USD", demo_dollar_rate())
+    rates = list(Service.objects.values_list("rate", flat=True))
+    assert rates and all(rate == rate.to_integral_value() and rate >= 1 for rate in rates)
+    assert Order.objects.filter(user__username="demo").count() >= 5
+    # đồng-sized money: the reseller opens with 250 dollars' worth, deposits are 15 and up
+    opening = BalanceTransaction.objects.filter(user__username="reseller").order_by("pk").first()
+    assert opening is not None and opening.amount == 250 * demo_dollar_rate()
+    assert not Deposit.objects.filter(amount__lt=15 * demo_dollar_rate()).exists()
+
+
+def test_seed_demo_refuses_a_currency_it_has_no_rate_for(
+    db: None, sandbox: SandboxServer, settings: Any
+) -> None:
+    settings.PANEL_CURRENCY = "EUR"
+
+    with pytest.raises(CommandError, match="set PANEL_CURRENCY"):
+        call_command("seed_demo", sandbox_url=sandbox.url, stdout=StringIO(), stderr=StringIO())

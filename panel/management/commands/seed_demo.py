@@ -22,6 +22,7 @@ from orders.services import order_place, product_order_place
 from panel.dashboard.rollup import dashboard_rollup
 from panel.demo_affiliates import seed_demo_affiliates
 from panel.demo_history import seed_demo_history
+from panel.demo_money import demo_amount, demo_dollar_rate
 from payments.models import GatewaySettings, Method
 from providers.client import ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
@@ -142,13 +143,13 @@ class Command(BaseCommand):
                 username=CUSTOMER[0],
                 password=CUSTOMER[1],
                 email="demo@example.com",
-                balance=Decimal("50.00"),
+                balance=demo_amount(50),
             )
             reseller = user_create_customer(
                 username=RESELLER[0],
                 password=RESELLER[1],
                 email="reseller@example.com",
-                balance=Decimal("250.00"),
+                balance=demo_amount(250),
             )
             return {RESELLER[0]: api_key_create(user=reseller)}
 
@@ -168,7 +169,11 @@ class Command(BaseCommand):
 
     def _seed_catalog(self, url: str, key: str) -> None:
         try:
-            provider = provider_create(name="Sandbox", api_url=url, api_key=key)
+            # The sandbox bills in dollars: a panel in another currency needs the rate.
+            rate = demo_dollar_rate()
+            provider = provider_create(
+                name="Sandbox", api_url=url, api_key=key, exchange_rate=rate if rate != 1 else None
+            )
             summary = catalog_sync(provider=provider)
         except ProviderError as exc:
             raise CommandError(f"Could not import the sandbox catalog: {exc.message}") from exc

@@ -160,6 +160,12 @@
     name.appendChild(document.createTextNode(" "));
     name.appendChild(element("span", "muted", "#" + option.value));
     info.appendChild(name);
+    if (option.getAttribute("data-category")) {
+      var where = element("div", "muted");
+      where.appendChild(element("span", "pdot pf-" + option.getAttribute("data-platform")));
+      where.appendChild(document.createTextNode(" " + option.getAttribute("data-category")));
+      info.appendChild(where);
+    }
     var badges = element("div", "badges");
     var type = option.getAttribute("data-type");
     if (type !== "Default") badges.appendChild(element("span", "badge info", option.getAttribute("data-type-label") || type));
@@ -171,8 +177,8 @@
     info.appendChild(badges);
     var facts = element("dl", "facts");
     facts.style.marginTop = "8px";
-    var per = option.getAttribute("data-package") ? words.perPackage : words.per1000;
-    [[words.rate, shownMoney(option.getAttribute("data-rate")) + " " + per],
+    // The server's words: "12.500 ₫ / 1000", "12,5 ₫ mỗi lượt" (providers.views.price_texts).
+    [[words.rate, option.getAttribute("data-price")],
      [words.limits, grouped(option.getAttribute("data-min")) + " / " + grouped(option.getAttribute("data-max"))],
      [info.getAttribute("data-label-usual-time"), option.getAttribute("data-usual-time")],
      [info.getAttribute("data-label-slow-time"), option.getAttribute("data-slow-time")],
@@ -183,6 +189,8 @@
       facts.appendChild(element("dt", "", pair[0]));
       facts.appendChild(element("dd", "", pair[1]));
     });
+    var unitPrice = option.getAttribute("data-unit-price");
+    if (unitPrice) facts.querySelector("dd").appendChild(element("span", "sub", unitPrice));
     info.appendChild(facts);
     info.appendChild(element("p", "help", info.getAttribute("data-note-scorecard")));
     var desc = option.getAttribute("data-desc");
@@ -228,9 +236,10 @@
     showShortfall(total);
     estimate.textContent = money(total);
     estimateInline.textContent = say(words.estimated, { amount: estimate.textContent });
+    var unit = option.getAttribute("data-unit-price");
     estimateDetail.textContent = charged.flat
       ? say(words.ratePerPackage, { rate: shownMoney(option.getAttribute("data-rate")) })
-      : charged.text + " × " + shown(option.getAttribute("data-rate")) + " / 1000";
+      : charged.text + " × " + option.getAttribute("data-price") + (unit ? " · " + unit : "");
   }
 
   // --- Guards before submit: the server checks all of this too; these spare a round trip. ---
@@ -299,9 +308,11 @@
   function optionFor(service) {
     var option = document.createElement("option");
     option.value = service.id;
-    option.textContent = service.id + " · " + service.name + " · " + shownMoney(service.rate);
+    option.textContent = (service.is_favorite ? "★ " : "") + service.id + " · " + service.name + " · " + shownMoney(service.rate);
     var data = {
       type: service.type, "type-label": service.type_label, rate: service.rate, min: service.min, max: service.max, step: service.step,
+      price: service.price, "unit-price": service.unit_price || "", favorite: service.is_favorite ? "1" : "",
+      category: service.category || "", platform: service.platform || "",
       dripfeed: service.dripfeed ? "1" : "", refill: service.refill ? (service.refill_badge || "1") : "", cancel: service.cancel ? "1" : "",
       "package": service.is_package ? "1" : "", name: service.name, desc: service.description || "",
       "usual-time": service.usual_time || "", "slow-time": service.slow_time || "",
@@ -330,6 +341,7 @@
         select.selectedIndex = 0;
         select.disabled = false;
         applyLayout();
+        renderFavorite();
       })
       .catch(function (error) {
         if (error.name === "AbortError") return;
@@ -362,7 +374,51 @@
     runSearch();
   });
 
+  // The chosen service's star: a form of its own (it works without this script, reloading
+  // the page); here it follows the select and is sent without leaving the page.
+  var favoriteForm = document.getElementById("favorite-form");
+  function renderFavorite() {
+    var option = current();
+    if (!favoriteForm) return;
+    favoriteForm.hidden = !option || !option.value;
+    if (favoriteForm.hidden) return;
+    var on = option.getAttribute("data-favorite") === "1";
+    favoriteForm.action = favoriteForm.getAttribute("data-url-template").replace("/0/", "/" + option.value + "/");
+    favoriteForm.elements.favorite.value = on ? "0" : "1";
+    favoriteForm.elements.next.value = window.location.pathname + "?service=" + option.value;
+    var button = favoriteForm.querySelector("button");
+    button.classList.toggle("on", on);
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    favoriteForm.querySelector("[data-favorite-label]").textContent = on ? words.favoriteOn : words.favoriteOff;
+  }
+  if (favoriteForm) {
+    favoriteForm.addEventListener("submit", function (event) {
+      var option = current();
+      if (!option || !option.value) return;
+      event.preventDefault();
+      fetch(favoriteForm.action, {
+        method: "POST", body: new FormData(favoriteForm), credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          var starred = String(data.service);
+          Array.prototype.forEach.call(select.options, function (each) {
+            if (each.value !== starred) return;
+            each.setAttribute("data-favorite", data.favorite ? "1" : "");
+            each.textContent = (data.favorite ? "★ " : "") + each.textContent.replace(/^★ /, "");
+          });
+          renderFavorite();
+        })
+        .catch(function () { favoriteForm.submit(); });  // the server's round trip instead
+    });
+  }
+
   select.addEventListener("change", applyLayout);
+  select.addEventListener("change", renderFavorite);
   drip.addEventListener("change", applyLayout);
   form.addEventListener("input", function (event) {
     if (event.target.matches("textarea[data-count-lines]")) updateLineCounts();
@@ -375,4 +431,5 @@
 
   updateLineCounts();
   applyLayout();
+  renderFavorite();
 })();

@@ -2,7 +2,10 @@
  * no inline script or event-handler attributes:
  *   <button data-copy="#id">      copies the text (or value) of the element it names;
  *   <form data-confirm="Sure?">   asks before it submits;
- *   <select data-autosubmit>      submits its form when the choice changes. */
+ *   <select data-autosubmit>      submits its form when the choice changes;
+ *   <nav data-scroll-active>      a row of chips that scrolls sideways shows its chosen chip;
+ *   <form data-star>              a favorite's star, sent without leaving the page (the form
+ *                                 posts and comes back on its own without this script). */
 (function () {
   "use strict";
 
@@ -36,5 +39,32 @@
 
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.submit();
+  });
+
+  document.querySelectorAll("[data-scroll-active]").forEach(function (row) {
+    var active = row.querySelector(".active");
+    if (active && row.scrollWidth > row.clientWidth) row.scrollLeft = active.offsetLeft - row.offsetLeft - 8;
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("[data-star]")) return;
+    event.preventDefault();
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        var button = form.querySelector("button");
+        form.elements.favorite.value = data.favorite ? "0" : "1";
+        button.classList.toggle("on", data.favorite);
+        button.setAttribute("aria-pressed", data.favorite ? "true" : "false");
+        button.title = button.getAttribute(data.favorite ? "data-label-on" : "data-label-off");
+      })
+      .catch(function () { form.submit(); });
   });
 })();

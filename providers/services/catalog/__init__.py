@@ -8,6 +8,7 @@ from providers.services.catalog.holds import (
     catalog_hold_disable,
 )
 from providers.services.catalog.items import PRODUCTS, SERVICES, ItemCounts, ItemSpec, SyncSummary
+from providers.services.catalog.names import CategoryWords, category_words_update
 from providers.services.catalog.reprice import catalog_reprice, catalog_set_on_sale
 from providers.services.catalog.sync import UNCATEGORISED, catalog_sync
 
@@ -16,6 +17,7 @@ __all__ = [
     "SERVICES",
     "UNCATEGORISED",
     "HoldOutcome",
+    "CategoryWords",
     "ItemCounts",
     "ItemSpec",
     "SyncSummary",
@@ -25,4 +27,5 @@ __all__ = [
     "catalog_reprice",
     "catalog_set_on_sale",
     "catalog_sync",
+    "category_words_update",
 ]

@@ -25,6 +25,7 @@ from providers.models import (
     Service,
     ServiceType,
 )
+from providers.platforms import platform_detect
 from providers.services.catalog.guard import MarginFloor, margin_floor
 from providers.services.catalog.holds import alert_held
 from providers.services.catalog.items import (
@@ -47,14 +48,24 @@ _KNOWN_SERVICE_TYPES = frozenset(ServiceType.values)
 
 
 def _ensure_categories(names: set[str]) -> dict[str, Category]:
+    """The categories of these upstream names, created when new. Found by the provider's name,
+    which the operator never edits: their own names (name_vi, name_en) and platform choice
+    (platform_override) are not touched here, so they outlive every sync. The detected
+    platform follows the detection rules as they are now."""
     names = {name[:255] for name in names}
     found = {c.name: c for c in Category.objects.filter(name__in=names)}
     missing = names - found.keys()
     if missing:
         Category.objects.bulk_create(
-            [Category(name=name) for name in sorted(missing)], ignore_conflicts=True
+            [Category(name=name, platform=platform_detect(name)) for name in sorted(missing)],
+            ignore_conflicts=True,
         )
         found.update({c.name: c for c in Category.objects.filter(name__in=missing)})
+    redetected = [c for c in found.values() if c.platform != platform_detect(c.name)]
+    for category in redetected:
+        category.platform, category.updated_at = platform_detect(category.name), timezone.now()
+    if redetected:
+        Category.objects.bulk_update(redetected, ["platform", "updated_at"])
     return found
 
 
