@@ -136,8 +136,8 @@ class BalanceTransaction(models.Model):
     # What a person typed (an adjustment's reason), shown as typed; what the panel writes is a
     # code and its parameters, put into the reader's words when shown (core.memos).
     memo = models.CharField(max_length=255, blank=True, verbose_name=_("memo"))
-    memo_code = models.CharField(max_length=48, blank=True, default="")
-    memo_params = models.JSONField(blank=True, default=dict)
+    memo_code = models.CharField(max_length=48, blank=True, default="", db_default="")
+    memo_params = models.JSONField(blank=True, default=dict, db_default={})
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

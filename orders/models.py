@@ -460,8 +460,8 @@ class ProductOrder(Dispatched, Charged):
     )
     # The provider's note as it sent it, or a note of the panel's own as a code (core.memos).
     note = models.CharField(max_length=500, blank=True, verbose_name=_("note"))
-    note_code = models.CharField(max_length=48, blank=True, default="")
-    note_params = models.JSONField(blank=True, default=dict)
+    note_code = models.CharField(max_length=48, blank=True, default="", db_default="")
+    note_params = models.JSONField(blank=True, default=dict, db_default={})
 
     class Meta:
         verbose_name = _("product order")
@@ -556,8 +556,8 @@ class OrderEvent(models.Model):
     # A person's words (an admin's note) as typed; what the panel writes is a code and its
     # parameters, put into the reader's words when shown (core.memos, orders.memos).
     message = models.CharField(max_length=500, blank=True, verbose_name=_("message"))
-    message_code = models.CharField(max_length=48, blank=True, default="")
-    message_params = models.JSONField(blank=True, default=dict)
+    message_code = models.CharField(max_length=48, blank=True, default="", db_default="")
+    message_params = models.JSONField(blank=True, default=dict, db_default={})
     actor = models.CharField(max_length=16, choices=Actor.choices, verbose_name=_("actor"))
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

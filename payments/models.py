@@ -221,15 +221,15 @@ class Deposit(models.Model):
     # An admin's words as typed, a catalog id the panel marked with gettext_noop, or (the code
     # and its parameters) a sentence with figures: shown through reason_text (core.memos).
     reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
-    reason_code = models.CharField(max_length=48, blank=True, default="")
-    reason_params = models.JSONField(blank=True, default=dict)
+    reason_code = models.CharField(max_length=48, blank=True, default="", db_default="")
+    reason_params = models.JSONField(blank=True, default=dict, db_default={})
     # The customer's coupon (accounts.coupons), redeemed when the deposit is credited; the note
     # says what came of it (its bonus, or why it did not apply: the deposit is credited anyway),
     # as a memo code and its parameters (payments.memos).
     coupon_code = models.CharField(max_length=32, blank=True, verbose_name=_("coupon code"))
     coupon_note = models.CharField(max_length=255, blank=True, verbose_name=_("coupon note"))
-    coupon_note_code = models.CharField(max_length=48, blank=True, default="")
-    coupon_note_params = models.JSONField(blank=True, default=dict)
+    coupon_note_code = models.CharField(max_length=48, blank=True, default="", db_default="")
+    coupon_note_params = models.JSONField(blank=True, default=dict, db_default={})
     payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -114,7 +114,7 @@ def poll_step(kind: Kind, row: dict, seen: Seen, now: datetime) -> PollStep:
             dispatch_state=DispatchState.FAILED,
             deadline_at=now,
             escalation_cause=RefillCause.REJECTED,
-            dispatch_error="Rejected",
+            dispatch_error=status,  # what the provider answered
         )
         step.events.append(
             _event(
@@ -136,7 +136,7 @@ def poll_step(kind: Kind, row: dict, seen: Seen, now: datetime) -> PollStep:
                 status=IN_PROGRESS,
                 dispatch_state=DispatchState.NEEDS_REVIEW,
                 review_reason=Reason.PARTIAL_NO_FIGURES,
-                dispatch_error="Partial",
+                dispatch_error=status,  # what the provider answered
             )
             step.events.append(
                 _event(
