@@ -58,6 +58,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = (
         "username",
         "email",
+        "phone",
         "balance",
         "currency",
         "discount_percent",
@@ -67,6 +68,7 @@ class UserAdmin(DjangoUserAdmin):
         "date_joined",
     )
     list_filter = ("is_active", "is_staff", "is_superuser")
+    search_fields = (*DjangoUserAdmin.search_fields, "phone")
     readonly_fields = (
         "balance",
         "currency",
@@ -77,6 +79,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
+        ("Contact", {"fields": ("phone",)}),
         (
             "Money",
             {

@@ -18,6 +18,7 @@ from accounts.selectors import login_name, username_taken
 from accounts.signup import signup_claim_by_reset
 from accounts.usernames import username_normalize
 from core.money import MONEY_DIGITS, MONEY_PLACES
+from core.phones import vn_mobile_normalize
 
 
 class BalanceAdjustmentForm(forms.Form):
@@ -45,6 +46,18 @@ class BalanceAdjustmentForm(forms.Form):
         return data
 
 
+def phone_clean(text: str) -> str:
+    """A typed phone/Zalo number in its stored form ("" for none); +84 and spaces are fine."""
+    if not text.strip():
+        return ""
+    try:
+        return vn_mobile_normalize(text)
+    except ValueError:
+        raise forms.ValidationError(
+            _("Enter a Vietnamese mobile number, e.g. 0912345678."), code="phone"
+        ) from None
+
+
 class SignUpForm(forms.Form):
     username = forms.CharField(
         label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()]
@@ -55,6 +68,25 @@ class SignUpForm(forms.Form):
     )
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+    phone = forms.CharField(
+        label=_("Phone / Zalo (optional)"),
+        required=False,
+        max_length=20,
+        help_text=_("A Vietnamese mobile number, so support can reach you on Zalo if needed."),
+        widget=forms.TextInput(
+            attrs={
+                "type": "tel",
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "placeholder": "0912 345 678",
+            }
+        ),
+    )
+
+    field_order = ("username", "email", "phone", "password1", "password2")
+
+    def clean_phone(self) -> str:
+        return phone_clean(self.cleaned_data["phone"])
 
     def clean_username(self) -> str:
         # The spelling the account will have, checked as the login will look it up: "ＡＬＩＣＥ"
@@ -147,3 +179,22 @@ class PanelSetPasswordForm(SetPasswordForm):
         if commit:
             signup_claim_by_reset(user=user)
         return user
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Phone / Zalo"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "type": "tel",
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "placeholder": "0912 345 678",
+            }
+        ),
+    )
+
+    def clean_phone(self) -> str:
+        return phone_clean(self.cleaned_data["phone"])
