@@ -2,7 +2,9 @@
  * no inline script or event-handler attributes:
  *   <button data-copy="#id">      copies the text (or value) of the element it names;
  *   <form data-confirm="Sure?">   asks before it submits;
- *   <select data-autosubmit>      submits its form when the choice changes. */
+ *   <select data-autosubmit>      submits its form when the choice changes;
+ *   <form data-dismiss="#id">     posts in the background and hides the element it names
+ *                                 (without script the form posts and the page comes back). */
 (function () {
   "use strict";
 
@@ -32,6 +34,17 @@
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target, target = form.getAttribute("data-dismiss");
+    if (!target || !window.fetch) return;
+    event.preventDefault();
+    var body = new FormData(form);
+    body.append("script", "1");
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" });
+    var element = document.querySelector(target);
+    if (element) element.hidden = true;
   });
 
   document.addEventListener("change", function (event) {
