@@ -18,7 +18,7 @@ from accounts.selectors import login_name, username_taken
 from accounts.signup import signup_claim_by_reset
 from accounts.usernames import username_normalize
 from core.money import MONEY_DIGITS, MONEY_PLACES
-from core.phones import vn_mobile_normalize
+from core.phones import NotAPhoneNumber, vn_mobile_normalize
 
 
 class BalanceAdjustmentForm(forms.Form):
@@ -52,7 +52,7 @@ def phone_clean(text: str) -> str:
         return ""
     try:
         return vn_mobile_normalize(text)
-    except ValueError:
+    except NotAPhoneNumber:
         raise forms.ValidationError(
             _("Enter a Vietnamese mobile number, e.g. 0912345678."), code="phone"
         ) from None

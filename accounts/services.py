@@ -19,7 +19,7 @@ from core.db.ledger import ledger_move
 from core.db.reads import api_key_lookup
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO
-from core.phones import vn_mobile_normalize
+from core.phones import NotAPhoneNumber, vn_mobile_normalize
 
 Kind = BalanceTransaction.Kind
 
@@ -283,7 +283,7 @@ def user_set_phone(*, user: User, phone: str) -> None:
     if phone:
         try:
             phone = vn_mobile_normalize(phone)
-        except ValueError:
+        except NotAPhoneNumber:
             raise InvalidRequest(_("Enter a Vietnamese mobile number, e.g. 0912345678.")) from None
     if user.phone != phone:
         User.objects.filter(pk=user.pk).update(phone=phone)

@@ -15,22 +15,26 @@ _VN_MOBILE = re.compile(r"(?:\+84|84|0)([35789]\d{8})")
 _PHONE = re.compile(r"\+?\d{8,15}")
 
 
+class NotAPhoneNumber(ValueError):
+    """The text is not a number of the kind asked for."""
+
+
 def _compact(text: str) -> str:
     return _SEPARATORS.sub("", text.strip())
 
 
 def vn_mobile_normalize(text: str) -> str:
-    """The national form of a Vietnamese mobile number; raises ValueError for anything else."""
+    """The national form of a Vietnamese mobile number; raises NotAPhoneNumber for anything else."""
     match = _VN_MOBILE.fullmatch(_compact(text))
     if match is None:
-        raise ValueError(text)
+        raise NotAPhoneNumber(text)
     return "0" + match.group(1)
 
 
 def phone_dial_string(text: str) -> str:
     """What a tel: link dials for a support number (a mobile, a landline or a 1900 hotline);
-    raises ValueError when it is not a phone number."""
+    raises NotAPhoneNumber when it is not a phone number."""
     compact = _compact(text)
     if _PHONE.fullmatch(compact) is None:
-        raise ValueError(text)
+        raise NotAPhoneNumber(text)
     return compact

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from core.phones import phone_dial_string, vn_mobile_normalize
+from core.phones import NotAPhoneNumber, phone_dial_string, vn_mobile_normalize
 
 # Telegram's own rule for public usernames: 5 to 32 letters, digits and underscores.
 _TELEGRAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,30}[A-Za-z0-9]")
@@ -32,7 +32,7 @@ class Contact:
 def _zalo(value: str) -> Contact:
     try:
         number = vn_mobile_normalize(value)
-    except ValueError:
+    except NotAPhoneNumber:
         pass
     else:
         return Contact("zalo", value.strip(), f"https://zalo.me/{number}")
@@ -46,7 +46,7 @@ def _zalo(value: str) -> Contact:
 def _phone(value: str) -> Contact:
     try:
         dial = phone_dial_string(value)
-    except ValueError:
+    except NotAPhoneNumber:
         raise ValueError("a phone number (digits, an optional leading +)") from None
     return Contact("phone", value.strip(), f"tel:{dial}")
 

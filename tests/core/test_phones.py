@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.phones import phone_dial_string, vn_mobile_normalize
+from core.phones import NotAPhoneNumber, phone_dial_string, vn_mobile_normalize
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_vn_mobile_normalize_accepts_the_ways_people_write_a_mobile(
     ],
 )
 def test_vn_mobile_normalize_refuses_what_is_not_a_vietnamese_mobile(typed: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(NotAPhoneNumber):
         vn_mobile_normalize(typed)
 
 
@@ -57,5 +57,5 @@ def test_phone_dial_string_takes_hotlines_and_landlines(typed: str, dialled: str
 
 @pytest.mark.parametrize("typed", ["113", "call us", "1900-68-68-x", "+" + "1" * 16])
 def test_phone_dial_string_refuses_what_cannot_be_dialled(typed: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(NotAPhoneNumber):
         phone_dial_string(typed)
