@@ -112,8 +112,8 @@ class DailyReport(models.Model):
 
 
 class Notice(models.Model):
-    """Text the operator writes in the admin, in both languages, and edits without a deploy:
-    one row per kind (panel.notices renders it; docs/operations.md, "Notices")."""
+    """Text the operator writes in the admin, in both languages, and edits without a deploy: one
+    row per kind (panel.notices renders it; docs/operations.md, "Notices and support contacts")."""
 
     class Kind(models.TextChoices):
         ANNOUNCEMENT = "announcement", _("Announcement (a banner on every page)")

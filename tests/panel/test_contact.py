@@ -88,7 +88,7 @@ def test_contacts_show_in_the_footer_and_the_phone_button(client: Client) -> Non
     footer = page[page.index('<footer class="site-footer">') :]
     for href in ("https://zalo.me/0909123456", "tel:19006868", "https://t.me/smm_help"):
         assert footer.count(f'href="{href}"') == 2  # the footer's list and the floating button's
-    assert '<details class="contact-fab">' in page
+    assert '<details class="contact-fab" data-popover>' in page
     assert 'href="https://m.me/smm.help" target="_blank" rel="noopener"' in page
     assert 'href="tel:19006868" target' not in page  # a call stays in the page
 

@@ -44,8 +44,7 @@ DEMO_RANKS_USD = [Decimal(0), Decimal(50), Decimal(200), Decimal(1000)]
 # The operator's notices in both languages (panel.models.Notice), by kind: Markdown.
 DEMO_NOTICES = {
     Notice.Kind.ANNOUNCEMENT: (
-        "**Khuyến mãi tháng này:** tặng thêm 5% khi nạp từ 500.000 ₫. "
-        "[Nạp tiền ngay](/add-funds/)",
+        "**Khuyến mãi tháng này:** tặng thêm 5% khi nạp từ 500.000 ₫. [Nạp tiền ngay](/add-funds/)",
         "**This month:** 5% extra on deposits of 500,000 ₫ or more. [Add funds](/add-funds/)",
     ),
     Notice.Kind.DEPOSIT_GUIDE: (

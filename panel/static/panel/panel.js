@@ -4,7 +4,9 @@
  *   <form data-confirm="Sure?">   asks before it submits;
  *   <select data-autosubmit>      submits its form when the choice changes;
  *   <form data-dismiss="#id">     posts in the background and hides the element it names
- *                                 (without script the form posts and the page comes back). */
+ *                                 (without script the form posts and the page comes back);
+ *   <details data-popover>        closes on Escape (focus back on its summary) and on a click
+ *                                 outside it, as a menu does. */
 (function () {
   "use strict";
 
@@ -50,4 +52,16 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.submit();
   });
+
+  function closePopovers(keep, refocus) {
+    document.querySelectorAll("details[data-popover][open]").forEach(function (details) {
+      if (details.contains(keep)) return;
+      details.open = false;
+      if (refocus) details.querySelector("summary").focus();
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closePopovers(null, true);
+  });
+  document.addEventListener("click", function (event) { closePopovers(event.target, false); });
 })();
