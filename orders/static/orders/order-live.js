@@ -9,7 +9,8 @@
   if (!root || !window.fetch) return;
   var url = root.getAttribute("data-live-url");
   var view = root.getAttribute("data-live-view") || "";
-  var every = (parseInt(root.getAttribute("data-live-seconds"), 10) || 10) * 1000;
+  // Never faster than every 3 s, whatever the setting says.
+  var every = Math.max(parseInt(root.getAttribute("data-live-seconds"), 10) || 10, 3) * 1000;
   var timer = null, asking = false;
 
   function open() {
