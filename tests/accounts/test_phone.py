@@ -87,10 +87,12 @@ def test_user_set_phone_refuses_a_bad_number(customer: User) -> None:
         user_set_phone(user=customer, phone="0212345678")
 
 
-def test_staff_see_and_find_the_phone_in_the_admin(client: Client) -> None:
-    UserFactory(username="lan", phone="0912345678")
+def test_staff_find_and_see_the_phone_in_the_admin(client: Client) -> None:
+    lan = UserFactory(username="lan", phone="0912345678")
+    UserFactory(username="minh", phone="0987654321")
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)
     listing = client.get(reverse("admin:accounts_user_changelist"), {"q": "0912345678"})
-    page = listing.content.decode()
-    assert "lan" in page and "0912345678" in page
+    assert list(listing.context["cl"].result_list) == [lan]
+    change = client.get(reverse("admin:accounts_user_change", args=[lan.pk])).content.decode()
+    assert 'name="phone" value="0912345678"' in change

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import PricingTier, User
-from accounts.services import api_key_create, user_create_customer
+from accounts.services import api_key_create, user_create_customer, user_set_phone
 from core.errors import PanelError
 from orders.models import Source
 from orders.scorecard import service_scores_refresh
@@ -180,12 +180,13 @@ class Command(BaseCommand):
             User.objects.create_superuser(
                 username=ADMIN[0], password=ADMIN[1], email="admin@example.com"
             )
-            user_create_customer(
+            customer = user_create_customer(
                 username=CUSTOMER[0],
                 password=CUSTOMER[1],
                 email="demo@example.com",
                 balance=Decimal("50.00"),
             )
+            user_set_phone(user=customer, phone="0912345678")
             reseller = user_create_customer(
                 username=RESELLER[0],
                 password=RESELLER[1],
