@@ -110,6 +110,8 @@ class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
         "date_joined",
     )
     list_filter = ("is_active", "is_staff", "is_superuser")
+    # The phone/Zalo number is on the change form and found by the search; the list stays narrow.
+    search_fields = (*DjangoUserAdmin.search_fields, "phone")
     readonly_fields = (
         "balance_shown",
         "currency",
@@ -120,6 +122,7 @@ class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
     )
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
+        ("Contact", {"fields": ("phone",)}),
         (
             gettext_lazy("Money"),
             {

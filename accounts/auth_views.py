@@ -133,6 +133,7 @@ def sign_up(request: HttpRequest, after_sign_up: SignedUp | None = None) -> Http
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
+                phone=form.cleaned_data["phone"],
             )
         except PanelError as exc:
             form.add_error(None, exc.message)

@@ -24,6 +24,7 @@ from accounts.selectors import login_name, username_taken
 from accounts.signup import signup_claim_by_reset
 from accounts.usernames import username_normalize
 from core.money import MONEY_DIGITS, MONEY_PLACES
+from core.phones import NotAPhoneNumber, vn_mobile_normalize
 
 
 class BalanceAdjustmentForm(forms.Form):
@@ -58,6 +59,18 @@ class BalanceAdjustmentForm(forms.Form):
         return data
 
 
+def phone_clean(text: str) -> str:
+    """A typed phone/Zalo number in its stored form ("" for none); +84 and spaces are fine."""
+    if not text.strip():
+        return ""
+    try:
+        return vn_mobile_normalize(text)
+    except NotAPhoneNumber:
+        raise forms.ValidationError(
+            _("Enter a Vietnamese mobile number, e.g. 0912345678."), code="phone"
+        ) from None
+
+
 class SignUpForm(forms.Form):
     username = forms.CharField(
         label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()]
@@ -68,6 +81,25 @@ class SignUpForm(forms.Form):
     )
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+    phone = forms.CharField(
+        label=_("Phone / Zalo (optional)"),
+        required=False,
+        max_length=20,
+        help_text=_("A Vietnamese mobile number, so support can reach you on Zalo if needed."),
+        widget=forms.TextInput(
+            attrs={
+                "type": "tel",
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "placeholder": "0912 345 678",
+            }
+        ),
+    )
+
+    field_order = ("username", "email", "phone", "password1", "password2")
+
+    def clean_phone(self) -> str:
+        return phone_clean(self.cleaned_data["phone"])
 
     def clean_username(self) -> str:
         # The spelling the account will have, checked as the login will look it up: "ＡＬＩＣＥ"
@@ -219,3 +251,22 @@ class PanelPasswordChangeForm(PasswordChangeForm):
         super().__init__(*args, **kwargs)
         self.fields["old_password"].label = _("Current password")
         _panel_password_words(self)
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Phone / Zalo"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "type": "tel",
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "placeholder": "0912 345 678",
+            }
+        ),
+    )
+
+    def clean_phone(self) -> str:
+        return phone_clean(self.cleaned_data["phone"])

@@ -3,6 +3,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower
@@ -74,6 +75,21 @@ class User(AbstractUser):
     # the database too, for the raw inserts that predate it.
     commission_balance = money_field(
         default=ZERO, db_default=ZERO, editable=False, verbose_name=_("commission balance")
+    )
+
+    # A Vietnamese mobile number, also the customer's Zalo, in the national form (core.phones):
+    # optional at sign-up, edited on the account page, read by staff in the admin.
+    phone = models.CharField(
+        _("phone / Zalo"),
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[
+            RegexValidator(
+                r"^0[35789]\d{8}$", _("Enter a Vietnamese mobile number, e.g. 0912345678.")
+            )
+        ],
     )
 
     objects: ClassVar[UserManager] = UserManager()

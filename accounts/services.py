@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import keys
 from accounts.memos import OPENING_BALANCE
@@ -20,6 +21,7 @@ from core.db.reads import api_key_lookup
 from core.errors import InsufficientFunds, InvalidRequest
 from core.memos import Text
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO
+from core.phones import NotAPhoneNumber, vn_mobile_normalize
 
 Kind = BalanceTransaction.Kind
 
@@ -282,6 +284,18 @@ def user_set_language(*, user: User, language: str) -> None:
     if user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
+
+
+def user_set_phone(*, user: User, phone: str) -> None:
+    """Keep the customer's phone/Zalo number, national form (core.phones); "" removes it."""
+    if phone:
+        try:
+            phone = vn_mobile_normalize(phone)
+        except NotAPhoneNumber:
+            raise InvalidRequest(_("Enter a Vietnamese mobile number, e.g. 0912345678.")) from None
+    if user.phone != phone:
+        User.objects.filter(pk=user.pk).update(phone=phone)
+        user.phone = phone
 
 
 # --- Ranks (pricing tiers; the rules are in accounts.ranks) ----------------------------------

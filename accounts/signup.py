@@ -64,7 +64,7 @@ def signups_expire(*, email: str = "", username: str = "", now: datetime | None 
     return deleted
 
 
-def user_sign_up(*, username: str, email: str, password: str) -> User:
+def user_sign_up(*, username: str, email: str, password: str, phone: str = "") -> User:
     """A customer account; inactive until confirmed when PANEL_REQUIRE_EMAIL_CONFIRMATION is on."""
     username = username_normalize(username)
     signups_expire(email=email, username=username)
@@ -78,6 +78,7 @@ def user_sign_up(*, username: str, email: str, password: str) -> User:
             user = User(
                 username=username,
                 email=email,
+                phone=phone,
                 is_active=not confirm,
                 awaiting_confirmation=confirm,
             )

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import services
+from accounts.forms import PhoneForm
 from accounts.http import AuthenticatedRequest
 from accounts.models import BalanceTransaction
 from accounts.ranks import customer_percent_off, rank_card
@@ -20,10 +21,15 @@ LEDGER_PER_PAGE = 50
 
 
 def _account_page(
-    request: AuthenticatedRequest, *, new_key: str = "", replaced: bool = False
+    request: AuthenticatedRequest,
+    *,
+    new_key: str = "",
+    replaced: bool = False,
+    phone_form: PhoneForm | None = None,
 ) -> HttpResponse:
     user = request.user
     context = {
+        "phone_form": phone_form or PhoneForm(initial={"phone": user.phone}),
         "balance": user.balance,
         "discount": customer_percent_off(user=user),
         "rank": rank_card(user=user),
@@ -31,7 +37,8 @@ def _account_page(
         "new_key": new_key,
         "replaced": replaced,
     }
-    return render(request, "accounts/account.html", context)
+    status = 400 if phone_form is not None and phone_form.errors else 200
+    return render(request, "accounts/account.html", context, status=status)
 
 
 @never_cache
@@ -48,6 +55,18 @@ def api_key_generate(request: AuthenticatedRequest) -> HttpResponse:
     replaced = request.user.api_keys.filter(revoked_at__isnull=True).exists()
     key = services.api_key_create(user=request.user)
     return _account_page(request, new_key=key, replaced=replaced)
+
+
+@never_cache
+@login_required
+@require_POST
+def phone_save(request: AuthenticatedRequest) -> HttpResponse:
+    form = PhoneForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, phone_form=form)
+    services.user_set_phone(user=request.user, phone=form.cleaned_data["phone"])
+    messages.success(request, gettext("Your phone / Zalo number is saved."))
+    return redirect("account")
 
 
 @login_required

@@ -1,10 +1,12 @@
 from django.urls import path
 
 from orders import views
+from orders.views.live import order_live
 from orders.views.provider_hooks import provider_webhook
 
 urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
+    path("orders/live.json", order_live, name="order_live"),
     path("orders/new/", views.order_new, name="order_new"),
     path("orders/new/services.json", views.order_service_options, name="order_service_options"),
     path("orders/mass/", views.order_mass, name="order_mass"),

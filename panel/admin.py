@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from accounts.models import PricingTier
 from notifications.services import ranks_assign
+from panel.models import Notice
+from panel.notices import notice_html
 
 
 # Registered here, above notifications, because a save moves customers up at once and each
@@ -69,3 +71,27 @@ def _moved_text(moves: list) -> str:
         len(moves),
     ) % {"count": len(moves), "promoted": promoted}
     return f"{moved} {_('Nobody is moved down, except off a rank that was disabled or deleted.')}"
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """The three notices are edited in place (panel.change_notice); the migration created them.
+    Adding (panel.add_notice) is offered only while a kind is missing; nothing is deleted."""
+
+    list_display = ("__str__", "is_active", "text_format", "updated_at")
+    fields = ("kind", "is_active", "text_format", "body_vi", "body_en", "preview")
+    readonly_fields = ("preview",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Notice | None = None) -> tuple:
+        return ("kind", "preview") if obj is not None else ("preview",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        missing = Notice.objects.count() < len(Notice.Kind.values)
+        return missing and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Notice | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("Preview (as saved, in the admin's language)"))
+    def preview(self, obj: Notice) -> str:
+        return notice_html(obj, language=get_language() or "vi") if obj.pk else ""

@@ -9,6 +9,10 @@ class PanelConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from panel.contact import support_contacts
         from panel.language import keep_visitor_language
+
+        # A support contact its channel cannot open stops the process here, not at a click.
+        support_contacts()
 
         user_logged_in.connect(keep_visitor_language, dispatch_uid="panel_keep_visitor_language")

@@ -1,8 +1,12 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 
 from accounts.models import User
 from core.money import currency_label
+from panel.contact import support_contacts
+from panel.notices import DISMISSED_COOKIE, site_notices
 
 
 def panel(request: HttpRequest) -> dict[str, object]:
@@ -11,6 +15,14 @@ def panel(request: HttpRequest) -> dict[str, object]:
         "panel_currency": settings.PANEL_CURRENCY,
         # What amounts are labelled with: the symbol where one is usual (₫), else the code.
         "panel_currency_label": currency_label(settings.PANEL_CURRENCY),
+        "support_contacts": support_contacts(),
+        # Read when the frame is drawn (a JSON answer never asks): one query for both notices.
+        "site_notices": SimpleLazyObject(
+            lambda: site_notices(
+                language=get_language() or settings.LANGUAGE_CODE,
+                dismissed=request.COOKIES.get(DISMISSED_COOKIE, ""),
+            )
+        ),
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

@@ -1,9 +1,10 @@
-"""The admin dashboard's daily rollup and the daily report's record.
+"""The admin dashboard's daily rollup, the daily report's record and the operator's notices.
 
 Rollup rows hold plain ids, not foreign keys: they are rebuilt wholesale per day by
 panel.dashboard.rollup and must never block deleting or protecting the rows they count.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -121,3 +122,61 @@ class DailyReport(models.Model):
 
     def __str__(self) -> str:
         return gettext("Report of %(day)s") % {"day": self.day}
+
+
+class Notice(models.Model):
+    """Text the operator writes in the admin, in both languages, and edits without a deploy: one
+    row per kind (panel.notices renders it; docs/operations.md, "Notices and support contacts")."""
+
+    class Kind(models.TextChoices):
+        ANNOUNCEMENT = "announcement", _("Announcement (a banner on every page)")
+        DEPOSIT_GUIDE = "deposit_guide", _("Deposit guide (the add-funds page)")
+        TERMS = "terms", _("Terms of service (/terms/)")
+
+    class TextFormat(models.TextChoices):
+        MARKDOWN = "markdown", _("Markdown")
+        PLAIN = "plain", _("Plain text")
+
+    kind = models.CharField(_("notice"), max_length=16, choices=Kind.choices, unique=True)
+    body_vi = models.TextField(_("text in Vietnamese"), blank=True)
+    body_en = models.TextField(_("text in English"), blank=True)
+    text_format = models.CharField(
+        _("format"),
+        max_length=8,
+        choices=TextFormat.choices,
+        default=TextFormat.MARKDOWN,
+        help_text=_(
+            "Markdown: **bold**, *italic*, [a link](https://…), lists, headings. HTML is shown "
+            "as typed, never run. Plain text keeps line breaks."
+        ),
+    )
+    is_active = models.BooleanField(_("shown"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["kind"]
+        # The three rows exist from the start (migration) and are edited, never deleted; adding
+        # only recreates a kind that went missing (a restore of an older dump).
+        default_permissions = ("add", "change", "view")
+
+    def __str__(self) -> str:
+        return str(self.Kind(self.kind).label)
+
+    def clean(self) -> None:
+        # A shown notice speaks both languages: a Vietnamese reader never meets the English text.
+        if self.is_active:
+            missing = {
+                field: _("A shown notice needs its text in both languages.")
+                for field in ("body_vi", "body_en")
+                if not getattr(self, field).strip()
+            }
+            if missing:
+                raise ValidationError(missing)
+
+    def body_in(self, language: str) -> str:
+        """The text for a reader of `language`; the other language's when this one is empty."""
+        if language == "vi":
+            return self.body_vi or self.body_en
+        return self.body_en or self.body_vi

@@ -374,6 +374,14 @@ PANEL_SIGNUP_CONFIRM_HOURS = env.int("PANEL_SIGNUP_CONFIRM_HOURS", default=48)
 PANEL_PASSWORD_RESET_PER_ADDRESS = env.int("PANEL_PASSWORD_RESET_PER_ADDRESS", default=3)
 PANEL_PASSWORD_RESET_PER_CLIENT = env.int("PANEL_PASSWORD_RESET_PER_CLIENT", default=10)
 PANEL_PASSWORD_RESET_WINDOW_MINUTES = env.int("PANEL_PASSWORD_RESET_WINDOW_MINUTES", default=60)
+# How customers reach the operator (panel/contact.py checks each value at start; empty: not
+# shown): a Zalo number or zalo.me link, a hotline, a Telegram @username, a Facebook page/m.me.
+PANEL_SUPPORT_ZALO = env.str("PANEL_SUPPORT_ZALO", default="")
+PANEL_SUPPORT_PHONE = env.str("PANEL_SUPPORT_PHONE", default="")
+PANEL_SUPPORT_TELEGRAM = env.str("PANEL_SUPPORT_TELEGRAM", default="")
+PANEL_SUPPORT_FACEBOOK = env.str("PANEL_SUPPORT_FACEBOOK", default="")
+# How often the orders pages ask for fresh statuses while the tab is visible.
+PANEL_LIVE_REFRESH_SECONDS = env.int("PANEL_LIVE_REFRESH_SECONDS", default=10)
 # The bank account customers transfer to (VietQR) and the keys of the services that report the
 # transfers. Empty means not configured: the admin's gateway settings may supply or override them.
 PANEL_BANK_BIN = env.str("PANEL_BANK_BIN", default="")

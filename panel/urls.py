@@ -8,7 +8,7 @@ from accounts.auth_views import PanelLoginView
 from affiliates.views import record_sign_up
 from bot import views as bot_views
 from notifications import views as notification_views
-from panel import views, webhook_views
+from panel import notice_views, views, webhook_views
 from panel.api.views import ApiV2View
 
 urlpatterns = [
@@ -46,6 +46,7 @@ urlpatterns = [
     ),
     path("logout/", auth_pages.PanelLogoutView.as_view(), name="logout"),
     path("account/", account_views.account, name="account"),
+    path("account/phone/", account_views.phone_save, name="phone_save"),
     path("account/api-key/", account_views.api_key_generate, name="api_key_generate"),
     path("account/history/", account_views.balance_history, name="balance_history"),
     path("account/api-key/revoke/", account_views.api_key_revoke, name="api_key_revoke"),
@@ -88,6 +89,12 @@ urlpatterns = [
     path("", include("support.urls")),
     path("", include("payments.urls")),
     path("", include("affiliates.urls")),
+    path("terms/", notice_views.terms, name="terms"),
+    path(
+        "notices/announcement/dismiss/",
+        notice_views.announcement_dismiss,
+        name="announcement_dismiss",
+    ),
     path("health/", views.health, name="health"),
     path("health/worker/", views.health_worker, name="health_worker"),
     path("i18n/setlang/", views.set_language, name="set_language"),

@@ -56,6 +56,11 @@ def embedded_values(var: Path) -> dict[str, str]:
         "PANEL_CURRENCY": os.environ.get("PANEL_CURRENCY") or "VND",
         # The demo's webhooks may go to a receiver on this machine (never on a server).
         "PANEL_WEBHOOKS_ALLOW_LOOPBACK": "on",
+        # The demo shows the contact channels (footer, support page, the phone's button).
+        "PANEL_SUPPORT_ZALO": "0909123456",
+        "PANEL_SUPPORT_PHONE": "1900 6868",
+        "PANEL_SUPPORT_TELEGRAM": "@smmpanel_support",
+        "PANEL_SUPPORT_FACEBOOK": "https://m.me/smmpanel.demo",
     }
 
 

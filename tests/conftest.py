@@ -58,6 +58,16 @@ def _ledger_stays_balanced(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """The page middleware leaves the request's language active in the thread: a test that asked
+    for a Vietnamese page must not make the next test's direct calls speak Vietnamese."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Throttle counters live in the cache; each test starts with none."""
     from django.core.cache import cache

@@ -1,5 +1,8 @@
 """The customer's orders and refills: list, detail, refill and cancel."""
 
+import hashlib
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -10,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from core.money import number_text
 from orders import services
 from orders.errors import IncorrectOrder, PanelError
@@ -54,7 +58,7 @@ def _order_row(
     # A service with refills shows why a finished order cannot be refilled now, and when it
     # can; an order still running or a service without refills shows nothing.
     shows_refill = verdict.refusal not in (Refusal.NO_REFILL, Refusal.NOT_FINISHED)
-    return {
+    row = {
         "order": order,
         "charge": order.net_charge,
         "refunded": order.refunded if order.refunded else None,
@@ -70,7 +74,27 @@ def _order_row(
         else None,
         "can_cancel": services.can_cancel(order=order) and order.pk not in waiting,
         "cancel_waiting": order.pk in waiting,
+        # Nothing on the row moves by itself any more (a refill's cooldown ends by the clock,
+        # not by news from the provider): the page stops asking (orders.views.live).
+        "is_settled": order.is_final
+        and order.pk not in waiting
+        and verdict.refusal != Refusal.IN_FLIGHT,
     }
+    row["version"] = live_version(
+        order.status,
+        order.start_count,
+        order.remains,
+        order.net_charge,
+        order.refunded,
+        *(row[key] for key in ("can_refill", "refill_refusal", "can_cancel", "cancel_waiting")),
+        row["warranty_note"],
+    )
+    return row
+
+
+def live_version(*parts: object) -> str:
+    """A digest of what a row or page shows: the page replaces it only when this changes."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def refill_outcome(refill: Refill) -> str:
@@ -112,21 +136,51 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
         status = ""
     search = request.GET.get("q", "").strip()[:200]
     page = paginate(request, orders_for_user(user=request.user, status=status, search=search))
-    orders = list(page.object_list)
-    ids = [order.pk for order in orders]
-    waiting = waiting_cancel_order_ids(user=request.user, order_ids=ids)
-    histories = refill_histories(order_ids=ids)
     context = {
         "page": page,
-        "rows": [
-            _order_row(order, waiting, histories.get(order.pk, RefillHistory()), in_list=True)
-            for order in orders
-        ],
+        "rows": order_list_rows(user=request.user, orders=list(page.object_list)),
         "tabs": ORDER_TABS,
         "status": status,
         "search": search,
+        "live_seconds": settings.PANEL_LIVE_REFRESH_SECONDS,
     }
     return render(request, "orders/order_list.html", context)
+
+
+def order_list_rows(*, user: User, orders: list[Order]) -> list[dict]:
+    """The list's rows of `orders` (the user's own), as the list page and its refresh draw them."""
+    ids = [order.pk for order in orders]
+    waiting = waiting_cancel_order_ids(user=user, order_ids=ids)
+    histories = refill_histories(order_ids=ids)
+    return [
+        _order_row(order, waiting, histories.get(order.pk, RefillHistory()), in_list=True)
+        for order in orders
+    ]
+
+
+def order_detail_context(*, user: User, order: Order) -> dict:
+    """What the order page shows below its title, as the page and its refresh draw it."""
+    waiting = waiting_cancel_order_ids(user=user, order_ids=[order.pk])
+    row = _order_row(order, waiting, refill_history(order_id=order.pk))
+    events = list(order.events.filter(field__in=CUSTOMER_EVENT_FIELDS).order_by("id"))
+    refills = list(order.refills.order_by("-id"))
+    # The page also moves when a refill does (its outcome) or a new event is written.
+    row["version"] = live_version(
+        row["version"],
+        *(event.pk for event in events),
+        *((refill.pk, refill.status, refill.replacement_id, refill.refunded) for refill in refills),
+    )
+    row["is_settled"] = row["is_settled"] and all(
+        refill.status in RefillStatus.finals() for refill in refills
+    )
+    return {
+        "row": row,
+        "order": order,
+        "details": sorted(order.details.items()),
+        "charge": order.charge,
+        "events": events,
+        "refills": [{"refill": refill, "outcome": refill_outcome(refill)} for refill in refills],
+    }
 
 
 @login_required
@@ -135,18 +189,8 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         order = services.own_order(user=request.user, order_id=pk)
     except IncorrectOrder:
         raise Http404("No such order") from None
-    waiting = waiting_cancel_order_ids(user=request.user, order_ids=[order.pk])
-    context = {
-        "row": _order_row(order, waiting, refill_history(order_id=order.pk)),
-        "order": order,
-        "details": sorted(order.details.items()),
-        "charge": order.charge,
-        "events": order.events.filter(field__in=CUSTOMER_EVENT_FIELDS).order_by("id"),
-        "refills": [
-            {"refill": refill, "outcome": refill_outcome(refill)}
-            for refill in order.refills.order_by("-id")
-        ],
-    }
+    context = order_detail_context(user=request.user, order=order)
+    context["live_seconds"] = settings.PANEL_LIVE_REFRESH_SECONDS
     return render(request, "orders/order_detail.html", context)
 
 

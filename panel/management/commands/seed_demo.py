@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import PricingTier, User
-from accounts.services import api_key_create, user_create_customer
+from accounts.services import api_key_create, user_create_customer, user_set_phone
 from core.errors import PanelError
 from orders.models import Source
 from orders.scorecard import service_scores_refresh
@@ -23,6 +23,7 @@ from panel.dashboard.rollup import dashboard_rollup
 from panel.demo_affiliates import seed_demo_affiliates
 from panel.demo_history import seed_demo_history
 from panel.demo_money import demo_amount, demo_dollar_rate
+from panel.models import Notice
 from payments.models import GatewaySettings, Method
 from providers.client import ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
@@ -41,6 +42,37 @@ DEMO_RANKS = [
 ]
 DEMO_RANKS_VND = [Decimal(0), Decimal(1_000_000), Decimal(5_000_000), Decimal(20_000_000)]
 DEMO_RANKS_USD = [Decimal(0), Decimal(50), Decimal(200), Decimal(1000)]
+# The operator's notices in both languages (panel.models.Notice), by kind: Markdown.
+DEMO_NOTICES = {
+    Notice.Kind.ANNOUNCEMENT: (
+        "**Khuyến mãi tháng này:** tặng thêm 5% khi nạp từ 500.000 ₫. [Nạp tiền ngay](/add-funds/)",
+        "**This month:** 5% extra on deposits of 500,000 ₫ or more. [Add funds](/add-funds/)",
+    ),
+    Notice.Kind.DEPOSIT_GUIDE: (
+        "**Hướng dẫn nạp tiền**\n\n"
+        "1. Quét mã QR bằng ứng dụng ngân hàng, hoặc chuyển khoản thủ công.\n"
+        "2. Ghi **đúng nội dung chuyển khoản** bên dưới: tiền được cộng tự động sau 1–3 phút.\n"
+        "3. Quá 10 phút chưa nhận được? Hãy nhắn Zalo hỗ trợ kèm ảnh biên lai.",
+        "**How to add funds**\n\n"
+        "1. Scan the QR code with your banking app, or transfer by hand.\n"
+        "2. Keep the **transfer content exactly** as shown below: the money is credited "
+        "within 1–3 minutes.\n"
+        "3. Nothing after 10 minutes? Message support on Zalo with your receipt.",
+    ),
+    Notice.Kind.TERMS: (
+        "## 1. Dịch vụ\n\nChúng tôi cung cấp dịch vụ tăng tương tác mạng xã hội. "
+        "Kết quả phụ thuộc vào nền tảng và có thể thay đổi.\n\n"
+        "## 2. Hoàn tiền\n\nĐơn hủy hoặc hoàn một phần được hoàn tiền vào số dư. "
+        "Không hoàn tiền cho đơn sai link hoặc tài khoản để riêng tư.\n\n"
+        "## 3. Bảo hành\n\nDịch vụ có bảo hành được bảo hành trong số ngày ghi ở dịch vụ.",
+        "## 1. Service\n\nWe provide social media engagement services. Results depend on "
+        "the platforms and may change.\n\n"
+        "## 2. Refunds\n\nCanceled and partial orders are refunded to your balance. Orders "
+        "with a wrong link or a private account are not refunded.\n\n"
+        "## 3. Warranty\n\nServices with a warranty are refilled for the days the service "
+        "states.",
+    ),
+}
 DEMO_ORDERS = [
     (ServiceType.DEFAULT, {"link": "https://www.instagram.com/p/demo-post/", "quantity": "1000"}),
     (ServiceType.DEFAULT, {"link": "https://www.youtube.com/watch?v=demo", "quantity": "2500"}),
@@ -105,6 +137,8 @@ class Command(BaseCommand):
         if not GatewaySettings.objects.filter(method=Method.BANK).exists():
             self._seed_bank_gateway()
         seed_demo_affiliates(affiliate=CUSTOMER[0])
+        if not Notice.objects.filter(is_active=True).exists():
+            self._seed_notices()
         self._print_welcome(str(options["web_url"]), keys, str(options["logins_file"]))
 
     def _seed_ranks(self) -> None:
@@ -120,6 +154,14 @@ class Command(BaseCommand):
                 unlocks_child_panels=unlocks,
             )
         self.stdout.write("seeded the ranks: " + " → ".join(rank[1] for rank in DEMO_RANKS))
+
+    def _seed_notices(self) -> None:
+        """The operator's notices, filled in and shown, so the demo has them to edit."""
+        for kind, (body_vi, body_en) in DEMO_NOTICES.items():
+            Notice.objects.update_or_create(
+                kind=kind, defaults={"body_vi": body_vi, "body_en": body_en, "is_active": True}
+            )
+        self.stdout.write("seeded the notices: announcement, deposit guide, terms of service")
 
     def _seed_bank_gateway(self) -> None:
         """A demo bank account for the add-funds page, and a SePay key for simulate_transfer."""
@@ -139,12 +181,13 @@ class Command(BaseCommand):
             User.objects.create_superuser(
                 username=ADMIN[0], password=ADMIN[1], email="admin@example.com"
             )
-            user_create_customer(
+            customer = user_create_customer(
                 username=CUSTOMER[0],
                 password=CUSTOMER[1],
                 email="demo@example.com",
                 balance=demo_amount(50),
             )
+            user_set_phone(user=customer, phone="0912345678")
             reseller = user_create_customer(
                 username=RESELLER[0],
                 password=RESELLER[1],

@@ -6,6 +6,10 @@
  *   <nav data-scroll-active>      a row of chips that scrolls sideways shows its chosen chip;
  *   <form data-star>              a favorite's star, sent without leaving the page (the form
  *                                 posts and comes back on its own without this script). */
+ *   <form data-dismiss="#id">     posts in the background and hides the element it names
+ *                                 (without script the form posts and the page comes back);
+ *   <details data-popover>        closes on Escape (focus back on its summary) and on a click
+ *                                 outside it, as a menu does. */
 (function () {
   "use strict";
 
@@ -35,6 +39,17 @@
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target, target = form.getAttribute("data-dismiss");
+    if (!target || !window.fetch) return;
+    event.preventDefault();
+    var body = new FormData(form);
+    body.append("script", "1");
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" });
+    var element = document.querySelector(target);
+    if (element) element.hidden = true;
   });
 
   document.addEventListener("change", function (event) {
@@ -67,4 +82,15 @@
       })
       .catch(function () { form.submit(); });
   });
+  function closePopovers(keep, refocus) {
+    document.querySelectorAll("details[data-popover][open]").forEach(function (details) {
+      if (details.contains(keep)) return;
+      details.open = false;
+      if (refocus) details.querySelector("summary").focus();
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closePopovers(null, true);
+  });
+  document.addEventListener("click", function (event) { closePopovers(event.target, false); });
 })();

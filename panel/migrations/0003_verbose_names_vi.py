@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("panel", "0001_initial"),
+        ("panel", "0002_notices"),
     ]
 
     operations = [

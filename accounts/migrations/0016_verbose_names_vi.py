@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0014_memo_codes_data"),
+        ("accounts", "0015_user_phone"),
     ]
 
     operations = [
