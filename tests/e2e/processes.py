@@ -101,7 +101,9 @@ class Process:
         self._file.close()
 
 
-def celery_worker(env: Mapping[str, str], *, name: str = "worker", beat: bool = True) -> Process:
+def celery_worker(
+    env: Mapping[str, str], *, name: str = "worker", beat: bool = True, timeout: float = 60
+) -> Process:
     schedule = tempfile.mktemp(prefix="beat-", suffix=".db")  # noqa: S306 - a file beat creates itself
     args = [
         str(VENV_BIN / "celery"),
@@ -118,7 +120,7 @@ def celery_worker(env: Mapping[str, str], *, name: str = "worker", beat: bool = 
     if beat:
         args += ["--beat", "--schedule", schedule]
     process = Process(args, env, name)
-    process.wait_for_output(r"ready\.", timeout=60)
+    process.wait_for_output(r"ready\.", timeout=timeout)
     return process
 
 
