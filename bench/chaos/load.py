@@ -25,6 +25,7 @@ POLL_WATCH_INTERVAL = 0.25
 TRIES = 7
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+_ALERT = re.compile(r'class="[^"]*(?:error|alert)[^"]*"[^>]*>(.*?)</', re.DOTALL)
 
 
 def backoff(tries: int) -> float:
@@ -387,6 +388,8 @@ class WebCustomer:
                 # A mass form answers per line; the order list shows which lines landed, so
                 # the checks find the orders by link rather than trust this page.
                 attempt.outcome = PLACED if placed or what == "mass form" else REFUSED
+                if attempt.outcome == REFUSED:
+                    attempt.error = _page_error(answer.text)
             return
 
     def single(self, index: int) -> None:
@@ -410,6 +413,12 @@ class WebCustomer:
                 self.log.add(Attempt(link=link, how="mass", user=self.account.username))
             )
         self._submit("/orders/mass/", {"orders": "\n".join(lines)}, attempts, "mass form")
+
+
+def _page_error(html: str) -> str:
+    """The first error a form page shows (its alert), for the report."""
+    found = _ALERT.search(html)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found[1])).strip()[:120] if found else "?"
 
 
 def run_clients(threads: list[threading.Thread]) -> None:

@@ -185,11 +185,13 @@ def _worker(env: dict[str, str], index: int) -> Process:
 def _beat(env: dict[str, str]) -> Process:
     schedule = Path(tempfile.mkdtemp(prefix="chaos-beat-")) / "schedule.db"
     beat = Process(
-        [str(VENV_BIN / "celery"), "-A", "panel", "beat", "--schedule", str(schedule)],
+        [str(VENV_BIN / "celery"), "-A", "panel", "beat", "--loglevel", "INFO"]
+        + ["--schedule", str(schedule)],
         env,
         "chaos-beat",
     )
-    beat.wait_for_output("is starting", timeout=START_TIMEOUT)
+    # Back once it sends: its banner comes before Django and the schedule are loaded.
+    beat.wait_for_output("Sending due task", timeout=START_TIMEOUT)
     return beat
 
 
@@ -259,7 +261,7 @@ def stack_start(*, seed: int, busy_faults: bool) -> Stack:
         _sandbox_args(sandbox_port, seed, busy_faults=busy_faults), env, "chaos-sandbox"
     )
     sandbox.wait_for_output("Sandbox provider at", timeout=START_TIMEOUT)
-    manage(env, "migrate", "--noinput")
+    manage(env, "migrate", "--noinput", timeout=2 * START_TIMEOUT)
     web = Process(
         [str(VENV_BIN / "gunicorn"), "panel.wsgi", "-c", "gunicorn.conf.py"],
         {**env, "GUNICORN_BIND": f"127.0.0.1:{web_port}"},

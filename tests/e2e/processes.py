@@ -131,14 +131,14 @@ def recreate_database(name: str) -> str:
     return f"{PG}/{name}"
 
 
-def manage(env: Mapping[str, str], *args: str) -> str:
+def manage(env: Mapping[str, str], *args: str, timeout: float = 120) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     if result.returncode:

@@ -58,7 +58,7 @@ def check_client_view(log: ClientLog, orders: list[dict], findings: Findings) ->
         len(by_link.get(a.link, [])) <= 1 for a in retried
     )
     findings.figures["client_outcomes"] = dict(
-        Counter(f"{a.how} {a.outcome}" for a in log.attempts)
+        Counter(f"{a.how} {a.outcome}" + (f": {a.error}" if a.error else "") for a in log.attempts)
     )
 
 
