@@ -159,6 +159,7 @@ def _recover(stack: Stack) -> None:
 
 def _open_work(deadline: Any) -> bool:
     from django.db.models import Q
+    from django.utils import timezone
 
     from affiliates.models import Commission
     from notifications.models import Notification
@@ -173,7 +174,12 @@ def _open_work(deadline: Any) -> bool:
         or ProductOrder.objects.exclude(status__in=["Completed", "Partial", "Canceled"])
         .filter(moving)
         .exists()
-        or Notification.objects.filter(status__in=["pending", "claimed", "sending"]).exists()
+        or Notification.objects.filter(status="pending").exists()
+        # A row a killed sender had claimed waits out its lease (minutes): in flight with a
+        # way out, which check_transient holds to its limit.
+        or Notification.objects.filter(
+            status__in=["claimed", "sending"], lease_until__lt=timezone.now()
+        ).exists()
         or Commission.objects.filter(status="pending").exists()
     )
 

@@ -186,7 +186,9 @@ class Killer:
         restart.due_at_kill = due
         getattr(self, "_" + target.replace("-", "_"))(restart)
         restart.revived = self.stack.revive()
-        restart.ready_at = restart.ready_at or time.monotonic()
+        if restart.revived or not restart.ready_at:
+            # What died of the kill is back only once its supervisor has started it again.
+            restart.ready_at = time.monotonic()
         self.stack.restarts.append(restart)
         return restart
 
@@ -224,8 +226,14 @@ class Killer:
 
     def _redis_persist(self, restart: Restart) -> None:
         self.stack.redis.restart(persist=True)
-        time.sleep(REDIS_GRACE_SECONDS)
+        self._after_redis(restart)
 
     def _redis_lost(self, restart: Restart) -> None:
         self.stack.redis.restart(persist=False)
+        self._after_redis(restart)
+
+    def _after_redis(self, restart: Restart) -> None:
+        # Back when Redis answers: the workers reconnect on their own, and a poll they make
+        # during the grace below counts.
+        restart.ready_at = time.monotonic()
         time.sleep(REDIS_GRACE_SECONDS)

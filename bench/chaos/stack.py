@@ -5,6 +5,7 @@ import os
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,13 +186,19 @@ def _worker(env: dict[str, str], index: int) -> Process:
 def _beat(env: dict[str, str]) -> Process:
     schedule = Path(tempfile.mkdtemp(prefix="chaos-beat-")) / "schedule.db"
     beat = Process(
-        [str(VENV_BIN / "celery"), "-A", "panel", "beat", "--loglevel", "INFO"]
-        + ["--schedule", str(schedule)],
+        [str(VENV_BIN / "celery"), "-A", "panel", "beat", "--schedule", str(schedule)],
         env,
         "chaos-beat",
     )
-    # Back once it sends: its banner comes before Django and the schedule are loaded.
-    beat.wait_for_output("Sending due task", timeout=START_TIMEOUT)
+    # Back once its scheduler has opened the schedule file, right before its first tick: the
+    # banner comes before Django loads, and its "sending due task" lines are silenced
+    # (panel/celery.py).
+    beat.wait_for_output("is starting", timeout=START_TIMEOUT)
+    wait_until(
+        lambda: any(schedule.parent.glob("schedule.db*")),
+        timeout=START_TIMEOUT,
+        what="beat's schedule file",
+    )
     return beat
 
 
@@ -251,7 +258,22 @@ def _answers(url: str) -> bool:
 
 
 def stack_start(*, seed: int, busy_faults: bool) -> Stack:
+    """The whole stack, up; on a failure on the way, whatever had started is stopped."""
     pg, redis = PgCluster(), RedisServer()
+    started: list[Process] = []
+    try:
+        return _start(pg, redis, started, seed=seed, busy_faults=busy_faults)
+    except BaseException:
+        for process in started:
+            process.stop()
+        pg.remove()
+        redis.remove()
+        raise
+
+
+def _start(
+    pg: PgCluster, redis: RedisServer, started: list[Process], *, seed: int, busy_faults: bool
+) -> Stack:
     pg.start()
     redis.start()
     mail_dir = Path(tempfile.mkdtemp(prefix="chaos-mail-"))
@@ -260,6 +282,7 @@ def stack_start(*, seed: int, busy_faults: bool) -> Stack:
     sandbox = Process(
         _sandbox_args(sandbox_port, seed, busy_faults=busy_faults), env, "chaos-sandbox"
     )
+    started.append(sandbox)
     sandbox.wait_for_output("Sandbox provider at", timeout=START_TIMEOUT)
     manage(env, "migrate", "--noinput", timeout=2 * START_TIMEOUT)
     web = Process(
@@ -267,9 +290,16 @@ def stack_start(*, seed: int, busy_faults: bool) -> Stack:
         {**env, "GUNICORN_BIND": f"127.0.0.1:{web_port}"},
         "chaos-web",
     )
+    started.append(web)
+
+    def one(start: Callable[[], Process]) -> Process:
+        process = start()
+        started.append(process)
+        return process
+
     with ThreadPoolExecutor(WORKERS + 1) as pool:
-        beat = pool.submit(_beat, env)
-        workers = list(pool.map(lambda index: _worker(env, index), range(WORKERS)))
+        beat = pool.submit(one, lambda: _beat(env))
+        workers = list(pool.map(lambda index: one(lambda: _worker(env, index)), range(WORKERS)))
     stack = Stack(
         env=env,
         pg=pg,
