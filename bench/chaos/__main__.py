@@ -15,6 +15,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.chaos import checks  # noqa: E402
+from bench.chaos.browser import WebCustomer  # noqa: E402
 from bench.chaos.clients import ClientLog  # noqa: E402
 from bench.chaos.killer import InFlight, Killer  # noqa: E402
 from bench.chaos.load import (  # noqa: E402
@@ -22,7 +23,6 @@ from bench.chaos.load import (  # noqa: E402
     Mode,
     PollWatch,
     Reseller,
-    WebCustomer,
     chosen_services,
     provision,
     run_clients,
