@@ -49,6 +49,3 @@ class ClientLog:
     def saw_final(self, kind: str, order_id: int, status: str, remains: str) -> None:
         with self.lock:
             self.finals_seen.setdefault((kind, order_id), (status, remains))
-
-    def order_ids(self) -> list[int]:
-        return [a.order_id for a in self.attempts if a.order_id is not None and a.how != "product"]
