@@ -7,7 +7,7 @@ PANEL_WEB_PORT ?= 8000
 SANDBOX_PORT ?= 9100
 TEST_ENV := DJANGO_SETTINGS_MODULE=panel.settings_test
 
-.PHONY: install run test lint format services bench check-ledger backup restore clean messages messages-todo browser typecheck chaos
+.PHONY: install run test lint format services bench check-ledger backup restore clean messages messages-todo browser typecheck chaos chaos-long
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,7 +96,12 @@ browser:
 typecheck: install
 	$(TEST_ENV) $(BIN)/mypy
 
-## Worker crashes and provider faults under load, then the invariants checked (docs/reliability.md).
-## `make chaos CHAOS_ARGS=--short` is the two-minute version the tests run.
+## Crashes of every process and server (workers, beat, web, its own PostgreSQL and Redis) under a
+## mixed load against a faulty provider, then the invariants checked (docs/reliability.md).
+## `make chaos` is 12 kills in about five minutes; `make chaos-long` at least 30;
+## `make chaos CHAOS_ARGS=--short` is the version the tests run.
 chaos: install services
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
+
+chaos-long: install services
+	$(BIN)/python -m bench.chaos --long $(CHAOS_ARGS)

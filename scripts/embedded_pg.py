@@ -212,12 +212,14 @@ def start(data: Path, *, port: int, throwaway: bool = False, database: str = DAT
     return Started(data, port, time.monotonic() - begun, initialised, adopted)
 
 
-def stop(data: Path) -> bool:
-    """Stops the server on `data` when one runs; True when one was stopped."""
+def stop(data: Path, *, immediate: bool = False) -> bool:
+    """Stops the server on `data` when one runs; True when one was stopped. `immediate` stops it
+    as a crash would (no checkpoint; the next start recovers from the WAL): `make chaos`."""
     data = data.resolve()
     if server_pid(data) is None:
         return False
-    result = _tool("pg_ctl", ["-D", str(data), "-m", "fast", "-w", "-t", "60", "stop"], check=False)
+    mode = "immediate" if immediate else "fast"
+    result = _tool("pg_ctl", ["-D", str(data), "-m", mode, "-w", "-t", "60", "stop"], check=False)
     if result.returncode and server_pid(data) is not None:
         pid = server_pid(data)
         if pid is not None:

@@ -1,168 +1,296 @@
-"""What a chaos run does to the stack: resellers placing orders over HTTP, the worker killed at
-random moments, and a watch on the sandbox's status calls to see polling resume."""
+"""What the run's resellers do on /api/v2 (adds with and without `client_ref`, status reads,
+cancels — some while the order is being sent —, refills, product orders), the run's sizes, the
+accounts, and the watch on the provider's status calls. The customers in the browser are
+browser.py's. Every answer goes to the ClientLog."""
 
 import random
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from decimal import Decimal
 
 import httpx
-from django.utils.timezone import now as timezone_now
 
-from bench.chaos.checks import poll_limit
-from bench.chaos.stack import Restart, Stack
-from tests.e2e.processes import manage
+from bench.chaos.clients import PLACED, REFUSED, UNKNOWN, Attempt, ClientLog
+from bench.chaos.killer import InFlight
+from bench.chaos.stack import SANDBOX_KEY, Stack
 
-RESELLER_BALANCE = "100000.00"
-# A row whose next poll is this far off was claimed by a round (its lease), not backed off:
-# FAST_PANEL backs off at most 2 s.
+RESELLER_BALANCE = Decimal("100000.00")
+CUSTOMER_BALANCE = Decimal("20000.00")
+PASSWORD = "chaos-Customer-password-1"  # noqa: S105 - a throwaway account on a throwaway stack
 POLL_WATCH_INTERVAL = 0.25
+# A client sends one request at most this often (a dropped connection, a 5xx), waiting 0.5 s,
+# 1 s, 2 s … between tries: about half a minute in all, longer than the database's restarts.
+TRIES = 7
+
+
+def backoff(tries: int) -> float:
+    return 0.5 * 2 ** min(tries, 5)
 
 
 @dataclass(frozen=True)
 class Mode:
     name: str
-    orders: int
+    orders: int  # by the resellers through the API
     resellers: int
+    customers: int  # in the browser: order form and mass orders
+    web_orders: int  # each customer's, half of them in mass order forms of three lines
+    transfers: int  # bank transfers, reported by SePay and Casso
+    card_payments: int  # Stripe Checkout sessions paid
     kills: int
     place_seconds: float  # the orders are spread over this long
-    kill_gap: tuple[float, float]  # seconds between a worker's ready and its kill
+    kill_gap: tuple[float, float]  # seconds between the stack being back and the next kill
     settle_seconds: float  # at most this long for the stack to finish what it can
     # The busy faults (no funds, leaked message keys) pause all forwarding to the provider for
     # two minutes each, so they run only this long from the start; 0 leaves them out.
-    busy_seconds: float = 40
+    busy_seconds: float = 0
 
 
-FULL = Mode(
-    "full",
-    orders=300,
-    resellers=4,
-    kills=12,
-    place_seconds=240,
-    kill_gap=(6, 18),
-    settle_seconds=360,
-)
 SHORT = Mode(
     "short",
     orders=60,
     resellers=3,
-    kills=3,
-    place_seconds=20,
+    customers=1,
+    web_orders=6,
+    transfers=10,
+    card_payments=3,
+    kills=7,
+    place_seconds=40,
     kill_gap=(2, 5),
-    settle_seconds=110,
-    busy_seconds=0,
+    settle_seconds=150,
 )
+FULL = Mode(
+    "full",
+    orders=200,
+    resellers=4,
+    customers=2,
+    web_orders=16,
+    transfers=40,
+    card_payments=10,
+    kills=12,
+    place_seconds=120,
+    kill_gap=(3, 8),
+    settle_seconds=150,
+)
+LONG = Mode(
+    "long",
+    orders=400,
+    resellers=4,
+    customers=2,
+    web_orders=30,
+    transfers=80,
+    card_payments=20,
+    kills=32,
+    place_seconds=420,
+    kill_gap=(5, 12),
+    settle_seconds=300,
+    busy_seconds=40,
+)
+MODES = {mode.name: mode for mode in (SHORT, FULL, LONG)}
 
 
-@dataclass
-class Placed:
-    """What the resellers saw: the order id per link, and every answer that was not one."""
-
-    order_by_link: dict[str, int] = field(default_factory=dict)
-    answers: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, link: str, answer: str, order_id: int | None = None) -> None:
-        with self.lock:
-            self.answers[answer] += 1
-            if order_id is not None:
-                self.order_by_link[link] = order_id
+@dataclass(frozen=True)
+class Account:
+    username: str
+    key: str
+    user_id: int
 
 
-def provision(stack: Stack, mode: Mode) -> list[str]:
-    """Register the sandbox, import its catalog, and create the resellers; returns their keys."""
-    manage(
-        stack.env,
-        "add_provider",
-        "Sandbox",
-        f"{stack.sandbox_url}/api/v2",
-        "chaos-sandbox-key",
-        "--markup-percent",
-        "20",
+def provision(stack: Stack, mode: Mode) -> tuple[list[Account], list[Account]]:
+    """Register the sandbox, import its catalog, create the resellers and the customers (with
+    a password for the browser); returns both."""
+    from accounts.services import api_key_create, user_create_customer
+    from providers.services import catalog_sync, provider_create
+
+    provider = provider_create(
+        name="Sandbox",
+        api_url=f"{stack.sandbox_url}/api/v2",
+        api_key=SANDBOX_KEY,
+        markup_percent=Decimal(20),
     )
-    manage(stack.env, "sync_catalog")
-    return [
-        manage(stack.env, "create_reseller", f"chaos-reseller-{n}", "--balance", RESELLER_BALANCE)
-        .strip()
-        .splitlines()[-1]
-        for n in range(mode.resellers)
-    ]
+    catalog_sync(provider=provider)
+
+    def account(name: str, balance: Decimal, password: str | None) -> Account:
+        user = user_create_customer(
+            username=name, email=f"{name}@example.com", password=password, balance=balance
+        )
+        return Account(name, api_key_create(user=user), user.pk)
+
+    resellers = [account(f"chaos-reseller-{n}", RESELLER_BALANCE, None) for n in range(4)]
+    customers = [account(f"chaos-customer-{n}", CUSTOMER_BALANCE, PASSWORD) for n in range(4)]
+    return resellers[: mode.resellers], customers[: mode.customers]
 
 
-def default_services(api_url: str, key: str) -> list[dict]:
-    """Plain Default services without drip-feed: link and quantity are all an add needs."""
+def chosen_services(api_url: str, key: str) -> list[dict]:
+    """Default services without drip-feed (link and quantity are all an add needs), those that
+    can be refilled or canceled first."""
     answer = httpx.post(api_url, data={"key": key, "action": "services"}, timeout=30).json()
-    chosen = [s for s in answer if s["type"] == "Default" and not s.get("dripfeed")]
-    if not chosen:
+    plain = [s for s in answer if s["type"] == "Default" and not s.get("dripfeed")]
+    if not plain:
         raise RuntimeError("the sandbox catalog has no Default service")
-    return chosen[:6]
+    plain.sort(key=lambda s: (not s.get("refill"), not s.get("cancel"), s["service"]))
+    return plain[:8]
 
 
-def place_orders(
-    *,
-    api_url: str,
-    key: str,
-    number: int,
-    mode: Mode,
-    services: list[dict],
-    placed: Placed,
-    rng: random.Random,
-) -> None:
-    """One reseller's script: adds spread over the placing time, each with a client_ref so a
-    retry after a lost answer cannot buy twice."""
-    count = mode.orders // mode.resellers
-    own: list[int] = []
-    start = time.monotonic()
-    with httpx.Client(timeout=30) as client:
-        for index in range(count):
-            delay = start + mode.place_seconds * index / count - time.monotonic()
-            time.sleep(max(delay, 0) + rng.uniform(0, 0.2))
-            service = rng.choice(services)
-            link = f"https://instagram.com/p/chaos-{number}-{index}"
-            fields = {
-                "key": key,
-                "action": "add",
-                "service": str(service["service"]),
-                "link": link,
-                "quantity": str(int(service["min"]) * rng.randint(1, 3)),
-                "client_ref": f"chaos-{number}-{index}",
-            }
-            if (order_id := _add(client, api_url, fields, link, placed)) is not None:
-                own.append(order_id)
-            if index % 10 == 9:  # a reseller also reads what it placed
-                _read_statuses(client, api_url, key, own[-100:], placed)
-
-
-def _add(client: httpx.Client, api_url: str, fields: dict, link: str, placed: Placed) -> int | None:
-    for _ in range(3):
+def _post(
+    client: httpx.Client, api_url: str, fields: dict, log: ClientLog, inflight: InFlight
+) -> dict | list | None:
+    """One API call as a careful script makes it: sent again after a dropped connection or a
+    5xx only when that is safe (the caller says so by calling again); None: no answer."""
+    with inflight.track(fields["action"]):
         try:
             response = client.post(api_url, data=fields)
         except httpx.TransportError as error:
-            placed.record(link, f"transport error: {type(error).__name__}")
-            continue
-        if response.status_code >= 500:
-            placed.record(link, f"HTTP {response.status_code}")
-            continue
-        answer = response.json()
-        if "order" in answer:
-            placed.record(link, "order", int(answer["order"]))
-            return int(answer["order"])
-        placed.record(link, f"error: {answer.get('error')}")
+            log.count(f"{fields['action']}: transport error {type(error).__name__}")
+            return None
+    if response.status_code >= 500:
+        log.count(f"{fields['action']}: HTTP {response.status_code}")
         return None
-    return None
+    log.count(f"{fields['action']}: HTTP {response.status_code}")
+    try:
+        return response.json()  # type: ignore[no-any-return]
+    except ValueError:
+        return None
 
 
-def _read_statuses(
-    client: httpx.Client, api_url: str, key: str, ids: list[int], placed: Placed
-) -> None:
-    if ids:
-        answer = client.post(
-            api_url, data={"key": key, "action": "status", "orders": ",".join(map(str, ids))}
+class Reseller:
+    """One reseller's script on /api/v2."""
+
+    def __init__(
+        self,
+        *,
+        stack: Stack,
+        account: Account,
+        number: int,
+        mode: Mode,
+        services: list[dict],
+        log: ClientLog,
+        inflight: InFlight,
+        rng: random.Random,
+    ) -> None:
+        self.api_url, self.key, self.number = stack.api_url, account.key, number
+        self.account = account
+        self.mode, self.services, self.log, self.inflight, self.rng = (
+            mode,
+            services,
+            log,
+            inflight,
+            rng,
         )
-        placed.record("", f"status read: HTTP {answer.status_code}")
+        self.own: list[int] = []
+
+    def call(self, client: httpx.Client, **fields: str) -> dict | list | None:
+        return _post(client, self.api_url, {"key": self.key, **fields}, self.log, self.inflight)
+
+    def run(self) -> None:
+        count = self.mode.orders // self.mode.resellers
+        start = time.monotonic()
+        with httpx.Client(timeout=30) as client:
+            for index in range(count):
+                delay = start + self.mode.place_seconds * index / count - time.monotonic()
+                time.sleep(max(delay, 0) + self.rng.uniform(0, 0.2))
+                self.one(client, index)
+            self.read_statuses(client)
+
+    def one(self, client: httpx.Client, index: int) -> None:
+        service = self.rng.choice(self.services)
+        with_ref = index % 4 != 3  # a quarter of the adds carry no client_ref
+        attempt = self.add(client, service, index, with_ref=with_ref)
+        if attempt.order_id is not None:
+            self.own.append(attempt.order_id)
+            if service.get("cancel") and self.rng.random() < 0.15:
+                # At once: the order is queued or being sent right now.
+                self.call(client, action="cancel", orders=str(attempt.order_id))
+        if index % 10 == 9:
+            self.read_statuses(client)
+            self.refill_some(client)
+        if index % 15 == 7:
+            self.product_order(client, index)
+        if index % 20 == 13 and self.own:
+            self.call(client, action="cancel", orders=str(self.rng.choice(self.own)))
+
+    def add(self, client: httpx.Client, service: dict, index: int, *, with_ref: bool) -> Attempt:
+        link = f"https://instagram.com/p/chaos-{self.number}-{index}"
+        fields = {
+            "action": "add",
+            "service": str(service["service"]),
+            "link": link,
+            "quantity": str(int(service["min"]) * self.rng.randint(1, 3)),
+        }
+        attempt = Attempt(
+            link=link, how="api" if with_ref else "api-no-ref", user=self.account.username
+        )
+        if with_ref:
+            fields["client_ref"] = attempt.client_ref = f"chaos-{self.number}-{index}"
+        self.log.add(attempt)
+        # Without a client_ref a retry could buy twice: such a script sends once.
+        for tries in range(TRIES if with_ref else 1):
+            attempt.retried = tries > 0
+            answer = self.call(client, **fields)
+            if isinstance(answer, dict) and "order" in answer:
+                attempt.outcome, attempt.order_id = PLACED, int(answer["order"])
+                return attempt
+            if isinstance(answer, dict) and "error" in answer:
+                attempt.outcome, attempt.error = REFUSED, str(answer["error"])
+                return attempt
+            time.sleep(backoff(tries))
+        attempt.outcome = UNKNOWN
+        return attempt
+
+    def read_statuses(self, client: httpx.Client) -> None:
+        ids = self.own[-100:]
+        if not ids:
+            return
+        answer = self.call(client, action="status", orders=",".join(map(str, ids)))
+        if not isinstance(answer, dict):
+            return
+        for text, item in answer.items():
+            if isinstance(item, dict) and item.get("status") in (
+                "Completed",
+                "Partial",
+                "Canceled",
+            ):
+                self.log.saw_final("order", int(text), item["status"], str(item.get("charge")))
+
+    def refill_some(self, client: httpx.Client) -> None:
+        refillable = {s["service"] for s in self.services if s.get("refill")}
+        if refillable and self.own:
+            self.call(client, action="refill", orders=",".join(map(str, self.own[-5:])))
+
+    def product_order(self, client: httpx.Client, index: int) -> None:
+        products = self.call(client, action="products")
+        if not isinstance(products, list) or not products:
+            return
+        product = self.rng.choice(products)
+        ref = f"chaos-product-{self.number}-{index}"
+        attempt = self.log.add(
+            Attempt(link=ref, how="product", user=self.account.username, client_ref=ref)
+        )
+        for tries in range(TRIES):
+            attempt.retried = tries > 0
+            answer = self.call(
+                client,
+                action="add_product_order",
+                product=str(product["product"]),
+                quantity="1",
+                require="chaos@example.com",
+                client_ref=ref,
+            )
+            if isinstance(answer, dict) and "order" in answer:
+                attempt.outcome, attempt.order_id = PLACED, int(answer["order"])
+                return
+            if isinstance(answer, dict) and "error" in answer:
+                attempt.outcome, attempt.error = REFUSED, str(answer["error"])
+                return
+            time.sleep(backoff(tries))
+
+
+def run_clients(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.daemon = True  # an interrupted run does not wait for them
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 class PollWatch(threading.Thread):
@@ -180,7 +308,7 @@ class PollWatch(threading.Thread):
                 stats = self.stack.control("stats")
             except httpx.HTTPError:
                 continue
-            self.samples.append((time.monotonic(), int(stats["requests"].get("status", 0))))
+            self.samples.append((time.monotonic(), int(stats["requests"].get("status", 0))))  # type: ignore[index]
 
     def first_rise_after(self, moment: float) -> float | None:
         before = [count for at, count in self.samples if at <= moment]
@@ -190,64 +318,3 @@ class PollWatch(threading.Thread):
             if at > moment and count > before[-1]:
                 return at
         return None
-
-
-def kill_and_restart(stack: Stack, due_counts: "DueCounter") -> Restart:
-    restart = stack.kill_worker()
-    # Counted while no worker runs: a lease seen now was taken by the round that was killed.
-    restart.due_at_kill, restart.leased_at_kill = due_counts.count()
-    leases = due_counts.leases()
-    stack.start_worker()
-    restart.ready_at = time.monotonic()
-    if leases:
-        time.sleep(poll_limit())
-        restart.leased_still_waiting = due_counts.still_leased(leases)
-    return restart
-
-
-class DueCounter:
-    """Sent, unfinished orders that a poll round should pick up right now, and the rows a
-    killed round had claimed (the ids of the leases it left)."""
-
-    def _unfinished(self) -> Any:
-        from orders.models import DispatchState, Order, OrderStatus
-
-        return Order.objects.filter(dispatch_state=DispatchState.SENT).exclude(
-            status__in=OrderStatus.finals()
-        )
-
-    def count(self) -> tuple[int, int]:
-        """Due rows (a claim leaves its rows due, so the leased ones are among them) and how
-        many of them are leased."""
-        now = timezone_now()
-        due = self._unfinished().filter(next_poll_at__lte=now + timedelta(seconds=1)).count()
-        return due, len(self.leases())
-
-    def leases(self) -> dict[int, datetime]:
-        """The unfinished rows under a live lease, with the poll time they had when claimed."""
-        from orders.models import Order, PollLease
-
-        live = PollLease.objects.filter(model=Order.__name__, until__gt=timezone_now())
-        ids = {pk for lease_ids in live.values_list("ids", flat=True) for pk in lease_ids}
-        return dict(self._unfinished().filter(pk__in=ids).values_list("pk", "next_poll_at"))
-
-    def wait_for_work(self, *, timeout: float) -> None:
-        """Until an order is being sent or followed: a kill then interrupts real work (while
-        the provider pauses forwarding, for instance, nothing is in flight)."""
-        from orders.models import DispatchState, Order
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if (
-                Order.objects.filter(dispatch_state=DispatchState.SENDING).exists()
-                or self._unfinished().exists()
-            ):
-                return
-            time.sleep(0.5)
-
-    def still_leased(self, leases: dict[int, datetime]) -> int:
-        """How many of the claimed rows nobody has polled since: same lease, still unfinished."""
-        now_leases = dict(
-            self._unfinished().filter(pk__in=list(leases)).values_list("pk", "next_poll_at")
-        )
-        return sum(1 for pk, until in now_leases.items() if until == leases[pk])

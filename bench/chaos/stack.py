@@ -1,34 +1,34 @@
-"""The processes a chaos run starts, each on its own port, database and Redis databases."""
+"""The processes a chaos run starts: its own PostgreSQL cluster and Redis server (servers.py),
+the sandbox provider, gunicorn, Celery workers and beat, each on a port of its own."""
 
 import os
 import signal
 import sys
 import tempfile
-import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
 
+from bench.chaos.servers import PgCluster, RedisServer
 from tests.e2e.processes import (
     FAST_PANEL,
     VENV_BIN,
     Process,
     celery_worker,
-    flush_redis,
     free_port,
     manage,
-    recreate_database,
-    redis_db,
     wait_until,
 )
+from tests.payments.senders import BANK_ACCOUNT, CASSO_KEY, SEPAY_KEY
 
 SANDBOX_KEY = "chaos-sandbox-key"
-# Dedicated defaults: the tests use Redis 14/15 (and 10/11 for their peer panel).
-DEFAULT_DB = "smm_chaos"
-DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/12"
-DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/13"
+# Generous: the machine's two cores are shared, and a process may take a minute to start.
+START_TIMEOUT = 180
+WORKERS = 2  # Celery workers (prefork, concurrency 2 each): one or both die at a time
 # Every fault the sandbox has, at about one request in ten (sandbox/config.py, sandbox/faults.py).
 FAULT_RATE = 0.1
 FAULTS = {
@@ -55,29 +55,41 @@ TASK_HARD_LIMIT_SECONDS = 30
 
 @dataclass
 class Restart:
-    """One SIGKILL of the worker and the worker that replaced it."""
+    """One kill and the process (or server) that replaced it: what was hit, what was in flight
+    at that moment, and how long the stack took to come back."""
 
+    target: str
     killed_at: float
+    in_flight: dict[str, int] = field(default_factory=dict)
     ready_at: float = 0.0
     due_at_kill: int = 0  # sent, unfinished orders whose poll was due (or leased) at the kill
     leased_at_kill: int = 0  # of those, rows the killed round had claimed for its lease
     leased_still_waiting: int = 0  # of those, still unpolled two poll periods after ready
     resumed_after: float | None = None  # seconds from ready to the first status call upstream
+    revived: list[str] = field(default_factory=list)  # what died of it and was started again
+
+    @property
+    def stops_polling(self) -> bool:
+        """Whether this kill stopped every poll round (all workers, beat, the database, or the
+        broker): the ones after which polling must be seen to come back."""
+        return self.target not in ("worker", "web")
 
 
 @dataclass
 class Stack:
-    """Web, worker, beat and sandbox of one run; `env` is what the panel processes read."""
+    """The run's servers and processes; `env` is what the panel processes read."""
 
     env: dict[str, str]
+    pg: PgCluster
+    redis: RedisServer
     sandbox_url: str
     web_url: str
+    mail_dir: Path
     sandbox: Process
     web: Process
     beat: Process
-    worker: Process
+    workers: list[Process]
     restarts: list[Restart] = field(default_factory=list)
-    worker_logs: list[Path] = field(default_factory=list)
 
     @property
     def api_url(self) -> str:
@@ -90,42 +102,115 @@ class Stack:
         answer.raise_for_status()
         return answer.json()
 
-    def kill_worker(self) -> Restart:
-        """SIGKILL the whole process group: the main process and its prefork children at once."""
-        restart = Restart(killed_at=time.monotonic())
-        os.killpg(self.worker.popen.pid, signal.SIGKILL)
-        self.worker.popen.wait(timeout=30)
-        self.worker.stop()
-        self.restarts.append(restart)
-        return restart
+    def kill_workers(self, indexes: list[int]) -> None:
+        """SIGKILL each whole process group: the main process and its prefork children at once,
+        all the chosen workers in the same instant."""
+        for index in indexes:
+            os.killpg(self.workers[index].popen.pid, signal.SIGKILL)
+        for index in indexes:
+            self.workers[index].popen.wait(timeout=30)
+            self.workers[index].stop()
 
-    def start_worker(self) -> None:
-        self.worker = celery_worker(self.env, name="chaos-worker", beat=False)
-        self.worker_logs.append(self.worker.log)
+    def start_workers(self, indexes: list[int]) -> None:
+        """Side by side, as a supervisor starts them: each may take a while to be ready."""
+        with ThreadPoolExecutor(len(indexes)) as pool:
+            started = list(pool.map(lambda index: _worker(self.env, index), indexes))
+        for index, worker in zip(indexes, started, strict=True):
+            self.workers[index] = worker
+
+    def kill_beat(self) -> None:
+        os.killpg(self.beat.popen.pid, signal.SIGKILL)
+        self.beat.popen.wait(timeout=30)
+        self.beat.stop()
+
+    def start_beat(self) -> None:
+        self.beat = _beat(self.env)
+
+    def kill_web_worker(self) -> bool:
+        """SIGKILL one of gunicorn's worker processes (its master forks a new one): the requests
+        it was serving die with it. False when no worker process was found."""
+        children = _children(self.web.popen.pid)
+        if not children:
+            return False
+        os.kill(children[0], signal.SIGKILL)
+        return True
+
+    def revive(self) -> list[str]:
+        """Start again what exited on its own, as the supervisor of a real deployment does
+        (`restart: unless-stopped` in docker-compose.yml); returns what had died."""
+        died = []
+        for index, worker in enumerate(self.workers):
+            if worker.popen.poll() is not None:
+                worker.stop()
+                died.append(f"worker{index} ({_last_error(worker)})")
+                self.start_workers([index])
+        if self.beat.popen.poll() is not None:
+            died.append(f"beat ({_last_error(self.beat)})")
+            self.beat.stop()
+            self.start_beat()
+        return died
+
+    def web_answers(self) -> bool:
+        return _answers(f"{self.web_url}/health/")
 
     def stop_panel(self) -> None:
-        for process in (self.worker, self.beat, self.web):
+        for process in (*self.workers, self.beat, self.web):
             process.stop()
 
     def stop(self) -> None:
         self.stop_panel()
         self.sandbox.stop()
+        self.pg.remove()
+        self.redis.remove()
 
 
-def panel_env() -> dict[str, str]:
-    database = os.environ.get("PANEL_CHAOS_DB", DEFAULT_DB)
-    broker_url = os.environ.get("PANEL_CHAOS_BROKER_URL", DEFAULT_BROKER_URL)
-    cache_url = os.environ.get("PANEL_CHAOS_CACHE_URL", DEFAULT_CACHE_URL)
-    flush_redis(redis_db(broker_url))
-    flush_redis(redis_db(cache_url))
+def _last_error(process: Process) -> str:
+    """The line a process died with: its last CRITICAL or ERROR line, else its last line."""
+    lines = [line for line in process.output().splitlines() if line.strip()]
+    worst = [line for line in lines if " CRITICAL " in line] or lines[-1:]
+    return worst[-1].split(" ", 3)[-1][:160] if worst else "no output"
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _worker(env: dict[str, str], index: int) -> Process:
+    return celery_worker(env, name=f"chaos-worker{index}", beat=False, timeout=START_TIMEOUT)
+
+
+def _beat(env: dict[str, str]) -> Process:
+    schedule = Path(tempfile.mkdtemp(prefix="chaos-beat-")) / "schedule.db"
+    beat = Process(
+        [str(VENV_BIN / "celery"), "-A", "panel", "beat", "--schedule", str(schedule)],
+        env,
+        "chaos-beat",
+    )
+    # Back once its scheduler has opened the schedule file, right before its first tick: the
+    # banner comes before Django loads, and its "sending due task" lines are silenced
+    # (panel/celery.py).
+    beat.wait_for_output("is starting", timeout=START_TIMEOUT)
+    wait_until(
+        lambda: any(schedule.parent.glob("schedule.db*")),
+        timeout=START_TIMEOUT,
+        what="beat's schedule file",
+    )
+    return beat
+
+
+def panel_env(pg: PgCluster, redis: RedisServer, mail_dir: Path) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "panel.settings",
         "PANEL_ENV_FILE": "",
         "SECRET_KEY": "chaos-run-secret-key-not-for-production-0123456789abcdef",
         "PANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "DATABASE_URL": recreate_database(database),
-        "CELERY_BROKER_URL": broker_url,
-        "CACHE_URL": cache_url,
+        "DATABASE_URL": pg.url,
+        "CELERY_BROKER_URL": redis.url(0),
+        "CACHE_URL": redis.url(1),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PANEL_HTTPS": "off",  # plain HTTP on loopback: no TLS proxy in front
         "PANEL_API_RATE": "100000/min",
@@ -133,6 +218,22 @@ def panel_env() -> dict[str, str]:
         "CELERY_TASK_TIME_LIMIT": str(TASK_HARD_LIMIT_SECONDS),
         **FAST_PANEL,
         "PANEL_PROVIDER_READ_TIMEOUT": str(READ_TIMEOUT_SECONDS),
+        # Every email the panel sends is a file: the run counts them against the outbox.
+        "EMAIL_URL": f"filemail:///{mail_dir}",
+        "PANEL_NOTIFICATIONS_SECONDS": "2",
+        "PANEL_REQUIRE_EMAIL_CONFIRMATION": "off",
+        # Bank transfers reported by SePay and Casso (as tests/payments sign them).
+        "PANEL_BANK_BIN": "970436",
+        "PANEL_BANK_ACCOUNT": BANK_ACCOUNT,
+        "PANEL_BANK_ACCOUNT_NAME": "SMM PANEL CO",
+        "PANEL_TRANSFER_PREFIX": "NAP",
+        "PANEL_SEPAY_API_KEY": SEPAY_KEY,
+        "PANEL_CASSO_CHECKSUM_KEY": CASSO_KEY,
+        "PANEL_VND_RATE": "25000",
+        # Commissions settle as soon as they accrue, and the settle pass runs every minute.
+        "PANEL_AFFILIATE_HOLD_DAYS": "0",
+        "PANEL_AFFILIATE_CARD_HOLD_DAYS": "0",
+        "PANEL_AFFILIATE_SETTLE_MINUTES": "1",
     }
 
 
@@ -157,35 +258,60 @@ def _answers(url: str) -> bool:
 
 
 def stack_start(*, seed: int, busy_faults: bool) -> Stack:
-    env = panel_env()
+    """The whole stack, up; on a failure on the way, whatever had started is stopped."""
+    pg, redis = PgCluster(), RedisServer()
+    started: list[Process] = []
+    try:
+        return _start(pg, redis, started, seed=seed, busy_faults=busy_faults)
+    except BaseException:
+        for process in started:
+            process.stop()
+        pg.remove()
+        redis.remove()
+        raise
+
+
+def _start(
+    pg: PgCluster, redis: RedisServer, started: list[Process], *, seed: int, busy_faults: bool
+) -> Stack:
+    pg.start()
+    redis.start()
+    mail_dir = Path(tempfile.mkdtemp(prefix="chaos-mail-"))
+    env = panel_env(pg, redis, mail_dir)
     sandbox_port, web_port = free_port(), free_port()
     sandbox = Process(
         _sandbox_args(sandbox_port, seed, busy_faults=busy_faults), env, "chaos-sandbox"
     )
-    sandbox.wait_for_output("Sandbox provider at", timeout=60)
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    manage(env, "migrate", "--noinput")
+    started.append(sandbox)
+    sandbox.wait_for_output("Sandbox provider at", timeout=START_TIMEOUT)
+    manage(env, "migrate", "--noinput", timeout=2 * START_TIMEOUT)
     web = Process(
         [str(VENV_BIN / "gunicorn"), "panel.wsgi", "-c", "gunicorn.conf.py"],
         {**env, "GUNICORN_BIND": f"127.0.0.1:{web_port}"},
         "chaos-web",
     )
-    schedule = Path(tempfile.mkdtemp(prefix="chaos-beat-")) / "schedule.db"
-    beat = Process(
-        [str(VENV_BIN / "celery"), "-A", "panel", "beat", "--schedule", str(schedule)],
-        env,
-        "chaos-beat",
-    )
+    started.append(web)
+
+    def one(start: Callable[[], Process]) -> Process:
+        process = start()
+        started.append(process)
+        return process
+
+    with ThreadPoolExecutor(WORKERS + 1) as pool:
+        beat = pool.submit(one, lambda: _beat(env))
+        workers = list(pool.map(lambda index: one(lambda: _worker(env, index)), range(WORKERS)))
     stack = Stack(
         env=env,
-        sandbox_url=sandbox_url,
+        pg=pg,
+        redis=redis,
+        sandbox_url=f"http://127.0.0.1:{sandbox_port}",
         web_url=f"http://127.0.0.1:{web_port}",
+        mail_dir=mail_dir,
         sandbox=sandbox,
         web=web,
-        beat=beat,
-        worker=celery_worker(env, name="chaos-worker", beat=False),
+        beat=beat.result(),
+        workers=workers,
     )
-    stack.worker_logs.append(stack.worker.log)
     stack.control("config", refill_rejected_rate=FAULTS["refill_rejected_rate"])
-    wait_until(lambda: _answers(f"{stack.web_url}/health/"), timeout=60, what="gunicorn")
+    wait_until(stack.web_answers, timeout=START_TIMEOUT, what="gunicorn")
     return stack

@@ -108,7 +108,9 @@ class Process:
         self._file.close()
 
 
-def celery_worker(env: Mapping[str, str], *, name: str = "worker", beat: bool = True) -> Process:
+def celery_worker(
+    env: Mapping[str, str], *, name: str = "worker", beat: bool = True, timeout: float = 60
+) -> Process:
     schedule = tempfile.mktemp(prefix="beat-", suffix=".db")  # noqa: S306 - a file beat creates itself
     args = [
         str(VENV_BIN / "celery"),
@@ -125,7 +127,7 @@ def celery_worker(env: Mapping[str, str], *, name: str = "worker", beat: bool = 
     if beat:
         args += ["--beat", "--schedule", schedule]
     process = Process(args, env, name)
-    process.wait_for_output(r"ready\.", timeout=60)
+    process.wait_for_output(r"ready\.", timeout=timeout)
     return process
 
 
@@ -136,14 +138,14 @@ def recreate_database(name: str) -> str:
     return f"{PG}/{name}"
 
 
-def manage(env: Mapping[str, str], *args: str) -> str:
+def manage(env: Mapping[str, str], *args: str, timeout: float = 120) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     if result.returncode:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import BalanceTransaction, User
@@ -377,3 +378,30 @@ def test_product_orders_are_forwarded_and_polled_with_results(
         BalanceTransaction.objects.get(product_order_id=dropped.pk, kind="refund").amount
         == dropped.charge
     )
+
+
+def _commits_without_waiting(queries: CaptureQueriesContext) -> bool:
+    return any("synchronous_commit" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_chunk_that_moves_a_row_commits_durably_one_that_only_reschedules_may_not(
+    sent: Callable[..., Order], sandbox: SandboxServer
+) -> None:
+    # given a sent order, polled once while nothing moved upstream, then once it ended Partial
+    order = sent(quantity=1000)
+    provider = Provider.objects.get()
+    rows = list(Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields))
+    _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
+    rows = list(Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields))
+
+    # when nothing moves, then the write may skip waiting for the disk
+    with CaptureQueriesContext(connection) as idle:
+        _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
+    assert _commits_without_waiting(idle)
+
+    # when the order moves and is refunded, then the commit waits for the disk
+    _force(sandbox, order, "Partial", remains=300)
+    with CaptureQueriesContext(connection) as moved:
+        _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
+    assert not _commits_without_waiting(moved)
+    assert _refunds(order) == [order.charge * Decimal("0.3")]

@@ -103,14 +103,21 @@ def post_stripe(
     client: Client, event: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, stamp: int | None = None
 ) -> object:
     payload = json.dumps(event)
-    stamp = stamp if stamp is not None else int(time.time())
-    v1 = hmac.new(secret.encode(), f"{stamp}.{payload}".encode(), hashlib.sha256).hexdigest()
     return client.post(
         "/payments/webhooks/stripe/",
         data=payload,
         content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=f"t={stamp},v1={v1}",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(payload, secret=secret, stamp=stamp),
     )
+
+
+def stripe_signature(
+    payload: str, *, secret: str = STRIPE_WEBHOOK_SECRET, stamp: int | None = None
+) -> str:
+    """The `Stripe-Signature` header of `payload`: HMAC-SHA256 of "timestamp.payload"."""
+    stamp = stamp if stamp is not None else int(time.time())
+    v1 = hmac.new(secret.encode(), f"{stamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={v1}"
 
 
 def cryptomus_signed(data: dict, *, key: str = CRYPTOMUS_KEY) -> dict:

@@ -94,10 +94,11 @@ class _Changes:
 def _without_waiting_for_disk() -> None:
     """Let this transaction's commit return before its WAL reaches the disk.
 
-    Safe for polling alone: what a poll writes is re-derived from the provider, and a crash of
-    the database loses its last few hundred milliseconds of commits whole (leases, moves and
-    their refunds together, never a part), so those rows are simply polled again. It spares
-    each chunk two flushes, and the users' rows are unlocked that much sooner."""
+    Only for a chunk where no row moved: it writes next poll times and ends its lease, which a
+    crash of the database (losing its last few hundred milliseconds of commits whole) merely
+    makes the next round poll again. A chunk that moves a row commits durably: a customer may
+    read its new status or refund at once (a read flushes nothing), and an answer the panel
+    gave must not be taken back by a crash (docs/reliability.md, "Database crashes")."""
     commit_without_waiting_for_disk()
 
 
@@ -138,7 +139,8 @@ def _apply(
             changes.idle(row["id"], min(row["poll_idle_count"] + 1, MAX_IDLE), now)
     timings.compare = time.perf_counter() - started
     with transaction.atomic(), pipelined():
-        _without_waiting_for_disk()
+        if not changed and not missing:
+            _without_waiting_for_disk()
         if changed:
             moved, finalized, refunded = _write_changes(spec, rows, changed, changes, now, timings)
             counts.changed, counts.finalized, counts.refunded = moved, finalized, refunded

@@ -1,0 +1,207 @@
+"""Money coming in during the run: bank transfers reported by SePay and Casso (replayed, and
+raced: both reporters at once, or one report twice at once), Stripe Checkout sessions paid and
+their events replayed, and the affiliates' settle pass run alongside beat's. The payloads and
+signatures are tests/payments/senders.py's, posted over HTTP to the run's gunicorn."""
+
+import json
+import random
+import threading
+import time
+from decimal import Decimal
+
+import httpx
+
+from bench.chaos.clients import ClientLog
+from bench.chaos.killer import InFlight
+from bench.chaos.load import Account, Mode
+from bench.chaos.stack import Stack
+from tests.payments.senders import (
+    SEPAY_KEY,
+    STRIPE_WEBHOOK_SECRET,
+    casso_body,
+    casso_signature,
+    sepay_body,
+    stripe_signature,
+)
+
+VND_AMOUNTS = (50_000, 100_000, 250_000, 500_000)
+CARD_AMOUNTS = (Decimal(10), Decimal(25), Decimal(40))
+TRIES = 6  # a gateway retries a webhook that got no 2xx answer
+
+
+def payers_provision(customers: list[Account], count: int) -> list[int]:
+    """Customers who pay by bank transfer: the web customers, and as many more referred by the
+    first reseller's affiliate account, so their deposits earn commissions."""
+    from accounts.services import user_create_customer
+    from affiliates.models import Referral
+    from affiliates.services import affiliate_ensure
+
+    referrer = customers[0].user_id
+    affiliate_ensure(user_id=referrer)
+    referred = []
+    for number in range(count):
+        user = user_create_customer(
+            username=f"chaos-payer-{number}", email=f"chaos-payer-{number}@example.com"
+        )
+        Referral.objects.create(referred=user, referrer_id=referrer)
+        referred.append(user.pk)
+    return [account.user_id for account in customers[1:]] + referred
+
+
+def stripe_provision(user_ids: list[int], count: int, rng: random.Random) -> list[dict]:
+    """The Stripe gateway and `count` started Checkout sessions: the deposits the start view
+    makes (deposit_start, then the session's id attached), the gateway's own call left out."""
+    from accounts.models import User
+    from payments.config import gateway_config
+    from payments.models import GatewaySettings, Method
+    from payments.services import deposit_attach_external, deposit_start
+
+    row = GatewaySettings(method=Method.STRIPE, currency="USD", rate=Decimal(1))
+    row.secrets = {"secret_key": "sk_test_chaos", "webhook_secret": STRIPE_WEBHOOK_SECRET}
+    row.save()
+    config = gateway_config(method="stripe")
+    sessions = []
+    for number in range(count):
+        user = User.objects.get(pk=rng.choice(user_ids))
+        amount = rng.choice(CARD_AMOUNTS)
+        deposit = deposit_start(user=user, gateway="stripe", config=config, amount=amount)
+        session_id = f"cs_chaos_{number}"
+        deposit_attach_external(deposit_id=deposit.pk, external_id=session_id)
+        sessions.append(
+            {"id": session_id, "reference": str(deposit.reference), "amount": str(amount)}
+        )
+    return sessions
+
+
+class Payments:
+    """The gateways' side: each payment reported until the panel answers 2xx, some twice at
+    once, some again later (replays), some by both bank reporters."""
+
+    def __init__(
+        self,
+        *,
+        stack: Stack,
+        mode: Mode,
+        payers: list[int],
+        sessions: list[dict],
+        log: ClientLog,
+        inflight: InFlight,
+        rng: random.Random,
+    ) -> None:
+        self.url = f"{stack.web_url}/payments/webhooks"
+        self.mode, self.payers, self.sessions = mode, payers, sessions
+        self.log, self.inflight, self.rng = log, inflight, rng
+
+    def run(self) -> None:
+        events = [("transfer", n) for n in range(self.mode.transfers)]
+        events += [("card", n) for n in range(len(self.sessions))]
+        self.rng.shuffle(events)
+        start = time.monotonic()
+        replays: list[tuple[str, int]] = []
+        for index, event in enumerate(events):
+            delay = start + self.mode.place_seconds * index / len(events) - time.monotonic()
+            time.sleep(max(delay, 0))
+            self.deliver(event)
+            if self.rng.random() < 0.3:
+                replays.append(event)
+        for event in replays:
+            self.deliver(event, replay=True)
+
+    def deliver(self, event: tuple[str, int], *, replay: bool = False) -> None:
+        kind, number = event
+        senders = self._transfer(number, replay) if kind == "transfer" else self._card(number)
+        threads = [threading.Thread(target=send) for send in senders]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _transfer(self, number: int, replay: bool) -> list:
+        rng = random.Random(number)  # a replay is the same transfer, byte for byte
+        user_id, amount = rng.choice(self.payers), rng.choice(VND_AMOUNTS)
+        memo = f"MBVCB.{number} NAP{user_id} chuyen tien"
+        sepay = sepay_body(transfer_id=90_000 + number, amount=amount, content=memo)
+        sepay["referenceCode"] = f"FT{number}"
+        casso = casso_body(transfer_id=80_000 + number, amount=amount, description=memo)
+        casso["data"]["reference"] = f"FT{number}"
+        casso["data"]["transactionDateTime"] = sepay["transactionDate"]
+        with self.log.lock:
+            self.log.transfers[f"FT{number}"] = {"user_id": user_id, "vnd": amount}
+        senders = [lambda: self._sepay(sepay)]
+        if replay or rng.random() < 0.4:  # both reporters, at once
+            senders.append(lambda: self._casso(casso))
+        if rng.random() < 0.3:  # one reporter twice at once
+            senders.append(lambda: self._sepay(sepay))
+        return senders
+
+    def _card(self, number: int) -> list:
+        session = self.sessions[number]
+        event = {
+            "id": f"evt_chaos_{number}",
+            "object": "event",
+            "type": "checkout.session.completed",
+            "data": {
+                "object": {
+                    "id": session["id"],
+                    "object": "checkout.session",
+                    "client_reference_id": session["reference"],
+                    "amount_total": int(Decimal(session["amount"]) * 100),
+                    "currency": "usd",
+                    "payment_status": "paid",
+                }
+            },
+        }
+        with self.log.lock:
+            self.log.card_sessions[session["id"]] = session
+        send = lambda: self._stripe(event)  # noqa: E731
+        return [send, send] if self.rng.random() < 0.3 else [send]
+
+    def _post(self, what: str, path: str, body: str, headers: dict[str, str]) -> None:
+        for _ in range(TRIES):
+            try:
+                with self.inflight.track(what):
+                    answer = httpx.post(
+                        f"{self.url}/{path}/", content=body, headers=headers, timeout=30
+                    )
+            except httpx.TransportError as error:
+                self.log.count(f"{what}: transport error {type(error).__name__}")
+                time.sleep(1)
+                continue
+            self.log.count(f"{what}: HTTP {answer.status_code}")
+            if answer.status_code < 300:
+                return
+            time.sleep(1)
+
+    def _sepay(self, body: dict) -> None:
+        headers = {"Authorization": f"Apikey {SEPAY_KEY}", "Content-Type": "application/json"}
+        self._post("sepay webhook", "sepay", json.dumps(body), headers)
+
+    def _casso(self, body: dict) -> None:
+        text = json.dumps(body, ensure_ascii=False)
+        headers = {"X-Casso-Signature": casso_signature(body), "Content-Type": "application/json"}
+        self._post("casso webhook", "casso", text, headers)
+
+    def _stripe(self, event: dict) -> None:
+        payload = json.dumps(event)
+        headers = {
+            "Stripe-Signature": stripe_signature(payload),
+            "Content-Type": "application/json",
+        }
+        self._post("stripe webhook", "stripe", payload, headers)
+
+
+def settle_loop(stop: threading.Event, log: ClientLog) -> None:
+    """The affiliates' settle pass, as `manage.py affiliate_settle` runs it, every few seconds
+    alongside beat's: two passes at once take turns on their lock."""
+    from django.db import DatabaseError, connection
+
+    from affiliates.services import affiliate_settle
+
+    while not stop.wait(4):
+        try:
+            affiliate_settle()
+            log.count("affiliate settle: done")
+        except DatabaseError:
+            log.count("affiliate settle: database error")
+            connection.close()
+    connection.close()
