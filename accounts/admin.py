@@ -122,7 +122,7 @@ class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
     )
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        ("Contact", {"fields": ("phone",)}),
+        (gettext_lazy("Contact"), {"fields": ("phone",)}),
         (
             gettext_lazy("Money"),
             {

@@ -810,12 +810,19 @@ class FavoriteService(models.Model):
     """A service a customer starred: the order form and the services page list them first."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorite_services"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="favorite_services",
+        verbose_name=_("user"),
     )
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="favorites")
-    created_at = models.DateTimeField(auto_now_add=True)
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="favorites", verbose_name=_("service")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("favorite service")
+        verbose_name_plural = _("favorite services")
         ordering = ["user", "-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["user", "service"], name="favorite_service_unique"),

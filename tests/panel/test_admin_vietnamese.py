@@ -42,9 +42,10 @@ OURS = {
 }
 
 
-# Stored words the admin shows as they were written: ledger memos (the balance history renders
-# them for customers) and the raw payload of an outbox row.
-STORED = {"field-memo", "field-payload"}
+# Stored words the admin shows as they were written: ledger memos a person typed (the panel's own
+# are codes, rendered in the reader's language: tests/panel/test_stored_text.py) and the raw
+# payload of an outbox row.
+STORED = {"field-memo", "field-memo_shown", "field-payload"}
 # The operator API's action names are its protocol (docs/admin-api.md), the same in every language.
 PROTOCOL_WORDS = {endpoint.action for endpoint in ENDPOINTS}
 
