@@ -23,6 +23,7 @@ from accounts.models import User
 from core.errors import PanelError
 from core.money import money_str, money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
+from payments import admin_bank_accounts  # noqa: F401  (registers the bank accounts' admin)
 from payments.admin_reversals import ReversalViews
 from payments.config import gateway_config
 from payments.forms import AssignForm, RejectForm
