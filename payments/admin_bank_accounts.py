@@ -6,12 +6,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
 
 from payments.banks import badge_svg, bank_for
-from payments.models import BankAccount
+from payments.config import gateway_config
+from payments.models import BankAccount, Method
 
 
 class BankSelect(forms.Select):
@@ -72,3 +74,22 @@ class BankAccountAdmin(admin.ModelAdmin):
     # Switched off, never deleted: a transfer sent to it later must still find it.
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def accounts_summary() -> SafeString:
+    """For the bank transfer settings: the accounts customers see now, and where to change them."""
+    accounts = gateway_config(method=Method.BANK).bank_accounts
+    shown = format_html_join(
+        "",
+        "<li>{} {} · {}</li>",
+        (
+            (badge_svg(account.bank, bank_bin=account.bank_bin), account.number, account.holder)
+            for account in accounts
+        ),
+    )
+    return format_html(
+        '<ul class="bank-accounts">{}</ul><a href="{}">{}</a>',
+        shown or format_html("<li>{}</li>", gettext_lazy("None yet.")),
+        reverse("admin:payments_bankaccount_changelist"),
+        gettext_lazy("Manage the bank accounts"),
+    )

@@ -17,6 +17,8 @@ from django.utils.safestring import SafeString
 
 DATA = Path(__file__).resolve().parent / "data" / "napas_banks.json"
 BADGE_WIDTH, BADGE_HEIGHT = 72, 28
+# A longer short name does not fit the badge: its code ("VCB" for Vietcombank) stands in.
+BADGE_LETTERS = 7
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,12 @@ def bank_choices() -> list[tuple[str, str]]:
 def badge_svg(bank: Bank | None, *, bank_bin: str = "") -> SafeString:
     """The bank's badge: its short name (its code when the name is long) on its colour; a BIN
     the list lacks shows the BIN."""
-    text = (bank.short_name if len(bank.short_name) <= 11 else bank.code) if bank else bank_bin
-    size = 13 if len(text) <= 8 else 11
+    text = (
+        (bank.short_name if len(bank.short_name) <= BADGE_LETTERS else bank.code)
+        if bank
+        else bank_bin
+    )
+    size = 13 if len(text) <= 5 else 11
     return format_html(
         '<svg class="bank-badge" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
         'aria-label="{label}"><rect width="{w}" height="{h}" rx="6" fill="{colour}"/>'
