@@ -81,15 +81,15 @@ def accounts_summary() -> SafeString:
     accounts = gateway_config(method=Method.BANK).bank_accounts
     shown = format_html_join(
         "",
-        "<li>{} {} · {}</li>",
+        '<div class="bank-account-line">{} {} · {}</div>',
         (
             (badge_svg(account.bank, bank_bin=account.bank_bin), account.number, account.holder)
             for account in accounts
         ),
     )
     return format_html(
-        '<ul class="bank-accounts">{}</ul><a href="{}">{}</a>',
-        shown or format_html("<li>{}</li>", gettext_lazy("None yet.")),
+        '{}<a href="{}">{}</a>',
+        shown or format_html("<div>{}</div>", gettext_lazy("None yet.")),
         reverse("admin:payments_bankaccount_changelist"),
         gettext_lazy("Manage the bank accounts"),
     )
