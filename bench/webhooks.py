@@ -79,18 +79,13 @@ def run(*, webhooks: int) -> None:
 
     from accounts.models import BalanceTransaction, User
     from accounts.selectors import ledger_mismatches
-    from payments.models import Deposit, GatewaySettings, Method
+    from payments.models import BankAccount, Deposit, GatewaySettings, Method
     from tests.e2e.processes import VENV_BIN, Process, free_port, wait_until
     from tests.factories import UserFactory
 
     reset_tables()
-    bank = GatewaySettings(
-        method=Method.BANK,
-        rate=Decimal(25000),
-        bank_bin="970436",
-        bank_account=ACCOUNT,
-        transfer_prefix="NAP",
-    )
+    BankAccount.objects.create(bank_bin="970436", account_number=ACCOUNT)
+    bank = GatewaySettings(method=Method.BANK, rate=Decimal(25000), transfer_prefix="NAP")
     bank.secrets = {"sepay_api_key": SEPAY_KEY}
     bank.save()
     user_ids = [UserFactory(username=f"payer{n}").pk for n in range(CUSTOMERS)]

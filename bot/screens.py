@@ -255,16 +255,16 @@ def add_funds(chat: Chat, user: User) -> None:
         chat.say(f"{text}\n{url}".strip(), [menu_row()])
         return
     memo = memo_for(prefix=config.transfer_prefix, user_id=user.pk)
+    # The first account (the page's first tab); the website shows the others.
+    account = config.bank_accounts[0]
     payload = build_payload(
-        bank_bin=config.bank_bin, account=config.bank_account, amount=None, memo=memo
+        bank_bin=account.bank_bin, account=account.number, amount=None, memo=memo
     )
     lines = [
         gettext("Bank transfer (VietQR)"),
-        f"{gettext('Bank BIN')}: {config.bank_bin}",
-        f"{gettext('Account number')}: {config.bank_account}",
-        f"{gettext('Account name')}: {config.bank_account_name}"
-        if config.bank_account_name
-        else "",
+        f"{gettext('Bank')}: {account.bank.short_name if account.bank else account.bank_bin}",
+        f"{gettext('Account number')}: {account.number}",
+        f"{gettext('Account holder')}: {account.holder}" if account.holder else "",
         f"{gettext('Transfer content')}: {memo}",
         "",
         gettext(

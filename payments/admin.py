@@ -23,6 +23,7 @@ from accounts.models import User
 from core.errors import PanelError
 from core.money import money_str, money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
+from payments import admin_bank_accounts  # registers the bank accounts' admin too
 from payments.admin_reversals import ReversalViews
 from payments.config import gateway_config
 from payments.forms import AssignForm, RejectForm
@@ -321,7 +322,11 @@ def _method_fieldsets(only: str | None = None) -> tuple[tuple[object, dict], ...
                 "fields": (
                     *settings_fields(method),
                     *(secret.name for secret in secret_fields(method)),
-                    *(("reporters", "forget_reporters") if method == Method.BANK else ()),
+                    *(
+                        ("accounts", "reporters", "forget_reporters")
+                        if method == Method.BANK
+                        else ()
+                    ),
                 )
             },
         )
@@ -333,7 +338,7 @@ def _method_fieldsets(only: str | None = None) -> tuple[tuple[object, dict], ...
 @admin.register(GatewaySettings)
 class GatewaySettingsAdmin(admin.ModelAdmin):
     list_display = (*COMMON_SETTINGS, "updated_at")
-    readonly_fields = ("reporters",)
+    readonly_fields = ("accounts", "reporters")
 
     # Built per request from the registry: a gateway's credentials are its own fact.
     def get_form(
@@ -349,6 +354,10 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("Bank accounts"))
+    def accounts(self, obj: GatewaySettings | None = None) -> str:
+        return admin_bank_accounts.accounts_summary()
 
     @admin.display(description=gettext_lazy("Reporting transfers"))
     def reporters(self, obj: GatewaySettings | None = None) -> str:

@@ -9,8 +9,26 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
-from payments.models import GatewaySettings, Method
+from payments.banks import Bank, bank_for
+from payments.models import BankAccount, GatewaySettings, Method
 from payments.registry import gateways_for, method_labels, secret_fields
+
+# The key of the account the PANEL_BANK_* settings name (the admin's rows use their ids).
+ENV_ACCOUNT_KEY = "env"
+
+
+@dataclass(frozen=True)
+class ReceivingAccount:
+    """A bank account customers transfer to, as the add-funds page shows it."""
+
+    key: str
+    bank_bin: str
+    number: str
+    holder: str
+
+    @property
+    def bank(self) -> Bank | None:
+        return bank_for(self.bank_bin)
 
 
 @dataclass(frozen=True)
@@ -21,9 +39,10 @@ class GatewayConfig:
     rate: Decimal | None
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
-    bank_bin: str = ""
-    bank_account: str = ""
-    bank_account_name: str = ""
+    # The accounts shown to customers, first tab first; and every account number a reported
+    # transfer may arrive in (the hidden ones too).
+    bank_accounts: tuple[ReceivingAccount, ...] = ()
+    receiving_numbers: frozenset[str] = frozenset()
     transfer_prefix: str = ""
     secrets: dict[str, str] = field(default_factory=dict)
     # The method's gateways (by Deposit.gateway value) that have all they need.
@@ -82,7 +101,34 @@ def _config(method: str, row: GatewaySettings | None) -> GatewayConfig:
     )
 
 
+def _receiving_accounts() -> tuple[tuple[ReceivingAccount, ...], frozenset[str]]:
+    """The admin's accounts; with none at all, the one the PANEL_BANK_* settings name."""
+    rows = list(BankAccount.objects.all())
+    if rows:
+        shown = tuple(
+            ReceivingAccount(
+                key=str(row.pk),
+                bank_bin=row.bank_bin,
+                number=row.account_number,
+                holder=row.holder,
+            )
+            for row in rows
+            if row.is_active
+        )
+        return shown, frozenset(row.account_number for row in rows)
+    if not (settings.PANEL_BANK_BIN and settings.PANEL_BANK_ACCOUNT):
+        return (), frozenset()
+    account = ReceivingAccount(
+        key=ENV_ACCOUNT_KEY,
+        bank_bin=settings.PANEL_BANK_BIN,
+        number=settings.PANEL_BANK_ACCOUNT,
+        holder=settings.PANEL_BANK_ACCOUNT_NAME,
+    )
+    return (account,), frozenset({account.number})
+
+
 def _bank_config(row: GatewaySettings | None) -> GatewayConfig:
+    accounts, numbers = _receiving_accounts()
     return GatewayConfig(
         method=Method.BANK,
         is_enabled=row.is_enabled if row else True,
@@ -90,10 +136,8 @@ def _bank_config(row: GatewaySettings | None) -> GatewayConfig:
         rate=(row.rate if row and row.rate else None) or _default_rate("VND"),
         min_amount=row.min_amount if row else None,
         max_amount=row.max_amount if row else None,
-        bank_bin=(row.bank_bin if row else "") or settings.PANEL_BANK_BIN,
-        bank_account=(row.bank_account if row else "") or settings.PANEL_BANK_ACCOUNT,
-        bank_account_name=(row.bank_account_name if row else "")
-        or settings.PANEL_BANK_ACCOUNT_NAME,
+        bank_accounts=accounts,
+        receiving_numbers=numbers,
         transfer_prefix=(
             (row.transfer_prefix if row else "") or settings.PANEL_TRANSFER_PREFIX
         ).upper(),

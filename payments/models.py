@@ -14,6 +14,7 @@ from core import memos
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
 from payments import registry
+from payments.banks import bank_choices, bank_for
 
 RATE_DIGITS = 20
 RATE_PLACES = 6
@@ -52,8 +53,9 @@ def gateway_choices() -> list[tuple[str, str]]:
 
 
 class GatewaySettings(models.Model):
-    """An admin's settings for one method. Empty bank fields fall back to the PANEL_BANK_*
-    environment variables; credentials are encrypted at rest and never shown again."""
+    """An admin's settings for one method. An empty memo prefix falls back to
+    PANEL_TRANSFER_PREFIX; credentials are encrypted at rest and never shown again. The bank
+    accounts customers transfer to are rows of their own (BankAccount)."""
 
     method = models.CharField(
         max_length=16, choices=method_choices, unique=True, verbose_name=_("method")
@@ -84,13 +86,6 @@ class GatewaySettings(models.Model):
         blank=True,
         help_text=_("Largest deposit, in the gateway currency."),
         verbose_name=_("max amount"),
-    )
-    bank_bin = models.CharField(
-        max_length=6, blank=True, help_text=_("NAPAS BIN, 6 digits."), verbose_name=_("bank bin")
-    )
-    bank_account = models.CharField(max_length=19, blank=True, verbose_name=_("bank account"))
-    bank_account_name = models.CharField(
-        max_length=64, blank=True, verbose_name=_("bank account name")
     )
     transfer_prefix = models.CharField(
         max_length=8,
@@ -128,6 +123,52 @@ class GatewaySettings(models.Model):
     @secrets.setter
     def secrets(self, values: dict[str, str]) -> None:
         self.secrets_encrypted = encrypt_secret(json.dumps(values)) if values else ""
+
+
+class BankAccount(models.Model):
+    """An account customers transfer to, one tab with its own VietQR on the add-funds page. A
+    transfer reported into any of them (shown or not) is credited: switching one off hides it
+    from customers, while money sent to it from an old screenshot still arrives. None in the
+    admin: the PANEL_BANK_* environment variables name the one account (docs/configuration.md)."""
+
+    bank_bin = models.CharField(_("bank"), max_length=6, choices=bank_choices)
+    account_number = models.CharField(
+        _("account number"),
+        max_length=19,
+        help_text=_("Letters and digits, as the bank writes it."),
+    )
+    holder = models.CharField(
+        _("account holder"), max_length=64, blank=True, help_text=_("As the bank spells it.")
+    )
+    is_active = models.BooleanField(
+        _("shown to customers"),
+        default=True,
+        help_text=_("Off: hidden from the add-funds page; transfers into it are still credited."),
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=0, help_text=_("Smaller first: the first tab is the one shown.")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+        constraints = [
+            # SePay and Casso name the receiving account by its number alone.
+            models.UniqueConstraint(fields=["account_number"], name="bank_account_once"),
+            models.CheckConstraint(
+                condition=Q(bank_bin__regex=r"^[0-9]{6}$"), name="bank_account_bin_six_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(account_number__regex=r"^[0-9A-Za-z]{1,19}$"),
+                name="bank_account_number_alnum",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        bank = bank_for(self.bank_bin)
+        return f"{bank.short_name if bank else self.bank_bin} {self.account_number}"
 
 
 class BonusRule(models.Model):

@@ -59,9 +59,10 @@ def build_payload(*, bank_bin: str, account: str, amount: Decimal | None, memo: 
 
 
 def qr_svg(payload: str, *, scale: int = 5) -> str:
-    """The QR as an inline <svg> element (no XML declaration), dark on white."""
+    """The QR as an inline <svg> element (no XML declaration), dark on white. Sized by a
+    viewBox, not width and height, so the page's CSS scales the drawing with the box."""
     return segno.make(payload, error="m", micro=False).svg_inline(
-        scale=scale, border=2, dark="#111827", light="#ffffff"
+        scale=scale, border=2, dark="#111827", light="#ffffff", omitsize=True
     )
 
 

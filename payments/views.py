@@ -28,36 +28,24 @@ from accounts.http import AuthenticatedRequest
 from core.errors import PanelError, error_display
 from core.money import balance_str, money_str, money_text
 from payments import services
-from payments.config import GatewayConfig, gateway_config, offered_methods
-from payments.forms import AmountForm, BankAmountForm, BankCouponForm
+from payments.config import gateway_config, offered_methods
+from payments.forms import AmountForm, BankCouponForm
 from payments.gateways import GATEWAYS, StartFailed, Webhook, WebhookRejected
 from payments.gateways.base import require_storable
 from payments.memo import memo_for
 from payments.models import Deposit, Method
 from payments.registry import method_labels, starting_gateway
-from payments.selectors import deposits_for_user, last_credited_deposit_id
-from payments.vietqr import build_payload, qr_svg
+from payments.selectors import deposits_for_user, last_credited_deposit, last_credited_deposit_id
+from payments.transfer_page import (
+    account_by_key,
+    chosen_amount,
+    png_filename,
+    transfer_context,
+    transfer_png,
+)
 
 logger = logging.getLogger(__name__)
 DEPOSITS_PER_PAGE = 30
-
-
-def _bank_context(request: AuthenticatedRequest, config: GatewayConfig) -> dict:
-    form = BankAmountForm(request.GET if "amount" in request.GET else None)
-    amount = form.cleaned_data["amount"] if form.is_valid() else None
-    memo = memo_for(prefix=config.transfer_prefix, user_id=request.user.pk)
-    payload = build_payload(
-        bank_bin=config.bank_bin, account=config.bank_account, amount=amount, memo=memo
-    )
-    return {
-        "config": config,
-        "form": form,
-        "amount": money_str(amount) if amount else "",
-        "memo": memo,
-        "qr_svg": qr_svg(payload),
-        "rate": money_str(config.rate) if config.rate else "",
-        "coupon": services.bank_coupon_of(user=request.user),
-    }
 
 
 @never_cache
@@ -67,7 +55,9 @@ def add_funds(request: AuthenticatedRequest) -> HttpResponse:
     configs = {config.method: config for config in offered_methods()}
     bank = configs.pop(Method.BANK, None)
     context = {
-        "bank": _bank_context(request, bank) if bank else None,
+        "bank": transfer_context(config=bank, user=request.user, query=request.GET)
+        if bank
+        else None,
         "others": [
             {
                 "config": config,
@@ -80,6 +70,29 @@ def add_funds(request: AuthenticatedRequest) -> HttpResponse:
         "last_deposit_id": last_credited_deposit_id(user=request.user),
     }
     return render(request, "payments/add_funds.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def deposit_qr_png(request: AuthenticatedRequest, key: str) -> HttpResponse:
+    """One account's VietQR as a PNG to save to the phone's photos, carrying the amount asked
+    and the customer's own memo (never anyone else's: the memo is not a parameter)."""
+    config = gateway_config(method=Method.BANK)
+    account = account_by_key(config, key) if config.is_offered else None
+    if account is None:
+        raise Http404()
+    _form, amount = chosen_amount(request.GET, config=config)
+    memo = memo_for(prefix=config.transfer_prefix, user_id=request.user.pk)
+    response = HttpResponse(
+        transfer_png(
+            account=account, user=request.user, prefix=config.transfer_prefix, amount=amount
+        ),
+        content_type="image/png",
+    )
+    filename = png_filename(account=account, memo=memo, amount=amount)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
@@ -177,17 +190,25 @@ def _tell_coupon_bonus(request: AuthenticatedRequest, deposit: Deposit) -> None:
 def deposit_status(request: AuthenticatedRequest) -> JsonResponse:
     """Polled by the add-funds page: it reloads when a newer credited deposit shows up."""
     request.user.refresh_from_db(fields=["balance"])
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    last = last_credited_deposit(user=request.user)
     return JsonResponse(
         {
             "balance": balance_str(request.user.balance),
             "currency": request.user.currency,
             # As the top bar writes it (panel_format's money filter), in the reader's language.
             "balance_text": money_text(
-                request.user.balance,
-                currency=request.user.currency,
-                language=translation.get_language() or settings.LANGUAGE_CODE,
+                request.user.balance, currency=request.user.currency, language=language
             ),
-            "last_deposit_id": last_credited_deposit_id(user=request.user),
+            "last_deposit_id": last.pk if last else 0,
+            # What the newest credit added (bonus included), written the same way.
+            "credited_text": money_text(
+                last.credited_amount + last.bonus_amount,
+                currency=request.user.currency,
+                language=language,
+            )
+            if last
+            else "",
         }
     )
 

@@ -63,7 +63,7 @@ def test_add_funds_names_the_exchange_rate_ty_gia_in_vietnamese(
     client.force_login(customer)
     client.cookies["django_language"] = "vi"
 
-    assert "<dt>Tỷ giá</dt>" in client.get("/add-funds/").content.decode()
+    assert "Tỷ giá: 25.000 VND = 1 USD" in client.get("/add-funds/").content.decode()
 
 
 @pytest.mark.usefixtures("bank")

@@ -24,7 +24,7 @@ from panel.demo_affiliates import seed_demo_affiliates
 from panel.demo_history import seed_demo_history
 from panel.demo_money import demo_amount, demo_dollar_rate
 from panel.models import Notice
-from payments.models import GatewaySettings, Method
+from payments.models import BankAccount, GatewaySettings, Method
 from providers.client import ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
 from providers.models import Product, Provider, Service, ServiceType
@@ -164,13 +164,18 @@ class Command(BaseCommand):
         self.stdout.write("seeded the notices: announcement, deposit guide, terms of service")
 
     def _seed_bank_gateway(self) -> None:
-        """A demo bank account for the add-funds page, and a SePay key for simulate_transfer."""
+        """Two demo bank accounts for the add-funds page's tabs, and a SePay key for
+        simulate_transfer."""
+        BankAccount.objects.create(
+            bank_bin="970436", account_number="0011001800879", holder="SMM PANEL DEMO"
+        )
+        BankAccount.objects.create(
+            bank_bin="970422", account_number="0901234567", holder="SMM PANEL DEMO", position=1
+        )
         demo = GatewaySettings(
             method=Method.BANK,
             rate=Decimal(25000) if settings.PANEL_CURRENCY != "VND" else Decimal(1),
-            bank_bin="970436",
-            bank_account="0011001800879",
-            bank_account_name="SMM PANEL DEMO",
+            min_amount=Decimal(10000),
             transfer_prefix="NAP",
         )
         demo.secrets = {"sepay_api_key": secrets.token_urlsafe(24)}

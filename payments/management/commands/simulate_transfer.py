@@ -40,16 +40,19 @@ class Command(BaseCommand):
             amount = int(Decimal(str(options["amount"])))
         except (InvalidOperation, ValueError) as exc:
             raise CommandError("The amount is a whole number of VND") from exc
+        if not config.bank_accounts:
+            raise CommandError("No bank account is set up (admin: Bank accounts, or PANEL_BANK_*)")
+        account = config.bank_accounts[0].number
         memo = str(options["memo"] or memo_for(prefix=config.transfer_prefix, user_id=user.pk))
         transfer_id = time.time_ns() // 1000
         text = f"MBVCB.{transfer_id} {memo} chuyen tien"
         if options["gateway"] == "sepay":
             body, headers = self._sepay(
-                config.secret("sepay_api_key"), transfer_id, amount, text, config.bank_account
+                config.secret("sepay_api_key"), transfer_id, amount, text, account
             )
         else:
             body, headers = self._casso(
-                config.secret("casso_checksum_key"), transfer_id, amount, text, config.bank_account
+                config.secret("casso_checksum_key"), transfer_id, amount, text, account
             )
         url = f"{str(options['url']).rstrip('/')}/payments/webhooks/{options['gateway']}/"
         try:
