@@ -5,6 +5,9 @@ from django.http import HttpRequest
 from accounts.models import PricingTier
 from notifications.services import ranks_assign
 
+# The child panels' admin lives with the rest of child panels; importing it registers it.
+from panel.child_panels import admin as child_panels_admin  # noqa: F401
+
 admin.site.site_header = "SMM panel administration"
 admin.site.site_title = "SMM panel admin"
 admin.site.index_title = "Run the panel"

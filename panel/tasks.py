@@ -49,3 +49,12 @@ def pricing_tiers_assign_task() -> None:
     from notifications.services import ranks_assign
 
     logger.info("ranks: %s customer(s) moved", len(ranks_assign()))
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
+def child_panels_check_dns_task() -> None:
+    # Idempotent: it only opens panels whose domain already points here.
+    from panel.child_panels.services import child_panels_check_dns
+
+    if opened := child_panels_check_dns():
+        logger.info("child panels opened: %s", ", ".join(opened))

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
+from core.tenancy import current_panel_id
 
 # The markup a new provider starts with, in percent: the model, provider_create and the
 # add_provider command all default to it.
@@ -56,6 +57,16 @@ def percent_field(**kwargs: Any) -> models.DecimalField:
 
 class Provider(models.Model):
     name = models.CharField(max_length=100, unique=True)
+    # The child panel this provider sells to (docs/child-panels.md): a child panel's one provider
+    # is the parent panel itself, bought from as the panel's owner. Empty: the parent's own.
+    child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="providers",
+    )
     api_url = models.URLField(
         max_length=500, help_text="The provider's v2 endpoint, e.g. https://example.com/api/v2"
     )
@@ -152,7 +163,17 @@ class Provider(models.Model):
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255)
+    # A child panel's categories are its own (its markup rules, its order), beside the
+    # parent's of the same name; empty: the parent's.
+    child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="categories",
+    )
     sort_order = models.IntegerField(default=0)
     markup_percent = percent_field(
         null=True, blank=True, help_text="Overrides the provider markup for this category."
@@ -164,6 +185,11 @@ class Category(models.Model):
     class Meta:
         ordering = ["sort_order", "name"]
         verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                "name", "child_panel", nulls_distinct=False, name="category_name_unique_per_panel"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -184,12 +210,13 @@ class CatalogItemQuerySet(models.QuerySet):
         """What customers may buy: put on sale by an admin, still offered upstream, and from an
         enabled provider, and not held by the margin guard. The one definition of "on sale":
         pages, the API, forms and placing all ask it (placing through core.db.reads, which
-        spells the same conditions in SQL)."""
+        spells the same conditions in SQL). Of the panel being served only (core.tenancy)."""
         return self.filter(
             is_enabled=True,
             is_available=True,
             hold_reason=HoldReason.NONE,
             provider__is_enabled=True,
+            provider__child_panel_id=current_panel_id(),
         )
 
     def held(self) -> Self:

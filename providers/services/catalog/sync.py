@@ -46,15 +46,19 @@ UNCATEGORISED = "Other"
 _KNOWN_SERVICE_TYPES = frozenset(ServiceType.values)
 
 
-def _ensure_categories(names: set[str]) -> dict[str, Category]:
+def _ensure_categories(names: set[str], child_panel_id: int | None) -> dict[str, Category]:
+    """The categories named `names` of the panel the provider sells to (a child panel's are its
+    own, beside the parent's of the same name), created where missing."""
     names = {name[:255] for name in names}
-    found = {c.name: c for c in Category.objects.filter(name__in=names)}
+    mine = Category.objects.filter(child_panel_id=child_panel_id)
+    found = {c.name: c for c in mine.filter(name__in=names)}
     missing = names - found.keys()
     if missing:
         Category.objects.bulk_create(
-            [Category(name=name) for name in sorted(missing)], ignore_conflicts=True
+            [Category(name=name, child_panel_id=child_panel_id) for name in sorted(missing)],
+            ignore_conflicts=True,
         )
-        found.update({c.name: c for c in Category.objects.filter(name__in=missing)})
+        found.update({c.name: c for c in mine.filter(name__in=missing)})
     return found
 
 
@@ -289,7 +293,7 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
         provider = Provider.objects.select_for_update().get(pk=provider.pk)
         names = {(item.category or UNCATEGORISED) for item in upstream_services}
         names |= {(item.category or UNCATEGORISED) for item in upstream_products or ()}
-        categories = _ensure_categories(names)
+        categories = _ensure_categories(names, provider.child_panel_id)
         pricing = Pricing([provider])
         pricing.add_categories(categories.values())
         floor = margin_floor(

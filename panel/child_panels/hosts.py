@@ -1,0 +1,80 @@
+"""The request's host picks the panel (docs/child-panels.md).
+
+The parent's own hosts (ALLOWED_HOSTS, and PANEL_PUBLIC_URL's) serve the parent; a live child
+panel's domain serves that panel, with the current panel set for everything the request runs
+(core.tenancy); any other host gets a plain 404 page, never the parent. A child panel that is
+not active answers every page with a page saying so and /api/v2 with an error, and has no admin:
+the parent's operators run child panels from the parent's admin.
+"""
+
+from collections.abc import Callable
+from functools import cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port, validate_host
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_noop
+
+from accounts.models import ChildPanel, ChildPanelState
+from core.tenancy import panel_scope
+from panel.child_panels.selectors import child_panel_for_host
+
+NOT_SERVING_API_ERRORS = {
+    ChildPanelState.WAITING_DNS: gettext_noop("This panel is not open yet"),
+    ChildPanelState.SUSPENDED: gettext_noop("This panel is suspended"),
+}
+
+
+@cache
+def parent_hosts() -> tuple[str, ...]:
+    public = urlsplit(settings.PANEL_PUBLIC_URL).hostname or ""
+    return (*settings.PANEL_PARENT_HOSTS, *([public] if public else []))
+
+
+def request_domain(request: HttpRequest) -> str:
+    raw = request.META.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
+    raw = raw or request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+    domain, _port = split_domain_port(raw.strip().lower())
+    return domain
+
+
+class ChildPanelHostMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        domain = request_domain(request)
+        if domain and validate_host(domain, parent_hosts()):
+            request.child_panel = None  # type: ignore[attr-defined]
+            return self.get_response(request)
+        child = child_panel_for_host(domain) if domain else None
+        if child is None:
+            return _unknown_host(request)
+        request.child_panel = child  # type: ignore[attr-defined]
+        with panel_scope(child.pk):
+            if not child.is_serving and not request.path.startswith(settings.STATIC_URL):
+                return _not_serving(request, child)
+            if request.path.startswith("/admin/"):
+                return _unknown_host(request)
+            return self.get_response(request)
+
+
+def _unknown_host(request: HttpRequest) -> HttpResponse:
+    # No template of the panel's: it would name the parent on a host that is not the parent's.
+    return HttpResponse(
+        render_to_string("child_panels/unknown_host.html", request=None), status=404
+    )
+
+
+def _not_serving(request: HttpRequest, child: ChildPanel) -> HttpResponse:
+    message = NOT_SERVING_API_ERRORS[ChildPanelState(child.state)]
+    if request.path.startswith("/api/v2"):
+        # The protocol's error shape (HTTP 200 with an `error` key), in English as every
+        # protocol error is: scripts compare the text.
+        return JsonResponse({"error": message})
+    body = render_to_string(
+        "child_panels/not_serving.html", {"child": child, "message": message}, request=None
+    )
+    return HttpResponse(body, status=503)
