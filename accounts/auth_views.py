@@ -96,9 +96,7 @@ class PanelPasswordResetConfirmView(PasswordResetConfirmView):
 def login_verify(request: HttpRequest) -> HttpResponse:
     pending: dict[str, Any] = request.session.get(PENDING_LOGIN) or {}
     user = (
-        User.objects.in_current_panel()
-        .filter(pk=pending.get("user_id", 0), is_active=True)
-        .first()
+        User.objects.in_current_panel().filter(pk=pending.get("user_id", 0), is_active=True).first()
     )
     if user is None:
         return redirect("login")

@@ -19,7 +19,7 @@ class PanelModelBackend(ModelBackend):
         user = super().get_user(user_id)
         if user is None or user.child_panel_id != current_panel_id():
             return None
-        return user  # type: ignore[return-value]
+        return user
 
     def authenticate(
         self,
@@ -31,4 +31,4 @@ class PanelModelBackend(ModelBackend):
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None or user.child_panel_id != current_panel_id():
             return None
-        return user  # type: ignore[return-value]
+        return user

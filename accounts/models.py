@@ -9,12 +9,12 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.child_panels import ChildPanel, ChildPanelState
+from accounts.child_panels import ChildPanel, ChildPanelCharge, ChildPanelState, SuspendedReason
 from accounts.usernames import username_normalize
 from core.money import ZERO, money_field
 from core.tenancy import current_panel_id
 
-__all__ = ["ChildPanel", "ChildPanelState"]
+__all__ = ["ChildPanel", "ChildPanelCharge", "ChildPanelState", "SuspendedReason"]
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -130,6 +130,8 @@ class BalanceTransaction(models.Model):
         BONUS = "bonus", _("Bonus")
         # Referral commission moved from the commission balance (accounts.commission).
         COMMISSION = "commission", _("Referral commission")
+        # A child panel's setup price or monthly fee, paid by its owner (docs/child-panels.md).
+        CHILD_PANEL = "child_panel", _("Child panel fee")
 
     # No index of its own: "ledger_user_recent" starts with the user and serves every lookup.
     user = models.ForeignKey(

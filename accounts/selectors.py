@@ -89,8 +89,6 @@ def login_name(typed: str) -> str:
     holders = list(
         User.objects.in_current_panel()
         .filter(email__iexact=typed.strip(), is_active=True)
-        .values_list(
-            "username", flat=True
-        )[:2]
+        .values_list("username", flat=True)[:2]
     )
     return holders[0] if len(holders) == 1 else typed

@@ -117,9 +117,7 @@ def user_confirm_email(*, uidb64: str, token: str) -> User:
     """Activate the account the link names; raises InvalidRequest for a bad, used or expired
     link. Logs nobody in (the caller must not either)."""
     try:
-        user = User.objects.in_current_panel().get(
-            pk=int(urlsafe_base64_decode(uidb64).decode())
-        )
+        user = User.objects.in_current_panel().get(pk=int(urlsafe_base64_decode(uidb64).decode()))
     except (ValueError, User.DoesNotExist, UnicodeDecodeError) as exc:
         raise InvalidRequest(_("This confirmation link is not valid.")) from exc
     if user.is_active or not confirmation_tokens.check_token(user, token):

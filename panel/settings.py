@@ -375,6 +375,12 @@ PANEL_CHILD_PANEL_TARGET = env.str(
     "PANEL_CHILD_PANEL_TARGET", default=urlsplit(PANEL_PUBLIC_URL).hostname or ""
 )
 PANEL_CHILD_PANEL_DNS_MINUTES = env.int("PANEL_CHILD_PANEL_DNS_MINUTES", default=5)
+# What a customer pays for a child panel he orders himself, from his balance: once at setup, and
+# each 30 days after. A fee unpaid this many days past its date suspends the panel until paid.
+PANEL_CHILD_PANEL_SETUP_PRICE = Decimal(env.str("PANEL_CHILD_PANEL_SETUP_PRICE", default="0"))
+PANEL_CHILD_PANEL_MONTHLY_FEE = Decimal(env.str("PANEL_CHILD_PANEL_MONTHLY_FEE", default="0"))
+PANEL_CHILD_PANEL_GRACE_DAYS = env.int("PANEL_CHILD_PANEL_GRACE_DAYS", default=3)
+PANEL_CHILD_PANEL_BILLING_MINUTES = env.int("PANEL_CHILD_PANEL_BILLING_MINUTES", default=60)
 
 # --- Sign-up, security and payments (issue 9) ----------------------------------------------
 # A new account stays inactive until the emailed link is opened. On unless said otherwise:
@@ -501,6 +507,10 @@ CELERY_BEAT_SCHEDULE = {
     "services-scorecard": {
         "task": "orders.tasks.service_scores_refresh_task",
         "schedule": timedelta(minutes=PANEL_SCORECARD_MINUTES),
+    },
+    "child-panels-billing": {
+        "task": "panel.tasks.child_panels_bill_task",
+        "schedule": timedelta(minutes=PANEL_CHILD_PANEL_BILLING_MINUTES),
     },
     "child-panels-dns": {
         "task": "panel.tasks.child_panels_check_dns_task",

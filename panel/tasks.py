@@ -58,3 +58,12 @@ def child_panels_check_dns_task() -> None:
 
     if opened := child_panels_check_dns():
         logger.info("child panels opened: %s", ", ".join(opened))
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=600, time_limit=660)
+def child_panels_bill_task() -> None:
+    # Idempotent: a period is charged once (ChildPanelCharge is unique per panel and period).
+    from panel.child_panels.billing import child_panels_bill
+
+    if outcomes := child_panels_bill():
+        logger.info("child panel fees: %s", outcomes)

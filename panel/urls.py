@@ -10,6 +10,7 @@ from bot import views as bot_views
 from notifications import views as notification_views
 from panel import views, webhook_views
 from panel.api.views import ApiV2View
+from panel.child_panels import pages as child_panel_pages
 from panel.child_panels import views as child_panel_views
 
 urlpatterns = [
@@ -90,6 +91,8 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("affiliates.urls")),
     path("health/", views.health, name="health"),
+    path("child-panels/", child_panel_pages.child_panel_list, name="child_panel_list"),
+    path("child-panels/<int:pk>/pay/", child_panel_pages.child_panel_pay, name="child_panel_pay"),
     path("tls/allowed", child_panel_views.tls_allowed, name="tls_allowed"),
     path("theme.css", child_panel_views.theme_css, name="child_panel_theme"),
     path("health/worker/", views.health_worker, name="health_worker"),

@@ -26,10 +26,12 @@ class ChildPanelAdmin(ReadOnlyAdmin):
         "name",
         "owner",
         "state",
+        "suspended_reason",
         "customers",
         "in_flight",
         "owner_balance",
         "customers_hold",
+        "state_changed_at",
         "paid_until",
     )
     list_filter = ("state",)
@@ -72,7 +74,9 @@ class ChildPanelAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Open (the domain points here)"), permissions=["move"])
     def activate(self, request: HttpRequest, queryset: QuerySet[ChildPanel]) -> None:
-        self._move(request, queryset.filter(state=ChildPanelState.WAITING_DNS), ChildPanelState.ACTIVE)
+        self._move(
+            request, queryset.filter(state=ChildPanelState.WAITING_DNS), ChildPanelState.ACTIVE
+        )
 
     @admin.action(description=_("Suspend"), permissions=["move"])
     def suspend(self, request: HttpRequest, queryset: QuerySet[ChildPanel]) -> None:
@@ -80,7 +84,9 @@ class ChildPanelAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Resume"), permissions=["move"])
     def resume(self, request: HttpRequest, queryset: QuerySet[ChildPanel]) -> None:
-        self._move(request, queryset.filter(state=ChildPanelState.SUSPENDED), ChildPanelState.ACTIVE)
+        self._move(
+            request, queryset.filter(state=ChildPanelState.SUSPENDED), ChildPanelState.ACTIVE
+        )
 
     @admin.action(description=_("Delete (keeps the ledger)"), permissions=["move"])
     def delete_panels(self, request: HttpRequest, queryset: QuerySet[ChildPanel]) -> None:

@@ -20,10 +20,9 @@ def child_panel_for_host(domain: str) -> ChildPanel | None:
 
 def is_tls_allowed(domain: str) -> bool:
     """Whether Caddy may get a certificate for `domain`: an active child panel's only."""
-    return (
-        ChildPanel.objects.filter(state=ChildPanelState.ACTIVE, domain__iexact=domain.strip())
-        .exists()
-    )
+    return ChildPanel.objects.filter(
+        state=ChildPanelState.ACTIVE, domain__iexact=domain.strip()
+    ).exists()
 
 
 def child_panels_overview() -> QuerySet[ChildPanel]:

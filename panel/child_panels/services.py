@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from accounts.models import ChildPanel, ChildPanelState, User
+from accounts.models import ChildPanel, ChildPanelState, SuspendedReason, User
 from accounts.services import api_key_create
 from core.errors import InvalidRequest, InvalidTransition
 from core.money import ZERO
@@ -28,7 +29,7 @@ S = ChildPanelState
 
 # Each state's ways out; "deleted" has none. Read this table, not the functions below.
 MOVES: dict[str, frozenset[str]] = {
-    S.WAITING_DNS: frozenset({S.ACTIVE, S.DELETED}),
+    S.WAITING_DNS: frozenset({S.ACTIVE, S.SUSPENDED, S.DELETED}),
     S.ACTIVE: frozenset({S.SUSPENDED, S.DELETED}),
     S.SUSPENDED: frozenset({S.ACTIVE, S.DELETED}),
     S.DELETED: frozenset(),
@@ -61,7 +62,7 @@ def child_panel_create(
     Raises InvalidRequest for a bad or taken domain or an owner who is himself a child panel's
     customer (a child of a child is not offered)."""
     if owner.child_panel_id is not None:
-        raise InvalidRequest("A child panel's customer cannot own a child panel")
+        raise InvalidRequest(gettext_noop("A child panel's customer cannot own a child panel"))
     child = ChildPanel(
         domain=domain.strip().lower().rstrip("."),
         owner=owner,
@@ -77,7 +78,7 @@ def child_panel_create(
     except ValidationError as exc:
         raise InvalidRequest(" ".join(exc.messages)) from exc
     if child.domain in {h.lower() for h in settings.PANEL_PARENT_HOSTS}:
-        raise InvalidRequest("This domain is taken.")
+        raise InvalidRequest(gettext_noop("This domain is taken."))
     api_url = upstream_url()
     try:
         with transaction.atomic():
@@ -91,40 +92,44 @@ def child_panel_create(
                 markup_percent=markup_percent,
             )
     except IntegrityError as exc:
-        raise InvalidRequest("This domain is taken.") from exc
-    catalog_sync_task.delay_on_commit(provider.pk)
+        raise InvalidRequest(gettext_noop("This domain is taken.")) from exc
+    transaction.on_commit(lambda: catalog_sync_task.delay(provider.pk))
     return child
 
 
-def child_panel_move(*, child_panel_id: int, to: str) -> ChildPanel:
-    """Move the panel to `to` if its table allows it from the state it is in; a conditional
-    update, so two movers cannot both win. Raises InvalidTransition otherwise."""
+def child_panel_move(
+    *, child_panel_id: int, to: str, reason: str = SuspendedReason.OPERATOR
+) -> ChildPanel:
+    """Move the panel to `to` if its table allows it from the state it is in, under a lock on
+    its row, so two movers cannot both win; a suspension records `reason`. Raises
+    InvalidTransition otherwise."""
     with transaction.atomic():
         child = ChildPanel.objects.select_for_update().get(pk=child_panel_id)
         if to not in MOVES[child.state]:
             raise InvalidTransition()
+        child.suspended_reason = reason if to == S.SUSPENDED else SuspendedReason.NONE
         if to == S.DELETED:
             _check_deletable(child)
             child.link_keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
             Provider.objects.filter(child_panel=child).update(is_enabled=False)
         child.state = to
         child.state_changed_at = timezone.now()
-        child.save(update_fields=["state", "state_changed_at"])
+        child.save(update_fields=["state", "state_changed_at", "suspended_reason"])
     return child
 
 
 def _check_deletable(child: ChildPanel) -> None:
     # Deleting stops its provider: an order still in flight would be left with no way to a
     # final status. Suspend the panel, let them finish, then delete (the ledger stays).
-    if Order.objects.filter(
-        user__child_panel=child, status__in=OrderStatus.opens()
-    ).exists():
-        raise InvalidRequest("This panel still has orders in flight; suspend it and wait")
+    if Order.objects.filter(user__child_panel=child, status__in=OrderStatus.opens()).exists():
+        raise InvalidRequest(
+            gettext_noop("This panel still has orders in flight; suspend it and wait")
+        )
 
 
 def _addresses(host: str) -> set[str]:
     try:
-        return {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
+        return {str(info[4][0]) for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
     except (OSError, UnicodeError):
         return set()
 
@@ -134,7 +139,7 @@ def child_panels_check_dns() -> list[str]:
     address as PANEL_CHILD_PANEL_TARGET); returns their domains."""
     target = settings.PANEL_CHILD_PANEL_TARGET
     wanted = _addresses(target) if target else set()
-    opened = []
+    opened: list[str] = []
     if not wanted:
         return opened
     for child in ChildPanel.objects.filter(state=S.WAITING_DNS).only("pk", "domain"):

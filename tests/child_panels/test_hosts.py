@@ -19,7 +19,9 @@ def test_the_parent_host_serves_the_parent(client: Client, settings: object) -> 
     assert settings.PANEL_NAME.encode() in response.content  # type: ignore[attr-defined]
 
 
-def test_an_unknown_host_gets_a_plain_404_never_the_parent(client: Client, settings: object) -> None:
+def test_an_unknown_host_gets_a_plain_404_never_the_parent(
+    client: Client, settings: object
+) -> None:
     response = client.get("/login/", HTTP_HOST="nobody.example.org")
 
     assert response.status_code == 404
@@ -131,7 +133,11 @@ def test_create_child_panel_command_provisions_one(owner: User, capsys: object) 
     call_command("create_child_panel", "shop.example.com", "--owner", "OWNER", "--active")
 
     child = ChildPanel.objects.get(domain="shop.example.com")
-    assert (child.owner, child.state, child.name) == (owner, ChildPanelState.ACTIVE, "shop.example.com")
+    assert (child.owner, child.state, child.name) == (
+        owner,
+        ChildPanelState.ACTIVE,
+        "shop.example.com",
+    )
     provider = child.providers.get()
     assert provider.api_url == "http://127.0.0.1:9/api/v2"
     assert child.link_keys.filter(user=owner, revoked_at__isnull=True).count() == 1

@@ -25,7 +25,11 @@ PARENT_HOST = "testserver"
 
 @pytest.fixture
 def world(
-    owner: User, child: ChildPanel, other_child: ChildPanel, catalog: Provider, sandbox: SandboxServer
+    owner: User,
+    child: ChildPanel,
+    other_child: ChildPanel,
+    catalog: Provider,
+    sandbox: SandboxServer,
 ) -> dict[str, dict[str, object]]:
     """Three panels, each with an "alice" (same name, different passwords), her key, an order
     of her panel's catalog and a ticket."""
@@ -82,31 +86,40 @@ def test_a_session_of_one_panel_is_nobody_on_another(world: dict) -> None:
 def test_a_key_works_on_its_own_panel_only(world: dict) -> None:
     for host in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
         for key_of in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
-            answer = _client(host).post(
-                "/api/v2", {"key": world[key_of]["key"], "action": "balance"}
-            ).json()
+            answer = (
+                _client(host)
+                .post("/api/v2", {"key": world[key_of]["key"], "action": "balance"})
+                .json()
+            )
             assert ("error" in answer) == (host != key_of), (host, key_of)
 
 
 def test_each_panel_sells_its_own_catalog_only(world: dict) -> None:
     for host in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
-        listed = _client(host).post(
-            "/api/v2", {"key": world[host]["key"], "action": "services"}
-        ).json()
-        mine = {s.pk for s in Service.objects.filter(provider__child_panel=world[host]["user"].child_panel)}
+        listed = (
+            _client(host).post("/api/v2", {"key": world[host]["key"], "action": "services"}).json()
+        )
+        mine = {
+            s.pk
+            for s in Service.objects.filter(provider__child_panel=world[host]["user"].child_panel)
+        }
         assert {item["service"] for item in listed} == mine
         for other in {PARENT_HOST, CHILD_HOST, OTHER_HOST} - {host}:
             foreign = world[other]["service"]
-            answer = _client(host).post(
-                "/api/v2",
-                {
-                    "key": world[host]["key"],
-                    "action": "add",
-                    "service": foreign.pk,
-                    "link": "https://instagram.com/p/x",
-                    "quantity": foreign.min,
-                },
-            ).json()
+            answer = (
+                _client(host)
+                .post(
+                    "/api/v2",
+                    {
+                        "key": world[host]["key"],
+                        "action": "add",
+                        "service": foreign.pk,
+                        "link": "https://instagram.com/p/x",
+                        "quantity": foreign.min,
+                    },
+                )
+                .json()
+            )
             assert answer == {"error": "Incorrect service ID"}
 
 
