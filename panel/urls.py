@@ -92,6 +92,11 @@ urlpatterns = [
     path("", include("affiliates.urls")),
     path("health/", views.health, name="health"),
     path("child-panels/", child_panel_pages.child_panel_list, name="child_panel_list"),
+    path(
+        "child-panels/<int:pk>/credit/",
+        child_panel_pages.child_panel_credit,
+        name="child_panel_credit",
+    ),
     path("child-panels/<int:pk>/pay/", child_panel_pages.child_panel_pay, name="child_panel_pay"),
     path("tls/allowed", child_panel_views.tls_allowed, name="tls_allowed"),
     path("theme.css", child_panel_views.theme_css, name="child_panel_theme"),

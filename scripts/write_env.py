@@ -53,6 +53,10 @@ def embedded_values(var: Path) -> dict[str, str]:
         "PANEL_LANGUAGE": "vi",
         # The demo's webhooks may go to a receiver on this machine (never on a server).
         "PANEL_WEBHOOKS_ALLOW_LOOPBACK": "on",
+        # Child panels of the demo buy from this panel's own API on this machine.
+        "PANEL_CHILD_PANEL_API_URL": (
+            f"http://127.0.0.1:{os.environ.get('PANEL_WEB_PORT') or 8000}/api/v2"
+        ),
     }
 
 

@@ -20,7 +20,7 @@ from accounts.models import (
     User,
 )
 from accounts.ranks import can_order_child_panels
-from accounts.services import balance_debit, user_create_customer
+from accounts.services import balance_credit, balance_debit, user_create_customer
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import ZERO
 from core.tenancy import panel_scope
@@ -133,3 +133,28 @@ def child_panels_bill(*, now: datetime | None = None) -> dict[str, int]:
         outcome = child_panel_renew(child_panel_id=child_id, now=now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+def child_panel_customer_credit(
+    *, owner: User, child_panel_id: int, username: str, amount: Decimal
+) -> BalanceTransaction:
+    """The owner adds funds to one of his child panel's customers, who paid him directly (the
+    child panel has no payment gateway of its own yet). A deposit on the customer's ledger,
+    recorded as made by the owner; the owner's own balance is not touched: what his customers
+    hold is what he owes them in orders (the admin shows it as exposure).
+
+    Raises InvalidRequest for a panel not his or a name not of that panel."""
+    child = ChildPanel.objects.filter(pk=child_panel_id, owner=owner).first()
+    if child is None or child.state == S.DELETED:
+        raise InvalidRequest()
+    with panel_scope(child.pk):
+        customer = User.objects.with_username(username).first()
+    if customer is None:
+        raise InvalidRequest(gettext_noop("No customer of this panel has that username."))
+    return balance_credit(
+        user_id=customer.pk,
+        amount=amount,
+        kind=BalanceTransaction.Kind.DEPOSIT,
+        memo=child.domain,
+        created_by=owner,
+    )

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.child_panels import domain_validator
 from accounts.models import User
 from accounts.usernames import username_normalize
+from core.money import MONEY_DIGITS, MONEY_PLACES
 
 
 class ChildPanelOrderForm(forms.Form):
@@ -48,3 +50,13 @@ class ChildPanelOrderForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("admin_password", exc)
         return data
+
+
+class CustomerCreditForm(forms.Form):
+    username = forms.CharField(label=_("Customer's username"), max_length=150)
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        min_value=Decimal("0.01"),
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+    )

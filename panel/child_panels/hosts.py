@@ -3,8 +3,9 @@
 The parent's own hosts (ALLOWED_HOSTS, and PANEL_PUBLIC_URL's) serve the parent; a live child
 panel's domain serves that panel, with the current panel set for everything the request runs
 (core.tenancy); any other host gets a plain 404 page, never the parent. A child panel that is
-not active answers every page with a page saying so and /api/v2 with an error, and has no admin:
-the parent's operators run child panels from the parent's admin.
+not active answers every page with a page saying so and /api/v2 with an error. A child panel has
+no admin (the parent's operators run child panels from the parent's admin) and none of the
+parent's own money-in paths (PARENT_ONLY).
 """
 
 from collections.abc import Callable
@@ -20,6 +21,19 @@ from django.utils.translation import gettext_noop
 from accounts.models import ChildPanel, ChildPanelState
 from core.tenancy import panel_scope
 from panel.child_panels.selectors import child_panel_for_host
+
+# The parent's own: its payment gateways (a child's customers would pay the parent's account),
+# its referral programme, its Telegram bot and its operator API. A child panel answers them
+# with the plain 404 until it has settings of its own (docs/child-panels.md).
+PARENT_ONLY = (
+    "/admin/",
+    "/adminapi/",
+    "/add-funds/",
+    "/payments/",
+    "/affiliates/",
+    "/r/",
+    "/telegram/",
+)
 
 NOT_SERVING_API_ERRORS = {
     ChildPanelState.WAITING_DNS: gettext_noop("This panel is not open yet"),
@@ -56,7 +70,7 @@ class ChildPanelHostMiddleware:
         with panel_scope(child.pk):
             if not child.is_serving and not request.path.startswith(settings.STATIC_URL):
                 return _not_serving(request, child)
-            if request.path.startswith("/admin/"):
+            if request.path.startswith(PARENT_ONLY):
                 return _unknown_host(request)
             return self.get_response(request)
 

@@ -15,8 +15,12 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import ChildPanel, ChildPanelState
 from accounts.ranks import can_order_child_panels
 from core.errors import PanelError, error_display
-from panel.child_panels.billing import child_panel_order, child_panel_renew
-from panel.child_panels.forms import ChildPanelOrderForm
+from panel.child_panels.billing import (
+    child_panel_customer_credit,
+    child_panel_order,
+    child_panel_renew,
+)
+from panel.child_panels.forms import ChildPanelOrderForm, CustomerCreditForm
 
 
 def _parent_customer(request: AuthenticatedRequest) -> None:
@@ -55,6 +59,7 @@ def child_panel_list(request: AuthenticatedRequest) -> HttpResponse:
         "child_panels/list.html",
         {
             "form": form,
+            "credit_form": CustomerCreditForm(),
             "can_order": can_order,
             "panels": panels,
             "target": settings.PANEL_CHILD_PANEL_TARGET,
@@ -63,6 +68,37 @@ def child_panel_list(request: AuthenticatedRequest) -> HttpResponse:
             "grace_days": settings.PANEL_CHILD_PANEL_GRACE_DAYS,
         },
     )
+
+
+@login_required
+@require_POST
+def child_panel_credit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    _parent_customer(request)
+    form = CustomerCreditForm(request.POST)
+    token = request.POST.get(form_tokens.FIELD)
+    if not form.is_valid():
+        messages.error(request, gettext("Check the username and the amount."))
+        return redirect("child_panel_list")
+    try:
+        with transaction.atomic():
+            form_tokens.form_submission_claim(user=request.user, token=token)
+            child_panel_customer_credit(
+                owner=request.user,
+                child_panel_id=pk,
+                username=form.cleaned_data["username"],
+                amount=form.cleaned_data["amount"],
+            )
+            form_tokens.form_submission_record(
+                user=request.user, token=token, result_url=reverse("child_panel_list")
+            )
+    except form_tokens.AlreadySubmitted as done:
+        messages.info(request, gettext("This form was already sent: nothing was added twice."))
+        return redirect(done.result_url)
+    except PanelError as exc:
+        messages.error(request, error_display(exc))
+    else:
+        messages.success(request, gettext("Funds added to the customer's balance."))
+    return redirect("child_panel_list")
 
 
 @login_required

@@ -150,3 +150,40 @@ def test_the_page_is_a_child_panel_customers_404_and_offers_nothing_to_the_ineli
     assert page.status_code == 200 and b"Order a child panel" not in page.content
     assert client.post("/child-panels/", {**FORM}).status_code == 200
     assert not ChildPanel.objects.exists()
+
+
+def test_the_owner_adds_funds_to_his_panels_customer_only_once_per_form(eligible: User) -> None:
+    child = _order(eligible)
+    client = Client()
+    client.force_login(eligible)
+    page = client.get("/child-panels/").content.decode()
+    token = (
+        page.split(f'action="/child-panels/{child.pk}/credit/"')[1]
+        .split('name="form_token" value="')[1]
+        .split('"')[0]
+    )
+    sent = {"username": "BOSS", "amount": "12.50", "form_token": token}
+
+    client.post(f"/child-panels/{child.pk}/credit/", sent)
+    client.post(f"/child-panels/{child.pk}/credit/", sent)
+
+    boss = User.objects.get(child_panel=child)
+    assert boss.balance == Decimal("12.50")
+    eligible.refresh_from_db()
+    assert eligible.balance == Decimal(70)  # his own balance untouched
+
+
+def test_an_owner_cannot_credit_another_owners_panel_or_a_parent_customer(
+    eligible: User, customer: User
+) -> None:
+    from panel.child_panels.billing import child_panel_customer_credit
+
+    child = _order(eligible)
+    with pytest.raises(InvalidRequest):
+        child_panel_customer_credit(
+            owner=customer, child_panel_id=child.pk, username="boss", amount=Decimal(1)
+        )
+    with pytest.raises(InvalidRequest):
+        child_panel_customer_credit(
+            owner=eligible, child_panel_id=child.pk, username="alice", amount=Decimal(1)
+        )

@@ -141,3 +141,12 @@ def test_create_child_panel_command_provisions_one(owner: User, capsys: object) 
     provider = child.providers.get()
     assert provider.api_url == "http://127.0.0.1:9/api/v2"
     assert child.link_keys.filter(user=owner, revoked_at__isnull=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/add-funds/", "/payments/webhooks/sepay/", "/affiliates/", "/adminapi/v2/"]
+)
+def test_the_parents_money_in_and_operator_paths_are_not_a_child_panels(
+    client: Client, child: ChildPanel, path: str
+) -> None:
+    assert client.get(path, HTTP_HOST=CHILD_HOST).status_code == 404
