@@ -48,32 +48,40 @@ colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such a
 class ChildPanel(models.Model):
     State: ClassVar[type[ChildPanelState]] = ChildPanelState
 
-    domain = models.CharField(max_length=253, validators=[domain_validator])
-    name = models.CharField(max_length=100)
+    domain = models.CharField(_("Domain"), max_length=253, validators=[domain_validator])
+    name = models.CharField(_("Panel name"), max_length=100)
     # The parent's customer who runs it: its orders are bought from the parent as him.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_child_panels"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_child_panels",
+        verbose_name=_("Owner"),
     )
     currency = models.CharField(max_length=3, default=settings.PANEL_CURRENCY)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     colour = models.CharField(max_length=7, default="#2563eb", validators=[colour_validator])
     state = models.CharField(
-        max_length=16, choices=ChildPanelState.choices, default=ChildPanelState.WAITING_DNS
+        _("State"),
+        max_length=16,
+        choices=ChildPanelState.choices,
+        default=ChildPanelState.WAITING_DNS,
     )
-    state_changed_at = models.DateTimeField(auto_now_add=True)
+    state_changed_at = models.DateTimeField(_("State since"), auto_now_add=True)
     # Why it is suspended: a payment resumes a panel suspended for an unpaid fee, never one an
     # operator suspended.
     suspended_reason = models.CharField(
-        max_length=16, choices=SuspendedReason.choices, blank=True, default=""
+        _("Why suspended"), max_length=16, choices=SuspendedReason.choices, blank=True, default=""
     )
     # The fee frozen when it was ordered (0: free), and the end of the period paid for; empty
     # for a panel an operator provisioned free of charge.
     monthly_fee = money_field(default=ZERO)
-    paid_until = models.DateTimeField(null=True, blank=True)
+    paid_until = models.DateTimeField(_("Paid until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["domain"]
+        verbose_name = _("child panel")
+        verbose_name_plural = _("child panels")
         indexes = [models.Index(fields=["paid_until"], name="child_panel_paid_until")]
         constraints = [
             models.CheckConstraint(

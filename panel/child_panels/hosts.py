@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port, validate_host
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from accounts.models import ChildPanel, ChildPanelState
@@ -88,7 +89,8 @@ def _not_serving(request: HttpRequest, child: ChildPanel) -> HttpResponse:
         # The protocol's error shape (HTTP 200 with an `error` key), in English as every
         # protocol error is: scripts compare the text.
         return JsonResponse({"error": message})
-    body = render_to_string(
-        "child_panels/not_serving.html", {"child": child, "message": message}, request=None
-    )
+    with translation.override(child.language):
+        body = render_to_string(
+            "child_panels/not_serving.html", {"child": child, "message": message}, request=None
+        )
     return HttpResponse(body, status=503)

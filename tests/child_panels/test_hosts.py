@@ -150,3 +150,13 @@ def test_the_parents_money_in_and_operator_paths_are_not_a_child_panels(
     client: Client, child: ChildPanel, path: str
 ) -> None:
     assert client.get(path, HTTP_HOST=CHILD_HOST).status_code == 404
+
+
+def test_a_child_panels_visitors_get_its_language(client: Client, owner: User) -> None:
+    from panel.child_panels.services import child_panel_create, child_panel_move
+
+    child = child_panel_create(domain=CHILD_HOST, owner=owner, name="Shop", language="vi")
+    child_panel_move(child_panel_id=child.pk, to=ChildPanelState.ACTIVE)
+
+    assert client.get("/login/", HTTP_HOST=CHILD_HOST)["Content-Language"] == "vi"
+    assert client.get("/login/")["Content-Language"] == "en"
