@@ -37,7 +37,8 @@ from core.secrets import decrypt_secret
 from core.tenancy import current_panel_id
 
 PENDING_LOGIN = "accounts.pending_login"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The one backend (settings.AUTHENTICATION_BACKENDS): it holds a session to its panel.
+MODEL_BACKEND = "accounts.backends.PanelModelBackend"
 
 
 class PanelLoginView(LoginView):

@@ -301,6 +301,8 @@ def pricing_tiers_assign(*, user_ids: list[int] | None = None) -> list[RankMove]
     ladder = [rank for rank in every_rank.values() if rank.is_active]
     totals = ledger_totals(user_ids=user_ids, bases={rank.basis for rank in ladder})
     users = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
+    # The ranks are the parent panel's: a child panel's customers hold none (docs/child-panels.md).
+    users = users.filter(child_panel__isnull=True)
     plan: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
     for user_id, held_id in users.values_list("pk", "pricing_tier_id"):
         target = best_rank(ladder, totals.get(user_id, {}))

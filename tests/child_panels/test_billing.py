@@ -187,3 +187,20 @@ def test_an_owner_cannot_credit_another_owners_panel_or_a_parent_customer(
         child_panel_customer_credit(
             owner=eligible, child_panel_id=child.pk, username="alice", amount=Decimal(1)
         )
+
+
+def test_a_child_panels_customers_hold_none_of_the_parents_ranks(eligible: User) -> None:
+    from accounts.models import PricingTier
+    from accounts.ranks import customer_percent_off
+    from accounts.services import pricing_tiers_assign
+
+    PricingTier.objects.create(name="VIP", threshold=Decimal(5), percent_off=Decimal(10))
+    child = _order(eligible)
+    boss = User.objects.get(child_panel=child)
+    balance_credit(user_id=boss.pk, amount=Decimal(100), memo="paid the owner")
+
+    pricing_tiers_assign()
+
+    boss.refresh_from_db(), eligible.refresh_from_db()
+    assert boss.pricing_tier is None and customer_percent_off(user=boss) == 0
+    assert eligible.pricing_tier is not None

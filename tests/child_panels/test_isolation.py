@@ -151,3 +151,23 @@ def test_the_admin_is_the_parents_only(world: dict, staff: User) -> None:
     client.force_login(staff)
     assert client.get("/admin/").status_code == 404
     assert client.get("/admin/orders/order/").status_code == 404
+
+
+def test_signing_up_on_a_child_panel_makes_its_own_account(
+    child: ChildPanel, customer: User, settings: object
+) -> None:
+    settings.PANEL_REQUIRE_EMAIL_CONFIRMATION = False  # type: ignore[attr-defined]
+    client = _client(CHILD_HOST)
+    signup = {
+        "username": "alice",  # the parent's alice's name and address: another account here
+        "email": customer.email,
+        "password1": "a-long-pass-phrase-9",
+        "password2": "a-long-pass-phrase-9",
+    }
+
+    assert client.post("/signup/", signup).status_code == 302
+
+    mine = User.objects.get(child_panel=child)
+    assert mine.username == "alice" and mine.pk != customer.pk
+    assert client.get("/dashboard/").status_code == 200
+    assert client.get("/dashboard/", HTTP_HOST=PARENT_HOST).status_code == 302
