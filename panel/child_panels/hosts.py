@@ -77,6 +77,9 @@ class ChildPanelHostMiddleware:
 
 
 def _unknown_host(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/v2"):
+        # Scripts parse every answer of the API as JSON, a refused host's too.
+        return JsonResponse({"error": "Incorrect request"}, status=400)
     # No template of the panel's: it would name the parent on a host that is not the parent's.
     return HttpResponse(
         render_to_string("child_panels/unknown_host.html", request=None), status=404

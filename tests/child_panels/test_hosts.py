@@ -160,3 +160,10 @@ def test_a_child_panels_visitors_get_its_language(client: Client, owner: User) -
 
     assert client.get("/login/", HTTP_HOST=CHILD_HOST)["Content-Language"] == "vi"
     assert client.get("/login/")["Content-Language"] == "en"
+
+
+def test_an_unknown_host_gets_the_apis_json_error_on_the_api(client: Client) -> None:
+    response = client.post("/api/v2", {"key": "x", "action": "balance"}, HTTP_HOST="nobody.org")
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "Incorrect request"}
