@@ -45,7 +45,8 @@ NOT_SERVING_API_ERRORS = {
 @cache
 def parent_hosts() -> tuple[str, ...]:
     public = urlsplit(settings.PANEL_PUBLIC_URL).hostname or ""
-    return (*settings.PANEL_PARENT_HOSTS, *([public] if public else []))
+    hosts = (*settings.PANEL_PARENT_HOSTS, *([public] if public else []))
+    return tuple(host.lower() for host in hosts)
 
 
 def request_domain(request: HttpRequest) -> str:
@@ -61,11 +62,14 @@ class ChildPanelHostMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         domain = request_domain(request)
-        if domain and validate_host(domain, parent_hosts()):
-            request.child_panel = None  # type: ignore[attr-defined]
-            return self.get_response(request)
+        # The parent's exact names first (no query); then child panels, so a child panel on a
+        # subdomain is served even when ALLOWED_HOSTS holds a wildcard (.example.com) for it.
+        if domain and domain in parent_hosts():
+            return self._parent(request)
         child = child_panel_for_host(domain) if domain else None
         if child is None:
+            if domain and validate_host(domain, parent_hosts()):
+                return self._parent(request)
             return _unknown_host(request)
         request.child_panel = child  # type: ignore[attr-defined]
         with panel_scope(child.pk):
@@ -74,6 +78,10 @@ class ChildPanelHostMiddleware:
             if request.path.startswith(PARENT_ONLY):
                 return _unknown_host(request)
             return self.get_response(request)
+
+    def _parent(self, request: HttpRequest) -> HttpResponse:
+        request.child_panel = None  # type: ignore[attr-defined]
+        return self.get_response(request)
 
 
 def _unknown_host(request: HttpRequest) -> HttpResponse:

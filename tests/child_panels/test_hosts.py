@@ -167,3 +167,21 @@ def test_an_unknown_host_gets_the_apis_json_error_on_the_api(client: Client) -> 
 
     assert response.status_code == 400
     assert response.json() == {"error": "Incorrect request"}
+
+
+def test_a_child_panel_on_a_subdomain_wins_over_the_parents_wildcard(
+    client: Client, owner: User, settings: object
+) -> None:
+    from panel.child_panels import hosts
+
+    settings.PANEL_PARENT_HOSTS = ["testserver", ".example.com"]  # type: ignore[attr-defined]
+    hosts.parent_hosts.cache_clear()
+    try:
+        make_child(owner, "shop.example.com")
+        child_page = client.get("/login/", HTTP_HOST="shop.example.com")
+        parent_page = client.get("/login/", HTTP_HOST="www.example.com")
+    finally:
+        hosts.parent_hosts.cache_clear()
+
+    assert b"Shop shop.example.com" in child_page.content
+    assert parent_page.status_code == 200 and b"Shop" not in parent_page.content
