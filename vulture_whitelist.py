@@ -222,3 +222,5 @@ bank_account  # unused variable (payments/models.py: Deposit, the admin's column
 badge  # unused variable (payments/transfer_page.py: the add-funds template)
 png_url  # unused variable (payments/transfer_page.py: the add-funds template)
 is_chosen  # unused variable (payments/transfer_page.py: the add-funds template)
+PanelModelBackend  # unused class (accounts/backends.py: AUTHENTICATION_BACKENDS names it)
+state_changed_at  # unused variable (accounts/child_panels.py: the admin's list shows it)

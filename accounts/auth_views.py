@@ -36,9 +36,11 @@ from accounts.login_throttle import attempt_begin, attempt_succeeded, reset_mail
 from accounts.models import TwoFactorDevice, User
 from core.errors import InvalidRequest, PanelError
 from core.secrets import decrypt_secret
+from core.tenancy import current_panel_id
 
 PENDING_LOGIN = "accounts.pending_login"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The one backend (settings.AUTHENTICATION_BACKENDS): it holds a session to its panel.
+MODEL_BACKEND = "accounts.backends.PanelModelBackend"
 
 
 class PanelLoginView(LoginView):
@@ -88,6 +90,13 @@ class PanelPasswordResetView(PasswordResetView):
 class PanelPasswordResetConfirmView(PasswordResetConfirmView):
     form_class = PanelSetPasswordForm
 
+    def get_user(self, uidb64: str) -> User | None:
+        # A reset link opens only on the panel its account belongs to.
+        user = super().get_user(uidb64)
+        if user is None or user.child_panel_id != current_panel_id():
+            return None
+        return user
+
 
 class PanelPasswordChangeView(PasswordChangeView):
     form_class = PanelPasswordChangeForm
@@ -97,7 +106,9 @@ class PanelPasswordChangeView(PasswordChangeView):
 @never_cache
 def login_verify(request: HttpRequest) -> HttpResponse:
     pending: dict[str, Any] = request.session.get(PENDING_LOGIN) or {}
-    user = User.objects.filter(pk=pending.get("user_id", 0), is_active=True).first()
+    user = (
+        User.objects.in_current_panel().filter(pk=pending.get("user_id", 0), is_active=True).first()
+    )
     if user is None:
         return redirect("login")
     form = CodeForm(request.POST or None)

@@ -171,8 +171,10 @@ class PanelPasswordResetForm(PasswordResetForm):
     address, and the owner of an address someone signed up with must be able to claim it."""
 
     def get_users(self, email: str) -> Iterator[User]:
-        candidates = User.objects.filter(email__iexact=email).filter(
-            Q(is_active=True) | Q(awaiting_confirmation=True)
+        candidates = (
+            User.objects.in_current_panel()
+            .filter(email__iexact=email)
+            .filter(Q(is_active=True) | Q(awaiting_confirmation=True))
         )
         # As Django's form: the stored address must match without case tricks (ß, ı).
         wanted = unicodedata.normalize("NFKC", email).casefold()

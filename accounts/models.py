@@ -5,22 +5,33 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.child_panels import ChildPanel, ChildPanelCharge, ChildPanelState, SuspendedReason
 from accounts.usernames import username_normalize
 from core import memos
 from core.money import ZERO, money_field
+from core.tenancy import current_panel_id
+
+__all__ = ["ChildPanel", "ChildPanelCharge", "ChildPanelState", "SuspendedReason"]
 
 
 class UserManager(DjangoUserManager["User"]):
+    def in_current_panel(self) -> "QuerySet[User]":
+        """The accounts of the panel being served (core.tenancy): a parent customer is not a
+        child panel's customer, and a name or an address means an account of one panel only."""
+        return self.filter(child_panel_id=current_panel_id())
+
     def with_username(self, username: str) -> "QuerySet[User]":
-        """The account a name means, in any case and compatibility spelling (at most one: the
-        database keeps Lower(username) unique)."""
-        return self.alias(username_lower=Lower("username")).filter(
-            username_lower=Lower(Value(username_normalize(username)))
+        """The current panel's account a name means, in any case and compatibility spelling (at
+        most one: the database keeps Lower(username) unique per panel)."""
+        return (
+            self.in_current_panel()
+            .alias(username_lower=Lower("username"))
+            .filter(username_lower=Lower(Value(username_normalize(username))))
         )
 
     def get_by_natural_key(self, username: str | None) -> "User":
@@ -29,6 +40,24 @@ class UserManager(DjangoUserManager["User"]):
 
 
 class User(AbstractUser):
+    # Unique per panel, not across the install (the constraint below): two panels may each have
+    # an "alice". The authentication backend looks names up in the current panel only.
+    username = models.CharField(
+        _("username"),
+        max_length=150,
+        help_text=_("Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only."),
+        validators=[AbstractUser.username_validator],
+    )
+    # The child panel this account belongs to; empty for the parent panel's own accounts. Every
+    # order, ticket, key and session of the account follows it (docs/child-panels.md).
+    child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="customers",
+    )
     # A cache of the ledger: changed only by accounts.services.balance_credit/balance_debit.
     balance = money_field(default=ZERO, editable=False, verbose_name=_("balance"))
     currency = models.CharField(
@@ -98,10 +127,12 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
-            # One account per name whatever its case: "ALICE" cannot sit beside "alice".
+            # One account per name and panel whatever its case: "ALICE" cannot sit beside "alice".
             models.UniqueConstraint(
                 Lower("username"),
-                name="user_username_lower_unique",
+                F("child_panel"),
+                nulls_distinct=False,
+                name="user_username_lower_unique_per_panel",
                 violation_error_message=_("This username is taken."),
             ),
             models.CheckConstraint(condition=Q(balance__gte=0), name="user_balance_not_negative"),
@@ -129,6 +160,8 @@ class BalanceTransaction(models.Model):
         BONUS = "bonus", _("Bonus")
         # Referral commission moved from the commission balance (accounts.commission).
         COMMISSION = "commission", _("Referral commission")
+        # A child panel's setup price or monthly fee, paid by its owner (docs/child-panels.md).
+        CHILD_PANEL = "child_panel", _("Child panel fee")
 
     # No index of its own: "ledger_user_recent" starts with the user and serves every lookup.
     user = models.ForeignKey(
@@ -305,6 +338,16 @@ class ApiKey(models.Model):
     )
     prefix = models.CharField(max_length=16, unique=True, verbose_name=_("prefix"))
     digest = models.CharField(max_length=64, verbose_name=_("digest"))
+    # Set on the key a child panel buys from this panel with, as its owner: the owner's own
+    # key may be renewed without cutting his panel off, and deleting the panel revokes it.
+    for_child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="link_keys",
+        verbose_name=_("for child panel"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
     revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))

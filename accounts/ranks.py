@@ -97,6 +97,9 @@ def customer_percent_off(*, user: User | AnonymousUser) -> Decimal:
     larger) for a user, 0 for visitors; providers.pricing applies it."""
     if not isinstance(user, User):
         return ZERO
+    if user.child_panel_id is not None:
+        # The parent's ranks are not a child panel's (docs/child-panels.md).
+        return user.discount_percent or ZERO
     rank_percent = (
         PricingTier.objects.filter(pk=user.pricing_tier_id, is_active=True)
         .values_list("percent_off", flat=True)

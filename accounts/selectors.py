@@ -87,8 +87,8 @@ def login_name(typed: str) -> str:
     if "@" not in typed or User.objects.with_username(typed).exists():
         return typed
     holders = list(
-        User.objects.filter(email__iexact=typed.strip(), is_active=True).values_list(
-            "username", flat=True
-        )[:2]
+        User.objects.in_current_panel()
+        .filter(email__iexact=typed.strip(), is_active=True)
+        .values_list("username", flat=True)[:2]
     )
     return holders[0] if len(holders) == 1 else typed

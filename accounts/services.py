@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts import keys
 from accounts.memos import OPENING_BALANCE
-from accounts.models import ApiKey, BalanceTransaction, PricingTier, User
+from accounts.models import ApiKey, BalanceTransaction, ChildPanel, PricingTier, User
 from accounts.ranks import RankMove, best_rank, is_promotion, ledger_totals, rank_key
 from core import memos
 from core.db.bulk import bulk_insert_values, bulk_update_values
@@ -22,6 +22,7 @@ from core.errors import InsufficientFunds, InvalidRequest
 from core.memos import Text
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO
 from core.phones import NotAPhoneNumber, vn_mobile_normalize
+from core.tenancy import current_panel_id
 
 Kind = BalanceTransaction.Kind
 
@@ -208,21 +209,28 @@ def balance_credit_many(*, credits: list[Credit]) -> None:
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def api_key_create(*, user: User) -> str:
-    """Revoke the user's active keys and return a new one. The key is not stored: show it once."""
+def api_key_create(*, user: User, for_child_panel: ChildPanel | None = None) -> str:
+    """Revoke the user's active keys (of that child panel's link, or his own) and return a new
+    one. The key is not stored: show it once."""
     key = keys.generate_key()
     with transaction.atomic():
-        ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        ApiKey.objects.filter(
+            user=user, for_child_panel=for_child_panel, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
         ApiKey.objects.create(
-            user=user, prefix=keys.lookup_prefix(key), digest=keys.key_digest(key)
+            user=user,
+            prefix=keys.lookup_prefix(key),
+            digest=keys.key_digest(key),
+            for_child_panel=for_child_panel,
         )
     return key
 
 
 def api_key_revoke(*, user: User) -> int:
-    return ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    """Revoke the user's own keys; his child panels' links keep theirs."""
+    return ApiKey.objects.filter(
+        user=user, for_child_panel__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
 
 
 def api_key_authenticate(*, key: str) -> User | None:
@@ -234,7 +242,9 @@ def api_key_authenticate(*, key: str) -> User | None:
     found = api_key_lookup(keys=ApiKey, users=User, prefix=keys.lookup_prefix(key))
     if found is None or not keys.digest_matches(key, found.digest):
         return None
-    if not found.user.is_active:
+    # A key works on the panel its account belongs to only: a child panel's customer's key is
+    # "Invalid API key" at the parent and at every other child panel, and the reverse.
+    if not found.user.is_active or found.user.child_panel_id != current_panel_id():
         return None
     now = timezone.now()
     # One write a minute per key is enough for "last used", and keeps hot keys off the row lock.
@@ -255,10 +265,10 @@ def user_create_customer(
     created_by: User | None = None,
 ) -> User:
     """An active customer with `balance` deposited through the ledger. No password: no web login."""
-    if User.objects.filter(username__iexact=username).exists():
+    if User.objects.with_username(username).exists():
         raise InvalidRequest(f"A user named {username!r} already exists")
     with transaction.atomic():
-        user = User(username=username, email=email)
+        user = User(username=username, email=email, child_panel_id=current_panel_id())
         if password:
             user.set_password(password)
         else:
@@ -313,6 +323,8 @@ def pricing_tiers_assign(*, user_ids: list[int] | None = None) -> list[RankMove]
     ladder = [rank for rank in every_rank.values() if rank.is_active]
     totals = ledger_totals(user_ids=user_ids, bases={rank.basis for rank in ladder})
     users = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
+    # The ranks are the parent panel's: a child panel's customers hold none (docs/child-panels.md).
+    users = users.filter(child_panel__isnull=True)
     plan: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
     for user_id, held_id in users.values_list("pk", "pricing_tier_id"):
         target = best_rank(ladder, totals.get(user_id, {}))

@@ -26,6 +26,7 @@ from accounts.selectors import signup_expiry_cutoff, signups_expired, username_t
 from accounts.services import api_key_revoke
 from accounts.usernames import username_normalize
 from core.errors import InvalidRequest
+from core.tenancy import current_panel_id
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def signups_expire(*, email: str = "", username: str = "", now: datetime | None 
     `email` or `username` when given); returns how many went."""
     stale = signups_expired(now=now)
     if email or username:
-        holds = Q(email__iexact=email) if email else Q(pk__in=[])
+        holds = Q(email__iexact=email, child_panel_id=current_panel_id()) if email else Q(pk__in=[])
         if username:
             holds |= Q(pk__in=User.objects.with_username(username).values("pk"))
         stale = stale.filter(holds)
@@ -70,7 +71,7 @@ def user_sign_up(*, username: str, email: str, password: str, phone: str = "") -
     signups_expire(email=email, username=username)
     if username_taken(username):
         raise InvalidRequest(_("This username is taken."))
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.in_current_panel().filter(email__iexact=email).exists():
         raise InvalidRequest(_("An account with this email exists. Log in or reset your password."))
     confirm = settings.PANEL_REQUIRE_EMAIL_CONFIRMATION
     try:
@@ -79,6 +80,7 @@ def user_sign_up(*, username: str, email: str, password: str, phone: str = "") -
                 username=username,
                 email=email,
                 phone=phone,
+                child_panel_id=current_panel_id(),
                 is_active=not confirm,
                 awaiting_confirmation=confirm,
             )
@@ -116,7 +118,7 @@ def user_confirm_email(*, uidb64: str, token: str) -> User:
     """Activate the account the link names; raises InvalidRequest for a bad, used or expired
     link. Logs nobody in (the caller must not either)."""
     try:
-        user = User.objects.get(pk=int(urlsafe_base64_decode(uidb64).decode()))
+        user = User.objects.in_current_panel().get(pk=int(urlsafe_base64_decode(uidb64).decode()))
     except (ValueError, User.DoesNotExist, UnicodeDecodeError) as exc:
         raise InvalidRequest(_("This confirmation link is not valid.")) from exc
     if user.is_active or not confirmation_tokens.check_token(user, token):

@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PricingTier
 from notifications.services import ranks_assign
+
+# The child panels' admin lives with the rest of child panels; importing it registers it.
+from panel.child_panels import admin as child_panels_admin  # noqa: F401
 from panel.models import Notice
 from panel.notices import notice_html
 

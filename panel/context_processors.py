@@ -10,8 +10,12 @@ from panel.notices import DISMISSED_COOKIE, site_notices
 
 
 def panel(request: HttpRequest) -> dict[str, object]:
+    # A child panel's pages carry its own name (docs/child-panels.md); its prices are the
+    # parent's currency until child panels price in their own.
+    child = getattr(request, "child_panel", None)
     context: dict[str, object] = {
-        "panel_name": settings.PANEL_NAME,
+        "panel_name": child.name if child is not None else settings.PANEL_NAME,
+        "child_panel": child,
         "panel_currency": settings.PANEL_CURRENCY,
         # What amounts are labelled with: the symbol where one is usual (₫), else the code.
         "panel_currency_label": currency_label(settings.PANEL_CURRENCY),

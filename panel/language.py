@@ -31,6 +31,10 @@ def request_language(request: HttpRequest) -> str:
     cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
     if is_supported(cookie):
         return cookie
+    # A child panel's visitors get its owner's language (docs/child-panels.md).
+    child = getattr(request, "child_panel", None)
+    if child is not None and is_supported(child.language):
+        return str(child.language)
     return settings.LANGUAGE_CODE
 
 

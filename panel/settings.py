@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -26,7 +27,11 @@ if ENV_FILE:
 
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# The parent panel's own hosts. Every other host is a child panel's domain or unknown: the first
+# middleware (panel.child_panels.hosts) decides, answering an unknown host with a plain 404,
+# so Django's own host check lets every name through to it (docs/child-panels.md).
+PANEL_PARENT_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+ALLOWED_HOSTS = ["*"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -61,6 +66,7 @@ if importlib.util.find_spec("sandbox") is not None:
 # The PagesOnly* classes are the named middleware, left out for /api/v2 (panel/middleware.py).
 # CSRF and X-Frame-Options keep Django's own classes: `check --deploy` looks for them by name.
 MIDDLEWARE = [
+    "panel.child_panels.hosts.ChildPanelHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "panel.middleware.PagesOnlyPermissionsPolicy",
     "panel.middleware.PagesOnlyCSP",
@@ -107,6 +113,10 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Usernames are unique per panel (docs/child-panels.md); this backend looks them up in the
+# panel being served, so Django's warning about a non-unique USERNAME_FIELD is answered.
+AUTHENTICATION_BACKENDS = ["accounts.backends.PanelModelBackend"]
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -358,6 +368,23 @@ PANEL_WEBHOOKS_ALLOW_LOOPBACK = env.bool("PANEL_WEBHOOKS_ALLOW_LOOPBACK", defaul
 # post their webhooks. Empty: the panel subscribes to none and relies on polling alone.
 PANEL_PUBLIC_URL = env.str("PANEL_PUBLIC_URL", default="")
 
+# --- Child panels (docs/child-panels.md) ------------------------------------------------------
+# Where child panels' providers reach this panel's /api/v2; empty: PANEL_PUBLIC_URL + /api/v2.
+# An address inside the network (http://web:8000/api/v2) spares the trip through the proxy.
+PANEL_CHILD_PANEL_API_URL = env.str("PANEL_CHILD_PANEL_API_URL", default="")
+# The host a child panel's domain points at (its CNAME, or the A/AAAA records of this host);
+# empty: PANEL_PUBLIC_URL's host. A panel waiting for DNS opens once its domain resolves to it.
+PANEL_CHILD_PANEL_TARGET = env.str(
+    "PANEL_CHILD_PANEL_TARGET", default=urlsplit(PANEL_PUBLIC_URL).hostname or ""
+)
+PANEL_CHILD_PANEL_DNS_MINUTES = env.int("PANEL_CHILD_PANEL_DNS_MINUTES", default=5)
+# What a customer pays for a child panel he orders himself, from his balance: once at setup, and
+# each 30 days after. A fee unpaid this many days past its date suspends the panel until paid.
+PANEL_CHILD_PANEL_SETUP_PRICE = Decimal(env.str("PANEL_CHILD_PANEL_SETUP_PRICE", default="0"))
+PANEL_CHILD_PANEL_MONTHLY_FEE = Decimal(env.str("PANEL_CHILD_PANEL_MONTHLY_FEE", default="0"))
+PANEL_CHILD_PANEL_GRACE_DAYS = env.int("PANEL_CHILD_PANEL_GRACE_DAYS", default=3)
+PANEL_CHILD_PANEL_BILLING_MINUTES = env.int("PANEL_CHILD_PANEL_BILLING_MINUTES", default=60)
+
 # --- Sign-up, security and payments (issue 9) ----------------------------------------------
 # A new account stays inactive until the emailed link is opened. On unless said otherwise:
 # a production panel must not hand out accounts for addresses nobody owns.
@@ -491,6 +518,14 @@ CELERY_BEAT_SCHEDULE = {
     "services-scorecard": {
         "task": "orders.tasks.service_scores_refresh_task",
         "schedule": timedelta(minutes=PANEL_SCORECARD_MINUTES),
+    },
+    "child-panels-billing": {
+        "task": "panel.tasks.child_panels_bill_task",
+        "schedule": timedelta(minutes=PANEL_CHILD_PANEL_BILLING_MINUTES),
+    },
+    "child-panels-dns": {
+        "task": "panel.tasks.child_panels_check_dns_task",
+        "schedule": timedelta(minutes=PANEL_CHILD_PANEL_DNS_MINUTES),
     },
     "dashboard-rollup": {
         "task": "panel.tasks.dashboard_rollup_task",

@@ -20,6 +20,8 @@ os.environ.setdefault("PANEL_LANGUAGE", "en")
 
 from panel.settings import *  # noqa: E402,F403
 
+# Django's test client calls itself "testserver": the parent panel's host in tests.
+PANEL_PARENT_HOSTS = [*PANEL_PARENT_HOSTS, "testserver"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A short read timeout keeps fault-injection tests quick; the sandbox answers in milliseconds.

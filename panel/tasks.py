@@ -49,3 +49,21 @@ def pricing_tiers_assign_task() -> None:
     from notifications.services import ranks_assign
 
     logger.info("ranks: %s customer(s) moved", len(ranks_assign()))
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=120, time_limit=150)
+def child_panels_check_dns_task() -> None:
+    # Idempotent: it only opens panels whose domain already points here.
+    from panel.child_panels.services import child_panels_check_dns
+
+    if opened := child_panels_check_dns():
+        logger.info("child panels opened: %s", ", ".join(opened))
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=600, time_limit=660)
+def child_panels_bill_task() -> None:
+    # Idempotent: a period is charged once (ChildPanelCharge is unique per panel and period).
+    from panel.child_panels.billing import child_panels_bill
+
+    if outcomes := child_panels_bill():
+        logger.info("child panel fees: %s", outcomes)

@@ -10,6 +10,8 @@ from bot import views as bot_views
 from notifications import views as notification_views
 from panel import notice_views, views, webhook_views
 from panel.api.views import ApiV2View
+from panel.child_panels import pages as child_panel_pages
+from panel.child_panels import views as child_panel_views
 
 urlpatterns = [
     # Both spellings answer directly: a redirect turns many clients' POST into a body-less GET.
@@ -96,6 +98,15 @@ urlpatterns = [
         name="announcement_dismiss",
     ),
     path("health/", views.health, name="health"),
+    path("child-panels/", child_panel_pages.child_panel_list, name="child_panel_list"),
+    path(
+        "child-panels/<int:pk>/credit/",
+        child_panel_pages.child_panel_credit,
+        name="child_panel_credit",
+    ),
+    path("child-panels/<int:pk>/pay/", child_panel_pages.child_panel_pay, name="child_panel_pay"),
+    path("tls/allowed", child_panel_views.tls_allowed, name="tls_allowed"),
+    path("theme.css", child_panel_views.theme_css, name="child_panel_theme"),
     path("health/worker/", views.health_worker, name="health_worker"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     # The admin logs in through the panel's throttled, two-step login.

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
 from core.secrets import decrypt_secret, encrypt_secret
+from core.tenancy import current_panel_id
 from providers.platforms import Platform
 
 # The markup a new provider starts with, in percent: the model, provider_create and the
@@ -110,6 +111,17 @@ def percent_field(**kwargs: Any) -> models.DecimalField:
 
 class Provider(models.Model):
     name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    # The child panel this provider sells to (docs/child-panels.md): a child panel's one provider
+    # is the parent panel itself, bought from as the panel's owner. Empty: the parent's own.
+    child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="providers",
+        verbose_name=_("child panel"),
+    )
     api_url = models.URLField(
         max_length=500,
         help_text=_("The provider's v2 endpoint, e.g. https://example.com/api/v2"),
@@ -250,12 +262,22 @@ class Provider(models.Model):
 class Category(models.Model):
     # The provider's name is the key the sync finds the category by: renaming it would make the
     # next sync create the category again and move its services back (the operator's names are
-    # name_vi / name_en, which no sync touches).
+    # name_vi / name_en, which no sync touches). Unique per panel (the constraint below).
     name = models.CharField(
         max_length=255,
-        unique=True,
         help_text=_("As the provider names it; the sync matches by it."),
         verbose_name=_("name"),
+    )
+    # A child panel's categories are its own (its markup rules, its order), beside the
+    # parent's of the same name; empty: the parent's.
+    child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="categories",
+        verbose_name=_("child panel"),
     )
     name_vi = models.CharField(
         _("name in Vietnamese"),
@@ -302,6 +324,11 @@ class Category(models.Model):
         verbose_name = _("category")
         ordering = ["sort_order", "name"]
         verbose_name_plural = _("categories")
+        constraints = [
+            models.UniqueConstraint(
+                "name", "child_panel", nulls_distinct=False, name="category_name_unique_per_panel"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -329,12 +356,13 @@ class CatalogItemQuerySet(models.QuerySet):
         """What customers may buy: put on sale by an admin, still offered upstream, and from an
         enabled provider, and not held by the margin guard. The one definition of "on sale":
         pages, the API, forms and placing all ask it (placing through core.db.reads, which
-        spells the same conditions in SQL)."""
+        spells the same conditions in SQL). Of the panel being served only (core.tenancy)."""
         return self.filter(
             is_enabled=True,
             is_available=True,
             hold_reason=HoldReason.NONE,
             provider__is_enabled=True,
+            provider__child_panel_id=current_panel_id(),
         )
 
     def held(self) -> Self:

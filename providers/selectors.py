@@ -211,9 +211,12 @@ def route_suggestions(*, service: Service, limit: int = 10) -> list[RouteSuggest
 ServiceForOrder = reads.ServiceForOrder[Service]
 
 
-def service_for_order(*, service_id: int, user_id: int) -> ServiceForOrder | None:
-    """The service `service_id` if it is on sale, with its provider, the user's own rate and
-    whether it has routes; None when it is not on sale.
+def service_for_order(
+    *, service_id: int, user_id: int, child_panel_id: int | None
+) -> ServiceForOrder | None:
+    """The service `service_id` if it is on sale on the panel `child_panel_id` (None: the
+    parent), with its provider, the user's own rate and whether it has routes; None when it is
+    not on sale there.
 
     Every API `add` reads this, so it is one query whose SQL is written once per process
     (core.db.reads)."""
@@ -224,4 +227,5 @@ def service_for_order(*, service_id: int, user_id: int) -> ServiceForOrder | Non
         routes=ServiceRoute,
         service_id=service_id,
         user_id=user_id,
+        child_panel_id=child_panel_id,
     )

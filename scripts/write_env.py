@@ -61,6 +61,10 @@ def embedded_values(var: Path) -> dict[str, str]:
         "PANEL_SUPPORT_PHONE": "1900 6868",
         "PANEL_SUPPORT_TELEGRAM": "@smmpanel_support",
         "PANEL_SUPPORT_FACEBOOK": "https://m.me/smmpanel.demo",
+        # Child panels of the demo buy from this panel's own API on this machine.
+        "PANEL_CHILD_PANEL_API_URL": (
+            f"http://127.0.0.1:{os.environ.get('PANEL_WEB_PORT') or 8000}/api/v2"
+        ),
     }
 
 

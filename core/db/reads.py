@@ -74,13 +74,16 @@ def service_for_order(
     routes: type[Model],
     service_id: int,
     user_id: int,
+    child_panel_id: int | None,
 ) -> ServiceForOrder[_S] | None:
-    """The service `service_id` if it and its provider are enabled, it is available and not held
-    (the margin guard's `hold_reason` is empty), None otherwise; one query. `overrides` holds users' own rates (`user_id`, `service_id`, `rate`),
+    """The service `service_id` if it and its provider are enabled, its provider sells to the
+    panel `child_panel_id` (None: the parent), it is available and not held (the margin guard's
+    `hold_reason` is empty), None otherwise; one query. `overrides` holds users' own rates (`user_id`, `service_id`, `rate`),
     `routes` a service's routes (`service_id`)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _service_for_order_sql(services, providers, overrides, routes), [user_id, service_id]
+            _service_for_order_sql(services, providers, overrides, routes),
+            [user_id, service_id, child_panel_id],
         )
         row = cursor.fetchone()
     if row is None:
@@ -107,7 +110,7 @@ def _service_for_order_sql(
         f"EXISTS (SELECT 1 FROM {table(routes)} r WHERE r.service_id = s.id) "
         f"FROM {table(services)} s JOIN {table(providers)} p ON p.id = s.provider_id "
         "WHERE s.id = %s AND s.is_enabled AND s.is_available AND s.hold_reason = '' "
-        "AND p.is_enabled"
+        "AND p.is_enabled AND p.child_panel_id IS NOT DISTINCT FROM %s"
     )
 
 

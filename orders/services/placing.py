@@ -212,7 +212,12 @@ def order_place(
         return existing
     number = parse_id(service_id)
     # One query: the service, its provider, the user's own rate and whether it has routes.
-    found = service_for_order(service_id=number, user_id=user.pk) if number is not None else None
+    # The user's own panel's catalog, whichever host placed the order (docs/child-panels.md).
+    found = (
+        service_for_order(service_id=number, user_id=user.pk, child_panel_id=user.child_panel_id)
+        if number is not None
+        else None
+    )
     if found is None:
         raise IncorrectService()
     service = found.service

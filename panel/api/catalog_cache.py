@@ -7,9 +7,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from core.tenancy import current_panel_id
 from providers.selectors import catalog_version
 
-_MAX_ENTRIES = 32  # (action, discount) pairs; a panel has a handful of discount levels
+# (panel, action, discount): a panel has a handful of discount levels, and the busiest child
+# panels stay while a quiet one's answer is rebuilt when asked.
+_MAX_ENTRIES = 64
 _entries: OrderedDict[tuple, bytes] = OrderedDict()
 _lock = threading.Lock()
 
@@ -23,7 +26,7 @@ class RawJson:
 
 def catalog_answer(name: str, variant: Hashable, build: Callable[[], object]) -> RawJson:
     """The encoded answer `name` for `variant` (e.g. a discount), rebuilt when the catalog changed."""
-    key = (name, variant, catalog_version())
+    key = (name, variant, current_panel_id(), catalog_version())
     with _lock:
         body = _entries.get(key)
         if body is not None:

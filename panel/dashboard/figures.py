@@ -180,6 +180,7 @@ def ledger_deposits(start: date, end: date) -> list[tuple[str, Decimal]]:
     reports deposits per gateway through its dashboard hook (panel.dashboard.hooks)."""
     totals = BalanceTransaction.objects.filter(
         kind=BalanceTransaction.Kind.DEPOSIT,
+        user__child_panel__isnull=True,  # a child panel's owner crediting his customers
         created_at__gte=day_start(start),
         created_at__lt=day_start(end + timedelta(days=1)),
     ).aggregate(
@@ -220,6 +221,7 @@ def range_figures(*, start: date, end: date) -> RangeFigures:
         by_route=_by_route(start, end),
         new_customers=User.objects.filter(
             is_staff=False,
+            child_panel__isnull=True,
             date_joined__gte=day_start(start),
             date_joined__lt=day_start(end + timedelta(days=1)),
         ).count(),

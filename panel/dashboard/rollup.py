@@ -59,8 +59,13 @@ def _money_sums(canceled: str) -> dict[str, object]:
 
 
 def _in_days(model: type[Order] | type[ProductOrder], first: date, last: date) -> QuerySet:
+    # The parent's own customers' orders only: a child panel's order is the child owner's
+    # revenue, and the parent counts it once, as the owner's order it bought it with
+    # (docs/child-panels.md).
     rows = model.objects.filter(
-        created_at__gte=day_start(first), created_at__lt=day_start(last + timedelta(days=1))
+        created_at__gte=day_start(first),
+        created_at__lt=day_start(last + timedelta(days=1)),
+        user__child_panel__isnull=True,
     )
     return _with_day(rows)
 

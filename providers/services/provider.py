@@ -113,6 +113,26 @@ def provider_create(
     return provider
 
 
+def provider_create_for_child_panel(
+    *, child_panel_id: int, name: str, api_url: str, api_key: str, markup_percent: Decimal
+) -> Provider:
+    """A child panel's one provider: this panel itself, reached through its own /api/v2 with the
+    child panel's owner's key (docs/child-panels.md). Bills in the panel currency at rate 1;
+    nothing is asked upstream now, the first catalog sync checks the key."""
+    provider = Provider(
+        name=name,
+        api_url=api_url,
+        child_panel_id=child_panel_id,
+        currency=settings.PANEL_CURRENCY,
+        exchange_rate=Decimal(1),
+        markup_percent=markup_percent,
+    )
+    provider.api_key = api_key
+    provider.full_clean(exclude=["api_key_encrypted"])
+    provider.save()
+    return provider
+
+
 def provider_record_error(*, provider: Provider, message: str) -> None:
     Provider.objects.filter(pk=provider.pk).update(
         last_error=message[:500], last_error_at=timezone.now()

@@ -47,20 +47,25 @@ UNCATEGORISED = "Other"
 _KNOWN_SERVICE_TYPES = frozenset(ServiceType.values)
 
 
-def _ensure_categories(names: set[str]) -> dict[str, Category]:
-    """The categories of these upstream names, created when new. Found by the provider's name,
-    which the operator never edits: their own names (name_vi, name_en) and platform choice
-    (platform_override) are not touched here, so they outlive every sync. The detected
+def _ensure_categories(names: set[str], child_panel_id: int | None) -> dict[str, Category]:
+    """The categories named `names` of the panel the provider sells to (a child panel's are its
+    own, beside the parent's of the same name), created where missing. Found by the provider's
+    name, which the operator never edits: their own names (name_vi, name_en) and platform
+    choice (platform_override) are not touched here, so they outlive every sync. The detected
     platform follows the detection rules as they are now."""
     names = {name[:255] for name in names}
-    found = {c.name: c for c in Category.objects.filter(name__in=names)}
+    mine = Category.objects.filter(child_panel_id=child_panel_id)
+    found = {c.name: c for c in mine.filter(name__in=names)}
     missing = names - found.keys()
     if missing:
         Category.objects.bulk_create(
-            [Category(name=name, platform=platform_detect(name)) for name in sorted(missing)],
+            [
+                Category(name=name, child_panel_id=child_panel_id, platform=platform_detect(name))
+                for name in sorted(missing)
+            ],
             ignore_conflicts=True,
         )
-        found.update({c.name: c for c in Category.objects.filter(name__in=missing)})
+        found.update({c.name: c for c in mine.filter(name__in=missing)})
     redetected = [c for c in found.values() if c.platform != platform_detect(c.name)]
     for category in redetected:
         category.platform, category.updated_at = platform_detect(category.name), timezone.now()
@@ -300,7 +305,7 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
         provider = Provider.objects.select_for_update().get(pk=provider.pk)
         names = {(item.category or UNCATEGORISED) for item in upstream_services}
         names |= {(item.category or UNCATEGORISED) for item in upstream_products or ()}
-        categories = _ensure_categories(names)
+        categories = _ensure_categories(names, provider.child_panel_id)
         pricing = Pricing([provider])
         pricing.add_categories(categories.values())
         floor = margin_floor(

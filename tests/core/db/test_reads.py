@@ -28,7 +28,7 @@ def test_service_for_order_reads_the_provider_the_users_rate_and_routes(
 
     with CaptureQueriesContext(connection) as queries:
         found = {
-            s.pk: service_for_order(service_id=s.pk, user_id=customer.pk)
+            s.pk: service_for_order(service_id=s.pk, user_id=customer.pk, child_panel_id=None)
             for s in (plain, overridden, routed)
         }
 
@@ -46,7 +46,12 @@ def test_service_for_order_reads_the_provider_the_users_rate_and_routes(
         found[plain.pk].has_routes = True  # type: ignore[misc]
     # someone else's own rate is not this customer's
     other = UserFactory()
-    assert service_for_order(service_id=overridden.pk, user_id=other.pk).customer_override is None
+    assert (
+        service_for_order(
+            service_id=overridden.pk, user_id=other.pk, child_panel_id=None
+        ).customer_override
+        is None
+    )
 
 
 def test_service_for_order_finds_nothing_off_sale(catalog: Provider, customer: User) -> None:
@@ -54,11 +59,18 @@ def test_service_for_order_finds_nothing_off_sale(catalog: Provider, customer: U
     Service.objects.filter(pk=disabled.pk).update(is_enabled=False)
     Service.objects.filter(pk=unavailable.pk).update(is_available=False)
 
-    assert service_for_order(service_id=disabled.pk, user_id=customer.pk) is None
-    assert service_for_order(service_id=unavailable.pk, user_id=customer.pk) is None
-    assert service_for_order(service_id=10**9, user_id=customer.pk) is None
+    assert (
+        service_for_order(service_id=disabled.pk, user_id=customer.pk, child_panel_id=None) is None
+    )
+    assert (
+        service_for_order(service_id=unavailable.pk, user_id=customer.pk, child_panel_id=None)
+        is None
+    )
+    assert service_for_order(service_id=10**9, user_id=customer.pk, child_panel_id=None) is None
     Provider.objects.update(is_enabled=False)
-    assert service_for_order(service_id=elsewhere.pk, user_id=customer.pk) is None
+    assert (
+        service_for_order(service_id=elsewhere.pk, user_id=customer.pk, child_panel_id=None) is None
+    )
 
 
 def test_api_key_lookup_is_one_query_and_returns_the_whole_user(reseller: User) -> None:

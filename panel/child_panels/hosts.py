@@ -1,0 +1,107 @@
+"""The request's host picks the panel (docs/child-panels.md).
+
+The parent's own hosts (ALLOWED_HOSTS, and PANEL_PUBLIC_URL's) serve the parent; a live child
+panel's domain serves that panel, with the current panel set for everything the request runs
+(core.tenancy); any other host gets a plain 404 page, never the parent. A child panel that is
+not active answers every page with a page saying so and /api/v2 with an error. A child panel has
+no admin (the parent's operators run child panels from the parent's admin) and none of the
+parent's own money-in paths (PARENT_ONLY).
+"""
+
+from collections.abc import Callable
+from functools import cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port, validate_host
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_noop
+
+from accounts.models import ChildPanel, ChildPanelState
+from core.tenancy import panel_scope
+from panel.child_panels.selectors import child_panel_for_host
+
+# The parent's own: its payment gateways (a child's customers would pay the parent's account),
+# its referral programme, its Telegram bot and its operator API. A child panel answers them
+# with the plain 404 until it has settings of its own (docs/child-panels.md).
+PARENT_ONLY = (
+    "/admin/",
+    "/adminapi/",
+    "/add-funds/",
+    "/payments/",
+    "/affiliates/",
+    "/r/",
+    "/telegram/",
+)
+
+NOT_SERVING_API_ERRORS = {
+    ChildPanelState.WAITING_DNS: gettext_noop("This panel is not open yet"),
+    ChildPanelState.SUSPENDED: gettext_noop("This panel is suspended"),
+}
+
+
+@cache
+def parent_hosts() -> tuple[str, ...]:
+    public = urlsplit(settings.PANEL_PUBLIC_URL).hostname or ""
+    hosts = (*settings.PANEL_PARENT_HOSTS, *([public] if public else []))
+    return tuple(host.lower() for host in hosts)
+
+
+def request_domain(request: HttpRequest) -> str:
+    raw = request.META.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
+    raw = raw or request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+    domain, _port = split_domain_port(raw.strip().lower())
+    return domain
+
+
+class ChildPanelHostMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        domain = request_domain(request)
+        # The parent's exact names first (no query); then child panels, so a child panel on a
+        # subdomain is served even when ALLOWED_HOSTS holds a wildcard (.example.com) for it.
+        if domain and domain in parent_hosts():
+            return self._parent(request)
+        child = child_panel_for_host(domain) if domain else None
+        if child is None:
+            if domain and validate_host(domain, parent_hosts()):
+                return self._parent(request)
+            return _unknown_host(request)
+        request.child_panel = child  # type: ignore[attr-defined]
+        with panel_scope(child.pk):
+            if not child.is_serving and not request.path.startswith(settings.STATIC_URL):
+                return _not_serving(request, child)
+            if request.path.startswith(PARENT_ONLY):
+                return _unknown_host(request)
+            return self.get_response(request)
+
+    def _parent(self, request: HttpRequest) -> HttpResponse:
+        request.child_panel = None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def _unknown_host(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/v2"):
+        # Scripts parse every answer of the API as JSON, a refused host's too.
+        return JsonResponse({"error": "Incorrect request"}, status=400)
+    # No template of the panel's: it would name the parent on a host that is not the parent's.
+    return HttpResponse(
+        render_to_string("child_panels/unknown_host.html", request=None), status=404
+    )
+
+
+def _not_serving(request: HttpRequest, child: ChildPanel) -> HttpResponse:
+    message = NOT_SERVING_API_ERRORS[ChildPanelState(child.state)]
+    if request.path.startswith("/api/v2"):
+        # The protocol's error shape (HTTP 200 with an `error` key), in English as every
+        # protocol error is: scripts compare the text.
+        return JsonResponse({"error": message})
+    with translation.override(child.language):
+        body = render_to_string(
+            "child_panels/not_serving.html", {"child": child, "message": message}, request=None
+        )
+    return HttpResponse(body, status=503)

@@ -1,0 +1,46 @@
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import ChildPanelState, User
+from core.errors import PanelError
+from panel.child_panels.services import child_panel_create, child_panel_move
+
+
+class Command(BaseCommand):
+    help = (
+        "Provision a child panel on DOMAIN for the parent customer --owner: it buys from this "
+        "panel as him (docs/child-panels.md). It waits for DNS unless --active."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("domain")
+        parser.add_argument("--owner", required=True, help="The parent customer who runs it")
+        parser.add_argument("--name", default="", help="The panel's name (default: the domain)")
+        parser.add_argument("--language", default="", help="Its default language (vi, en)")
+        parser.add_argument(
+            "--markup-percent", default="25", help="The owner's markup over his price, e.g. 25"
+        )
+        parser.add_argument(
+            "--active", action="store_true", help="Open it now (its DNS is already set)"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        owner = User.objects.filter(
+            username__iexact=str(options["owner"]), child_panel__isnull=True
+        ).first()
+        if owner is None:
+            raise CommandError(f"No parent customer named {options['owner']!r}")
+        try:
+            child = child_panel_create(
+                domain=str(options["domain"]),
+                owner=owner,
+                name=str(options["name"]),
+                language=str(options["language"]),
+                markup_percent=Decimal(str(options["markup_percent"])),
+            )
+            if options["active"]:
+                child = child_panel_move(child_panel_id=child.pk, to=ChildPanelState.ACTIVE)
+        except PanelError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"{child.domain}: {child.state} (owner {owner.username}, id {child.pk})")

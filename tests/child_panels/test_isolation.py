@@ -1,0 +1,173 @@
+"""Nothing of one panel is visible or writable from another: accounts, logins, sessions, API
+keys, the catalog, orders and tickets (pages and /api/v2), and the admin."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from accounts.models import ChildPanel, User
+from accounts.services import api_key_create
+from core.tenancy import panel_scope
+from orders.models import CancelRequest, Order
+from orders.services import order_place
+from providers.models import Provider, Service
+from providers.services import catalog_sync
+from sandbox import SandboxServer
+from support.models import Ticket
+from support.services import ticket_open
+from tests.child_panels.conftest import CHILD_HOST, OTHER_HOST, child_customer
+
+pytestmark = pytest.mark.django_db
+
+PARENT_HOST = "testserver"
+
+
+@pytest.fixture
+def world(
+    owner: User,
+    child: ChildPanel,
+    other_child: ChildPanel,
+    catalog: Provider,
+    sandbox: SandboxServer,
+) -> dict[str, dict[str, object]]:
+    """Three panels, each with an "alice" (same name, different passwords), her key, an order
+    of her panel's catalog and a ticket."""
+    for panel in (child, other_child):
+        # Fed by the sandbox here: the chain to the parent is test_chain's.
+        linked = Provider.objects.get(child_panel=panel)
+        linked.api_url = sandbox.url
+        linked.api_key = "sandbox-key"
+        linked.save()
+        catalog_sync(provider=linked)
+    found: dict[str, dict[str, object]] = {}
+    for host, panel in ((PARENT_HOST, None), (CHILD_HOST, child), (OTHER_HOST, other_child)):
+        with panel_scope(panel.pk if panel else None):
+            alice = child_customer(panel, "alice", password=f"pw-{host}", funds=Decimal(50))
+            service = Service.objects.on_sale().filter(type="Default").order_by("pk").first()
+            order = order_place(
+                user=alice,
+                service_id=service.pk,
+                fields={"link": f"https://instagram.com/p/{host}", "quantity": str(service.min)},
+            )
+            ticket = ticket_open(user=alice, kind="other", subject=f"hi {host}", message="help")
+            found[host] = {
+                "user": alice,
+                "key": api_key_create(user=alice),
+                "service": service,
+                "order": order,
+                "ticket": ticket,
+            }
+    return found
+
+
+def _client(host: str) -> Client:
+    return Client(HTTP_HOST=host)
+
+
+def test_one_name_is_three_accounts_and_each_logs_in_on_its_own_panel_only(world: dict) -> None:
+    for host in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
+        for password_of in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
+            client = _client(host)
+            client.post("/login/", {"username": "alice", "password": f"pw-{password_of}"})
+            logged_in = client.get("/orders/").status_code == 200
+            assert logged_in == (host == password_of), (host, password_of)
+
+
+def test_a_session_of_one_panel_is_nobody_on_another(world: dict) -> None:
+    client = Client()
+    client.force_login(world[CHILD_HOST]["user"])
+
+    assert client.get("/orders/", HTTP_HOST=CHILD_HOST).status_code == 200
+    for host in (PARENT_HOST, OTHER_HOST):
+        assert client.get("/orders/", HTTP_HOST=host).status_code == 302  # to the login page
+
+
+def test_a_key_works_on_its_own_panel_only(world: dict) -> None:
+    for host in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
+        for key_of in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
+            answer = (
+                _client(host)
+                .post("/api/v2", {"key": world[key_of]["key"], "action": "balance"})
+                .json()
+            )
+            assert ("error" in answer) == (host != key_of), (host, key_of)
+
+
+def test_each_panel_sells_its_own_catalog_only(world: dict) -> None:
+    for host in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
+        listed = (
+            _client(host).post("/api/v2", {"key": world[host]["key"], "action": "services"}).json()
+        )
+        mine = {
+            s.pk
+            for s in Service.objects.filter(provider__child_panel=world[host]["user"].child_panel)
+        }
+        assert {item["service"] for item in listed} == mine
+        for other in {PARENT_HOST, CHILD_HOST, OTHER_HOST} - {host}:
+            foreign = world[other]["service"]
+            answer = (
+                _client(host)
+                .post(
+                    "/api/v2",
+                    {
+                        "key": world[host]["key"],
+                        "action": "add",
+                        "service": foreign.pk,
+                        "link": "https://instagram.com/p/x",
+                        "quantity": foreign.min,
+                    },
+                )
+                .json()
+            )
+            assert answer == {"error": "Incorrect service ID"}
+
+
+def test_orders_and_tickets_of_one_panel_are_invisible_and_unwritable_from_another(
+    world: dict,
+) -> None:
+    for host in (PARENT_HOST, CHILD_HOST, OTHER_HOST):
+        client = _client(host)
+        client.force_login(world[host]["user"])
+        for other in {PARENT_HOST, CHILD_HOST, OTHER_HOST} - {host}:
+            order: Order = world[other]["order"]
+            ticket: Ticket = world[other]["ticket"]
+            assert client.get(f"/orders/{order.pk}/").status_code == 404
+            client.post(f"/orders/{order.pk}/cancel/")
+            assert client.get(f"/support/{ticket.pk}/").status_code == 404
+            client.post(f"/support/{ticket.pk}/close/")
+            assert str(order.link).encode() not in client.get("/orders/").content
+            status = client.post(
+                "/api/v2", {"key": world[host]["key"], "action": "status", "order": order.pk}
+            ).json()
+            assert status == {"error": "Incorrect order ID"}
+    # and nothing written from the wrong panel took: no order asked to cancel, no ticket closed
+    assert not CancelRequest.objects.exists()
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"open"}
+
+
+def test_the_admin_is_the_parents_only(world: dict, staff: User) -> None:
+    client = _client(CHILD_HOST)
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 404
+    assert client.get("/admin/orders/order/").status_code == 404
+
+
+def test_signing_up_on_a_child_panel_makes_its_own_account(
+    child: ChildPanel, customer: User, settings: object
+) -> None:
+    settings.PANEL_REQUIRE_EMAIL_CONFIRMATION = False  # type: ignore[attr-defined]
+    client = _client(CHILD_HOST)
+    signup = {
+        "username": "alice",  # the parent's alice's name and address: another account here
+        "email": customer.email,
+        "password1": "a-long-pass-phrase-9",
+        "password2": "a-long-pass-phrase-9",
+    }
+
+    assert client.post("/signup/", signup).status_code == 302
+
+    mine = User.objects.get(child_panel=child)
+    assert mine.username == "alice" and mine.pk != customer.pk
+    assert client.get("/dashboard/").status_code == 200
+    assert client.get("/dashboard/", HTTP_HOST=PARENT_HOST).status_code == 302
