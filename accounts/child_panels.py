@@ -113,17 +113,27 @@ class ChildPanelCharge(models.Model):
         SETUP = "setup", _("Setup fee")
         MONTH = "month", _("Monthly fee")
 
-    child_panel = models.ForeignKey(ChildPanel, on_delete=models.PROTECT, related_name="charges")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    # The start of the month paid for; empty for the setup price.
-    period_start = models.DateTimeField(null=True, blank=True)
-    amount = money_field()
-    ledger_entry = models.OneToOneField(
-        "accounts.BalanceTransaction", on_delete=models.PROTECT, related_name="+"
+    child_panel = models.ForeignKey(
+        ChildPanel,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name=_("child panel"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    # The start of the month paid for; empty for the setup price.
+    period_start = models.DateTimeField(_("period start"), null=True, blank=True)
+    amount = money_field(verbose_name=_("amount"))
+    ledger_entry = models.OneToOneField(
+        "accounts.BalanceTransaction",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("ledger entry"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("child panel fee")
+        verbose_name_plural = _("child panel fees")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(

@@ -45,7 +45,8 @@ OURS = {
 # Stored words the admin shows as they were written: ledger memos a person typed (the panel's own
 # are codes, rendered in the reader's language: tests/panel/test_stored_text.py) and the raw
 # payload of an outbox row.
-STORED = {"field-memo", "field-memo_shown", "field-payload"}
+# The bank list's options are banks' own names ("BacA Bank"), the same in every language.
+STORED = {"field-memo", "field-memo_shown", "field-payload", "field-bank_bin"}
 # The operator API's action names are its protocol (docs/admin-api.md), the same in every language.
 PROTOCOL_WORDS = {endpoint.action for endpoint in ENDPOINTS}
 

@@ -215,8 +215,8 @@ def test_migration_moves_the_settings_account_into_the_bank_accounts(
     from django.db.migrations.executor import MigrationExecutor
 
     before, after = (
-        ("payments", "0006_deposit_reversal_and_payer"),
-        ("payments", "0007_bank_accounts"),
+        ("payments", "0008_deposit_reason_codes_data"),
+        ("payments", "0009_bank_accounts"),
     )
     executor = MigrationExecutor(connection)
     executor.migrate([before])
