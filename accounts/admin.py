@@ -35,7 +35,7 @@ from accounts.services import (
     balance_adjust,
     balance_credit,
 )
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from core.money import money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
 
@@ -218,7 +218,7 @@ class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
                             user_id=user.pk, amount=amount, memo=memo, created_by=request.user
                         )
             except PanelError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, error_display(exc))
             else:
                 self.message_user(
                     request,

@@ -8,10 +8,16 @@ from django.utils.translation import gettext, gettext_noop
 
 
 class PanelError(Exception):
+    """`message` is an English template marked with gettext_noop, its %(name)s filled from
+    `params`: `.message` is the English sentence (the APIs send it as it is), and
+    error_display puts the template into the reader's words before filling it."""
+
     default_message = gettext_noop("Incorrect request")
 
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message or self.default_message
+    def __init__(self, message: str | None = None, **params: object) -> None:
+        self.template = message or self.default_message
+        self.params = params
+        self.message = self.template % params if params else self.template
         super().__init__(self.message)
 
 
@@ -31,4 +37,6 @@ def error_display(exc: PanelError) -> str:
     """What a page shows for `exc` in the active language: the detail a form field gets, else
     the translated message (a message without a catalog entry is shown as it is)."""
     detail = getattr(exc, "detail", None)
-    return str(detail) if detail else gettext(exc.message)
+    if detail:
+        return str(detail)
+    return gettext(exc.template) % exc.params if exc.params else gettext(exc.message)

@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from core.money import money_text
 from core.permissions import ReadOnlyAdmin as BaseReadOnlyAdmin
 from core.permissions import permission_for, requires_permission
@@ -212,7 +212,7 @@ class OrderAdmin(MoneyColumns, BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin)
                     getattr(exc, "field", None)
                     if getattr(exc, "field", None) in form.fields
                     else None,
-                    getattr(exc, "detail", exc.message),
+                    error_display(exc),
                 )
             else:
                 self.message_user(

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from core.permissions import requires_permission
 from orders.admin_forms import BulkAttachForm, ConfirmAbsentForm, ResolveForm
 from orders.lifecycle import Kind, Reason, Resolution, figures_of, resolutions_for
@@ -67,7 +67,7 @@ class ReviewAdminMixin:
                     answer=answer,
                 )
             except PanelError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, error_display(exc))
             else:
                 self.message_user(request, _("%(row)s resolved.") % {"row": row})  # type: ignore[attr-defined]
                 url = reverse(f"admin:{self._url_name('change')}", args=[pk])
@@ -154,7 +154,7 @@ class ReviewAdminMixin:
                 )
                 done += 1
             except PanelError as exc:
-                self.message_user(request, f"{pk}: {exc.message}", messages.WARNING)  # type: ignore[attr-defined]
+                self.message_user(request, f"{pk}: {error_display(exc)}", messages.WARNING)  # type: ignore[attr-defined]
         self.message_user(  # type: ignore[attr-defined]
             request, _("%(done)d resolved: %(what)s.") % {"done": done, "what": resolution.label}
         )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from accounts.admin import UserAdmin
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from core.money import money_str, money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
 from payments import admin_bank_accounts  # registers the bank accounts' admin too
@@ -215,7 +215,7 @@ class UnmatchedDepositAdmin(ReportsShown):
                         reason=form.cleaned_data["reason"],
                     )
                 except PanelError as exc:
-                    form.add_error(None, exc.message)
+                    form.add_error(None, error_display(exc))
                 else:
                     self.message_user(
                         request,
@@ -239,7 +239,7 @@ class UnmatchedDepositAdmin(ReportsShown):
                     deposit_id=deposit.pk, admin=request.user, reason=form.cleaned_data["reason"]
                 )
             except PanelError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, error_display(exc))
             else:
                 self.message_user(
                     request, _("Deposit #%(id)s rejected.") % {"id": deposit.pk}, messages.SUCCESS

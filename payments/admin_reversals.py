@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.http import AuthenticatedRequest
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from core.permissions import ReadOnlyAdmin, requires_permission
 from payments.forms import ReversalForm
 from payments.models import Deposit, DepositReversal
@@ -59,7 +59,7 @@ class ReversalViews(admin.ModelAdmin):
                     admin=request.user,
                 )
             except PanelError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, error_display(exc))
             else:
                 self.message_user(
                     request,

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.http import AuthenticatedRequest
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from core.permissions import ReadOnlyAdmin, requires_permission
 from support import services
 from support.models import OrderRequest, Ticket, TicketKind
@@ -137,7 +137,7 @@ class TicketAdmin(ReadOnlyAdmin):
                 ticket_id=ticket.pk, admin=request.user, body=request.POST.get("body", "")
             )
         except PanelError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            self.message_user(request, error_display(exc), messages.ERROR)
         else:
             self.message_user(request, _("Reply sent; the customer gets an email."))
         return self._back(pk)
@@ -153,7 +153,7 @@ class TicketAdmin(ReadOnlyAdmin):
                 ticket_id=ticket.pk, action=action, admin=request.user
             )
         except PanelError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            self.message_user(request, error_display(exc), messages.ERROR)
         else:
             self.message_user(request, message.body)
         return self._back(pk)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from core.ids import parse_id
@@ -44,7 +45,15 @@ from orders.memos import (
     POLLING_RESUMED,
     SENT_AGAIN,
 )
-from orders.models import CancelRequest, DispatchState, Order, OrderStatus, Refill, RefillStatus
+from orders.models import (
+    STATUS_NAMES,
+    CancelRequest,
+    DispatchState,
+    Order,
+    OrderStatus,
+    Refill,
+    RefillStatus,
+)
 from orders.services.placing import MassOrderLine
 from orders.services.refills_and_cancels import held_cancel_apply
 from orders.services.sweeps import FORWARD_TASKS
@@ -62,11 +71,18 @@ class Answer:
     confirmed_absent: bool = False  # SEND_AGAIN: the admin checked it is not at the provider
 
 
+def _status_name(value: str) -> str:
+    """A status as people read it, in the active language (the error's words)."""
+    return str(STATUS_NAMES.get(value, value))
+
+
 def _reviewable(kind: Kind, pk: int) -> Row:
     row = MODELS[kind].objects.select_related("provider").filter(pk=pk).first()
     if row is None or row.dispatch_state != DispatchState.NEEDS_REVIEW:
         label = str(MODELS[kind]._meta.verbose_name).capitalize()
-        raise InvalidTransition(f"{label} {pk} is not in review: nothing to resolve")
+        raise InvalidTransition(
+            gettext_noop("%(row)s %(pk)s is not in review: nothing to resolve"), row=label, pk=pk
+        )
     return row
 
 
@@ -76,12 +92,14 @@ def review_resolve(
     """Resolve one row in review as an admin decided. Raises InvalidTransition when the row is
     not in review, its reason does not allow `resolution`, or the answer is missing or wrong."""
     if resolution not in Resolution.values:
-        raise InvalidTransition(f"Unknown resolution {resolution!r}")
+        raise InvalidTransition(gettext_noop("Unknown resolution %(name)r"), name=resolution)
     row = _reviewable(kind, pk)
     if resolution not in resolutions_for(kind, row.review_reason):
         raise InvalidTransition(
-            f"{row}: '{Resolution(resolution).label}' is not allowed for "
-            f"'{Reason(row.review_reason).label if row.review_reason else 'no reason'}'"
+            gettext_noop("%(row)s: '%(resolution)s' is not allowed for '%(reason)s'"),
+            row=str(row),
+            resolution=str(Resolution(resolution).label),
+            reason=str(Reason(row.review_reason).label) if row.review_reason else "—",
         )
     by = By(Actor.ADMIN, admin)
     with transaction.atomic():
@@ -105,7 +123,11 @@ def _leave_review(kind: Kind, pk: int, to_state: str, by: By, message: Memo, **v
     if not dispatch_move(
         kind, pk, from_state=from_state, to_state=to_state, actor=by, message=message, **values
     ):
-        raise InvalidTransition(f"{kind} {pk} was resolved meanwhile: look at it again")
+        raise InvalidTransition(
+            gettext_noop("%(row)s %(pk)s was resolved meanwhile: look at it again"),
+            row=str(MODELS[kind]._meta.verbose_name).capitalize(),
+            pk=pk,
+        )
 
 
 def _back_to_polling(kind: Kind, row: Row, by: By, message: Memo, **values: Any) -> None:
@@ -127,7 +149,7 @@ def _back_to_polling(kind: Kind, row: Row, by: By, message: Memo, **values: Any)
 def _attach(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     upstream_id = answer.upstream_id.strip()
     if not upstream_id or len(upstream_id) > 64:
-        raise InvalidTransition("Give the provider's id for it")
+        raise InvalidTransition(gettext_noop("Give the provider's id for it"))
     other = (
         MODELS[kind]
         .objects.filter(provider_id=row.provider_id, upstream_id=upstream_id)
@@ -136,7 +158,12 @@ def _attach(kind: Kind, row: Row, by: By, answer: Answer) -> None:
         .first()
     )
     if other is not None:
-        raise InvalidTransition(f"Upstream id {upstream_id} is already used by {kind} {other}")
+        raise InvalidTransition(
+            gettext_noop("Upstream id %(upstream_id)s is already used by %(row)s %(pk)s"),
+            upstream_id=upstream_id,
+            row=str(MODELS[kind]._meta.verbose_name),
+            pk=other,
+        )
     try:
         with transaction.atomic():
             _back_to_polling(
@@ -148,23 +175,35 @@ def _attach(kind: Kind, row: Row, by: By, answer: Answer) -> None:
                 sent_at=row.sent_at or timezone.now(),
             )
     except IntegrityError:
-        raise InvalidTransition(f"Upstream id {upstream_id} is already used") from None
+        raise InvalidTransition(
+            gettext_noop("Upstream id %(upstream_id)s is already used"), upstream_id=upstream_id
+        ) from None
 
 
 def _resume(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     if not row.upstream_id:
-        raise InvalidTransition(f"{row} has no upstream id to poll: attach one")
+        raise InvalidTransition(
+            gettext_noop("%(row)s has no upstream id to poll: attach one"), row=str(row)
+        )
     _back_to_polling(kind, row, by, POLLING_RESUMED())
 
 
 def _send_again(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     if row.upstream_id:
-        raise InvalidTransition(f"{row} is at the provider as {row.upstream_id}: never sent again")
+        raise InvalidTransition(
+            gettext_noop("%(row)s is at the provider as %(upstream_id)s: never sent again"),
+            row=str(row),
+            upstream_id=row.upstream_id,
+        )
     if not answer.confirmed_absent:
-        raise InvalidTransition("Confirm that you checked it is not at the provider")
+        raise InvalidTransition(gettext_noop("Confirm that you checked it is not at the provider"))
     status = getattr(row, "status", "")  # a cancel request has an outcome, not a status
     if status in FINAL_BY_KIND[kind]:
-        raise InvalidTransition(f"{row} is already {status}: it is not sent again")
+        raise InvalidTransition(
+            gettext_noop("%(row)s is already %(status)s: it is not sent again"),
+            row=str(row),
+            status=_status_name(status),
+        )
     message = SENT_AGAIN()
     now = timezone.now()
     _leave_review(kind, row.pk, DispatchState.QUEUED, by, message, next_dispatch_at=now)
@@ -174,7 +213,11 @@ def _send_again(kind: Kind, row: Row, by: By, answer: Answer) -> None:
 def _finish(kind: Kind, row: Row, by: By, end: Finish, message: Memo) -> None:
     if finish(kind, row.pk, end, actor=by, message=message) is None:
         # Already final: nothing to refund here, and saying "refunded" would be a lie.
-        raise InvalidTransition(f"{row} is already {getattr(row, 'status', 'settled')}")
+        raise InvalidTransition(
+            gettext_noop("%(row)s is already %(status)s"),
+            row=str(row),
+            status=_status_name(getattr(row, "status", "")) or "—",
+        )
 
 
 def _cancel_refund(kind: Kind, row: Row, by: By, answer: Answer) -> None:
@@ -196,19 +239,25 @@ def _finish_completed(kind: Kind, row: Row, by: By, answer: Answer) -> None:
 
 def _finish_partial(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     if (answer.delivered is None) == (answer.upstream_charge is None):
-        raise InvalidTransition("Give either the delivered quantity or the provider's charge")
+        raise InvalidTransition(
+            gettext_noop("Give either the delivered quantity or the provider's charge")
+        )
     if answer.upstream_charge is not None:
         if answer.upstream_charge < 0:
-            raise InvalidTransition("The provider's charge cannot be negative")
+            raise InvalidTransition(gettext_noop("The provider's charge cannot be negative"))
         delivery = Delivery(upstream_charge=answer.upstream_charge)
         said = PARTIAL_BY_ADMIN_CHARGED(charge=str(answer.upstream_charge))
     else:
         base = figures_of(kind, row).base
         if base is None:
-            raise InvalidTransition("A package's size is unknown here: give the provider's charge")
+            raise InvalidTransition(
+                gettext_noop("A package's size is unknown here: give the provider's charge")
+            )
         assert answer.delivered is not None
         if not 0 <= answer.delivered <= base:
-            raise InvalidTransition(f"The delivered quantity is between 0 and {base}")
+            raise InvalidTransition(
+                gettext_noop("The delivered quantity is between 0 and %(base)s"), base=base
+            )
         delivery = Delivery(remains=base - answer.delivered)
         said = PARTIAL_BY_ADMIN_DELIVERED(delivered=answer.delivered, base=base)
     _finish(

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.coupons import CouponInvalid, coupon_redeem
 from accounts.models import BalanceTransaction, User
@@ -205,7 +206,11 @@ def deposit_assign(
     with transaction.atomic():
         deposit = _locked(deposit_id)
         if deposit.status not in DECIDABLE:
-            raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
+            raise InvalidTransition(
+                gettext_noop("Deposit #%(pk)s is %(status)s"),
+                pk=deposit.pk,
+                status=str(deposit.get_status_display()),
+            )
         other_amount = _other_amount(deposit, credited_amount, reason=reason, admin=admin)
         if deposit.gateway in BANK_GATEWAYS:
             deposit = bank_coupon_take(deposit=deposit, user_id=user_id)
@@ -251,7 +256,11 @@ def deposit_reject(*, deposit_id: int, admin: User, reason: str) -> Deposit:
     with transaction.atomic():
         deposit = _locked(deposit_id)
         if deposit.is_final:
-            raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
+            raise InvalidTransition(
+                gettext_noop("Deposit #%(pk)s is %(status)s"),
+                pk=deposit.pk,
+                status=str(deposit.get_status_display()),
+            )
         Deposit.objects.filter(pk=deposit.pk).update(
             status=Status.REJECTED,
             **memos.columns(

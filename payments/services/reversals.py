@@ -4,6 +4,7 @@ it after the payment (a card's fingerprint from its Stripe charge)."""
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from core.errors import InvalidRequest, InvalidTransition
@@ -31,7 +32,11 @@ def deposit_reversal_record(
     with transaction.atomic():
         deposit = Deposit.objects.select_for_update().get(pk=deposit_id)
         if deposit.status != Status.CREDITED:
-            raise InvalidTransition(f"Deposit #{deposit.pk} is {deposit.get_status_display()}")
+            raise InvalidTransition(
+                gettext_noop("Deposit #%(pk)s is %(status)s"),
+                pk=deposit.pk,
+                status=str(deposit.get_status_display()),
+            )
         existing = DepositReversal.objects.filter(deposit_id=deposit.pk).first()
         if existing is not None:
             return existing
