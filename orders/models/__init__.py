@@ -1,0 +1,39 @@
+"""The orders app's models, one module per concern (the app's models module grew past what one
+file reads well); everything is importable from `orders.models` as before, the status enums of
+the protocol (providers.statuses) included."""
+
+from orders.models.base import (
+    ONE_OPEN_ORDER_PER_LINK,
+    STATUS_NAMES,
+    Charged,
+    Dispatched,
+    DispatchState,
+    ReviewReason,
+    Source,
+)
+from orders.models.events import EVENT_FIELD_NAMES, EVENT_VALUE_NAMES, OrderEvent, PollLease
+from orders.models.order import CancelRequest, Order, Refill, RefillCause
+from orders.models.product import ProductOrder
+from providers.statuses import OrderStatus, ProductOrderStatus, RefillStatus
+
+__all__ = [
+    "EVENT_FIELD_NAMES",
+    "EVENT_VALUE_NAMES",
+    "ONE_OPEN_ORDER_PER_LINK",
+    "STATUS_NAMES",
+    "CancelRequest",
+    "Charged",
+    "DispatchState",
+    "Dispatched",
+    "Order",
+    "OrderEvent",
+    "OrderStatus",
+    "PollLease",
+    "ProductOrder",
+    "ProductOrderStatus",
+    "Refill",
+    "RefillCause",
+    "RefillStatus",
+    "ReviewReason",
+    "Source",
+]
