@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.money import ZERO, money_field
+from core.money import ZERO, money_field, panel_currency
 
 
 class ChildPanelState(models.TextChoices):
@@ -57,7 +57,7 @@ class ChildPanel(models.Model):
         related_name="owned_child_panels",
         verbose_name=_("Owner"),
     )
-    currency = models.CharField(max_length=3, default=settings.PANEL_CURRENCY)
+    currency = models.CharField(max_length=3, default=panel_currency)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     colour = models.CharField(max_length=7, default="#2563eb", validators=[colour_validator])
     state = models.CharField(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.child_panels import ChildPanel, ChildPanelCharge, ChildPanelState, SuspendedReason
 from accounts.usernames import username_normalize
 from core import memos
-from core.money import ZERO, money_field
+from core.money import ZERO, money_field, panel_currency
 from core.tenancy import current_panel_id
 
 __all__ = ["ChildPanel", "ChildPanelCharge", "ChildPanelState", "SuspendedReason"]
@@ -61,7 +61,7 @@ class User(AbstractUser):
     # A cache of the ledger: changed only by accounts.services.balance_credit/balance_debit.
     balance = money_field(default=ZERO, editable=False, verbose_name=_("balance"))
     currency = models.CharField(
-        max_length=3, default=settings.PANEL_CURRENCY, editable=False, verbose_name=_("currency")
+        max_length=3, default=panel_currency, editable=False, verbose_name=_("currency")
     )
     discount_percent = models.DecimalField(
         max_digits=5,

@@ -7,12 +7,19 @@ through `quantize_money`; the rounding mode is always named by the caller's inte
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 MONEY_DIGITS = 20
 MONEY_PLACES = 6
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
 ZERO = Decimal(0)
+
+
+def panel_currency() -> str:
+    """The panel's currency as a field default: a callable, so migrations name this function
+    instead of freezing one machine's PANEL_CURRENCY (VND or USD, by the panel's language)."""
+    return str(settings.PANEL_CURRENCY)
 
 
 def money_field(**kwargs: Any) -> models.DecimalField:
