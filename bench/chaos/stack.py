@@ -213,6 +213,9 @@ def panel_env(pg: PgCluster, redis: RedisServer, mail_dir: Path) -> dict[str, st
         "CACHE_URL": redis.url(1),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PANEL_HTTPS": "off",  # plain HTTP on loopback: no TLS proxy in front
+        # The sandbox bills in dollars and the run's balances and refunds are counted in them;
+        # a panel's default follows its language (VND for vi, the product default).
+        "PANEL_CURRENCY": "USD",
         "PANEL_API_RATE": "100000/min",
         "CELERY_TASK_SOFT_TIME_LIMIT": str(TASK_SOFT_LIMIT_SECONDS),
         "CELERY_TASK_TIME_LIMIT": str(TASK_HARD_LIMIT_SECONDS),
