@@ -4,7 +4,8 @@ answer. Messages are commands or a conversation's next answer; button taps carry
 
     m  menu             b  balance            o:<page>  recent orders     s:<id>  an order
     r:<id>:<token>  refill        c:<id>  ask to cancel        x:<id>:<token>  cancel
-    n:<page>  categories   g:<category>:<page>  services   v:<service>  order this service
+    n:<page>  platforms    l:<platform>:<page>  categories    g:<category>:<page>  services
+    v:<service>  order this service
     p:<token>  place the order    f  add funds    t  open a ticket    k:<token>  send the ticket
 """
 
@@ -31,6 +32,7 @@ from notifications.telegram import (
     bot_send_message,
     bot_send_photo,
 )
+from providers.platforms import Platform
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +120,7 @@ def _on_message(chat: Chat, text: str) -> None:
         "/balance": lambda: screens.balance(chat, user),
         "/orders": lambda: screens.recent_orders(chat, user, 0),
         "/order": lambda: screens.order_status(chat, user, argument.strip()),
-        "/new": lambda: screens.categories(chat, 0),
+        "/new": lambda: screens.platforms(chat),
         "/funds": lambda: screens.add_funds(chat, user),
         "/ticket": lambda: actions.ticket_start(chat),
         "/unlink": lambda: _unlink(chat, user),
@@ -168,7 +170,10 @@ def _on_tap(chat: Chat, data: str) -> None:
         case "x", 2:
             actions.cancel(chat, user, first, args[1])
         case "n", 1:
-            screens.categories(chat, number)
+            screens.platforms(chat)
+        case "l", 2:
+            platform = first if first in Platform.values else ""
+            screens.categories(chat, platform, int(args[1]) if args[1].isdigit() else 0)
         case "g", 2:
             screens.services(chat, user, number, int(args[1]) if args[1].isdigit() else 0)
         case "v", 1:

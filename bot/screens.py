@@ -11,7 +11,7 @@ from django.utils.translation import get_language, gettext, pgettext
 
 from accounts.form_tokens import form_token_new
 from accounts.models import User
-from bot.selectors import bot_categories, bot_service, bot_services
+from bot.selectors import bot_categories, bot_category_platform, bot_service, bot_services
 from core.money import money_text
 from notifications.models import TelegramBot
 from notifications.telegram import MAX_CALLBACK_DATA, Keyboard
@@ -25,7 +25,7 @@ from payments.models import Method
 from payments.vietqr import build_payload, qr_png
 from providers.models import PACKAGE_TYPES
 from providers.pricing import customer_pricing
-from providers.views import category_name
+from providers.views import category_name, platform_badge
 
 ORDERS_PER_PAGE = 5
 ITEMS_PER_PAGE = 8
@@ -183,12 +183,35 @@ def cancel_confirm(chat: Chat, user: User, order_id: object) -> None:
     )
 
 
-def categories(chat: Chat, page: int) -> None:
-    rows = bot_categories()
+def platforms(chat: Chat) -> None:
+    """The first step of a new order, as on the order page: the platform (Facebook, TikTok …),
+    in the pages' order with how many services each has. With one platform on sale, its
+    categories at once."""
+    counts: dict[str, int] = {}
+    for row in bot_categories():
+        counts[row["platform"]] = counts.get(row["platform"], 0) + row["count"]
+    if len(counts) <= 1:
+        categories(chat, "", 0)
+        return
+    buttons = [
+        button(f"{platform_badge(value)['label']} ({count})", f"l:{value}:0")
+        for value, count in counts.items()
+    ]
+    keyboard = [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
+    keyboard.append(menu_row())
+    chat.say(gettext("New order: choose a platform."), keyboard)
+
+
+def categories(chat: Chat, platform: str, page: int) -> None:
+    """One platform's categories (every category when `platform` is empty), paged."""
+    everything = bot_categories()
+    several_platforms = len({row["platform"] for row in everything}) > 1
+    rows = [row for row in everything if not platform or row["platform"] == platform]
     page = max(page, 0)
     shown = rows[page * ITEMS_PER_PAGE : (page + 1) * ITEMS_PER_PAGE]
+    back = [button("‹ " + gettext("Platforms"), "n:0")] if several_platforms else menu_row()
     if not shown:
-        chat.say(gettext("No services found"), [menu_row()])
+        chat.say(gettext("No services found"), [back])
         return
     keyboard = [
         [
@@ -199,9 +222,15 @@ def categories(chat: Chat, page: int) -> None:
         ]
         for row in shown
     ]
-    keyboard.append(_pager("n", page, len(rows) > (page + 1) * ITEMS_PER_PAGE))
-    keyboard.append(menu_row())
-    chat.say(gettext("New order: choose a category."), [row for row in keyboard if row])
+    keyboard.append(_pager(f"l:{platform}", page, len(rows) > (page + 1) * ITEMS_PER_PAGE))
+    keyboard.append(back)
+    if platform:
+        text = gettext("New order, %(platform)s: choose a category.") % {
+            "platform": platform_badge(platform)["label"]
+        }
+    else:
+        text = gettext("New order: choose a category.")
+    chat.say(text, [row for row in keyboard if row])
 
 
 def services(chat: Chat, user: User, category_id: int, page: int) -> None:
@@ -209,8 +238,11 @@ def services(chat: Chat, user: User, category_id: int, page: int) -> None:
     start = page * ITEMS_PER_PAGE
     rows = list(bot_services(category_id=category_id)[start : start + ITEMS_PER_PAGE + 1])
     more, rows = len(rows) > ITEMS_PER_PAGE, rows[:ITEMS_PER_PAGE]
+    back = button(
+        "‹ " + gettext("Categories"), f"l:{bot_category_platform(category_id=category_id)}:0"
+    )
     if not rows:
-        chat.say(gettext("No services found"), [[button("‹ " + gettext("Categories"), "n:0")]])
+        chat.say(gettext("No services found"), [[back]])
         return
     pricing = customer_pricing(user=user, service_ids=[row["id"] for row in rows])
     keyboard = []
@@ -223,7 +255,7 @@ def services(chat: Chat, user: User, category_id: int, page: int) -> None:
         pager.append(button("‹ " + gettext("Previous"), f"g:{category_id}:{page - 1}"))
     if more:
         pager.append(button(gettext("Next") + " ›", f"g:{category_id}:{page + 1}"))
-    keyboard += [pager, [button("‹ " + gettext("Categories"), "n:0")]]
+    keyboard += [pager, [back]]
     chat.say(
         gettext("Choose a service (the price is per 1000, or per package)."),
         [row for row in keyboard if row],

@@ -1,23 +1,25 @@
 """What the bot lists: the categories and services it can take an order for."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
-from providers.models import Service, ServiceType
-from providers.selectors import CategoryRow, service_rows
+from providers.models import Category, ServiceType
+from providers.selectors import PlatformCategoryRow, service_category_rows, service_rows
 
 # The types whose order is a link and a quantity (or a link alone): the bot asks for no more.
 # Comments, mentions, polls and the rest need fields a chat is poor at; the site takes them.
 BOT_TYPES = (ServiceType.DEFAULT, ServiceType.PACKAGE)
 
 
-def bot_categories() -> list[CategoryRow]:
-    return list(
-        Service.objects.on_sale()
-        .filter(type__in=BOT_TYPES)
-        .values("category_id", "category__name", "category__name_vi", "category__name_en")
-        .annotate(count=Count("id"))
-        .order_by("category__sort_order", "category__name")
-    )
+def bot_categories(*, platform: str = "") -> list[PlatformCategoryRow]:
+    """Categories with services the bot sells, grouped by platform in the order pages show
+    them, one platform's when `platform` is given."""
+    return service_category_rows(platform=platform, types=BOT_TYPES)
+
+
+def bot_category_platform(*, category_id: int) -> str:
+    """The platform a category sells for (the operator's choice, else the detected one)."""
+    category = Category.objects.filter(pk=category_id).first()
+    return category.shown_platform if category is not None else ""
 
 
 def bot_services(*, category_id: int) -> QuerySet:

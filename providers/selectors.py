@@ -1,6 +1,7 @@
 """Reads of the catalog: what is on sale, and what changed."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import TypedDict
@@ -100,12 +101,17 @@ class PlatformCategoryRow(CategoryRow):
     platform: str
 
 
-def service_category_rows(*, platform: str = "") -> list[PlatformCategoryRow]:
+def service_category_rows(
+    *, platform: str = "", types: Sequence[str] = ()
+) -> list[PlatformCategoryRow]:
     """Categories with services on sale, grouped by platform then in catalog order, with how
-    many services each holds; one platform's when `platform` is given."""
+    many services each holds; one platform's when `platform` is given, and counting only
+    services of `types` when given (the Telegram bot sells a few types)."""
     services = Service.objects.on_sale().annotate(platform=platform_of("category__"))
     if platform:
         services = services.filter(platform=platform)
+    if types:
+        services = services.filter(type__in=types)
     return list(
         services.values(
             "category_id", "category__name", "category__name_vi", "category__name_en", "platform"

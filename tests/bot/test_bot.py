@@ -305,3 +305,49 @@ def test_the_category_buttons_speak_the_chats_language(send: Send, fake_api: Fak
 
     labels = [b["text"] for row in fake_api.last_keyboard() for b in row]
     assert "Tăng view TikTok (1)" in labels
+
+
+def test_a_new_order_starts_with_the_platform_then_its_categories(
+    send: Send, fake_api: FakeBotApi
+) -> None:
+    # given services on two platforms, and a category the operator moved to TikTok
+    user = UserFactory(language="vi")
+    link(user)
+    facebook = ServiceFactory(category=CategoryFactory(name="Facebook Likes", platform="facebook"))
+    ServiceFactory(category=CategoryFactory(name="TikTok Views", platform="tiktok"))
+    moved = ServiceFactory(
+        category=CategoryFactory(
+            name="Short video views", platform="other", platform_override="tiktok"
+        )
+    )
+
+    send(message("/new"))
+
+    # the platforms in the order pages' order, with how many services each has
+    assert fake_api.texts()[-1] == "Đặt đơn: chọn nền tảng."
+    labels = [b["text"] for row in fake_api.last_keyboard() for b in row]
+    assert labels[:2] == ["Facebook (1)", "TikTok (2)"]
+
+    send(tap(fake_api.button("l:tiktok:")))
+
+    assert fake_api.texts()[-1] == "Đặt đơn, TikTok: chọn chuyên mục."
+    data = [b["callback_data"] for row in fake_api.last_keyboard() for b in row]
+    assert f"g:{moved.category_id}:0" in data and f"g:{facebook.category_id}:0" not in data
+    assert "n:0" in data  # back to the platforms
+
+    send(tap(f"g:{moved.category_id}:0"))
+
+    data = [b["callback_data"] for row in fake_api.last_keyboard() for b in row]
+    assert f"v:{moved.pk}" in data and "l:tiktok:0" in data  # back to TikTok's categories
+
+
+def test_one_platform_on_sale_skips_the_platform_step(send: Send, fake_api: FakeBotApi) -> None:
+    user = UserFactory(language="en")
+    link(user)
+    service = ServiceFactory(category=CategoryFactory(name="TikTok Views", platform="tiktok"))
+
+    send(tap("n:0"))
+
+    assert fake_api.texts()[-1] == "New order: choose a category."
+    data = [b["callback_data"] for row in fake_api.last_keyboard() for b in row]
+    assert data == [f"g:{service.category_id}:0", "m"]
