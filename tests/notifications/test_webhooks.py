@@ -3,6 +3,7 @@ retries and log, balance-low crossings, and the API page's section."""
 
 import ipaddress
 import json
+import socket
 import time
 from decimal import Decimal
 
@@ -166,6 +167,49 @@ def test_a_closed_port_is_a_connect_error(loopback: None) -> None:
     with Receiver() as gone:
         url = gone.url()
     assert webhook_post(url=url, body=b"{}", headers={}).error_code == "connect"
+
+
+def _dns(monkeypatch: pytest.MonkeyPatch, host: str, *addresses: str) -> None:
+    """`host` resolves to `addresses` from now on (what a hostile DNS server may answer)."""
+    real = socket.getaddrinfo
+
+    def resolve(name: str, port: object, *args: object, **kwargs: object) -> list:
+        if name != host:
+            return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+        return [
+            (
+                socket.AF_INET6 if ":" in ip else socket.AF_INET,
+                socket.SOCK_STREAM,
+                6,
+                "",
+                (ip, port),
+            )
+            for ip in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def test_the_address_is_judged_again_at_each_delivery(
+    customer: User, monkeypatch: pytest.MonkeyPatch, settings: object
+) -> None:
+    # given an endpoint whose host was public when it was added
+    settings.PANEL_WEBHOOKS_ALLOW_LOOPBACK = False  # type: ignore[attr-defined]
+    _dns(monkeypatch, "hooks.example", "8.8.8.8")
+    endpoint, _ = webhook_endpoint_create(
+        user=customer, url="https://hooks.example/panel", events=ALL_EVENTS
+    )
+    # when its DNS now answers a private address beside the public one, then the metadata one
+    for answer in (("8.8.8.8", "10.0.0.5"), ("169.254.169.254",)):
+        _dns(monkeypatch, "hooks.example", *answer)
+        Notification.objects.update(next_attempt_at=None)
+        webhook_test_send(user=customer, endpoint_id=endpoint.pk)
+        webhooks_deliver(budget_seconds=10)
+
+    # then no delivery went out: each attempt is logged as refused and waits for its retry
+    attempts = list(WebhookAttempt.objects.values_list("error_code", "status_code"))
+    assert attempts and set(attempts) == {("address_refused", None)}
+    assert set(Notification.objects.values_list("status", flat=True)) == {Status.PENDING}
 
 
 # --- Endpoints -------------------------------------------------------------------------------
