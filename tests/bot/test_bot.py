@@ -19,11 +19,16 @@ from notifications.services import (
     preferences_update,
     telegram_link_code_new,
 )
-from orders.models import Order, OrderStatus, Source
+from orders.models import Order, OrderStatus, Refill, Source
+from orders.services import order_forward, order_place
+from orders.services.polling import ORDERS, poll
+from providers.models import Provider, Service, ServiceType
+from sandbox import SandboxServer
 from support.models import Ticket
 from tests.bot.conftest import CHAT, SECRET, link, message, post_update, tap
 from tests.bot.fake_bot_api import FakeBotApi
 from tests.factories import CategoryFactory, ServiceFactory, UserFactory
+from tests.support import sandbox_control
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -351,3 +356,79 @@ def test_one_platform_on_sale_skips_the_platform_step(send: Send, fake_api: Fake
     assert fake_api.texts()[-1] == "New order: choose a category."
     data = [b["callback_data"] for row in fake_api.last_keyboard() for b in row]
     assert data == [f"g:{service.category_id}:0", "m"]
+
+
+def test_recent_orders_list_the_customers_own_and_page(send: Send, fake_api: FakeBotApi) -> None:
+    user = UserFactory(funds=Decimal("100"), language="en")
+    link(user)
+    service = ServiceFactory(rate=Decimal("2.5"))
+    mine = [
+        order_place(
+            user=user,
+            service_id=service.pk,
+            fields={"link": f"https://instagram.com/p/list{n}", "quantity": "100"},
+            source=Source.WEB,
+        )
+        for n in range(6)
+    ]
+    stranger = UserFactory(funds=Decimal("10"))
+    theirs = order_place(
+        user=stranger,
+        service_id=service.pk,
+        fields={"link": "https://instagram.com/p/theirs", "quantity": "100"},
+        source=Source.WEB,
+    )
+
+    send(message("/orders"))
+
+    # five a page, newest first, each with its status button, and the next page
+    data = [b["callback_data"] for row in fake_api.last_keyboard() for b in row]
+    assert data[:5] == [f"s:{order.pk}" for order in reversed(mine[1:])]
+    assert "o:1" in data and f"s:{theirs.pk}" not in data
+    send(tap("o:1"))
+    assert f"#{mine[0].pk} · " in fake_api.texts()[-1]
+
+    # another customer's order is not shown, whatever its id
+    send(message(f"/order {theirs.pk}"))
+    assert fake_api.texts()[-1] == "Incorrect order ID"
+    send(message(f"/order {mine[0].pk}"))
+    assert fake_api.texts()[-1].startswith(f"Order #{mine[0].pk}\nService: ")
+
+
+def test_a_completed_order_is_refilled_once_from_the_chat(
+    send: Send, fake_api: FakeBotApi, catalog: Provider, sandbox: SandboxServer
+) -> None:
+    # given a customer's order of a refillable service, sent and Completed at the provider
+    user = UserFactory(funds=Decimal("100"), language="en")
+    link(user)
+    service = (
+        Service.objects.filter(provider=catalog, type=ServiceType.DEFAULT, has_refill=True)
+        .order_by("pk")
+        .first()
+    )
+    assert service is not None
+    order = order_place(
+        user=user,
+        service_id=service.pk,
+        fields={"link": "https://instagram.com/p/refill-bot", "quantity": str(service.min)},
+        source=Source.WEB,
+    )
+    assert order_forward(order_id=order.pk) == "sent"
+    order.refresh_from_db()
+    sandbox_control(sandbox, "force", order=int(order.upstream_id), status="Completed")
+    Order.objects.filter(pk=order.pk).update(next_poll_at=timezone.now() - timedelta(seconds=1))
+    poll(ORDERS, catalog)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+
+    # when the customer opens it and taps Refill twice
+    send(message(f"/order {order.pk}"))
+    refill = fake_api.button("r:")
+    send(tap(refill))
+    send(tap(refill))
+
+    # then one refill is asked, and the second tap is told so
+    made = Refill.objects.get(order=order)
+    assert made.source == Source.TELEGRAM
+    texts = fake_api.texts()
+    assert texts[-2] == f"Refill #{made.pk} requested for order #{order.pk}."
+    assert texts[-1] == "Already done: nothing was placed or charged twice."
