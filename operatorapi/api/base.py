@@ -99,6 +99,9 @@ def address_allowed(key: StaffApiKey, address: str) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    # A server listening on both stacks sees an IPv4 client as ::ffff:a.b.c.d: judged as a.b.c.d.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     return any(ip in ipaddress.ip_network(network) for network in key.allowed_networks)
 
 

@@ -117,6 +117,20 @@ def test_the_address_allow_list(root: User) -> None:
     assert ApiCall.objects.filter(status_code=403, address="10.9.3.4").exists()
 
 
+def test_an_ipv4_client_seen_through_an_ipv6_socket_is_judged_by_its_ipv4_address(
+    root: User,
+) -> None:
+    key = key_for(root, allowed_networks=["10.8.0.0/16"])
+    assert Api(key, address="::ffff:10.8.3.4").get("orders").status_code == 200
+    assert Api(key, address="::ffff:10.9.3.4").get("orders").status_code == 403
+    assert (
+        Api(key_for(root, allowed_networks=["2001:db8::/32"]), address="2001:db8::7")
+        .get("orders")
+        .status_code
+        == 200
+    )
+
+
 def test_every_call_is_logged_with_key_address_action_and_object(api: Api) -> None:
     api.get("orders/424242")
     call = ApiCall.objects.get()
