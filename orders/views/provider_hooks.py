@@ -64,9 +64,17 @@ def provider_webhook(request: HttpRequest, provider_id: int) -> JsonResponse:
     hint = HINTS.get(event_type)
     if hint is None or not isinstance(data, dict) or data.get(hint[1]) in (None, ""):
         return _answer(200, ok=True, ignored=True)  # a ping, or an event we did not ask for
-    if not cache.add(f"provider-hook:{provider.pk}:{event_id[:64]}", 1, SEEN_SECONDS):
+    seen = f"provider-hook:{provider.pk}:{event_id[:64]}"
+    if not cache.add(seen, 1, SEEN_SECONDS):
         return _answer(200, ok=True, duplicate=True)
     from orders.tasks import provider_poll_hinted_task
 
-    provider_poll_hinted_task.delay(provider.pk, hint[0], [str(data[hint[1]])[:64]])
+    try:
+        provider_poll_hinted_task.delay(provider.pk, hint[0], [str(data[hint[1]])[:64]])
+    except Exception:
+        # The broker is away: forget the event and say so, so that the provider's sender tries
+        # again (it retries for a day) instead of a hint lost until the next poll.
+        cache.delete(seen)
+        logger.exception("provider %s: webhook hint could not be queued", provider.name)
+        return _answer(503, error="try again")
     return _answer(200, ok=True)

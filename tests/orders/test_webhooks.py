@@ -188,6 +188,30 @@ def test_the_receiving_view_checks_signature_dedupes_and_queues_a_re_read(
     assert queued[-1] == (provider.pk, "refill", ["7"])
 
 
+def test_a_hint_the_broker_cannot_take_is_refused_so_the_provider_sends_it_again(
+    client: Client, provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orders import tasks
+
+    Provider.objects.filter(pk=provider.pk).update(
+        webhook_secret_encrypted=encrypt_secret("whsec_upstream")
+    )
+    url = f"/hooks/provider/{provider.pk}/"
+    event = {"id": "evt_9", "type": "order.finished", "created": 1, "data": {"order": 556}}
+
+    def broker_away(*args: object) -> None:
+        raise ConnectionError("broker away")
+
+    monkeypatch.setattr(tasks.provider_poll_hinted_task, "delay", broker_away)
+    refused = client.post(url, **_signed("whsec_upstream", event))
+    assert refused.status_code == 503
+
+    queued: list[tuple] = []
+    monkeypatch.setattr(tasks.provider_poll_hinted_task, "delay", lambda *a: queued.append(a))
+    again = client.post(url, **_signed("whsec_upstream", event))
+    assert again.json() == {"ok": True} and queued == [(provider.pk, "order", ["556"])]
+
+
 # --- The v2 extensions -----------------------------------------------------------------------
 
 
