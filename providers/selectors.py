@@ -12,6 +12,7 @@ from core.db import reads
 from core.ids import parse_id
 from providers.models import (
     CatalogChange,
+    CatalogItemQuerySet,
     Category,
     FavoriteService,
     PriceOverride,
@@ -247,7 +248,7 @@ class HeldRow:
     pinned_clears: bool  # whether "approve the current price, pinned" would be
 
 
-def held_review(*, items: QuerySet) -> list[HeldRow]:
+def held_review(*, items: CatalogItemQuerySet) -> list[HeldRow]:
     """The held among `items` (services or products), oldest hold first, with the figures the
     digest page shows beside each way out (the same rule the resolutions apply:
     providers.services.catalog.holds). A few queries whatever their number."""
