@@ -9,6 +9,7 @@ from typing import cast
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -147,7 +148,7 @@ class HoldsAdmin(admin.ModelAdmin):
             held = held.filter(provider_id=provider_id)
         if request.method == "POST":
             if not self.has_change_permission(request):
-                return HttpResponse(status=403)
+                raise PermissionDenied
             self._resolve_posted(request, held)
             return HttpResponseRedirect(request.get_full_path())
         page = Paginator(held_review(items=held), HELD_PER_PAGE).get_page(request.GET.get("page"))
