@@ -57,7 +57,9 @@ def _line(row: Notification) -> str:
                 % values
             )
         case Kind.OPS_SERVICES_HELD:
-            return gettext("%(name)s: %(count)s held") % data
+            line = gettext("%(name)s: %(count)s held") % data
+            # The held digest, where one click approves them all (rows before it had no link).
+            return f"{line} {data['url']}" if data.get("url") else line
         case Kind.OPS_RECONCILIATION:
             return gettext("%(name)s %(day)s: %(count)s to resolve") % data
         case Kind.OPS_DAILY_REPORT:

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import TypedDict
 
@@ -12,6 +13,7 @@ from core.db import reads
 from core.ids import parse_id
 from providers.models import (
     CatalogChange,
+    CatalogItemQuerySet,
     Category,
     FavoriteService,
     PriceOverride,
@@ -21,6 +23,8 @@ from providers.models import (
     ServiceRoute,
 )
 from providers.platforms import platform_of, platform_rank
+from providers.services.catalog.guard import margin_floor
+from providers.services.catalog.items import Pricing
 
 
 def service_rows(
@@ -235,3 +239,45 @@ def service_for_order(
         user_id=user_id,
         child_panel_id=child_panel_id,
     )
+
+
+@dataclass(frozen=True)
+class HeldRow:
+    """One held item as the margin guard's digest shows it: what each way out would do."""
+
+    item: Service | Product
+    cost: Decimal  # upstream, in the panel currency, now
+    markup_rate: Decimal  # what "approve the markup's price" would sell it at
+    lowest_now: Decimal  # the lowest price a customer pays at the current price, in money
+    margin_now: Decimal | None  # percent over cost at that lowest price (None: costs nothing)
+    markup_clears: bool  # whether "approve the markup's price" would be accepted
+    pinned_clears: bool  # whether "approve the current price, pinned" would be
+
+
+def held_review(*, items: CatalogItemQuerySet) -> list[HeldRow]:
+    """The held among `items` (services or products), oldest hold first, with the figures the
+    digest page shows beside each way out (the same rule the resolutions apply:
+    providers.services.catalog.holds). A few queries whatever their number."""
+    held = list(items.held().select_related("provider", "category").order_by("held_at", "pk"))
+    if not held:
+        return []
+    pricing = Pricing({item.provider for item in held})
+    floor = margin_floor(service_ids=[i.pk for i in held] if items.model is Service else [])
+    rows = []
+    for item in held:
+        cost, markup = pricing.cost_of(item), pricing.markup_rate(item)
+        lowest = floor.lowest_rate(item=item, rate=item.rate)
+        rows.append(
+            HeldRow(
+                item=item,
+                cost=cost,
+                markup_rate=markup,
+                lowest_now=lowest,
+                margin_now=((lowest - cost) * 100 / cost).quantize(Decimal("0.1"))
+                if cost
+                else None,
+                markup_clears=floor.clears(item=item, rate=markup, cost=cost),
+                pinned_clears=floor.clears(item=item, rate=item.rate, cost=cost),
+            )
+        )
+    return rows

@@ -55,7 +55,6 @@ class ProviderDayAdmin(BooksAdmin):
         "refunds_text",
         "spent_text",
         "unexplained_text",
-        "state",
     )
     list_display_links = ("day_text",)
     list_filter = ("provider",)

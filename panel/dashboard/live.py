@@ -26,7 +26,7 @@ from orders.models import (
 )
 from orders.selectors import RefillSuccess, refill_success_rates
 from panel.dashboard.hooks import app_hooks
-from providers.models import Provider, ProviderCall, Service, ServiceRoute
+from providers.models import Product, Provider, ProviderCall, Service, ServiceRoute
 
 LAST_HOUR = timedelta(hours=1)
 REFILL_WINDOW = timedelta(days=30)
@@ -101,7 +101,7 @@ def hands() -> list[HandsItem]:
         HandsItem(
             str(_("Services held by the margin guard")),
             Service.objects.held().count(),
-            _changelist("providers_service", "held=any"),
+            reverse("admin:providers_service_held"),
         ),
         HandsItem(
             str(_("Unprofitable routes")),
@@ -109,6 +109,14 @@ def hands() -> list[HandsItem]:
             _changelist("providers_serviceroute", "is_profitable__exact=0&is_enabled__exact=1"),
         ),
     ]
+    if products_held := Product.objects.held().count():  # shops without products never see it
+        items.append(
+            HandsItem(
+                str(_("Products held by the margin guard")),
+                products_held,
+                reverse("admin:providers_product_held"),
+            )
+        )
     for hook in app_hooks("hands"):
         items += [HandsItem(str(i["label"]), int(i["count"]), str(i["url"])) for i in hook()]
     return items

@@ -8,7 +8,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -62,6 +62,13 @@ def bonus_for(*, gateway: str, credited: Decimal) -> Decimal:
     if rule is None:
         return ZERO
     return quantize_money(credited * rule.percent / 100, rounding=ROUND_DOWN)
+
+
+def bonus_rule_percent() -> Decimal:
+    """The largest percent an enabled bonus rule adds to a deposit: the margin guard counts it
+    as a discount on credit (accounts.credit_bonus, registered in PaymentsConfig.ready)."""
+    largest = BonusRule.objects.filter(is_enabled=True).aggregate(m=Max("percent"))["m"]
+    return largest or ZERO
 
 
 def credited_for_arrival(deposit: Deposit) -> Decimal | None:

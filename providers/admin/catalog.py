@@ -1,6 +1,6 @@
 """The imported catalog: categories, services, products and their change log."""
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
@@ -9,9 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -19,14 +17,13 @@ from core.errors import PanelError
 from core.ids import parse_id
 from core.money import money_str
 from core.permissions import requires_permission
+from providers.admin.held import HoldFilter, HoldsAdmin
 from providers.admin.scorecards import scorecard_html
 from providers.models import (
     CHANGE_FIELD_NAMES,
     CHANGE_VALUE_NAMES,
     CatalogChange,
-    CatalogItemQuerySet,
     Category,
-    HoldReason,
     Product,
     Service,
     ServiceScore,
@@ -35,15 +32,11 @@ from providers.platforms import Platform
 from providers.selectors import route_suggestions
 from providers.services import (
     CategoryWords,
-    catalog_hold_approve_pinned,
-    catalog_hold_approve_reprice,
-    catalog_hold_disable,
     catalog_reprice,
     catalog_set_on_sale,
     category_words_update,
     route_add,
 )
-from providers.services.catalog import HoldOutcome
 
 # Three inputs a row: a page stays well under DATA_UPLOAD_MAX_NUMBER_FIELDS.
 WORDS_PER_PAGE = 100
@@ -77,23 +70,6 @@ class MarginFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "losing":
             return queryset.filter(rate__lte=F("upstream_rate") * F("provider__exchange_rate"))
-        return queryset
-
-
-class HoldFilter(admin.SimpleListFilter):
-    """The margin guard's holds (the dashboard's "needs hands" links here with held=any)."""
-
-    title = gettext_lazy("margin guard")
-    parameter_name = "held"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("any", gettext_lazy("Held, any reason")), *HoldReason.choices[1:]]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "any":
-            return cast(CatalogItemQuerySet, queryset).held()
-        if self.value() in HoldReason.values:
-            return queryset.filter(hold_reason=self.value())
         return queryset
 
 
@@ -220,7 +196,7 @@ class CategoryAdmin(admin.ModelAdmin):
         )
 
 
-class CatalogItemAdmin(admin.ModelAdmin):
+class CatalogItemAdmin(HoldsAdmin):
     list_filter: ClassVar[tuple[Any, ...]] = (
         HoldFilter,
         "provider",
@@ -274,71 +250,6 @@ class CatalogItemAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
         return (*self._imported(), "created_at", "updated_at")
 
-    @admin.display(description=gettext_lazy("Held"), ordering="hold_reason")
-    def hold(self, obj: Service | Product) -> str:
-        """The hold's reason in the reader's language, with the cost it moved from."""
-        if not obj.hold_reason:
-            return "-"
-        reason = _("%(reason)s, since %(when)s") % {
-            "reason": obj.get_hold_reason_display(),
-            "when": date_format(localtime(obj.held_at), "SHORT_DATETIME_FORMAT")
-            if obj.held_at
-            else "-",
-        }
-        if obj.held_from_cost is not None:
-            reason = _("%(reason)s (cost was %(cost)s)") % {
-                "reason": reason,
-                "cost": money_str(obj.held_from_cost),
-            }
-        return reason
-
-    @admin.display(description=gettext_lazy("Held"))
-    def hold_resolve(self, obj: Service | Product) -> str:
-        """The hold with its three ways out, on the item's page."""
-        reason = self.hold(obj)
-        if not obj.pk or not obj.hold_reason:
-            return reason
-        # One click per item on its page: the buttons post the change form's CSRF token to the
-        # resolution view (formaction), which saves nothing else of the form.
-        url = reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_resolve_hold", args=[obj.pk]
-        )
-        return format_html(
-            "{}<br>"
-            '<button type="submit" formaction="{}" name="resolution" value="reprice">{}</button> '
-            '<button type="submit" formaction="{}" name="resolution" value="pinned">{}</button> '
-            '<button type="submit" formaction="{}" name="resolution" value="disable">{}</button>',
-            reason,
-            url,
-            _("Approve the markup's price"),
-            url,
-            _("Approve the current price, pinned"),
-            url,
-            _("Take off sale"),
-        )
-
-    def get_urls(self) -> list:
-        name = f"{self.opts.app_label}_{self.opts.model_name}_resolve_hold"
-        return [
-            path(
-                "<int:pk>/resolve-hold/",
-                self.admin_site.admin_view(self.resolve_hold_view),
-                name=name,
-            ),
-            *super().get_urls(),
-        ]
-
-    @requires_permission("{app_label}.change_{model_name}")
-    def resolve_hold_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """One item's hold resolved from its page (a POST): the same services as the actions."""
-        back = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
-        resolve = _RESOLUTIONS.get(request.POST.get("resolution", ""))
-        if request.method != "POST" or resolve is None:
-            return HttpResponseRedirect(back)
-        items = cast(CatalogItemQuerySet, self.model.objects.filter(pk=pk))
-        self._report_holds(request, resolve(items=items))
-        return HttpResponseRedirect(back)
-
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> tuple:
         selling = (
             "name_override",
@@ -384,41 +295,6 @@ class CatalogItemAdmin(admin.ModelAdmin):
     def take_off_sale(self, request: HttpRequest, queryset: QuerySet) -> None:
         changed = catalog_set_on_sale(items=queryset, on_sale=False)
         self.message_user(request, _("%(count)d taken off sale.") % {"count": changed})
-
-    def _report_holds(self, request: HttpRequest, outcome: HoldOutcome) -> None:
-        released = len(outcome.released)
-        self.message_user(
-            request,
-            ngettext("%(count)d hold resolved.", "%(count)d holds resolved.", released)
-            % {"count": released},
-        )
-        if outcome.refused:
-            self.message_user(
-                request,
-                _(
-                    "Still held, the price would leave less than the minimum margin at the "
-                    "lowest price a customer pays: %(items)s. Raise the markup or the price, "
-                    "or take them off sale."
-                )
-                % {"items": ", ".join(f"#{item.pk}" for item in outcome.refused)},
-                messages.WARNING,
-            )
-
-    @admin.action(
-        description=gettext_lazy("Held: approve the markup's price"), permissions=["change"]
-    )
-    def approve_held_reprice(self, request: HttpRequest, queryset: CatalogItemQuerySet) -> None:
-        self._report_holds(request, catalog_hold_approve_reprice(items=queryset))
-
-    @admin.action(
-        description=gettext_lazy("Held: approve the current price, pinned"), permissions=["change"]
-    )
-    def approve_held_pinned(self, request: HttpRequest, queryset: CatalogItemQuerySet) -> None:
-        self._report_holds(request, catalog_hold_approve_pinned(items=queryset))
-
-    @admin.action(description=gettext_lazy("Held: take off sale"), permissions=["change"])
-    def disable_held(self, request: HttpRequest, queryset: CatalogItemQuerySet) -> None:
-        self._report_holds(request, catalog_hold_disable(items=queryset))
 
 
 @admin.register(Service)
@@ -588,13 +464,6 @@ class CatalogChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-
-_RESOLUTIONS = {
-    "reprice": catalog_hold_approve_reprice,
-    "pinned": catalog_hold_approve_pinned,
-    "disable": catalog_hold_disable,
-}
 
 
 def _priority(data: dict) -> int:

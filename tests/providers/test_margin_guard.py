@@ -2,14 +2,17 @@
 what rose sharply and what came back; every hold has a way out; placing never sells at a loss."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import PricingTier, User
+from accounts.credit_bonus import credit_bonus_percent
+from accounts.models import Coupon, PricingTier, User
 from accounts.services import api_key_create
 from notifications.models import Kind as NotificationKind
 from notifications.models import Notification
@@ -17,6 +20,7 @@ from orders.errors import BelowMargin
 from orders.models import Order, Source
 from orders.services import order_place
 from panel.dashboard.live import hands
+from payments.models import BonusRule
 from providers.models import CatalogChange, HoldReason, PriceOverride, Provider, Service
 from providers.services import (
     catalog_hold_approve_pinned,
@@ -139,6 +143,55 @@ def test_a_customers_override_counts_as_the_lowest_price(
     other.refresh_from_db()
     assert service.hold_reason == HoldReason.BELOW_MARGIN
     assert other.hold_reason == "" and _on_sale(other)
+
+
+# 25 % markup, the cost raised by 10 %: 1.14 × the new cost at face, held once credit is bought
+# with a bonus of 10 % or more (1.25 / 1.1 / 1.1 = 1.03).
+@pytest.mark.parametrize(
+    ("bonus", "is_held"),
+    [
+        ({"bonus_percent": Decimal(10)}, True),
+        ({"bonus_amount": Decimal(20), "min_deposit": Decimal(100)}, True),  # 20 % at the least
+        ({"bonus_percent": Decimal(2)}, False),
+        ({"bonus_amount": Decimal(20)}, False),  # no minimum: a gift of 20, not a rate
+        ({"bonus_percent": Decimal(50), "is_active": False}, False),
+        ({"bonus_percent": Decimal(50), "max_uses": 1, "uses": 1}, False),  # used up
+        ({"bonus_percent": Decimal(50), "expires_at": timezone.now() - timedelta(days=1)}, False),
+    ],
+)
+def test_a_coupons_deposit_bonus_counts_as_a_discount_on_the_lowest_price(
+    catalog: Provider, sandbox: SandboxServer, bonus: dict, is_held: bool
+) -> None:
+    Coupon.objects.create(code="BONUS", **bonus)
+    service = _first(catalog)
+    _raise(sandbox, service, "1.1")
+
+    catalog_sync(provider=catalog)
+
+    service.refresh_from_db()
+    assert service.hold_reason == (HoldReason.BELOW_MARGIN if is_held else "")
+    assert _on_sale(service) is not is_held
+
+
+def test_a_deposit_bonus_rule_counts_and_adds_to_the_best_coupon(
+    catalog: Provider, sandbox: SandboxServer
+) -> None:
+    BonusRule.objects.create(min_amount=Decimal(500), percent=Decimal(6))
+    BonusRule.objects.create(min_amount=Decimal(50), percent=Decimal(3), is_enabled=False)
+    Coupon.objects.create(code="SMALL", bonus_percent=Decimal(5))
+    first, second = Service.objects.filter(provider=catalog, type="Default").order_by("pk")[:2]
+    _raise(sandbox, first, "1.1")
+    assert credit_bonus_percent() == Decimal(11)  # one deposit can earn both
+
+    catalog_sync(provider=catalog)
+
+    first.refresh_from_db()
+    assert first.hold_reason == HoldReason.BELOW_MARGIN
+    # The same bonus keeps an approval from releasing it at a price that loses the margin.
+    assert catalog_hold_approve_pinned(items=Service.objects.filter(pk=first.pk)).refused
+    BonusRule.objects.all().delete()
+    assert catalog_hold_approve_pinned(items=Service.objects.filter(pk=first.pk)).released
+    assert _on_sale(second)
 
 
 def test_a_held_service_stays_held_across_syncs_and_the_digest_is_not_repeated(
@@ -283,7 +336,7 @@ def test_admin_actions_resolve_holds_and_need_the_change_permission(
 def test_the_dashboard_lists_held_services_as_needing_hands(held: Service) -> None:
     item = next(item for item in hands() if item.label == "Services held by the margin guard")
 
-    assert item.count == 1 and item.url.endswith("?held=any")
+    assert item.count == 1 and item.url == reverse("admin:providers_service_held")
 
 
 # --- At placement ---------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ when, after the sync:
 
 - its new cost leaves less than PANEL_MIN_MARGIN_PERCENT over cost at the lowest price any
   customer pays for it now (a new item: at the markup's price): the best active pricing tier
-  or personal discount, and the lowest per-customer override (coupons are deposit bonuses and
-  change no price);
+  or personal discount, and the lowest per-customer override, in credit bought with the
+  largest deposit bonus a coupon or bonus rule pays now (accounts.credit_bonus: 120 credited
+  for 100 paid is a sixth off every price);
 - its cost rose by more than PANEL_PRICE_HOLD_PERCENT, even when the margin holds: a customer
   should not find the price jumped without an operator having seen it;
 - it came back upstream after being removed.
@@ -24,6 +25,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Max, Min
 
+from accounts.credit_bonus import credit_bonus_percent
 from accounts.models import PricingTier, User
 from core.money import ZERO
 from providers.markup import HUNDRED, clears_margin, customer_rate
@@ -38,12 +40,15 @@ class MarginFloor:
     hold_percent: Decimal
     percent_off: Decimal = ZERO  # the largest any customer gets
     overrides: Mapping[int, Decimal] = field(default_factory=dict)  # lowest per service id
+    bonus_percent: Decimal = ZERO  # the largest deposit bonus: credit cheaper than its face
 
     def lowest_rate(self, *, item: CatalogItem, rate: Decimal) -> Decimal:
-        """The lowest price any customer pays for `item` if it sells at `rate`."""
+        """The lowest price any customer pays for `item` if it sells at `rate`, in money: the
+        lowest price in credit, bought with the largest deposit bonus."""
         lowest = customer_rate(rate=rate, discount_percent=self.percent_off)
         override = self.overrides.get(item.pk) if isinstance(item, Service) else None
-        return lowest if override is None else min(lowest, override)
+        lowest = lowest if override is None else min(lowest, override)
+        return lowest * HUNDRED / (HUNDRED + self.bonus_percent)
 
     def clears(self, *, item: CatalogItem, rate: Decimal, cost: Decimal) -> bool:
         return clears_margin(
@@ -66,7 +71,7 @@ class MarginFloor:
 
 def margin_floor(*, service_ids: Iterable[int] | None = None) -> MarginFloor:
     """The floor as the customers stand now; `service_ids` narrows the overrides read (None:
-    all). Three queries whatever the catalog's size."""
+    all). A handful of queries whatever the catalog's size."""
     tier_off = PricingTier.objects.filter(is_active=True).aggregate(m=Max("percent_off"))["m"]
     personal_off = User.objects.filter(is_active=True).aggregate(m=Max("discount_percent"))["m"]
     overrides = PriceOverride.objects.filter(user__is_active=True)
@@ -81,4 +86,5 @@ def margin_floor(*, service_ids: Iterable[int] | None = None) -> MarginFloor:
             .annotate(lowest=Min("rate"))
             .values_list("service_id", "lowest")
         ),
+        bonus_percent=credit_bonus_percent(),
     )

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -135,6 +136,8 @@ def catalog_hold_disable(*, items: CatalogItemQuerySet) -> HoldOutcome:
 def alert_held(*, provider: Provider, items: Sequence[CatalogItem], synced_at: datetime) -> None:
     """One staff digest (email and Telegram) per sync that held something, keyed by the sync."""
     values = {"name": provider.name, "count": len(items)}
+    # Services first: the digest's Telegram line links the first kind held.
+    kinds = sorted({type(item) for item in items}, key=lambda model: model is not Service)
     # In the panel's language: operators read it (PANEL_LANGUAGE).
     with translation.override(settings.LANGUAGE_CODE):
         lines = [
@@ -154,20 +157,29 @@ def alert_held(*, provider: Provider, items: Sequence[CatalogItem], synced_at: d
         body = (
             gettext(
                 "The catalog sync of %(name)s held %(count)s item(s): they are off sale until you "
-                "approve a price or take them off sale (admin: Services, filter 'held', actions "
-                "'Approve the markup's price', 'Approve the current price, pinned', 'Take held off "
-                "sale')."
+                "approve a price or take them off sale, one by one or all at once, on the held "
+                "digest:"
             )
             % values
         )
+        links = [held_digest_link(model=model, provider_id=provider.pk) for model in kinds]
     staff_alert(
         key=f"catalog-held:{provider.pk}:{synced_at.isoformat()}",
         kind=Kind.OPS_SERVICES_HELD,
         subject=subject,
-        body=body + "\n\n" + "\n".join(lines),
-        telegram={"name": provider.name, "count": len(items)},
+        body="\n".join([body, *links, "", *lines]),
+        telegram={"name": provider.name, "count": len(items), "url": links[0]},
         ref=provider.pk,
     )
+
+
+def held_digest_link(*, model: type[CatalogItem], provider_id: int | None = None) -> str:
+    """The admin's held digest of `model`'s items (of one provider when given): absolute with
+    PANEL_PUBLIC_URL, else the path, which still tells an operator where to go."""
+    link = reverse(f"admin:providers_{model._meta.model_name}_held")
+    if provider_id is not None:
+        link += f"?provider={provider_id}"
+    return settings.PANEL_PUBLIC_URL.rstrip("/") + link
 
 
 def _cost_text(item: CatalogItem, exchange_rate: Decimal) -> str:
