@@ -398,3 +398,65 @@ def test_hiding_renaming_and_markup_reach_pages_and_api_and_survive_a_sync(world
     catalog_sync(provider=linked)
     check()
     assert Order.objects.count() == 3 and Ticket.objects.count() == 3
+
+
+def test_every_page_of_a_child_panels_admin_reads_in_vietnamese(world: dict) -> None:
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+    from django.utils import translation
+    from django.utils.functional import Promise
+    from django.utils.text import capfirst
+
+    from panel.child_panels.owner_admin import site
+    from tests.panel.test_admin_vietnamese import _names_of, admin_text
+    from tests.panel.test_languages import _english_fragments, _english_on
+
+    boss = world[CHILD_HOST]["boss"]
+    User.objects.filter(pk=boss.pk).update(language="vi")
+    # The sandbox's catalog is named in English (stored words, shown as they are): named here
+    # as a Vietnamese panel's would be, so the check reads the admin's own words only.
+    panel = world[CHILD_HOST]["panel"]
+    Service.objects.filter(provider__child_panel=panel).update(
+        name=Concat(Value("Dịch vụ "), Cast("pk", CharField()))
+    )
+    Category.objects.filter(child_panel=panel).update(
+        name=Concat(Value("Chuyên mục "), Cast("pk", CharField()))
+    )
+    lazy = [
+        name
+        for model, model_admin in site._registry.items()
+        for name in _names_of(model, model_admin)
+        if isinstance(name, Promise)
+    ]
+    with translation.override("en"):
+        english = [str(name) for name in lazy]
+    with translation.override("vi"):
+        vietnamese = [str(name) for name in lazy]
+    fragments = _english_fragments()
+    names = sorted(
+        {
+            capfirst(en)
+            for en, vi in zip(english, vietnamese, strict=True)
+            if en.lower() != vi.lower()
+        }
+    )
+    mine = _theirs(world, CHILD_HOST)
+    alice = world[CHILD_HOST]["alice"]
+    client = _as(boss, CHILD_HOST)
+    urls = [
+        "/admin/",
+        f"/admin/accounts/user/{alice.pk}/add-funds/",
+        "/admin/accounts/childpanelstaff/add/",
+    ]
+    for path in LISTS:
+        urls += [f"/admin/{path}/", f"/admin/{path}/{min(mine[path])}/change/"]
+
+    english_on = {}
+    for url in urls:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        if found := _english_on(admin_text(page.content.decode()), names + fragments):
+            english_on[url] = found
+
+    assert english_on == {}
+    assert "Vận hành web con của bạn" in admin_text(client.get("/admin/").content.decode())

@@ -206,7 +206,11 @@ class StaffAdmin(PanelScopedAdmin):
         return super().get_queryset(request).filter(is_staff=True)
 
     def get_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
-        return ("username", "roles", "is_active") if obj is not None else self.fields
+        if obj is None:
+            return self.fields
+        # A row shown, not changed, lists its roles as words; a form offers the checkboxes.
+        roles = "roles" if self.has_change_permission(request, obj) else "roles_shown"
+        return ("username", roles, "is_active")
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
         form = super().get_form(request, obj, change, **kwargs)

@@ -4,6 +4,7 @@ page, a ticket's reply and order actions) looks the id up in the panel's rows fi
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from accounts.http import AuthenticatedRequest
 from core.permissions import requires_permission
@@ -32,7 +33,7 @@ class OrderAdmin(PanelScopedAdmin, MoneyColumns, ReviewAdminMixin, ReadOnlyAdmin
         "user",
         "charge_shown",
         "refunded_shown",
-        "service_id",
+        "service_ref",
         "quantity",
         "created_at",
         "link",
@@ -66,6 +67,10 @@ class OrderAdmin(PanelScopedAdmin, MoneyColumns, ReviewAdminMixin, ReadOnlyAdmin
         "finished_at",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("Service"), ordering="service_id")
+    def service_ref(self, obj: Order) -> int:
+        return obj.service_id
 
     @requires_permission(RESOLVE)
     def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
