@@ -228,3 +228,6 @@ lowest_now  # unused variable (providers/selectors.py: HeldRow, templates/admin/
 margin_now  # unused variable (providers/selectors.py: HeldRow, the held digest template)
 markup_clears  # unused variable (providers/selectors.py: HeldRow, the held digest template)
 pinned_clears  # unused variable (providers/selectors.py: HeldRow, the held digest template)
+owner_login  # unused variable (accounts/child_panels.py: read as owner_login_id by accounts/backends.py)
+_.urlconf  # unused attribute (panel/child_panels/hosts.py: Django reads request.urlconf)
+_.disabled  # unused attribute (panel/child_panels/owner_admin/people.py: a form field's flag)

@@ -75,6 +75,17 @@ class ChildPanel(models.Model):
     # The fee frozen when it was ordered (0: free), and the end of the period paid for; empty
     # for a panel an operator provisioned free of charge.
     monthly_fee = money_field(default=ZERO)
+    # The owner's login on the panel itself, made with it: the one account of the panel that
+    # holds every permission of its admin (CHILD_PANEL_PERMISSIONS) and grants them to its staff.
+    owner_login = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("the owner's login on the panel"),
+    )
     paid_until = models.DateTimeField(_("Paid until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -103,6 +114,40 @@ class ChildPanel(models.Model):
     def is_serving(self) -> bool:
         """Whether its pages and API take new work (a suspended panel only finishes its own)."""
         return self.state == ChildPanelState.ACTIVE
+
+
+# What a child panel's own admin may ever allow, by role (docs/child-panels.md, "Its own admin"):
+# the owner's login holds all of them; his staff hold the ones he granted, and the
+# authentication backend reads a child account's permissions through this set only, so no row
+# of auth_permission outside it counts for one, whoever wrote it.
+CHILD_PANEL_ROLES: dict[str, tuple[str, ...]] = {
+    "customers": ("accounts.view_user", "accounts.change_user"),
+    "funds": ("accounts.view_user", "accounts.add_balancetransaction"),
+    "orders": ("orders.view_order", "orders.change_order"),
+    "support": ("support.view_ticket", "support.reply_ticket", "support.run_ticket_order_actions"),
+    "catalog": (
+        "providers.view_service",
+        "providers.change_service",
+        "providers.view_category",
+        "providers.change_category",
+        "providers.view_provider",
+        "providers.change_provider",
+    ),
+    "staff": (
+        "accounts.view_childpanelstaff",
+        "accounts.add_childpanelstaff",
+        "accounts.change_childpanelstaff",
+    ),
+}
+CHILD_PANEL_ROLE_NAMES = {
+    "customers": _("Customers: see them, block and unblock"),
+    "funds": _("Add funds to customers' balances"),
+    "orders": _("Orders: see them, resolve reviews"),
+    "support": _("Tickets: read, reply, close"),
+    "catalog": _("Catalog: hide, rename, markup"),
+    "staff": _("Staff: add staff and grant roles"),
+}
+CHILD_PANEL_PERMISSIONS = frozenset(p for perms in CHILD_PANEL_ROLES.values() for p in perms)
 
 
 class ChildPanelCharge(models.Model):

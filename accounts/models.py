@@ -10,13 +10,29 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.child_panels import ChildPanel, ChildPanelCharge, ChildPanelState, SuspendedReason
+from accounts.child_panels import (
+    CHILD_PANEL_PERMISSIONS,
+    CHILD_PANEL_ROLE_NAMES,
+    CHILD_PANEL_ROLES,
+    ChildPanel,
+    ChildPanelCharge,
+    ChildPanelState,
+    SuspendedReason,
+)
 from accounts.usernames import username_normalize
 from core import memos
 from core.money import ZERO, money_field, panel_currency
 from core.tenancy import current_panel_id
 
-__all__ = ["ChildPanel", "ChildPanelCharge", "ChildPanelState", "SuspendedReason"]
+__all__ = [
+    "CHILD_PANEL_PERMISSIONS",
+    "CHILD_PANEL_ROLES",
+    "CHILD_PANEL_ROLE_NAMES",
+    "ChildPanel",
+    "ChildPanelCharge",
+    "ChildPanelState",
+    "SuspendedReason",
+]
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -140,12 +156,29 @@ class User(AbstractUser):
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
                 name="user_discount_percent_range",
             ),
+            # A superuser holds every permission of the install, past any backend: a child
+            # panel's account never is one (its admin's powers are CHILD_PANEL_PERMISSIONS).
+            models.CheckConstraint(
+                condition=Q(child_panel__isnull=True) | Q(is_superuser=False),
+                name="user_child_panel_not_superuser",
+            ),
         ]
 
     @property
     def preferred_language(self) -> str:
         """The language pages and emails to this user are written in."""
         return self.language or settings.LANGUAGE_CODE
+
+
+class ChildPanelStaff(User):
+    """A child panel's staff member: an account of the panel with the admin's door open
+    (is_staff) and the roles its owner granted. The same row as a customer's, listed apart in
+    the panel's own admin (docs/child-panels.md, "Its own admin")."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
 
 
 class BalanceTransaction(models.Model):

@@ -9,6 +9,9 @@ from notifications.services import ranks_assign
 
 # The child panels' admin lives with the rest of child panels; importing it registers it.
 from panel.child_panels import admin as child_panels_admin  # noqa: F401
+
+# A child panel's own admin site: imported here so Django's checks see its ModelAdmins.
+from panel.child_panels import owner_admin  # noqa: F401
 from panel.models import Notice
 from panel.notices import notice_html
 

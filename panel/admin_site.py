@@ -14,6 +14,13 @@ class PanelAdminSite(admin.AdminSite):
     site_title = _("SMM panel admin")
     index_title = _("Run the panel")
 
+    def has_permission(self, request: HttpRequest) -> bool:
+        # The parent's staff only: a child panel's account is nobody on the parent's host
+        # (accounts.backends), and is refused here as well; its admin is its own panel's.
+        if getattr(request.user, "child_panel_id", None) is not None:
+            return False
+        return super().has_permission(request)
+
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
         context = dict(extra_context or {})
         # The figures are for staff holding the permission; others keep the plain index.

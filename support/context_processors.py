@@ -1,5 +1,6 @@
 from django.http import HttpRequest
 
+from core.tenancy import current_panel_id
 from support.selectors import staff_unread_ticket_count, unread_ticket_count
 
 
@@ -10,5 +11,8 @@ def support(request: HttpRequest) -> dict[str, int]:
         return {}
     context = {"support_unread": unread_ticket_count(user=user)}
     if user.is_staff and user.has_perm("support.view_ticket"):
-        context["support_staff_unread"] = staff_unread_ticket_count()
+        # A child panel's staff count their own panel's tickets; the parent's, every panel's.
+        context["support_staff_unread"] = staff_unread_ticket_count(
+            child_panel_id=current_panel_id()
+        )
     return context

@@ -40,5 +40,10 @@ def unread_ticket_count(*, user: User) -> int:
     return Ticket.objects.filter(UNREAD_BY_CUSTOMER, user=user).count()
 
 
-def staff_unread_ticket_count() -> int:
-    return Ticket.objects.filter(UNREAD_BY_STAFF).exclude(status=TicketStatus.CLOSED).count()
+def staff_unread_ticket_count(*, child_panel_id: int | None = None) -> int:
+    """Open tickets with customers' messages staff have not read: every panel's, or one child
+    panel's only (its own admin's staff)."""
+    tickets = Ticket.objects.filter(UNREAD_BY_STAFF).exclude(status=TicketStatus.CLOSED)
+    if child_panel_id is not None:
+        tickets = tickets.filter(user__child_panel_id=child_panel_id)
+    return tickets.count()

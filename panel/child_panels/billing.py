@@ -20,11 +20,12 @@ from accounts.models import (
     User,
 )
 from accounts.ranks import can_order_child_panels
-from accounts.services import balance_credit, balance_debit, user_create_customer
+from accounts.services import balance_credit, balance_debit
 from core.errors import InsufficientFunds, InvalidRequest
 from core.money import ZERO
 from core.tenancy import panel_scope
 from panel.child_panels.services import child_panel_create, child_panel_move
+from panel.child_panels.staff import child_panel_owner_login_create
 
 PERIOD = timedelta(days=30)
 S = ChildPanelState
@@ -74,8 +75,9 @@ def child_panel_order(
             _charge(child=child, kind=ChildPanelCharge.Kind.MONTH, period_start=now, amount=fee)
             child.paid_until = now + PERIOD
             child.save(update_fields=["paid_until"])
-        with panel_scope(child.pk):
-            user_create_customer(username=admin_username, password=admin_password)
+        child_panel_owner_login_create(
+            child=child, username=admin_username, password=admin_password
+        )
     return child
 
 
@@ -136,12 +138,18 @@ def child_panels_bill(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def child_panel_customer_credit(
-    *, owner: User, child_panel_id: int, username: str, amount: Decimal
+    *,
+    owner: User,
+    child_panel_id: int,
+    username: str,
+    amount: Decimal,
+    created_by: User | None = None,
 ) -> BalanceTransaction:
     """The owner adds funds to one of his child panel's customers, who paid him directly (the
     child panel has no payment gateway of its own yet). A deposit on the customer's ledger,
     recorded as made by the owner; the owner's own balance is not touched: what his customers
-    hold is what he owes them in orders (the admin shows it as exposure).
+    hold is what he owes them in orders (the admin shows it as exposure). `created_by`: who
+    typed it, when not the owner himself (his login or his staff in the panel's own admin).
 
     Raises InvalidRequest for a panel not his or a name not of that panel."""
     child = ChildPanel.objects.filter(pk=child_panel_id, owner=owner).first()
@@ -156,5 +164,5 @@ def child_panel_customer_credit(
         amount=amount,
         kind=BalanceTransaction.Kind.DEPOSIT,
         memo=child.domain,
-        created_by=owner,
+        created_by=created_by or owner,
     )

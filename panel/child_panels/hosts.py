@@ -3,9 +3,9 @@
 The parent's own hosts (ALLOWED_HOSTS, and PANEL_PUBLIC_URL's) serve the parent; a live child
 panel's domain serves that panel, with the current panel set for everything the request runs
 (core.tenancy); any other host gets a plain 404 page, never the parent. A child panel that is
-not active answers every page with a page saying so and /api/v2 with an error. A child panel has
-no admin (the parent's operators run child panels from the parent's admin) and none of the
-parent's own money-in paths (PARENT_ONLY).
+not active answers every page with a page saying so and /api/v2 with an error. A child panel's
+host has its own URLs (panel.urls_child): its own admin at /admin/, for its owner and his
+staff, in place of the parent's; and none of the parent's own money-in paths (PARENT_ONLY).
 """
 
 from collections.abc import Callable
@@ -27,7 +27,6 @@ from panel.child_panels.selectors import child_panel_for_host
 # its referral programme, its Telegram bot and its operator API. A child panel answers them
 # with the plain 404 until it has settings of its own (docs/child-panels.md).
 PARENT_ONLY = (
-    "/admin/",
     "/adminapi/",
     "/add-funds/",
     "/payments/",
@@ -35,6 +34,8 @@ PARENT_ONLY = (
     "/r/",
     "/telegram/",
 )
+
+CHILD_URLCONF = "panel.urls_child"
 
 NOT_SERVING_API_ERRORS = {
     ChildPanelState.WAITING_DNS: gettext_noop("This panel is not open yet"),
@@ -72,6 +73,7 @@ class ChildPanelHostMiddleware:
                 return self._parent(request)
             return _unknown_host(request)
         request.child_panel = child  # type: ignore[attr-defined]
+        request.urlconf = CHILD_URLCONF
         with panel_scope(child.pk):
             if not child.is_serving and not request.path.startswith(settings.STATIC_URL):
                 return _not_serving(request, child)

@@ -41,10 +41,14 @@ def test_a_child_domain_serves_the_child_panel_with_its_name_and_colour(
     assert theme.content.decode() == f":root {{ --brand: {child.colour}; }}\n"
 
 
-def test_a_child_panel_has_no_admin(client: Client, child: ChildPanel, staff: User) -> None:
+def test_a_child_panels_admin_is_its_own(client: Client, child: ChildPanel, staff: User) -> None:
     client.force_login(staff)
 
-    assert client.get("/admin/", HTTP_HOST=CHILD_HOST).status_code == 404
+    # The parent's staff are nobody there: its own admin asks for a login of its own panel,
+    # and the parent's admin pages are not among its pages.
+    index = client.get("/admin/", HTTP_HOST=CHILD_HOST)
+    assert (index.status_code, index["Location"]) == (302, "/admin/login/?next=/admin/")
+    assert client.get("/admin/payments/deposit/", HTTP_HOST=CHILD_HOST).status_code in (302, 404)
 
 
 @pytest.mark.parametrize(

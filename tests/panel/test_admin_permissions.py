@@ -25,7 +25,12 @@ DEFAULT_VIEWS = ("changelist", "add", "history", "delete", "change")
 
 
 def _admins() -> list[tuple[str, admin.ModelAdmin]]:
-    return [(model._meta.label, model_admin) for model, model_admin in admin.site._registry.items()]
+    # Every site: the parent's and a child panel's own (panel.child_panels.owner_admin).
+    return [
+        (f"{site.name}:{model._meta.label}", model_admin)
+        for site in sorted(admin.sites.all_sites, key=lambda site: site.name)
+        for model, model_admin in site._registry.items()
+    ]
 
 
 def _custom_urls(model_admin: admin.ModelAdmin) -> list[URLPattern]:

@@ -1,10 +1,13 @@
+import secrets
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from accounts.models import ChildPanelState, User
 from core.errors import PanelError
 from panel.child_panels.services import child_panel_create, child_panel_move
+from panel.child_panels.staff import child_panel_owner_login_create
 
 
 class Command(BaseCommand):
@@ -24,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--active", action="store_true", help="Open it now (its DNS is already set)"
         )
+        parser.add_argument(
+            "--login",
+            default="",
+            help="The owner's login on the panel (its admin); its password is printed once",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         owner = User.objects.filter(
@@ -32,15 +40,25 @@ class Command(BaseCommand):
         if owner is None:
             raise CommandError(f"No parent customer named {options['owner']!r}")
         try:
-            child = child_panel_create(
-                domain=str(options["domain"]),
-                owner=owner,
-                name=str(options["name"]),
-                language=str(options["language"]),
-                markup_percent=Decimal(str(options["markup_percent"])),
-            )
-            if options["active"]:
-                child = child_panel_move(child_panel_id=child.pk, to=ChildPanelState.ACTIVE)
+            # One panel or none: a login the panel refuses leaves no panel behind.
+            with transaction.atomic():
+                child = child_panel_create(
+                    domain=str(options["domain"]),
+                    owner=owner,
+                    name=str(options["name"]),
+                    language=str(options["language"]),
+                    markup_percent=Decimal(str(options["markup_percent"])),
+                )
+                if options["active"]:
+                    child = child_panel_move(child_panel_id=child.pk, to=ChildPanelState.ACTIVE)
+                password = secrets.token_urlsafe(12)
+                if options["login"]:
+                    child_panel_owner_login_create(
+                        child=child, username=str(options["login"]), password=password
+                    )
         except PanelError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{child.domain}: {child.state} (owner {owner.username}, id {child.pk})")
+        if options["login"]:
+            # Shown once, never stored in clear: the owner changes it on the panel.
+            self.stdout.write(f"login {options['login']}, password {password}")
