@@ -26,7 +26,11 @@ from affiliates.services import (
 from affiliates.services.settle import commission_percents
 from core.errors import InvalidRequest, InvalidTransition
 from payments.models import BonusRule, Deposit, DepositReversal, Gateway
-from payments.services import deposit_create_manual, deposit_reversal_record
+from payments.services import (
+    deposit_create_manual,
+    deposit_payer_record,
+    deposit_reversal_record,
+)
 from tests.affiliates.helpers import credited_deposit
 from tests.factories import UserFactory
 
@@ -315,6 +319,63 @@ def test_cleared_flag_settles_normally(referred: User, referrer: User) -> None:
     assert ReferralFlag.objects.get().reason == ReferralFlag.Reason.SAME_PAYER_ACCOUNT
     referral_review(referral_id=referral.pk, refuse=False, reason="siblings", admin=admin)
     affiliate_settle(now=later(200))
+    assert book(referrer) == D("5")
+
+
+def test_a_card_fingerprint_learnt_after_accrual_holds_it_at_settling(
+    referred: User, referrer: User
+) -> None:
+    # given the referrer's card, and a referred card payment whose charge event (with the
+    # fingerprint) comes after the pass accrued its commission
+    credited_deposit(referrer, D("20"), payer_account="card:fp_9", gateway=Gateway.STRIPE)
+    deposit = credited_deposit(referred, D("100"), gateway=Gateway.STRIPE)
+    affiliate_settle()
+    assert Commission.objects.get().status == Commission.Status.PENDING
+    deposit_payer_record(deposit_id=deposit.pk, payer_account="card:fp_9")
+    # when its dispute window is over
+    result = affiliate_settle(now=later(121))
+    # then it is held for an admin with the evidence, not paid
+    assert result.settled == 0
+    assert Commission.objects.get().status == Commission.Status.HELD
+    flag = ReferralFlag.objects.get()
+    assert (flag.reason, flag.evidence["payer"]) == (
+        ReferralFlag.Reason.SAME_PAYER_ACCOUNT,
+        "card:fp_9",
+    )
+    assert Referral.objects.get(referred=referred).review == Referral.Review.FLAGGED
+    assert book(referrer) == 0
+
+
+def test_a_referrer_paying_later_from_the_same_account_holds_the_pending_commission(
+    referred: User, referrer: User
+) -> None:
+    # given a referred bank transfer accrued while the referrer had never paid
+    credited_deposit(referred, D("100"), gateway=Gateway.CASSO, payer_account="0123456789")
+    credited_deposit(referred, D("50"), gateway=Gateway.CRYPTOMUS)
+    affiliate_settle()
+    # when the referrer then pays from the same bank account before the hold ends
+    credited_deposit(referrer, D("10"), gateway=Gateway.CASSO, payer_account="0123456789")
+    affiliate_settle(now=later(8))
+    # then the transfer's commission is held; the crypto one had settled at once
+    statuses = dict(Commission.objects.values_list("deposit_amount", "status"))
+    assert statuses == {D("100"): Commission.Status.HELD, D("50"): Commission.Status.AVAILABLE}
+    assert ReferralFlag.objects.get().evidence["payer"] == "0123456789"
+    assert book(referrer) == D("2.5")
+
+
+def test_late_evidence_of_a_changed_referral_leaves_the_commission_with_who_earned_it(
+    referred: User, referrer: User
+) -> None:
+    admin = UserFactory(username="boss", is_staff=True)
+    deposit = credited_deposit(referred, D("100"), gateway=Gateway.STRIPE)
+    affiliate_settle()
+    referral_set_referrer(
+        referred_id=referred.pk, referrer_id=None, reason="left the programme", admin=admin
+    )
+    credited_deposit(referrer, D("20"), payer_account="card:fp_2", gateway=Gateway.STRIPE)
+    deposit_payer_record(deposit_id=deposit.pk, payer_account="card:fp_2")
+    # no referral left to flag: the commission settles as accrued
+    assert affiliate_settle(now=later(121)).settled == 1
     assert book(referrer) == D("5")
 
 
