@@ -489,5 +489,6 @@ def test_demo_affiliate_has_settled_held_and_flagged_referrals(settings) -> None
     assert seed_demo_affiliates(affiliate="demo") == 0
     demo = User.objects.get(username="demo")
     assert demo.commission_balance > 0
+    assert demo.affiliate.visits > Referral.objects.filter(referrer=demo).count()
     assert Commission.objects.filter(status=Commission.Status.PENDING).exists()
     assert Referral.objects.get(referred__username="hoa").review == Referral.Review.FLAGGED
