@@ -108,6 +108,21 @@ def test_signup_through_own_link_records_nothing(referrer: User) -> None:
     assert referral_record_signup(user=referrer, code=code, address="", user_agent="") is None
 
 
+def test_a_customer_cannot_change_their_own_referrer(referred: User, referrer: User) -> None:
+    # given a referred customer, signed in, and another affiliate's link
+    other = affiliate_ensure(user_id=UserFactory(username="other").pk)
+    client = Client()
+    client.force_login(referred)
+    # when they follow it and save their account page with a referrer in the form
+    response = client.get(f"/r/{other.code}/")
+    client.post(reverse("account"), {"referrer": "other", "phone": ""})
+    # then nothing is remembered or counted, and the referral is the one sign-up recorded
+    assert response.url == reverse("dashboard") and "panel_ref" not in response.cookies
+    assert Affiliate.objects.get(pk=other.pk).visits == 0
+    assert Referral.objects.get(referred=referred).referrer == referrer
+    assert not ReferralChange.objects.exists()
+
+
 def test_admin_changes_referrer_with_reason_only(referred: User, referrer: User) -> None:
     admin = UserFactory(username="boss", is_staff=True)
     other = UserFactory(username="other")
