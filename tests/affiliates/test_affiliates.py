@@ -9,7 +9,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import BalanceTransaction, CommissionTransaction, PricingTier, User
+from accounts.models import (
+    BalanceTransaction,
+    CommissionTransaction,
+    Coupon,
+    PricingTier,
+    User,
+)
 from accounts.selectors import ledger_mismatches
 from affiliates.models import Affiliate, Commission, Payout, Referral, ReferralChange, ReferralFlag
 from affiliates.selectors import username_mask
@@ -90,6 +96,13 @@ def test_referral_link_remembers_first_referrer_and_signup_records_it(referrer: 
     assert len(new.signup_trace.agent_digest) == 64  # a digest: the text is not kept
 
 
+def test_the_link_is_remembered_for_the_configured_days(referrer: User, settings) -> None:
+    settings.PANEL_AFFILIATE_COOKIE_DAYS = 3
+    code = affiliate_ensure(user_id=referrer.pk).code
+    cookie = Client().get(f"/r/{code}/").cookies["panel_ref"]
+    assert (cookie["max-age"], cookie["httponly"], cookie["samesite"]) == (3 * 86400, True, "Lax")
+
+
 def test_code_is_random_and_stable(referrer: User) -> None:
     code = affiliate_ensure(user_id=referrer.pk).code
     assert affiliate_ensure(user_id=referrer.pk).code == code
@@ -167,6 +180,16 @@ def test_bank_deposit_commission_is_held_then_settles(
     assert affiliate_settle(now=later(9)).settled == 0
     assert book(referrer) == D("10")
     assert Commission.objects.get().status == Commission.Status.AVAILABLE
+
+
+def test_a_coupons_bonus_earns_no_commission(referred: User, referrer: User) -> None:
+    Coupon.objects.create(code="TET2026", bonus_percent=D("20"))
+    credited_deposit(referred, D("100"), gateway=Gateway.CRYPTOMUS, coupon_code="TET2026")
+    affiliate_settle()
+    referred.refresh_from_db()
+    assert referred.balance == D("120")  # the coupon paid its bonus
+    assert Commission.objects.get().amount == D("5")  # 5 % of the 100 paid, not of 120
+    assert book(referrer) == D("5")
 
 
 def test_no_commission_on_manual_credits_or_before_the_referral(referrer: User, settings) -> None:
@@ -456,6 +479,7 @@ def test_affiliates_page_shows_link_qr_figures_and_masked_referrals(
     page = client.get("/affiliates/").content.decode()
     assert f"/r/{referrer.affiliate.code}/" in page
     assert "<svg" in page and "ng***n" in page and "nguyen" not in page
+    assert 'data-copy="#ref-link"' in page  # the copy button (panel.js copies the link)
 
 
 def test_page_forms_move_and_request(referred: User, referrer: User, settings) -> None:
