@@ -2,9 +2,11 @@
 evidence, clear or refuse, change of referrer), the payout queue (paid or rejected), and the
 commissions. Every action and view declares its permission."""
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,8 +14,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
@@ -29,6 +31,7 @@ from affiliates.models import (
 from affiliates.selectors import affiliates_with_figures
 from affiliates.services import payout_decide, referral_review, referral_set_referrer
 from core.errors import PanelError, error_display
+from core.money import money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
 
 CHANGE = "{app_label}.change_{model_name}"
@@ -74,9 +77,25 @@ def evidence_text(flag: ReferralFlag) -> str:
     }
 
 
+def _money(value: Decimal) -> str:
+    language = get_language() or settings.LANGUAGE_CODE
+    return money_text(value, currency=settings.PANEL_CURRENCY, language=language)
+
+
 @admin.register(Affiliate)
 class AffiliateAdmin(admin.ModelAdmin):
-    list_display = ("user", "code", "percent", "visits", "signups", "pending", "available")
+    list_display = (
+        "user",
+        "code",
+        "percent",
+        "visits",
+        "signups",
+        "paying",
+        "deposits",
+        "pending",
+        "available",
+        "paid",
+    )
     search_fields = ("user__username", "=code")
     fields = ("user", "code", "percent", "visits", "created_at")
     readonly_fields = ("user", "code", "visits", "created_at")
@@ -94,13 +113,28 @@ class AffiliateAdmin(admin.ModelAdmin):
     def signups(self, obj: Any) -> int:
         return int(obj.signups)
 
-    @admin.display(description=gettext_lazy("Commission pending"), ordering="pending")
-    def pending(self, obj: Any) -> object:
-        return obj.pending
+    @admin.display(description=gettext_lazy("Paying customers"), ordering="paying")
+    def paying(self, obj: Any) -> int:
+        return int(obj.paying)
 
-    @admin.display(description=gettext_lazy("Commission available"))
-    def available(self, obj: Affiliate) -> object:
-        return obj.user.commission_balance
+    @admin.display(description=gettext_lazy("Their deposits"), ordering="deposits")
+    def deposits(self, obj: Any) -> str:
+        return _money(obj.deposits)
+
+    @admin.display(description=gettext_lazy("Commission pending"), ordering="pending")
+    def pending(self, obj: Any) -> str:
+        return _money(obj.pending)
+
+    # Below zero: what a reversal after payout left the affiliate owing.
+    @admin.display(
+        description=gettext_lazy("Commission available"), ordering="user__commission_balance"
+    )
+    def available(self, obj: Affiliate) -> str:
+        return _money(obj.user.commission_balance)
+
+    @admin.display(description=gettext_lazy("Commission paid"))
+    def paid(self, obj: Any) -> str:
+        return _money(obj.paid_out - obj.moved)
 
 
 class FlagInline(admin.TabularInline):
@@ -225,10 +259,14 @@ class ReferralAdmin(ReadOnlyAdmin):
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "affiliate", "amount", "details", "status", "decide")
+    list_display = ("id", "created_at", "affiliate", "amount_shown", "details", "status", "decide")
     list_filter = ("status",)
     search_fields = ("affiliate__username",)
     list_select_related = ("affiliate",)
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_shown(self, obj: Payout) -> str:
+        return _money(obj.amount)
 
     @admin.display(description=gettext_lazy("Decide"))
     def decide(self, obj: Payout) -> str:
@@ -274,7 +312,7 @@ class PayoutAdmin(ReadOnlyAdmin):
             form=form,
             facts=[
                 (_("Affiliate"), payout.affiliate.username),
-                (_("Amount"), payout.amount),
+                (_("Amount"), _money(payout.amount)),
                 (_("Where to send it"), payout.details),
             ],
             buttons=[("paid", _("Mark paid")), ("reject", _("Reject (give it back)"))],
@@ -289,15 +327,23 @@ class CommissionAdmin(ReadOnlyAdmin):
         "affiliate",
         "referred",
         "deposit_id",
-        "deposit_amount",
+        "deposit_shown",
         "percent",
-        "amount",
+        "amount_shown",
         "status",
         "settle_at",
     )
     list_filter = ("status",)
     search_fields = ("affiliate__username", "referred__username", "=deposit_id")
     list_select_related = ("affiliate", "referred")
+
+    @admin.display(description=gettext_lazy("deposit amount"), ordering="deposit_amount")
+    def deposit_shown(self, obj: Commission) -> str:
+        return _money(obj.deposit_amount)
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_shown(self, obj: Commission) -> str:
+        return _money(obj.amount)
 
 
 @admin.register(ReferralChange)

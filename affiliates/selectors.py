@@ -109,24 +109,43 @@ def referral_rows(*, user: User) -> list[ReferralRow]:
 
 
 def affiliates_with_figures() -> QuerySet[Affiliate]:
-    """The admin's list: every affiliate with their sign-ups and commission not yet settled
-    (subqueries: joins of both would multiply each other's rows)."""
-    signups = (
-        Referral.objects.filter(referrer=OuterRef("user"))
-        .values("referrer")
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
-    pending = (
-        Commission.objects.filter(
-            affiliate=OuterRef("user"), status__in=[Status.PENDING, Status.HELD]
-        )
-        .values("affiliate")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    """The admin's list: every affiliate with the Affiliates page's figures (subqueries: joins
+    of several would multiply each other's rows)."""
     money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+
+    def total(rows: QuerySet, key: str, value: Any) -> Any:
+        return Subquery(rows.values(key).annotate(total=value).values("total"))
+
+    def money_of(rows: QuerySet, key: str, column: str) -> Coalesce:
+        subquery = Subquery(
+            rows.values(key).annotate(total=Sum(column)).values("total"), output_field=money
+        )
+        return Coalesce(subquery, Value(ZERO), output_field=money)
+
+    earned = Commission.objects.filter(affiliate=OuterRef("user")).exclude(status=Status.REFUSED)
     return Affiliate.objects.select_related("user").annotate(
-        signups=Coalesce(Subquery(signups), Value(0)),
-        pending=Coalesce(Subquery(pending, output_field=money), Value(ZERO), output_field=money),
+        signups=Coalesce(
+            total(Referral.objects.filter(referrer=OuterRef("user")), "referrer", Count("pk")),
+            Value(0),
+        ),
+        paying=Coalesce(total(earned, "affiliate", Count("referred", distinct=True)), Value(0)),
+        deposits=money_of(earned, "affiliate", "deposit_amount"),
+        pending=money_of(
+            Commission.objects.filter(
+                affiliate=OuterRef("user"), status__in=[Status.PENDING, Status.HELD]
+            ),
+            "affiliate",
+            "amount",
+        ),
+        # As on the page: moved to the balance (negative lines) and payouts sent.
+        moved=money_of(
+            CommissionTransaction.objects.filter(user=OuterRef("user"), kind=Kind.TRANSFER),
+            "user",
+            "amount",
+        ),
+        paid_out=money_of(
+            Payout.objects.filter(affiliate=OuterRef("user"), status=Payout.Status.PAID),
+            "affiliate",
+            "amount",
+        ),
     )

@@ -1,8 +1,10 @@
 """The affiliates' settle pass at size (issue 19): referred customers' deposits by bank, card
-and crypto, a tenth of them refunded or charged back (half before their commission settled,
-half after, some of it already moved to the balance). Checks that every affiliate's commission
-ledger equals their settled commissions less the reversals and moves, that check_ledger is
-clean for both books, and prints each pass's time."""
+(each naming its card) and crypto, a tenth of them refunded or charged back (half before their
+commission settled, half after, some of it already moved to the balance), and a few referrers
+paying with a referred customer's card after the commission accrued (held when it would
+settle). Checks that every affiliate's commission ledger equals their settled commissions less
+the reversals and moves, that check_ledger is clean for both books, and prints each pass's
+time."""
 
 import random
 from datetime import timedelta
@@ -44,10 +46,14 @@ def _seed(*, customers: int, deposits: int, affiliates: int) -> list[int]:
     for index in range(deposits):
         user = referred[index % customers]
         amount = Decimal(rng.randint(5, 500))
+        gateway = GATEWAYS[index % len(GATEWAYS)]
         rows.append(
             Deposit(
                 user=user,
-                gateway=GATEWAYS[index % len(GATEWAYS)],
+                gateway=gateway,
+                # A card payment names its card, as Stripe's charge does: the payer check reads
+                # these when a commission accrues and again before it settles.
+                payer_account=f"card:{user.username}" if gateway == "stripe" else "",
                 external_id=f"bench-{index}",
                 amount=amount,
                 currency="USD",
@@ -73,6 +79,40 @@ def _reverse(ids: list[int]) -> None:
     for index, deposit_id in enumerate(ids):
         kind = DepositReversal.Kind.REFUND if index % 2 else DepositReversal.Kind.CHARGEBACK
         deposit_reversal_record(deposit_id=deposit_id, kind=kind, external_id=f"re-{deposit_id}")
+
+
+def _pay_as_referred(*, count: int) -> int:
+    """`count` referrers, each with a referred customer whose card commission is pending, make
+    a card deposit with that customer's card; returns how many."""
+    from decimal import Decimal
+
+    from affiliates.models import Commission, Referral
+    from payments.models import Deposit, Gateway
+    from tests.affiliates.helpers import credited_deposit
+
+    by_card = Commission.objects.filter(
+        status=Commission.Status.PENDING,
+        deposit_id__in=Deposit.objects.filter(gateway=Gateway.STRIPE).values("pk"),
+    )
+    referrals = (
+        Referral.objects.filter(referred__in=by_card.values("referred"))
+        .select_related("referrer", "referred")
+        .order_by("pk")
+    )
+    done: set[int] = set()
+    for referral in referrals:
+        if len(done) == count:
+            break
+        if referral.referrer_id in done:
+            continue
+        credited_deposit(
+            referral.referrer,
+            Decimal("50"),
+            gateway=Gateway.STRIPE,
+            payer_account=f"card:{referral.referred.username}",
+        )
+        done.add(referral.referrer_id)
+    return len(done)
 
 
 def _books_agree() -> int:
@@ -104,7 +144,7 @@ def run(*, customers: int, deposits: int) -> None:
 
     from accounts.models import User
     from accounts.selectors import ledger_mismatches
-    from affiliates.models import Commission
+    from affiliates.models import Commission, Referral
     from affiliates.services import affiliate_settle, commission_move_to_balance
 
     reset_tables()
@@ -122,10 +162,18 @@ def run(*, customers: int, deposits: int) -> None:
     note(f"accrued {first.accrued}, settled {first.settled} (crypto) in {queries[0]} queries")
 
     _reverse(before)
+    # Self-referrals found late: a few referrers pay with a referred customer's card after the
+    # customer's commissions accrued; the check before settling holds that referral's.
+    planted = _pay_as_referred(count=max(1, customers // 100))
     with timed() as settle:
         second = affiliate_settle(now=timezone.now() + timedelta(days=121))
     report("affiliates_settle_pass", settle[0], "s")
     note(f"reversed {second.reversed} before settling, settled {second.settled}")
+    flagged = Referral.objects.filter(review=Referral.Review.FLAGGED).count()
+    held = Commission.objects.filter(status=Commission.Status.HELD).count()
+    note(f"{flagged} of {planted} planted self-referrals flagged, {held} commissions held")
+    report("affiliates_flagged_at_settling", flagged, "referrals")
+    assert flagged == planted
 
     # Some affiliates spend their commission, then deposits they were paid for are taken back.
     for user in User.objects.filter(affiliate__isnull=False, commission_balance__gt=0)[::3]:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from affiliates.models import Referral
+from affiliates.models import Affiliate, Referral
 from affiliates.services import affiliate_ensure, affiliate_settle, referral_record_signup
 from panel.demo_money import demo_amount
 from payments.config import gateway_config
@@ -27,6 +27,9 @@ REFERRED = (
     ("hoa", [(Decimal("30"), 9)], "NGUYEN VAN DEMO"),
 )
 AFFILIATE_PAYER = "NGUYEN VAN DEMO"
+# Browsers that followed the link: more than signed up, as with a real link (a page reading
+# "0 visits, 4 sign-ups" looks broken).
+VISITS = 23
 
 
 def _transfer(user: User, dollars: Decimal, *, days_ago: int, payer: str) -> None:
@@ -72,5 +75,6 @@ def seed_demo_affiliates(*, affiliate: str) -> int:
             for amount, days_ago in transfers:
                 _transfer(user, amount, days_ago=days_ago, payer=payer)
             made += 1
+        Affiliate.objects.filter(user=referrer).update(visits=VISITS)
         affiliate_settle()
     return made

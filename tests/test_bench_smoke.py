@@ -62,6 +62,7 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "webhook_chain_3_levels",
         "poll_chain_3_levels",
         "affiliates_settle_pass",
+        "affiliates_flagged_at_settling",
         "affiliates_reversal_pass",
         "affiliates_books_disagreeing",
         "affiliates_ledger_mismatches",

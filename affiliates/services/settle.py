@@ -104,20 +104,19 @@ def _unaccrued(since: datetime | None) -> QuerySet[Deposit]:
 
 
 def _same_payers(
-    batch: list[Deposit], referrals: dict[int, Referral]
+    deposits: list[Deposit], referrer_of: dict[int, int]
 ) -> dict[int, tuple[str, dict]]:
-    """Evidence, per deposit of `batch`, that its referrer paid with the same account or holder
-    name (the account wins when both match). One query for the whole batch."""
-    known = [d for d in batch if d.payer_account or d.payer_name]
+    """Evidence, per deposit, that its referrer (`referrer_of[deposit id]`) paid with the same
+    account or holder name (the account wins when both match). One query for all of them."""
+    known = [d for d in deposits if d.payer_account or d.payer_name]
     if not known:
         return {}
-    referrer_of = {d.pk: referrals[d.referral_id].referrer_id for d in known}  # type: ignore[attr-defined]
     accounts = {d.payer_account for d in known if d.payer_account}
     names = {d.payer_name for d in known if d.payer_name}
     by_account: dict[tuple[int, str], list[int]] = defaultdict(list)
     by_name: dict[tuple[int, str], list[int]] = defaultdict(list)
     theirs = (
-        Deposit.objects.filter(user_id__in=set(referrer_of.values()))
+        Deposit.objects.filter(user_id__in={referrer_of[d.pk] for d in known})
         .filter(Q(payer_account__in=accounts) | Q(payer_name__in=names))
         .order_by("pk")
         .values_list("pk", "user_id", "payer_account", "payer_name")
@@ -156,7 +155,10 @@ def _accrue_batch(batch: list[Deposit], *, now: datetime) -> None:
     """Commissions of a batch of deposits: a few queries for the batch, one insert; the payer
     check (and a flag) only for deposits whose payer is known."""
     referrals = Referral.objects.in_bulk([d.referral_id for d in batch])  # type: ignore[attr-defined]
-    same_payers = _same_payers(batch, referrals)
+    same_payers = _same_payers(
+        batch,
+        {d.pk: referrals[d.referral_id].referrer_id for d in batch},  # type: ignore[attr-defined]
+    )
     for deposit in batch:
         evidence = same_payers.get(deposit.pk)
         if evidence is not None:
@@ -228,17 +230,53 @@ def commissions_reverse(*, now: datetime) -> int:
             return done
 
 
+def _hold_late_evidence(batch: list[Commission]) -> list[Commission]:
+    """The same-payer check again, just before paying: what the payer was may be learnt after
+    the commission accrued (a card's fingerprint comes with Stripe's charge event, which can
+    follow the payment by minutes or hours), and the referrer may have paid from the same
+    account since. A match flags the referral, which holds its pending commissions; the rest
+    of the batch is returned. One query when no deposit of the batch names its payer."""
+    paid_by = list(
+        Deposit.objects.filter(pk__in=[c.deposit_id for c in batch])
+        .exclude(payer_account="", payer_name="")
+        .only("pk", "payer_account", "payer_name")
+    )
+    if not paid_by:
+        return batch
+    by_deposit = {c.deposit_id: c for c in batch}
+    evidence = _same_payers(paid_by, {d.pk: by_deposit[d.pk].affiliate_id for d in paid_by})
+    if not evidence:
+        return batch
+    for deposit_id, (reason, found) in evidence.items():
+        commission = by_deposit[deposit_id]
+        # Only the referral the commission was earned on: after an admin's change of referrer
+        # it is gone, and the commission stays with who earned it, as accrued.
+        referral = Referral.objects.filter(
+            referred_id=commission.referred_id, referrer_id=commission.affiliate_id
+        ).first()
+        if referral is not None:
+            referral_flag(referral=referral, reason=reason, evidence=found)
+    still_pending = set(
+        Commission.objects.filter(pk__in=[c.pk for c in batch], status=Status.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    return [c for c in batch if c.pk in still_pending]
+
+
 def commissions_settle(*, now: datetime) -> int:
-    """Pending commissions past their hold become available: one ledger line each."""
+    """Pending commissions past their hold become available: one ledger line each, unless the
+    payer check, run again, now finds the referrer behind the deposit."""
     done = 0
     while True:
         with transaction.atomic():
             wait_transaction_lock(LOCK)
-            batch = list(
+            due = list(
                 Commission.objects.filter(status=Status.PENDING, settle_at__lte=now)
                 .exclude(amount=ZERO)
                 .order_by("pk")[:BATCH]
             )
+            batch = _hold_late_evidence(due)
             commission_settle_many(
                 settled=[(c.affiliate_id, c.amount, c.pk) for c in batch],
             )
@@ -247,7 +285,7 @@ def commissions_settle(*, now: datetime) -> int:
                 status=Status.AVAILABLE, settled_at=now
             )
         done += len(batch)
-        if len(batch) < BATCH:
+        if len(due) < BATCH:
             return done
 
 

@@ -17,6 +17,7 @@ def credited_deposit(
     gateway: str = Gateway.SEPAY,
     payer_account: str = "",
     payer_name: str = "",
+    coupon_code: str = "",
 ) -> Deposit:
     """A deposit credited through the payments service, in the panel currency (rate 1)."""
     deposit = Deposit.objects.create(
@@ -31,6 +32,7 @@ def credited_deposit(
         status=Deposit.Status.PENDING,
         payer_account=payer_account,
         payer_name=payer_name,
+        coupon_code=coupon_code,
     )
     with transaction.atomic():
         return credit_locked(

@@ -11,6 +11,7 @@ from affiliates.models import Payout, Referral, ReferralFlag
 from affiliates.services import (
     affiliate_ensure,
     affiliate_settle,
+    commission_move_to_balance,
     payout_request,
     referral_record_signup,
 )
@@ -77,10 +78,19 @@ def test_payout_queue_marks_paid(referral: Referral, admin_client: Client, setti
 
 
 def test_affiliate_list_shows_figures(referral: Referral, admin_client: Client) -> None:
+    # given one bank deposit still held and one crypto deposit settled, 2 of it moved out
     credited_deposit(referral.referred, Decimal("100"))
+    credited_deposit(referral.referred, Decimal("60"), gateway=Gateway.CRYPTOMUS)
     affiliate_settle()
-    page = admin_client.get("/admin/affiliates/affiliate/").content.decode()
-    assert "teacher" in page and "5.00" in page
+    commission_move_to_balance(user=referral.referrer, amount=Decimal("2"))
+    # when
+    response = admin_client.get("/admin/affiliates/affiliate/")
+    # then the page's figures, as money is written (not "5.000000")
+    row = response.context["cl"].result_list[0]
+    assert (row.signups, row.paying, row.deposits) == (1, 1, Decimal("160"))
+    assert (row.pending, row.paid_out - row.moved) == (Decimal("5"), Decimal("2"))
+    page = response.content.decode()
+    assert "teacher" in page and "160.00" in page and "5.000000" not in page
 
 
 @pytest.mark.parametrize(

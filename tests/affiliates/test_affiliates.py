@@ -9,7 +9,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import BalanceTransaction, CommissionTransaction, PricingTier, User
+from accounts.models import (
+    BalanceTransaction,
+    CommissionTransaction,
+    Coupon,
+    PricingTier,
+    User,
+)
 from accounts.selectors import ledger_mismatches
 from affiliates.models import Affiliate, Commission, Payout, Referral, ReferralChange, ReferralFlag
 from affiliates.selectors import username_mask
@@ -26,7 +32,11 @@ from affiliates.services import (
 from affiliates.services.settle import commission_percents
 from core.errors import InvalidRequest, InvalidTransition
 from payments.models import BonusRule, Deposit, DepositReversal, Gateway
-from payments.services import deposit_create_manual, deposit_reversal_record
+from payments.services import (
+    deposit_create_manual,
+    deposit_payer_record,
+    deposit_reversal_record,
+)
 from tests.affiliates.helpers import credited_deposit
 from tests.factories import UserFactory
 
@@ -86,6 +96,13 @@ def test_referral_link_remembers_first_referrer_and_signup_records_it(referrer: 
     assert len(new.signup_trace.agent_digest) == 64  # a digest: the text is not kept
 
 
+def test_the_link_is_remembered_for_the_configured_days(referrer: User, settings) -> None:
+    settings.PANEL_AFFILIATE_COOKIE_DAYS = 3
+    code = affiliate_ensure(user_id=referrer.pk).code
+    cookie = Client().get(f"/r/{code}/").cookies["panel_ref"]
+    assert (cookie["max-age"], cookie["httponly"], cookie["samesite"]) == (3 * 86400, True, "Lax")
+
+
 def test_code_is_random_and_stable(referrer: User) -> None:
     code = affiliate_ensure(user_id=referrer.pk).code
     assert affiliate_ensure(user_id=referrer.pk).code == code
@@ -102,6 +119,21 @@ def test_unknown_code_sets_no_cookie() -> None:
 def test_signup_through_own_link_records_nothing(referrer: User) -> None:
     code = affiliate_ensure(user_id=referrer.pk).code
     assert referral_record_signup(user=referrer, code=code, address="", user_agent="") is None
+
+
+def test_a_customer_cannot_change_their_own_referrer(referred: User, referrer: User) -> None:
+    # given a referred customer, signed in, and another affiliate's link
+    other = affiliate_ensure(user_id=UserFactory(username="other").pk)
+    client = Client()
+    client.force_login(referred)
+    # when they follow it and save their account page with a referrer in the form
+    response = client.get(f"/r/{other.code}/")
+    client.post(reverse("account"), {"referrer": "other", "phone": ""})
+    # then nothing is remembered or counted, and the referral is the one sign-up recorded
+    assert response.url == reverse("dashboard") and "panel_ref" not in response.cookies
+    assert Affiliate.objects.get(pk=other.pk).visits == 0
+    assert Referral.objects.get(referred=referred).referrer == referrer
+    assert not ReferralChange.objects.exists()
 
 
 def test_admin_changes_referrer_with_reason_only(referred: User, referrer: User) -> None:
@@ -148,6 +180,16 @@ def test_bank_deposit_commission_is_held_then_settles(
     assert affiliate_settle(now=later(9)).settled == 0
     assert book(referrer) == D("10")
     assert Commission.objects.get().status == Commission.Status.AVAILABLE
+
+
+def test_a_coupons_bonus_earns_no_commission(referred: User, referrer: User) -> None:
+    Coupon.objects.create(code="TET2026", bonus_percent=D("20"))
+    credited_deposit(referred, D("100"), gateway=Gateway.CRYPTOMUS, coupon_code="TET2026")
+    affiliate_settle()
+    referred.refresh_from_db()
+    assert referred.balance == D("120")  # the coupon paid its bonus
+    assert Commission.objects.get().amount == D("5")  # 5 % of the 100 paid, not of 120
+    assert book(referrer) == D("5")
 
 
 def test_no_commission_on_manual_credits_or_before_the_referral(referrer: User, settings) -> None:
@@ -318,6 +360,63 @@ def test_cleared_flag_settles_normally(referred: User, referrer: User) -> None:
     assert book(referrer) == D("5")
 
 
+def test_a_card_fingerprint_learnt_after_accrual_holds_it_at_settling(
+    referred: User, referrer: User
+) -> None:
+    # given the referrer's card, and a referred card payment whose charge event (with the
+    # fingerprint) comes after the pass accrued its commission
+    credited_deposit(referrer, D("20"), payer_account="card:fp_9", gateway=Gateway.STRIPE)
+    deposit = credited_deposit(referred, D("100"), gateway=Gateway.STRIPE)
+    affiliate_settle()
+    assert Commission.objects.get().status == Commission.Status.PENDING
+    deposit_payer_record(deposit_id=deposit.pk, payer_account="card:fp_9")
+    # when its dispute window is over
+    result = affiliate_settle(now=later(121))
+    # then it is held for an admin with the evidence, not paid
+    assert result.settled == 0
+    assert Commission.objects.get().status == Commission.Status.HELD
+    flag = ReferralFlag.objects.get()
+    assert (flag.reason, flag.evidence["payer"]) == (
+        ReferralFlag.Reason.SAME_PAYER_ACCOUNT,
+        "card:fp_9",
+    )
+    assert Referral.objects.get(referred=referred).review == Referral.Review.FLAGGED
+    assert book(referrer) == 0
+
+
+def test_a_referrer_paying_later_from_the_same_account_holds_the_pending_commission(
+    referred: User, referrer: User
+) -> None:
+    # given a referred bank transfer accrued while the referrer had never paid
+    credited_deposit(referred, D("100"), gateway=Gateway.CASSO, payer_account="0123456789")
+    credited_deposit(referred, D("50"), gateway=Gateway.CRYPTOMUS)
+    affiliate_settle()
+    # when the referrer then pays from the same bank account before the hold ends
+    credited_deposit(referrer, D("10"), gateway=Gateway.CASSO, payer_account="0123456789")
+    affiliate_settle(now=later(8))
+    # then the transfer's commission is held; the crypto one had settled at once
+    statuses = dict(Commission.objects.values_list("deposit_amount", "status"))
+    assert statuses == {D("100"): Commission.Status.HELD, D("50"): Commission.Status.AVAILABLE}
+    assert ReferralFlag.objects.get().evidence["payer"] == "0123456789"
+    assert book(referrer) == D("2.5")
+
+
+def test_late_evidence_of_a_changed_referral_leaves_the_commission_with_who_earned_it(
+    referred: User, referrer: User
+) -> None:
+    admin = UserFactory(username="boss", is_staff=True)
+    deposit = credited_deposit(referred, D("100"), gateway=Gateway.STRIPE)
+    affiliate_settle()
+    referral_set_referrer(
+        referred_id=referred.pk, referrer_id=None, reason="left the programme", admin=admin
+    )
+    credited_deposit(referrer, D("20"), payer_account="card:fp_2", gateway=Gateway.STRIPE)
+    deposit_payer_record(deposit_id=deposit.pk, payer_account="card:fp_2")
+    # no referral left to flag: the commission settles as accrued
+    assert affiliate_settle(now=later(121)).settled == 1
+    assert book(referrer) == D("5")
+
+
 def test_same_signup_address_and_browser_flags(referrer: User) -> None:
     code = affiliate_ensure(user_id=referrer.pk).code
     first, second = UserFactory(username="farm1"), UserFactory(username="farm2")
@@ -380,6 +479,7 @@ def test_affiliates_page_shows_link_qr_figures_and_masked_referrals(
     page = client.get("/affiliates/").content.decode()
     assert f"/r/{referrer.affiliate.code}/" in page
     assert "<svg" in page and "ng***n" in page and "nguyen" not in page
+    assert 'data-copy="#ref-link"' in page  # the copy button (panel.js copies the link)
 
 
 def test_page_forms_move_and_request(referred: User, referrer: User, settings) -> None:
@@ -428,5 +528,6 @@ def test_demo_affiliate_has_settled_held_and_flagged_referrals(settings) -> None
     assert seed_demo_affiliates(affiliate="demo") == 0
     demo = User.objects.get(username="demo")
     assert demo.commission_balance > 0
+    assert demo.affiliate.visits > Referral.objects.filter(referrer=demo).count()
     assert Commission.objects.filter(status=Commission.Status.PENDING).exists()
     assert Referral.objects.get(referred__username="hoa").review == Referral.Review.FLAGGED
