@@ -32,6 +32,26 @@ def child_panel_owner_login_create(*, child: ChildPanel, username: str, password
     return login
 
 
+def child_panel_owner_login_set(
+    *, child: ChildPanel, username: str, password: str
+) -> tuple[User, bool]:
+    """Make the panel's account `username` its owner login, creating it with `password` when the
+    panel has no such account (an existing one keeps its own); returns it and whether it is new.
+    The way in for a panel made before its own admin existed, or whose owner lost his login."""
+    with transaction.atomic(), panel_scope(child.pk):
+        child = ChildPanel.objects.select_for_update().get(pk=child.pk)
+        login = User.objects.with_username(username).first()
+        created = login is None
+        if login is None:
+            login = user_create_customer(username=username, password=password)
+        login.is_staff = True
+        login.is_active = True
+        login.save(update_fields=["is_staff", "is_active"])
+        child.owner_login = login
+        child.save(update_fields=["owner_login"])
+    return login, created
+
+
 def roles_held(*, user: User) -> list[str]:
     """The roles every permission of which `user` holds, in the table's order."""
     held = user.get_all_permissions()

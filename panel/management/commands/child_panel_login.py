@@ -1,0 +1,35 @@
+import secrets
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import ChildPanel
+from core.errors import PanelError
+from panel.child_panels.staff import child_panel_owner_login_set
+
+
+class Command(BaseCommand):
+    help = (
+        "Give the child panel on DOMAIN its owner login (the account that opens its own admin "
+        "with every role): an account of that panel named LOGIN, made when it has none, its "
+        "password then printed once. For a panel made without one (docs/child-panels.md)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("domain")
+        parser.add_argument("login")
+
+    def handle(self, *args: object, **options: object) -> None:
+        child = ChildPanel.objects.filter(domain__iexact=str(options["domain"])).first()
+        if child is None:
+            raise CommandError(f"No child panel on {options['domain']!r}")
+        password = secrets.token_urlsafe(12)
+        try:
+            login, created = child_panel_owner_login_set(
+                child=child, username=str(options["login"]), password=password
+            )
+        except PanelError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"{child.domain}: owner login {login.username}")
+        if created:
+            # Shown once, never stored in clear: the owner changes it on the panel.
+            self.stdout.write(f"login {login.username}, password {password}")
