@@ -10,13 +10,25 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.child_panels import ChildPanel, ChildPanelCharge, ChildPanelState, SuspendedReason
+from accounts.child_panels import (
+    ChildPanel,
+    ChildPanelCharge,
+    ChildPanelLogo,
+    ChildPanelState,
+    SuspendedReason,
+)
 from accounts.usernames import username_normalize
 from core import memos
 from core.money import ZERO, money_field, panel_currency
 from core.tenancy import current_panel_id
 
-__all__ = ["ChildPanel", "ChildPanelCharge", "ChildPanelState", "SuspendedReason"]
+__all__ = [
+    "ChildPanel",
+    "ChildPanelCharge",
+    "ChildPanelLogo",
+    "ChildPanelState",
+    "SuspendedReason",
+]
 
 
 class UserManager(DjangoUserManager["User"]):

@@ -53,6 +53,7 @@ def child_panel_order(
     language: str,
     admin_username: str,
     admin_password: str,
+    currency: str = "",
 ) -> ChildPanel:
     """A customer's own order of a child panel: provisioned at once (waiting for DNS), its
     setup price and first month taken from his balance, and his login on it created.
@@ -66,7 +67,12 @@ def child_panel_order(
     now = timezone.now()
     with transaction.atomic():
         child = child_panel_create(
-            domain=domain, owner=owner, name=name, language=language, monthly_fee=fee
+            domain=domain,
+            owner=owner,
+            name=name,
+            language=language,
+            currency=currency,
+            monthly_fee=fee,
         )
         if setup > ZERO:
             _charge(child=child, kind=ChildPanelCharge.Kind.SETUP, period_start=None, amount=setup)
@@ -74,8 +80,10 @@ def child_panel_order(
             _charge(child=child, kind=ChildPanelCharge.Kind.MONTH, period_start=now, amount=fee)
             child.paid_until = now + PERIOD
             child.save(update_fields=["paid_until"])
-        with panel_scope(child.pk):
-            user_create_customer(username=admin_username, password=admin_password)
+        with panel_scope(child.pk, currency=child.currency):
+            login = user_create_customer(username=admin_username, password=admin_password)
+        # His login is the panel's staff: the one who sees its fee notices on its pages.
+        User.objects.filter(pk=login.pk).update(is_staff=True)
     return child
 
 
@@ -147,7 +155,7 @@ def child_panel_customer_credit(
     child = ChildPanel.objects.filter(pk=child_panel_id, owner=owner).first()
     if child is None or child.state == S.DELETED:
         raise InvalidRequest()
-    with panel_scope(child.pk):
+    with panel_scope(child.pk, currency=child.currency):
         customer = User.objects.with_username(username).first()
     if customer is None:
         raise InvalidRequest(gettext_noop("No customer of this panel has that username."))
