@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import BalanceTransaction, ChildPanel, User
-from payments.models import Deposit, GatewaySettings, Method, TransferReport
 from panel.child_panels.payments import child_panel_payments_set
+from payments.models import Deposit, GatewaySettings, Method, TransferReport
 from tests.child_panels.conftest import CHILD_HOST, OTHER_HOST, child_customer
 from tests.factories import UserFactory
 from tests.payments.senders import casso_body, casso_signature, post_casso, post_sepay, sepay_body
