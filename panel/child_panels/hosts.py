@@ -38,6 +38,7 @@ PARENT_ONLY = (
 # add-funds page shows his bank account, and the gateways' webhooks on his host credit his
 # customers from his keys (payments.config reads the served panel's settings only).
 PAYMENTS = ("/add-funds/", "/payments/")
+WEBHOOKS = "/payments/webhooks/"
 
 NOT_SERVING_API_ERRORS = {
     ChildPanelState.WAITING_DNS: gettext_noop("This panel is not open yet"),
@@ -76,7 +77,10 @@ class ChildPanelHostMiddleware:
             return _unknown_host(request)
         request.child_panel = child  # type: ignore[attr-defined]
         with panel_scope(child.pk, currency=child.currency):
-            if not child.is_serving and not request.path.startswith(settings.STATIC_URL):
+            # A suspended panel still takes its owner's webhooks: money his customers already
+            # sent is credited to them (as a gateway switched off still records what arrives).
+            passes = request.path.startswith((settings.STATIC_URL, WEBHOOKS))
+            if not child.is_serving and not passes:
                 return _not_serving(request, child)
             if request.path.startswith(PARENT_ONLY):
                 return _unknown_host(request)

@@ -248,3 +248,17 @@ def test_a_settings_form_with_no_key_at_all_is_refused(client: Client, child: Ch
     form = {"bank_bin": "970422", "account_number": CHILD_ACCOUNT, "transfer_prefix": "SHOP"}
     client.post(f"/child-panels/{child.pk}/payments/", form)
     assert not GatewaySettings.objects.exists()
+
+
+def test_a_suspended_panel_still_credits_what_its_customers_already_sent(
+    client: Client, paying_child: ChildPanel
+) -> None:
+    from panel.child_panels.services import child_panel_move
+
+    carol = child_customer(paying_child, "carol")
+    child_panel_move(child_panel_id=paying_child.pk, to="suspended")
+    client.force_login(carol)
+    assert client.get("/add-funds/", HTTP_HOST=CHILD_HOST).status_code == 503
+    assert _post_sepay(client, _sepay(f"SHOP{carol.pk}"), key=CHILD_SEPAY) == 200
+    carol.refresh_from_db()
+    assert carol.balance == Decimal(10)
