@@ -231,3 +231,6 @@ pinned_clears  # unused variable (providers/selectors.py: HeldRow, the held dige
 owner_login  # unused variable (accounts/child_panels.py: read as owner_login_id by accounts/backends.py)
 _.urlconf  # unused attribute (panel/child_panels/hosts.py: Django reads request.urlconf)
 _.disabled  # unused attribute (panel/child_panels/owner_admin/people.py: a form field's flag)
+logo_updated_at  # unused variable (accounts/child_panels.py: templates/base.html and the logo's URL)
+unpaid  # unused variable (panel/child_panels/grace.py: templates/base.html, the owner's notice)
+days_left  # unused variable (panel/child_panels/grace.py: templates/base.html, the owner's notice)

@@ -87,6 +87,10 @@ class ChildPanel(models.Model):
         verbose_name=_("the owner's login on the panel"),
     )
     paid_until = models.DateTimeField(_("Paid until"), null=True, blank=True)
+    # When the owner last uploaded his logo (ChildPanelLogo), empty without one: the header
+    # reads it from this row, already loaded for the host, and its URL carries it, so a new
+    # logo is never hidden behind a cached old one.
+    logo_updated_at = models.DateTimeField(_("Logo updated at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -193,3 +197,28 @@ class ChildPanelCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_panel_id} {self.kind} {self.period_start or ''}"
+
+
+class ChildPanelLogo(models.Model):
+    """The owner's logo, checked on upload (panel.child_panels.logo) and served on his panel's
+    host only. Kept in the database, beside the panel, so every process of the install serves it
+    with no shared disk; a row of its own, so reading the panel for a request never reads it."""
+
+    child_panel = models.OneToOneField(
+        ChildPanel,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="logo",
+        verbose_name=_("child panel"),
+    )
+    content_type = models.CharField(_("content type"), max_length=32)
+    image = models.BinaryField(_("image"))
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+
+    class Meta:
+        verbose_name = _("child panel logo")
+        verbose_name_plural = _("child panel logos")
+
+    def __str__(self) -> str:
+        return f"{self.child_panel_id} {self.content_type} {self.width}x{self.height}"

@@ -16,6 +16,7 @@ from accounts.child_panels import (
     CHILD_PANEL_ROLES,
     ChildPanel,
     ChildPanelCharge,
+    ChildPanelLogo,
     ChildPanelState,
     SuspendedReason,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "CHILD_PANEL_ROLE_NAMES",
     "ChildPanel",
     "ChildPanelCharge",
+    "ChildPanelLogo",
     "ChildPanelState",
     "SuspendedReason",
 ]

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 
-from core.money import money_text, parse_money
+from core.money import money_text, panel_currency, parse_money
 
 # A parameter is stored in a JSON column: text, a number, or an earlier memo as an object.
 Param = str | int | dict[str, Any]
@@ -107,4 +107,4 @@ def as_money(value: object) -> str:
     except ValueError:
         return str(value)
     language = get_language() or settings.LANGUAGE_CODE
-    return money_text(amount, currency=settings.PANEL_CURRENCY, language=language)
+    return money_text(amount, currency=panel_currency(), language=language)

@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from core.tenancy import current_panel_currency
+
 MONEY_DIGITS = 20
 MONEY_PLACES = 6
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
@@ -17,9 +19,11 @@ ZERO = Decimal(0)
 
 
 def panel_currency() -> str:
-    """The panel's currency as a field default: a callable, so migrations name this function
-    instead of freezing one machine's PANEL_CURRENCY (VND or USD, by the panel's language)."""
-    return str(settings.PANEL_CURRENCY)
+    """The served panel's currency: a child panel's own inside its scope (core.tenancy), else
+    PANEL_CURRENCY. Also a field default: a callable, so migrations name this function instead
+    of freezing one machine's PANEL_CURRENCY (VND or USD, by the panel's language), and a child
+    panel's new customer holds his balance in the child's currency."""
+    return current_panel_currency() or str(settings.PANEL_CURRENCY)
 
 
 def money_field(**kwargs: Any) -> models.DecimalField:

@@ -11,6 +11,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 _current: ContextVar[int | None] = ContextVar("current_panel_id", default=None)
+# The served panel's currency ("" for the parent's, PANEL_CURRENCY): a child panel's prices,
+# balances and new customers are in its own (core.money.panel_currency).
+_currency: ContextVar[str] = ContextVar("current_panel_currency", default="")
 
 
 def current_panel_id() -> int | None:
@@ -18,11 +21,19 @@ def current_panel_id() -> int | None:
     return _current.get()
 
 
+def current_panel_currency() -> str:
+    """The child panel's currency being served, or "" for the parent's (PANEL_CURRENCY)."""
+    return _currency.get()
+
+
 @contextmanager
-def panel_scope(panel_id: int | None) -> Iterator[None]:
-    """Serve `panel_id` (None: the parent) inside the block, and restore what was before."""
+def panel_scope(panel_id: int | None, *, currency: str = "") -> Iterator[None]:
+    """Serve `panel_id` (None: the parent) in `currency` (empty: the parent's) inside the block,
+    and restore what was before."""
     token = _current.set(panel_id)
+    currency_token = _currency.set(currency.upper() if panel_id is not None else "")
     try:
         yield
     finally:
+        _currency.reset(currency_token)
         _current.reset(token)

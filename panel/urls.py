@@ -10,6 +10,7 @@ from bot import views as bot_views
 from notifications import views as notification_views
 from panel import notice_views, views, webhook_views
 from panel.api.views import ApiV2View
+from panel.child_panels import owner_pages as child_panel_owner_pages
 from panel.child_panels import pages as child_panel_pages
 from panel.child_panels import views as child_panel_views
 
@@ -105,6 +106,22 @@ urlpatterns = [
         name="child_panel_credit",
     ),
     path("child-panels/<int:pk>/pay/", child_panel_pages.child_panel_pay, name="child_panel_pay"),
+    path(
+        "child-panels/<int:pk>/payments/",
+        child_panel_owner_pages.child_panel_payments,
+        name="child_panel_payments",
+    ),
+    path(
+        "child-panels/<int:pk>/assign/",
+        child_panel_owner_pages.child_panel_assign,
+        name="child_panel_assign",
+    ),
+    path(
+        "child-panels/<int:pk>/logo/",
+        child_panel_owner_pages.child_panel_logo,
+        name="child_panel_logo",
+    ),
+    path("logo/<str:stamp>", child_panel_owner_pages.logo, name="child_panel_logo_image"),
     path("tls/allowed", child_panel_views.tls_allowed, name="tls_allowed"),
     path("theme.css", child_panel_views.theme_css, name="child_panel_theme"),
     path("health/worker/", views.health_worker, name="health_worker"),

@@ -23,6 +23,7 @@ from accounts.models import User
 from core.errors import PanelError, error_display
 from core.money import money_str, money_text
 from core.permissions import ReadOnlyAdmin, requires_permission
+from core.tenancy import current_panel_id
 from payments import admin_bank_accounts  # registers the bank accounts' admin too
 from payments.admin_reversals import ReversalViews
 from payments.config import gateway_config
@@ -351,6 +352,10 @@ class GatewaySettingsAdmin(admin.ModelAdmin):
         # A saved row is one method's: the other methods' credentials would only confuse.
         only = obj.method if isinstance(obj, GatewaySettings) else None
         return ((None, {"fields": COMMON_SETTINGS}), *_method_fieldsets(only))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GatewaySettings]:
+        # The served panel's own rows: child panels' owners set theirs on /child-panels/.
+        return super().get_queryset(request).filter(child_panel_id=current_panel_id())
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

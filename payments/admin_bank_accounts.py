@@ -5,12 +5,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
 
+from core.tenancy import current_panel_id
 from payments.banks import badge_svg, bank_for
 from payments.config import gateway_config
 from payments.models import BankAccount, Method
@@ -61,6 +63,10 @@ class BankAccountAdmin(admin.ModelAdmin):
     list_display_links = ("badge", "bank_name", "account_number")
     list_editable = ("is_active", "position")
     search_fields = ("account_number", "holder")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BankAccount]:
+        # The served panel's own accounts: child panels' owners set theirs on /child-panels/.
+        return super().get_queryset(request).filter(child_panel_id=current_panel_id())
 
     @admin.display(description=gettext_lazy("Logo"))
     def badge(self, obj: BankAccount) -> SafeString:

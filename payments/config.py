@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from core.money import panel_currency
+from core.tenancy import current_panel_id
 from payments.banks import Bank, bank_for
 from payments.models import BankAccount, GatewaySettings, Method
 from payments.registry import gateways_for, method_labels, secret_fields
@@ -66,21 +68,32 @@ def _env_rate(text: str) -> Decimal | None:
     return rate if rate.is_finite() and rate > 0 else None
 
 
+def vnd_rate() -> Decimal | None:
+    """PANEL_VND_RATE: đồng per one unit of PANEL_CURRENCY; None when unset or not a rate."""
+    return _env_rate(settings.PANEL_VND_RATE)
+
+
 def _default_rate(currency: str) -> Decimal | None:
-    if currency and currency.upper() == settings.PANEL_CURRENCY.upper():
+    # The served panel's currency: a child panel in đồng takes a transfer at 1 đồng a đồng.
+    own = panel_currency().upper()
+    if currency and currency.upper() == own:
         return Decimal(1)
-    if currency.upper() == "VND":
-        return _env_rate(settings.PANEL_VND_RATE)
+    if currency.upper() == "VND" and own == settings.PANEL_CURRENCY.upper():
+        return vnd_rate()
     return None
 
 
 def gateway_config(*, method: str) -> GatewayConfig:
-    row = GatewaySettings.objects.filter(method=method).first()
+    """The settings of the panel being served (core.tenancy): the parent's, or a child panel's
+    own (its owner's account and keys). A child panel never falls back to the parent's PANEL_*
+    credentials or account: its customers pay its owner, or nobody."""
+    panel_id = current_panel_id()
+    row = GatewaySettings.objects.filter(method=method, child_panel_id=panel_id).first()
     stored = row.secrets if row else {}
     # A credential the admin left empty falls back to its PANEL_* setting, where it has one.
     secrets = {
         secret.name: stored.get(secret.name)
-        or (getattr(settings, secret.setting) if secret.setting else "")
+        or (getattr(settings, secret.setting) if secret.setting and panel_id is None else "")
         for secret in secret_fields(method)
     }
     config = _bank_config(row) if method == Method.BANK else _config(method, row)
@@ -90,7 +103,7 @@ def gateway_config(*, method: str) -> GatewayConfig:
 
 
 def _config(method: str, row: GatewaySettings | None) -> GatewayConfig:
-    currency = (row.currency if row else "") or settings.PANEL_CURRENCY
+    currency = (row.currency if row else "") or panel_currency()
     return GatewayConfig(
         method=method,
         is_enabled=row.is_enabled if row else False,
@@ -103,7 +116,8 @@ def _config(method: str, row: GatewaySettings | None) -> GatewayConfig:
 
 def _receiving_accounts() -> tuple[tuple[ReceivingAccount, ...], frozenset[str]]:
     """The admin's accounts; with none at all, the one the PANEL_BANK_* settings name."""
-    rows = list(BankAccount.objects.all())
+    panel_id = current_panel_id()
+    rows = list(BankAccount.objects.filter(child_panel_id=panel_id))
     if rows:
         shown = tuple(
             ReceivingAccount(
@@ -116,7 +130,7 @@ def _receiving_accounts() -> tuple[tuple[ReceivingAccount, ...], frozenset[str]]
             if row.is_active
         )
         return shown, frozenset(row.account_number for row in rows)
-    if not (settings.PANEL_BANK_BIN and settings.PANEL_BANK_ACCOUNT):
+    if panel_id is not None or not (settings.PANEL_BANK_BIN and settings.PANEL_BANK_ACCOUNT):
         return (), frozenset()
     account = ReceivingAccount(
         key=ENV_ACCOUNT_KEY,

@@ -57,8 +57,17 @@ class GatewaySettings(models.Model):
     PANEL_TRANSFER_PREFIX; credentials are encrypted at rest and never shown again. The bank
     accounts customers transfer to are rows of their own (BankAccount)."""
 
-    method = models.CharField(
-        max_length=16, choices=method_choices, unique=True, verbose_name=_("method")
+    method = models.CharField(max_length=16, choices=method_choices, verbose_name=_("method"))
+    # Empty: the parent's own settings; a child panel's settings carry its id and are set by its
+    # owner on /child-panels/ (docs/child-panels.md#his-customers-pay-him).
+    child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("child panel"),
     )
     is_enabled = models.BooleanField(default=True, verbose_name=_("is enabled"))
     currency = models.CharField(
@@ -102,6 +111,17 @@ class GatewaySettings(models.Model):
         verbose_name = _("gateway settings")
         verbose_name_plural = _("gateway settings")
         constraints = [
+            # One row per method and panel: the parent's rows, and each child panel's.
+            models.UniqueConstraint(
+                fields=["method"],
+                condition=Q(child_panel__isnull=True),
+                name="gateway_settings_once",
+            ),
+            models.UniqueConstraint(
+                fields=["child_panel", "method"],
+                condition=Q(child_panel__isnull=False),
+                name="gateway_settings_once_per_child_panel",
+            ),
             models.CheckConstraint(
                 condition=Q(rate__isnull=True) | Q(rate__gt=0), name="gateway_rate_positive"
             ),
@@ -148,6 +168,16 @@ class BankAccount(models.Model):
     position = models.PositiveSmallIntegerField(
         _("position"), default=0, help_text=_("Smaller first: the first tab is the one shown.")
     )
+    # Empty: the parent's account; a child panel's owner's account carries its id.
+    child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("child panel"),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -155,8 +185,17 @@ class BankAccount(models.Model):
         verbose_name = _("bank account")
         verbose_name_plural = _("bank accounts")
         constraints = [
-            # SePay and Casso name the receiving account by its number alone.
-            models.UniqueConstraint(fields=["account_number"], name="bank_account_once"),
+            # SePay and Casso name the receiving account by its number alone: once per panel.
+            models.UniqueConstraint(
+                fields=["account_number"],
+                condition=Q(child_panel__isnull=True),
+                name="bank_account_once",
+            ),
+            models.UniqueConstraint(
+                fields=["child_panel", "account_number"],
+                condition=Q(child_panel__isnull=False),
+                name="bank_account_once_per_child_panel",
+            ),
             models.CheckConstraint(
                 condition=Q(bank_bin__regex=r"^[0-9]{6}$"), name="bank_account_bin_six_digits"
             ),
@@ -301,6 +340,17 @@ class Deposit(models.Model):
     # The gateway's id of the payment behind a session (Stripe's PaymentIntent): its charge,
     # refund and dispute events name this, not the session.
     payment_ref = models.CharField(max_length=128, blank=True, verbose_name=_("payment ref"))
+    # The panel whose gateway received it: empty for the parent's, a child panel's id for a
+    # transfer into its owner's account (its queue is his; the parent's admin sees every one).
+    child_panel = models.ForeignKey(
+        "accounts.ChildPanel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("child panel"),
+    )
 
     class Meta:
         verbose_name = _("deposit")
@@ -321,14 +371,18 @@ class Deposit(models.Model):
             ),
         ]
         constraints = [
+            # Per panel: a child panel's owner has his own SePay and Casso accounts, whose ids
+            # are theirs, not the parent's.
             models.UniqueConstraint(
-                fields=["gateway", "external_id"],
+                fields=["child_panel", "gateway", "external_id"],
                 condition=~Q(external_id=""),
+                nulls_distinct=False,
                 name="deposit_once_per_gateway_event",
             ),
             models.UniqueConstraint(
-                fields=["bank_account", "bank_reference", "amount", "bank_date"],
+                fields=["child_panel", "bank_account", "bank_reference", "amount", "bank_date"],
                 condition=~Q(bank_reference=""),
+                nulls_distinct=False,
                 name="deposit_once_per_bank_transfer",
             ),
             models.CheckConstraint(

@@ -99,6 +99,8 @@ def deposit_qr_png(request: AuthenticatedRequest, key: str) -> HttpResponse:
 @require_POST
 def bank_coupon(request: AuthenticatedRequest) -> HttpResponse:
     """Keep (or, left empty, remove) the coupon for the customer's next bank transfer."""
+    if getattr(request, "child_panel", None) is not None:
+        raise Http404  # the parent's coupons are the parent's: a child panel's page has none
     config = gateway_config(method=Method.BANK)
     form = BankCouponForm(request.POST)
     if not config.is_offered or config.rate is None or not form.is_valid():

@@ -3,9 +3,7 @@
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from django.conf import settings
-
-from core.money import ZERO, price_quantum
+from core.money import ZERO, panel_currency, price_quantum
 
 HUNDRED = Decimal(100)
 THOUSAND = Decimal(1000)
@@ -40,7 +38,7 @@ def selling_rate(*, upstream_rate: Decimal, exchange_rate: Decimal, markup: Mark
     """
     in_panel_currency = upstream_rate * exchange_rate
     marked_up = in_panel_currency * (HUNDRED + markup.percent) / HUNDRED + markup.fixed
-    quantum = price_quantum(settings.PANEL_CURRENCY)
+    quantum = price_quantum(panel_currency())
     return max(marked_up.quantize(quantum, rounding=ROUND_CEILING), ZERO)
 
 
@@ -48,7 +46,7 @@ def customer_rate(*, rate: Decimal, discount_percent: Decimal) -> Decimal:
     """The price a customer sees per 1000 (per package, per product unit) after their discount."""
     if not discount_percent:
         return rate
-    quantum = price_quantum(settings.PANEL_CURRENCY)
+    quantum = price_quantum(panel_currency())
     return (rate * (HUNDRED - discount_percent) / HUNDRED).quantize(quantum, rounding=ROUND_HALF_UP)
 
 

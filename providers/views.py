@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
 from core.ids import parse_id
-from core.money import money_str, money_text, parse_money
+from core.money import money_str, money_text, panel_currency, parse_money
 from providers.delivery_time import (
     percent_text,
     slow_time_text,
@@ -78,7 +78,7 @@ def price_texts(rate: Decimal, *, is_package: bool) -> dict[str, str]:
     ("12.500 ₫ / 1000", "12,5 ₫ mỗi lượt"), or per package. Both keep every digit of the price
     (a unit of a cheap service costs a fraction of a đồng); the pages say so."""
     language = get_language() or settings.LANGUAGE_CODE
-    currency = settings.PANEL_CURRENCY
+    currency = panel_currency()
     price = money_text(rate, currency=currency, language=language, exact=True)
     if is_package:
         return {"price": gettext("%(price)s per package") % {"price": price}, "unit_price": ""}

@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -14,7 +13,7 @@ from django.utils.translation import get_language, gettext
 
 from accounts import form_tokens
 from core.errors import error_display
-from core.money import money_text
+from core.money import money_text, panel_currency
 from orders.errors import PanelError
 
 PER_PAGE = 50
@@ -25,7 +24,7 @@ def paginate(request: HttpRequest, items: QuerySet, per_page: int = PER_PAGE) ->
 
 
 def charged_text(amount: Decimal) -> str:
-    return money_text(amount, currency=settings.PANEL_CURRENCY, language=get_language())
+    return money_text(amount, currency=panel_currency(), language=get_language())
 
 
 def order_error_text(order_id: int, exc: PanelError) -> str:

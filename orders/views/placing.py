@@ -18,7 +18,14 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from core.errors import error_display
 from core.ids import parse_id
-from core.money import NUMBER_SEPARATORS, ZERO, currency_label, currency_places, money_str
+from core.money import (
+    NUMBER_SEPARATORS,
+    ZERO,
+    currency_label,
+    currency_places,
+    money_str,
+    panel_currency,
+)
 from orders import services
 from orders.errors import InvalidOrderField, LinkBusy, PanelError
 from orders.forms import MassOrderForm, OrderForm, type_layouts
@@ -76,8 +83,8 @@ def _order_script_text(balance: Decimal) -> dict[str, str]:
         "balance": money_str(balance),
         "group": group,
         "decimal": point,
-        "places": str(currency_places(settings.PANEL_CURRENCY)),
-        "currency": currency_label(settings.PANEL_CURRENCY),
+        "places": str(currency_places(panel_currency())),
+        "currency": currency_label(panel_currency()),
         "service": gettext("Service"),
         "choose": gettext("Choose a service."),
         "refill": gettext("Refill"),

@@ -54,6 +54,7 @@ def child_panel_order(
     language: str,
     admin_username: str,
     admin_password: str,
+    currency: str = "",
 ) -> ChildPanel:
     """A customer's own order of a child panel: provisioned at once (waiting for DNS), its
     setup price and first month taken from his balance, and his login on it created.
@@ -67,7 +68,12 @@ def child_panel_order(
     now = timezone.now()
     with transaction.atomic():
         child = child_panel_create(
-            domain=domain, owner=owner, name=name, language=language, monthly_fee=fee
+            domain=domain,
+            owner=owner,
+            name=name,
+            language=language,
+            currency=currency,
+            monthly_fee=fee,
         )
         if setup > ZERO:
             _charge(child=child, kind=ChildPanelCharge.Kind.SETUP, period_start=None, amount=setup)
@@ -155,7 +161,7 @@ def child_panel_customer_credit(
     child = ChildPanel.objects.filter(pk=child_panel_id, owner=owner).first()
     if child is None or child.state == S.DELETED:
         raise InvalidRequest()
-    with panel_scope(child.pk):
+    with panel_scope(child.pk, currency=child.currency):
         customer = User.objects.with_username(username).first()
     if customer is None:
         raise InvalidRequest(gettext_noop("No customer of this panel has that username."))

@@ -5,7 +5,8 @@ panel's domain serves that panel, with the current panel set for everything the 
 (core.tenancy); any other host gets a plain 404 page, never the parent. A child panel that is
 not active answers every page with a page saying so and /api/v2 with an error. A child panel's
 host has its own URLs (panel.urls_child): its own admin at /admin/, for its owner and his
-staff, in place of the parent's; and none of the parent's own money-in paths (PARENT_ONLY).
+staff, in place of the parent's; and none of the parent's own money-in paths (PARENT_ONLY);
+its add-funds page and webhooks are its owner's own once he has set them (PAYMENTS).
 """
 
 from collections.abc import Callable
@@ -21,19 +22,22 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import ChildPanel, ChildPanelState
 from core.tenancy import panel_scope
-from panel.child_panels.selectors import child_panel_for_host
+from panel.child_panels.selectors import child_panel_for_host, child_panel_takes_payments
 
-# The parent's own: its payment gateways (a child's customers would pay the parent's account),
-# its referral programme, its Telegram bot and its operator API. A child panel answers them
-# with the plain 404 until it has settings of its own (docs/child-panels.md).
+# The parent's own: its referral programme, its Telegram bot and its operator API, and its
+# payment gateways (PAYMENTS) on a child panel whose owner has not set his own: its customers
+# would otherwise pay nobody, or the parent's account (docs/child-panels.md).
 PARENT_ONLY = (
     "/adminapi/",
-    "/add-funds/",
-    "/payments/",
     "/affiliates/",
     "/r/",
     "/telegram/",
 )
+# Served on a child panel once its owner has set his payment settings on /child-panels/: the
+# add-funds page shows his bank account, and the gateways' webhooks on his host credit his
+# customers from his keys (payments.config reads the served panel's settings only).
+PAYMENTS = ("/add-funds/", "/payments/")
+WEBHOOKS = "/payments/webhooks/"
 
 CHILD_URLCONF = "panel.urls_child"
 
@@ -74,10 +78,15 @@ class ChildPanelHostMiddleware:
             return _unknown_host(request)
         request.child_panel = child  # type: ignore[attr-defined]
         request.urlconf = CHILD_URLCONF
-        with panel_scope(child.pk):
-            if not child.is_serving and not request.path.startswith(settings.STATIC_URL):
+        with panel_scope(child.pk, currency=child.currency):
+            # A suspended panel still takes its owner's webhooks: money his customers already
+            # sent is credited to them (as a gateway switched off still records what arrives).
+            passes = request.path.startswith((settings.STATIC_URL, WEBHOOKS))
+            if not child.is_serving and not passes:
                 return _not_serving(request, child)
             if request.path.startswith(PARENT_ONLY):
+                return _unknown_host(request)
+            if request.path.startswith(PAYMENTS) and not child_panel_takes_payments(child.pk):
                 return _unknown_host(request)
             return self.get_response(request)
 

@@ -20,7 +20,38 @@ from panel.child_panels.billing import (
     child_panel_order,
     child_panel_renew,
 )
-from panel.child_panels.forms import ChildPanelOrderForm, CustomerCreditForm
+from panel.child_panels.forms import (
+    ChildPanelOrderForm,
+    CustomerCreditForm,
+    LogoForm,
+    PaymentSettingsForm,
+)
+from panel.child_panels.payments import (
+    KEY_FIELDS,
+    child_panel_payment_settings,
+    child_panel_queue,
+)
+
+# The newest transfers of a panel's queue shown on the page; the parent's admin lists them all.
+QUEUE_SHOWN = 20
+
+
+def _entry(child: ChildPanel) -> dict[str, object]:
+    """One panel's card: its payment settings (keys masked) and the newest of its queue."""
+    payments = child_panel_payment_settings(child=child)
+    return {
+        "child": child,
+        "payments": payments,
+        "queue": list(child_panel_queue(child=child)[:QUEUE_SHOWN]),
+        "keys": [
+            {
+                "name": name,
+                "label": PaymentSettingsForm.base_fields[name].label,
+                "masked": payments.masked_keys.get(name, "") if payments else "",
+            }
+            for name in KEY_FIELDS
+        ],
+    }
 
 
 def _parent_customer(request: AuthenticatedRequest) -> None:
@@ -32,7 +63,10 @@ def _parent_customer(request: AuthenticatedRequest) -> None:
 @login_required
 def child_panel_list(request: AuthenticatedRequest) -> HttpResponse:
     _parent_customer(request)
-    form = ChildPanelOrderForm(request.POST or None, initial={"language": settings.LANGUAGE_CODE})
+    form = ChildPanelOrderForm(
+        request.POST or None,
+        initial={"language": settings.LANGUAGE_CODE, "currency": settings.PANEL_CURRENCY},
+    )
     can_order = can_order_child_panels(user=request.user)
     if request.method == "POST" and can_order and form.is_valid():
         token = request.POST.get(form_tokens.FIELD)
@@ -54,11 +88,15 @@ def child_panel_list(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, gettext("Your child panel is set up. Point its domain here."))
             return redirect("child_panel_list")
     panels = ChildPanel.objects.filter(owner=request.user).exclude(state=ChildPanelState.DELETED)
+    entries = [_entry(child) for child in panels]
     return render(
         request,
         "child_panels/list.html",
         {
             "form": form,
+            "entries": entries,
+            "payment_form": PaymentSettingsForm(),
+            "logo_form": LogoForm(),
             "credit_form": CustomerCreditForm(),
             "can_order": can_order,
             "panels": panels,

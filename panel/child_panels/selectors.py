@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import ChildPanel, ChildPanelState, User
 from core.money import ZERO, money_field
 from orders.models import Order
+from payments.models import GatewaySettings, Method
 from providers.statuses import OrderStatus
 
 
@@ -16,6 +17,14 @@ def child_panel_for_host(domain: str) -> ChildPanel | None:
         .filter(domain__iexact=domain)
         .first()
     )
+
+
+def child_panel_takes_payments(child_panel_id: int) -> bool:
+    """Whether the panel's owner has set his payment settings (his bank transfer settings, saved
+    on /child-panels/): then its add-funds page and webhooks are served, as his own."""
+    return GatewaySettings.objects.filter(
+        child_panel_id=child_panel_id, method=Method.BANK
+    ).exists()
 
 
 def is_tls_allowed(domain: str) -> bool:

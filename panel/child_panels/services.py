@@ -20,6 +20,7 @@ from accounts.services import api_key_create
 from core.errors import InvalidRequest, InvalidTransition
 from core.money import ZERO
 from orders.models import Order
+from payments.config import vnd_rate
 from providers.models import DEFAULT_MARKUP_PERCENT, Provider
 from providers.services import provider_create_for_child_panel
 from providers.statuses import OrderStatus
@@ -45,6 +46,28 @@ def upstream_url() -> str:
     raise InvalidRequest("Set PANEL_PUBLIC_URL or PANEL_CHILD_PANEL_API_URL first")
 
 
+def child_panel_currencies() -> list[str]:
+    """The currencies a child panel may be in: this panel's, and đồng when PANEL_VND_RATE says
+    what a unit of this panel's currency is worth in đồng (the rate its catalog is converted
+    at)."""
+    own = settings.PANEL_CURRENCY.upper()
+    if own != "VND" and vnd_rate() is not None:
+        return [own, "VND"]
+    return [own]
+
+
+def child_currency_rate(currency: str) -> Decimal:
+    """How much of the child's `currency` one unit of this panel's currency is worth: the
+    exchange rate of its provider (this panel), fixed when it is created. Raises InvalidRequest
+    for a currency not offered."""
+    if currency == settings.PANEL_CURRENCY.upper():
+        return Decimal(1)
+    rate = vnd_rate() if currency in child_panel_currencies() else None
+    if rate is None:
+        raise InvalidRequest(gettext_noop("This currency is not offered for child panels"))
+    return rate
+
+
 def child_panel_create(
     *,
     domain: str,
@@ -63,11 +86,13 @@ def child_panel_create(
     customer (a child of a child is not offered)."""
     if owner.child_panel_id is not None:
         raise InvalidRequest(gettext_noop("A child panel's customer cannot own a child panel"))
+    currency = (currency or settings.PANEL_CURRENCY).upper()
+    exchange_rate = child_currency_rate(currency)
     child = ChildPanel(
         domain=domain.strip().lower().rstrip("."),
         owner=owner,
         name=name.strip() or domain,
-        currency=currency or settings.PANEL_CURRENCY,
+        currency=currency,
         language=language or settings.LANGUAGE_CODE,
         monthly_fee=monthly_fee,
     )
@@ -90,6 +115,7 @@ def child_panel_create(
                 api_url=api_url,
                 api_key=key,
                 markup_percent=markup_percent,
+                exchange_rate=exchange_rate,
             )
     except IntegrityError as exc:
         raise InvalidRequest(gettext_noop("This domain is taken.")) from exc

@@ -23,7 +23,7 @@ CHANGE_STAFF = "accounts.change_childpanelstaff"
 def child_panel_owner_login_create(*, child: ChildPanel, username: str, password: str) -> User:
     """The owner's login on his panel: an account of the panel that opens its admin with every
     role (ChildPanel.owner_login). Raises InvalidRequest for a name the panel already has."""
-    with transaction.atomic(), panel_scope(child.pk):
+    with transaction.atomic(), panel_scope(child.pk, currency=child.currency):
         login = user_create_customer(username=username, password=password)
         login.is_staff = True
         login.save(update_fields=["is_staff"])
@@ -38,7 +38,7 @@ def child_panel_owner_login_set(
     """Make the panel's account `username` its owner login, creating it with `password` when the
     panel has no such account (an existing one keeps its own); returns it and whether it is new.
     The way in for a panel made before its own admin existed, or whose owner lost his login."""
-    with transaction.atomic(), panel_scope(child.pk):
+    with transaction.atomic(), panel_scope(child.pk, currency=child.currency):
         child = ChildPanel.objects.select_for_update().get(pk=child.pk)
         login = User.objects.with_username(username).first()
         created = login is None

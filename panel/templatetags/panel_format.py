@@ -11,6 +11,7 @@ from core.money import (
     amount_text,
     money_text,
     number_text,
+    panel_currency,
     parse_money,
 )
 from orders.forms import OrderForm
@@ -38,7 +39,7 @@ def money(value: object, currency: str = "") -> str:
     amount = _decimal(value)
     if amount is None:
         return "" if value is None else str(value)
-    return money_text(amount, currency=currency or settings.PANEL_CURRENCY, language=_language())
+    return money_text(amount, currency=currency or panel_currency(), language=_language())
 
 
 @register.filter
@@ -49,7 +50,7 @@ def rate(value: object, currency: str = "") -> str:
     if price is None:
         return "" if value is None else str(value)
     return money_text(
-        price, currency=currency or settings.PANEL_CURRENCY, language=_language(), exact=True
+        price, currency=currency or panel_currency(), language=_language(), exact=True
     )
 
 
@@ -62,7 +63,7 @@ def amount(value: object, options: str = "") -> str:
         return "" if value is None else str(value)
     return amount_text(
         number,
-        currency=settings.PANEL_CURRENCY,
+        currency=panel_currency(),
         language=_language(),
         signed=options == "signed",
     )

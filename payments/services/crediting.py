@@ -107,7 +107,10 @@ def credit_locked(
         deposit_id=deposit.pk,
         created_by=created_by,
     )
-    bonus = bonus_for(gateway=deposit.gateway, credited=credited)
+    # The parent's bonus rules and coupons are the parent's: a child panel's customer paying
+    # its owner gets none of them (the owner would be paying them).
+    is_child = deposit.child_panel_id is not None
+    bonus = ZERO if is_child else bonus_for(gateway=deposit.gateway, credited=credited)
     if bonus > ZERO:
         balance_credit(
             user_id=user_id,
@@ -116,7 +119,7 @@ def credit_locked(
             memo=DEPOSIT_BONUS(**about),
             deposit_id=deposit.pk,
         )
-    coupon_note = _redeem_coupon(deposit, user_id=user_id, credited=credited)
+    coupon_note = None if is_child else _redeem_coupon(deposit, user_id=user_id, credited=credited)
     if other_amount:
         reason = memos.columns(_other_amount_reason(other_amount), prefix="reason", max_length=255)
     else:
@@ -218,6 +221,9 @@ def deposit_assign(
                 pk=deposit.pk,
                 status=str(deposit.get_status_display()),
             )
+        # A transfer into a child panel's owner's account is money of that panel's customers.
+        if not User.objects.filter(pk=user_id, child_panel_id=deposit.child_panel_id).exists():
+            raise InvalidRequest(_("This customer is not of the panel the money arrived on"))
         other_amount = _other_amount(deposit, credited_amount, reason=reason, admin=admin)
         if deposit.gateway in BANK_GATEWAYS:
             deposit = bank_coupon_take(deposit=deposit, user_id=user_id)

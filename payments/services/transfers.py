@@ -1,5 +1,6 @@
 """Bank transfers reported by SePay or Casso: recorded once per transfer, matched to a customer
-by the memo, credited in the same transaction.
+by the memo, credited in the same transaction. Each panel's own: a transfer reported on a child
+panel's host is recorded for that panel (core.tenancy) and credits its customers only.
 
 Once per transfer, whoever reports it: a replay of one reporter finds its row by (gateway,
 transfer id); the same transfer reported by the other service (both configured, or a move from
@@ -19,6 +20,7 @@ from core import memos
 from core.errors import InvalidRequest
 from core.memos import Memo, Text
 from core.money import money_str
+from core.tenancy import current_panel_id
 from notifications.services import notify_deposit_unmatched
 from payments.config import GatewayConfig, gateway_config
 from payments.memo import user_ids_in
@@ -64,9 +66,11 @@ def _insert_once(transfer: Transfer, *, rate: Decimal) -> DepositOutcome:
     other one). A concurrent insert of either key waits on its unique index until the other
     transaction ends, and then finds the committed row."""
     bank = transfer.bank
+    panel_id = current_panel_id()
     try:
         with transaction.atomic():
             deposit = Deposit.objects.create(
+                child_panel_id=panel_id,
                 gateway=transfer.gateway,
                 external_id=transfer.external_id,
                 amount=transfer.amount,
@@ -85,7 +89,7 @@ def _insert_once(transfer: Transfer, *, rate: Decimal) -> DepositOutcome:
             )
     except IntegrityError:
         existing = Deposit.objects.filter(
-            gateway=transfer.gateway, external_id=transfer.external_id
+            child_panel_id=panel_id, gateway=transfer.gateway, external_id=transfer.external_id
         ).first()
         if existing is None and bank is not None:
             existing = _reported_by_other(transfer, bank)
@@ -98,6 +102,7 @@ def _insert_once(transfer: Transfer, *, rate: Decimal) -> DepositOutcome:
 def _reported_by_other(transfer: Transfer, bank: BankKey) -> Deposit | None:
     """The deposit another reporter made of this transfer, with this report recorded on it."""
     deposit = Deposit.objects.filter(
+        child_panel_id=current_panel_id(),
         bank_account=bank.account,
         bank_reference=bank.reference,
         amount=transfer.amount,
@@ -169,7 +174,10 @@ def deposit_receive_transfer(
         deposit = Deposit.objects.select_for_update().get(pk=outcome.deposit.pk)
         ids, unnamed = _named_customer(transfer, prefix=config.transfer_prefix)
         user_id = ids.pop() if len(ids) == 1 else None
-        if user_id is not None and not User.objects.filter(pk=user_id, is_active=True).exists():
+        # Only a customer of the panel whose account received it: a child panel's memo naming
+        # a parent's customer (or another panel's) names nobody here.
+        customers = User.objects.filter(child_panel_id=current_panel_id(), is_active=True)
+        if user_id is not None and not customers.filter(pk=user_id).exists():
             user_id, unnamed = None, gettext_noop("the memo names no customer")
         if user_id is None:
             deposit = _park(deposit, Status.UNMATCHED, unnamed)

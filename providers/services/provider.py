@@ -114,17 +114,24 @@ def provider_create(
 
 
 def provider_create_for_child_panel(
-    *, child_panel_id: int, name: str, api_url: str, api_key: str, markup_percent: Decimal
+    *,
+    child_panel_id: int,
+    name: str,
+    api_url: str,
+    api_key: str,
+    markup_percent: Decimal,
+    exchange_rate: Decimal = Decimal(1),
 ) -> Provider:
     """A child panel's one provider: this panel itself, reached through its own /api/v2 with the
-    child panel's owner's key (docs/child-panels.md). Bills in the panel currency at rate 1;
-    nothing is asked upstream now, the first catalog sync checks the key."""
+    child panel's owner's key (docs/child-panels.md). Bills in this panel's currency; worth
+    `exchange_rate` of the child's currency per unit (1 when they are the same). Nothing is
+    asked upstream now, the first catalog sync checks the key."""
     provider = Provider(
         name=name,
         api_url=api_url,
         child_panel_id=child_panel_id,
         currency=settings.PANEL_CURRENCY,
-        exchange_rate=Decimal(1),
+        exchange_rate=exchange_rate,
         markup_percent=markup_percent,
     )
     provider.api_key = api_key

@@ -63,7 +63,9 @@ def test_ordering_charges_setup_and_the_first_month_and_creates_the_owners_login
         )
     ) == [Decimal(-20), Decimal(-10)]
     assert child.state == ChildPanelState.WAITING_DNS and child.paid_until is not None
-    assert User.objects.get(child_panel=child).username == "boss"
+    login = User.objects.get(child_panel=child)
+    # his login is the panel's staff: it sees the fee notices on its pages
+    assert (login.username, login.is_staff, login.currency) == ("boss", True, child.currency)
 
 
 def test_only_eligible_customers_with_the_funds_may_order(owner: User) -> None:

@@ -35,12 +35,13 @@ def sepay_body(*, transfer_id: int, amount: object, content: str, **extra: objec
     }
 
 
-def post_sepay(client: Client, body: dict, *, key: str = SEPAY_KEY) -> object:
+def post_sepay(client: Client, body: dict, *, key: str = SEPAY_KEY, **extra: str) -> object:
     return client.post(
         "/payments/webhooks/sepay/",
         data=json.dumps(body),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Apikey {key}",
+        **extra,
     )
 
 
@@ -90,12 +91,13 @@ def _sorted(data: object) -> object:
     return data
 
 
-def post_casso(client: Client, body: dict, *, signature: str | None = None) -> object:
+def post_casso(client: Client, body: dict, *, signature: str | None = None, **extra: str) -> object:
     return client.post(
         "/payments/webhooks/casso/",
         data=json.dumps(body, ensure_ascii=False),
         content_type="application/json",
         HTTP_X_CASSO_SIGNATURE=signature or casso_signature(body),
+        **extra,
     )
 
 

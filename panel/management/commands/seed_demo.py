@@ -134,7 +134,7 @@ class Command(BaseCommand):
             self._seed_catalog(str(options["sandbox_url"]), str(options["sandbox_key"]))
             self._seed_orders()
             self._seed_history()
-        if not GatewaySettings.objects.filter(method=Method.BANK).exists():
+        if not GatewaySettings.objects.filter(method=Method.BANK, child_panel=None).exists():
             self._seed_bank_gateway()
         seed_demo_affiliates(affiliate=CUSTOMER[0])
         if not Notice.objects.filter(is_active=True).exists():

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.money import quantize_money
+from core.tenancy import panel_scope
 from providers.client import UpstreamProduct, UpstreamService
 from providers.errors import ProviderRejected
 from providers.models import (
@@ -301,7 +302,11 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
         upstream_products = None  # a provider without products answers the action with an error
     now = timezone.now()
     summary = SyncSummary(provider=provider.name)
-    with transaction.atomic():
+    # A child panel's prices are in its own currency: its selling rates are rounded as that
+    # currency is written (whole đồng), whoever runs the sync.
+    child = provider.child_panel
+    currency = child.currency if child is not None else ""
+    with panel_scope(provider.child_panel_id, currency=currency), transaction.atomic():
         provider = Provider.objects.select_for_update().get(pk=provider.pk)
         names = {(item.category or UNCATEGORISED) for item in upstream_services}
         names |= {(item.category or UNCATEGORISED) for item in upstream_products or ()}
