@@ -27,7 +27,9 @@ def panel(request: HttpRequest) -> dict[str, object]:
         "parent_currency": settings.PANEL_CURRENCY,
         # What amounts are labelled with: the symbol where one is usual (₫), else the code.
         "panel_currency_label": currency_label(panel_currency()),
-        "support_contacts": support_contacts(),
+        # The parent's Zalo, hotline and Telegram are the parent's: a child panel's customers
+        # reach its owner through its own tickets.
+        "support_contacts": support_contacts() if child is None else [],
         # Read when the frame is drawn (a JSON answer never asks): one query for both notices.
         "site_notices": SimpleLazyObject(
             lambda: site_notices(

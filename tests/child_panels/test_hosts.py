@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 
 from accounts.models import ChildPanel, ChildPanelState, User
 from core.errors import InvalidRequest, InvalidTransition
@@ -189,3 +189,15 @@ def test_a_child_panel_on_a_subdomain_wins_over_the_parents_wildcard(
 
     assert b"Shop shop.example.com" in child_page.content
     assert parent_page.status_code == 200 and b"Shop" not in parent_page.content
+
+
+def test_a_child_panels_pages_never_show_the_parents_support_contacts(
+    client: Client, child: ChildPanel
+) -> None:
+    with override_settings(PANEL_SUPPORT_ZALO="0909 123 456", PANEL_SUPPORT_PHONE="1900 6868"):
+        parent = client.get("/login/")
+        page = client.get("/login/", HTTP_HOST=CHILD_HOST)
+
+    assert b"zalo.me/0909123456" in parent.content
+    assert b"zalo.me" not in page.content
+    assert b"tel:19006868" not in page.content
