@@ -66,7 +66,11 @@ def provider_webhook(request: HttpRequest, provider_id: int) -> JsonResponse:
         return _answer(200, ok=True, ignored=True)  # a ping, or an event we did not ask for
     if not cache.add(f"provider-hook:{provider.pk}:{event_id[:64]}", 1, SEEN_SECONDS):
         return _answer(200, ok=True, duplicate=True)
+    from orders.enqueue import provider_queue
     from orders.tasks import provider_poll_hinted_task
 
-    provider_poll_hinted_task.delay(provider.pk, hint[0], [str(data[hint[1]])[:64]])
+    provider_poll_hinted_task.apply_async(
+        (provider.pk, hint[0], [str(data[hint[1]])[:64]]),
+        queue=provider_queue("poll", provider.pk),
+    )
     return _answer(200, ok=True)

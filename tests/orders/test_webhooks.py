@@ -154,7 +154,11 @@ def test_the_receiving_view_checks_signature_dedupes_and_queues_a_re_read(
     from orders import tasks
 
     queued: list[tuple] = []
-    monkeypatch.setattr(tasks.provider_poll_hinted_task, "delay", lambda *a: queued.append(a))
+    monkeypatch.setattr(
+        tasks.provider_poll_hinted_task,
+        "apply_async",
+        lambda args, queue: queued.append((*args, queue)),
+    )
     Provider.objects.filter(pk=provider.pk).update(
         webhook_secret_encrypted=encrypt_secret("whsec_upstream")
     )
@@ -179,13 +183,14 @@ def test_the_receiving_view_checks_signature_dedupes_and_queues_a_re_read(
     second = client.post(url, **_signed("whsec_upstream", event))
     assert first.status_code == 200 and first.json() == {"ok": True}
     assert second.json() == {"ok": True, "duplicate": True}
-    assert queued == [(provider.pk, "order", ["555"])]
+    # on the provider's own poll queue (orders.enqueue.provider_queue)
+    assert queued == [(provider.pk, "order", ["555"], f"poll.{provider.pk % 16}")]
 
     ping = {"id": "evt_2", "type": "ping", "created": 1, "data": {}}
     assert client.post(url, **_signed("whsec_upstream", ping)).json()["ignored"] is True
     refill = {"id": "evt_3", "type": "refill.finished", "created": 1, "data": {"refill": 7}}
     client.post(url, **_signed("whsec_upstream", refill))
-    assert queued[-1] == (provider.pk, "refill", ["7"])
+    assert queued[-1][:3] == (provider.pk, "refill", ["7"])
 
 
 # --- The v2 extensions -----------------------------------------------------------------------
