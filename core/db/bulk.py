@@ -8,7 +8,7 @@ Writers in several apps need it: polling (orders), the ledger's batch of refunds
 the outbox rows a poll writes for every finished order (notifications).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django.db import connection
@@ -160,3 +160,36 @@ def bulk_insert_values(
         sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*scalar_params, *arrays.params])
+
+
+def bulk_insert_instances(instances: Sequence[Model], *, chunk: int = 10_000) -> None:
+    """Insert unsaved instances of one model, `chunk` rows a statement, as bulk_create would
+    (auto_now fields set as save() sets them), and give each its primary key.
+
+    The keys are taken from the table's sequence first, in one statement, so each instance knows
+    its own without relying on the order of RETURNING; the rows then go in as unnested arrays
+    (bulk_insert_values), which for a catalog of 100,000 services was a fraction of the time
+    bulk_create spent adapting every value in Python."""
+    if not instances:
+        return
+    model = type(instances[0])
+    meta = model._meta
+    pk = meta.pk
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(meta.db_table), pk.column, len(instances)],
+        )
+        keys = [row[0] for row in cursor.fetchall()]
+    for start in range(0, len(instances), chunk):
+        part = instances[start : start + chunk]
+        rows = []
+        for instance, key in zip(part, keys[start : start + chunk], strict=True):
+            row: dict[str, object] = {field.attname: field.pre_save(instance, True) for field in fields}
+            row[pk.attname] = key
+            rows.append(row)
+        bulk_insert_values(model, rows)
+        for instance, key in zip(part, keys[start : start + chunk], strict=True):
+            instance.pk = key
+            instance._state.adding, instance._state.db = False, connection.alias

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.db.bulk import bulk_insert_instances
 from core.money import quantize_money
 from providers.client import UpstreamProduct, UpstreamService
 from providers.errors import ProviderRejected
@@ -44,6 +45,7 @@ from providers.services.routes import routes_refresh
 logger = logging.getLogger(__name__)
 
 UNCATEGORISED = "Other"
+LOAD_BATCH = 10_000
 _KNOWN_SERVICE_TYPES = frozenset(ServiceType.values)
 
 
@@ -147,8 +149,16 @@ def _sync_items(
     now: datetime,
 ) -> tuple[ItemCounts, list[Any]]:
     plan = _SyncPlan()
-    existing = {item.upstream_id: item for item in spec.model.objects.filter(provider=provider)}
+    # The stored items as plain rows: most of a sync's items are unchanged, and telling so from
+    # a row costs a fraction of building its model instance. Only the others are loaded whole.
+    stored = {
+        row.upstream_id: row
+        for row in spec.model.objects.filter(provider=provider).values_list(
+            *_stored_fields(spec), named=True
+        )
+    }
     seen: set[str] = set()
+    moved: list[tuple[int, dict[str, object], Category]] = []
     for upstream in upstream_items:
         if upstream.upstream_id in seen or (
             spec.model is Service and upstream.type not in _KNOWN_SERVICE_TYPES
@@ -158,8 +168,8 @@ def _sync_items(
         seen.add(upstream.upstream_id)
         values = _upstream_values(spec, upstream)
         category = categories[(upstream.category or UNCATEGORISED)[:255]]
-        item = existing.pop(upstream.upstream_id, None)
-        if item is None:
+        row = stored.pop(upstream.upstream_id, None)
+        if row is None:
             item = spec.model(
                 provider=provider,
                 upstream_id=upstream.upstream_id,
@@ -173,15 +183,58 @@ def _sync_items(
             if reason := floor.hold_for(item=item, rate=item.rate, cost=cost, old_cost=None):
                 _hold(plan, spec, item, reason, None, now)
             plan.creates.append(item)
+        elif _is_unchanged(row, values, category, pricing):
+            plan.counts.unchanged += 1
         else:
-            _plan_update(plan, spec, item, values, category, pricing, floor, now)
+            moved.append((row.pk, values, category))
 
+    items = _load_items(spec, [pk for pk, _, _ in moved] + [row.pk for row in stored.values()])
+    for pk, values, category in moved:
+        _plan_update(plan, spec, items[pk], values, category, pricing, floor, now)
     # Taken off sale as they are: the price stays what it was (never 0), and coming back holds
     # them until an operator approves (_plan_update).
-    vanished = [item for item in existing.values() if item.is_available]
+    vanished = [items[row.pk] for row in stored.values() if row.is_available]
     plan.counts.added, plan.counts.removed = len(plan.creates), len(vanished)
     _write_plan(plan, spec, vanished, now)
     return plan.counts, plan.held
+
+
+_PRICING_FIELDS = (
+    "pk",
+    "upstream_id",
+    "provider_id",
+    "category_id",
+    "is_available",
+    "hold_reason",
+    "rate",
+    "is_rate_pinned",
+    "markup_percent",
+    "markup_fixed",
+)
+
+
+def _stored_fields(spec: ItemSpec) -> list[str]:
+    return [*_PRICING_FIELDS, *(name for name in spec.fields if name not in _PRICING_FIELDS)]
+
+
+def _is_unchanged(row: Any, values: dict[str, object], category: Category, pricing: Pricing) -> bool:
+    """What _plan_update would find unchanged, told from the stored row: on sale, the same
+    upstream values and category, and the price the markup rules give (or held, when the price
+    waits for an operator whatever the rules say)."""
+    if not row.is_available or row.category_id != category.pk:
+        return False
+    if any(getattr(row, name) != value for name, value in values.items()):
+        return False
+    return bool(row.hold_reason) or pricing.rate_for(row) == row.rate
+
+
+def _load_items(spec: ItemSpec, pks: list[int]) -> dict[int, Any]:
+    """The model instances of `pks`, read in parts (one statement takes at most 65,535
+    parameters)."""
+    items: dict[int, Any] = {}
+    for start in range(0, len(pks), LOAD_BATCH):
+        items.update(spec.model.objects.in_bulk(pks[start : start + LOAD_BATCH]))
+    return items
 
 
 def _apply_values(
@@ -268,7 +321,7 @@ def _write_plan(
     """Write the plan in bulk: inserts, updates, vanished items taken off sale, the change log."""
     changes = plan.changes
     if plan.creates:
-        spec.model.objects.bulk_create(plan.creates)
+        bulk_insert_instances(plan.creates)
         changes.extend(
             change_row(spec, item, CatalogChange.Kind.ADDED, now) for item in plan.creates
         )
@@ -284,7 +337,7 @@ def _write_plan(
         )
         changes.extend(change_row(spec, item, CatalogChange.Kind.REMOVED, now) for item in vanished)
     if changes:
-        CatalogChange.objects.bulk_create(changes)
+        bulk_insert_instances(changes)
 
 
 def catalog_sync(*, provider: Provider) -> SyncSummary:
