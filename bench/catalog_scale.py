@@ -13,7 +13,8 @@ def run(*, services: int) -> None:
     from sandbox import SandboxConfig, SandboxServer
     from tests.factories import UserFactory
 
-    size = f"{services // 1000}k"
+    # catalog_import_100k at full size
+    size = f"{services // 1000}k" if services >= 1000 else str(services)
     reset_tables()
     with SandboxServer(SandboxConfig(services=services, products=20, seed=1), port=0) as sandbox:
         provider = provider_create(name="Bench", api_url=sandbox.url, api_key="sandbox-key")

@@ -186,7 +186,9 @@ def bulk_insert_instances(instances: Sequence[Model], *, chunk: int = 10_000) ->
         part = instances[start : start + chunk]
         rows = []
         for instance, key in zip(part, keys[start : start + chunk], strict=True):
-            row: dict[str, object] = {field.attname: field.pre_save(instance, True) for field in fields}
+            row: dict[str, object] = {
+                field.attname: field.pre_save(instance, True) for field in fields
+            }
             row[pk.attname] = key
             rows.append(row)
         bulk_insert_values(model, rows)

@@ -217,7 +217,9 @@ def _stored_fields(spec: ItemSpec) -> list[str]:
     return [*_PRICING_FIELDS, *(name for name in spec.fields if name not in _PRICING_FIELDS)]
 
 
-def _is_unchanged(row: Any, values: dict[str, object], category: Category, pricing: Pricing) -> bool:
+def _is_unchanged(
+    row: Any, values: dict[str, object], category: Category, pricing: Pricing
+) -> bool:
     """What _plan_update would find unchanged, told from the stored row: on sale, the same
     upstream values and category, and the price the markup rules give (or held, when the price
     waits for an operator whatever the rules say)."""

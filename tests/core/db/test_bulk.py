@@ -252,7 +252,14 @@ def test_bulk_insert_instances_writes_them_as_bulk_create_would_and_gives_each_i
         assert stored.created_at >= before and stored.updated_at >= before
     # the sequence moved past them: the ORM's next insert takes a new key
     later = Service.objects.create(
-        provider=provider, category=category, upstream_id="later", name="l", type="Default",
-        upstream_rate=Decimal(1), rate=Decimal(1), min=1, max=2,
+        provider=provider,
+        category=category,
+        upstream_id="later",
+        name="l",
+        type="Default",
+        upstream_rate=Decimal(1),
+        rate=Decimal(1),
+        min=1,
+        max=2,
     )
     assert later.pk > max(service.pk for service in services)
