@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from django.db import transaction
 from django.utils import timezone
 
-from core.db.bulk import bulk_insert_instances
+from core.db.bulk import bulk_insert_instances, bulk_insert_like
 from core.money import quantize_money
 from providers.client import UpstreamProduct, UpstreamService
 from providers.errors import ProviderRejected
@@ -112,6 +112,8 @@ class _SyncPlan:
     updated_fields: set[str] = field(default_factory=set)
     changes: list[CatalogChange] = field(default_factory=list)
     held: list[Any] = field(default_factory=list)  # newly held by the margin guard
+    # New items the guard does not hold, as field values: no model instance each.
+    new_rows: list[dict[str, object]] = field(default_factory=list)
 
 
 _HOLD_FIELDS = ("hold_reason", "held_at", "held_from_cost")
@@ -170,19 +172,9 @@ def _sync_items(
         category = categories[(upstream.category or UNCATEGORISED)[:255]]
         row = stored.pop(upstream.upstream_id, None)
         if row is None:
-            item = spec.model(
-                provider=provider,
-                upstream_id=upstream.upstream_id,
-                category=category,
-                is_enabled=provider.new_items_on_sale,
-                rate=Decimal(0),
-                **values,
+            _plan_new(
+                plan, spec, provider, upstream.upstream_id, values, category, pricing, floor, now
             )
-            item.rate = pricing.rate_for(item)
-            cost = pricing.cost_of(item)
-            if reason := floor.hold_for(item=item, rate=item.rate, cost=cost, old_cost=None):
-                _hold(plan, spec, item, reason, None, now)
-            plan.creates.append(item)
         elif _is_unchanged(row, values, category, pricing):
             plan.counts.unchanged += 1
         else:
@@ -194,9 +186,55 @@ def _sync_items(
     # Taken off sale as they are: the price stays what it was (never 0), and coming back holds
     # them until an operator approves (_plan_update).
     vanished = [items[row.pk] for row in stored.values() if row.is_available]
-    plan.counts.added, plan.counts.removed = len(plan.creates), len(vanished)
-    _write_plan(plan, spec, vanished, now)
+    plan.counts.added = len(plan.creates) + len(plan.new_rows)
+    plan.counts.removed = len(vanished)
+    _write_plan(plan, spec, provider, vanished, now)
     return plan.counts, plan.held
+
+
+class _NewItem(NamedTuple):
+    """What pricing reads of an item not stored yet: no markup of its own, not pinned."""
+
+    provider_id: int
+    category_id: int
+    upstream_rate: Decimal
+    markup_percent: Decimal | None = None
+    markup_fixed: Decimal | None = None
+    is_rate_pinned: bool = False
+    rate: Decimal = Decimal(0)
+
+
+def _plan_new(
+    plan: _SyncPlan,
+    spec: ItemSpec,
+    provider: Provider,
+    upstream_id: str,
+    values: dict[str, object],
+    category: Category,
+    pricing: Pricing,
+    floor: MarginFloor,
+    now: datetime,
+) -> None:
+    """A new item: a row of values to insert, or, when the margin guard holds it (rare), a
+    model instance, which the hold and the staff digest need."""
+    new = _NewItem(provider.pk, category.pk, cast(Decimal, values["upstream_rate"]))
+    rate = pricing.rate_for(new)
+    reason = floor.hold_for_new(rate=rate, cost=pricing.cost_of(new))
+    if not reason:
+        plan.new_rows.append(
+            {"upstream_id": upstream_id, "category_id": category.pk, "rate": rate, **values}
+        )
+        return
+    item = spec.model(
+        provider=provider,
+        upstream_id=upstream_id,
+        category=category,
+        is_enabled=provider.new_items_on_sale,
+        rate=rate,
+        **values,
+    )
+    _hold(plan, spec, item, reason, None, now)
+    plan.creates.append(item)
 
 
 _PRICING_FIELDS = (
@@ -318,28 +356,36 @@ def _plan_update(
 
 
 def _write_plan(
-    plan: _SyncPlan, spec: ItemSpec, vanished: Sequence[Service | Product], now: datetime
+    plan: _SyncPlan,
+    spec: ItemSpec,
+    provider: Provider,
+    vanished: Sequence[Service | Product],
+    now: datetime,
 ) -> None:
-    """Write the plan in bulk: inserts, updates, vanished items taken off sale, the change log."""
-    changes = plan.changes
-    if plan.creates:
-        bulk_insert_instances(plan.creates)
-        changes.extend(
-            change_row(spec, item, CatalogChange.Kind.ADDED, now) for item in plan.creates
-        )
+    """Write the plan in bulk: inserts, updates, vanished items taken off sale, the change log
+    (in that order: changes of existing items, then added, then removed)."""
+    bulk_insert_instances(plan.creates)
+    # Every new row is this item with its own values: the defaults and timestamps once.
+    template = spec.model(provider=provider, is_enabled=provider.new_items_on_sale)
+    added = bulk_insert_like(template, plan.new_rows)
     if plan.updates:
         for item in plan.updates:
             item.updated_at = now  # bulk_update skips auto_now; the catalog version reads this
         spec.model.objects.bulk_update(
             plan.updates, sorted(plan.updated_fields | {"updated_at"}), batch_size=UPDATE_BATCH
         )
+    changes = plan.changes
+    changes.extend(change_row(spec, item, CatalogChange.Kind.ADDED, now) for item in plan.creates)
+    bulk_insert_instances(changes)
+    added_change = CatalogChange(provider=provider, kind=CatalogChange.Kind.ADDED, created_at=now)
+    bulk_insert_like(added_change, [{f"{spec.change_field}_id": pk} for pk in added])
     if vanished:
         spec.model.objects.filter(pk__in=[item.pk for item in vanished]).update(
             is_available=False, removed_at=now, updated_at=now
         )
-        changes.extend(change_row(spec, item, CatalogChange.Kind.REMOVED, now) for item in vanished)
-    if changes:
-        bulk_insert_instances(changes)
+        bulk_insert_instances(
+            [change_row(spec, item, CatalogChange.Kind.REMOVED, now) for item in vanished]
+        )
 
 
 def catalog_sync(*, provider: Provider) -> SyncSummary:
