@@ -7,7 +7,7 @@ PANEL_WEB_PORT ?= 8000
 SANDBOX_PORT ?= 9100
 TEST_ENV := DJANGO_SETTINGS_MODULE=panel.settings_test
 
-.PHONY: install run test lint format services bench check-ledger backup restore clean messages messages-todo browser typecheck chaos chaos-long
+.PHONY: install run test lint format services bench bench-scale check-ledger backup restore clean messages messages-todo browser typecheck chaos chaos-long
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ format: install
 ## Benchmarks print `bench: <name> <value> <unit>` lines.
 bench: install services
 	$(TEST_ENV) $(BIN)/python -m bench
+
+## The large benchmarks (docs/scaling.md): 100,000 services, `add` beside a million orders.
+## Slow (20 minutes or more on two cores); the same `bench:` lines.
+bench-scale: install services
+	$(TEST_ENV) $(BIN)/python -m bench --scale
 
 check-ledger: install
 	$(BIN)/python manage.py check_ledger

@@ -67,9 +67,48 @@ def _interleaved(targets: dict[str, tuple[str, list[dict]]], seconds: float) -> 
     return {name: counts[name] / elapsed[name] for name in targets}
 
 
-def run(*, services: int, add_seconds: float) -> None:
+# Orders already in the table for `add` at scale (`make bench-scale`): the resellers' own,
+# finished long ago (three in four Completed), on links of their own, written in one statement.
+EXISTING_ORDERS_SQL = """
+INSERT INTO orders_order (
+  user_id, service_id, provider_id, link, quantity, total_quantity, details, status, upstream_id,
+  upstream_service_id, dispatch_state, dispatch_attempts, dispatch_error, review_reason,
+  poll_idle_count, poll_miss_count, created_at, updated_at, finished_at, charge, refunded,
+  upstream_rate, exchange_rate, cost, source
+)
+SELECT (%(users)s::bigint[])[1 + n %% cardinality(%(users)s::bigint[])], %(service)s, %(provider)s,
+  'https://x.com/old/' || n, 1000, 1000, '{}'::jsonb,
+  CASE WHEN n %% 4 = 0 THEN 'Partial' ELSE 'Completed' END, 'old' || n, '1', 'sent', 1, '', '',
+  0, 0, now() - make_interval(secs => n), now() - make_interval(secs => n),
+  now() - make_interval(secs => n), 1, 0, 1, 1, 0.7, 'api'
+FROM generate_series(1, %(orders)s) AS n
+"""
+
+
+def _seed_existing_orders(orders: int, user_ids: list[int], service: object) -> float:
+    """`orders` finished orders of `user_ids` on `service`, then VACUUM ANALYZE (what
+    autovacuum does soon after a bulk load); returns the seconds it took."""
+    from django.db import connection
+
+    begun = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            EXISTING_ORDERS_SQL,
+            {
+                "orders": orders,
+                "users": "{" + ",".join(map(str, user_ids)) + "}",
+                "service": service.pk,  # type: ignore[attr-defined]
+                "provider": service.provider_id,  # type: ignore[attr-defined]
+            },
+        )
+        cursor.execute("VACUUM ANALYZE orders_order")
+    return time.perf_counter() - begun
+
+
+def run(*, services: int, add_seconds: float, existing_orders: int = 0) -> None:
     from django.test import Client
 
+    from accounts.models import User
     from accounts.services import api_key_create, balance_credit
     from orders.models import Order
     from orders.services import order_place
@@ -96,6 +135,12 @@ def run(*, services: int, add_seconds: float) -> None:
         balance_credit(user_id=reseller.pk, amount=Decimal(10_000_000), memo="bench")
         keys.append(api_key_create(user=reseller))
     service = Service.objects.filter(provider=provider, type="Default").order_by("pk").first()
+    if existing_orders:
+        users = list(
+            User.objects.filter(username__startswith="apibench").values_list("pk", flat=True)
+        )
+        took = _seed_existing_orders(existing_orders, users, service)
+        note(f"{Order.objects.count()} orders in the table before the run (seeded in {took:.0f} s)")
     ids = [
         order_place(
             user=user,
@@ -176,6 +221,13 @@ def run(*, services: int, add_seconds: float) -> None:
     report("api_add_rate_one_reseller_gunicorn", rates["add_one_reseller"], "orders/s")
     report("api_add_vs_minimal", add_rps / minimal_rps, "x")
     report("api_add_vs_insert_one_row", add_rps / insert_rps, "x")
+    if existing_orders:
+        size = (
+            f"{existing_orders // 1_000_000}m"
+            if existing_orders >= 1_000_000
+            else str(existing_orders)
+        )
+        report(f"api_add_vs_insert_one_row_{size}", add_rps / insert_rps, "x")
     flush_redis(broker_db())
 
 

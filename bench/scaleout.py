@@ -21,15 +21,18 @@ WORKER_COUNTS = (1, 2, 4)
 POLL_CONCURRENCY = 16
 
 
-DEFAULT_QUEUE = "celery"  # forwards; poll rounds go to "poll" (CELERY_TASK_QUEUES)
-ALL_QUEUES = "celery,poll"
 HOLD_QUEUE = "bench-hold"
 
 
 @contextmanager
-def _workers(count: int, *, queue: str = ALL_QUEUES, **env: str) -> Iterator[list]:
-    """`count` Celery workers (one process each, no beat) on `queue`, ready to take tasks."""
+def _workers(count: int, *, queue: str = "", **env: str) -> Iterator[list]:
+    """`count` Celery workers (one process each, no beat) on `queue` (all the panel's queues
+    when empty), ready to take tasks."""
+    from django.conf import settings
+
     from tests.e2e.processes import VENV_BIN, Process, flush_redis, wait_until
+
+    queue = queue or ",".join(declared.name for declared in settings.CELERY_TASK_QUEUES)
 
     flush_redis(broker_db())
     started = []
@@ -122,6 +125,7 @@ def _unpolled(begun: datetime) -> bool:
 def _forward_backlog(orders: int, workers: int, latency_ms: float) -> float:
     """Orders per second forwarded from a backlog of `orders` queued ones."""
     from accounts.services import balance_credit
+    from orders.enqueue import provider_queue
     from orders.models import DispatchState, Order
     from orders.services import forwards_queue, order_place
     from panel.celery import app
@@ -137,7 +141,9 @@ def _forward_backlog(orders: int, workers: int, latency_ms: float) -> float:
         balance_credit(user_id=user.pk, amount=Decimal(10_000_000), memo="bench")
         # The workers listen on another queue while the backlog is placed and its forward tasks
         # queued (what beat's forwarding sweep does), then all start taking them at once.
-        with _workers(workers, queue=HOLD_QUEUE):
+        # Every worker process may call this one provider at once: the figure is the scale-out
+        # of forwarding, not the cap that keeps a hanging provider from taking every worker.
+        with _workers(workers, queue=HOLD_QUEUE, PANEL_PROVIDER_FORWARD_SLOTS=str(workers)):
             for number in range(orders):
                 order_place(
                     user=user,
@@ -146,7 +152,9 @@ def _forward_backlog(orders: int, workers: int, latency_ms: float) -> float:
                 )
             forwards_queue(limit=orders)
             begun = time.perf_counter()
-            app.control.add_consumer(DEFAULT_QUEUE, reply=True, limit=workers, timeout=10)
+            app.control.add_consumer(
+                provider_queue("forward", provider.pk), reply=True, limit=workers, timeout=10
+            )
             wait_until(
                 lambda: not Order.objects.exclude(dispatch_state=DispatchState.SENT).exists(),
                 timeout=600,

@@ -10,6 +10,7 @@ import logging
 from typing import Any, Literal
 
 from celery import Task, current_app
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -31,11 +32,26 @@ def forward_task(task_name: TaskName) -> "Task[Any, Any]":
     return current_app.tasks[f"orders.tasks.{task_name}"]
 
 
-def enqueue(task_name: TaskName, pk: int) -> None:
-    """Publish `task_name(pk)` once the current transaction commits; never raises for the broker."""
+QueueKind = Literal["forward", "poll"]
+
+
+def provider_queue(kind: QueueKind, provider_id: int) -> str:
+    """The queue of one provider's forwards or poll rounds (panel/settings.py declares them):
+    a provider that hangs fills its own queue, and the others' tasks never wait behind it."""
+    return f"{kind}.{provider_id % settings.PANEL_PROVIDER_QUEUES}"
+
+
+def forward_publish(task_name: TaskName, pk: int, *, provider_id: int) -> None:
+    """Publish `task_name(pk)` now, on the queue of the row's provider."""
+    forward_task(task_name).apply_async((pk,), queue=provider_queue("forward", provider_id))
+
+
+def enqueue(task_name: TaskName, pk: int, *, provider_id: int) -> None:
+    """Publish `task_name(pk)` on `provider_id`'s queue once the current transaction commits;
+    never raises for the broker."""
 
     def publish() -> None:
-        forward_task(task_name).delay(pk)
+        forward_publish(task_name, pk, provider_id=provider_id)
 
     # robust=True: an exception in `publish` is logged by Django and swallowed.
     transaction.on_commit(publish, robust=True)

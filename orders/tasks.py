@@ -106,14 +106,17 @@ def _provider_poll_round(provider_id: int, shares: int, holder: str) -> None:
 
 @shared_task(ignore_result=True)
 def orders_poll_all_task() -> None:
+    from orders.enqueue import provider_queue
     from providers.models import Provider
 
     shares = max(settings.PANEL_POLL_TASKS_PER_PROVIDER, 1)
     for provider_id in Provider.objects.filter(
         is_enabled=True, credentials_failed_at__isnull=True
     ).values_list("pk", flat=True):
+        # Each provider's rounds on its own queue: one whose calls hang holds up only its own.
+        queue = provider_queue("poll", provider_id)
         for share in range(shares):
-            provider_poll_task.delay(provider_id, share, shares)
+            provider_poll_task.apply_async((provider_id, share, shares), queue=queue)
 
 
 @shared_task(ignore_result=True)

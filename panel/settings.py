@@ -254,14 +254,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Poll rounds have a queue of their own. A worker takes from its queues in turn, so after a
-# restart or a provider's pause a poll never waits behind a backlog of forwards
-# (docs/reliability.md). A worker started without -Q consumes both; `-Q poll` or `-Q celery`
-# dedicates one.
+# Queues per provider (docs/scaling.md): a provider's forwards go to `forward.<n>` and its poll
+# rounds to `poll.<n>`, n = provider id mod PANEL_PROVIDER_QUEUES, so ids that follow each other
+# never share a queue until there are more providers than queues. A worker started without -Q
+# consumes every queue in turn (a poll never waits behind a backlog of forwards, nor one
+# provider's backlog behind another's); `-Q forward.3,poll.3` pins a worker to provider 3's (and
+# 3 + PANEL_PROVIDER_QUEUES's …). Beat's own ticks go to `celery`, the round starter to `poll`.
+PANEL_PROVIDER_QUEUES = max(env.int("PANEL_PROVIDER_QUEUES", default=16), 1)
+# At most this many upstream calls of forwarding to one provider at once, across all workers:
+# a provider that hangs holds no more worker processes than this, so workers with more
+# processes always have one for the other providers' orders.
+PANEL_PROVIDER_FORWARD_SLOTS = max(env.int("PANEL_PROVIDER_FORWARD_SLOTS", default=2), 1)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("poll"))
+CELERY_TASK_QUEUES = (
+    Queue("celery"),
+    Queue("poll"),
+    *(Queue(f"{kind}.{n}") for n in range(PANEL_PROVIDER_QUEUES) for kind in ("forward", "poll")),
+)
 CELERY_TASK_ROUTES = {
     "orders.tasks.orders_poll_all_task": {"queue": "poll"},
+    # Published with their provider's queue (orders.enqueue); this is for a bare .delay().
     "orders.tasks.provider_poll_task": {"queue": "poll"},
 }
 CELERY_TIMEZONE = TIME_ZONE

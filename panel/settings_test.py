@@ -25,7 +25,8 @@ PANEL_PARENT_HOSTS = [*PANEL_PARENT_HOSTS, "testserver"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A short read timeout keeps fault-injection tests quick; the sandbox answers in milliseconds.
-PANEL_PROVIDER_READ_TIMEOUT = 2.0
+# A test of a provider that hangs gives the workers it starts a longer one.
+PANEL_PROVIDER_READ_TIMEOUT = float(os.environ.get("PANEL_TEST_PROVIDER_READ_TIMEOUT") or 2.0)
 PANEL_PROVIDER_CONNECT_TIMEOUT = 2.0
 # Tests serve static files from the finders; there is no collectstatic output to look for.
 STATIC_ROOT = None

@@ -36,6 +36,7 @@ from providers.models import (
     service_type_name,
     text_in,
 )
+from providers.page_cache import CatalogPages, category_rows
 from providers.platforms import PLATFORM_MARKS, Platform
 from providers.pricing import CustomerPricing, customer_pricing
 from providers.selectors import (
@@ -43,7 +44,6 @@ from providers.selectors import (
     favorite_service_ids,
     product_rows,
     public_changes,
-    service_category_rows,
     service_rows,
 )
 from providers.services import favorite_set
@@ -223,10 +223,15 @@ def services(request: HttpRequest) -> HttpResponse:
     filters = catalog_filters(request)
     user_id = request.user.pk if request.user.is_authenticated else None
     favorites = favorite_service_ids(user_id=user_id) if user_id else set()
-    page = Paginator(service_rows(**filters, by_platform=True), SERVICES_PER_PAGE).get_page(
-        request.GET.get("page")
+    # A search or a visitor's favorites are read each time; the platform and category views,
+    # the same for everyone, are kept until the catalog moves (providers.page_cache).
+    rows: Any = (
+        service_rows(**filters, by_platform=True)
+        if filters["search"] or filters["favorites_of"] is not None
+        else CatalogPages(filters)
     )
-    categories = service_category_rows()
+    page = Paginator(rows, SERVICES_PER_PAGE).get_page(request.GET.get("page"))
+    categories = category_rows()
     context = {
         "page": page,
         "groups": _grouped(list(page.object_list), pricing_of(request), favorites),

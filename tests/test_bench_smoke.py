@@ -67,3 +67,25 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "affiliates_books_disagreeing",
         "affiliates_ledger_mismatches",
     } <= figures
+
+
+@pytest.mark.slow
+def test_the_large_benchmarks_run_at_toy_size_and_print_bench_lines() -> None:
+    """`make bench-scale`'s benchmarks (docs/scaling.md), at toy sizes."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    figures = {match[1] for line in result.stdout.splitlines() if (match := LINE.match(line))}
+    assert {
+        "catalog_import_300",
+        "catalog_resync_300_unchanged",
+        "services_page_300_median",
+        "api_services_300_median",
+        "api_add_vs_insert_one_row_2000",
+    } <= figures

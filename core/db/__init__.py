@@ -18,7 +18,8 @@ Modules:
 - `arrays`: PostgreSQL array literals, the one-parameter form of a column's values;
 - `bulk`: different values to many rows in one statement (update, insert, set);
 - `pipeline`: several statements in one round trip (`pipelined`);
-- `locks`: advisory locks that die with their holder (`held_lock`, `exclusive_transaction`);
+- `locks`: advisory locks that die with their holder (`held_lock`, `held_one_of` for slots,
+  `locks_held`, `exclusive_transaction`);
 - `rows`: instances from hand-read rows and values for hand-written inserts;
 - `ledger`: a balance move with its ledger row (`ledger_move`);
 - `inserts`: a row inserted with the event that records it (`insert_with_event`);

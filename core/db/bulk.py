@@ -8,7 +8,7 @@ Writers in several apps need it: polling (orders), the ledger's batch of refunds
 the outbox rows a poll writes for every finished order (notifications).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django.db import connection
@@ -160,3 +160,69 @@ def bulk_insert_values(
         sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*scalar_params, *arrays.params])
+
+
+def _next_keys(model: type[Model], count: int) -> list[int]:
+    """`count` primary keys taken from the table's sequence in one statement: each row knows
+    its own key before the insert, without relying on the order of RETURNING."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(model._meta.db_table), model._meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def bulk_insert_instances(instances: Sequence[Model], *, chunk: int = 10_000) -> None:
+    """Insert unsaved instances of one model, `chunk` rows a statement, as bulk_create would
+    (auto_now fields set as save() sets them), and give each its primary key. The rows go in as
+    unnested arrays (bulk_insert_values), a fraction of what bulk_create spends adapting every
+    value in Python."""
+    if not instances:
+        return
+    model = type(instances[0])
+    pk = model._meta.pk
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    keys = _next_keys(model, len(instances))
+    for start in range(0, len(instances), chunk):
+        part = instances[start : start + chunk]
+        rows = []
+        for instance, key in zip(part, keys[start : start + chunk], strict=True):
+            row = {field.attname: field.pre_save(instance, True) for field in fields}
+            row[pk.attname] = key
+            rows.append(row)
+        bulk_insert_values(model, rows)
+        for instance, key in zip(part, keys[start : start + chunk], strict=True):
+            instance.pk = key
+            instance._state.adding, instance._state.db = False, connection.alias
+
+
+def bulk_insert_like(
+    template: Model, rows: Sequence[dict[str, object]], *, chunk: int = 10_000
+) -> list[int]:
+    """Insert rows that are the unsaved `template` (its defaults, its auto_now fields set as
+    save() sets them) with each row's own values (field attnames), `chunk` rows a statement;
+    returns their primary keys in the rows' order. No model instance per row: for a catalog of
+    100,000 new services, building them was most of the import."""
+    if not rows:
+        return []
+    model = type(template)
+    pk = model._meta.pk
+    base = {
+        field.attname: field.pre_save(template, True)
+        for field in model._meta.concrete_fields
+        if not field.primary_key
+    }
+    keys = _next_keys(model, len(rows))
+    for start in range(0, len(rows), chunk):
+        bulk_insert_values(
+            model,
+            [
+                {**row, pk.attname: key}
+                for row, key in zip(
+                    rows[start : start + chunk], keys[start : start + chunk], strict=True
+                )
+            ],
+            same=base,
+        )
+    return keys

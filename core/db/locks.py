@@ -12,7 +12,7 @@ point the workers at PostgreSQL directly.
 import contextlib
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import DatabaseError, connection, transaction
 
@@ -39,6 +39,45 @@ def held_lock(name: str) -> Iterator[bool]:
     finally:
         if held:
             _advisory_unlock(key)
+
+
+@contextlib.contextmanager
+def held_one_of(names: Sequence[str]) -> Iterator[str | None]:
+    """Try each of `names` in turn without waiting; yields the one this process now holds, or
+    None when every one is held elsewhere (slots: at most len(names) holders at once)."""
+    for name in names:
+        key = lock_key(name)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            held = bool(cursor.fetchone()[0])
+        if held:
+            try:
+                yield name
+            finally:
+                _advisory_unlock(key)
+            return
+    yield None
+
+
+def locks_held(names: Iterable[str]) -> set[str]:
+    """Which of `names` some session holds now: one read of pg_locks, no lock taken. A moment
+    later the answer may differ; callers use it to skip work, never for exclusion."""
+    by_key = {lock_key(name): name for name in names}
+    if not by_key:
+        return set()
+    # A bigint advisory key shows in pg_locks as its high half in classid and its low half in
+    # objid (both unsigned 32-bit), with objsubid 1.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT classid::bigint, objid::bigint FROM pg_locks"
+            " WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
+        )
+        held = {_signed64(high << 32 | low) for high, low in cursor.fetchall()}
+    return {name for key, name in by_key.items() if key in held}
+
+
+def _signed64(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.db.locks import held_one_of, locks_held
 from core.memos import Text
 from orders.lifecycle import (
     FINAL_BY_KIND,
@@ -82,6 +83,7 @@ RETRY_BASE_SECONDS = 15
 RETRY_CAP_SECONDS = 900
 BUSY_PAUSE_SECONDS = 120
 SWEEP_GRACE = timedelta(seconds=10)  # a fresh row's own task gets there first
+SLOT_WAIT = timedelta(seconds=1)  # a row whose provider had no free slot is due again after
 
 
 def first_poll_delay() -> timedelta:
@@ -164,11 +166,49 @@ def _claim(forward: Forwarding, now: datetime) -> bool:
     )
 
 
+def forward_slots(provider_id: int) -> list[str]:
+    """The advisory locks of one provider's forwarding slots: a forward holds one through its
+    upstream call, so no more than PANEL_PROVIDER_FORWARD_SLOTS calls are in flight to it."""
+    return [f"forward-slot:{provider_id}:{n}" for n in range(settings.PANEL_PROVIDER_FORWARD_SLOTS)]
+
+
+def providers_without_free_slot() -> set[int]:
+    """The providers whose every forwarding slot is held now (a call hangs in each): the
+    sweeps queue none of their rows until one is free."""
+    slots = {
+        name: provider_id
+        for provider_id in Provider.objects.filter(is_enabled=True).values_list("pk", flat=True)
+        for name in forward_slots(provider_id)
+    }
+    held: dict[int, int] = {}
+    for name in locks_held(slots):
+        held[slots[name]] = held.get(slots[name], 0) + 1
+    return {pk for pk, count in held.items() if count >= settings.PANEL_PROVIDER_FORWARD_SLOTS}
+
+
 def _forward(forward: Forwarding) -> str:
     now = timezone.now()
     provider: Provider = forward.row.provider
     if not provider.can_dispatch_at(now):
         return "waiting"
+    with held_one_of(forward_slots(provider.pk)) as slot:
+        if slot is None:
+            _wait_for_slot(forward, now)
+            return "waiting"
+        return _forward_in_slot(forward, provider, now)
+
+
+def _wait_for_slot(forward: Forwarding, now: datetime) -> None:
+    """Every slot of the provider is held: leave the row queued, due again shortly, and free
+    this worker process for other providers' rows. Only the due time changes (no move: the
+    row never left `queued`), so the sweep queues it again once a slot is free."""
+    rows = type(forward.row).objects.filter(pk=forward.row.pk, dispatch_state=DispatchState.QUEUED)
+    if forward.kind is Kind.CANCEL:
+        rows = rows.filter(next_dispatch_at__isnull=False)  # none: held for its order's add
+    rows.update(next_dispatch_at=now + SLOT_WAIT * random.uniform(1.0, 2.0))
+
+
+def _forward_in_slot(forward: Forwarding, provider: Provider, now: datetime) -> str:
     if not _claim(forward, now):
         return "skipped"
     attempts = forward.row.dispatch_attempts + 1

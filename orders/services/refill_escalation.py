@@ -105,7 +105,7 @@ def _ask_again(refill: Refill, cause: str, now: datetime) -> bool:
     )
     if moved:
         _note(refill, REFILL_ASKED_AGAIN())
-        enqueue("refill_forward_task", refill.pk)
+        enqueue("refill_forward_task", refill.pk, provider_id=refill.provider_id)
     return moved
 
 

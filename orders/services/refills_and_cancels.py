@@ -104,7 +104,7 @@ def refill_request(
                 actor=_ACTOR_BY_SOURCE[source],
                 actor_user=staff,
             )
-            enqueue("refill_forward_task", refill.pk)
+            enqueue("refill_forward_task", refill.pk, provider_id=refill.provider_id)
     except IntegrityError:
         # A refill of this order is still running (the one-in-flight index).
         raise RefillNotAvailable(
@@ -179,7 +179,7 @@ def _cancel_request(order: Order, *, user: User, source: str, staff: User | None
                 actor_user=staff,
             )
             if not is_held:
-                enqueue("cancel_forward_task", request.pk)
+                enqueue("cancel_forward_task", request.pk, provider_id=request.provider_id)
     except IntegrityError:
         # A cancel of this order is already waiting: asking twice is the same request, unless
         # that one is stuck with an unknown outcome, which an admin has to settle first.
@@ -211,7 +211,7 @@ def held_cancel_apply(*, order_id: int) -> str | None:
         CancelRequest.objects.filter(pk=held.pk, next_dispatch_at__isnull=True).update(
             next_dispatch_at=timezone.now()
         )
-        enqueue("cancel_forward_task", held.pk)
+        enqueue("cancel_forward_task", held.pk, provider_id=held.provider_id)
         return "forwarded"
     if order.dispatch_state == DispatchState.QUEUED:
         _cancel_unsent(order_id, actor, CANCELED_NEVER_LANDED())

@@ -207,7 +207,7 @@ def _send_again(kind: Kind, row: Row, by: By, answer: Answer) -> None:
     message = SENT_AGAIN()
     now = timezone.now()
     _leave_review(kind, row.pk, DispatchState.QUEUED, by, message, next_dispatch_at=now)
-    enqueue(FORWARD_TASKS[kind], row.pk)
+    enqueue(FORWARD_TASKS[kind], row.pk, provider_id=row.provider_id)
 
 
 def _finish(kind: Kind, row: Row, by: By, end: Finish, message: Memo) -> None:

@@ -176,7 +176,7 @@ def order_reroute_after_rejection(*, order_id: int, message: str) -> bool:
         ),
     )
     if moved:
-        enqueue("order_forward_task", order.pk)
+        enqueue("order_forward_task", order.pk, provider_id=choice.provider.pk)
     return moved
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from orders.enqueue import TaskName, forward_task
+from orders.enqueue import TaskName, forward_publish
 from orders.lifecycle import (
     MODELS,
     By,
@@ -21,7 +21,7 @@ from orders.lifecycle import (
 from orders.lifecycle.events import Actor
 from orders.memos import WORKER_LOST
 from orders.models import CancelRequest, DispatchState
-from orders.services.dispatch import SWEEP_GRACE
+from orders.services.dispatch import SWEEP_GRACE, providers_without_free_slot
 from orders.services.refills_and_cancels import held_cancel_apply
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
     Returns counts per kind for the log."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
+    busy = providers_without_free_slot()
     for kind, model in MODELS.items():
         stuck = model.objects.filter(
             dispatch_state=DispatchState.SENDING, sending_started_at__lt=now - _stuck_after()
@@ -60,7 +61,9 @@ def dispatch_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
                 message=WORKER_LOST(),
                 dispatch_error="worker lost during the upstream call",
             )
-        counts[model.__name__] = _queue_due(kind, before=now - SWEEP_GRACE, now=now, limit=limit)
+        counts[model.__name__] = _queue_due(
+            kind, before=now - SWEEP_GRACE, now=now, limit=limit, busy=busy
+        )
     for order_id in (
         CancelRequest.objects.filter(
             dispatch_state=DispatchState.QUEUED, next_dispatch_at__isnull=True
@@ -81,14 +84,17 @@ def forwards_queue(*, now: datetime | None = None, limit: int = 500) -> dict[str
     every PANEL_FORWARD_SWEEP_SECONDS, so a new order is on its way within about a second.
     Returns counts per kind for the log."""
     now = now or timezone.now()
+    busy = providers_without_free_slot()
     return {
-        MODELS[kind].__name__: _queue_due(kind, before=now, now=now, limit=limit)
+        MODELS[kind].__name__: _queue_due(kind, before=now, now=now, limit=limit, busy=busy)
         for kind in (Kind.ORDER, Kind.PRODUCT_ORDER)
     }
 
 
-def _queue_due(kind: Kind, *, before: datetime, now: datetime, limit: int) -> int:
-    """Queue the forward tasks of `kind`'s rows due by `before`, except those queued lately."""
+def _queue_due(kind: Kind, *, before: datetime, now: datetime, limit: int, busy: set[int]) -> int:
+    """Queue the forward tasks of `kind`'s rows due by `before`, except those queued lately
+    and those of providers whose every forwarding slot is taken (a provider that hangs): their
+    tasks could only wait, and the rows of the others come first in the `limit`."""
     model = MODELS[kind]
     due = list(
         model.objects.filter(
@@ -98,13 +104,14 @@ def _queue_due(kind: Kind, *, before: datetime, now: datetime, limit: int) -> in
             provider__credentials_failed_at__isnull=True,
         )
         .exclude(provider__dispatch_paused_until__gt=now)
+        .exclude(provider_id__in=busy)
         .order_by("next_dispatch_at")
-        .values_list("pk", "next_dispatch_at")[:limit]
+        .values_list("pk", "next_dispatch_at", "provider_id")[:limit]
     )
-    task = forward_task(FORWARD_TASKS[kind])
-    fresh = _not_swept_lately(kind, due)
+    provider_of = {pk: provider_id for pk, _, provider_id in due}
+    fresh = _not_swept_lately(kind, [(pk, due_at) for pk, due_at, _ in due])
     for pk in fresh:
-        task.delay(pk)
+        forward_publish(FORWARD_TASKS[kind], pk, provider_id=provider_of[pk])
     return len(fresh)
 
 

@@ -67,10 +67,14 @@ def provider_webhook(request: HttpRequest, provider_id: int) -> JsonResponse:
     seen = f"provider-hook:{provider.pk}:{event_id[:64]}"
     if not cache.add(seen, 1, SEEN_SECONDS):
         return _answer(200, ok=True, duplicate=True)
+    from orders.enqueue import provider_queue
     from orders.tasks import provider_poll_hinted_task
 
     try:
-        provider_poll_hinted_task.delay(provider.pk, hint[0], [str(data[hint[1]])[:64]])
+        provider_poll_hinted_task.apply_async(
+            (provider.pk, hint[0], [str(data[hint[1]])[:64]]),
+            queue=provider_queue("poll", provider.pk),
+        )
     except Exception:
         # The broker is away: forget the event and say so, so that the provider's sender tries
         # again (it retries for a day) instead of a hint lost until the next poll.

@@ -254,10 +254,10 @@ def test_sweeper_requeues_orders_whose_task_was_lost(
 
     from unittest import mock
 
-    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+    with mock.patch("orders.tasks.order_forward_task.apply_async") as publish:
         counts = dispatch_sweep()
     assert counts["Order"] == 1
-    delay.assert_called_once_with(lost.pk)
+    publish.assert_called_once_with((lost.pk,), queue=f"forward.{lost.provider_id % 16}")
     assert fresh.pk != lost.pk
 
 
@@ -271,13 +271,13 @@ def test_sweeper_queues_a_lost_task_once_until_its_mark_expires(
 
     from unittest import mock
 
-    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+    with mock.patch("orders.tasks.order_forward_task.apply_async") as publish:
         sweeps = [dispatch_sweep()["Order"] for _ in range(3)]
         cache.clear()  # the mark expired: the task was lost
         sweeps.append(dispatch_sweep()["Order"])
 
     assert sweeps == [1, 0, 0, 1]
-    assert delay.call_count == 2
+    assert publish.call_count == 2
 
 
 def test_forwarding_sweep_queues_a_new_order_at_once_and_only_once(
@@ -289,11 +289,11 @@ def test_forwarding_sweep_queues_a_new_order_at_once_and_only_once(
 
     from unittest import mock
 
-    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+    with mock.patch("orders.tasks.order_forward_task.apply_async") as publish:
         sweeps = [forwards_queue()["Order"] for _ in range(3)]
 
     assert sweeps == [1, 0, 0]  # later sweeps see the mark and leave it to its task
-    delay.assert_called_once_with(order.pk)
+    publish.assert_called_once_with((order.pk,), queue=f"forward.{order.provider_id % 16}")
     assert order_forward(order_id=order.pk) == "sent"
     assert forwards_queue()["Order"] == 0
     assert sandbox_stats(sandbox)["adds_per_link"] == {"https://instagram.com/p/swept-once": 1}
@@ -306,7 +306,7 @@ def test_forwarding_sweep_queues_a_retried_order_when_its_new_time_comes(
     order = place()
     from unittest import mock
 
-    with mock.patch("orders.tasks.order_forward_task.delay"):
+    with mock.patch("orders.tasks.order_forward_task.apply_async"):
         forwards_queue()
     # (what _requeue writes when the request provably did not land)
     Order.objects.filter(pk=order.pk).update(
@@ -314,13 +314,13 @@ def test_forwarding_sweep_queues_a_retried_order_when_its_new_time_comes(
     )
 
     # when the sweep runs before and after the retry time, the first mark still fresh
-    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+    with mock.patch("orders.tasks.order_forward_task.apply_async") as publish:
         early = forwards_queue()["Order"]
         due = forwards_queue(now=timezone.now() + timedelta(seconds=16))["Order"]
 
     # then it is queued once its time comes, not when the first mark expires
     assert (early, due) == (0, 1)
-    delay.assert_called_once_with(order.pk)
+    publish.assert_called_once_with((order.pk,), queue=f"forward.{order.provider_id % 16}")
 
 
 def test_forwarding_sweep_leaves_orders_of_a_paused_provider(
@@ -331,9 +331,9 @@ def test_forwarding_sweep_leaves_orders_of_a_paused_provider(
 
     from unittest import mock
 
-    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+    with mock.patch("orders.tasks.order_forward_task.apply_async") as publish:
         assert forwards_queue()["Order"] == 0
-    delay.assert_not_called()
+    publish.assert_not_called()
 
 
 def test_beat_runs_the_forwarding_sweep_every_second() -> None:

@@ -104,7 +104,7 @@ def test_the_sweeper_forwards_what_the_outage_left_queued(
     )
     order = Order.objects.get(user=customer)
 
-    with mock.patch("orders.tasks.order_forward_task.delay") as delay:
+    with mock.patch("orders.tasks.order_forward_task.apply_async") as publish:
         dispatch_sweep(now=timezone.now() + timedelta(minutes=1))
 
-    delay.assert_called_once_with(order.pk)
+    publish.assert_called_once_with((order.pk,), queue=f"forward.{order.provider_id % 16}")

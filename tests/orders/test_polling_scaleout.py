@@ -79,9 +79,17 @@ def test_calls_in_flight_are_the_providers_setting_split_between_its_pollers() -
 def test_a_poll_round_queues_one_task_per_share_of_each_provider(
     provider: Provider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued: list[tuple[int, ...]] = []
-    monkeypatch.setattr(tasks.provider_poll_task, "delay", lambda *args: queued.append(args))
+    queued: list[tuple[object, ...]] = []
+    monkeypatch.setattr(
+        tasks.provider_poll_task, "apply_async", lambda args, queue: queued.append((*args, queue))
+    )
 
     tasks.orders_poll_all_task()
 
-    assert queued == [(provider.pk, 0, 3), (provider.pk, 1, 3), (provider.pk, 2, 3)]
+    # all on the provider's own poll queue (orders.enqueue.provider_queue)
+    queue = f"poll.{provider.pk % 16}"
+    assert queued == [
+        (provider.pk, 0, 3, queue),
+        (provider.pk, 1, 3, queue),
+        (provider.pk, 2, 3, queue),
+    ]

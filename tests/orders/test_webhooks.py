@@ -154,7 +154,11 @@ def test_the_receiving_view_checks_signature_dedupes_and_queues_a_re_read(
     from orders import tasks
 
     queued: list[tuple] = []
-    monkeypatch.setattr(tasks.provider_poll_hinted_task, "delay", lambda *a: queued.append(a))
+    monkeypatch.setattr(
+        tasks.provider_poll_hinted_task,
+        "apply_async",
+        lambda args, queue: queued.append((*args, queue)),
+    )
     Provider.objects.filter(pk=provider.pk).update(
         webhook_secret_encrypted=encrypt_secret("whsec_upstream")
     )
@@ -179,13 +183,14 @@ def test_the_receiving_view_checks_signature_dedupes_and_queues_a_re_read(
     second = client.post(url, **_signed("whsec_upstream", event))
     assert first.status_code == 200 and first.json() == {"ok": True}
     assert second.json() == {"ok": True, "duplicate": True}
-    assert queued == [(provider.pk, "order", ["555"])]
+    # on the provider's own poll queue (orders.enqueue.provider_queue)
+    assert queued == [(provider.pk, "order", ["555"], f"poll.{provider.pk % 16}")]
 
     ping = {"id": "evt_2", "type": "ping", "created": 1, "data": {}}
     assert client.post(url, **_signed("whsec_upstream", ping)).json()["ignored"] is True
     refill = {"id": "evt_3", "type": "refill.finished", "created": 1, "data": {"refill": 7}}
     client.post(url, **_signed("whsec_upstream", refill))
-    assert queued[-1] == (provider.pk, "refill", ["7"])
+    assert queued[-1][:3] == (provider.pk, "refill", ["7"])
 
 
 def test_a_hint_the_broker_cannot_take_is_refused_so_the_provider_sends_it_again(
@@ -199,15 +204,17 @@ def test_a_hint_the_broker_cannot_take_is_refused_so_the_provider_sends_it_again
     url = f"/hooks/provider/{provider.pk}/"
     event = {"id": "evt_9", "type": "order.finished", "created": 1, "data": {"order": 556}}
 
-    def broker_away(*args: object) -> None:
+    def broker_away(args: tuple, queue: str) -> None:
         raise ConnectionError("broker away")
 
-    monkeypatch.setattr(tasks.provider_poll_hinted_task, "delay", broker_away)
+    monkeypatch.setattr(tasks.provider_poll_hinted_task, "apply_async", broker_away)
     refused = client.post(url, **_signed("whsec_upstream", event))
     assert refused.status_code == 503
 
     queued: list[tuple] = []
-    monkeypatch.setattr(tasks.provider_poll_hinted_task, "delay", lambda *a: queued.append(a))
+    monkeypatch.setattr(
+        tasks.provider_poll_hinted_task, "apply_async", lambda args, queue: queued.append(args)
+    )
     again = client.post(url, **_signed("whsec_upstream", event))
     assert again.json() == {"ok": True} and queued == [(provider.pk, "order", ["556"])]
 

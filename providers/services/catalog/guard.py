@@ -68,6 +68,14 @@ class MarginFloor:
             return HoldReason.PRICE_RISE
         return HoldReason.NONE
 
+    def hold_for_new(self, *, rate: Decimal, cost: Decimal) -> str:
+        """hold_for of an item the panel does not have yet: no customer has a price of their
+        own for it, and it had no cost before."""
+        price = customer_rate(rate=rate, discount_percent=self.percent_off)
+        if not clears_margin(price=price, cost=cost, min_margin_percent=self.min_margin_percent):
+            return HoldReason.BELOW_MARGIN
+        return HoldReason.NONE
+
 
 def margin_floor(*, service_ids: Iterable[int] | None = None) -> MarginFloor:
     """The floor as the customers stand now; `service_ids` narrows the overrides read (None:

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from core.money import money_str
 from providers.markup import Markup, effective_markup, rule_at, selling_rate
@@ -101,6 +102,26 @@ class SyncSummary:
         return f"{self.provider}: services {self.services}; products {products}"
 
 
+class Priced(Protocol):
+    """What pricing reads of an item: a model instance, or a stored row read as values (the
+    sync tells unchanged items from their rows)."""
+
+    @property
+    def provider_id(self) -> int: ...
+    @property
+    def category_id(self) -> int: ...
+    @property
+    def markup_percent(self) -> Decimal | None: ...
+    @property
+    def markup_fixed(self) -> Decimal | None: ...
+    @property
+    def upstream_rate(self) -> Decimal: ...
+    @property
+    def is_rate_pinned(self) -> bool: ...
+    @property
+    def rate(self) -> Decimal: ...
+
+
 class Pricing:
     """Markup rules and exchange rates loaded once, so pricing 10,000 items costs no queries."""
 
@@ -117,7 +138,7 @@ class Pricing:
             self.categories[category.pk] = rule_at(category.markup_percent, category.markup_fixed)
             self.category_names[category.pk] = category.name
 
-    def markup_for(self, item: Service | Product) -> Markup:
+    def markup_for(self, item: Priced) -> Markup:
         provider_rule, _ = self.providers[item.provider_id]
         return effective_markup(
             rule_at(item.markup_percent, item.markup_fixed),
@@ -125,12 +146,12 @@ class Pricing:
             provider_rule,
         )
 
-    def cost_of(self, item: Service | Product) -> Decimal:
+    def cost_of(self, item: Priced) -> Decimal:
         """What the item costs upstream, in the panel currency (per 1000 or per package)."""
         _, exchange_rate = self.providers[item.provider_id]
         return item.upstream_rate * exchange_rate
 
-    def markup_rate(self, item: Service | Product) -> Decimal:
+    def markup_rate(self, item: Priced) -> Decimal:
         """The selling price the markup rules give, pinned or not."""
         _, exchange_rate = self.providers[item.provider_id]
         return selling_rate(
@@ -139,7 +160,7 @@ class Pricing:
             markup=self.markup_for(item),
         )
 
-    def rate_for(self, item: Service | Product) -> Decimal:
+    def rate_for(self, item: Priced) -> Decimal:
         if item.is_rate_pinned:
             return item.rate
         return self.markup_rate(item)

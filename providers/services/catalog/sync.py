@@ -7,11 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from django.db import transaction
 from django.utils import timezone
 
+from core.db.bulk import bulk_insert_instances, bulk_insert_like
 from core.money import quantize_money
 from core.tenancy import panel_scope
 from providers.client import UpstreamProduct, UpstreamService
@@ -45,6 +46,7 @@ from providers.services.routes import routes_refresh
 logger = logging.getLogger(__name__)
 
 UNCATEGORISED = "Other"
+LOAD_BATCH = 10_000
 _KNOWN_SERVICE_TYPES = frozenset(ServiceType.values)
 
 
@@ -111,6 +113,8 @@ class _SyncPlan:
     updated_fields: set[str] = field(default_factory=set)
     changes: list[CatalogChange] = field(default_factory=list)
     held: list[Any] = field(default_factory=list)  # newly held by the margin guard
+    # New items the guard does not hold, as field values: no model instance each.
+    new_rows: list[dict[str, object]] = field(default_factory=list)
 
 
 _HOLD_FIELDS = ("hold_reason", "held_at", "held_from_cost")
@@ -148,8 +152,16 @@ def _sync_items(
     now: datetime,
 ) -> tuple[ItemCounts, list[Any]]:
     plan = _SyncPlan()
-    existing = {item.upstream_id: item for item in spec.model.objects.filter(provider=provider)}
+    # The stored items as plain rows: most of a sync's items are unchanged, and telling so from
+    # a row costs a fraction of building its model instance. Only the others are loaded whole.
+    stored = {
+        row.upstream_id: row
+        for row in spec.model.objects.filter(provider=provider).values_list(
+            *_stored_fields(spec), named=True
+        )
+    }
     seen: set[str] = set()
+    moved: list[tuple[int, dict[str, object], Category]] = []
     for upstream in upstream_items:
         if upstream.upstream_id in seen or (
             spec.model is Service and upstream.type not in _KNOWN_SERVICE_TYPES
@@ -159,30 +171,111 @@ def _sync_items(
         seen.add(upstream.upstream_id)
         values = _upstream_values(spec, upstream)
         category = categories[(upstream.category or UNCATEGORISED)[:255]]
-        item = existing.pop(upstream.upstream_id, None)
-        if item is None:
-            item = spec.model(
-                provider=provider,
-                upstream_id=upstream.upstream_id,
-                category=category,
-                is_enabled=provider.new_items_on_sale,
-                rate=Decimal(0),
-                **values,
+        row = stored.pop(upstream.upstream_id, None)
+        if row is None:
+            _plan_new(
+                plan, spec, provider, upstream.upstream_id, values, category, pricing, floor, now
             )
-            item.rate = pricing.rate_for(item)
-            cost = pricing.cost_of(item)
-            if reason := floor.hold_for(item=item, rate=item.rate, cost=cost, old_cost=None):
-                _hold(plan, spec, item, reason, None, now)
-            plan.creates.append(item)
+        elif _is_unchanged(row, values, category, pricing):
+            plan.counts.unchanged += 1
         else:
-            _plan_update(plan, spec, item, values, category, pricing, floor, now)
+            moved.append((row.pk, values, category))
 
+    items = _load_items(spec, [pk for pk, _, _ in moved] + [row.pk for row in stored.values()])
+    for pk, values, category in moved:
+        _plan_update(plan, spec, items[pk], values, category, pricing, floor, now)
     # Taken off sale as they are: the price stays what it was (never 0), and coming back holds
     # them until an operator approves (_plan_update).
-    vanished = [item for item in existing.values() if item.is_available]
-    plan.counts.added, plan.counts.removed = len(plan.creates), len(vanished)
-    _write_plan(plan, spec, vanished, now)
+    vanished = [items[row.pk] for row in stored.values() if row.is_available]
+    plan.counts.added = len(plan.creates) + len(plan.new_rows)
+    plan.counts.removed = len(vanished)
+    _write_plan(plan, spec, provider, vanished, now)
     return plan.counts, plan.held
+
+
+class _NewItem(NamedTuple):
+    """What pricing reads of an item not stored yet: no markup of its own, not pinned."""
+
+    provider_id: int
+    category_id: int
+    upstream_rate: Decimal
+    markup_percent: Decimal | None = None
+    markup_fixed: Decimal | None = None
+    is_rate_pinned: bool = False
+    rate: Decimal = Decimal(0)
+
+
+def _plan_new(
+    plan: _SyncPlan,
+    spec: ItemSpec,
+    provider: Provider,
+    upstream_id: str,
+    values: dict[str, object],
+    category: Category,
+    pricing: Pricing,
+    floor: MarginFloor,
+    now: datetime,
+) -> None:
+    """A new item: a row of values to insert, or, when the margin guard holds it (rare), a
+    model instance, which the hold and the staff digest need."""
+    new = _NewItem(provider.pk, category.pk, cast(Decimal, values["upstream_rate"]))
+    rate = pricing.rate_for(new)
+    reason = floor.hold_for_new(rate=rate, cost=pricing.cost_of(new))
+    if not reason:
+        plan.new_rows.append(
+            {"upstream_id": upstream_id, "category_id": category.pk, "rate": rate, **values}
+        )
+        return
+    item = spec.model(
+        provider=provider,
+        upstream_id=upstream_id,
+        category=category,
+        is_enabled=provider.new_items_on_sale,
+        rate=rate,
+        **values,
+    )
+    _hold(plan, spec, item, reason, None, now)
+    plan.creates.append(item)
+
+
+_PRICING_FIELDS = (
+    "pk",
+    "upstream_id",
+    "provider_id",
+    "category_id",
+    "is_available",
+    "hold_reason",
+    "rate",
+    "is_rate_pinned",
+    "markup_percent",
+    "markup_fixed",
+)
+
+
+def _stored_fields(spec: ItemSpec) -> list[str]:
+    return [*_PRICING_FIELDS, *(name for name in spec.fields if name not in _PRICING_FIELDS)]
+
+
+def _is_unchanged(
+    row: Any, values: dict[str, object], category: Category, pricing: Pricing
+) -> bool:
+    """What _plan_update would find unchanged, told from the stored row: on sale, the same
+    upstream values and category, and the price the markup rules give (or held, when the price
+    waits for an operator whatever the rules say)."""
+    if not row.is_available or row.category_id != category.pk:
+        return False
+    if any(getattr(row, name) != value for name, value in values.items()):
+        return False
+    return bool(row.hold_reason) or pricing.rate_for(row) == row.rate
+
+
+def _load_items(spec: ItemSpec, pks: list[int]) -> dict[int, Any]:
+    """The model instances of `pks`, read in parts (one statement takes at most 65,535
+    parameters)."""
+    items: dict[int, Any] = {}
+    for start in range(0, len(pks), LOAD_BATCH):
+        items.update(spec.model.objects.in_bulk(pks[start : start + LOAD_BATCH]))
+    return items
 
 
 def _apply_values(
@@ -264,28 +357,36 @@ def _plan_update(
 
 
 def _write_plan(
-    plan: _SyncPlan, spec: ItemSpec, vanished: Sequence[Service | Product], now: datetime
+    plan: _SyncPlan,
+    spec: ItemSpec,
+    provider: Provider,
+    vanished: Sequence[Service | Product],
+    now: datetime,
 ) -> None:
-    """Write the plan in bulk: inserts, updates, vanished items taken off sale, the change log."""
-    changes = plan.changes
-    if plan.creates:
-        spec.model.objects.bulk_create(plan.creates)
-        changes.extend(
-            change_row(spec, item, CatalogChange.Kind.ADDED, now) for item in plan.creates
-        )
+    """Write the plan in bulk: inserts, updates, vanished items taken off sale, the change log
+    (in that order: changes of existing items, then added, then removed)."""
+    bulk_insert_instances(plan.creates)
+    # Every new row is this item with its own values: the defaults and timestamps once.
+    template = spec.model(provider=provider, is_enabled=provider.new_items_on_sale)
+    added = bulk_insert_like(template, plan.new_rows)
     if plan.updates:
         for item in plan.updates:
             item.updated_at = now  # bulk_update skips auto_now; the catalog version reads this
         spec.model.objects.bulk_update(
             plan.updates, sorted(plan.updated_fields | {"updated_at"}), batch_size=UPDATE_BATCH
         )
+    changes = plan.changes
+    changes.extend(change_row(spec, item, CatalogChange.Kind.ADDED, now) for item in plan.creates)
+    bulk_insert_instances(changes)
+    added_change = CatalogChange(provider=provider, kind=CatalogChange.Kind.ADDED, created_at=now)
+    bulk_insert_like(added_change, [{f"{spec.change_field}_id": pk} for pk in added])
     if vanished:
         spec.model.objects.filter(pk__in=[item.pk for item in vanished]).update(
             is_available=False, removed_at=now, updated_at=now
         )
-        changes.extend(change_row(spec, item, CatalogChange.Kind.REMOVED, now) for item in vanished)
-    if changes:
-        CatalogChange.objects.bulk_create(changes)
+        bulk_insert_instances(
+            [change_row(spec, item, CatalogChange.Kind.REMOVED, now) for item in vanished]
+        )
 
 
 def catalog_sync(*, provider: Provider) -> SyncSummary:

@@ -3,8 +3,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from core.db.bulk import bulk_insert_values, bulk_update_values
+from core.db.bulk import bulk_insert_instances, bulk_insert_values, bulk_update_values
 from orders.models import Order, OrderEvent
+from providers.models import Provider
 
 
 def test_bulk_update_sets_each_rows_own_values_and_keeps_what_it_does_not_give(
@@ -212,3 +213,53 @@ def test_bulk_insert_gives_every_row_the_shared_values_unless_it_has_its_own(
         ("Completed", "own", now),
         ("Partial", "shared", now),
     ]
+
+
+def test_bulk_insert_instances_writes_them_as_bulk_create_would_and_gives_each_its_key(
+    provider: Provider,
+) -> None:
+    from providers.models import Category, Service
+
+    category = Category.objects.create(name='Likes "quoted" {braces}')
+    before = timezone.now()
+    services = [
+        Service(
+            provider=provider,
+            category=category,
+            upstream_id=str(100 + n),
+            name=f"Service {n}" if n else 'with "quotes", commas and \\ backslash',
+            type="Default",
+            upstream_rate=Decimal("0.1234") * (n + 1),
+            rate=Decimal("0.5"),
+            min=10,
+            max=1000 + n,
+        )
+        for n in range(5)
+    ]
+
+    bulk_insert_instances(services, chunk=2)
+
+    assert all(service.pk and not service._state.adding for service in services)
+    for service in services:
+        stored = Service.objects.get(pk=service.pk)
+        assert (stored.upstream_id, stored.name, stored.upstream_rate, stored.max) == (
+            service.upstream_id,
+            service.name,
+            service.upstream_rate,
+            service.max,
+        )
+        assert stored.category_id == category.pk and stored.is_available
+        assert stored.created_at >= before and stored.updated_at >= before
+    # the sequence moved past them: the ORM's next insert takes a new key
+    later = Service.objects.create(
+        provider=provider,
+        category=category,
+        upstream_id="later",
+        name="l",
+        type="Default",
+        upstream_rate=Decimal(1),
+        rate=Decimal(1),
+        min=1,
+        max=2,
+    )
+    assert later.pk > max(service.pk for service in services)
