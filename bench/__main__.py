@@ -23,6 +23,12 @@ FULL = {
     "webhook_chain": {"orders": 5, "poll_seconds": 5, "interval_seconds": 10},
     "reconcile": {"orders": 2_000, "each": 10},
     "affiliates": {"customers": 1_000, "deposits": 5_000},
+    "child_panels": {
+        "panels": 1_000,
+        "services": 200,
+        "orders_per_panel": 10,
+        "page_requests": 50,
+    },
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -43,6 +49,7 @@ SMOKE = {
     "webhook_chain": {"orders": 1, "poll_seconds": 1, "interval_seconds": 2},
     "reconcile": {"orders": 60, "each": 3},
     "affiliates": {"customers": 60, "deposits": 200},
+    "child_panels": {"panels": 12, "services": 20, "orders_per_panel": 3, "page_requests": 5},
 }
 
 
@@ -64,6 +71,7 @@ def main() -> int:
         affiliates,
         api,
         catalog,
+        child_panels,
         dashboard,
         forwarding,
         margin,
@@ -90,6 +98,7 @@ def main() -> int:
         "webhook_chain": webhook_chain,
         "reconcile": reconcile,
         "affiliates": affiliates,
+        "child_panels": child_panels,
     }
     sizes = SMOKE if args.smoke else FULL
     for name in args.names or list(modules):
