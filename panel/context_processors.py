@@ -19,7 +19,8 @@ def panel(request: HttpRequest) -> dict[str, object]:
         "panel_currency": settings.PANEL_CURRENCY,
         # What amounts are labelled with: the symbol where one is usual (₫), else the code.
         "panel_currency_label": currency_label(settings.PANEL_CURRENCY),
-        "support_contacts": support_contacts(),
+        # The parent's own hotline and chats: a child panel's customers are its owner's.
+        "support_contacts": support_contacts() if child is None else (),
         # Read when the frame is drawn (a JSON answer never asks): one query for both notices.
         "site_notices": SimpleLazyObject(
             lambda: site_notices(
