@@ -187,3 +187,26 @@ def test_no_model_keeps_uploaded_files_and_no_view_exports(world: dict) -> None:
             answer = client.get(path)
             assert "csv" not in answer.get("Content-Type", ""), name
             assert "attachment" not in answer.get("Content-Disposition", ""), name
+
+
+def test_one_panels_catalog_moving_leaves_anothers_version_alone(world: dict) -> None:
+    # The API keeps each panel's `services` answer until that panel's catalog moves: another
+    # panel's sync must neither rebuild it nor make reading the version cost its rows.
+    from django.utils import timezone
+
+    from providers.models import Service
+    from providers.selectors import catalog_version
+
+    def version(host: str) -> tuple:
+        panel = world[host]["panel"]
+        with panel_scope(panel.pk if panel else None):
+            return catalog_version()
+
+    before = {host: version(host) for host in HOSTS}
+    Service.objects.filter(pk=world[OTHER_HOST]["service"].pk).update(
+        name="renamed", updated_at=timezone.now()
+    )
+    after = {host: version(host) for host in HOSTS}
+    assert after[OTHER_HOST] != before[OTHER_HOST]
+    assert after[PARENT_HOST] == before[PARENT_HOST]
+    assert after[CHILD_HOST] == before[CHILD_HOST]
