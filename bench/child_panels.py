@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
-from bench.common import note, report, reset_tables, worker_env
+from bench.common import count_queries, median_ms, note, report, reset_tables, worker_env
 from bench.upstream import sandbox_process
 
 DOMAIN = "p{n}.bench-child.test"
@@ -61,25 +61,47 @@ def _provision(panels: int) -> list[float]:
 
 def _sync_all_catalogs() -> float:
     """Every child panel's catalog synced from the parent's API by the workers (the fan-out
-    provisioning and beat's sync queue); the wall seconds."""
+    provisioning and beat's sync queue), each once; the wall seconds."""
+    from django.utils import timezone
+
     from providers.models import Provider
     from providers.tasks import catalog_sync_task
     from tests.e2e.processes import wait_until
 
     children = list(Provider.objects.filter(child_panel__isnull=False).values_list("pk", flat=True))
+    since = timezone.now()
     begun = time.perf_counter()
     for provider_id in children:
         catalog_sync_task.delay(provider_id)
     wait_until(
         lambda: (
-            not Provider.objects.filter(
-                child_panel__isnull=False, last_synced_at__isnull=True
-            ).exists()
+            not Provider.objects.filter(child_panel__isnull=False)
+            .exclude(last_synced_at__gte=since)
+            .exists()
         ),
-        timeout=1800,
+        timeout=3600,
         what="every child catalog synced",
     )
     return time.perf_counter() - begun
+
+
+def _catalog_versions(repeat: int) -> tuple[float, float]:
+    """What the API's cached `services` answer asks on every call to know whether the catalog
+    moved: the median of the whole catalog's version (every panel's rows, as it was read
+    before) and of one child panel's own, in ms."""
+    from accounts.models import ChildPanel
+    from core.db import reads
+    from core.tenancy import panel_scope
+    from providers.models import Category, Product, Provider, Service
+    from providers.selectors import catalog_version
+
+    everything = (Service, Product, Category, Provider)
+    whole = [m.objects.all() for m in everything]
+    panel = ChildPanel.objects.order_by("pk").last()
+    with panel_scope(panel.pk):
+        own, _ = median_ms(catalog_version, repeat)
+    old, _ = median_ms(lambda: reads.tables_version(*whole), repeat)
+    return old, own
 
 
 def _seed_orders(upstream: object, parent: object, per_panel: int) -> int:
@@ -234,38 +256,44 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", **extra}
 
 
-def _services_page(requests: int) -> tuple[float, float, float]:
-    """A child's /services/ on its own host: the median of cold requests (every cache emptied
-    before each), of warm ones, and of its /theme.css (the host lookup and little else)."""
+def _services_page(requests: int) -> dict[str, float]:
+    """A child's /services/ on its own host: the median of cold requests (the cache and the
+    host lookup emptied before each) and of warm ones, with its queries; and /theme.css (the
+    host lookup and little else) with the host cache off (a query per request) and on."""
+    from django.conf import settings
     from django.core.cache import cache
     from django.test import Client
 
     from accounts.models import ChildPanel
-    from panel.child_panels import hosts
+    from panel.child_panels.hosts import forget_hosts
 
     domains = list(ChildPanel.objects.order_by("?").values_list("domain", flat=True)[:requests])
-    cold, warm, host_only = [], [], []
+    cold, warm = [], []
     for domain in domains:
         client = Client(HTTP_HOST=domain)
         cache.clear()
-        getattr(hosts, "forget_hosts", lambda: None)()
+        forget_hosts()
         start = time.perf_counter()
         page = client.get("/services/")
         cold.append(time.perf_counter() - start)
-        assert (
-            page.status_code == 200 and f"Shop {domain.split('.')[0][1:]}".encode() in page.content
-        )
+        name = f"Shop {domain.split('.')[0][1:]}".encode()
+        assert page.status_code == 200 and name in page.content, page.status_code
         start = time.perf_counter()
         client.get("/services/")
         warm.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        client.get("/theme.css")
-        host_only.append(time.perf_counter() - start)
-    return (
-        statistics.median(cold) * 1000,
-        statistics.median(warm) * 1000,
-        statistics.median(host_only) * 1000,
-    )
+    client = Client(HTTP_HOST=domains[0])
+    with count_queries() as warm_queries:
+        client.get("/services/")
+    figures = {
+        "cold": statistics.median(cold) * 1000,
+        "warm": statistics.median(warm) * 1000,
+        "warm_queries": warm_queries[0],
+    }
+    for seconds, label in ((0.0, "uncached"), (5.0, "cached")):
+        settings.PANEL_CHILD_PANEL_HOSTS_CACHE_SECONDS = seconds
+        forget_hosts()
+        figures[f"theme_{label}"], _ = median_ms(lambda: client.get("/theme.css"), requests * 4)
+    return figures
 
 
 def run(
@@ -286,6 +314,7 @@ def run(
             provisioning = _provision(panels)
             with _workers(workers) as started:
                 synced = _sync_all_catalogs()
+                resynced = _sync_all_catalogs()
                 count = _seed_orders(upstream, parent, orders_per_panel)
                 upstream.control("config", latency_ms=50)
                 round_wall, rss_now, rss_peak = _poll_round(started)
@@ -294,7 +323,8 @@ def run(
     assert asked.get("status_ids_repeated", 0) == 0
     assert ledger_mismatches() == []
     changed = Order.objects.exclude(status="pending").count()
-    cold_ms, warm_ms, host_ms = _services_page(page_requests)
+    page = _services_page(page_requests)
+    version_all_ms, version_own_ms = _catalog_versions(page_requests)
     migrate = _migrate_figures()
     note(
         f"{panels} child panels of one owner, {Service.objects.count()} services in all "
@@ -310,12 +340,17 @@ def run(
         "ms",
     )
     report("child_panels_catalog_sync_all", synced, "s")
+    report("child_panels_catalog_resync_all_unchanged", resynced, "s")
+    report("child_panels_catalog_version_all_panels_median", version_all_ms, "ms")
+    report("child_panels_catalog_version_one_panel_median", version_own_ms, "ms")
     report(f"child_panels_poll_round_{panels}", round_wall, "s")
     report("child_panels_worker_rss_after_round", rss_now, "MB")
     report("child_panels_worker_peak_rss", rss_peak, "MB")
-    report("child_panels_services_page_cold_median", cold_ms, "ms")
-    report("child_panels_services_page_warm_median", warm_ms, "ms")
-    report("child_panels_host_lookup_request_median", host_ms, "ms")
+    report("child_panels_services_page_cold_median", page["cold"], "ms")
+    report("child_panels_services_page_warm_median", page["warm"], "ms")
+    report("child_panels_services_page_warm_queries", page["warm_queries"], "queries")
+    report("child_panels_theme_css_host_uncached_median", page["theme_uncached"], "ms")
+    report("child_panels_theme_css_host_cached_median", page["theme_cached"], "ms")
     report("child_panels_migrate_from_zero", migrate["from_zero"], "s")
     report("child_panels_migrate_nothing_to_do", migrate["nothing_to_do"], "s")
     report("child_panels_migrate_column_and_index", migrate["column_and_index"], "s")
