@@ -29,14 +29,14 @@ def panel_address(user: User) -> str:
     """Where the customer's own panel is: a child panel's customer has an account on its
     domain only (docs/child-panels.md), so a link to the parent would open nobody's page.
     The parent's is PANEL_PUBLIC_URL, empty while it is not set (docs/configuration.md)."""
-    if user.child_panel_id is not None:
+    if (child := user.child_panel) is not None:
         # Child panels are served over HTTPS only (Caddy's on-demand TLS, docs/operations.md).
-        return f"https://{user.child_panel.domain}"
+        return f"https://{child.domain}"
     return settings.PANEL_PUBLIC_URL.rstrip("/")
 
 
 def panel_name(user: User) -> str:
-    return user.child_panel.name if user.child_panel_id is not None else settings.PANEL_NAME
+    return child.name if (child := user.child_panel) is not None else settings.PANEL_NAME
 
 
 def page_link(row: Notification, user: User) -> str:

@@ -173,7 +173,6 @@ def provider_poll_hinted_task(provider_id: int, kind: str, upstream_ids: list[st
     """An upstream copy of this panel said these rows changed: re-read them now (idempotent,
     like every poll)."""
     from orders.services.polling.hints import provider_poll_hinted
-
     from providers.models import Provider
 
     panel = Provider.objects.filter(pk=provider_id).values_list("child_panel_id", flat=True).first()

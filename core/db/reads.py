@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connection
 from django.db.models import Model, QuerySet
@@ -119,7 +119,7 @@ def tables_version(*querysets: QuerySet) -> tuple:
     have an `updated_at` their writers move): one query over those rows only, so a panel's
     version reads its own rows, not every panel's (docs/child-panels.md)."""
     parts: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     for queryset in querysets:
         sql, values = queryset.order_by().values("updated_at").query.sql_with_params()
         parts.append(f"(SELECT MAX(v.updated_at) FROM ({sql}) AS v)")  # noqa: S608 - the ORM's own SQL, its values as parameters
