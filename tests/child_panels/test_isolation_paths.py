@@ -210,3 +210,18 @@ def test_one_panels_catalog_moving_leaves_anothers_version_alone(world: dict) ->
     assert after[OTHER_HOST] != before[OTHER_HOST]
     assert after[PARENT_HOST] == before[PARENT_HOST]
     assert after[CHILD_HOST] == before[CHILD_HOST]
+
+
+def test_a_sync_prices_with_its_own_panels_categories_only(world: dict) -> None:
+    # Another panel's category markup never prices this panel's catalog, and a sync's cost
+    # does not grow with the number of panels (docs/child-panels.md).
+    from providers.models import Category
+    from providers.services.catalog.items import Pricing
+
+    for host in HOSTS:
+        panel = world[host]["panel"]
+        provider = Provider.objects.get(pk=world[host]["order"].provider_id)
+        pricing = Pricing([provider])
+        assert set(pricing.categories) == set(
+            Category.objects.filter(child_panel=panel).values_list("pk", flat=True)
+        ), host
