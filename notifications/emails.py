@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
+from core.tenancy import panel_scope
 from notifications.models import Kind, Notification
 
 
@@ -60,7 +61,8 @@ def email_message(row: Notification, user: User) -> EmailMessage:
         "currency": settings.PANEL_CURRENCY,
         "link": page_link(row, user),
     }
-    with translation.override(user_language(user)):
+    # Rendered as the customer's panel (core.tenancy), as his pages are.
+    with panel_scope(user.child_panel_id), translation.override(user_language(user)):
         subject = render_to_string(f"notifications/email/{row.kind}_subject.txt", context)
         body = render_to_string(f"notifications/email/{row.kind}.txt", context)
     return EmailMessage(

@@ -45,7 +45,18 @@ def test_forwarding_and_polling_tasks_run_as_the_panel_of_their_row(
         assert current_panel_id() is None  # and the worker is the parent again after it
 
 
-def test_emails_link_to_the_customers_own_panel_and_name_it(world: dict, settings: object) -> None:
+def test_emails_link_to_the_customers_own_panel_and_name_it(
+    world: dict, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.template.loader import render_to_string
+
+    rendered_as: dict[str, set[int | None]] = {}
+
+    def spy(name: str, context: dict) -> str:
+        rendered_as.setdefault(context["user"].email, set()).add(current_panel_id())
+        return render_to_string(name, context)
+
+    monkeypatch.setattr("notifications.emails.render_to_string", spy)
     settings.PANEL_PUBLIC_URL = "https://parent.example.org"  # type: ignore[attr-defined]
     settings.PANEL_NAME = "Parent Panel"  # type: ignore[attr-defined]
     for host in HOSTS:
@@ -63,6 +74,8 @@ def test_emails_link_to_the_customers_own_panel_and_name_it(world: dict, setting
         alice = world[host]["user"]
         message = by_address[alice.email]
         ticket = world[host]["ticket"]
+        # the notification task renders each email as its customer's panel
+        assert rendered_as[alice.email] == {alice.child_panel_id}
         if alice.child_panel is None:
             assert f"https://parent.example.org/support/{ticket.pk}/" in message.body
             continue
