@@ -36,6 +36,7 @@ PARENT_ONLY = (
     "/affiliates/",
     "/r/",
     "/telegram/",
+    "/account/telegram/",  # linking a chat to the parent's bot
 )
 
 NOT_SERVING_API_ERRORS = {

@@ -177,6 +177,8 @@ def test_the_parents_notices_contacts_and_bot_are_not_shown_on_a_child_panel(
         assert ("0912345678" in page) == is_parent, host
         assert ("ParentBot" in page) == is_parent, host
         assert (client.get("/terms/").status_code == 200) == is_parent, host
+        linking = client.post("/account/telegram/").status_code
+        assert (linking == 404) == (not is_parent), (host, linking)
 
 
 def test_no_model_keeps_uploaded_files_and_no_view_exports(world: dict) -> None:
