@@ -19,6 +19,7 @@ from django.http import HttpRequest
 
 from accounts.usernames import username_key
 from core.counters import cache_count, cache_uncount
+from core.tenancy import current_panel_id
 
 
 def client_address(request: HttpRequest) -> str:
@@ -32,10 +33,17 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _panel() -> str:
+    # A name or an address is an account of one panel only (docs/child-panels.md): guessing
+    # alice's password on one child panel must not lock out another panel's alice.
+    panel = current_panel_id()
+    return "" if panel is None else f"{panel}:"
+
+
 def _keys(request: HttpRequest, username: str) -> list[str]:
     return [
         f"login-fail:ip:{client_address(request)}",
-        f"login-fail:user:{_digest(username_key(username))}",
+        f"login-fail:user:{_panel()}{_digest(username_key(username))}",
     ]
 
 
@@ -59,7 +67,9 @@ def reset_mail_allowed(request: HttpRequest, email: str) -> bool:
     has it, so the answer cannot tell); False past either limit."""
     timeout = settings.PANEL_PASSWORD_RESET_WINDOW_MINUTES * 60
     per_client = cache_count(f"reset-mail:ip:{client_address(request)}", timeout=timeout)
-    per_address = cache_count(f"reset-mail:to:{_digest(username_key(email))}", timeout=timeout)
+    per_address = cache_count(
+        f"reset-mail:to:{_panel()}{_digest(username_key(email))}", timeout=timeout
+    )
     return (
         per_client <= settings.PANEL_PASSWORD_RESET_PER_CLIENT
         and per_address <= settings.PANEL_PASSWORD_RESET_PER_ADDRESS

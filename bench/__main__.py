@@ -25,6 +25,12 @@ FULL = {
     "webhook_chain": {"orders": 5, "poll_seconds": 5, "interval_seconds": 10},
     "reconcile": {"orders": 2_000, "each": 10},
     "affiliates": {"customers": 1_000, "deposits": 5_000},
+    "child_panels": {
+        "panels": 1_000,
+        "services": 200,
+        "orders_per_panel": 10,
+        "page_requests": 50,
+    },
 }
 SMOKE = {
     "catalog": {"services": 300},
@@ -45,6 +51,7 @@ SMOKE = {
     "webhook_chain": {"orders": 1, "poll_seconds": 1, "interval_seconds": 2},
     "reconcile": {"orders": 60, "each": 3},
     "affiliates": {"customers": 60, "deposits": 200},
+    "child_panels": {"panels": 12, "services": 20, "orders_per_panel": 3, "page_requests": 5},
 }
 
 # The large benchmarks (`make bench-scale`): run apart from `make bench`, and slow.
@@ -85,6 +92,7 @@ def main() -> int:
         api,
         catalog,
         catalog_scale,
+        child_panels,
         dashboard,
         forwarding,
         margin,
@@ -113,6 +121,7 @@ def main() -> int:
         "affiliates": affiliates,
         "catalog_scale": catalog_scale,
         "api_scale": api,
+        "child_panels": child_panels,
     }
     if args.scale:
         sizes = SCALE_SMOKE if args.smoke else SCALE

@@ -104,7 +104,8 @@ def _claim(channel: str, limit: int, now: datetime, token: str) -> list[Notifica
                 status=Status.CLAIMED, lease_until=now + LEASE, claim_token=token
             )
     rows = Notification.objects.filter(pk__in=pks, claim_token=token, status=Status.CLAIMED)
-    return list(rows.select_related("user").order_by("id"))
+    # The customer's child panel names the panel and the host of the email's link.
+    return list(rows.select_related("user__child_panel").order_by("id"))
 
 
 def _move(pks: list[int], token: str, from_status: str, **values: object) -> int:

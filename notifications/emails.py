@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
+from core.tenancy import panel_scope
 from notifications.models import Kind, Notification
 
 
@@ -25,10 +26,23 @@ _PAGES: dict[str, tuple[str, str | None]] = {
 }
 
 
-def page_link(row: Notification) -> str:
-    """The absolute address of the page the email is about, from PANEL_PUBLIC_URL; empty while
-    the panel's address is not set (docs/configuration.md)."""
-    base = settings.PANEL_PUBLIC_URL.rstrip("/")
+def panel_address(user: User) -> str:
+    """Where the customer's own panel is: a child panel's customer has an account on its
+    domain only (docs/child-panels.md), so a link to the parent would open nobody's page.
+    The parent's is PANEL_PUBLIC_URL, empty while it is not set (docs/configuration.md)."""
+    if (child := user.child_panel) is not None:
+        # Child panels are served over HTTPS only (Caddy's on-demand TLS, docs/operations.md).
+        return f"https://{child.domain}"
+    return settings.PANEL_PUBLIC_URL.rstrip("/")
+
+
+def panel_name(user: User) -> str:
+    return child.name if (child := user.child_panel) is not None else settings.PANEL_NAME
+
+
+def page_link(row: Notification, user: User) -> str:
+    """The absolute address of the page the email is about, on the customer's own panel."""
+    base = panel_address(user)
     page = _PAGES.get(row.kind)
     if not base or page is None:
         return ""
@@ -43,11 +57,12 @@ def email_message(row: Notification, user: User) -> EmailMessage:
     context = {
         **row.payload,
         "user": user,
-        "panel_name": settings.PANEL_NAME,
+        "panel_name": panel_name(user),
         "currency": settings.PANEL_CURRENCY,
-        "link": page_link(row),
+        "link": page_link(row, user),
     }
-    with translation.override(user_language(user)):
+    # Rendered as the customer's panel (core.tenancy), as his pages are.
+    with panel_scope(user.child_panel_id), translation.override(user_language(user)):
         subject = render_to_string(f"notifications/email/{row.kind}_subject.txt", context)
         body = render_to_string(f"notifications/email/{row.kind}.txt", context)
     return EmailMessage(
@@ -74,9 +89,9 @@ def telegram_text(row: Notification, user: User) -> str:
     around it, in their language (the same catalog entries)."""
     context = {
         **row.payload,
-        "panel_name": settings.PANEL_NAME,
+        "panel_name": panel_name(user),
         "currency": settings.PANEL_CURRENCY,
-        "link": page_link(row),
+        "link": page_link(row, user),
     }
     with translation.override(user_language(user)):
         return render_to_string(f"notifications/telegram/{row.kind}.txt", context).strip()

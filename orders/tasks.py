@@ -10,36 +10,51 @@ from celery import shared_task
 from django.conf import settings
 
 from core.db.locks import held_lock
+from core.tenancy import panel_scope
 
 logger = logging.getLogger(__name__)
+
+
+def _panel_of(model_name: str, pk: int) -> int | None:
+    """The child panel of the row's account (None: the parent's). A task runs as that panel
+    (core.tenancy), as the request that wrote the row did: whatever it reads of "this panel's"
+    (the catalog on sale, accounts by name) is the row's panel's, never the parent's."""
+    from django.apps import apps
+
+    model = apps.get_model("orders", model_name)
+    return model.objects.filter(pk=pk).values_list("user__child_panel_id", flat=True).first()
 
 
 @shared_task(ignore_result=True)
 def order_forward_task(order_id: int) -> str:
     from orders.services import order_forward
 
-    return order_forward(order_id=order_id)
+    with panel_scope(_panel_of("Order", order_id)):
+        return order_forward(order_id=order_id)
 
 
 @shared_task(ignore_result=True)
 def product_order_forward_task(product_order_id: int) -> str:
     from orders.services import product_order_forward
 
-    return product_order_forward(product_order_id=product_order_id)
+    with panel_scope(_panel_of("ProductOrder", product_order_id)):
+        return product_order_forward(product_order_id=product_order_id)
 
 
 @shared_task(ignore_result=True)
 def refill_forward_task(refill_id: int) -> str:
     from orders.services import refill_forward
 
-    return refill_forward(refill_id=refill_id)
+    with panel_scope(_panel_of("Refill", refill_id)):
+        return refill_forward(refill_id=refill_id)
 
 
 @shared_task(ignore_result=True)
 def cancel_forward_task(cancel_request_id: int) -> str:
     from orders.services import cancel_forward
 
-    return cancel_forward(cancel_request_id=cancel_request_id)
+    with panel_scope(_panel_of("CancelRequest", cancel_request_id)):
+        return cancel_forward(cancel_request_id=cancel_request_id)
 
 
 @shared_task(ignore_result=True)
@@ -94,7 +109,9 @@ def _provider_poll_round(provider_id: int, shares: int, holder: str) -> None:
     ).first()
     if provider is None:
         return
-    results = provider_poll(provider=provider, shares=shares, holder=holder)
+    # A child panel's provider polls that panel's orders only (its own customers').
+    with panel_scope(provider.child_panel_id):
+        results = provider_poll(provider=provider, shares=shares, holder=holder)
     busy = {name: counts for name, counts in results.items() if counts.polled}
     if busy:
         logger.info(
@@ -159,5 +176,8 @@ def provider_poll_hinted_task(provider_id: int, kind: str, upstream_ids: list[st
     """An upstream copy of this panel said these rows changed: re-read them now (idempotent,
     like every poll)."""
     from orders.services.polling.hints import provider_poll_hinted
+    from providers.models import Provider
 
-    provider_poll_hinted(provider_id=provider_id, kind=kind, upstream_ids=upstream_ids)
+    panel = Provider.objects.filter(pk=provider_id).values_list("child_panel_id", flat=True).first()
+    with panel_scope(panel):
+        provider_poll_hinted(provider_id=provider_id, kind=kind, upstream_ids=upstream_ids)

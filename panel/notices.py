@@ -13,6 +13,7 @@ from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
+from core.tenancy import current_panel_id
 from panel.models import Notice
 
 # The cookie that holds the version of the announcement this browser dismissed.
@@ -21,11 +22,16 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable("i
 
 
 def notices_shown() -> dict[str, Notice]:
-    """The notices to show, by kind (one query: every page asks for the banner and the terms)."""
+    """The notices to show, by kind (one query: every page asks for the banner and the terms).
+    None on a child panel's host: the notices are the parent's words to its own customers."""
+    if current_panel_id() is not None:
+        return {}
     return {notice.kind: notice for notice in Notice.objects.filter(is_active=True)}
 
 
 def notice_shown(kind: str) -> Notice | None:
+    if current_panel_id() is not None:
+        return None
     return Notice.objects.filter(kind=kind, is_active=True).first()
 
 

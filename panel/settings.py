@@ -396,6 +396,10 @@ PANEL_CHILD_PANEL_SETUP_PRICE = Decimal(env.str("PANEL_CHILD_PANEL_SETUP_PRICE",
 PANEL_CHILD_PANEL_MONTHLY_FEE = Decimal(env.str("PANEL_CHILD_PANEL_MONTHLY_FEE", default="0"))
 PANEL_CHILD_PANEL_GRACE_DAYS = env.int("PANEL_CHILD_PANEL_GRACE_DAYS", default=3)
 PANEL_CHILD_PANEL_BILLING_MINUTES = env.int("PANEL_CHILD_PANEL_BILLING_MINUTES", default=60)
+# How long a process keeps which panel a host name serves (0: asks the database every request).
+PANEL_CHILD_PANEL_HOSTS_CACHE_SECONDS = env.float(
+    "PANEL_CHILD_PANEL_HOSTS_CACHE_SECONDS", default=5.0
+)
 
 # --- Sign-up, security and payments (issue 9) ----------------------------------------------
 # A new account stays inactive until the emailed link is opened. On unless said otherwise:

@@ -48,3 +48,6 @@ if CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
     }
 # Staff 2FA is tested where it is switched on; the other admin tests log staff in directly.
 PANEL_STAFF_2FA = False
+# Every request reads its host's panel from the database: a test that changes a panel and asks
+# again at once sees the change (tests/child_panels/test_hosts.py proves the cache itself).
+PANEL_CHILD_PANEL_HOSTS_CACHE_SECONDS = 0.0

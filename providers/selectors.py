@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from core.db import reads
 from core.ids import parse_id
+from core.tenancy import current_panel_id
 from providers.models import (
     CatalogChange,
     CatalogItemQuerySet,
@@ -167,10 +168,17 @@ def public_changes(*, kind: str = "") -> QuerySet[CatalogChange]:
 
 
 def catalog_version() -> tuple:
-    """Changes whenever anything a price list shows changes: a service or product, a category,
-    a provider (saves and the catalog services all move `updated_at`). One small query, so
-    answers built from the catalog can be kept until it moves."""
-    return reads.tables_version(Service, Product, Category, Provider)
+    """Changes whenever anything the current panel's price list shows changes: a service or
+    product, a category, a provider (saves and the catalog services all move `updated_at`).
+    One query over that panel's rows: another panel's sync moves neither this version nor its
+    cost, which used to grow with every panel's catalog (docs/child-panels.md)."""
+    panel = current_panel_id()
+    return reads.tables_version(
+        Service.objects.filter(provider__child_panel_id=panel),
+        Product.objects.filter(provider__child_panel_id=panel),
+        Category.objects.filter(child_panel_id=panel),
+        Provider.objects.filter(child_panel_id=panel),
+    )
 
 
 @dataclass(frozen=True)

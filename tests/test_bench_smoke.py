@@ -66,6 +66,11 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "affiliates_reversal_pass",
         "affiliates_books_disagreeing",
         "affiliates_ledger_mismatches",
+        "child_panels_provision_one_median",
+        "child_panels_catalog_resync_all_unchanged",
+        "child_panels_worker_rss_after_round",
+        "child_panels_services_page_warm_median",
+        "child_panels_migrate_nothing_to_do",
     } <= figures
 
 

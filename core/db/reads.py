@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from core.db.rows import column_count, from_column, from_row, select_list, table
 
@@ -114,13 +114,17 @@ def _service_for_order_sql(
     )
 
 
-def tables_version(*models: type[Model]) -> tuple:
-    """Changes whenever a row of one of `models` is added, deleted or saved (each has an
-    `updated_at` its writers move): one small query."""
-    parts = []
-    for model in models:
-        parts.append(f"(SELECT MAX(updated_at) FROM {table(model)})")  # noqa: S608 - table names from the models
-        parts.append(f"(SELECT COUNT(*) FROM {table(model)})")  # noqa: S608
+def tables_version(*querysets: QuerySet) -> tuple:
+    """Changes whenever a row of one of `querysets` is added, deleted or saved (their models
+    have an `updated_at` their writers move): one query over those rows only, so a panel's
+    version reads its own rows, not every panel's (docs/child-panels.md)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for queryset in querysets:
+        sql, values = queryset.order_by().values("updated_at").query.sql_with_params()
+        parts.append(f"(SELECT MAX(v.updated_at) FROM ({sql}) AS v)")  # noqa: S608 - the ORM's own SQL, its values as parameters
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS v)")  # noqa: S608
+        params += [*values, *values]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
+        cursor.execute("SELECT " + ", ".join(parts), params)
         return tuple(cursor.fetchone())

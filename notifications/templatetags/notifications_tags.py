@@ -34,7 +34,9 @@ def notification_preferences(context: template.Context, user: User) -> dict:
 
 @register.inclusion_tag("notifications/_telegram.html", takes_context=True)
 def telegram_section(context: template.Context, user: User) -> dict:
-    bot = telegram_bot_active()
+    # The bot is the parent's: a child panel's customer would be told about it (and linked to
+    # the parent's name) on a panel that is not the parent's (docs/child-panels.md).
+    bot = telegram_bot_active() if user.child_panel_id is None else None
     link = telegram_link_of(user=user) if bot else None
     code = ""
     if link and not link.chat_id and link.code_expires_at and link.code_expires_at > timezone.now():

@@ -9,6 +9,8 @@ staff, in place of the parent's; and none of the parent's own money-in paths (PA
 its add-funds page and webhooks are its owner's own once he has set them (PAYMENTS).
 """
 
+import threading
+import time
 from collections.abc import Callable
 from functools import cache
 from urllib.parse import urlsplit
@@ -32,6 +34,7 @@ PARENT_ONLY = (
     "/affiliates/",
     "/r/",
     "/telegram/",
+    "/account/telegram/",  # linking a chat to the parent's bot
 )
 # Served on a child panel once its owner has set his payment settings on /child-panels/: the
 # add-funds page shows his bank account, and the gateways' webhooks on his host credit his
@@ -54,6 +57,39 @@ def parent_hosts() -> tuple[str, ...]:
     return tuple(host.lower() for host in hosts)
 
 
+# Domains this process looked up lately: (when to look again, the panel or None). Every request
+# asks, and a panel's domain, state, name and colour change rarely; another process's change is
+# seen within PANEL_CHILD_PANEL_HOSTS_CACHE_SECONDS, this process's own at once (forget_hosts).
+# Bounded: a flood of made-up host names must not grow it without end.
+_MAX_HOSTS = 4096
+_hosts: dict[str, tuple[float, ChildPanel | None]] = {}
+_hosts_lock = threading.Lock()
+
+
+def panel_for_host(domain: str) -> ChildPanel | None:
+    """The live child panel serving `domain`, or None; from this process's memory when it
+    looked lately (docs/child-panels.md)."""
+    seconds = settings.PANEL_CHILD_PANEL_HOSTS_CACHE_SECONDS
+    if seconds <= 0:
+        return child_panel_for_host(domain)
+    now = time.monotonic()
+    known = _hosts.get(domain)
+    if known is not None and known[0] > now:
+        return known[1]
+    child = child_panel_for_host(domain)
+    with _hosts_lock:
+        if len(_hosts) >= _MAX_HOSTS:
+            _hosts.clear()
+        _hosts[domain] = (now + seconds, child)
+    return child
+
+
+def forget_hosts() -> None:
+    """Look every domain up again: a panel of this process changed (its state, its domain)."""
+    with _hosts_lock:
+        _hosts.clear()
+
+
 def request_domain(request: HttpRequest) -> str:
     raw = request.META.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
     raw = raw or request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
@@ -71,7 +107,7 @@ class ChildPanelHostMiddleware:
         # subdomain is served even when ALLOWED_HOSTS holds a wildcard (.example.com) for it.
         if domain and domain in parent_hosts():
             return self._parent(request)
-        child = child_panel_for_host(domain) if domain else None
+        child = panel_for_host(domain) if domain else None
         if child is None:
             if domain and validate_host(domain, parent_hosts()):
                 return self._parent(request)

@@ -1,7 +1,7 @@
 """Reads of child panels."""
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from accounts.models import ChildPanel, ChildPanelState, User
 from core.money import ZERO, money_field
@@ -10,12 +10,13 @@ from payments.models import GatewaySettings, Method
 from providers.statuses import OrderStatus
 
 
-def child_panel_for_host(domain: str) -> ChildPanel | None:
-    """The live (not deleted) child panel whose domain is `domain`; one indexed read."""
+def _live_with_domain(domain: str) -> QuerySet[ChildPanel]:
+    # Spelled as the unique index on lower(domain) of live panels is (ChildPanel.Meta), so the
+    # read is an index lookup: `domain__iexact` compiles to upper(domain) and scanned the table.
     return (
         ChildPanel.objects.exclude(state=ChildPanelState.DELETED)
-        .filter(domain__iexact=domain)
-        .first()
+        .alias(domain_lower=Lower("domain"))
+        .filter(domain_lower=domain.strip().lower())
     )
 
 
@@ -27,11 +28,14 @@ def child_panel_takes_payments(child_panel_id: int) -> bool:
     ).exists()
 
 
+def child_panel_for_host(domain: str) -> ChildPanel | None:
+    """The live (not deleted) child panel whose domain is `domain`; one indexed read."""
+    return _live_with_domain(domain).first()
+
+
 def is_tls_allowed(domain: str) -> bool:
     """Whether Caddy may get a certificate for `domain`: an active child panel's only."""
-    return ChildPanel.objects.filter(
-        state=ChildPanelState.ACTIVE, domain__iexact=domain.strip()
-    ).exists()
+    return _live_with_domain(domain).filter(state=ChildPanelState.ACTIVE).exists()
 
 
 def child_panels_overview() -> QuerySet[ChildPanel]:

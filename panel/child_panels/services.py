@@ -20,6 +20,7 @@ from accounts.services import api_key_create
 from core.errors import InvalidRequest, InvalidTransition
 from core.money import ZERO
 from orders.models import Order
+from panel.child_panels.hosts import forget_hosts
 from payments.config import vnd_rate
 from providers.models import DEFAULT_MARKUP_PERCENT, Provider
 from providers.services import provider_create_for_child_panel
@@ -120,6 +121,7 @@ def child_panel_create(
     except IntegrityError as exc:
         raise InvalidRequest(gettext_noop("This domain is taken.")) from exc
     transaction.on_commit(lambda: catalog_sync_task.delay(provider.pk))
+    transaction.on_commit(forget_hosts)  # this process served its domain as unknown lately
     return child
 
 
@@ -141,6 +143,8 @@ def child_panel_move(
         child.state = to
         child.state_changed_at = timezone.now()
         child.save(update_fields=["state", "state_changed_at", "suspended_reason"])
+        # This process serves the new state at once; the others within their host cache's time.
+        transaction.on_commit(forget_hosts)
     return child
 
 

@@ -201,3 +201,46 @@ def test_a_child_panels_pages_never_show_the_parents_support_contacts(
     assert b"zalo.me/0909123456" in parent.content
     assert b"zalo.me" not in page.content
     assert b"tel:19006868" not in page.content
+
+
+def test_the_host_lookup_reads_the_live_domains_index(child: ChildPanel) -> None:
+    from django.db import connection, transaction
+
+    from panel.child_panels.selectors import _live_with_domain
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A handful of rows: the planner would scan them; what matters is that it can use the
+        # index, as it does with 1,000 panels (docs/child-panels.md).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = _live_with_domain(CHILD_HOST.upper()).explain()
+    assert "child_panel_domain_unique_live" in plan
+
+
+def test_a_process_keeps_its_hosts_and_forgets_them_when_a_panel_moves(
+    client: Client,
+    child: ChildPanel,
+    settings: object,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from panel.child_panels.hosts import forget_hosts
+
+    settings.PANEL_CHILD_PANEL_HOSTS_CACHE_SECONDS = 60  # type: ignore[attr-defined]
+    forget_hosts()
+    try:
+        assert client.get("/theme.css", HTTP_HOST=CHILD_HOST).status_code == 200
+        assert client.get("/theme.css", HTTP_HOST="nobody.example.org").status_code == 404
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get("/theme.css", HTTP_HOST=CHILD_HOST).status_code == 200
+            assert client.get("/theme.css", HTTP_HOST="nobody.example.org").status_code == 404
+        # the request's savepoints only (ATOMIC_REQUESTS): no read of a panel
+        assert [q["sql"] for q in seen if "SAVEPOINT" not in q["sql"]] == []
+
+        # a move made in this process is served at once: its commit forgets the hosts
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            child_panel_move(child_panel_id=child.pk, to=ChildPanelState.SUSPENDED)
+        assert client.get("/login/", HTTP_HOST=CHILD_HOST).status_code == 503
+    finally:
+        forget_hosts()

@@ -1,64 +1,16 @@
 """Nothing of one panel is visible or writable from another: accounts, logins, sessions, API
 keys, the catalog, orders and tickets (pages and /api/v2), and the admin."""
 
-from decimal import Decimal
-
 import pytest
 from django.test import Client
 
 from accounts.models import ChildPanel, User
-from accounts.services import api_key_create
-from core.tenancy import panel_scope
 from orders.models import CancelRequest, Order
-from orders.services import order_place
-from providers.models import Provider, Service
-from providers.services import catalog_sync
-from sandbox import SandboxServer
+from providers.models import Service
 from support.models import Ticket
-from support.services import ticket_open
-from tests.child_panels.conftest import CHILD_HOST, OTHER_HOST, child_customer
+from tests.child_panels.conftest import CHILD_HOST, OTHER_HOST, PARENT_HOST
 
 pytestmark = pytest.mark.django_db
-
-PARENT_HOST = "testserver"
-
-
-@pytest.fixture
-def world(
-    owner: User,
-    child: ChildPanel,
-    other_child: ChildPanel,
-    catalog: Provider,
-    sandbox: SandboxServer,
-) -> dict[str, dict[str, object]]:
-    """Three panels, each with an "alice" (same name, different passwords), her key, an order
-    of her panel's catalog and a ticket."""
-    for panel in (child, other_child):
-        # Fed by the sandbox here: the chain to the parent is test_chain's.
-        linked = Provider.objects.get(child_panel=panel)
-        linked.api_url = sandbox.url
-        linked.api_key = "sandbox-key"
-        linked.save()
-        catalog_sync(provider=linked)
-    found: dict[str, dict[str, object]] = {}
-    for host, panel in ((PARENT_HOST, None), (CHILD_HOST, child), (OTHER_HOST, other_child)):
-        with panel_scope(panel.pk if panel else None):
-            alice = child_customer(panel, "alice", password=f"pw-{host}", funds=Decimal(50))
-            service = Service.objects.on_sale().filter(type="Default").order_by("pk").first()
-            order = order_place(
-                user=alice,
-                service_id=service.pk,
-                fields={"link": f"https://instagram.com/p/{host}", "quantity": str(service.min)},
-            )
-            ticket = ticket_open(user=alice, kind="other", subject=f"hi {host}", message="help")
-            found[host] = {
-                "user": alice,
-                "key": api_key_create(user=alice),
-                "service": service,
-                "order": order,
-                "ticket": ticket,
-            }
-    return found
 
 
 def _client(host: str) -> Client:

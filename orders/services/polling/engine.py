@@ -65,6 +65,21 @@ __all__ = [
 ]
 
 
+def _due_count(spec: PollSpec, provider_id: int, now: datetime, up_to: int) -> int:
+    """How many rows of the kind are due at the provider, counted up to `up_to` (on the
+    due-for-poll index); leased ones too, so it may overcount, never undercount."""
+    return (
+        spec.model.objects.filter(
+            spec.due,
+            provider_id=provider_id,
+            dispatch_state=DispatchState.SENT,
+            next_poll_at__lte=now,
+        )
+        .values("pk")[:up_to]
+        .count()
+    )
+
+
 def _claim_due(
     spec: PollSpec,
     provider_id: int,
@@ -143,10 +158,17 @@ def poll(
     one of them only. Within one poller, `lanes` threads do the same side by side, each on its
     own database connection, so that the database works on one lane's statements while Python
     works on another's."""
+    due = _due_count(spec, provider.pk, timezone.now(), up_to=CHUNK_SIZE + 1)
+    if not due:
+        # Most providers have nothing due of most kinds (a child panel's provider, a kind it
+        # does not sell): no threads, no lane connections (docs/child-panels.md).
+        return PollCounts()
     client = provider_client(provider)
     concurrency = concurrency or poll_concurrency(provider)
-    # Other connections cannot see the rows of a transaction the caller holds open.
-    lanes = 1 if is_in_transaction() else (lanes or settings.PANEL_POLL_LANES)
+    # Other connections cannot see the rows of a transaction the caller holds open; one chunk
+    # is one lane's work, and a second lane would only open a connection to find nothing.
+    single = is_in_transaction() or due <= CHUNK_SIZE
+    lanes = 1 if single else (lanes or settings.PANEL_POLL_LANES)
     # Enough chunks in flight to keep every call slot busy while the oldest chunk is written.
     depth = max(PIPELINE_DEPTH, -(-concurrency * BATCH_SIZE // (CHUNK_SIZE * lanes)) + 1)
     deadline = time.monotonic() + max_seconds

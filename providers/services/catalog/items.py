@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from django.db.models import Q
+
 from core.money import money_str
 from providers.markup import Markup, effective_markup, rule_at, selling_rate
 from providers.models import (
@@ -126,12 +128,22 @@ class Pricing:
     """Markup rules and exchange rates loaded once, so pricing 10,000 items costs no queries."""
 
     def __init__(self, providers: Iterable[Provider]) -> None:
+        providers = list(providers)
         self.providers = {
             p.pk: (rule_at(p.markup_percent, p.markup_fixed), p.exchange_rate) for p in providers
         }
         self.categories: dict[int, Markup | None] = {}
         self.category_names: dict[int, str] = {}
-        self.add_categories(Category.objects.all())
+        # The categories of these providers' panels only: a child panel's sync used to read
+        # every panel's categories, a cost that grew with the number of panels
+        # (docs/child-panels.md).
+        panels = {p.child_panel_id for p in providers}
+        mine = Q(child_panel_id__in=panels - {None})
+        if None in panels:
+            mine |= Q(child_panel_id__isnull=True)
+        self.add_categories(
+            Category.objects.filter(mine).only("pk", "name", "markup_percent", "markup_fixed")
+        )
 
     def add_categories(self, categories: Iterable[Category]) -> None:
         for category in categories:
