@@ -40,6 +40,13 @@ def panel_name(user: User) -> str:
     return child.name if (child := user.child_panel) is not None else settings.PANEL_NAME
 
 
+def panel_currency_of(user: User) -> str:
+    """What the customer's balance and prices are in: his child panel's currency (fixed when it
+    was made, docs/child-panels.md), else the parent's."""
+    child = user.child_panel
+    return (child.currency if child is not None else "") or settings.PANEL_CURRENCY
+
+
 def page_link(row: Notification, user: User) -> str:
     """The absolute address of the page the email is about, on the customer's own panel."""
     base = panel_address(user)
@@ -58,11 +65,12 @@ def email_message(row: Notification, user: User) -> EmailMessage:
         **row.payload,
         "user": user,
         "panel_name": panel_name(user),
-        "currency": settings.PANEL_CURRENCY,
+        "currency": panel_currency_of(user),
         "link": page_link(row, user),
     }
     # Rendered as the customer's panel (core.tenancy), as his pages are.
-    with panel_scope(user.child_panel_id), translation.override(user_language(user)):
+    scope = panel_scope(user.child_panel_id, currency=panel_currency_of(user))
+    with scope, translation.override(user_language(user)):
         subject = render_to_string(f"notifications/email/{row.kind}_subject.txt", context)
         body = render_to_string(f"notifications/email/{row.kind}.txt", context)
     return EmailMessage(
@@ -90,7 +98,7 @@ def telegram_text(row: Notification, user: User) -> str:
     context = {
         **row.payload,
         "panel_name": panel_name(user),
-        "currency": settings.PANEL_CURRENCY,
+        "currency": panel_currency_of(user),
         "link": page_link(row, user),
     }
     with translation.override(user_language(user)):

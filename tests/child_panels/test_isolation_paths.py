@@ -240,3 +240,24 @@ def test_a_sync_prices_with_its_own_panels_categories_only(world: dict) -> None:
         assert set(pricing.categories) == set(
             Category.objects.filter(child_panel=panel).values_list("pk", flat=True)
         ), host
+
+
+def test_emails_give_amounts_in_the_customers_panel_currency(owner: User, settings: object) -> None:
+    from decimal import Decimal
+
+    from notifications.services import notify_deposit_credited
+    from panel.child_panels.services import child_panel_create
+    from tests.child_panels.conftest import child_customer
+
+    settings.PANEL_CURRENCY = "USD"  # type: ignore[attr-defined]
+    settings.PANEL_VND_RATE = "25000"  # type: ignore[attr-defined]
+    shop = child_panel_create(domain="shop.example.vn", owner=owner, name="Shop", currency="VND")
+    carol = child_customer(shop, "carol", email="carol@example.vn")
+    notify_deposit_credited(deposit_id=1, user_id=carol.pk, amount=Decimal(500000))
+    notify_deposit_credited(deposit_id=2, user_id=owner.pk, amount=Decimal(20))
+    notifications_deliver()
+
+    by_address = {message.to[0]: message for message in mail.outbox}
+    assert "₫" in by_address["carol@example.vn"].subject
+    assert "$" not in by_address["carol@example.vn"].body
+    assert "₫" not in by_address[owner.email].subject
