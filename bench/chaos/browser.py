@@ -10,7 +10,7 @@ import httpx
 
 from bench.chaos.clients import PLACED, REFUSED, Attempt, ClientLog
 from bench.chaos.killer import InFlight
-from bench.chaos.load import PASSWORD, TRIES, Account, Mode, backoff
+from bench.chaos.load import PASSWORD, TRIES, Account, Mode, backoff, host_headers
 from bench.chaos.stack import Stack
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -34,8 +34,11 @@ class WebCustomer:
         log: ClientLog,
         inflight: InFlight,
         rng: random.Random,
+        host: str | None = None,
+        web_orders: int | None = None,
     ) -> None:
         self.base, self.account, self.number = stack.web_url, account, number
+        self.count = web_orders if web_orders is not None else mode.web_orders
         self.mode, self.services, self.log, self.inflight, self.rng = (
             mode,
             services,
@@ -43,11 +46,11 @@ class WebCustomer:
             inflight,
             rng,
         )
-        self.http = httpx.Client(base_url=self.base, timeout=30)
+        self.http = httpx.Client(base_url=self.base, timeout=30, headers=host_headers(host))
 
     def run(self) -> None:
         start = time.monotonic()
-        count = self.mode.web_orders
+        count = self.count
         try:
             for index in range(count):
                 delay = start + self.mode.place_seconds * index / count - time.monotonic()
