@@ -11,7 +11,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
 from accounts.models import User
-from bench.chaos.checks import books, chain, client, orders, outbox, webhooks
+from bench.chaos.checks import books, chain, client, orders, outbox, telegram, webhooks
 from bench.chaos.checks import payouts as payouts_checks
 from bench.chaos.checks.findings import Findings
 from bench.chaos.clients import PLACED, REFUSED, Attempt, ClientLog
@@ -586,4 +586,45 @@ def test_webhooks_catch_an_order_finished_twice_or_with_another_status() -> None
     ]
     assert _hooks_found([_hook_row()], [_delivery()], status="In progress") == [
         "order 1 is In progress but was finished"
+    ]
+
+
+# --- the Telegram bot: a double tap places once, every update taken once ------------------------
+
+
+def _telegram_found(orders_: list[dict], posted: list[int], updates: list[dict]) -> list[str]:
+    return _found(
+        telegram.check_telegram,
+        links={"https://x/t1"},
+        orders=orders_,
+        posted=posted,
+        updates=updates,
+        now=timezone.now(),
+        sweep_seconds=190,
+    )
+
+
+def _update(update_id: int, *, handled: bool = True, age: float = 5) -> dict:
+    received = timezone.now() - timedelta(seconds=age)
+    return {"update_id": update_id, "handled": handled, "received_at": received}
+
+
+def test_telegram_passes_a_double_tap_that_placed_once_and_a_resent_update() -> None:
+    updates = [_update(1), _update(2), _update(3, handled=False, age=30)]
+    assert _telegram_found([{"id": 1, "link": "https://x/t1"}], [1, 2, 2, 3], updates) == []
+
+
+def test_telegram_catches_a_double_tap_that_placed_twice_and_an_order_nobody_asked_for() -> None:
+    placed = [{"id": 1, "link": "https://x/t1"}, {"id": 2, "link": "https://x/t1"}]
+    stray = [{"id": 3, "link": "https://x/other"}]
+    assert _telegram_found(placed + stray, [], []) == [
+        "order 3 came through the bot for https://x/other",
+        "https://x/t1 was placed 2 times through the bot (a double tap)",
+    ]
+
+
+def test_telegram_catches_an_update_lost_or_never_handled() -> None:
+    assert _telegram_found([], [1, 2], [_update(2, handled=False, age=600)]) == [
+        "update 1 was stored 0 times",
+        "update 2 has waited 600 s unhandled (the sweep queues it within 190 s)",
     ]

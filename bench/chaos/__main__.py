@@ -44,6 +44,8 @@ from bench.chaos.stack import (  # noqa: E402
     Stack,
     stack_start,
 )
+from bench.chaos.telegram import TelegramCustomer, telegram_provision  # noqa: E402
+from tests.bot.fake_bot_api import FakeBotApi  # noqa: E402
 
 SETTLE_CHECK_SECONDS = 2
 
@@ -68,20 +70,28 @@ def main() -> int:
         f"through a child panel, {mode.transfers} transfers, {mode.card_payments} card "
         f"payments, {mode.payouts} payouts, {mode.kills} kills, faults at {FAULT_RATE:.0%}"
     )
-    stack = stack_start(seed=args.seed, busy_faults=mode.busy_seconds > 0)
+    bot_api = FakeBotApi(username="chaos_test_bot").__enter__()
+    stack = stack_start(
+        seed=args.seed,
+        busy_faults=mode.busy_seconds > 0,
+        extra_env={"PANEL_TELEGRAM_API_URL": bot_api.url},
+    )
     try:
         os.environ.update(stack.env)
         import django
 
         django.setup()
-        findings, figures = run(stack, mode, random.Random(args.seed))
+        findings, figures = run(stack, mode, random.Random(args.seed), bot_api)
     finally:
         stack.stop()
+        bot_api.__exit__()
     figures["duration_seconds"] = round(time.monotonic() - started, 1)
     return report(findings, figures, stack, args.json)
 
 
-def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, dict[str, Any]]:
+def run(
+    stack: Stack, mode: Mode, rng: random.Random, bot_api: FakeBotApi
+) -> tuple[checks.Findings, dict[str, Any]]:
     resellers, customers = provision(stack, mode)
     services = chosen_services(stack.api_url, resellers[0].key)
     payers = payers_provision(customers, 4)
@@ -146,6 +156,13 @@ def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, 
     ]
     affiliate = Affiliate(stack=stack, account=customers[0], mode=mode, log=log, inflight=inflight)
     clients.append(threading.Thread(target=affiliate.run, name="affiliate"))
+    in_the_bot = TelegramCustomer(
+        account=telegram_provision(bot_api),
+        api=bot_api,
+        rng=random.Random(rng.random()),
+        **common,
+    )
+    clients.append(threading.Thread(target=in_the_bot.run, name="telegram"))
     payments = Payments(
         stack=stack,
         mode=mode,
@@ -202,6 +219,7 @@ def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, 
         owner_id=child.owner.user_id,
         hooked=[account.user_id for account in hooked],
         deliveries=receiver.deliveries,
+        telegram_posted=in_the_bot.posted,
     )
     findings.figures["webhook_answered_500"] = receiver.refused
     figures = {

@@ -106,6 +106,7 @@ AIMS = (
         _on_the_wire("sepay webhook", "casso webhook", "stripe webhook"),
     ),
     Aim("an affiliate payout mid-request", "web-all", _on_the_wire("payout", "move")),
+    Aim("a Telegram update mid-request", "web-all", _on_the_wire("telegram update")),
     Aim("a poll round holding its lease", "workers", _exists(_poll_lease)),
     Aim("a settle pass running", "postgres", _on_the_wire("settle pass")),
     Aim("a notification or webhook being sent", "workers", _exists(_outbox_sending)),

@@ -51,6 +51,7 @@ class Mode:
     child_customers: int = 1
     child_web_orders: int = 4
     payouts: int = 4  # the affiliate's moves to the balance and payout requests, each
+    telegram_orders: int = 3  # placed in the bot, each by a double tap
 
 
 SHORT = Mode(
@@ -82,6 +83,7 @@ FULL = Mode(
     child_orders=50,
     child_web_orders=8,
     payouts=10,
+    telegram_orders=8,
 )
 LONG = Mode(
     "long",
@@ -100,6 +102,7 @@ LONG = Mode(
     child_orders=100,
     child_web_orders=16,
     payouts=25,
+    telegram_orders=16,
 )
 MODES = {mode.name: mode for mode in (SHORT, FULL, LONG)}
 

@@ -322,12 +322,13 @@ def _answers(url: str) -> bool:
         return False
 
 
-def stack_start(*, seed: int, busy_faults: bool) -> Stack:
-    """The whole stack, up; on a failure on the way, whatever had started is stopped."""
+def stack_start(*, seed: int, busy_faults: bool, extra_env: dict[str, str]) -> Stack:
+    """The whole stack, up; on a failure on the way, whatever had started is stopped.
+    `extra_env`: settings of the run's own fakes (the Bot API's address)."""
     pg, redis = PgCluster(), RedisServer()
     started: list[Process] = []
     try:
-        return _start(pg, redis, started, seed=seed, busy_faults=busy_faults)
+        return _start(pg, redis, started, seed=seed, busy_faults=busy_faults, extra=extra_env)
     except BaseException:
         for process in started:
             process.stop()
@@ -337,12 +338,18 @@ def stack_start(*, seed: int, busy_faults: bool) -> Stack:
 
 
 def _start(
-    pg: PgCluster, redis: RedisServer, started: list[Process], *, seed: int, busy_faults: bool
+    pg: PgCluster,
+    redis: RedisServer,
+    started: list[Process],
+    *,
+    seed: int,
+    busy_faults: bool,
+    extra: dict[str, str],
 ) -> Stack:
     pg.start()
     redis.start()
     mail_dir = Path(tempfile.mkdtemp(prefix="chaos-mail-"))
-    env = panel_env(pg, redis, mail_dir)
+    env = {**panel_env(pg, redis, mail_dir), **extra}
     sandbox_port, web_port = free_port(), free_port()
     # The child panel's provider: the parent's own /api/v2, on loopback.
     env["PANEL_CHILD_PANEL_API_URL"] = f"http://127.0.0.1:{web_port}/api/v2"

@@ -8,7 +8,16 @@ from typing import Any
 
 from django.utils import timezone
 
-from bench.chaos.checks import books, chain, client, orders, outbox, payouts, webhooks
+from bench.chaos.checks import (
+    books,
+    chain,
+    client,
+    orders,
+    outbox,
+    payouts,
+    telegram,
+    webhooks,
+)
 from bench.chaos.checks.findings import Findings
 from bench.chaos.checks.orders import poll_limit
 from bench.chaos.clients import ClientLog
@@ -23,9 +32,11 @@ def check_all(
     owner_id: int | None = None,
     hooked: list[int] | None = None,
     deliveries: list[Any] | None = None,
+    telegram_posted: list[int] | None = None,
 ) -> Findings:
     """`owner_id`: the child panel's owner, when the run has the chain; `hooked`: the resellers
-    subscribed to status webhooks, `deliveries` what their receiver got."""
+    subscribed to status webhooks, `deliveries` what their receiver got; `telegram_posted`:
+    every update_id the bot's customer sent."""
     from django.conf import settings
 
     from bench.chaos.stack import SANDBOX_KEY
@@ -83,6 +94,20 @@ def check_all(
         rows_written, hooked_orders = webhooks.gather_webhooks(hooked)
         webhooks.check_webhooks(
             rows=rows_written, received=deliveries or [], orders=hooked_orders, findings=findings
+        )
+    if telegram_posted is not None:
+        from bot.handling import UNTAKEN_AFTER
+
+        bot_orders, updates = telegram.gather_telegram()
+        telegram.check_telegram(
+            links={a.link for a in log.attempts if a.how == "telegram"},
+            orders=bot_orders,
+            posted=telegram_posted,
+            updates=updates,
+            now=timezone.now(),
+            # An update whose task was lost waits UNTAKEN_AFTER, then the minute's sweep.
+            sweep_seconds=UNTAKEN_AFTER.total_seconds() + 60 + 10,
+            findings=findings,
         )
     books.check_ledger(findings)
     outbox.check_transient(outbox.gather_transient(timezone.now()), timezone.now(), findings)
