@@ -64,28 +64,32 @@ class WebCustomer:
 
     def _get_form(self, path: str) -> tuple[str, str] | None:
         """The page's CSRF and one-time form tokens, logging in first when asked to."""
-        for _ in range(TRIES):
+        # With back-off, as every other call: a restart of Redis (the login's throttle) or of
+        # the database answers 500 for seconds.
+        for tries in range(TRIES):
             try:
                 with self.inflight.track("web page"):
                     page = self.http.get(path)
                     if page.status_code == 302 and "/login/" in page.headers.get("location", ""):
-                        self._login()
+                        if not self._login():
+                            time.sleep(backoff(tries))
                         continue
             except httpx.TransportError:
-                time.sleep(0.5)
+                time.sleep(backoff(tries))
                 continue
             csrf, token = _CSRF.search(page.text), _FORM_TOKEN.search(page.text)
             if page.status_code == 200 and csrf and token:
                 return csrf[1], token[1]
-            time.sleep(0.5)
+            time.sleep(backoff(tries))
         return None
 
-    def _login(self) -> None:
+    def _login(self) -> bool:
+        """Whether the login form let the customer in (its answer is a redirect)."""
         page = self.http.get("/login/")
         csrf = _CSRF.search(page.text)
         if csrf is None:
-            return
-        self.http.post(
+            return False
+        answer = self.http.post(
             "/login/",
             data={
                 "username": self.account.username,
@@ -93,6 +97,7 @@ class WebCustomer:
                 "csrfmiddlewaretoken": csrf[1],
             },
         )
+        return answer.status_code == 302
 
     def _submit(self, path: str, fields: dict, attempts: list[Attempt], what: str) -> None:
         form = self._get_form(path)
