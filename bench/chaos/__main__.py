@@ -26,6 +26,7 @@ from bench.chaos.load import (  # noqa: E402
     PollWatch,
     Reseller,
     chosen_services,
+    product_fates,
     provision,
     run_clients,
 )
@@ -191,7 +192,13 @@ def run(
         name="killer",
         daemon=True,
     )
-    helpers = [settler, decider, killing]
+    fates = threading.Thread(
+        target=product_fates,
+        args=(stop_settling, stack, random.Random(rng.random()), log),
+        name="product-fates",
+        daemon=True,
+    )
+    helpers = [settler, decider, fates, killing]
     if mode.busy_seconds:
         helpers.append(threading.Timer(mode.busy_seconds, _recover, args=(stack,)))
     for thread in helpers:
@@ -206,6 +213,7 @@ def run(
     stop_settling.set()
     settler.join()
     decider.join()
+    fates.join()
     watch.stopping.set()
     watch.join()
     for restart in stack.restarts:

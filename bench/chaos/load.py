@@ -353,3 +353,37 @@ class PollWatch(threading.Thread):
             if at > moment and count > before[-1]:
                 return at
         return None
+
+
+def product_fates(stop: threading.Event, stack: Stack, rng: random.Random, log: ClientLog) -> None:
+    """The provider's side of product orders: the sandbox ends them Completed unless told, so
+    each one it takes is given a fate once, as it arrives: 30 % Partial (half its lines
+    delivered, charged for those), 10 % Canceled. The refund check then measures each Partial
+    against the sandbox's charge for it."""
+    from django.db import DatabaseError, connection
+
+    from orders.models import ProductOrder
+
+    fated: set[str] = set()
+    while not stop.wait(1):
+        try:
+            upstream = list(
+                ProductOrder.objects.filter(upstream_id__isnull=False)
+                .exclude(upstream_id__in=fated)
+                .values_list("upstream_id", flat=True)
+            )
+        except DatabaseError:
+            connection.close()
+            continue
+        for upstream_id in upstream:
+            fated.add(upstream_id)
+            draw = rng.random()
+            status = "Partial" if draw < 0.3 else "Canceled" if draw < 0.4 else ""
+            if not status:
+                continue
+            try:
+                stack.control("force", product_order=int(upstream_id), status=status)
+                log.count(f"provider: product order {status}")
+            except httpx.HTTPError:
+                log.count("provider: product order fate refused")
+    connection.close()

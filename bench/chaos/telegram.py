@@ -21,7 +21,9 @@ from tests.bot.fake_bot_api import FakeBotApi
 
 SECRET = "chaos-telegram-webhook-secret-0123456789"  # noqa: S105 - a throwaway stack's
 CHAT = 7770001
-ANSWER_SECONDS = 15  # a step whose answer takes longer is given up
+# A step whose answer takes longer is given up: the update's task waits behind the forwards
+# and polls in the workers' queue, seconds under load.
+ANSWER_SECONDS = 30
 TRIES = 7  # Telegram sends an update again until it gets a 2xx
 _REPLIES = ("sendMessage", "editMessageText", "sendPhoto")
 
@@ -93,11 +95,14 @@ class TelegramCustomer:
             if not self.say(http, kind, text):
                 attempt.error = f"no answer to {text!r}"
                 self.log.count("telegram: a step went unanswered")
+                # Ends the conversation, so a late answer of this one is not taken for the next.
+                self.say(http, "message", "/cancel")
                 return
         place = self._place_button()
         if place is None:
             attempt.error = "no Place order button"
             self.log.count("telegram: no place button")
+            self.say(http, "message", "/cancel")
             return
         # The double tap: both updates at once, the button's one-time token in each.
         taps = [threading.Thread(target=self.post, args=(http, self._tap(place))) for _ in "ab"]
