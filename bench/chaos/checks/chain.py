@@ -15,7 +15,7 @@ parent's order for it bought at most once, and each level's money its own.
 
 Each check takes plain rows, so a test can plant a violation; `gather_chain` reads them."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -67,6 +67,13 @@ def check_chain(children: list[dict], parents: list[dict], findings: Findings) -
     findings.figures["chain_parent_orders"] = len(parents)
     findings.figures["chain_child_final"] = sum(c["status"] in FINALS for c in children)
     findings.figures["chain_waiting_on_parent_review"] = waiting
+    findings.figures["chain_child_review_reasons"] = dict(
+        Counter(
+            (child["reason"] or "").split(" (")[0][:80]
+            for child in children
+            if child["dispatch_state"] == "needs_review"
+        )
+    )
     findings.figures["chain_money_deviation_max"] = worst
 
 
