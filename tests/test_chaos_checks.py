@@ -628,3 +628,20 @@ def test_telegram_catches_an_update_lost_or_never_handled() -> None:
         "update 1 was stored 0 times",
         "update 2 has waited 600 s unhandled (the sweep queues it within 190 s)",
     ]
+
+
+def test_a_child_panels_product_order_is_measured_by_the_parents_charge() -> None:
+    parent = _product_row(id=8, upstream_id="501", level=None, refunded=Decimal("1.5"))
+    child = _product_row(id=9, upstream_id="8", level=3, upstream_charge=None)
+    rows = [parent, child]
+    books.provider_charges(rows, {"501": "1.000000"})
+    assert parent["upstream_charge"] == "1.000000"
+    assert child["upstream_charge"] == "1.500000"  # the parent's 3 less its 1.5 refunded
+
+
+def test_client_view_leaves_out_product_orders_placed_without_a_reference() -> None:
+    forwarded = [
+        _row(kind="product_order", id=1, link=None),
+        _row(kind="product_order", id=2, link=None),
+    ]
+    assert _view(ClientLog(), forwarded) == []

@@ -29,7 +29,9 @@ from tests.payments.senders import (
 
 VND_AMOUNTS = (50_000, 100_000, 250_000, 500_000)
 CARD_AMOUNTS = (Decimal(10), Decimal(25), Decimal(40))
-TRIES = 6  # a gateway retries a webhook that got no 2xx answer
+# A gateway sends a webhook again until it gets a 2xx (Stripe for days): here with back-off,
+# 1 s doubling to 8 s, about a minute in all, longer than the database's crash recovery.
+TRIES = 10
 DISPUTE_SHARE = 0.4  # of the paid card sessions, disputed by the payer's bank afterwards
 MOVE_AMOUNT = Decimal("0.05")  # commission the affiliate moves to his balance at a time
 PAYOUT_AMOUNT = Decimal("0.10")  # and asks to be paid out at a time (PANEL_AFFILIATE_MIN_PAYOUT)
@@ -203,7 +205,7 @@ class Payments:
 
     def _post(self, what: str, path: str, body: str, headers: dict[str, str]) -> bool:
         """Until a 2xx, TRIES times at most; whether one came."""
-        for _ in range(TRIES):
+        for tries in range(TRIES):
             try:
                 with self.inflight.track(what):
                     answer = httpx.post(
@@ -211,12 +213,13 @@ class Payments:
                     )
             except httpx.TransportError as error:
                 self.log.count(f"{what}: transport error {type(error).__name__}")
-                time.sleep(1)
+                time.sleep(min(2**tries, 8))
                 continue
             self.log.count(f"{what}: HTTP {answer.status_code}")
             if answer.status_code < 300:
                 return True
-            time.sleep(1)
+            time.sleep(min(2**tries, 8))
+        self.log.count(f"{what}: given up")
         return False
 
     def _sepay(self, body: dict) -> None:

@@ -67,11 +67,13 @@ def check_all(
     sold = books.product_charges(
         f"{stack.sandbox_url}/api/v2",
         SANDBOX_KEY,
-        [row["upstream_id"] for row in refund_rows if row.get("upstream_id")],
+        [
+            row["upstream_id"]
+            for row in refund_rows
+            if row["kind"] == "product_order" and row["upstream_id"] and row["level"] is None
+        ],
     )
-    for row in refund_rows:
-        if row["kind"] == "product_order":
-            row["upstream_charge"] = sold.get(row["upstream_id"] or "")
+    books.provider_charges(refund_rows, sold)
     books.check_refunds(refund_rows, refund_lines, findings)
     deposits, ledger = books.gather_deposits()
     books.check_deposits(

@@ -200,6 +200,8 @@ def check_ledger(findings: Findings) -> None:
 
 
 def gather_refund_rows() -> tuple[list[dict], dict[tuple[str, int], list[dict]]]:
+    from django.db.models import F
+
     from accounts.models import BalanceTransaction
     from orders.models import Order, ProductOrder
 
@@ -210,8 +212,15 @@ def gather_refund_rows() -> tuple[list[dict], dict[tuple[str, int], list[dict]]]
         )
     ] + [
         {"kind": "product_order", **row, "total_quantity": row["quantity"]}
-        for row in ProductOrder.objects.values(
-            "id", "status", "charge", "refunded", "quantity", "upstream_rate", "upstream_id"
+        for row in ProductOrder.objects.annotate(level=F("user__child_panel_id")).values(
+            "id",
+            "status",
+            "charge",
+            "refunded",
+            "quantity",
+            "upstream_rate",
+            "upstream_id",
+            "level",
         )
     ]
     ledger: dict[tuple[str, int], list[dict]] = defaultdict(list)
@@ -223,6 +232,21 @@ def gather_refund_rows() -> tuple[list[dict], dict[tuple[str, int], list[dict]]]
         elif line["product_order_id"] is not None:
             ledger["product_order", line["product_order_id"]].append(line)
     return rows, ledger
+
+
+def provider_charges(rows: list[dict], sandbox_charges: dict[str, str]) -> None:
+    """Each product order's `upstream_charge`: what its provider charges for it now. The
+    parent's product orders were bought at the sandbox (`sandbox_charges`, by its id); a child
+    panel's were bought at the parent, whose API answers its product order's charge less its
+    refund."""
+    parents = {row["id"]: row for row in rows if row["kind"] == "product_order"}
+    for row in rows:
+        if row["kind"] != "product_order" or not row.get("upstream_id"):
+            continue
+        if row.get("level") is None:
+            row["upstream_charge"] = sandbox_charges.get(row["upstream_id"])
+        elif (parent := parents.get(int(row["upstream_id"]))) is not None:
+            row["upstream_charge"] = str(Decimal(parent["charge"]) - Decimal(parent["refunded"]))
 
 
 def product_charges(sandbox_api: str, key: str, upstream_ids: list[str]) -> dict[str, str]:

@@ -28,7 +28,8 @@ def check_client_view(log: ClientLog, orders: list[dict], findings: Findings) ->
         per_level.setdefault((order.get("level"), order["link"]), []).append(order)
         by_id[order["kind"], order["id"]] = order
     for (_level, link), found in per_level.items():
-        if len(found) > 1:
+        # A child panel's product order reaches the parent without a client_ref (no link).
+        if len(found) > 1 and link:
             ids = ", ".join(str(o["id"]) for o in found)
             findings.violation(f"{link} was ordered {len(found)} times in the panel ({ids})")
     for attempt in log.attempts:
