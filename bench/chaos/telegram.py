@@ -24,6 +24,7 @@ CHAT = 7770001
 # A step whose answer takes longer is given up: the update's task waits behind the forwards
 # and polls in the workers' queue, seconds under load.
 ANSWER_SECONDS = 30
+QUIET_SECONDS = 0.5  # and answered once nothing more came for this long
 TRIES = 7  # Telegram sends an update again until it gets a 2xx
 _REPLIES = ("sendMessage", "editMessageText", "sendPhoto")
 
@@ -118,10 +119,16 @@ class TelegramCustomer:
         update = self._tap(text) if kind == "tap" else self._message(text)
         if not self.post(http, update):
             return False
+        # Answered once the bot has said something and no update waits to be handled: a tap
+        # may be answered in two messages, and the next message must not overtake them (two
+        # workers may take two updates at once, as two of Telegram's deliveries may arrive).
         deadline = time.monotonic() + ANSWER_SECONDS
         while time.monotonic() < deadline:
-            if len(self._replies()) > before:
-                return True
+            now = len(self._replies())
+            if now > before and not _updates_waiting():
+                time.sleep(QUIET_SECONDS)  # a worker marks an update taken before it answers
+                if len(self._replies()) == now:
+                    return True
             time.sleep(0.1)
         return False
 
@@ -174,3 +181,15 @@ class TelegramCustomer:
                 "data": data,
             },
         }
+
+
+def _updates_waiting() -> bool:
+    from django.db import DatabaseError, connection
+
+    from bot.models import BotUpdate
+
+    try:
+        return BotUpdate.objects.filter(handled_at__isnull=True).exists()
+    except DatabaseError:
+        connection.close()
+        return True
