@@ -119,13 +119,13 @@ class TelegramCustomer:
         update = self._tap(text) if kind == "tap" else self._message(text)
         if not self.post(http, update):
             return False
-        # Answered once the bot has said something and no update waits to be handled: a tap
+        # Answered once the bot has said something and a worker has taken this update: a tap
         # may be answered in two messages, and the next message must not overtake them (two
-        # workers may take two updates at once, as two of Telegram's deliveries may arrive).
+        # workers may take two updates at once).
         deadline = time.monotonic() + ANSWER_SECONDS
         while time.monotonic() < deadline:
             now = len(self._replies())
-            if now > before and not _updates_waiting():
+            if now > before and _handled(update["update_id"]):
                 time.sleep(QUIET_SECONDS)  # a worker marks an update taken before it answers
                 if len(self._replies()) == now:
                     return True
@@ -183,13 +183,15 @@ class TelegramCustomer:
         }
 
 
-def _updates_waiting() -> bool:
+def _handled(update_id: int) -> bool:
+    """Whether a worker has taken this update (another one, lost with a killed worker, may wait
+    minutes for the sweep: it does not hold this conversation up)."""
     from django.db import DatabaseError, connection
 
     from bot.models import BotUpdate
 
     try:
-        return BotUpdate.objects.filter(handled_at__isnull=True).exists()
+        return BotUpdate.objects.filter(update_id=update_id, handled_at__isnull=False).exists()
     except DatabaseError:
         connection.close()
-        return True
+        return False
