@@ -103,7 +103,7 @@ typecheck: install
 
 ## Crashes of every process and server (workers, beat, web, its own PostgreSQL and Redis) under a
 ## mixed load against a faulty provider, then the invariants checked (docs/reliability.md).
-## `make chaos` is 12 kills in about five minutes; `make chaos-long` at least 30;
+## `make chaos` is 15 kills in six to eight minutes; `make chaos-long` at least 30;
 ## `make chaos CHAOS_ARGS=--short` is the version the tests run.
 chaos: install services
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)

@@ -1,5 +1,6 @@
 """`make chaos` in its short form: every kind of crash once (a worker, every worker, beat, a web
-process mid-request, PostgreSQL, Redis with and without its data) under the mixed load with every
+process mid-request, gunicorn's master, PostgreSQL, Redis with and without its data) and two
+aimed kills under the mixed load (a child panel's orders through its parent among it) with every
 sandbox fault at 10 %, and the run must end with every invariant of docs/reliability.md holding.
 
 The timeout is generous: the machine's two cores may be shared, and a Celery worker can take half
@@ -32,4 +33,5 @@ def test_a_short_chaos_run_ends_with_every_invariant_holding() -> None:
     assert result.returncode == 0, output[-6000:]
     kills = re.search(r"^chaos: kills_by_target (.+)$", result.stdout, re.MULTILINE)
     assert kills is not None, output[-3000:]
-    assert set(json.loads(kills[1])) == set(TARGETS), output[-3000:]
+    # Every target, and the aimed kills' own (every web process at once) besides.
+    assert set(TARGETS) <= set(json.loads(kills[1])), output[-3000:]

@@ -16,7 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.chaos import checks  # noqa: E402
 from bench.chaos.browser import WebCustomer  # noqa: E402
+from bench.chaos.child import CHILD_NUMBERS, child_provision  # noqa: E402
 from bench.chaos.clients import ClientLog  # noqa: E402
+from bench.chaos.hooks import Receiver, subscribe  # noqa: E402
 from bench.chaos.killer import InFlight, Killer  # noqa: E402
 from bench.chaos.load import (  # noqa: E402
     MODES,
@@ -24,16 +26,27 @@ from bench.chaos.load import (  # noqa: E402
     PollWatch,
     Reseller,
     chosen_services,
+    product_fates,
     provision,
     run_clients,
 )
 from bench.chaos.money import (  # noqa: E402
+    Affiliate,
     Payments,
     payers_provision,
+    payout_decider,
     settle_loop,
     stripe_provision,
 )
-from bench.chaos.stack import BUSY_FAULTS, FAULT_RATE, Stack, stack_start  # noqa: E402
+from bench.chaos.stack import (  # noqa: E402
+    BUSY_FAULTS,
+    CHILD_DOMAIN,
+    FAULT_RATE,
+    Stack,
+    stack_start,
+)
+from bench.chaos.telegram import TelegramCustomer, telegram_provision  # noqa: E402
+from tests.bot.fake_bot_api import FakeBotApi  # noqa: E402
 
 SETTLE_CHECK_SECONDS = 2
 
@@ -54,28 +67,46 @@ def main() -> int:
     started = time.monotonic()
     say(
         f"chaos {mode.name}: {mode.orders} API orders, {mode.web_orders} web orders per "
-        f"customer, {mode.transfers} transfers, {mode.card_payments} card payments, "
-        f"{mode.kills} kills, faults at {FAULT_RATE:.0%}"
+        f"customer, {mode.child_orders} API and {mode.child_web_orders} web orders per customer "
+        f"through a child panel, {mode.transfers} transfers, {mode.card_payments} card "
+        f"payments, {mode.payouts} payouts, {mode.kills} kills, faults at {FAULT_RATE:.0%}"
     )
-    stack = stack_start(seed=args.seed, busy_faults=mode.busy_seconds > 0)
+    bot_api = FakeBotApi(username="chaos_test_bot").__enter__()
+    stack = stack_start(
+        seed=args.seed,
+        busy_faults=mode.busy_seconds > 0,
+        extra_env={"PANEL_TELEGRAM_API_URL": bot_api.url},
+    )
     try:
         os.environ.update(stack.env)
         import django
 
         django.setup()
-        findings, figures = run(stack, mode, random.Random(args.seed))
+        findings, figures = run(stack, mode, random.Random(args.seed), bot_api)
     finally:
         stack.stop()
+        bot_api.__exit__()
     figures["duration_seconds"] = round(time.monotonic() - started, 1)
     return report(findings, figures, stack, args.json)
 
 
-def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, dict[str, Any]]:
+def run(
+    stack: Stack, mode: Mode, rng: random.Random, bot_api: FakeBotApi
+) -> tuple[checks.Findings, dict[str, Any]]:
     resellers, customers = provision(stack, mode)
     services = chosen_services(stack.api_url, resellers[0].key)
     payers = payers_provision(customers, 4)
     sessions = stripe_provision(payers, mode.card_payments, rng)
-    say(f"stack up: web {stack.web_url}, sandbox {stack.sandbox_url}; {len(services)} services")
+    child = child_provision(stack, mode)
+    receiver = Receiver()
+    hook_server = receiver.start()
+    hooked = resellers[:2]
+    subscribe(stack.api_url, receiver, hooked)
+    child_services = chosen_services(stack.api_url, child.resellers[0].key, CHILD_DOMAIN)
+    say(
+        f"stack up: web {stack.web_url}, sandbox {stack.sandbox_url}; {len(services)} services, "
+        f"child panel {CHILD_DOMAIN} with {len(child_services)}"
+    )
     log, inflight, watch = ClientLog(), InFlight(), PollWatch(stack)
     watch.start()
     common = {"stack": stack, "mode": mode, "services": services, "log": log, "inflight": inflight}
@@ -97,6 +128,42 @@ def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, 
         )
         for n, account in enumerate(customers)
     ]
+    child_common = {**common, "services": child_services, "host": CHILD_DOMAIN}
+    clients += [
+        threading.Thread(
+            target=Reseller(
+                account=account,
+                number=CHILD_NUMBERS + n,
+                rng=random.Random(rng.random()),
+                orders=mode.child_orders // len(child.resellers),
+                **child_common,
+            ).run,
+            name=f"child-reseller-{n}",
+        )
+        for n, account in enumerate(child.resellers)
+    ]
+    clients += [
+        threading.Thread(
+            target=WebCustomer(
+                account=account,
+                number=CHILD_NUMBERS + n,
+                rng=random.Random(rng.random()),
+                web_orders=mode.child_web_orders,
+                **child_common,
+            ).run,
+            name=f"child-customer-{n}",
+        )
+        for n, account in enumerate(child.customers)
+    ]
+    affiliate = Affiliate(stack=stack, account=customers[0], mode=mode, log=log, inflight=inflight)
+    clients.append(threading.Thread(target=affiliate.run, name="affiliate"))
+    in_the_bot = TelegramCustomer(
+        account=telegram_provision(bot_api),
+        api=bot_api,
+        rng=random.Random(rng.random()),
+        **common,
+    )
+    clients.append(threading.Thread(target=in_the_bot.run, name="telegram"))
     payments = Payments(
         stack=stack,
         mode=mode,
@@ -110,7 +177,13 @@ def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, 
     stop_settling = threading.Event()
     # Daemons: an interrupted run (Ctrl-C) stops its stack at once instead of waiting for them.
     settler = threading.Thread(
-        target=settle_loop, args=(stop_settling, log), name="settle", daemon=True
+        target=settle_loop, args=(stop_settling, log, inflight), name="settle", daemon=True
+    )
+    decider = threading.Thread(
+        target=payout_decider,
+        args=(stop_settling, log, random.Random(rng.random())),
+        name="payout-decider",
+        daemon=True,
     )
     killer = Killer(stack, rng, inflight, say)
     killing = threading.Thread(
@@ -119,7 +192,13 @@ def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, 
         name="killer",
         daemon=True,
     )
-    helpers = [settler, killing]
+    fates = threading.Thread(
+        target=product_fates,
+        args=(stop_settling, stack, random.Random(rng.random()), log),
+        name="product-fates",
+        daemon=True,
+    )
+    helpers = [settler, decider, fates, killing]
     if mode.busy_seconds:
         helpers.append(threading.Timer(mode.busy_seconds, _recover, args=(stack,)))
     for thread in helpers:
@@ -133,13 +212,24 @@ def run(stack: Stack, mode: Mode, rng: random.Random) -> tuple[checks.Findings, 
     settle_seconds = time.monotonic() - started
     stop_settling.set()
     settler.join()
+    decider.join()
+    fates.join()
     watch.stopping.set()
     watch.join()
     for restart in stack.restarts:
         resumed = watch.first_rise_after(restart.ready_at)
         restart.resumed_after = None if resumed is None else resumed - restart.ready_at
     stack.stop_panel()
-    findings = checks.check_all(stack, log)
+    hook_server.shutdown()
+    findings = checks.check_all(
+        stack,
+        log,
+        owner_id=child.owner.user_id,
+        hooked=[account.user_id for account in hooked],
+        deliveries=receiver.deliveries,
+        telegram_posted=in_the_bot.posted,
+    )
+    findings.figures["webhook_answered_500"] = receiver.refused
     figures = {
         "mode": mode.name,
         "orders_tried": len(log.attempts),
@@ -158,7 +248,8 @@ def _recover(stack: Stack) -> None:
 
 
 def _open_work(deadline: Any) -> bool:
-    from django.db.models import Q
+    from django.db.models import CharField, Q
+    from django.db.models.functions import Cast
     from django.utils import timezone
 
     from affiliates.models import Commission
@@ -168,8 +259,14 @@ def _open_work(deadline: Any) -> bool:
     moving = Q(dispatch_state__in=[DispatchState.SENDING, DispatchState.SENT]) | Q(
         dispatch_state=DispatchState.QUEUED, next_dispatch_at__lt=deadline
     )
+    # A child panel's order whose parent order waits in the parent's review is followed until
+    # a person decides there: in flight with a way out, not work the stack will finish alone.
+    in_parent_review = Order.objects.filter(
+        user__child_panel__isnull=True, dispatch_state=DispatchState.NEEDS_REVIEW
+    ).values_list(Cast("id", CharField()), flat=True)
+    orders = Order.objects.exclude(status__in=OrderStatus.finals()).filter(moving)
     return (
-        Order.objects.exclude(status__in=OrderStatus.finals()).filter(moving).exists()
+        orders.exclude(user__child_panel__isnull=False, upstream_id__in=in_parent_review).exists()
         or Refill.objects.exclude(status__in=["Completed", "Rejected"]).filter(moving).exists()
         or ProductOrder.objects.exclude(status__in=["Completed", "Partial", "Canceled"])
         .filter(moving)
@@ -230,6 +327,7 @@ def report(
             "leased_still_waiting": r.leased_still_waiting,
             "poll_resumed_after": None if r.resumed_after is None else round(r.resumed_after, 1),
             "died_of_it": r.revived,
+            "aim": r.aim,
         }
         for r in stack.restarts
     ]

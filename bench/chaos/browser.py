@@ -10,7 +10,7 @@ import httpx
 
 from bench.chaos.clients import PLACED, REFUSED, Attempt, ClientLog
 from bench.chaos.killer import InFlight
-from bench.chaos.load import PASSWORD, TRIES, Account, Mode, backoff
+from bench.chaos.load import PASSWORD, TRIES, Account, Mode, backoff, host_headers
 from bench.chaos.stack import Stack
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -34,8 +34,11 @@ class WebCustomer:
         log: ClientLog,
         inflight: InFlight,
         rng: random.Random,
+        host: str | None = None,
+        web_orders: int | None = None,
     ) -> None:
         self.base, self.account, self.number = stack.web_url, account, number
+        self.count = web_orders if web_orders is not None else mode.web_orders
         self.mode, self.services, self.log, self.inflight, self.rng = (
             mode,
             services,
@@ -43,11 +46,11 @@ class WebCustomer:
             inflight,
             rng,
         )
-        self.http = httpx.Client(base_url=self.base, timeout=30)
+        self.http = httpx.Client(base_url=self.base, timeout=30, headers=host_headers(host))
 
     def run(self) -> None:
         start = time.monotonic()
-        count = self.mode.web_orders
+        count = self.count
         try:
             for index in range(count):
                 delay = start + self.mode.place_seconds * index / count - time.monotonic()
@@ -61,28 +64,32 @@ class WebCustomer:
 
     def _get_form(self, path: str) -> tuple[str, str] | None:
         """The page's CSRF and one-time form tokens, logging in first when asked to."""
-        for _ in range(TRIES):
+        # With back-off, as every other call: a restart of Redis (the login's throttle) or of
+        # the database answers 500 for seconds.
+        for tries in range(TRIES):
             try:
                 with self.inflight.track("web page"):
                     page = self.http.get(path)
                     if page.status_code == 302 and "/login/" in page.headers.get("location", ""):
-                        self._login()
+                        if not self._login():
+                            time.sleep(backoff(tries))
                         continue
             except httpx.TransportError:
-                time.sleep(0.5)
+                time.sleep(backoff(tries))
                 continue
             csrf, token = _CSRF.search(page.text), _FORM_TOKEN.search(page.text)
             if page.status_code == 200 and csrf and token:
                 return csrf[1], token[1]
-            time.sleep(0.5)
+            time.sleep(backoff(tries))
         return None
 
-    def _login(self) -> None:
+    def _login(self) -> bool:
+        """Whether the login form let the customer in (its answer is a redirect)."""
         page = self.http.get("/login/")
         csrf = _CSRF.search(page.text)
         if csrf is None:
-            return
-        self.http.post(
+            return False
+        answer = self.http.post(
             "/login/",
             data={
                 "username": self.account.username,
@@ -90,6 +97,7 @@ class WebCustomer:
                 "csrfmiddlewaretoken": csrf[1],
             },
         )
+        return answer.status_code == 302
 
     def _submit(self, path: str, fields: dict, attempts: list[Attempt], what: str) -> None:
         form = self._get_form(path)

@@ -34,6 +34,7 @@ class ClientLog:
     # Bank transfers and card payments the gateways were told were taken (answered 2xx).
     transfers: dict[str, dict] = field(default_factory=dict)  # bank reference -> body
     card_sessions: dict[str, dict] = field(default_factory=dict)  # session id -> expectation
+    disputes: dict[str, str] = field(default_factory=dict)  # dispute id -> session id
     answers: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -2,9 +2,14 @@
 it the way a crash would and brings it back, timing the return.
 
 Targets (weights in TARGETS): one Celery worker (SIGKILL of its process group), every worker at
-once, beat, one of gunicorn's worker processes mid-request, the run's PostgreSQL (immediate
-stop, then start: crash recovery), the run's Redis (a clean shutdown that saves, or a SIGKILL
-that loses every queued task and cached value)."""
+once, beat, one of gunicorn's worker processes mid-request, gunicorn's master (the supervisor
+starts a new gunicorn), the run's PostgreSQL (immediate stop, then start: crash recovery), the
+run's Redis (a clean shutdown that saves, or a SIGKILL that loses every queued task and cached
+value).
+
+Aimed kills (AIMS): instead of a random moment, the killer waits for a named condition (an
+order in `sending`, a deposit webhook on the wire, a settle pass running…) and kills the
+process that holds it at that instant."""
 
 import random
 import threading
@@ -12,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +33,7 @@ TARGETS = {
     "workers": 2,
     "beat": 1,
     "web": 3,
+    "web-master": 1,
     "postgres": 2,
     "redis-persist": 1,
     "redis-lost": 1,
@@ -38,6 +45,72 @@ BACK_TIMEOUT_SECONDS = 120  # generous: the machine's two cores are shared
 # After a broker restart a worker either reconnects or dies of it within a moment
 # (docs/reliability.md, "What it found"): the supervisor looks once this has passed.
 REDIS_GRACE_SECONDS = 3
+# An aimed kill looks for its condition this often, for at most this long; not seen, it kills
+# anyway and says so.
+AIM_INTERVAL_SECONDS = 0.05
+AIM_WAIT_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class Aim:
+    """Kill `target` the instant `seen` is true (checked every AIM_INTERVAL_SECONDS)."""
+
+    name: str
+    target: str
+    seen: Callable[["InFlight"], bool]
+
+
+def _exists(query: Callable[[], Any]) -> Callable[["InFlight"], bool]:
+    return lambda inflight: bool(_db(lambda: query().exists(), False))
+
+
+def _on_the_wire(*actions: str) -> Callable[["InFlight"], bool]:
+    return lambda inflight: any(inflight.now(action) for action in actions)
+
+
+def _sending(model_name: str, **filters: Any) -> Callable[[], Any]:
+    def query() -> Any:
+        from orders import models
+        from orders.models import DispatchState
+
+        model = getattr(models, model_name)
+        return model.objects.filter(dispatch_state=DispatchState.SENDING, **filters)
+
+    return query
+
+
+def _poll_lease() -> Any:
+    from orders.models import PollLease
+
+    return PollLease.objects.filter(until__gt=timezone_now())
+
+
+def _outbox_sending() -> Any:
+    from notifications.models import Notification
+
+    return Notification.objects.filter(status="sending")
+
+
+# What an aimed kill waits for, and what it kills then. Every worker at once, or every web
+# process at once: whichever one holds the work, it dies with it.
+AIMS = (
+    Aim("an order in sending (its add on the wire)", "workers", _exists(_sending("Order"))),
+    Aim(
+        "a child panel's order forwarded to the parent (the parent's add mid-request)",
+        "web-all",
+        _exists(_sending("Order", user__child_panel__isnull=False)),
+    ),
+    Aim(
+        "a deposit webhook mid-request",
+        "web-all",
+        _on_the_wire("sepay webhook", "casso webhook", "stripe webhook"),
+    ),
+    Aim("an affiliate payout mid-request", "web-all", _on_the_wire("payout", "move")),
+    Aim("a Telegram update mid-request", "web-all", _on_the_wire("telegram update")),
+    Aim("a poll round holding its lease", "workers", _exists(_poll_lease)),
+    Aim("a settle pass running", "postgres", _on_the_wire("settle pass")),
+    Aim("a notification or webhook being sent", "workers", _exists(_outbox_sending)),
+)
 
 
 class InFlight:
@@ -56,6 +129,10 @@ class InFlight:
         finally:
             with self._lock:
                 self._now[action] -= 1
+
+    def now(self, action: str) -> int:
+        with self._lock:
+            return self._now[action]
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -94,9 +171,13 @@ class DueCounter:
     killed round had claimed (the ids of the leases it left)."""
 
     def _unfinished(self) -> Any:
+        """The parent's own orders: those the sandbox's status calls follow (a child panel's
+        orders are polled at the parent's API, which the poll watch does not count)."""
         from orders.models import DispatchState, Order
 
-        return Order.objects.filter(dispatch_state=DispatchState.SENT).exclude(status__in=_finals())
+        return Order.objects.filter(
+            dispatch_state=DispatchState.SENT, user__child_panel__isnull=True
+        ).exclude(status__in=_finals())
 
     def due(self) -> int:
         now = timezone_now()
@@ -158,26 +239,50 @@ class Killer:
         from django.db import connection
 
         targets, weights = zip(*TARGETS.items(), strict=True)
-        # Every target once, in a random order, then as the weights fall: a short run hits
-        # each kind of process and server at least once.
-        first = self.rng.sample(list(targets), len(targets))
+        # Every target once in a random order, aims between them, then as the weights fall (one
+        # kill in three aimed): a short run hits each kind of process and server at least once.
+        first: list[str | Aim] = [*self.rng.sample(list(targets), len(targets))]
+        # The aims in their order (those that need the clients' load first), one after every
+        # other target while the load runs, as many as the run has kills beyond the targets.
+        for number, aim in enumerate(AIMS[: max(kills - len(targets), 0)]):
+            first.insert(1 + 2 * number, aim)
         try:
             while len(self.stack.restarts) < kills:
                 time.sleep(self.rng.uniform(*gap))
-                _db(lambda: self.due.wait_for_work(timeout=WORK_WAIT_SECONDS))
                 number = len(self.stack.restarts)
-                target = (
-                    first[number] if number < len(first) else self.rng.choices(targets, weights)[0]
-                )
+                if number < len(first):
+                    pick = first[number]
+                elif number % 3 == 2:
+                    pick = self.rng.choice(AIMS)
+                else:
+                    pick = self.rng.choices(targets, weights)[0]
+                if isinstance(pick, Aim):
+                    target, aimed = pick.target, self.aim(pick)
+                else:
+                    _db(lambda: self.due.wait_for_work(timeout=WORK_WAIT_SECONDS))
+                    target, aimed = pick, ""
                 restart = self.kill(target)
+                restart.aim = aimed
                 self.say(
-                    f"kill {len(self.stack.restarts)}: {target}, back after "
+                    f"kill {len(self.stack.restarts)}: {target}"
+                    + (f" aimed at {aimed}" if aimed else "")
+                    + ", back after "
                     f"{restart.ready_at - restart.killed_at:.1f} s; in flight: "
                     + (", ".join(f"{k} {v}" for k, v in restart.in_flight.items()) or "nothing")
                     + "".join(f"; restarted after it died: {what}" for what in restart.revived)
                 )
         finally:
             connection.close()
+
+    def aim(self, aim: Aim) -> str:
+        """Wait until the aim's condition holds; what the kill was aimed at, and whether it was
+        seen ("not seen" when the wait ran out and the kill went ahead anyway)."""
+        deadline = time.monotonic() + AIM_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if aim.seen(self.inflight):
+                return f"{aim.name}: seen"
+            time.sleep(AIM_INTERVAL_SECONDS)
+        return f"{aim.name}: not seen in {AIM_WAIT_SECONDS} s"
 
     def kill(self, target: str) -> Restart:
         in_flight = {**self.inflight.snapshot(), **_db(_panel_in_flight, {})}
@@ -216,6 +321,19 @@ class Killer:
     def _web(self, restart: Restart) -> None:
         if self.stack.kill_web_worker():
             wait_until(self.stack.web_answers, timeout=BACK_TIMEOUT_SECONDS, what="gunicorn")
+
+    def _web_all(self, restart: Restart) -> None:
+        """Every gunicorn worker process at once (the master forks new ones): whichever of them
+        serves the request aimed at dies with it."""
+        if self.stack.kill_web_workers():
+            wait_until(self.stack.web_answers, timeout=BACK_TIMEOUT_SECONDS, what="gunicorn")
+
+    def _web_master(self, restart: Restart) -> None:
+        """SIGKILL of gunicorn's master; the supervisor starts a new gunicorn."""
+        orphans = self.stack.kill_web_master()
+        restart.in_flight["gunicorn workers orphaned"] = len(orphans)
+        self.stack.start_web()
+        wait_until(self.stack.web_answers, timeout=BACK_TIMEOUT_SECONDS, what="gunicorn")
 
     def _postgres(self, restart: Restart) -> None:
         self.stack.pg.crash()

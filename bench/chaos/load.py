@@ -44,6 +44,14 @@ class Mode:
     # The busy faults (no funds, leaked message keys) pause all forwarding to the provider for
     # two minutes each, so they run only this long from the start; 0 leaves them out.
     busy_seconds: float = 0
+    # The child panel's customers (child.py): API resellers and their orders in all, customers
+    # in the browser and the web orders of each.
+    child_resellers: int = 1
+    child_orders: int = 20
+    child_customers: int = 1
+    child_web_orders: int = 4
+    payouts: int = 4  # the affiliate's moves to the balance and payout requests, each
+    telegram_orders: int = 3  # placed in the bot, each by a double tap
 
 
 SHORT = Mode(
@@ -54,10 +62,11 @@ SHORT = Mode(
     web_orders=6,
     transfers=10,
     card_payments=3,
-    kills=7,
+    kills=10,
     place_seconds=40,
     kill_gap=(2, 5),
     settle_seconds=150,
+    child_orders=16,
 )
 FULL = Mode(
     "full",
@@ -67,10 +76,14 @@ FULL = Mode(
     web_orders=16,
     transfers=40,
     card_payments=10,
-    kills=12,
+    kills=15,
     place_seconds=120,
-    kill_gap=(3, 8),
+    kill_gap=(2, 6),
     settle_seconds=150,
+    child_orders=50,
+    child_web_orders=8,
+    payouts=10,
+    telegram_orders=8,
 )
 LONG = Mode(
     "long",
@@ -85,6 +98,11 @@ LONG = Mode(
     kill_gap=(5, 12),
     settle_seconds=300,
     busy_seconds=40,
+    child_resellers=2,
+    child_orders=100,
+    child_web_orders=16,
+    payouts=25,
+    telegram_orders=16,
 )
 MODES = {mode.name: mode for mode in (SHORT, FULL, LONG)}
 
@@ -121,10 +139,20 @@ def provision(stack: Stack, mode: Mode) -> tuple[list[Account], list[Account]]:
     return resellers[: mode.resellers], customers[: mode.customers]
 
 
-def chosen_services(api_url: str, key: str) -> list[dict]:
+def host_headers(host: str | None) -> dict[str, str]:
+    """A child panel's customers reach the same gunicorn under the child's domain."""
+    return {"Host": host} if host else {}
+
+
+def chosen_services(api_url: str, key: str, host: str | None = None) -> list[dict]:
     """Default services without drip-feed (link and quantity are all an add needs), those that
     can be refilled or canceled first."""
-    answer = httpx.post(api_url, data={"key": key, "action": "services"}, timeout=30).json()
+    answer = httpx.post(
+        api_url,
+        data={"key": key, "action": "services"},
+        headers=host_headers(host),
+        timeout=30,
+    ).json()
     plain = [s for s in answer if s["type"] == "Default" and not s.get("dripfeed")]
     if not plain:
         raise RuntimeError("the sandbox catalog has no Default service")
@@ -167,9 +195,12 @@ class Reseller:
         log: ClientLog,
         inflight: InFlight,
         rng: random.Random,
+        host: str | None = None,
+        orders: int | None = None,
     ) -> None:
         self.api_url, self.key, self.number = stack.api_url, account.key, number
-        self.account = account
+        self.account, self.host = account, host
+        self.count = orders if orders is not None else mode.orders // mode.resellers
         self.mode, self.services, self.log, self.inflight, self.rng = (
             mode,
             services,
@@ -183,9 +214,9 @@ class Reseller:
         return _post(client, self.api_url, {"key": self.key, **fields}, self.log, self.inflight)
 
     def run(self) -> None:
-        count = self.mode.orders // self.mode.resellers
+        count = self.count
         start = time.monotonic()
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, headers=host_headers(self.host)) as client:
             for index in range(count):
                 delay = start + self.mode.place_seconds * index / count - time.monotonic()
                 time.sleep(max(delay, 0) + self.rng.uniform(0, 0.2))
@@ -262,6 +293,10 @@ class Reseller:
         if not isinstance(products, list) or not products:
             return
         product = self.rng.choice(products)
+        # A few units: a Partial then delivers some of them, and its refund has a share to
+        # measure (one unit delivers it whole or not at all).
+        low = int(product.get("min") or 1)
+        high = max(low, min(int(product.get("max") or low), low + 3))
         ref = f"chaos-product-{self.number}-{index}"
         attempt = self.log.add(
             Attempt(link=ref, how="product", user=self.account.username, client_ref=ref)
@@ -272,7 +307,7 @@ class Reseller:
                 client,
                 action="add_product_order",
                 product=str(product["product"]),
-                quantity="1",
+                quantity=str(self.rng.randint(low, high)),
                 require="chaos@example.com",
                 client_ref=ref,
             )
@@ -318,3 +353,37 @@ class PollWatch(threading.Thread):
             if at > moment and count > before[-1]:
                 return at
         return None
+
+
+def product_fates(stop: threading.Event, stack: Stack, rng: random.Random, log: ClientLog) -> None:
+    """The provider's side of product orders: the sandbox ends them Completed unless told, so
+    each one it takes is given a fate once, as it arrives: 30 % Partial (half its lines
+    delivered, charged for those), 10 % Canceled. The refund check then measures each Partial
+    against the sandbox's charge for it."""
+    from django.db import DatabaseError, connection
+
+    from orders.models import ProductOrder
+
+    fated: set[str] = set()
+    while not stop.wait(1):
+        try:
+            upstream = list(
+                ProductOrder.objects.filter(upstream_id__isnull=False)
+                .exclude(upstream_id__in=fated)
+                .values_list("upstream_id", flat=True)
+            )
+        except DatabaseError:
+            connection.close()
+            continue
+        for upstream_id in upstream:
+            fated.add(upstream_id)
+            draw = rng.random()
+            status = "Partial" if draw < 0.3 else "Canceled" if draw < 0.4 else ""
+            if not status:
+                continue
+            try:
+                stack.control("force", product_order=int(upstream_id), status=status)
+                log.count(f"provider: product order {status}")
+            except httpx.HTTPError:
+                log.count("provider: product order fate refused")
+    connection.close()

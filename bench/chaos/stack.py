@@ -5,6 +5,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +27,11 @@ from tests.e2e.processes import (
 from tests.payments.senders import BANK_ACCOUNT, CASSO_KEY, SEPAY_KEY
 
 SANDBOX_KEY = "chaos-sandbox-key"
+# The child panel's domain: its customers reach the run's gunicorn with this Host header.
+CHILD_DOMAIN = "child.chaos.test"
+# After gunicorn's master is SIGKILLed its orphaned workers notice within a second or two and
+# exit; the ones still serving after this long are killed, as a container's end kills them all.
+ORPHAN_GRACE_SECONDS = 5
 # Generous: the machine's two cores are shared, and a process may take a minute to start.
 START_TIMEOUT = 180
 WORKERS = 2  # Celery workers (prefork, concurrency 2 each): one or both die at a time
@@ -67,12 +73,13 @@ class Restart:
     leased_still_waiting: int = 0  # of those, still unpolled two poll periods after ready
     resumed_after: float | None = None  # seconds from ready to the first status call upstream
     revived: list[str] = field(default_factory=list)  # what died of it and was started again
+    aim: str = ""  # an aimed kill: what it waited for, and whether it was seen
 
     @property
     def stops_polling(self) -> bool:
         """Whether this kill stopped every poll round (all workers, beat, the database, or the
         broker): the ones after which polling must be seen to come back."""
-        return self.target not in ("worker", "web")
+        return self.target not in ("worker", "web", "web-all", "web-master")
 
 
 @dataclass
@@ -84,6 +91,7 @@ class Stack:
     redis: RedisServer
     sandbox_url: str
     web_url: str
+    web_port: int
     mail_dir: Path
     sandbox: Process
     web: Process
@@ -135,6 +143,34 @@ class Stack:
         os.kill(children[0], signal.SIGKILL)
         return True
 
+    def kill_web_workers(self) -> bool:
+        """SIGKILL every gunicorn worker process at once; False when none was found."""
+        children = _children(self.web.popen.pid)
+        for child in children:
+            os.kill(child, signal.SIGKILL)
+        return bool(children)
+
+    def kill_web_master(self) -> list[int]:
+        """SIGKILL gunicorn's master alone; its orphaned worker processes are left to notice and
+        exit (those still alive after ORPHAN_GRACE_SECONDS are killed, as the end of a
+        container kills them). Returns the orphans' pids."""
+        orphans = _children(self.web.popen.pid)
+        os.kill(self.web.popen.pid, signal.SIGKILL)
+        self.web.popen.wait(timeout=30)
+        deadline = time.monotonic() + ORPHAN_GRACE_SECONDS
+        while any(_alive(pid) for pid in orphans) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        try:
+            os.killpg(self.web.popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.web.stop()
+        return orphans
+
+    def start_web(self) -> None:
+        """A new gunicorn on the same port, as the supervisor starts it again."""
+        self.web = _web(self.env, self.web_port)
+
     def revive(self) -> list[str]:
         """Start again what exited on its own, as the supervisor of a real deployment does
         (`restart: unless-stopped` in docker-compose.yml); returns what had died."""
@@ -144,6 +180,11 @@ class Stack:
                 worker.stop()
                 died.append(f"worker{index} ({_last_error(worker)})")
                 self.start_workers([index])
+        if self.web.popen.poll() is not None:
+            died.append(f"web ({_last_error(self.web)})")
+            self.web.stop()
+            self.start_web()
+            wait_until(self.web_answers, timeout=START_TIMEOUT, what="gunicorn")
         if self.beat.popen.poll() is not None:
             died.append(f"beat ({_last_error(self.beat)})")
             self.beat.stop()
@@ -177,6 +218,22 @@ def _children(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(child) for child in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie waiting for its (gone) parent."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def _web(env: dict[str, str], port: int) -> Process:
+    return Process(
+        [str(VENV_BIN / "gunicorn"), "panel.wsgi", "-c", "gunicorn.conf.py"],
+        {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+        "chaos-web",
+    )
 
 
 def _worker(env: dict[str, str], index: int) -> Process:
@@ -224,6 +281,9 @@ def panel_env(pg: PgCluster, redis: RedisServer, mail_dir: Path) -> dict[str, st
         # Every email the panel sends is a file: the run counts them against the outbox.
         "EMAIL_URL": f"filemail:///{mail_dir}",
         "PANEL_NOTIFICATIONS_SECONDS": "2",
+        # Resellers' status webhooks go to the run's loopback receiver (hooks.py).
+        "PANEL_WEBHOOKS_ALLOW_LOOPBACK": "on",
+        "PANEL_WEBHOOKS_SECONDS": "2",
         "PANEL_REQUIRE_EMAIL_CONFIRMATION": "off",
         # Bank transfers reported by SePay and Casso (as tests/payments sign them).
         "PANEL_BANK_BIN": "970436",
@@ -237,6 +297,8 @@ def panel_env(pg: PgCluster, redis: RedisServer, mail_dir: Path) -> dict[str, st
         "PANEL_AFFILIATE_HOLD_DAYS": "0",
         "PANEL_AFFILIATE_CARD_HOLD_DAYS": "0",
         "PANEL_AFFILIATE_SETTLE_MINUTES": "1",
+        # The affiliate takes his commission out in small payouts (money.Affiliate).
+        "PANEL_AFFILIATE_MIN_PAYOUT": "0.10",
     }
 
 
@@ -260,12 +322,13 @@ def _answers(url: str) -> bool:
         return False
 
 
-def stack_start(*, seed: int, busy_faults: bool) -> Stack:
-    """The whole stack, up; on a failure on the way, whatever had started is stopped."""
+def stack_start(*, seed: int, busy_faults: bool, extra_env: dict[str, str]) -> Stack:
+    """The whole stack, up; on a failure on the way, whatever had started is stopped.
+    `extra_env`: settings of the run's own fakes (the Bot API's address)."""
     pg, redis = PgCluster(), RedisServer()
     started: list[Process] = []
     try:
-        return _start(pg, redis, started, seed=seed, busy_faults=busy_faults)
+        return _start(pg, redis, started, seed=seed, busy_faults=busy_faults, extra=extra_env)
     except BaseException:
         for process in started:
             process.stop()
@@ -275,24 +338,28 @@ def stack_start(*, seed: int, busy_faults: bool) -> Stack:
 
 
 def _start(
-    pg: PgCluster, redis: RedisServer, started: list[Process], *, seed: int, busy_faults: bool
+    pg: PgCluster,
+    redis: RedisServer,
+    started: list[Process],
+    *,
+    seed: int,
+    busy_faults: bool,
+    extra: dict[str, str],
 ) -> Stack:
     pg.start()
     redis.start()
     mail_dir = Path(tempfile.mkdtemp(prefix="chaos-mail-"))
-    env = panel_env(pg, redis, mail_dir)
+    env = {**panel_env(pg, redis, mail_dir), **extra}
     sandbox_port, web_port = free_port(), free_port()
+    # The child panel's provider: the parent's own /api/v2, on loopback.
+    env["PANEL_CHILD_PANEL_API_URL"] = f"http://127.0.0.1:{web_port}/api/v2"
     sandbox = Process(
         _sandbox_args(sandbox_port, seed, busy_faults=busy_faults), env, "chaos-sandbox"
     )
     started.append(sandbox)
     sandbox.wait_for_output("Sandbox provider at", timeout=START_TIMEOUT)
     manage(env, "migrate", "--noinput", timeout=2 * START_TIMEOUT)
-    web = Process(
-        [str(VENV_BIN / "gunicorn"), "panel.wsgi", "-c", "gunicorn.conf.py"],
-        {**env, "GUNICORN_BIND": f"127.0.0.1:{web_port}"},
-        "chaos-web",
-    )
+    web = _web(env, web_port)
     started.append(web)
 
     def one(start: Callable[[], Process]) -> Process:
@@ -309,6 +376,7 @@ def _start(
         redis=redis,
         sandbox_url=f"http://127.0.0.1:{sandbox_port}",
         web_url=f"http://127.0.0.1:{web_port}",
+        web_port=web_port,
         mail_dir=mail_dir,
         sandbox=sandbox,
         web=web,

@@ -17,15 +17,23 @@ FINALS = ("Completed", "Partial", "Canceled")
 
 def expected_refund(row: dict) -> Decimal | None:
     """The one refund rule (orders/lifecycle/refunds.py) for a plain per-1000 order: full on
-    Canceled, charge × remains / quantity on Partial, nothing otherwise. None: a product
-    order's Partial, measured by the provider's charge, which the run does not hold."""
-    from orders.pricing import partial_refund
+    Canceled, charge × remains / quantity on Partial, nothing otherwise. A product order's
+    Partial is measured by what the provider charged for it (`upstream_charge`, read from the
+    sandbox) against its price for all of it (upstream rate × quantity); None when the sandbox
+    did not say."""
+    from orders.pricing import partial_refund, undelivered_share_refund
 
     if row["status"] == "Canceled":
         return Decimal(row["charge"])
     if row["status"] == "Partial":
         if row["kind"] != "order":
-            return None
+            if row.get("upstream_charge") is None:
+                return None
+            return undelivered_share_refund(
+                charge=Decimal(row["charge"]),
+                upstream_charge=Decimal(row["upstream_charge"]),
+                upstream_expected=Decimal(row["upstream_rate"]) * row["total_quantity"],
+            )
         return partial_refund(
             charge=row["charge"], remains=row["remains"], total_quantity=row["total_quantity"]
         )
@@ -38,7 +46,7 @@ def check_refunds(
     """Each row: one charge line of −charge; its refund lines add up to `refunded`, in one line
     at most; `refunded` is what the refund rule gives for its status (nothing before it is
     final, whatever was replayed)."""
-    refunds = 0
+    refunds = exact_products = 0
     for row in rows:
         name = f"{row['kind'].replace('_', ' ')} {row['id']}"
         lines = ledger.get((row["kind"], row["id"]), [])
@@ -60,14 +68,17 @@ def check_refunds(
             continue
         due = expected_refund(row)
         if due is None:
-            if not Decimal(0) <= Decimal(row["refunded"]) <= Decimal(row["charge"]):
-                findings.violation(f"{name} refunded {row['refunded']} of {row['charge']}")
+            findings.violation(
+                f"{name} is {row['status']}, but the provider's charge for it is unknown"
+            )
         elif Decimal(row["refunded"]) != due:
             findings.violation(
                 f"{name} is {row['status']} (remains {row.get('remains')}) and refunded "
                 f"{row['refunded']}, the rule says {due}"
             )
+        exact_products += row["kind"] == "product_order" and row["status"] == "Partial"
     findings.figures["refunds"] = refunds
+    findings.figures["product_partials_exact"] = exact_products
 
 
 def check_deposits(
@@ -153,7 +164,7 @@ def check_commissions(
                 findings.violation(
                     f"commission {commission['id']} of {commission['amount']} settled as {credited}"
                 )
-        elif credited:
+        elif credited and commission["status"] != "reversed":  # check_chargebacks' rows
             findings.violation(
                 f"commission {commission['id']} is {commission['status']} but settled"
             )
@@ -189,6 +200,8 @@ def check_ledger(findings: Findings) -> None:
 
 
 def gather_refund_rows() -> tuple[list[dict], dict[tuple[str, int], list[dict]]]:
+    from django.db.models import F
+
     from accounts.models import BalanceTransaction
     from orders.models import Order, ProductOrder
 
@@ -199,7 +212,16 @@ def gather_refund_rows() -> tuple[list[dict], dict[tuple[str, int], list[dict]]]
         )
     ] + [
         {"kind": "product_order", **row, "total_quantity": row["quantity"]}
-        for row in ProductOrder.objects.values("id", "status", "charge", "refunded", "quantity")
+        for row in ProductOrder.objects.annotate(level=F("user__child_panel_id")).values(
+            "id",
+            "status",
+            "charge",
+            "refunded",
+            "quantity",
+            "upstream_rate",
+            "upstream_id",
+            "level",
+        )
     ]
     ledger: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for line in BalanceTransaction.objects.filter(refill_id__isnull=True).values(
@@ -210,6 +232,40 @@ def gather_refund_rows() -> tuple[list[dict], dict[tuple[str, int], list[dict]]]
         elif line["product_order_id"] is not None:
             ledger["product_order", line["product_order_id"]].append(line)
     return rows, ledger
+
+
+def provider_charges(rows: list[dict], sandbox_charges: dict[str, str]) -> None:
+    """Each product order's `upstream_charge`: what its provider charges for it now. The
+    parent's product orders were bought at the sandbox (`sandbox_charges`, by its id); a child
+    panel's were bought at the parent, whose API answers its product order's charge less its
+    refund."""
+    parents = {row["id"]: row for row in rows if row["kind"] == "product_order"}
+    for row in rows:
+        if row["kind"] != "product_order" or not row.get("upstream_id"):
+            continue
+        if row.get("level") is None:
+            row["upstream_charge"] = sandbox_charges.get(row["upstream_id"])
+        elif (parent := parents.get(int(row["upstream_id"]))) is not None:
+            row["upstream_charge"] = str(Decimal(parent["charge"]) - Decimal(parent["refunded"]))
+
+
+def product_charges(sandbox_api: str, key: str, upstream_ids: list[str]) -> dict[str, str]:
+    """What the sandbox charges for each of its product orders now (its `charge`), by id; read
+    once the run is over, with the sandbox's faults off."""
+    import httpx
+
+    charges: dict[str, str] = {}
+    for start in range(0, len(upstream_ids), 100):
+        ids = upstream_ids[start : start + 100]
+        answer = httpx.post(
+            sandbox_api,
+            data={"key": key, "action": "product_order_status", "orders": ",".join(ids)},
+            timeout=30,
+        ).json()
+        for upstream_id, item in answer.items():
+            if isinstance(item, dict) and "charge" in item:
+                charges[upstream_id] = str(item["charge"])
+    return charges
 
 
 def gather_deposits() -> tuple[list[dict], dict[int, list[dict]]]:
