@@ -58,10 +58,12 @@ SMOKE = {
 SCALE = {
     "catalog_scale": {"services": 100_000},
     "api_scale": {"services": 10_000, "add_seconds": 10.0, "existing_orders": 1_000_000},
+    "poll_scale": {"live_orders": 1_000_000, "finished_orders": 3_000_000},
 }
 SCALE_SMOKE = {
     "catalog_scale": {"services": 300},
     "api_scale": {"services": 300, "add_seconds": 1.0, "existing_orders": 2_000},
+    "poll_scale": {"live_orders": 2_000, "finished_orders": 6_000, "latency_ms": 5},
 }
 
 
@@ -96,6 +98,7 @@ def main() -> int:
         dashboard,
         forwarding,
         margin,
+        poll_scale,
         polling,
         reconcile,
         scaleout,
@@ -121,6 +124,7 @@ def main() -> int:
         "affiliates": affiliates,
         "catalog_scale": catalog_scale,
         "api_scale": api,
+        "poll_scale": poll_scale,
         "child_panels": child_panels,
     }
     if args.scale:

@@ -93,4 +93,7 @@ def test_the_large_benchmarks_run_at_toy_size_and_print_bench_lines() -> None:
         "services_page_300_median",
         "api_services_300_median",
         "api_add_vs_insert_one_row_2000",
+        "poll_2k_live_orders",
+        "poll_2k_panel_cpu_per_100k",
+        "poll_2k_database_cpu_per_100k",
     } <= figures
