@@ -206,3 +206,15 @@ def test_a_child_panels_customers_hold_none_of_the_parents_ranks(eligible: User)
     boss.refresh_from_db(), eligible.refresh_from_db()
     assert boss.pricing_tier is None and customer_percent_off(user=boss) == 0
     assert eligible.pricing_tier is not None
+
+
+def test_the_page_states_the_fees_or_that_there_are_none(eligible: User, settings: object) -> None:
+    client = Client()
+    client.force_login(eligible)
+    priced = client.get("/child-panels/").content.decode()
+    assert "every 30 days" in priced and "Free: no setup fee" not in priced
+
+    settings.PANEL_CHILD_PANEL_SETUP_PRICE = Decimal("0")  # type: ignore[attr-defined]
+    settings.PANEL_CHILD_PANEL_MONTHLY_FEE = Decimal("0")  # type: ignore[attr-defined]
+    free = client.get("/child-panels/").content.decode()
+    assert "Free: no setup fee and no monthly fee." in free and "every 30 days" not in free
