@@ -1,10 +1,10 @@
-"""The imported catalog: categories, services, products and their change log."""
+"""The imported catalog: services and products (their categories are in
+providers.admin.categories, their change log in providers.admin.changes)."""
 
 from typing import Any, ClassVar
 
 from django.contrib import admin, messages
-from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,50 +14,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.errors import PanelError
-from core.ids import parse_id
 from core.money import money_str
 from core.permissions import requires_permission
 from providers.admin.held import HoldFilter, HoldsAdmin
 from providers.admin.scorecards import scorecard_html
 from providers.models import (
-    CHANGE_FIELD_NAMES,
-    CHANGE_VALUE_NAMES,
-    CatalogChange,
-    Category,
     Product,
     Service,
     ServiceScore,
 )
-from providers.platforms import Platform
 from providers.selectors import route_suggestions
 from providers.services import (
-    CategoryWords,
     catalog_reprice,
     catalog_set_on_sale,
-    category_words_update,
     route_add,
 )
-
-# Three inputs a row: a page stays well under DATA_UPLOAD_MAX_NUMBER_FIELDS.
-WORDS_PER_PAGE = 100
-
-
-def _posted_words(request: HttpRequest) -> list[CategoryWords]:
-    """The rows of the words page as posted: one per id listed in `ids`."""
-    rows = []
-    for raw in request.POST.getlist("ids"):
-        category_id = parse_id(raw)
-        if category_id is None:
-            continue
-        rows.append(
-            CategoryWords(
-                category_id=category_id,
-                name_vi=request.POST.get(f"name_vi_{category_id}", ""),
-                name_en=request.POST.get(f"name_en_{category_id}", ""),
-                platform_override=request.POST.get(f"platform_{category_id}", ""),
-            )
-        )
-    return rows
 
 
 class MarginFilter(admin.SimpleListFilter):
@@ -71,129 +42,6 @@ class MarginFilter(admin.SimpleListFilter):
         if self.value() == "losing":
             return queryset.filter(rate__lte=F("upstream_rate") * F("provider__exchange_rate"))
         return queryset
-
-
-@admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "name_vi",
-        "name_en",
-        "platform_shown",
-        "sort_order",
-        "markup_percent",
-        "markup_fixed",
-        "service_count",
-    )
-    list_editable = ("sort_order",)
-    list_filter = ("platform", "platform_override")
-    search_fields = ("name", "name_vi", "name_en")
-    actions = ["put_on_sale", "take_off_sale"]
-    change_list_template = "admin/providers/category/change_list.html"
-    fields = (
-        "name",
-        "name_vi",
-        "name_en",
-        "platform",
-        "platform_override",
-        "sort_order",
-        "markup_percent",
-        "markup_fixed",
-    )
-
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
-        # The provider's name is the key the sync finds the category by (catalog.sync): the
-        # operator's names are name_vi / name_en.
-        return ("platform",) if obj is None else ("name", "platform")
-
-    @admin.display(description=gettext_lazy("Platform"), ordering="platform")
-    def platform_shown(self, obj: Category) -> str:
-        return str(Platform(obj.shown_platform).label)
-
-    def get_urls(self) -> list:
-        return [
-            path(
-                "words/",
-                self.admin_site.admin_view(self.words_view),
-                name="providers_category_words",
-            ),
-            *super().get_urls(),
-        ]
-
-    @requires_permission("{app_label}.change_{model_name}")
-    def words_view(self, request: HttpRequest) -> HttpResponse:
-        """Every category's names per language and platform on one page, saved at once."""
-        if request.method == "POST":
-            changed = category_words_update(rows=_posted_words(request))
-            self.message_user(
-                request,
-                ngettext("%(count)d category changed.", "%(count)d categories changed.", changed)
-                % {"count": changed},
-            )
-            return HttpResponseRedirect(request.get_full_path())
-        search = request.GET.get("q", "").strip()
-        categories = Category.objects.annotate(
-            services=Count("service", distinct=True), products=Count("product", distinct=True)
-        ).order_by("sort_order", "name")
-        if search:
-            categories = categories.filter(
-                Q(name__icontains=search)
-                | Q(name_vi__icontains=search)
-                | Q(name_en__icontains=search)
-            )
-        page = Paginator(categories, WORDS_PER_PAGE).get_page(request.GET.get("page"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Category names and platforms"),
-            "page": page,
-            "search": search,
-            "platforms": Platform.choices,
-        }
-        return TemplateResponse(request, "admin/providers/category/words.html", context)
-
-    @admin.display(description=gettext_lazy("Services"))
-    def service_count(self, obj: Category) -> int:
-        return obj.service_set.count()
-
-    def save_model(self, request: HttpRequest, obj: Category, form: object, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and {"markup_percent", "markup_fixed"} & set(form.changed_data):  # type: ignore[attr-defined]
-            self.message_user(
-                request,
-                _("Selling prices recomputed: %(count)d changed.")
-                % {"count": catalog_reprice(category=obj)},
-            )
-
-    @admin.action(
-        description=gettext_lazy("Put every service of these categories on sale"),
-        permissions=["change"],
-    )
-    def put_on_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
-        changed = catalog_set_on_sale(
-            items=Service.objects.filter(category__in=queryset), on_sale=True
-        )
-        self.message_user(
-            request,
-            ngettext("%(count)d service put on sale.", "%(count)d services put on sale.", changed)
-            % {"count": changed},
-        )
-
-    @admin.action(
-        description=gettext_lazy("Take every service of these categories off sale"),
-        permissions=["change"],
-    )
-    def take_off_sale(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
-        changed = catalog_set_on_sale(
-            items=Service.objects.filter(category__in=queryset), on_sale=False
-        )
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d service taken off sale.", "%(count)d services taken off sale.", changed
-            )
-            % {"count": changed},
-        )
 
 
 class CatalogItemAdmin(HoldsAdmin):
@@ -404,66 +252,6 @@ class ProductAdmin(CatalogItemAdmin):
         "is_enabled",
         "is_available",
     )
-
-
-class ChangedFieldFilter(admin.SimpleListFilter):
-    """The changed field, named as the Updates page names it."""
-
-    title = gettext_lazy("field")
-    parameter_name = "field"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        fields = (
-            CatalogChange.objects.exclude(field="")
-            .order_by("field")
-            .values_list("field", flat=True)
-            .distinct()
-        )
-        return [(name, CHANGE_FIELD_NAMES.get(name, name)) for name in fields]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(field=self.value()) if self.value() else queryset
-
-
-@admin.register(CatalogChange)
-class CatalogChangeAdmin(admin.ModelAdmin):
-    list_display = (
-        "created_at",
-        "provider",
-        "kind",
-        "item",
-        "field_shown",
-        "old_shown",
-        "new_shown",
-        "is_public",
-    )
-    list_filter = ("provider", "kind", ChangedFieldFilter, "is_public")
-    search_fields = ("service__name", "product__name", "=service__id", "=product__id")
-    list_select_related = ("provider", "service", "product")
-    date_hierarchy = "created_at"
-
-    @admin.display(description=gettext_lazy("Item"))
-    def item(self, obj: CatalogChange) -> str:
-        return str(obj.service or obj.product)
-
-    # The log stores the sync's own words (field names, "yes"/"no"); these read them out.
-    @admin.display(description=gettext_lazy("field"), ordering="field")
-    def field_shown(self, obj: CatalogChange) -> str:
-        return str(CHANGE_FIELD_NAMES.get(obj.field, obj.field))
-
-    @admin.display(description=gettext_lazy("old value"))
-    def old_shown(self, obj: CatalogChange) -> str:
-        return str(CHANGE_VALUE_NAMES.get(obj.old_value, obj.old_value))
-
-    @admin.display(description=gettext_lazy("new value"))
-    def new_shown(self, obj: CatalogChange) -> str:
-        return str(CHANGE_VALUE_NAMES.get(obj.new_value, obj.new_value))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 def _priority(data: dict) -> int:

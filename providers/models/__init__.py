@@ -1,17 +1,9 @@
 """The providers app's models, one module per concern (the app's models module grew past what
 one file reads well); everything is importable from `providers.models` as before."""
 
-from providers.models.catalog import (
-    CHANGE_FIELD_NAMES,
-    CHANGE_VALUE_NAMES,
-    CatalogChange,
-    CatalogItem,
-    CatalogItemQuerySet,
-    Category,
-    HoldReason,
-    Product,
-    Service,
-)
+from providers.models.catalog import CatalogItem, CatalogItemQuerySet, HoldReason, Product, Service
+from providers.models.categories import Category
+from providers.models.changes import CHANGE_FIELD_NAMES, CHANGE_VALUE_NAMES, CatalogChange
 from providers.models.provider import Provider, ProviderCall
 from providers.models.routing import (
     FavoriteService,

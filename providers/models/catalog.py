@@ -1,100 +1,17 @@
-"""What a provider sells, as this panel sells it: categories, services, products and the
-changes a sync saw."""
+"""What a provider sells, as this panel sells it: services and products (their categories are
+in providers.models.categories, the changes a sync saw in providers.models.changes)."""
 
 from typing import Self
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money_field
 from core.tenancy import current_panel_id
+from providers.models.categories import Category
 from providers.models.provider import Provider
-from providers.models.types import RefillEscalation, ServiceType, percent_field, text_in
-from providers.platforms import Platform
-
-
-class Category(models.Model):
-    # The provider's name is the key the sync finds the category by: renaming it would make the
-    # next sync create the category again and move its services back (the operator's names are
-    # name_vi / name_en, which no sync touches). Unique per panel (the constraint below).
-    name = models.CharField(
-        max_length=255,
-        help_text=_("As the provider names it; the sync matches by it."),
-        verbose_name=_("name"),
-    )
-    # A child panel's categories are its own (its markup rules, its order), beside the
-    # parent's of the same name; empty: the parent's.
-    child_panel = models.ForeignKey(
-        "accounts.ChildPanel",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="categories",
-        verbose_name=_("child panel"),
-    )
-    name_vi = models.CharField(
-        _("name in Vietnamese"),
-        max_length=255,
-        blank=True,
-        help_text=_("Shown to Vietnamese readers; empty: the provider's name."),
-    )
-    name_en = models.CharField(
-        _("name in English"),
-        max_length=255,
-        blank=True,
-        help_text=_("Shown to English readers; empty: the provider's name."),
-    )
-    platform = models.CharField(
-        max_length=16,
-        choices=Platform.choices,
-        default=Platform.OTHER,
-        db_default=Platform.OTHER,
-        editable=False,
-        verbose_name=_("detected platform"),
-        help_text=_("Detected from the provider's name at each sync."),
-    )
-    platform_override = models.CharField(
-        _("platform"),
-        max_length=16,
-        choices=Platform.choices,
-        blank=True,
-        default="",
-        db_default="",
-        help_text=_("Your choice; empty: the one detected from the name."),
-    )
-    sort_order = models.IntegerField(default=0, verbose_name=_("sort order"))
-    markup_percent = percent_field(
-        null=True,
-        blank=True,
-        help_text=_("Overrides the provider markup for this category."),
-        verbose_name=_("markup percent"),
-    )
-    markup_fixed = money_field(null=True, blank=True, verbose_name=_("markup fixed"))
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
-    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
-
-    class Meta:
-        verbose_name = _("category")
-        ordering = ["sort_order", "name"]
-        verbose_name_plural = _("categories")
-        constraints = [
-            models.UniqueConstraint(
-                "name", "child_panel", nulls_distinct=False, name="category_name_unique_per_panel"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def name_in(self, language: str) -> str:
-        return text_in(language, default=self.name, vi=self.name_vi, en=self.name_en)
-
-    @property
-    def shown_platform(self) -> str:
-        return self.platform_override or self.platform
+from providers.models.types import RefillEscalation, ServiceType, percent_field
 
 
 class HoldReason(models.TextChoices):
@@ -356,75 +273,3 @@ class Product(CatalogItem):
             ),
             models.CheckConstraint(condition=Q(rate__gte=0), name="product_rate_not_negative"),
         ]
-
-
-# What the Updates page calls each public field and the yes/no values the catalog logs
-# (providers.services.catalog.items: SERVICES/PRODUCTS public_fields, _text).
-CHANGE_FIELD_NAMES = {
-    "rate": _("Rate"),
-    "min": _("Min"),
-    "max": _("Max"),
-    "refill": _("Refill"),
-    "cancel": _("Cancel"),
-    "in stock": _("In stock"),
-}
-CHANGE_VALUE_NAMES = {"yes": _("yes"), "no": _("no")}
-
-
-class CatalogChange(models.Model):
-    """One detected change of the catalog: the admin's audit trail and the public Updates page."""
-
-    class Kind(models.TextChoices):
-        ADDED = "added", _("Added")
-        REMOVED = "removed", _("Removed")
-        RESTORED = "restored", _("Back")
-        CHANGED = "changed", _("Changed")
-
-    provider = models.ForeignKey(
-        Provider, on_delete=models.CASCADE, related_name="changes", verbose_name=_("provider")
-    )
-    service = models.ForeignKey(
-        Service,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="changes",
-        verbose_name=_("service"),
-    )
-    product = models.ForeignKey(
-        Product,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="changes",
-        verbose_name=_("product"),
-    )
-    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
-    field = models.CharField(max_length=32, blank=True, verbose_name=_("field"))
-    old_value = models.CharField(max_length=500, blank=True, verbose_name=_("old value"))
-    new_value = models.CharField(max_length=500, blank=True, verbose_name=_("new value"))
-    is_public = models.BooleanField(
-        default=True,
-        help_text=_("Shown on the customers' Updates page."),
-        verbose_name=_("is public"),
-    )
-    created_at = models.DateTimeField(
-        default=timezone.now, db_index=True, verbose_name=_("created at")
-    )
-
-    class Meta:
-        verbose_name = _("catalog change")
-        verbose_name_plural = _("catalog changes")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["is_public", "-created_at"], name="catalog_change_public")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(service__isnull=False, product__isnull=True)
-                | Q(service__isnull=True, product__isnull=False),
-                name="catalog_change_one_item",
-            )
-        ]
-
-    def __str__(self) -> str:
-        field = CHANGE_FIELD_NAMES.get(self.field, self.field)
-        return f"{self.get_kind_display()} {field}".strip()

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from core.money import money_text
 from core.permissions import requires_permission
 from panel.child_panels.owner_admin.scoping import PanelScopedAdmin, scoped_or_404
-from providers.admin.catalog import CatalogItemAdmin, CategoryAdmin, HoldFilter
+from providers.admin.catalog import CatalogItemAdmin, HoldFilter
+from providers.admin.categories import CategoryAdmin
 from providers.models import Category, Provider, Service
 from providers.services import catalog_reprice
 
