@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import keys
 from accounts.memos import OPENING_BALANCE
@@ -266,7 +267,7 @@ def user_create_customer(
 ) -> User:
     """An active customer with `balance` deposited through the ledger. No password: no web login."""
     if User.objects.with_username(username).exists():
-        raise InvalidRequest(f"A user named {username!r} already exists")
+        raise InvalidRequest(gettext_noop("A user named %(name)s already exists"), name=username)
     with transaction.atomic():
         user = User(username=username, email=email, child_panel_id=current_panel_id())
         if password:

@@ -230,3 +230,16 @@ def test_a_debit_and_its_ledger_row_are_one_statement(reseller: User) -> None:
         balance_debit(user_id=reseller.pk, amount=Decimal("70.000001"))
     assert BalanceTransaction.objects.filter(user=reseller).count() == 2  # deposit and debit
     assert User.objects.get(pk=reseller.pk).balance == Decimal("70")
+
+
+def test_user_create_customer_refuses_a_taken_name_in_the_readers_words(db: None) -> None:
+    from django.utils import translation
+
+    from core.errors import InvalidRequest, error_display
+
+    user_create_customer(username="taken")
+    with pytest.raises(InvalidRequest) as refused:
+        user_create_customer(username="TAKEN")
+    assert refused.value.message == "A user named TAKEN already exists"
+    with translation.override("vi"):
+        assert error_display(refused.value) == "Tên đăng nhập TAKEN đã có người dùng"
