@@ -36,7 +36,7 @@ QueueKind = Literal["forward", "poll"]
 
 
 def provider_queue(kind: QueueKind, provider_id: int) -> str:
-    """The queue of one provider's forwards or poll rounds (panel/settings.py declares them):
+    """The queue of one provider's forwards or poll rounds (panel/settings/workers.py declares them):
     a provider that hangs fills its own queue, and the others' tasks never wait behind it."""
     return f"{kind}.{provider_id % settings.PANEL_PROVIDER_QUEUES}"
 

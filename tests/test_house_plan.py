@@ -57,9 +57,10 @@ def test_the_beat_schedule_is_built_in_one_place_and_names_real_tasks() -> None:
 
     from panel.celery import app
 
-    tree = ast.parse((ROOT / "panel" / "settings.py").read_text())
+    trees = [ast.parse(path.read_text()) for path in (ROOT / "panel" / "settings").glob("*.py")]
     writes = [
         node
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
         and any(
@@ -69,6 +70,7 @@ def test_the_beat_schedule_is_built_in_one_place_and_names_real_tasks() -> None:
     ]
     updates = [
         node
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Attribute) and ast.unparse(node.value) == "CELERY_BEAT_SCHEDULE"
     ]

@@ -20,7 +20,7 @@ import pytest
 
 from tests.docs_text import ROOT, code_spans, table_with_header
 
-SETTINGS = ROOT / "panel" / "settings.py"
+SETTINGS = ROOT / "panel" / "settings" / "__init__.py"
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 ENV_EXAMPLE = ROOT / ".env.example"
 WRITE_ENV = ROOT / "scripts" / "write_env.py"
@@ -131,7 +131,7 @@ def _imported_repo_modules(path: Path) -> list[Path]:
 
 
 def settings_reads() -> dict[str, Read]:
-    """What `panel/settings.py` and the repository modules it imports (transitively) read."""
+    """What `panel/settings/` and the repository modules it imports (transitively) read."""
     reads: dict[str, Read] = {}
     todo, seen = [SETTINGS], set()
     while todo:

@@ -20,11 +20,9 @@ PRODUCT = (
 )
 APPS = frozenset(PRODUCT) - {"core"}
 SEAM = ROOT / "core" / "db"
-# What the embedded-PostgreSQL work removes in its own files (settings, backups); nothing may
+# What the embedded-PostgreSQL work removes in its own files (backups); nothing may
 # join them.
-_SQLITE_LEFT_ELSEWHERE = frozenset(
-    {"panel/settings.py", "panel/backups.py", "panel/management/commands/backup_db.py"}
-)
+_SQLITE_LEFT_ELSEWHERE = frozenset({"panel/backups.py", "panel/management/commands/backup_db.py"})
 
 
 def _product_files() -> list[Path]:
