@@ -171,7 +171,8 @@ def providers_without_free_slot() -> set[int]:
     return {pk for pk, count in held.items() if count >= settings.PANEL_PROVIDER_FORWARD_SLOTS}
 
 
-def _forward(forward: Forwarding) -> str:
+def forward_run(forward: Forwarding) -> str:
+    """Send one forward upstream within a slot of its provider; what came of it, as a word."""
     now = timezone.now()
     provider: Provider = forward.row.provider
     if not provider.can_dispatch_at(now):

@@ -17,7 +17,7 @@ from orders.models import (
     ProductOrderStatus,
     Refill,
 )
-from orders.services.dispatch.forwarding import WORKER, Forwarding, _forward
+from orders.services.dispatch.forwarding import WORKER, Forwarding, forward_run
 from orders.services.refill_escalation import refill_escalate
 from orders.services.refills_and_cancels import held_cancel_apply
 from orders.services.routing import order_reroute_after_rejection
@@ -54,7 +54,7 @@ def order_forward(*, order_id: int) -> str:
         interval=order.interval,
         details=order.details,
     )
-    outcome = _forward(
+    outcome = forward_run(
         Forwarding(
             row=order,
             # The route chosen at placing (orders.services.routing) says which service id.
@@ -82,7 +82,7 @@ def product_order_forward(*, product_order_id: int) -> str:
     )
     if order is None:
         return "missing"
-    return _forward(
+    return forward_run(
         Forwarding(
             row=order,
             send=lambda client: client.add_product_order(
@@ -100,7 +100,7 @@ def refill_forward(*, refill_id: int) -> str:
     refill = Refill.objects.select_related("provider", "order").filter(pk=refill_id).first()
     if refill is None:
         return "missing"
-    return _forward(
+    return forward_run(
         Forwarding(
             row=refill,
             send=lambda client: client.refill(_upstream_id_of(refill.order)),
@@ -150,7 +150,7 @@ def cancel_forward(*, cancel_request_id: int) -> str:
             next_poll_at=timezone.now(), poll_idle_count=0
         )
 
-    return _forward(
+    return forward_run(
         Forwarding(
             row=request,
             send=send,
