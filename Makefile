@@ -56,7 +56,8 @@ format: install
 bench: install services
 	$(TEST_ENV) $(BIN)/python -m bench
 
-## The large benchmarks (docs/scaling.md): 100,000 services, `add` beside a million orders.
+## The large benchmarks (docs/scaling.md): 100,000 services, `add` beside a million orders, a poll
+## sweep of a million live orders, a thousand child panels.
 ## Slow (20 minutes or more on two cores); the same `bench:` lines.
 bench-scale: install services
 	$(TEST_ENV) $(BIN)/python -m bench --scale
