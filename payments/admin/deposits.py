@@ -90,6 +90,12 @@ class ReportsShown(ReadOnlyAdmin):
     def coupon_note_text(self, obj: Deposit) -> str:
         return obj.coupon_note_text
 
+    # Child panels' transfers reach this queue too (docs/child-panels.md): whose account a
+    # transfer went to decides which panel's customer it may be assigned to.
+    @admin.display(description=gettext_lazy("Panel"), ordering="child_panel__domain")
+    def panel(self, obj: Deposit) -> str:
+        return obj.child_panel.domain if obj.child_panel else _("This panel")
+
 
 # Every field, read-only, with the stored reason and coupon note shown in the reader's language.
 _SHOWN_AS = {"reason": "reason_text", "coupon_note": "coupon_note_text"}
@@ -102,10 +108,23 @@ DEPOSIT_READONLY = [
 
 @admin.register(Deposit)
 class DepositAdmin(ReversalViews, ReportsShown):
-    list_display = (*DEPOSIT_COLUMNS, "reversal_link")
-    list_filter = ("status", "gateway", "currency", "created_at")
-    search_fields = ("user__username", "=external_id", "memo", "=reference", "=bank_reference")
-    list_select_related = ("user", "reversal")
+    list_display = (*DEPOSIT_COLUMNS, "panel", "reversal_link")
+    list_filter = (
+        "status",
+        "gateway",
+        "currency",
+        ("child_panel", admin.EmptyFieldListFilter),
+        "created_at",
+    )
+    search_fields = (
+        "user__username",
+        "=external_id",
+        "memo",
+        "=reference",
+        "=bank_reference",
+        "child_panel__domain",
+    )
+    list_select_related = ("user", "reversal", "child_panel")
     date_hierarchy = "created_at"
     readonly_fields = DEPOSIT_READONLY
     actions = ["reject_abandoned"]
@@ -130,10 +149,10 @@ class DepositAdmin(ReversalViews, ReportsShown):
 @admin.register(UnmatchedDeposit)
 class UnmatchedDepositAdmin(ReportsShown):
     # Narrow on purpose: the decision links stay visible beside the admin's side navigation.
-    list_display = ("id", "decide", "created_at", "gateway", "status", "paid", "memo")
-    list_filter = ("gateway",)
-    search_fields = ("memo", "=external_id", "user__username")
-    list_select_related = ("user",)
+    list_display = ("id", "decide", "created_at", "gateway", "status", "paid", "memo", "panel")
+    list_filter = ("gateway", ("child_panel", admin.EmptyFieldListFilter))
+    search_fields = ("memo", "=external_id", "user__username", "child_panel__domain")
+    list_select_related = ("user", "child_panel")
     readonly_fields = DEPOSIT_READONLY
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deposit]:

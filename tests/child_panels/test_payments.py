@@ -150,6 +150,34 @@ def test_the_parents_webhook_cannot_credit_a_child_customer_nor_his_a_parent_cus
     assert not BalanceTransaction.objects.filter(user__in=[carol, bob]).exists()
 
 
+def test_the_parents_queue_names_the_panel_whose_account_each_transfer_reached(
+    client: Client, paying_child: ChildPanel
+) -> None:
+    assert (
+        post_sepay(
+            client, _sepay("nap parent", account=PARENT_ACCOUNT, transfer_id=1), key=PARENT_SEPAY
+        ).status_code
+        == 200
+    )  # type: ignore[attr-defined]
+    assert _post_sepay(client, _sepay("nap child", transfer_id=2), key=CHILD_SEPAY) == 200
+    client.force_login(UserFactory(username="operator", is_staff=True, is_superuser=True))
+
+    rows = {
+        memo: row
+        for row in client.get("/admin/payments/unmatcheddeposit/").content.decode().split("<tr")
+        for memo in ("nap parent", "nap child")
+        if memo in row
+    }
+    assert CHILD_HOST in rows["nap child"] and CHILD_HOST not in rows["nap parent"]
+    assert "This panel" in rows["nap parent"]
+    # the queue narrows to the children's transfers, or to the parent's own
+    only_children = client.get("/admin/payments/unmatcheddeposit/?child_panel__isempty=0")
+    assert "nap child" in only_children.content.decode()
+    assert "nap parent" not in only_children.content.decode()
+    deposits = client.get("/admin/payments/deposit/?child_panel__isempty=1").content.decode()
+    assert "nap parent" in deposits and "nap child" not in deposits
+
+
 def test_an_unmatched_transfer_waits_in_his_queue_and_he_credits_it_to_his_customer(
     client: Client, paying_child: ChildPanel, owner: User
 ) -> None:
