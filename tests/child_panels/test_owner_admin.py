@@ -202,6 +202,20 @@ def test_the_owner_adds_funds_and_blocks_his_customer(world: dict) -> None:
     assert User.objects.get(pk=owner.pk).balance == owner.balance
 
 
+def test_his_accounts_are_called_customers_in_his_own_language(world: dict) -> None:
+    boss, alice = world[CHILD_HOST]["boss"], world[CHILD_HOST]["alice"]
+    client = _as(boss, CHILD_HOST)
+    client.cookies["django_language"] = "vi"
+
+    pages = [
+        client.get(url).content.decode()
+        for url in ("/admin/", "/admin/accounts/user/", f"/admin/accounts/user/{alice.pk}/change/")
+    ]
+
+    assert all("Khách hàng" in page for page in pages)
+    assert not any("Người dùng" in page for page in pages)
+
+
 def _staff(granted_by: User, username: str, roles: list[str]) -> User:
     from panel.child_panels.staff import child_panel_staff_create
 

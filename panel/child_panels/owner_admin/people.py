@@ -61,6 +61,27 @@ class CustomerAdmin(PanelScopedAdmin, ReadOnlyAdmin):
     readonly_fields = fields
     actions = ("block", "unblock")
     ordering = ("username",)
+    # Its accounts are the owner's customers: the pages say so, not the model's "users".
+    change_list_template = "admin/child_panels/customer_change_list.html"
+    change_form_template = "admin/child_panels/customer_change_form.html"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(
+            request, {"title": _("Customers"), "subtitle": None, **(extra_context or {})}
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return super().change_view(
+            request, object_id, form_url, {"title": _("Customer"), **(extra_context or {})}
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).filter(is_staff=False)

@@ -7,6 +7,7 @@ check the panel as well (docs/child-panels.md, "Its own admin").
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,15 @@ class ChildPanelAdminSite(admin.AdminSite):
             and user.is_staff
             and getattr(user, "child_panel_id", None) == panel_id
         )
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            for model in app["models"]:
+                # The panel's accounts are its owner's customers (staff have their own list).
+                if model["model"] is get_user_model():
+                    model["name"] = _("Customers")
+        return apps
 
     def each_context(self, request: HttpRequest) -> dict:
         context = super().each_context(request)
