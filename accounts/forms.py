@@ -194,12 +194,12 @@ class PanelPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        """The mail in the account's language (not the language of whoever asked for it), with
-        the panel's name and how long the link works."""
+        """The mail in the account's language (not the language of whoever asked for it), from
+        and with the name of the account's own panel, and how long the link works."""
         user = cast(User, context["user"])
         context = {
             **context,
-            "panel_name": settings.PANEL_NAME,
+            "panel_name": user.panel_name,
             "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
         }
         with translation.override(user.preferred_language):
@@ -207,7 +207,7 @@ class PanelPasswordResetForm(PasswordResetForm):
                 subject_template_name,
                 email_template_name,
                 context,
-                from_email,
+                user.mail_from,
                 to_email,
                 html_email_template_name,
             )

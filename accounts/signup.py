@@ -103,15 +103,13 @@ def send_confirmation(*, user: User, confirm_url: str) -> None:
     context = {
         "user": user,
         "confirm_url": confirm_url,
-        "panel_name": settings.PANEL_NAME,
+        "panel_name": user.panel_name,
         "hours": settings.PANEL_SIGNUP_CONFIRM_HOURS,
     }
     subject = render_to_string("accounts/email/confirm_subject.txt", context).strip()
     body = render_to_string("accounts/email/confirm_body.txt", context)
     # After commit: a rolled-back sign-up sends nothing.
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    )
+    transaction.on_commit(lambda: send_mail(subject, body, user.mail_from, [user.email]))
 
 
 def user_confirm_email(*, uidb64: str, token: str) -> User:

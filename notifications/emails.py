@@ -36,10 +36,6 @@ def panel_address(user: User) -> str:
     return settings.PANEL_PUBLIC_URL.rstrip("/")
 
 
-def panel_name(user: User) -> str:
-    return child.name if (child := user.child_panel) is not None else settings.PANEL_NAME
-
-
 def panel_currency_of(user: User) -> str:
     """What the customer's balance and prices are in: his child panel's currency (fixed when it
     was made, docs/child-panels.md), else the parent's."""
@@ -64,7 +60,7 @@ def email_message(row: Notification, user: User) -> EmailMessage:
     context = {
         **row.payload,
         "user": user,
-        "panel_name": panel_name(user),
+        "panel_name": user.panel_name,
         "currency": panel_currency_of(user),
         "link": page_link(row, user),
     }
@@ -76,7 +72,7 @@ def email_message(row: Notification, user: User) -> EmailMessage:
     return EmailMessage(
         subject=" ".join(subject.split()),
         body=body.strip() + "\n",
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=user.mail_from,
         to=[user.email],
     )
 
@@ -97,7 +93,7 @@ def telegram_text(row: Notification, user: User) -> str:
     around it, in their language (the same catalog entries)."""
     context = {
         **row.payload,
-        "panel_name": panel_name(user),
+        "panel_name": user.panel_name,
         "currency": panel_currency_of(user),
         "link": page_link(row, user),
     }

@@ -1,6 +1,7 @@
 """The accounts: the user (customer, reseller, staff) and its manager, and a child panel's staff
 listed apart."""
 
+from email.utils import formataddr, parseaddr
 from typing import ClassVar
 
 from django.conf import settings
@@ -150,6 +151,21 @@ class User(AbstractUser):
     def preferred_language(self) -> str:
         """The language pages and emails to this user are written in."""
         return self.language or settings.LANGUAGE_CODE
+
+    @property
+    def panel_name(self) -> str:
+        """The name of the panel this account belongs to, as its emails sign: a child panel's
+        customer never reads the parent's (docs/child-panels.md)."""
+        child = self.child_panel
+        return child.name if child is not None else settings.PANEL_NAME
+
+    @property
+    def mail_from(self) -> str:
+        """The From of mail to this account: the parent's sending address (the domain its mail
+        is authenticated for), under the child panel's name for a child panel's customer."""
+        if self.child_panel_id is None:
+            return settings.DEFAULT_FROM_EMAIL
+        return formataddr((self.panel_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
 
 
 class ChildPanelStaff(User):

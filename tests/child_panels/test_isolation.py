@@ -1,7 +1,10 @@
 """Nothing of one panel is visible or writable from another: accounts, logins, sessions, API
 keys, the catalog, orders and tickets (pages and /api/v2), and the admin."""
 
+from typing import Any
+
 import pytest
+from django.core import mail
 from django.test import Client
 
 from accounts.models import ChildPanel, User
@@ -124,3 +127,23 @@ def test_signing_up_on_a_child_panel_makes_its_own_account(
     assert mine.username == "alice" and mine.pk != customer.pk
     assert client.get("/dashboard/").status_code == 200
     assert client.get("/dashboard/", HTTP_HOST=PARENT_HOST).status_code == 302
+
+
+def test_a_child_panels_confirmation_mail_carries_its_name_not_the_parents(
+    child: ChildPanel, settings: object, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.PANEL_REQUIRE_EMAIL_CONFIRMATION = True  # type: ignore[attr-defined]
+    settings.PANEL_NAME = "Parent Panel"  # type: ignore[attr-defined]
+    signup = {
+        "username": "bea",
+        "email": "bea@example.com",
+        "password1": "a-long-pass-phrase-9",
+        "password2": "a-long-pass-phrase-9",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _client(CHILD_HOST).post("/signup/", signup)
+
+    [message] = mail.outbox
+    assert child.name in message.subject + message.body + message.from_email
+    assert "Parent Panel" not in message.subject + message.body + message.from_email

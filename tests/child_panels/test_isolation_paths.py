@@ -59,6 +59,7 @@ def test_emails_link_to_the_customers_own_panel_and_name_it(
     monkeypatch.setattr("notifications.emails.render_to_string", spy)
     settings.PANEL_PUBLIC_URL = "https://parent.example.org"  # type: ignore[attr-defined]
     settings.PANEL_NAME = "Parent Panel"  # type: ignore[attr-defined]
+    settings.DEFAULT_FROM_EMAIL = "Parent Panel <noreply@parent.example.org>"  # type: ignore[attr-defined]
     for host in HOSTS:
         alice: User = world[host]["user"]
         notify_ticket_answered(
@@ -82,14 +83,20 @@ def test_emails_link_to_the_customers_own_panel_and_name_it(
         assert f"https://{alice.child_panel.domain}/support/{ticket.pk}/" in message.body
         assert alice.child_panel.name in message.body
         assert "parent.example.org" not in message.body and "Parent Panel" not in message.body
+        # from his panel's name, at the parent's sending address
+        assert message.from_email == f'"{alice.child_panel.name}" <noreply@parent.example.org>'
 
 
-def test_a_password_reset_link_opens_on_its_own_panel_only(world: dict) -> None:
+def test_a_password_reset_link_opens_on_its_own_panel_only(world: dict, settings: object) -> None:
+    settings.PANEL_NAME = "Parent Panel"  # type: ignore[attr-defined]
     for host in (CHILD_HOST, OTHER_HOST):
         mail.outbox.clear()
         alice: User = world[host]["user"]
         Client(HTTP_HOST=host).post("/password/reset/", {"email": alice.email})
         [message] = mail.outbox
+        # his panel's name signs it, never the parent's
+        assert alice.child_panel.name in message.body + message.from_email
+        assert "Parent Panel" not in message.subject + message.body + message.from_email
         [link] = re.findall(r"https?://\S+/password/reset/\S+/\S+/", message.body)
         assert link.split("/")[2] == host, link
         path = "/" + link.split("/", 3)[3]
