@@ -252,3 +252,28 @@ def test_an_answer_is_told_by_its_bytes_and_read_only_when_asked(
     assert [item.upstream_id for item in first.items()] == [
         item.upstream_id for item in client.services()
     ]
+
+
+def test_a_repeated_answer_is_not_parsed_even_for_a_provider_read_before_the_last_sync(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from providers.client import api
+
+    def refuse(raw: Any) -> Any:
+        raise AssertionError("parsed an answer the last sync imported")
+
+    catalog_sync(provider=provider)  # the instance still holds the fingerprint of before
+    monkeypatch.setattr(api, "parse_service", refuse)
+    monkeypatch.setattr(api, "parse_product", refuse)
+
+    assert provider.catalog_fingerprint == {}
+    assert not catalog_sync(provider=provider).is_read
+
+
+def test_no_upstream_value_is_a_pricing_field() -> None:
+    # The sync compares a stored row's tail with the upstream values in spec.fields order.
+    from providers.services.catalog.items import PRODUCTS, SERVICES
+    from providers.services.catalog.plan import _PRICING_FIELDS
+
+    for spec in (SERVICES, PRODUCTS):
+        assert not set(spec.fields) & set(_PRICING_FIELDS)

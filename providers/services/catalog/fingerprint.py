@@ -109,8 +109,8 @@ class Fingerprint:
         )
 
     @classmethod
-    def stored(cls, provider: Provider) -> "Fingerprint | None":
-        data = provider.catalog_fingerprint
+    def of(cls, data: Any) -> "Fingerprint | None":
+        """The fingerprint stored as `data` (Provider.catalog_fingerprint)."""
         try:
             products = data["products"]
             return cls(

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
@@ -72,12 +73,6 @@ def _ensure_categories(names: set[str], child_panel_id: int | None) -> dict[str,
     return found
 
 
-def _upstream_values(
-    spec: ItemSpec, upstream: UpstreamService | UpstreamProduct
-) -> dict[str, object]:
-    return {model_field: getattr(upstream, attr) for model_field, attr in spec.fields.items()}
-
-
 def _sync_items(
     spec: ItemSpec,
     provider: Provider,
@@ -98,6 +93,9 @@ def _sync_items(
     }
     seen: set[str] = set()
     moved: list[tuple[int, dict[str, object], Category]] = []
+    # The upstream values as one tuple, in the order the stored row holds them: an unchanged
+    # item is then told by one comparison, with no dict built for it.
+    upstream_values = attrgetter(*spec.fields.values())
     for upstream in upstream_items:
         if upstream.upstream_id in seen or (
             spec.model is Service and upstream.type not in _KNOWN_SERVICE_TYPES
@@ -105,21 +103,22 @@ def _sync_items(
             plan.counts.skipped += 1
             continue
         seen.add(upstream.upstream_id)
-        values = _upstream_values(spec, upstream)
+        values = upstream_values(upstream)
         category = categories[(upstream.category or UNCATEGORISED)[:255]]
         row = stored.pop(upstream.upstream_id, None)
         if row is None:
+            new = dict(zip(spec.fields, values, strict=True))
             _plan_new(
-                plan, spec, provider, upstream.upstream_id, values, category, pricing, floor, now
+                plan, spec, provider, upstream.upstream_id, new, category, pricing, floor, now
             )
         elif _is_unchanged(row, values, category, pricing):
             plan.counts.unchanged += 1
         else:
-            moved.append((row.pk, values, category))
+            moved.append((row.pk, dict(zip(spec.fields, values, strict=True)), category))
 
     items = _load_items(spec, [pk for pk, _, _ in moved] + [row.pk for row in stored.values()])
-    for pk, values, category in moved:
-        _plan_update(plan, spec, items[pk], values, category, pricing, floor, now)
+    for pk, fields, category in moved:
+        _plan_update(plan, spec, items[pk], fields, category, pricing, floor, now)
     # Taken off sale as they are: the price stays what it was (never 0), and coming back holds
     # them until an operator approves (_plan_update).
     vanished = [items[row.pk] for row in stored.values() if row.is_available]
@@ -157,7 +156,9 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
     client = provider_client(provider)
     services_answer, products_answer = client.services_answer(), client.products_answer()
     answers = answers_digest(services_answer, products_answer)
-    last = Fingerprint.stored(provider)
+    # Read afresh: the caller's provider may be older than the last sync (a test's, a shell's).
+    stored = Provider.objects.filter(pk=provider.pk).values_list("catalog_fingerprint", flat=True)
+    last = Fingerprint.of(stored.first())
     # Answers that differ from the last sync's are read here, so that an unreadable one fails
     # before the transaction, as it always did.
     upstream = None if last and last.answers == answers else _read(services_answer, products_answer)
@@ -172,7 +173,7 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
         floor = margin_floor(
             service_ids=Service.objects.filter(provider=provider).values_list("pk", flat=True)
         )
-        last = Fingerprint.stored(provider)  # as the last sync that finished left it
+        last = Fingerprint.of(provider.catalog_fingerprint)  # as the last finished sync left it
         finished: dict[str, object] = {"last_synced_at": now, "last_error": ""}
         if (
             last
