@@ -1,5 +1,9 @@
 """A catalog of 100,000 services from one provider (`make bench-scale`): the first import, a
-re-sync with nothing changed, and the services page and `/api/v2 services` at that size."""
+re-sync with nothing changed (the answers known from the last sync's fingerprint, and read and
+compared item by item as if they were not), a re-sync with one price changed, and the services
+page and `/api/v2 services` at that size."""
+
+import httpx
 
 from bench.common import count_queries, median_ms, note, report, reset_tables, timed
 
@@ -8,7 +12,7 @@ def run(*, services: int) -> None:
     from django.test import Client
 
     from accounts.services import api_key_create
-    from providers.models import Service
+    from providers.models import Provider, Service
     from providers.services import catalog_sync, provider_client, provider_create
     from sandbox import SandboxConfig, SandboxServer
     from tests.factories import UserFactory
@@ -20,6 +24,9 @@ def run(*, services: int) -> None:
         provider = provider_create(name="Bench", api_url=sandbox.url, api_key="sandbox-key")
         client = provider_client(provider)
         client.services()  # warm the connection and the sandbox's encoded answer
+        with timed() as fetched:
+            client.services_answer()
+            client.products_answer()
         with timed() as fetch:
             client.services()
             client.products()
@@ -27,17 +34,38 @@ def run(*, services: int) -> None:
             summary = catalog_sync(provider=provider)
         with count_queries() as same_queries, timed() as same:
             again = catalog_sync(provider=provider)
-    assert again.services.unchanged == summary.services.added, again
+        assert not again.is_read and again.services.unchanged == summary.services.added, again
+        # The same re-sync without the shortcut: every item read and compared with its row.
+        Provider.objects.filter(pk=provider.pk).update(catalog_fingerprint={})
+        with count_queries() as read_queries, timed() as read:
+            compared = catalog_sync(provider=provider)
+        assert compared.is_read and compared.services.unchanged == summary.services.added
+        one = sandbox.config.services // 2
+        httpx.post(
+            sandbox.control_url("reprice"),
+            json={"key": "sandbox-key", "services": [one], "factor": "1.01"},
+            timeout=60,
+        ).raise_for_status()
+        client.services_answer()  # the sandbox encodes its changed answer: not the panel's time
+        with count_queries() as one_queries, timed() as one_changed:
+            moved = catalog_sync(provider=provider)
+        assert moved.is_read and moved.services.changed == 1, moved
 
     note(
         f"catalog of {Service.objects.count()} services ({summary.services.added} imported);"
-        " the sandbox in this process, so the figures include fetching and parsing"
+        " the sandbox in this process, serving answers it encoded beforehand, so the figures"
+        " include fetching and parsing but not the sandbox's encoding"
     )
+    report(f"catalog_fetch_{size}", fetched[0], "s")
     report(f"catalog_fetch_parse_{size}", fetch[0], "s")
     report(f"catalog_import_{size}", first[0], "s")
     report(f"catalog_import_{size}_queries", first_queries[0], "queries")
     report(f"catalog_resync_{size}_unchanged", same[0], "s")
     report(f"catalog_resync_{size}_unchanged_queries", same_queries[0], "queries")
+    report(f"catalog_resync_{size}_unchanged_read", read[0], "s")
+    report(f"catalog_resync_{size}_unchanged_read_queries", read_queries[0], "queries")
+    report(f"catalog_resync_{size}_one_changed", one_changed[0], "s")
+    report(f"catalog_resync_{size}_one_changed_queries", one_queries[0], "queries")
 
     pages = Client()
     assert pages.get("/services/").status_code == 200

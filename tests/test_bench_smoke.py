@@ -27,6 +27,7 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
     assert {
         "catalog_first_import",
         "catalog_resync_unchanged",
+        "catalog_resync_unchanged_read",
         "catalog_resync_10pct_changed",
         "poll_all_orders_batched",
         "poll_all_orders_one_per_request_estimate",
@@ -85,6 +86,8 @@ def test_the_large_benchmarks_run_at_toy_size_and_print_bench_lines() -> None:
     assert {
         "catalog_import_300",
         "catalog_resync_300_unchanged",
+        "catalog_resync_300_unchanged_read",
+        "catalog_resync_300_one_changed",
         "services_page_300_median",
         "api_services_300_median",
         "api_add_vs_insert_one_row_2000",

@@ -1,16 +1,19 @@
-"""The reads of every API `add`, with SQL written once per process, and the catalog's version.
+"""The reads of every API `add`, with SQL written once per process, and the catalog's version
+and digest.
 
 The reseller API's `add` reads an API key with its user, and a service with its provider, the
 user's own rate and whether it has routes; the ORM took several times longer to build those
 SELECTs than PostgreSQL took to answer them (docs/performance.md).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Model, QuerySet
 
@@ -128,3 +131,20 @@ def tables_version(*querysets: QuerySet) -> tuple:
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         return tuple(cursor.fetchone())
+
+
+def rows_digest(queryset: QuerySet, fields: Sequence[str]) -> str:
+    """A digest of `fields` of every row of `queryset`, with the row count: equal digests mean
+    the same rows with the same values, short of a 64-bit collision. Computed by PostgreSQL in
+    one pass (no row leaves the server); XOR of the rows' hashes, so the order does not matter.
+    The rows must differ from each other (include the key): two equal rows cancel out."""
+    try:
+        sql, values = queryset.order_by().values_list(*fields).query.sql_with_params()
+    except EmptyResultSet:  # a queryset known empty (`.none()`, `pk__in=[]`) has no SQL
+        return "0:0000000000000000"
+    with connection.cursor() as cursor:
+        digest_sql = "SELECT COUNT(*), COALESCE(BIT_XOR(HASHTEXTEXTENDED(v::text, 0)), 0) FROM"
+        # The ORM's own SQL, its values as parameters.
+        cursor.execute(f"{digest_sql} ({sql}) AS v", values)  # noqa: S608
+        count, digest = cursor.fetchone()
+    return f"{count}:{digest & 0xFFFFFFFFFFFFFFFF:016x}"

@@ -7,7 +7,7 @@ Answers come back as typed values (Decimal money, str ids); failures as the clas
 providers.errors, each asking the caller for a different reaction.
 """
 
-from providers.client.api import MAX_BATCH, ProviderClient
+from providers.client.api import MAX_BATCH, CatalogAnswer, ProviderClient
 from providers.client.entries import MISSING_FROM_ANSWER
 from providers.client.types import (
     ItemError,
@@ -21,6 +21,7 @@ from providers.client.types import (
 __all__ = [
     "MAX_BATCH",
     "MISSING_FROM_ANSWER",
+    "CatalogAnswer",
     "ItemError",
     "ProviderClient",
     "UpstreamBalance",

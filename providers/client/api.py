@@ -5,10 +5,12 @@ How failures are classified lives in `answers`; how answers are read lives in `p
 each one's answer is shaped.
 """
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -70,6 +72,20 @@ class _CatalogEntry(Protocol):
 C = TypeVar("C", bound=_CatalogEntry)
 
 
+@dataclass(frozen=True)
+class CatalogAnswer(Generic[C]):
+    """A catalog answer as it came, read only when asked. Equal digests mean the same HTTP
+    status and the same bytes, so reading would give the same items or the same error: a sync
+    tells an answer it already imported without decoding it (docs/scaling.md)."""
+
+    digest: str
+    _read: Callable[[], list[C]]
+
+    def items(self) -> list[C]:
+        """The items; raises the ProviderError the answer means, as services() would."""
+        return self._read()
+
+
 def _default_timeouts(connect: float | None, read: float | None) -> tuple[float, float]:
     if connect is not None and read is not None:
         return connect, read
@@ -126,18 +142,17 @@ class ProviderClient:
     # --- catalog and account ---------------------------------------------------------------
 
     def services(self) -> list[UpstreamService]:
-        data = self._call("services", {}, is_write=READ)
-        entries = unwrap_list(data, ("data", "services", "result", "results"))
-        if entries is None:
-            self._answers.fail("services", READ, f"expected a list, got {shape(data)}")
-        return self._catalog("services", entries, parse_service)
+        return self.services_answer().items()
 
     def products(self) -> list[UpstreamProduct]:
-        data = self._call("products", {}, is_write=READ)
-        entries = unwrap_list(data, ("data", "products", "result", "results"))
-        if entries is None:
-            self._answers.fail("products", READ, f"expected a list, got {shape(data)}")
-        return self._catalog("products", entries, parse_product)
+        return self.products_answer().items()
+
+    def services_answer(self) -> CatalogAnswer[UpstreamService]:
+        """The services answer fetched, not yet read (raises only what fetching raises)."""
+        return self._catalog_answer("services", parse_service)
+
+    def products_answer(self) -> CatalogAnswer[UpstreamProduct]:
+        return self._catalog_answer("products", parse_product)
 
     def balance(self) -> UpstreamBalance:
         data = self._call("balance", {}, is_write=READ)
@@ -262,6 +277,10 @@ class ProviderClient:
         is_write: bool,
         result_keys: tuple[str, ...] = (),
     ) -> Any:
+        raw = self._fetch(action, params, is_write=is_write)
+        return self._answers.data(action, raw, is_write=is_write, result_keys=result_keys)
+
+    def _fetch(self, action: str, params: Mapping[str, str], *, is_write: bool) -> wire.RawAnswer:
         form = {"key": self._api_key, "action": action, **params}
         client = self._own_client or wire.shared_client()
         started = time.monotonic()
@@ -278,7 +297,7 @@ class ProviderClient:
         logger.debug(
             "provider %s %s: HTTP %s in %.2fs", self.host, action, raw.status_code, elapsed
         )
-        return self._answers.data(action, raw, is_write=is_write, result_keys=result_keys)
+        return raw
 
     def _created_id(self, action: str, data: Any) -> str:
         created = to_id(field(_unwrap_record(data, _ORDER_ID_FIELDS), *_ORDER_ID_FIELDS))
@@ -286,6 +305,21 @@ class ProviderClient:
             # The provider may have placed the order; without its id we cannot follow it.
             self._answers.fail(action, WRITE, f"no usable order id in {shape(data)}")
         return created
+
+    def _catalog_answer(self, action: str, parse: Callable[[Any], C]) -> CatalogAnswer[C]:
+        raw = self._fetch(action, {}, is_write=READ)
+        # What reading the answer depends on besides its body (the Location of a redirect, the
+        # Retry-After of a 429) only matters to answers that raise, which no sync keeps.
+        digest = hashlib.sha256(b"%d\n%b" % (raw.status_code, raw.body)).hexdigest()
+
+        def read() -> list[C]:
+            data = self._answers.data(action, raw, is_write=READ)
+            entries = unwrap_list(data, ("data", action, "result", "results"))
+            if entries is None:
+                self._answers.fail(action, READ, f"expected a list, got {shape(data)}")
+            return self._catalog(action, entries, parse)
+
+        return CatalogAnswer(digest, read)
 
     def _catalog(self, action: str, entries: list[Any], parse: Callable[[Any], C]) -> list[C]:
         parsed: dict[str, C] = {}

@@ -110,6 +110,15 @@ class Provider(models.Model):
     last_synced_at = models.DateTimeField(
         null=True, blank=True, editable=False, verbose_name=_("last synced at")
     )
+    # What the last sync that finished saw and left (providers.services.catalog.fingerprint):
+    # the same again lets the next sync skip reading an answer it already imported.
+    catalog_fingerprint = models.JSONField(
+        default=dict,
+        db_default={},
+        blank=True,
+        editable=False,
+        verbose_name=_("catalog fingerprint"),
+    )
     # Set when the low-balance alert went out, cleared when the balance recovers: one alert
     # per crossing (providers.alerts).
     balance_alerted_at = models.DateTimeField(

@@ -98,6 +98,9 @@ class SyncSummary:
     provider: str
     services: ItemCounts = field(default_factory=ItemCounts)
     products: ItemCounts | None = None
+    # False when the answers were those of the last sync, over the catalog it left: not read,
+    # every item known unchanged (catalog.fingerprint).
+    is_read: bool = True
 
     def __str__(self) -> str:
         products = str(self.products) if self.products is not None else "not offered"

@@ -143,20 +143,27 @@ _PRICING_FIELDS = (
 
 
 def _stored_fields(spec: ItemSpec) -> list[str]:
-    return [*_PRICING_FIELDS, *(name for name in spec.fields if name not in _PRICING_FIELDS)]
+    """The fields a sync reads of a stored item: the pricing ones, then the upstream values in
+    the order of spec.fields (no upstream value is a pricing field)."""
+    return [*_PRICING_FIELDS, *spec.fields]
+
+
+_UPSTREAM_AT = len(_PRICING_FIELDS)
 
 
 def _is_unchanged(
-    row: Any, values: dict[str, object], category: Category, pricing: Pricing
+    row: tuple[Any, ...], values: tuple[object, ...], category: Category, pricing: Pricing
 ) -> bool:
-    """What _plan_update would find unchanged, told from the stored row: on sale, the same
-    upstream values and category, and the price the markup rules give (or held, when the price
-    waits for an operator whatever the rules say)."""
-    if not row.is_available or row.category_id != category.pk:
+    """What _plan_update would find unchanged, told from the stored row (read as
+    _stored_fields): on sale, the same upstream values (in the order of spec.fields) and
+    category, and the price the markup rules give (or held, when the price waits for an
+    operator whatever the rules say)."""
+    item = cast(Any, row)
+    if not item.is_available or item.category_id != category.pk:
         return False
-    if any(getattr(row, name) != value for name, value in values.items()):
+    if row[_UPSTREAM_AT:] != values:
         return False
-    return bool(row.hold_reason) or pricing.rate_for(row) == row.rate
+    return bool(item.hold_reason) or pricing.rate_for(item) == item.rate
 
 
 def _load_items(spec: ItemSpec, pks: list[int]) -> dict[int, Any]:

@@ -4,17 +4,20 @@ and the margin guard's holds (catalog.guard) with one staff digest per sync that
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.tenancy import panel_scope
-from providers.client import UpstreamProduct, UpstreamService
+from providers.client import CatalogAnswer, UpstreamProduct, UpstreamService
 from providers.errors import ProviderRejected
 from providers.models import Category, Provider, Service, ServiceType
 from providers.platforms import platform_detect
+from providers.services.catalog.fingerprint import Fingerprint, answers_digest, state_digest
 from providers.services.catalog.guard import MarginFloor, margin_floor
 from providers.services.catalog.holds import alert_held
 from providers.services.catalog.items import (
@@ -70,12 +73,6 @@ def _ensure_categories(names: set[str], child_panel_id: int | None) -> dict[str,
     return found
 
 
-def _upstream_values(
-    spec: ItemSpec, upstream: UpstreamService | UpstreamProduct
-) -> dict[str, object]:
-    return {model_field: getattr(upstream, attr) for model_field, attr in spec.fields.items()}
-
-
 def _sync_items(
     spec: ItemSpec,
     provider: Provider,
@@ -96,6 +93,9 @@ def _sync_items(
     }
     seen: set[str] = set()
     moved: list[tuple[int, dict[str, object], Category]] = []
+    # The upstream values as one tuple, in the order the stored row holds them: an unchanged
+    # item is then told by one comparison, with no dict built for it.
+    upstream_values = attrgetter(*spec.fields.values())
     for upstream in upstream_items:
         if upstream.upstream_id in seen or (
             spec.model is Service and upstream.type not in _KNOWN_SERVICE_TYPES
@@ -103,21 +103,22 @@ def _sync_items(
             plan.counts.skipped += 1
             continue
         seen.add(upstream.upstream_id)
-        values = _upstream_values(spec, upstream)
+        values = upstream_values(upstream)
         category = categories[(upstream.category or UNCATEGORISED)[:255]]
         row = stored.pop(upstream.upstream_id, None)
         if row is None:
+            new = dict(zip(spec.fields, values, strict=True))
             _plan_new(
-                plan, spec, provider, upstream.upstream_id, values, category, pricing, floor, now
+                plan, spec, provider, upstream.upstream_id, new, category, pricing, floor, now
             )
         elif _is_unchanged(row, values, category, pricing):
             plan.counts.unchanged += 1
         else:
-            moved.append((row.pk, values, category))
+            moved.append((row.pk, dict(zip(spec.fields, values, strict=True)), category))
 
     items = _load_items(spec, [pk for pk, _, _ in moved] + [row.pk for row in stored.values()])
-    for pk, values, category in moved:
-        _plan_update(plan, spec, items[pk], values, category, pricing, floor, now)
+    for pk, fields, category in moved:
+        _plan_update(plan, spec, items[pk], fields, category, pricing, floor, now)
     # Taken off sale as they are: the price stays what it was (never 0), and coming back holds
     # them until an operator approves (_plan_update).
     vanished = [items[row.pk] for row in stored.values() if row.is_available]
@@ -127,18 +128,40 @@ def _sync_items(
     return plan.counts, plan.held
 
 
+@dataclass(frozen=True)
+class _Upstream:
+    services: list[UpstreamService]
+    products: list[UpstreamProduct] | None  # None: the provider sells no products
+
+
+def _read(
+    services: CatalogAnswer[UpstreamService], products: CatalogAnswer[UpstreamProduct]
+) -> _Upstream:
+    upstream_services = services.items()
+    try:
+        upstream_products: list[UpstreamProduct] | None = products.items()
+    except ProviderRejected:
+        upstream_products = None  # a provider without products answers the action with an error
+    return _Upstream(upstream_services, upstream_products)
+
+
 def catalog_sync(*, provider: Provider) -> SyncSummary:
     """Import the provider's services and products and bring the catalog in line with them.
 
     Upstream calls happen before the transaction; the writes are one transaction holding the
     provider row, so two syncs of one provider take turns. Raises the client's ProviderError.
+    Answers identical to the last finished sync's, over a catalog and prices as it left them,
+    are not read at all (catalog.fingerprint).
     """
     client = provider_client(provider)
-    upstream_services = client.services()
-    try:
-        upstream_products: list[UpstreamProduct] | None = client.products()
-    except ProviderRejected:
-        upstream_products = None  # a provider without products answers the action with an error
+    services_answer, products_answer = client.services_answer(), client.products_answer()
+    answers = answers_digest(services_answer, products_answer)
+    # Read afresh: the caller's provider may be older than the last sync (a test's, a shell's).
+    stored = Provider.objects.filter(pk=provider.pk).values_list("catalog_fingerprint", flat=True)
+    last = Fingerprint.of(stored.first())
+    # Answers that differ from the last sync's are read here, so that an unreadable one fails
+    # before the transaction, as it always did.
+    upstream = None if last and last.answers == answers else _read(services_answer, products_answer)
     now = timezone.now()
     summary = SyncSummary(provider=provider.name)
     # A child panel's prices are in its own currency: its selling rates are rounded as that
@@ -147,26 +170,55 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
     currency = child.currency if child is not None else ""
     with panel_scope(provider.child_panel_id, currency=currency), transaction.atomic():
         provider = Provider.objects.select_for_update().get(pk=provider.pk)
-        names = {(item.category or UNCATEGORISED) for item in upstream_services}
-        names |= {(item.category or UNCATEGORISED) for item in upstream_products or ()}
-        categories = _ensure_categories(names, provider.child_panel_id)
-        pricing = Pricing([provider])
-        pricing.add_categories(categories.values())
         floor = margin_floor(
             service_ids=Service.objects.filter(provider=provider).values_list("pk", flat=True)
         )
-        summary.services, held = _sync_items(
-            SERVICES, provider, upstream_services, categories, pricing, floor, now
-        )
-        if upstream_products is not None:
-            summary.products, held_products = _sync_items(
-                PRODUCTS, provider, upstream_products, categories, pricing, floor, now
+        last = Fingerprint.of(provider.catalog_fingerprint)  # as the last finished sync left it
+        finished: dict[str, object] = {"last_synced_at": now, "last_error": ""}
+        if (
+            last
+            and last.answers == answers
+            and last.state == state_digest(provider=provider, floor=floor)
+        ):
+            summary.services, summary.products = last.counts()
+            summary.is_read = False
+        else:
+            upstream = upstream or _read(services_answer, products_answer)
+            _sync_upstream(summary, provider, upstream, floor, now)
+            done = Fingerprint.after(
+                answers=answers,
+                state=state_digest(provider=provider, floor=floor),
+                services=summary.services,
+                products=summary.products,
             )
-            held += held_products
+            finished["catalog_fingerprint"] = done.as_json()
         routes_refresh(provider=provider, now=now)
-        if held:
-            # In the sync's transaction: the digest exists exactly when the holds do.
-            alert_held(provider=provider, items=held, synced_at=now)
-        Provider.objects.filter(pk=provider.pk).update(last_synced_at=now, last_error="")
-    logger.info("catalog sync %s", summary)
+        Provider.objects.filter(pk=provider.pk).update(**finished)
+    logger.info("catalog sync %s%s", summary, "" if summary.is_read else " (answers as last time)")
     return summary
+
+
+def _sync_upstream(
+    summary: SyncSummary,
+    provider: Provider,
+    upstream: _Upstream,
+    floor: MarginFloor,
+    now: datetime,
+) -> None:
+    """The full sync: every item read and compared with its stored row."""
+    names = {(item.category or UNCATEGORISED) for item in upstream.services}
+    names |= {(item.category or UNCATEGORISED) for item in upstream.products or ()}
+    categories = _ensure_categories(names, provider.child_panel_id)
+    pricing = Pricing([provider])
+    pricing.add_categories(categories.values())
+    summary.services, held = _sync_items(
+        SERVICES, provider, upstream.services, categories, pricing, floor, now
+    )
+    if upstream.products is not None:
+        summary.products, held_products = _sync_items(
+            PRODUCTS, provider, upstream.products, categories, pricing, floor, now
+        )
+        held += held_products
+    if held:
+        # In the sync's transaction: the digest exists exactly when the holds do.
+        alert_held(provider=provider, items=held, synced_at=now)

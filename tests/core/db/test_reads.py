@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, User
 from accounts.services import api_key_authenticate, api_key_create
-from core.db.reads import ServiceForOrder
+from core.db.reads import ServiceForOrder, rows_digest
 from providers.models import PriceOverride, Provider, Service, ServiceRoute, ServiceType
 from providers.selectors import service_for_order
 from tests.factories import UserFactory
@@ -100,3 +100,20 @@ def test_a_key_used_long_ago_is_recorded_once_a_minute_as_an_aware_time(reseller
     assert isinstance(recorded, datetime) and recorded.tzinfo is not None
     assert recorded > an_hour_ago
     assert ApiKey.objects.get().last_used_at == recorded
+
+
+def test_rows_digest_moves_with_any_value_of_the_fields_and_not_with_the_order(
+    catalog: Provider,
+) -> None:
+    services = Service.objects.filter(provider=catalog)
+    fields = ["pk", "name", "rate", "markup_percent"]
+    first = services.order_by("pk").first()
+    before = rows_digest(services, fields)
+
+    assert rows_digest(services.order_by("-rate"), fields) == before
+    assert before.startswith(f"{services.count()}:")
+    Service.objects.filter(pk=first.pk).update(markup_percent=Decimal(0))
+    assert rows_digest(services, fields) != before
+    Service.objects.filter(pk=first.pk).update(markup_percent=None, average_time_seconds=60)
+    assert rows_digest(services, fields) == before  # a field left out does not count
+    assert rows_digest(services.none(), fields) == rows_digest(services.filter(pk=0), fields)
