@@ -11,6 +11,7 @@ from orders.models.base import (
     ReviewReason,
     Source,
 )
+from orders.models.keys import OrderClientRef, OrderOpenLink, OrderUpstreamId
 from orders.models.events import EVENT_FIELD_NAMES, EVENT_VALUE_NAMES, OrderEvent, PollLease
 from orders.models.order import CancelRequest, Order, Refill, RefillCause
 from orders.models.product import ProductOrder
@@ -26,8 +27,11 @@ __all__ = [
     "DispatchState",
     "Dispatched",
     "Order",
+    "OrderClientRef",
     "OrderEvent",
+    "OrderOpenLink",
     "OrderStatus",
+    "OrderUpstreamId",
     "PollLease",
     "ProductOrder",
     "ProductOrderStatus",
