@@ -9,6 +9,7 @@ from django.db.models import Model, UniqueConstraint
 from django.db.models.sql import Query
 
 from core.db.partitions import period_of_sql
+from core.db.partitions.keys import SKIP_TAKEN_FROM
 from core.db.rows import insert_parts, mark_saved, placeholders, table
 
 
@@ -32,13 +33,15 @@ def insert_with_event(
     else:
         period_sql, period_params = "", []
     event_columns, event_values = insert_parts(event, leave_out=leave_out)
-    conflict, conflict_params = "", tuple[Any, ...]()
+    conflict, conflict_params, source = "", tuple[Any, ...](), ""
     if unless_taken is not None:
         conflict, conflict_params = _on_conflict_do_nothing(type(row), unless_taken)
+        if not conflict:
+            source = SKIP_TAKEN_FROM
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH placed AS (INSERT INTO {table(type(row))} ({row_columns}) "  # noqa: S608 - the models' own names
-            f'VALUES ({placeholders(row_values)}){conflict} RETURNING "id") '
+            f'SELECT {placeholders(row_values)}{source}{conflict} RETURNING "id") '
             f"INSERT INTO {table(type(event))} ({event_columns}{extra_columns}) "
             f'SELECT {placeholders(event_values)}, placed."id"'
             f'{", " + period_sql if period_sql else ""} FROM placed RETURNING "{link}"',
@@ -59,7 +62,7 @@ def _on_conflict_do_nothing(model: type[Model], name: str) -> tuple[str, tuple[A
     constraint = next((c for c in model._meta.constraints if c.name == name), None)
     if constraint is None:
         # A key a partitioned table keeps in a table of its own (core.db.partitions.keys): its
-        # trigger skips the row itself, as ON CONFLICT DO NOTHING would.
+        # trigger skips the row itself when the insert asks (SKIP_TAKEN_FROM).
         return "", ()
     if not isinstance(constraint, UniqueConstraint) or constraint.condition is None:
         raise ValueError(f"{name} is not a partial unique constraint of {model.__name__}")

@@ -8,8 +8,10 @@ statement as the row: a replay or a race meets the very same unique index, with 
 in its error, and waits for the other transaction as before. No caller needs to know.
 
 A key with `is_skipped_when_taken` (one open order per link) behaves as the `INSERT … ON
-CONFLICT DO NOTHING` it replaces: an insert whose key is taken inserts nothing and returns no
-row. A key whose condition stops holding (the order became final) leaves its table.
+CONFLICT DO NOTHING` it replaces when the insert asks for it (`SKIP_TAKEN_FROM`): an insert whose
+key is taken inserts nothing and returns no row. Any other insert of a taken key fails as it
+always did, so no row is ever dropped without its writer knowing. A key whose condition stops
+holding (the order became final) leaves its table.
 """
 
 from dataclasses import dataclass
@@ -42,6 +44,12 @@ class Key:
         return ", ".join(f'"{column}"' for column in self.columns)
 
 
+# `INSERT INTO t (…) SELECT …` + this: the row skips itself when a key with
+# `is_skipped_when_taken` is taken. The flag is set before the row reaches the trigger, which
+# clears it, so it covers that one row only.
+SKIP_TAKEN_FROM = " FROM (SELECT set_config('panel.skip_taken', 'on', true)) AS skip_taken"
+
+
 def _insert(key: Key, owner: str) -> str:
     return (
         f'INSERT INTO "{key.table}" ("{owner}", {key.names()}) '
@@ -54,12 +62,16 @@ def keys_install(
 ) -> None:
     """The triggers that keep `keys` of the partitioned `table` (ids in each key table's
     `owner` column), and the keys of the rows already there."""
-    on_insert = []
+    on_insert = [
+        "skip := coalesce(current_setting('panel.skip_taken', true), '') = 'on'; "
+        "IF skip THEN PERFORM set_config('panel.skip_taken', '', true); END IF;"
+    ]
     for key in keys:
         if key.is_skipped_when_taken:
             on_insert.append(
-                f"IF {key.holds('NEW')} THEN {_insert(key, owner)} ON CONFLICT DO NOTHING; "
-                "IF NOT FOUND THEN RETURN NULL; END IF; END IF;"
+                f"IF {key.holds('NEW')} THEN IF skip THEN {_insert(key, owner)} "
+                "ON CONFLICT DO NOTHING; IF NOT FOUND THEN RETURN NULL; END IF; "
+                f"ELSE {_insert(key, owner)}; END IF; END IF;"
             )
     on_insert += [
         f"IF {key.holds('NEW')} THEN {_insert(key, owner)}; END IF;"
@@ -82,7 +94,7 @@ def keys_install(
     schema_editor.execute(
         f"""
         CREATE FUNCTION "{table}_keys_insert"() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {" ".join(on_insert)} RETURN NEW; END $$;
+        DECLARE skip boolean; BEGIN {" ".join(on_insert)} RETURN NEW; END $$;
         CREATE FUNCTION "{table}_keys_update"() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN {" ".join(on_update)} RETURN NULL; END $$;
         CREATE FUNCTION "{table}_keys_delete"() RETURNS trigger LANGUAGE plpgsql AS $$
