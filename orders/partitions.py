@@ -41,6 +41,8 @@ def partitions_prepare_all(*, now: datetime | None = None) -> Prepared:
     )
     if prepared.created:
         logger.info("partitions created: %s", ", ".join(prepared.created))
+    if prepared.sequence_moved_to is not None:
+        logger.info("order ids of the new month start at %s", prepared.sequence_moved_to)
     for table_name in prepared.default_rows:
         _alert(table_name, now or timezone.now())
     return prepared

@@ -5,7 +5,15 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 from core.db.partitions import partitions_prepare
-from core.db.partitions.convert import registry_create, table_partition
+from django.conf import settings
+
+from core.db.partitions.convert import (
+    period_default_set,
+    registry_create,
+    registry_drop,
+    table_partition,
+    table_unpartition,
+)
 
 
 def ledger_partition(apps, schema_editor):
@@ -19,7 +27,13 @@ def ledger_partition(apps, schema_editor):
         primary_key=("id", "period"),
         legacy_below=1,
     )
+    period_default_set(schema_editor, table="accounts_balancetransaction", time_zone=settings.TIME_ZONE)
     partitions_prepare(by_id=[], by_period=["accounts_balancetransaction"], anchors=[])
+
+
+def ledger_unpartition(apps, schema_editor):
+    table_unpartition(schema_editor, table="accounts_balancetransaction")
+    registry_drop(schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -66,7 +80,7 @@ class Migration(migrations.Migration):
             name='period',
             field=models.IntegerField(default=core.db.partitions.periods.current_period, editable=False, verbose_name='period'),
         ),
-        migrations.RunPython(ledger_partition, migrations.RunPython.noop),
+        migrations.RunPython(ledger_partition, ledger_unpartition),
         migrations.AddConstraint(
             model_name='balancetransaction',
             constraint=models.UniqueConstraint(condition=models.Q(('order_id__isnull', False)), fields=('order_id', 'kind', 'period'), name='ledger_once_per_order_and_kind'),

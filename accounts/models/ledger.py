@@ -67,9 +67,7 @@ class BalanceTransaction(models.Model):
     # table is partitioned by it, and being a function of the order, product order, refill or
     # deposit id it keeps the unique keys below whole across months (docs/scaling.md). A row
     # with no subject takes its own month. The primary key is (id, period) in the database.
-    period = models.IntegerField(
-        default=current_period, editable=False, verbose_name=_("period")
-    )
+    period = models.IntegerField(default=current_period, editable=False, verbose_name=_("period"))
 
     class Meta:
         verbose_name = _("balance transaction")

@@ -4,7 +4,9 @@ import core.db.partitions.periods
 from django.db import migrations, models
 
 from core.db.partitions import partitions_prepare
-from core.db.partitions.convert import table_partition
+from django.conf import settings
+
+from core.db.partitions.convert import period_default_set, keys_uninstall, table_partition, table_unpartition
 from core.db.partitions.keys import Key, keys_install
 
 # The open statuses when this was written (providers.statuses.OrderStatus.opens).
@@ -26,6 +28,7 @@ def orders_partition(apps, schema_editor):
         primary_key=("id", "period"),
         legacy_below=1,
     )
+    period_default_set(schema_editor, table="orders_orderevent", time_zone=settings.TIME_ZONE)
     keys_install(
         schema_editor,
         table="orders_order",
@@ -47,6 +50,12 @@ def orders_partition(apps, schema_editor):
     )
 
 
+def orders_unpartition(apps, schema_editor):
+    keys_uninstall(schema_editor, table="orders_order")
+    table_unpartition(schema_editor, table="orders_orderevent")
+    table_unpartition(schema_editor, table="orders_order")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -60,7 +69,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('order_id', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='order ID')),
                 ('user_id', models.BigIntegerField(verbose_name='user ID')),
-                ('client_ref', models.CharField(max_length=64, verbose_name='client reference')),
+                ('client_ref', models.CharField(max_length=64, verbose_name='client ref')),
             ],
             options={
                 'verbose_name': 'order client reference',
@@ -126,5 +135,5 @@ class Migration(migrations.Migration):
             model_name='orderupstreamid',
             constraint=models.UniqueConstraint(fields=('provider_id', 'upstream_id'), name='order_unique_upstream_id'),
         ),
-        migrations.RunPython(orders_partition, migrations.RunPython.noop),
+        migrations.RunPython(orders_partition, orders_unpartition),
     ]

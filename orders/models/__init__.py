@@ -11,8 +11,8 @@ from orders.models.base import (
     ReviewReason,
     Source,
 )
-from orders.models.keys import OrderClientRef, OrderOpenLink, OrderUpstreamId
 from orders.models.events import EVENT_FIELD_NAMES, EVENT_VALUE_NAMES, OrderEvent, PollLease
+from orders.models.keys import OrderClientRef, OrderOpenLink, OrderUpstreamId
 from orders.models.order import CancelRequest, Order, Refill, RefillCause
 from orders.models.product import ProductOrder
 from providers.statuses import OrderStatus, ProductOrderStatus, RefillStatus

@@ -81,9 +81,7 @@ class OrderEvent(models.Model):
     # partitioning; core.db.partitions): the table is partitioned by it, so an order's history
     # lives in its month's partition and is archived with it (docs/scaling.md). The primary key
     # is (id, period) in the database.
-    period = models.IntegerField(
-        default=current_period, editable=False, verbose_name=_("period")
-    )
+    period = models.IntegerField(default=current_period, editable=False, verbose_name=_("period"))
 
     class Meta:
         verbose_name = _("order event")

@@ -20,7 +20,7 @@ class OrderClientRef(models.Model):
 
     order_id = models.BigIntegerField(primary_key=True, verbose_name=_("order ID"))
     user_id = models.BigIntegerField(verbose_name=_("user ID"))
-    client_ref = models.CharField(max_length=64, verbose_name=_("client reference"))
+    client_ref = models.CharField(max_length=64, verbose_name=_("client ref"))
 
     class Meta:
         verbose_name = _("order client reference")
@@ -67,9 +67,7 @@ class OrderOpenLink(models.Model):
         verbose_name = _("order open link")
         verbose_name_plural = _("order open links")
         constraints = [
-            models.UniqueConstraint(
-                fields=["service_id", "link_key"], name=ONE_OPEN_ORDER_PER_LINK
-            )
+            models.UniqueConstraint(fields=["service_id", "link_key"], name=ONE_OPEN_ORDER_PER_LINK)
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import BalanceTransaction, User
+from accounts.models import User
 from accounts.selectors import ledger_for_user
 from accounts.services import balance_credit
 from core.db.partitions import current_period, next_period, partitions_prepare, period_of

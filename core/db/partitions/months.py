@@ -13,6 +13,7 @@ DEFAULT partition holds rows, for the caller to raise an alert.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -33,14 +34,14 @@ class Prepared:
     default_rows: list[str] = field(default_factory=list)
 
 
-def _one(sql: str, params: list[object] | None = None) -> object:
+def _one(sql: str, params: list[Any] | None = None) -> object:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
         row = cursor.fetchone()
     return row[0] if row else None
 
 
-def _run(sql: str, params: list[object] | None = None) -> None:
+def _run(sql: str, params: list[Any] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
 
@@ -79,7 +80,7 @@ def _range_size(table: str) -> int:
     RANGE_FLOOR. A month's use is its highest id (one index probe a month), not its range: the
     sequence jumps over what a month left unused."""
     used = _one(
-        f"SELECT max((SELECT max(o.id) FROM \"{table}\" o "  # noqa: S608 - the caller's names
+        f'SELECT max((SELECT max(o.id) FROM "{table}" o '  # noqa: S608 - the caller's names
         "WHERE o.id >= m.first_id AND o.id < m.end_id) - m.first_id + 1) "
         "FROM (SELECT first_id, end_id FROM panel_period_start WHERE table_name = %s "
         "AND end_id IS NOT NULL ORDER BY period DESC LIMIT 12) m",
@@ -92,9 +93,7 @@ def _range_size(table: str) -> int:
 def _id_range_create(table: str, period: int) -> str | None:
     if _is_registered(table, period):
         return None
-    last_end = _one(
-        "SELECT max(end_id) FROM panel_period_start WHERE table_name = %s", [table]
-    )
+    last_end = _one("SELECT max(end_id) FROM panel_period_start WHERE table_name = %s", [table])
     # Above every id handed out: ids that spilled past the last range live in the DEFAULT
     # partition, and a range over them could not be made.
     low = max(int(last_end or 1), _sequence_next(table))  # type: ignore[call-overload]

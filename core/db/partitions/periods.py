@@ -57,7 +57,7 @@ def period_of(table_name: str, row_id: int) -> int:
     return periods[index] if index >= 0 else LEGACY_PERIOD
 
 
-def period_of_sql(table_name: str, id_sql: str) -> tuple[str, list[object]]:
+def period_of_sql(table_name: str, id_sql: str) -> tuple[str, list[str]]:
     """`period_of` as an SQL expression over the id expression `id_sql`, for a row whose id the
     same statement takes from its sequence."""
     sql = (
