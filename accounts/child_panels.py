@@ -175,6 +175,8 @@ class ChildPanelCharge(models.Model):
     ledger_entry = models.OneToOneField(
         "accounts.BalanceTransaction",
         on_delete=models.PROTECT,
+        # No foreign key in the database: the ledger is partitioned, its key is (id, period).
+        db_constraint=False,
         related_name="+",
         verbose_name=_("ledger entry"),
     )

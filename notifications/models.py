@@ -37,6 +37,7 @@ class Kind(models.TextChoices):
     OPS_SERVICES_HELD = "ops_services_held", _("Services held by the margin guard")
     WEBHOOK = "webhook", _("Webhook")
     OPS_RECONCILIATION = "ops_reconciliation", _("Provider books do not match")
+    OPS_PARTITIONS = "ops_partitions", _("Rows in a DEFAULT partition")
 
 
 class Status(models.TextChoices):

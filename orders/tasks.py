@@ -181,3 +181,10 @@ def provider_poll_hinted_task(provider_id: int, kind: str, upstream_ids: list[st
     panel = Provider.objects.filter(pk=provider_id).values_list("child_panel_id", flat=True).first()
     with panel_scope(panel):
         provider_poll_hinted(provider_id=provider_id, kind=kind, upstream_ids=upstream_ids)
+
+
+@shared_task(ignore_result=True)
+def partitions_prepare_task() -> int:
+    from orders.partitions import partitions_prepare_all
+
+    return len(partitions_prepare_all().created)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core import memos
+from core.db.partitions import current_period
 from core.money import money_field
 
 
@@ -62,6 +63,11 @@ class BalanceTransaction(models.Model):
     created_at = models.DateTimeField(
         auto_now_add=True, db_index=True, verbose_name=_("created at")
     )
+    # The month of the row's subject (YYYYMM, 0 before partitioning; core.db.partitions): the
+    # table is partitioned by it, and being a function of the order, product order, refill or
+    # deposit id it keeps the unique keys below whole across months (docs/scaling.md). A row
+    # with no subject takes its own month. The primary key is (id, period) in the database.
+    period = models.IntegerField(default=current_period, editable=False, verbose_name=_("period"))
 
     class Meta:
         verbose_name = _("balance transaction")
@@ -86,23 +92,23 @@ class BalanceTransaction(models.Model):
         constraints = [
             # Replays of the same charge or refund hit these instead of moving money twice.
             models.UniqueConstraint(
-                fields=["order_id", "kind"],
+                fields=["order_id", "kind", "period"],
                 condition=Q(order_id__isnull=False),
                 name="ledger_once_per_order_and_kind",
             ),
             models.UniqueConstraint(
-                fields=["product_order_id", "kind"],
+                fields=["product_order_id", "kind", "period"],
                 condition=Q(product_order_id__isnull=False),
                 name="ledger_once_per_product_order_and_kind",
             ),
             models.UniqueConstraint(
-                fields=["refill_id", "kind"],
+                fields=["refill_id", "kind", "period"],
                 condition=Q(refill_id__isnull=False),
                 name="ledger_once_per_refill_and_kind",
             ),
             # A deposit credits once and pays its bonus once, however often its webhook comes.
             models.UniqueConstraint(
-                fields=["deposit_id", "kind"],
+                fields=["deposit_id", "kind", "period"],
                 condition=Q(deposit_id__isnull=False),
                 name="ledger_once_per_deposit_and_kind",
             ),

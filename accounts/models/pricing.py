@@ -163,6 +163,8 @@ class CouponRedemption(models.Model):
     ledger_entry = models.OneToOneField(
         BalanceTransaction,
         on_delete=models.PROTECT,
+        # No foreign key in the database: the ledger is partitioned, its key is (id, period).
+        db_constraint=False,
         related_name="coupon_redemption",
         verbose_name=_("ledger entry"),
     )

@@ -8,6 +8,8 @@ from django.db import connection
 from django.db.models import Model, UniqueConstraint
 from django.db.models.sql import Query
 
+from core.db.partitions import period_of_sql
+from core.db.partitions.keys import SKIP_TAKEN_FROM
 from core.db.rows import insert_parts, mark_saved, placeholders, table
 
 
@@ -22,17 +24,28 @@ def insert_with_event(
     returned; the transaction stays usable, with no savepoint. A concurrent insert of the same
     key waits for the other transaction: PostgreSQL decides, not a read before the write."""
     row_columns, row_values = insert_parts(row)
-    event_columns, event_values = insert_parts(event, leave_out=[link])
-    conflict, conflict_params = "", tuple[Any, ...]()
+    # An event's month follows its row's id, which this statement takes (core.db.partitions).
+    period_sql, period_params = period_of_sql(row._meta.db_table, 'placed."id"')
+    leave_out, extra_columns = [link], f', "{link}"'
+    if getattr(event, "period", 0) is None:
+        leave_out.append("period")
+        extra_columns += ', "period"'
+    else:
+        period_sql, period_params = "", []
+    event_columns, event_values = insert_parts(event, leave_out=leave_out)
+    conflict, conflict_params, source = "", tuple[Any, ...](), ""
     if unless_taken is not None:
         conflict, conflict_params = _on_conflict_do_nothing(type(row), unless_taken)
+        if not conflict:
+            source = SKIP_TAKEN_FROM
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH placed AS (INSERT INTO {table(type(row))} ({row_columns}) "  # noqa: S608 - the models' own names
-            f'VALUES ({placeholders(row_values)}){conflict} RETURNING "id") '
-            f'INSERT INTO {table(type(event))} ({event_columns}, "{link}") '
-            f'SELECT {placeholders(event_values)}, placed."id" FROM placed RETURNING "{link}"',
-            [*row_values, *conflict_params, *event_values],
+            f'SELECT {placeholders(row_values)}{source}{conflict} RETURNING "id") '
+            f"INSERT INTO {table(type(event))} ({event_columns}{extra_columns}) "
+            f'SELECT {placeholders(event_values)}, placed."id"'
+            f'{", " + period_sql if period_sql else ""} FROM placed RETURNING "{link}"',
+            [*row_values, *conflict_params, *event_values, *period_params],
         )
         found = cursor.fetchone()
     if found is None:
@@ -46,7 +59,11 @@ def insert_with_event(
 def _on_conflict_do_nothing(model: type[Model], name: str) -> tuple[str, tuple[Any, ...]]:
     """`ON CONFLICT (columns) WHERE predicate DO NOTHING` naming the partial unique index of
     constraint `name`: PostgreSQL infers a partial index from its columns and predicate."""
-    constraint = next(c for c in model._meta.constraints if c.name == name)
+    constraint = next((c for c in model._meta.constraints if c.name == name), None)
+    if constraint is None:
+        # A key a partitioned table keeps in a table of its own (core.db.partitions.keys): its
+        # trigger skips the row itself when the insert asks (SKIP_TAKEN_FROM).
+        return "", ()
     if not isinstance(constraint, UniqueConstraint) or constraint.condition is None:
         raise ValueError(f"{name} is not a partial unique constraint of {model.__name__}")
     fields = {field.name: field for field in model._meta.concrete_fields}

@@ -4,6 +4,7 @@ from django.db.models import Model
 
 from accounts.models import User
 from core import memos
+from core.db.partitions import period_of
 from core.memos import Text
 from orders.models import Order, OrderEvent, ProductOrder, Refill
 
@@ -47,7 +48,7 @@ def event_link(model: type[Model]) -> str:
 
 
 def event_values(
-    target_id: int,
+    target_id: int | None,
     *,
     target_model: type[Model],
     field: str,
@@ -66,6 +67,9 @@ def event_values(
         "new_value": str(new)[:64],
         **memos.columns(message, prefix="message", max_length=500),
         "actor": actor,
+        # An unsaved target's month is read by the statement that inserts it
+        # (core.db.inserts.insert_with_event).
+        "period": None if target_id is None else period_of(target_model._meta.db_table, target_id),
     }
 
 

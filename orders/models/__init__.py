@@ -12,6 +12,7 @@ from orders.models.base import (
     Source,
 )
 from orders.models.events import EVENT_FIELD_NAMES, EVENT_VALUE_NAMES, OrderEvent, PollLease
+from orders.models.keys import OrderClientRef, OrderOpenLink, OrderUpstreamId
 from orders.models.order import CancelRequest, Order, Refill, RefillCause
 from orders.models.product import ProductOrder
 from providers.statuses import OrderStatus, ProductOrderStatus, RefillStatus
@@ -26,8 +27,11 @@ __all__ = [
     "DispatchState",
     "Dispatched",
     "Order",
+    "OrderClientRef",
     "OrderEvent",
+    "OrderOpenLink",
     "OrderStatus",
+    "OrderUpstreamId",
     "PollLease",
     "ProductOrder",
     "ProductOrderStatus",

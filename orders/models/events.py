@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core import memos
+from core.db.partitions import current_period
 from orders.models.base import (
     STATUS_NAMES,
     DispatchState,
@@ -76,6 +77,11 @@ class OrderEvent(models.Model):
         verbose_name=_("actor user"),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    # The month of the order, product order or refill it is about (YYYYMM, 0 before
+    # partitioning; core.db.partitions): the table is partitioned by it, so an order's history
+    # lives in its month's partition and is archived with it (docs/scaling.md). The primary key
+    # is (id, period) in the database.
+    period = models.IntegerField(default=current_period, editable=False, verbose_name=_("period"))
 
     class Meta:
         verbose_name = _("order event")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.money import ZERO, money_field
-from orders.models.base import ONE_OPEN_ORDER_PER_LINK, Charged, Dispatched, Source
+from orders.models.base import Charged, Dispatched, Source
 from providers.models import Provider, RefillEscalation, Service, ServiceRoute
 from providers.statuses import OrderStatus, RefillStatus
 
@@ -88,27 +88,14 @@ class Order(Dispatched, Charged):
         verbose_name_plural = _("orders")
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "client_ref"],
-                condition=Q(client_ref__isnull=False),
-                name="order_unique_client_ref",
-            ),
-            models.UniqueConstraint(
-                fields=["provider", "upstream_id"],
-                condition=Q(upstream_id__isnull=False),
-                name="order_unique_upstream_id",
-            ),
+            # (user, client_ref), (provider, upstream_id) and one open order per link are unique
+            # across every month's partition: PostgreSQL cannot hold them on a table partitioned
+            # by id, so they live in tables of their own (orders.models.keys).
             models.CheckConstraint(
                 condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("charge")),
                 name="order_refund_within_charge",
             ),
             models.CheckConstraint(condition=Q(charge__gte=0), name="order_charge_not_negative"),
-            # Open statuses only: the link frees the moment its order is final.
-            models.UniqueConstraint(
-                fields=["service", "link_key"],
-                condition=Q(link_key__isnull=False) & Q(status__in=OrderStatus.opens()),
-                name=ONE_OPEN_ORDER_PER_LINK,
-            ),
         ]
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user_recent"),

@@ -35,6 +35,12 @@ CELERY_BEAT_SCHEDULE = {
         # A tick that waited behind a backlog is dropped: the next one does the same work.
         "options": {"expires": max(5 * PANEL_FORWARD_SWEEP_SECONDS, 5)},
     },
+    # The coming months' partitions of orders, events and the ledger (orders.partitions);
+    # hourly, so the order id sequence moves to a new month's range within its first hour.
+    "partitions-prepare": {
+        "task": "orders.tasks.partitions_prepare_task",
+        "schedule": timedelta(hours=1),
+    },
     "orders-dispatch-sweep": {
         "task": "orders.tasks.orders_dispatch_sweep_task",
         "schedule": timedelta(seconds=PANEL_DISPATCH_SWEEP_SECONDS),

@@ -1,0 +1,33 @@
+"""Monthly partitions of the tables that grow without end (docs/scaling.md, "Monthly
+partitions"): orders by ranges of their id, their events and the ledger by the month of their
+subject (`period`, YYYYMM; 0 for the rows from before partitioning).
+
+Modules:
+
+- `periods`: the month of a row from its id (`period_of`, `current_period`), read from the
+  registry the months are recorded in;
+- `months`: the partitions created ahead, the order id sequence moved at a month's start and the
+  DEFAULT partitions watched (`partitions_prepare`);
+- `convert`: a plain table turned into a partitioned one in place, its rows kept (migrations);
+- `keys`: unique keys a partitioned table cannot hold itself, kept in small plain tables by
+  triggers (migrations).
+"""
+
+from core.db.partitions.months import Prepared, partitions_prepare
+from core.db.partitions.periods import (
+    LEGACY_PERIOD,
+    current_period,
+    next_period,
+    period_of,
+    period_of_sql,
+)
+
+__all__ = [
+    "LEGACY_PERIOD",
+    "Prepared",
+    "current_period",
+    "next_period",
+    "partitions_prepare",
+    "period_of",
+    "period_of_sql",
+]

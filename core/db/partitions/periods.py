@@ -1,0 +1,67 @@
+"""The month a row belongs to, from its id.
+
+`panel_period_start` records, for each table whose ids anchor a month (orders, product orders,
+refills, deposits), the first id of each month. For orders the months are id ranges made ahead
+(`months`); for the others the first id is the sequence's position when the month was marked.
+Either way a month's first id is recorded before any id at or above it is handed out, and rows
+only ever gain a higher month, so the month of an id never changes once read: the ledger's
+unique keys (order, kind, period) hold across months because period is a function of the id.
+"""
+
+import bisect
+from datetime import datetime
+
+from django.db import connection
+from django.utils import timezone
+
+# The month of every row written before the tables were partitioned.
+LEGACY_PERIOD = 0
+
+_REGISTRY = "panel_period_start"
+_cache: dict[str, tuple[list[int], list[int]]] = {}
+
+
+def current_period(now: datetime | None = None) -> int:
+    """YYYYMM of `now` (the current time by default), in the panel's time zone."""
+    moment = timezone.localtime(now or timezone.now())
+    return moment.year * 100 + moment.month
+
+
+def next_period(period: int, months: int = 1) -> int:
+    year, month = divmod(period, 100)
+    index = year * 12 + month - 1 + months
+    return (index // 12) * 100 + index % 12 + 1
+
+
+def _load(table_name: str) -> tuple[list[int], list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT first_id, period FROM {_REGISTRY} WHERE table_name = %s "  # noqa: S608 - constant
+            "ORDER BY first_id",
+            [table_name],
+        )
+        rows = cursor.fetchall()
+    loaded = ([row[0] for row in rows], [row[1] for row in rows])
+    _cache[table_name] = loaded
+    return loaded
+
+
+def period_of(table_name: str, row_id: int) -> int:
+    """The month of the row `row_id` of `table_name`. Cached per process: below the newest
+    recorded first id the answer is final; at or above it the registry is read again (a newer
+    month may have been recorded since)."""
+    firsts, periods = _cache.get(table_name) or _load(table_name)
+    if not firsts or row_id >= firsts[-1]:
+        firsts, periods = _load(table_name)
+    index = bisect.bisect_right(firsts, row_id) - 1
+    return periods[index] if index >= 0 else LEGACY_PERIOD
+
+
+def period_of_sql(table_name: str, id_sql: str) -> tuple[str, list[str]]:
+    """`period_of` as an SQL expression over the id expression `id_sql`, for a row whose id the
+    same statement takes from its sequence."""
+    sql = (
+        f"COALESCE((SELECT period FROM {_REGISTRY} WHERE table_name = %s "  # noqa: S608 - constant
+        f"AND first_id <= {id_sql} ORDER BY first_id DESC LIMIT 1), {LEGACY_PERIOD})"
+    )
+    return sql, [table_name]

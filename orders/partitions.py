@@ -1,0 +1,71 @@
+"""The monthly partitions of orders, their events and the ledger, made ahead by beat
+(docs/scaling.md, "Monthly partitions").
+
+Which tables are partitioned and which ids anchor a month is said here, once; how is
+core.db.partitions'. Beat runs this every hour: idempotent, cheap when there is nothing to do,
+and the order id sequence moves up to the new month's range within the hour of its start.
+"""
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from accounts.models import BalanceTransaction
+from core.db.partitions import Prepared, partitions_prepare
+from notifications.models import Kind
+from notifications.services import staff_alert
+from orders.models import Order, OrderEvent, ProductOrder, Refill
+from payments.models import Deposit
+
+logger = logging.getLogger(__name__)
+
+BY_ID = [Order]
+BY_PERIOD = [OrderEvent, BalanceTransaction]
+# The rows whose month the ledger and the events follow besides orders' (accounts.services
+# ledger_period names the same tables).
+ANCHORS = [ProductOrder, Refill, Deposit]
+
+
+def partitions_prepare_all(*, now: datetime | None = None) -> Prepared:
+    """Make the coming months' partitions, move the order id sequence at a month's start, and
+    alert the operators (once a day per table) when a DEFAULT partition holds rows: beat was
+    down past the months made ahead, and those rows stay there until moved by hand."""
+    prepared = partitions_prepare(
+        by_id=[model._meta.db_table for model in BY_ID],
+        by_period=[model._meta.db_table for model in BY_PERIOD],
+        anchors=[model._meta.db_table for model in ANCHORS],
+        now=now,
+    )
+    if prepared.created:
+        logger.info("partitions created: %s", ", ".join(prepared.created))
+    if prepared.sequence_moved_to is not None:
+        logger.info("order ids of the new month start at %s", prepared.sequence_moved_to)
+    for table_name in prepared.default_rows:
+        _alert(table_name, now or timezone.now())
+    return prepared
+
+
+def _alert(table_name: str, now: datetime) -> None:
+    logger.error("the DEFAULT partition of %s holds rows", table_name)
+    values = {"table": table_name}
+    # In the panel's language: operators read it.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("Rows in the DEFAULT partition of %(table)s") % values
+        body = (
+            gettext(
+                "The table %(table)s received rows that no monthly partition covers, so they "
+                "went to its DEFAULT partition: the hourly job that makes partitions ahead did "
+                "not run for a long time. Nothing was lost, but check that beat runs; "
+                "docs/scaling.md says how to move the rows."
+            )
+            % values
+        )
+    staff_alert(
+        key=f"partitions-default:{table_name}:{now.date().isoformat()}",
+        kind=Kind.OPS_PARTITIONS,
+        subject=subject,
+        body=body,
+    )

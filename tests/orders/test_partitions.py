@@ -1,0 +1,269 @@
+"""Orders, their events and the ledger partitioned by month (docs/scaling.md, "Monthly
+partitions"): each row in its month's partition, the months made ahead by beat, the unique keys
+whole across months, a DEFAULT partition as the safety net, and the hot queries on indexes of
+the partitions they concern."""
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import ledger_for_user
+from accounts.services import balance_credit
+from core.db.partitions import current_period, next_period, partitions_prepare, period_of
+from core.db.partitions import periods as period_registry
+from notifications.models import Kind, Notification
+from orders.lifecycle.events import Actor, event_record
+from orders.models import DispatchState, Order, OrderEvent, OrderStatus
+from orders.partitions import partitions_prepare_all
+from orders.selectors import order_rows_by_id, orders_for_user
+from orders.services.polling.leases import leased_ids
+
+
+@pytest.fixture(autouse=True)
+def _fresh_period_cache() -> Iterator[None]:
+    # The registry rows a test writes roll back with it, but a sequence does not: both are put
+    # back as they were, so that later tests find the months the migrations made.
+    period_registry._cache.clear()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value, is_called FROM orders_order_id_seq")
+        last_value, is_called = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('orders_order_id_seq', %s, %s)", [last_value, is_called])
+    period_registry._cache.clear()
+
+
+def _partition(table_name: str, **where: object) -> set[str]:
+    condition = " AND ".join(f'"{column}" = %s' for column in where)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT DISTINCT tableoid::regclass::text FROM "{table_name}" WHERE {condition}',  # noqa: S608 - test names
+            list(where.values()),
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _first_id(period: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT first_id FROM panel_period_start WHERE table_name = 'orders_order' "
+            "AND period = %s",
+            [period],
+        )
+        return cursor.fetchone()[0]
+
+
+def _month_start(period: int) -> datetime:
+    year, month = divmod(period, 100)
+    return timezone.make_aware(datetime(year, month, 1, 0, 30))  # noqa: DTZ001 - made aware
+
+
+@pytest.mark.django_db
+def test_an_orders_events_and_ledger_rows_live_in_its_months_partition(
+    place: Callable[..., Order],
+) -> None:
+    order = place()
+    period = period_of("orders_order", order.pk)
+
+    assert period == current_period()
+    assert _partition("orders_order", id=order.pk) == {f"orders_order_p{period}"}
+    assert _partition("orders_orderevent", order_id=order.pk) == {f"orders_orderevent_p{period}"}
+    assert _partition("accounts_balancetransaction", order_id=order.pk) == {
+        f"accounts_balancetransaction_p{period}"
+    }
+
+
+@pytest.mark.django_db
+def test_a_new_month_takes_ids_from_its_range_and_an_old_orders_refund_stays_in_its_month(
+    place: Callable[..., Order], customer: User
+) -> None:
+    # given an order of this month
+    old = place()
+    coming = next_period(current_period())
+    # when beat runs at the next month's start
+    with time_machine.travel(_month_start(coming), tick=False):
+        prepared = partitions_prepare_all()
+        new = place()
+        refund = balance_credit(
+            user_id=customer.pk, amount=Decimal("1"), kind="refund", order_id=old.pk
+        )
+    # then the new month's orders take its ids, and the old order's rows stay in its month
+    assert prepared.sequence_moved_to == _first_id(coming)
+    assert new.pk >= _first_id(coming)
+    assert _partition("orders_orderevent", order_id=new.pk) == {f"orders_orderevent_p{coming}"}
+    assert refund.period == period_of("orders_order", old.pk) == current_period()
+    # and a replay of that refund in the new month meets the same unique key
+    with (
+        time_machine.travel(_month_start(coming), tick=False),
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+    ):
+        balance_credit(user_id=customer.pk, amount=Decimal("1"), kind="refund", order_id=old.pk)
+
+
+@pytest.mark.django_db
+def test_preparing_twice_makes_nothing_twice() -> None:
+    partitions_prepare_all()
+
+    assert partitions_prepare_all().created == []
+
+
+@pytest.mark.django_db
+def test_months_are_made_two_ahead_with_a_range_three_times_the_largest_month() -> None:
+    far = next_period(current_period(), 2)
+    with time_machine.travel(_month_start(far), tick=False):
+        created = partitions_prepare_all().created
+
+    assert f"orders_order_p{next_period(far, 2)}" in created
+    assert f"accounts_balancetransaction_p{next_period(far, 2)}" in created
+    assert f"orders_orderevent_p{next_period(far, 1)}" in created
+
+
+@pytest.mark.django_db
+def test_a_row_no_month_covers_goes_to_the_default_partition_and_alerts_the_operators(
+    customer: User,
+) -> None:
+    # given beat down for years: a month without a partition
+    far = next_period(current_period(), 40)
+    with time_machine.travel(_month_start(far), tick=False):
+        entry = balance_credit(user_id=customer.pk, amount=Decimal("5"), memo="gift")
+    # then the credit is kept all the same, in the DEFAULT partition
+    assert _partition("accounts_balancetransaction", id=entry.pk) == {
+        "accounts_balancetransaction_default"
+    }
+    # when beat runs (this month's)
+    assert partitions_prepare_all().default_rows == ["accounts_balancetransaction"]
+    # then the operators hear of it
+    assert Notification.objects.filter(kind=Kind.OPS_PARTITIONS).exists()
+    # and when that month's partition is made, the row moves into it
+    with time_machine.travel(_month_start(far), tick=False):
+        partitions_prepare(by_id=[], by_period=["accounts_balancetransaction"], anchors=[])
+    assert _partition("accounts_balancetransaction", id=entry.pk) == {
+        f"accounts_balancetransaction_p{far}"
+    }
+
+
+# --- The hot queries stay on indexes of the partitions they concern ---------------------------
+
+
+def _plan(queryset: object) -> str:
+    """EXPLAIN of the queryset with sequential scans priced out: on a test's few rows the
+    planner would rightly prefer them, so what is asked is whether an index serves the query
+    in every partition it reads."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        return queryset.explain()  # type: ignore[attr-defined]
+
+
+def _partitions_read(plan: str, table_name: str) -> set[str]:
+    pattern = re.compile(rf"^{table_name}_(p\d+|legacy|default)$")
+    return {word for line in plan.splitlines() for word in line.split() if pattern.match(word)}
+
+
+@pytest.fixture
+def three_months(place: Callable[..., Order], customer: User) -> dict[int, list[Order]]:
+    """Live orders in this month's range and the two next ones, each with an event and a
+    refund in its month's partitions."""
+    template = place()
+    fields = [
+        field.attname
+        for field in Order._meta.concrete_fields
+        if not field.primary_key and field.attname != "link_key"
+    ]
+    months: dict[int, list[Order]] = {}
+    for step in range(3):
+        month = next_period(current_period(), step)
+        months[month] = Order.objects.bulk_create(
+            Order(
+                **{name: getattr(template, name) for name in fields},
+                id=_first_id(month) + 900_000 + n,
+                link_key=None,
+            )
+            for n in range(3)
+        )
+    rows = [order for orders in months.values() for order in orders]
+    Order.objects.filter(pk__in=[order.pk for order in rows]).update(
+        dispatch_state=DispatchState.SENT,
+        next_poll_at=timezone.now() - timedelta(minutes=1),
+        status=OrderStatus.IN_PROGRESS,
+    )
+    for order in rows:
+        event_record(order, field="note", actor=Actor.ADMIN)
+        balance_credit(user_id=customer.pk, amount=Decimal("1"), kind="refund", order_id=order.pk)
+    return months
+
+
+@pytest.mark.django_db
+def test_the_poll_claim_reads_the_due_index_of_each_partition(
+    three_months: dict[int, list[Order]],
+) -> None:
+    order = next(iter(three_months.values()))[0]
+    now = timezone.now()
+    due = (
+        Order.objects.filter(
+            ~Q(status__in=OrderStatus.finals()),
+            provider_id=order.provider_id,
+            dispatch_state=DispatchState.SENT,
+            next_poll_at__lte=now,
+        )
+        .exclude(pk__in=leased_ids(Order, now))
+        .order_by("next_poll_at")
+        .values("id", "upstream_id")[:1000]
+    )
+
+    plan = _plan(due)
+
+    assert "Seq Scan on orders_order" not in plan
+    assert "order_due_for_poll" in plan or "due_for_poll" in plan
+
+
+@pytest.mark.django_db
+def test_the_status_read_reads_only_the_partitions_of_the_ids_asked(
+    three_months: dict[int, list[Order]], customer: User
+) -> None:
+    month, orders = next(iter(three_months.items()))
+    ids = [order.pk for order in orders]
+    assert set(order_rows_by_id(user=customer, ids=ids)) == set(ids)
+    query = Order.objects.filter(user=customer, pk__in=ids).values("id", "status")
+
+    plan = _plan(query)
+
+    assert "Seq Scan" not in plan
+    assert _partitions_read(plan, "orders_order") == {f"orders_order_p{month}"}
+
+
+@pytest.mark.django_db
+def test_a_customers_order_list_and_ledger_page_read_indexes_only(
+    three_months: dict[int, list[Order]], customer: User
+) -> None:
+    orders_plan = _plan(orders_for_user(user=customer)[:50])
+    ledger_plan = _plan(ledger_for_user(user=customer)[:50])
+
+    assert "Seq Scan" not in orders_plan
+    assert "order_user_recent" in orders_plan
+    assert "Seq Scan" not in ledger_plan
+    assert "ledger_user_recent" in ledger_plan
+    assert len(_partitions_read(ledger_plan, "accounts_balancetransaction")) >= 3
+
+
+@pytest.mark.django_db
+def test_the_history_of_an_order_reads_its_months_partition(
+    three_months: dict[int, list[Order]],
+) -> None:
+    month, orders = list(three_months.items())[1]
+    events = OrderEvent.objects.filter(
+        order_id=orders[0].pk, period=period_of("orders_order", orders[0].pk)
+    )
+
+    plan = _plan(events)
+
+    assert _partitions_read(plan, "orders_orderevent") == {f"orders_orderevent_p{month}"}
