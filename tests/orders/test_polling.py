@@ -168,9 +168,11 @@ def test_a_round_leaves_no_object_frozen_and_keeps_a_freeze_it_did_not_make(
     sent(quantity=1000)
     clock.advance(5)
     _make_due()
+    thresholds = gc.get_threshold()
 
     poll(ORDERS, Provider.objects.get())
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds  # the collector's own again
 
     gc.freeze()
     try:

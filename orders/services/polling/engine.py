@@ -200,9 +200,16 @@ def poll(
     return total
 
 
+# Young objects the collector lets pile up during a round before it looks for cycles. A round
+# frees nearly everything it allocates by reference counting, so the usual few hundred meant
+# hundreds of young passes per thousand rows, each finding nothing to free.
+ROUND_GC_THRESHOLD = 100_000
+
+
 @contextmanager
 def _older_objects_frozen() -> Iterator[None]:
-    """Leave the objects that exist before a round out of the collector's full passes.
+    """Leave the objects that exist before a round out of the collector's full passes, and let
+    young objects pile up longer before a pass.
 
     A round allocates millions of small objects, which trigger a dozen full collections; each
     walked every object of the process (Django, the apps, their caches) although none of them
@@ -211,14 +218,18 @@ def _older_objects_frozen() -> Iterator[None]:
     objects are only skipped, never lost: they go back to the oldest generation afterwards,
     and any garbage among them is collected then. Nothing is done while something else holds
     objects frozen (another round in this process, or a boot-time freeze): its owner thaws
-    them, and this round must not thaw what it did not freeze."""
+    them, and this round must not thaw what it did not freeze. The collector's thresholds are
+    restored as they were."""
     if gc.get_freeze_count():
         yield
         return
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(thresholds[0], ROUND_GC_THRESHOLD), *thresholds[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
