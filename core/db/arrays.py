@@ -20,16 +20,30 @@ def array_literal(values: Iterable[object]) -> str:
     if not values:
         return "{}"
     kinds = set(map(type, values))
-    # Columns of one plain type (ids, counts, amounts, texts) are joined in one go: most of a
-    # poll's arrays are, and the per-element dispatch below was the cost of building them.
+    # Columns of one plain type (ids, counts, amounts, texts, timestamps), with or without
+    # NULLs, are joined in one go: most of a poll's arrays are, and the per-element dispatch
+    # below was the cost of building them.
     if kinds == {int} or kinds == {Decimal}:
         return "{" + ",".join(map(str, values)) + "}"
-    if all(issubclass(kind, str) for kind in kinds):
-        texts = cast("list[str]", values)
-        whole = "".join(texts)
+    if kinds <= _NUMBERS:
+        return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
+    if kinds <= _TIMES and all(v is None or cast("datetime", v).tzinfo is UTC for v in values):
+        times = cast("list[datetime | None]", values)
+        return "{" + ",".join(["NULL" if v is None else _utc_text(v) for v in times]) + "}"
+    if all(issubclass(kind, str) for kind in kinds - _NONE):
+        texts = cast("list[str | None]", values)
+        whole = "".join([text for text in texts if text is not None])
         if "\\" not in whole and '"' not in whole:
-            return '{"' + '","'.join(texts) + '"}'
+            if _NONE.isdisjoint(kinds):
+                return '{"' + '","'.join(cast("list[str]", texts)) + '"}'
+            return "{" + ",".join(["NULL" if t is None else '"' + t + '"' for t in texts]) + "}"
     return "{" + ",".join(map(_element, values)) + "}"
+
+
+_NONE = frozenset({type(None)})
+# Types whose `str` is the text their column's input function reads, unquoted.
+_NUMBERS = frozenset({int, Decimal, type(None)})
+_TIMES = frozenset({datetime, type(None)})
 
 
 def _element(value: object) -> str:
@@ -66,6 +80,7 @@ def _utc_text(value: datetime) -> str:
 # Types whose equal values always print the same text; others (Decimal("1.0") == Decimal("1"),
 # {"a": 1} == {"a": True}, one instant in two zones) count as constant only when identical.
 _EQUAL_IS_SAME = frozenset({str, int, bool, type(None)})
+_CONTAINERS = frozenset({dict, list})
 
 
 def is_constant(values: list[object]) -> bool:
@@ -74,6 +89,9 @@ def is_constant(values: list[object]) -> bool:
     if values.count(first) != len(values):
         return False
     if type(first) in _EQUAL_IS_SAME:
+        return all(type(value) is type(first) for value in values)
+    if type(first) in _CONTAINERS and not first:
+        # Empty JSON (an event's memo parameters when it has none): always the same text.
         return all(type(value) is type(first) for value in values)
     return all(value is first for value in values)
 

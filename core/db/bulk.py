@@ -88,31 +88,39 @@ def bulk_update_values(
     if not assignments:  # every value given is None: the rows are written unchanged
         assignments.append(f'"{key}" = t."{key}"')
     conditions: list[str] = []
+    unguarded: dict[str, object] = {}
     for name, field in zip(guarded, _columns(model, guarded), strict=True):
-        values = [guard.get(row_pk, {}).get(name) for row_pk in rows]
+        values = [guard.get(row_pk, unguarded).get(name) for row_pk in rows]
         # Always an array: a constant here is a filter on the table the planner may prefer to
         # scan by (a chunk's write then read every polled row), instead of joining to the ids.
         value = arrays.add(f'"guard_{field.column}"', field, values)
         conditions.append(f' AND t."{field.column}" IS NOT DISTINCT FROM {value}')
     set_sql, where_sql = ", ".join(assignments), "".join(conditions)
+    # The rows' key range besides their keys: a table partitioned by key ranges then reads only
+    # the partitions the rows are in, which a join to the unnested keys alone does not tell
+    # the planner.
+    key_type = pk.cast_db_type(connection)
+    span = f'"{key}" BETWEEN %s::{key_type} AND %s::{key_type}'
+    bounds = [scalar_text(min(rows)), scalar_text(max(rows))]
     if guard:
         # Rows locked in key order first: two writers guarding overlapping rows (a poll and a
         # late duplicate of it) then queue one behind the other instead of deadlocking, and
         # the second finds its guard broken once the first has committed.
         sql = (
             f"WITH v AS (SELECT * FROM {arrays.unnest()}), "  # noqa: S608 - names come from the model
-            f'locked AS (SELECT "{key}" FROM "{table}" WHERE "{key}" IN (SELECT "{key}" FROM v) '
-            f'ORDER BY "{key}" FOR NO KEY UPDATE) '
+            f'locked AS (SELECT "{key}" FROM "{table}" WHERE {span} '
+            f'AND "{key}" IN (SELECT "{key}" FROM v) ORDER BY "{key}" FOR NO KEY UPDATE) '
             f'UPDATE "{table}" AS t SET {set_sql} FROM v WHERE t."{key}" = v."{key}" '
-            f'AND t."{key}" IN (SELECT "{key}" FROM locked){where_sql} RETURNING t."{key}"'
+            f'AND t.{span} AND t."{key}" IN (SELECT "{key}" FROM locked){where_sql} '
+            f'RETURNING t."{key}"'
         )
-        params = [*arrays.params, *set_params]
+        params = [*arrays.params, *bounds, *set_params, *bounds]
     else:
         sql = (
             f'UPDATE "{table}" AS t SET {set_sql} FROM {arrays.unnest()} '  # noqa: S608 - names come from the model, values are parameters
-            f'WHERE t."{key}" = v."{key}" RETURNING t."{key}"'
+            f'WHERE t."{key}" = v."{key}" AND t.{span} RETURNING t."{key}"'
         )
-        params = [*set_params, *arrays.params]
+        params = [*set_params, *arrays.params, *bounds]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}

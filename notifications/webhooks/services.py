@@ -92,19 +92,22 @@ def _kick_sender() -> None:
     transaction.on_commit(publish, robust=True)
 
 
-def _fan_out(user_ids: Iterable[int], build: dict[str, list[tuple[int, str, dict]]]) -> None:
-    """`build` maps an event type to (user id, key, data) triples; each becomes one row per
-    subscribed endpoint of that user."""
-    endpoints = list(
-        WebhookEndpoint.objects.filter(user_id__in=set(user_ids)).values_list(
-            "pk", "user_id", "events"
-        )
-    )
-    if not endpoints:
-        return
+def _endpoints(user_ids: Iterable[int]) -> dict[int, list[tuple[int, list[str]]]]:
+    """The users' endpoints (id, events), by user; only users who have one."""
     by_user: dict[int, list[tuple[int, list[str]]]] = {}
-    for pk, user_id, events in endpoints:
+    for pk, user_id, events in WebhookEndpoint.objects.filter(
+        user_id__in=set(user_ids)
+    ).values_list("pk", "user_id", "events"):
         by_user.setdefault(user_id, []).append((pk, events))
+    return by_user
+
+
+def _fan_out(
+    by_user: dict[int, list[tuple[int, list[str]]]],
+    build: dict[str, list[tuple[int, str, dict]]],
+) -> None:
+    """`build` maps an event type to (user id, key, data) triples; each becomes one row per
+    subscribed endpoint of that user (`by_user`, from `_endpoints`)."""
     rows = [
         _webhook_event(pk, user_id, event, key, data)
         for event, items in build.items()
@@ -118,21 +121,28 @@ def _fan_out(user_ids: Iterable[int], build: dict[str, list[tuple[int, str, dict
 
 
 def webhooks_for_orders(*, changes: Sequence[StatusChange]) -> None:
-    """Orders whose status changed in the caller's transaction. One query when nobody listens."""
+    """Orders whose status changed in the caller's transaction. One query when nobody listens,
+    and nothing built for the orders of customers without an endpoint (a poll passes
+    thousands)."""
     if not changes:
+        return
+    by_user = _endpoints({change.user_id for change in changes})
+    if not by_user:
         return
     build: dict[str, list[tuple[int, str, dict]]] = {
         WebhookEvent.ORDER_STATUS: [],
         WebhookEvent.ORDER_FINISHED: [],
     }
     for change in changes:
+        if change.user_id not in by_user:
+            continue
         data = {"order": change.id, "status": change.status, "previous_status": change.old_status}
         key = f"order-status:{change.id}:{change.status}"
         build[WebhookEvent.ORDER_STATUS].append((change.user_id, key, data))
         if change.is_final:
             key = f"order-finished:{change.id}"
             build[WebhookEvent.ORDER_FINISHED].append((change.user_id, key, data))
-    _fan_out({change.user_id for change in changes}, build)
+    _fan_out(by_user, build)
 
 
 def webhooks_for_refills(*, changes: Sequence[StatusChange], order_ids: dict[int, int]) -> None:
@@ -140,6 +150,9 @@ def webhooks_for_refills(*, changes: Sequence[StatusChange], order_ids: dict[int
     refill's order)."""
     finished = [change for change in changes if change.is_final]
     if not finished:
+        return
+    by_user = _endpoints({change.user_id for change in finished})
+    if not by_user:
         return
     items = [
         (
@@ -149,7 +162,7 @@ def webhooks_for_refills(*, changes: Sequence[StatusChange], order_ids: dict[int
         )
         for change in finished
     ]
-    _fan_out({change.user_id for change in finished}, {WebhookEvent.REFILL_FINISHED: items})
+    _fan_out(by_user, {WebhookEvent.REFILL_FINISHED: items})
 
 
 # --- Balance low ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from orders.services.polling import (
     REFILLS,
     _apply,
     _fetch,
+    engine,
     poll,
     poll_delay,
 )
@@ -167,9 +168,11 @@ def test_a_round_leaves_no_object_frozen_and_keeps_a_freeze_it_did_not_make(
     sent(quantity=1000)
     clock.advance(5)
     _make_due()
+    thresholds = gc.get_threshold()
 
     poll(ORDERS, Provider.objects.get())
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds  # the collector's own again
 
     gc.freeze()
     try:
@@ -178,6 +181,32 @@ def test_a_round_leaves_no_object_frozen_and_keeps_a_freeze_it_did_not_make(
         assert gc.get_freeze_count() > 0  # not thawed by the round
     finally:
         gc.unfreeze()
+
+
+def test_a_round_polls_each_row_due_at_its_start_once_however_short_the_interval(
+    sent: Callable[..., Order],
+    sandbox: SandboxServer,
+    settings: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given rows due again the moment they are written, and a round that claims a row a chunk
+    # while it writes earlier ones (a round longer than the interval: its first rows come due
+    # again before it ends)
+    settings.PANEL_POLL_INTERVAL_SECONDS = 0  # type: ignore[attr-defined]
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 1)
+    monkeypatch.setattr(engine, "BATCH_SIZE", 1)
+    orders = [sent() for _ in range(4)]
+    _make_due()
+    before = sandbox_stats(sandbox)["requests"].get("status", 0)
+
+    # when
+    counts = poll(ORDERS, Provider.objects.get(), max_seconds=5, concurrency=1, lanes=1)
+
+    # then each was polled once by this round, and is due for the next one
+    assert counts.polled == 4
+    assert sandbox_stats(sandbox)["requests"]["status"] - before == 4
+    ids = [order.pk for order in orders]
+    assert all(o.next_poll_at <= timezone.now() for o in Order.objects.filter(pk__in=ids))
 
 
 def test_batches_of_100_ids_per_status_call(

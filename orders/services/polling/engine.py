@@ -87,15 +87,19 @@ def _claim_due(
     limit: int,
     holder: str | None = None,
     upstream_ids: list[str] | None = None,
+    due_by: datetime | None = None,
 ) -> tuple[list[dict], int | None]:
     """Due rows no other poller holds, and the id of the lease that now holds them (see
     leases.py). The rows themselves are only read: a claim that updated them would write a
     new version of each wide row, with its many index entries, only to write it again when
     the answer comes. `holder` (the name of the lock the round holds) lets the lock's next
     holder delete the lease if this round dies. `upstream_ids` claims those rows whether due
-    or not (an upstream's webhook said they changed: polling/hints.py)."""
+    or not (an upstream's webhook said they changed: polling/hints.py). `due_by` (a round's
+    start) leaves out rows that came due after it: those the round itself wrote, among them."""
     which = (
-        {"next_poll_at__lte": now} if upstream_ids is None else {"upstream_id__in": upstream_ids}
+        {"next_poll_at__lte": due_by or now}
+        if upstream_ids is None
+        else {"upstream_id__in": upstream_ids}
     )
     due = (
         spec.model.objects.filter(
@@ -153,12 +157,18 @@ def poll(
     while earlier chunks are written. Stops claiming after `max_seconds` (the rest waits for
     the next round) and when the provider refuses the panel's key.
 
+    A round is one sweep of the rows due when it starts, each polled once: a row it writes, or
+    one that comes due meanwhile, waits for the next round. A round longer than the poll
+    interval (a million live orders on a small machine) would otherwise poll its first rows
+    again before reaching its last ones.
+
     Any number of pollers may run this for one provider at once (in other workers, on other
     machines): each claims its own chunks (SKIP LOCKED, under a lease), so a row is polled by
     one of them only. Within one poller, `lanes` threads do the same side by side, each on its
     own database connection, so that the database works on one lane's statements while Python
     works on another's."""
-    due = _due_count(spec, provider.pk, timezone.now(), up_to=CHUNK_SIZE + 1)
+    started_at = timezone.now()
+    due = _due_count(spec, provider.pk, started_at, up_to=CHUNK_SIZE + 1)
     if not due:
         # Most providers have nothing due of most kinds (a child panel's provider, a kind it
         # does not sell): no threads, no lane connections (docs/child-panels.md).
@@ -177,7 +187,9 @@ def poll(
         _older_objects_frozen(),
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool,
     ):
-        lane = partial(_poll_lane, spec, provider, client, pool, depth, deadline, refused, holder)
+        lane = partial(
+            _poll_lane, spec, provider, client, pool, depth, deadline, refused, holder, started_at
+        )
         if lanes == 1:
             return lane()
         with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="poll-lane") as lane_pool:
@@ -188,9 +200,16 @@ def poll(
     return total
 
 
+# Young objects the collector lets pile up during a round before it looks for cycles. A round
+# frees nearly everything it allocates by reference counting, so the usual few hundred meant
+# hundreds of young passes per thousand rows, each finding nothing to free.
+ROUND_GC_THRESHOLD = 100_000
+
+
 @contextmanager
 def _older_objects_frozen() -> Iterator[None]:
-    """Leave the objects that exist before a round out of the collector's full passes.
+    """Leave the objects that exist before a round out of the collector's full passes, and let
+    young objects pile up longer before a pass.
 
     A round allocates millions of small objects, which trigger a dozen full collections; each
     walked every object of the process (Django, the apps, their caches) although none of them
@@ -199,14 +218,18 @@ def _older_objects_frozen() -> Iterator[None]:
     objects are only skipped, never lost: they go back to the oldest generation afterwards,
     and any garbage among them is collected then. Nothing is done while something else holds
     objects frozen (another round in this process, or a boot-time freeze): its owner thaws
-    them, and this round must not thaw what it did not freeze."""
+    them, and this round must not thaw what it did not freeze. The collector's thresholds are
+    restored as they were."""
     if gc.get_freeze_count():
         yield
         return
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(thresholds[0], ROUND_GC_THRESHOLD), *thresholds[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
@@ -226,6 +249,7 @@ def _poll_lane(
     deadline: float,
     refused: threading.Event,
     holder: str | None,
+    due_by: datetime,
 ) -> PollCounts:
     """Claim chunks, fetch them in `pool` (`depth` chunks ahead), write each as it is answered."""
     total = PollCounts()
@@ -234,7 +258,9 @@ def _poll_lane(
     while True:
         if claiming and time.monotonic() < deadline and not refused.is_set():
             started = time.perf_counter()
-            rows, lease_id = _claim_due(spec, provider.pk, timezone.now(), CHUNK_SIZE, holder)
+            rows, lease_id = _claim_due(
+                spec, provider.pk, timezone.now(), CHUNK_SIZE, holder, due_by=due_by
+            )
             total.timings.claim += time.perf_counter() - started
             if rows:
                 batches = [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]

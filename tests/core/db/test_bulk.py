@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as tz
 from decimal import Decimal
 
 from django.utils import timezone
@@ -183,6 +185,10 @@ def test_array_literal_reads_back_as_the_values_given(db: None) -> None:
         ("text", ["a", 'b "quoted"', "c\\d"]),
         ("text", ["plain", "NULL", "", " spaced "]),
         ("boolean", [True, False, None]),
+        ("text", ["plain", None, "NULL", "", " spaced "]),
+        ("bigint", [None, None]),
+        ("timestamptz", [datetime(2026, 12, 6, 11, 30, 0, 5, tzinfo=UTC), None]),
+        ("timestamptz", [datetime(2026, 12, 6, 18, 30, tzinfo=tz(timedelta(hours=7)))]),
     ]
     with connection.cursor() as cursor:
         for db_type, values in cases:
