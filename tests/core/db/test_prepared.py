@@ -21,6 +21,10 @@ def _prepared() -> list[str]:
         return [statement for (statement,) in cursor.fetchall()]
 
 
+def _a_service() -> Service:
+    return Service.objects.filter(type=ServiceType.DEFAULT).order_by("pk")[0]
+
+
 def _reads(key: str, user: User, service: Service) -> None:
     assert api_key_authenticate(key=key) == user
     found = service_for_order(service_id=service.pk, user_id=user.pk, child_panel_id=None)
@@ -30,7 +34,7 @@ def _reads(key: str, user: User, service: Service) -> None:
 def test_the_reads_of_an_add_are_prepared_once_and_reused(
     catalog: Provider, reseller: User, reseller_key: str
 ) -> None:
-    service = Service.objects.filter(type=ServiceType.DEFAULT).order_by("pk").first()
+    service = _a_service()
 
     with CaptureQueriesContext(connection) as queries:
         for _ in range(3):
@@ -47,13 +51,17 @@ def test_the_reads_of_an_add_are_prepared_once_and_reused(
 def test_the_reads_survive_a_rollback_that_forgets_every_prepared_statement(
     catalog: Provider, reseller: User, reseller_key: str
 ) -> None:
-    service = Service.objects.filter(type=ServiceType.DEFAULT).order_by("pk").first()
+    service = _a_service()
     _reads(reseller_key, reseller, service)
 
     # given: a rolled-back savepoint, after which psycopg deallocates what it prepared
-    with pytest.raises(ZeroDivisionError), transaction.atomic():
-        _reads(reseller_key, reseller, service)
-        _ = 1 / 0
+    def read_then_fail() -> None:
+        with transaction.atomic():
+            _reads(reseller_key, reseller, service)
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        read_then_fail()
 
     # when / then: the same reads prepare again and answer the same
     _reads(reseller_key, reseller, service)
@@ -79,7 +87,7 @@ def test_switched_off_every_statement_goes_as_text(
     catalog: Provider, reseller: User, reseller_key: str, settings: Any
 ) -> None:
     settings.PANEL_DB_PREPARED_STATEMENTS = False
-    service = Service.objects.filter(type=ServiceType.DEFAULT).order_by("pk").first()
+    service = _a_service()
     connection.ensure_connection()
     connection.connection._prepared.clear()  # this test's connection may carry earlier ones
     with connection.cursor() as cursor:
