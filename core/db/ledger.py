@@ -2,9 +2,9 @@
 
 from typing import TypeVar
 
-from django.db import connection
 from django.db.models import Model
 
+from core.db.prepared import prepared_cursor
 from core.db.rows import insert_parts, mark_saved, placeholders, table
 
 _E = TypeVar("_E", bound=Model)
@@ -32,7 +32,7 @@ def ledger_move(
     name = accounts._meta.get_field(column).column  # type: ignore[union-attr]
     floor = "" if may_go_negative else f' AND "{name}" + %s >= 0'
     floor_params = [] if may_go_negative else [amount]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f'WITH moved AS (UPDATE {table(accounts)} SET "{name}" = "{name}" + %s '  # noqa: S608 - the models' own names
             f'WHERE "id" = %s{floor} RETURNING "{name}") '

@@ -17,6 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Model, QuerySet
 
+from core.db.prepared import prepared_cursor
 from core.db.rows import column_count, from_column, from_row, select_list, table
 
 _U = TypeVar("_U", bound=Model)
@@ -35,7 +36,7 @@ class KeyLookup(Generic[_U]):
 
 def api_key_lookup(*, keys: type[Model], users: type[_U], prefix: str) -> KeyLookup[_U] | None:
     """The unrevoked key of `keys` whose `prefix` is `prefix`, with its user, in one query."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_api_key_sql(keys, users), [prefix])
         row = cursor.fetchone()
     if row is None:
@@ -83,7 +84,7 @@ def service_for_order(
     panel `child_panel_id` (None: the parent), it is available and not held (the margin guard's
     `hold_reason` is empty), None otherwise; one query. `overrides` holds users' own rates (`user_id`, `service_id`, `rate`),
     `routes` a service's routes (`service_id`)."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _service_for_order_sql(services, providers, overrides, routes),
             [user_id, service_id, child_panel_id],

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 _M = TypeVar("_M", bound=Model)
@@ -35,16 +36,25 @@ def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str
     """The quoted column list and the values `save()` would insert for the unsaved `instance`
     (setting its auto_now fields as save() does), without its primary key and the attnames in
     `leave_out`, which the caller's statement supplies."""
-    skip = set(leave_out)
+    columns, fields = _insert_fields(type(instance), frozenset(leave_out))
+    db = _wrapper()
+    return columns, [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
+
+
+def _wrapper() -> BaseDatabaseWrapper:
+    """This thread's connection itself: `django.db.connection` is a proxy that looks it up on
+    every attribute read, and a row's values read it once per field."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+@cache
+def _insert_fields(model: type[Model], leave_out: frozenset[str]) -> tuple[str, list[Any]]:
     fields = [
         field
-        for field in instance._meta.concrete_fields
-        if not field.primary_key and field.attname not in skip
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in leave_out
     ]
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-    ]
-    return ", ".join(f'"{field.column}"' for field in fields), values
+    return ", ".join(f'"{field.column}"' for field in fields), fields
 
 
 def placeholders(values: Sequence[Any]) -> str:
@@ -60,12 +70,13 @@ def mark_saved(instance: Model, pk: object) -> None:
 def from_row(model: type[_M], values: Sequence[object]) -> _M:
     """An instance of `model` from the values of `select_list(model, …)`, converted as a
     queryset converts them (a JSON field's text, for one)."""
+    db = _wrapper()
     converted = []
     for value, (column, converters) in zip(values, _field_converters(model), strict=True):
         for converter in converters:
-            value = converter(value, column, connection)
+            value = converter(value, column, db)
         converted.append(value)
-    return model.from_db(connection.alias, _attnames(model), converted)
+    return model.from_db(db.alias, _attnames(model), converted)
 
 
 def from_column(model: type[Model], attname: str, value: object) -> Any:

@@ -1,0 +1,61 @@
+"""Statements PostgreSQL parses and plans once per connection (server-side prepared).
+
+Django binds parameters on the client and sends every statement as new text, which PostgreSQL
+parses and plans each time; for the short reads every API request makes, planning costs more
+than running them (docs/performance.md). A statement run through `prepared_cursor()` is
+prepared on the connection the first time and then only bound and executed. The connection is
+kept between requests (CONN_MAX_AGE), so are its prepared statements.
+
+Behind a transaction-mode PgBouncer this needs PgBouncer 1.21 or later with
+`max_prepared_statements` set (docs/scaling.md); PANEL_DB_PREPARED_STATEMENTS=off sends them
+as text again.
+"""
+
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+from django.db.backends.postgresql.base import CursorDebugWrapper
+from django.db.backends.utils import CursorWrapper
+
+# psycopg prepares a statement on its own after this many runs: only prepare=True does here.
+_NEVER_BY_COUNT = 2**31
+
+
+class _PreparedCursor(psycopg.Cursor[Any]):
+    """Binds parameters on the server, which a prepared statement needs, and prepares every
+    statement it runs (Django turns psycopg's automatic preparation off)."""
+
+    def execute(self, query: Any, params: Any = None, **options: Any) -> "_PreparedCursor":
+        return super().execute(query, params, prepare=True, **options)
+
+
+class _PreparedDebugWrapper(CursorDebugWrapper):
+    """Logs a statement as written, placeholders and all: Django reads the text it logs back
+    from a client-binding cursor, and this one binds on the server."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)
+
+
+def prepared_cursor() -> CursorWrapper:
+    """A cursor of the default connection, wrapped as `connection.cursor()` wraps its own (the
+    same error translation, and the same query logging and execute wrappers), whose statements
+    are prepared. Parameters keep the types they have in Python: a statement must not rely
+    on text being cast to another type."""
+    if not settings.PANEL_DB_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    database = connection.connection
+    if database.prepare_threshold is None:
+        # Django switches preparing off (None) for the connection; psycopg then ignores even an
+        # explicit prepare=True. Django's own cursors bind on the client and never prepare, so
+        # only this module's statements are affected.
+        database.prepare_threshold = _NEVER_BY_COUNT
+    with connection.wrap_database_errors:
+        raw = _PreparedCursor(database)
+    if connection.queries_logged:
+        return _PreparedDebugWrapper(raw, connection)
+    return CursorWrapper(raw, connection)
