@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, Sum
 
-from accounts.models import BalanceTransaction, PricingTier, User
+from accounts.models import BalanceTransaction, LedgerArchivedTotal, PricingTier, User
 from core.money import ZERO
 
 Basis = PricingTier.Basis
@@ -74,13 +74,22 @@ def ledger_totals(*, user_ids: list[int] | None, bases: set[str]) -> dict[int, d
         charges=Sum("amount", filter=Q(kind=Kind.CHARGE), default=ZERO),
         refunds=Sum("amount", filter=Q(kind=Kind.REFUND), default=ZERO),
     )
-    return {
+    totals: dict[int, dict[str, Decimal]] = {
         row["user_id"]: {
             Basis.DEPOSITS: row["deposits"],
             Basis.SPEND: -row["charges"] - row["refunds"],
         }
         for row in rows
     }
+    # The archived months count as their totals (panel.archive).
+    archived = LedgerArchivedTotal.objects.filter(kind__in=kinds)
+    if user_ids is not None:
+        archived = archived.filter(user_id__in=user_ids)
+    for user_id, kind, amount in archived.values_list("user_id", "kind", "amount"):
+        user_totals = totals.setdefault(user_id, {Basis.DEPOSITS: ZERO, Basis.SPEND: ZERO})
+        basis = Basis.DEPOSITS if kind == Kind.DEPOSIT else Basis.SPEND
+        user_totals[basis] += amount if basis == Basis.DEPOSITS else -amount
+    return totals
 
 
 def active_ranks() -> list[PricingTier]:

@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, Model, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import BalanceTransaction, CommissionTransaction, User
+from accounts.models import BalanceTransaction, CommissionTransaction, LedgerArchivedTotal, User
 from core.money import MONEY_DIGITS, MONEY_PLACES, ZERO
 
 
@@ -23,21 +23,25 @@ class LedgerMismatch:
 
 
 def _book_mismatches(
-    book: str, lines: type[BalanceTransaction | CommissionTransaction]
+    book: str,
+    lines: type[BalanceTransaction | CommissionTransaction],
+    archived: type[LedgerArchivedTotal] | None = None,
 ) -> list[LedgerMismatch]:
     money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
-    ledger_sum = (
-        lines.objects.filter(user=OuterRef("pk"))
-        .values("user")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    rows = (
-        User.objects.annotate(
-            ledger_sum=Coalesce(
-                Subquery(ledger_sum, output_field=money), Value(ZERO), output_field=money
-            )
+
+    def summed(model: type[Model]) -> Coalesce:
+        total = (
+            model._default_manager.filter(user=OuterRef("pk"))
+            .values("user")
+            .annotate(total=Sum("amount"))
+            .values("total")
         )
+        return Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money)
+
+    # The archived months' rows count as their totals (panel.archive).
+    ledger_sum = summed(lines) if archived is None else summed(lines) + summed(archived)
+    rows = (
+        User.objects.annotate(ledger_sum=ledger_sum)
         .values_list("pk", "username", book, "ledger_sum")
         .order_by("pk")
     )
@@ -51,7 +55,7 @@ def _book_mismatches(
 def ledger_mismatches() -> list[LedgerMismatch]:
     """Users whose cached balance differs from the sum of their ledger rows, in either book:
     the spending balance and the commission balance (should be none)."""
-    return _book_mismatches("balance", BalanceTransaction) + _book_mismatches(
+    return _book_mismatches("balance", BalanceTransaction, LedgerArchivedTotal) + _book_mismatches(
         "commission_balance", CommissionTransaction
     )
 

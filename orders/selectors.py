@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from core.db.partitions.archive import is_in_archived_month
 from core.ids import parse_id
 from core.money import ZERO
 from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill, RefillStatus
@@ -25,6 +26,11 @@ def orders_for_user(*, user: User, status: str = "", search: str = "") -> QueryS
             condition |= Q(pk=number) | Q(service_id=number)
         orders = orders.filter(condition)
     return orders.order_by("-id")
+
+
+def order_is_archived(*, order_id: int) -> bool:
+    """Whether the order's month was archived (panel.archive): its page says so."""
+    return is_in_archived_month(table=Order._meta.db_table, row_id=order_id)
 
 
 def order_rows_by_id(*, user: User, ids: Iterable[int]) -> dict[int, Any]:

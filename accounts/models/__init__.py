@@ -13,7 +13,7 @@ from accounts.child_panels import (
     SuspendedReason,
 )
 from accounts.models.access import ApiKey, RecoveryCode, TwoFactorDevice
-from accounts.models.ledger import BalanceTransaction, CommissionTransaction
+from accounts.models.ledger import BalanceTransaction, CommissionTransaction, LedgerArchivedTotal
 from accounts.models.pricing import Coupon, CouponRedemption, PricingTier
 from accounts.models.submissions import FormSubmission
 from accounts.models.users import ChildPanelStaff, User, UserManager
@@ -33,6 +33,7 @@ __all__ = [
     "Coupon",
     "CouponRedemption",
     "FormSubmission",
+    "LedgerArchivedTotal",
     "PricingTier",
     "RecoveryCode",
     "SuspendedReason",

@@ -131,6 +131,34 @@ class BalanceTransaction(models.Model):
         return memos.render(self.memo_code, self.memo_params, fallback=self.memo)
 
 
+class LedgerArchivedTotal(models.Model):
+    """A user's ledger rows of the archived months, summed by kind (panel.archive): the
+    balance still equals the ledger rows plus these, and totals by kind (rank progress) still
+    count the archived months."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("user"),
+    )
+    kind = models.CharField(
+        max_length=16, choices=BalanceTransaction.Kind.choices, verbose_name=_("kind")
+    )
+    amount = money_field(verbose_name=_("amount"))
+
+    class Meta:
+        verbose_name = _("archived ledger total")
+        verbose_name_plural = _("archived ledger totals")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="ledger_archived_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.amount}"
+
+
 class CommissionTransaction(models.Model):
     """One movement of referral commission: the affiliate's own ledger, apart from the spending
     balance. The sum of a user's rows is their commission_balance, always (check_ledger)."""

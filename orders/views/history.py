@@ -27,6 +27,7 @@ from orders.refill_rules import (
     when_text,
 )
 from orders.selectors import (
+    order_is_archived,
     orders_for_user,
     refills_for_user,
     waiting_cancel_order_ids,
@@ -188,6 +189,9 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         order = services.own_order(user=request.user, order_id=pk)
     except IncorrectOrder:
+        if order_is_archived(order_id=pk):
+            context = {"order_id": pk}
+            return render(request, "orders/order_archived.html", context, status=410)
         raise Http404("No such order") from None
     context = order_detail_context(user=request.user, order=order)
     context["live_seconds"] = settings.PANEL_LIVE_REFRESH_SECONDS

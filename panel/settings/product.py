@@ -110,6 +110,9 @@ PANEL_SUPPORT_TELEGRAM = env.str("PANEL_SUPPORT_TELEGRAM", default="")
 PANEL_SUPPORT_FACEBOOK = env.str("PANEL_SUPPORT_FACEBOOK", default="")
 # How often the orders pages ask for fresh statuses while the tab is visible.
 PANEL_LIVE_REFRESH_SECONDS = env.int("PANEL_LIVE_REFRESH_SECONDS", default=10)
+# Months kept in the live tables before `manage.py archive_months` may archive them
+# (docs/scaling.md, "Archiving").
+PANEL_ARCHIVE_AFTER_MONTHS = env.int("PANEL_ARCHIVE_AFTER_MONTHS", default=13)
 # The bank account customers transfer to (VietQR) and the keys of the services that report the
 # transfers. Empty means not configured: the admin's gateway settings may supply or override them.
 PANEL_BANK_BIN = env.str("PANEL_BANK_BIN", default="")

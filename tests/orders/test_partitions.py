@@ -4,7 +4,10 @@ whole across months, a DEFAULT partition as the safety net, and the hot queries 
 the partitions they concern."""
 
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -149,6 +152,52 @@ def test_a_row_no_month_covers_goes_to_the_default_partition_and_alerts_the_oper
     assert _partition("accounts_balancetransaction", id=entry.pk) == {
         f"accounts_balancetransaction_p{far}"
     }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"client_ref": "same-ref"},
+        {"upstream_id": "same-upstream-id"},
+        {"link_key": "same-link", "status": OrderStatus.PENDING},
+    ],
+    ids=["client_ref", "upstream_id", "open_link"],
+)
+def test_two_orders_of_different_months_racing_for_one_key_cannot_both_hold_it(
+    place: Callable[..., Order], key: dict[str, str]
+) -> None:
+    # given two orders of the same user, service and provider, in two months' partitions
+    template = place()
+    fields = {
+        field.attname: getattr(template, field.attname)
+        for field in Order._meta.concrete_fields
+        if not field.primary_key and field.attname not in {"link_key", "client_ref"}
+    }
+    month = current_period()
+    ids = [_first_id(month) + 800_000, _first_id(next_period(month)) + 800_000]
+    barrier = threading.Barrier(2)
+
+    def insert(order_id: int) -> str:
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=10)
+                Order.objects.bulk_create([Order(**{**fields, **key}, id=order_id)])
+                # Held open a moment: the other insert must wait for this one, then fail.
+                time.sleep(0.2)
+            return "placed"
+        except IntegrityError:
+            return "refused"
+        finally:
+            connection.close()
+
+    # when both insert at once
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(insert, ids))
+
+    # then one holds the key and the other was refused
+    assert outcomes == ["placed", "refused"]
+    assert Order.objects.filter(pk__in=ids).count() == 1
 
 
 # --- The hot queries stay on indexes of the partitions they concern ---------------------------

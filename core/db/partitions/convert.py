@@ -89,6 +89,9 @@ def table_partition(
         [table],
     )
     next_id = _sequence_next(schema_editor, table)
+    # Deferred foreign key checks queued earlier in the migration's transaction would forbid
+    # altering the tables: run them now.
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for name, referrer, _definition in referencing:
         schema_editor.execute(f'ALTER TABLE {referrer} DROP CONSTRAINT "{name}"')
     schema_editor.execute(f'ALTER TABLE {quoted} ALTER COLUMN "id" DROP IDENTITY IF EXISTS')
@@ -150,6 +153,7 @@ def table_unpartition(schema_editor: BaseDatabaseSchemaEditor, *, table: str) ->
         [table],
     )
     next_id = _sequence_next(schema_editor, table)
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for name, referrer, _definition in referencing:
         schema_editor.execute(f'ALTER TABLE {referrer} DROP CONSTRAINT "{name}"')
     schema_editor.execute(f'ALTER TABLE {quoted} DETACH PARTITION "{legacy}"')
