@@ -52,6 +52,7 @@ def test_benchmarks_run_and_print_bench_lines() -> None:
         "reconcile_false_flags",
         "poll_breakdown_fetch_wait",
         "poll_breakdown_fetch_client_cpu",
+        "poll_database_own_cpu",
         "poll_speedup_2_workers",
         "forward_speedup_2_workers",
         "poll_worker_peak_rss",
@@ -96,4 +97,5 @@ def test_the_large_benchmarks_run_at_toy_size_and_print_bench_lines() -> None:
         "poll_2k_live_orders",
         "poll_2k_panel_cpu_per_100k",
         "poll_2k_database_cpu_per_100k",
+        "poll_2k_database_own_cpu_per_100k",
     } <= figures
