@@ -49,6 +49,55 @@ def database_cpu_seconds() -> float | None:
     return total / ticks if seen else None
 
 
+def _own_backends() -> dict[str, int]:
+    """CPU ticks so far of each live PostgreSQL process that works for the benchmark's database
+    (its connections and autovacuum workers: the process title names the database)."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                title = cmdline.read().decode(errors="replace")
+            if not title.startswith("postgres: ") or f" {BENCH_DB} " not in title:
+                continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = int(fields[11]) + int(fields[12])
+    return found
+
+
+@contextmanager
+def own_database_cpu(interval: float = 0.05) -> Iterator[list[float]]:
+    """CPU seconds the benchmark database's own PostgreSQL processes spent while the block ran,
+    appended to the yielded list: unlike `database_cpu_seconds`, other databases' work on a
+    shared machine does not count, and neither do the server's shared processes (WAL writer,
+    checkpointer). A backend's figures vanish when it exits (a poll round's lane connections
+    close at its end), so they are sampled every `interval` seconds; a backend's last moments
+    before it exits may be missed."""
+    import threading
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    start = _own_backends()
+    last = dict(start)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(interval):
+            last.update(_own_backends())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    box: list[float] = []
+    try:
+        yield box
+    finally:
+        done.set()
+        sampler.join()
+        last.update(_own_backends())
+        box.append(sum(value - start.get(pid, 0) for pid, value in last.items()) / ticks)
+
+
 def report(name: str, value: float, unit: str) -> None:
     text = f"{value:.3f}" if isinstance(value, float) else str(value)
     print(f"bench: {name} {text} {unit}", flush=True)

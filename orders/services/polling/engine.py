@@ -201,8 +201,8 @@ def poll(
 
 
 # Young objects the collector lets pile up during a round before it looks for cycles. A round
-# frees nearly everything it allocates by reference counting, so the usual few hundred meant
-# hundreds of young passes per thousand rows, each finding nothing to free.
+# frees nearly everything it allocates by reference counting, so at the usual threshold the
+# collector's frequent young passes found almost nothing to free (docs/performance.md).
 ROUND_GC_THRESHOLD = 100_000
 
 
