@@ -23,6 +23,16 @@ def _first(provider: Provider) -> Service:
     return Service.objects.filter(provider=provider, type="Default").order_by("pk").first()
 
 
+def _settle(provider: Provider) -> None:
+    """Sync until the fingerprint is stored: a sync that wrote leaves none, so the next one
+    reads once more, writes nothing and stores it."""
+    summary = catalog_sync(provider=provider)
+    if summary.is_read:
+        counts = [summary.services, summary.products]
+        assert not any(c and (c.added or c.changed or c.removed or c.restored) for c in counts)
+    assert not catalog_sync(provider=provider).is_read
+
+
 def _full_sync(provider: Provider) -> Any:
     """What the sync finds when it reads everything: the fingerprint forgotten first."""
     Provider.objects.filter(pk=provider.pk).update(catalog_fingerprint={})
@@ -34,6 +44,8 @@ def _full_sync(provider: Provider) -> Any:
 def test_a_resync_of_the_same_answers_reads_nothing_and_reports_what_a_full_one_would(
     catalog: Provider,
 ) -> None:
+    # the import wrote everything: the first re-sync reads once more and stores the fingerprint
+    assert catalog_sync(provider=catalog).is_read
     changes = CatalogChange.objects.count()
     synced_at = Provider.objects.get(pk=catalog.pk).last_synced_at
 
@@ -49,6 +61,7 @@ def test_a_resync_of_the_same_answers_reads_nothing_and_reports_what_a_full_one_
 
 
 def test_the_shortcut_runs_a_handful_of_queries_whatever_the_catalog(catalog: Provider) -> None:
+    catalog_sync(provider=catalog)
     with CaptureQueriesContext(connection) as queries:
         assert not catalog_sync(provider=catalog).is_read
 
@@ -154,7 +167,7 @@ def test_anything_that_could_change_the_outcome_makes_the_sync_read_again(
     cause: Callable[..., None],
 ) -> None:
     # given
-    assert not catalog_sync(provider=catalog).is_read
+    _settle(catalog)
     cause(provider=catalog, sandbox=sandbox, settings=settings, monkeypatch=monkeypatch)
 
     # when
@@ -162,12 +175,13 @@ def test_anything_that_could_change_the_outcome_makes_the_sync_read_again(
 
     # then
     assert summary.is_read
-    assert not catalog_sync(provider=catalog).is_read  # what it left is a fixed point again
+    _settle(catalog)  # what it left is a fixed point again
 
 
 def test_a_price_set_around_the_sync_is_brought_back_to_the_markup_by_the_next_one(
     catalog: Provider,
 ) -> None:
+    _settle(catalog)
     service = _first(catalog)
     Service.objects.filter(pk=service.pk).update(rate=Decimal("0.01"))
 
@@ -178,6 +192,7 @@ def test_a_price_set_around_the_sync_is_brought_back_to_the_markup_by_the_next_o
 
 
 def test_a_service_taken_off_sale_by_hand_comes_back_held(catalog: Provider) -> None:
+    _settle(catalog)
     service = _first(catalog)
     Service.objects.filter(pk=service.pk).update(is_available=False)
 
@@ -198,7 +213,8 @@ def test_a_held_service_stays_held_without_reading_and_its_approval_is_read(
     service.refresh_from_db()
     held_price = service.rate
 
-    # when / then: the same answer again holds it still, reading nothing
+    # when / then: the same answer again holds it still, reading nothing once settled
+    _settle(catalog)
     again = catalog_sync(provider=catalog)
     service.refresh_from_db()
     assert not again.is_read and again.services.unchanged == 40
@@ -218,6 +234,7 @@ def test_a_vanished_service_stays_off_sale_when_the_answer_repeats(
     sandbox_control(sandbox, "remove", services=[int(service.upstream_id)])
     assert catalog_sync(provider=catalog).services.removed == 1
 
+    _settle(catalog)
     again = catalog_sync(provider=catalog)
 
     assert not again.is_read and again.services.unchanged == 39 and again.services.removed == 0
@@ -227,9 +244,36 @@ def test_a_vanished_service_stays_off_sale_when_the_answer_repeats(
     )
 
 
+def test_an_edit_made_while_a_sync_compares_is_read_by_the_next_sync(
+    catalog: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: an operator's bare update lands after the sync read the stored rows
+    from providers.services.catalog import sync
+
+    service = _first(catalog)
+    compare = sync._sync_upstream
+
+    def compare_then_edit(*args: Any) -> bool:
+        has_written = compare(*args)
+        Service.objects.filter(pk=service.pk).update(rate=Decimal("0.01"))
+        return has_written
+
+    monkeypatch.setattr(sync, "_sync_upstream", compare_then_edit)
+    assert not catalog_sync(provider=catalog).services.changed
+    monkeypatch.undo()
+
+    # when
+    summary = catalog_sync(provider=catalog)
+
+    # then
+    assert summary.is_read and summary.services.changed == 1
+    assert Service.objects.get(pk=service.pk).rate == service.rate
+
+
 def test_a_sync_that_fails_leaves_the_last_fingerprint(
     catalog: Provider, sandbox: SandboxServer
 ) -> None:
+    _settle(catalog)
     before = Provider.objects.get(pk=catalog.pk).catalog_fingerprint
     sandbox_control(sandbox, "reprice", services=[int(_first(catalog).upstream_id)], factor="2")
     sandbox_control(sandbox, "config", error_5xx_rate=1, fault_actions=["products"])
@@ -262,7 +306,8 @@ def test_a_repeated_answer_is_not_parsed_even_for_a_provider_read_before_the_las
     def refuse(raw: Any) -> Any:
         raise AssertionError("parsed an answer the last sync imported")
 
-    catalog_sync(provider=provider)  # the instance still holds the fingerprint of before
+    catalog_sync(provider=provider)
+    catalog_sync(provider=provider)  # the instance still holds the fingerprint of before both
     monkeypatch.setattr(api, "parse_service", refuse)
     monkeypatch.setattr(api, "parse_product", refuse)
 

@@ -2,14 +2,14 @@
 
 A sync's outcome depends only on: the provider's answers (their HTTP status and bytes), the code
 that reads and prices them, the stored items' fields the sync compares, the panel's categories,
-the provider's markup, exchange rate and currency, and the margin floor. What a finished sync
-leaves is a fixed point: the same answers over it make the next full sync find every item
-unchanged and write nothing (vanished items are already off sale, new ones stored, moved
-prices held or repriced). So when the answers and everything else are as the last finished sync
-left them, the sync says "unchanged" without parsing or comparing a single item. Anything
-different (one byte of the answer, an operator's edit of one item, a category's markup, the
-exchange rate, a customer's discount, a deploy that changes the parser) and it reads the answers
-and compares every item as before.
+the provider's markup, exchange rate and currency, and the margin floor. A sync that read the
+answers and found every item as it was (it wrote nothing) has seen a fixed point: the same
+answers over the same state give the same verdict. It stores the digest of the answers and of
+that state, taken under the provider lock before the stored items were read (an edit made while
+it compared is then not in the digest). The next sync that finds both the same says "unchanged"
+without parsing or comparing a single item. Anything different (one byte of the answer, an
+operator's edit of one item, a category's markup, the exchange rate, a customer's discount, a
+deploy that changes the parser) and it reads the answers and compares every item as before.
 """
 
 import hashlib
@@ -92,8 +92,9 @@ def state_digest(*, provider: Provider, floor: MarginFloor) -> str:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What a finished sync saw (`answers`) and left (`state`), with how many items each kind
-    listed and skipped, so that a sync that reads nothing reports what a full one would."""
+    """What a sync that wrote nothing saw: the answers and the panel's side (`state`), with how
+    many items each kind listed and skipped, so that a sync that reads nothing reports what a
+    full one would."""
 
     answers: str
     state: str
@@ -139,5 +140,5 @@ class Fingerprint:
 
 
 def _listed(counts: ItemCounts) -> tuple[int, int]:
-    # Vanished items are not listed: the next sync of the same answer counts the others only.
+    # Items gone upstream are not listed: a sync of the same answer counts the others only.
     return counts.added + counts.changed + counts.restored + counts.unchanged, counts.skipped

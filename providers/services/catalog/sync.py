@@ -46,7 +46,9 @@ UNCATEGORISED = "Other"
 _KNOWN_SERVICE_TYPES = frozenset(ServiceType.values)
 
 
-def _ensure_categories(names: set[str], child_panel_id: int | None) -> dict[str, Category]:
+def _ensure_categories(
+    names: set[str], child_panel_id: int | None
+) -> tuple[dict[str, Category], bool]:
     """The categories named `names` of the panel the provider sells to (a child panel's are its
     own, beside the parent's of the same name), created where missing. Found by the provider's
     name, which the operator never edits: their own names (name_vi, name_en) and platform
@@ -70,7 +72,7 @@ def _ensure_categories(names: set[str], child_panel_id: int | None) -> dict[str,
         category.platform, category.updated_at = platform_detect(category.name), timezone.now()
     if redetected:
         Category.objects.bulk_update(redetected, ["platform", "updated_at"])
-    return found
+    return found, bool(missing or redetected)
 
 
 def _sync_items(
@@ -175,23 +177,24 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
         )
         last = Fingerprint.of(provider.catalog_fingerprint)  # as the last finished sync left it
         finished: dict[str, object] = {"last_synced_at": now, "last_error": ""}
-        if (
-            last
-            and last.answers == answers
-            and last.state == state_digest(provider=provider, floor=floor)
-        ):
+        # Taken before the stored items are read: an operator's edit made while this sync
+        # compares and writes is then not in it, so the next sync reads again and sees it.
+        before = state_digest(provider=provider, floor=floor)
+        if last and last.answers == answers and last.state == before:
             summary.services, summary.products = last.counts()
             summary.is_read = False
         else:
             upstream = upstream or _read(services_answer, products_answer)
-            _sync_upstream(summary, provider, upstream, floor, now)
+            has_written = _sync_upstream(summary, provider, upstream, floor, now)
+            # Only a sync that found everything as it was leaves a fixed point it knows the
+            # digest of: after one that wrote, the next reads once more, and stores it.
             done = Fingerprint.after(
                 answers=answers,
-                state=state_digest(provider=provider, floor=floor),
+                state=before,
                 services=summary.services,
                 products=summary.products,
             )
-            finished["catalog_fingerprint"] = done.as_json()
+            finished["catalog_fingerprint"] = {} if has_written else done.as_json()
         routes_refresh(provider=provider, now=now)
         Provider.objects.filter(pk=provider.pk).update(**finished)
     logger.info("catalog sync %s%s", summary, "" if summary.is_read else " (answers as last time)")
@@ -204,11 +207,12 @@ def _sync_upstream(
     upstream: _Upstream,
     floor: MarginFloor,
     now: datetime,
-) -> None:
-    """The full sync: every item read and compared with its stored row."""
+) -> bool:
+    """The full sync: every item read and compared with its stored row. Says whether it wrote
+    any item or category."""
     names = {(item.category or UNCATEGORISED) for item in upstream.services}
     names |= {(item.category or UNCATEGORISED) for item in upstream.products or ()}
-    categories = _ensure_categories(names, provider.child_panel_id)
+    categories, has_written = _ensure_categories(names, provider.child_panel_id)
     pricing = Pricing([provider])
     pricing.add_categories(categories.values())
     summary.services, held = _sync_items(
@@ -222,3 +226,9 @@ def _sync_upstream(
     if held:
         # In the sync's transaction: the digest exists exactly when the holds do.
         alert_held(provider=provider, items=held, synced_at=now)
+    counts = (
+        [summary.services] if summary.products is None else [summary.services, summary.products]
+    )
+    return has_written or any(
+        c.added or c.changed or c.removed or c.restored or c.held for c in counts
+    )
