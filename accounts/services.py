@@ -189,8 +189,8 @@ def balance_credit_many(*, credits: list[Credit]) -> None:
     """Apply many credits (refunds from one poll) in a few queries instead of one lock per row.
 
     Runs inside the caller's transaction. Users are locked in primary-key order, so two batches
-    that touch the same users cannot deadlock. A repeated (order, kind) violates the ledger's
-    unique constraint and rolls the whole batch back.
+    that touch the same users cannot deadlock. A repeated (order, kind), (product order, kind)
+    or (refill, kind) violates the ledger's unique constraint and rolls the whole batch back.
     """
     if not credits:
         return
@@ -223,6 +223,7 @@ def balance_credit_many(*, credits: list[Credit]) -> None:
                         **_memo_columns(credit.memo),
                         "order_id": credit.order_id,
                         "product_order_id": credit.product_order_id,
+                        "refill_id": credit.refill_id,
                         "created_at": now,
                         "period": ledger_period(
                             order_id=credit.order_id,

@@ -138,6 +138,20 @@ def test_balance_credit_many_rolls_the_whole_batch_back_on_a_repeated_refund(
     assert ledger_mismatches() == []
 
 
+def test_a_batch_refund_of_a_refill_names_it_and_is_refused_a_second_time(
+    customer: User,
+) -> None:
+    refund = Credit(user_id=customer.pk, amount=Decimal("2"), kind=Kind.REFUND, refill_id=31)
+    balance_credit_many(credits=[refund])
+
+    assert BalanceTransaction.objects.get(kind=Kind.REFUND).refill_id == 31
+    with pytest.raises(IntegrityError), transaction.atomic():
+        balance_credit_many(credits=[refund])
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("102")
+    assert ledger_mismatches() == []
+
+
 def test_user_create_customer_credits_opening_balance_through_ledger(db: None) -> None:
     user = user_create_customer(username="newbie", balance=Decimal("25.00"))
 
