@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.password_validation import validate_password
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -44,6 +45,26 @@ class AddFundsForm(forms.Form):
     )
 
 
+class _CustomerNames:
+    """The user model's options under the names a child panel's admin gives its accounts: the
+    list's count line and breadcrumbs read them from the change list (its `opts`)."""
+
+    verbose_name = gettext_lazy("customer")
+    verbose_name_plural = gettext_lazy("customers")
+
+    def __init__(self, opts: Any) -> None:
+        self._opts = opts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._opts, name)
+
+
+class CustomerChangeList(ChangeList):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.opts = cast(Any, _CustomerNames(self.opts))
+
+
 class CustomerAdmin(PanelScopedAdmin, ReadOnlyAdmin):
     list_display = ("login_name", "email", "phone", "balance_shown", "is_active", "date_joined")
     list_filter = ("is_active",)
@@ -64,6 +85,9 @@ class CustomerAdmin(PanelScopedAdmin, ReadOnlyAdmin):
     # Its accounts are the owner's customers: the pages say so, not the model's "users".
     change_list_template = "admin/child_panels/customer_change_list.html"
     change_form_template = "admin/child_panels/customer_change_form.html"
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CustomerChangeList
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
