@@ -62,6 +62,23 @@ def _amount(value: Decimal, currency: str) -> str:
     return money_text(value, currency=currency, language=language)
 
 
+class PanelFilter(admin.SimpleListFilter):
+    """The parent's own transfers, or his child panels' (docs/child-panels.md)."""
+
+    title = gettext_lazy("panel")
+    parameter_name = "panel"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("own", _("This panel")), ("child", _("Child panels"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Deposit]) -> QuerySet[Deposit]:
+        if self.value() == "own":
+            return queryset.filter(child_panel__isnull=True)
+        if self.value() == "child":
+            return queryset.filter(child_panel__isnull=False)
+        return queryset
+
+
 class ReportsShown(ReadOnlyAdmin):
     """A deposit's second reports, fetched with the page's rows rather than one query each."""
 
@@ -113,7 +130,7 @@ class DepositAdmin(ReversalViews, ReportsShown):
         "status",
         "gateway",
         "currency",
-        ("child_panel", admin.EmptyFieldListFilter),
+        PanelFilter,
         "created_at",
     )
     search_fields = (
@@ -150,7 +167,7 @@ class DepositAdmin(ReversalViews, ReportsShown):
 class UnmatchedDepositAdmin(ReportsShown):
     # Narrow on purpose: the decision links stay visible beside the admin's side navigation.
     list_display = ("id", "decide", "created_at", "gateway", "status", "paid", "memo", "panel")
-    list_filter = ("gateway", ("child_panel", admin.EmptyFieldListFilter))
+    list_filter = ("gateway", PanelFilter)
     search_fields = ("memo", "=external_id", "user__username", "child_panel__domain")
     list_select_related = ("user", "child_panel")
     readonly_fields = DEPOSIT_READONLY

@@ -171,10 +171,10 @@ def test_the_parents_queue_names_the_panel_whose_account_each_transfer_reached(
     assert CHILD_HOST in rows["nap child"] and CHILD_HOST not in rows["nap parent"]
     assert "This panel" in rows["nap parent"]
     # the queue narrows to the children's transfers, or to the parent's own
-    only_children = client.get("/admin/payments/unmatcheddeposit/?child_panel__isempty=0")
+    only_children = client.get("/admin/payments/unmatcheddeposit/?panel=child")
     assert "nap child" in only_children.content.decode()
     assert "nap parent" not in only_children.content.decode()
-    deposits = client.get("/admin/payments/deposit/?child_panel__isempty=1").content.decode()
+    deposits = client.get("/admin/payments/deposit/?panel=own").content.decode()
     assert "nap parent" in deposits and "nap child" not in deposits
 
 
