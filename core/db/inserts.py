@@ -42,7 +42,7 @@ def insert_with_event(
     # The text varies with the model and the options only, so PostgreSQL can plan it once per
     # connection; an `ON CONFLICT … WHERE` inferring a partial index needs its predicate's values
     # in the text, which binding on the server would take out of it.
-    with (connection.cursor() if conflict_params else prepared_cursor()) as cursor:
+    with connection.cursor() if conflict_params else prepared_cursor() as cursor:
         cursor.execute(
             f"WITH placed AS (INSERT INTO {table(type(row))} ({row_columns}) "  # noqa: S608 - the models' own names
             f'SELECT {placeholders(row_values)}{source}{conflict} RETURNING "id") '
