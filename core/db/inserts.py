@@ -10,6 +10,7 @@ from django.db.models.sql import Query
 
 from core.db.partitions import period_of_sql
 from core.db.partitions.keys import SKIP_TAKEN_FROM
+from core.db.prepared import prepared_cursor
 from core.db.rows import insert_parts, mark_saved, placeholders, table
 
 
@@ -38,7 +39,10 @@ def insert_with_event(
         conflict, conflict_params = _on_conflict_do_nothing(type(row), unless_taken)
         if not conflict:
             source = SKIP_TAKEN_FROM
-    with connection.cursor() as cursor:
+    # The text varies with the model and the options only, so PostgreSQL can plan it once per
+    # connection; an `ON CONFLICT … WHERE` inferring a partial index needs its predicate's values
+    # in the text, which binding on the server would take out of it.
+    with connection.cursor() if conflict_params else prepared_cursor() as cursor:
         cursor.execute(
             f"WITH placed AS (INSERT INTO {table(type(row))} ({row_columns}) "  # noqa: S608 - the models' own names
             f'SELECT {placeholders(row_values)}{source}{conflict} RETURNING "id") '
