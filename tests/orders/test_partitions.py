@@ -28,6 +28,7 @@ from orders.models import DispatchState, Order, OrderEvent, OrderStatus
 from orders.partitions import partitions_prepare_all
 from orders.selectors import order_rows_by_id, orders_for_user
 from orders.services.polling.leases import leased_ids
+from tests.partitions import first_order_id
 
 
 @pytest.fixture(autouse=True)
@@ -52,16 +53,6 @@ def _partition(table_name: str, **where: object) -> set[str]:
             list(where.values()),
         )
         return {row[0] for row in cursor.fetchall()}
-
-
-def _first_id(period: int) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT first_id FROM panel_period_start WHERE table_name = 'orders_order' "
-            "AND period = %s",
-            [period],
-        )
-        return cursor.fetchone()[0]
 
 
 def _month_start(period: int) -> datetime:
@@ -99,8 +90,8 @@ def test_a_new_month_takes_ids_from_its_range_and_an_old_orders_refund_stays_in_
             user_id=customer.pk, amount=Decimal("1"), kind="refund", order_id=old.pk
         )
     # then the new month's orders take its ids, and the old order's rows stay in its month
-    assert prepared.sequence_moved_to == _first_id(coming)
-    assert new.pk >= _first_id(coming)
+    assert prepared.sequence_moved_to == first_order_id(coming)
+    assert new.pk >= first_order_id(coming)
     assert _partition("orders_orderevent", order_id=new.pk) == {f"orders_orderevent_p{coming}"}
     assert refund.period == period_of("orders_order", old.pk) == current_period()
     # and a replay of that refund in the new month meets the same unique key
@@ -175,7 +166,7 @@ def test_two_orders_of_different_months_racing_for_one_key_cannot_both_hold_it(
         if not field.primary_key and field.attname not in {"link_key", "client_ref"}
     }
     month = current_period()
-    ids = [_first_id(month) + 800_000, _first_id(next_period(month)) + 800_000]
+    ids = [first_order_id(month) + 800_000, first_order_id(next_period(month)) + 800_000]
     barrier = threading.Barrier(2)
 
     def insert(order_id: int) -> str:
@@ -234,7 +225,7 @@ def three_months(place: Callable[..., Order], customer: User) -> dict[int, list[
         months[month] = Order.objects.bulk_create(
             Order(
                 **{name: getattr(template, name) for name in fields},
-                id=_first_id(month) + 900_000 + n,
+                id=first_order_id(month) + 900_000 + n,
                 link_key=None,
             )
             for n in range(3)

@@ -20,6 +20,7 @@ from orders.services import order_place
 from panel.archive import MonthNotArchivable, month_archive
 from providers.models import Provider, Service, ServiceType
 from support.models import Ticket
+from tests.partitions import first_order_id
 
 
 @pytest.fixture(autouse=True)
@@ -27,16 +28,6 @@ def _fresh_period_cache() -> Iterator[None]:
     period_registry._cache.clear()
     yield
     period_registry._cache.clear()
-
-
-def _first_id(period: int) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT first_id FROM panel_period_start WHERE table_name = 'orders_order' "
-            "AND period = %s",
-            [period],
-        )
-        return cursor.fetchone()[0]
 
 
 def _exists(relation: str) -> bool:
@@ -67,11 +58,11 @@ def month(catalog: Provider, customer: User) -> tuple[int, list[Order]]:
     }
     orders = [
         Order.objects.create(
-            **fields, id=_first_id(period) + 700_000, status=OrderStatus.COMPLETED
+            **fields, id=first_order_id(period) + 700_000, status=OrderStatus.COMPLETED
         ),
         Order.objects.create(
             **fields,
-            id=_first_id(period) + 700_001,
+            id=first_order_id(period) + 700_001,
             status=OrderStatus.PARTIAL,
             refunded=template.charge,
         ),

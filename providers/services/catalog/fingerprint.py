@@ -25,7 +25,7 @@ from providers.client import CatalogAnswer
 from providers.models import Category, Product, Provider, Service
 from providers.services.catalog.guard import MarginFloor
 from providers.services.catalog.items import PRODUCTS, SERVICES, ItemCounts
-from providers.services.catalog.plan import _stored_fields
+from providers.services.catalog.plan import stored_fields
 
 # The code a sync's outcome depends on: how answers are read, how items are priced and
 # compared, how categories get their platform. A deploy that changes any of it re-reads once.
@@ -84,8 +84,8 @@ def state_digest(*, provider: Provider, floor: MarginFloor) -> str:
         rows_digest(
             Category.objects.filter(child_panel_id=provider.child_panel_id), _CATEGORY_FIELDS
         ),
-        rows_digest(Service.objects.filter(provider=provider), _stored_fields(SERVICES)),
-        rows_digest(Product.objects.filter(provider=provider), _stored_fields(PRODUCTS)),
+        rows_digest(Service.objects.filter(provider=provider), stored_fields(SERVICES)),
+        rows_digest(Product.objects.filter(provider=provider), stored_fields(PRODUCTS)),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

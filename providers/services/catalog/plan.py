@@ -44,7 +44,7 @@ def _log_diffs(
 
 
 @dataclass
-class _SyncPlan:
+class SyncPlan:
     """What one sync pass writes: new rows, changed rows (and which fields), and the change log."""
 
     counts: ItemCounts = field(default_factory=ItemCounts)
@@ -62,7 +62,7 @@ _HOLD_FIELDS = ("hold_reason", "held_at", "held_from_cost")
 
 
 def _hold(
-    plan: _SyncPlan,
+    plan: SyncPlan,
     spec: ItemSpec,
     item: CatalogItem,
     reason: str,
@@ -95,8 +95,8 @@ class _NewItem(NamedTuple):
     rate: Decimal = Decimal(0)
 
 
-def _plan_new(
-    plan: _SyncPlan,
+def plan_new(
+    plan: SyncPlan,
     spec: ItemSpec,
     provider: Provider,
     upstream_id: str,
@@ -142,7 +142,7 @@ _PRICING_FIELDS = (
 )
 
 
-def _stored_fields(spec: ItemSpec) -> list[str]:
+def stored_fields(spec: ItemSpec) -> list[str]:
     """The fields a sync reads of a stored item: the pricing ones, then the upstream values in
     the order of spec.fields (no upstream value is a pricing field)."""
     return [*_PRICING_FIELDS, *spec.fields]
@@ -151,11 +151,11 @@ def _stored_fields(spec: ItemSpec) -> list[str]:
 _UPSTREAM_AT = len(_PRICING_FIELDS)
 
 
-def _is_unchanged(
+def item_is_unchanged(
     row: tuple[Any, ...], values: tuple[object, ...], category: Category, pricing: Pricing
 ) -> bool:
-    """What _plan_update would find unchanged, told from the stored row (read as
-    _stored_fields): on sale, the same upstream values (in the order of spec.fields) and
+    """What plan_update would find unchanged, told from the stored row (read as
+    stored_fields): on sale, the same upstream values (in the order of spec.fields) and
     category, and the price the markup rules give (or held, when the price waits for an
     operator whatever the rules say)."""
     item = cast(Any, row)
@@ -166,7 +166,7 @@ def _is_unchanged(
     return bool(item.hold_reason) or pricing.rate_for(item) == item.rate
 
 
-def _load_items(spec: ItemSpec, pks: list[int]) -> dict[int, Any]:
+def items_load(spec: ItemSpec, pks: list[int]) -> dict[int, Any]:
     """The model instances of `pks`, read in parts (one statement takes at most 65,535
     parameters)."""
     items: dict[int, Any] = {}
@@ -205,8 +205,8 @@ def _apply_values(
     return diffs
 
 
-def _plan_update(
-    plan: _SyncPlan,
+def plan_update(
+    plan: SyncPlan,
     spec: ItemSpec,
     item: Service | Product,
     values: dict[str, object],
@@ -253,8 +253,8 @@ def _plan_update(
     plan.updates.append(item)
 
 
-def _write_plan(
-    plan: _SyncPlan,
+def plan_write(
+    plan: SyncPlan,
     spec: ItemSpec,
     provider: Provider,
     vanished: Sequence[Service | Product],

@@ -29,13 +29,13 @@ from providers.services.catalog.items import (
     SyncSummary,
 )
 from providers.services.catalog.plan import (
-    _is_unchanged,
-    _load_items,
-    _plan_new,
-    _plan_update,
-    _stored_fields,
-    _SyncPlan,
-    _write_plan,
+    SyncPlan,
+    item_is_unchanged,
+    items_load,
+    plan_new,
+    plan_update,
+    plan_write,
+    stored_fields,
 )
 from providers.services.provider import provider_client
 from providers.services.routes import routes_refresh
@@ -84,13 +84,13 @@ def _sync_items(
     floor: MarginFloor,
     now: datetime,
 ) -> tuple[ItemCounts, list[Any]]:
-    plan = _SyncPlan()
+    plan = SyncPlan()
     # The stored items as plain rows: most of a sync's items are unchanged, and telling so from
     # a row costs a fraction of building its model instance. Only the others are loaded whole.
     stored = {
         row.upstream_id: row
         for row in spec.model.objects.filter(provider=provider).values_list(
-            *_stored_fields(spec), named=True
+            *stored_fields(spec), named=True
         )
     }
     seen: set[str] = set()
@@ -110,23 +110,21 @@ def _sync_items(
         row = stored.pop(upstream.upstream_id, None)
         if row is None:
             new = dict(zip(spec.fields, values, strict=True))
-            _plan_new(
-                plan, spec, provider, upstream.upstream_id, new, category, pricing, floor, now
-            )
-        elif _is_unchanged(row, values, category, pricing):
+            plan_new(plan, spec, provider, upstream.upstream_id, new, category, pricing, floor, now)
+        elif item_is_unchanged(row, values, category, pricing):
             plan.counts.unchanged += 1
         else:
             moved.append((row.pk, dict(zip(spec.fields, values, strict=True)), category))
 
-    items = _load_items(spec, [pk for pk, _, _ in moved] + [row.pk for row in stored.values()])
+    items = items_load(spec, [pk for pk, _, _ in moved] + [row.pk for row in stored.values()])
     for pk, fields, category in moved:
-        _plan_update(plan, spec, items[pk], fields, category, pricing, floor, now)
+        plan_update(plan, spec, items[pk], fields, category, pricing, floor, now)
     # Taken off sale as they are: the price stays what it was (never 0), and coming back holds
-    # them until an operator approves (_plan_update).
+    # them until an operator approves (plan_update).
     vanished = [items[row.pk] for row in stored.values() if row.is_available]
     plan.counts.added = len(plan.creates) + len(plan.new_rows)
     plan.counts.removed = len(vanished)
-    _write_plan(plan, spec, provider, vanished, now)
+    plan_write(plan, spec, provider, vanished, now)
     return plan.counts, plan.held
 
 
