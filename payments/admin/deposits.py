@@ -65,7 +65,7 @@ def _amount(value: Decimal, currency: str) -> str:
 class PanelFilter(admin.SimpleListFilter):
     """The parent's own transfers, or his child panels' (docs/child-panels.md)."""
 
-    title = gettext_lazy("panel")
+    title = gettext_lazy("Panel")
     parameter_name = "panel"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
@@ -109,7 +109,10 @@ class ReportsShown(ReadOnlyAdmin):
 
     # Child panels' transfers reach this queue too (docs/child-panels.md): whose account a
     # transfer went to decides which panel's customer it may be assigned to.
-    @admin.display(description=gettext_lazy("Panel"), ordering="child_panel__domain")
+    @admin.display(
+        description=gettext_lazy("Panel"),
+        ordering="child_panel__domain",
+    )
     def panel(self, obj: Deposit) -> str:
         return obj.child_panel.domain if obj.child_panel else _("This panel")
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
@@ -127,3 +128,20 @@ def test_a_month_with_an_order_not_final_is_not_archived(
         month_archive(period=period, directory=tmp_path)
     assert Order.objects.filter(pk=orders[0].pk).exists()
     assert _exists(f"orders_order_p{period}")
+
+
+@pytest.mark.django_db
+def test_the_command_asks_before_it_drops_a_month(
+    month: tuple[int, list[Order]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    period, orders = month
+    command = "panel.management.commands.archive_months"
+    monkeypatch.setattr(f"{command}.months_archivable", lambda: [period])
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+
+    with pytest.raises(CommandError, match="Nothing archived"):
+        call_command("archive_months", directory=str(tmp_path))
+    assert Order.objects.filter(pk__in=[order.pk for order in orders]).count() == 2
+
+    call_command("archive_months", directory=str(tmp_path), yes=True)
+    assert not Order.objects.filter(pk__in=[order.pk for order in orders]).exists()

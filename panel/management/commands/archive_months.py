@@ -16,10 +16,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Only list the months that would go"
         )
+        parser.add_argument(
+            "--yes", action="store_true", help="Do not ask before dropping the months' rows"
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         directory = Path(str(options["directory"])) if options["directory"] else None
-        for period in months_archivable():
+        periods = list(months_archivable())
+        # The rows leave the database for files: asked first, as restore_db asks.
+        if periods and not options["dry_run"] and not options["yes"]:
+            listed = ", ".join(str(period) for period in periods)
+            if input(f"Archive {listed} to files and drop them from the database? [y/N] ") != "y":
+                raise CommandError("Nothing archived.")
+        for period in periods:
             if options["dry_run"]:
                 self.stdout.write(str(period))
                 continue
