@@ -6,7 +6,7 @@ than running them (docs/performance.md). A statement run through `prepared_curso
 prepared on the connection the first time and then only bound and executed. The connection is
 kept between requests (CONN_MAX_AGE), so are its prepared statements.
 
-Behind a transaction-mode PgBouncer this needs PgBouncer 1.21 or later with
+Behind a transaction-mode PgBouncer this needs PgBouncer 1.22 or later with
 `max_prepared_statements` set (docs/scaling.md); PANEL_DB_PREPARED_STATEMENTS=off sends them
 as text again.
 """
@@ -47,12 +47,16 @@ def prepared_cursor() -> CursorWrapper:
     on text being cast to another type."""
     if not settings.PANEL_DB_PREPARED_STATEMENTS:
         return connection.cursor()
+    # As connection.cursor() does: a connection that went away (a restart, an idle timeout)
+    # is replaced, not handed over to fail the request.
+    connection.validate_thread_sharing()
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     database = connection.connection
     if database.prepare_threshold is None:
         # Django switches preparing off (None) for the connection; psycopg then ignores even an
-        # explicit prepare=True. Django's own cursors bind on the client and never prepare, so
-        # only this module's statements are affected.
+        # explicit prepare=True. Django's own cursors bind on the client and never prepare
+        # (psycopg still counts their statements' texts for its cache, without preparing them).
         database.prepare_threshold = _NEVER_BY_COUNT
     with connection.wrap_database_errors:
         raw = _PreparedCursor(database)

@@ -92,7 +92,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The hot reads of every API request as server-side prepared statements (core/db/prepared.py);
-# off for a transaction-mode PgBouncer older than 1.21.
+# off for a transaction-mode PgBouncer older than 1.22.
 PANEL_DB_PREPARED_STATEMENTS = env.bool("PANEL_DB_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     # The hot paths are written for PostgreSQL alone, and `make run` starts an

@@ -3,6 +3,7 @@ partitions"): each row in its month's partition, the months made ahead by beat, 
 whole across months, a DEFAULT partition as the safety net, and the hot queries on indexes of
 the partitions they concern."""
 
+import importlib
 import re
 import threading
 import time
@@ -307,3 +308,11 @@ def test_the_history_of_an_order_reads_its_months_partition(
     plan = _plan(events)
 
     assert _partitions_read(plan, "orders_orderevent") == {f"orders_orderevent_p{month}"}
+
+
+def test_the_open_link_trigger_knows_the_same_open_statuses_as_the_model(db: None) -> None:
+    """The trigger keeping one open order per link names the open statuses in SQL, where no
+    migration check sees a change to OrderStatus.opens()."""
+    migration = importlib.import_module("orders.migrations.0014_orders_partitioned")
+
+    assert set(re.findall(r"'([^']+)'", migration.OPEN)) == set(OrderStatus.opens())

@@ -9,7 +9,7 @@ unique keys (order, kind, period) hold across months because period is a functio
 """
 
 import bisect
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -19,6 +19,8 @@ LEGACY_PERIOD = 0
 
 _REGISTRY = "panel_period_start"
 _cache: dict[str, tuple[list[int], list[int]]] = {}
+# How far behind beat a process's clock may be at a month's turn (period_of).
+_CLOCK_MARGIN = timedelta(minutes=10)
 
 
 def current_period(now: datetime | None = None) -> int:
@@ -46,12 +48,22 @@ def _load(table_name: str) -> tuple[list[int], list[int]]:
     return loaded
 
 
+def _may_have_moved(periods: list[int]) -> bool:
+    """Whether a month newer than the cached ones may have been recorded since: not while the
+    newest cached month is the current one and stays so for a while. Product orders', refills'
+    and deposits' months are recorded when they start, so without this every row of the
+    current month read the registry again (a query per ledger row and event); the margin
+    keeps a process whose clock is behind beat's from keeping the old month past its end."""
+    soon = timezone.now() + _CLOCK_MARGIN
+    return periods[-1] != current_period() or current_period(soon) != periods[-1]
+
+
 def period_of(table_name: str, row_id: int) -> int:
     """The month of the row `row_id` of `table_name`. Cached per process: below the newest
-    recorded first id the answer is final; at or above it the registry is read again (a newer
-    month may have been recorded since)."""
+    recorded first id the answer is final; at or above it too while no newer month can have
+    been recorded (`_may_have_moved`), else the registry is read again."""
     firsts, periods = _cache.get(table_name) or _load(table_name)
-    if not firsts or row_id >= firsts[-1]:
+    if not firsts or (row_id >= firsts[-1] and _may_have_moved(periods)):
         firsts, periods = _load(table_name)
     index = bisect.bisect_right(firsts, row_id) - 1
     return periods[index] if index >= 0 else LEGACY_PERIOD

@@ -31,8 +31,10 @@ from providers.services.catalog.plan import stored_fields
 # compared, how categories get their platform. A deploy that changes any of it re-reads once.
 _DECIDING_CODE = (
     "core.money",
+    "core.text",
     "providers.client",
     "providers.markup",
+    "providers.models",
     "providers.platforms",
     "providers.services.catalog",
 )
