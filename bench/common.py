@@ -165,18 +165,40 @@ PRODUCT_TABLE_PREFIXES = (
 )
 
 
+# The months' registry describes partitions, which TRUNCATE keeps: emptied, every event and
+# ledger row would fall to the legacy month, and every period lookup would read it again.
+KEPT_TABLES = frozenset({"panel_period_start", "panel_partition"})
+
+
 def reset_tables() -> None:
+    """Empty every product table, as a new install is, with this month's partitions ready
+    (what beat's hourly `partitions-prepare` keeps so: the id sequences back at their months'
+    ranges, this month's first ids marked)."""
     from django.db import connection
+
+    from orders.partitions import partitions_prepare_all
 
     tables = [
         t
         for t in connection.introspection.table_names()
-        if t.split("_")[0] in PRODUCT_TABLE_PREFIXES
+        if t.split("_")[0] in PRODUCT_TABLE_PREFIXES and t not in KEPT_TABLES
     ]
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
         )
+        # A database emptied before the registry was kept: its month partitions are
+        # unregistered (and empty now), so the months are made again from nothing.
+        cursor.execute("SELECT count(*) FROM panel_partition")
+        if not cursor.fetchone()[0]:
+            cursor.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE c.relname ~ '_p[0-9]{6}$'"
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP TABLE "{name}"')
+            cursor.execute("TRUNCATE panel_period_start")
+    partitions_prepare_all()
 
 
 @contextmanager
