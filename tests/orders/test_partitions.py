@@ -7,7 +7,7 @@ import importlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,7 +22,6 @@ from accounts.models import User
 from accounts.selectors import ledger_for_user
 from accounts.services import balance_credit
 from core.db.partitions import current_period, next_period, partitions_prepare, period_of
-from core.db.partitions import periods as period_registry
 from notifications.models import Kind, Notification
 from orders.lifecycle.events import Actor, event_record
 from orders.models import DispatchState, Order, OrderEvent, OrderStatus
@@ -31,19 +30,7 @@ from orders.selectors import order_rows_by_id, orders_for_user
 from orders.services.polling.leases import leased_ids
 from tests.partitions import first_order_id
 
-
-@pytest.fixture(autouse=True)
-def _fresh_period_cache() -> Iterator[None]:
-    # The registry rows a test writes roll back with it, but a sequence does not: both are put
-    # back as they were, so that later tests find the months the migrations made.
-    period_registry._cache.clear()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT last_value, is_called FROM orders_order_id_seq")
-        last_value, is_called = cursor.fetchone()
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT setval('orders_order_id_seq', %s, %s)", [last_value, is_called])
-    period_registry._cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_period_registry")
 
 
 def _partition(table_name: str, **where: object) -> set[str]:
