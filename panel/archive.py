@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 
-from accounts.models import BalanceTransaction, LedgerArchivedTotal
+from accounts.models import BalanceTransaction, LedgerArchivedKey, LedgerArchivedTotal
 from core.db.locks import wait_transaction_lock
 from core.db.partitions import archive as db_archive
 from core.db.partitions import current_period, next_period
@@ -150,6 +150,7 @@ def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMont
             keys=("user_id", "kind"),
             column="amount",
         )
+        _ledger_keys_keep(partitions[BalanceTransaction])
         db_archive.partition_rows_insert(
             partition=partitions[Order],
             into=ArchivedOrder._meta.db_table,
@@ -163,6 +164,22 @@ def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMont
         for model in (OrderEvent, BalanceTransaction, Order):
             db_archive.partition_drop(table=model._meta.db_table, partition=partitions[model])
     return ArchivedMonth(period=period, directory=target, orders=count)
+
+
+def _ledger_keys_keep(partition: str) -> None:
+    """The ledger keys of the rows dropped whose subject outlives them (LedgerArchivedKey)."""
+    for subject in LedgerArchivedKey.Subject:
+        db_archive.partition_rows_insert(
+            partition=partition,
+            into=LedgerArchivedKey._meta.db_table,
+            columns={
+                "subject": f"'{subject.value}'",
+                "subject_id": f'"{subject.value}"',
+                "kind": '"kind"',
+                "period": '"period"',
+            },
+            where=f'"{subject.value}" IS NOT NULL',
+        )
 
 
 def _referencing(period: int, low: int, high: int) -> list[tuple[str, QuerySet]]:

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -173,7 +173,7 @@ def _placed_before(model: type[_Row], *, user: User, client_ref: str) -> _Row | 
     if existing is None and model is Order:
         archived_id = archived_order_by_client_ref(user=user, client_ref=client_ref)
         if archived_id is not None:
-            return cast(_Row, Order(pk=archived_id, user=user, client_ref=client_ref))
+            return model(pk=archived_id, user=user, client_ref=client_ref)
     return existing
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from orders.models import (
 )
 from orders.services import order_place, product_order_place
 from panel.archive import MonthNotArchivable, month_archive
+from payments.models import Deposit
 from providers.models import Provider, Service, ServiceType
 from support.models import Ticket
 from tests.factories import ProductFactory, UserFactory
@@ -53,7 +54,7 @@ def _month_start(period: int) -> datetime:
     return timezone.make_aware(datetime(year, month, 1, 0, 30))  # noqa: DTZ001 - made aware
 
 
-def _mark_month(model: type[ProductOrder | Refill], period: int) -> None:
+def _mark_month(model: type[ProductOrder | Refill | Deposit], period: int) -> None:
     """The rows of `model` made from now on belong to `period`, as beat marks at its start."""
     partitions_prepare(
         by_id=[], by_period=[], anchors=[model._meta.db_table], now=_month_start(period)
@@ -221,6 +222,66 @@ def test_a_months_product_orders_are_final_and_refunded_before_it_goes_and_are_k
     assert ProductOrder.objects.filter(pk=product_order.pk).exists()
     rows = _written(tmp_path / str(period) / "orders_productorder.csv.gz")
     assert [row["id"] for row in rows] == [str(product_order.pk)]
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("subject", ["deposit_id", "refill_id", "product_order_id"])
+def test_a_credit_of_an_archived_month_cannot_be_written_again(
+    month: tuple[int, list[Order]],
+    template: Order,
+    catalog: Provider,
+    customer: User,
+    tmp_path: Path,
+    subject: str,
+) -> None:
+    # given a deposit, a refill (of this month's order) and a product order of the month,
+    # each credited once
+    period, _orders = month
+    for model in (Deposit, Refill, ProductOrder):
+        _mark_month(model, period)
+    deposit = Deposit.objects.create(
+        user=customer,
+        gateway="manual",
+        amount=Decimal("3"),
+        currency="USD",
+        rate=Decimal("1"),
+        status=Deposit.Status.CREDITED,
+        credited_amount=Decimal("3"),
+        credited_at=timezone.now(),
+    )
+    refill = Refill.objects.create(
+        order=template,
+        user=customer,
+        provider=catalog,
+        status=RefillStatus.REJECTED,
+        refunded=Decimal("0.5"),
+    )
+    product_order = product_order_place(
+        user=customer, product_id=ProductFactory().pk, quantity="1", require="me@x.com"
+    )
+    ProductOrder.objects.filter(pk=product_order.pk).update(
+        status=ProductOrderStatus.CANCELED, refunded=product_order.charge
+    )
+    credits = {
+        "deposit_id": ("deposit", deposit.pk, Decimal("3")),
+        "refill_id": ("refund", refill.pk, Decimal("0.5")),
+        "product_order_id": ("refund", product_order.pk, product_order.charge),
+    }
+    for column, (kind, subject_id, amount) in credits.items():
+        balance_credit(user_id=customer.pk, amount=amount, kind=kind, **{column: subject_id})
+    month_archive(period=period, directory=tmp_path)
+    customer.refresh_from_db()
+    balance = customer.balance
+
+    # when one of them is credited again
+    kind, subject_id, amount = credits[subject]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        balance_credit(user_id=customer.pk, amount=amount, kind=kind, **{subject: subject_id})
+
+    # then nothing moved, as before the month went
+    customer.refresh_from_db()
+    assert customer.balance == balance
     assert ledger_mismatches() == []
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 
 def rows_copy_out(*, sql: str, params: list[object], path: Path) -> None:
@@ -41,13 +42,54 @@ def partition_sums_add(*, partition: str, into: str, keys: tuple[str, ...], colu
         )
 
 
-def partition_rows_insert(*, partition: str, into: str, columns: Mapping[str, str]) -> None:
-    """Insert into `into` one row per row of the partition: `columns` maps each column of
-    `into` to a column of the partition or an SQL literal."""
+def partition_rows_insert(
+    *, partition: str, into: str, columns: Mapping[str, str], where: str = "TRUE"
+) -> None:
+    """Insert into `into` one row per row of the partition that meets `where`: `columns` maps
+    each column of `into` to a column of the partition or an SQL literal."""
     names = ", ".join(f'"{name}"' for name in columns)
     values = ", ".join(columns.values())
     with connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO "{into}" ({names}) SELECT {values} FROM "{partition}"')  # noqa: S608 - the caller's names
+        cursor.execute(
+            f'INSERT INTO "{into}" ({names}) SELECT {values} FROM "{partition}" WHERE {where}'  # noqa: S608 - the caller's names
+        )
+
+
+def archived_keys_guard_install(
+    schema_editor: BaseDatabaseSchemaEditor,
+    *,
+    partition: str,
+    keys_table: str,
+    constraints: Mapping[str, str],
+) -> None:
+    """A trigger on the DEFAULT partition `partition` refusing a row whose (column, kind), for
+    each column of `constraints`, is in `keys_table` (subject = the column's name, subject_id,
+    kind): the keys of archived months. A row of an archived month can only land in the
+    DEFAULT partition, so the months' own partitions pay nothing; the refusal is the unique
+    violation of the constraint named, as a replay met before the month went."""
+    checks = " ".join(
+        f'IF NEW."{column}" IS NOT NULL AND EXISTS (SELECT 1 FROM "{keys_table}" '  # noqa: S608 - the caller's names
+        f"WHERE subject = '{column}' AND subject_id = NEW.\"{column}\" AND kind = NEW.kind) "
+        f"THEN RAISE EXCEPTION USING ERRCODE = 'unique_violation', CONSTRAINT = '{name}', "
+        f'MESSAGE = \'duplicate key value violates unique constraint "{name}" '
+        "(a key of an archived month)'; END IF;"
+        for column, name in constraints.items()
+    )
+    schema_editor.execute(
+        f"""
+        CREATE FUNCTION "{partition}_archived_keys"() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN {checks} RETURN NEW; END $$;
+        CREATE TRIGGER "{partition}_archived_keys" BEFORE INSERT ON "{partition}"
+            FOR EACH ROW EXECUTE FUNCTION "{partition}_archived_keys"();
+        """
+    )
+
+
+def archived_keys_guard_remove(schema_editor: BaseDatabaseSchemaEditor, *, partition: str) -> None:
+    schema_editor.execute(
+        f'DROP TRIGGER "{partition}_archived_keys" ON "{partition}"; '
+        f'DROP FUNCTION "{partition}_archived_keys"()'
+    )
 
 
 def partition_drop(*, table: str, partition: str) -> None:
