@@ -173,7 +173,9 @@ class LedgerArchivedKey(models.Model):
         REFILL = "refill_id", _("refill")
         DEPOSIT = "deposit_id", _("deposit")
 
-    subject = models.CharField(max_length=16, choices=Subject.choices, verbose_name=_("subject"))
+    subject = models.CharField(
+        max_length=16, choices=Subject.choices, verbose_name=pgettext_lazy("ledger key", "subject")
+    )
     subject_id = models.BigIntegerField(verbose_name=_("subject ID"))
     kind = models.CharField(
         max_length=16, choices=BalanceTransaction.Kind.choices, verbose_name=_("kind")
