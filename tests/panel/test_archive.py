@@ -4,7 +4,6 @@ answered with the archived order, and an archived order's page answering its own
 
 import csv
 import gzip
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from payments.models import Deposit
 from providers.models import Provider, Service, ServiceType
 from support.models import Ticket
 from tests.factories import ProductFactory, UserFactory
-from tests.partitions import first_order_id
+from tests.partitions import first_order_id, month_start
 
 pytestmark = pytest.mark.usefixtures("fresh_period_registry")
 
@@ -49,15 +48,10 @@ def _exists(relation: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _month_start(period: int) -> datetime:
-    year, month = divmod(period, 100)
-    return timezone.make_aware(datetime(year, month, 1, 0, 30))  # noqa: DTZ001 - made aware
-
-
 def _mark_month(model: type[ProductOrder | Refill | Deposit], period: int) -> None:
     """The rows of `model` made from now on belong to `period`, as beat marks at its start."""
     partitions_prepare(
-        by_id=[], by_period=[], anchors=[model._meta.db_table], now=_month_start(period)
+        by_id=[], by_period=[], anchors=[model._meta.db_table], now=month_start(period)
     )
     period_registry._cache.clear()
 
@@ -140,26 +134,33 @@ def test_an_archived_month_is_written_out_and_dropped_and_every_balance_still_ad
 
 
 @pytest.mark.django_db
-def test_the_totals_count_the_rows_dropped_and_not_a_row_of_the_default_partition(
+def test_the_totals_add_up_the_rows_dropped_month_after_month_and_no_row_of_default(
     month: tuple[int, list[Order]], template: Order, customer: User, tmp_path: Path
 ) -> None:
-    # given a refund of the same user in the DEFAULT partition (a month no partition covers)
+    # given a refund of the same user and kind in the DEFAULT partition (a month no partition
+    # covers), and a canceled order with its refund in the month after the fixture's
     period, _orders = month
     far = next_period(current_period(), 40)
-    with time_machine.travel(_month_start(far), tick=False):
+    with time_machine.travel(month_start(far), tick=False):
         stray = balance_credit(
             user_id=customer.pk, amount=Decimal("0.25"), kind="refund", memo="late"
         )
-    # and a total already carried from an older month
-    LedgerArchivedTotal.objects.create(user=customer, kind="refund", amount=Decimal("1.5"))
+    later = next_period(period)
+    canceled = _copy(
+        template,
+        id=first_order_id(later) + 700_000,
+        status=OrderStatus.CANCELED,
+        refunded=template.charge,
+    )
+    balance_credit(user_id=customer.pk, amount=template.charge, kind="refund", order_id=canceled.pk)
 
     month_archive(period=period, directory=tmp_path)
+    month_archive(period=later, directory=tmp_path)
 
-    # then the month's refund is added, the DEFAULT row is neither counted nor dropped
+    # then each month's refund is added once, and the DEFAULT row is neither counted nor dropped
     total = LedgerArchivedTotal.objects.get(user=customer, kind="refund").amount
-    assert total == Decimal("1.5") + template.charge
+    assert total == template.charge + template.charge
     assert BalanceTransaction.objects.filter(pk=stray.pk, period=far).exists()
-    LedgerArchivedTotal.objects.filter(user=customer, kind="refund").update(amount=template.charge)
     assert ledger_mismatches() == []
 
 
