@@ -4,6 +4,8 @@ answered with the archived order, and an archived order's page answering its own
 
 import csv
 import gzip
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from orders.lifecycle.events import Actor, event_record
 from orders.models import (
     ArchivedOrder,
     Order,
+    OrderClientRef,
     OrderEvent,
     OrderStatus,
     ProductOrder,
@@ -335,6 +338,47 @@ def test_a_retried_client_ref_of_an_archived_order_answers_that_order_and_charge
     customer.refresh_from_db()
     assert (customer.balance, Order.objects.count()) == (balance, order_count)
     assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_of_an_archived_client_ref_racing_both_answer_it_and_charge_nothing(
+    template: Order, customer: User
+) -> None:
+    # given an order's keys as archiving leaves them: its client_ref and owner kept, its row gone
+    period = next_period(current_period())
+    archived_id = first_order_id(period) + 700_000
+    OrderClientRef.objects.create(order_id=archived_id, user_id=customer.pk, client_ref="ref-9")
+    ArchivedOrder.objects.create(order_id=archived_id, user=customer, period=period)
+    customer.refresh_from_db()
+    balance = customer.balance
+    barrier = threading.Barrier(2)
+
+    def retry(_: int) -> int:
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                return order_place(
+                    user=customer,
+                    service_id=template.service_id,
+                    fields={
+                        "link": "https://instagram.com/p/y",
+                        "quantity": str(template.quantity),
+                    },
+                    client_ref="ref-9",
+                    source=Source.API,
+                ).pk
+        finally:
+            connection.close()
+
+    # when the reseller's two retries of that `add` arrive at once
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(retry, range(2)))
+
+    # then both answer the archived order, and nothing is placed or charged
+    assert answers == [archived_id, archived_id]
+    customer.refresh_from_db()
+    assert customer.balance == balance
+    assert list(Order.objects.filter(user=customer)) == [template]
 
 
 @pytest.mark.django_db
