@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import BalanceTransaction, LedgerArchivedTotal, User
+from accounts.ranks import Basis, ledger_totals
 from accounts.selectors import ledger_mismatches
 from accounts.services import api_key_create, balance_credit
 from core.db.partitions import current_period, next_period, partitions_prepare
@@ -274,7 +275,10 @@ def test_a_credit_of_an_archived_month_cannot_be_written_again(
     }
     for column, (kind, subject_id, amount) in credits.items():
         balance_credit(user_id=customer.pk, amount=amount, kind=kind, **{column: subject_id})
+    progress = ledger_totals(user_ids=[customer.pk], bases={Basis.DEPOSITS, Basis.SPEND})
     month_archive(period=period, directory=tmp_path)
+    # rank progress counts the archived month as before
+    assert ledger_totals(user_ids=[customer.pk], bases={Basis.DEPOSITS, Basis.SPEND}) == progress
     customer.refresh_from_db()
     balance = customer.balance
 
