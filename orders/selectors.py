@@ -10,10 +10,18 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from core.db.partitions.archive import is_in_archived_month
 from core.ids import parse_id
 from core.money import ZERO
-from orders.models import CancelRequest, Order, OrderStatus, ProductOrder, Refill, RefillStatus
+from orders.models import (
+    ArchivedOrder,
+    CancelRequest,
+    Order,
+    OrderClientRef,
+    OrderStatus,
+    ProductOrder,
+    Refill,
+    RefillStatus,
+)
 
 
 def orders_for_user(*, user: User, status: str = "", search: str = "") -> QuerySet[Order]:
@@ -28,9 +36,21 @@ def orders_for_user(*, user: User, status: str = "", search: str = "") -> QueryS
     return orders.order_by("-id")
 
 
-def order_is_archived(*, order_id: int) -> bool:
-    """Whether the order's month was archived (panel.archive): its page says so."""
-    return is_in_archived_month(table=Order._meta.db_table, row_id=order_id)
+def order_is_archived(*, order_id: int, user: User) -> bool:
+    """Whether the order was `user`'s and its month was archived (panel.archive), or, for
+    staff, any customer's of their panel: its page says so. To anyone else it is unknown."""
+    archived = ArchivedOrder.objects.filter(order_id=order_id)
+    if user.is_staff:
+        return archived.filter(user__child_panel_id=user.child_panel_id).exists()
+    return archived.filter(user=user).exists()
+
+
+def archived_order_by_client_ref(*, user: User, client_ref: str) -> int | None:
+    """The id of the user's order of an archived month placed with `client_ref`: its key
+    stays when its month goes (panel.archive)."""
+    placed = OrderClientRef.objects.filter(user_id=user.pk, client_ref=client_ref)
+    archived = ArchivedOrder.objects.filter(user=user, order_id__in=placed.values("order_id"))
+    return archived.values_list("order_id", flat=True).first()
 
 
 def order_rows_by_id(*, user: User, ids: Iterable[int]) -> dict[int, Any]:

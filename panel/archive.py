@@ -1,12 +1,15 @@
 """Old months archived: their orders, events and ledger rows written to files and their
 partitions dropped (docs/scaling.md, "Archiving"; `manage.py archive_months`).
 
-A month goes only when every order of it is accounted for: final, its refund written, no refill
-or cancel request open, no reconciliation flag unsettled. The rows elsewhere that name its
-orders (refills, cancel requests, ticket links, reconciliation flags) go into the same files and
-are deleted with it, since their foreign keys would hold the partition. The ledger's rows are
-summed per user and kind into LedgerArchivedTotal, so every balance still equals its ledger.
-All of it runs in one transaction: a failure leaves the month as it was.
+A month goes only when every order and product order of it is accounted for: final, its refund
+written, no refill or cancel request open, no reconciliation flag unsettled, none of its orders
+spilled into the DEFAULT partition. The rows elsewhere that name its orders (refills and their
+events, cancel requests, ticket links, reconciliation flags) go into the same files and are
+deleted with it, since their foreign keys would hold the partition; its product orders are
+written and kept. The ledger's rows are summed per user and kind into LedgerArchivedTotal, so
+every balance still equals its ledger; each order's owner is kept in ArchivedOrder and its
+client_ref in OrderClientRef. All of it runs in one transaction: a failure leaves the month as
+it was.
 """
 
 from dataclasses import dataclass
@@ -14,14 +17,24 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Model, Q, QuerySet
 
-from accounts.models import BalanceTransaction, LedgerArchivedTotal
+from accounts.models import BalanceTransaction, LedgerArchivedKey, LedgerArchivedTotal
 from core.db.locks import wait_transaction_lock
 from core.db.partitions import archive as db_archive
 from core.db.partitions import current_period, next_period
-from orders.models import CancelRequest, Order, OrderEvent, OrderStatus, Refill, RefillStatus
-from orders.models.keys import OrderClientRef, OrderOpenLink, OrderUpstreamId
+from orders.models import (
+    ArchivedOrder,
+    CancelRequest,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    ProductOrder,
+    ProductOrderStatus,
+    Refill,
+    RefillStatus,
+)
+from orders.models.keys import OrderOpenLink, OrderUpstreamId
 from reconciliation.models import Mismatch, MismatchStatus
 from support.models import Ticket
 
@@ -45,7 +58,27 @@ def months_archivable() -> list[int]:
     return [period for period in attached if period < newest]
 
 
-def _refusal(low: int, high: int) -> str | None:
+def _span(model: type[Model], period: int) -> QuerySet:
+    """The rows of `model` (an anchor of months: product orders, refills) whose month is
+    `period`, however far their ids went."""
+    span = db_archive.id_span(table=model._meta.db_table, period=period)
+    if span is None:
+        return model._default_manager.none()
+    first, end = span
+    rows = model._default_manager.filter(pk__gte=first)
+    return rows if end is None else rows.filter(pk__lt=end)
+
+
+def _spilled(period: int, high: int) -> bool:
+    """Whether orders of the month sit past its range, in the DEFAULT partition: their events
+    and ledger rows are in the month's partitions, but they are not dropped with it."""
+    span = db_archive.id_span(table=Order._meta.db_table, period=period)
+    end = span[1] if span else None
+    rows = Order.objects.filter(pk__gte=high)
+    return (rows if end is None else rows.filter(pk__lt=end)).exists()
+
+
+def _refusal(period: int, low: int, high: int) -> str | None:
     in_month = Q(order_id__gte=low, order_id__lt=high)
     if (
         Order.objects.filter(pk__gte=low, pk__lt=high)
@@ -58,7 +91,23 @@ def _refusal(low: int, high: int) -> str | None:
     ).filter(refunded=0, charge__gt=0)
     if refund_due.exists():
         return "a refund is not written"
-    if Refill.objects.filter(in_month, status__in=RefillStatus.opens()).exists():
+    if _spilled(period, high):
+        return "an order of the month is in the DEFAULT partition"
+    # Product orders stay (their table is not partitioned), but their events and ledger rows
+    # go with their month: one still moving would write its refund into the DEFAULT partition.
+    product_orders = _span(ProductOrder, period)
+    if product_orders.exclude(status__in=ProductOrderStatus.finals()).exists():
+        return "a product order is not final"
+    if (
+        product_orders.filter(status__in=[ProductOrderStatus.PARTIAL, ProductOrderStatus.CANCELED])
+        .filter(refunded=0, charge__gt=0)
+        .exists()
+    ):
+        return "a product order's refund is not written"
+    open_refills = Q(status__in=RefillStatus.opens())
+    if Refill.objects.filter(in_month, open_refills).exists() or (
+        _span(Refill, period).filter(open_refills).exists()
+    ):
         return "a refill is open"
     if (
         Refill.objects.filter(replacement_id__gte=low, replacement_id__lt=high)
@@ -80,60 +129,93 @@ def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMont
         raise MonthNotArchivable(f"{period}: no such month")
     low, high = bounds
     target = (directory or settings.BASE_DIR / "var/archive") / str(period)
+    partitions = {
+        model: f"{model._meta.db_table}_p{period}"
+        for model in (Order, OrderEvent, BalanceTransaction)
+    }
     with transaction.atomic():
         # Beat's partition job and another archive wait: the registry changes under both.
         wait_transaction_lock("partitions-prepare")
-        if reason := _refusal(low, high):
+        if reason := _refusal(period, low, high):
             raise MonthNotArchivable(f"{period}: {reason}")
         target.mkdir(parents=True, exist_ok=True)
         count = Order.objects.filter(pk__gte=low, pk__lt=high).count()
-        _write_referencing(low, high, target)
-        _ledger_totals_carry(period)
-        for model in (Order, OrderEvent, BalanceTransaction):
+        for name, queryset in (*_referencing(period, low, high), *_kept(period)):
+            _write(queryset, target / f"{name}.csv.gz")
+        # From the partition itself: exactly the rows dropped below, whatever else the
+        # DEFAULT partition holds.
+        db_archive.partition_sums_add(
+            partition=partitions[BalanceTransaction],
+            into=LedgerArchivedTotal._meta.db_table,
+            keys=("user_id", "kind"),
+            column="amount",
+        )
+        _ledger_keys_keep(partitions[BalanceTransaction])
+        db_archive.partition_rows_insert(
+            partition=partitions[Order],
+            into=ArchivedOrder._meta.db_table,
+            columns={"order_id": '"id"', "user_id": '"user_id"', "period": str(int(period))},
+        )
+        for model, partition in partitions.items():
             table = model._meta.db_table
-            partition = f"{table}_p{period}"
             db_archive.partition_copy_out(partition=partition, path=target / f"{table}.csv.gz")
             db_archive.partition_archive_path_set(table=table, period=period, path=str(target))
-        _delete_referencing(low, high)
+        _delete_referencing(period, low, high)
         for model in (OrderEvent, BalanceTransaction, Order):
-            table = model._meta.db_table
-            db_archive.partition_drop(table=table, partition=f"{table}_p{period}")
+            db_archive.partition_drop(table=model._meta.db_table, partition=partitions[model])
     return ArchivedMonth(period=period, directory=target, orders=count)
 
 
-def _referencing(low: int, high: int) -> list[tuple[str, object]]:
+def _ledger_keys_keep(partition: str) -> None:
+    """The ledger keys of the rows dropped whose subject outlives them (LedgerArchivedKey)."""
+    for subject in LedgerArchivedKey.Subject:
+        db_archive.partition_rows_insert(
+            partition=partition,
+            into=LedgerArchivedKey._meta.db_table,
+            columns={
+                "subject": f"'{subject.value}'",
+                "subject_id": f'"{subject.value}"',
+                "kind": '"kind"',
+                "period": '"period"',
+            },
+            where=f'"{subject.value}" IS NOT NULL',
+        )
+
+
+def _referencing(period: int, low: int, high: int) -> list[tuple[str, QuerySet]]:
+    """The rows elsewhere that name the month's orders, deleted with them (in this order)."""
     in_month = Q(order_id__gte=low, order_id__lt=high)
+    refills = Refill.objects.filter(in_month)
     return [
-        ("orders_refill", Refill.objects.filter(in_month)),
+        # A refill's events sit in the refill's month, which may be a later one than its
+        # order's: written here, before deleting the refill deletes them.
+        (
+            "orders_orderevent_of_refills",
+            OrderEvent.objects.filter(refill__in=refills).exclude(period=period),
+        ),
+        ("orders_refill", refills),
         ("orders_cancelrequest", CancelRequest.objects.filter(in_month)),
         ("reconciliation_mismatch", Mismatch.objects.filter(in_month)),
         ("support_ticket_orders", Ticket.orders.through.objects.filter(in_month)),
     ]
 
 
-def _write_referencing(low: int, high: int, target: Path) -> None:
-    for name, queryset in _referencing(low, high):
-        sql, params = queryset.query.sql_with_params()  # type: ignore[attr-defined]
-        db_archive.rows_copy_out(sql=sql, params=list(params), path=target / f"{name}.csv.gz")
+def _kept(period: int) -> list[tuple[str, QuerySet]]:
+    """The rows of the month written out but kept: a product order's row is what guards a
+    replay of its charge (its client_ref) and of its refund (its status and refunded)."""
+    return [("orders_productorder", _span(ProductOrder, period))]
 
 
-def _delete_referencing(low: int, high: int) -> None:
-    for _name, queryset in _referencing(low, high):
-        queryset.delete()  # type: ignore[attr-defined]
-    for model in (OrderClientRef, OrderUpstreamId, OrderOpenLink):
+def _write(queryset: QuerySet, path: Path) -> None:
+    if queryset.query.is_empty():  # a month no product order was made in: no file
+        return
+    sql, params = queryset.query.sql_with_params()
+    db_archive.rows_copy_out(sql=sql, params=list(params), path=path)
+
+
+def _delete_referencing(period: int, low: int, high: int) -> None:
+    for _name, queryset in _referencing(period, low, high):
+        queryset.delete()
+    # The client references stay: a retried `add` meets its key and answers the archived order.
+    for model in (OrderUpstreamId, OrderOpenLink):
         model.objects.filter(order_id__gte=low, order_id__lt=high).delete()
-
-
-def _ledger_totals_carry(period: int) -> None:
-    rows = (
-        BalanceTransaction.objects.filter(period=period)
-        .values("user_id", "kind")
-        .annotate(total=Sum("amount"))
-    )
-    for row in rows:
-        total, created = LedgerArchivedTotal.objects.select_for_update().get_or_create(
-            user_id=row["user_id"], kind=row["kind"], defaults={"amount": row["total"]}
-        )
-        if not created:
-            total.amount += row["total"]
-            total.save(update_fields=["amount"])

@@ -76,6 +76,26 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture
+def fresh_period_registry() -> Iterator[None]:
+    """For the tests of the monthly partitions: each process's cache of the month registry
+    read afresh, and the order id sequence put back as it was. The registry rows a test writes
+    roll back with it, but a sequence does not, and later tests must find the months the
+    migrations made."""
+    from django.db import connection
+
+    from core.db.partitions import periods
+
+    periods._cache.clear()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value, is_called FROM orders_order_id_seq")
+        last_value, is_called = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('orders_order_id_seq', %s, %s)", [last_value, is_called])
+    periods._cache.clear()
+
+
+@pytest.fixture
 def customer(db: None) -> User:
     return UserFactory(username="alice", funds=Decimal("100"))
 

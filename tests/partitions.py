@@ -1,6 +1,9 @@
 """What the tests of the monthly partitions read of their registry (docs/scaling.md)."""
 
+from datetime import datetime
+
 from django.db import connection
+from django.utils import timezone
 
 
 def first_order_id(period: int) -> int:
@@ -12,3 +15,9 @@ def first_order_id(period: int) -> int:
             [period],
         )
         return cursor.fetchone()[0]
+
+
+def month_start(period: int) -> datetime:
+    """Half past midnight on the first day of the month `period`, when beat marks it."""
+    year, month = divmod(period, 100)
+    return timezone.make_aware(datetime(year, month, 1, 0, 30))  # noqa: DTZ001 - made aware

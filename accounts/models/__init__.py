@@ -13,7 +13,12 @@ from accounts.child_panels import (
     SuspendedReason,
 )
 from accounts.models.access import ApiKey, RecoveryCode, TwoFactorDevice
-from accounts.models.ledger import BalanceTransaction, CommissionTransaction, LedgerArchivedTotal
+from accounts.models.ledger import (
+    BalanceTransaction,
+    CommissionTransaction,
+    LedgerArchivedKey,
+    LedgerArchivedTotal,
+)
 from accounts.models.pricing import Coupon, CouponRedemption, PricingTier
 from accounts.models.submissions import FormSubmission
 from accounts.models.users import ChildPanelStaff, User, UserManager
@@ -33,6 +38,7 @@ __all__ = [
     "Coupon",
     "CouponRedemption",
     "FormSubmission",
+    "LedgerArchivedKey",
     "LedgerArchivedTotal",
     "PricingTier",
     "RecoveryCode",

@@ -159,6 +159,42 @@ class LedgerArchivedTotal(models.Model):
         return f"{self.user_id} {self.kind}: {self.amount}"
 
 
+class LedgerArchivedKey(models.Model):
+    """The key of a ledger row of an archived month whose subject outlives the month (a
+    product order, a refill, a deposit: their rows are not partitioned), written by
+    panel.archive with the drop. The month's partition and its unique keys are gone, so a row
+    written later for that subject lands in the DEFAULT partition, whose trigger meets these
+    keys (core.db.partitions.archive): a replayed credit fails as it did before the archive.
+    Orders need none: an archived order's row is gone and its id never comes back, so no
+    service can write its charge or refund again."""
+
+    class Subject(models.TextChoices):
+        PRODUCT_ORDER = "product_order_id", _("product order")
+        REFILL = "refill_id", _("refill")
+        DEPOSIT = "deposit_id", _("deposit")
+
+    subject = models.CharField(
+        max_length=16, choices=Subject.choices, verbose_name=pgettext_lazy("ledger key", "subject")
+    )
+    subject_id = models.BigIntegerField(verbose_name=_("subject ID"))
+    kind = models.CharField(
+        max_length=16, choices=BalanceTransaction.Kind.choices, verbose_name=_("kind")
+    )
+    period = models.IntegerField(verbose_name=_("period"))
+
+    class Meta:
+        verbose_name = _("archived ledger key")
+        verbose_name_plural = _("archived ledger keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "subject_id", "kind"], name="ledger_archived_key_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.subject_id} {self.kind}"
+
+
 class CommissionTransaction(models.Model):
     """One movement of referral commission: the affiliate's own ledger, apart from the spending
     balance. The sum of a user's rows is their commission_balance, always (check_ledger)."""

@@ -12,12 +12,13 @@ from orders.models.base import (
     Source,
 )
 from orders.models.events import EVENT_FIELD_NAMES, EVENT_VALUE_NAMES, OrderEvent, PollLease
-from orders.models.keys import OrderClientRef, OrderOpenLink, OrderUpstreamId
+from orders.models.keys import ArchivedOrder, OrderClientRef, OrderOpenLink, OrderUpstreamId
 from orders.models.order import CancelRequest, Order, Refill, RefillCause
 from orders.models.product import ProductOrder
 from providers.statuses import OrderStatus, ProductOrderStatus, RefillStatus
 
 __all__ = [
+    "ArchivedOrder",
     "EVENT_FIELD_NAMES",
     "EVENT_VALUE_NAMES",
     "ONE_OPEN_ORDER_PER_LINK",

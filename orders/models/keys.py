@@ -6,9 +6,11 @@ if it contains the partition key, so these keys live here, one row per order tha
 written by triggers on the orders table in the same statement as the order
 (core.db.partitions.keys): a replay or a race meets the unique index of its key, under the name
 it always had, and waits for the other transaction as it did. Nothing writes these rows but
-those triggers; they exist as models so that tests' flushes empty them with the orders.
+those triggers; they exist as models so that tests' flushes empty them with the orders. An
+archived month's client references stay (panel.archive): the key outlives its order.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,8 @@ from orders.models.base import ONE_OPEN_ORDER_PER_LINK
 
 
 class OrderClientRef(models.Model):
-    """A reseller's client reference, once per user: a retried `add` gets its first order."""
+    """A reseller's client reference, once per user: a retried `add` gets its first order, even
+    one of an archived month (ArchivedOrder)."""
 
     order_id = models.BigIntegerField(primary_key=True, verbose_name=_("order ID"))
     user_id = models.BigIntegerField(verbose_name=_("user ID"))
@@ -72,3 +75,26 @@ class OrderOpenLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id}: {self.link_key}"
+
+
+class ArchivedOrder(models.Model):
+    """An order of an archived month (panel.archive), written in the transaction that drops
+    it: whose it was, so that its page answers its owner alone. Its client_ref stays in
+    OrderClientRef, so a retried `add` still meets the key and answers this order's id."""
+
+    order_id = models.BigIntegerField(primary_key=True, verbose_name=_("order ID"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("user"),
+    )
+    period = models.IntegerField(verbose_name=_("period"))
+
+    class Meta:
+        verbose_name = _("archived order")
+        verbose_name_plural = _("archived orders")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} ({self.period})"

@@ -40,6 +40,7 @@ from orders.models import (
     ProductOrder,
     Source,
 )
+from orders.selectors import archived_order_by_client_ref
 from orders.services.routing import route_for
 from orders.type_rules import check_limits, parse_order_fields
 from providers.markup import clears_margin
@@ -149,9 +150,7 @@ def _create_charged(
                     row.delete()
                     is_refused = True
     except IntegrityError:
-        if client_ref and (
-            existing := model.objects.filter(user=user, client_ref=client_ref).first()
-        ):
+        if client_ref and (existing := _placed_before(model, user=user, client_ref=client_ref)):
             return existing
         raise
     if is_refused:
@@ -159,12 +158,23 @@ def _create_charged(
     if not is_placed:
         # Nothing was written, so nothing was charged; the transaction is intact. A racing
         # replay of this client_ref holds the link with the very order asked for: that one.
-        if client_ref and (
-            existing := model.objects.filter(user=user, client_ref=client_ref).first()
-        ):
+        if client_ref and (existing := _placed_before(model, user=user, client_ref=client_ref)):
             return existing
         raise LinkBusy(_open_order_on_link(row) if isinstance(row, Order) else None)
     return row
+
+
+def _placed_before(model: type[_Row], *, user: User, client_ref: str) -> _Row | None:
+    """The row this user's client_ref placed. An order of an archived month keeps its key
+    (panel.archive), so a retry lands here: it answers as an unsaved Order carrying its id,
+    since the row itself is in the archive's files. Only read once the key was met, so the
+    common `add` pays nothing for it."""
+    existing = model.objects.filter(user=user, client_ref=client_ref).first()
+    if existing is None and model is Order:
+        archived_id = archived_order_by_client_ref(user=user, client_ref=client_ref)
+        if archived_id is not None:
+            return model(pk=archived_id, user=user, client_ref=client_ref)
+    return existing
 
 
 def _insert_placed(row: Order | ProductOrder, event: OrderEvent) -> bool:

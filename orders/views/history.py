@@ -189,7 +189,7 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         order = services.own_order(user=request.user, order_id=pk)
     except IncorrectOrder:
-        if order_is_archived(order_id=pk):
+        if order_is_archived(order_id=pk, user=request.user):
             context = {"order_id": pk}
             return render(request, "orders/order_archived.html", context, status=410)
         raise Http404("No such order") from None

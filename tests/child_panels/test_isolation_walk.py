@@ -43,6 +43,9 @@ GLOBAL_MODELS = {
     "notifications.TelegramBot": "the parent's bot: /telegram/ is the parent's only",
     "payments.BonusRule": "the parent's deposit bonuses, applied on its own deposits only",
     "providers.RouteScore": "the parent's routing scores of its providers, admin only",
+    "accounts.LedgerArchivedKey": (
+        "ledger keys of archived months: subject ids, read by the ledger's trigger only"
+    ),
     "orders.PollLease": "the poll engine's claims: row ids, never shown",
     "orders.OrderClientRef": "orders' unique keys, written by triggers, never shown or read",
     "orders.OrderUpstreamId": "the same",

@@ -7,9 +7,9 @@ import importlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,28 +22,15 @@ from accounts.models import User
 from accounts.selectors import ledger_for_user
 from accounts.services import balance_credit
 from core.db.partitions import current_period, next_period, partitions_prepare, period_of
-from core.db.partitions import periods as period_registry
 from notifications.models import Kind, Notification
 from orders.lifecycle.events import Actor, event_record
 from orders.models import DispatchState, Order, OrderEvent, OrderStatus
 from orders.partitions import partitions_prepare_all
 from orders.selectors import order_rows_by_id, orders_for_user
 from orders.services.polling.leases import leased_ids
-from tests.partitions import first_order_id
+from tests.partitions import first_order_id, month_start
 
-
-@pytest.fixture(autouse=True)
-def _fresh_period_cache() -> Iterator[None]:
-    # The registry rows a test writes roll back with it, but a sequence does not: both are put
-    # back as they were, so that later tests find the months the migrations made.
-    period_registry._cache.clear()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT last_value, is_called FROM orders_order_id_seq")
-        last_value, is_called = cursor.fetchone()
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT setval('orders_order_id_seq', %s, %s)", [last_value, is_called])
-    period_registry._cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_period_registry")
 
 
 def _partition(table_name: str, **where: object) -> set[str]:
@@ -54,11 +41,6 @@ def _partition(table_name: str, **where: object) -> set[str]:
             list(where.values()),
         )
         return {row[0] for row in cursor.fetchall()}
-
-
-def _month_start(period: int) -> datetime:
-    year, month = divmod(period, 100)
-    return timezone.make_aware(datetime(year, month, 1, 0, 30))  # noqa: DTZ001 - made aware
 
 
 @pytest.mark.django_db
@@ -84,7 +66,7 @@ def test_a_new_month_takes_ids_from_its_range_and_an_old_orders_refund_stays_in_
     old = place()
     coming = next_period(current_period())
     # when beat runs at the next month's start
-    with time_machine.travel(_month_start(coming), tick=False):
+    with time_machine.travel(month_start(coming), tick=False):
         prepared = partitions_prepare_all()
         new = place()
         refund = balance_credit(
@@ -97,7 +79,7 @@ def test_a_new_month_takes_ids_from_its_range_and_an_old_orders_refund_stays_in_
     assert refund.period == period_of("orders_order", old.pk) == current_period()
     # and a replay of that refund in the new month meets the same unique key
     with (
-        time_machine.travel(_month_start(coming), tick=False),
+        time_machine.travel(month_start(coming), tick=False),
         pytest.raises(IntegrityError),
         transaction.atomic(),
     ):
@@ -114,7 +96,7 @@ def test_preparing_twice_makes_nothing_twice() -> None:
 @pytest.mark.django_db
 def test_months_are_made_two_ahead_with_a_range_three_times_the_largest_month() -> None:
     far = next_period(current_period(), 2)
-    with time_machine.travel(_month_start(far), tick=False):
+    with time_machine.travel(month_start(far), tick=False):
         created = partitions_prepare_all().created
 
     assert f"orders_order_p{next_period(far, 2)}" in created
@@ -128,7 +110,7 @@ def test_a_row_no_month_covers_goes_to_the_default_partition_and_alerts_the_oper
 ) -> None:
     # given beat down for years: a month without a partition
     far = next_period(current_period(), 40)
-    with time_machine.travel(_month_start(far), tick=False):
+    with time_machine.travel(month_start(far), tick=False):
         entry = balance_credit(user_id=customer.pk, amount=Decimal("5"), memo="gift")
     # then the credit is kept all the same, in the DEFAULT partition
     assert _partition("accounts_balancetransaction", id=entry.pk) == {
@@ -139,7 +121,7 @@ def test_a_row_no_month_covers_goes_to_the_default_partition_and_alerts_the_oper
     # then the operators hear of it
     assert Notification.objects.filter(kind=Kind.OPS_PARTITIONS).exists()
     # and when that month's partition is made, the row moves into it
-    with time_machine.travel(_month_start(far), tick=False):
+    with time_machine.travel(month_start(far), tick=False):
         partitions_prepare(by_id=[], by_period=["accounts_balancetransaction"], anchors=[])
     assert _partition("accounts_balancetransaction", id=entry.pk) == {
         f"accounts_balancetransaction_p{far}"

@@ -6,9 +6,11 @@ in the same transaction, so a failure at any step leaves the month as it was.
 """
 
 import gzip
+from collections.abc import Mapping
 from pathlib import Path
 
 from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 
 def rows_copy_out(*, sql: str, params: list[object], path: Path) -> None:
@@ -25,6 +27,69 @@ def rows_copy_out(*, sql: str, params: list[object], path: Path) -> None:
 
 def partition_copy_out(*, partition: str, path: Path) -> None:
     rows_copy_out(sql=f'SELECT * FROM "{partition}"', params=[], path=path)  # noqa: S608 - a registry name
+
+
+def partition_sums_add(*, partition: str, into: str, keys: tuple[str, ...], column: str) -> None:
+    """Add the partition's `column` summed per `keys` into the table `into` (unique on `keys`):
+    one statement, and exactly the rows that are about to be dropped with it."""
+    names = ", ".join(f'"{key}"' for key in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{into}" ({names}, "{column}") '  # noqa: S608 - the caller's names
+            f'SELECT {names}, sum("{column}") FROM "{partition}" GROUP BY {names} '
+            f'ON CONFLICT ({names}) DO UPDATE SET "{column}" = "{into}"."{column}" + '
+            f'EXCLUDED."{column}"'
+        )
+
+
+def partition_rows_insert(
+    *, partition: str, into: str, columns: Mapping[str, str], where: str = "TRUE"
+) -> None:
+    """Insert into `into` one row per row of the partition that meets `where`: `columns` maps
+    each column of `into` to a column of the partition or an SQL literal."""
+    names = ", ".join(f'"{name}"' for name in columns)
+    values = ", ".join(columns.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{into}" ({names}) SELECT {values} FROM "{partition}" WHERE {where}'  # noqa: S608 - the caller's names
+        )
+
+
+def archived_keys_guard_install(
+    schema_editor: BaseDatabaseSchemaEditor,
+    *,
+    partition: str,
+    keys_table: str,
+    constraints: Mapping[str, str],
+) -> None:
+    """A trigger on the DEFAULT partition `partition` refusing a row whose (column, kind), for
+    each column of `constraints`, is in `keys_table` (subject = the column's name, subject_id,
+    kind): the keys of archived months. A row of an archived month can only land in the
+    DEFAULT partition, so the months' own partitions pay nothing; the refusal is the unique
+    violation of the constraint named, as a replay met before the month went."""
+    checks = " ".join(
+        f'IF NEW."{column}" IS NOT NULL AND EXISTS (SELECT 1 FROM "{keys_table}" '  # noqa: S608 - the caller's names
+        f"WHERE subject = '{column}' AND subject_id = NEW.\"{column}\" AND kind = NEW.kind) "
+        f"THEN RAISE EXCEPTION USING ERRCODE = 'unique_violation', CONSTRAINT = '{name}', "
+        f'MESSAGE = \'duplicate key value violates unique constraint "{name}" '
+        "(a key of an archived month)'; END IF;"
+        for column, name in constraints.items()
+    )
+    schema_editor.execute(
+        f"""
+        CREATE FUNCTION "{partition}_archived_keys"() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN {checks} RETURN NEW; END $$;
+        CREATE TRIGGER "{partition}_archived_keys" BEFORE INSERT ON "{partition}"
+            FOR EACH ROW EXECUTE FUNCTION "{partition}_archived_keys"();
+        """
+    )
+
+
+def archived_keys_guard_remove(schema_editor: BaseDatabaseSchemaEditor, *, partition: str) -> None:
+    schema_editor.execute(
+        f'DROP TRIGGER "{partition}_archived_keys" ON "{partition}"; '
+        f'DROP FUNCTION "{partition}_archived_keys"()'
+    )
 
 
 def partition_drop(*, table: str, partition: str) -> None:
@@ -62,6 +127,22 @@ def id_range(*, table: str, period: int) -> tuple[int, int] | None:
     return (int(row[0]), int(row[1])) if row else None
 
 
+def id_span(*, table: str, period: int) -> tuple[int, int | None] | None:
+    """The ids [first, next month's first) whose month is `period` (core.db.partitions
+    period_of), end None for the newest month; None when the month was never recorded. For a
+    table partitioned by id this reaches past the month's range over the ids that spilled into
+    the DEFAULT partition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT first_id, (SELECT min(n.first_id) FROM panel_period_start n "
+            "WHERE n.table_name = s.table_name AND n.first_id > s.first_id) "
+            "FROM panel_period_start s WHERE s.table_name = %s AND s.period = %s",
+            [table, period],
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), None if row[1] is None else int(row[1])) if row else None
+
+
 def months(*, table: str, state: str) -> list[int]:
     """The months of `table` whose partitions are in `state`, oldest first."""
     with connection.cursor() as cursor:
@@ -71,16 +152,3 @@ def months(*, table: str, state: str) -> list[int]:
             [table, state],
         )
         return [row[0] for row in cursor.fetchall()]
-
-
-def is_in_archived_month(*, table: str, row_id: int) -> bool:
-    """Whether `row_id` lies in the id range of an archived month of `table`."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM panel_period_start s JOIN panel_partition p "
-            "ON p.table_name = s.table_name AND p.period = s.period "
-            "WHERE s.table_name = %s AND p.state = 'archived' AND s.first_id <= %s "
-            "AND s.end_id > %s)",
-            [table, row_id, row_id],
-        )
-        return bool(cursor.fetchone()[0])
