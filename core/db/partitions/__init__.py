@@ -5,7 +5,8 @@ subject (`period`, YYYYMM; 0 for the rows from before partitioning).
 Modules:
 
 - `periods`: the month of a row from its id (`period_of`, `current_period`), read from the
-  registry the months are recorded in;
+  registry the months are recorded in, and of a row from the subject it names
+  (`period_of_subject`, the subjects registered by the app that owns them);
 - `months`: the partitions created ahead, the order id sequence moved at a month's start and the
   DEFAULT partitions watched (`partitions_prepare`);
 - `convert`: a plain table turned into a partitioned one in place, its rows kept (migrations);
@@ -20,6 +21,8 @@ from core.db.partitions.periods import (
     next_period,
     period_of,
     period_of_sql,
+    period_of_subject,
+    period_subject_register,
 )
 
 __all__ = [
@@ -30,4 +33,6 @@ __all__ = [
     "partitions_prepare",
     "period_of",
     "period_of_sql",
+    "period_of_subject",
+    "period_subject_register",
 ]
