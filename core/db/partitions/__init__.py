@@ -11,7 +11,8 @@ Modules:
   DEFAULT partitions watched (`partitions_prepare`);
 - `convert`: a plain table turned into a partitioned one in place, its rows kept (migrations);
 - `keys`: unique keys a partitioned table cannot hold itself, kept in small plain tables by
-  triggers (migrations).
+  triggers (migrations), and which of them the installed trigger skips when taken (the check
+  of core.db.inserts).
 """
 
 from core.db.partitions.months import Prepared, partitions_prepare
