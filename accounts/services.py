@@ -18,7 +18,7 @@ from accounts.ranks import RankMove, best_rank, is_promotion, ledger_totals, ran
 from core import memos
 from core.db.bulk import bulk_insert_values, bulk_update_values
 from core.db.ledger import ledger_move
-from core.db.partitions import current_period, period_of
+from core.db.partitions import period_of_subject
 from core.db.reads import api_key_lookup
 from core.errors import InsufficientFunds, InvalidRequest
 from core.memos import Text
@@ -46,25 +46,6 @@ def _memo_columns(memo: Text) -> dict[str, object]:
     """A memo the panel wrote is stored as its code and parameters (core.memos); a person's
     words, as typed."""
     return memos.columns(memo, prefix="memo", max_length=255)
-
-
-# The tables whose ids a ledger row's month follows, first match first: a refill's refund names
-# its refill alone, a deposit's bonus its deposit (docs/scaling.md, "Monthly partitions").
-_SUBJECTS = (
-    ("order_id", "orders_order"),
-    ("product_order_id", "orders_productorder"),
-    ("refill_id", "orders_refill"),
-    ("deposit_id", "payments_deposit"),
-)
-
-
-def ledger_period(**subject_ids: int | None) -> int:
-    """The month a ledger row belongs to: its subject's (core.db.partitions.period_of), so that
-    a replay in a later month meets the same unique key; its own for a row with none."""
-    for column, table_name in _SUBJECTS:
-        if (subject_id := subject_ids.get(column)) is not None:
-            return period_of(table_name, subject_id)
-    return current_period()
 
 
 def _check_amount(amount: Decimal) -> None:
@@ -96,7 +77,7 @@ def _move(
         deposit_id=deposit_id,
         refill_id=refill_id,
         created_by=created_by,
-        period=ledger_period(
+        period=period_of_subject(
             order_id=order_id,
             product_order_id=product_order_id,
             refill_id=refill_id,
@@ -225,7 +206,7 @@ def balance_credit_many(*, credits: list[Credit]) -> None:
                         "product_order_id": credit.product_order_id,
                         "refill_id": credit.refill_id,
                         "created_at": now,
-                        "period": ledger_period(
+                        "period": period_of_subject(
                             order_id=credit.order_id,
                             product_order_id=credit.product_order_id,
                             refill_id=credit.refill_id,

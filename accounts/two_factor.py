@@ -30,6 +30,12 @@ def has_two_factor(user: User) -> bool:
     return TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
+def lacks_required_two_factor(user: User) -> bool:
+    """A staff user without two-factor, while PANEL_STAFF_2FA requires it: kept out of the admin,
+    given no staff API key, and their keys refused (docs/admin-api.md), for a key acts as them."""
+    return bool(settings.PANEL_STAFF_2FA and user.is_staff and not has_two_factor(user))
+
+
 def two_factor_begin(*, user: User) -> str:
     """A fresh unconfirmed secret (replacing an unconfirmed one); returns the secret."""
     if has_two_factor(user):

@@ -5,6 +5,7 @@ only), revoking is operatorapi.change_staffapikey, the log is operatorapi.view_a
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -160,6 +161,7 @@ class StaffApiKeyAdmin(admin.ModelAdmin):
                 "title": _("Create a staff API key"),
                 "opts": self.model._meta,
                 "form": form,
+                "is_two_factor_required": settings.PANEL_STAFF_2FA,
             },
         )
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from accounts import keys
 from accounts.models import User
+from accounts.two_factor import lacks_required_two_factor
 from core.errors import InvalidRequest
 from operatorapi.models import ApiCall, IdempotencyRecord, Scope, StaffApiKey
 
@@ -23,6 +24,12 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class KeyNotAllowed(InvalidRequest):
     default_message = gettext_noop("Only a superuser creates keys for another staff user.")
+
+
+class OwnerWithoutTwoFactor(InvalidRequest):
+    default_message = gettext_noop(
+        "The owner must turn on two-factor authentication first: a key acts as its owner."
+    )
 
 
 class InvalidNetwork(InvalidRequest):
@@ -58,9 +65,12 @@ def staff_api_key_create(
     allowed_networks: list[str] | None = None,
 ) -> tuple[StaffApiKey, str]:
     """A new key for a staff user; returns the row and the key, which is stored nowhere: show
-    it once. Staff create keys for themselves only, a superuser for any staff user."""
+    it once. Staff create keys for themselves only, a superuser for any staff user; with
+    PANEL_STAFF_2FA, for an owner with two-factor on only (nothing is written otherwise)."""
     if not owner.is_active or not owner.is_staff:
         raise InvalidRequest(gettext_noop("Keys are for active staff users only."))
+    if lacks_required_two_factor(owner):
+        raise OwnerWithoutTwoFactor()
     if owner.pk != created_by.pk and not created_by.is_superuser:
         raise KeyNotAllowed()
     name = name.strip()

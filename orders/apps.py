@@ -10,3 +10,7 @@ class OrdersConfig(AppConfig):
         # Registers the tasks in every process, the web's too: the services publish forwards by
         # task name (orders.enqueue.forward_task) instead of importing this module.
         from orders import memos, tasks  # noqa: F401  (memos: the codes, core.memos)
+        from orders.partitions import period_subjects_register
+
+        # Before any ledger row or event is written: their month follows these tables' ids.
+        period_subjects_register()

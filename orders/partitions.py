@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.models import BalanceTransaction
-from core.db.partitions import Prepared, partitions_prepare
+from core.db.partitions import Prepared, partitions_prepare, period_subject_register
 from notifications.models import Kind
 from notifications.services import staff_alert
 from orders.models import Order, OrderEvent, ProductOrder, Refill
@@ -24,9 +24,23 @@ logger = logging.getLogger(__name__)
 
 BY_ID = [Order]
 BY_PERIOD = [OrderEvent, BalanceTransaction]
-# The rows whose month the ledger and the events follow besides orders' (accounts.services
-# ledger_period names the same tables).
-ANCHORS = [ProductOrder, Refill, Deposit]
+# The rows whose month the ledger and the events follow, by the column a ledger row names each
+# with, first match first: a refill's refund names its refill alone, a deposit's bonus its
+# deposit (core.db.partitions.period_of_subject).
+SUBJECTS = {
+    "order_id": Order,
+    "product_order_id": ProductOrder,
+    "refill_id": Refill,
+    "deposit_id": Deposit,
+}
+# The subjects whose months are marked when they start, not made ahead as id ranges.
+ANCHORS = [model for model in SUBJECTS.values() if model not in BY_ID]
+
+
+def period_subjects_register() -> None:
+    """Tell core.db.partitions the subjects' tables, once as the app starts (OrdersConfig)."""
+    for column, model in SUBJECTS.items():
+        period_subject_register(column=column, table=model._meta.db_table)
 
 
 def partitions_prepare_all(*, now: datetime | None = None) -> Prepared:

@@ -9,7 +9,7 @@ from django.db.models import Model, UniqueConstraint
 from django.db.models.sql import Query
 
 from core.db.partitions import period_of_sql
-from core.db.partitions.keys import SKIP_TAKEN_FROM
+from core.db.partitions.keys import SKIP_TAKEN_FROM, key_is_skipped_when_taken
 from core.db.prepared import prepared_cursor
 from core.db.rows import insert_parts, mark_saved, placeholders, table
 
@@ -66,7 +66,14 @@ def _on_conflict_do_nothing(model: type[Model], name: str) -> tuple[str, tuple[A
     constraint = next((c for c in model._meta.constraints if c.name == name), None)
     if constraint is None:
         # A key a partitioned table keeps in a table of its own (core.db.partitions.keys): its
-        # trigger skips the row itself when the insert asks (SKIP_TAKEN_FROM).
+        # trigger skips the row itself when the insert asks (SKIP_TAKEN_FROM). Any other name
+        # is a mistake that would not show: the flag would skip nothing here, and could stay
+        # set for a later insert of the transaction to be dropped silently.
+        if not key_is_skipped_when_taken(table=model._meta.db_table, name=name):
+            raise ValueError(
+                f"{name} is neither a partial unique constraint of {model.__name__} nor a key "
+                "its table's triggers skip when taken"
+            )
         return "", ()
     if not isinstance(constraint, UniqueConstraint) or constraint.condition is None:
         raise ValueError(f"{name} is not a partial unique constraint of {model.__name__}")

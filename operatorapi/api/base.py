@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from accounts.two_factor import lacks_required_two_factor
 from core.errors import InvalidRequest, InvalidTransition, PanelError
 from core.text import is_storable
 from operatorapi.models import Scope, StaffApiKey
@@ -138,6 +139,12 @@ class OperatorView(APIView):
         super().initial(request, *args, **kwargs)  # negotiation, then the per-key throttle
         if not self.key.user.is_active or not self.key.user.is_staff:
             raise ApiError(403, "owner_inactive", "The key's owner is no longer active staff")
+        if lacks_required_two_factor(self.key.user):
+            # The owner turned two-factor off, or had it reset: the key would act as someone
+            # with one factor. It works again once they turn it back on.
+            raise ApiError(
+                403, "owner_two_factor_off", "The key's owner has two-factor authentication off"
+            )
         if not address_allowed(self.key, throttle.client_address(request)):
             raise ApiError(403, "address_not_allowed", "This key is not allowed from this address")
         if not key_allows(self.key, self.endpoint):

@@ -18,14 +18,21 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import BalanceTransaction, User
 from accounts.selectors import ledger_for_user
 from accounts.services import balance_credit
-from core.db.partitions import current_period, next_period, partitions_prepare, period_of
+from core.db.partitions import (
+    current_period,
+    next_period,
+    partitions_prepare,
+    period_of,
+    period_of_subject,
+)
+from core.db.partitions import periods as period_registry
 from notifications.models import Kind, Notification
-from orders.lifecycle.events import Actor, event_record
-from orders.models import DispatchState, Order, OrderEvent, OrderStatus
-from orders.partitions import partitions_prepare_all
+from orders.lifecycle.events import Actor, event_link, event_record
+from orders.models import DispatchState, Order, OrderEvent, OrderStatus, ProductOrder, Refill
+from orders.partitions import SUBJECTS, partitions_prepare_all
 from orders.selectors import order_rows_by_id, orders_for_user
 from orders.services.polling.leases import leased_ids
 from tests.partitions import first_order_id, month_start
@@ -33,7 +40,7 @@ from tests.partitions import first_order_id, month_start
 pytestmark = pytest.mark.usefixtures("fresh_period_registry")
 
 
-def _partition(table_name: str, **where: object) -> set[str]:
+def _partition(table_name: str, **where: int) -> set[str]:
     condition = " AND ".join(f'"{column}" = %s' for column in where)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -298,3 +305,31 @@ def test_the_open_link_trigger_knows_the_same_open_statuses_as_the_model(db: Non
     migration = importlib.import_module("orders.migrations.0014_orders_partitioned")
 
     assert set(re.findall(r"'([^']+)'", migration.OPEN)) == set(OrderStatus.opens())
+
+
+@pytest.mark.django_db
+def test_every_subject_a_month_follows_is_registered_under_the_column_that_names_it() -> None:
+    # given: the tables whose months are recorded, and the columns a ledger row or an event
+    # names its subject with
+    partitions_prepare_all()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT table_name FROM panel_period_start")
+        recorded = {row[0] for row in cursor.fetchall()}
+    ledger_columns = {
+        field.attname
+        for field in BalanceTransaction._meta.concrete_fields
+        if field.attname.endswith("_id") and not field.is_relation
+    }
+    event_columns = {event_link(model) for model in (Order, ProductOrder, Refill)}
+
+    # then
+    registered = {column: model._meta.db_table for column, model in SUBJECTS.items()}
+    assert period_registry._subjects == registered
+    assert set(registered.values()) == recorded
+    assert set(registered) == ledger_columns | event_columns
+
+
+@pytest.mark.django_db
+def test_a_subject_column_nobody_registered_fails_loudly() -> None:
+    with pytest.raises(LookupError, match="coupon_id"):
+        period_of_subject(order_id=None, coupon_id=1)

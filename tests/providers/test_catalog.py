@@ -1,3 +1,4 @@
+from dataclasses import replace
 from decimal import Decimal
 from io import StringIO
 
@@ -6,9 +7,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from providers.client import UpstreamService
 from providers.errors import ProviderAuthError, ProviderUnavailable
 from providers.models import CatalogChange, Category, Product, Provider, Service, ServiceType
 from providers.services import catalog_reprice, catalog_sync, provider_create
+from providers.services.catalog.items import SERVICES
 from sandbox import SandboxConfig, SandboxServer
 from tests.support import sandbox_control
 
@@ -241,3 +244,27 @@ def test_rotate_secrets_moves_provider_keys_to_the_new_first_key(
     finally:
         settings.PANEL_ENCRYPTION_KEYS = old_keys  # type: ignore[attr-defined]
         _fernet.cache_clear()
+
+
+_LIKES = UpstreamService(
+    upstream_id="1",
+    name="Likes",
+    type="Default",
+    category="Instagram",
+    rate=Decimal("1.5"),
+    min=10,
+    max=1000,
+    refill=False,
+    cancel=False,
+    dripfeed=False,
+    description="",
+)
+
+
+def test_an_item_specs_upstream_values_are_a_tuple_however_few_its_fields() -> None:
+    one = replace(SERVICES, fields={"name": "name"}).upstream_values()
+    two = replace(SERVICES, fields={"name": "name", "upstream_rate": "rate"}).upstream_values()
+
+    assert one(_LIKES) == ("Likes",)
+    assert two(_LIKES) == ("Likes", Decimal("1.5"))
+    assert SERVICES.upstream_values()(_LIKES)[:3] == ("Likes", "Default", Decimal("1.5"))

@@ -5,12 +5,14 @@ subject (`period`, YYYYMM; 0 for the rows from before partitioning).
 Modules:
 
 - `periods`: the month of a row from its id (`period_of`, `current_period`), read from the
-  registry the months are recorded in;
+  registry the months are recorded in, and of a row from the subject it names
+  (`period_of_subject`, the subjects registered by the app that owns them);
 - `months`: the partitions created ahead, the order id sequence moved at a month's start and the
   DEFAULT partitions watched (`partitions_prepare`);
 - `convert`: a plain table turned into a partitioned one in place, its rows kept (migrations);
 - `keys`: unique keys a partitioned table cannot hold itself, kept in small plain tables by
-  triggers (migrations).
+  triggers (migrations), and which of them the installed trigger skips when taken (the check
+  of core.db.inserts).
 """
 
 from core.db.partitions.months import Prepared, partitions_prepare
@@ -20,6 +22,8 @@ from core.db.partitions.periods import (
     next_period,
     period_of,
     period_of_sql,
+    period_of_subject,
+    period_subject_register,
 )
 
 __all__ = [
@@ -30,4 +34,6 @@ __all__ = [
     "partitions_prepare",
     "period_of",
     "period_of_sql",
+    "period_of_subject",
+    "period_subject_register",
 ]

@@ -16,6 +16,7 @@ holding (the order became final) leaves its table.
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 
@@ -50,9 +51,18 @@ class Key:
 SKIP_TAKEN_FROM = " FROM (SELECT set_config('panel.skip_taken', 'on', true)) AS skip_taken"
 
 
+# How the insert trigger begins the insert of a key it skips when taken: key_is_skipped_when_taken
+# looks for it in the installed function.
+_IF_SKIP = "IF skip THEN "
+
+
+def _insert_into(key_table: str) -> str:
+    return f'INSERT INTO "{key_table}"'
+
+
 def _insert(key: Key, owner: str) -> str:
     columns, values = key.names(), key.values("NEW")
-    return f'INSERT INTO "{key.table}" ("{owner}", {columns}) VALUES (NEW.id, {values})'  # noqa: S608 - the caller's names
+    return f'{_insert_into(key.table)} ("{owner}", {columns}) VALUES (NEW.id, {values})'
 
 
 def _delete(key: Key, owner: str) -> str:
@@ -71,7 +81,7 @@ def keys_install(
     for key in keys:
         if key.is_skipped_when_taken:
             on_insert.append(
-                f"IF {key.holds('NEW')} THEN IF skip THEN {_insert(key, owner)} "
+                f"IF {key.holds('NEW')} THEN {_IF_SKIP}{_insert(key, owner)} "
                 "ON CONFLICT DO NOTHING; IF NOT FOUND THEN RETURN NULL; END IF; "
                 f"ELSE {_insert(key, owner)}; END IF; END IF;"
             )
@@ -115,3 +125,17 @@ def keys_install(
             f'INSERT INTO "{key.table}" ("{owner}", {key.names()}) '  # noqa: S608 - the caller's names
             f'SELECT id, {key.values(table)} FROM "{table}" WHERE {key.holds(table)}'
         )
+
+
+def key_is_skipped_when_taken(*, table: str, name: str) -> bool:
+    """Whether the triggers installed on `table` skip a row whose key under the unique
+    constraint `name` is taken (its Key has `is_skipped_when_taken`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k.relname, f.prosrc FROM pg_constraint c "
+            "JOIN pg_class k ON k.oid = c.conrelid JOIN pg_proc f ON f.proname = %s "
+            "WHERE c.conname = %s AND c.contype = 'u'",
+            [f"{table}_keys_insert", name],
+        )
+        found = cursor.fetchall()
+    return any(f"{_IF_SKIP}{_insert_into(key_table)} " in source for key_table, source in found)

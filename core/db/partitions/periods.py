@@ -19,6 +19,10 @@ LEGACY_PERIOD = 0
 
 _REGISTRY = "panel_period_start"
 _cache: dict[str, tuple[list[int], list[int]]] = {}
+# The tables whose ids a month follows (the subjects), each by the column other rows name it
+# with (`order_id`), in the order a row naming several follows them. The app that owns them
+# registers them as it starts (orders.partitions), so that no lower layer names its tables.
+_subjects: dict[str, str] = {}
 # How far behind beat a process's clock may be at a month's turn (period_of).
 _CLOCK_MARGIN = timedelta(minutes=10)
 
@@ -67,6 +71,25 @@ def period_of(table_name: str, row_id: int) -> int:
         firsts, periods = _load(table_name)
     index = bisect.bisect_right(firsts, row_id) - 1
     return periods[index] if index >= 0 else LEGACY_PERIOD
+
+
+def period_subject_register(*, column: str, table: str) -> None:
+    """Rows naming a row of `table` in their `column` take its month (`period_of_subject`)."""
+    if _subjects.setdefault(column, table) != table:
+        raise ValueError(f"{column} already names {_subjects[column]}, not {table}")
+
+
+def period_of_subject(**subject_ids: int | None) -> int:
+    """The month of a row that names its subject by id (`order_id=…`): the first named
+    subject's, in the order they were registered; the current month for a row with none. A
+    column nobody registered raises LookupError: its row would take the wrong month, and a
+    replay in a later month would miss its unique key."""
+    if unknown := subject_ids.keys() - _subjects.keys():
+        raise LookupError(f"no period subject registered for {', '.join(sorted(unknown))}")
+    for column, table_name in _subjects.items():
+        if (subject_id := subject_ids.get(column)) is not None:
+            return period_of(table_name, subject_id)
+    return current_period()
 
 
 def period_of_sql(table_name: str, id_sql: str) -> tuple[str, list[str]]:

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from core.errors import PanelError
+from core.errors import PanelError, error_display
 from operatorapi.models import Scope
 from operatorapi.services import staff_api_key_create
 
@@ -11,7 +11,8 @@ from operatorapi.services import staff_api_key_create
 class Command(BaseCommand):
     help = (
         "Create a staff API key for the operator API (docs/admin-api.md); the key is printed on "
-        "the last line. It can do what USERNAME's permissions allow, narrowed by --scope."
+        "the last line. It can do what USERNAME's permissions allow, narrowed by --scope. With "
+        "PANEL_STAFF_2FA on, USERNAME must have two-factor on."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 allowed_networks=options["allow"],
             )
         except PanelError as exc:
-            raise CommandError(exc.message) from None
+            raise CommandError(error_display(exc)) from None
         scopes = ", ".join(row.scopes) or "everything the owner may do"
         self.stdout.write(f"Staff API key '{row.name}' for {owner.get_username()} ({scopes}):")
         self.stdout.write(key)

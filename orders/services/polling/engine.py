@@ -206,6 +206,44 @@ def poll(
 ROUND_GC_THRESHOLD = 100_000
 
 
+class _RoundCollector:
+    """The collector's settings while rounds run in this process, shared by every thread: the
+    first round in changes them and the last one out puts them back, once. Rounds that overlap
+    (two poll tasks on a threads pool) would otherwise undo each other: the later one saved the
+    thresholds the earlier had raised and put those back at its end, raised for good."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rounds = 0
+        self._thresholds = gc.get_threshold()
+        self._is_freeze_ours = False
+
+    def enter(self) -> None:
+        with self._lock:
+            self._rounds += 1
+            if self._rounds > 1:
+                return
+            self._thresholds = gc.get_threshold()
+            # A freeze made by someone else (a boot-time freeze) is its owner's to thaw.
+            self._is_freeze_ours = not gc.get_freeze_count()
+            if self._is_freeze_ours:
+                gc.freeze()
+            first, *older = self._thresholds
+            gc.set_threshold(max(first, ROUND_GC_THRESHOLD), *older)
+
+    def leave(self) -> None:
+        with self._lock:
+            self._rounds -= 1
+            if self._rounds:
+                return
+            gc.set_threshold(*self._thresholds)
+            if self._is_freeze_ours:
+                gc.unfreeze()
+
+
+_collector = _RoundCollector()
+
+
 @contextmanager
 def _older_objects_frozen() -> Iterator[None]:
     """Leave the objects that exist before a round out of the collector's full passes, and let
@@ -214,23 +252,14 @@ def _older_objects_frozen() -> Iterator[None]:
     A round allocates millions of small objects, which trigger a dozen full collections; each
     walked every object of the process (Django, the apps, their caches) although none of them
     is garbage made by the round: a sizeable share of a large round's CPU
-    (docs/performance.md). Frozen
-    objects are only skipped, never lost: they go back to the oldest generation afterwards,
-    and any garbage among them is collected then. Nothing is done while something else holds
-    objects frozen (another round in this process, or a boot-time freeze): its owner thaws
-    them, and this round must not thaw what it did not freeze. The collector's thresholds are
-    restored as they were."""
-    if gc.get_freeze_count():
-        yield
-        return
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(thresholds[0], ROUND_GC_THRESHOLD), *thresholds[1:])
+    (docs/performance.md). Frozen objects are only skipped, never lost: they go back to the
+    oldest generation when the process's last running round ends, and any garbage among them
+    is collected then; the collector's thresholds are restored as they were then too."""
+    _collector.enter()
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        _collector.leave()
 
 
 def _in_own_connection(lane: Callable[[], PollCounts]) -> PollCounts:

@@ -1,10 +1,11 @@
 """What the catalog is made of: the two item kinds and how each maps from the upstream answer,
 the sync counts, selling prices from the markup rules, and change-log rows."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Protocol
 
 from django.db.models import Q
@@ -32,6 +33,15 @@ class ItemSpec:
     fields: dict[str, str]  # model field -> upstream attribute
     public_fields: dict[str, str]  # model field -> the label customers see on the Updates page
     quiet_fields: frozenset[str] = frozenset()  # updated, never logged (inventory moves constantly)
+
+    def upstream_values(self) -> Callable[[object], tuple[object, ...]]:
+        """What reads an upstream item's values of `fields` as one tuple, in their order, the
+        stored row's (plan.stored_fields). attrgetter of a single name gives the bare value,
+        which no row equals and which zips as its characters."""
+        getter = attrgetter(*self.fields.values())
+        if len(self.fields) == 1:
+            return lambda upstream: (getter(upstream),)
+        return getter
 
 
 SERVICES = ItemSpec(

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
@@ -97,7 +96,7 @@ def _sync_items(
     moved: list[tuple[int, dict[str, object], Category]] = []
     # The upstream values as one tuple, in the order the stored row holds them: an unchanged
     # item is then told by one comparison, with no dict built for it.
-    upstream_values = attrgetter(*spec.fields.values())
+    upstream_values = spec.upstream_values()
     for upstream in upstream_items:
         if upstream.upstream_id in seen or (
             spec.model is Service and upstream.type not in _KNOWN_SERVICE_TYPES
