@@ -187,17 +187,6 @@ def reset_tables() -> None:
         cursor.execute(
             "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
         )
-        # A database emptied before the registry was kept: its month partitions are
-        # unregistered (and empty now), so the months are made again from nothing.
-        cursor.execute("SELECT count(*) FROM panel_partition")
-        if not cursor.fetchone()[0]:
-            cursor.execute(
-                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "WHERE c.relname ~ '_p[0-9]{6}$'"
-            )
-            for (name,) in cursor.fetchall():
-                cursor.execute(f'DROP TABLE "{name}"')
-            cursor.execute("TRUNCATE panel_period_start")
     partitions_prepare_all()
 
 
