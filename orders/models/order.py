@@ -101,13 +101,12 @@ class Order(Dispatched, Charged):
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user_recent"),
             models.Index(fields=["user", "status", "-id"], name="order_user_status"),
-            # The dashboard's ranges of days and the rollup's changed orders. BRIN, not B-tree:
-            # no poll write can be HOT, so each write of an order inserts into every B-tree
-            # index, about 4 ms per 1,000 rows each, where a BRIN insert mostly finds its block
-            # range's summary already covering the time it holds. Both times follow the id
-            # range of a month's partition, so a range query skips the other months whole;
-            # nothing sorts orders by them (pages go by id). docs/performance.md, "CPU per
-            # polled order".
+            # The rollup's placed and changed orders, date filters. BRIN, not B-tree: no poll
+            # write can be HOT, so each write of an order inserts into every index, and a BRIN
+            # insert writes almost no WAL and costs the update about half a B-tree's CPU. Both
+            # times stay within the month of a partition's ids, so a range query skips the
+            # other months whole; nothing sorts orders by them (lists go by id).
+            # docs/performance.md, "The order row's indexes".
             BrinIndex(fields=["created_at"], name="order_created_brin", pages_per_range=32),
             BrinIndex(fields=["updated_at"], name="order_updated_brin", pages_per_range=32),
             models.Index(
