@@ -1,6 +1,7 @@
 """An order, its refills and its cancel requests."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
@@ -100,9 +101,14 @@ class Order(Dispatched, Charged):
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user_recent"),
             models.Index(fields=["user", "status", "-id"], name="order_user_status"),
-            # The dashboard: today's live figures and the days the rollup must redo.
-            models.Index(fields=["created_at"], name="order_created"),
-            models.Index(fields=["updated_at"], name="order_updated"),
+            # The rollup's placed and changed orders, date filters. BRIN, not B-tree: no poll
+            # write can be HOT, so each write of an order inserts into every index, and a BRIN
+            # insert writes almost no WAL and costs the update about half a B-tree's CPU. Both
+            # times stay within the month of a partition's ids, so a range query skips the
+            # other months whole; nothing sorts orders by them (lists go by id).
+            # docs/performance.md, "The order row's indexes".
+            BrinIndex(fields=["created_at"], name="order_created_brin", pages_per_range=32),
+            BrinIndex(fields=["updated_at"], name="order_updated_brin", pages_per_range=32),
             models.Index(
                 fields=["provider", "next_poll_at"],
                 condition=Q(dispatch_state="sent")

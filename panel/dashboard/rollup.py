@@ -58,7 +58,7 @@ def _money_sums(canceled: str) -> dict[str, object]:
     }
 
 
-def _in_days(model: type[Order] | type[ProductOrder], first: date, last: date) -> QuerySet:
+def placed_in_days(model: type[Order] | type[ProductOrder], first: date, last: date) -> QuerySet:
     # The parent's own customers' orders only: a child panel's order is the child owner's
     # revenue, and the parent counts it once, as the owner's order it bought it with
     # (docs/child-panels.md).
@@ -74,8 +74,8 @@ def _rebuild(first: date, last: date) -> int:
     DayFigures.objects.filter(day__gte=first, day__lte=last).delete()
     DayServiceFigures.objects.filter(day__gte=first, day__lte=last).delete()
     DayCustomerFigures.objects.filter(day__gte=first, day__lte=last).delete()
-    orders = _in_days(Order, first, last)
-    products = _in_days(ProductOrder, first, last)
+    orders = placed_in_days(Order, first, last)
+    products = placed_in_days(ProductOrder, first, last)
     order_sums = _money_sums(OrderStatus.CANCELED)
     product_sums = _money_sums(ProductOrderStatus.CANCELED)
     day_rows = [
@@ -120,11 +120,17 @@ def _rebuild(first: date, last: date) -> int:
     return len(day_rows) + len(service_rows) + len(customer_rows)
 
 
+def days_changed_since(model: type[Order] | type[ProductOrder], since: datetime | None) -> QuerySet:
+    """The days (of placing) of the orders written since `since`: for orders, a bitmap scan of
+    `order_updated_brin` that skips every month no write reached (docs/performance.md)."""
+    rows = model.objects.all() if since is None else model.objects.filter(updated_at__gte=since)
+    return _with_day(rows).order_by().values_list("day", flat=True).distinct()
+
+
 def _touched_days(since: datetime | None) -> set[date]:
     days: set[date] = set()
     for model in (Order, ProductOrder):
-        rows = model.objects.all() if since is None else model.objects.filter(updated_at__gte=since)
-        days.update(_with_day(rows).order_by().values_list("day", flat=True).distinct())
+        days.update(days_changed_since(model, since))
     return days
 
 

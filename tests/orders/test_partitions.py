@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import BalanceTransaction, User
@@ -35,6 +35,7 @@ from orders.models import DispatchState, Order, OrderEvent, OrderStatus, Product
 from orders.partitions import SUBJECTS, partitions_prepare_all
 from orders.selectors import order_rows_by_id, orders_for_user
 from orders.services.polling.leases import leased_ids
+from panel.dashboard.rollup import day_start, days_changed_since, placed_in_days
 from tests.partitions import first_order_id, month_start
 
 pytestmark = pytest.mark.usefixtures("fresh_period_registry")
@@ -283,6 +284,39 @@ def test_a_customers_order_list_and_ledger_page_read_indexes_only(
     assert "Seq Scan" not in ledger_plan
     assert "ledger_user_recent" in ledger_plan
     assert len(_partitions_read(ledger_plan, "accounts_balancetransaction")) >= 3
+
+
+@pytest.mark.django_db
+def test_the_rollups_reads_of_changed_and_placed_orders_use_the_brin_indexes(
+    three_months: dict[int, list[Order]],
+) -> None:
+    today = timezone.localdate()
+    changed = _plan(days_changed_since(Order, timezone.now() - timedelta(minutes=10)))
+    placed = _plan(placed_in_days(Order, today, today).values("day").annotate(n=Count("id")))
+    # Without the rollup's join to the customers (a test's one customer is read first).
+    in_range = Order.objects.filter(
+        created_at__gte=day_start(today), created_at__lt=day_start(today + timedelta(days=1))
+    )
+
+    assert "Seq Scan on orders_order" not in changed
+    assert "updated_at_idx" in changed  # each partition's part of order_updated_brin
+    assert len(_partitions_read(changed, "orders_order")) >= 3
+    assert "Seq Scan on orders_order" not in placed
+    assert "created_at_idx" in _plan(in_range.values("status").annotate(n=Count("id")))
+
+
+@pytest.mark.django_db
+def test_the_admin_order_list_filtered_by_date_or_provider_stays_on_indexes(
+    three_months: dict[int, list[Order]],
+) -> None:
+    order = next(iter(three_months.values()))[0]
+    since = timezone.now() - timedelta(days=7)
+    # The admin's list (newest first, a page of 100) with its date and provider filters.
+    by_date = Order.objects.filter(created_at__gte=since).order_by("-id")[:100]
+    by_provider = Order.objects.filter(provider_id=order.provider_id).order_by("-id")[:100]
+
+    assert "Seq Scan on orders_order" not in _plan(by_date)
+    assert "Seq Scan on orders_order" not in _plan(by_provider)
 
 
 @pytest.mark.django_db
