@@ -12,7 +12,7 @@ from core.money import ZERO
 from notifications.services import Event, notifications_add, order_final_event, refill_final_event
 from notifications.webhooks.services import StatusChange, webhooks_for_orders, webhooks_for_refills
 from orders.link_waits import link_waits_wake
-from orders.models import Order, OrderStatus, Refill, RefillStatus
+from orders.models import Order, OrderStatus, Refill, RefillStatus, Source
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,14 @@ class Finished:
     refund: Decimal = ZERO
     order_id: int | None = None  # refills: the order refilled
     old_status: str = ""
+    source: str = ""  # orders: how it was placed (Source)
 
 
 def _event(model: type[Model], row: Finished) -> Event | None:
+    if model is Order and row.source == Source.API:
+        # The reseller's software placed it and follows it (`status`, webhooks): an email per
+        # order would be thousands a day to a busy reseller, and an outbox row each to write.
+        return None
     if model is Order and row.status in OrderStatus.finals():
         return order_final_event(
             order_id=row.id, user_id=row.user_id, status=row.status, refund=row.refund
@@ -95,6 +100,7 @@ def notify_finished(
                 new_refunded - old_refunded,
                 row.get("order_id"),
                 row["status"],
+                row.get("source", ""),
             )
         )
     notify_finished_rows(model, finished, moved)

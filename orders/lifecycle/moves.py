@@ -261,7 +261,13 @@ def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: Text = "") -
             balance_credit(**vars(credit))
         order_id = row.order_id if isinstance(row, Refill) else None
         finished = Finished(
-            row.pk, row.user_id, end.status, refund, order_id=order_id, old_status=old_status
+            row.pk,
+            row.user_id,
+            end.status,
+            refund,
+            order_id=order_id,
+            old_status=old_status,
+            source=getattr(row, "source", ""),
         )
         notify_finished_rows(type(row), [finished])
         event_for(

@@ -37,6 +37,7 @@ def place(customer: User, service_of: Callable[..., Service]) -> Callable[..., O
         service: Service | None = None,
         quantity: int | None = None,
         link: str | None = None,
+        source: str = Source.API,
         **flags: bool,
     ) -> Order:
         service = service or service_of(ServiceType.DEFAULT, **flags)
@@ -45,7 +46,7 @@ def place(customer: User, service_of: Callable[..., Service]) -> Callable[..., O
             "quantity": str(quantity or service.min),
         }
         return order_place(
-            user=user or customer, service_id=service.pk, fields=fields, source=Source.API
+            user=user or customer, service_id=service.pk, fields=fields, source=source
         )
 
     return _place

@@ -4,7 +4,9 @@ transaction that ends it, whatever replays."""
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
@@ -12,12 +14,39 @@ from django.utils import timezone
 from core.money import money_str
 from notifications.models import Kind, Notification
 from orders.models import DispatchState, Order, OrderStatus, Refill, RefillStatus, Source
-from orders.services import refill_forward, refill_request
+from orders.services import order_cancel, order_forward, refill_forward, refill_request
 from orders.services.polling import CLAIMED_FIELDS, ORDERS, REFILLS, _apply, _fetch, poll
 from providers.models import Provider
 from providers.services import provider_client
 from sandbox import SandboxServer
 from tests.support import order_finalize, sandbox_control
+
+
+@pytest.fixture
+def place(place: Callable[..., Order]) -> Callable[..., Order]:
+    """Orders placed on the site: the ones whose end is emailed (API orders are not)."""
+    return partial(place, source=Source.WEB)
+
+
+def test_an_api_orders_end_writes_no_email_row_by_either_path(
+    place: Callable[..., Order], sandbox: SandboxServer
+) -> None:
+    # given two orders placed through the API: one ends by polling, one by its own cancel
+    polled = place(source=Source.API)
+    order_forward(order_id=polled.pk)
+    polled.refresh_from_db()
+    canceled = place(source=Source.API)
+    _force(sandbox, polled, "Completed")
+    _make_due()
+
+    # when
+    poll(ORDERS, Provider.objects.get())
+    order_cancel(user=canceled.user, order_id=canceled.pk)
+
+    # then: both ended, and nobody is emailed about either
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {polled.pk: OrderStatus.COMPLETED, canceled.pk: OrderStatus.CANCELED}
+    assert not Notification.objects.filter(kind=Kind.ORDER_FINAL).exists()
 
 
 def _force(sandbox: SandboxServer, order: Order, status: str, **extra: object) -> None:

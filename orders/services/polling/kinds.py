@@ -61,6 +61,7 @@ ORDERS = PollSpec(
         "upstream_rate",
         "details",
         "service__type",
+        "source",
     ),
     fetch=lambda client, ids: client.statuses(ids),
     observe=_observe_order,
