@@ -1,6 +1,7 @@
 """Reading providers' error texts: leaked message keys, and which error class a text means."""
 
 import re
+from functools import lru_cache
 
 from providers.errors import (
     ProviderAuthError,
@@ -89,6 +90,8 @@ _ERRORISH = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def looks_like_error(text: str) -> bool:
-    """Whether a bare string found where a status or id belongs is an error message instead."""
+    """Whether a bare string found where a status or id belongs is an error message instead.
+    Cached: a poll asks it of every entry's status, and a provider uses a handful of them."""
     return bool(_ERRORISH.search(text) or _LEAKED_KEY.match(text.strip()))

@@ -187,10 +187,16 @@ def id_key(value: str) -> str:
 
 def status_name(value: Any) -> str | None:
     """The protocol spelling of a status ("CANCELLED" → "Canceled"), the raw text if unknown."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
+    return _status_name(value)
+
+
+@lru_cache(maxsize=1024)
+def _status_name(value: str) -> str | None:
+    # Cached: a poll reads the same few statuses from every entry of every answer.
     text = value.strip()
-    return PROTOCOL_SPELLINGS.get(squash(text), text)
+    return PROTOCOL_SPELLINGS.get(squash(text), text) if text else None
 
 
 def service_type(value: Any) -> str:
