@@ -165,13 +165,19 @@ PRODUCT_TABLE_PREFIXES = (
 )
 
 
+# The record of the monthly partitions that migrating made (docs/scaling.md, "Monthly
+# partitions"): their tables outlive a TRUNCATE, and without it every row went to the DEFAULT
+# partitions and every order's ledger row read the registry again, which no live panel does.
+PARTITION_REGISTRY = ("panel_partition", "panel_period_start")
+
+
 def reset_tables() -> None:
     from django.db import connection
 
     tables = [
         t
         for t in connection.introspection.table_names()
-        if t.split("_")[0] in PRODUCT_TABLE_PREFIXES
+        if t.split("_")[0] in PRODUCT_TABLE_PREFIXES and t not in PARTITION_REGISTRY
     ]
     with connection.cursor() as cursor:
         cursor.execute(

@@ -7,12 +7,13 @@ queryset would have read or written them.
 """
 
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import DateField, DateTimeField, Field, Model
 
 _M = TypeVar("_M", bound=Model)
 _Converter = Callable[[Any, Any, Any], Any]
@@ -36,9 +37,18 @@ def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str
     """The quoted column list and the values `save()` would insert for the unsaved `instance`
     (setting its auto_now fields as save() does), without its primary key and the attnames in
     `leave_out`, which the caller's statement supplies."""
-    columns, fields = _insert_fields(type(instance), frozenset(leave_out))
+    columns, plan = _insert_plan(type(instance), frozenset(leave_out))
     db = _wrapper()
-    return columns, [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
+    values = []
+    for field, attname, default, prepared in plan:
+        if attname is None:
+            values.append(field.get_db_prep_save(field.pre_save(instance, True), db))
+            continue
+        value = getattr(instance, attname)
+        # Most of an order's columns keep their default; converting the same object gives the
+        # same parameter, and converting some 55 fields was most of an `add`'s row building.
+        values.append(prepared if value is default else field.get_db_prep_save(value, db))
+    return columns, values
 
 
 def _wrapper() -> BaseDatabaseWrapper:
@@ -47,14 +57,47 @@ def _wrapper() -> BaseDatabaseWrapper:
     return connections[DEFAULT_DB_ALIAS]
 
 
+_NO_DEFAULT = object()
+# Defaults whose conversion may be kept: immutable, so the object an instance holds is the
+# object converted once.
+_IMMUTABLE = (type(None), bool, int, str, Decimal)
+_PlanStep = tuple["Field[Any, Any]", str | None, object, Any]
+
+
 @cache
-def _insert_fields(model: type[Model], leave_out: frozenset[str]) -> tuple[str, list[Any]]:
+def _insert_plan(model: type[Model], leave_out: frozenset[str]) -> tuple[str, list[_PlanStep]]:
+    """The quoted columns, and per field: its attname (None when the field computes its value
+    on save, as auto_now does), the default an unsaved instance holds when it was given no
+    value (Model.__init__ takes it from `get_default()`: the same object every time), and that
+    default converted for the database."""
     fields = [
         field
         for field in model._meta.concrete_fields
         if not field.primary_key and field.attname not in leave_out
     ]
-    return ", ".join(f'"{field.column}"' for field in fields), fields
+    db = _wrapper()
+    plan: list[_PlanStep] = []
+    for field in fields:
+        if _computes_on_save(field):
+            plan.append((field, None, _NO_DEFAULT, None))
+            continue
+        default = _NO_DEFAULT
+        if not (field.has_default() and callable(field.default)):
+            default = field.get_default()
+        if not isinstance(default, _IMMUTABLE):
+            plan.append((field, field.attname, _NO_DEFAULT, None))
+            continue
+        plan.append((field, field.attname, default, field.get_db_prep_save(default, db)))
+    return ", ".join(f'"{field.column}"' for field in fields), plan
+
+
+def _computes_on_save(field: "Field[Any, Any]") -> bool:
+    """Whether `pre_save` does more than read the attribute: auto_now, auto_now_add, or a
+    field class's own (a date field without either reads it as any field does)."""
+    pre_save = type(field).pre_save
+    if pre_save in (DateField.pre_save, DateTimeField.pre_save):
+        return bool(field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
+    return pre_save is not Field.pre_save
 
 
 def placeholders(values: Sequence[Any]) -> str:
