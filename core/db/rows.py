@@ -28,6 +28,7 @@ def column_count(model: type[Model]) -> int:
     return len(model._meta.concrete_fields)
 
 
+@cache
 def table(model: type[Model]) -> str:
     """The model's table name, quoted."""
     return connection.ops.quote_name(model._meta.db_table)
