@@ -114,21 +114,25 @@ def mark_saved(instance: Model, pk: object) -> None:
 def from_row(model: type[_M], values: Sequence[object]) -> _M:
     """An instance of `model` from the values of `select_list(model, …)`, converted as a
     queryset converts them (a JSON field's text, for one)."""
+    if len(values) != column_count(model):
+        raise ValueError(f"{len(values)} values for the {column_count(model)} columns of {model}")
     db = _wrapper()
-    converted = []
-    for value, (column, converters) in zip(values, _field_converters(model), strict=True):
+    converted = list(values)
+    # Only the few columns that have converters are visited.
+    for index, column, converters in _converted_columns(model):
+        value = converted[index]
         for converter in converters:
             value = converter(value, column, db)
-        converted.append(value)
+        converted[index] = value
     return model.from_db(db.alias, _attnames(model), converted)
 
 
 def from_column(model: type[Model], attname: str, value: object) -> Any:
     """One column of `model` read by hand, converted as a queryset converts it."""
-    field = cast("Field[Any, Any]", model._meta.get_field(attname))
-    column = field.get_col(model._meta.db_table)
-    for converter in column.get_db_converters(connection):
-        value = converter(value, column, connection)
+    column, converters = _column_converters(model, attname)
+    db = _wrapper()
+    for converter in converters:
+        value = converter(value, column, db)
     return value
 
 
@@ -138,6 +142,16 @@ def _attnames(model: type[Model]) -> list[str]:
 
 
 @cache
-def _field_converters(model: type[Model]) -> list[tuple[Any, list[_Converter]]]:
-    columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
-    return [(column, column.get_db_converters(connection)) for column in columns]
+def _column_converters(model: type[Model], attname: str) -> tuple[Any, list[_Converter]]:
+    field = cast("Field[Any, Any]", model._meta.get_field(attname))
+    column = field.get_col(model._meta.db_table)
+    return column, column.get_db_converters(_wrapper())
+
+
+@cache
+def _converted_columns(model: type[Model]) -> list[tuple[int, Any, list[_Converter]]]:
+    columns = [
+        (index, *_column_converters(model, field.attname))
+        for index, field in enumerate(model._meta.concrete_fields)
+    ]
+    return [(index, column, converters) for index, column, converters in columns if converters]
