@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Model
 
 from accounts.models import BalanceTransaction, User
 from core.db.rows import column_count, from_row, insert_parts, select_list
@@ -51,7 +52,7 @@ def _parameter(value: object) -> tuple[str, object]:
         (BalanceTransaction, {"amount": Decimal("-1.5"), "kind": "charge", "memo": ""}),
     ],
 )
-def test_insert_parts_are_the_values_save_would_insert(model: type, values: dict) -> None:
+def test_insert_parts_are_the_values_save_would_insert(model: type[Model], values: dict) -> None:
     # given: an unsaved instance, its defaults kept or replaced
     instance = model(**values)
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
