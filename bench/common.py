@@ -166,8 +166,8 @@ PRODUCT_TABLE_PREFIXES = (
 
 
 # The record of the monthly partitions that migrating made (docs/scaling.md, "Monthly
-# partitions"): their tables outlive a TRUNCATE, and without it every row went to the DEFAULT
-# partitions and every order's ledger row read the registry again, which no live panel does.
+# partitions"): their tables outlive a TRUNCATE, and without it every order's event and ledger
+# row went to month 0 and every ledger row read the registry again, which no live panel does.
 PARTITION_REGISTRY = ("panel_partition", "panel_period_start")
 
 
