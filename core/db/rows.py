@@ -46,8 +46,9 @@ def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str
             values.append(field.get_db_prep_save(field.pre_save(instance, True), db))
             continue
         value = getattr(instance, attname)
-        # Most of an order's columns keep their default; converting the same object gives the
-        # same parameter, and converting some 55 fields was most of an `add`'s row building.
+        # Most of an order's columns keep their default, and the same object converts to the
+        # same parameter: converting every column was most of building an `add`'s rows
+        # (docs/performance.md).
         values.append(prepared if value is default else field.get_db_prep_save(value, db))
     return columns, values
 
