@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.postgresql.base import CursorDebugWrapper
 from django.db.backends.utils import CursorWrapper
 
@@ -45,21 +45,23 @@ def prepared_cursor() -> CursorWrapper:
     same error translation, and the same query logging and execute wrappers), whose statements
     are prepared. Parameters keep the types they have in Python: a statement must not rely
     on text being cast to another type."""
+    # This thread's connection itself: `django.db.connection` looks it up on every attribute read.
+    wrapper = connections[DEFAULT_DB_ALIAS]
     if not settings.PANEL_DB_PREPARED_STATEMENTS:
-        return connection.cursor()
+        return wrapper.cursor()
     # As connection.cursor() does: a connection that went away (a restart, an idle timeout)
     # is replaced, not handed over to fail the request.
-    connection.validate_thread_sharing()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    database = connection.connection
+    wrapper.validate_thread_sharing()
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    database = wrapper.connection
     if database.prepare_threshold is None:
         # Django switches preparing off (None) for the connection; psycopg then ignores even an
         # explicit prepare=True. Django's own cursors bind on the client and never prepare
         # (psycopg still counts their statements' texts for its cache, without preparing them).
         database.prepare_threshold = _NEVER_BY_COUNT
-    with connection.wrap_database_errors:
+    with wrapper.wrap_database_errors:
         raw = _PreparedCursor(database)
-    if connection.queries_logged:
-        return _PreparedDebugWrapper(raw, connection)
-    return CursorWrapper(raw, connection)
+    if wrapper.queries_logged:
+        return _PreparedDebugWrapper(raw, wrapper)
+    return CursorWrapper(raw, wrapper)
