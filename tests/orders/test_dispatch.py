@@ -105,7 +105,15 @@ def test_concurrent_forwards_of_one_order_buy_it_once(
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(forward, range(6)))
 
-    assert results.count("sent") == 1
+    assert results.count("sent") <= 1
+    if "sent" not in results:
+        # Under load every call that held one of the provider's slots can find the row made
+        # due later by a call that held none (it leaves the row queued, due again shortly):
+        # nothing was bought, and the next forward once it is due buys it.
+        assert "waiting" in results
+        assert Order.objects.get(pk=order.pk).dispatch_state == DispatchState.QUEUED
+        Order.objects.filter(pk=order.pk).update(next_dispatch_at=timezone.now())
+        assert order_forward(order_id=order.pk) == "sent"
     assert sandbox_stats(sandbox)["adds_per_link"]["@race"] == 1
 
 
