@@ -149,22 +149,6 @@ def worker_env(**extra: str) -> dict[str, str]:
     }
 
 
-# Every app's tables but Django's own: a benchmark starts from an empty panel.
-PRODUCT_TABLE_PREFIXES = (
-    "accounts",
-    "notifications",
-    "payments",
-    "providers",
-    "affiliates",
-    "orders",
-    "reconciliation",
-    "support",
-    "bot",
-    "panel",
-    "operatorapi",
-)
-
-
 # The months' registry describes partitions, which TRUNCATE keeps: emptied, every event and
 # ledger row would fall to the legacy month, and every period lookup would read it again.
 KEPT_TABLES = frozenset({"panel_period_start", "panel_partition"})
@@ -174,6 +158,7 @@ def reset_tables() -> None:
     """Empty every product table, as a new install is, with this month's partitions ready
     (what beat's hourly `partitions-prepare` keeps so: the id sequences back at their months'
     ranges, this month's first ids marked)."""
+    from django.conf import settings
     from django.db import connection
 
     from orders.partitions import partitions_prepare_all
@@ -181,7 +166,8 @@ def reset_tables() -> None:
     tables = [
         t
         for t in connection.introspection.table_names()
-        if t.split("_")[0] in PRODUCT_TABLE_PREFIXES and t not in KEPT_TABLES
+        # Every app's tables but Django's own: a benchmark starts from an empty panel.
+        if t.split("_")[0] in settings.PANEL_APPS and t not in KEPT_TABLES
     ]
     with connection.cursor() as cursor:
         cursor.execute(

@@ -17,18 +17,9 @@ PANEL_PARENT_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"
 ALLOWED_HOSTS = ["*"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-INSTALLED_APPS = [
-    "panel.admin_apps.PanelAdminConfig",  # django.contrib.admin, the dashboard as its index
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django.contrib.humanize",
-    "rest_framework",
-    "csp",
-    # The panel's apps in layer order, lowest first: each imports only those above it in this
-    # list (the import contracts in pyproject.toml, checked by `make lint`).
+# The panel's apps in layer order, lowest first: each imports only those above it in this list
+# (the import contracts in pyproject.toml, checked by `make lint`).
+PANEL_APPS = [
     "accounts",
     "notifications",
     "payments",
@@ -40,6 +31,19 @@ INSTALLED_APPS = [
     "bot",
     "panel",
     "operatorapi",
+]
+
+INSTALLED_APPS = [
+    "panel.admin_apps.PanelAdminConfig",  # django.contrib.admin, the dashboard as its index
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "csp",
+    *PANEL_APPS,
 ]
 # The provider simulator lives beside the product in a checkout (development, tests, the demo)
 # and is left out of the installed package, so it is an app only where it can be imported.
