@@ -260,6 +260,7 @@ def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: Text = "") -
             )
             balance_credit(**vars(credit))
         order_id = row.order_id if isinstance(row, Refill) else None
+        source = row.source if isinstance(row, Order) else ""
         finished = Finished(
             row.pk,
             row.user_id,
@@ -267,7 +268,7 @@ def finish(kind: Kind, pk: int, end: Finish, *, actor: By, message: Text = "") -
             refund,
             order_id=order_id,
             old_status=old_status,
-            source=getattr(row, "source", ""),
+            source=source,
         )
         notify_finished_rows(type(row), [finished])
         event_for(

@@ -185,13 +185,16 @@ def catalog_sync(*, provider: Provider) -> SyncSummary:
             has_written = _sync_upstream(summary, provider, upstream, floor, now)
             # Only a sync that found everything as it was leaves a fixed point it knows the
             # digest of: after one that wrote, the next reads once more, and stores it.
-            done = Fingerprint.after(
-                answers=answers,
-                state=before,
-                services=summary.services,
-                products=summary.products,
+            finished["catalog_fingerprint"] = (
+                {}
+                if has_written
+                else Fingerprint.after(
+                    answers=answers,
+                    state=before,
+                    services=summary.services,
+                    products=summary.products,
+                ).as_json()
             )
-            finished["catalog_fingerprint"] = {} if has_written else done.as_json()
         routes_refresh(provider=provider, now=now)
         Provider.objects.filter(pk=provider.pk).update(**finished)
     logger.info("catalog sync %s%s", summary, "" if summary.is_read else " (answers as last time)")
