@@ -57,7 +57,9 @@ def _own_backends() -> dict[str, int]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                 title = cmdline.read().decode(errors="replace")
-            if not title.startswith("postgres: ") or f" {BENCH_DB} " not in title:
+            # NUL-padded, and an autovacuum worker's title ends with the database's name.
+            words = title.replace("\0", " ").split()
+            if not title.startswith("postgres: ") or BENCH_DB not in words:
                 continue
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
@@ -68,7 +70,7 @@ def _own_backends() -> dict[str, int]:
 
 
 @contextmanager
-def own_database_cpu(interval: float = 0.05) -> Iterator[list[float]]:
+def own_database_cpu(interval: float = 0.05) -> Iterator[list[float | None]]:
     """CPU seconds the benchmark database's own PostgreSQL processes spent while the block ran,
     appended to the yielded list: unlike `database_cpu_seconds`, other databases' work on a
     shared machine does not count, and neither do the server's shared processes (WAL writer,
@@ -88,14 +90,17 @@ def own_database_cpu(interval: float = 0.05) -> Iterator[list[float]]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    box: list[float] = []
+    box: list[float | None] = []
     try:
         yield box
     finally:
         done.set()
         sampler.join()
         last.update(_own_backends())
-        box.append(sum(value - start.get(pid, 0) for pid, value in last.items()) / ticks)
+        # None when no process of it runs here (the database is on another machine).
+        box.append(
+            sum(value - start.get(pid, 0) for pid, value in last.items()) / ticks if last else None
+        )
 
 
 def report(name: str, value: float, unit: str) -> None:

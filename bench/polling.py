@@ -141,7 +141,7 @@ def _report_breakdown(
     cpu: float,
     upstream_cpu: float,
     database_cpu: float | None,
-    own_database_cpu: float,
+    own_database_cpu: float | None,
 ) -> None:
     note(
         "where the time went: the polling thread claims, compares, writes and credits refunds "
@@ -159,4 +159,5 @@ def _report_breakdown(
         # every PostgreSQL process of the machine: on a shared machine, others' work counts too
         report("poll_database_cpu", database_cpu, "s")
     # the benchmark database's own backends only: the figure to compare on a shared machine
-    report("poll_database_own_cpu", own_database_cpu, "s")
+    if own_database_cpu is not None:
+        report("poll_database_own_cpu", own_database_cpu, "s")

@@ -15,6 +15,6 @@ PANEL_API_RATE = "100000000/min"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 DEBUG = False
 # Django's host check lets every name through to the child panels' host middleware, which
-# serves these as the parent (panel/settings.py does the same with the environment's list).
+# serves these as the parent (panel/settings/web.py does the same with the environment's list).
 ALLOWED_HOSTS = ["*"]
 PANEL_PARENT_HOSTS = ["127.0.0.1", "localhost", "testserver"]
