@@ -256,4 +256,4 @@ def test_user_create_customer_refuses_a_taken_name_in_the_readers_words(db: None
         user_create_customer(username="TAKEN")
     assert refused.value.message == "A user named TAKEN already exists"
     with translation.override("vi"):
-        assert error_display(refused.value) == "Tên đăng nhập TAKEN đã có người dùng"
+        assert error_display(refused.value) == "Tên đăng nhập TAKEN đã được sử dụng"
