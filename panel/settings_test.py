@@ -4,12 +4,18 @@ Tests always run against PostgreSQL; the values below are this machine's service
 the only defaults in the settings, because a test run needs no secrets.
 """
 
+import hashlib
 import os
+from pathlib import Path
 
 # Tests never read a developer's .env: what they run against is fixed here or in the environment.
 os.environ["PANEL_ENV_FILE"] = ""
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smm_panel")
+# Each checkout has a database name of its own (pytest-django tests in test_<name>, the slow tests'
+# second panel and the benchmarks derive theirs from it): two checkouts on one machine never reuse,
+# empty or drop each other's databases, even with no DATABASE_URL set.
+CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8]
+os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/smm_panel_{CHECKOUT}")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
@@ -30,13 +36,14 @@ PANEL_PROVIDER_READ_TIMEOUT = float(os.environ.get("PANEL_TEST_PROVIDER_READ_TIM
 PANEL_PROVIDER_CONNECT_TIMEOUT = 2.0
 # Tests serve static files from the finders; there is no collectstatic output to look for.
 STATIC_ROOT = None
-# Under pytest-xdist (`make test` runs the suite in parallel) each worker has its own test
-# database (pytest-django names it test_<name>_gw0, ...) but the same Redis databases: its cache
-# keys carry the worker's name, and clearing the cache removes only its own.
+# Checkouts, and under pytest-xdist (`make test` runs the suite in parallel) its workers, each
+# have their own test database (pytest-django names it test_<name>_gw0, ...) but may share the
+# Redis databases: cache keys carry the checkout and the worker, and clearing the cache removes
+# only their own. The processes a test starts inherit both, so they share the test's keys.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if XDIST_WORKER and CACHES["default"]["BACKEND"].endswith("redis.RedisCache"):  # noqa: F405
+if CACHES["default"]["BACKEND"].endswith("redis.RedisCache"):  # noqa: F405
     CACHES["default"]["BACKEND"] = "tests.worker_cache.WorkerRedisCache"  # noqa: F405
-    CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = f"{CHECKOUT}-{XDIST_WORKER}"  # noqa: F405
 # The workers the end-to-end tests start inherit this process's environment, so they and the test
 # share a broker key prefix of their own: a stray worker of another run on the same Redis database
 # (an earlier run killed mid-way, another checkout's tests) can never take this run's tasks.

@@ -38,13 +38,33 @@ def _sockets_on_loopback() -> Iterator[None]:
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _slow_tests_start_empty(request: pytest.FixtureRequest) -> None:
+    """A slow test's database starts empty. A transactional test empties the test database only
+    when it ends, and `--reuse-db` keeps that database from run to run: a run killed mid-test
+    leaves its rows behind (a provider named "Sandbox", a user), and the next run's real workers
+    and live server would meet them. Autouse fixtures run first, so this runs before any fixture
+    that starts a process against the database."""
+    if request.node.get_closest_marker("slow") is None or not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _ledger_stays_balanced(request: pytest.FixtureRequest) -> Iterator[None]:
     """After every test that touches the database, every balance equals the sum of its ledger."""
     marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or bool(
-        marker and marker.kwargs.get("transaction")
-    )
+    transactional = _is_transactional(request)
     uses_db = marker is not None or transactional or "db" in request.fixturenames
     if not uses_db or request.node.get_closest_marker("ledger_unbalanced"):
         yield

@@ -1,7 +1,8 @@
-"""The cache of one pytest-xdist worker. The workers share the Redis databases the settings name
-(each has its own test database), so each worker's keys carry its name, and a clear (every test
-starts with an empty cache, tests/conftest.py) removes that worker's keys only: Django's own
-clear flushes the whole Redis database, under the other workers' running tests."""
+"""The cache of one test run: one checkout's, one pytest-xdist worker's. Checkouts and workers
+share the Redis databases the settings name (each has its own test database), so their keys carry
+both names (panel/settings_test.py), and a clear (every test starts with an empty cache,
+tests/conftest.py) removes those keys only: Django's own clear flushes the whole Redis database,
+under the other runs' tests."""
 
 from django.core.cache.backends.redis import RedisCache
 

@@ -6,8 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 
 from bot.models import BotUpdate
@@ -23,18 +21,13 @@ from tests.e2e.processes import (
     FAST_PANEL,
     Process,
     celery_worker,
-    flush_redis,
-    redis_db,
+    flush_run_broker,
+    shared_database_url,
     wait_until,
 )
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -45,10 +38,10 @@ def api() -> Iterator[FakeBotApi]:
 
 @pytest.fixture
 def worker(transactional_db: None, api: FakeBotApi) -> Iterator[Process]:
-    flush_redis(redis_db(settings.CELERY_BROKER_URL))
+    flush_run_broker()
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": shared_database_url(),
         "PANEL_TELEGRAM_API_URL": api.url,
         "PANEL_NOTIFICATIONS_SECONDS": "1",
         **FAST_PANEL,

@@ -44,6 +44,27 @@ def flush_redis(db: int) -> None:
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
 
 
+def flush_run_broker() -> None:
+    """Empty this run's queues before a test starts its workers: tasks an earlier test enqueued
+    are not its business. Only the keys under the run's prefix (panel/settings_test.py), never
+    the whole Redis database, where another checkout's run may have queued its own."""
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    prefix = os.environ["PANEL_TEST_BROKER_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+
+
+def shared_database_url() -> str:
+    """The URL of the test database pytest-django made: the workers a test starts share it."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def wait_until(
     condition: Callable[[], object],
     *,

@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 import requests
 from django.conf import settings
-from django.db import connection
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import BalanceTransaction, ChildPanelState, User
@@ -30,9 +29,9 @@ from tests.e2e.processes import (
     FAST_PANEL,
     Process,
     celery_worker,
-    flush_redis,
+    flush_run_broker,
     manage,
-    redis_db,
+    shared_database_url,
     wait_until,
 )
 from tests.factories import UserFactory
@@ -62,17 +61,12 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker(transactional_db: None) -> Iterator[Process]:
-    flush_redis(redis_db(settings.CELERY_BROKER_URL))
+    flush_run_broker()
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": shared_database_url(),
         **FAST_PANEL,
     }
     process = celery_worker(env)
@@ -206,6 +200,6 @@ def test_a_child_customer_tops_up_through_the_childs_webhook_orders_and_every_le
     assert lines(owner)[1:] == [("charge", -bought.charge), ("refund", bought.refunded)]
     # check_ledger, the operators' command, over every account of both levels
     assert "ledger ok" in manage(
-        {"DJANGO_SETTINGS_MODULE": "panel.settings_test", "DATABASE_URL": _database_url()},
+        {"DJANGO_SETTINGS_MODULE": "panel.settings_test", "DATABASE_URL": shared_database_url()},
         "check_ledger",
     )

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
@@ -21,11 +20,10 @@ from tests.e2e.processes import (
     FAST_PANEL,
     Process,
     celery_worker,
-    flush_redis,
-    redis_db,
+    flush_run_broker,
+    shared_database_url,
     wait_until,
 )
-from tests.e2e.test_worker import _database_url
 from tests.factories import UserFactory
 from tests.support import sandbox_control, sandbox_stats
 
@@ -49,10 +47,10 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def worker(transactional_db: None) -> Iterator[Process]:
-    flush_redis(redis_db(settings.CELERY_BROKER_URL))
+    flush_run_broker()
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": shared_database_url(),
         **FAST_PANEL,
     }
     process = celery_worker(env)

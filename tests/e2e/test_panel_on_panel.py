@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from django.db import connection
 
 from accounts.selectors import ledger_mismatches
 from orders.models import DispatchState, Order, OrderStatus
@@ -62,6 +63,12 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
+def _peer_database() -> str:
+    """Named after this run's test database, which is the checkout's own (panel/settings_test.py):
+    a fixed name would let one checkout's run drop the database under another's."""
+    return f"{connection.settings_dict['NAME']}_peer"
+
+
 @pytest.fixture
 def panel_a(sandbox: SandboxServer) -> Iterator[PanelA]:
     port = free_port()
@@ -73,7 +80,7 @@ def panel_a(sandbox: SandboxServer) -> Iterator[PanelA]:
         "DJANGO_SETTINGS_MODULE": "panel.settings",
         "SECRET_KEY": "panel-a-secret-key-for-the-panel-on-panel-test-0123456789",
         "PANEL_ENCRYPTION_KEYS": "wVQ8H0w2oB9bJ8K4kq2mZ3T2pYV7nS6c1dF5gH8jK0E=",
-        "DATABASE_URL": recreate_database(os.environ.get("PANEL_TEST_PEER_DB", "smm_panel_peer_a")),
+        "DATABASE_URL": recreate_database(os.environ.get("PANEL_TEST_PEER_DB") or _peer_database()),
         "CELERY_BROKER_URL": broker_url,
         "CACHE_URL": cache_url,
         "EMAIL_URL": "consolemail://",

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 
 from orders.models import DispatchState, Order
 from orders.services import order_place
@@ -17,11 +16,10 @@ from tests.e2e.processes import (
     FAST_PANEL,
     Process,
     celery_worker,
-    flush_redis,
-    redis_db,
+    flush_run_broker,
+    shared_database_url,
     wait_until,
 )
-from tests.e2e.test_worker import _database_url
 from tests.factories import UserFactory
 from tests.support import sandbox_control, sandbox_stats
 
@@ -46,10 +44,10 @@ def upstreams() -> Iterator[tuple[SandboxServer, SandboxServer]]:
 
 @pytest.fixture
 def worker(transactional_db: None) -> Iterator[Process]:
-    flush_redis(redis_db(settings.CELERY_BROKER_URL))
+    flush_run_broker()
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": shared_database_url(),
         **FAST_PANEL,
         "PANEL_TEST_PROVIDER_READ_TIMEOUT": READ_TIMEOUT,
         # The worker has two processes: one provider may hold one of them.

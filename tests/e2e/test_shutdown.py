@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from orders.models import DispatchState, Order
 from orders.services import forwards_queue, order_place
@@ -19,8 +17,8 @@ from tests.e2e.processes import (
     FAST_PANEL,
     Process,
     celery_worker,
-    flush_redis,
-    redis_db,
+    flush_run_broker,
+    shared_database_url,
     wait_until,
 )
 from tests.factories import UserFactory
@@ -39,11 +37,10 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def worker(transactional_db: None) -> Iterator[Process]:
-    flush_redis(redis_db(settings.CELERY_BROKER_URL))
-    db = connection.settings_dict
+    flush_run_broker()
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": shared_database_url(),
         **FAST_PANEL,
     }
     process = celery_worker(env, beat=False)

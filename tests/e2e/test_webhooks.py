@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from notifications.models import Channel, Notification, Status, WebhookAttempt, WebhookEvent
 from notifications.webhooks.services import webhook_endpoint_create
@@ -22,8 +20,8 @@ from tests.e2e.processes import (
     FAST_PANEL,
     Process,
     celery_worker,
-    flush_redis,
-    redis_db,
+    flush_run_broker,
+    shared_database_url,
     wait_until,
 )
 from tests.factories import UserFactory
@@ -43,11 +41,10 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def worker(transactional_db: None) -> Iterator[Process]:
-    flush_redis(redis_db(settings.CELERY_BROKER_URL))
-    db = connection.settings_dict
+    flush_run_broker()
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": shared_database_url(),
         "PANEL_WEBHOOKS_ALLOW_LOOPBACK": "on",
         "PANEL_WEBHOOKS_SECONDS": "1",
         **FAST_PANEL,

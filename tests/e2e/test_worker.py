@@ -5,8 +5,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from accounts.selectors import ledger_mismatches
 from orders.models import (
@@ -26,8 +24,8 @@ from tests.e2e.processes import (
     FAST_PANEL,
     Process,
     celery_worker,
-    flush_redis,
-    redis_db,
+    flush_run_broker,
+    shared_database_url,
     wait_until,
 )
 from tests.factories import UserFactory
@@ -54,22 +52,15 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def worker(transactional_db: None) -> Iterator[Process]:
-    flush_redis(
-        redis_db(settings.CELERY_BROKER_URL)
-    )  # tasks other tests enqueued are not this test's business
+    flush_run_broker()
     env = {
         "DJANGO_SETTINGS_MODULE": "panel.settings_test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": shared_database_url(),
         **FAST_PANEL,
     }
     process = celery_worker(env)
     yield process
     process.stop()
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
 def test_orders_flow_through_a_real_worker_and_are_refunded_exactly(
