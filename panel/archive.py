@@ -3,7 +3,9 @@ partitions dropped (docs/scaling.md, "Archiving"; `manage.py archive_months`).
 
 A month goes only when every order and product order of it is accounted for: final, its refund
 written, no refill or cancel request open, no reconciliation flag unsettled, none of its orders
-spilled into the DEFAULT partition. The rows elsewhere that name its orders (refills and their
+spilled into the DEFAULT partition; and no deposit of it can still be credited. Its pending
+deposits that their gateway can no longer report paid are closed first, in the same transaction
+(payments.gateways.closing.deposits_close_expired). The rows elsewhere that name its orders (refills and their
 events, cancel requests, ticket links, reconciliation flags) go into the same files and are
 deleted with it, since their foreign keys would hold the partition; its product orders are
 written and kept. The ledger's rows are summed per user and kind into LedgerArchivedTotal, so
@@ -35,6 +37,8 @@ from orders.models import (
     RefillStatus,
 )
 from orders.models.keys import OrderOpenLink, OrderUpstreamId
+from payments.gateways.closing import deposits_close_expired
+from payments.models import Deposit
 from reconciliation.models import Mismatch, MismatchStatus
 from support.models import Ticket
 
@@ -48,6 +52,7 @@ class ArchivedMonth:
     period: int
     directory: Path
     orders: int
+    deposits_closed: int
 
 
 def months_archivable() -> list[int]:
@@ -119,7 +124,21 @@ def _refusal(period: int, low: int, high: int) -> str | None:
         return "a cancel request is waiting"
     if Mismatch.objects.filter(in_month, status__in=MismatchStatus.unsettled()).exists():
         return "a reconciliation flag is unsettled"
-    return None
+    return _open_deposits(period)
+
+
+def _open_deposits(period: int) -> str | None:
+    """A deposit of the month credited later would write its ledger row into the DEFAULT
+    partition, where it has no month to move to: pending ones wait for their gateway (or an
+    admin's "reject pending deposits"), the others for an admin's decision."""
+    deposits = _span(Deposit, period).exclude(status__in=Deposit.Status.finals())
+    oldest = deposits.order_by("created_at", "pk").first()
+    if oldest is None:
+        return None
+    return (
+        f"{deposits.count()} deposit(s) not credited or rejected yet, the oldest "
+        f"#{oldest.pk} of {oldest.created_at:%Y-%m-%d} ({oldest.status})"
+    )
 
 
 def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMonth:
@@ -136,6 +155,7 @@ def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMont
     with transaction.atomic():
         # Beat's partition job and another archive wait: the registry changes under both.
         wait_transaction_lock("partitions-prepare")
+        closed = deposits_close_expired(deposits=_span(Deposit, period))
         if reason := _refusal(period, low, high):
             raise MonthNotArchivable(f"{period}: {reason}")
         target.mkdir(parents=True, exist_ok=True)
@@ -163,7 +183,7 @@ def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMont
         _delete_referencing(period, low, high)
         for model in (OrderEvent, BalanceTransaction, Order):
             db_archive.partition_drop(table=model._meta.db_table, partition=partitions[model])
-    return ArchivedMonth(period=period, directory=target, orders=count)
+    return ArchivedMonth(period=period, directory=target, orders=count, deposits_closed=closed)
 
 
 def _ledger_keys_keep(partition: str) -> None:

@@ -4,7 +4,7 @@ import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -79,6 +79,11 @@ class PaymentGateway:
     # How a payment starts: True, the customer starts it on the add-funds page (start() makes
     # the session or invoice); False, the gateway reports money that arrived on its own.
     starts_payments: bool = False
+    # How long after a payment starts the gateway may still report it paid (its session or
+    # invoice expired, a delayed method settled): a deposit still pending after that was
+    # abandoned, its "expired" report lost (gateways.closing.deposits_close_expired). None: no
+    # such bound is known, and only the gateway or an admin closes a pending deposit.
+    payable_for: timedelta | None = None
     finality: str = Finality.TRANSFER
     success_body: Mapping[str, object] = {"success": True}
 

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
@@ -105,6 +106,9 @@ class CryptomusGateway(PaymentGateway):
     default_api_base = "https://api.cryptomus.com"
     api_base_setting = "PANEL_CRYPTOMUS_API_BASE"
     starts_payments = True
+    # An invoice lives an hour (the panel sets no other `lifetime`; twelve hours at most): a week
+    # is far past it.
+    payable_for = timedelta(days=7)
     # Credited on "paid" or "paid_over" only, which Cryptomus sends once the network has
     # confirmed the payment: nothing takes it back after that.
     finality = Finality.FINAL

@@ -4,6 +4,7 @@ with `payment_status` "paid" and on `checkout.session.async_payment_succeeded`; 
 is checked by the library's webhook helper; the session id is the deposit's external id."""
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 import stripe
@@ -98,6 +99,9 @@ class StripeGateway(PaymentGateway):
     default_api_base = "https://api.stripe.com"
     api_base_setting = "PANEL_STRIPE_API_BASE"
     starts_payments = True
+    # A Checkout Session expires 24 hours after it is made at the latest, and a delayed method
+    # (a bank debit) settles within days: a month is far past both.
+    payable_for = timedelta(days=30)
     finality = Finality.CARD
     success_body = {"received": True}
 

@@ -30,6 +30,12 @@ class Deposit(models.Model):
         PAID_LATE = "paid_late", _("Paid after rejection")
         REJECTED = "rejected", _("Rejected")
 
+        @classmethod
+        def finals(cls) -> frozenset[str]:
+            """The statuses a deposit never leaves by itself: every other one may still be
+            credited (by its gateway's report, or by an admin's decision)."""
+            return frozenset({cls.CREDITED, cls.REJECTED})
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -185,7 +191,7 @@ class Deposit(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status in (self.Status.CREDITED, self.Status.REJECTED)
+        return self.status in self.Status.finals()
 
     @property
     def reason_text(self) -> str:

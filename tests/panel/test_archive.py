@@ -6,6 +6,7 @@ import csv
 import gzip
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,10 +39,12 @@ from orders.models import (
 from orders.services import order_place, product_order_place
 from panel.archive import MonthNotArchivable, month_archive
 from payments.models import Deposit
+from payments.services import deposit_assign, deposit_reject
 from providers.models import Provider, Service, ServiceType
 from support.models import Ticket
 from tests.factories import ProductFactory, UserFactory
 from tests.partitions import first_order_id, month_start
+from tests.payments.test_closing_expired import aged_deposit
 
 pytestmark = pytest.mark.usefixtures("fresh_period_registry")
 
@@ -290,6 +293,51 @@ def test_a_credit_of_an_archived_month_cannot_be_written_again(
     # then nothing moved, as before the month went
     customer.refresh_from_db()
     assert customer.balance == balance
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_a_month_waits_for_its_deposits_and_closes_the_abandoned_ones_as_it_goes(
+    month: tuple[int, list[Order]], customer: User, staff: User, tmp_path: Path
+) -> None:
+    # given deposits of the month: a Stripe payment abandoned (its "expired" webhook lost), one
+    # started yesterday, and a Cryptomus payment in review
+    period, _orders = month
+    _mark_month(Deposit, period)
+    day = timedelta(days=1)
+    abandoned = aged_deposit(customer, "stripe", Deposit.Status.PENDING, age=40 * day)
+    started = aged_deposit(customer, "stripe", Deposit.Status.PENDING, age=day)
+    review = aged_deposit(
+        customer,
+        "cryptomus",
+        Deposit.Status.REVIEW,
+        age=39 * day,
+        received_amount=Decimal("24"),
+        received_currency="USD",
+    )
+    review.refresh_from_db()
+
+    # when it is archived, then it is refused, naming the deposits that may still be credited
+    with pytest.raises(MonthNotArchivable) as refused:
+        month_archive(period=period, directory=tmp_path)
+    assert str(refused.value) == (
+        f"{period}: 2 deposit(s) not credited or rejected yet, the oldest "
+        f"#{review.pk} of {review.created_at:%Y-%m-%d} (review)"
+    )
+    # and the month is as it was: the abandoned deposit too
+    assert Deposit.objects.get(pk=abandoned.pk).status == Deposit.Status.PENDING
+    assert _exists(f"accounts_balancetransaction_p{period}")
+
+    # when an admin decides both and it is archived again
+    deposit_assign(deposit_id=review.pk, user_id=customer.pk, admin=staff)
+    deposit_reject(deposit_id=started.pk, admin=staff, reason="never paid")
+    archived = month_archive(period=period, directory=tmp_path)
+
+    # then the abandoned one went as never paid, the credit with the month's ledger
+    assert archived.deposits_closed == 1
+    assert Deposit.objects.get(pk=abandoned.pk).status == Deposit.Status.REJECTED
+    totals = LedgerArchivedTotal.objects.filter(user=customer, kind="deposit")
+    assert list(totals.values_list("amount", flat=True)) == [Decimal("24")]
     assert ledger_mismatches() == []
 
 

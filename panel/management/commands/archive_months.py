@@ -37,4 +37,9 @@ class Command(BaseCommand):
             except MonthNotArchivable as exc:
                 # Oldest first: a later month waits for this one.
                 raise CommandError(str(exc)) from exc
-            self.stdout.write(f"{period}: {archived.orders} orders -> {archived.directory}")
+            closed = (
+                f", {archived.deposits_closed} abandoned pending deposit(s) rejected"
+                if archived.deposits_closed
+                else ""
+            )
+            self.stdout.write(f"{period}: {archived.orders} orders -> {archived.directory}{closed}")
