@@ -148,10 +148,6 @@ def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMont
         raise MonthNotArchivable(f"{period}: no such month")
     low, high = bounds
     target = (directory or settings.BASE_DIR / "var/archive") / str(period)
-    partitions = {
-        model: f"{model._meta.db_table}_p{period}"
-        for model in (Order, OrderEvent, BalanceTransaction)
-    }
     with transaction.atomic():
         # Beat's partition job and another archive wait: the registry changes under both.
         wait_transaction_lock("partitions-prepare")
@@ -165,40 +161,45 @@ def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMont
         # From the partition itself: exactly the rows dropped below, whatever else the
         # DEFAULT partition holds.
         db_archive.partition_sums_add(
-            partition=partitions[BalanceTransaction],
+            table=BalanceTransaction._meta.db_table,
+            period=period,
             into=LedgerArchivedTotal._meta.db_table,
             keys=("user_id", "kind"),
             column="amount",
         )
-        _ledger_keys_keep(partitions[BalanceTransaction])
+        _ledger_keys_keep(period)
         db_archive.partition_rows_insert(
-            partition=partitions[Order],
+            table=Order._meta.db_table,
+            period=period,
             into=ArchivedOrder._meta.db_table,
-            columns={"order_id": '"id"', "user_id": '"user_id"', "period": str(int(period))},
+            columns={"order_id": "id", "user_id": "user_id", "period": db_archive.Constant(period)},
         )
-        for model, partition in partitions.items():
+        for model in (Order, OrderEvent, BalanceTransaction):
             table = model._meta.db_table
-            db_archive.partition_copy_out(partition=partition, path=target / f"{table}.csv.gz")
+            db_archive.partition_copy_out(
+                table=table, period=period, path=target / f"{table}.csv.gz"
+            )
             db_archive.partition_archive_path_set(table=table, period=period, path=str(target))
         _delete_referencing(period, low, high)
         for model in (OrderEvent, BalanceTransaction, Order):
-            db_archive.partition_drop(table=model._meta.db_table, partition=partitions[model])
+            db_archive.partition_drop(table=model._meta.db_table, period=period)
     return ArchivedMonth(period=period, directory=target, orders=count, deposits_closed=closed)
 
 
-def _ledger_keys_keep(partition: str) -> None:
+def _ledger_keys_keep(period: int) -> None:
     """The ledger keys of the rows dropped whose subject outlives them (LedgerArchivedKey)."""
     for subject in LedgerArchivedKey.Subject:
         db_archive.partition_rows_insert(
-            partition=partition,
+            table=BalanceTransaction._meta.db_table,
+            period=period,
             into=LedgerArchivedKey._meta.db_table,
             columns={
-                "subject": f"'{subject.value}'",
-                "subject_id": f'"{subject.value}"',
-                "kind": '"kind"',
-                "period": '"period"',
+                "subject": db_archive.Constant(subject.value),
+                "subject_id": subject.value,
+                "kind": "kind",
+                "period": "period",
             },
-            where=f'"{subject.value}" IS NOT NULL',
+            not_null=subject.value,
         )
 
 

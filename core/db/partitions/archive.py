@@ -7,10 +7,21 @@ in the same transaction, so a failure at any step leaves the month as it was.
 
 import gzip
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connection
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+from core.db.partitions.months import partition_name
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A value every inserted row gets (partition_rows_insert), where a plain string names a
+    column of the partition."""
+
+    value: int | str
 
 
 def rows_copy_out(*, sql: str, params: list[object], path: Path) -> None:
@@ -25,13 +36,19 @@ def rows_copy_out(*, sql: str, params: list[object], path: Path) -> None:
                 out.write(block)
 
 
-def partition_copy_out(*, partition: str, path: Path) -> None:
+def partition_copy_out(*, table: str, period: int, path: Path) -> None:
+    """Every row of `table`'s partition of the month `period` written to `path`."""
+    partition = partition_name(table, period)
     rows_copy_out(sql=f'SELECT * FROM "{partition}"', params=[], path=path)  # noqa: S608 - a registry name
 
 
-def partition_sums_add(*, partition: str, into: str, keys: tuple[str, ...], column: str) -> None:
-    """Add the partition's `column` summed per `keys` into the table `into` (unique on `keys`):
-    one statement, and exactly the rows that are about to be dropped with it."""
+def partition_sums_add(
+    *, table: str, period: int, into: str, keys: tuple[str, ...], column: str
+) -> None:
+    """Add the `column` of `table`'s partition of the month `period`, summed per `keys`, into
+    the table `into` (unique on `keys`): one statement, and exactly the rows that are about to
+    be dropped with it, whatever the DEFAULT partition holds."""
+    partition = partition_name(table, period)
     names = ", ".join(f'"{key}"' for key in keys)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -43,15 +60,27 @@ def partition_sums_add(*, partition: str, into: str, keys: tuple[str, ...], colu
 
 
 def partition_rows_insert(
-    *, partition: str, into: str, columns: Mapping[str, str], where: str = "TRUE"
+    *,
+    table: str,
+    period: int,
+    into: str,
+    columns: Mapping[str, str | Constant],
+    not_null: str = "",
 ) -> None:
-    """Insert into `into` one row per row of the partition that meets `where`: `columns` maps
-    each column of `into` to a column of the partition or an SQL literal."""
+    """Insert into `into` one row per row of `table`'s partition of the month `period` (only
+    those whose column `not_null` is set, when named): `columns` maps each column of `into` to
+    a column of the partition or a Constant."""
+    partition = partition_name(table, period)
     names = ", ".join(f'"{name}"' for name in columns)
-    values = ", ".join(columns.values())
+    values = ", ".join(
+        "%s" if isinstance(source, Constant) else f'"{source}"' for source in columns.values()
+    )
+    params = [source.value for source in columns.values() if isinstance(source, Constant)]
+    where = f'"{not_null}" IS NOT NULL' if not_null else "TRUE"
     with connection.cursor() as cursor:
         cursor.execute(
-            f'INSERT INTO "{into}" ({names}) SELECT {values} FROM "{partition}" WHERE {where}'  # noqa: S608 - the caller's names
+            f'INSERT INTO "{into}" ({names}) SELECT {values} FROM "{partition}" WHERE {where}',  # noqa: S608 - the caller's names
+            params,
         )
 
 
@@ -92,9 +121,11 @@ def archived_keys_guard_remove(schema_editor: BaseDatabaseSchemaEditor, *, parti
     )
 
 
-def partition_drop(*, table: str, partition: str) -> None:
-    """Detach `partition` from `table` and drop it. The foreign keys into it are checked by
-    PostgreSQL: a row elsewhere that still names one of its rows makes this fail."""
+def partition_drop(*, table: str, period: int) -> None:
+    """Detach `table`'s partition of the month `period` and drop it. The foreign keys into it
+    are checked by PostgreSQL: a row elsewhere that still names one of its rows makes this
+    fail."""
+    partition = partition_name(table, period)
     with connection.cursor() as cursor:
         # Deferred foreign key checks queued on the partition would forbid dropping it: run them.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

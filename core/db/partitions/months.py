@@ -58,6 +58,11 @@ def _sequence_next(table: str) -> int:
     return int(last) + 1 if is_called else int(last)
 
 
+def partition_name(table: str, period: int) -> str:
+    """The name of `table`'s partition of the month `period`."""
+    return f"{table}_p{period}"
+
+
 def _register(table: str, period: int, name: str) -> None:
     _run(
         "INSERT INTO panel_partition (table_name, period, partition_name) VALUES (%s, %s, %s) "
@@ -98,7 +103,7 @@ def _id_range_create(table: str, period: int) -> str | None:
     # partition, and a range over them could not be made.
     low = max(int(last_end or 1), _sequence_next(table))  # type: ignore[call-overload]
     high = low + _range_size(table)
-    name = f"{table}_p{period}"
+    name = partition_name(table, period)
     _run(
         f'CREATE TABLE "{name}" PARTITION OF "{table}" FOR VALUES FROM ({low}) TO ({high})'  # noqa: S608 - integers and the caller's names
     )
@@ -116,7 +121,7 @@ def _period_create(table: str, period: int) -> str | None:
     DEFAULT partition for that month (beat was down) are moved into it."""
     if _is_registered(table, period):
         return None
-    name = f"{table}_p{period}"
+    name = partition_name(table, period)
     default = f"{table}_default"
     bounds = f"FOR VALUES FROM ({int(period)}) TO ({int(period) + 1})"
     stranded = _one(
