@@ -3,15 +3,15 @@ partitions dropped (docs/scaling.md, "Archiving"; `manage.py archive_months`).
 
 A month goes only when every order and product order of it is accounted for: final, its refund
 written, no refill or cancel request open, no reconciliation flag unsettled, none of its orders
-spilled into the DEFAULT partition; and no deposit of it can still be credited. Its pending
-deposits that their gateway can no longer report paid are closed first, in the same transaction
-(payments.gateways.closing.deposits_close_expired). The rows elsewhere that name its orders (refills and their
-events, cancel requests, ticket links, reconciliation flags) go into the same files and are
-deleted with it, since their foreign keys would hold the partition; its product orders are
-written and kept. The ledger's rows are summed per user and kind into LedgerArchivedTotal, so
-every balance still equals its ledger; each order's owner is kept in ArchivedOrder and its
-client_ref in OrderClientRef. All of it runs in one transaction: a failure leaves the month as
-it was.
+spilled into the DEFAULT partition; and no deposit of it can still be credited (its pending
+deposits that their gateway can no longer report paid are closed first, in the same transaction:
+payments.gateways.closing.deposits_close_expired). The rows elsewhere that name its orders
+(refills and their events, cancel requests, ticket links, reconciliation flags) go into the same
+files and are deleted with it, since their foreign keys would hold the partition; its product
+orders are written and kept. The ledger's rows are summed per user and kind into
+LedgerArchivedTotal, so every balance still equals its ledger; each order's owner is kept in
+ArchivedOrder and its client_ref in OrderClientRef. All of it runs in one transaction: a failure
+leaves the month as it was.
 """
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ answered with the archived order, and an archived order's page answering its own
 
 import csv
 import gzip
+import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -494,3 +495,25 @@ def test_the_command_asks_before_it_drops_a_month(
 
     call_command("archive_months", directory=str(tmp_path), yes=True)
     assert not Order.objects.filter(pk__in=[order.pk for order in orders]).exists()
+
+
+@pytest.mark.django_db
+def test_the_command_says_how_many_abandoned_deposits_it_rejected(
+    month: tuple[int, list[Order]],
+    customer: User,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    period, _orders = month
+    _mark_month(Deposit, period)
+    aged_deposit(customer, "cryptomus", Deposit.Status.PENDING, age=timedelta(days=8))
+    out = io.StringIO()
+
+    monkeypatch.setattr(
+        "panel.management.commands.archive_months.months_archivable", lambda: [period]
+    )
+    call_command("archive_months", directory=str(tmp_path), yes=True, stdout=out)
+
+    assert out.getvalue() == (
+        f"{period}: 2 orders -> {tmp_path / str(period)}, 1 abandoned pending deposit(s) rejected\n"
+    )
