@@ -14,7 +14,14 @@ from accounts.models import BalanceTransaction, User
 from accounts.services import Credit, balance_credit, balance_credit_many
 from core.db.bulk import bulk_insert_values
 from core.db.ledger import ledger_move
-from core.db.partitions import PeriodMissing, current_period, next_period, period_of
+from core.db.partitions import (
+    PeriodMissing,
+    current_period,
+    next_period,
+    period_of,
+    period_of_subject_columns_sql,
+    period_of_subject_sql,
+)
 from orders.partitions import SUBJECTS, partitions_prepare_all
 from tests.partitions import month_start
 
@@ -57,6 +64,53 @@ def _partition(entry_id: int) -> str:
             [entry_id],
         )
         return str(cursor.fetchone()[0])
+
+
+# --- The database's reading of the registry ---------------------------------------------------
+
+
+def test_the_database_reads_each_ids_month_as_period_of_does_at_every_edge() -> None:
+    # given the months of orders and deposits recorded, this month's and the two next ones'
+    partitions_prepare_all()
+    _handed_out("deposit_id")
+    for step in (1, 2):
+        partitions_prepare_all(now=month_start(next_period(current_period(), step)))
+        _handed_out("deposit_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, first_id FROM panel_period_start "
+            "WHERE table_name IN ('orders_order', 'payments_deposit')"
+        )
+        firsts = cursor.fetchall()
+    # each first id, the ids either side of it, and an id below every month (month 0)
+    edges = {(table, first + step) for table, first in firsts for step in (-1, 0, 1)}
+    ids = sorted({*edges, ("orders_order", 0), ("payments_deposit", 0)})
+    column = {"orders_order": "order_id", "payments_deposit": "deposit_id"}
+
+    # when the database reads them, one row at a time and all in one statement
+    def one(table: str, row_id: int) -> int:
+        sql, params = period_of_subject_sql(**{column[table]: row_id})
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sql}", params)  # noqa: S608 - the registry's own SQL
+            return int(cursor.fetchone()[0])
+
+    sql, params = period_of_subject_columns_sql(["order_id", "deposit_id"], row="r")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql} FROM unnest(%s::bigint[], %s::bigint[]) AS r(order_id, deposit_id)",  # noqa: S608 - the registry's own SQL
+            [
+                *params,
+                [row_id if table == "orders_order" else None for table, row_id in ids],
+                [row_id if table == "payments_deposit" else None for table, row_id in ids],
+            ],
+        )
+        many = [int(row[0]) for row in cursor.fetchall()]
+
+    # then both give what period_of gives, to the id
+    expected = [period_of(table, row_id) for table, row_id in ids]
+    assert [one(table, row_id) for table, row_id in ids] == expected
+    assert many == expected
+    assert {0, current_period(), next_period(current_period(), 2)} <= set(expected)
 
 
 # --- A writer that forgets the period --------------------------------------------------------

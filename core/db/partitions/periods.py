@@ -106,10 +106,10 @@ def period_subject_register(*, column: str, table: str) -> None:
 
 
 def period_own() -> int:
-    """The month of a row that names no subject (an admin's adjustment, a gift): its own, read
-    from the writer's clock. No unique key holds such a row, so a skewed clock can only put it
-    in the neighbouring month, never let a replay through. Every writer of a row with no
-    subject takes its month from here."""
+    """The month of a row that names no subject (an admin's adjustment, a child panel's fee):
+    its own, read from the writer's clock. No unique key holds such a row, so a skewed clock
+    can only put it in the neighbouring month, never let a replay through. Every writer of a
+    row with no subject takes its month from here."""
     return current_period()
 
 
@@ -134,9 +134,10 @@ def period_of_subject_sql(**subject_ids: int | None) -> Sql:
 
 
 def period_of_subject_columns_sql(columns: Iterable[str], *, row: str) -> Sql:
-    """`period_of_subject_sql` for many rows in one statement: each row's month from its own
-    subject columns (`columns`, read as `row."order_id"` …), one index probe of the registry
-    per row, first named first; `period_own()` for a row that names none."""
+    """`period_of_subject_sql` for many rows in one statement (a poll's refunds): each row's
+    month from its own subject columns (`columns`, read as `row."order_id"` …), first named
+    first; `period_own()` for a row that names none. The registry is read once per subject
+    table, not once per row (`_period_of_many_sql`)."""
     _subject_checked(columns)
     named = set(columns)
     branches: list[str] = []
@@ -144,7 +145,7 @@ def period_of_subject_columns_sql(columns: Iterable[str], *, row: str) -> Sql:
     for column, table_name in _subjects.items():
         if column in named:
             value = f'{row}."{column}"'
-            sql, table_params = period_of_sql(table_name, value)
+            sql, table_params = _period_of_many_sql(table_name, value)
             branches.append(f"WHEN {value} IS NOT NULL THEN {sql}")
             params += table_params
     if not branches:
@@ -161,3 +162,17 @@ def period_of_sql(table_name: str, id_sql: str) -> Sql:
         f"AND first_id <= {id_sql} ORDER BY first_id DESC LIMIT 1), {LEGACY_PERIOD})"
     )
     return sql, [table_name]
+
+
+def _period_of_many_sql(table_name: str, id_sql: str) -> Sql:
+    """`period_of_sql` for a statement of many rows: the table's months read once, as two
+    sorted arrays the statement keeps (uncorrelated subqueries), and each row's month found in
+    them by a binary search (`width_bucket`: the number of first ids at or below the id),
+    instead of a probe of the registry per row."""
+    months = (
+        f"(SELECT array_agg({{column}} ORDER BY first_id) FROM {_REGISTRY} "  # noqa: S608 - constant
+        "WHERE table_name = %s)"
+    )
+    firsts, periods = months.format(column="first_id"), months.format(column="period")
+    sql = f"COALESCE({periods}[width_bucket({id_sql}, {firsts})], {LEGACY_PERIOD})"
+    return sql, [table_name, table_name]
