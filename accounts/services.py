@@ -42,6 +42,7 @@ class Credit:
     refill_id: int | None = None
 
 
+# The subjects a Credit may name (its fields): its ledger row takes the month of the first.
 _CREDIT_SUBJECTS = ("order_id", "product_order_id", "refill_id")
 
 
