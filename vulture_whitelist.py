@@ -240,6 +240,7 @@ registry_drop  # unused function (core/db/partitions/convert.py: migrations call
 table_partition  # unused function (core/db/partitions/convert.py: migrations call it)
 table_unpartition  # unused function (core/db/partitions/convert.py: migrations call it)
 period_default_set  # unused function (core/db/partitions/convert.py: migrations call it)
+period_default_drop  # unused function (core/db/partitions/convert.py: migrations call it)
 keys_install  # unused function (core/db/partitions/keys.py: migrations call it)
 keys_uninstall  # unused function (core/db/partitions/convert.py: migrations call it)
 archived_keys_guard_install  # unused function (core/db/partitions/archive.py: migrations call it)

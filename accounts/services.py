@@ -16,9 +16,9 @@ from accounts.memos import OPENING_BALANCE
 from accounts.models import ApiKey, BalanceTransaction, ChildPanel, PricingTier, User
 from accounts.ranks import RankMove, best_rank, is_promotion, ledger_totals, rank_key
 from core import memos
-from core.db.bulk import bulk_insert_values, bulk_update_values
+from core.db.bulk import GIVEN, bulk_insert_values, bulk_update_values
 from core.db.ledger import ledger_move
-from core.db.partitions import period_of_subject
+from core.db.partitions import period_of_subject_columns_sql, period_of_subject_sql
 from core.db.reads import api_key_lookup
 from core.errors import InsufficientFunds, InvalidRequest
 from core.memos import Text
@@ -40,6 +40,10 @@ class Credit:
     order_id: int | None = None
     product_order_id: int | None = None
     refill_id: int | None = None
+
+
+# The subjects a Credit may name (its fields): its ledger row takes the month of the first.
+_CREDIT_SUBJECTS = ("order_id", "product_order_id", "refill_id")
 
 
 def _memo_columns(memo: Text) -> dict[str, object]:
@@ -77,18 +81,21 @@ def _move(
         deposit_id=deposit_id,
         refill_id=refill_id,
         created_by=created_by,
-        period=period_of_subject(
-            order_id=order_id,
-            product_order_id=product_order_id,
-            refill_id=refill_id,
-            deposit_id=deposit_id,
-        ),
+    )
+    # The month of the subject, which the ledger's unique keys hold, decided by the database
+    # from its registry, not by this process's clock (docs/scaling.md).
+    period = period_of_subject_sql(
+        order_id=order_id,
+        product_order_id=product_order_id,
+        refill_id=refill_id,
+        deposit_id=deposit_id,
     )
     # No savepoint of its own: an order's `add` is a handful of round trips, and a savepoint is
     # two more. Nothing is written before the refusal below, and it is raised after the move,
     # so the caller's transaction stays usable.
-    if ledger_move(accounts=User, account_id=user_id, entry=entry) is not None:
-        return entry
+    moved = ledger_move(accounts=User, account_id=user_id, entry=entry, computed={"period": period})
+    if moved is not None:
+        return moved
     if not User.objects.filter(pk=user_id).exists():
         raise User.DoesNotExist(f"No user {user_id}")
     raise InsufficientFunds()
@@ -206,16 +213,13 @@ def balance_credit_many(*, credits: list[Credit]) -> None:
                         "product_order_id": credit.product_order_id,
                         "refill_id": credit.refill_id,
                         "created_at": now,
-                        "period": period_of_subject(
-                            order_id=credit.order_id,
-                            product_order_id=credit.product_order_id,
-                            refill_id=credit.refill_id,
-                        ),
                     }
                 )
             balances[user_id] = balance
         bulk_update_values(User, {user_id: {"balance": balances[user_id]} for user_id in by_user})
-        bulk_insert_values(BalanceTransaction, rows)
+        # Each row's month from its subject, read by the database as _move's is.
+        period = period_of_subject_columns_sql(_CREDIT_SUBJECTS, row=GIVEN)
+        bulk_insert_values(BalanceTransaction, rows, computed={"period": period})
 
 
 # --- API keys ------------------------------------------------------------------------------

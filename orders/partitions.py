@@ -26,7 +26,7 @@ BY_ID = [Order]
 BY_PERIOD = [OrderEvent, BalanceTransaction]
 # The rows whose month the ledger and the events follow, by the column a ledger row names each
 # with, first match first: a refill's refund names its refill alone, a deposit's bonus its
-# deposit (core.db.partitions.period_of_subject).
+# deposit (core.db.partitions.period_of_subject_sql).
 SUBJECTS = {
     "order_id": Order,
     "product_order_id": ProductOrder,

@@ -7,7 +7,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core import memos
-from core.db.partitions import current_period
+from core.db.partitions import PeriodField
 from core.money import money_field
 
 
@@ -65,9 +65,11 @@ class BalanceTransaction(models.Model):
     )
     # The month of the row's subject (YYYYMM, 0 before partitioning; core.db.partitions): the
     # table is partitioned by it, and being a function of the order, product order, refill or
-    # deposit id it keeps the unique keys below whole across months (docs/scaling.md). A row
-    # with no subject takes its own month. The primary key is (id, period) in the database.
-    period = models.IntegerField(default=current_period, editable=False, verbose_name=_("period"))
+    # deposit id it keeps the unique keys below whole across months (docs/scaling.md). The
+    # database reads it from its registry as the row is written (accounts.services); a row
+    # with no subject takes its own month. No default: a writer that forgot it must fail, not
+    # take this month. The primary key is (id, period) in the database.
+    period = PeriodField(editable=False, verbose_name=_("period"))
 
     class Meta:
         verbose_name = _("balance transaction")

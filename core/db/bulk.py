@@ -8,13 +8,14 @@ Writers in several apps need it: polling (orders), the ledger's batch of refunds
 the outbox rows a poll writes for every finished order (notifications).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Field, Model
 
 from core.db.arrays import array_literal, is_constant, scalar_text
+from core.db.partitions import Sql
 
 
 def _columns(model: type[Model], names: Iterable[str]) -> "list[Field[Any, Any]]":
@@ -126,21 +127,29 @@ def bulk_update_values(
         return {row[0] for row in cursor.fetchall()}
 
 
+# The name under which `bulk_insert_values`' computed columns read a row's given values.
+GIVEN = "given"
+
+
 def bulk_insert_values(
     model: type[Model],
     rows: list[dict[str, object]],
     *,
     same: dict[str, object] | None = None,
     ignore_conflicts: bool = False,
+    computed: Mapping[str, Sql] | None = None,
 ) -> None:
     """Insert rows given as field → value dicts (fields left out are NULL), in one statement.
     `same` holds values every row shares (a row's own value for a name wins), sent once.
     Defaults in Python (auto_now_add and the like) are not applied: give every value. JSON
     fields take dicts and lists. With `ignore_conflicts`, rows that would break a unique
-    constraint are skipped (ON CONFLICT DO NOTHING)."""
+    constraint are skipped (ON CONFLICT DO NOTHING). `computed` holds fields the database
+    computes for each row, as SQL (and its parameters) that reads the row's given values as
+    `given."column"` (`GIVEN`)."""
     if not rows:
         return
     same = same or {}
+    computed = computed or {}
     given = {name for values in rows for name in values}  # field names or attnames
     names = sorted(given | same.keys())
     arrays = _Arrays()
@@ -159,15 +168,27 @@ def bulk_insert_values(
         else:
             values = [row.get(name, default) for row in rows]
             selected.append(_scalar_or_array(arrays, scalar_params, alias, field, values))
-    columns = ", ".join(f'"{field.column}"' for field in fields)
-    sql = (
-        f'INSERT INTO "{model._meta.db_table}" ({columns}) '  # noqa: S608 - names come from the model
-        f"SELECT {', '.join(selected)} FROM {arrays.unnest()}"
-    )
+    quoted = [f'"{field.column}"' for field in fields]
+    select = f"SELECT {', '.join(selected)} FROM {arrays.unnest()}"  # noqa: S608 - names come from the model
+    params: list[Any] = [*scalar_params, *arrays.params]
+    if computed:
+        # The given values named in a subquery the planner flattens, so that the computed
+        # columns read them whether they went as arrays or as one scalar.
+        named = ", ".join(
+            f"{value} AS {column}" for value, column in zip(selected, quoted, strict=True)
+        )
+        select = (
+            f"SELECT {', '.join(f'{GIVEN}.{column}' for column in quoted)}, "  # noqa: S608 - names come from the model
+            f"{', '.join(sql for sql, _params in computed.values())} "
+            f"FROM (SELECT {named} FROM {arrays.unnest()}) AS {GIVEN}"
+        )
+        quoted += [f'"{field.column}"' for field in _columns(model, computed)]
+        params = [*(p for _sql, sql_params in computed.values() for p in sql_params), *params]
+    sql = f'INSERT INTO "{model._meta.db_table}" ({", ".join(quoted)}) {select}'  # noqa: S608 - names come from the model
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*scalar_params, *arrays.params])
+        cursor.execute(sql, params)
 
 
 def _next_keys(model: type[Model], count: int) -> list[int]:

@@ -26,7 +26,8 @@ from core.db.partitions import (
     next_period,
     partitions_prepare,
     period_of,
-    period_of_subject,
+    period_of_subject_columns_sql,
+    period_of_subject_sql,
 )
 from core.db.partitions import periods as period_registry
 from notifications.models import Kind, Notification
@@ -366,4 +367,6 @@ def test_every_subject_a_month_follows_is_registered_under_the_column_that_names
 @pytest.mark.django_db
 def test_a_subject_column_nobody_registered_fails_loudly() -> None:
     with pytest.raises(LookupError, match="coupon_id"):
-        period_of_subject(order_id=None, coupon_id=1)
+        period_of_subject_sql(order_id=None, coupon_id=1)
+    with pytest.raises(LookupError, match="coupon_id"):
+        period_of_subject_columns_sql(["order_id", "coupon_id"], row="given")

@@ -5,8 +5,9 @@ subject (`period`, YYYYMM; 0 for the rows from before partitioning).
 Modules:
 
 - `periods`: the month of a row from its id (`period_of`, `current_period`), read from the
-  registry the months are recorded in, and of a row from the subject it names
-  (`period_of_subject`, the subjects registered by the app that owns them);
+  registry the months are recorded in, and of a row from the subject it names, as SQL the
+  database evaluates (`period_of_subject_sql`, the subjects registered by the app that owns
+  them; `period_own` for a row with none), and the `PeriodField` that has no default;
 - `months`: the partitions created ahead, the order id sequence moved at a month's start and the
   DEFAULT partitions watched (`partitions_prepare`);
 - `convert`: a plain table turned into a partitioned one in place, its rows kept (migrations);
@@ -18,22 +19,32 @@ Modules:
 from core.db.partitions.months import Prepared, partitions_prepare
 from core.db.partitions.periods import (
     LEGACY_PERIOD,
+    PeriodField,
+    PeriodMissing,
+    Sql,
     current_period,
     next_period,
     period_of,
     period_of_sql,
-    period_of_subject,
+    period_of_subject_columns_sql,
+    period_of_subject_sql,
+    period_own,
     period_subject_register,
 )
 
 __all__ = [
     "LEGACY_PERIOD",
+    "PeriodField",
+    "PeriodMissing",
     "Prepared",
+    "Sql",
     "current_period",
     "next_period",
     "partitions_prepare",
     "period_of",
     "period_of_sql",
-    "period_of_subject",
+    "period_of_subject_columns_sql",
+    "period_of_subject_sql",
+    "period_own",
     "period_subject_register",
 ]

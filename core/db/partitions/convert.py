@@ -213,9 +213,17 @@ def period_default_set(
     schema_editor: BaseDatabaseSchemaEditor, *, table: str, time_zone: str
 ) -> None:
     """The month of the insert as `period`'s default, for a writer that leaves it out (a bulk
-    insert of some columns): the row then takes its own month, as a row with no subject does."""
+    insert of some columns): the row then takes its own month, as a row with no subject does.
+    Not for a table whose unique keys hold the period (the ledger: `period_default_drop`)."""
     zone = time_zone.replace("'", "")
     schema_editor.execute(
         f'ALTER TABLE "{table}" ALTER COLUMN "period" '
         f"SET DEFAULT (to_char(now() AT TIME ZONE '{zone}', 'YYYYMM')::integer)"
     )
+
+
+def period_default_drop(schema_editor: BaseDatabaseSchemaEditor, *, table: str) -> None:
+    """No default for `period`, on the table and every partition (ALTER TABLE recurses): an
+    insert that leaves it out breaks its NOT NULL instead of taking the month of the insert,
+    which a replay in a later month would not share (the ledger's unique keys hold it)."""
+    schema_editor.execute(f'ALTER TABLE "{table}" ALTER COLUMN "period" DROP DEFAULT')

@@ -9,9 +9,11 @@ unique keys (order, kind, period) hold across months because period is a functio
 """
 
 import bisect
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 
 # The month of every row written before the tables were partitioned.
@@ -25,6 +27,30 @@ _cache: dict[str, tuple[list[int], list[int]]] = {}
 _subjects: dict[str, str] = {}
 # How far behind beat a process's clock may be at a month's turn (period_of).
 _CLOCK_MARGIN = timedelta(minutes=10)
+
+# An SQL expression and its parameters, for a statement written by hand to embed.
+Sql = tuple[str, list[Any]]
+
+
+class PeriodMissing(ValueError):
+    """A row of a table partitioned by its subject's month saved without its `period`."""
+
+
+class PeriodField(models.IntegerField):
+    """The `period` of a table partitioned by the month of its rows' subjects, with no default
+    in Python or in the database: a writer that forgot it would put the row in the month it
+    was written, and a replay in a later month would miss the unique key its first write
+    holds. Saving a row without it raises PeriodMissing; an insert by hand that leaves it out
+    breaks the column's NOT NULL."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = super().pre_save(model_instance, add)
+        if value is None:
+            raise PeriodMissing(
+                f"{model_instance._meta.label}.{self.name} not given: the month of the row's "
+                "subject (core.db.partitions.period_of_subject_sql), or period_own()"
+            )
+        return value
 
 
 def current_period(now: datetime | None = None) -> int:
@@ -74,29 +100,79 @@ def period_of(table_name: str, row_id: int) -> int:
 
 
 def period_subject_register(*, column: str, table: str) -> None:
-    """Rows naming a row of `table` in their `column` take its month (`period_of_subject`)."""
+    """Rows naming a row of `table` in their `column` take its month (`period_of_subject_sql`)."""
     if _subjects.setdefault(column, table) != table:
         raise ValueError(f"{column} already names {_subjects[column]}, not {table}")
 
 
-def period_of_subject(**subject_ids: int | None) -> int:
-    """The month of a row that names its subject by id (`order_id=…`): the first named
-    subject's, in the order they were registered; the current month for a row with none. A
-    column nobody registered raises LookupError: its row would take the wrong month, and a
-    replay in a later month would miss its unique key."""
-    if unknown := subject_ids.keys() - _subjects.keys():
-        raise LookupError(f"no period subject registered for {', '.join(sorted(unknown))}")
-    for column, table_name in _subjects.items():
-        if (subject_id := subject_ids.get(column)) is not None:
-            return period_of(table_name, subject_id)
+def period_own() -> int:
+    """The month of a row that names no subject (an admin's adjustment, a child panel's fee):
+    its own, read from the writer's clock. No unique key holds such a row, so a skewed clock
+    can only put it in the neighbouring month, never let a replay through. Every writer of a
+    row with no subject takes its month from here."""
     return current_period()
 
 
-def period_of_sql(table_name: str, id_sql: str) -> tuple[str, list[str]]:
-    """`period_of` as an SQL expression over the id expression `id_sql`, for a row whose id the
-    same statement takes from its sequence."""
+def _subject_checked(subject_columns: Iterable[str]) -> None:
+    """A column nobody registered raises LookupError: its row would take the wrong month, and
+    a replay in a later month would miss its unique key."""
+    if unknown := set(subject_columns) - _subjects.keys():
+        raise LookupError(f"no period subject registered for {', '.join(sorted(unknown))}")
+
+
+def period_of_subject_sql(**subject_ids: int | None) -> Sql:
+    """The month of a row that names its subject by id (`order_id=…`) as an SQL expression:
+    the first named subject's, in the order they were registered, read by the database from
+    the registry, so no process's clock decides it (`period_of` trusts the process's clock
+    near a month's turn); `period_own()` for a row that names none."""
+    _subject_checked(subject_ids)
+    for column, table_name in _subjects.items():
+        if (subject_id := subject_ids.get(column)) is not None:
+            sql, params = period_of_sql(table_name, "%s::bigint")
+            return sql, [*params, subject_id]
+    return "%s::integer", [period_own()]
+
+
+def period_of_subject_columns_sql(columns: Iterable[str], *, row: str) -> Sql:
+    """`period_of_subject_sql` for many rows in one statement (a poll's refunds): each row's
+    month from its own subject columns (`columns`, read as `row."order_id"` …), first named
+    first; `period_own()` for a row that names none. The registry is read once per subject
+    table, not once per row (`_period_of_many_sql`)."""
+    _subject_checked(columns)
+    named = set(columns)
+    branches: list[str] = []
+    params: list[Any] = []
+    for column, table_name in _subjects.items():
+        if column in named:
+            value = f'{row}."{column}"'
+            sql, table_params = _period_of_many_sql(table_name, value)
+            branches.append(f"WHEN {value} IS NOT NULL THEN {sql}")
+            params += table_params
+    if not branches:
+        return "%s::integer", [period_own()]
+    return f"CASE {' '.join(branches)} ELSE %s::integer END", [*params, period_own()]
+
+
+def period_of_sql(table_name: str, id_sql: str) -> Sql:
+    """`period_of` as an SQL expression over the id expression `id_sql` (a row whose id the
+    same statement takes from its sequence, a subject's id), read by the database: the
+    registry's newest month at or below the id, by an index probe of its (table, first id)."""
     sql = (
         f"COALESCE((SELECT period FROM {_REGISTRY} WHERE table_name = %s "  # noqa: S608 - constant
         f"AND first_id <= {id_sql} ORDER BY first_id DESC LIMIT 1), {LEGACY_PERIOD})"
     )
     return sql, [table_name]
+
+
+def _period_of_many_sql(table_name: str, id_sql: str) -> Sql:
+    """`period_of_sql` for a statement of many rows: the table's months read once, as two
+    sorted arrays the statement keeps (uncorrelated subqueries), and each row's month found in
+    them by a binary search (`width_bucket`: the number of first ids at or below the id),
+    instead of a probe of the registry per row."""
+    months = (
+        f"(SELECT array_agg({{column}} ORDER BY first_id) FROM {_REGISTRY} "  # noqa: S608 - constant
+        "WHERE table_name = %s)"
+    )
+    firsts, periods = months.format(column="first_id"), months.format(column="period")
+    sql = f"COALESCE({periods}[width_bucket({id_sql}, {firsts})], {LEGACY_PERIOD})"
+    return sql, [table_name, table_name]

@@ -49,7 +49,10 @@ def _parameter(value: object) -> tuple[str, object]:
         (Order, {}),
         (Order, {"status": OrderStatus.COMPLETED, "dispatch_attempts": 3, "refunded": 1}),
         (OrderEvent, {"field": "status", "old_value": "", "period": None}),
-        (BalanceTransaction, {"amount": Decimal("-1.5"), "kind": "charge", "memo": ""}),
+        (
+            BalanceTransaction,
+            {"amount": Decimal("-1.5"), "kind": "charge", "memo": "", "period": 202612},
+        ),
     ],
 )
 def test_insert_parts_are_the_values_save_would_insert(model: type[Model], values: dict) -> None:
