@@ -84,13 +84,34 @@ def test_money_catches_a_net_charge_the_provider_did_not_keep() -> None:
 
 
 def test_polling_catches_a_restart_after_which_no_poll_came_in_time() -> None:
-    late = Restart(target="postgres", killed_at=0, due_at_kill=3, resumed_after=9.0)
-    never = Restart(target="beat", killed_at=0, due_at_kill=3, resumed_after=None)
-    other_worker_polls = Restart(target="worker", killed_at=0, due_at_kill=3, resumed_after=None)
+    late = Restart(target="postgres", killed_at=0, ready_at=1, due_at_kill=3, resumed_after=9.0)
+    never = Restart(target="beat", killed_at=100, ready_at=101, due_at_kill=3, resumed_after=None)
+    other_worker_polls = Restart(
+        target="worker", killed_at=200, ready_at=201, due_at_kill=3, resumed_after=None
+    )
     violations = _found(orders.check_polling, [late, never, other_worker_polls], limit=5.5)
     assert violations == [
         "restart 1 (postgres): polling resumed 9.0 s after it was back (limit 5.5 s; 3 orders due)",
         "restart 2 (beat): 3 orders due, and no poll followed",
+    ]
+
+
+def test_polling_leaves_a_restart_the_next_kill_cut_short_to_that_kill() -> None:
+    """Short runs kill every 2 to 5 s: a kill 3 s after the last restart was back, before its
+    poll came, is what delayed it. The restart that follows is judged as any other."""
+    cut = Restart(target="workers", killed_at=0, ready_at=1, due_at_kill=3, resumed_after=8.7)
+    web = Restart(target="web", killed_at=2, ready_at=3, due_at_kill=3)
+    next_kill = Restart(target="beat", killed_at=4, ready_at=5, due_at_kill=3, resumed_after=7.0)
+    findings = Findings()
+    orders.check_polling([cut, web, next_kill], findings, limit=5.5)
+    assert findings.violations == [
+        "restart 3 (beat): polling resumed 7.0 s after it was back (limit 5.5 s; 3 orders due)"
+    ]
+    assert findings.figures["restarts_cut_short_by_the_next_kill"] == 1
+    # A next kill past the limit cuts nothing short: the late restart is a violation.
+    later = Restart(target="beat", killed_at=7, ready_at=8, due_at_kill=3, resumed_after=1.0)
+    assert _found(orders.check_polling, [cut, later], limit=5.5) == [
+        "restart 1 (workers): polling resumed 8.7 s after it was back (limit 5.5 s; 3 orders due)"
     ]
 
 

@@ -154,6 +154,17 @@ def poll_limit() -> float:
     )
 
 
+def _cut_short(restart: Any, later: list[Any], limit: float) -> bool:
+    """Whether the next kill that stops polling came within `limit` of this restart being back
+    and before polling had resumed: whatever came after is that kill's to explain (short runs
+    kill every 2 to 5 s, inside the limit), and the next restart is judged on its own."""
+    following = next((other for other in later if other.stops_polling), None)
+    if following is None or following.killed_at - restart.ready_at >= limit:
+        return False
+    resumed = restart.resumed_after
+    return resumed is None or restart.ready_at + resumed > following.killed_at
+
+
 def check_polling(restarts: list[Any], findings: Findings, limit: float | None = None) -> None:
     """After each kill that stopped every poll round (all workers, beat, the database, the
     broker) with orders due, a status call reaches the provider within the poll limit of the
@@ -161,8 +172,12 @@ def check_polling(restarts: list[Any], findings: Findings, limit: float | None =
     too."""
     limit = limit or poll_limit()
     gaps = []
+    interrupted = 0
     for number, restart in enumerate(restarts, start=1):
         if not restart.due_at_kill or not restart.stops_polling:
+            continue
+        if _cut_short(restart, restarts[number:], limit):
+            interrupted += 1
             continue
         if restart.leased_still_waiting:
             findings.violations.append(
@@ -187,6 +202,7 @@ def check_polling(restarts: list[Any], findings: Findings, limit: float | None =
         1 for r in restarts if r.due_at_kill and r.stops_polling
     )
     findings.figures["poll_resume_seconds_max"] = round(max(gaps, default=0.0), 1)
+    findings.figures["restarts_cut_short_by_the_next_kill"] = interrupted
     findings.figures["poll_limit_seconds"] = limit
 
 
