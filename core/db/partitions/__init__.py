@@ -24,6 +24,7 @@ from core.db.partitions.periods import (
     period_of_sql,
     period_of_subject,
     period_subject_register,
+    period_subject_table,
 )
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "period_of_sql",
     "period_of_subject",
     "period_subject_register",
+    "period_subject_table",
 ]

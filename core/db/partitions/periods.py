@@ -79,6 +79,11 @@ def period_subject_register(*, column: str, table: str) -> None:
         raise ValueError(f"{column} already names {_subjects[column]}, not {table}")
 
 
+def period_subject_table(column: str) -> str | None:
+    """The table whose rows the column `column` names as a month's subject, if registered."""
+    return _subjects.get(column)
+
+
 def period_of_subject(**subject_ids: int | None) -> int:
     """The month of a row that names its subject by id (`order_id=…`): the first named
     subject's, in the order they were registered; the current month for a row with none. A
