@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import api_key_authenticate, balance_debit
+from core.db.prepared import _numbered
 from core.errors import InsufficientFunds
 from providers.models import Provider, Service, ServiceType
 from providers.selectors import service_for_order
@@ -96,3 +97,16 @@ def test_switched_off_every_statement_goes_as_text(
     _reads(reseller_key, reseller, service)
 
     assert _prepared() == []
+
+
+def test_placeholders_are_numbered_once_per_text_and_only_plain_ones_are_taken() -> None:
+    assert _numbered("SELECT %s, 7 %% 2, %s") == "SELECT $1, 7 % 2, $2"
+    # psycopg would find the placeholders of a statement of over 50 parameters on every run
+    many = "SELECT " + ", ".join(["%s"] * 60)
+    hits = _numbered.cache_info().hits
+    assert (
+        _numbered(many) == _numbered(many) == "SELECT " + ", ".join(f"${n}" for n in range(1, 61))
+    )
+    assert _numbered.cache_info().hits == hits + 1
+    with pytest.raises(ValueError, match="%\\("):
+        _numbered("SELECT %(name)s")
