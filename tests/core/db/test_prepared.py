@@ -12,6 +12,7 @@ from accounts.models import BalanceTransaction, User
 from accounts.services import api_key_authenticate, balance_debit
 from core.db.prepared import _numbered
 from core.errors import InsufficientFunds
+from orders.services import order_place
 from providers.models import Provider, Service, ServiceType
 from providers.selectors import service_for_order
 
@@ -97,6 +98,21 @@ def test_switched_off_every_statement_goes_as_text(
     _reads(reseller_key, reseller, service)
 
     assert _prepared() == []
+
+
+def test_switched_off_an_order_with_its_charge_goes_as_text(
+    catalog: Provider, reseller: User, settings: Any
+) -> None:
+    settings.PANEL_DB_PREPARED_STATEMENTS = False
+    service = _a_service()
+
+    order = order_place(
+        user=reseller, service_id=service.pk, fields={"link": "@t", "quantity": str(service.min)}
+    )
+
+    charge = BalanceTransaction.objects.get(order_id=order.pk)
+    assert (charge.amount, charge.memo_params["id"]) == (-order.charge, order.pk)
+    assert User.objects.get(pk=reseller.pk).balance == Decimal(100) - order.charge
 
 
 def test_placeholders_are_numbered_once_per_text_and_only_plain_ones_are_taken() -> None:
