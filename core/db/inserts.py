@@ -1,5 +1,5 @@
-"""A row inserted with the event that records it, in one statement: every order placed pays a
-round trip per statement."""
+"""A row inserted with the event that records it, and with its charge when it has one, in one
+statement: every order placed pays a round trip per statement."""
 
 from enum import Enum
 from functools import cache
