@@ -17,11 +17,11 @@ from accounts.models import ApiKey, BalanceTransaction, ChildPanel, PricingTier,
 from accounts.ranks import RankMove, best_rank, is_promotion, ledger_totals, rank_key
 from core import memos
 from core.db.bulk import GIVEN, bulk_insert_values, bulk_update_values
-from core.db.ledger import ledger_move
+from core.db.ledger import RowMove, ledger_move
 from core.db.partitions import period_of_subject_columns_sql, period_of_subject_sql
 from core.db.reads import api_key_lookup
 from core.errors import InsufficientFunds, InvalidRequest
-from core.memos import Text
+from core.memos import Memo, Text
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO
 from core.phones import NotAPhoneNumber, vn_mobile_normalize
 from core.tenancy import current_panel_id
@@ -96,9 +96,7 @@ def _move(
     moved = ledger_move(accounts=User, account_id=user_id, entry=entry, computed={"period": period})
     if moved is not None:
         return moved
-    if not User.objects.filter(pk=user_id).exists():
-        raise User.DoesNotExist(f"No user {user_id}")
-    raise InsufficientFunds()
+    raise debit_refused(user_id=user_id)
 
 
 def balance_credit(
@@ -156,6 +154,37 @@ def balance_debit(
         product_order_id=product_order_id,
         created_by=created_by,
     )
+
+
+def balance_debit_move(
+    *, user_id: int, amount: Decimal, kind: str, memo: Memo, subject: str
+) -> RowMove:
+    """The debit of `amount` (> 0) for a row that the caller's statement inserts with it
+    (core.db.inserts.insert_with_event_and_move): `balance_debit` in the same round trip as
+    an order's insert. The ledger row names the new row in its `subject` column (`order_id`,
+    `product_order_id`), takes its month, and `memo` gets its id as the parameter `id`.
+
+    A refused debit changes no balance: the caller raises `debit_refused`."""
+    _check_amount(amount)
+    entry = BalanceTransaction(
+        user_id=user_id,
+        amount=-amount,
+        kind=kind,
+        **_memo_columns(memo),
+        # The new row's, which the statement reads (an unsaved event's month is left so too).
+        period=None,  # type: ignore[misc]
+    )
+    return RowMove(
+        accounts=User, account_id=user_id, entry=entry, subject=subject, id_in=("memo_params",)
+    )
+
+
+def debit_refused(*, user_id: int) -> InsufficientFunds:
+    """What a refused debit raises: InsufficientFunds, or User.DoesNotExist (raised here) when
+    the refusal was for want of the user."""
+    if not User.objects.filter(pk=user_id).exists():
+        raise User.DoesNotExist(f"No user {user_id}")
+    return InsufficientFunds()
 
 
 def balance_adjust(

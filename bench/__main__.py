@@ -16,6 +16,7 @@ FULL = {
     "polling": {"orders": 100_000},
     "forwarding": {"orders": 50},
     "api": {"services": 10_000, "add_seconds": 10.0},
+    "add_cpu": {"services": 300, "slices": 8, "per_slice": 150},
     "dashboard": {"orders": 1_000_000},
     "services_page": {"services": 10_000, "per_service": 3},
     "webhooks": {"webhooks": 2_000},
@@ -31,6 +32,7 @@ SMOKE = {
     "polling": {"orders": 1_000, "latency_ms": 5},
     "forwarding": {"orders": 5},
     "api": {"services": 300, "add_seconds": 1.0},
+    "add_cpu": {"services": 50, "slices": 2, "per_slice": 20},
     "dashboard": {"orders": 5_000},
     "services_page": {"services": 300, "per_service": 3},
     "webhooks": {"webhooks": 150},
@@ -92,6 +94,7 @@ def main() -> int:
 
     setup_django()
     from bench import (
+        add_cpu,
         affiliates,
         api,
         catalog,
@@ -115,6 +118,7 @@ def main() -> int:
         "polling": polling,
         "forwarding": forwarding,
         "api": api,
+        "add_cpu": add_cpu,
         "dashboard": dashboard,
         "services_page": services_page,
         "webhooks": webhooks,

@@ -21,8 +21,9 @@ Modules:
 - `locks`: advisory locks that die with their holder (`held_lock`, `held_one_of` for slots,
   `locks_held`, `exclusive_transaction`);
 - `rows`: instances from hand-read rows and values for hand-written inserts;
-- `ledger`: a balance move with its ledger row (`ledger_move`);
-- `inserts`: a row inserted with the event that records it (`insert_with_event`);
+- `ledger`: a balance move with its ledger row (`ledger_move`, `RowMove`);
+- `inserts`: a row inserted with the event that records it (`insert_with_event`), and with a
+  ledger move about it as well (`insert_with_event_and_move`);
 - `leases`: a poll claim that reads rows and leases them (`claim_with_lease`, `leased_ids`);
 - `reads`: the API `add`'s reads (`api_key_lookup`, `service_for_order`) and `tables_version`;
 - `session`: the connection itself (`is_in_transaction`, `close_thread_connections`,

@@ -1,6 +1,7 @@
-"""A row inserted with the event that records it, in one statement: every order placed pays a
-round trip per statement."""
+"""A row inserted with the event that records it, and with its charge when it has one, in one
+statement: every order placed pays a round trip per statement."""
 
+from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -8,10 +9,11 @@ from django.db import connection
 from django.db.models import Model, UniqueConstraint
 from django.db.models.sql import Query
 
-from core.db.partitions import period_of_sql
+from core.db.ledger import RowMove, entry_saved, moved_cte
+from core.db.partitions import period_of_sql, period_subject_table
 from core.db.partitions.keys import SKIP_TAKEN_FROM, key_is_skipped_when_taken
 from core.db.prepared import prepared_cursor
-from core.db.rows import insert_parts, mark_saved, placeholders, table
+from core.db.rows import field_parts, insert_parts, mark_saved, placeholders, table
 
 
 def insert_with_event(
@@ -24,6 +26,88 @@ def insert_with_event(
     whose key that constraint already holds is not inserted (nor its event), and False is
     returned; the transaction stays usable, with no savepoint. A concurrent insert of the same
     key waits for the other transaction: PostgreSQL decides, not a read before the write."""
+    sql, params, conflict_params = _row_with_event(row, event, link, unless_taken)
+    with connection.cursor() if conflict_params else prepared_cursor() as cursor:
+        cursor.execute(f'{sql} SELECT "id" FROM placed', params)  # noqa: S608 - the models' own names
+        found = cursor.fetchone()
+    if found is None:
+        return False
+    mark_saved(row, found[0])
+    setattr(event, link, found[0])
+    return True
+
+
+class Inserted(Enum):
+    TAKEN = "taken"  # the key was held: nothing was written
+    PLACED = "placed"  # the row, its event, the move and its ledger row
+    REFUSED = "refused"  # the move was refused: the row and its event were written, no money moved
+
+
+def insert_with_event_and_move(
+    *, row: Model, event: Model, link: str, move: RowMove, unless_taken: str | None = None
+) -> Inserted:
+    """`insert_with_event`, and in the same statement the ledger move `move` about the new row
+    (core.db.ledger): an order, its Placed event and its charge in one round trip. The move is
+    made only when the row is inserted; `move.entry` is saved as `ledger_move` leaves it.
+
+    A refused move (the balance would go below zero) leaves the row and its event written, for
+    the caller to take back (no savepoint: the transaction stays usable), and `move.entry`
+    unsaved. One statement cannot both make the row depend on the move and the move on the row,
+    and a refusal is the rare case: a placed order pays one statement instead of two."""
+    sql, params, conflict_params = _row_with_event(row, event, link, unless_taken)
+    entry = move.entry
+    if period_subject_table(move.subject) != row._meta.db_table:
+        raise ValueError(f"{move.subject} of {type(entry).__name__} names no {type(row).__name__}")
+    moved_sql, moved_params = moved_cte(
+        accounts=move.accounts,
+        amount=entry.amount,  # type: ignore[attr-defined]
+        account_id=move.account_id,
+        column=move.column,
+        only_if="EXISTS (SELECT FROM placed)",
+    )
+    # Its month is the row's, read as the event's is: a function of the row's id.
+    period_sql, period_params = period_of_sql(row._meta.db_table, 'placed."id"')
+    columns, values = insert_parts(
+        entry, leave_out=[move.subject, "period", *move.id_in, "balance_after"]
+    )
+    named, named_values = field_parts(entry, [move.subject, "period", *move.id_in])
+    # The row's id goes into each JSON field as `{"id": …}` merged into what the entry holds;
+    # the subject and the month are the statement's own.
+    id_params = named_values[2:]
+    merged = "".join(", %s || jsonb_build_object('id', placed.\"id\")" for _ in move.id_in)
+    with connection.cursor() if conflict_params else prepared_cursor() as cursor:
+        cursor.execute(
+            f"{sql}, {moved_sql}, entered AS (INSERT INTO {table(type(entry))} "  # noqa: S608 - the models' own names
+            f'({columns}, {named}, "balance_after") '
+            f'SELECT {placeholders(values)}, placed."id", {period_sql}{merged}, '
+            "moved.balance_after FROM placed, moved "
+            'RETURNING "id", "balance_after", "period") '
+            'SELECT placed."id", entered."id", entered."balance_after", entered."period" '
+            "FROM placed LEFT JOIN entered ON TRUE",
+            [*params, *moved_params, *values, *period_params, *id_params],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return Inserted.TAKEN
+    row_id, entry_id, balance_after, period = found
+    mark_saved(row, row_id)
+    setattr(event, link, row_id)
+    if entry_id is None:
+        return Inserted.REFUSED
+    setattr(entry, move.subject, row_id)
+    entry.period = period  # type: ignore[attr-defined]
+    for attname in move.id_in:
+        setattr(entry, attname, {**getattr(entry, attname), "id": row_id})
+    entry_saved(entry, (entry_id, balance_after))
+    return Inserted.PLACED
+
+
+def _row_with_event(
+    row: Model, event: Model, link: str, unless_taken: str | None
+) -> tuple[str, list[Any], tuple[Any, ...]]:
+    """`WITH placed AS (…), noted AS (…)`: the insert of `row` and of its `event`, its
+    parameters, and the parameters of its `ON CONFLICT` (the statement is sent as text when
+    there are any)."""
     row_columns, row_values = insert_parts(row)
     # An event's month follows its row's id, which this statement takes (core.db.partitions).
     period_sql, period_params = period_of_sql(row._meta.db_table, 'placed."id"')
@@ -42,21 +126,14 @@ def insert_with_event(
     # The text varies with the model and the options only, so PostgreSQL can plan it once per
     # connection; an `ON CONFLICT … WHERE` inferring a partial index needs its predicate's values
     # in the text, which binding on the server would take out of it.
-    with connection.cursor() if conflict_params else prepared_cursor() as cursor:
-        cursor.execute(
-            f"WITH placed AS (INSERT INTO {table(type(row))} ({row_columns}) "  # noqa: S608 - the models' own names
-            f'SELECT {placeholders(row_values)}{source}{conflict} RETURNING "id") '
-            f"INSERT INTO {table(type(event))} ({event_columns}{extra_columns}) "
-            f'SELECT {placeholders(event_values)}, placed."id"'
-            f'{", " + period_sql if period_sql else ""} FROM placed RETURNING "{link}"',
-            [*row_values, *conflict_params, *event_values, *period_params],
-        )
-        found = cursor.fetchone()
-    if found is None:
-        return False
-    mark_saved(row, found[0])
-    setattr(event, link, found[0])
-    return True
+    sql = (
+        f"WITH placed AS (INSERT INTO {table(type(row))} ({row_columns}) "  # noqa: S608 - the models' own names
+        f'SELECT {placeholders(row_values)}{source}{conflict} RETURNING "id"), '
+        f"noted AS (INSERT INTO {table(type(event))} ({event_columns}{extra_columns}) "
+        f'SELECT {placeholders(event_values)}, placed."id"'
+        f"{', ' + period_sql if period_sql else ''} FROM placed)"
+    )
+    return sql, [*row_values, *conflict_params, *event_values, *period_params], conflict_params
 
 
 @cache

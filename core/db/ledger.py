@@ -1,7 +1,8 @@
 """A balance move and its ledger row, in one statement: every order placed goes through here."""
 
 from collections.abc import Mapping
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db.models import Model
 
@@ -33,30 +34,75 @@ def ledger_move(
     The conditional UPDATE locks the account's row until the caller's transaction ends, as
     SELECT … FOR UPDATE would, and the ledger row rides in the same round trip. No savepoint:
     nothing is written when it refuses, so the caller's transaction stays usable."""
-    amount = entry.amount  # type: ignore[attr-defined]
     computed = computed or {}
     columns, values = insert_parts(entry, leave_out=["balance_after", *computed])
-    name = accounts._meta.get_field(column).column  # type: ignore[union-attr]
-    floor = "" if may_go_negative else f' AND "{name}" + %s >= 0'
-    floor_params = [] if may_go_negative else [amount]
+    moved_sql, moved_params = moved_cte(
+        accounts=accounts,
+        amount=entry.amount,  # type: ignore[attr-defined]
+        account_id=account_id,
+        column=column,
+        may_go_negative=may_go_negative,
+    )
     column_of = {field.attname: field.column for field in entry._meta.concrete_fields}
     extra_columns = "".join(f', "{column_of[attname]}"' for attname in computed)
     extra_sql = "".join(f", {sql}" for sql, _params in computed.values())
     extra_params = [param for _sql, params in computed.values() for param in params]
     with prepared_cursor() as cursor:
         cursor.execute(
-            f'WITH moved AS (UPDATE {table(accounts)} SET "{name}" = "{name}" + %s '  # noqa: S608 - the models' own names
-            f'WHERE "id" = %s{floor} RETURNING "{name}") '
+            f"WITH {moved_sql} "  # noqa: S608 - the models' own names
             f'INSERT INTO {table(type(entry))} ({columns}, "balance_after"{extra_columns}) '
-            f'SELECT {placeholders(values)}, moved."{name}"{extra_sql} FROM moved '
+            f"SELECT {placeholders(values)}, moved.balance_after{extra_sql} FROM moved "
             f'RETURNING "id", "balance_after"{extra_columns}',
-            [amount, account_id, *floor_params, *values, *extra_params],
+            [*moved_params, *values, *extra_params],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    mark_saved(entry, row[0])
-    entry.balance_after = row[1]  # type: ignore[attr-defined]
+    entry_saved(entry, row)
     for attname, value in zip(computed, row[2:], strict=True):
         setattr(entry, attname, value)
     return entry
+
+
+def moved_cte(
+    *,
+    accounts: type[Model],
+    amount: object,
+    account_id: int,
+    column: str = "balance",
+    may_go_negative: bool = False,
+    only_if: str = "",
+) -> tuple[str, list[Any]]:
+    """The CTE `moved` of `ledger_move`, for a statement that inserts the ledger row itself: one
+    row (`balance_after`) when the move was made, none when refused. `only_if`, SQL, is one more
+    condition of the move."""
+    name = accounts._meta.get_field(column).column  # type: ignore[union-attr]
+    floor = "" if may_go_negative else f' AND "{name}" + %s >= 0'
+    floor_params = [] if may_go_negative else [amount]
+    condition = f" AND {only_if}" if only_if else ""
+    return (
+        f'moved AS (UPDATE {table(accounts)} SET "{name}" = "{name}" + %s '  # noqa: S608 - the models' own names
+        f'WHERE "id" = %s{floor}{condition} RETURNING "{name}" AS balance_after)',
+        [amount, account_id, *floor_params],
+    )
+
+
+def entry_saved(entry: Model, returned: tuple[Any, ...]) -> None:
+    """What the statement's `RETURNING "id", "balance_after"` leaves on the ledger row."""
+    mark_saved(entry, returned[0])
+    entry.balance_after = returned[1]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RowMove:
+    """A ledger move about a row that the same statement inserts (`core.db.inserts`): the move
+    of `ledger_move`, floor and all, whose `entry` names that row in its `subject` column (an
+    attname such as `order_id`) and takes its month from it; `id_in` lists the JSON fields of
+    `entry` (attnames) that get the row's new id under the key `id` (a memo's parameters)."""
+
+    accounts: type[Model]
+    account_id: int
+    entry: Model
+    subject: str
+    id_in: tuple[str, ...] = ()
+    column: str = "balance"

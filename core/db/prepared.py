@@ -11,6 +11,9 @@ Behind a transaction-mode PgBouncer this needs PgBouncer 1.22 or later with
 as text again.
 """
 
+import itertools
+import re
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -23,12 +26,37 @@ from django.db.backends.utils import CursorWrapper
 _NEVER_BY_COUNT = 2**31
 
 
-class _PreparedCursor(psycopg.Cursor[Any]):
+class _PreparedCursor(psycopg.RawCursor[Any]):
     """Binds parameters on the server, which a prepared statement needs, and prepares every
-    statement it runs (Django turns psycopg's automatic preparation off)."""
+    statement it runs (Django turns psycopg's automatic preparation off).
+
+    Statements are written with `%s` placeholders, as for any Django cursor, and sent with
+    PostgreSQL's own `$1, $2…`, numbered once per text: psycopg would find the placeholders
+    again on every run of a statement longer than 4,096 bytes or with more than 50
+    parameters (it caches only shorter ones), such as an order inserted with its event and
+    its charge."""
 
     def execute(self, query: Any, params: Any = None, **options: Any) -> "_PreparedCursor":
-        return super().execute(query, params, prepare=True, **options)
+        return super().execute(_numbered(query), params, prepare=True, **options)
+
+
+@lru_cache(maxsize=256)
+def _numbered(query: str) -> str:
+    """`query` with each `%s` as `$1, $2…` and `%%` as `%`; any other placeholder (`%(name)s`)
+    is refused rather than sent as text."""
+    numbers = itertools.count(1)
+
+    def number(match: re.Match[str]) -> str:
+        if match[0] == "%%":
+            return "%"
+        if match[0] == "%s":
+            return f"${next(numbers)}"
+        raise ValueError(f"only %s placeholders in a prepared statement, not {match[0]!r}")
+
+    return _PERCENT.sub(number, query)
+
+
+_PERCENT = re.compile("%.?", re.DOTALL)
 
 
 class _PreparedDebugWrapper(CursorDebugWrapper):

@@ -53,6 +53,23 @@ def insert_parts(instance: Model, *, leave_out: Iterable[str] = ()) -> tuple[str
     return columns, values
 
 
+def field_parts(instance: Model, attnames: Sequence[str]) -> tuple[str, list[Any]]:
+    """The quoted columns of the fields `attnames` of `instance`, and the values save() would
+    write for them: the few a caller's statement writes apart from `insert_parts`'s."""
+    fields = _fields_by_attname(type(instance))
+    db = _wrapper()
+    columns = ", ".join(f'"{fields[attname].column}"' for attname in attnames)
+    values = [
+        fields[attname].get_db_prep_save(getattr(instance, attname), db) for attname in attnames
+    ]
+    return columns, values
+
+
+@cache
+def _fields_by_attname(model: type[Model]) -> dict[str, "Field[Any, Any]"]:
+    return {field.attname: field for field in model._meta.concrete_fields}
+
+
 def _wrapper() -> BaseDatabaseWrapper:
     """This thread's connection itself: `django.db.connection` is a proxy that looks it up on
     every attribute read, and a row's values read it once per field."""

@@ -12,8 +12,9 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, User
-from accounts.services import balance_debit
-from core.db.inserts import insert_with_event
+from accounts.services import balance_debit_move, debit_refused
+from core.db.inserts import Inserted, insert_with_event, insert_with_event_and_move
+from core.db.ledger import RowMove
 from core.errors import InsufficientFunds, error_display
 from core.ids import parse_id, parse_whole
 from core.memos import MemoKind
@@ -114,48 +115,48 @@ def _create_charged(
     Nothing is published: the row is born `queued`, and the forwarding sweep (beat, every
     PANEL_FORWARD_SWEEP_SECONDS) queues its forward. A broker outage therefore cannot touch
     placing at all, and the API's `add` is spared a broker round trip per order."""
-    is_refused = False
+    refusal: InsufficientFunds | None = None
     try:
         # A savepoint costs two round trips on every order, and only a client_ref's unique key
         # can make the insert fail in a way the caller recovers from (below).
         with transaction.atomic(savepoint=client_ref is not None):
             row = model(user=user, client_ref=client_ref, **values)
-            is_placed = _insert_placed(
+            event = event_for(
                 row,
-                event_for(
-                    row,
-                    field="status",
-                    new=row.status,
-                    message=PLACED(),
-                    actor=actor,
-                    actor_user=actor_user,
-                ),
+                field="status",
+                new=row.status,
+                message=PLACED(),
+                actor=actor,
+                actor_user=actor_user,
             )
-            # The debit last: it locks the user's row until the commit, and a reseller's
-            # concurrent orders queue on that lock, so it is held for as few statements as can be.
-            if is_placed and row.charge > ZERO:
-                try:
-                    balance_debit(
-                        user_id=user.pk,
-                        amount=row.charge,
-                        kind=BalanceTransaction.Kind.CHARGE,
-                        memo=memo(id=row.pk, item=memo_item[:200]),
-                        order_id=row.pk if model is Order else None,
-                        product_order_id=None if model is Order else row.pk,
-                    )
-                except InsufficientFunds:
-                    # Refused before writing (accounts' _move), so the transaction is intact:
-                    # without a savepoint to roll back to, the row and its event go the same
-                    # way. Nobody else ever saw them; they were not committed.
-                    row.delete()
-                    is_refused = True
+            # The debit rides in the row's own statement (one round trip, not two), made only
+            # when the row is. It locks the user's row until the commit, which follows at once,
+            # and a reseller's concurrent orders queue on that lock.
+            debit = (
+                balance_debit_move(
+                    user_id=user.pk,
+                    amount=row.charge,
+                    kind=BalanceTransaction.Kind.CHARGE,
+                    memo=memo(item=memo_item[:200]),
+                    subject="order_id" if model is Order else "product_order_id",
+                )
+                if row.charge > ZERO
+                else None
+            )
+            inserted = _insert_placed(row, event, debit)
+            if inserted is Inserted.REFUSED:
+                refusal = debit_refused(user_id=user.pk)
+                # Nothing was debited, so the transaction is intact: without a savepoint to
+                # roll back to, the row and its event go the same way. Nobody else ever saw
+                # them; they were not committed.
+                row.delete()
     except IntegrityError:
         if client_ref and (existing := _placed_before(model, user=user, client_ref=client_ref)):
             return existing
         raise
-    if is_refused:
-        raise InsufficientFunds()
-    if not is_placed:
+    if refusal is not None:
+        raise refusal
+    if inserted is Inserted.TAKEN:
         # Nothing was written, so nothing was charged; the transaction is intact. A racing
         # replay of this client_ref holds the link with the very order asked for: that one.
         if client_ref and (existing := _placed_before(model, user=user, client_ref=client_ref)):
@@ -177,17 +178,20 @@ def _placed_before(model: type[_Row], *, user: User, client_ref: str) -> _Row | 
     return existing
 
 
-def _insert_placed(row: Order | ProductOrder, event: OrderEvent) -> bool:
-    """Insert `row` and its Placed event in one statement: every order pays a round trip per
-    statement. False when the order's link already has an open order of its service (the
-    database's unique index decides, so two racing orders cannot both pass)."""
+def _insert_placed(row: Order | ProductOrder, event: OrderEvent, debit: RowMove | None) -> Inserted:
+    """Insert `row`, its Placed event and `debit` (none for a free row) in one statement: every
+    order pays a round trip per statement. TAKEN, and nothing written, when the order's link
+    already has an open order of its service (the database's unique index decides, so two
+    racing orders cannot both pass); REFUSED when the balance does not cover the debit."""
     guarded = isinstance(row, Order) and row.link_key is not None
-    return insert_with_event(
-        row=row,
-        event=event,
-        link=event_link(type(row)),
-        unless_taken=ONE_OPEN_ORDER_PER_LINK if guarded else None,
-    )
+    unless_taken = ONE_OPEN_ORDER_PER_LINK if guarded else None
+    link = event_link(type(row))
+    if debit is not None:
+        return insert_with_event_and_move(
+            row=row, event=event, link=link, move=debit, unless_taken=unless_taken
+        )
+    is_placed = insert_with_event(row=row, event=event, link=link, unless_taken=unless_taken)
+    return Inserted.PLACED if is_placed else Inserted.TAKEN
 
 
 def _open_order_on_link(order: Order) -> int | None:

@@ -85,6 +85,10 @@ def test_a_new_month_takes_ids_from_its_range_and_an_old_orders_refund_stays_in_
     assert prepared.sequence_moved_to == first_order_id(coming)
     assert new.pk >= first_order_id(coming)
     assert _partition("orders_orderevent", order_id=new.pk) == {f"orders_orderevent_p{coming}"}
+    # its charge, written by the order's own statement, takes the month from the order's id
+    assert _partition("accounts_balancetransaction", order_id=new.pk) == {
+        f"accounts_balancetransaction_p{coming}"
+    }
     assert refund.period == period_of("orders_order", old.pk) == current_period()
     # and a replay of that refund in the new month meets the same unique key
     with (

@@ -30,6 +30,7 @@ from core.db.partitions.periods import (
     period_of_subject_sql,
     period_own,
     period_subject_register,
+    period_subject_table,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "period_of_subject_sql",
     "period_own",
     "period_subject_register",
+    "period_subject_table",
 ]

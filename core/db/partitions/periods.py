@@ -105,6 +105,11 @@ def period_subject_register(*, column: str, table: str) -> None:
         raise ValueError(f"{column} already names {_subjects[column]}, not {table}")
 
 
+def period_subject_table(column: str) -> str | None:
+    """The table whose rows the column `column` names as a month's subject, if registered."""
+    return _subjects.get(column)
+
+
 def period_own() -> int:
     """The month of a row that names no subject (an admin's adjustment, a child panel's fee):
     its own, read from the writer's clock. No unique key holds such a row, so a skewed clock

@@ -1,14 +1,22 @@
 """A row inserted with its event (core/db/inserts.py): which constraint names `unless_taken`
-accepts."""
+accepts, and the ledger move that rides in the same statement."""
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from core.db.inserts import insert_with_event
+from accounts.models import BalanceTransaction, User
+from accounts.services import balance_debit_move
+from core.db.inserts import Inserted, insert_with_event, insert_with_event_and_move
+from core.db.ledger import RowMove
+from core.db.partitions import current_period, period_of
 from core.db.partitions.keys import key_is_skipped_when_taken
 from orders.lifecycle.events import event_for
+from orders.links import link_key
+from orders.memos import ORDER_CHARGE
 from orders.models import ONE_OPEN_ORDER_PER_LINK, Order, OrderEvent
 
 
@@ -53,3 +61,106 @@ def test_a_name_that_is_no_skipped_key_fails_loudly_and_writes_nothing(
         insert_with_event(row=row, event=event, link="order_id", unless_taken=name)
     assert Order.objects.count() == 1 and OrderEvent.objects.count() == events
     assert not _skip_flag()
+
+
+def _charge_of(order: Order) -> RowMove:
+    return balance_debit_move(
+        user_id=order.user_id,
+        amount=order.charge,
+        kind=BalanceTransaction.Kind.CHARGE,
+        memo=ORDER_CHARGE(item="a service"),
+        subject="order_id",
+    )
+
+
+def _fresh_copy_of(order: Order, link: str) -> tuple[Order, OrderEvent]:
+    row, event = _copy_of(order)
+    row.link, row.link_key = link, link_key(link)
+    return row, event
+
+
+def test_the_move_rides_in_the_rows_statement_as_its_own_would_write_it(
+    place: Callable[..., Order],
+) -> None:
+    order = place()
+    row, event = _fresh_copy_of(order, "@another")
+    debit = _charge_of(row)
+    before = User.objects.get(pk=order.user_id).balance
+
+    with CaptureQueriesContext(connection) as queries:
+        inserted = insert_with_event_and_move(
+            row=row, event=event, link="order_id", move=debit, unless_taken=ONE_OPEN_ORDER_PER_LINK
+        )
+
+    assert inserted is Inserted.PLACED and len(queries) == 1
+    entry, stored = debit.entry, BalanceTransaction.objects.get(order_id=row.pk)
+    assert entry.pk == stored.pk and not entry._state.adding
+    # The month is the order's, as every row about it takes it; the memo names the new order.
+    assert stored.period == period_of("orders_order", row.pk) == current_period()
+    assert stored.period == OrderEvent.objects.get(order_id=row.pk).period
+    assert (stored.memo_code, stored.memo_params) == (
+        "order_charge",
+        {"id": row.pk, "item": "a service"},
+    )
+    assert (stored.amount, stored.balance_after) == (-row.charge, before - row.charge)
+    assert (entry.period, entry.memo_params, entry.balance_after, entry.order_id) == (
+        stored.period,
+        stored.memo_params,
+        stored.balance_after,
+        stored.order_id,
+    )
+    assert User.objects.get(pk=order.user_id).balance == before - row.charge
+
+
+def test_a_refused_move_leaves_the_row_and_its_event_for_the_caller_and_moves_nothing(
+    place: Callable[..., Order],
+) -> None:
+    order = place()
+    row, event = _fresh_copy_of(order, "@another")
+    owner = User.objects.filter(pk=order.user_id)
+    balance = owner.get().balance
+    owner.update(balance=row.charge - Decimal("0.000001"))  # short by a millionth
+    debit = _charge_of(row)
+
+    inserted = insert_with_event_and_move(
+        row=row, event=event, link="order_id", move=debit, unless_taken=ONE_OPEN_ORDER_PER_LINK
+    )
+
+    assert inserted is Inserted.REFUSED
+    assert debit.entry.pk is None and not BalanceTransaction.objects.filter(order_id=row.pk)
+    assert OrderEvent.objects.filter(order_id=row.pk).count() == 1
+    assert owner.get().balance == row.charge - Decimal("0.000001")
+    row.delete()  # what the caller does
+    owner.update(balance=balance)  # as the ledger says
+
+
+def test_a_taken_link_writes_nothing_and_moves_nothing(place: Callable[..., Order]) -> None:
+    order = place()
+    row, event = _copy_of(order)
+    debit = _charge_of(row)
+    charges = BalanceTransaction.objects.count()
+    balance = User.objects.get(pk=order.user_id).balance
+
+    inserted = insert_with_event_and_move(
+        row=row, event=event, link="order_id", move=debit, unless_taken=ONE_OPEN_ORDER_PER_LINK
+    )
+
+    assert inserted is Inserted.TAKEN and row.pk is None and debit.entry.pk is None
+    assert Order.objects.count() == 1 and BalanceTransaction.objects.count() == charges
+    assert User.objects.get(pk=order.user_id).balance == balance
+
+
+def test_a_move_whose_subject_names_another_table_is_refused(place: Callable[..., Order]) -> None:
+    row, event = _fresh_copy_of(place(), "@another")
+    debit = _charge_of(row)
+    wrong = RowMove(
+        accounts=debit.accounts,
+        account_id=debit.account_id,
+        entry=debit.entry,
+        subject="product_order_id",
+        id_in=debit.id_in,
+    )
+
+    with pytest.raises(ValueError, match="product_order_id"):
+        insert_with_event_and_move(row=row, event=event, link="order_id", move=wrong)
+    assert Order.objects.count() == 1

@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import api_key_authenticate, balance_debit
+from core.db.prepared import _numbered
 from core.errors import InsufficientFunds
+from orders.services import order_place
 from providers.models import Provider, Service, ServiceType
 from providers.selectors import service_for_order
 
@@ -96,3 +98,31 @@ def test_switched_off_every_statement_goes_as_text(
     _reads(reseller_key, reseller, service)
 
     assert _prepared() == []
+
+
+def test_switched_off_an_order_with_its_charge_goes_as_text(
+    catalog: Provider, reseller: User, settings: Any
+) -> None:
+    settings.PANEL_DB_PREPARED_STATEMENTS = False
+    service = _a_service()
+
+    order = order_place(
+        user=reseller, service_id=service.pk, fields={"link": "@t", "quantity": str(service.min)}
+    )
+
+    charge = BalanceTransaction.objects.get(order_id=order.pk)
+    assert (charge.amount, charge.memo_params["id"]) == (-order.charge, order.pk)
+    assert User.objects.get(pk=reseller.pk).balance == Decimal(100) - order.charge
+
+
+def test_placeholders_are_numbered_once_per_text_and_only_plain_ones_are_taken() -> None:
+    assert _numbered("SELECT %s, 7 %% 2, %s") == "SELECT $1, 7 % 2, $2"
+    # psycopg would find the placeholders of a statement of over 50 parameters on every run
+    many = "SELECT " + ", ".join(["%s"] * 60)
+    hits = _numbered.cache_info().hits
+    assert (
+        _numbered(many) == _numbered(many) == "SELECT " + ", ".join(f"${n}" for n in range(1, 61))
+    )
+    assert _numbered.cache_info().hits == hits + 1
+    with pytest.raises(ValueError, match="%\\("):
+        _numbered("SELECT %(name)s")
