@@ -53,7 +53,8 @@ SMOKE = {
 SCALE = {
     "catalog_scale": {"services": 100_000},
     "api_scale": {"services": 10_000, "add_seconds": 10.0, "existing_orders": 1_000_000},
-    "poll_scale": {"live_orders": 1_000_000, "finished_orders": 3_000_000},
+    # Two pollers, as a two-core install runs its workers (docs/scaling.md, "Worker settings").
+    "poll_scale": {"live_orders": 1_000_000, "finished_orders": 3_000_000, "pollers": 2},
     # A thousand panels on one install (docs/child-panels.md): provisioning, a poll round over
     # all of them, a worker's memory, migrating them all.
     "child_panels": {
@@ -66,7 +67,7 @@ SCALE = {
 SCALE_SMOKE = {
     "catalog_scale": {"services": 300},
     "api_scale": {"services": 300, "add_seconds": 1.0, "existing_orders": 2_000},
-    "poll_scale": {"live_orders": 2_000, "finished_orders": 6_000, "latency_ms": 5},
+    "poll_scale": {"live_orders": 2_000, "finished_orders": 6_000, "latency_ms": 5, "pollers": 2},
     "child_panels": {"panels": 12, "services": 20, "orders_per_panel": 3, "page_requests": 5},
 }
 

@@ -49,18 +49,20 @@ def database_cpu_seconds() -> float | None:
     return total / ticks if seen else None
 
 
-def _own_backends() -> dict[str, int]:
+def _own_backends(pids: "set[str] | None" = None) -> dict[str, int]:
     """CPU ticks so far of each live PostgreSQL process that works for the benchmark's database
-    (its connections and autovacuum workers: the process title names the database)."""
+    (its connections and autovacuum workers: the process title names the database): of every
+    process, or only of `pids` (those found before)."""
     found = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in pids if pids is not None else filter(str.isdigit, os.listdir("/proc")):
         try:
-            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                title = cmdline.read().decode(errors="replace")
-            # NUL-padded, and an autovacuum worker's title ends with the database's name.
-            words = title.replace("\0", " ").split()
-            if not title.startswith("postgres: ") or BENCH_DB not in words:
-                continue
+            if pids is None:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    title = cmdline.read().decode(errors="replace")
+                # NUL-padded, and an autovacuum worker's title ends with the database's name.
+                words = title.replace("\0", " ").split()
+                if not title.startswith("postgres: ") or BENCH_DB not in words:
+                    continue
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
@@ -69,38 +71,52 @@ def _own_backends() -> dict[str, int]:
     return found
 
 
+class OwnDatabaseCpu:
+    """What `own_database_cpu` measured: the database's seconds (None when none of its
+    processes runs here) and the CPU seconds its sampling thread took in this process, which
+    a benchmark takes off the process's own CPU: they are the measurement's, not the panel's."""
+
+    seconds: float | None = None
+    sampler_cpu: float = 0.0
+
+
 @contextmanager
-def own_database_cpu(interval: float = 0.05) -> Iterator[list[float | None]]:
-    """CPU seconds the benchmark database's own PostgreSQL processes spent while the block ran,
-    appended to the yielded list: unlike `database_cpu_seconds`, other databases' work on a
-    shared machine does not count, and neither do the server's shared processes (WAL writer,
-    checkpointer). A backend's figures vanish when it exits (a poll round's lane connections
-    close at its end), so they are sampled every `interval` seconds; a backend's last moments
-    before it exits may be missed."""
+def own_database_cpu(interval: float = 0.05, rescan: float = 0.5) -> Iterator[OwnDatabaseCpu]:
+    """CPU seconds the benchmark database's own PostgreSQL processes spent while the block ran:
+    unlike `database_cpu_seconds`, other databases' work on a shared machine does not count, and
+    neither do the server's shared processes (WAL writer, checkpointer). A backend's figures
+    vanish when it exits (a poll round's lane connections close at its end), so the processes
+    found are read every `interval` seconds, and all of /proc searched for new ones every
+    `rescan` seconds (searching it every time cost a few per cent of a core, counted as the
+    panel's); a backend that starts and exits between two searches is missed."""
     import threading
 
     ticks = os.sysconf("SC_CLK_TCK")
     start = _own_backends()
     last = dict(start)
     done = threading.Event()
+    measured = OwnDatabaseCpu()
 
     def sample() -> None:
+        searched = time.monotonic()
         while not done.wait(interval):
-            last.update(_own_backends())
+            if time.monotonic() - searched >= rescan:
+                last.update(_own_backends())
+                searched = time.monotonic()
+            else:
+                last.update(_own_backends(set(last)))
+        measured.sampler_cpu = time.thread_time()
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    box: list[float | None] = []
     try:
-        yield box
+        yield measured
     finally:
         done.set()
         sampler.join()
         last.update(_own_backends())
-        # None when no process of it runs here (the database is on another machine).
-        box.append(
-            sum(value - start.get(pid, 0) for pid, value in last.items()) / ticks if last else None
-        )
+        if last:
+            measured.seconds = sum(value - start.get(pid, 0) for pid, value in last.items()) / ticks
 
 
 def report(name: str, value: float, unit: str) -> None:

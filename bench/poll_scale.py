@@ -4,8 +4,10 @@ the simulator in its own process answering in 50 ms, the panel's way as `bench/p
 measures it at 100,000. Both kinds of order are written by one `INSERT … SELECT
 generate_series` each, the live ones under the ids the simulator seeded for them."""
 
+import multiprocessing
 import time
 from decimal import Decimal
+from typing import Any
 
 from bench.api import EXISTING_ORDERS_SQL
 from bench.common import (
@@ -85,12 +87,67 @@ def _seed(live: int, finished: int, first: int, service: object) -> float:
     return time.perf_counter() - begun
 
 
-def run(*, live_orders: int, finished_orders: int, latency_ms: float = 50) -> None:
+def _poller(
+    provider_id: int, share: int, shares: int, start: Any, results: Any
+) -> None:  # pragma: no cover - runs in a forked process
+    """One of `shares` pollers of the sweep, as a worker's poll task runs it
+    (orders.tasks.provider_poll_task): its share of the calls in flight, its own lease holder.
+    Puts its counts and its process's CPU seconds on `results`."""
+    from orders.services.polling import ORDERS, poll
+    from orders.services.polling.engine import poll_concurrency
+    from providers.models import Provider
+
+    provider = Provider.objects.get(pk=provider_id)
+    start.wait()
+    cpu = time.process_time()
+    counts = poll(
+        ORDERS,
+        provider,
+        max_seconds=MAX_SECONDS,
+        concurrency=poll_concurrency(provider, shares=shares),
+        holder=f"poll:{provider_id}" if share == 0 else f"poll:{provider_id}:{share}",
+    )
+    results.put((counts, time.process_time() - cpu))
+
+
+def _sweep(provider: Any, pollers: int) -> tuple[Any, float]:
+    """The sweep by `pollers` processes at once (a worker process each, as
+    `PANEL_POLL_TASKS_PER_PROVIDER` sets it); their counts added up, and their CPU seconds.
+    One poller runs in this process."""
+    from orders.services.polling import ORDERS, poll
+    from orders.services.polling.spec import PollCounts
+
+    if pollers == 1:
+        cpu = time.process_time()
+        counts = poll(ORDERS, provider, max_seconds=MAX_SECONDS)
+        return counts, time.process_time() - cpu
+    context = multiprocessing.get_context("fork")
+    start, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(target=_poller, args=(provider.pk, share, pollers, start, results))
+        for share in range(pollers)
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    total, cpu = PollCounts(), 0.0
+    for _ in processes:
+        counts, seconds = results.get(timeout=MAX_SECONDS)
+        total.add(counts)
+        cpu += seconds
+    for process in processes:
+        process.join()
+    return total, cpu
+
+
+def run(
+    *, live_orders: int, finished_orders: int, latency_ms: float = 50, pollers: int = 1
+) -> None:
+    from django.db import connections
     from django.db.models import Count
 
     from accounts.selectors import ledger_mismatches
     from orders.models import Order
-    from orders.services.polling import ORDERS, poll
     from providers.models import Service
     from providers.services import catalog_sync, provider_create
 
@@ -124,13 +181,16 @@ def run(*, live_orders: int, finished_orders: int, latency_ms: float = 50) -> No
         upstream.control("config", latency_ms=latency_ms)
         upstream_cpu = upstream.cpu_seconds()
         database_cpu = database_cpu_seconds()
-        cpu = time.process_time()
+        if pollers > 1:
+            # The pollers are forked: none may share this process's database connection.
+            connections.close_all()
         # The default poll interval (60 s), shorter than the sweep here: a round claims only
         # the rows due when it started, so the orders it wrote early are not polled again
         # before it ends (the simulator counts repeats, checked below).
         with own_database_cpu() as own_database, timed() as sweep:
-            counts = poll(ORDERS, provider, max_seconds=MAX_SECONDS)
-        cpu = time.process_time() - cpu
+            counts, cpu = _sweep(provider, pollers)
+        if pollers == 1:
+            cpu -= own_database.sampler_cpu
         upstream_cpu = upstream.cpu_seconds() - upstream_cpu
         database_after = database_cpu_seconds()
         if database_cpu is not None and database_after is not None:
@@ -140,7 +200,8 @@ def run(*, live_orders: int, finished_orders: int, latency_ms: float = 50) -> No
     statuses = dict(Order.objects.values_list("status").annotate(n=Count("id")))
     note(
         f"{live_orders} live orders beside {finished_orders} finished ones, {latency_ms:.0f} ms "
-        f"per request, {CONCURRENCY} calls in flight, the simulator in its own process: "
+        f"per request, {CONCURRENCY} calls in flight, {pollers} poller process(es), the "
+        f"simulator in its own process: "
         f"{counts.calls} status calls, {counts.changed} changed, {counts.finalized} finished, "
         f"refunds {counts.refunded}; statuses now {statuses}"
     )
@@ -150,6 +211,7 @@ def run(*, live_orders: int, finished_orders: int, latency_ms: float = 50) -> No
     per_100k = 100_000 / live_orders
     size = _size(live_orders)
     report(f"poll_{size}_live_orders", sweep[0], "s")
+    report(f"poll_{size}_pollers", pollers, "processes")
     report(f"poll_{size}_live_orders_per_second", live_orders / sweep[0], "orders/s")
     report(f"poll_{size}_panel_cpu_per_100k", cpu * per_100k, "s")
     report(f"poll_{size}_simulator_cpu_per_100k", upstream_cpu * per_100k, "s")
@@ -157,5 +219,5 @@ def run(*, live_orders: int, finished_orders: int, latency_ms: float = 50) -> No
         # every PostgreSQL process of the machine: on a shared machine, others' work counts too
         report(f"poll_{size}_database_cpu_per_100k", database_cpu * per_100k, "s")
     # the benchmark database's own backends only: the figure to compare on a shared machine
-    if own_database[0] is not None:
-        report(f"poll_{size}_database_own_cpu_per_100k", own_database[0] * per_100k, "s")
+    if own_database.seconds is not None:
+        report(f"poll_{size}_database_own_cpu_per_100k", own_database.seconds * per_100k, "s")
