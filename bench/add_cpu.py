@@ -9,12 +9,11 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
 
-from bench.common import note, report, reset_tables
+from bench.common import note, report
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -29,21 +28,10 @@ def requests(services: int) -> dict[str, Callable[[], None]]:
     """An `add` and a baseline request, each ready to post again (a new link each time)."""
     from django.test import Client
 
-    from accounts.services import api_key_create, balance_credit
-    from bench.api import _create_insert_table
+    from bench.api import catalog_and_reseller
     from providers.models import Service
-    from providers.services import catalog_sync, provider_create
-    from sandbox import SandboxConfig, SandboxServer
-    from tests.factories import UserFactory
 
-    reset_tables()
-    _create_insert_table()
-    with SandboxServer(SandboxConfig(services=services, seed=4), port=0) as sandbox:
-        provider = provider_create(name="Bench", api_url=sandbox.url, api_key="sandbox-key")
-        catalog_sync(provider=provider)
-    user = UserFactory(username="addcpu")
-    balance_credit(user_id=user.pk, amount=Decimal(10_000_000), memo="bench")
-    key = api_key_create(user=user)
+    provider, user, key = catalog_and_reseller(services, username="addcpu")
     service = Service.objects.filter(provider=provider, type="Default").order_by("pk").first()
     assert service is not None
     client = Client()

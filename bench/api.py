@@ -7,6 +7,7 @@ import itertools
 import threading
 import time
 from decimal import Decimal
+from typing import Any
 
 import httpx
 
@@ -105,6 +106,25 @@ def _seed_existing_orders(orders: int, user_ids: list[int], service: object) -> 
     return time.perf_counter() - begun
 
 
+def catalog_and_reseller(services: int, *, username: str) -> tuple[Any, Any, str]:
+    """The `add` benchmarks' panel from empty tables: the baseline's table, a catalog of
+    `services` imported from a sandbox, and a reseller with ten million on balance; the
+    provider, the reseller and its API key."""
+    from accounts.services import api_key_create, balance_credit
+    from providers.services import catalog_sync, provider_create
+    from sandbox import SandboxConfig, SandboxServer
+    from tests.factories import UserFactory
+
+    reset_tables()
+    _create_insert_table()
+    with SandboxServer(SandboxConfig(services=services, seed=4), port=0) as sandbox:
+        provider = provider_create(name="Bench", api_url=sandbox.url, api_key="sandbox-key")
+        catalog_sync(provider=provider)
+    user = UserFactory(username=username)
+    balance_credit(user_id=user.pk, amount=Decimal(10_000_000), memo="bench")
+    return provider, user, api_key_create(user=user)
+
+
 def run(*, services: int, add_seconds: float, existing_orders: int = 0) -> None:
     from django.test import Client
 
@@ -113,20 +133,11 @@ def run(*, services: int, add_seconds: float, existing_orders: int = 0) -> None:
     from orders.models import Order
     from orders.services import order_place
     from providers.models import Service
-    from providers.services import catalog_sync, provider_create
-    from sandbox import SandboxConfig, SandboxServer
     from tests.e2e.processes import VENV_BIN, Process, flush_redis, free_port, wait_until
     from tests.factories import UserFactory
 
-    reset_tables()
-    _create_insert_table()
     flush_redis(broker_db())
-    with SandboxServer(SandboxConfig(services=services, seed=4), port=0) as sandbox:
-        provider = provider_create(name="Bench", api_url=sandbox.url, api_key="sandbox-key")
-        catalog_sync(provider=provider)
-    user = UserFactory(username="apibench")
-    balance_credit(user_id=user.pk, amount=Decimal(10_000_000), memo="bench")
-    key = api_key_create(user=user)
+    provider, user, key = catalog_and_reseller(services, username="apibench")
     # One reseller per client, as on a live panel; a reseller's own orders queue on its
     # balance row's lock (held until the commit), which the one-reseller figure shows.
     keys = [key]
