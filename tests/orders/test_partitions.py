@@ -374,3 +374,38 @@ def test_a_subject_column_nobody_registered_fails_loudly() -> None:
         period_of_subject_sql(order_id=None, coupon_id=1)
     with pytest.raises(LookupError, match="coupon_id"):
         period_of_subject_columns_sql(["order_id", "coupon_id"], row="given")
+
+
+def _months_marked(period: int) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_name FROM panel_period_start WHERE period = %s", [period])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_migrate_marks_this_months_subjects_and_flush_does_not(
+    fresh_period_registry: None,
+) -> None:
+    """A new install's product orders, refills and deposits have their month from `migrate`
+    on, not from beat's first hourly run an hour after it starts."""
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.db.models.signals import post_migrate
+
+    anchored = {model._meta.db_table for model in SUBJECTS.values() if model is not Order}
+    period = current_period()
+    # given a database whose months were never prepared for them
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM panel_period_start WHERE table_name = ANY(%s)", [list(anchored)]
+        )
+    # when flush's signal comes (no migration plan), nothing is marked
+    orders_app = apps.get_app_config("orders")
+    post_migrate.send(sender=orders_app, app_config=orders_app, using="default", verbosity=0)
+    assert not anchored & _months_marked(period)
+
+    # when migrate runs, with nothing left to migrate
+    call_command("migrate", verbosity=0)
+
+    # then each is marked in this month
+    assert anchored <= _months_marked(period)
