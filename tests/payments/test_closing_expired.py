@@ -69,7 +69,7 @@ def test_only_pending_deposits_past_their_gateways_bound_are_closed(customer: Us
     assert rejected.reason_text == "never paid: its gateway no longer takes the payment"
     with translation.override("vi"):
         assert rejected.reason_text == (
-            "không thanh toán: cổng thanh toán không còn nhận khoản thanh toán này"
+            "quá hạn thanh toán: cổng thanh toán không còn nhận khoản này nữa"
         )
     assert deposits_close_expired(deposits=Deposit.objects.all()) == 0
     assert not BalanceTransaction.objects.filter(deposit_id__isnull=False).exists()
