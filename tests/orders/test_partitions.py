@@ -409,3 +409,36 @@ def test_migrate_marks_this_months_subjects_and_flush_does_not(
 
     # then each is marked in this month
     assert anchored <= _months_marked(period)
+
+
+@pytest.mark.django_db
+def test_a_month_in_which_a_subject_took_no_id_is_still_recorded_and_its_rows_are_its_own(
+    fresh_period_registry: None,
+) -> None:
+    """A panel that placed no refill in a month: the next month's first refill is the next
+    month's, not the last recorded month's (which may be archived by then)."""
+    this = current_period()
+    later, after = next_period(this), next_period(this, 2)
+    # given this month marked, and no refill made since
+    partitions_prepare(by_id=[], by_period=[], anchors=["orders_refill"], now=month_start(this))
+    # when the next two months are marked with no refill between
+    for period in (later, after):
+        partitions_prepare(
+            by_id=[], by_period=[], anchors=["orders_refill"], now=month_start(period)
+        )
+    period_registry._cache.clear()
+
+    # then each month starts on its own id, and the next refill's id is the last month's
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT period, first_id FROM panel_period_start WHERE table_name = 'orders_refill' "
+            "AND period >= %s ORDER BY first_id",
+            [this],
+        )
+        firsts = cursor.fetchall()
+    assert [period for period, _ in firsts] == [this, later, after]
+    assert len({first for _, first in firsts}) == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('orders_refill', 'id'))")
+        next_refill_id = cursor.fetchone()[0]
+    assert period_of("orders_refill", next_refill_id) == after

@@ -57,11 +57,7 @@ def _exists(relation: str) -> bool:
 
 
 def _mark_month(model: type[ProductOrder | Refill | Deposit], period: int) -> None:
-    """The rows of `model` made from now on belong to `period`, as beat marks at its start. An
-    id is spent first: this month is marked at the sequence's position too (by `migrate`), and
-    two months cannot start at one id."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table])
+    """The rows of `model` made from now on belong to `period`, as beat marks at its start."""
     partitions_prepare(
         by_id=[], by_period=[], anchors=[model._meta.db_table], now=month_start(period)
     )

@@ -145,12 +145,29 @@ def _period_create(table: str, period: int) -> str | None:
 
 def _mark(table: str, period: int) -> None:
     """Record the month's first id of an anchor table: the sequence's next id. Every id handed
-    out before is below it, so no id already in use changes month."""
+    out before is below it, so no id already in use changes month.
+
+    A month in which the table took no id would start at the last month's first id, which the
+    registry's key refuses: the month went unrecorded, and every later row of the table took
+    the last recorded month, archived perhaps (a panel that sells its first refill a year after
+    it was installed). The sequence is moved past that id first, so each month starts on its
+    own id; the id skipped is never handed out."""
+    if _one(
+        "SELECT EXISTS (SELECT 1 FROM panel_period_start WHERE table_name = %s AND period >= %s)",
+        [table, period],
+    ):
+        return
+    latest = _one("SELECT max(first_id) FROM panel_period_start WHERE table_name = %s", [table])
+    if latest is not None and _sequence_next(table) <= int(latest):  # type: ignore[call-overload]
+        sequence = _sequence(table)
+        _run(
+            f"SELECT setval(%s, GREATEST(%s, (SELECT last_value FROM {sequence})), true)",  # noqa: S608 - the catalog's name
+            [sequence, int(latest)],  # type: ignore[call-overload]
+        )
     _run(
-        "INSERT INTO panel_period_start (table_name, period, first_id) "
-        "SELECT %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM panel_period_start "
-        "WHERE table_name = %s AND period >= %s) ON CONFLICT DO NOTHING",
-        [table, period, _sequence_next(table), table, period],
+        "INSERT INTO panel_period_start (table_name, period, first_id) VALUES (%s, %s, %s) "
+        "ON CONFLICT DO NOTHING",
+        [table, period, _sequence_next(table)],
     )
 
 
