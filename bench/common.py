@@ -87,7 +87,8 @@ def own_database_cpu(interval: float = 0.05, rescan: float = 0.5) -> Iterator[Ow
     neither do the server's shared processes (WAL writer, checkpointer). A backend's figures
     vanish when it exits (a poll round's lane connections close at its end), so the processes
     found are read every `interval` seconds, and all of /proc searched for new ones every
-    `rescan` seconds (searching it every time cost a few per cent of a core, counted as the
+    `interval` seconds in the first `4 * rescan` seconds and while none is known, every `rescan`
+    seconds after (searching it every time cost a few per cent of a core, counted as the
     panel's); a backend that starts and exits between two searches is missed."""
     import threading
 
@@ -98,11 +99,14 @@ def own_database_cpu(interval: float = 0.05, rescan: float = 0.5) -> Iterator[Ow
     measured = OwnDatabaseCpu()
 
     def sample() -> None:
-        searched = time.monotonic()
+        began = searched = time.monotonic()
         while not done.wait(interval):
-            if time.monotonic() - searched >= rescan:
+            now = time.monotonic()
+            # Every time in the first seconds, when the round opens its connections (a small
+            # round's may all have closed within a second), and while none is known.
+            if now - began < 4 * rescan or not last or now - searched >= rescan:
                 last.update(_own_backends())
-                searched = time.monotonic()
+                searched = now
             else:
                 last.update(_own_backends(set(last)))
         measured.sampler_cpu = time.thread_time()
