@@ -70,6 +70,7 @@ def _move(
     created_by: User | None,
     deposit_id: int | None = None,
     refill_id: int | None = None,
+    in_current_month: bool = False,
 ) -> BalanceTransaction:
     entry = BalanceTransaction(
         user_id=user_id,
@@ -83,12 +84,17 @@ def _move(
         created_by=created_by,
     )
     # The month of the subject, which the ledger's unique keys hold, decided by the database
-    # from its registry, not by this process's clock (docs/scaling.md).
-    period = period_of_subject_sql(
-        order_id=order_id,
-        product_order_id=product_order_id,
-        refill_id=refill_id,
-        deposit_id=deposit_id,
+    # from its registry, not by this process's clock (docs/scaling.md). Named no subject, it
+    # gives the writer's own month.
+    period = (
+        period_of_subject_sql()
+        if in_current_month
+        else period_of_subject_sql(
+            order_id=order_id,
+            product_order_id=product_order_id,
+            refill_id=refill_id,
+            deposit_id=deposit_id,
+        )
     )
     # No savepoint of its own: an order's `add` is a handful of round trips, and a savepoint is
     # two more. Nothing is written before the refusal below, and it is raised after the move,
@@ -110,11 +116,15 @@ def balance_credit(
     created_by: User | None = None,
     deposit_id: int | None = None,
     refill_id: int | None = None,
+    in_current_month: bool = False,
 ) -> BalanceTransaction:
     """Add `amount` (> 0) to the balance and the ledger, under a lock on the user row.
 
     A repeated (deposit_id, kind), (order_id, kind) or (refill_id, kind) violates the ledger's
-    unique constraints.
+    unique constraints, which hold the subject's month. `in_current_month` books the row in
+    the writer's month instead: the credit of a deposit whose own month is archived
+    (payments.services.crediting), which its month's key no longer guards; the caller's lock
+    on the deposit row and its status keep it to one credit.
     """
     _check_amount(amount)
     return _move(
@@ -127,6 +137,7 @@ def balance_credit(
         created_by=created_by,
         deposit_id=deposit_id,
         refill_id=refill_id,
+        in_current_month=in_current_month,
     )
 
 

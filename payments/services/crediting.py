@@ -1,6 +1,8 @@
 """Crediting a deposit: the ledger line, the bonus line and the deposit's new state in one
-transaction, under a lock on the deposit row. The ledger's unique (deposit, kind) is the
-last guard: a second credit of one deposit cannot commit."""
+transaction, under a lock on the deposit row. The ledger's unique (deposit, kind, month) is the
+last guard: a second credit of one deposit cannot commit. A deposit of an archived month (paid
+after its rejection) is booked in the current month, and then its row is the guard
+(`_month_archived`)."""
 
 import uuid
 from dataclasses import dataclass
@@ -14,9 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.coupons import CouponInvalid, coupon_redeem
-from accounts.models import BalanceTransaction, User
+from accounts.models import BalanceTransaction, LedgerArchivedKey, User
 from accounts.services import balance_credit
 from core import memos
+from core.db.partitions import archive as db_archive
+from core.db.partitions import period_of
 from core.errors import InvalidRequest, InvalidTransition
 from core.memos import Memo, Param
 from core.money import ZERO, money_str, quantize_money
@@ -98,6 +102,9 @@ def credit_locked(
         )
     if credited <= ZERO:
         raise InvalidRequest(_("The amount is too small to credit"))
+    late = _month_archived(deposit)
+    if late and _credited_before(deposit):
+        raise InvalidTransition(gettext_noop("Deposit #%(pk)s was already credited"), pk=deposit.pk)
     about: dict[str, Param] = {"gateway": deposit.gateway, "id": deposit.pk}
     balance_credit(
         user_id=user_id,
@@ -106,6 +113,7 @@ def credit_locked(
         memo=DEPOSIT_OTHER_AMOUNT(**about, **other_amount) if other_amount else DEPOSIT(**about),
         deposit_id=deposit.pk,
         created_by=created_by,
+        in_current_month=late,
     )
     # The parent's bonus rules and coupons are the parent's: a child panel's customer paying
     # its owner gets none of them (the owner would be paying them).
@@ -118,6 +126,7 @@ def credit_locked(
             kind=Kind.BONUS,
             memo=DEPOSIT_BONUS(**about),
             deposit_id=deposit.pk,
+            in_current_month=late,
         )
     coupon_note = None if is_child else _redeem_coupon(deposit, user_id=user_id, credited=credited)
     if other_amount:
@@ -149,6 +158,31 @@ def credit_locked(
     ranks_assign(user_ids=[user_id])
     deposit.refresh_from_db()
     return deposit
+
+
+def _month_archived(deposit: Deposit) -> bool:
+    """Whether the deposit's own month (its id's) has had its ledger archived: a payment
+    reported months after the deposit was closed as never paid (docs/scaling.md, "Pending
+    deposits"). Its ledger rows would land in the ledger's DEFAULT partition, with no month
+    to move to and a daily alert for good; they are booked in the current month instead, when
+    the money arrived. The month's key (deposit, kind, month) then differs from month to month,
+    so what keeps the credit to one is the deposit row: locked by every crediting caller, which
+    credits only from a status that has not been credited, and set to credited in the same
+    transaction; `_credited_before` backs it against a status set back by hand."""
+    ledger = BalanceTransaction._meta.db_table
+    month = period_of(Deposit._meta.db_table, deposit.pk)
+    return month in db_archive.months(table=ledger, state="archived")
+
+
+def _credited_before(deposit: Deposit) -> bool:
+    """Whether the deposit has a credit on the ledger, live or in an archived month."""
+    kind = Kind.DEPOSIT
+    return (
+        BalanceTransaction.objects.filter(deposit_id=deposit.pk, kind=kind).exists()
+        or LedgerArchivedKey.objects.filter(
+            subject=LedgerArchivedKey.Subject.DEPOSIT, subject_id=deposit.pk, kind=kind
+        ).exists()
+    )
 
 
 def deposit_key(deposit: Deposit) -> str:
