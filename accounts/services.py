@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import transaction
@@ -100,9 +101,9 @@ def _move(
     # two more. Nothing is written before the refusal below, and it is raised after the move,
     # so the caller's transaction stays usable.
     moved = ledger_move(accounts=User, account_id=user_id, entry=entry, computed={"period": period})
-    if moved is not None:
-        return moved
-    raise debit_refused(user_id=user_id)
+    if moved is None:
+        debit_refused(user_id=user_id)
+    return moved
 
 
 def balance_credit(
@@ -175,7 +176,7 @@ def balance_debit_move(
     an order's insert. The ledger row names the new row in its `subject` column (`order_id`,
     `product_order_id`), takes its month, and `memo` gets its id as the parameter `id`.
 
-    A refused debit changes no balance: the caller raises `debit_refused`."""
+    A refused debit changes no balance: the caller then calls `debit_refused`."""
     _check_amount(amount)
     entry = BalanceTransaction(
         user_id=user_id,
@@ -190,12 +191,13 @@ def balance_debit_move(
     )
 
 
-def debit_refused(*, user_id: int) -> InsufficientFunds:
-    """What a refused debit raises: InsufficientFunds, or User.DoesNotExist (raised here) when
-    the refusal was for want of the user."""
+def debit_refused(*, user_id: int) -> NoReturn:
+    """Raise what a refused debit means: User.DoesNotExist when the refusal was for want of
+    the user, else InsufficientFunds. Always raises; nothing is written, so a caller whose
+    transaction must stay usable calls it outside its atomic block."""
     if not User.objects.filter(pk=user_id).exists():
         raise User.DoesNotExist(f"No user {user_id}")
-    return InsufficientFunds()
+    raise InsufficientFunds()
 
 
 def balance_adjust(

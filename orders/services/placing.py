@@ -15,7 +15,7 @@ from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit_move, debit_refused
 from core.db.inserts import Inserted, insert_with_event, insert_with_event_and_move
 from core.db.ledger import RowMove
-from core.errors import InsufficientFunds, error_display
+from core.errors import error_display
 from core.ids import parse_id, parse_whole
 from core.memos import MemoKind
 from core.money import ZERO
@@ -115,7 +115,6 @@ def _create_charged(
     Nothing is published: the row is born `queued`, and the forwarding sweep (beat, every
     PANEL_FORWARD_SWEEP_SECONDS) queues its forward. A broker outage therefore cannot touch
     placing at all, and the API's `add` is spared a broker round trip per order."""
-    refusal: InsufficientFunds | None = None
     try:
         # A savepoint costs two round trips on every order, and only a client_ref's unique key
         # can make the insert fail in a way the caller recovers from (below).
@@ -145,7 +144,6 @@ def _create_charged(
             )
             inserted = _insert_placed(row, event, debit)
             if inserted is Inserted.REFUSED:
-                refusal = debit_refused(user_id=user.pk)
                 # Nothing was debited, so the transaction is intact: without a savepoint to
                 # roll back to, the row and its event go the same way. Nobody else ever saw
                 # them; they were not committed.
@@ -154,8 +152,10 @@ def _create_charged(
         if client_ref and (existing := _placed_before(model, user=user, client_ref=client_ref)):
             return existing
         raise
-    if refusal is not None:
-        raise refusal
+    if inserted is Inserted.REFUSED:
+        # Raised out here: raised within the block, it would leave the caller's transaction
+        # unusable, there being no savepoint to roll back to.
+        debit_refused(user_id=user.pk)
     if inserted is Inserted.TAKEN:
         # Nothing was written, so nothing was charged; the transaction is intact. A racing
         # replay of this client_ref holds the link with the very order asked for: that one.

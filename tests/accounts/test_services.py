@@ -16,11 +16,13 @@ from accounts.services import (
     balance_credit,
     balance_credit_many,
     balance_debit,
+    debit_refused,
     user_create_customer,
 )
 from core.db.pipeline import pipelined
 from core.errors import InsufficientFunds, InvalidRequest
 from tests.factories import UserFactory
+from tests.support import unused_pk
 
 Kind = BalanceTransaction.Kind
 
@@ -49,6 +51,29 @@ def test_balance_debit_rejects_insufficient_funds_and_changes_nothing(customer: 
     customer.refresh_from_db()
     assert customer.balance == Decimal("100")
     assert BalanceTransaction.objects.count() == rows_before
+
+
+def test_a_refused_debit_always_raises_what_it_was_refused_for(customer: User) -> None:
+    # for want of money: InsufficientFunds, and the caller's transaction stays usable
+    with transaction.atomic():
+        with pytest.raises(InsufficientFunds):
+            balance_debit(user_id=customer.pk, amount=Decimal("100.000001"))
+        balance_debit(user_id=customer.pk, amount=Decimal("40"))
+    # for want of the user: User.DoesNotExist, nothing written
+    rows_before = BalanceTransaction.objects.count()
+    missing = unused_pk(User)
+    with pytest.raises(User.DoesNotExist, match=f"No user {missing}"):
+        balance_debit(user_id=missing, amount=Decimal("1"))
+    # and the refusal itself, asked directly, raises rather than returns
+    with pytest.raises(InsufficientFunds):
+        debit_refused(user_id=customer.pk)
+    with pytest.raises(User.DoesNotExist):
+        debit_refused(user_id=missing)
+
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("60")
+    assert BalanceTransaction.objects.count() == rows_before
+    assert ledger_mismatches() == []
 
 
 def test_balance_debit_may_empty_the_balance_exactly(customer: User) -> None:
