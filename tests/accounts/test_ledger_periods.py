@@ -57,6 +57,14 @@ def _key_taken(column: str, subject_id: int, kind: str, period: int) -> str:
     return rf"\({column}, kind, period\)=\({subject_id}, {kind}, {period}\) already exists"
 
 
+def _replay_deposit(customer: User, deposit_id: int, amount: Decimal, *, first_month: int) -> None:
+    """Credit the deposit again: refused by the ledger key its first credit holds, of
+    `first_month`, and nothing written (the test checks the balance)."""
+    taken = _key_taken("deposit_id", deposit_id, Kind.DEPOSIT, first_month)
+    with pytest.raises(IntegrityError, match=taken), transaction.atomic():
+        balance_credit(user_id=customer.pk, amount=amount, kind=Kind.DEPOSIT, deposit_id=deposit_id)
+
+
 def _partition(entry_id: int) -> str:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -186,14 +194,7 @@ def test_a_deposit_credited_again_in_a_later_month_is_refused_by_its_key(custome
     coming = next_period(month)
     with time_machine.travel(month_start(coming) + timedelta(days=3), tick=False):
         partitions_prepare_all()
-        taken = _key_taken("deposit_id", deposit_id, Kind.DEPOSIT, month)
-        with pytest.raises(IntegrityError, match=taken), transaction.atomic():
-            balance_credit(
-                user_id=customer.pk,
-                amount=Decimal("250.50"),
-                kind=Kind.DEPOSIT,
-                deposit_id=deposit_id,
-            )
+        _replay_deposit(customer, deposit_id, Decimal("250.50"), first_month=month)
 
     # then the money moved once, in the deposit's month
     assert _balance(customer) == Decimal("350.50")
@@ -292,11 +293,5 @@ def test_a_process_whose_clock_is_behind_still_writes_the_subjects_true_month(
     own = BalanceTransaction.objects.get(kind=Kind.ADJUSTMENT, user=customer)
     assert (own.amount, own.period) == (Decimal("1.75"), month)
     assert _balance(customer) == Decimal("177.50")
-    taken = _key_taken("deposit_id", deposit_id, Kind.DEPOSIT, coming)
-    with pytest.raises(IntegrityError, match=taken), transaction.atomic():
-        balance_credit(
-            user_id=customer.pk,
-            amount=Decimal("75.50"),
-            kind=Kind.DEPOSIT,
-            deposit_id=deposit_id,
-        )
+    _replay_deposit(customer, deposit_id, Decimal("75.50"), first_month=coming)
+    assert _balance(customer) == Decimal("177.50")
