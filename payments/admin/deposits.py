@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
@@ -103,7 +103,9 @@ class ReportsShown(ReadOnlyAdmin):
     def reason_text(self, obj: Deposit) -> str:
         return obj.reason_text
 
-    @admin.display(description=gettext_lazy("Coupon"))
+    # The coupon's outcome (applied, or why not), beside the coupon code on the same page: its
+    # own words in Vietnamese, where both would read "Mã khuyến mãi".
+    @admin.display(description=pgettext_lazy("deposit's coupon outcome", "Coupon"))
     def coupon_note_text(self, obj: Deposit) -> str:
         return obj.coupon_note_text
 

@@ -1,6 +1,7 @@
 """Coupons on deposits: chosen on the add-funds page, redeemed once when the deposit is
 credited, whatever the gateway replays; a coupon that stopped applying is noted, not fatal."""
 
+import re
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -117,6 +118,29 @@ def test_coupon_expired_before_the_money_arrived_is_noted_and_the_deposit_credit
     assert _coupon_lines(customer) == []
     customer.refresh_from_db()
     assert customer.balance == Decimal("104")
+
+
+def test_the_deposit_admin_names_the_coupon_code_and_its_outcome_apart_in_vietnamese(
+    client: Client, customer: User
+) -> None:
+    # given a transfer credited with the customer's coupon
+    coupon_create(code="WELCOME10", bonus_percent=Decimal(10))
+    services.bank_coupon_choose(
+        user=customer, code="WELCOME10", amount=Decimal(100000), rate=Decimal(25000)
+    )
+    post_sepay(client, sepay_body(transfer_id=8804, amount=100000, content=f"NAP{customer.pk}"))
+    deposit = Deposit.objects.get(external_id="8804")
+
+    # when a Vietnamese admin opens it
+    client.force_login(UserFactory(is_staff=True, is_superuser=True, language="vi"))
+    page = client.get(f"/admin/payments/deposit/{deposit.pk}/change/").content.decode()
+
+    # then the code and what became of it have labels of their own (both "Coupon…" in English)
+    assert re.findall(r"<label>([^<]*khuyến mãi[^<]*):</label>", page) == [
+        "Mã khuyến mãi",
+        "Kết quả mã khuyến mãi",
+    ]
+    assert "Mã khuyến mãi WELCOME10: thưởng 0,4" in page
 
 
 def test_transfer_in_review_keeps_the_coupon_for_the_admins_credit(
