@@ -296,6 +296,15 @@ def test_a_customers_order_list_and_ledger_page_read_indexes_only(
 
     assert "Seq Scan" not in orders_plan
     assert "order_user_recent" in orders_plan
+    # A status tab: the partial index of the statuses other than Completed, whose tab (most of
+    # a customer's orders) walks the recent list.
+    for status in (OrderStatus.IN_PROGRESS, OrderStatus.PENDING, OrderStatus.PARTIAL):
+        tab_plan = _plan(orders_for_user(user=customer, status=status)[:50])
+        assert "Seq Scan" not in tab_plan
+        assert "user_id_status_id_idx" in tab_plan  # each partition's part of it
+    completed_plan = _plan(orders_for_user(user=customer, status=OrderStatus.COMPLETED)[:50])
+    assert "Seq Scan" not in completed_plan
+    assert "user_id_status_id_idx" not in completed_plan
     assert "Seq Scan" not in ledger_plan
     assert "ledger_user_recent" in ledger_plan
     assert len(_partitions_read(ledger_plan, "accounts_balancetransaction")) >= 3
