@@ -102,8 +102,8 @@ class Order(Dispatched, Charged):
             models.Index(fields=["user", "-id"], name="order_user_recent"),
             # A customer's list on one status tab. Not the Completed tab, which holds most of a
             # customer's orders and is read through order_user_recent: a poll's write that
-            # completes an order then inserts into one index fewer (docs/performance.md,
-            # "fifth pass").
+            # completes an order then inserts into one index fewer (docs/performance.md, "A
+            # million polled orders, fifth pass").
             models.Index(
                 fields=["user", "status", "-id"],
                 condition=~Q(status="Completed"),

@@ -85,7 +85,8 @@ def _update_trigger(table: str, keys: list[Key]) -> str:
     """The update trigger, run only for a row whose update moves one of its keys: exactly what
     the function would act on. A condition's column changing is not enough: a poll's status
     change of an order with no link (or from one open status to another) then calls no
-    function and queues no after-trigger event (docs/performance.md, "fifth pass")."""
+    function and queues no after-trigger event (docs/performance.md, "A million polled
+    orders, fifth pass")."""
     moves = " OR ".join(f"{_leaves(key)} OR {_enters(key)}" for key in keys)
     return (
         f'CREATE TRIGGER "{table}_keys_update" AFTER UPDATE ON "{table}" '
