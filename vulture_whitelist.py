@@ -243,5 +243,7 @@ period_default_set  # unused function (core/db/partitions/convert.py: migrations
 period_default_drop  # unused function (core/db/partitions/convert.py: migrations call it)
 keys_install  # unused function (core/db/partitions/keys.py: migrations call it)
 keys_uninstall  # unused function (core/db/partitions/convert.py: migrations call it)
+keys_update_trigger_narrow  # unused function (core/db/partitions/keys.py: migrations call it)
+keys_update_trigger_widen  # unused function (core/db/partitions/keys.py: migrations call it)
 archived_keys_guard_install  # unused function (core/db/partitions/archive.py: migrations call it)
 archived_keys_guard_remove  # unused function (core/db/partitions/archive.py: migrations call it)

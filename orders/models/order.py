@@ -100,7 +100,15 @@ class Order(Dispatched, Charged):
         ]
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user_recent"),
-            models.Index(fields=["user", "status", "-id"], name="order_user_status"),
+            # A customer's list on one status tab. Not the Completed tab, which holds most of a
+            # customer's orders and is read through order_user_recent: a poll's write that
+            # completes an order then inserts into one index fewer (docs/performance.md, "A
+            # million polled orders, fifth pass").
+            models.Index(
+                fields=["user", "status", "-id"],
+                condition=~Q(status="Completed"),
+                name="order_user_status",
+            ),
             # The rollup's placed and changed orders, date filters. BRIN, not B-tree: no poll
             # write can be HOT, so each write of an order inserts into every index, and a BRIN
             # insert writes almost no WAL and costs the update about half a B-tree's CPU. Both

@@ -32,7 +32,17 @@ from core.db.partitions import (
 from core.db.partitions import periods as period_registry
 from notifications.models import Kind, Notification
 from orders.lifecycle.events import Actor, event_link, event_record
-from orders.models import DispatchState, Order, OrderEvent, OrderStatus, ProductOrder, Refill
+from orders.models import (
+    DispatchState,
+    Order,
+    OrderClientRef,
+    OrderEvent,
+    OrderOpenLink,
+    OrderStatus,
+    OrderUpstreamId,
+    ProductOrder,
+    Refill,
+)
 from orders.partitions import SUBJECTS, partitions_prepare_all
 from orders.selectors import order_rows_by_id, orders_for_user
 from orders.services.polling.leases import leased_ids
@@ -286,6 +296,15 @@ def test_a_customers_order_list_and_ledger_page_read_indexes_only(
 
     assert "Seq Scan" not in orders_plan
     assert "order_user_recent" in orders_plan
+    # A status tab: the partial index of the statuses other than Completed, whose tab (most of
+    # a customer's orders) walks the recent list.
+    for status in (OrderStatus.IN_PROGRESS, OrderStatus.PENDING, OrderStatus.PARTIAL):
+        tab_plan = _plan(orders_for_user(user=customer, status=status)[:50])
+        assert "Seq Scan" not in tab_plan
+        assert "user_id_status_id_idx" in tab_plan  # each partition's part of it
+    completed_plan = _plan(orders_for_user(user=customer, status=OrderStatus.COMPLETED)[:50])
+    assert "Seq Scan" not in completed_plan
+    assert "user_id_status_id_idx" not in completed_plan
     assert "Seq Scan" not in ledger_plan
     assert "ledger_user_recent" in ledger_plan
     assert len(_partitions_read(ledger_plan, "accounts_balancetransaction")) >= 3
@@ -341,9 +360,40 @@ def test_the_history_of_an_order_reads_its_months_partition(
 def test_the_open_link_trigger_knows_the_same_open_statuses_as_the_model(db: None) -> None:
     """The trigger keeping one open order per link names the open statuses in SQL, where no
     migration check sees a change to OrderStatus.opens()."""
-    migration = importlib.import_module("orders.migrations.0014_orders_partitioned")
+    for name in ("0014_orders_partitioned", "0017_order_keys_update_narrow"):
+        migration = importlib.import_module(f"orders.migrations.{name}")
 
-    assert set(re.findall(r"'([^']+)'", migration.OPEN)) == set(OrderStatus.opens())
+        assert set(re.findall(r"'([^']+)'", migration.OPEN)) == set(OrderStatus.opens())
+
+
+@pytest.mark.django_db
+def test_the_key_tables_follow_every_update_that_moves_a_key(
+    place: Callable[..., Order],
+) -> None:
+    """The update trigger runs only when a key moves (not on every status change): each move
+    still reaches the key tables."""
+    order = place()
+    orders = Order.objects.filter(pk=order.pk)
+    open_links = OrderOpenLink.objects.filter(order_id=order.pk)
+    assert order.link_key and open_links.exists()
+
+    orders.update(status=OrderStatus.IN_PROGRESS)  # from one open status to another
+    assert open_links.exists()
+    orders.update(client_ref="ref-1", provider_id=order.provider_id, upstream_id="77")
+    assert OrderClientRef.objects.filter(order_id=order.pk, client_ref="ref-1").exists()
+    assert OrderUpstreamId.objects.filter(order_id=order.pk, upstream_id="77").exists()
+    orders.update(upstream_id="78")
+    assert list(
+        OrderUpstreamId.objects.filter(order_id=order.pk).values_list("upstream_id", flat=True)
+    ) == ["78"]
+    orders.update(status=OrderStatus.COMPLETED)
+    assert not open_links.exists()
+    orders.update(status=OrderStatus.PENDING, link_key=None)  # reopened without a key
+    assert not open_links.exists()
+    orders.update(link_key=order.link_key)
+    assert open_links.exists()
+    orders.update(client_ref=None)
+    assert not OrderClientRef.objects.filter(order_id=order.pk).exists()
 
 
 @pytest.mark.django_db

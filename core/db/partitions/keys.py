@@ -69,6 +69,54 @@ def _delete(key: Key, owner: str) -> str:
     return f'DELETE FROM "{key.table}" WHERE "{owner}" = OLD.id;'  # noqa: S608 - the caller's names
 
 
+def _leaves(key: Key) -> str:
+    """When an update takes the row's key out of its table: it held one, and not the same one now."""
+    same = f"({key.values('OLD')}) IS NOT DISTINCT FROM ({key.values('NEW')})"
+    return f"({key.holds('OLD')} AND NOT ({key.holds('NEW')} AND {same}))"
+
+
+def _enters(key: Key) -> str:
+    """When an update puts the row's key into its table: it holds one, and did not hold it."""
+    same = f"({key.values('OLD')}) IS NOT DISTINCT FROM ({key.values('NEW')})"
+    return f"({key.holds('NEW')} AND NOT ({key.holds('OLD')} AND {same}))"
+
+
+def _update_trigger(table: str, keys: list[Key]) -> str:
+    """The update trigger, run only for a row whose update moves one of its keys: exactly what
+    the function would act on. A condition's column changing is not enough: a poll's status
+    change of an order with no link (or from one open status to another) then calls no
+    function and queues no after-trigger event (docs/performance.md, "A million polled
+    orders, fifth pass")."""
+    moves = " OR ".join(f"{_leaves(key)} OR {_enters(key)}" for key in keys)
+    return (
+        f'CREATE TRIGGER "{table}_keys_update" AFTER UPDATE ON "{table}" '
+        f'FOR EACH ROW WHEN ({moves}) EXECUTE FUNCTION "{table}_keys_update"()'
+    )
+
+
+def keys_update_trigger_narrow(
+    schema_editor: BaseDatabaseSchemaEditor, *, table: str, keys: list[Key]
+) -> None:
+    """Replace the update trigger keys_install made before it ran only when a key moves."""
+    schema_editor.execute(f'DROP TRIGGER "{table}_keys_update" ON "{table}"')
+    schema_editor.execute(_update_trigger(table, keys))
+
+
+def keys_update_trigger_widen(
+    schema_editor: BaseDatabaseSchemaEditor, *, table: str, keys: list[Key]
+) -> None:
+    """keys_update_trigger_narrow undone: the trigger runs whenever a watched column changes."""
+    watched = sorted({c for key in keys for c in (*key.columns, *key.condition_columns)})
+    old = ", ".join(f'OLD."{column}"' for column in watched)
+    new = ", ".join(f'NEW."{column}"' for column in watched)
+    schema_editor.execute(f'DROP TRIGGER "{table}_keys_update" ON "{table}"')
+    schema_editor.execute(
+        f'CREATE TRIGGER "{table}_keys_update" AFTER UPDATE ON "{table}" '
+        f"FOR EACH ROW WHEN (({old}) IS DISTINCT FROM ({new})) "
+        f'EXECUTE FUNCTION "{table}_keys_update"()'
+    )
+
+
 def keys_install(
     schema_editor: BaseDatabaseSchemaEditor, *, table: str, owner: str, keys: list[Key]
 ) -> None:
@@ -91,17 +139,11 @@ def keys_install(
         if not key.is_skipped_when_taken
     ]
     on_update = [
-        f"IF {key.holds('OLD')} AND NOT ({key.holds('NEW')} AND ({key.values('OLD')}) "
-        f"IS NOT DISTINCT FROM ({key.values('NEW')})) THEN "
-        f"{_delete(key, owner)} END IF; "
-        f"IF {key.holds('NEW')} AND NOT ({key.holds('OLD')} AND ({key.values('OLD')}) "
-        f"IS NOT DISTINCT FROM ({key.values('NEW')})) THEN {_insert(key, owner)}; END IF;"
+        f"IF {_leaves(key)} THEN {_delete(key, owner)} END IF; "
+        f"IF {_enters(key)} THEN {_insert(key, owner)}; END IF;"
         for key in keys
     ]
     on_delete = [_delete(key, owner) for key in keys]
-    watched = sorted({c for key in keys for c in (*key.columns, *key.condition_columns)})
-    old = ", ".join(f'OLD."{column}"' for column in watched)
-    new = ", ".join(f'NEW."{column}"' for column in watched)
     any_key = " OR ".join(key.holds("OLD") for key in keys)
     schema_editor.execute(
         f"""
@@ -113,9 +155,7 @@ def keys_install(
         BEGIN {" ".join(on_delete)} RETURN NULL; END $$;
         CREATE TRIGGER "{table}_keys_insert" BEFORE INSERT ON "{table}"
             FOR EACH ROW EXECUTE FUNCTION "{table}_keys_insert"();
-        CREATE TRIGGER "{table}_keys_update" AFTER UPDATE ON "{table}"
-            FOR EACH ROW WHEN (({old}) IS DISTINCT FROM ({new}))
-            EXECUTE FUNCTION "{table}_keys_update"();
+        {_update_trigger(table, keys)};
         CREATE TRIGGER "{table}_keys_delete" AFTER DELETE ON "{table}"
             FOR EACH ROW WHEN ({any_key}) EXECUTE FUNCTION "{table}_keys_delete"();
         """
