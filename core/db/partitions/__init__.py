@@ -6,8 +6,9 @@ Modules:
 
 - `periods`: the month of a row from its id (`period_of`, `current_period`), read from the
   registry the months are recorded in, and of a row from the subject it names, as SQL the
-  database evaluates (`period_of_subject_sql`, the subjects registered by the app that owns
-  them; `period_own` for a row with none), and the `PeriodField` that has no default;
+  database evaluates (`period_of_subject_sql`, `period_of_subject_expression` for the ORM's
+  save; the subjects registered by the app that owns them; `period_own` for a row with none),
+  and the `PeriodField` that has no default;
 - `months`: the partitions created ahead, the order id sequence moved at a month's start and the
   DEFAULT partitions watched (`partitions_prepare`);
 - `convert`: a plain table turned into a partitioned one in place, its rows kept (migrations);
@@ -27,6 +28,7 @@ from core.db.partitions.periods import (
     period_of,
     period_of_sql,
     period_of_subject_columns_sql,
+    period_of_subject_expression,
     period_of_subject_sql,
     period_own,
     period_subject_register,
@@ -45,6 +47,7 @@ __all__ = [
     "period_of",
     "period_of_sql",
     "period_of_subject_columns_sql",
+    "period_of_subject_expression",
     "period_of_subject_sql",
     "period_own",
     "period_subject_register",
