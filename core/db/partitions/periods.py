@@ -46,7 +46,7 @@ class PeriodField(models.IntegerField):
     the database computes the month, and the insert reads it back into the row."""
 
     @property
-    def db_returning(self) -> bool:  # type: ignore[override]
+    def db_returning(self) -> bool:
         # Django's own (private) switch for the columns an INSERT returns: a month the
         # database computed is on the instance after save() and bulk_create(), not the SQL.
         return connection.features.can_return_columns_from_insert
