@@ -62,13 +62,22 @@ def _months_unmarked() -> None:
         )
 
 
+def _lock_timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        return str(cursor.fetchone()[0])
+
+
 def test_a_forward_migrate_prepares_the_months() -> None:
     _months_unmarked()
+    timeout = _lock_timeout()
 
     said = _migrated()
 
     assert _ANCHORED <= _months_marked()
     assert "Months not prepared" not in said
+    # and its short lock timeout ended with it, though a caller's transaction goes on
+    assert _lock_timeout() == timeout
 
 
 def test_a_database_whose_tables_are_not_partitioned_is_skipped_with_a_word() -> None:

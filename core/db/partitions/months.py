@@ -217,12 +217,16 @@ def partitions_prepare(
     moved: int | None = None
     try:
         with transaction.atomic():
+            timeout_before = None
             if wait:
                 wait_transaction_lock("partitions-prepare")
+            elif try_transaction_lock("partitions-prepare"):
+                timeout_before = _one(
+                    "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
+                    [NO_WAIT_LOCK_TIMEOUT],
+                )
             else:
-                if not try_transaction_lock("partitions-prepare"):
-                    raise PartitionsBusy("the months' lock is held")
-                _run(f"SET LOCAL lock_timeout = '{NO_WAIT_LOCK_TIMEOUT}'")
+                raise PartitionsBusy("the months' lock is held")
             for table in by_id:
                 created += [name for p in periods if (name := _id_range_create(table, p))]
                 moved = _sequence_move(table, period) or moved
@@ -230,6 +234,9 @@ def partitions_prepare(
                 created += [name for p in periods if (name := _period_create(table, p))]
             for table in anchors:
                 _mark(table, period)
+            if timeout_before is not None:
+                # Within a caller's transaction the setting would outlive this savepoint.
+                _run("SELECT set_config('lock_timeout', %s, true)", [timeout_before])
     except OperationalError as error:
         if wait or getattr(error.__cause__, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
             raise
