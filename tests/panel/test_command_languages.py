@@ -35,3 +35,11 @@ def test_a_restore_asks_and_refuses_in_vietnamese(
     with translation.override("vi"), pytest.raises(CommandError, match="^Không khôi phục gì$"):
         call_command("restore_db", str(dump))
     assert asked == [f"Ghi đè cơ sở dữ liệu bằng {dump}? [y/N] "]
+
+
+def test_a_reconciliation_refuses_a_bad_date_in_vietnamese() -> None:
+    with (
+        translation.override("vi"),
+        pytest.raises(CommandError, match="^--date phải có dạng YYYY-MM-DD, không phải '06/12'$"),
+    ):
+        call_command("reconcile_providers", date="06/12")
