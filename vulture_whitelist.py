@@ -247,3 +247,4 @@ keys_update_trigger_narrow  # unused function (core/db/partitions/keys.py: migra
 keys_update_trigger_widen  # unused function (core/db/partitions/keys.py: migrations call it)
 archived_keys_guard_install  # unused function (core/db/partitions/archive.py: migrations call it)
 archived_keys_guard_remove  # unused function (core/db/partitions/archive.py: migrations call it)
+db_returning  # unused property (core/db/partitions/periods.py: Django's insert reads PeriodField.db_returning)

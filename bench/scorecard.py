@@ -61,6 +61,7 @@ def _finished_orders(total: int) -> int:
 
 
 def _write(batch: list, events: type) -> None:
+    from core.db.partitions import period_of
     from orders.models import Order, OrderStatus
 
     orders = Order.objects.bulk_create(batch, batch_size=5000)
@@ -68,6 +69,8 @@ def _write(batch: list, events: type) -> None:
         [
             events(
                 order_id=order.pk,
+                # The seed's orders are this month's, whose ids period_of has cached.
+                period=period_of(Order._meta.db_table, order.pk),
                 field="status",
                 old_value=OrderStatus.PENDING,
                 new_value=OrderStatus.IN_PROGRESS,

@@ -14,7 +14,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.models import BalanceTransaction
-from core.db.partitions import Prepared, partitions_prepare, period_subject_register
+from core.db.partitions import (
+    Prepared,
+    partitions_in_place,
+    partitions_prepare,
+    period_subject_register,
+)
 from notifications.models import Kind
 from notifications.services import staff_alert
 from orders.models import Order, OrderEvent, ProductOrder, Refill
@@ -43,22 +48,37 @@ def period_subjects_register() -> None:
         period_subject_register(column=column, table=model._meta.db_table)
 
 
-def partitions_prepare_all(*, now: datetime | None = None) -> Prepared:
+def partitions_ready() -> bool:
+    """Whether this database's tables are partitioned as the migrations leave them (not after a
+    `migrate --fake` of the ones that partition them): what partitions_prepare_all needs."""
+    return partitions_in_place(
+        partitioned=[model._meta.db_table for model in [*BY_ID, *BY_PERIOD]],
+        plain=[model._meta.db_table for model in ANCHORS],
+    )
+
+
+def partitions_prepare_all(
+    *, now: datetime | None = None, wait: bool = True, alert: bool = True
+) -> Prepared:
     """Make the coming months' partitions, move the order id sequence at a month's start, and
     alert the operators (once a day per table) when a DEFAULT partition holds rows: beat was
-    down past the months made ahead, and those rows stay there until moved by hand."""
+    down past the months made ahead, and those rows stay there until moved by hand. Without
+    `wait`, raises core.db.partitions.PartitionsBusy rather than wait for another holder of
+    the months (an archive); without `alert`, the caller says it (`migrate`'s run)."""
     prepared = partitions_prepare(
         by_id=[model._meta.db_table for model in BY_ID],
         by_period=[model._meta.db_table for model in BY_PERIOD],
         anchors=[model._meta.db_table for model in ANCHORS],
         now=now,
+        wait=wait,
     )
     if prepared.created:
         logger.info("partitions created: %s", ", ".join(prepared.created))
     if prepared.sequence_moved_to is not None:
         logger.info("order ids of the new month start at %s", prepared.sequence_moved_to)
-    for table_name in prepared.default_rows:
-        _alert(table_name, now or timezone.now())
+    if alert:
+        for table_name in prepared.default_rows:
+            _alert(table_name, now or timezone.now())
     return prepared
 
 

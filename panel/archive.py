@@ -15,11 +15,17 @@ leaves the month as it was.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceTransaction, LedgerArchivedKey, LedgerArchivedTotal
 from core.db.locks import wait_transaction_lock
@@ -44,7 +50,39 @@ from support.models import Ticket
 
 
 class MonthNotArchivable(Exception):
-    """A month with an order not yet accounted for (the operator's command says which)."""
+    """A month with an order not yet accounted for (the operator's command says which). It
+    keeps the reason and its values, put into words in the reader's language when shown."""
+
+    def __init__(self, period: int, reason: Promise, **params: object) -> None:
+        super().__init__(period, reason, params)
+        self.period, self.reason, self.params = period, reason, params
+
+    def __str__(self) -> str:
+        # A date as the reader writes one (dd/mm/yyyy in Vietnamese).
+        params = {
+            name: date_format(value, "SHORT_DATE_FORMAT") if isinstance(value, date) else value
+            for name, value in self.params.items()
+        }
+        reason = self.reason % params if params else self.reason
+        return gettext("%(month)s: %(reason)s") % {"month": self.period, "reason": reason}
+
+
+# Why a month is refused (MonthNotArchivable), in the order they are checked.
+NO_SUCH_MONTH = _("no such month")
+ORDER_OPEN = _("an order is not final")
+ORDER_REFUND_DUE = _("a refund is not written")
+ORDER_SPILLED = _("an order of the month is in the DEFAULT partition")
+PRODUCT_ORDER_OPEN = _("a product order is not final")
+PRODUCT_ORDER_REFUND_DUE = _("a product order's refund is not written")
+REFILL_OPEN = _("a refill is open")
+REFILL_REPLACED_ACROSS = _("a refill of another month is replaced by one of its orders")
+CANCEL_WAITING = _("a cancel request is waiting")
+MISMATCH_UNSETTLED = _("a reconciliation flag is unsettled")
+DEPOSITS_OPEN = ngettext_lazy(
+    "%(count)s deposit not credited or rejected yet: #%(id)s of %(date)s (%(status)s)",
+    "%(count)s deposits not credited or rejected yet, the oldest #%(id)s of %(date)s (%(status)s)",
+    "count",
+)
 
 
 @dataclass(frozen=True)
@@ -83,51 +121,51 @@ def _spilled(period: int, high: int) -> bool:
     return (rows if end is None else rows.filter(pk__lt=end)).exists()
 
 
-def _refusal(period: int, low: int, high: int) -> str | None:
+def _refusal(period: int, low: int, high: int) -> MonthNotArchivable | None:
     in_month = Q(order_id__gte=low, order_id__lt=high)
     if (
         Order.objects.filter(pk__gte=low, pk__lt=high)
         .exclude(status__in=OrderStatus.finals())
         .exists()
     ):
-        return "an order is not final"
+        return MonthNotArchivable(period, ORDER_OPEN)
     refund_due = Order.objects.filter(
         pk__gte=low, pk__lt=high, status__in=[OrderStatus.PARTIAL, OrderStatus.CANCELED]
     ).filter(refunded=0, charge__gt=0)
     if refund_due.exists():
-        return "a refund is not written"
+        return MonthNotArchivable(period, ORDER_REFUND_DUE)
     if _spilled(period, high):
-        return "an order of the month is in the DEFAULT partition"
+        return MonthNotArchivable(period, ORDER_SPILLED)
     # Product orders stay (their table is not partitioned), but their events and ledger rows
     # go with their month: one still moving would write its refund into the DEFAULT partition.
     product_orders = _span(ProductOrder, period)
     if product_orders.exclude(status__in=ProductOrderStatus.finals()).exists():
-        return "a product order is not final"
+        return MonthNotArchivable(period, PRODUCT_ORDER_OPEN)
     if (
         product_orders.filter(status__in=[ProductOrderStatus.PARTIAL, ProductOrderStatus.CANCELED])
         .filter(refunded=0, charge__gt=0)
         .exists()
     ):
-        return "a product order's refund is not written"
+        return MonthNotArchivable(period, PRODUCT_ORDER_REFUND_DUE)
     open_refills = Q(status__in=RefillStatus.opens())
     if Refill.objects.filter(in_month, open_refills).exists() or (
         _span(Refill, period).filter(open_refills).exists()
     ):
-        return "a refill is open"
+        return MonthNotArchivable(period, REFILL_OPEN)
     if (
         Refill.objects.filter(replacement_id__gte=low, replacement_id__lt=high)
         .exclude(in_month)
         .exists()
     ):
-        return "a refill of another month is replaced by one of its orders"
+        return MonthNotArchivable(period, REFILL_REPLACED_ACROSS)
     if CancelRequest.objects.filter(in_month, outcome=CancelRequest.Outcome.WAITING).exists():
-        return "a cancel request is waiting"
+        return MonthNotArchivable(period, CANCEL_WAITING)
     if Mismatch.objects.filter(in_month, status__in=MismatchStatus.unsettled()).exists():
-        return "a reconciliation flag is unsettled"
+        return MonthNotArchivable(period, MISMATCH_UNSETTLED)
     return _open_deposits(period)
 
 
-def _open_deposits(period: int) -> str | None:
+def _open_deposits(period: int) -> MonthNotArchivable | None:
     """A deposit of the month credited later would write its ledger row into the DEFAULT
     partition, where it has no month to move to: pending ones wait for their gateway (or an
     admin's "reject pending deposits"), the others for an admin's decision."""
@@ -135,9 +173,14 @@ def _open_deposits(period: int) -> str | None:
     oldest = deposits.order_by("created_at", "pk").first()
     if oldest is None:
         return None
-    return (
-        f"{deposits.count()} deposit(s) not credited or rejected yet, the oldest "
-        f"#{oldest.pk} of {oldest.created_at:%Y-%m-%d} ({oldest.status})"
+    return MonthNotArchivable(
+        period,
+        DEPOSITS_OPEN,
+        count=deposits.count(),
+        id=oldest.pk,
+        date=timezone.localtime(oldest.created_at).date(),
+        # Its label, put into words as the refusal is shown.
+        status=Deposit.Status(oldest.status).label,
     )
 
 
@@ -145,15 +188,15 @@ def month_archive(*, period: int, directory: Path | None = None) -> ArchivedMont
     """Archive the month `period` (see the module's docstring); raises MonthNotArchivable."""
     bounds = db_archive.id_range(table=Order._meta.db_table, period=period)
     if bounds is None:
-        raise MonthNotArchivable(f"{period}: no such month")
+        raise MonthNotArchivable(period, NO_SUCH_MONTH)
     low, high = bounds
     target = (directory or settings.BASE_DIR / "var/archive") / str(period)
     with transaction.atomic():
         # Beat's partition job and another archive wait: the registry changes under both.
         wait_transaction_lock("partitions-prepare")
         closed = deposits_close_expired(deposits=_span(Deposit, period))
-        if reason := _refusal(period, low, high):
-            raise MonthNotArchivable(f"{period}: {reason}")
+        if refusal := _refusal(period, low, high):
+            raise refusal
         target.mkdir(parents=True, exist_ok=True)
         count = Order.objects.filter(pk__gte=low, pk__lt=high).count()
         for name, queryset in (*_referencing(period, low, high), *_kept(period)):

@@ -112,3 +112,11 @@ def wait_transaction_lock(name: str) -> None:
     (savepoints and caught IntegrityErrors included)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(name)])
+
+
+def try_transaction_lock(name: str) -> bool:
+    """Take the transaction-scoped lock `name` inside the caller's transaction if no other
+    holds it, without waiting; whether it is now held (until the transaction ends)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key(name)])
+        return bool(cursor.fetchone()[0])

@@ -4,7 +4,8 @@ from django.db.models import Model
 
 from accounts.models import User
 from core import memos
-from core.db.partitions import period_of
+from core.db.bulk import GIVEN, bulk_insert_values
+from core.db.partitions import period_of_subject_columns_sql, period_of_subject_expression
 from core.memos import Text
 from orders.models import Order, OrderEvent, ProductOrder, Refill
 
@@ -32,7 +33,13 @@ def event_for(
     values = event_values(
         target_id, target_model=model, field=field, old=old, new=new, message=message, actor=actor
     )
-    return OrderEvent(**values, actor_user=actor_user)
+    # The month of its subject, read by the database from the months' registry as the row is
+    # inserted, not by this process's clock; an unsaved target's by the statement that inserts
+    # both (core.db.inserts.insert_with_event).
+    period = (
+        None if target_id is None else period_of_subject_expression(**{_LINKS[model]: target_id})
+    )
+    return OrderEvent(**values, actor_user=actor_user, period=period)
 
 
 _LINKS: dict[type[Model], str] = {
@@ -58,8 +65,9 @@ def event_values(
     actor: str,
 ) -> dict[str, object]:
     """The columns of an event row without a model instance: polling writes thousands in one
-    statement, and building the instances cost more than inserting them. `message` is a memo
-    of orders.memos (stored as its code) or a person's words."""
+    statement, and building the instances cost more than inserting them (`events_insert`,
+    which has the database add each row's month). `message` is a memo of orders.memos (stored
+    as its code) or a person's words."""
     return {
         _LINKS[target_model]: target_id,
         "field": field,
@@ -67,10 +75,18 @@ def event_values(
         "new_value": str(new)[:64],
         **memos.columns(message, prefix="message", max_length=500),
         "actor": actor,
-        # An unsaved target's month is read by the statement that inserts it
-        # (core.db.inserts.insert_with_event).
-        "period": None if target_id is None else period_of(target_model._meta.db_table, target_id),
     }
+
+
+def events_insert(rows: list[dict[str, object]], *, same: dict[str, object]) -> None:
+    """Insert the events `rows` (`event_values`) in one statement, `same` shared by all. Each
+    row's month is its subject's, read by the database from the months' registry, once per
+    subject table for the whole statement (core.db.partitions.period_of_subject_columns_sql)."""
+    if not rows:
+        return
+    links = [link for link in _LINKS.values() if link in same or any(link in row for row in rows)]
+    period = period_of_subject_columns_sql(links, row=GIVEN)
+    bulk_insert_values(OrderEvent, rows, same=same, computed={"period": period})
 
 
 def event_record(target: Model, **kwargs: object) -> OrderEvent:

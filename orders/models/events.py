@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core import memos
-from core.db.partitions import current_period
+from core.db.partitions import PeriodField
 from orders.models.base import (
     STATUS_NAMES,
     DispatchState,
@@ -80,8 +80,10 @@ class OrderEvent(models.Model):
     # The month of the order, product order or refill it is about (YYYYMM, 0 before
     # partitioning; core.db.partitions): the table is partitioned by it, so an order's history
     # lives in its month's partition and is archived with it (docs/scaling.md). The primary key
-    # is (id, period) in the database.
-    period = models.IntegerField(default=current_period, editable=False, verbose_name=_("period"))
+    # is (id, period) in the database. No default: the database reads it from the subject's id
+    # (orders.lifecycle.events), as the ledger's, so no process's clock puts an event in the
+    # neighbouring month.
+    period = PeriodField(editable=False, verbose_name=_("period"))
 
     class Meta:
         verbose_name = _("order event")

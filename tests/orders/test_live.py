@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from orders.lifecycle.events import event_record
 from orders.models import DispatchState, Order, OrderStatus, Source
 from orders.services import order_place
 from providers.models import Service
@@ -123,9 +124,7 @@ def test_live_order_page_sends_its_body_with_the_refund_history(
     assert first["version"] == _page_version(page, order.pk)
     assert f'<div data-order="{order.pk}"' in first["html"]
 
-    order.events.create(
-        field="status", old_value="Pending", new_value="In progress", actor="poller"
-    )
+    event_record(order, field="status", old="Pending", new="In progress", actor="poller")
     moved = _live(client, order.pk, view="detail")["orders"][str(order.pk)]
     assert moved["version"] != first["version"]
 

@@ -16,7 +16,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import BalanceTransaction, LedgerArchivedTotal, User
 from accounts.ranks import Basis, ledger_totals
@@ -321,10 +321,17 @@ def test_a_month_waits_for_its_deposits_and_closes_the_abandoned_ones_as_it_goes
     # when it is archived, then it is refused, naming the deposits that may still be credited
     with pytest.raises(MonthNotArchivable) as refused:
         month_archive(period=period, directory=tmp_path)
+    day_made = timezone.localtime(review.created_at)
     assert str(refused.value) == (
-        f"{period}: 2 deposit(s) not credited or rejected yet, the oldest "
-        f"#{review.pk} of {review.created_at:%Y-%m-%d} (review)"
+        f"{period}: 2 deposits not credited or rejected yet, the oldest "
+        f"#{review.pk} of {day_made:%Y-%m-%d} ({Deposit.Status.REVIEW.label})"
     )
+    # and the refusal keeps its values, put into the reader's words as it is shown
+    with translation.override("vi"):
+        assert str(refused.value) == (
+            f"{period}: còn 2 khoản nạp tiền chưa cộng tiền hoặc chưa từ chối, cũ nhất là "
+            f"#{review.pk} ngày {day_made:%d/%m/%Y} ({Deposit.Status.REVIEW.label})"
+        )
     # and the month is as it was: the abandoned deposit too
     assert Deposit.objects.get(pk=abandoned.pk).status == Deposit.Status.PENDING
     assert _exists(f"accounts_balancetransaction_p{period}")
@@ -481,6 +488,30 @@ def test_a_month_with_an_order_not_final_is_not_archived(
 
 
 @pytest.mark.django_db
+def test_the_command_speaks_the_operators_language(
+    month: tuple[int, list[Order]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a month with an order still running, and a panel in Vietnamese
+    period, orders = month
+    Order.objects.filter(pk=orders[0].pk).update(status=OrderStatus.IN_PROGRESS)
+    monkeypatch.setattr(
+        "panel.management.commands.archive_months.months_archivable", lambda: [period]
+    )
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "n")
+
+    with translation.override("vi"):
+        # then the question, the answer and the refusal are in Vietnamese
+        with pytest.raises(CommandError, match="^Không lưu trữ tháng nào.$"):
+            call_command("archive_months", directory=str(tmp_path))
+        with pytest.raises(CommandError) as refused:
+            call_command("archive_months", directory=str(tmp_path), yes=True)
+
+    assert asked == [f"Lưu trữ {period} ra tệp và xóa khỏi cơ sở dữ liệu? [y/N] "]
+    assert str(refused.value) == f"{period}: còn đơn hàng chưa kết thúc"
+
+
+@pytest.mark.django_db
 def test_the_command_asks_before_it_drops_a_month(
     month: tuple[int, list[Order]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -515,5 +546,5 @@ def test_the_command_says_how_many_abandoned_deposits_it_rejected(
     call_command("archive_months", directory=str(tmp_path), yes=True, stdout=out)
 
     assert out.getvalue() == (
-        f"{period}: 2 orders -> {tmp_path / str(period)}, 1 abandoned pending deposit(s) rejected\n"
+        f"{period}: 2 orders -> {tmp_path / str(period)}, 1 abandoned pending deposit rejected\n"
     )

@@ -17,6 +17,7 @@ from accounts.memos import OPENING_BALANCE
 from accounts.models import BalanceTransaction, Coupon, User
 from accounts.services import balance_adjust, balance_credit
 from core import memos
+from core.db.partitions import current_period
 from notifications.delivery import notifications_deliver
 from orders.lifecycle.refunds import refund_credit
 from orders.models import Order, OrderEvent, ProductOrder
@@ -372,7 +373,9 @@ def test_the_migration_rewrites_stored_rows_and_keeps_typed_words(customer: User
         fields={"link": "https://x.com/a", "quantity": 100},
     )
     OrderEvent.objects.filter(order=order).update(message="Placed", message_code="")
-    OrderEvent.objects.create(order=order, field="note", message="Demo history", actor="worker")
+    OrderEvent.objects.create(
+        order=order, field="note", message="Demo history", actor="worker", period=current_period()
+    )
 
     # when
     LEDGER_MIGRATION.forwards(apps, None)

@@ -57,7 +57,7 @@ def test_the_command_exits_non_zero_until_every_mismatch_is_resolved(
     out = StringIO()
     with pytest.raises(CommandError, match="1 mismatch"):
         call_command("reconcile_providers", date=books.day.isoformat(), stdout=out)
-    assert "overcharged order" in out.getvalue()
+    assert "Charged more than its price, order" in out.getvalue()
 
     flag = ProviderDay.objects.get().mismatches.get()
     mismatch_resolve(mismatch_id=flag.pk, to_status=MismatchStatus.CLAIMED, note="", admin=staff)

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, ngettext
 
 from accounts.selectors import ledger_mismatches
 
@@ -13,15 +14,29 @@ class Command(BaseCommand):
         mismatches = ledger_mismatches()
         for row in mismatches:
             self.stderr.write(
-                f"user {row.user_id} ({row.username}): {row.book} {row.balance} "
-                f"!= ledger sum {row.ledger_sum}"
+                gettext("user %(id)s (%(username)s): %(book)s %(balance)s != ledger sum %(sum)s")
+                % {
+                    "id": row.user_id,
+                    "username": row.username,
+                    "book": row.book,
+                    "balance": row.balance,
+                    "sum": row.ledger_sum,
+                }
             )
         if mismatches:
             raise CommandError(
-                f"{len(mismatches)} user(s) with a balance that does not match the ledger"
+                ngettext(
+                    "%(count)s user with a balance that does not match the ledger",
+                    "%(count)s users with a balance that does not match the ledger",
+                    len(mismatches),
+                )
+                % {"count": len(mismatches)}
             )
         self.stdout.write(
             self.style.SUCCESS(
-                "ledger ok: every balance and commission balance equals the sum of its ledger rows"
+                gettext(
+                    "ledger ok: every balance and commission balance equals the sum of its "
+                    "ledger rows"
+                )
             )
         )

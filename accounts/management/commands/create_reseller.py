@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.services import api_key_create, user_create_customer
 from core.errors import PanelError
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--balance: {exc}") from exc
         if balance < Decimal(0):
-            raise CommandError("--balance must not be negative")
+            raise CommandError(gettext("--balance must not be negative"))
         try:
             with transaction.atomic():
                 user = user_create_customer(
@@ -41,6 +42,12 @@ class Command(BaseCommand):
         except PanelError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
-            f"created {user.username} (id {user.pk}) with balance {user.balance} {user.currency}"
+            gettext("created %(username)s (id %(id)s) with balance %(balance)s %(currency)s")
+            % {
+                "username": user.username,
+                "id": user.pk,
+                "balance": user.balance,
+                "currency": user.currency,
+            }
         )
         self.stdout.write(key)

@@ -15,14 +15,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
-from core.db.locks import wait_transaction_lock
+from core.db.locks import try_transaction_lock, wait_transaction_lock
 from core.db.partitions.periods import current_period, next_period
 
 MONTHS_AHEAD = 2
 # The smallest id range of a month, and what a range is rounded up to.
 RANGE_FLOOR = 1_000_000
+# How long a caller that does not wait (`partitions_prepare(wait=False)`) lets a statement
+# wait for a table's lock (a long query over the table a partition is made of).
+NO_WAIT_LOCK_TIMEOUT = "5s"
+_LOCK_NOT_AVAILABLE = "55P03"
+_REGISTRIES = ("panel_period_start", "panel_partition")
+
+
+class PartitionsBusy(Exception):
+    """Another transaction holds the months (an archive of old months, another preparation)
+    or a table they change, and the caller asked not to wait for it."""
 
 
 @dataclass(frozen=True)
@@ -192,27 +202,64 @@ def partitions_prepare(
     by_period: list[str],
     anchors: list[str],
     now: datetime | None = None,
+    wait: bool = True,
 ) -> Prepared:
     """Make this month's and the next MONTHS_AHEAD months' partitions of the tables partitioned
     by id range (`by_id`) and by period (`by_period`), mark this month's first id of `anchors`,
     move the id sequences of `by_id` up to this month's range, and name the tables whose DEFAULT
-    partition holds rows. Idempotent; concurrent calls take turns under an advisory lock."""
+    partition holds rows. Idempotent; concurrent calls take turns under an advisory lock.
+    Without `wait`, raises PartitionsBusy instead of waiting for that lock, or for a table's
+    lock longer than NO_WAIT_LOCK_TIMEOUT (`migrate`'s run: an archive holds the lock for as
+    long as it writes its month's files, and beat's hourly job comes anyway)."""
     period = current_period(now)
     periods = [next_period(period, months) for months in range(MONTHS_AHEAD + 1)]
     created: list[str] = []
     moved: int | None = None
-    with transaction.atomic():
-        wait_transaction_lock("partitions-prepare")
-        for table in by_id:
-            created += [name for p in periods if (name := _id_range_create(table, p))]
-            moved = _sequence_move(table, period) or moved
-        for table in by_period:
-            created += [name for p in periods if (name := _period_create(table, p))]
-        for table in anchors:
-            _mark(table, period)
+    try:
+        with transaction.atomic():
+            timeout_before = None
+            if wait:
+                wait_transaction_lock("partitions-prepare")
+            elif try_transaction_lock("partitions-prepare"):
+                timeout_before = _one(
+                    "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
+                    [NO_WAIT_LOCK_TIMEOUT],
+                )
+            else:
+                raise PartitionsBusy("the months' lock is held")
+            for table in by_id:
+                created += [name for p in periods if (name := _id_range_create(table, p))]
+                moved = _sequence_move(table, period) or moved
+            for table in by_period:
+                created += [name for p in periods if (name := _period_create(table, p))]
+            for table in anchors:
+                _mark(table, period)
+            if timeout_before is not None:
+                # Within a caller's transaction the setting would outlive this savepoint.
+                _run("SELECT set_config('lock_timeout', %s, true)", [timeout_before])
+    except OperationalError as error:
+        if wait or getattr(error.__cause__, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            raise
+        raise PartitionsBusy(str(error)) from error
     stranded = [
         table
         for table in [*by_id, *by_period]
         if _one(f'SELECT EXISTS (SELECT 1 FROM "{table}_default")')  # noqa: S608 - the caller's names
     ]
     return Prepared(created=created, sequence_moved_to=moved, default_rows=stranded)
+
+
+def partitions_in_place(*, partitioned: list[str], plain: list[str]) -> bool:
+    """Whether the tables `partitioned` are partitioned and `plain` exist, with the months'
+    registries: what `partitions_prepare` needs. Not so after `migrate --fake` past the
+    migrations that partition them, whose schema changes were never made."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relkind FROM pg_class WHERE relname = ANY(%s) "
+            "AND relkind IN ('r', 'p') AND pg_table_is_visible(oid)",
+            [[*partitioned, *plain, *_REGISTRIES]],
+        )
+        kinds = dict(cursor.fetchall())
+    return all(kinds.get(table) == "p" for table in partitioned) and all(
+        table in kinds for table in [*plain, *_REGISTRIES]
+    )

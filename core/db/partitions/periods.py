@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 # The month of every row written before the tables were partitioned.
@@ -41,7 +42,14 @@ class PeriodField(models.IntegerField):
     in Python or in the database: a writer that forgot it would put the row in the month it
     was written, and a replay in a later month would miss the unique key its first write
     holds. Saving a row without it raises PeriodMissing; an insert by hand that leaves it out
-    breaks the column's NOT NULL."""
+    breaks the column's NOT NULL. A row may hold `period_of_subject_expression` until saved:
+    the database computes the month, and the insert reads it back into the row."""
+
+    @property
+    def db_returning(self) -> bool:
+        # Django's own (private) switch for the columns an INSERT returns: a month the
+        # database computed is on the instance after save() and bulk_create(), not the SQL.
+        return connection.features.can_return_columns_from_insert
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = super().pre_save(model_instance, add)
@@ -136,6 +144,14 @@ def period_of_subject_sql(**subject_ids: int | None) -> Sql:
             sql, params = period_of_sql(table_name, "%s::bigint")
             return sql, [*params, subject_id]
     return "%s::integer", [period_own()]
+
+
+def period_of_subject_expression(**subject_ids: int | None) -> RawSQL:
+    """`period_of_subject_sql` as a value for a model's `period` (`event.period = …`): the
+    ORM's INSERT sends it as SQL, so the database, not this process's clock, decides the
+    month of a row saved one at a time."""
+    sql, params = period_of_subject_sql(**subject_ids)
+    return RawSQL(sql, params, output_field=models.IntegerField())  # noqa: S611 - the registry's own SQL
 
 
 def period_of_subject_columns_sql(columns: Iterable[str], *, row: str) -> Sql:

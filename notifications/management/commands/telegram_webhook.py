@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from notifications.models import TelegramBot
 from notifications.services import telegram_webhook_register
@@ -24,11 +25,16 @@ class Command(BaseCommand):
         if options["enable"]:
             bot.is_enabled = True
         if not bot.token_encrypted:
-            raise CommandError("No bot token: give --token or set it in the admin.")
+            raise CommandError(gettext("No bot token: give --token or set it in the admin."))
         if not (options["url"] or bot.site_url):
-            raise CommandError("No panel address: give --url https://panel.example.")
+            raise CommandError(gettext("No panel address: give --url https://panel.example."))
         try:
             bot = telegram_webhook_register(bot=bot, site_url=options["url"])
         except TelegramError as exc:
-            raise CommandError(f"Telegram refused: {exc.message}") from None
-        self.stdout.write(f"webhook registered for @{bot.username} at {bot.site_url}")
+            raise CommandError(
+                gettext("Telegram refused: %(error)s") % {"error": exc.message}
+            ) from None
+        self.stdout.write(
+            gettext("webhook registered for @%(bot)s at %(url)s")
+            % {"bot": bot.username, "url": bot.site_url}
+        )

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from accounts.models import User
 from core.errors import PanelError, error_display
@@ -35,7 +36,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         owner = User.objects.filter(username__iexact=options["username"]).first()
         if owner is None:
-            raise CommandError(f"No such user: {options['username']}")
+            raise CommandError(
+                gettext("No such user: %(username)s") % {"username": options["username"]}
+            )
         try:
             row, key = staff_api_key_create(
                 owner=owner,
@@ -46,6 +49,9 @@ class Command(BaseCommand):
             )
         except PanelError as exc:
             raise CommandError(error_display(exc)) from None
-        scopes = ", ".join(row.scopes) or "everything the owner may do"
-        self.stdout.write(f"Staff API key '{row.name}' for {owner.get_username()} ({scopes}):")
+        scopes = ", ".join(row.scopes) or gettext("everything the owner may do")
+        self.stdout.write(
+            gettext("Staff API key '%(name)s' for %(username)s (%(scopes)s):")
+            % {"name": row.name, "username": owner.get_username(), "scopes": scopes}
+        )
         self.stdout.write(key)

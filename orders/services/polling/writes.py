@@ -14,7 +14,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.services import balance_credit_many
-from core.db.bulk import bulk_insert_values, bulk_update_values
+from core.db.bulk import bulk_update_values
 from core.db.pipeline import pipelined
 from core.db.session import commit_without_waiting_for_disk
 from core.money import ZERO
@@ -25,11 +25,10 @@ from orders.lifecycle import (
     dispatch_move,
     poll_step,
 )
-from orders.lifecycle.events import Actor
+from orders.lifecycle.events import Actor, events_insert
 from orders.memos import KEEPS_ANSWERING
 from orders.models import (
     DispatchState,
-    OrderEvent,
 )
 from orders.notify import notify_finished
 from orders.services.polling.leases import poll_lease_end
@@ -182,7 +181,7 @@ def _write_changes(
     notify_finished(spec.model, moved, changes.rows)
     credits = [credit for row in moved for credit in steps[row["id"]].credits]
     events = [event for row in moved for event in steps[row["id"]].events]
-    bulk_insert_values(OrderEvent, events, same={"created_at": now})
+    events_insert(events, same={"created_at": now})
     # Last before the commit: the users' rows stay locked for as short a time as possible, as
     # other lanes and pollers credit the same users.
     started = time.perf_counter()

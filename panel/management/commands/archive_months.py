@@ -1,23 +1,32 @@
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, ngettext
 
 from panel.archive import MonthNotArchivable, month_archive, months_archivable
 
 
 class Command(BaseCommand):
-    help = (
-        "Archive the months older than PANEL_ARCHIVE_AFTER_MONTHS: their orders, events and "
-        "ledger rows written to var/archive/<month>/ and their partitions dropped."
-    )
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # In the operator's language, read as --help prints it (argparse takes no lazy text).
+        self.help = gettext(
+            "Archive the months older than PANEL_ARCHIVE_AFTER_MONTHS: their orders, events "
+            "and ledger rows written to var/archive/<month>/ and their partitions dropped."
+        )
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--directory", default="", help="Where to write; default var/archive")
         parser.add_argument(
-            "--dry-run", action="store_true", help="Only list the months that would go"
+            "--directory", default="", help=gettext("Where to write; default var/archive")
         )
         parser.add_argument(
-            "--yes", action="store_true", help="Do not ask before dropping the months' rows"
+            "--dry-run", action="store_true", help=gettext("Only list the months that would go")
+        )
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help=gettext("Do not ask before dropping the months' rows"),
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -26,8 +35,11 @@ class Command(BaseCommand):
         # The rows leave the database for files: asked first, as restore_db asks.
         if periods and not options["dry_run"] and not options["yes"]:
             listed = ", ".join(str(period) for period in periods)
-            if input(f"Archive {listed} to files and drop them from the database? [y/N] ") != "y":
-                raise CommandError("Nothing archived.")
+            question = gettext(
+                "Archive %(months)s to files and drop them from the database? [y/N] "
+            ) % {"months": listed}
+            if input(question) != "y":
+                raise CommandError(gettext("Nothing archived."))
         for period in periods:
             if options["dry_run"]:
                 self.stdout.write(str(period))
@@ -37,9 +49,21 @@ class Command(BaseCommand):
             except MonthNotArchivable as exc:
                 # Oldest first: a later month waits for this one.
                 raise CommandError(str(exc)) from exc
-            closed = (
-                f", {archived.deposits_closed} abandoned pending deposit(s) rejected"
-                if archived.deposits_closed
-                else ""
+            values = {
+                "month": period,
+                "count": archived.orders,
+                "directory": archived.directory,
+                "deposits": archived.deposits_closed,
+            }
+            line = ngettext(
+                "%(month)s: %(count)s order -> %(directory)s",
+                "%(month)s: %(count)s orders -> %(directory)s",
+                archived.orders,
             )
-            self.stdout.write(f"{period}: {archived.orders} orders -> {archived.directory}{closed}")
+            if archived.deposits_closed:
+                line += ngettext(
+                    ", %(deposits)s abandoned pending deposit rejected",
+                    ", %(deposits)s abandoned pending deposits rejected",
+                    archived.deposits_closed,
+                )
+            self.stdout.write(line % values)

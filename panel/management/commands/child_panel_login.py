@@ -1,6 +1,7 @@
 import secrets
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from accounts.models import ChildPanel
 from core.errors import PanelError
@@ -21,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         child = ChildPanel.objects.filter(domain__iexact=str(options["domain"])).first()
         if child is None:
-            raise CommandError(f"No child panel on {options['domain']!r}")
+            raise CommandError(
+                gettext("No child panel on %(domain)s") % {"domain": repr(options["domain"])}
+            )
         password = secrets.token_urlsafe(12)
         try:
             login, created = child_panel_owner_login_set(
@@ -29,7 +32,13 @@ class Command(BaseCommand):
             )
         except PanelError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"{child.domain}: owner login {login.username}")
+        self.stdout.write(
+            gettext("%(domain)s: owner login %(username)s")
+            % {"domain": child.domain, "username": login.username}
+        )
         if created:
             # Shown once, never stored in clear: the owner changes it on the panel.
-            self.stdout.write(f"login {login.username}, password {password}")
+            self.stdout.write(
+                gettext("login %(username)s, password %(password)s")
+                % {"username": login.username, "password": password}
+            )

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import ChildPanelState, User
 from core.errors import PanelError
@@ -38,7 +39,10 @@ class Command(BaseCommand):
             username__iexact=str(options["owner"]), child_panel__isnull=True
         ).first()
         if owner is None:
-            raise CommandError(f"No parent customer named {options['owner']!r}")
+            raise CommandError(
+                gettext("No parent customer named %(username)s")
+                % {"username": repr(options["owner"])}
+            )
         try:
             # One panel or none: a login the panel refuses leaves no panel behind.
             with transaction.atomic():
@@ -58,7 +62,18 @@ class Command(BaseCommand):
                     )
         except PanelError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"{child.domain}: {child.state} (owner {owner.username}, id {child.pk})")
+        self.stdout.write(
+            gettext("%(domain)s: %(state)s (owner %(username)s, id %(id)s)")
+            % {
+                "domain": child.domain,
+                "state": child.get_state_display(),
+                "username": owner.username,
+                "id": child.pk,
+            }
+        )
         if options["login"]:
             # Shown once, never stored in clear: the owner changes it on the panel.
-            self.stdout.write(f"login {options['login']}, password {password}")
+            self.stdout.write(
+                gettext("login %(username)s, password %(password)s")
+                % {"username": options["login"], "password": password}
+            )

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from panel.backups import BackupError, backup_restore
 
@@ -20,11 +21,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         source = Path(str(options["file"]))
-        if not options["yes"] and input(f"Overwrite the database with {source}? [y/N] ") != "y":
-            raise CommandError("Nothing restored")
+        question = gettext("Overwrite the database with %(file)s? [y/N] ") % {"file": source}
+        if not options["yes"] and input(question) != "y":
+            raise CommandError(gettext("Nothing restored"))
         try:
             backup_restore(source=source)
         except BackupError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"restored {source}")
+        self.stdout.write(gettext("restored %(file)s") % {"file": source})
         call_command("check_ledger", stdout=self.stdout, stderr=self.stderr)

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from core.errors import PanelError
 from core.money import parse_money
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         if markup_percent <= Decimal(-100):
-            raise CommandError("--markup-percent must be above -100")
+            raise CommandError(gettext("--markup-percent must be above -100"))
         try:
             provider = provider_create(
                 name=str(options["name"]),
@@ -53,10 +54,22 @@ class Command(BaseCommand):
                 new_items_on_sale=not options["hold_new_items"],
             )
         except ProviderError as exc:
-            raise CommandError(f"The provider did not accept the check: {exc.message}") from exc
+            raise CommandError(
+                gettext("The provider did not accept the check: %(error)s") % {"error": exc.message}
+            ) from exc
         except PanelError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
-            f"added provider {provider.name} (id {provider.pk}): balance {provider.balance} {provider.currency}, "
-            f"markup {provider.markup_percent}% + {provider.markup_fixed}"
+            gettext(
+                "added provider %(name)s (id %(id)s): balance %(balance)s %(currency)s, "
+                "markup %(percent)s%% + %(fixed)s"
+            )
+            % {
+                "name": provider.name,
+                "id": provider.pk,
+                "balance": provider.balance,
+                "currency": provider.currency,
+                "percent": provider.markup_percent,
+                "fixed": provider.markup_fixed,
+            }
         )

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from providers.models import Provider
 from providers.services import provider_webhook_subscribe
@@ -13,9 +14,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         if not settings.PANEL_PUBLIC_URL:
-            raise CommandError("Set PANEL_PUBLIC_URL first: providers need an address to post to")
+            raise CommandError(
+                gettext("Set PANEL_PUBLIC_URL first: providers need an address to post to")
+            )
         for provider in Provider.objects.filter(is_enabled=True).order_by("name"):
             if provider_webhook_subscribe(provider=provider):
-                self.stdout.write(f"{provider.name}: subscribed")
+                self.stdout.write(gettext("%(provider)s: subscribed") % {"provider": provider.name})
             else:
-                self.stdout.write(f"{provider.name}: no webhooks (polling only)")
+                self.stdout.write(
+                    gettext("%(provider)s: no webhooks (polling only)")
+                    % {"provider": provider.name}
+                )

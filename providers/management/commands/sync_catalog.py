@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, ngettext
 
 from providers.errors import ProviderError
 from providers.models import Provider
@@ -16,15 +17,27 @@ class Command(BaseCommand):
         if options["provider"]:
             providers = Provider.objects.filter(name__iexact=options["provider"])
             if not providers.exists():
-                raise CommandError(f"No provider named {options['provider']!r}")
+                raise CommandError(
+                    gettext("No provider named %(name)s") % {"name": repr(options["provider"])}
+                )
         failed = 0
         for provider in providers:
             try:
                 summary = catalog_sync(provider=provider)
             except ProviderError as exc:
                 failed += 1
-                self.stderr.write(f"{provider.name}: sync failed: {exc.message}")
+                self.stderr.write(
+                    gettext("%(provider)s: sync failed: %(error)s")
+                    % {"provider": provider.name, "error": exc.message}
+                )
             else:
                 self.stdout.write(str(summary))
         if failed:
-            raise CommandError(f"{failed} provider(s) failed to sync")
+            raise CommandError(
+                ngettext(
+                    "%(count)s provider failed to sync",
+                    "%(count)s providers failed to sync",
+                    failed,
+                )
+                % {"count": failed}
+            )

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from providers.models import Provider
 from reconciliation.models import MismatchStatus, ProviderDay
@@ -25,22 +26,34 @@ class Command(BaseCommand):
         if options["provider"]:
             providers = Provider.objects.filter(name=options["provider"])
             if not providers.exists():
-                raise CommandError(f"No provider named {options['provider']!r}")
+                raise CommandError(
+                    gettext("No provider named %(name)s") % {"name": repr(options["provider"])}
+                )
         unsettled, unchecked = 0, []
         for provider in providers:
             try:
                 provider_day = provider_day_reconcile(provider=provider, day=day)
             except ProviderUnreachable as exc:
-                self.stderr.write(f"{provider.name} {day}: not checked, {exc.message}")
+                self.stderr.write(
+                    gettext("%(provider)s %(day)s: not checked, %(error)s")
+                    % {"provider": provider.name, "day": day.isoformat(), "error": exc.message}
+                )
                 unchecked.append(provider.name)
                 continue
             unsettled += self._report(provider_day)
         if unsettled or unchecked:
-            raise CommandError(
-                f"{unsettled} mismatch(es) to resolve for {day.isoformat()}"
-                + (f"; not checked: {', '.join(unchecked)}" if unchecked else "")
+            values = {"count": unsettled, "day": day.isoformat(), "names": ", ".join(unchecked)}
+            text = ngettext(
+                "%(count)s mismatch to resolve for %(day)s",
+                "%(count)s mismatches to resolve for %(day)s",
+                unsettled,
             )
-        self.stdout.write(self.style.SUCCESS(f"books match for {day.isoformat()}"))
+            if unchecked:
+                text += gettext("; not checked: %(names)s")
+            raise CommandError(text % values)
+        self.stdout.write(
+            self.style.SUCCESS(gettext("books match for %(day)s") % {"day": day.isoformat()})
+        )
 
     def _day(self, text: str | None) -> date:
         if not text:
@@ -48,30 +61,62 @@ class Command(BaseCommand):
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise CommandError(f"--date must be YYYY-MM-DD, not {text!r}") from None
+            raise CommandError(
+                gettext("--date must be YYYY-MM-DD, not %(text)s") % {"text": repr(text)}
+            ) from None
 
     def _report(self, provider_day: ProviderDay) -> int:
-        cur = provider_day.currency
+        day = provider_day
+        values = {
+            "provider": day.provider.name,
+            "day": day.day.isoformat(),
+            "currency": day.currency,
+            "sent": day.orders_sent,
+            "charges": day.charges_expected,
+            "refunds": day.refunds_expected,
+            "checked": day.orders_checked,
+            "unanswered": day.orders_unanswered,
+            "orders_difference": day.orders_difference,
+            "spent": day.balance_spent,
+            "unexplained": day.balance_difference,
+            "less": day.slack_less + day.tolerance,
+            "more": day.slack_more + day.tolerance,
+        }
         balance = (
-            f"balance spent {provider_day.balance_spent} {cur}, "
-            f"unexplained {provider_day.balance_difference} {cur} "
-            f"(allowed -{provider_day.slack_less + provider_day.tolerance}"
-            f"..+{provider_day.slack_more + provider_day.tolerance})"
-            if provider_day.has_balance_check
-            else "no balance check (a snapshot is missing)"
+            gettext(
+                "balance spent %(spent)s %(currency)s, unexplained %(unexplained)s %(currency)s "
+                "(allowed -%(less)s..+%(more)s)"
+            )
+            if day.has_balance_check
+            else gettext("no balance check (a snapshot is missing)")
         )
         self.stdout.write(
-            f"{provider_day.provider.name} {provider_day.day}: "
-            f"{provider_day.orders_sent} sent, charges {provider_day.charges_expected} {cur}, "
-            f"refunds {provider_day.refunds_expected} {cur}; "
-            f"{provider_day.orders_checked} checked, {provider_day.orders_unanswered} unanswered, "
-            f"orders differ by {provider_day.orders_difference} {cur}; {balance}"
+            gettext(
+                "%(provider)s %(day)s: %(sent)s sent, charges %(charges)s %(currency)s, refunds "
+                "%(refunds)s %(currency)s; %(checked)s checked, %(unanswered)s unanswered, "
+                "orders differ by %(orders_difference)s %(currency)s; "
+            )
+            % values
+            + balance % values
         )
         unsettled = provider_day.mismatches.filter(status__in=MismatchStatus.unsettled())
         for flag in unsettled.order_by("kind", "order_id"):
-            target = f"order {flag.order_id}" if flag.order_id else "balance"
+            target = (
+                gettext("order %(id)s") % {"id": flag.order_id}
+                if flag.order_id
+                else gettext("balance")
+            )
             self.stdout.write(
-                f"  {flag.kind} {target}: expected {flag.expected}, reported {flag.reported} "
-                f"({flag.get_status_display()})"
+                "  "
+                + gettext(
+                    "%(kind)s, %(target)s: expected %(expected)s, reported %(reported)s (%(status)s)"
+                )
+                % {
+                    "kind": flag.get_kind_display(),
+                    "target": target,
+                    "expected": flag.expected,
+                    "reported": flag.reported,
+                    "status": flag.get_status_display(),
+                }
             )
         return unsettled.count()

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.db.bulk import bulk_insert_instances, bulk_insert_values, bulk_update_values
+from core.db.partitions import current_period
 from orders.models import Order, OrderEvent
 from providers.models import Provider
 
@@ -58,6 +59,7 @@ def test_bulk_insert_takes_attnames_and_leaves_the_rest_null(customer: User, pla
                 "message": "",
                 "actor": "poller",
                 "created_at": now,
+                "period": current_period(),
             },
         ],
     )
@@ -80,7 +82,7 @@ def test_bulk_writes_keep_text_that_looks_like_array_syntax(customer: User, plac
         OrderEvent,
         [
             {"order_id": order.pk, "field": "status", "message": text, "actor": "poller"}
-            | {"old_value": "", "new_value": "", "created_at": now}
+            | {"old_value": "", "new_value": "", "created_at": now, "period": current_period()}
             for text in awkward
         ],
     )
@@ -161,7 +163,7 @@ def test_bulk_insert_writes_every_row_when_all_columns_are_alike(customer: User,
     order = place()
     now = timezone.now()
     row = {"order_id": order.pk, "field": "status", "old_value": "", "new_value": "Partial"}
-    row |= {"message": "", "actor": "poller", "created_at": now}
+    row |= {"message": "", "actor": "poller", "created_at": now, "period": current_period()}
 
     bulk_insert_values(OrderEvent, [row, dict(row), dict(row)])
     bulk_insert_values(OrderEvent, [row | {"new_value": "Completed"}])
@@ -211,7 +213,7 @@ def test_bulk_insert_gives_every_row_the_shared_values_unless_it_has_its_own(
     bulk_insert_values(
         OrderEvent,
         [{"new_value": "Partial"}, {"new_value": "Completed", "message": "own"}],
-        same={**same, "actor": "poller", "created_at": now},
+        same={**same, "actor": "poller", "created_at": now, "period": current_period()},
     )
 
     events = OrderEvent.objects.filter(order=order, actor="poller").order_by("new_value")

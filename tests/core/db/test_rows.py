@@ -48,7 +48,7 @@ def _parameter(value: object) -> tuple[str, object]:
     [
         (Order, {}),
         (Order, {"status": OrderStatus.COMPLETED, "dispatch_attempts": 3, "refunded": 1}),
-        (OrderEvent, {"field": "status", "old_value": "", "period": None}),
+        (OrderEvent, {"field": "status", "old_value": "", "period": 202612}),
         (
             BalanceTransaction,
             {"amount": Decimal("-1.5"), "kind": "charge", "memo": "", "period": 202612},
