@@ -32,7 +32,7 @@ _ANCHORED = {
 def _migrated(*, verbosity: int = 1) -> str:
     """What the orders app's post_migrate handler says after a forward plan of one migration."""
     loader = MigrationLoader(connection)
-    plan = [(loader.graph.nodes[("orders", "0017_event_period_no_default")], False)]
+    plan = [(loader.graph.nodes[("orders", "0019_event_period_no_default")], False)]
     out = StringIO()
     orders_app = apps.get_app_config("orders")
     post_migrate.send(

@@ -21,7 +21,7 @@ def event_period_default_set(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0016_orders_brin_times'),
+        ('orders', '0018_order_user_status_not_completed'),
     ]
 
     operations = [
