@@ -3,8 +3,8 @@ every status change), written in the transaction that writes the status (so a ro
 row already final, writes none either). One INSERT … ON CONFLICT DO NOTHING per call,
 however many rows: polling calls this once per chunk of a thousand."""
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Model
 
@@ -15,8 +15,9 @@ from orders.link_waits import link_waits_wake
 from orders.models import Order, OrderStatus, Refill, RefillStatus, Source
 
 
-@dataclass(frozen=True)
-class Finished:
+class Finished(NamedTuple):
+    """A row that reached a final status. A named tuple: a poll builds one per finished row."""
+
     id: int
     user_id: int
     status: str

@@ -10,8 +10,8 @@ import hashlib
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from celery import current_app
 from django.db import transaction
@@ -46,9 +46,9 @@ class WebhookRefused(PanelError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class StatusChange:
-    """One order's or refill's new status, as the lifecycle wrote it."""
+class StatusChange(NamedTuple):
+    """One order's or refill's new status, as the lifecycle wrote it. A named tuple: a poll
+    builds one per changed row."""
 
     id: int
     user_id: int

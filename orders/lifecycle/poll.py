@@ -4,6 +4,7 @@ and the events, decided here so the polling engine only writes them in bulk."""
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from accounts.services import Credit
 from core.memos import Text
@@ -37,9 +38,10 @@ assert (DispatchState.SENT, DispatchState.NEEDS_REVIEW) in DISPATCH_MOVES
 assert (DispatchState.SENT, DispatchState.FAILED) in DISPATCH_MOVES
 
 
-@dataclass(frozen=True)
-class Seen:
-    """What one upstream status answer says about a row (read by polling/kinds.py)."""
+class Seen(NamedTuple):
+    """What one upstream status answer says about a row (read by polling/kinds.py). A named
+    tuple, not a frozen dataclass: one is built per polled row, and a frozen dataclass sets
+    each field through `object.__setattr__`, several times the cost of a tuple."""
 
     status: str | None = None  # one of the kind's protocol statuses, aliases mapped
     unknown_status: str | None = None  # the raw status when it maps to none of them

@@ -13,6 +13,7 @@ the provider delivers); a plain Package has no known size, so only the provider'
 measures it. Product orders count their `quantity`.
 """
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -104,16 +105,20 @@ def order_refund_base(*, service_type: str, total_quantity: int, details: dict) 
 
 def figures_of_order(values: dict) -> Figures:
     """From an order's values: charge, refunded, upstream_rate, total_quantity, details and
-    service__type (a `.values()` row or `order_values(order)`)."""
+    service__type (a `.values()` row or `order_values(order)`). A poll's claimed row carries
+    `package_details` instead of details: their JSON text, only for a comments package."""
     is_package = values["service__type"] in PACKAGE_TYPES
     units = values["total_quantity"]
+    details = values.get("details")
+    if details is None and (text := values.get("package_details")) is not None:
+        details = json.loads(text)
     return Figures(
         charge=values["charge"],
         refunded=values["refunded"],
         base=order_refund_base(
             service_type=values["service__type"],
             total_quantity=units,
-            details=values.get("details") or {},
+            details=details or {},
         ),
         upstream_expected=values["upstream_rate"]
         if is_package

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,10 @@ class UpstreamBalance:
     currency: str
 
 
-@dataclass(frozen=True)
-class UpstreamOrderStatus:
+class UpstreamOrderStatus(NamedTuple):
+    """One order's status answer. A named tuple, not a frozen dataclass: a poll reads one per
+    order, and a frozen dataclass sets each field through `object.__setattr__`."""
+
     status: str
     charge: Decimal | None
     start_count: int | None

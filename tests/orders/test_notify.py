@@ -63,6 +63,7 @@ def _rows(model: type, pk: int, spec: object) -> list[dict]:
         model.objects.filter(pk=pk).values(
             *CLAIMED_FIELDS,
             *spec.fields,  # type: ignore[attr-defined]
+            **spec.computed,  # type: ignore[attr-defined]
         )
     )
 

@@ -217,7 +217,7 @@ def test_a_claim_gives_the_rows_as_values_would_and_leases_exactly_them(
 
     # then: the rows are what `.values()` reads, and the lease holds their ids
     fields = (*CLAIMED_FIELDS, *ORDERS.fields)
-    expected = Order.objects.filter(pk__in=[first.pk, second.pk]).values(*fields)
+    expected = Order.objects.filter(pk__in=[first.pk, second.pk]).values(*fields, **ORDERS.computed)
     assert sorted(claimed, key=lambda row: row["id"]) == sorted(expected, key=lambda row: row["id"])
     lease = PollLease.objects.get(pk=lease_id)
     assert (lease.holder, sorted(lease.ids)) == ("poll:x", sorted([first.pk, second.pk]))

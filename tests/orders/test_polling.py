@@ -262,7 +262,9 @@ def test_replayed_answers_refund_once(sent: Callable[..., Order], sandbox: Sandb
     order = sent(quantity=1000)
     _force(sandbox, order, "Partial", remains=300)
     provider = Provider.objects.get()
-    rows = list(Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields))
+    rows = list(
+        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
+    )
     answers = _fetch(ORDERS, provider_client(provider), rows)
 
     _apply(ORDERS, provider, rows, answers)
@@ -299,7 +301,7 @@ def test_concurrent_polls_refund_each_order_once() -> None:
         for order in orders:
             order_forward(order_id=order.pk)
         _make_due()
-        rows = list(Order.objects.values(*CLAIMED_FIELDS, *ORDERS.fields))
+        rows = list(Order.objects.values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed))
         answers = _fetch(ORDERS, provider_client(provider), rows)
 
         def race(kind: int) -> None:
@@ -419,9 +421,13 @@ def test_a_chunk_that_moves_a_row_commits_durably_one_that_only_reschedules_may_
     # given a sent order, polled once while nothing moved upstream, then once it ended Partial
     order = sent(quantity=1000)
     provider = Provider.objects.get()
-    rows = list(Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields))
+    rows = list(
+        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
+    )
     _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
-    rows = list(Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields))
+    rows = list(
+        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
+    )
 
     # when nothing moves, then the write may skip waiting for the disk
     with CaptureQueriesContext(connection) as idle:

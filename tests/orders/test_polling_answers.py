@@ -27,7 +27,9 @@ from tests.support import sandbox_control
 
 def _answer(order: Order, answer: object, spec: object = ORDERS) -> None:
     model = spec.model
-    rows = list(model.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *spec.fields))
+    rows = list(
+        model.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *spec.fields, **spec.computed)
+    )
     _apply(spec, Provider.objects.get(), rows, {order.upstream_id: answer})
     order.refresh_from_db()
 

@@ -34,7 +34,12 @@ REVIEW = DispatchState.NEEDS_REVIEW
 def _answer(order: Order, answer: object) -> None:
     rows = list(
         Order.objects.filter(pk=order.pk).values(
-            "id", "upstream_id", "poll_idle_count", "poll_miss_count", *ORDERS.fields
+            "id",
+            "upstream_id",
+            "poll_idle_count",
+            "poll_miss_count",
+            *ORDERS.fields,
+            **ORDERS.computed,
         )
     )
     _apply(ORDERS, Provider.objects.get(), rows, {order.upstream_id: answer})

@@ -110,7 +110,7 @@ def _claim_due(
         )
         .exclude(pk__in=leased_ids(spec.model, now))
         .order_by("next_poll_at")
-        .values(*CLAIMED_FIELDS, *spec.fields)[:limit]
+        .values(*CLAIMED_FIELDS, *spec.fields, **spec.computed)[:limit]
     )
     with exclusive_transaction(f"poll-claim:{spec.model.__name__}:{provider_id}"):
         _without_waiting_for_disk()

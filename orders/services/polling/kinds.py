@@ -2,7 +2,8 @@
 (`engine.py`) claims, fetches and writes; these read an answer into a `Seen`, and the lifecycle
 (orders/lifecycle/poll.py) says what it changes and what a final status refunds."""
 
-from django.db.models import Q
+from django.db.models import Case, Q, TextField, Value, When
+from django.db.models.functions import Cast
 
 from orders.lifecycle import FINAL_BY_KIND, Kind, Seen
 from orders.models import (
@@ -15,6 +16,7 @@ from orders.models import (
 )
 from orders.services.polling.spec import PollSpec
 from providers.client import UpstreamOrderStatus, UpstreamProductOrderStatus
+from providers.models import ServiceType
 
 
 def _observe_order(answer: UpstreamOrderStatus) -> Seen:
@@ -44,6 +46,15 @@ def _observe_product_order(answer: UpstreamProductOrderStatus) -> Seen:
     )
 
 
+# An order's details only where its refund reads them (a comments package counts its lines),
+# as text: decoding every polled order's JSON, nearly always for nothing, was a few per cent of
+# the polling thread's CPU (docs/performance.md).
+PACKAGE_DETAILS = Case(
+    When(service__type=ServiceType.CUSTOM_COMMENTS_PACKAGE, then=Cast("details", TextField())),
+    default=Value(None),
+    output_field=TextField(),
+)
+
 ORDERS = PollSpec(
     kind=Kind.ORDER,
     model=Order,
@@ -59,10 +70,10 @@ ORDERS = PollSpec(
         "total_quantity",
         "exchange_rate",
         "upstream_rate",
-        "details",
         "service__type",
         "source",
     ),
+    computed={"package_details": PACKAGE_DETAILS},
     fetch=lambda client, ids: client.statuses(ids),
     observe=_observe_order,
 )

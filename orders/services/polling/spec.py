@@ -1,14 +1,14 @@
 """What the polling engine's parts share: the sizes, the schedule of a row that did not move,
 what a kind of row needs polled (`PollSpec`), and what a poll counts and times."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Expression, Q
 
 from core.money import ZERO
 from orders.lifecycle import FINAL_BY_KIND, Kind, Seen
@@ -92,6 +92,8 @@ class PollSpec:
     fields: tuple[str, ...]
     fetch: Callable[[ProviderClient, Sequence[str]], dict[str, Any]]
     observe: Callable[[Any], Seen]  # an upstream answer -> what it says
+    # Values the claim reads computed by the database, by name (see ORDERS' package_details).
+    computed: Mapping[str, Expression] = field(default_factory=dict)
 
     @property
     def final_statuses(self) -> frozenset[str]:
