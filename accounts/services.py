@@ -20,7 +20,7 @@ from core import memos
 from core.db.bulk import GIVEN, bulk_insert_values, bulk_update_values
 from core.db.ledger import RowMove, ledger_move
 from core.db.partitions import period_of_subject_columns_sql, period_of_subject_sql
-from core.db.reads import api_key_lookup
+from core.db.reads import KeyLookup, api_key_lookup
 from core.errors import InsufficientFunds, InvalidRequest
 from core.memos import Memo, Text
 from core.money import MONEY_PLACES, MONEY_QUANTUM, ZERO
@@ -299,7 +299,14 @@ def api_key_authenticate(*, key: str) -> User | None:
     if not keys.is_well_formed(key):
         return None
     # One query written once (core.db.reads): every API request runs this.
-    found = api_key_lookup(keys=ApiKey, users=User, prefix=keys.lookup_prefix(key))
+    return api_key_accept(
+        key=key, found=api_key_lookup(keys=ApiKey, users=User, prefix=keys.lookup_prefix(key))
+    )
+
+
+def api_key_accept(*, key: str, found: KeyLookup[User] | None) -> User | None:
+    """The user of the well-formed `key` if `found`, the unrevoked key read by its lookup
+    prefix, is that key and its user may use it here; None otherwise."""
     if found is None or not keys.digest_matches(key, found.digest):
         return None
     # A key works on the panel its account belongs to only: a child panel's customer's key is

@@ -9,6 +9,7 @@ from typing import TypedDict
 
 from django.db.models import Count, Q, QuerySet
 
+from accounts.models import ApiKey, User
 from core.db import reads
 from core.ids import parse_id
 from core.tenancy import current_panel_id
@@ -246,6 +247,34 @@ def service_for_order(
         service_id=service_id,
         user_id=user_id,
         child_panel_id=child_panel_id,
+    )
+
+
+@dataclass(frozen=True)
+class ServiceRead:
+    """What `service_for_order` answers for `service_id` and the ordering user, read before
+    the order is placed (with the API key, `api_key_with_service_for_order`)."""
+
+    service_id: int
+    found: ServiceForOrder | None
+
+
+KeyWithService = reads.KeyWithService[User, Service]
+
+
+def api_key_with_service_for_order(*, prefix: str, service_id: int) -> KeyWithService | None:
+    """The unrevoked API key whose lookup prefix is `prefix`, with its user, and what
+    `service_for_order` answers for `service_id` and that user; one query. An API `add` names
+    its service beside its key: one statement instead of two on every order."""
+    return reads.api_key_with_service_lookup(
+        keys=ApiKey,
+        users=User,
+        prefix=prefix,
+        services=Service,
+        providers=Provider,
+        overrides=PriceOverride,
+        routes=ServiceRoute,
+        service_id=service_id,
     )
 
 

@@ -25,7 +25,8 @@ Modules:
 - `inserts`: a row inserted with the event that records it (`insert_with_event`), and with a
   ledger move about it as well (`insert_with_event_and_move`);
 - `leases`: a poll claim that reads rows and leases them (`claim_with_lease`, `leased_ids`);
-- `reads`: the API `add`'s reads (`api_key_lookup`, `service_for_order`) and `tables_version`;
+- `reads`: the API `add`'s reads (`api_key_lookup`, `service_for_order`, both in one query as
+  `api_key_with_service_lookup`) and `tables_version`;
 - `session`: the connection itself (`is_in_transaction`, `close_thread_connections`,
   `commit_without_waiting_for_disk`, `ping`).
 """

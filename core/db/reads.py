@@ -92,6 +92,13 @@ def service_for_order(
         row = cursor.fetchone()
     if row is None:
         return None
+    return _service_from_row(services, providers, overrides, row)
+
+
+def _service_from_row(
+    services: type[_S], providers: type[Model], overrides: type[Model], row: Sequence[Any]
+) -> ServiceForOrder[_S]:
+    """`_service_columns`' values as read."""
     split = column_count(services)
     service = from_row(services, row[:split])
     service.provider = from_row(providers, row[split : split + column_count(providers)])  # type: ignore[attr-defined]
@@ -103,18 +110,102 @@ def service_for_order(
     )
 
 
+def _service_columns(
+    services: type[Model], providers: type[Model], overrides: type[Model], routes: type[Model]
+) -> str:
+    """The service `s`, its provider `p`, the rate of the user `user_id` (a parameter or a
+    column) and whether the service has routes, in `_service_from_row` order."""
+    return (
+        f"{select_list(services, 's')}, {select_list(providers, 'p')}, "  # noqa: S608 - names from the models
+        f"(SELECT o.rate FROM {table(overrides)} o "
+        "WHERE o.service_id = s.id AND o.user_id = {user_id}), "
+        f"EXISTS (SELECT 1 FROM {table(routes)} r WHERE r.service_id = s.id)"
+    )
+
+
+# What makes a service on sale to a panel's customers, with `{child_panel_id}` the panel.
+_ON_SALE = (
+    "s.is_enabled AND s.is_available AND s.hold_reason = '' "
+    "AND p.is_enabled AND p.child_panel_id IS NOT DISTINCT FROM {child_panel_id}"
+)
+
+
 @cache
 def _service_for_order_sql(
     services: type[Model], providers: type[Model], overrides: type[Model], routes: type[Model]
 ) -> str:
+    columns = _service_columns(services, providers, overrides, routes).format(user_id="%s")
     return (
-        f"SELECT {select_list(services, 's')}, {select_list(providers, 'p')}, "  # noqa: S608 - names from the models
-        f"(SELECT o.rate FROM {table(overrides)} o "
-        "WHERE o.service_id = s.id AND o.user_id = %s), "
-        f"EXISTS (SELECT 1 FROM {table(routes)} r WHERE r.service_id = s.id) "
+        f"SELECT {columns} "  # noqa: S608 - names from the models
         f"FROM {table(services)} s JOIN {table(providers)} p ON p.id = s.provider_id "
-        "WHERE s.id = %s AND s.is_enabled AND s.is_available AND s.hold_reason = '' "
-        "AND p.is_enabled AND p.child_panel_id IS NOT DISTINCT FROM %s"
+        f"WHERE s.id = %s AND {_ON_SALE.format(child_panel_id='%s')}"
+    )
+
+
+@dataclass(frozen=True)
+class KeyWithService(Generic[_U, _S]):
+    """An API key with its user, and the service an `add` names as `service_for_order` reads
+    it for that user (None: not on sale to the user's panel)."""
+
+    key: KeyLookup[_U]
+    service: ServiceForOrder[_S] | None
+
+
+def api_key_with_service_lookup(
+    *,
+    keys: type[Model],
+    users: type[_U],
+    prefix: str,
+    services: type[_S],
+    providers: type[Model],
+    overrides: type[Model],
+    routes: type[Model],
+    service_id: int,
+) -> KeyWithService[_U, _S] | None:
+    """`api_key_lookup` and `service_for_order` for the key's user and panel in one query: an
+    `add` names its service before its key is checked, and each statement costs a round trip
+    and psycopg's and PostgreSQL's work per statement (docs/performance.md). None when no
+    unrevoked key has `prefix`, whatever the service."""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _api_key_with_service_sql(keys, users, services, providers, overrides, routes),
+            [service_id, prefix],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = column_count(users) + 3
+    key_id, digest, last_used_at = row[split - 3 : split]
+    key = KeyLookup(
+        user=from_row(users, row[: split - 3]),
+        key_id=key_id,
+        digest=digest,
+        last_used_at=from_column(keys, "last_used_at", last_used_at),
+    )
+    # A service's id is never NULL: NULL is the outer join finding none on sale.
+    if row[split] is None:
+        return KeyWithService(key=key, service=None)
+    return KeyWithService(
+        key=key, service=_service_from_row(services, providers, overrides, row[split:])
+    )
+
+
+@cache
+def _api_key_with_service_sql(
+    keys: type[Model],
+    users: type[Model],
+    services: type[Model],
+    providers: type[Model],
+    overrides: type[Model],
+    routes: type[Model],
+) -> str:
+    columns = _service_columns(services, providers, overrides, routes).format(user_id="u.id")
+    return (
+        f'SELECT {select_list(users, "u")}, k."id", k."digest", k."last_used_at", {columns} '  # noqa: S608 - names from the models
+        f"FROM {table(keys)} k JOIN {table(users)} u ON u.id = k.user_id "
+        f"LEFT JOIN ({table(services)} s JOIN {table(providers)} p ON p.id = s.provider_id) "
+        f"ON s.id = %s AND {_ON_SALE.format(child_panel_id='u.child_panel_id')} "
+        "WHERE k.prefix = %s AND k.revoked_at IS NULL"
     )
 
 

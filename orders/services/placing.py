@@ -47,7 +47,7 @@ from orders.type_rules import check_limits, parse_order_fields
 from providers.markup import clears_margin
 from providers.models import Product, Service
 from providers.pricing import customer_pricing, customer_pricing_of
-from providers.selectors import service_for_order
+from providers.selectors import ServiceRead, service_for_order
 
 MAX_CLIENT_REF_LENGTH = 64
 MASS_LINE_FORMAT = gettext_noop("Write service ID | link | quantity")
@@ -214,12 +214,15 @@ def order_place(
     client_ref: str | None = None,
     source: str = Source.WEB,
     actor_user: User | None = None,
+    service_read: ServiceRead | None = None,
 ) -> Order:
     """Validate, charge and create an order in one transaction; the forwarding sweep sends it.
 
     With a `client_ref` already used by this user, returns that order and charges nothing.
     Raises IncorrectService, an InvalidRequest kind (fields, link, quantity), LinkBusy (the
     service takes one open order per link and the link has one) or InsufficientFunds.
+    `service_read` is `service_for_order`'s answer for this user, when the caller read it
+    already (the API reads it with the key); it is used only for the service it was read for.
     """
     client_ref = _clean_client_ref(client_ref)
     if client_ref and (existing := Order.objects.filter(user=user, client_ref=client_ref).first()):
@@ -227,11 +230,14 @@ def order_place(
     number = parse_id(service_id)
     # One query: the service, its provider, the user's own rate and whether it has routes.
     # The user's own panel's catalog, whichever host placed the order (docs/child-panels.md).
-    found = (
-        service_for_order(service_id=number, user_id=user.pk, child_panel_id=user.child_panel_id)
-        if number is not None
-        else None
-    )
+    if number is None:
+        found = None
+    elif service_read is not None and service_read.service_id == number:
+        found = service_read.found
+    else:
+        found = service_for_order(
+            service_id=number, user_id=user.pk, child_panel_id=user.child_panel_id
+        )
     if found is None:
         raise IncorrectService()
     service = found.service

@@ -19,7 +19,7 @@ from orders.type_rules import clean_value
 from panel.api import answers
 from panel.api.catalog_cache import RawJson, catalog_answer
 from providers.pricing import customer_pricing
-from providers.selectors import product_rows, service_rows
+from providers.selectors import ServiceRead, product_rows, service_rows
 
 MAX_IDS = 100
 FEATURES_PANEL = "smm-panel"
@@ -87,7 +87,8 @@ def services(user: User, params: Params) -> RawJson:
     )
 
 
-def add(user: User, params: Params) -> dict:
+def add(user: User, params: Params, service_read: ServiceRead | None = None) -> dict:
+    """`service_read`: the service as read with the key (`views.ApiV2View.answer`)."""
     service_id = _single(params, "service")
     order = order_place(
         user=user,
@@ -95,6 +96,7 @@ def add(user: User, params: Params) -> dict:
         fields=params,
         client_ref=clean_value(params, "client_ref"),
         source=Source.API,
+        service_read=service_read,
     )
     return {"order": order.pk}
 

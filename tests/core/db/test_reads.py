@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, User
 from accounts.services import api_key_authenticate, api_key_create
-from core.db.reads import ServiceForOrder, rows_digest
+from core.db.reads import ServiceForOrder, api_key_lookup, rows_digest
 from providers.models import PriceOverride, Provider, Service, ServiceRoute, ServiceType
 from providers.selectors import service_for_order
 from tests.factories import UserFactory
@@ -117,3 +117,48 @@ def test_rows_digest_moves_with_any_value_of_the_fields_and_not_with_the_order(
     Service.objects.filter(pk=first.pk).update(markup_percent=None, average_time_seconds=60)
     assert rows_digest(services, fields) == before  # a field left out does not count
     assert rows_digest(services.none(), fields) == rows_digest(services.filter(pk=0), fields)
+
+
+def test_the_key_with_the_service_reads_what_the_two_reads_read_in_one_query(
+    catalog: Provider, reseller: User
+) -> None:
+    from accounts import keys
+    from providers.selectors import api_key_with_service_for_order
+
+    plain, overridden, routed, target, disabled = Service.objects.filter(type=ServiceType.DEFAULT)[
+        :5
+    ]
+    PriceOverride.objects.create(user=reseller, service=overridden, rate=Decimal("0.5"))
+    ServiceRoute.objects.create(service=routed, target=target, priority=1)
+    Service.objects.filter(pk=disabled.pk).update(is_enabled=False)
+    key = api_key_create(user=reseller)
+    prefix = keys.lookup_prefix(key)
+    alone = api_key_lookup(keys=ApiKey, users=User, prefix=prefix)
+
+    for service in (plain, overridden, routed):
+        with CaptureQueriesContext(connection) as queries:
+            read = api_key_with_service_for_order(prefix=prefix, service_id=service.pk)
+        separate = service_for_order(
+            service_id=service.pk, user_id=reseller.pk, child_panel_id=None
+        )
+
+        assert len(queries) == 1
+        assert read is not None and read.key == alone
+        assert model_to_dict(read.key.user) == model_to_dict(alone.user)
+        assert read.service is not None and separate is not None
+        assert model_to_dict(read.service.service) == model_to_dict(separate.service)
+        assert model_to_dict(read.service.service.provider) == model_to_dict(
+            separate.service.provider
+        )
+        assert (read.service.customer_override, read.service.has_routes) == (
+            separate.customer_override,
+            separate.has_routes,
+        )
+    # off sale, or no such service: the key still, no service
+    for service_id in (disabled.pk, 10**9):
+        read = api_key_with_service_for_order(prefix=prefix, service_id=service_id)
+        assert read is not None and read.key == alone and read.service is None
+    # no such key (or a revoked one): nothing, whatever the service
+    assert api_key_with_service_for_order(prefix="smm_nosuchkey", service_id=plain.pk) is None
+    ApiKey.objects.update(revoked_at=timezone.now())
+    assert api_key_with_service_for_order(prefix=prefix, service_id=plain.pk) is None
