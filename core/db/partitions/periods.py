@@ -49,7 +49,8 @@ class PeriodField(models.IntegerField):
     def db_returning(self) -> bool:
         # Django's own (private) switch for the columns an INSERT returns: a month the
         # database computed is on the instance after save() and bulk_create(), not the SQL.
-        return connection.features.can_return_columns_from_insert
+        # PostgreSQL always returns them: no check of the backend's features.
+        return True
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = super().pre_save(model_instance, add)
