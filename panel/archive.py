@@ -166,9 +166,11 @@ def _refusal(period: int, low: int, high: int) -> MonthNotArchivable | None:
 
 
 def _open_deposits(period: int) -> MonthNotArchivable | None:
-    """A deposit of the month credited later would write its ledger row into the DEFAULT
-    partition, where it has no month to move to: pending ones wait for their gateway (or an
-    admin's "reject pending deposits"), the others for an admin's decision."""
+    """A deposit of the month still undecided could be credited while the archive copies and
+    drops the month, its ledger row then written into the month being dropped; credited once
+    the month is archived, it is booked in the current month (payments.services.crediting).
+    So the month waits: pending ones for their gateway (or an admin's "reject pending
+    deposits"), the others for an admin's decision."""
     deposits = _span(Deposit, period).exclude(status__in=Deposit.Status.finals())
     oldest = deposits.order_by("created_at", "pk").first()
     if oldest is None:
