@@ -14,6 +14,7 @@ from core.db.partitions import period_of_sql, period_subject_table
 from core.db.partitions.keys import SKIP_TAKEN_FROM, key_is_skipped_when_taken
 from core.db.prepared import prepared_cursor
 from core.db.rows import field_parts, insert_parts, mark_saved, placeholders, table
+from core.db.session import GENERIC_PLANS_SQL
 
 
 def insert_with_event(
@@ -102,6 +103,11 @@ def insert_with_event_and_move(
     return Inserted.PLACED
 
 
+# The event's key check against the partitioned orders, run at the commit, on its generic plan
+# (core.db.session); set by the row's own statement, so it costs no round trip.
+_GENERIC_KEY_CHECKS_FROM = f" FROM (SELECT {GENERIC_PLANS_SQL}) AS generic_key_checks"
+
+
 def _row_with_event(
     row: Model, event: Model, link: str, unless_taken: str | None
 ) -> tuple[str, list[Any], tuple[Any, ...]]:
@@ -118,11 +124,11 @@ def _row_with_event(
     else:
         period_sql, period_params = "", []
     event_columns, event_values = insert_parts(event, leave_out=leave_out)
-    conflict, conflict_params, source = "", tuple[Any, ...](), ""
+    conflict, conflict_params, source = "", tuple[Any, ...](), _GENERIC_KEY_CHECKS_FROM
     if unless_taken is not None:
         conflict, conflict_params = _on_conflict_do_nothing(type(row), unless_taken)
         if not conflict:
-            source = SKIP_TAKEN_FROM
+            source = f"{SKIP_TAKEN_FROM}, {_GENERIC_KEY_CHECKS_FROM.removeprefix(' FROM ')}"
     # The text varies with the model and the options only, so PostgreSQL can plan it once per
     # connection; an `ON CONFLICT … WHERE` inferring a partial index needs its predicate's values
     # in the text, which binding on the server would take out of it.

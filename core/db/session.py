@@ -24,6 +24,15 @@ def commit_without_waiting_for_disk() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+# The current transaction's parameterised queries on their generic plans, as an expression a
+# statement can carry (no round trip of its own). Meant for the foreign-key checks a commit runs:
+# PostgreSQL checks a key against the partitioned `orders_order` with a cached query whose
+# generic plan spans every month, and weighing that plan's estimated cost against a plan made
+# for each key, it keeps planning the check anew for every row once the table is large
+# (docs/performance.md, "The order's key checks on their generic plan").
+GENERIC_PLANS_SQL = "set_config('plan_cache_mode', 'force_generic_plan', true)"
+
+
 def ping() -> None:
     """One round trip to the database; raises when it does not answer."""
     with connection.cursor() as cursor:

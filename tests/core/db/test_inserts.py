@@ -5,7 +5,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import BalanceTransaction, User
@@ -164,3 +164,39 @@ def test_a_move_whose_subject_names_another_table_is_refused(place: Callable[...
     with pytest.raises(ValueError, match="product_order_id"):
         insert_with_event_and_move(row=row, event=event, link="order_id", move=wrong)
     assert Order.objects.count() == 1
+
+
+def _plan_cache_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+# Its own transactions: inside a test's, `atomic` is a savepoint and the setting outlives it.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("guarded", [True, False])
+def test_the_rows_statement_puts_its_transactions_key_checks_on_generic_plans(
+    place: Callable[..., Order], guarded: bool
+) -> None:
+    # given: a second order, with or without the one-open-order-per-link key
+    row, event = _fresh_copy_of(place(), "@generic")
+    assert _plan_cache_mode() == "auto"
+
+    # when it is written in one statement, with its charge
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        inserted = insert_with_event_and_move(
+            row=row,
+            event=event,
+            link="order_id",
+            move=_charge_of(row),
+            unless_taken=ONE_OPEN_ORDER_PER_LINK if guarded else None,
+        )
+        # then no statement of its own was spent, and the commit's key checks (the event's
+        # against the partitioned orders among them) run on their generic plans
+        assert inserted is Inserted.PLACED and len(queries) == 1
+        assert _plan_cache_mode() == "force_generic_plan"
+        assert not _skip_flag()
+
+    # and the connection's next transaction plans as before
+    assert _plan_cache_mode() == "auto"
+    assert BalanceTransaction.objects.filter(order_id=row.pk).count() == 1
