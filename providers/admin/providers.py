@@ -24,13 +24,11 @@ from providers.models import (
     Provider,
 )
 from providers.services import (
-    SyncSummary,
     catalog_reprice,
     catalog_sync,
     provider_check,
     provider_webhook_subscribe,
 )
-from providers.services.catalog import ItemCounts
 
 _PRICING_FIELDS = {"markup_percent", "markup_fixed", "exchange_rate"}
 
@@ -236,7 +234,7 @@ class ProviderAdmin(admin.ModelAdmin):
                     messages.ERROR,
                 )
             else:
-                self.message_user(request, _sync_text(summary), messages.SUCCESS)
+                self.message_user(request, str(summary), messages.SUCCESS)
 
     @admin.action(description=_("Check balance and credentials"), permissions=["change"])
     def check_balance(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
@@ -282,23 +280,6 @@ class ProviderAdmin(admin.ModelAdmin):
                     % {"name": provider.name},
                     messages.WARNING,
                 )
-
-
-def _counts_text(counts: ItemCounts) -> str:
-    return _(
-        "%(added)d added, %(changed)d changed, %(removed)d removed, %(restored)d back, "
-        "%(unchanged)d unchanged, %(skipped)d skipped, %(held)d held"
-    ) % vars(counts)
-
-
-def _sync_text(summary: SyncSummary) -> str:
-    """The sync's outcome in the reader's language (the command prints SyncSummary's English)."""
-    products = _counts_text(summary.products) if summary.products is not None else _("not offered")
-    return _("%(provider)s: services %(services)s; products %(products)s") % {
-        "provider": summary.provider,
-        "services": _counts_text(summary.services),
-        "products": products,
-    }
 
 
 def _money(value: Decimal, currency: str) -> str:

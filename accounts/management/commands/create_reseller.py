@@ -1,16 +1,17 @@
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.services import api_key_create, user_create_customer
-from core.errors import PanelError
-from core.money import parse_money
+from core.commands import OperatorCommand, amount_option
+from core.errors import PanelError, error_display
 
 
-class Command(BaseCommand):
-    help = (
+class Command(OperatorCommand):
+    summary = _(
         "Create an active customer with an opening balance credited through the ledger. "
         "The new API key is printed alone on the last line."
     )
@@ -18,16 +19,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument(
-            "--balance", default="0", help="Opening balance in the panel currency, e.g. 25.00"
+            "--balance",
+            default="0",
+            help=gettext("Opening balance in the panel currency, e.g. 25.00"),
         )
         parser.add_argument("--email", default="")
-        parser.add_argument("--password", default=None, help="Allow web login with this password")
+        parser.add_argument(
+            "--password", default=None, help=gettext("Allow web login with this password")
+        )
 
     def handle(self, *args: object, **options: object) -> None:
-        try:
-            balance = parse_money(options["balance"])
-        except ValueError as exc:
-            raise CommandError(f"--balance: {exc}") from exc
+        balance = amount_option("--balance", options["balance"])
         if balance < Decimal(0):
             raise CommandError(gettext("--balance must not be negative"))
         try:
@@ -40,7 +42,7 @@ class Command(BaseCommand):
                 )
                 key = api_key_create(user=user)
         except PanelError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(error_display(exc)) from exc
         self.stdout.write(
             gettext("created %(username)s (id %(id)s) with balance %(balance)s %(currency)s")
             % {

@@ -1,12 +1,14 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from affiliates.services import affiliate_settle
+from core.commands import OperatorCommand
 
 
-class Command(BaseCommand):
-    help = (
+class Command(OperatorCommand):
+    summary = _(
         "Accrue commissions of referred deposits, reverse those of refunded or charged-back "
         "deposits, settle those past their hold (what beat runs; docs/affiliates.md)."
     )
@@ -14,7 +16,15 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         started = time.perf_counter()
         result = affiliate_settle()
+        # Commissions counted, whatever their number: one wording (no plural to choose).
         self.stdout.write(
-            f"accrued {result.accrued}, reversed {result.reversed}, settled {result.settled} "
-            f"in {time.perf_counter() - started:.2f} s"
+            gettext(
+                "accrued %(accrued)s, reversed %(reversed)s, settled %(settled)s in %(seconds)s s"
+            )
+            % {
+                "accrued": result.accrued,
+                "reversed": result.reversed,
+                "settled": result.settled,
+                "seconds": f"{time.perf_counter() - started:.2f}",
+            }
         )

@@ -2,21 +2,23 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from core.commands import OperatorCommand
 from notifications.models import TelegramBot
 from notifications.services import telegram_webhook_register
 from notifications.telegram import TelegramError
 
 
-class Command(BaseCommand):
-    help = "Point the customers' Telegram bot at this panel (getMe, then setWebhook)."
+class Command(OperatorCommand):
+    summary = _("Point the customers' Telegram bot at this panel (getMe, then setWebhook).")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--url", default="", help="The panel's public https address.")
-        parser.add_argument("--token", default="", help="Store this bot token first.")
-        parser.add_argument("--enable", action="store_true", help="Switch the bot on.")
+        parser.add_argument("--url", default="", help=gettext("The panel's public https address."))
+        parser.add_argument("--token", default="", help=gettext("Store this bot token first."))
+        parser.add_argument("--enable", action="store_true", help=gettext("Switch the bot on."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         bot = TelegramBot.objects.first() or TelegramBot()

@@ -1,16 +1,18 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.commands import OperatorCommand
 from core.errors import PanelError, error_display
 from operatorapi.models import Scope
 from operatorapi.services import staff_api_key_create
 
 
-class Command(BaseCommand):
-    help = (
+class Command(OperatorCommand):
+    summary = _(
         "Create a staff API key for the operator API (docs/admin-api.md); the key is printed on "
         "the last line. It can do what USERNAME's permissions allow, narrowed by --scope. With "
         "PANEL_STAFF_2FA on, USERNAME must have two-factor on."
@@ -18,19 +20,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--name", default="", help="What uses the key (default: cli).")
+        parser.add_argument("--name", default="", help=gettext("What uses the key (default: cli)."))
         parser.add_argument(
             "--scope",
             action="append",
             default=[],
             choices=Scope.values,
-            help="Narrow the key to this scope (repeat for more); none means all.",
+            help=gettext("Narrow the key to this scope (repeat for more); none means all."),
         )
         parser.add_argument(
             "--allow",
             action="append",
             default=[],
-            help="Accept calls only from this address or CIDR network (repeatable).",
+            help=gettext("Accept calls only from this address or CIDR network (repeatable)."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

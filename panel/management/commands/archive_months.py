@@ -1,20 +1,18 @@
 from pathlib import Path
-from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from core.commands import OperatorCommand
 from panel.archive import MonthNotArchivable, month_archive, months_archivable
 
 
-class Command(BaseCommand):
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        # In the operator's language, read as --help prints it (argparse takes no lazy text).
-        self.help = gettext(
-            "Archive the months older than PANEL_ARCHIVE_AFTER_MONTHS: their orders, events "
-            "and ledger rows written to var/archive/<month>/ and their partitions dropped."
-        )
-        return super().create_parser(prog_name, subcommand, **kwargs)
+class Command(OperatorCommand):
+    summary = _(
+        "Archive the months older than PANEL_ARCHIVE_AFTER_MONTHS: their orders, events "
+        "and ledger rows written to var/archive/<month>/ and their partitions dropped."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -1,15 +1,17 @@
 import secrets
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ChildPanel
-from core.errors import PanelError
+from core.commands import OperatorCommand
+from core.errors import PanelError, error_display
 from panel.child_panels.staff import child_panel_owner_login_set
 
 
-class Command(BaseCommand):
-    help = (
+class Command(OperatorCommand):
+    summary = _(
         "Give the child panel on DOMAIN its owner login (the account that opens its own admin "
         "with every role): an account of that panel named LOGIN, made when it has none, its "
         "password then printed once. For a panel made without one (docs/child-panels.md)."
@@ -31,7 +33,7 @@ class Command(BaseCommand):
                 child=child, username=str(options["login"]), password=password
             )
         except PanelError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(error_display(exc)) from exc
         self.stdout.write(
             gettext("%(domain)s: owner login %(username)s")
             % {"domain": child.domain, "username": login.username}

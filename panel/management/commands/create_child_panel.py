@@ -1,37 +1,47 @@
 import secrets
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ChildPanelState, User
-from core.errors import PanelError
+from core.commands import OperatorCommand
+from core.errors import PanelError, error_display
 from panel.child_panels.services import child_panel_create, child_panel_move
 from panel.child_panels.staff import child_panel_owner_login_create
 
 
-class Command(BaseCommand):
-    help = (
+class Command(OperatorCommand):
+    summary = _(
         "Provision a child panel on DOMAIN for the parent customer --owner: it buys from this "
         "panel as him (docs/child-panels.md). It waits for DNS unless --active."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("domain")
-        parser.add_argument("--owner", required=True, help="The parent customer who runs it")
-        parser.add_argument("--name", default="", help="The panel's name (default: the domain)")
-        parser.add_argument("--language", default="", help="Its default language (vi, en)")
         parser.add_argument(
-            "--markup-percent", default="25", help="The owner's markup over his price, e.g. 25"
+            "--owner", required=True, help=gettext("The parent customer who runs it")
         )
         parser.add_argument(
-            "--active", action="store_true", help="Open it now (its DNS is already set)"
+            "--name", default="", help=gettext("The panel's name (default: the domain)")
+        )
+        parser.add_argument("--language", default="", help=gettext("Its default language (vi, en)"))
+        parser.add_argument(
+            "--markup-percent",
+            default="25",
+            help=gettext("The owner's markup over his price, e.g. 25"),
+        )
+        parser.add_argument(
+            "--active", action="store_true", help=gettext("Open it now (its DNS is already set)")
         )
         parser.add_argument(
             "--login",
             default="",
-            help="The owner's login on the panel (its admin); its password is printed once",
+            help=gettext(
+                "The owner's login on the panel (its admin); its password is printed once"
+            ),
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -61,7 +71,7 @@ class Command(BaseCommand):
                         child=child, username=str(options["login"]), password=password
                     )
         except PanelError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(error_display(exc)) from exc
         self.stdout.write(
             gettext("%(domain)s: %(state)s (owner %(username)s, id %(id)s)")
             % {

@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PricingTier, User
 from accounts.services import api_key_create, user_create_customer, user_set_phone
-from core.errors import PanelError
+from core.commands import OperatorCommand
+from core.errors import PanelError, error_display
 from orders.models import Source
 from orders.scorecard import service_scores_refresh
 from orders.services import order_place, product_order_place
@@ -33,6 +36,7 @@ from providers.services import catalog_sync, provider_create
 ADMIN = ("admin", "admin12345")
 CUSTOMER = ("demo", "demo12345")
 RESELLER = ("reseller", "reseller12345")
+_WHO = ("username", "password")
 # (English name, Vietnamese name, percent off, unlocks child panels), lowest first.
 DEMO_RANKS = [
     ("Member", "Thành viên", "0", False),
@@ -104,21 +108,28 @@ def _fit_to_limits(service: Service, fields: dict[str, str]) -> dict[str, str]:
     return fields
 
 
-class Command(BaseCommand):
-    help = "Seed demo data once (users, the sandbox provider and its catalog, a few orders) and print how to log in."
+class Command(OperatorCommand):
+    summary = _(
+        "Seed demo data once (users, the sandbox provider and its catalog, a few orders) and print how to log in."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--sandbox-url", default="http://127.0.0.1:9100/api/v2")
         parser.add_argument("--sandbox-key", default="sandbox-key")
         parser.add_argument("--web-url", default="http://127.0.0.1:8000/")
         parser.add_argument(
-            "--wait", type=float, default=30.0, help="Seconds to wait for the sandbox to answer"
+            "--wait",
+            type=float,
+            default=30.0,
+            help=gettext("Seconds to wait for the sandbox to answer"),
         )
         parser.add_argument(
             "--logins-file",
             default="",
-            help="Also write the welcome (with the API keys shown once) to this file: the "
-            "terminal scrolls it away within seconds",
+            help=gettext(
+                "Also write the welcome (with the API keys shown once) to this file: the "
+                "terminal scrolls it away within seconds"
+            ),
         )
 
     def handle(self, *args: object, **options: Any) -> None:
@@ -153,7 +164,10 @@ class Command(BaseCommand):
                 percent_off=Decimal(percent),
                 unlocks_child_panels=unlocks,
             )
-        self.stdout.write("seeded the ranks: " + " → ".join(rank[1] for rank in DEMO_RANKS))
+        self.stdout.write(
+            gettext("seeded the ranks: %(ranks)s")
+            % {"ranks": " → ".join(rank[1] for rank in DEMO_RANKS)}
+        )
 
     def _seed_notices(self) -> None:
         """The operator's notices, filled in and shown, so the demo has them to edit."""
@@ -161,7 +175,9 @@ class Command(BaseCommand):
             Notice.objects.update_or_create(
                 kind=kind, defaults={"body_vi": body_vi, "body_en": body_en, "is_active": True}
             )
-        self.stdout.write("seeded the notices: announcement, deposit guide, terms of service")
+        self.stdout.write(
+            gettext("seeded the notices: announcement, deposit guide, terms of service")
+        )
 
     def _seed_bank_gateway(self) -> None:
         """Two demo bank accounts for the add-funds page's tabs, and a SePay key for
@@ -211,7 +227,8 @@ class Command(BaseCommand):
             except ProviderUnavailable as exc:
                 if time.monotonic() > deadline:
                     raise CommandError(
-                        f"The sandbox provider at {url} does not answer: {exc.message}"
+                        gettext("The sandbox provider at %(url)s does not answer: %(error)s")
+                        % {"url": url, "error": error_display(exc)}
                     ) from exc
                 time.sleep(0.5)
 
@@ -224,7 +241,10 @@ class Command(BaseCommand):
             )
             summary = catalog_sync(provider=provider)
         except ProviderError as exc:
-            raise CommandError(f"Could not import the sandbox catalog: {exc.message}") from exc
+            raise CommandError(
+                gettext("Could not import the sandbox catalog: %(error)s")
+                % {"error": error_display(exc)}
+            ) from exc
         # The refill rules are the operator's (the sync imports only `has_refill`): the demo
         # gives each refill service the warranty its name promises ("[Refill 30D]"; "Lifetime"
         # has no limit), else 30 days.
@@ -233,7 +253,9 @@ class Command(BaseCommand):
             lifetime = "lifetime" in service.name.lower()
             service.warranty_days = int(days.group(1)) if days else None if lifetime else 30
             service.save(update_fields=["warranty_days"])
-        self.stdout.write(f"imported the sandbox catalog: {summary}")
+        self.stdout.write(
+            gettext("imported the sandbox catalog: %(summary)s") % {"summary": summary}
+        )
 
     def _seed_orders(self) -> None:
         customer = User.objects.get(username=CUSTOMER[0])
@@ -250,7 +272,10 @@ class Command(BaseCommand):
                     )
                 placed += 1
             except PanelError as exc:
-                self.stderr.write(f"demo order for {service}: {exc.message}")
+                self.stderr.write(
+                    gettext("demo order for %(service)s: %(error)s")
+                    % {"service": service, "error": error_display(exc)}
+                )
         product = Product.objects.filter(is_enabled=True, is_in_stock=True).order_by("pk").first()
         if product is not None:
             with transaction.atomic():
@@ -260,35 +285,82 @@ class Command(BaseCommand):
                     quantity=product.min,
                     require="demo@example.com",
                 )
-        self.stdout.write(f"placed {placed} demo orders and a product order for the customer")
+        self.stdout.write(
+            ngettext(
+                "placed %(count)s demo order and a product order for the customer",
+                "placed %(count)s demo orders and a product order for the customer",
+                placed,
+            )
+            % {"count": placed}
+        )
 
     def _seed_history(self) -> None:
         """30 days of finished orders and deposits, rolled up for the admin dashboard."""
         made = seed_demo_history(days=30)
+        rollup = dashboard_rollup(full=True)
+        scores = service_scores_refresh()
         self.stdout.write(
-            f"added {made} finished orders over 30 days; {dashboard_rollup(full=True)}; "
-            f"scorecard: {service_scores_refresh()}"
+            ngettext(
+                "added %(count)s finished order over 30 days; %(rollup)s; scorecard: "
+                "%(services)s services, %(routes)s routes",
+                "added %(count)s finished orders over 30 days; %(rollup)s; scorecard: "
+                "%(services)s services, %(routes)s routes",
+                made,
+            )
+            % {
+                "count": made,
+                "rollup": rollup,
+                "services": scores.services,
+                "routes": scores.routes,
+            }
         )
 
     def _print_welcome(self, web_url: str, keys: dict[str, str], logins_file: str) -> None:
         base = web_url.rstrip("/")
-        lines = [
-            "",
-            "=" * 64,
-            f"  Panel     {base}/",
-            f"  Admin     {base}/admin/       login {ADMIN[0]} / {ADMIN[1]}",
-            f"  Customer  {base}/login/       login {CUSTOMER[0]} / {CUSTOMER[1]}",
-            f"  Reseller  {base}/login/       login {RESELLER[0]} / {RESELLER[1]}",
-            f"  API       {base}/api/v2",
+        login = gettext("login %(username)s / %(password)s")
+        # (label, address, note): the columns are aligned on the widest label and address.
+        rows = [
+            (gettext("Panel"), f"{base}/", ""),
+            (gettext("Admin"), f"{base}/admin/", login % dict(zip(_WHO, ADMIN, strict=True))),
+            (gettext("Customer"), f"{base}/login/", login % dict(zip(_WHO, CUSTOMER, strict=True))),
+            (gettext("Reseller"), f"{base}/login/", login % dict(zip(_WHO, RESELLER, strict=True))),
+            (gettext("API"), f"{base}/api/v2", ""),
         ]
-        lines += [f"  API key of {name} (shown once): {key}" for name, key in keys.items()]
-        lines += [
-            f"  Add funds {base}/add-funds/   (bank transfer with VietQR, as {CUSTOMER[0]})",
-            f"  Pay it    .venv/bin/python manage.py simulate_transfer {CUSTOMER[0]} 100000 --url {base}",
+        key_lines = [
+            gettext("API key of %(name)s (shown once): %(key)s") % {"name": name, "key": key}
+            for name, key in keys.items()
+        ]
+        rows_after = [
+            (
+                gettext("Add funds"),
+                f"{base}/add-funds/",
+                gettext("(bank transfer with VietQR, as %(username)s)") % {"username": CUSTOMER[0]},
+            ),
+            (
+                gettext("Pay it"),
+                f".venv/bin/python manage.py simulate_transfer {CUSTOMER[0]} 100000 --url {base}",
+                "",
+            ),
         ]
         saved = Path(logins_file) if logins_file else None
         if saved is not None and not keys and saved.exists():
-            lines.append(f"  Logins    {saved} (the logins and keys as first shown)")
+            rows_after.append(
+                (gettext("Logins"), str(saved), gettext("(the logins and keys as first shown)"))
+            )
+        label_width = max(len(row[0]) for row in rows + rows_after)
+        address_width = max(len(row[1]) for row in rows + rows_after if row[2])
+
+        def line(label: str, address: str, note: str) -> str:
+            text = (
+                f"{label.ljust(label_width)} {address.ljust(address_width)} {note}"
+                if note
+                else f"{label.ljust(label_width)} {address}"
+            )
+            return f"  {text.rstrip()}"
+
+        lines = ["", "=" * 64, *(line(*row) for row in rows)]
+        lines += [f"  {text}" for text in key_lines]
+        lines += [line(*row) for row in rows_after]
         lines += ["=" * 64, ""]
         welcome = "\n".join(lines)
         self.stdout.write(welcome)

@@ -9,39 +9,48 @@ import time
 from decimal import Decimal, InvalidOperation
 
 import httpx
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.commands import OperatorCommand
 from core.money import balance_str
 from payments.config import gateway_config
 from payments.memo import memo_for
 from payments.models import Method
 
 
-class Command(BaseCommand):
-    help = "Send the running panel a signed SePay (or Casso) webhook for a transfer by USERNAME of AMOUNT VND."
+class Command(OperatorCommand):
+    summary = _(
+        "Send the running panel a signed SePay (or Casso) webhook for a transfer by USERNAME of AMOUNT VND."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("amount", help="VND, a whole number")
+        parser.add_argument("amount", help=gettext("VND, a whole number"))
         port = os.environ.get("PANEL_WEB_PORT", "8000")
         parser.add_argument(
-            "--url", default=f"http://127.0.0.1:{port}", help="The panel's base URL"
+            "--url", default=f"http://127.0.0.1:{port}", help=gettext("The panel's base URL")
         )
         parser.add_argument("--gateway", choices=["sepay", "casso"], default="sepay")
-        parser.add_argument("--memo", help="Transfer text (default: the user's memo)")
+        parser.add_argument("--memo", help=gettext("Transfer text (default: the user's memo)"))
 
     def handle(self, *args: object, **options: object) -> None:
         config = gateway_config(method=Method.BANK)
         user = User.objects.filter(username=str(options["username"])).first()
         if user is None:
-            raise CommandError(f"No user named {options['username']!r}")
+            raise CommandError(
+                gettext("No user named %(username)s") % {"username": repr(options["username"])}
+            )
         try:
             amount = int(Decimal(str(options["amount"])))
         except (InvalidOperation, ValueError) as exc:
-            raise CommandError("The amount is a whole number of VND") from exc
+            raise CommandError(gettext("The amount is a whole number of VND")) from exc
         if not config.bank_accounts:
-            raise CommandError("No bank account is set up (admin: Bank accounts, or PANEL_BANK_*)")
+            raise CommandError(
+                gettext("No bank account is set up (admin: Bank accounts, or PANEL_BANK_*)")
+            )
         account = config.bank_accounts[0].number
         memo = str(options["memo"] or memo_for(prefix=config.transfer_prefix, user_id=user.pk))
         transfer_id = time.time_ns() // 1000
@@ -58,13 +67,21 @@ class Command(BaseCommand):
         try:
             response = httpx.post(url, content=body, headers=headers, timeout=10)
         except httpx.HTTPError as exc:
-            raise CommandError(f"The panel at {url} does not answer: {exc}") from exc
+            raise CommandError(
+                gettext("The panel at %(url)s does not answer: %(error)s")
+                % {"url": url, "error": exc}
+            ) from exc
         user.refresh_from_db(fields=["balance"])
         self.stdout.write(
             f"POST {url} ({text!r}, {amount} VND) -> {response.status_code} {response.text}"
         )
         self.stdout.write(
-            f"balance of {user.username}: {balance_str(user.balance)} {user.currency}"
+            gettext("balance of %(username)s: %(balance)s %(currency)s")
+            % {
+                "username": user.username,
+                "balance": balance_str(user.balance),
+                "currency": user.currency,
+            }
         )
 
     def _sepay(
@@ -72,7 +89,10 @@ class Command(BaseCommand):
     ) -> tuple[bytes, dict[str, str]]:
         if not key:
             raise CommandError(
-                "No SePay API key is configured (PANEL_SEPAY_API_KEY or the admin's gateway settings)"
+                gettext(
+                    "No SePay API key is configured (PANEL_SEPAY_API_KEY or the admin's gateway "
+                    "settings)"
+                )
             )
         body = {
             "id": transfer_id,
@@ -97,7 +117,10 @@ class Command(BaseCommand):
     ) -> tuple[bytes, dict[str, str]]:
         if not key:
             raise CommandError(
-                "No Casso checksum key is configured (PANEL_CASSO_CHECKSUM_KEY or the admin's gateway settings)"
+                gettext(
+                    "No Casso checksum key is configured (PANEL_CASSO_CHECKSUM_KEY or the admin's "
+                    "gateway settings)"
+                )
             )
         body = {
             "error": 0,

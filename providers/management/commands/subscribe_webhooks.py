@@ -1,13 +1,15 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from core.commands import OperatorCommand
 from providers.models import Provider
 from providers.services import provider_webhook_subscribe
 
 
-class Command(BaseCommand):
-    help = (
+class Command(OperatorCommand):
+    summary = _(
         "Subscribe to the status webhooks of every enabled provider that is a copy of this panel "
         "(beat does it hourly; run this after setting PANEL_PUBLIC_URL to start at once)."
     )

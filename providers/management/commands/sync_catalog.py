@@ -1,16 +1,21 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from core.commands import OperatorCommand
+from core.errors import error_display
 from providers.errors import ProviderError
 from providers.models import Provider
 from providers.services import catalog_sync
 
 
-class Command(BaseCommand):
-    help = "Import and sync the services and products of every enabled provider (or one), printing what changed."
+class Command(OperatorCommand):
+    summary = _(
+        "Import and sync the services and products of every enabled provider (or one), printing what changed."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--provider", help="Only this provider (by name)")
+        parser.add_argument("--provider", help=gettext("Only this provider (by name)"))
 
     def handle(self, *args: object, **options: object) -> None:
         providers = Provider.objects.filter(is_enabled=True)
@@ -28,7 +33,7 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(
                     gettext("%(provider)s: sync failed: %(error)s")
-                    % {"provider": provider.name, "error": exc.message}
+                    % {"provider": provider.name, "error": error_display(exc)}
                 )
             else:
                 self.stdout.write(str(summary))

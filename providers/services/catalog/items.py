@@ -9,6 +9,7 @@ from operator import attrgetter
 from typing import Protocol
 
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from core.money import money_str
 from providers.markup import Markup, effective_markup, rule_at, selling_rate
@@ -96,11 +97,11 @@ class ItemCounts:
     held: int = 0  # newly held by the margin guard (catalog.guard), among the counts above
 
     def __str__(self) -> str:
-        return (
-            f"{self.added} added, {self.changed} changed, {self.removed} removed, "
-            f"{self.restored} back, {self.unchanged} unchanged, {self.skipped} skipped, "
-            f"{self.held} held"
-        )
+        # In the reader's language: sync_catalog prints it, the admin shows it.
+        return gettext(
+            "%(added)d added, %(changed)d changed, %(removed)d removed, %(restored)d back, "
+            "%(unchanged)d unchanged, %(skipped)d skipped, %(held)d held"
+        ) % vars(self)
 
 
 @dataclass
@@ -113,8 +114,12 @@ class SyncSummary:
     is_read: bool = True
 
     def __str__(self) -> str:
-        products = str(self.products) if self.products is not None else "not offered"
-        return f"{self.provider}: services {self.services}; products {products}"
+        products = str(self.products) if self.products is not None else gettext("not offered")
+        return gettext("%(provider)s: services %(services)s; products %(products)s") % {
+            "provider": self.provider,
+            "services": self.services,
+            "products": products,
+        }
 
 
 class Priced(Protocol):

@@ -1,24 +1,27 @@
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from core.commands import OperatorCommand
+from core.errors import error_display
 from providers.models import Provider
 from reconciliation.models import MismatchStatus, ProviderDay
 from reconciliation.services import ProviderUnreachable, provider_day_reconcile
 
 
-class Command(BaseCommand):
-    help = (
+class Command(OperatorCommand):
+    summary = _(
         "Reconcile each enabled provider's day (default: yesterday in TIME_ZONE) against what "
         "the panel expects (docs/reconciliation.md); exits 1 while anything does not match."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", help="the day, YYYY-MM-DD (default: yesterday)")
-        parser.add_argument("--provider", help="one provider, by name")
+        parser.add_argument("--date", help=gettext("the day, YYYY-MM-DD (default: yesterday)"))
+        parser.add_argument("--provider", help=gettext("one provider, by name"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         day = self._day(options["date"])
@@ -36,7 +39,11 @@ class Command(BaseCommand):
             except ProviderUnreachable as exc:
                 self.stderr.write(
                     gettext("%(provider)s %(day)s: not checked, %(error)s")
-                    % {"provider": provider.name, "day": day.isoformat(), "error": exc.message}
+                    % {
+                        "provider": provider.name,
+                        "day": day.isoformat(),
+                        "error": error_display(exc),
+                    }
                 )
                 unchecked.append(provider.name)
                 continue
