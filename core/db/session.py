@@ -24,6 +24,21 @@ def commit_without_waiting_for_disk() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def key_checks_planned_once() -> None:
+    """Let the current transaction's foreign-key checks run on each key's generic plan.
+
+    PostgreSQL checks a row's key against a partitioned table (`orders_order`) with a cached
+    query whose generic plan spans every partition; past a few executions it compares that
+    plan's estimated cost with the plans made for each key, and once the table is large it
+    keeps planning the query anew for every checked row, the partitions' bounds and sizes
+    read each time. For a write of a thousand events that was most of the database's work
+    (docs/performance.md, "A million polled orders, sixth pass"). Statements Django sends
+    carry their values in their text and have no parameters, so only parameterised queries
+    are affected: the checks', and the trigger functions'."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode TO force_generic_plan")
+
+
 def ping() -> None:
     """One round trip to the database; raises when it does not answer."""
     with connection.cursor() as cursor:

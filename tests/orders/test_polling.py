@@ -440,3 +440,30 @@ def test_a_chunk_that_moves_a_row_commits_durably_one_that_only_reschedules_may_
         _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
     assert not _commits_without_waiting(moved)
     assert _refunds(order) == [order.charge * Decimal("0.3")]
+
+
+def _checks_on_generic_plans(queries: CaptureQueriesContext) -> bool:
+    return any("plan_cache_mode" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_chunk_that_writes_events_checks_their_orders_on_generic_plans(
+    sent: Callable[..., Order], sandbox: SandboxServer
+) -> None:
+    # given a sent order that ended upstream
+    order = sent(quantity=1000)
+    provider = Provider.objects.get()
+    _force(sandbox, order, "Completed", remains=0)
+    rows = list(
+        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
+    )
+
+    # when its chunk is written
+    with CaptureQueriesContext(connection) as moved:
+        _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
+
+    # then the events' key checks at the commit ran on generic plans, and the order moved
+    # with its event as before
+    assert _checks_on_generic_plans(moved)
+    order.refresh_from_db()
+    assert order.status == "Completed"
+    assert order.events.filter(field="status", new_value="Completed").exists()
