@@ -39,6 +39,7 @@ from orders.services.polling import (
     poll,
     poll_delay,
 )
+from orders.services.polling.spec import PollSpec
 from providers.models import Product, Provider
 from providers.services import provider_client
 from sandbox import SandboxConfig, SandboxServer
@@ -467,3 +468,19 @@ def test_a_chunk_that_writes_events_checks_their_orders_on_generic_plans(
     order.refresh_from_db()
     assert order.status == "Completed"
     assert order.events.filter(field="status", new_value="Completed").exists()
+
+
+@pytest.mark.parametrize("spec", [ORDERS, REFILLS, PRODUCT_ORDERS])
+def test_the_due_count_is_unordered(spec: PollSpec, sent: Callable[..., Order]) -> None:
+    # given a sent order (the models list newest first by default)
+    sent()
+    provider = Provider.objects.get()
+
+    # when a round counts what is due
+    with CaptureQueriesContext(connection) as queries:
+        engine._due_count(spec, provider.pk, timezone.now(), up_to=1001)
+
+    # then the count asks for no order: one by id walked the primary keys of every partition
+    # past the finished rows instead of the due-for-poll index
+    (query,) = queries.captured_queries
+    assert "ORDER BY" not in query["sql"]
