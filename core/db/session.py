@@ -29,7 +29,7 @@ def key_checks_planned_once() -> None:
 
     PostgreSQL checks a row's key against a partitioned table (`orders_order`) with a cached
     query whose generic plan spans every partition; past a few executions it compares that
-    plan's estimated cost with the plans made for each key, and once the table is large it
+    plan's estimated cost with the plans made for each key, and once its partitions fill it
     keeps planning the query anew for every checked row, the partitions' bounds and sizes
     read each time. For a write of a thousand events that was most of the database's work
     (docs/performance.md, "A million polled orders, sixth pass"). Statements Django sends
