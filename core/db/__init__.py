@@ -28,5 +28,5 @@ Modules:
 - `reads`: the API `add`'s reads (`api_key_lookup`, `service_for_order`, both in one query as
   `api_key_with_service_lookup`) and `tables_version`;
 - `session`: the connection itself (`is_in_transaction`, `close_thread_connections`,
-  `commit_without_waiting_for_disk`, `ping`).
+  `commit_without_waiting_for_disk`, `key_checks_planned_once`, `ping`).
 """

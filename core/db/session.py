@@ -25,12 +25,24 @@ def commit_without_waiting_for_disk() -> None:
 
 
 # The current transaction's parameterised queries on their generic plans, as an expression a
-# statement can carry (no round trip of its own). Meant for the foreign-key checks a commit runs:
-# PostgreSQL checks a key against the partitioned `orders_order` with a cached query whose
-# generic plan spans every month, and weighing that plan's estimated cost against a plan made
-# for each key, it keeps planning the check anew for every row once the table is large
-# (docs/performance.md, "The order's key checks on their generic plan").
+# statement can carry (no round trip of its own): see key_checks_planned_once.
 GENERIC_PLANS_SQL = "set_config('plan_cache_mode', 'force_generic_plan', true)"
+
+
+def key_checks_planned_once() -> None:
+    """Let the current transaction's foreign-key checks run on each key's generic plan.
+
+    PostgreSQL checks a row's key against a partitioned table (`orders_order`) with a cached
+    query whose generic plan spans every partition; past a few executions it compares that
+    plan's estimated cost with the plans made for each key, and once its partitions fill it
+    keeps planning the query anew for every checked row, the partitions' bounds and sizes
+    read each time. For a write of a thousand events that was most of the database's work
+    (docs/performance.md, "A million polled orders, sixth pass"); an order placed paid it once
+    (its statement carries GENERIC_PLANS_SQL instead). Statements Django sends carry their
+    values in their text and have no parameters, so only parameterised queries are affected:
+    the checks', and the trigger functions'."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {GENERIC_PLANS_SQL}")
 
 
 def ping() -> None:

@@ -39,6 +39,7 @@ from orders.services.polling import (
     poll,
     poll_delay,
 )
+from orders.services.polling.spec import PollSpec
 from providers.models import Product, Provider
 from providers.services import provider_client
 from sandbox import SandboxConfig, SandboxServer
@@ -440,3 +441,46 @@ def test_a_chunk_that_moves_a_row_commits_durably_one_that_only_reschedules_may_
         _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
     assert not _commits_without_waiting(moved)
     assert _refunds(order) == [order.charge * Decimal("0.3")]
+
+
+def _checks_on_generic_plans(queries: CaptureQueriesContext) -> bool:
+    return any("plan_cache_mode" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_chunk_that_writes_events_checks_their_orders_on_generic_plans(
+    sent: Callable[..., Order], sandbox: SandboxServer
+) -> None:
+    # given a sent order that ended upstream
+    order = sent(quantity=1000)
+    provider = Provider.objects.get()
+    _force(sandbox, order, "Completed", remains=0)
+    rows = list(
+        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
+    )
+
+    # when its chunk is written
+    with CaptureQueriesContext(connection) as moved:
+        _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
+
+    # then the events' key checks at the commit ran on generic plans, and the order moved
+    # with its event as before
+    assert _checks_on_generic_plans(moved)
+    order.refresh_from_db()
+    assert order.status == "Completed"
+    assert order.events.filter(field="status", new_value="Completed").exists()
+
+
+@pytest.mark.parametrize("spec", [ORDERS, REFILLS, PRODUCT_ORDERS])
+def test_the_due_count_is_unordered(spec: PollSpec, sent: Callable[..., Order]) -> None:
+    # given a sent order (the models list newest first by default)
+    sent()
+    provider = Provider.objects.get()
+
+    # when a round counts what is due
+    with CaptureQueriesContext(connection) as queries:
+        engine._due_count(spec, provider.pk, timezone.now(), up_to=1001)
+
+    # then the count asks for no order: one by id walked the primary keys of every partition
+    # past the finished rows instead of the due-for-poll index
+    (query,) = queries.captured_queries
+    assert "ORDER BY" not in query["sql"]

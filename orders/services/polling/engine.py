@@ -67,7 +67,9 @@ __all__ = [
 
 def _due_count(spec: PollSpec, provider_id: int, now: datetime, up_to: int) -> int:
     """How many rows of the kind are due at the provider, counted up to `up_to` (on the
-    due-for-poll index); leased ones too, so it may overcount, never undercount."""
+    due-for-poll index); leased ones too, so it may overcount, never undercount. Unordered:
+    under the model's newest-first ordering the planner walked every partition's primary key
+    backwards past all the finished orders (seconds at a few million orders, every round)."""
     return (
         spec.model.objects.filter(
             spec.due,
@@ -75,6 +77,7 @@ def _due_count(spec: PollSpec, provider_id: int, now: datetime, up_to: int) -> i
             dispatch_state=DispatchState.SENT,
             next_poll_at__lte=now,
         )
+        .order_by()
         .values("pk")[:up_to]
         .count()
     )

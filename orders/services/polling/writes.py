@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.services import balance_credit_many
 from core.db.bulk import bulk_update_values
 from core.db.pipeline import pipelined
-from core.db.session import commit_without_waiting_for_disk
+from core.db.session import commit_without_waiting_for_disk, key_checks_planned_once
 from core.money import ZERO
 from orders.lifecycle import (
     By,
@@ -141,6 +141,8 @@ def _apply(
         if not changed and not missing:
             _without_waiting_for_disk()
         if changed:
+            # A thousand events, each checked against the partitioned orders at the commit.
+            key_checks_planned_once()
             moved, finalized, refunded = _write_changes(spec, rows, changed, changes, now, timings)
             counts.changed, counts.finalized, counts.refunded = moved, finalized, refunded
         else:
