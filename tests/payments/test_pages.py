@@ -76,10 +76,11 @@ def test_add_funds_coupon_heading_and_its_field_read_differently_in_vietnamese(
 
     page = client.get("/add-funds/").content.decode()
 
-    heading = re.search(r"<h3>([^<]*)</h3>\s*<p class=\"help\">", page)
+    # The coupon section's heading, then its field: each says what it is.
+    headings = re.findall(r"<h3>([^<]*)</h3>", page)
     label = re.search(r'<label for="id_coupon_bank">([^<]*)</label>', page)
-    assert heading and label
-    assert heading.group(1) == "Mã khuyến mãi"
+    assert label is not None
+    assert "Mã khuyến mãi" in headings
     assert label.group(1) == "Nhập mã khuyến mãi"
 
 
