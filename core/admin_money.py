@@ -5,7 +5,8 @@ Django's admin writes a DecimalField with every stored place (`display_for_field
 hook per field. So the admin sites give every ModelAdmin `MoneyShown` (`with_money_shown`): a
 money field the admin shows read-only (a list column, a read-only field, every field of a
 view-only page) is swapped for a `<field>_shown` column that writes it through core.money in
-the reader's language. Fields the operator edits keep Django's exact decimal input.
+the reader's language. A field the operator edits stays an exact decimal input, written
+without the zeros six stored places pad it with (`ExactInput`).
 
 Which currency a field is in is the admin's to say (`money_currencies`); unsaid, an amount is in
 the panel's currency, and a decimal with more places than money (an exchange rate) is a plain
@@ -85,7 +86,8 @@ class ExactInput(forms.NumberInput):
 
 
 class MoneyShown:
-    """ModelAdmin (or inline) mixin: the money it shows read-only, written as money."""
+    """ModelAdmin mixin (an inline takes it by hand): the money it shows read-only, written as
+    money."""
 
     # An admin says how its fields are written, where the default (module docstring) is
     # wrong, in `money_currencies = {field name: Money(...) or NUMBER}`: read with getattr,
@@ -132,6 +134,14 @@ class MoneyShown:
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> Sequence[str]:
         return self._shown(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+
+    def get_exclude(self, request: HttpRequest, obj: object = None) -> Sequence[str] | None:
+        # Django leaves a read-only field out of the form; swapped for its `_shown` column, the
+        # field itself has to be left out by name, or it would come back as an input.
+        excluded = super().get_exclude(request, obj)  # type: ignore[misc]
+        readonly = super().get_readonly_fields(request, obj)  # type: ignore[misc]
+        swapped = [name for name in readonly if name in self._money_names]
+        return [*(excluded or ()), *swapped] if swapped else excluded
 
     def get_fieldsets(self, request: HttpRequest, obj: object = None) -> list:
         fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]

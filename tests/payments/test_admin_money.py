@@ -9,6 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from accounts.coupons import coupon_create
 from accounts.models import BalanceTransaction, PricingTier, User
 from orders.services import order_place
 from payments.models import Deposit
@@ -121,6 +122,27 @@ def test_an_editable_amount_keeps_its_exact_input_without_the_padding_zeros() ->
 
     assert re.search(r'name="threshold"[^>]*value="1000.5"', page.decode())
     assert '<td class="field-threshold_shown">1.000,50 USD</td>' in listed
+
+
+def test_an_amount_read_only_on_an_editable_page_is_written_once_and_is_no_input() -> None:
+    # given a coupon: its bonus is fixed once created, its minimum deposit stays editable
+    coupon = coupon_create(
+        code="TET2026",
+        bonus_percent=Decimal(0),
+        bonus_amount=Decimal("2.5"),
+        min_deposit=Decimal("50"),
+        max_uses=100,
+        max_uses_per_user=1,
+        expires_at=None,
+    )
+    client = _reader("en")
+
+    page = client.get(reverse("admin:accounts_coupon_change", args=[coupon.pk])).content.decode()
+
+    assert 'name="bonus_amount"' not in page
+    assert page.count("field-bonus_amount_shown") == 1
+    assert _readonly(page)["Bonus amount"] == "2.50 USD"
+    assert re.search(r'name="min_deposit"[^>]*value="50"', page)
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])
