@@ -2,7 +2,6 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -15,8 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.coupons import coupon_create
 from accounts.forms import BalanceAdjustmentForm
@@ -35,8 +34,9 @@ from accounts.services import (
     balance_adjust,
     balance_credit,
 )
+from core.admin_money import Money
 from core.errors import PanelError, error_display
-from core.money import money_text
+from core.money import money_shown
 from core.permissions import ReadOnlyAdmin, requires_permission
 
 # What each admin power needs. Minting a key is adding an ApiKey; a balance change is adding a
@@ -179,9 +179,7 @@ class UserAdmin(TranslatedPermissionsMixin, DjangoUserAdmin):
 
     @admin.display(description=gettext_lazy("balance"), ordering="balance")
     def balance_shown(self, obj: User) -> str:
-        return money_text(
-            obj.balance, currency=obj.currency, language=get_language() or settings.LANGUAGE_CODE
-        )
+        return money_shown(obj.balance, currency=obj.currency)
 
     @admin.display(description=gettext_lazy("Add funds / adjust"))
     def balance_actions(self, obj: User) -> str:
@@ -295,6 +293,8 @@ class GroupAdmin(TranslatedPermissionsMixin, DjangoGroupAdmin):
 
 @admin.register(BalanceTransaction)
 class BalanceTransactionAdmin(ReadOnlyAdmin):
+    # A customer's ledger is in his balance's currency (core.admin_money).
+    money_currencies = {"amount": Money("user.currency"), "balance_after": Money("user.currency")}
     list_display = (
         "id",
         "created_at",

@@ -2,11 +2,9 @@
 evidence, clear or refuse, change of referrer), the payout queue (paid or rejected), and the
 commissions. Every action and view declares its permission."""
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -14,8 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
@@ -31,7 +29,7 @@ from affiliates.models import (
 from affiliates.selectors import affiliates_with_figures
 from affiliates.services import payout_decide, referral_review, referral_set_referrer
 from core.errors import PanelError, error_display
-from core.money import money_text
+from core.money import money_shown
 from core.permissions import ReadOnlyAdmin, requires_permission
 
 CHANGE = "{app_label}.change_{model_name}"
@@ -77,11 +75,6 @@ def evidence_text(flag: ReferralFlag) -> str:
     }
 
 
-def _money(value: Decimal) -> str:
-    language = get_language() or settings.LANGUAGE_CODE
-    return money_text(value, currency=settings.PANEL_CURRENCY, language=language)
-
-
 @admin.register(Affiliate)
 class AffiliateAdmin(admin.ModelAdmin):
     list_display = (
@@ -119,22 +112,22 @@ class AffiliateAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("Their deposits"), ordering="deposits")
     def deposits(self, obj: Any) -> str:
-        return _money(obj.deposits)
+        return money_shown(obj.deposits)
 
     @admin.display(description=gettext_lazy("Commission pending"), ordering="pending")
     def pending(self, obj: Any) -> str:
-        return _money(obj.pending)
+        return money_shown(obj.pending)
 
     # Below zero: what a reversal after payout left the affiliate owing.
     @admin.display(
         description=gettext_lazy("Commission available"), ordering="user__commission_balance"
     )
     def available(self, obj: Affiliate) -> str:
-        return _money(obj.user.commission_balance)
+        return money_shown(obj.user.commission_balance)
 
     @admin.display(description=gettext_lazy("Commission paid"))
     def paid(self, obj: Any) -> str:
-        return _money(obj.paid_out - obj.moved)
+        return money_shown(obj.paid_out - obj.moved)
 
 
 class FlagInline(admin.TabularInline):
@@ -266,7 +259,7 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_shown(self, obj: Payout) -> str:
-        return _money(obj.amount)
+        return money_shown(obj.amount)
 
     @admin.display(description=gettext_lazy("Decide"))
     def decide(self, obj: Payout) -> str:
@@ -312,7 +305,7 @@ class PayoutAdmin(ReadOnlyAdmin):
             form=form,
             facts=[
                 (_("Affiliate"), payout.affiliate.username),
-                (_("Amount"), _money(payout.amount)),
+                (_("Amount"), money_shown(payout.amount)),
                 (_("Where to send it"), payout.details),
             ],
             buttons=[("paid", _("Mark paid")), ("reject", _("Reject (give it back)"))],
@@ -339,11 +332,11 @@ class CommissionAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("deposit amount"), ordering="deposit_amount")
     def deposit_shown(self, obj: Commission) -> str:
-        return _money(obj.deposit_amount)
+        return money_shown(obj.deposit_amount)
 
     @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_shown(self, obj: Commission) -> str:
-        return _money(obj.amount)
+        return money_shown(obj.amount)
 
 
 @admin.register(ReferralChange)

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.money import money_field
+from core.money import money_field, money_shown
 
 
 class Affiliate(models.Model):
@@ -275,7 +275,7 @@ class Commission(models.Model):
 
     def __str__(self) -> str:
         return gettext("%(amount)s on deposit %(deposit)s (%(status)s)") % {
-            "amount": self.amount,
+            "amount": money_shown(self.amount),
             "deposit": self.deposit_id,
             "status": self.get_status_display(),
         }
@@ -328,7 +328,7 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return gettext("payout %(amount)s to %(user)s (%(status)s)") % {
-            "amount": self.amount,
+            "amount": money_shown(self.amount),
             "user": self.affiliate_id,
             "status": self.get_status_display(),
         }

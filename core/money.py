@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 
 from core.tenancy import current_panel_currency
 
@@ -142,3 +143,20 @@ def money_text(value: Decimal, *, currency: str, language: str, exact: bool = Fa
     """An amount with its currency, as customers read it: "1.234.567 ₫", "1,234.56 USD"."""
     text = amount_text(value, currency=currency, language=language, exact=exact)
     return f"{text} {currency_label(currency)}"
+
+
+def reader_language() -> str:
+    """The language the page is being written in (the request's, or an override's)."""
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def money_shown(value: Decimal, *, currency: str = "", exact: bool = False) -> str:
+    """`money_text` in the reader's language, in the panel currency unless another is named."""
+    return money_text(
+        value, currency=currency or panel_currency(), language=reader_language(), exact=exact
+    )
+
+
+def number_shown(value: Decimal | int) -> str:
+    """`number_text` in the reader's language, every significant digit kept (exchange rates)."""
+    return number_text(value, language=reader_language())

@@ -1,19 +1,17 @@
-from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.admin_money import Money
 from core.errors import PanelError, error_display
-from core.money import money_text
+from core.money import money_shown
 from core.permissions import ReadOnlyAdmin as BaseReadOnlyAdmin
 from core.permissions import permission_for, requires_permission
 from orders.admin_forms import AdminOrderForm
@@ -93,31 +91,31 @@ class ReadOnlyAdmin(BaseReadOnlyAdmin):
         return request.user.has_perm(permission_for(self, RESOLVE))
 
 
+# The provider's price per unit of his currency, every digit kept (core.admin_money).
+UPSTREAM_RATE = {"upstream_rate": Money("provider.currency", exact=True)}
+
+
 class MoneyColumns:
-    """A paid row's money as customers read it, rounded to the currency's places (core.money);
-    the change page keeps every stored digit."""
+    """A paid row's money as customers read it, rounded to the currency's places (core.money),
+    in the served panel's currency; core.admin_money uses them on the change page too."""
 
     @admin.display(description=_("charge"), ordering="charge")
     def charge_shown(self, obj: Order | ProductOrder) -> str:
-        return _money(obj.charge)
+        return money_shown(obj.charge)
 
     @admin.display(description=_("refunded"), ordering="refunded")
     def refunded_shown(self, obj: Order | ProductOrder) -> str:
-        return _money(obj.refunded)
+        return money_shown(obj.refunded)
 
     @admin.display(description=_("cost"), ordering="cost")
     def cost_shown(self, obj: Order | ProductOrder) -> str:
-        return _money(obj.cost)
-
-
-def _money(value: Decimal) -> str:
-    language = get_language() or settings.LANGUAGE_CODE
-    return money_text(value, currency=settings.PANEL_CURRENCY, language=language)
+        return money_shown(obj.cost)
 
 
 @admin.register(Order)
 class OrderAdmin(MoneyColumns, BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin):
     review_kind = Kind.ORDER
+    money_currencies = UPSTREAM_RATE
     # What an operator reads first comes first: the list is wider than a laptop's screen, and
     # the status, the review reason and the money must not be the columns scrolled off it.
     list_display = (
@@ -187,7 +185,7 @@ class OrderAdmin(MoneyColumns, BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin)
 
     @admin.display(description=_("Profit"))
     def profit(self, obj: Order) -> str:
-        return _money(obj.profit)
+        return money_shown(obj.profit)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.add_order")
@@ -222,7 +220,7 @@ class OrderAdmin(MoneyColumns, BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin)
                     % {
                         "id": order.pk,
                         "user": order.user,
-                        "charge": _money(order.charge),
+                        "charge": money_shown(order.charge),
                     },
                     messages.SUCCESS,
                 )
@@ -238,6 +236,7 @@ class OrderAdmin(MoneyColumns, BulkAttachMixin, ReviewAdminMixin, ReadOnlyAdmin)
 
 @admin.register(ProductOrder)
 class ProductOrderAdmin(MoneyColumns, ReviewAdminMixin, ReadOnlyAdmin):
+    money_currencies = UPSTREAM_RATE
     review_kind = Kind.PRODUCT_ORDER
     list_display = (
         "id",

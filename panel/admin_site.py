@@ -5,10 +5,11 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_money import MoneySite
 from panel.dashboard.views import DASHBOARD_PERMISSION, dashboard_context
 
 
-class PanelAdminSite(admin.AdminSite):
+class PanelAdminSite(MoneySite, admin.AdminSite):
     index_template = "admin/panel_index.html"
     site_header = _("SMM panel administration")
     site_title = _("SMM panel admin")

@@ -14,11 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_money import Money
 from core.errors import PanelError, error_display
-from core.money import money_text
+from core.money import money_shown
 from core.permissions import ReadOnlyAdmin, requires_permission
 from reconciliation import selectors
 from reconciliation.forms import ResolveForm
@@ -32,7 +32,7 @@ LISTED = 100  # orders shown per figure; the count says how many there are
 def _money(value: Decimal | None, currency: str) -> str:
     if value is None:
         return "—"
-    return money_text(value, currency=currency or "USD", language=get_language() or "en")
+    return money_shown(value, currency=currency or "USD")
 
 
 class BooksAdmin(ReadOnlyAdmin):
@@ -45,6 +45,21 @@ class BooksAdmin(ReadOnlyAdmin):
 
 @admin.register(ProviderDay)
 class ProviderDayAdmin(BooksAdmin):
+    # A provider's day is counted in his currency (core.admin_money).
+    money_currencies = {
+        name: Money("currency")
+        for name in (
+            "opening_balance",
+            "closing_balance",
+            "charges_expected",
+            "refunds_expected",
+            "orders_difference",
+            "balance_difference",
+            "slack_more",
+            "slack_less",
+            "tolerance",
+        )
+    }
     # The state second: on a phone it is what shows before the table scrolls.
     list_display = (
         "day_text",
@@ -180,6 +195,9 @@ class ProviderDayAdmin(BooksAdmin):
 
 @admin.register(Mismatch)
 class MismatchAdmin(BooksAdmin):
+    money_currencies = {
+        name: Money("provider_day.currency") for name in ("full_price", "expected", "reported")
+    }
     list_display = (
         "id",
         "day_link",

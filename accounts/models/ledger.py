@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import memos
 from core.db.partitions import PeriodField
-from core.money import money_field
+from core.money import money_field, money_shown
 
 
 class BalanceTransaction(models.Model):
@@ -121,9 +121,10 @@ class BalanceTransaction(models.Model):
         ]
 
     def __str__(self) -> str:
+        # The admin's title: the amount in the customer's own currency (the lists load him).
         return gettext("%(kind)s %(amount)s for %(user)s") % {
             "kind": self.get_kind_display(),
-            "amount": self.amount,
+            "amount": money_shown(self.amount, currency=self.user.currency),
             "user": self.user_id,
         }
 
@@ -256,6 +257,6 @@ class CommissionTransaction(models.Model):
     def __str__(self) -> str:
         return gettext("%(kind)s %(amount)s for %(user)s") % {
             "kind": self.get_kind_display(),
-            "amount": self.amount,
+            "amount": money_shown(self.amount),
             "user": self.user_id,
         }

@@ -4,24 +4,19 @@ format them (`{% load panel_format %}`). Formatting itself lives in core.money."
 from decimal import Decimal
 
 from django import template
-from django.conf import settings
-from django.utils import translation
 
 from core.money import (
     amount_text,
-    money_text,
-    number_text,
+    money_shown,
+    number_shown,
     panel_currency,
     parse_money,
+    reader_language,
 )
 from orders.forms import OrderForm
 from orders.models import STATUS_NAMES
 
 register = template.Library()
-
-
-def _language() -> str:
-    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -39,7 +34,7 @@ def money(value: object, currency: str = "") -> str:
     amount = _decimal(value)
     if amount is None:
         return "" if value is None else str(value)
-    return money_text(amount, currency=currency or panel_currency(), language=_language())
+    return money_shown(amount, currency=currency)
 
 
 @register.filter
@@ -49,9 +44,7 @@ def rate(value: object, currency: str = "") -> str:
     price = _decimal(value)
     if price is None:
         return "" if value is None else str(value)
-    return money_text(
-        price, currency=currency or panel_currency(), language=_language(), exact=True
-    )
+    return money_shown(price, currency=currency, exact=True)
 
 
 @register.filter
@@ -64,7 +57,7 @@ def amount(value: object, options: str = "") -> str:
     return amount_text(
         number,
         currency=panel_currency(),
-        language=_language(),
+        language=reader_language(),
         signed=options == "signed",
     )
 
@@ -73,11 +66,11 @@ def amount(value: object, options: str = "") -> str:
 def number(value: object) -> str:
     """`{{ count|number }}`: a count or quantity grouped by thousands ("10.000" / "10,000")."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return number_text(value, language=_language())
+        return number_shown(value)
     figure = _decimal(value)
     if figure is None:
         return "" if value is None else str(value)
-    return number_text(figure, language=_language())
+    return number_shown(figure)
 
 
 @register.filter

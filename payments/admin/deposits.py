@@ -1,8 +1,6 @@
 """Admin: deposits with filters, and the unmatched/review queue with "assign to user" and
 "reject"."""
 
-from decimal import Decimal
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -11,15 +9,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from core.admin_money import NUMBER, Money
 from core.errors import PanelError, error_display
-from core.money import money_str, money_text
+from core.money import money_shown
 from core.permissions import ReadOnlyAdmin, requires_permission
 from payments.admin.reversals import ReversalViews
 from payments.forms import AssignForm, RejectForm
@@ -56,12 +54,6 @@ def also_reported(deposit: Deposit) -> str:
     )
 
 
-def _amount(value: Decimal, currency: str) -> str:
-    """An amount as the reader's language writes money (core.money)."""
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    return money_text(value, currency=currency, language=language)
-
-
 class PanelFilter(admin.SimpleListFilter):
     """The parent's own transfers, or his child panels' (docs/child-panels.md)."""
 
@@ -81,6 +73,16 @@ class PanelFilter(admin.SimpleListFilter):
 
 class ReportsShown(ReadOnlyAdmin):
     """A deposit's second reports, fetched with the page's rows rather than one query each."""
+
+    # Asked and received in the gateway's currencies, credited in the customer's (an unmatched
+    # transfer has nobody yet: the panel's); the rate is an exchange rate (core.admin_money).
+    money_currencies = {
+        "amount": Money("currency"),
+        "received_amount": Money("received_currency"),
+        "rate": NUMBER,
+        "credited_amount": Money("user.currency"),
+        "bonus_amount": Money("user.currency"),
+    }
 
     # Shown as sentences in the reader's language instead (Deposit.reason_text, coupon_note_text).
     exclude = (
@@ -185,7 +187,7 @@ class UnmatchedDepositAdmin(ReportsShown):
 
     @admin.display(description=gettext_lazy("Paid"))
     def paid(self, obj: Deposit) -> str:
-        return f"{money_str(obj.amount)} {obj.currency}"
+        return money_shown(obj.amount, currency=obj.currency)
 
     @admin.display(description=gettext_lazy("Decide"))
     def decide(self, obj: Deposit) -> str:
@@ -221,14 +223,16 @@ class UnmatchedDepositAdmin(ReportsShown):
             "title": title,
             "form": form,
             "deposit": deposit,
-            "asked": _amount(deposit.amount, deposit.currency),
+            "asked": money_shown(deposit.amount, currency=deposit.currency),
             "received": (
-                _amount(deposit.received_amount, deposit.received_currency)
+                money_shown(deposit.received_amount, currency=deposit.received_currency)
                 if deposit.received_amount is not None
                 else ""
             ),
             "assign_credits": (
-                _amount(arrival, settings.PANEL_CURRENCY) if arrival is not None else ""
+                money_shown(arrival, currency=settings.PANEL_CURRENCY)
+                if arrival is not None
+                else ""
             ),
             "opts": self.model._meta,
         }

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin_money import NUMBER, Money
 from core.tenancy import current_panel_id
 from payments.admin.bank_accounts import accounts_summary
 from payments.config import gateway_config
@@ -104,6 +105,12 @@ def _method_fieldsets(only: str | None = None) -> tuple[tuple[object, dict], ...
 
 @admin.register(GatewaySettings)
 class GatewaySettingsAdmin(admin.ModelAdmin):
+    # Limits in the gateway's currency; its rate is an exchange rate (core.admin_money).
+    money_currencies = {
+        "min_amount": Money("currency"),
+        "max_amount": Money("currency"),
+        "rate": NUMBER,
+    }
     list_display = (*COMMON_SETTINGS, "updated_at")
     readonly_fields = ("accounts", "reporters")
 

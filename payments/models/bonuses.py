@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.money import money_field
+from core.money import money_field, money_shown
 from payments.models.gateways import gateway_choices
 
 
@@ -38,7 +38,7 @@ class BonusRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"+{self.percent}% from {self.min_amount} ({self.gateway or 'all'})"
+        return f"+{self.percent.normalize():f}% from {money_shown(self.min_amount)} ({self.gateway or 'all'})"
 
 
 class BankCoupon(models.Model):

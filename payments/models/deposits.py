@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import memos
-from core.money import ZERO, money_field
+from core.money import ZERO, money_field, money_shown
 from payments.models.gateways import RATE_DIGITS, RATE_PLACES, Gateway, gateway_choices
 
 
@@ -187,7 +187,8 @@ class Deposit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_gateway_display()} {self.amount} {self.currency} ({self.get_status_display()})"
+        amount = money_shown(self.amount, currency=self.currency)
+        return f"{self.get_gateway_display()} {amount} ({self.get_status_display()})"
 
     @property
     def is_final(self) -> bool:

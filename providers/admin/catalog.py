@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from core.admin_money import Money
 from core.errors import PanelError
 from core.money import money_str
 from core.permissions import requires_permission
@@ -45,6 +46,13 @@ class MarginFilter(admin.SimpleListFilter):
 
 
 class CatalogItemAdmin(HoldsAdmin):
+    # Prices per 1000 or per unit: every stored digit (core.admin_money).
+    money_currencies: ClassVar[dict[str, Money]] = {
+        "upstream_rate": Money("provider.currency", exact=True),
+        "rate": Money(exact=True),
+        "markup_fixed": Money(exact=True),
+        "held_from_cost": Money(exact=True),
+    }
     list_filter: ClassVar[tuple[Any, ...]] = (
         HoldFilter,
         "provider",

@@ -9,6 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from core.admin_money import Money
 from core.ids import parse_id
 from core.permissions import requires_permission
 from providers.models import Category, Service
@@ -44,6 +45,8 @@ def _posted_words(request: HttpRequest) -> list[CategoryWords]:
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    # Added to rates per 1000: every stored digit (core.admin_money).
+    money_currencies = {"markup_fixed": Money(exact=True)}
     list_display = (
         "name",
         "name_vi",

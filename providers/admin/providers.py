@@ -1,6 +1,5 @@
 """Provider accounts: health, balance and key checks, sync, pause and resume."""
 
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -14,10 +13,11 @@ from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from core.money import money_text
+from core.admin_money import Money
+from core.money import money_shown
 from providers.errors import ProviderError
 from providers.forms import ProviderAdminForm
 from providers.models import (
@@ -53,6 +53,12 @@ class HealthFilter(admin.SimpleListFilter):
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     form = ProviderAdminForm
+    # The fixed markup is added to rates per 1000: every stored digit (core.admin_money).
+    money_currencies = {
+        "balance": Money("balance_currency"),
+        "low_balance_threshold": Money("currency"),
+        "markup_fixed": Money(exact=True),
+    }
     list_display = (
         "name",
         "host",
@@ -140,7 +146,7 @@ class ProviderAdmin(admin.ModelAdmin):
     def balance_display(self, obj: Provider) -> str:
         if obj.balance is None:
             return str(_("not checked"))
-        text = _money(obj.balance, obj.balance_currency)
+        text = money_shown(obj.balance, currency=obj.balance_currency)
         if obj.is_low_balance:
             return format_html('<strong style="color:#c01048">{} — {}</strong>', text, _("low"))
         return text
@@ -205,7 +211,7 @@ class ProviderAdmin(admin.ModelAdmin):
                 _("%(name)s answers: balance %(balance)s.")
                 % {
                     "name": provider.name,
-                    "balance": _money(balance.balance, balance.currency),
+                    "balance": money_shown(balance.balance, currency=balance.currency),
                 },
                 level,
             )
@@ -282,5 +288,3 @@ class ProviderAdmin(admin.ModelAdmin):
                 )
 
 
-def _money(value: Decimal, currency: str) -> str:
-    return money_text(value, currency=currency, language=get_language() or settings.LANGUAGE_CODE)

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_money import Money
 from providers.admin.scorecards import completion_p90_text, scorecard_html
 from providers.forms import ServiceRouteForm
 from providers.models import (
@@ -28,6 +29,9 @@ def _score_of(route: ServiceRoute) -> RouteScore | None:
 class ServiceRouteAdmin(admin.ModelAdmin):
     """Routes are added through the service's "Suggest routes" page or here (both call
     route_add); only priority and the enabled flag change afterwards."""
+
+    # A rate per 1000: every stored digit (core.admin_money).
+    money_currencies = {"cost_rate": Money(exact=True)}
 
     list_display = (
         "service",
@@ -87,6 +91,8 @@ class ServiceRouteAdmin(admin.ModelAdmin):
 @admin.register(PriceOverride)
 class PriceOverrideAdmin(admin.ModelAdmin):
     """A customer's own rate for a service (providers.pricing resolves it first)."""
+
+    money_currencies = {"rate": Money(exact=True)}
 
     list_display = ("user", "service", "rate", "service_rate", "updated_at")
     list_select_related = ("user", "service")

@@ -1,5 +1,6 @@
 """Customer pages (add funds, deposits, the status endpoint) and the admin's payment pages."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -64,6 +65,23 @@ def test_add_funds_names_the_exchange_rate_ty_gia_in_vietnamese(
     client.cookies["django_language"] = "vi"
 
     assert "Tỷ giá: 25.000 VND = 1 USD" in client.get("/add-funds/").content.decode()
+
+
+@pytest.mark.usefixtures("bank")
+def test_add_funds_coupon_heading_and_its_field_read_differently_in_vietnamese(
+    client: Client, customer: User
+) -> None:
+    client.force_login(customer)
+    client.cookies["django_language"] = "vi"
+
+    page = client.get("/add-funds/").content.decode()
+
+    # The coupon section's heading, then its field: each says what it is.
+    headings = re.findall(r"<h3>([^<]*)</h3>", page)
+    label = re.search(r'<label for="id_coupon_bank">([^<]*)</label>', page)
+    assert label is not None
+    assert "Mã khuyến mãi" in headings
+    assert label.group(1) == "Nhập mã khuyến mãi"
 
 
 @pytest.mark.usefixtures("bank")

@@ -4,16 +4,14 @@ providers. The parent's catalog services do the work (catalog_set_on_sale, catal
 the holds); every edit moves `updated_at`, so pages and the API's cached `services` answer
 follow at once, and the sync never touches these fields."""
 
-from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from core.money import money_text
+from core.money import money_shown
 from core.permissions import requires_permission
 from panel.child_panels.owner_admin.scoping import PanelScopedAdmin, scoped_or_404
 from providers.admin.catalog import CatalogItemAdmin, HoldFilter
@@ -44,11 +42,11 @@ class ServiceAdmin(PanelScopedAdmin, CatalogItemAdmin):
 
     @admin.display(description=gettext_lazy("Cost"), ordering="upstream_rate")
     def cost_shown(self, obj: Service) -> str:
-        return _money(obj.upstream_rate * obj.provider.exchange_rate)
+        return money_shown(obj.upstream_rate * obj.provider.exchange_rate)
 
     @admin.display(description=gettext_lazy("Price"), ordering="rate")
     def price_shown(self, obj: Service) -> str:
-        return _money(obj.rate)
+        return money_shown(obj.rate)
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
         return (*BOUGHT, "rate", "hold_resolve")
@@ -112,12 +110,6 @@ class ProviderAdmin(PanelScopedAdmin):
                 _("Selling prices recomputed: %(count)d changed.")
                 % {"count": catalog_reprice(provider=obj)},
             )
-
-
-def _money(value: Decimal) -> str:
-    return money_text(
-        value, currency=settings.PANEL_CURRENCY, language=get_language() or settings.LANGUAGE_CODE
-    )
 
 
 def register(site: admin.AdminSite) -> None:

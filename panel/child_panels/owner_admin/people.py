@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.password_validation import validate_password
@@ -15,13 +14,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.backends import is_owner_login
 from accounts.models import CHILD_PANEL_ROLE_NAMES, ChildPanel, ChildPanelStaff, User
 from core.errors import PanelError, error_display
-from core.money import MONEY_PLACES, money_text
+from core.money import MONEY_PLACES, money_shown
 from core.permissions import ReadOnlyAdmin, requires_permission
 from panel.child_panels.billing import child_panel_customer_credit
 from panel.child_panels.owner_admin.scoping import PanelScopedAdmin, scoped_or_404, this_panel
@@ -116,9 +115,7 @@ class CustomerAdmin(PanelScopedAdmin, ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("balance"), ordering="balance")
     def balance_shown(self, obj: User) -> str:
-        return money_text(
-            obj.balance, currency=obj.currency, language=get_language() or settings.LANGUAGE_CODE
-        )
+        return money_shown(obj.balance, currency=obj.currency)
 
     @admin.display(description=gettext_lazy("Add funds"))
     def add_funds_link(self, obj: User) -> str:

@@ -11,10 +11,11 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_money import MoneySite
 from core.tenancy import current_panel_id
 
 
-class ChildPanelAdminSite(admin.AdminSite):
+class ChildPanelAdminSite(MoneySite, admin.AdminSite):
     site_title = _("Panel admin")
     index_title = _("Run your panel")
     site_url = "/"
