@@ -70,7 +70,7 @@ class Deposit(models.Model):
         max_digits=RATE_DIGITS,
         decimal_places=RATE_PLACES,
         help_text=_("Gateway currency per one panel currency unit, frozen when it arrived."),
-        verbose_name=_("rate"),
+        verbose_name=_("exchange rate"),
     )
     credited_amount = money_field(default=ZERO, verbose_name=_("credited amount"))
     bonus_amount = money_field(default=ZERO, verbose_name=_("bonus amount"))

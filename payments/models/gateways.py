@@ -78,7 +78,7 @@ class GatewaySettings(models.Model):
         null=True,
         blank=True,
         help_text=_("Units of the gateway currency per one unit of the panel currency."),
-        verbose_name=_("rate"),
+        verbose_name=_("exchange rate"),
     )
     min_amount = money_field(
         null=True,

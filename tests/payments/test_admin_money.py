@@ -68,8 +68,8 @@ def test_the_deposit_page_writes_its_money_as_the_reader_does(
     assert amount in heading.group(1) and amount in title.group(1)
     assert "750000,000000" not in page and "750000.000000" not in page
     amount_label, credited_label, rate_label = {
-        "vi": ("Số tiền", "Số tiền đã cộng", "Giá"),
-        "en": ("Amount", "Credited amount", "Rate"),
+        "vi": ("Số tiền", "Số tiền đã cộng", "Tỷ giá"),
+        "en": ("Amount", "Credited amount", "Exchange rate"),
     }[language]
     assert fields[amount_label] == amount
     assert fields[credited_label] == credited
