@@ -286,5 +286,3 @@ class ProviderAdmin(admin.ModelAdmin):
                     % {"name": provider.name},
                     messages.WARNING,
                 )
-
-
