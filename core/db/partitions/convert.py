@@ -153,6 +153,17 @@ def table_unpartition(schema_editor: BaseDatabaseSchemaEditor, *, table: str) ->
         [table],
     )
     next_id = _sequence_next(schema_editor, table)
+    # The legacy partition's part of each of the parent's indexes, by the parent's name: an
+    # index made after the table was partitioned has a name PostgreSQL gave the partition's part,
+    # which the table must not keep (a later migration would miss it under its own name).
+    parts = _fetch(
+        schema_editor,
+        "SELECT part.relname, whole.relname FROM pg_inherits h "
+        "JOIN pg_class part ON part.oid = h.inhrelid JOIN pg_class whole ON whole.oid = h.inhparent "
+        "JOIN pg_index i ON i.indexrelid = part.oid "
+        "WHERE i.indrelid = %s::regclass AND whole.relkind = 'I' AND NOT i.indisprimary",
+        [legacy],
+    )
     schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for name, referrer, _definition in referencing:
         schema_editor.execute(f'ALTER TABLE {referrer} DROP CONSTRAINT "{name}"')
@@ -174,6 +185,9 @@ def table_unpartition(schema_editor: BaseDatabaseSchemaEditor, *, table: str) ->
     # those of the referencing tables are made again below.
     schema_editor.execute(f"DROP TABLE {quoted} CASCADE")
     schema_editor.execute(f'ALTER TABLE "{legacy}" RENAME TO {quoted}')
+    for part, whole in parts:
+        if part != whole:
+            schema_editor.execute(f'ALTER INDEX "{part}" RENAME TO "{whole}"')
     primary = _fetch(
         schema_editor,
         "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid = %s::regclass",
