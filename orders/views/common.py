@@ -9,11 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from accounts import form_tokens
 from core.errors import error_display
-from core.money import money_text, panel_currency
+from core.money import money_shown
 from orders.errors import PanelError
 
 PER_PAGE = 50
@@ -24,7 +24,7 @@ def paginate(request: HttpRequest, items: QuerySet, per_page: int = PER_PAGE) ->
 
 
 def charged_text(amount: Decimal) -> str:
-    return money_text(amount, currency=panel_currency(), language=get_language())
+    return money_shown(amount)
 
 
 def order_error_text(order_id: int, exc: PanelError) -> str:

@@ -7,7 +7,6 @@ The staff digest (email, Telegram) and the dashboard's "What needs hands" link t
 
 from typing import cast
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,11 +17,11 @@ from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.ids import parse_id
-from core.money import money_text
+from core.money import money_shown
 from core.permissions import requires_permission
 from providers.models import CatalogItemQuerySet, HoldReason, Product, Provider, Service
 from providers.selectors import held_review
@@ -78,12 +77,7 @@ class HoldsAdmin(admin.ModelAdmin):
             else "-",
         }
         if obj.held_from_cost is not None:
-            cost = money_text(
-                obj.held_from_cost,
-                currency=settings.PANEL_CURRENCY,
-                language=get_language() or settings.LANGUAGE_CODE,
-                exact=True,
-            )
+            cost = money_shown(obj.held_from_cost, exact=True)
             reason = _("%(reason)s (cost was %(cost)s)") % {"reason": reason, "cost": cost}
         return reason
 

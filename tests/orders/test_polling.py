@@ -263,9 +263,7 @@ def test_replayed_answers_refund_once(sent: Callable[..., Order], sandbox: Sandb
     order = sent(quantity=1000)
     _force(sandbox, order, "Partial", remains=300)
     provider = Provider.objects.get()
-    rows = list(
-        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
-    )
+    rows = _claimed(order)
     answers = _fetch(ORDERS, provider_client(provider), rows)
 
     _apply(ORDERS, provider, rows, answers)
@@ -412,8 +410,19 @@ def test_product_orders_are_forwarded_and_polled_with_results(
     )
 
 
+def _claimed(order: Order) -> list[dict]:
+    """`order`'s row as a claim reads it."""
+    return list(
+        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
+    )
+
+
+def _sent(queries: CaptureQueriesContext, setting: str) -> bool:
+    return any(setting in query["sql"] for query in queries.captured_queries)
+
+
 def _commits_without_waiting(queries: CaptureQueriesContext) -> bool:
-    return any("synchronous_commit" in query["sql"] for query in queries.captured_queries)
+    return _sent(queries, "synchronous_commit")
 
 
 def test_a_chunk_that_moves_a_row_commits_durably_one_that_only_reschedules_may_not(
@@ -422,13 +431,9 @@ def test_a_chunk_that_moves_a_row_commits_durably_one_that_only_reschedules_may_
     # given a sent order, polled once while nothing moved upstream, then once it ended Partial
     order = sent(quantity=1000)
     provider = Provider.objects.get()
-    rows = list(
-        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
-    )
+    rows = _claimed(order)
     _apply(ORDERS, provider, rows, _fetch(ORDERS, provider_client(provider), rows))
-    rows = list(
-        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
-    )
+    rows = _claimed(order)
 
     # when nothing moves, then the write may skip waiting for the disk
     with CaptureQueriesContext(connection) as idle:
@@ -444,7 +449,7 @@ def test_a_chunk_that_moves_a_row_commits_durably_one_that_only_reschedules_may_
 
 
 def _checks_on_generic_plans(queries: CaptureQueriesContext) -> bool:
-    return any("plan_cache_mode" in query["sql"] for query in queries.captured_queries)
+    return _sent(queries, "plan_cache_mode")
 
 
 def test_a_chunk_that_writes_events_checks_their_orders_on_generic_plans(
@@ -454,9 +459,7 @@ def test_a_chunk_that_writes_events_checks_their_orders_on_generic_plans(
     order = sent(quantity=1000)
     provider = Provider.objects.get()
     _force(sandbox, order, "Completed", remains=0)
-    rows = list(
-        Order.objects.filter(pk=order.pk).values(*CLAIMED_FIELDS, *ORDERS.fields, **ORDERS.computed)
-    )
+    rows = _claimed(order)
 
     # when its chunk is written
     with CaptureQueriesContext(connection) as moved:
