@@ -105,7 +105,7 @@ def insert_with_event_and_move(
 
 # The event's key check against the partitioned orders, run at the commit, on its generic plan
 # (core.db.session); set by the row's own statement, so it costs no round trip.
-_GENERIC_KEY_CHECKS_FROM = f" FROM (SELECT {GENERIC_PLANS_SQL}) AS generic_key_checks"
+_GENERIC_KEY_CHECKS = f"(SELECT {GENERIC_PLANS_SQL}) AS generic_key_checks"
 
 
 def _row_with_event(
@@ -124,11 +124,11 @@ def _row_with_event(
     else:
         period_sql, period_params = "", []
     event_columns, event_values = insert_parts(event, leave_out=leave_out)
-    conflict, conflict_params, source = "", tuple[Any, ...](), _GENERIC_KEY_CHECKS_FROM
+    conflict, conflict_params, source = "", tuple[Any, ...](), f" FROM {_GENERIC_KEY_CHECKS}"
     if unless_taken is not None:
         conflict, conflict_params = _on_conflict_do_nothing(type(row), unless_taken)
         if not conflict:
-            source = f"{SKIP_TAKEN_FROM}, {_GENERIC_KEY_CHECKS_FROM.removeprefix(' FROM ')}"
+            source = f"{SKIP_TAKEN_FROM}, {_GENERIC_KEY_CHECKS}"
     # The text varies with the model and the options only, so PostgreSQL can plan it once per
     # connection; an `ON CONFLICT … WHERE` inferring a partial index needs its predicate's values
     # in the text, which binding on the server would take out of it.
