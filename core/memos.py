@@ -15,13 +15,12 @@ person typed (an adjustment's reason) is stored as plain text and shown as typed
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils.functional import Promise
-from django.utils.translation import get_language
 
-from core.money import money_text, panel_currency, parse_money
+from core.money import money_shown, money_str, number_shown, parse_money
 
 # A parameter is stored in a JSON column: text, a number, or an earlier memo as an object.
 Param = str | int | dict[str, Any]
@@ -99,12 +98,46 @@ def columns(text: Text, *, prefix: str, max_length: int) -> dict[str, object]:
     return {prefix: text[:max_length], f"{prefix}_code": "", f"{prefix}_params": {}}
 
 
-def as_money(value: object) -> str:
-    """A formatter: an amount in the panel currency (stored as its plain decimal text) as the
-    active language writes it; what is not a number ("?": not known) as stored."""
+def money_formatter(*, currency: str = "", exact: bool = False) -> Formatter:
+    """A formatter for an amount as the active language writes it with its currency. The amount
+    is stored as its plain decimal text in `currency` (empty: the served panel's at render
+    time), or with its own currency as {"amount": "1", "currency": "USD"} (older rows kept the
+    text "1.00 USD"); `exact` keeps every stored digit. What is not a number ("?": not known)
+    is shown as stored."""
+
+    def formatter(value: object) -> str:
+        amount, its_currency = _amount_and_currency(value)
+        try:
+            figure = parse_money(amount)
+        except ValueError:
+            return str(value)
+        return money_shown(figure, currency=its_currency or currency, exact=exact)
+
+    return formatter
+
+
+def money_param(amount: Decimal, *, currency: str) -> dict[str, Any]:
+    """An amount stored with its own currency, for a `money_formatter` parameter."""
+    return {"amount": money_str(amount), "currency": currency.upper()}
+
+
+def _amount_and_currency(value: object) -> tuple[object, str]:
+    if isinstance(value, dict):
+        return value.get("amount"), str(value.get("currency") or "")
+    if isinstance(value, str) and len(words := value.split()) == 2 and words[1].isalpha():
+        return words[0], words[1]
+    return value, ""
+
+
+# An amount in the panel currency, stored as its plain decimal text.
+as_money = money_formatter()
+
+
+def as_number(value: object) -> str:
+    """A formatter: a count or figure without a currency (stored as a number or its text) as
+    the active language groups and writes it; what is not a number as stored."""
     try:
-        amount = parse_money(value)
+        figure = parse_money(value)
     except ValueError:
         return str(value)
-    language = get_language() or settings.LANGUAGE_CODE
-    return money_text(amount, currency=panel_currency(), language=language)
+    return number_shown(figure)

@@ -6,7 +6,7 @@ kept in rows: never rename one."""
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.memos import define
+from core.memos import as_number, define
 from orders.models import STATUS_NAMES, ReviewReason
 
 
@@ -49,11 +49,15 @@ COMPLETED_BY_ADMIN = define("completed_by_admin", _("Completed by an admin"))
 PARTIAL_BY_ADMIN_DELIVERED = define(
     "partial_by_admin_delivered",
     _("Partial, set by an admin: %(delivered)s of %(base)s delivered"),
+    delivered=as_number,
+    base=as_number,
 )
 PARTIAL_BY_ADMIN_CHARGED = define(
     "partial_by_admin_charged",
-    # In the provider's currency, as the admin typed it.
+    # In the provider's currency, which the admin typed and the memo does not name: the figure
+    # alone, every digit kept.
     _("Partial, set by an admin: the provider charged %(charge)s"),
+    charge=as_number,
 )
 CANCELED_BY_ADMIN = define("canceled_by_admin", _("Canceled by an admin after review"))
 REFILL_ASKED_AGAIN = define(

@@ -5,6 +5,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PricingTier
+from core.money import number_shown
 from notifications.services import ranks_assign
 
 # The child panels' admin lives with the rest of child panels; importing it registers it.
@@ -25,9 +26,9 @@ class RankAdmin(admin.ModelAdmin):
         "name_vi",
         "basis",
         "threshold",
-        "percent_off",
+        "percent_off_shown",
         "unlocks_child_panels",
-        "affiliate_percent",
+        "affiliate_percent_shown",
         "is_active",
         "user_count",
     )
@@ -43,6 +44,16 @@ class RankAdmin(admin.ModelAdmin):
         "is_active",
     )
     actions = ["assign_now"]
+
+    # A percent as the reader's language writes it ("2,5%"), not the column's padded "2.50".
+    @admin.display(description=_("percent off"), ordering="percent_off")
+    def percent_off_shown(self, obj: PricingTier) -> str:
+        return f"{number_shown(obj.percent_off)}%"
+
+    @admin.display(description=_("affiliate percent"), ordering="affiliate_percent")
+    def affiliate_percent_shown(self, obj: PricingTier) -> str | None:
+        percent = obj.affiliate_percent
+        return None if percent is None else f"{number_shown(percent)}%"
 
     @admin.display(description=_("Customers"))
     def user_count(self, obj: PricingTier) -> int:

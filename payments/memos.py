@@ -5,7 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import memos
-from core.memos import as_money, define
+from core.memos import as_money, define, money_formatter
 from payments.models import Gateway
 
 
@@ -44,13 +44,20 @@ def _earlier_reason(value: object) -> str:
     )
 
 
-# Amounts with their currency as the gateway reported them ("1.00 USD"): not the panel's.
-PAID_OTHER_AMOUNT = define("paid_other_amount", _("paid %(paid)s for %(asked)s"))
+# Amounts each with its own currency (core.memos.money_param), as the gateway reported them:
+# not the panel's. Every digit is kept, or a payment a fraction of a cent short reads as the
+# amount asked.
+_EXACT_MONEY = money_formatter(exact=True)
+PAID_OTHER_AMOUNT = define(
+    "paid_other_amount", _("paid %(paid)s for %(asked)s"), paid=_EXACT_MONEY, asked=_EXACT_MONEY
+)
 PAID_AFTER_REJECTED = define(
     "paid_after_rejected", _("paid after it was rejected (%(before)s)"), before=_earlier_reason
 )
-BELOW_MINIMUM = define("below_minimum", _("below the minimum of %(amount)s VND"))
-ABOVE_MAXIMUM = define("above_maximum", _("above the maximum of %(amount)s VND"))
+# A bank transfer's limits, always in đồng (payments.config), stored as plain decimal text.
+_DONG = money_formatter(currency="VND")
+BELOW_MINIMUM = define("below_minimum", _("below the minimum of %(amount)s"), amount=_DONG)
+ABOVE_MAXIMUM = define("above_maximum", _("above the maximum of %(amount)s"), amount=_DONG)
 COUPON_APPLIED = define("coupon_applied", _("Coupon %(code)s: bonus %(bonus)s"), bonus=as_money)
 COUPON_NOT_APPLIED = define(
     "coupon_not_applied", _("Coupon %(code)s not applied: %(reason)s"), reason=_catalog_id

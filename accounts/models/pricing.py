@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.ledger import BalanceTransaction
-from core.money import ZERO, money_field
+from core.money import ZERO, money_field, number_shown, reader_language
 
 
 class PricingTier(models.Model):
@@ -87,9 +87,10 @@ class PricingTier(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Written as the reader's language writes a percent: "2,5" in Vietnamese, never "10.00".
         return gettext("%(name)s (%(percent)s%% off)") % {
-            "name": self.name,
-            "percent": self.percent_off,
+            "name": self.name_in(reader_language()),
+            "percent": number_shown(self.percent_off),
         }
 
     def name_in(self, language: str) -> str:

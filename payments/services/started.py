@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core import memos
 from core.errors import InvalidRequest
-from core.memos import Text
-from core.money import money_str
+from core.memos import Text, money_param
+from core.money import money_shown
 from payments.config import GatewayConfig
 from payments.memos import PAID_AFTER_REJECTED, PAID_OTHER_AMOUNT
 from payments.models import Deposit
@@ -37,13 +37,13 @@ def deposit_start(
         raise InvalidRequest(_("The amount must be positive"))
     if config.min_amount is not None and amount < config.min_amount:
         raise InvalidRequest(
-            _("The minimum is %(amount)s %(currency)s")
-            % {"amount": money_str(config.min_amount), "currency": config.currency}
+            _("The minimum is %(amount)s")
+            % {"amount": money_shown(config.min_amount, currency=config.currency)}
         )
     if config.max_amount is not None and amount > config.max_amount:
         raise InvalidRequest(
-            _("The maximum is %(amount)s %(currency)s")
-            % {"amount": money_str(config.max_amount), "currency": config.currency}
+            _("The maximum is %(amount)s")
+            % {"amount": money_shown(config.max_amount, currency=config.currency)}
         )
     if credited_amount_for(amount=amount, rate=config.rate) <= 0:
         raise InvalidRequest(_("The amount is too small"))
@@ -106,8 +106,8 @@ def deposit_confirm_paid(
             return DepositOutcome(deposit=_paid_late(deposit), is_new=True)
         if currency.upper() != deposit.currency.upper() or amount != deposit.amount:
             reason = PAID_OTHER_AMOUNT(
-                paid=f"{money_str(amount)} {currency.upper()}",
-                asked=f"{money_str(deposit.amount)} {deposit.currency}",
+                paid=money_param(amount, currency=currency),
+                asked=money_param(deposit.amount, currency=deposit.currency),
             )
             return DepositOutcome(deposit=_review(deposit, reason), is_new=True)
         # A deposit started by a customer always has its user.

@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import PricingTier, User
 from accounts.ranks import can_order_child_panels, customer_percent_off, rank_card
@@ -331,3 +332,39 @@ def test_deposits_racing_a_pass_end_at_the_rank_reached_with_one_email_each() ->
     for user in users:
         names = _promotions(user)
         assert names[-1] == "Agency" and len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(
+    ("percent", "english", "vietnamese"),
+    [
+        ("10.00", "Agency (10% off)", "Đại lý (giảm 10%)"),
+        ("2.50", "Agency (2.5% off)", "Đại lý (giảm 2,5%)"),
+    ],
+)
+def test_a_ranks_title_writes_its_percent_as_the_readers_language_does(
+    db: None, percent: str, english: str, vietnamese: str
+) -> None:
+    rank = PricingTier.objects.create(
+        name="Agency", name_vi="Đại lý", threshold=Decimal(0), percent_off=Decimal(percent)
+    )
+    rank.refresh_from_db()  # as the column gives it back: two decimals
+
+    with translation.override("en"):
+        assert str(rank) == english
+    with translation.override("vi"):
+        assert str(rank) == vietnamese
+
+
+def test_the_admins_list_of_ranks_writes_percents_without_padding(admin_client: Client) -> None:
+    PricingTier.objects.create(
+        name="Agency",
+        threshold=Decimal(0),
+        percent_off=Decimal("2.50"),
+        affiliate_percent=Decimal("12.00"),
+    )
+
+    page = admin_client.get(reverse("admin:accounts_pricingtier_changelist")).content.decode()
+
+    assert ">2.5%<" in page
+    assert ">12%<" in page
+    assert "2.50" not in page

@@ -290,6 +290,10 @@ def test_another_amount_needs_the_admins_reason_which_the_ledger_keeps(
         assert "25.00 USD instead of 1.00 USD: paid the rest by bank, ticket 88, admin" in (
             entry.memo_text
         )
+    with translation.override("vi"):
+        assert "cộng 25,00 USD thay vì 1,00 USD: paid the rest by bank, ticket 88, admin" in (
+            entry.memo_text
+        )
     assert entry.created_by == staff
 
 
