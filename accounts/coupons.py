@@ -12,14 +12,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
-from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
-from accounts.memos import COUPON_BONUS
+from accounts.memos import COUPON_BONUS, COUPON_NEEDS_DEPOSIT
 from accounts.models import BalanceTransaction, Coupon, CouponRedemption
 from accounts.services import balance_credit
 from core.errors import InvalidRequest
+from core.memos import Memo
 from core.money import ZERO, money_str, quantize_money
 
 HUNDRED = Decimal(100)
@@ -27,6 +27,9 @@ HUNDRED = Decimal(100)
 
 class CouponInvalid(InvalidRequest):
     default_message = gettext_noop("This coupon code is not valid")
+    # A reason with figures: stored with them as data (a deposit's coupon note) and written in
+    # each reader's language, where the message is one language's sentence.
+    memo: Memo | None = None
 
 
 @dataclass(frozen=True)
@@ -99,11 +102,12 @@ def _usable(coupon: Coupon | None, user_id: int, deposit_amount: Decimal) -> Cou
 
 
 def _below_minimum(minimum: Decimal) -> CouponInvalid:
-    exc = CouponInvalid(f"This coupon needs a deposit of at least {minimum}")
-    # What pages show (core.errors.error_display): the same sentence in the active language.
-    exc.detail = format_lazy(  # type: ignore[attr-defined]
-        gettext_lazy("This coupon needs a deposit of at least {amount}"), amount=money_str(minimum)
-    )
+    memo = COUPON_NEEDS_DEPOSIT(amount=money_str(minimum))
+    # The API's English sentence; pages (core.errors.error_display) write the memo in theirs.
+    with translation.override("en"):
+        exc = CouponInvalid(str(memo))
+    exc.memo = memo
+    exc.detail = memo  # type: ignore[attr-defined]
     return exc
 
 

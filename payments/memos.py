@@ -34,8 +34,9 @@ def _catalog_id(value: object) -> str:
     return gettext(str(value)) if value else ""
 
 
-def _earlier_reason(value: object) -> str:
-    """The reason a deposit had before (a code and parameters, or its text)."""
+def _reason(value: object) -> str:
+    """A reason stored as a memo (a code and parameters, or its text: the reason a deposit had
+    before), or as a sentence the panel marked with gettext_noop."""
     if not isinstance(value, dict):
         return _catalog_id(value)
     text = str(value.get("text") or "")
@@ -52,7 +53,7 @@ PAID_OTHER_AMOUNT = define(
     "paid_other_amount", _("paid %(paid)s for %(asked)s"), paid=_EXACT_MONEY, asked=_EXACT_MONEY
 )
 PAID_AFTER_REJECTED = define(
-    "paid_after_rejected", _("paid after it was rejected (%(before)s)"), before=_earlier_reason
+    "paid_after_rejected", _("paid after it was rejected (%(before)s)"), before=_reason
 )
 # A bank transfer's limits, always in đồng (payments.config), stored as plain decimal text.
 _DONG = money_formatter(currency="VND")
@@ -60,5 +61,5 @@ BELOW_MINIMUM = define("below_minimum", _("below the minimum of %(amount)s"), am
 ABOVE_MAXIMUM = define("above_maximum", _("above the maximum of %(amount)s"), amount=_DONG)
 COUPON_APPLIED = define("coupon_applied", _("Coupon %(code)s: bonus %(bonus)s"), bonus=as_money)
 COUPON_NOT_APPLIED = define(
-    "coupon_not_applied", _("Coupon %(code)s not applied: %(reason)s"), reason=_catalog_id
+    "coupon_not_applied", _("Coupon %(code)s not applied: %(reason)s"), reason=_reason
 )

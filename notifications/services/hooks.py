@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from accounts.models import User
 from accounts.ranks import RankMove
 from accounts.services import pricing_tiers_assign
-from core.money import money_str
+from core.money import money_shown, money_str
 from notifications.models import Channel, Kind
 from notifications.services.outbox import Event, notifications_add, telegram_enabled
 
@@ -111,14 +111,10 @@ def notify_deposit_unmatched(
     queue). Call in the transaction that parks the deposit; keyed on the deposit, so a replayed
     webhook or the same transfer from a second reporter alerts once. `reference` is the
     reporter's id of the transfer, `amount` what arrived, in `currency`."""
-    values = {
-        "id": deposit_id,
-        "amount": f"{money_str(amount)} {currency}",
-        "gateway": gateway,
-        "reference": reference[:120],
-    }
+    values = {"id": deposit_id, "gateway": gateway, "reference": reference[:120]}
     # In the panel's language: operators read it (PANEL_LANGUAGE).
     with translation.override(settings.LANGUAGE_CODE):
+        values["amount"] = money_shown(amount, currency=currency)
         subject = gettext("Deposit #%(id)s matches no customer") % values
         body = (
             gettext(

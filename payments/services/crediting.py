@@ -205,7 +205,10 @@ def _redeem_coupon(deposit: Deposit, *, user_id: int, credited: Decimal) -> Memo
             deposit_key=deposit_key(deposit),
         )
     except CouponInvalid as exc:
-        return COUPON_NOT_APPLIED(code=deposit.coupon_code, reason=exc.message[:200])
+        reason: Param = exc.message[:200]
+        if exc.memo is not None:
+            reason = {"code": exc.memo.code, "params": exc.memo.params}
+        return COUPON_NOT_APPLIED(code=deposit.coupon_code, reason=reason)
     return COUPON_APPLIED(code=redemption.coupon.code, bonus=money_str(redemption.bonus))
 
 

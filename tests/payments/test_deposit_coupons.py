@@ -120,6 +120,33 @@ def test_coupon_expired_before_the_money_arrived_is_noted_and_the_deposit_credit
     assert customer.balance == Decimal("104")
 
 
+def test_a_transfer_below_the_coupons_minimum_notes_the_minimum_in_the_readers_notation(
+    client: Client, customer: User
+) -> None:
+    coupon_create(code="BIG", bonus_amount=Decimal(5), min_deposit=Decimal(1000))
+    services.bank_coupon_choose(
+        user=customer, code="BIG", amount=Decimal(25_000_000), rate=Decimal(25000)
+    )
+
+    post_sepay(client, sepay_body(transfer_id=8803, amount=100000, content=f"NAP{customer.pk}"))
+
+    deposit = Deposit.objects.get(external_id="8803")
+    assert deposit.status == Deposit.Status.CREDITED
+    assert deposit.coupon_note_params == {
+        "code": "BIG",
+        "reason": {"code": "coupon_needs_deposit", "params": {"amount": "1000"}},
+    }
+    with translation.override("en"):
+        assert deposit.coupon_note_text == (
+            "Coupon BIG not applied: This coupon needs a deposit of at least 1,000.00 USD"
+        )
+    with translation.override("vi"):
+        assert deposit.coupon_note_text == (
+            "Mã khuyến mãi BIG không được áp dụng: "
+            "Mã khuyến mãi này cần khoản nạp tối thiểu 1.000,00 USD"
+        )
+
+
 def test_the_deposit_admin_names_the_coupon_code_and_its_outcome_apart_in_vietnamese(
     client: Client, customer: User
 ) -> None:

@@ -97,7 +97,7 @@ def test_the_unmatched_alert_reaches_the_staff_by_email(client: Client, staff: U
     deposit = Deposit.objects.get()
     assert message.to == [staff.email]
     assert f"Deposit #{deposit.pk} matches no customer" in message.subject
-    assert "250000 VND" in message.body
+    assert "250,000 ₫" in message.body
 
 
 def test_assigning_an_unmatched_transfer_emails_the_customer(

@@ -17,7 +17,7 @@ from payments.models import Deposit, GatewaySettings, Method
 from payments.services import deposit_confirm_paid, deposit_start
 from tests.payments.senders import post_sepay, sepay_body
 
-MIGRATION = importlib.import_module("payments.migrations.0013_paid_other_amount_params")
+MIGRATION = importlib.import_module("payments.migrations.0013_reason_figures_as_data")
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_a_reason_stored_as_text_by_an_older_panel_still_reads_in_the_readers_la
     assert _read(deposit, "en") == "paid after it was rejected (paid 1.00 USD for 750,000 ₫)"
 
 
-def test_the_migration_turns_stored_figures_into_amounts_with_currencies(customer: User) -> None:
+def test_the_migration_turns_stored_figures_into_data(customer: User) -> None:
     # given rows as the panel stored them before
     review = Deposit.objects.create(
         user=customer,
@@ -115,6 +115,20 @@ def test_the_migration_turns_stored_figures_into_amounts_with_currencies(custome
         },
     )
 
+    coupon = Deposit.objects.create(
+        user=customer,
+        gateway="sepay",
+        amount=Decimal(100000),
+        currency="VND",
+        rate=Decimal(25000),
+        status=Deposit.Status.REVIEW,
+        coupon_note_code="coupon_not_applied",
+        coupon_note_params={
+            "code": "BIG",
+            "reason": "This coupon needs a deposit of at least 1000.000000",
+        },
+    )
+
     # when
     MIGRATION.forwards(apps, None)
 
@@ -127,12 +141,21 @@ def test_the_migration_turns_stored_figures_into_amounts_with_currencies(custome
     }
     assert late.reason_params["before"]["params"] == {"paid": {"amount": "1", "currency": "USD"}}
     assert _read(review, "vi") == "đã trả 1,00 USD cho khoản 25,00 USD"
+    coupon.refresh_from_db()
+    assert coupon.coupon_note_params["reason"] == {
+        "code": "coupon_needs_deposit",
+        "params": {"amount": "1000"},
+    }
+    with translation.override("vi"):
+        assert coupon.coupon_note_text.endswith("cần khoản nạp tối thiểu 1.000,00 USD")
     MIGRATION.forwards(apps, None)  # a second run changes nothing
     review.refresh_from_db()
     assert review.reason_params["paid"] == {"amount": "1", "currency": "USD"}
     MIGRATION.backwards(apps, None)
     review.refresh_from_db()
     assert review.reason_params == {"paid": "1 USD", "asked": "25 USD"}
+    coupon.refresh_from_db()
+    assert coupon.coupon_note_params["reason"] == "This coupon needs a deposit of at least 1000"
 
 
 @pytest.mark.usefixtures("bank")
