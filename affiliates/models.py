@@ -139,7 +139,8 @@ class ReferralFlag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reason} on referral {self.referral_id}"
+        values = {"reason": self.get_reason_display(), "referral": self.referral_id}
+        return gettext("%(reason)s on referral #%(referral)s") % values
 
 
 class ReferralChange(models.Model):
@@ -181,7 +182,13 @@ class ReferralChange(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"referrer of {self.referred_id}: {self.old_referrer_id} -> {self.new_referrer_id}"
+        values = {
+            "user": self.referred_id,
+            # No referrer before or after: a dash, as an empty cell reads.
+            "old": f"#{self.old_referrer_id}" if self.old_referrer_id else "—",
+            "new": f"#{self.new_referrer_id}" if self.new_referrer_id else "—",
+        }
+        return gettext("Referrer of user #%(user)s: %(old)s → %(new)s") % values
 
 
 class SignupTrace(models.Model):
@@ -207,7 +214,7 @@ class SignupTrace(models.Model):
         indexes = [models.Index(fields=["address", "agent_digest"], name="signup_trace_match")]
 
     def __str__(self) -> str:
-        return f"sign-up of {self.user_id}"
+        return gettext("Sign-up of user #%(user)s") % {"user": self.user_id}
 
 
 class Commission(models.Model):

@@ -2,6 +2,7 @@
 update until the webhook answers 2xx, and a resent one must not be acted on twice."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,4 +20,4 @@ class BotUpdate(models.Model):
         ordering = ["-update_id"]
 
     def __str__(self) -> str:
-        return f"update {self.update_id}"
+        return gettext("Telegram update %(id)s") % {"id": self.update_id}

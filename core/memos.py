@@ -106,7 +106,7 @@ def money_formatter(*, currency: str = "", exact: bool = False) -> Formatter:
     is shown as stored."""
 
     def formatter(value: object) -> str:
-        amount, its_currency = _amount_and_currency(value)
+        amount, its_currency = amount_and_currency(value)
         try:
             figure = parse_money(amount)
         except ValueError:
@@ -121,7 +121,9 @@ def money_param(amount: Decimal, *, currency: str) -> dict[str, Any]:
     return {"amount": money_str(amount), "currency": currency.upper()}
 
 
-def _amount_and_currency(value: object) -> tuple[object, str]:
+def amount_and_currency(value: object) -> tuple[object, str]:
+    """A stored amount and its own currency ("" when it was stored without one) from any shape
+    `money_formatter` reads."""
     if isinstance(value, dict):
         return value.get("amount"), str(value.get("currency") or "")
     if isinstance(value, str) and len(words := value.split()) == 2 and words[1].isalpha():

@@ -38,6 +38,30 @@ def _review_note(data: dict) -> str:
     )
 
 
+def _low_balance(data: dict) -> dict[str, object]:
+    """A provider's balance and threshold as the reader writes them, both in the balance's
+    currency: stored each with it, or (older rows) as the text "12.5 USD" and a bare figure."""
+    _, currency = memos.amount_and_currency(data.get("balance"))
+    shown = memos.money_formatter(currency=currency)
+    return {
+        "name": data.get("name"),
+        "balance": shown(data.get("balance")),
+        "threshold": shown(data.get("threshold")),
+    }
+
+
+def _with_amount(data: dict) -> dict[str, object]:
+    """The row's amount in the currency stored with it: a credited deposit's is the customer's
+    (a child panel's own), a transfer's what arrived. Rows from before a credited deposit kept
+    its currency were all in the parent's."""
+    currency = data.get("currency") or settings.PANEL_CURRENCY
+    return {**data, "amount": memos.money_formatter(currency=currency)(data.get("amount"))}
+
+
+def _counted(data: dict) -> dict[str, object]:
+    return {**data, "count": memos.as_number(data.get("count"))}
+
+
 def _line(row: Notification) -> str:
     data = row.payload
     match row.kind:
@@ -45,29 +69,26 @@ def _line(row: Notification) -> str:
             target = str(_TARGETS.get(str(data.get("target")), data.get("target")))
             return f"{target} #{data.get('id')}: {_review_note(data)}"
         case Kind.OPS_LOW_BALANCE:
-            return gettext("%(name)s: %(balance)s (threshold %(threshold)s)") % data
+            return gettext("%(name)s: %(balance)s (threshold %(threshold)s)") % _low_balance(data)
         case Kind.OPS_CREDENTIALS:
             return f"{data.get('name')}: {data.get('message')}"
         case Kind.OPS_NEW_TICKET:
             return f"#{data.get('id')} {data.get('username')}: {data.get('subject')}"
         case Kind.OPS_DEPOSIT:
-            values = {**data, "currency": settings.PANEL_CURRENCY}
-            return (
-                gettext("deposit #%(deposit_id)s: %(amount)s %(currency)s (user #%(user_id)s)")
-                % values
-            )
+            values = _with_amount(data)
+            return gettext("deposit #%(deposit_id)s: %(amount)s (user #%(user_id)s)") % values
         case Kind.OPS_SERVICES_HELD:
-            line = gettext("%(name)s: %(count)s held") % data
+            line = gettext("%(name)s: %(count)s held") % _counted(data)
             # The held digest, where one click approves them all (rows before it had no link).
             return f"{line} {data['url']}" if data.get("url") else line
         case Kind.OPS_RECONCILIATION:
-            return gettext("%(name)s %(day)s: %(count)s to resolve") % data
+            return gettext("%(name)s %(day)s: %(count)s to resolve") % _counted(data)
         case Kind.OPS_DAILY_REPORT:
             return f"{data.get('day')}: {data.get('summary')}"
         case Kind.OPS_DEPOSIT_UNMATCHED:
             # What arrived, in the transfer's currency (VND), not the panel's.
-            currency = data.get("currency", settings.PANEL_CURRENCY)
-            return f"{data.get('gateway')} {data.get('reference')}: {data.get('amount')} {currency}"
+            values = _with_amount(data)
+            return gettext("%(amount)s via %(gateway)s (reference %(reference)s)") % values
     return row.key
 
 
@@ -86,7 +107,7 @@ def digest_text(rows: list[Notification]) -> str:
             lines += [f"• {_line(row)}"[:300] for row in items[:ITEMS_PER_KIND]]
             if len(items) > ITEMS_PER_KIND:
                 more = len(items) - ITEMS_PER_KIND
-                lines.append(gettext("… and %(count)s more") % {"count": more})
+                lines.append(gettext("… and %(count)s more") % {"count": memos.as_number(more)})
             parts.append("\n".join(lines))
     text = "\n\n".join(parts)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"

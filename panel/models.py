@@ -6,6 +6,8 @@ panel.dashboard.rollup and must never block deleting or protecting the rows they
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -69,7 +71,8 @@ class DayServiceFigures(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} service {self.service_id}"
+        values = {"day": date_format(self.day, "SHORT_DATE_FORMAT"), "service": self.service_id}
+        return gettext("%(day)s, service %(service)s") % values
 
 
 class DayCustomerFigures(models.Model):
@@ -90,7 +93,8 @@ class DayCustomerFigures(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} user {self.user_id}"
+        values = {"day": date_format(self.day, "SHORT_DATE_FORMAT"), "user": self.user_id}
+        return gettext("%(day)s, user #%(user)s") % values
 
 
 class RollupState(models.Model):
@@ -104,7 +108,10 @@ class RollupState(models.Model):
         default_permissions = ()
 
     def __str__(self) -> str:
-        return f"rolled until {self.rolled_until}"
+        if self.rolled_until is None:
+            return gettext("Nothing rolled up yet")
+        moment = date_format(localtime(self.rolled_until), "SHORT_DATETIME_FORMAT")
+        return gettext("Rolled up until %(moment)s") % {"moment": moment}
 
 
 class DailyReport(models.Model):

@@ -15,7 +15,9 @@ def _gateway(value: object) -> str:
 
 
 DEPOSIT = define("deposit", _("Deposit: %(gateway)s #%(id)s"), gateway=_gateway)
-# An admin credited another amount than what arrived: the figures and their typed reason.
+# An admin credited another amount than what arrived: the figures and their typed reason. The
+# figures are stored with the customer's currency (a child panel's own); older rows hold plain
+# text, read in the served panel's.
 DEPOSIT_OTHER_AMOUNT = define(
     "deposit_other_amount",
     _("Deposit: %(gateway)s #%(id)s (%(credited)s instead of %(arrived)s: %(reason)s, %(admin)s)"),

@@ -18,7 +18,8 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from core.money import money_str
+from core.memos import money_param
+from core.money import money_shown
 from notifications.models import Kind
 from notifications.services import staff_alert
 from providers.models import Provider
@@ -57,11 +58,20 @@ def provider_balance_alerts() -> list[str]:
 
 
 def _alert_low_balance(provider: Provider, *, balance: Decimal, alerted_at: datetime) -> None:
-    balance_text = f"{money_str(balance)} {provider.balance_currency or provider.currency}"
-    threshold = money_str(provider.low_balance_threshold)
-    values = {"name": provider.name, "balance": balance_text, "threshold": threshold}
+    # The threshold is compared with the balance, so it is in the balance's currency.
+    currency = provider.balance_currency or provider.currency
+    figures: dict[str, object] = {
+        "name": provider.name,
+        "balance": money_param(balance, currency=currency),
+        "threshold": money_param(provider.low_balance_threshold, currency=currency),
+    }
     # In the panel's language: operators read it (PANEL_LANGUAGE).
     with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "name": provider.name,
+            "balance": money_shown(balance, currency=currency),
+            "threshold": money_shown(provider.low_balance_threshold, currency=currency),
+        }
         subject = gettext("%(name)s: balance low (%(balance)s)") % values
         body = (
             gettext(
@@ -77,6 +87,6 @@ def _alert_low_balance(provider: Provider, *, balance: Decimal, alerted_at: date
         kind=Kind.OPS_LOW_BALANCE,
         subject=subject,
         body=body,
-        telegram={"name": provider.name, "balance": balance_text, "threshold": threshold},
+        telegram=figures,
         ref=provider.pk,
     )

@@ -3,6 +3,7 @@ codes (secrets kept as digests or encrypted)."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,7 +65,7 @@ class TwoFactorDevice(models.Model):
         verbose_name_plural = _("two-factor devices")
 
     def __str__(self) -> str:
-        return f"TOTP of {self.user_id}"
+        return gettext("Two-factor device of user #%(user)s") % {"user": self.user_id}
 
     @property
     def is_confirmed(self) -> bool:
@@ -91,4 +92,4 @@ class RecoveryCode(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"recovery code of {self.user_id}"
+        return gettext("Recovery code of user #%(user)s") % {"user": self.user_id}

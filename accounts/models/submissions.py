@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,4 +31,5 @@ class FormSubmission(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"form {self.token[:8]}… of {self.user_id}"
+        values = {"token": self.token[:8], "user": self.user_id}
+        return gettext("Form %(token)s… of user #%(user)s") % values

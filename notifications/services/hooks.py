@@ -49,6 +49,10 @@ def notify_deposit_credited(*, deposit_id: int, user_id: int, amount: Decimal) -
     """For the payments app: call in the transaction that credits the deposit. Safe to call
     again for the same deposit (webhook replays): the keys make it once."""
     payload = {"deposit_id": deposit_id, "amount": money_str(amount), "user_id": user_id}
+    # The amount is in the customer's balance currency, a child panel's own on one: the
+    # operators' line names it (the customer's email is written in his panel's anyway).
+    currency = User.objects.filter(pk=user_id).values_list("currency", flat=True).first()
+    ops_payload = {**payload, "currency": currency or settings.PANEL_CURRENCY}
     notifications_add(
         events=[
             Event(
@@ -63,7 +67,7 @@ def notify_deposit_credited(*, deposit_id: int, user_id: int, amount: Decimal) -
                 key=f"ops-deposit-credited:{deposit_id}",
                 kind=Kind.OPS_DEPOSIT,
                 channel=Channel.TELEGRAM,
-                payload=payload,
+                payload=ops_payload,
                 ref=deposit_id,
             ),
         ]

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import memos
@@ -153,4 +154,5 @@ class PollLease(models.Model):
         verbose_name_plural = _("poll leases")
 
     def __str__(self) -> str:
-        return f"{self.holder}: {self.model} until {self.until:%H:%M:%S}"
+        values = {"holder": self.holder, "model": self.model, "time": f"{self.until:%H:%M:%S}"}
+        return gettext("%(holder)s: %(model)s until %(time)s") % values

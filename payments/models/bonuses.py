@@ -4,9 +4,10 @@ bank transfer."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.money import money_field, money_shown
+from core.money import money_field, money_shown, number_shown
 from payments.models.gateways import gateway_choices
 
 
@@ -38,7 +39,13 @@ class BonusRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"+{self.percent.normalize():f}% from {money_shown(self.min_amount)} ({self.gateway or 'all'})"
+        values = {
+            "percent": number_shown(self.percent),
+            "amount": money_shown(self.min_amount),
+            # A gateway no longer offered has no label: its code.
+            "gateway": self.get_gateway_display() if self.gateway else gettext("every gateway"),
+        }
+        return gettext("+%(percent)s%% on deposits from %(amount)s (%(gateway)s)") % values
 
 
 class BankCoupon(models.Model):
@@ -60,4 +67,7 @@ class BankCoupon(models.Model):
         verbose_name_plural = _("bank coupons")
 
     def __str__(self) -> str:
-        return f"{self.code} for {self.user_id}"
+        return gettext("%(code)s for user #%(user_id)s") % {
+            "code": self.code,
+            "user_id": self.user_id,
+        }

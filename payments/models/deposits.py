@@ -294,4 +294,9 @@ class TransferReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.gateway} {self.external_id} -> deposit {self.deposit_id}"
+        values = {
+            "gateway": self.get_gateway_display(),
+            "id": self.external_id,
+            "deposit": self.deposit_id,
+        }
+        return gettext("%(gateway)s %(id)s, reported again for deposit #%(deposit)s") % values

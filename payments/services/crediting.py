@@ -22,7 +22,7 @@ from core import memos
 from core.db.partitions import archive as db_archive
 from core.db.partitions import period_of
 from core.errors import InvalidRequest, InvalidTransition
-from core.memos import Memo, Param
+from core.memos import Memo, Param, money_param
 from core.money import ZERO, money_str, quantize_money
 from notifications.services import notify_deposit_credited, ranks_assign
 from payments.memos import (
@@ -259,9 +259,16 @@ def deposit_assign(
                 status=str(deposit.get_status_display()),
             )
         # A transfer into a child panel's owner's account is money of that panel's customers.
-        if not User.objects.filter(pk=user_id, child_panel_id=deposit.child_panel_id).exists():
+        currency = (
+            User.objects.filter(pk=user_id, child_panel_id=deposit.child_panel_id)
+            .values_list("currency", flat=True)
+            .first()
+        )
+        if currency is None:
             raise InvalidRequest(_("This customer is not of the panel the money arrived on"))
-        other_amount = _other_amount(deposit, credited_amount, reason=reason, admin=admin)
+        other_amount = _other_amount(
+            deposit, credited_amount, reason=reason, admin=admin, currency=currency
+        )
         if deposit.gateway in BANK_GATEWAYS:
             deposit = bank_coupon_take(deposit=deposit, user_id=user_id)
         return credit_locked(
@@ -274,18 +281,20 @@ def deposit_assign(
 
 
 def _other_amount(
-    deposit: Deposit, credited: Decimal | None, *, reason: str, admin: User
+    deposit: Deposit, credited: Decimal | None, *, reason: str, admin: User, currency: str
 ) -> dict[str, Param] | None:
     """The ledger memo's parameters for an amount other than what arrived (None when it is what
-    arrived): the figures, the admin's reason as typed and their name."""
+    arrived): the figures, the admin's reason as typed and their name. The figures are in
+    `currency`, the customer's balance's (his panel's: the deposit's rate converts into it),
+    and stored with it: the parent's admin reads a child panel's line in the child's."""
     arrival = credited_for_arrival(deposit)
     if credited is None or credited == arrival:
         return None
     if not reason.strip():
         raise InvalidRequest(_("Crediting another amount than what arrived needs a reason."))
     return {
-        "credited": money_str(credited),
-        "arrived": money_str(arrival) if arrival is not None else "?",
+        "credited": money_param(credited, currency=currency),
+        "arrived": money_param(arrival, currency=currency) if arrival is not None else "?",
         "reason": reason.strip()[:150],
         "admin": admin.username,
     }

@@ -7,9 +7,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.money import ZERO, money_field
+from core.money import ZERO, money_field, number_shown
 from core.secrets import decrypt_secret, encrypt_secret
 from providers.models.types import (
     DEFAULT_MARKUP_PERCENT,
@@ -204,4 +205,9 @@ class ProviderCall(models.Model):
         indexes = [models.Index(fields=["provider", "created_at"], name="provider_call_recent")]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.result} {self.duration_ms} ms"
+        values = {
+            "action": self.action,
+            "result": self.get_result_display(),
+            "ms": number_shown(self.duration_ms),
+        }
+        return gettext("%(action)s: %(result)s in %(ms)s ms") % values

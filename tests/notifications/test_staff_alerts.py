@@ -9,6 +9,8 @@ from django.core import mail
 from django.test import override_settings
 
 from accounts.models import User
+from core.memos import money_param
+from core.money import money_shown
 from notifications.delivery import notifications_deliver
 from notifications.models import Channel, Kind, Notification, Status
 from notifications.services import staff_alert
@@ -83,6 +85,14 @@ def test_low_balance_seen_by_the_check_and_the_beat_sweep_alerts_once_per_crossi
         notifications_deliver()
     assert len(mail.outbox) == 1
     assert f"{catalog.name}: balance low" in mail.outbox[0].subject
+    # the figures as data with their currency, written as the panel's language writes them
+    catalog.refresh_from_db()
+    currency = catalog.balance_currency or catalog.currency
+    telegram = low.get(channel="telegram").payload
+    assert telegram["balance"] == money_param(catalog.balance, currency=currency)
+    assert telegram["threshold"] == {"amount": "1000000000", "currency": currency}
+    threshold = money_shown(Decimal("1000000000"), currency=currency)
+    assert f"below its threshold of {threshold}." in mail.outbox[0].body
     assert mail.outbox[0].to == [staff.email]
 
     # and after a recovery and a new fall, a second one

@@ -60,7 +60,7 @@ def test_a_storm_of_alerts_goes_out_as_one_message(stub: TelegramStub, db: None)
     assert len(stub.messages) == 1 and counts.messages == 1 and counts.sent == 501
     text = stub.messages[0]["text"]
     assert "Needs review: 500" in text and "Order #1001: timeout" in text
-    assert "… and 485 more" in text and "sepay FT123: 50000 VND" in text
+    assert "… and 485 more" in text and "50,000 ₫ via sepay (reference FT123)" in text
     assert stub.messages[0]["chat_id"] == "-1001"
     assert stub.paths == [f"/bot{TOKEN}/sendMessage"]
     # The unmatched deposit's staff email finds no staff address here: skipped.
