@@ -4,8 +4,9 @@ A lease is a row of a lease model with `holder`, `model` (the leased model's nam
 and `ids` (a JSON list of the leased rows' ids); orders' `PollLease` is the one there is.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.db import connection
@@ -15,13 +16,28 @@ from django.db.models.expressions import RawSQL
 from core.db.rows import table
 
 
-@dataclass(frozen=True)
+@dataclass
 class Claim:
     """The rows a claim read (as `.values()` gives them) and the id of the lease on them, None
-    when there were none."""
+    when there were none.
 
-    rows: list[dict[str, Any]]
+    The rows are converted from the database's tuples when first read: claims take turns under
+    a lock, so a caller that reads them after its transaction ends lets the next claim start
+    without waiting for a thousand rows' conversions."""
+
     lease_id: int | None
+    _fetched: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
+    # The compiler that wrote the claim's SELECT, which converts its columns as `.values()`
+    # would (JSON, for one), and the columns' names.
+    _compiler: Any = field(default=None, repr=False)
+    _names: list[str] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        if not self._fetched:
+            return []
+        values = self._compiler.results_iter(results=[[row[1:] for row in self._fetched]])
+        return [dict(zip(self._names, row, strict=True)) for row in values]
 
 
 def claim_with_lease(due: QuerySet, *, leases: type[Model], holder: str, until: datetime) -> Claim:
@@ -41,16 +57,12 @@ def claim_with_lease(due: QuerySet, *, leases: type[Model], holder: str, until: 
         cursor.execute(sql, [*params, holder, due.model.__name__, until])
         fetched = cursor.fetchall()
     if not fetched:
-        return Claim(rows=[], lease_id=None)
-    # The columns as `.values()` would give them, with the same conversions (JSON, for one).
+        return Claim(lease_id=None)
     query = due.query
     names = list(
         query.selected or [*query.extra_select, *query.values_select, *query.annotation_select]
     )
-    values = compiler.results_iter(results=[[row[1:] for row in fetched]])
-    return Claim(
-        rows=[dict(zip(names, row, strict=True)) for row in values], lease_id=fetched[0][0]
-    )
+    return Claim(lease_id=fetched[0][0], _fetched=fetched, _compiler=compiler, _names=names)
 
 
 def leased_ids(*, leases: type[Model], model: type[Model], now: datetime) -> RawSQL:
