@@ -105,7 +105,7 @@ def _due_rows(
     else:
         due = due.filter(after_leased(spec.model, sweep, now), next_poll_at__lte=due_by or now)
     return (
-        due.exclude(pk__in=leased_ids(spec.model, now))
+        due.exclude(pk__in=leased_ids(spec.model, now, named_only=sweep is not None))
         .order_by("next_poll_at", "pk")
         .values(*CLAIMED_FIELDS, *spec.fields, **spec.computed)[:limit]
     )

@@ -43,9 +43,10 @@ def poll_lease_end(lease_id: int | None) -> None:
         PollLease.objects.filter(pk=lease_id).delete()
 
 
-def leased_ids(model: type[Model], now: datetime) -> Expression:
-    """The ids under a live lease of `model`, as a subquery for `.exclude(pk__in=…)`."""
-    return db_leases.leased_ids(leases=PollLease, model=model, now=now)
+def leased_ids(model: type[Model], now: datetime, *, named_only: bool = False) -> Expression:
+    """The ids under a live lease of `model`, as a subquery for `.exclude(pk__in=…)`; with
+    `named_only`, those of claims of named rows only (see core.db.leases)."""
+    return db_leases.leased_ids(leases=PollLease, model=model, now=now, named_only=named_only)
 
 
 def poll_leases_release(*, holder: str) -> int:
