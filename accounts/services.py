@@ -17,7 +17,12 @@ from accounts.memos import OPENING_BALANCE
 from accounts.models import ApiKey, BalanceTransaction, ChildPanel, PricingTier, User
 from accounts.ranks import RankMove, best_rank, is_promotion, ledger_totals, rank_key
 from core import memos
-from core.db.bulk import GIVEN, bulk_insert_values, bulk_update_values
+from core.db.bulk import (
+    GIVEN,
+    bulk_add_values,
+    bulk_insert_values,
+    given_less_row_column_sql,
+)
 from core.db.ledger import RowMove, ledger_move
 from core.db.partitions import period_of_subject_columns_sql, period_of_subject_sql
 from core.db.reads import KeyLookup, api_key_lookup
@@ -226,42 +231,43 @@ def balance_credit_many(*, credits: list[Credit]) -> None:
         return
     for credit in credits:
         _check_amount(credit.amount)
-    by_user: dict[int, list[Credit]] = defaultdict(list)
-    for credit in credits:
-        by_user[credit.user_id].append(credit)
+    # Each credit's balance after it is the user's new balance less the user's credits that
+    # come after it in the batch: worked out here, so that the users' rows are locked, added to
+    # and read back by the database within the two statements, with no round trip between
+    # (other pollers credit the same users and wait for these locks).
+    later: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    offsets: list[Decimal] = []
+    for credit in reversed(credits):
+        offsets.append(later[credit.user_id])
+        later[credit.user_id] += credit.amount
+    offsets.reverse()
     now = timezone.now()
+    rows = [
+        {
+            "user_id": credit.user_id,
+            "amount": credit.amount,
+            "kind": credit.kind,
+            "balance_after": offset,  # the later credits: see _BALANCE_AFTER
+            **_memo_columns(credit.memo),
+            "order_id": credit.order_id,
+            "product_order_id": credit.product_order_id,
+            "refill_id": credit.refill_id,
+            "created_at": now,
+        }
+        for credit, offset in zip(credits, offsets, strict=True)
+    ]
     with transaction.atomic():
-        balances = dict(
-            User.objects.select_for_update(no_key=True)
-            .filter(pk__in=by_user)
-            .order_by("pk")
-            .values_list("pk", "balance")
-        )
-        # Column values, not instances, and one unnest-joined UPDATE instead of a CASE per
-        # user: a poll credits thousands of refunds, and building those cost more than writing.
-        rows: list[dict[str, object]] = []
-        for user_id in sorted(by_user):
-            balance = balances[user_id]
-            for credit in by_user[user_id]:
-                balance += credit.amount
-                rows.append(
-                    {
-                        "user_id": user_id,
-                        "amount": credit.amount,
-                        "kind": credit.kind,
-                        "balance_after": balance,
-                        **_memo_columns(credit.memo),
-                        "order_id": credit.order_id,
-                        "product_order_id": credit.product_order_id,
-                        "refill_id": credit.refill_id,
-                        "created_at": now,
-                    }
-                )
-            balances[user_id] = balance
-        bulk_update_values(User, {user_id: {"balance": balances[user_id]} for user_id in by_user})
+        bulk_add_values(User, {user_id: {"balance": total} for user_id, total in later.items()})
         # Each row's month from its subject, read by the database as _move's is.
         period = period_of_subject_columns_sql(_CREDIT_SUBJECTS, row=GIVEN)
-        bulk_insert_values(BalanceTransaction, rows, computed={"period": period})
+        bulk_insert_values(
+            BalanceTransaction, rows, computed={"period": period, "balance_after": _BALANCE_AFTER}
+        )
+
+
+# A batch's ledger row's balance after it: its user's balance as the batch left it, less the
+# amount of the user's later rows in the batch (given as the row's own `balance_after`).
+_BALANCE_AFTER = given_less_row_column_sql(User, "balance", key="user_id", less="balance_after")
 
 
 # --- API keys ------------------------------------------------------------------------------

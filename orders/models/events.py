@@ -148,6 +148,12 @@ class PollLease(models.Model):
     model = models.CharField(max_length=32, verbose_name=_("model"))
     until = models.DateTimeField(verbose_name=_("until"))
     ids = models.JSONField(default=list, verbose_name=_("ids"))
+    # Where a round's sweep has claimed up to, at one provider: its next claim starts after the
+    # last row of the newest lease instead of walking past every row the live leases hold
+    # (orders.services.polling.leases). Empty for a claim of named rows (a webhook's hint).
+    provider_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("provider"))
+    after_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed up to"))
+    after_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("claimed up to id"))
 
     class Meta:
         verbose_name = _("poll lease")

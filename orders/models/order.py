@@ -118,7 +118,7 @@ class Order(Dispatched, Charged):
             BrinIndex(fields=["created_at"], name="order_created_brin", pages_per_range=32),
             BrinIndex(fields=["updated_at"], name="order_updated_brin", pages_per_range=32),
             models.Index(
-                fields=["provider", "next_poll_at"],
+                fields=["provider", "next_poll_at", "id"],
                 condition=Q(dispatch_state="sent")
                 & ~Q(status__in=["Completed", "Partial", "Canceled"]),
                 name="order_due_for_poll",

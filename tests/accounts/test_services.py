@@ -249,6 +249,43 @@ def test_racing_debits_never_overdraw_and_ledger_sums_to_balance() -> None:
     ) == Decimal("0")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_racing_credit_batches_chain_every_balance_after_exactly() -> None:
+    # given two users and 12 batches at once (as pollers' lanes credit refunds), each crediting
+    # both users twice, pipelined, in the order of a poll's chunk
+    first, second = UserFactory(funds=Decimal("10")), UserFactory(funds=Decimal("0"))
+
+    def batch(number: int) -> None:
+        base = 10 * number
+        try:
+            with transaction.atomic(), pipelined():
+                balance_credit_many(
+                    credits=[
+                        Credit(first.pk, Decimal("0.25"), Kind.REFUND, order_id=base + 1),
+                        Credit(second.pk, Decimal("1"), Kind.REFUND, order_id=base + 2),
+                        Credit(first.pk, Decimal("0.5"), Kind.REFUND, order_id=base + 3),
+                        Credit(second.pk, Decimal("2"), Kind.REFUND, order_id=base + 4),
+                    ]
+                )
+        finally:
+            connection.close()
+
+    # when
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(batch, range(12)))
+
+    # then: each balance moved by every batch, and each user's ledger is one unbroken chain
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.balance, second.balance) == (Decimal("19"), Decimal("36"))
+    assert ledger_mismatches() == []
+    for user, opening in ((first, Decimal("10")), (second, Decimal("0"))):
+        running = opening
+        rows = BalanceTransaction.objects.filter(user=user, kind=Kind.REFUND).order_by("pk")
+        for amount, balance_after in rows.values_list("amount", "balance_after"):
+            running += amount
+            assert balance_after == running
+
+
 def test_a_debit_and_its_ledger_row_are_one_statement(reseller: User) -> None:
     from django.test.utils import CaptureQueriesContext
 

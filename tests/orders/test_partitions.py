@@ -15,12 +15,13 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import BalanceTransaction, User
 from accounts.selectors import ledger_for_user
 from accounts.services import balance_credit
+from core.db.leases import Sweep
 from core.db.partitions import (
     current_period,
     next_period,
@@ -45,7 +46,8 @@ from orders.models import (
 )
 from orders.partitions import SUBJECTS, partitions_prepare_all
 from orders.selectors import order_rows_by_id, orders_for_user
-from orders.services.polling.leases import leased_ids
+from orders.services.polling import CHUNK_SIZE, ORDERS
+from orders.services.polling.engine import _due_rows
 from panel.dashboard.rollup import day_start, days_changed_since, placed_in_days
 from tests.partitions import first_order_id, month_start
 
@@ -254,22 +256,22 @@ def test_the_poll_claim_reads_the_due_index_of_each_partition(
 ) -> None:
     order = next(iter(three_months.values()))[0]
     now = timezone.now()
-    due = (
-        Order.objects.filter(
-            ~Q(status__in=OrderStatus.finals()),
-            provider_id=order.provider_id,
-            dispatch_state=DispatchState.SENT,
-            next_poll_at__lte=now,
-        )
-        .exclude(pk__in=leased_ids(Order, now))
-        .order_by("next_poll_at")
-        .values("id", "upstream_id")[:1000]
-    )
+    # as a round's sweep claims, and as a webhook's hint claims named rows
+    sweep = Sweep(scope=order.provider_id, at="next_poll_at")
+    due = _due_rows(ORDERS, order.provider_id, now, CHUNK_SIZE, sweep=sweep)
+    named = _due_rows(ORDERS, order.provider_id, now, CHUNK_SIZE, sweep=None, upstream_ids=["1"])
+    assert "Seq Scan on orders_order" not in _plan(named)
 
     plan = _plan(due)
 
+    # every partition on its due index (provider, next poll time, id), the sweep starting past
+    # the live leases' rows as that index's bound, not as a filter of the rows it walks
     assert "Seq Scan on orders_order" not in plan
-    assert "order_due_for_poll" in plan or "due_for_poll" in plan
+    scans = re.findall(r"Index Scan using (\S+) on (orders_order_\w+)", plan)
+    assert len(scans) >= 4
+    assert all(index.endswith("provider_id_next_poll_at_id_idx") for index, _ in scans)
+    assert plan.count("Index Cond: ((provider_id = ") == len(scans)
+    assert plan.count("AND (ROW(next_poll_at, id) > ROW(") == len(scans)
 
 
 @pytest.mark.django_db

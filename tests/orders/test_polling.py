@@ -13,6 +13,7 @@ from orders.models import (
     DispatchState,
     Order,
     OrderStatus,
+    PollLease,
     ProductOrder,
     ProductOrderStatus,
     Refill,
@@ -39,6 +40,7 @@ from orders.services.polling import (
     poll,
     poll_delay,
 )
+from orders.services.polling.engine import _claim_due
 from orders.services.polling.spec import PollSpec
 from providers.models import Product, Provider
 from providers.services import provider_client
@@ -487,3 +489,36 @@ def test_the_due_count_is_unordered(spec: PollSpec, sent: Callable[..., Order]) 
     # past the finished rows instead of the due-for-poll index
     (query,) = queries.captured_queries
     assert "ORDER BY" not in query["sql"]
+
+
+def test_a_sweeps_claims_start_past_the_live_leases_and_from_the_start_once_they_end(
+    sent: Callable[..., Order],
+) -> None:
+    # given five due orders at one provider, the same next poll time for all (ties by id)
+    orders = [sent(quantity=1000) for _ in range(5)]
+    provider = Provider.objects.get()
+    _make_due()
+    now = timezone.now()
+    ids = sorted(order.pk for order in orders)
+
+    # when a round claims two rows, a webhook's hint claims the last, and the round claims on
+    first, first_lease = _claim_due(ORDERS, provider.pk, now, 2)
+    hinted, _ = _claim_due(ORDERS, provider.pk, now, 2, upstream_ids=[orders[-1].upstream_id])
+    second, second_lease = _claim_due(ORDERS, provider.pk, now, 2)
+
+    # then each claim took the rows after the last the sweep's leases hold, in (time, id)
+    # order; the hint moved nothing (its lease records no place), and no row was taken twice
+    assert [row["id"] for row in first] == ids[:2]
+    assert [row["id"] for row in hinted] == [orders[-1].pk]
+    assert [row["id"] for row in second] == ids[2:4]
+    lease = PollLease.objects.get(pk=second_lease)
+    assert (lease.provider_id, lease.after_id) == (provider.pk, ids[3])
+    assert lease.after_at == Order.objects.get(pk=ids[3]).next_poll_at
+    assert PollLease.objects.filter(after_at__isnull=True).count() == 1
+
+    # when the first chunk's lease ends without its rows written (its poll failed) and the
+    # round's last lease ends too, then the next claim starts from the start again: nothing
+    # is left behind
+    PollLease.objects.filter(pk__in=[first_lease, second_lease]).delete()
+    again, _ = _claim_due(ORDERS, provider.pk, now, 10)
+    assert [row["id"] for row in again] == [*ids[:4]]

@@ -13,14 +13,16 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.db.leases import Sweep
 from core.db.locks import exclusive_transaction
 from core.db.session import close_thread_connections, is_in_transaction
 from orders.models import (
     DispatchState,
 )
-from orders.services.polling.leases import leased_ids, poll_lease_claim
+from orders.services.polling.leases import after_leased, leased_ids, poll_lease_claim
 from orders.services.polling.spec import (
     BATCH_SIZE,
     CHUNK_SIZE,
@@ -83,6 +85,32 @@ def _due_count(spec: PollSpec, provider_id: int, now: datetime, up_to: int) -> i
     )
 
 
+def _due_rows(
+    spec: PollSpec,
+    provider_id: int,
+    now: datetime,
+    limit: int,
+    *,
+    sweep: Sweep | None,
+    upstream_ids: list[str] | None = None,
+    due_by: datetime | None = None,
+) -> QuerySet:
+    """What a claim reads (see `_claim_due`): a sweep's due rows after those its provider's
+    live leases hold, or the rows named by `upstream_ids`; never a leased one."""
+    due = spec.model.objects.filter(
+        spec.due, provider_id=provider_id, dispatch_state=DispatchState.SENT
+    )
+    if sweep is None:
+        due = due.filter(upstream_id__in=upstream_ids or [])
+    else:
+        due = due.filter(after_leased(spec.model, sweep, now), next_poll_at__lte=due_by or now)
+    return (
+        due.exclude(pk__in=leased_ids(spec.model, now, named_only=sweep is not None))
+        .order_by("next_poll_at", "pk")
+        .values(*CLAIMED_FIELDS, *spec.fields, **spec.computed)[:limit]
+    )
+
+
 def _claim_due(
     spec: PollSpec,
     provider_id: int,
@@ -99,25 +127,13 @@ def _claim_due(
     holder delete the lease if this round dies. `upstream_ids` claims those rows whether due
     or not (an upstream's webhook said they changed: polling/hints.py). `due_by` (a round's
     start) leaves out rows that came due after it: those the round itself wrote, among them."""
-    which = (
-        {"next_poll_at__lte": due_by or now}
-        if upstream_ids is None
-        else {"upstream_id__in": upstream_ids}
-    )
-    due = (
-        spec.model.objects.filter(
-            spec.due,
-            provider_id=provider_id,
-            dispatch_state=DispatchState.SENT,
-            **which,
-        )
-        .exclude(pk__in=leased_ids(spec.model, now))
-        .order_by("next_poll_at")
-        .values(*CLAIMED_FIELDS, *spec.fields, **spec.computed)[:limit]
+    sweep = Sweep(scope=provider_id, at="next_poll_at") if upstream_ids is None else None
+    due = _due_rows(
+        spec, provider_id, now, limit, sweep=sweep, upstream_ids=upstream_ids, due_by=due_by
     )
     with exclusive_transaction(f"poll-claim:{spec.model.__name__}:{provider_id}"):
         _without_waiting_for_disk()
-        claim = poll_lease_claim(due, holder=holder or "", until=now + LEASE)
+        claim = poll_lease_claim(due, holder=holder or "", until=now + LEASE, sweep=sweep)
     return claim.rows, claim.lease_id
 
 

@@ -20,11 +20,21 @@ from core.db import leases as db_leases
 from orders.models import PollLease
 
 
-def poll_lease_claim(due: QuerySet, *, holder: str, until: datetime) -> db_leases.Claim:
+def poll_lease_claim(
+    due: QuerySet, *, holder: str, until: datetime, sweep: db_leases.Sweep | None = None
+) -> db_leases.Claim:
     """The rows of `due` (a `.values()` queryset) and the id of a new lease on them (None when
     there are none), read and written in one statement. Called inside the claim's transaction,
-    so the lease commits with it."""
-    return db_leases.claim_with_lease(due, leases=PollLease, holder=holder, until=until)
+    so the lease commits with it. A round's sweep (`sweep`) records where it has claimed up to
+    (`after_leased`)."""
+    return db_leases.claim_with_lease(
+        due, leases=PollLease, holder=holder, until=until, sweep=sweep
+    )
+
+
+def after_leased(model: type[Model], sweep: db_leases.Sweep, now: datetime) -> Expression:
+    """A sweep's claim starts after the rows its scope's live leases hold (core.db.leases)."""
+    return db_leases.after_leased(leases=PollLease, model=model, sweep=sweep, now=now)
 
 
 def poll_lease_end(lease_id: int | None) -> None:
@@ -33,9 +43,10 @@ def poll_lease_end(lease_id: int | None) -> None:
         PollLease.objects.filter(pk=lease_id).delete()
 
 
-def leased_ids(model: type[Model], now: datetime) -> Expression:
-    """The ids under a live lease of `model`, as a subquery for `.exclude(pk__in=…)`."""
-    return db_leases.leased_ids(leases=PollLease, model=model, now=now)
+def leased_ids(model: type[Model], now: datetime, *, named_only: bool = False) -> Expression:
+    """The ids under a live lease of `model`, as a subquery for `.exclude(pk__in=…)`; with
+    `named_only`, those of claims of named rows only (see core.db.leases)."""
+    return db_leases.leased_ids(leases=PollLease, model=model, now=now, named_only=named_only)
 
 
 def poll_leases_release(*, holder: str) -> int:

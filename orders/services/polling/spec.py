@@ -25,7 +25,15 @@ LEASE = timedelta(minutes=5)
 MISS_LIMIT = 5
 MAX_IDLE = 10
 # What every claimed row carries besides its kind's own fields.
-CLAIMED_FIELDS = ("id", "upstream_id", "user_id", "poll_idle_count", "poll_miss_count")
+# (`next_poll_at`: where a sweep has claimed up to, recorded with its lease.)
+CLAIMED_FIELDS = (
+    "id",
+    "upstream_id",
+    "user_id",
+    "poll_idle_count",
+    "poll_miss_count",
+    "next_poll_at",
+)
 
 
 def poll_delay(idle_count: int) -> timedelta:

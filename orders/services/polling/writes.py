@@ -16,7 +16,11 @@ from django.utils import timezone
 from accounts.services import balance_credit_many
 from core.db.bulk import bulk_update_values
 from core.db.pipeline import pipelined
-from core.db.session import commit_without_waiting_for_disk, key_checks_planned_once
+from core.db.session import (
+    commit_without_waiting_for_disk,
+    deferred_checks_now,
+    key_checks_planned_once,
+)
 from core.money import ZERO
 from orders.lifecycle import (
     By,
@@ -187,6 +191,8 @@ def _write_changes(
     # Last before the commit: the users' rows stay locked for as short a time as possible, as
     # other lanes and pollers credit the same users.
     started = time.perf_counter()
+    if credits:
+        deferred_checks_now()
     balance_credit_many(credits=credits)
     timings.refunds = time.perf_counter() - started
     finalized = sum(steps[row["id"]].is_finished for row in moved)

@@ -5,7 +5,13 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from core.db.bulk import bulk_insert_instances, bulk_insert_values, bulk_update_values
+from core.db.bulk import (
+    GIVEN,
+    bulk_add_values,
+    bulk_insert_instances,
+    bulk_insert_values,
+    bulk_update_values,
+)
 from core.db.partitions import current_period
 from orders.models import Order, OrderEvent
 from providers.models import Provider
@@ -271,3 +277,27 @@ def test_bulk_insert_instances_writes_them_as_bulk_create_would_and_gives_each_i
         max=2,
     )
     assert later.pk > max(service.pk for service in services)
+
+
+def test_bulk_add_adds_each_rows_amount_and_leaves_the_others(customer: User, place) -> None:  # noqa: ANN001
+    first, second, third = place(), place(), place()
+    Order.objects.update(remains=10)
+
+    bulk_add_values(Order, {first.pk: {"remains": 5}, second.pk: {"remains": None}})
+
+    remains = dict(Order.objects.values_list("pk", "remains"))
+    assert (remains[first.pk], remains[second.pk], remains[third.pk]) == (15, 10, 10)
+
+
+def test_a_computed_column_that_is_also_given_reads_the_given_value(customer: User, place) -> None:  # noqa: ANN001
+    order = place()
+    row = {"order_id": order.pk, "field": "status", "old_value": "", "new_value": "Partial"}
+
+    bulk_insert_values(
+        OrderEvent,
+        [{**row, "message": "given"}],
+        same={"actor": "poller", "created_at": timezone.now(), "period": current_period()},
+        computed={"message": (f'upper({GIVEN}."message") || %s', ["!"])},
+    )
+
+    assert OrderEvent.objects.get(order=order, new_value="Partial").message == "GIVEN!"
