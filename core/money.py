@@ -160,3 +160,8 @@ def money_shown(value: Decimal, *, currency: str = "", exact: bool = False) -> s
 def number_shown(value: Decimal | int) -> str:
     """`number_text` in the reader's language, every significant digit kept (exchange rates)."""
     return number_text(value, language=reader_language())
+
+
+def percent_shown(value: Decimal | int) -> str:
+    """A percent as the reader's language writes it: "2,5%" in Vietnamese, never "2.50"."""
+    return f"{number_shown(value)}%"

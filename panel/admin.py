@@ -5,7 +5,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PricingTier
-from core.money import number_shown
+from core.money import percent_shown
 from notifications.services import ranks_assign
 
 # The child panels' admin lives with the rest of child panels; importing it registers it.
@@ -48,12 +48,12 @@ class RankAdmin(admin.ModelAdmin):
     # A percent as the reader's language writes it ("2,5%"), not the column's padded "2.50".
     @admin.display(description=_("percent off"), ordering="percent_off")
     def percent_off_shown(self, obj: PricingTier) -> str:
-        return f"{number_shown(obj.percent_off)}%"
+        return percent_shown(obj.percent_off)
 
     @admin.display(description=_("affiliate percent"), ordering="affiliate_percent")
     def affiliate_percent_shown(self, obj: PricingTier) -> str | None:
         percent = obj.affiliate_percent
-        return None if percent is None else f"{number_shown(percent)}%"
+        return None if percent is None else percent_shown(percent)
 
     @admin.display(description=_("Customers"))
     def user_count(self, obj: PricingTier) -> int:

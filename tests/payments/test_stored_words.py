@@ -5,7 +5,8 @@ whose figures keep their currency (a child panel's đồng read by the parent's 
 from decimal import Decimal
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import BalanceTransaction, User
@@ -102,3 +103,17 @@ def test_another_amount_stored_as_plain_text_by_an_older_panel_still_reads() -> 
     )
     with translation.override("en"):
         assert line.memo_text.endswith("(25.00 USD instead of 1.00 USD: rest by bank, admin)")
+
+
+def test_the_admins_list_of_bonus_rules_writes_the_percent_as_the_reader_does(
+    admin_client: Client,
+) -> None:
+    BonusRule.objects.create(percent=Decimal("10.50"), min_amount=Decimal("500000"))
+    url = reverse("admin:payments_bonusrule_changelist")
+
+    english = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    admin_client.cookies["django_language"] = "vi"
+    vietnamese = admin_client.get(url).content.decode()
+
+    assert ">10.5%<" in english and "10.50" not in english
+    assert ">10,5%<" in vietnamese and "10,50" not in vietnamese
