@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -160,5 +161,7 @@ class PollLease(models.Model):
         verbose_name_plural = _("poll leases")
 
     def __str__(self) -> str:
-        values = {"holder": self.holder, "model": self.model, "time": f"{self.until:%H:%M:%S}"}
+        # In the panel's time zone, as the admin shows every other time.
+        until = f"{localtime(self.until):%H:%M:%S}"
+        values = {"holder": self.holder, "model": self.model, "time": until}
         return gettext("%(holder)s: %(model)s until %(time)s") % values

@@ -4,6 +4,7 @@ options) is a sentence in the reader's language, its day written as that languag
 from datetime import UTC, date, datetime
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone, translation
 
 from accounts.models import FormSubmission, RecoveryCode, TwoFactorDevice
@@ -88,3 +89,10 @@ def test_the_rollups_title_says_until_when_in_the_readers_notation() -> None:
         assert str(state) == "Rolled up until 2026-12-06 01:30"
     with translation.override("vi"), timezone.override("UTC"):
         assert str(state) == "Đã tổng hợp đến 06/12/2026 01:30"
+
+
+@override_settings(TIME_ZONE="Asia/Ho_Chi_Minh")
+def test_a_poll_leases_title_reads_its_time_in_the_panels_time_zone() -> None:
+    lease = PollLease(holder="w1", model="order", until=datetime(2026, 12, 6, 3, 4, 5, tzinfo=UTC))
+
+    assert str(lease) == "w1: order until 10:04:05"
