@@ -8,7 +8,9 @@ class PanelConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.backends.signals import connection_created
 
+        from core.db.adapters import load_timestamps_in_c
         from panel.contact import support_contacts
         from panel.language import keep_visitor_language
 
@@ -16,3 +18,4 @@ class PanelConfig(AppConfig):
         support_contacts()
 
         user_logged_in.connect(keep_visitor_language, dispatch_uid="panel_keep_visitor_language")
+        connection_created.connect(load_timestamps_in_c, dispatch_uid="core_db_timestamps_in_c")
