@@ -25,8 +25,19 @@ local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count > 0 then return redis.call('DECR', KEYS[1]) end
 return 0
 """
+# Several counts at once while the window keeps room for them all, one at a time near its limit
+# (see cache_take); returns the count and how many were added.
+_TAKE_SCRIPT = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local take = tonumber(ARGV[2])
+if count + take > tonumber(ARGV[3]) then take = 1 end
+count = redis.call('INCRBY', KEYS[1], take)
+if count == take then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, take}
+"""
 _script: Script | None = None
 _uncount_script: Script | None = None
+_take_script: Script | None = None
 # Django's Redis cache builds a client object (around its shared pool) for every command; one
 # per cache backend instance does, and a new backend (settings changed) gets its own.
 _clients: "WeakKeyDictionary[object, Redis]" = WeakKeyDictionary()
@@ -44,6 +55,27 @@ def cache_count(key: str, *, timeout: int) -> int:
     except ValueError:  # expired between add and incr
         backend.add(key, 1, timeout=timeout)
         return 1
+
+
+def cache_take(key: str, *, timeout: int, block: int, limit: int) -> tuple[int, int]:
+    """Add `block` to the counter `key` at once while the count stays within `limit`, else
+    one (created with `timeout` seconds to live); returns the count and what was added.
+
+    For a counter a process may count ahead on (panel.api.throttle): near the limit every
+    count is one, so what was taken ahead never makes a window admit more than `limit`. Other
+    backends than Redis add one, as `cache_count` does."""
+    backend = caches["default"]
+    if block <= 1 or not isinstance(backend, RedisCache):
+        return cache_count(key, timeout=timeout), 1
+    global _take_script
+    full_key = backend.make_and_validate_key(key)
+    client = _client(backend, full_key)
+    if _take_script is None:
+        _take_script = client.register_script(_TAKE_SCRIPT)
+    count, taken = _take_script(
+        keys=[full_key], args=[max(int(timeout), 1), block, limit], client=client
+    )
+    return int(count), int(taken)
 
 
 def cache_uncount(key: str) -> None:

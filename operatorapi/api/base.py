@@ -86,7 +86,9 @@ class StaffKeyThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         key: StaffApiKey = view.key  # type: ignore[attr-defined]
-        self._wait = throttle.hit("opkey", str(key.pk), settings.PANEL_OPERATOR_API_RATE)
+        self._wait = throttle.hit(
+            "opkey", str(key.pk), settings.PANEL_OPERATOR_API_RATE, ahead=True
+        )
         return self._wait is None
 
     def wait(self) -> float | None:

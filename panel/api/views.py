@@ -175,7 +175,7 @@ class ApiV2View(APIView):
             if wait := throttle.hit("badkey", address, settings.PANEL_API_BAD_KEY_RATE):
                 raise Throttled(wait=wait)
             return error_response(INVALID_KEY)
-        if wait := throttle.hit("key", str(user.pk), settings.PANEL_API_RATE):
+        if wait := throttle.hit("key", str(user.pk), settings.PANEL_API_RATE, ahead=True):
             raise Throttled(wait=wait)
         if service_read is not None:
             answer: object = add(user, params, service_read=service_read)

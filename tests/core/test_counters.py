@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache, caches
 from redis.connection import AbstractConnection
 
-from core.counters import cache_count
+from core.counters import cache_count, cache_take
 
 
 @pytest.fixture
@@ -55,3 +55,33 @@ def test_counts_without_redis_too(settings: Any) -> None:
     caches["default"].clear()
 
     assert [cache_count("hits:b", timeout=60) for _ in range(3)] == [1, 2, 3]
+
+
+def test_take_adds_a_block_while_the_window_has_room_then_one(
+    redis_commands: list[bytes],
+) -> None:
+    cache_take("warm-up", timeout=10, block=5, limit=100)
+    redis_commands.clear()
+
+    # a block at a time while count + block stays within the limit…
+    taken = [cache_take("hits:t", timeout=100, block=5, limit=12) for _ in range(2)]
+    # …then one at a time, past the limit too (the caller refuses those)
+    near = [cache_take("hits:t", timeout=100, block=5, limit=12) for _ in range(4)]
+
+    assert taken == [(5, 5), (10, 5)] and near == [(11, 1), (12, 1), (13, 1), (14, 1)]
+    assert len(redis_commands) == 6 and all(b"EVALSHA" in c for c in redis_commands)
+    backend = caches["default"]
+    client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+    assert 90 < client.ttl(backend.make_and_validate_key("hits:t")) <= 100
+
+
+def test_take_counts_one_without_redis(settings: Any) -> None:
+    settings.CACHES = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    caches["default"].clear()
+
+    assert [cache_take("hits:u", timeout=60, block=5, limit=100) for _ in range(2)] == [
+        (1, 1),
+        (2, 1),
+    ]
