@@ -109,6 +109,7 @@ def test_the_admins_list_of_bonus_rules_writes_the_percent_as_the_reader_does(
     admin_client: Client,
 ) -> None:
     BonusRule.objects.create(percent=Decimal("10.50"), min_amount=Decimal("500000"))
+    BonusRule.objects.create(percent=Decimal("3"), min_amount=Decimal("100000"), gateway="bank")
     url = reverse("admin:payments_bonusrule_changelist")
 
     english = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -117,3 +118,5 @@ def test_the_admins_list_of_bonus_rules_writes_the_percent_as_the_reader_does(
 
     assert ">10.5%<" in english and "10.50" not in english
     assert ">10,5%<" in vietnamese and "10,50" not in vietnamese
+    # a rule for every gateway says so, where the empty column read "-"
+    assert ">every gateway<" in english and ">mọi cổng thanh toán<" in vietnamese
