@@ -3,12 +3,16 @@ thousand orders to review) reads as a few lines per kind, not a message per even
 the panel's language (PANEL_LANGUAGE) when sent, from the rows' figures."""
 
 from collections import defaultdict
+from contextlib import suppress
+from datetime import date
 
 from django.conf import settings
+from django.utils.formats import date_format
 from django.utils.translation import gettext, override
 from django.utils.translation import gettext_lazy as _
 
 from core import memos
+from core.money import parse_money, percent_shown
 from notifications.models import Kind, Notification
 from notifications.telegram import MAX_TEXT
 
@@ -62,6 +66,35 @@ def _counted(data: dict) -> dict[str, object]:
     return {**data, "count": memos.as_number(data.get("count"))}
 
 
+def _daily_report(data: dict) -> str:
+    """The day's figures (panel.dashboard.report) as the reader writes them. Rows from before
+    the figures were stored carry the line as it was written then."""
+    day = str(data.get("day") or "")
+    with suppress(ValueError):
+        day = date_format(date.fromisoformat(day), "d/m/Y")
+    if "revenue" not in data:
+        return f"{day}: {data.get('summary')}"
+    money = memos.money_formatter()
+    margin = data.get("margin")
+    values = {
+        "revenue": money(data.get("revenue")),
+        "cost": money(data.get("cost")),
+        "profit": money(data.get("profit")),
+        "margin": "—" if margin is None else percent_shown(parse_money(margin)),
+        "orders": memos.as_number(data.get("orders")),
+        "review": memos.as_number(data.get("review")),
+        "stuck": memos.as_number(data.get("stuck")),
+    }
+    summary = (
+        gettext(
+            "revenue %(revenue)s, cost %(cost)s, profit %(profit)s (%(margin)s); "
+            "%(orders)s orders; needs review %(review)s; stuck %(stuck)s"
+        )
+        % values
+    )
+    return f"{day}: {summary}"
+
+
 def _line(row: Notification) -> str:
     data = row.payload
     match row.kind:
@@ -84,7 +117,7 @@ def _line(row: Notification) -> str:
         case Kind.OPS_RECONCILIATION:
             return gettext("%(name)s %(day)s: %(count)s to resolve") % _counted(data)
         case Kind.OPS_DAILY_REPORT:
-            return f"{data.get('day')}: {data.get('summary')}"
+            return _daily_report(data)
         case Kind.OPS_DEPOSIT_UNMATCHED:
             # What arrived, in the transfer's currency (VND), not the panel's.
             values = _with_amount(data)

@@ -10,7 +10,8 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext, pgettext
 
-from core.money import money_str
+from core.memos import as_number, money_param
+from core.money import money_shown, percent_shown
 from notifications.models import Kind
 from notifications.services import staff_alert
 from orders.models import DispatchState, Order, OrderStatus, ProductOrder
@@ -42,7 +43,9 @@ def needs_review() -> int:
 @dataclass(frozen=True)
 class Report:
     body: str  # the email
-    summary: str  # one line for the operators' Telegram digest
+    # The day's figures for the operators' Telegram digest, which writes them in its reader's
+    # language when it is sent (notifications.digest), not in the language of this moment.
+    figures: dict[str, object]
 
 
 def daily_report(day: date) -> Report:
@@ -58,45 +61,43 @@ def _row(label: str, value: str) -> str:
 def _daily_report(day: date) -> Report:
     figures = range_figures(start=day, end=day)
     totals = figures.totals
-    margin = "—" if totals.margin is None else f"{totals.margin}%"
     currency = settings.PANEL_CURRENCY
-    deposits = ", ".join(
-        f"{label} {money_str(amount)}" for label, amount in deposits_by_gateway(day, day)
-    )
-    review, stuck = needs_review(), stuck_orders()
-    values = {
-        "revenue": money_str(totals.revenue),
-        "cost": money_str(totals.cost),
-        "profit": money_str(totals.profit),
-        "currency": currency,
-        "margin": margin,
+    data: dict[str, object] = {
+        "day": day.isoformat(),
+        "revenue": money_param(totals.revenue, currency=currency),
+        "cost": money_param(totals.cost, currency=currency),
+        "profit": money_param(totals.profit, currency=currency),
+        "margin": None if totals.margin is None else str(totals.margin),
         "orders": figures.orders,
-        "new": figures.new_customers,
-        "review": review,
-        "stuck": stuck,
+        "review": needs_review(),
+        "stuck": stuck_orders(),
+    }
+    values = {
+        "profit": money_shown(totals.profit, currency=currency),
+        "margin": "—" if totals.margin is None else percent_shown(totals.margin),
+        "new": as_number(figures.new_customers),
+        "review": as_number(data["review"]),
+        "stuck": as_number(data["stuck"]),
         "hours": settings.PANEL_STUCK_ORDER_HOURS,
     }
+    deposits = ", ".join(
+        f"{label} {money_shown(amount, currency=currency)}"
+        for label, amount in deposits_by_gateway(day, day)
+    )
     lines = [
         f"{settings.PANEL_NAME}: {date_format(day, 'l d/m/Y')} ({settings.TIME_ZONE})",
         "",
-        _row(gettext("Revenue"), f"{values['revenue']} {currency}"),
-        _row(gettext("Cost"), f"{values['cost']} {currency}"),
-        _row(gettext("Profit"), gettext("%(profit)s %(currency)s (margin %(margin)s)") % values),
-        _row(gettext("Orders"), str(figures.orders)),
+        _row(gettext("Revenue"), money_shown(totals.revenue, currency=currency)),
+        _row(gettext("Cost"), money_shown(totals.cost, currency=currency)),
+        _row(gettext("Profit"), gettext("%(profit)s (margin %(margin)s)") % values),
+        _row(gettext("Orders"), as_number(figures.orders)),
         _row(gettext("Customers"), gettext("%(new)s new") % values),
         _row(pgettext("daily report", "Deposits"), deposits),
         "",
         gettext("Needs review now: %(review)s") % values,
         gettext("Stuck orders now (not final after %(hours)s h): %(stuck)s") % values,
     ]
-    summary = (
-        gettext(
-            "revenue %(revenue)s, cost %(cost)s, profit %(profit)s %(currency)s (%(margin)s); "
-            "%(orders)s orders; needs review %(review)s; stuck %(stuck)s"
-        )
-        % values
-    )
-    return Report(body="\n".join(lines), summary=summary)
+    return Report(body="\n".join(lines), figures=data)
 
 
 def _report_subject(day: date) -> str:
@@ -125,7 +126,7 @@ def daily_report_send(*, day: date | None = None) -> DailyReport | None:
                 kind=Kind.OPS_DAILY_REPORT,
                 subject=_report_subject(day),
                 body=report.body,
-                telegram={"day": day.isoformat(), "summary": report.summary},
+                telegram=report.figures,
             ):
                 raise ReportNotSent(f"the report of {day} reached nobody")
     except IntegrityError:

@@ -5,6 +5,7 @@ import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,7 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from accounts.services import balance_credit
@@ -462,7 +463,41 @@ def test_daily_report_goes_to_telegram_through_the_outbox_once(db: None) -> None
 
     row = Notification.objects.get(kind=Kind.OPS_DAILY_REPORT, channel="telegram")
     assert row.key == "daily-report:2026-01-01" and row.channel == "telegram"
-    assert "📊 Daily report: 1\n• 2026-01-01: revenue 0, cost 0, profit 0" in digest_text([row])
+    assert "📊 Daily report: 1\n• 01/01/2026: revenue 0.00 USD, cost 0.00 USD" in digest_text([row])
+
+
+def test_the_daily_reports_telegram_line_is_written_in_the_digests_language(
+    db: None, settings: Any
+) -> None:
+    """The row keeps the day's figures; the digest writes them in the language it is sent in,
+    not in the one of the midnight that stored them (rows from before keep their line)."""
+    from notifications.digest import digest_text
+    from notifications.models import Kind, Notification
+
+    # (through the fixture alone: a decorator's override would be restored under its changes)
+    settings.PANEL_TELEGRAM_BOT_TOKEN, settings.PANEL_TELEGRAM_CHAT_ID = "123:abc", "42"
+    settings.PANEL_CURRENCY = "VND"
+    with translation.override("en"):
+        assert daily_report_send(day=date(2026, 1, 2)) is not None
+    row = Notification.objects.get(kind=Kind.OPS_DAILY_REPORT, channel="telegram")
+    row.payload = {
+        **row.payload,
+        "revenue": {"amount": "1250000", "currency": "VND"},
+        "margin": "12.5",
+        "orders": 1500,
+    }
+
+    settings.LANGUAGE_CODE = "vi"
+    vietnamese = digest_text([row])
+    settings.LANGUAGE_CODE = "en"
+    english = digest_text([row])
+
+    assert "• 02/01/2026: doanh thu 1.250.000 ₫" in vietnamese and "(12,5%)" in vietnamese
+    assert "1.500 đơn" in vietnamese
+    assert "• 02/01/2026: revenue 1,250,000 ₫" in english and "(12.5%)" in english
+    assert "1,500 orders" in english
+    older = Notification(kind=Kind.OPS_DAILY_REPORT, payload={"day": "2025-12-31", "summary": "s"})
+    assert "• 31/12/2025: s" in digest_text([older])
 
 
 def test_payments_and_support_plug_deposits_and_their_queues_in(
