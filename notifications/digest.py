@@ -119,8 +119,11 @@ def _line(row: Notification) -> str:
         case Kind.OPS_DAILY_REPORT:
             return _daily_report(data)
         case Kind.OPS_DEPOSIT_UNMATCHED:
-            # What arrived, in the transfer's currency (VND), not the panel's.
+            # What arrived, in the transfer's currency (VND), not the panel's; the reporter by
+            # its name in the reader's words (rows from before kept its code only).
             values = _with_amount(data)
+            if name := data.get("gateway_name"):
+                values["gateway"] = gettext(str(name))
             return gettext("%(amount)s via %(gateway)s (reference %(reference)s)") % values
     return row.key
 

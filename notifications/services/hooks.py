@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from accounts.models import User
@@ -109,15 +110,24 @@ def ranks_assign(*, user_ids: list[int] | None = None) -> list[RankMove]:
 
 
 def notify_deposit_unmatched(
-    *, deposit_id: int, reference: str, amount: Decimal, currency: str, gateway: str
+    *,
+    deposit_id: int,
+    reference: str,
+    amount: Decimal,
+    currency: str,
+    gateway: str,
+    gateway_name: "str | Promise" = "",
 ) -> None:
     """For the payments app: money arrived that matches no customer (it waits in the unmatched
     queue). Call in the transaction that parks the deposit; keyed on the deposit, so a replayed
     webhook or the same transfer from a second reporter alerts once. `reference` is the
-    reporter's id of the transfer, `amount` what arrived, in `currency`."""
-    values = {"id": deposit_id, "gateway": gateway, "reference": reference[:120]}
+    reporter's id of the transfer, `amount` what arrived, in `currency`; `gateway_name` the
+    reporter's name as a translatable text (lazy), stored in English and written in the
+    digest's language when it is sent."""
+    values = {"id": deposit_id, "reference": reference[:120]}
     # In the panel's language: operators read it (PANEL_LANGUAGE).
     with translation.override(settings.LANGUAGE_CODE):
+        values["gateway"] = str(gateway_name or gateway)
         values["amount"] = money_shown(amount, currency=currency)
         subject = gettext("Deposit #%(id)s matches no customer") % values
         body = (
@@ -139,9 +149,16 @@ def notify_deposit_unmatched(
             "amount": money_str(amount),
             "currency": currency,
             "gateway": gateway,
+            "gateway_name": _english(gateway_name),
         },
         ref=deposit_id,
     )
+
+
+def _english(text: "str | Promise") -> str:
+    """A translatable text as its source (English), for a reader's language to translate later."""
+    with translation.override("en"):
+        return str(text)
 
 
 def staff_recipients() -> list[str]:

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
@@ -25,7 +26,7 @@ from notifications.services import notify_deposit_unmatched
 from payments.config import GatewayConfig, gateway_config
 from payments.memo import user_ids_in
 from payments.memos import ABOVE_MAXIMUM, BELOW_MINIMUM
-from payments.models import Deposit, Method, TransferReport
+from payments.models import Deposit, Gateway, Method, TransferReport
 from payments.services.crediting import (
     DepositOutcome,
     bank_coupon_take,
@@ -144,6 +145,11 @@ def _outside_limits(amount: Decimal, *, low: Decimal | None, high: Decimal | Non
     return None
 
 
+def _gateway_name(code: str) -> "str | Promise":
+    """The reporter's name as a translatable text; a code no longer known, as it is."""
+    return Gateway(code).label if code in Gateway.values else code
+
+
 def _park(deposit: Deposit, status: str, reason: Text, *, user_id: int | None = None) -> Deposit:
     Deposit.objects.filter(pk=deposit.pk).update(
         status=status, user_id=user_id, **memos.columns(reason, prefix="reason", max_length=255)
@@ -187,6 +193,7 @@ def deposit_receive_transfer(
                 amount=transfer.amount,
                 currency=deposit.currency,
                 gateway=transfer.gateway,
+                gateway_name=_gateway_name(transfer.gateway),
             )
         elif reason := _outside_limits(
             transfer.amount, low=config.min_amount, high=config.max_amount

@@ -89,6 +89,27 @@ def test_an_unmatched_transfer_reads_in_the_transfers_currency(
     assert _line(Kind.OPS_DEPOSIT_UNMATCHED, payload, language=language) == expected
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "250,000 ₫ via Bank transfer (SePay) (reference 701)"),
+        ("vi", "250.000 ₫ qua Chuyển khoản ngân hàng (SePay) (mã giao dịch 701)"),
+    ],
+)
+def test_an_unmatched_transfer_names_its_reporter_in_the_readers_words(
+    language: str, expected: str
+) -> None:
+    payload = {
+        "deposit_id": 3,
+        "reference": "701",
+        "amount": "250000",
+        "currency": "VND",
+        "gateway": "sepay",
+        "gateway_name": "Bank transfer (SePay)",
+    }
+    assert _line(Kind.OPS_DEPOSIT_UNMATCHED, payload, language=language) == expected
+
+
 def test_counts_are_grouped_as_the_language_writes_them() -> None:
     payload = {"name": "Cheap SMM", "count": 1500}
     assert _line(Kind.OPS_SERVICES_HELD, payload, language="vi") == (

@@ -84,6 +84,7 @@ def test_an_unmatched_transfer_alerts_the_operators_once(client: Client, staff: 
         "amount": "250000",
         "currency": "VND",
         "gateway": "sepay",
+        "gateway_name": "Bank transfer (SePay)",
     }
     assert not Notification.objects.filter(kind=Kind.DEPOSIT_CREDITED).exists()
 
@@ -97,7 +98,7 @@ def test_the_unmatched_alert_reaches_the_staff_by_email(client: Client, staff: U
     deposit = Deposit.objects.get()
     assert message.to == [staff.email]
     assert f"Deposit #{deposit.pk} matches no customer" in message.subject
-    assert "250,000 ₫" in message.body
+    assert "250,000 ₫" in message.body and "(Bank transfer (SePay) 701)" in message.body
 
 
 def test_assigning_an_unmatched_transfer_emails_the_customer(
