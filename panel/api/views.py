@@ -177,8 +177,9 @@ class ApiV2View(APIView):
             return error_response(INVALID_KEY)
         if wait := throttle.hit("key", str(user.pk), settings.PANEL_API_RATE, ahead=True):
             raise Throttled(wait=wait)
+        answer: object
         if service_read is not None:
-            answer: object = add(user, params, service_read=service_read)
+            answer = add(user, params, service_read=service_read)
         else:
             handler = HANDLERS.get(action)
             if handler is None:

@@ -380,6 +380,23 @@ def test_add_is_two_queries_and_at_most_one_redis_round_trip(
     assert "order" in json.loads(answer.content) and len(sent) == 1
 
 
+def test_add_answers_the_bytes_drfs_renderer_wrote(
+    client: Client, reseller_key: str, catalog: Provider
+) -> None:
+    """The `add` answer is written by hand (panel.api.handlers.add): byte for byte what DRF's
+    JSON renderer wrote, with the same headers."""
+    from rest_framework.renderers import JSONRenderer
+
+    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
+    add = {"key": reseller_key, "action": "add", "service": service.pk, "quantity": service.min}
+    answer = client.post(URL, {**add, "link": "@bytes"})
+
+    order = Order.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert answer.status_code == 200
+    assert answer.content == JSONRenderer().render({"order": order})
+    assert answer["Content-Type"] == "application/json" and answer["Cache-Control"] == "no-store"
+
+
 def test_add_with_client_ref_is_idempotent(
     call: Callable[..., Any], catalog: Provider, reseller: User
 ) -> None:
