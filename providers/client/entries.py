@@ -19,7 +19,7 @@ from providers.client.parsing import (
     to_bool,
     to_id,
 )
-from providers.client.records import order_status_of, product_order_status_of
+from providers.client.records import STATUS_KEY, order_status_of, product_order_status_of
 from providers.client.types import ItemError, UpstreamOrderStatus, UpstreamProductOrderStatus
 from providers.statuses import OrderStatus
 
@@ -75,7 +75,7 @@ def _status_error(entry: Any) -> tuple[dict[str, Any] | None, ItemError | None]:
     text = record_error_text(rec)
     if text is not None:
         return None, ItemError(text)
-    value = field(rec, "status")
+    value = rec.get(STATUS_KEY)
     text = error_text(value)
     if text is None and isinstance(value, str) and looks_like_error(value):
         text = humanise(value)

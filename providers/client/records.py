@@ -9,6 +9,7 @@ from providers.client.parsing import (
     field,
     record,
     service_type,
+    squash,
     status_name,
     to_bool,
     to_decimal,
@@ -127,18 +128,25 @@ def parse_product(raw: Any) -> UpstreamProduct:
     )
 
 
+# An order status entry's keys as `record` squashes them, looked up directly: `field` for
+# each of them was a third of reading an entry, and a poll reads one per polled order.
+STATUS_KEY, _CHARGE, _START_COUNT, _REMAINS, _CURRENCY = map(
+    squash, ("status", "charge", "start_count", "remains", "currency")
+)
+
+
 def order_status_of(rec: dict[str, Any]) -> UpstreamOrderStatus | None:
     """An order's status entry already read with `record`; None when it carries no status
     (the caller decides if that is an error)."""
-    status = status_name(field(rec, "status"))
+    status = status_name(rec.get(STATUS_KEY))
     if status is None:
         return None
-    currency = to_text(field(rec, "currency")).upper()
+    currency = to_text(rec.get(_CURRENCY)).upper()
     return UpstreamOrderStatus(
         status=status,
-        charge=to_decimal(field(rec, "charge")),
-        start_count=to_int(field(rec, "start_count")),
-        remains=to_int(field(rec, "remains")),
+        charge=to_decimal(rec.get(_CHARGE)),
+        start_count=to_int(rec.get(_START_COUNT)),
+        remains=to_int(rec.get(_REMAINS)),
         currency=currency or None,
     )
 

@@ -86,11 +86,13 @@ class _Changes:
     def write(self, model: type[Model], claimed: list[dict], final: frozenset[str]) -> set[int]:
         """Write the rows still as they were claimed (see _write_changes); their ids."""
         guarded = [name for name in _GUARDED if name in claimed[0]] if claimed else []
-        guard = {
-            row["id"]: {"dispatch_state": DispatchState.SENT, **{n: row[n] for n in guarded}}
-            for row in claimed
-            if row["id"] in self.rows and row["status"] not in final
-        }
+        guard: dict[int, dict[str, object]] = {}
+        # A loop, not nested comprehensions: those made a function call per row.
+        for row in claimed:
+            if row["id"] in self.rows and row["status"] not in final:
+                values = guard[row["id"]] = {"dispatch_state": DispatchState.SENT}
+                for name in guarded:
+                    values[name] = row[name]
         return bulk_update_values(model, {pk: self.rows[pk] for pk in guard}, guard=guard)
 
 

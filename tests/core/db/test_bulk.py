@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
+from core.db.arrays import is_constant
 from core.db.bulk import (
     GIVEN,
     bulk_add_values,
@@ -301,3 +302,19 @@ def test_a_computed_column_that_is_also_given_reads_the_given_value(customer: Us
     )
 
     assert OrderEvent.objects.get(order=order, new_value="Partial").message == "GIVEN!"
+
+
+def test_a_column_is_constant_only_when_every_row_would_print_the_same_text() -> None:
+    amount = Decimal("2.5")
+    # equal values of types that always print alike; empty JSON of one kind
+    assert is_constant(["Pending", "Pending", "Pending"])
+    assert is_constant([None, None])
+    assert is_constant([{}, {}, {}])
+    # equal values of other types only when they are one and the same object
+    assert is_constant([amount, amount])
+    assert not is_constant([Decimal("2.5"), Decimal("2.50")])
+    assert not is_constant([{"a": 1}, {"a": 1}])
+    # equal across types (1 == True) or different
+    assert not is_constant([1, True])
+    assert not is_constant([{}, []])
+    assert not is_constant(["Pending", "Completed"])
