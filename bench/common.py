@@ -179,6 +179,22 @@ def worker_env(**extra: str) -> dict[str, str]:
 KEPT_TABLES = frozenset({"panel_period_start", "panel_partition"})
 
 
+def vacuum_analyze_loaded(table: str) -> None:
+    """VACUUM ANALYZE the partitions of `table` that hold rows: what autovacuum does soon after
+    a bulk load. Not the empty partitions made ahead, which autovacuum leaves unanalyzed until
+    rows arrive: analyzed empty, PostgreSQL plans them as one page for good, and a key check
+    cached on such a plan scans the whole partition as it fills (docs/performance.md, "The
+    months made ahead left unanalyzed"). Nor the partitioned table itself, which autovacuum
+    never analyzes."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT tableoid::regclass::text FROM {table}")  # noqa: S608 - a model's table
+        loaded = [name for (name,) in cursor.fetchall()]
+        for name in loaded:
+            cursor.execute(f"VACUUM ANALYZE {name}")
+
+
 def reset_tables() -> None:
     """Empty every product table, as a new install is, with this month's partitions ready
     (what beat's hourly `partitions-prepare` keeps so: the id sequences back at their months'
