@@ -5,11 +5,11 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import Model, UniqueConstraint
 from django.db.models.sql import Query
 
-from core.db.ledger import RowMove, entry_saved, moved_cte
+from core.db.ledger import RowMove, entry_saved, is_floor_refusal, moved_cte
 from core.db.partitions import period_of_sql, period_subject_table
 from core.db.partitions.keys import SKIP_TAKEN_FROM, key_is_skipped_when_taken
 from core.db.prepared import prepared_cursor
@@ -41,11 +41,19 @@ def insert_with_event(
 class Inserted(Enum):
     TAKEN = "taken"  # the key was held: nothing was written
     PLACED = "placed"  # the row, its event, the move and its ledger row
-    REFUSED = "refused"  # the move was refused: the row and its event were written, no money moved
+    # The move was refused, no money moved: the row and its event were written (and the row has
+    # its id), or, for a statement that is its own transaction, nothing was.
+    REFUSED = "refused"
 
 
 def insert_with_event_and_move(
-    *, row: Model, event: Model, link: str, move: RowMove, unless_taken: str | None = None
+    *,
+    row: Model,
+    event: Model,
+    link: str,
+    move: RowMove,
+    unless_taken: str | None = None,
+    alone: bool = False,
 ) -> Inserted:
     """`insert_with_event`, and in the same statement the ledger move `move` about the new row
     (core.db.ledger): an order, its Placed event and its charge in one round trip. The move is
@@ -54,7 +62,14 @@ def insert_with_event_and_move(
     A refused move (the balance would go below zero) leaves the row and its event written, for
     the caller to take back (no savepoint: the transaction stays usable), and `move.entry`
     unsaved. One statement cannot both make the row depend on the move and the move on the row,
-    and a refusal is the rare case: a placed order pays one statement instead of two."""
+    and a refusal is the rare case: a placed order pays one statement instead of two.
+
+    `alone`: the statement is its own transaction (the connection in autocommit, as the API's
+    `add` runs it: no BEGIN and no COMMIT, two round trips fewer). The floor is then left to
+    the account's check constraint (`core.db.ledger.floor_constraint`), so a refused move fails
+    the whole statement and nothing at all is written: REFUSED with `row` unsaved."""
+    if alone and connection.in_atomic_block:
+        raise ValueError("alone: the statement would fail the caller's transaction on a refusal")
     sql, params, conflict_params = _row_with_event(row, event, link, unless_taken)
     entry = move.entry
     if period_subject_table(move.subject) != row._meta.db_table:
@@ -64,6 +79,7 @@ def insert_with_event_and_move(
         amount=entry.amount,  # type: ignore[attr-defined]
         account_id=move.account_id,
         column=move.column,
+        may_go_negative=alone,
         only_if="EXISTS (SELECT FROM placed)",
     )
     # Its month is the row's, read as the event's is: a function of the row's id.
@@ -76,8 +92,8 @@ def insert_with_event_and_move(
     # the subject and the month are the statement's own.
     id_params = named_values[2:]
     merged = "".join(", %s || jsonb_build_object('id', placed.\"id\")" for _ in move.id_in)
-    with connection.cursor() if conflict_params else prepared_cursor() as cursor:
-        cursor.execute(
+    try:
+        found = _placed_and_entered(
             f"{sql}, {moved_sql}, entered AS (INSERT INTO {table(type(entry))} "  # noqa: S608 - the models' own names
             f'({columns}, {named}, "balance_after") '
             f'SELECT {placeholders(values)}, placed."id", {period_sql}{merged}, '
@@ -86,8 +102,12 @@ def insert_with_event_and_move(
             'SELECT placed."id", entered."id", entered."balance_after", entered."period" '
             "FROM placed LEFT JOIN entered ON TRUE",
             [*params, *moved_params, *values, *period_params, *id_params],
+            prepared=not conflict_params,
         )
-        found = cursor.fetchone()
+    except IntegrityError as error:
+        if alone and is_floor_refusal(error, move.accounts, move.column):
+            return Inserted.REFUSED
+        raise
     if found is None:
         return Inserted.TAKEN
     row_id, entry_id, balance_after, period = found
@@ -101,6 +121,12 @@ def insert_with_event_and_move(
         setattr(entry, attname, {**getattr(entry, attname), "id": row_id})
     entry_saved(entry, (entry_id, balance_after))
     return Inserted.PLACED
+
+
+def _placed_and_entered(sql: str, params: list[Any], *, prepared: bool) -> tuple[Any, ...] | None:
+    with prepared_cursor() if prepared else connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 # The event's key check against the partitioned orders, run at the commit, on its generic plan

@@ -2,9 +2,11 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
-from django.db.models import Model
+from django.db import IntegrityError
+from django.db.models import CheckConstraint, Model, Q
 
 from core.db.partitions import Sql
 from core.db.prepared import prepared_cursor
@@ -85,6 +87,24 @@ def moved_cte(
         f'WHERE "id" = %s{floor}{condition} RETURNING "{name}" AS balance_after)',
         [amount, account_id, *floor_params],
     )
+
+
+@cache
+def floor_constraint(accounts: type[Model], column: str = "balance") -> str:
+    """The name of the check constraint of `accounts` that keeps `column` at zero or above: the
+    floor a statement that is its own transaction leaves to the database (`moved_cte` without
+    its floor), so that a refused move fails the whole statement."""
+    floor = Q(**{f"{column}__gte": 0})
+    for constraint in accounts._meta.constraints:
+        if isinstance(constraint, CheckConstraint) and constraint.condition == floor:
+            return constraint.name
+    raise ValueError(f"{accounts.__name__} has no check constraint keeping {column} >= 0")
+
+
+def is_floor_refusal(error: IntegrityError, accounts: type[Model], column: str = "balance") -> bool:
+    """Whether `error` is `accounts`' floor refusing a move (and not another constraint)."""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == floor_constraint(accounts, column)
 
 
 def entry_saved(entry: Model, returned: tuple[Any, ...]) -> None:

@@ -1,6 +1,7 @@
 """Placing orders and product orders: one service each, for the web forms, the v2 API and admin."""
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -15,6 +16,7 @@ from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit_move, debit_refused
 from core.db.inserts import Inserted, insert_with_event, insert_with_event_and_move
 from core.db.ledger import RowMove
+from core.db.session import is_in_transaction
 from core.errors import error_display
 from core.ids import parse_id, parse_whole
 from core.memos import MemoKind
@@ -114,11 +116,15 @@ def _create_charged(
 
     Nothing is published: the row is born `queued`, and the forwarding sweep (beat, every
     PANEL_FORWARD_SWEEP_SECONDS) queues its forward. A broker outage therefore cannot touch
-    placing at all, and the API's `add` is spared a broker round trip per order."""
+    placing at all, and the API's `add` is spared a broker round trip per order.
+
+    Called outside any transaction (the API's `add`: panel.api.views), the one statement is
+    its own transaction: no BEGIN and no COMMIT, and a refused debit writes nothing at all."""
+    alone = not is_in_transaction()
     try:
         # A savepoint costs two round trips on every order, and only a client_ref's unique key
         # can make the insert fail in a way the caller recovers from (below).
-        with transaction.atomic(savepoint=client_ref is not None):
+        with nullcontext() if alone else transaction.atomic(savepoint=client_ref is not None):
             row = model(user=user, client_ref=client_ref, **values)
             event = event_for(
                 row,
@@ -142,8 +148,8 @@ def _create_charged(
                 if row.charge > ZERO
                 else None
             )
-            inserted = _insert_placed(row, event, debit)
-            if inserted is Inserted.REFUSED:
+            inserted = _insert_placed(row, event, debit, alone=alone)
+            if inserted is Inserted.REFUSED and row.pk is not None:
                 # Nothing was debited, so the transaction is intact: without a savepoint to
                 # roll back to, the row and its event go the same way. Nobody else ever saw
                 # them; they were not committed.
@@ -178,17 +184,20 @@ def _placed_before(model: type[_Row], *, user: User, client_ref: str) -> _Row | 
     return existing
 
 
-def _insert_placed(row: Order | ProductOrder, event: OrderEvent, debit: RowMove | None) -> Inserted:
+def _insert_placed(
+    row: Order | ProductOrder, event: OrderEvent, debit: RowMove | None, *, alone: bool
+) -> Inserted:
     """Insert `row`, its Placed event and `debit` (none for a free row) in one statement: every
     order pays a round trip per statement. TAKEN, and nothing written, when the order's link
     already has an open order of its service (the database's unique index decides, so two
-    racing orders cannot both pass); REFUSED when the balance does not cover the debit."""
+    racing orders cannot both pass); REFUSED when the balance does not cover the debit.
+    `alone`: the statement is its own transaction (core.db.inserts)."""
     guarded = isinstance(row, Order) and row.link_key is not None
     unless_taken = ONE_OPEN_ORDER_PER_LINK if guarded else None
     link = event_link(type(row))
     if debit is not None:
         return insert_with_event_and_move(
-            row=row, event=event, link=link, move=debit, unless_taken=unless_taken
+            row=row, event=event, link=link, move=debit, unless_taken=unless_taken, alone=alone
         )
     is_placed = insert_with_event(row=row, event=event, link=link, unless_taken=unless_taken)
     return Inserted.PLACED if is_placed else Inserted.TAKEN

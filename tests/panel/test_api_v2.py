@@ -739,3 +739,97 @@ def test_too_many_fields_is_an_incorrect_request_not_a_fault(
     assert response.status_code == 200 and json.loads(response.content) == {
         "error": "Incorrect request"
     }
+
+
+# --- Outside the request's transaction ------------------------------------------------------------
+# `/api/v2` runs outside ATOMIC_REQUESTS: `add` places its order with one statement that is its
+# own transaction, every other action runs in a transaction of its own (panel.api.views). Only a
+# test with transactions of its own sees that (inside a test's, every block is a savepoint).
+
+
+def _atomic_at_each_statement(run: Callable[[], Any]) -> tuple[Any, list[tuple[bool, str]]]:
+    """What `run` answers, and for each statement it sent, whether a transaction block was
+    open (Django's) and the statement's first words."""
+    from django.db import connection
+
+    seen: list[tuple[bool, str]] = []
+
+    def record(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+        seen.append((connection.in_atomic_block, " ".join(sql.split()[:3])))
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(record):
+        answer = run()
+    return answer, seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_add_places_its_order_in_a_statement_that_is_its_own_transaction(
+    call: Callable[..., Any], catalog: Provider, reseller: User
+) -> None:
+    from django.db import connection
+
+    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
+
+    answer, seen = _atomic_at_each_statement(
+        lambda: call("add", service=service.pk, link="@own", quantity=service.min)
+    )
+
+    order = Order.objects.get(pk=answer["order"])
+    # the key's read (and the key's last use, a once-a-minute write) and the order's statement
+    assert seen[-1][1] == "WITH placed AS" and not any(atomic for atomic, _ in seen)
+    assert connection.connection.info.transaction_status == 0  # idle: nothing left open
+    charge = BalanceTransaction.objects.get(order_id=order.pk)
+    assert charge.amount == -order.charge and order.events.count() == 1
+    reseller.refresh_from_db()
+    assert reseller.balance == Decimal("100") - order.charge == charge.balance_after
+
+
+@pytest.mark.django_db(transaction=True)
+def test_add_short_of_funds_outside_a_transaction_writes_nothing_and_frees_the_link(
+    call: Callable[..., Any], catalog: Provider, reseller: User
+) -> None:
+    from orders.models import OrderEvent, OrderOpenLink
+
+    # given a service that takes one open order per link, a cent dearer than the balance
+    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
+    Service.objects.filter(pk=service.pk).update(is_one_order_per_link=True)
+    ledger = BalanceTransaction.objects.count()
+
+    # when the order is refused for want of funds
+    Service.objects.filter(pk=service.pk).update(rate=Decimal(999999))
+    refused = call("add", service=service.pk, link="@mine", quantity=service.min)
+
+    # then the exact protocol error, and nothing at all was written: no order, no event, no
+    # ledger row, no balance moved, no hold on the link
+    assert refused == {"error": "Not enough funds on balance"}
+    assert not Order.objects.exists() and not OrderEvent.objects.exists()
+    assert not OrderOpenLink.objects.exists() and BalanceTransaction.objects.count() == ledger
+    reseller.refresh_from_db()
+    assert reseller.balance == Decimal("100")
+
+    # and the same link takes the order the balance covers
+    Service.objects.filter(pk=service.pk).update(rate=service.rate)
+    placed = call("add", service=service.pk, link="@mine", quantity=service.min)
+    assert Order.objects.get().pk == placed["order"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_other_action_runs_in_a_transaction_of_its_own(
+    call: Callable[..., Any], catalog: Provider, reseller: User
+) -> None:
+    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
+    order = order_place(
+        user=reseller, service_id=service.pk, fields={"link": "@x", "quantity": str(service.min)}
+    )
+
+    answer, seen = _atomic_at_each_statement(lambda: call("cancel", orders=str(order.pk)))
+
+    assert answer == [{"order": order.pk, "cancel": 1}]
+    # the key's read (and its last use) outside; every statement of the action's own inside
+    own = [
+        atomic
+        for atomic, sql in seen
+        if "accounts_apikey" not in sql and not sql.startswith("SELECT u.")
+    ]
+    assert own and all(own)

@@ -5,13 +5,13 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import BalanceTransaction, User
 from accounts.services import balance_debit_move
 from core.db.inserts import Inserted, insert_with_event, insert_with_event_and_move
-from core.db.ledger import RowMove
+from core.db.ledger import RowMove, floor_constraint
 from core.db.partitions import current_period, period_of
 from core.db.partitions.keys import key_is_skipped_when_taken
 from orders.lifecycle.events import event_for
@@ -200,3 +200,100 @@ def test_the_rows_statement_puts_its_transactions_key_checks_on_generic_plans(
     # and the connection's next transaction plans as before
     assert _plan_cache_mode() == "auto"
     assert BalanceTransaction.objects.filter(order_id=row.pk).count() == 1
+
+
+# The statement as its own transaction (`alone`): outside any atomic block, as the API's `add`
+# sends it; a test's own transaction would turn every block into a savepoint.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alone_the_row_its_event_and_its_charge_are_committed_by_the_one_statement(
+    place: Callable[..., Order],
+) -> None:
+    row, event = _fresh_copy_of(place(), "@alone")
+    debit = _charge_of(row)
+    before = User.objects.get(pk=row.user_id).balance
+
+    with CaptureQueriesContext(connection) as queries:
+        inserted = insert_with_event_and_move(
+            row=row,
+            event=event,
+            link="order_id",
+            move=debit,
+            unless_taken=ONE_OPEN_ORDER_PER_LINK,
+            alone=True,
+        )
+
+    assert inserted is Inserted.PLACED and len(queries) == 1
+    assert connection.connection.info.transaction_status == 0  # idle: committed, nothing open
+    assert OrderEvent.objects.filter(order_id=row.pk).count() == 1 and event.order_id == row.pk
+    stored = BalanceTransaction.objects.get(order_id=row.pk)
+    assert (stored.pk, stored.amount) == (debit.entry.pk, -row.charge)
+    assert User.objects.get(pk=row.user_id).balance == before - row.charge == stored.balance_after
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alone_a_refused_move_fails_the_statement_and_nothing_at_all_is_written(
+    place: Callable[..., Order],
+) -> None:
+    from orders.models import OrderOpenLink
+
+    # given a balance a millionth short of the charge
+    order = place()
+    row, event = _fresh_copy_of(order, "@short")
+    owner = User.objects.filter(pk=order.user_id)
+    balance = owner.get().balance
+    owner.update(balance=row.charge - Decimal("0.000001"))
+    counts = (OrderEvent.objects.count(), BalanceTransaction.objects.count())
+    debit = _charge_of(row)
+
+    inserted = insert_with_event_and_move(
+        row=row,
+        event=event,
+        link="order_id",
+        move=debit,
+        unless_taken=ONE_OPEN_ORDER_PER_LINK,
+        alone=True,
+    )
+
+    # then neither the row nor its event, nor the link's hold, nor any money
+    assert inserted is Inserted.REFUSED and row.pk is None and event.order_id is None
+    assert debit.entry.pk is None and Order.objects.count() == 1
+    assert (OrderEvent.objects.count(), BalanceTransaction.objects.count()) == counts
+    assert not OrderOpenLink.objects.filter(link_key=row.link_key).exists()
+    assert owner.get().balance == row.charge - Decimal("0.000001")
+    owner.update(balance=balance)  # as the ledger says
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alone_another_constraints_refusal_is_raised_not_taken_for_the_floor(
+    place: Callable[..., Order],
+) -> None:
+    # given a second order with the first one's client_ref: the user's unique key refuses it
+    order = place()
+    Order.objects.filter(pk=order.pk).update(client_ref="once")
+    row, event = _fresh_copy_of(order, "@again")
+    row.client_ref = "once"
+
+    with pytest.raises(IntegrityError):
+        insert_with_event_and_move(
+            row=row, event=event, link="order_id", move=_charge_of(row), alone=True
+        )
+    assert Order.objects.count() == 1 and row.pk is None
+
+
+def test_alone_inside_a_transaction_is_a_mistake_that_writes_nothing(
+    place: Callable[..., Order],
+) -> None:
+    row, event = _fresh_copy_of(place(), "@inside")
+    with pytest.raises(ValueError, match="alone"):
+        insert_with_event_and_move(
+            row=row, event=event, link="order_id", move=_charge_of(row), alone=True
+        )
+    assert Order.objects.count() == 1
+
+
+def test_the_floor_a_statement_leaves_to_the_database_is_the_accounts_check() -> None:
+    assert floor_constraint(User) == "user_balance_not_negative"
+    with pytest.raises(ValueError, match="Order has no check constraint keeping remains"):
+        floor_constraint(Order, "remains")
