@@ -149,20 +149,16 @@ class AlwaysJson(BaseContentNegotiation):
 
 
 class ApiV2View(APIView):
-    """Outside the request's transaction (ATOMIC_REQUESTS): every action but `add` runs in a
-    transaction of its own (`answer`), as the request's would; `add` reads its key and
-    service, then places the order with one statement that is its own transaction
-    (orders.services.placing), so the order pays no BEGIN and no COMMIT round trip."""
+    """Routed outside the request's transaction (`non_atomic_requests`, panel/urls.py): every
+    action but `add` runs in a transaction of its own (`answer`), as the request's would;
+    `add` reads its key and service, then places the order with one statement that is its
+    own transaction (orders.services.placing): no BEGIN and no COMMIT round trip."""
 
     authentication_classes: list = []
     permission_classes: list = []
     content_negotiation_class = AlwaysJson
     parser_classes = [FormParser, FieldsOnlyMultiPartParser, TolerantJSONParser]
     outside_request_transaction = True  # its errors leave the rollback flag alone (errors.py)
-
-    @classmethod
-    def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:
-        return transaction.non_atomic_requests(super().as_view(**initkwargs))
 
     def get_exception_handler(self) -> Callable[[Exception, Any], Response | None]:
         return exception_handler
