@@ -182,10 +182,9 @@ KEPT_TABLES = frozenset({"panel_period_start", "panel_partition"})
 def vacuum_analyze_loaded(table: str) -> None:
     """VACUUM ANALYZE the partitions of `table` that hold rows: what autovacuum does soon after
     a bulk load. Not the empty partitions made ahead, which autovacuum leaves unanalyzed until
-    rows arrive: analyzed empty, PostgreSQL plans them as one page for good, and a key check
-    cached on such a plan scans the whole partition as it fills (docs/performance.md, "The
-    months made ahead left unanalyzed"). Nor the partitioned table itself, which autovacuum
-    never analyzes."""
+    rows arrive: analyzed empty, one is planned at its size when planned, and a key check
+    cached on such a plan scans the whole partition as it fills (docs/performance.md, "A month
+    analyzed empty"). Nor the partitioned table itself, which autovacuum never analyzes."""
     from django.db import connection
 
     with connection.cursor() as cursor:
