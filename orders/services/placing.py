@@ -152,7 +152,9 @@ def _create_charged(
             if inserted is Inserted.REFUSED and row.pk is not None:
                 # Nothing was debited, so the transaction is intact: without a savepoint to
                 # roll back to, the row and its event go the same way. Nobody else ever saw
-                # them; they were not committed.
+                # them; they were not committed. (Alone, a refusal fails the statement and
+                # leaves no row: the only way to an unmoved balance with the row written is a
+                # user deleted meanwhile, whose key check fails the statement too.)
                 row.delete()
     except IntegrityError:
         if client_ref and (existing := _placed_before(model, user=user, client_ref=client_ref)):

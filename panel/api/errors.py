@@ -27,8 +27,9 @@ class Throttled(exceptions.APIException):
 def error_response(message: str, status: int = 200, *, rollback: bool = True) -> Response:
     """Bad input changes nothing: with `rollback`, whatever the request wrote before failing is
     rolled back with the request's transaction (ATOMIC_REQUESTS). A view outside the request's
-    transaction passes False: its writes' own transactions ended with their exceptions."""
-    if rollback:
+    transaction passes False: its writes' own transactions ended with their exceptions (and
+    with none open, there is no flag to set)."""
+    if rollback and transaction.get_connection().in_atomic_block:
         transaction.set_rollback(True)
     return Response({"error": message}, status=status)
 

@@ -2,6 +2,7 @@
 link"): refused on every channel, decided by the database, freed by a final status."""
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from decimal import Decimal
 from typing import Any
 
@@ -167,7 +168,11 @@ def test_the_setting_is_on_by_default_and_editable_in_the_admin(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_adds_on_one_link_place_one_order_and_charge_once(catalog: Provider) -> None:
+@pytest.mark.parametrize("inside", [False, True], ids=["alone", "inside"])
+def test_concurrent_adds_on_one_link_place_one_order_and_charge_once(
+    catalog: Provider, inside: bool
+) -> None:
+    """Placed alone (outside any transaction, as the API's `add`) and inside the caller's."""
     # given two customers (no shared balance lock to serialize them) racing on one link
     service = (
         Service.objects.filter(provider=catalog, type=ServiceType.DEFAULT).order_by("pk").first()
@@ -177,7 +182,8 @@ def test_concurrent_adds_on_one_link_place_one_order_and_charge_once(catalog: Pr
 
     def add(user: User) -> bool:
         try:
-            _order(user, service, LINK if user.pk % 2 else SAME_LINK)
+            with transaction.atomic() if inside else nullcontext():
+                _order(user, service, LINK if user.pk % 2 else SAME_LINK)
         except LinkBusy:
             return False
         finally:

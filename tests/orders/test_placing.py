@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from decimal import Decimal
 
 import pytest
@@ -285,8 +286,15 @@ def test_product_order_checks_stock_require_and_id(customer: User, catalog: Prov
     assert not ProductOrder.objects.exists()
 
 
+# Each race both ways: placed alone (outside any transaction, as the API's `add` places: the
+# balance's check constraint refuses) and inside the caller's transaction (the web form, the
+# bot, admin: the statement's own floor refuses, the caller deletes the row before its commit).
+_ALONE_OR_INSIDE = pytest.mark.parametrize("inside", [False, True], ids=["alone", "inside"])
+
+
 @pytest.mark.django_db(transaction=True)
-def test_racing_orders_never_overdraw(catalog: Provider) -> None:
+@_ALONE_OR_INSIDE
+def test_racing_orders_never_overdraw(catalog: Provider, inside: bool) -> None:
     # given a user who can afford exactly 5 orders, and 20 threads ordering at once
     service = (
         Service.objects.filter(provider=catalog, type=ServiceType.DEFAULT).order_by("pk").first()
@@ -296,11 +304,12 @@ def test_racing_orders_never_overdraw(catalog: Provider) -> None:
 
     def order(number: int) -> bool:
         try:
-            order_place(
-                user=user,
-                service_id=service.pk,
-                fields={"link": f"@u{number}", "quantity": str(service.min)},
-            )
+            with transaction.atomic() if inside else nullcontext():
+                order_place(
+                    user=user,
+                    service_id=service.pk,
+                    fields={"link": f"@u{number}", "quantity": str(service.min)},
+                )
         except InsufficientFunds:
             return False
         finally:
@@ -312,11 +321,13 @@ def test_racing_orders_never_overdraw(catalog: Provider) -> None:
 
     user.refresh_from_db()
     assert outcomes.count(True) == 5 == Order.objects.filter(user=user).count()
+    assert OrderEvent.objects.filter(order__user=user).count() == 5  # none left by a refusal
     assert user.balance == Decimal(0)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_double_submit_of_one_client_ref_charges_once(catalog: Provider) -> None:
+@_ALONE_OR_INSIDE
+def test_double_submit_of_one_client_ref_charges_once(catalog: Provider, inside: bool) -> None:
     service = (
         Service.objects.filter(provider=catalog, type=ServiceType.DEFAULT).order_by("pk").first()
     )
@@ -324,12 +335,13 @@ def test_double_submit_of_one_client_ref_charges_once(catalog: Provider) -> None
 
     def submit(_: int) -> int:
         try:
-            return order_place(
-                user=user,
-                service_id=service.pk,
-                fields={"link": "@a", "quantity": str(service.min)},
-                client_ref="dup",
-            ).pk
+            with transaction.atomic() if inside else nullcontext():
+                return order_place(
+                    user=user,
+                    service_id=service.pk,
+                    fields={"link": "@a", "quantity": str(service.min)},
+                    client_ref="dup",
+                ).pk
         finally:
             connection.close()
 

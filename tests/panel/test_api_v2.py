@@ -833,3 +833,41 @@ def test_every_other_action_runs_in_a_transaction_of_its_own(
         if "accounts_apikey" not in sql and not sql.startswith("SELECT u.")
     ]
     assert own and all(own)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("method", "body", "content_type", "error"),
+    [
+        ("post", {"key": "smm_" + "x" * 40, "action": "balance"}, None, "Invalid API key"),
+        ("post", {"action": "nonsense"}, None, "Incorrect request"),
+        ("post", "{not json", "application/json", "Incorrect request"),
+        ("put", "", "application/x-www-form-urlencoded", "Incorrect request"),
+        ("post", {"action": "add", "service": "1", "link": "@a", "quantity": "x"}, None, None),
+    ],
+    ids=["bad key", "unknown action", "malformed json", "method", "service error"],
+)
+def test_errors_outside_a_transaction_answer_and_leave_the_connection_usable(
+    client: Client,
+    reseller_key: str,
+    reseller: User,
+    method: str,
+    body: Any,
+    content_type: str | None,
+    error: str | None,
+) -> None:
+    """With no request transaction, an error answers as ever: no rollback flag to set (Django
+    refuses one outside a block), nothing written, the connection fine for the next request."""
+    from django.db import connection
+
+    if isinstance(body, dict) and "key" not in body:
+        body = {**body, "key": reseller_key}
+    send = getattr(client, method)
+    response = send(URL, body, content_type=content_type) if content_type else send(URL, body)
+
+    answer = json.loads(response.content)
+    assert response.status_code == 200 and "error" in answer
+    assert error is None or answer == {"error": error}
+    assert not connection.in_atomic_block and not connection.needs_rollback
+    assert not Order.objects.exists()
+    assert "balance" in client.post(URL, {"key": reseller_key, "action": "balance"}).json()
