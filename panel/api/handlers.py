@@ -234,6 +234,22 @@ def webhook_unsubscribe(user: User, params: Params) -> dict:
     return {"webhook": webhook_id, "deleted": 1}
 
 
+# The actions that only read: they run outside any transaction (panel.api.views). Under READ
+# COMMITTED every statement of a transaction reads a snapshot of its own anyway, so a reading
+# action sees exactly what it would inside one, and a reseller's status polls spare BEGIN and
+# COMMIT. A test keeps them writing nothing (tests/panel/test_api_v2.py).
+READS = frozenset(
+    {
+        "services",
+        "status",
+        "balance",
+        "refill_status",
+        "products",
+        "product_order_status",
+        "features",
+    }
+)
+
 HANDLERS: dict[str, Callable[[User, Params], object]] = {
     "services": services,
     "add": add,

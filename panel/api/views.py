@@ -3,6 +3,7 @@
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from typing import IO, Any
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from core.text import is_intact
 from panel.api import throttle
 from panel.api.catalog_cache import RawJson
 from panel.api.errors import INCORRECT_REQUEST, Throttled, error_response, exception_handler
-from panel.api.handlers import HANDLERS, add
+from panel.api.handlers import HANDLERS, READS, add
 from providers.selectors import ServiceRead, api_key_with_service_for_order
 
 logger = logging.getLogger(__name__)
@@ -150,9 +151,10 @@ class AlwaysJson(BaseContentNegotiation):
 
 class ApiV2View(APIView):
     """Routed outside the request's transaction (`non_atomic_requests`, panel/urls.py): every
-    action but `add` runs in a transaction of its own (`answer`), as the request's would;
-    `add` reads its key and service, then places the order with one statement that is its
-    own transaction (orders.services.placing): no BEGIN and no COMMIT round trip."""
+    action that writes runs in a transaction of its own (`answer`), as the request's would,
+    but `add`, which reads its key and service, then places the order with one statement that
+    is its own transaction (orders.services.placing); the reading actions (handlers.READS)
+    need none. No BEGIN and no COMMIT round trip for either."""
 
     authentication_classes: list = []
     permission_classes: list = []
@@ -191,7 +193,7 @@ class ApiV2View(APIView):
             handler = HANDLERS.get(action)
             if handler is None:
                 return error_response(INCORRECT_REQUEST, rollback=False)
-            with transaction.atomic():
+            with nullcontext() if action in READS else transaction.atomic():
                 answer = handler(user, params)
         if isinstance(answer, RawJson):
             return HttpResponse(answer.body, content_type="application/json")

@@ -4,6 +4,7 @@ import json
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -815,7 +816,7 @@ def test_add_short_of_funds_outside_a_transaction_writes_nothing_and_frees_the_l
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_other_action_runs_in_a_transaction_of_its_own(
+def test_every_other_action_that_writes_runs_in_a_transaction_of_its_own(
     call: Callable[..., Any], catalog: Provider, reseller: User
 ) -> None:
     service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
@@ -833,6 +834,32 @@ def test_every_other_action_runs_in_a_transaction_of_its_own(
         if "accounts_apikey" not in sql and not sql.startswith("SELECT u.")
     ]
     assert own and all(own)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reading_actions_run_outside_any_transaction_and_write_nothing(
+    call: Callable[..., Any], catalog: Provider, reseller: User
+) -> None:
+    from panel.api.handlers import HANDLERS, READS
+
+    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
+    order = order_place(
+        user=reseller, service_id=service.pk, fields={"link": "@r", "quantity": str(service.min)}
+    )
+    fields = {
+        "status": {"orders": f"{order.pk},{unused_pk(Order)}"},
+        "refill_status": {"refill": "1"},
+        "product_order_status": {"order": str(unused_pk(ProductOrder))},
+    }
+    assert READS < HANDLERS.keys() and "add" not in READS
+    call("balance")  # the key's last use written once, before the actions measured
+
+    for action in sorted(READS):
+        answer, seen = _atomic_at_each_statement(partial(call, action, **fields.get(action, {})))
+        assert answer, action
+        assert not any(atomic for atomic, _ in seen), action
+        writes = [sql for _, sql in seen if sql.split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+        assert writes == [], (action, writes)
 
 
 @pytest.mark.django_db(transaction=True)
