@@ -764,6 +764,14 @@ def _atomic_at_each_statement(run: Callable[[], Any]) -> tuple[Any, list[tuple[b
     return answer, seen
 
 
+def _placed(user: User, link: str) -> Order:
+    """An order of the first plain service, placed for `user` on `link`."""
+    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
+    return order_place(
+        user=user, service_id=service.pk, fields={"link": link, "quantity": str(service.min)}
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_add_places_its_order_in_a_statement_that_is_its_own_transaction(
     call: Callable[..., Any], catalog: Provider, reseller: User
@@ -819,10 +827,7 @@ def test_add_short_of_funds_outside_a_transaction_writes_nothing_and_frees_the_l
 def test_every_other_action_that_writes_runs_in_a_transaction_of_its_own(
     call: Callable[..., Any], catalog: Provider, reseller: User
 ) -> None:
-    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
-    order = order_place(
-        user=reseller, service_id=service.pk, fields={"link": "@x", "quantity": str(service.min)}
-    )
+    order = _placed(reseller, "@x")
 
     answer, seen = _atomic_at_each_statement(lambda: call("cancel", orders=str(order.pk)))
 
@@ -842,10 +847,7 @@ def test_the_reading_actions_run_outside_any_transaction_and_write_nothing(
 ) -> None:
     from panel.api.handlers import HANDLERS, READS
 
-    service = Service.objects.filter(type=T.DEFAULT).order_by("pk").first()
-    order = order_place(
-        user=reseller, service_id=service.pk, fields={"link": "@r", "quantity": str(service.min)}
-    )
+    order = _placed(reseller, "@r")
     fields = {
         "status": {"orders": f"{order.pk},{unused_pk(Order)}"},
         "refill_status": {"refill": "1"},

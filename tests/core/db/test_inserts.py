@@ -3,6 +3,7 @@ accepts, and the ledger move that rides in the same statement."""
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -79,6 +80,15 @@ def _fresh_copy_of(order: Order, link: str) -> tuple[Order, OrderEvent]:
     return row, event
 
 
+def _short_by_a_millionth(row: Order) -> tuple[Any, Decimal]:
+    """The owner of `row` (as a queryset) left a millionth short of its charge, and the balance
+    the ledger says, to put back after."""
+    owner = User.objects.filter(pk=row.user_id)
+    balance = owner.get().balance
+    owner.update(balance=row.charge - Decimal("0.000001"))
+    return owner, balance
+
+
 def test_the_move_rides_in_the_rows_statement_as_its_own_would_write_it(
     place: Callable[..., Order],
 ) -> None:
@@ -117,9 +127,7 @@ def test_a_refused_move_leaves_the_row_and_its_event_for_the_caller_and_moves_no
 ) -> None:
     order = place()
     row, event = _fresh_copy_of(order, "@another")
-    owner = User.objects.filter(pk=order.user_id)
-    balance = owner.get().balance
-    owner.update(balance=row.charge - Decimal("0.000001"))  # short by a millionth
+    owner, balance = _short_by_a_millionth(row)
     debit = _charge_of(row)
 
     inserted = insert_with_event_and_move(
@@ -241,9 +249,7 @@ def test_alone_a_refused_move_fails_the_statement_and_nothing_at_all_is_written(
     # given a balance a millionth short of the charge
     order = place()
     row, event = _fresh_copy_of(order, "@short")
-    owner = User.objects.filter(pk=order.user_id)
-    balance = owner.get().balance
-    owner.update(balance=row.charge - Decimal("0.000001"))
+    owner, balance = _short_by_a_millionth(row)
     counts = (OrderEvent.objects.count(), BalanceTransaction.objects.count())
     debit = _charge_of(row)
 
